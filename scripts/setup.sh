@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs every tool the project needs, idempotently: the wasm target, the nightly toolchain
+# for cargo-fuzz, wasm-bindgen-cli pinned to Cargo.lock, binaryen (wasm-opt), Chromium and its
+# driver, and the npm dev dependencies. Safe to run again: each step checks before it installs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { echo "setup: $*" >&2; }
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  log "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+need_apt=()
+command -v wasm-opt >/dev/null || need_apt+=(binaryen)
+command -v chromium >/dev/null || need_apt+=(chromium)
+command -v chromedriver >/dev/null || need_apt+=(chromium-driver)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  log "installing ${need_apt[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+if [ -f Cargo.lock ]; then
+  want=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/, ""); print; exit}' Cargo.lock)
+  have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
+  if [ -n "$want" ] && [ "$want" != "$have" ]; then
+    log "installing wasm-bindgen-cli $want (have: ${have:-none})"
+    cargo install wasm-bindgen-cli --version "$want"
+  fi
+fi

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs every test: formatting, clippy, Rust unit/integration/property tests, and the rest of the
+# layers as they exist. Installs what it needs first (scripts/setup.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy"
+cargo clippy --all-targets -- -D warnings
+echo "== cargo test"
+cargo test --all-targets
+cargo test --doc

@@ -1,0 +1,924 @@
+//! The compiler: a `fieldgate/1` JSON document to a [`Policy`], reporting every mistake with
+//! its JSON path and a stable code.
+
+use crate::core::condition::{self, Expr, SlotTable};
+use crate::core::error::{Code, PolicyError, PolicyErrors};
+use crate::core::mask::Mask;
+use crate::core::path::JsonPath;
+use crate::core::policy::*;
+use crate::core::state::FieldState;
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, HashMap};
+
+/// Largest policy document accepted, in bytes.
+pub const MAX_POLICY_BYTES: usize = 8 * 1024 * 1024;
+
+/// The format tag every document carries.
+pub const FORMAT: &str = "fieldgate/1";
+
+const TOP_KEYS: &[&str] = &[
+    "format",
+    "app",
+    "version",
+    "departments",
+    "resources",
+    "templates",
+    "roles",
+    "assignments",
+    "rules",
+    "issued_at",
+    "expires_at",
+    "subject",
+];
+const GRANT_KEYS: &[&str] = &["resource", "actions", "scope", "when", "fields"];
+const DENY_KEYS: &[&str] = &["resource", "actions", "when"];
+const RULE_KEYS: &[&str] = &[
+    "id",
+    "effect",
+    "resource",
+    "actions",
+    "fields",
+    "when",
+    "except_roles",
+    "description",
+];
+
+impl Policy {
+    /// Compiles a policy from JSON text.
+    ///
+    /// # Errors
+    /// Every mistake in the document, each with its JSON path and code.
+    pub fn from_json(text: &str) -> Result<Policy, PolicyErrors> {
+        Policy::from_slice(text.as_bytes())
+    }
+
+    /// Compiles a policy from JSON bytes, refusing documents over [`MAX_POLICY_BYTES`].
+    ///
+    /// # Errors
+    /// `too_large`, `bad_json`, `too_deep`, or every mistake in the document.
+    pub fn from_slice(bytes: &[u8]) -> Result<Policy, PolicyErrors> {
+        if bytes.len() > MAX_POLICY_BYTES {
+            return Err(single(
+                Code::TooLarge,
+                format!(
+                    "policy is {} bytes; the limit is {MAX_POLICY_BYTES}",
+                    bytes.len()
+                ),
+            ));
+        }
+        let doc: Value = serde_json::from_slice(bytes).map_err(json_error)?;
+        Policy::from_value(&doc)
+    }
+
+    /// Compiles an already parsed document.
+    ///
+    /// # Errors
+    /// Every mistake in the document, each with its JSON path and code.
+    pub fn from_value(doc: &Value) -> Result<Policy, PolicyErrors> {
+        Compiler::default().compile(doc)
+    }
+}
+
+/// Maps a JSON syntax error to `bad_json` (or `too_deep` for nesting).
+pub(crate) fn json_error(e: serde_json::Error) -> PolicyErrors {
+    let text = e.to_string();
+    if text.contains("recursion limit") {
+        single(
+            Code::TooDeep,
+            "the document nests deeper than 128 levels".into(),
+        )
+    } else {
+        single(Code::BadJson, format!("not valid JSON: {text}"))
+    }
+}
+
+fn single(code: Code, message: String) -> PolicyErrors {
+    PolicyErrors(vec![PolicyError {
+        path: String::new(),
+        code,
+        message,
+        position: None,
+    }])
+}
+
+/// `*` or a list of action names, before they are resolved per resource.
+enum ActionNames {
+    All,
+    Names(Vec<String>),
+}
+
+/// `fields` of a grant or limit rule: per field name (`None` for `*`) a state.
+type FieldStates = Vec<(Option<String>, FieldState)>;
+
+#[derive(Default)]
+struct Compiler {
+    errors: Vec<PolicyError>,
+    slots: SlotTable,
+    departments: Vec<Department>,
+    department_index: HashMap<String, u32>,
+    resources: Vec<Resource>,
+    resource_index: HashMap<String, u32>,
+    role_index: HashMap<String, u32>,
+    template_index: HashMap<String, u32>,
+    grants: Vec<Grant>,
+    rules: Vec<Rule>,
+}
+
+impl Compiler {
+    fn compile(mut self, doc: &Value) -> Result<Policy, PolicyErrors> {
+        let root = JsonPath::ROOT;
+        let Some(top) = self.object(doc, &root) else {
+            return Err(PolicyErrors(self.errors));
+        };
+        self.known_keys(top, TOP_KEYS, &root);
+        match self.required(top, "format", &root) {
+            Some(Value::String(f)) if f == FORMAT => {}
+            Some(Value::String(f)) => {
+                let msg = format!("format is `{f}`; this engine reads `{FORMAT}`");
+                self.error(&root.key("format"), Code::BadFormat, msg);
+            }
+            Some(other) => self.wrong_type(other, "a string", &root.key("format")),
+            None => {}
+        }
+        let app = self
+            .required(top, "app", &root)
+            .and_then(|v| self.string(v, &root.key("app")));
+        let version = self
+            .required(top, "version", &root)
+            .and_then(|v| match v.as_u64() {
+                Some(n) => Some(n),
+                None => {
+                    let msg = format!("version must be an integer >= 0, not `{v}`");
+                    self.error(&root.key("version"), Code::BadVersion, msg);
+                    None
+                }
+            });
+        let mut optional_text = |key: &str| -> Option<String> {
+            let v = top.get(key)?;
+            let p = root.key(key);
+            self.string(v, &p).map(str::to_string)
+        };
+        let header = Header {
+            app: app.unwrap_or_default().to_string(),
+            version: version.unwrap_or_default(),
+            issued_at: optional_text("issued_at"),
+            expires_at: optional_text("expires_at"),
+            subject: optional_text("subject"),
+        };
+
+        self.departments(top.get("departments"), &root.key("departments"));
+        self.resources(top.get("resources"), &root.key("resources"));
+
+        let templates_path = root.key("templates");
+        let template_entries = self.entries(top.get("templates"), &templates_path);
+        let roles_path = root.key("roles");
+        let role_entries = self.entries(top.get("roles"), &roles_path);
+        self.template_index = index_of(&template_entries);
+        self.role_index = index_of(&role_entries);
+
+        let mut template_grants = Vec::new();
+        for (i, (name, v)) in template_entries.iter().enumerate() {
+            let path = templates_path.key(name);
+            let ids = self.grant_list(Some(v), &path, || Origin::Template(i as u32));
+            template_grants.push(ids);
+        }
+        let roles = self.roles(&role_entries, &roles_path, &template_grants);
+        let (users, department_roles, group_roles) =
+            self.assignments(top.get("assignments"), &root.key("assignments"));
+        let global_rules = self.rules(top.get("rules"), &root.key("rules"));
+
+        if !self.errors.is_empty() {
+            return Err(PolicyErrors(self.errors));
+        }
+        Ok(Policy {
+            header,
+            departments: self.departments,
+            department_index: self.department_index,
+            resources: self.resources,
+            resource_index: self.resource_index,
+            roles,
+            role_index: self.role_index,
+            templates: template_entries
+                .iter()
+                .map(|(n, _)| n.to_string())
+                .collect(),
+            grants: self.grants,
+            rules: self.rules,
+            global_rules,
+            users,
+            department_roles,
+            group_roles,
+            slots: self.slots,
+        })
+    }
+
+    // ---- sections ----
+
+    fn departments(&mut self, v: Option<&Value>, path: &JsonPath) {
+        let entries = self.entries(v, path);
+        self.department_index = index_of(&entries);
+        for (name, v) in &entries {
+            let p = path.key(name);
+            let parent = self.object(v, &p).and_then(|m| {
+                self.known_keys(m, &["parent", "label"], &p);
+                let pp = p.key("parent");
+                let parent = self.string(m.get("parent")?, &pp)?;
+                self.department_ref(parent, &pp)
+            });
+            self.departments.push(Department {
+                name: name.to_string(),
+                parent,
+            });
+        }
+        for (i, (name, _)) in entries.iter().enumerate() {
+            let mut at = self.departments[i].parent;
+            for _ in 0..=entries.len() {
+                match at {
+                    Some(j) if j as usize == i => {
+                        let msg = format!("department `{name}` is its own ancestor");
+                        self.error(&path.key(name).key("parent"), Code::DepartmentCycle, msg);
+                        break;
+                    }
+                    Some(j) => at = self.departments[j as usize].parent,
+                    None => break,
+                }
+            }
+        }
+    }
+
+    fn resources(&mut self, v: Option<&Value>, path: &JsonPath) {
+        let entries = self.entries(v, path);
+        self.resource_index = index_of(&entries);
+        for (name, v) in &entries {
+            let p = path.key(name);
+            let mut res = Resource {
+                name: name.to_string(),
+                actions: Vec::new(),
+                fields: Vec::new(),
+                field_index: HashMap::new(),
+                owner: None,
+                department: None,
+            };
+            if let Some(m) = self.object(v, &p) {
+                self.known_keys(
+                    m,
+                    &["actions", "fields", "owner", "department", "label"],
+                    &p,
+                );
+                let ap = p.key("actions");
+                if let Some(actions) = self.required(m, "actions", &p) {
+                    for (i, a) in self.strings(actions, &ap) {
+                        if res.actions.iter().any(|x| x == a) {
+                            self.error(
+                                &ap.index(i),
+                                Code::Duplicate,
+                                format!("action `{a}` is listed twice"),
+                            );
+                        } else {
+                            res.actions.push(a.to_string());
+                        }
+                    }
+                    if res.actions.len() > MAX_ACTIONS {
+                        let msg = format!("a resource may declare at most {MAX_ACTIONS} actions");
+                        self.error(&ap, Code::TooManyActions, msg);
+                    }
+                }
+                let fp = p.key("fields");
+                for (fname, fv) in self.entries(m.get("fields"), &fp) {
+                    let field = self.field(fname, fv, &fp.key(fname));
+                    res.field_index
+                        .insert(fname.to_string(), res.fields.len() as u32);
+                    res.fields.push(field);
+                }
+                res.owner = self.attribute(m.get("owner"), &p.key("owner"));
+                res.department = self.attribute(m.get("department"), &p.key("department"));
+            }
+            self.resources.push(res);
+        }
+    }
+
+    fn field(&mut self, name: &str, v: &Value, path: &JsonPath) -> Field {
+        let mut field = Field {
+            name: name.to_string(),
+            label: None,
+            mask: None,
+        };
+        if let Some(m) = self.object(v, path) {
+            self.known_keys(m, &["mask", "label"], path);
+            if let Some(spec) = m
+                .get("mask")
+                .and_then(|s| self.string(s, &path.key("mask")))
+            {
+                match spec.parse::<Mask>() {
+                    Ok(mask) => field.mask = Some(mask),
+                    Err(msg) => self.error(&path.key("mask"), Code::BadMask, msg),
+                }
+            }
+            field.label = m
+                .get("label")
+                .and_then(|l| self.string(l, &path.key("label")))
+                .map(Into::into);
+        }
+        field
+    }
+
+    /// A record attribute name (`owner`, `department`), interned as a record slot.
+    fn attribute(&mut self, v: Option<&Value>, path: &JsonPath) -> Option<u32> {
+        let name = self.string(v?, path)?;
+        let keys: Vec<String> = name.split('.').map(str::to_string).collect();
+        if keys.iter().any(String::is_empty) {
+            self.error(
+                path,
+                Code::BadName,
+                format!("`{name}` is not an attribute name"),
+            );
+            return None;
+        }
+        Some(condition::intern(&mut self.slots.record, &keys))
+    }
+
+    fn roles(
+        &mut self,
+        entries: &[(&String, &Value)],
+        path: &JsonPath,
+        template_grants: &[Vec<u32>],
+    ) -> Vec<Role> {
+        let mut inherits: Vec<Vec<u32>> = Vec::new();
+        let mut roles = Vec::new();
+        for (i, (name, v)) in entries.iter().enumerate() {
+            let p = path.key(name);
+            let mut parents = Vec::new();
+            let mut grants = Vec::new();
+            if let Some(m) = self.object(v, &p) {
+                self.known_keys(m, &["inherits", "templates", "grants", "label"], &p);
+                parents = self.role_refs(m.get("inherits"), &p.key("inherits"));
+                let tp = p.key("templates");
+                for (j, t) in m
+                    .get("templates")
+                    .map(|t| self.strings(t, &tp))
+                    .unwrap_or_default()
+                {
+                    match self.template_index.get(t) {
+                        Some(&ti) => grants.extend(&template_grants[ti as usize]),
+                        None => self.error(
+                            &tp.index(j),
+                            Code::UnknownTemplate,
+                            format!("no template `{t}`"),
+                        ),
+                    }
+                }
+                let own =
+                    self.grant_list(m.get("grants"), &p.key("grants"), || Origin::Role(i as u32));
+                grants.splice(0..0, own);
+            }
+            dedup_keep_order(&mut grants);
+            inherits.push(parents);
+            roles.push(Role {
+                name: name.to_string(),
+                closure: Vec::new(),
+                grants,
+            });
+        }
+        for (i, (name, _)) in entries.iter().enumerate() {
+            let mut closure = vec![i as u32];
+            let mut stack = inherits[i].clone();
+            while let Some(r) = stack.pop() {
+                if r as usize == i {
+                    let msg = format!("role `{name}` inherits from itself");
+                    self.error(&path.key(name).key("inherits"), Code::RoleCycle, msg);
+                    break;
+                }
+                if !closure.contains(&r) {
+                    closure.push(r);
+                    stack.extend(&inherits[r as usize]);
+                }
+            }
+            closure.sort_unstable();
+            roles[i].closure = closure;
+        }
+        roles
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn assignments(
+        &mut self,
+        v: Option<&Value>,
+        path: &JsonPath,
+    ) -> (
+        BTreeMap<String, UserAssignment>,
+        HashMap<u32, Vec<u32>>,
+        BTreeMap<String, Vec<u32>>,
+    ) {
+        let mut users = BTreeMap::new();
+        let mut department_roles = HashMap::new();
+        let mut group_roles = BTreeMap::new();
+        let Some(m) = v.and_then(|v| self.object(v, path)) else {
+            return (users, department_roles, group_roles);
+        };
+        self.known_keys(m, &["users", "departments", "groups"], path);
+        let up = path.key("users");
+        for (id, uv) in self.entries(m.get("users"), &up) {
+            let p = up.key(id);
+            let mut a = UserAssignment::default();
+            if let Some(um) = self.object(uv, &p) {
+                self.known_keys(um, &["roles", "grants", "denies"], &p);
+                a.roles = self.role_refs(um.get("roles"), &p.key("roles"));
+                a.grants = self.grant_list(um.get("grants"), &p.key("grants"), || {
+                    Origin::User(id.clone())
+                });
+                let dp = p.key("denies");
+                for (i, d) in self.array(um.get("denies"), &dp).iter().enumerate() {
+                    if let Some(r) = self.deny(d, &dp.index(i)) {
+                        a.denies.push(r);
+                    }
+                }
+            }
+            users.insert(id.clone(), a);
+        }
+        let dp = path.key("departments");
+        for (dept, rv) in self.entries(m.get("departments"), &dp) {
+            let p = dp.key(dept);
+            let roles = self.role_refs(Some(rv), &p);
+            if let Some(d) = self.department_ref(dept, &p) {
+                department_roles.insert(d, roles);
+            }
+        }
+        let gp = path.key("groups");
+        for (group, rv) in self.entries(m.get("groups"), &gp) {
+            let roles = self.role_refs(Some(rv), &gp.key(group));
+            group_roles.insert(group.clone(), roles);
+        }
+        (users, department_roles, group_roles)
+    }
+
+    fn rules(&mut self, v: Option<&Value>, path: &JsonPath) -> Vec<u32> {
+        let mut ids: HashMap<String, usize> = HashMap::new();
+        let mut out = Vec::new();
+        for (i, rv) in self.array(v, path).iter().enumerate() {
+            let p = path.index(i);
+            let Some(m) = self.object(rv, &p) else {
+                continue;
+            };
+            self.known_keys(m, RULE_KEYS, &p);
+            let id = self
+                .required(m, "id", &p)
+                .and_then(|v| self.string(v, &p.key("id")));
+            if let Some(id) = id {
+                if let Some(first) = ids.insert(id.to_string(), i) {
+                    let msg = format!("rule id `{id}` is already used by rules[{first}]");
+                    self.error(&p.key("id"), Code::DuplicateRuleId, msg);
+                }
+            }
+            let effect = match self.required(m, "effect", &p) {
+                Some(Value::String(e)) if e == "deny" => Some(Effect::Deny),
+                Some(Value::String(e)) if e == "limit" => Some(Effect::Limit),
+                Some(Value::String(e)) => {
+                    self.error(
+                        &p.key("effect"),
+                        Code::BadEffect,
+                        format!("effect `{e}` is not deny or limit"),
+                    );
+                    None
+                }
+                Some(other) => {
+                    self.wrong_type(other, "a string", &p.key("effect"));
+                    None
+                }
+                None => None,
+            };
+            let resource = self.resource_ref(m, &p);
+            let (actions, fields) = match effect {
+                Some(Effect::Deny) => {
+                    self.not_for(m, "fields", "limit", &p);
+                    (self.action_names(m, resource, &p), Vec::new())
+                }
+                Some(Effect::Limit) => {
+                    self.not_for(m, "actions", "deny", &p);
+                    let fields = match self.required(m, "fields", &p) {
+                        Some(f) => self.field_states(f, resource, &p.key("fields")),
+                        None => Vec::new(),
+                    };
+                    (Some(ActionNames::Names(Vec::new())), fields)
+                }
+                None => (None, Vec::new()),
+            };
+            let when = self.condition(m.get("when"), &p.key("when"));
+            let except_roles = self.role_refs(m.get("except_roles"), &p.key("except_roles"));
+            if let (Some(id), Some(effect), Some(resource), Some(actions)) =
+                (id, effect, resource, actions)
+            {
+                let targets = self.targets(resource, &actions, &fields, FieldState::Editable);
+                out.push(self.rules.len() as u32);
+                self.rules.push(Rule {
+                    id: id.to_string(),
+                    effect,
+                    targets,
+                    when,
+                    except_roles,
+                });
+            }
+        }
+        out
+    }
+
+    // ---- grants and denies ----
+
+    fn grant_list(
+        &mut self,
+        v: Option<&Value>,
+        path: &JsonPath,
+        origin: impl Fn() -> Origin,
+    ) -> Vec<u32> {
+        let mut ids = Vec::new();
+        for (i, g) in self.array(v, path).iter().enumerate() {
+            if let Some(id) = self.grant(g, &path.index(i), origin()) {
+                ids.push(id);
+            }
+        }
+        ids
+    }
+
+    fn grant(&mut self, v: &Value, path: &JsonPath, origin: Origin) -> Option<u32> {
+        let m = self.object(v, path)?;
+        self.known_keys(m, GRANT_KEYS, path);
+        let resource = self.resource_ref(m, path);
+        let actions = self.action_names(m, resource, path);
+        let scope = self.scope(m.get("scope"), resource, &path.key("scope"));
+        let when = self.condition(m.get("when"), &path.key("when"));
+        let fields = match m.get("fields") {
+            Some(f) => self.field_states(f, resource, &path.key("fields")),
+            None => Vec::new(),
+        };
+        let (resource, actions, scope) = (resource?, actions?, scope?);
+        let targets = self.targets(resource, &actions, &fields, FieldState::Editable);
+        self.grants.push(Grant {
+            origin,
+            path: path.render(),
+            targets,
+            scope,
+            when,
+        });
+        Some(self.grants.len() as u32 - 1)
+    }
+
+    fn deny(&mut self, v: &Value, path: &JsonPath) -> Option<u32> {
+        let m = self.object(v, path)?;
+        self.known_keys(m, DENY_KEYS, path);
+        let resource = self.resource_ref(m, path);
+        let actions = self.action_names(m, resource, path);
+        let when = self.condition(m.get("when"), &path.key("when"));
+        let (resource, actions) = (resource?, actions?);
+        let targets = self.targets(resource, &actions, &[], FieldState::Editable);
+        let id = path.render();
+        self.rules.push(Rule {
+            id,
+            effect: Effect::Deny,
+            targets,
+            when,
+            except_roles: Vec::new(),
+        });
+        Some(self.rules.len() as u32 - 1)
+    }
+
+    /// The shapes of a grant or rule over the resources it covers.
+    fn targets(
+        &self,
+        resource: Option<u32>,
+        actions: &ActionNames,
+        fields: &[(Option<String>, FieldState)],
+        default: FieldState,
+    ) -> Targets {
+        let shape = |r: &Resource| Shape {
+            actions: match actions {
+                ActionNames::All => ALL_ACTIONS,
+                ActionNames::Names(names) => names.iter().fold(0, |m, a| m | r.action_bit(a)),
+            },
+            states: r
+                .fields
+                .iter()
+                .map(|f| {
+                    let named = fields
+                        .iter()
+                        .find(|(n, _)| n.as_deref() == Some(f.name.as_str()));
+                    let star = || fields.iter().find(|(n, _)| n.is_none());
+                    named.or_else(star).map_or(default, |(_, s)| *s)
+                })
+                .collect(),
+        };
+        match resource {
+            Some(r) => Targets::One(r, shape(&self.resources[r as usize])),
+            None => Targets::All(self.resources.iter().map(shape).collect()),
+        }
+    }
+
+    // ---- references ----
+
+    /// `resource`: `Some(None)` for `*`, `Some(Some(i))` for a known resource.
+    fn resource_ref(&mut self, m: &Map<String, Value>, path: &JsonPath) -> Option<Option<u32>> {
+        let p = path.key("resource");
+        let name = self
+            .required(m, "resource", path)
+            .and_then(|v| self.string(v, &p))?;
+        if name == "*" {
+            return Some(None);
+        }
+        match self.resource_index.get(name) {
+            Some(&i) => Some(Some(i)),
+            None => {
+                self.error(&p, Code::UnknownResource, format!("no resource `{name}`"));
+                None
+            }
+        }
+    }
+
+    fn action_names(
+        &mut self,
+        m: &Map<String, Value>,
+        resource: Option<Option<u32>>,
+        path: &JsonPath,
+    ) -> Option<ActionNames> {
+        let p = path.key("actions");
+        let list = self.required(m, "actions", path)?;
+        let mut names = Vec::new();
+        let mut all = false;
+        for (i, a) in self.strings(list, &p) {
+            let declared = match resource {
+                Some(Some(r)) => self.resources[r as usize].actions.iter().any(|x| x == a),
+                _ => self
+                    .resources
+                    .iter()
+                    .any(|r| r.actions.iter().any(|x| x == a)),
+            };
+            if a == "*" {
+                all = true;
+            } else if declared || resource.is_none() {
+                names.push(a.to_string());
+            } else {
+                let on = match resource {
+                    Some(Some(r)) => format!("resource `{}`", self.resources[r as usize].name),
+                    _ => "any resource".to_string(),
+                };
+                self.error(
+                    &p.index(i),
+                    Code::UnknownAction,
+                    format!("action `{a}` is not declared by {on}"),
+                );
+            }
+        }
+        Some(if all {
+            ActionNames::All
+        } else {
+            ActionNames::Names(names)
+        })
+    }
+
+    fn scope(
+        &mut self,
+        v: Option<&Value>,
+        resource: Option<Option<u32>>,
+        path: &JsonPath,
+    ) -> Option<Scope> {
+        let Some(v) = v else { return Some(Scope::All) };
+        let text = self.string(v, path)?;
+        let scope = match text {
+            "all" => Scope::All,
+            "own" => Scope::Own,
+            "department" => Scope::Department,
+            "department_tree" => Scope::DepartmentTree,
+            other => {
+                let msg = format!("scope `{other}` is not all, own, department or department_tree");
+                self.error(path, Code::BadScope, msg);
+                return None;
+            }
+        };
+        if let Some(Some(r)) = resource {
+            let res = &self.resources[r as usize];
+            let name = res.name.clone();
+            match scope {
+                Scope::Own if res.owner.is_none() => {
+                    let msg = format!("scope `own` needs resource `{name}` to declare `owner`");
+                    self.error(path, Code::ScopeNeedsOwner, msg);
+                }
+                Scope::Department | Scope::DepartmentTree if res.department.is_none() => {
+                    let msg =
+                        format!("scope `{text}` needs resource `{name}` to declare `department`");
+                    self.error(path, Code::ScopeNeedsDepartment, msg);
+                }
+                _ => {}
+            }
+        }
+        Some(scope)
+    }
+
+    fn field_states(
+        &mut self,
+        v: &Value,
+        resource: Option<Option<u32>>,
+        path: &JsonPath,
+    ) -> FieldStates {
+        let mut out = Vec::new();
+        for (name, sv) in self.entries(Some(v), path) {
+            let p = path.key(name);
+            let known = name == "*"
+                || match resource {
+                    Some(Some(r)) => self.resources[r as usize]
+                        .field_index
+                        .contains_key(name.as_str()),
+                    _ => self
+                        .resources
+                        .iter()
+                        .any(|r| r.field_index.contains_key(name.as_str())),
+                };
+            if !known && resource.is_some() {
+                let on = match resource {
+                    Some(Some(r)) => format!("resource `{}`", self.resources[r as usize].name),
+                    _ => "any resource".to_string(),
+                };
+                self.error(
+                    &p,
+                    Code::UnknownField,
+                    format!("field `{name}` is not declared by {on}"),
+                );
+            }
+            let Some(text) = self.string(sv, &p) else {
+                continue;
+            };
+            match text.parse::<FieldState>() {
+                Ok(s) => out.push(((name != "*").then(|| name.clone()), s)),
+                Err(()) => {
+                    let msg = format!("state `{text}` is not hidden, masked, readonly or editable");
+                    self.error(&p, Code::BadState, msg);
+                }
+            }
+        }
+        out
+    }
+
+    fn condition(&mut self, v: Option<&Value>, path: &JsonPath) -> Option<Expr> {
+        let text = self.string(v?, path)?;
+        match condition::parse(text, &mut self.slots) {
+            Ok(e) => Some(e),
+            Err(e) => {
+                self.errors.push(PolicyError {
+                    path: path.render(),
+                    code: e.code,
+                    message: format!("{} at character {}", e.message, e.position),
+                    position: Some(e.position),
+                });
+                None
+            }
+        }
+    }
+
+    fn role_refs(&mut self, v: Option<&Value>, path: &JsonPath) -> Vec<u32> {
+        let Some(v) = v else { return Vec::new() };
+        let mut out = Vec::new();
+        for (i, name) in self.strings(v, path) {
+            match self.role_index.get(name) {
+                Some(&r) if !out.contains(&r) => out.push(r),
+                Some(_) => {}
+                None => self.error(
+                    &path.index(i),
+                    Code::UnknownRole,
+                    format!("no role `{name}`"),
+                ),
+            }
+        }
+        out
+    }
+
+    fn department_ref(&mut self, name: &str, path: &JsonPath) -> Option<u32> {
+        let found = self.department_index.get(name).copied();
+        if found.is_none() {
+            self.error(
+                path,
+                Code::UnknownDepartment,
+                format!("no department `{name}`"),
+            );
+        }
+        found
+    }
+
+    // ---- typed access ----
+
+    fn error(&mut self, path: &JsonPath, code: Code, message: String) {
+        self.errors.push(PolicyError {
+            path: path.render(),
+            code,
+            message,
+            position: None,
+        });
+    }
+
+    fn wrong_type(&mut self, v: &Value, expected: &str, path: &JsonPath) {
+        let found = match v {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Number(_) => "a number",
+            Value::String(_) => "a string",
+            Value::Array(_) => "an array",
+            Value::Object(_) => "an object",
+        };
+        self.error(
+            path,
+            Code::WrongType,
+            format!("expected {expected}, found {found}"),
+        );
+    }
+
+    fn object<'v>(&mut self, v: &'v Value, path: &JsonPath) -> Option<&'v Map<String, Value>> {
+        let m = v.as_object();
+        if m.is_none() {
+            self.wrong_type(v, "an object", path);
+        }
+        m
+    }
+
+    fn string<'v>(&mut self, v: &'v Value, path: &JsonPath) -> Option<&'v str> {
+        let s = v.as_str();
+        if s.is_none() {
+            self.wrong_type(v, "a string", path);
+        }
+        s
+    }
+
+    /// The elements of an optional array (empty when absent or mistyped).
+    fn array<'v>(&mut self, v: Option<&'v Value>, path: &JsonPath) -> &'v [Value] {
+        match v {
+            None => &[],
+            Some(Value::Array(a)) => a,
+            Some(other) => {
+                self.wrong_type(other, "an array", path);
+                &[]
+            }
+        }
+    }
+
+    /// The string elements of an array with their indexes; other elements are errors.
+    fn strings<'v>(&mut self, v: &'v Value, path: &JsonPath) -> Vec<(usize, &'v str)> {
+        let mut out = Vec::new();
+        for (i, item) in self.array(Some(v), path).iter().enumerate() {
+            if let Some(s) = self.string(item, &path.index(i)) {
+                out.push((i, s));
+            }
+        }
+        out
+    }
+
+    /// The members of an optional object (empty when absent or mistyped).
+    fn entries<'v>(
+        &mut self,
+        v: Option<&'v Value>,
+        path: &JsonPath,
+    ) -> Vec<(&'v String, &'v Value)> {
+        match v {
+            None => Vec::new(),
+            Some(v) => self
+                .object(v, path)
+                .map(|m| m.iter().collect())
+                .unwrap_or_default(),
+        }
+    }
+
+    fn required<'v>(
+        &mut self,
+        m: &'v Map<String, Value>,
+        key: &str,
+        path: &JsonPath,
+    ) -> Option<&'v Value> {
+        let v = m.get(key);
+        if v.is_none() {
+            self.error(path, Code::MissingKey, format!("`{key}` is required"));
+        }
+        v
+    }
+
+    fn known_keys(&mut self, m: &Map<String, Value>, allowed: &[&str], path: &JsonPath) {
+        for key in m.keys() {
+            if !allowed.contains(&key.as_str()) && !key.starts_with("x-") {
+                let msg = format!("unknown key `{key}` (extensions start with `x-`)");
+                self.error(&path.key(key), Code::UnknownKey, msg);
+            }
+        }
+    }
+
+    fn not_for(&mut self, m: &Map<String, Value>, key: &str, effect: &str, path: &JsonPath) {
+        if m.contains_key(key) {
+            let msg = format!("`{key}` belongs to {effect} rules");
+            self.error(&path.key(key), Code::UnknownKey, msg);
+        }
+    }
+}
+
+fn index_of(entries: &[(&String, &Value)]) -> HashMap<String, u32> {
+    entries
+        .iter()
+        .enumerate()
+        .map(|(i, (n, _))| ((*n).clone(), i as u32))
+        .collect()
+}
+
+fn dedup_keep_order(v: &mut Vec<u32>) {
+    let mut seen = std::collections::HashSet::new();
+    v.retain(|x| seen.insert(*x));
+}

@@ -1,0 +1,410 @@
+//! Compiled conditions: evaluation, specialisation to one user, and the JSON tree form.
+
+use super::Truth;
+use crate::core::attrs::{json_eq, AttrPath, Attrs};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::borrow::Cow;
+use std::cmp::Ordering;
+
+static NULL: Value = Value::Null;
+
+/// A comparison operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CmpOp {
+    /// `==`: JSON equality.
+    Eq,
+    /// `!=`: JSON inequality.
+    Ne,
+    /// `<` on two numbers or two strings.
+    Lt,
+    /// `<=` on two numbers or two strings.
+    Le,
+    /// `>` on two numbers or two strings.
+    Gt,
+    /// `>=` on two numbers or two strings.
+    Ge,
+    /// `a in b`: b is a list containing a.
+    In,
+    /// `a contains b`: a is a list containing b, or b is a substring of a.
+    Contains,
+}
+
+impl CmpOp {
+    /// The operator as written in conditions.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CmpOp::Eq => "==",
+            CmpOp::Ne => "!=",
+            CmpOp::Lt => "<",
+            CmpOp::Le => "<=",
+            CmpOp::Gt => ">",
+            CmpOp::Ge => ">=",
+            CmpOp::In => "in",
+            CmpOp::Contains => "contains",
+        }
+    }
+
+    /// Applies the operator to two known values.
+    pub fn apply(self, a: &Value, b: &Value) -> bool {
+        match self {
+            CmpOp::Eq => json_eq(a, b),
+            CmpOp::Ne => !json_eq(a, b),
+            CmpOp::Lt => order(a, b) == Some(Ordering::Less),
+            CmpOp::Le => matches!(order(a, b), Some(Ordering::Less | Ordering::Equal)),
+            CmpOp::Gt => order(a, b) == Some(Ordering::Greater),
+            CmpOp::Ge => matches!(order(a, b), Some(Ordering::Greater | Ordering::Equal)),
+            CmpOp::In => b
+                .as_array()
+                .is_some_and(|l| l.iter().any(|x| json_eq(x, a))),
+            CmpOp::Contains => match a {
+                Value::Array(l) => l.iter().any(|x| json_eq(x, b)),
+                Value::String(s) => b.as_str().is_some_and(|t| s.contains(t)),
+                _ => false,
+            },
+        }
+    }
+}
+
+fn order(a: &Value, b: &Value) -> Option<Ordering> {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64()?.partial_cmp(&y.as_f64()?),
+        (Value::String(x), Value::String(y)) => Some(x.cmp(y)),
+        _ => None,
+    }
+}
+
+/// A `user.*` path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UserRef {
+    /// `user.id`.
+    Id,
+    /// `user.roles`: the effective roles.
+    Roles,
+    /// `user.department`.
+    Department,
+    /// `user.groups`.
+    Groups,
+    /// `user.attrs.…`, by slot in the policy's user-attribute table.
+    Attr(u32),
+}
+
+/// A value in a condition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Operand {
+    /// A literal (string, number, boolean, null, or a list of literals).
+    Lit(#[serde(with = "json_text")] Value),
+    /// A `user.*` path.
+    User(UserRef),
+    /// A `record.*` path, by slot.
+    Record(u32),
+    /// A `context.*` path, by slot.
+    Context(u32),
+    /// A list with at least one non-literal element.
+    List(Vec<Operand>),
+}
+
+/// A compiled condition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Expr {
+    /// A constant (from folding).
+    Const(bool),
+    /// True when any is true.
+    Or(Vec<Expr>),
+    /// True when all are true.
+    And(Vec<Expr>),
+    /// Negation.
+    Not(Box<Expr>),
+    /// One comparison.
+    Cmp(CmpOp, Operand, Operand),
+    /// A bare value: true only if it is the boolean `true`.
+    Truthy(Operand),
+}
+
+/// The attribute paths a policy's conditions read, by kind.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlotTable {
+    /// `record.*` paths.
+    pub record: Vec<AttrPath>,
+    /// `context.*` paths.
+    pub context: Vec<AttrPath>,
+    /// `user.attrs.*` paths.
+    pub user_attrs: Vec<AttrPath>,
+}
+
+/// The values of `user.*` for one subject.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserValues {
+    /// `user.id` as a JSON string.
+    pub id: Value,
+    /// `user.roles`: effective role names.
+    pub roles: Value,
+    /// `user.department` (null when none).
+    pub department: Value,
+    /// `user.groups`.
+    pub groups: Value,
+    /// `user.attrs.*` in slot order (null when absent).
+    pub attrs: Vec<Value>,
+}
+
+impl UserValues {
+    fn get(&self, r: UserRef) -> &Value {
+        match r {
+            UserRef::Id => &self.id,
+            UserRef::Roles => &self.roles,
+            UserRef::Department => &self.department,
+            UserRef::Groups => &self.groups,
+            UserRef::Attr(slot) => self.attrs.get(slot as usize).unwrap_or(&NULL),
+        }
+    }
+}
+
+/// What a condition is evaluated against.
+pub struct Env<'a> {
+    /// The attribute tables of the policy.
+    pub slots: &'a SlotTable,
+    /// `user.*`.
+    pub user: &'a UserValues,
+    /// `record.*`; `None` when no record is given (its paths are unknown).
+    pub record: Option<&'a dyn Attrs>,
+    /// `context.*` (missing paths are null).
+    pub context: &'a dyn Attrs,
+}
+
+impl Operand {
+    fn value<'e>(&'e self, env: &Env<'e>) -> Option<Cow<'e, Value>> {
+        match self {
+            Operand::Lit(v) => Some(Cow::Borrowed(v)),
+            Operand::User(u) => Some(Cow::Borrowed(env.user.get(*u))),
+            Operand::Record(slot) => {
+                let rec = env.record?;
+                Some(Cow::Borrowed(
+                    rec.attr(&env.slots.record[*slot as usize]).unwrap_or(&NULL),
+                ))
+            }
+            Operand::Context(slot) => Some(Cow::Borrowed(
+                env.context
+                    .attr(&env.slots.context[*slot as usize])
+                    .unwrap_or(&NULL),
+            )),
+            Operand::List(items) => {
+                let vals: Option<Vec<Value>> = items
+                    .iter()
+                    .map(|i| i.value(env).map(Cow::into_owned))
+                    .collect();
+                Some(Cow::Owned(Value::Array(vals?)))
+            }
+        }
+    }
+
+    /// Replaces `user.*` (and, when given, `context.*`) by literals.
+    fn specialize(&self, user: &UserValues, context: Option<(&dyn Attrs, &SlotTable)>) -> Operand {
+        match self {
+            Operand::User(u) => Operand::Lit(user.get(*u).clone()),
+            Operand::Context(slot) => match context {
+                Some((ctx, slots)) => Operand::Lit(
+                    ctx.attr(&slots.context[*slot as usize])
+                        .cloned()
+                        .unwrap_or(Value::Null),
+                ),
+                None => self.clone(),
+            },
+            Operand::List(items) => {
+                let items: Vec<Operand> =
+                    items.iter().map(|i| i.specialize(user, context)).collect();
+                literal_list(items)
+            }
+            Operand::Lit(_) | Operand::Record(_) => self.clone(),
+        }
+    }
+
+    fn as_lit(&self) -> Option<&Value> {
+        match self {
+            Operand::Lit(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    fn reads_record(&self) -> bool {
+        match self {
+            Operand::Record(_) => true,
+            Operand::List(items) => items.iter().any(Operand::reads_record),
+            _ => false,
+        }
+    }
+
+    fn to_tree(&self, slots: &SlotTable) -> Value {
+        match self {
+            Operand::Lit(v) => json!({ "value": v }),
+            Operand::User(u) => json!({ "user": match u {
+                UserRef::Id => "id".to_string(),
+                UserRef::Roles => "roles".to_string(),
+                UserRef::Department => "department".to_string(),
+                UserRef::Groups => "groups".to_string(),
+                UserRef::Attr(s) => format!("attrs.{}", slots.user_attrs[*s as usize].dotted()),
+            }}),
+            Operand::Record(s) => json!({ "attr": slots.record[*s as usize].dotted() }),
+            Operand::Context(s) => json!({ "context": slots.context[*s as usize].dotted() }),
+            Operand::List(items) => {
+                json!({ "list": items.iter().map(|i| i.to_tree(slots)).collect::<Vec<_>>() })
+            }
+        }
+    }
+}
+
+/// A list operand whose elements are all literals becomes one literal list.
+pub(crate) fn literal_list(items: Vec<Operand>) -> Operand {
+    if items.iter().all(|i| i.as_lit().is_some()) {
+        Operand::Lit(Value::Array(
+            items
+                .into_iter()
+                .filter_map(|i| match i {
+                    Operand::Lit(v) => Some(v),
+                    _ => None,
+                })
+                .collect(),
+        ))
+    } else {
+        Operand::List(items)
+    }
+}
+
+impl Expr {
+    /// Evaluates three-valued: paths into an absent record are unknown.
+    pub fn eval(&self, env: &Env<'_>) -> Truth {
+        match self {
+            Expr::Const(b) => Truth::from(*b),
+            Expr::Or(xs) => {
+                let mut acc = Truth::False;
+                for x in xs {
+                    acc = acc.or(x.eval(env));
+                    if acc == Truth::True {
+                        break;
+                    }
+                }
+                acc
+            }
+            Expr::And(xs) => {
+                let mut acc = Truth::True;
+                for x in xs {
+                    acc = acc.and(x.eval(env));
+                    if acc == Truth::False {
+                        break;
+                    }
+                }
+                acc
+            }
+            Expr::Not(x) => x.eval(env).not(),
+            Expr::Cmp(op, a, b) => match (a.value(env), b.value(env)) {
+                (Some(a), Some(b)) => Truth::from(op.apply(&a, &b)),
+                _ => Truth::Unknown,
+            },
+            Expr::Truthy(a) => match a.value(env) {
+                Some(v) => Truth::from(*v == Value::Bool(true)),
+                None => Truth::Unknown,
+            },
+        }
+    }
+
+    /// The condition with `user.*` (and `context.*` when given) replaced by their values and
+    /// folded: what remains reads only the record (and the context when not given).
+    pub fn specialize(&self, user: &UserValues, context: Option<(&dyn Attrs, &SlotTable)>) -> Expr {
+        match self {
+            Expr::Const(_) => self.clone(),
+            Expr::Or(xs) => fold_junction(xs, false, |x| x.specialize(user, context)),
+            Expr::And(xs) => fold_junction(xs, true, |x| x.specialize(user, context)),
+            Expr::Not(x) => match x.specialize(user, context) {
+                Expr::Const(b) => Expr::Const(!b),
+                other => Expr::Not(Box::new(other)),
+            },
+            Expr::Cmp(op, a, b) => {
+                let (a, b) = (a.specialize(user, context), b.specialize(user, context));
+                match (a.as_lit(), b.as_lit()) {
+                    (Some(x), Some(y)) => Expr::Const(op.apply(x, y)),
+                    _ => Expr::Cmp(*op, a, b),
+                }
+            }
+            Expr::Truthy(a) => match a.specialize(user, context) {
+                Operand::Lit(v) => Expr::Const(v == Value::Bool(true)),
+                other => Expr::Truthy(other),
+            },
+        }
+    }
+
+    /// The constant value, when the condition is one.
+    pub fn as_const(&self) -> Option<bool> {
+        match self {
+            Expr::Const(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// Whether any path into the record is read.
+    pub fn reads_record(&self) -> bool {
+        match self {
+            Expr::Const(_) => false,
+            Expr::Or(xs) | Expr::And(xs) => xs.iter().any(Expr::reads_record),
+            Expr::Not(x) => x.reads_record(),
+            Expr::Cmp(_, a, b) => a.reads_record() || b.reads_record(),
+            Expr::Truthy(a) => a.reads_record(),
+        }
+    }
+
+    /// The JSON tree form (for scope filters): `true`, `false`, `{"and":[..]}`, `{"or":[..]}`,
+    /// `{"not":t}`, `{"op":"==","left":o,"right":o}`, `{"truthy":o}`; operands are
+    /// `{"attr":"a.b"}`, `{"value":v}`, `{"context":"x"}`, `{"user":"id"}`, `{"list":[..]}`.
+    pub fn to_tree(&self, slots: &SlotTable) -> Value {
+        match self {
+            Expr::Const(b) => Value::Bool(*b),
+            Expr::Or(xs) => {
+                json!({ "or": xs.iter().map(|x| x.to_tree(slots)).collect::<Vec<_>>() })
+            }
+            Expr::And(xs) => {
+                json!({ "and": xs.iter().map(|x| x.to_tree(slots)).collect::<Vec<_>>() })
+            }
+            Expr::Not(x) => json!({ "not": x.to_tree(slots) }),
+            Expr::Cmp(op, a, b) => {
+                json!({ "op": op.as_str(), "left": a.to_tree(slots), "right": b.to_tree(slots) })
+            }
+            Expr::Truthy(a) => json!({ "truthy": a.to_tree(slots) }),
+        }
+    }
+
+    /// Builds `and`/`or` of the parts, folding constants.
+    pub fn junction(parts: Vec<Expr>, is_and: bool) -> Expr {
+        fold_junction(&parts, is_and, Expr::clone)
+    }
+}
+
+/// Folds an `and` (`is_and`) or `or`: the neutral constant drops out, the absorbing one wins.
+fn fold_junction(xs: &[Expr], is_and: bool, mut f: impl FnMut(&Expr) -> Expr) -> Expr {
+    let mut kept = Vec::new();
+    for x in xs {
+        match f(x) {
+            Expr::Const(b) if b == is_and => {}
+            Expr::Const(b) => return Expr::Const(b),
+            other => kept.push(other),
+        }
+    }
+    match kept.len() {
+        0 => Expr::Const(is_and),
+        1 => kept.pop().unwrap_or(Expr::Const(is_and)),
+        _ if is_and => Expr::And(kept),
+        _ => Expr::Or(kept),
+    }
+}
+
+/// Serialises a JSON value as its text, so binary formats without self-description can hold it.
+mod json_text {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use serde_json::Value;
+
+    pub fn serialize<S: Serializer>(v: &Value, s: S) -> Result<S::Ok, S::Error> {
+        v.to_string().serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
+        let text = String::deserialize(d)?;
+        serde_json::from_str(&text).map_err(serde::de::Error::custom)
+    }
+}

@@ -1,0 +1,13 @@
+//! The condition language: parsed once at load, evaluated three-valued per request.
+//!
+//! `||`/`or` binds loosest, then `&&`/`and`, then `!`/`not`, then one comparison between two
+//! values. See `docs/policy-format.md` for the full grammar.
+
+mod expr;
+mod parse;
+mod truth;
+
+pub use expr::{CmpOp, Env, Expr, Operand, SlotTable, UserRef, UserValues};
+pub(crate) use parse::intern;
+pub use parse::{parse, ParseError, MAX_CONDITION_DEPTH, MAX_CONDITION_LEN};
+pub use truth::Truth;

@@ -1,0 +1,68 @@
+//! Kleene three-valued logic: a condition on a record that is not there is `Unknown`.
+
+/// The value of a condition: true, false, or unknown (it reads a record that was not given).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Truth {
+    /// Certainly false.
+    False,
+    /// Depends on a record attribute that is not known.
+    Unknown,
+    /// Certainly true.
+    True,
+}
+
+impl Truth {
+    /// Logical and: false wins, then unknown.
+    pub fn and(self, other: Truth) -> Truth {
+        self.min(other)
+    }
+
+    /// Logical or: true wins, then unknown.
+    pub fn or(self, other: Truth) -> Truth {
+        self.max(other)
+    }
+
+    /// Logical not: unknown stays unknown.
+    #[allow(clippy::should_implement_trait)]
+    pub fn not(self) -> Truth {
+        match self {
+            Truth::False => Truth::True,
+            Truth::Unknown => Truth::Unknown,
+            Truth::True => Truth::False,
+        }
+    }
+
+    fn rank(self) -> u8 {
+        match self {
+            Truth::False => 0,
+            Truth::Unknown => 1,
+            Truth::True => 2,
+        }
+    }
+
+    fn min(self, other: Truth) -> Truth {
+        if self.rank() <= other.rank() {
+            self
+        } else {
+            other
+        }
+    }
+
+    fn max(self, other: Truth) -> Truth {
+        if self.rank() >= other.rank() {
+            self
+        } else {
+            other
+        }
+    }
+}
+
+impl From<bool> for Truth {
+    fn from(b: bool) -> Truth {
+        if b {
+            Truth::True
+        } else {
+            Truth::False
+        }
+    }
+}

@@ -1,0 +1,27 @@
+//! The pure evaluator core: policy model, compiler, sessions, decisions, masks.
+//!
+//! Architecture invariant: nothing here does I/O, reads a clock, or knows about JavaScript.
+
+pub mod attrs;
+mod compile;
+pub mod condition;
+pub mod error;
+mod explain;
+mod filter;
+pub mod mask;
+mod path;
+pub mod policy;
+mod session;
+pub mod state;
+pub mod subject;
+
+pub use attrs::{Attrs, NoAttrs, Slots};
+pub use compile::{FORMAT, MAX_POLICY_BYTES};
+pub use error::{Code, PolicyError, PolicyErrors, RequestError};
+pub use explain::{Explanation, FieldTrace, GrantTrace, Reason, RuleTrace};
+pub use filter::ScopeFilter;
+pub use mask::Mask;
+pub use policy::{Header, Policy, Scope};
+pub use session::{ActionId, FieldStates, Input, ResourceId, Session};
+pub use state::{FieldState, Mode};
+pub use subject::Subject;

@@ -1,0 +1,262 @@
+//! The compiled policy: interned names, role closures, per-resource grant shapes.
+//!
+//! Built once by [`Policy::from_json`](crate::core::Policy::from_json) (see `compile.rs`); read
+//! by every session. Everything here is plain data so it can be cached in the binary form.
+
+use crate::core::condition::{Expr, SlotTable};
+use crate::core::mask::Mask;
+use crate::core::state::FieldState;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+
+/// An action set over one resource's actions: bit `i` is the resource's action `i`;
+/// [`ALL_ACTIONS`] stands for `*`.
+pub type ActionMask = u64;
+
+/// `*`: every action, including ones a resource does not declare.
+pub const ALL_ACTIONS: ActionMask = u64::MAX;
+
+/// Most actions one resource may declare.
+pub const MAX_ACTIONS: usize = 63;
+
+/// Whether `mask` lists the action with bit `bit` (or is `*`).
+pub(crate) fn lists(mask: ActionMask, bit: ActionMask) -> bool {
+    mask == ALL_ACTIONS || mask & bit != 0
+}
+
+/// A compiled, validated policy.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Policy {
+    pub(crate) header: Header,
+    pub(crate) departments: Vec<Department>,
+    pub(crate) department_index: HashMap<String, u32>,
+    pub(crate) resources: Vec<Resource>,
+    pub(crate) resource_index: HashMap<String, u32>,
+    pub(crate) roles: Vec<Role>,
+    pub(crate) role_index: HashMap<String, u32>,
+    pub(crate) templates: Vec<String>,
+    pub(crate) grants: Vec<Grant>,
+    pub(crate) rules: Vec<Rule>,
+    /// Rules from `rules` (personal denies are reached through `users`).
+    pub(crate) global_rules: Vec<u32>,
+    pub(crate) users: BTreeMap<String, UserAssignment>,
+    pub(crate) department_roles: HashMap<u32, Vec<u32>>,
+    pub(crate) group_roles: BTreeMap<String, Vec<u32>>,
+    pub(crate) slots: SlotTable,
+}
+
+/// The document's identity and validity window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Header {
+    /// `app`.
+    pub app: String,
+    /// `version`.
+    pub version: u64,
+    /// `issued_at` (RFC 3339), set by signing.
+    pub issued_at: Option<String>,
+    /// `expires_at` (RFC 3339), set by signing.
+    pub expires_at: Option<String>,
+    /// `subject`: the user a minimized bundle is bound to.
+    pub subject: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Department {
+    pub name: String,
+    pub parent: Option<u32>,
+}
+
+/// One declared resource.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Resource {
+    pub name: String,
+    pub actions: Vec<String>,
+    pub fields: Vec<Field>,
+    pub field_index: HashMap<String, u32>,
+    /// Record slot of the owner attribute.
+    pub owner: Option<u32>,
+    /// Record slot of the department attribute.
+    pub department: Option<u32>,
+}
+
+impl Resource {
+    pub fn action_bit(&self, name: &str) -> ActionMask {
+        self.actions
+            .iter()
+            .position(|a| a == name)
+            .map_or(0, |i| 1 << i)
+    }
+}
+
+/// One declared field.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Field {
+    pub name: String,
+    pub label: Option<String>,
+    pub mask: Option<Mask>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Role {
+    pub name: String,
+    /// This role and every role it inherits, transitively, sorted.
+    pub closure: Vec<u32>,
+    /// The role's own grants and its templates' grants.
+    pub grants: Vec<u32>,
+}
+
+/// Where a grant was written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum Origin {
+    Role(u32),
+    Template(u32),
+    User(String),
+}
+
+/// A data scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Scope {
+    /// Every record.
+    All,
+    /// Records whose owner attribute is the user.
+    Own,
+    /// Records of the user's department.
+    Department,
+    /// Records of the user's department or any department below it.
+    DepartmentTree,
+}
+
+impl Scope {
+    /// The policy-document spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::All => "all",
+            Scope::Own => "own",
+            Scope::Department => "department",
+            Scope::DepartmentTree => "department_tree",
+        }
+    }
+}
+
+/// How one grant or rule bears on one resource.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Shape {
+    pub actions: ActionMask,
+    /// Grants: the state per field (`g.fields[f] ?? g.fields["*"] ?? editable`).
+    /// Limit rules: the cap per field (`Editable` where the rule names none).
+    pub states: Box<[FieldState]>,
+}
+
+/// The resources a grant or rule covers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) enum Targets {
+    /// One resource.
+    One(u32, Shape),
+    /// `*`: a shape per resource, in resource order.
+    All(Vec<Shape>),
+}
+
+impl Targets {
+    pub fn shape(&self, resource: u32) -> Option<&Shape> {
+        match self {
+            Targets::One(r, s) => (*r == resource).then_some(s),
+            Targets::All(shapes) => shapes.get(resource as usize),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Grant {
+    pub origin: Origin,
+    /// JSON path in the document, e.g. `roles.sales.grants[0]`.
+    pub path: String,
+    pub targets: Targets,
+    pub scope: Scope,
+    pub when: Option<Expr>,
+}
+
+/// Rule effects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Effect {
+    /// Forbids the listed actions.
+    Deny,
+    /// Caps field states.
+    Limit,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Rule {
+    /// The rule's id; for personal denies, their JSON path.
+    pub id: String,
+    pub effect: Effect,
+    pub targets: Targets,
+    pub when: Option<Expr>,
+    pub except_roles: Vec<u32>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct UserAssignment {
+    pub roles: Vec<u32>,
+    pub grants: Vec<u32>,
+    pub denies: Vec<u32>,
+}
+
+impl Policy {
+    /// The `app` this policy is for.
+    pub fn app(&self) -> &str {
+        &self.header.app
+    }
+
+    /// The policy `version`.
+    pub fn version(&self) -> u64 {
+        self.header.version
+    }
+
+    /// The header: app, version, validity window, bound subject.
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// Resource names in declaration order.
+    pub fn resource_names(&self) -> impl Iterator<Item = &str> {
+        self.resources.iter().map(|r| r.name.as_str())
+    }
+
+    /// Field names of `resource` in declaration order, or `None` for an unknown resource.
+    pub fn field_names(&self, resource: &str) -> Option<Vec<&str>> {
+        let r = self.resource(resource)?;
+        Some(r.fields.iter().map(|f| f.name.as_str()).collect())
+    }
+
+    /// Action names of `resource` in declaration order, or `None` for an unknown resource.
+    pub fn action_names(&self, resource: &str) -> Option<Vec<&str>> {
+        let r = self.resource(resource)?;
+        Some(r.actions.iter().map(String::as_str).collect())
+    }
+
+    /// The record attribute paths (dotted) the policy reads; `Slots` values go in this order.
+    pub fn record_paths(&self) -> Vec<String> {
+        self.slots.record.iter().map(|p| p.dotted()).collect()
+    }
+
+    /// The context attribute paths (dotted) the policy reads; `Slots` values go in this order.
+    pub fn context_paths(&self) -> Vec<String> {
+        self.slots.context.iter().map(|p| p.dotted()).collect()
+    }
+
+    /// Role names in declaration order.
+    pub fn role_names(&self) -> impl Iterator<Item = &str> {
+        self.roles.iter().map(|r| r.name.as_str())
+    }
+
+    /// User ids named in `assignments.users`.
+    pub fn user_ids(&self) -> impl Iterator<Item = &str> {
+        self.users.keys().map(String::as_str)
+    }
+
+    pub(crate) fn resource(&self, name: &str) -> Option<&Resource> {
+        self.resource_index
+            .get(name)
+            .map(|&i| &self.resources[i as usize])
+    }
+}

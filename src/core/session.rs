@@ -1,0 +1,631 @@
+//! Sessions: one user's precomputed view of a policy, and the decisions made through it.
+
+use crate::core::attrs::{Attrs, NoAttrs};
+use crate::core::condition::{CmpOp, Env, Expr, Operand, Truth, UserValues};
+use crate::core::error::{Code, RequestError};
+use crate::core::policy::*;
+use crate::core::state::{FieldState, Mode};
+use crate::core::subject::Subject;
+use serde_json::{Map, Value};
+use std::cell::OnceCell;
+use std::sync::Arc;
+
+/// A resource, resolved once by name for the fast paths.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ResourceId(pub(crate) u32);
+
+/// An action of one resource, resolved once by name for the fast paths.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ActionId(pub(crate) u8);
+
+/// What one decision reads besides the subject: the record (if any) and the context.
+#[derive(Clone, Copy)]
+pub struct Input<'a> {
+    /// The record; `None` asks "for some record" (list pages, new forms).
+    pub record: Option<&'a dyn Attrs>,
+    /// Request context (`context.*`); missing paths are null.
+    pub context: &'a dyn Attrs,
+}
+
+impl<'a> Input<'a> {
+    /// No record, empty context.
+    pub const NONE: Input<'static> = Input {
+        record: None,
+        context: &NoAttrs,
+    };
+
+    /// An input from optional JSON record and context.
+    pub fn json(record: Option<&'a Value>, context: Option<&'a Value>) -> Input<'a> {
+        Input {
+            record: record.map(|r| r as &dyn Attrs),
+            context: context.map_or(&NoAttrs as &dyn Attrs, |c| c as &dyn Attrs),
+        }
+    }
+}
+
+impl Policy {
+    /// Resolves a resource name.
+    ///
+    /// # Errors
+    /// `unknown_resource`.
+    pub fn resource_id(&self, name: &str) -> Result<ResourceId, RequestError> {
+        self.resource_index
+            .get(name)
+            .map(|&i| ResourceId(i))
+            .ok_or_else(|| {
+                RequestError::new(Code::UnknownResource, format!("no resource `{name}`"))
+            })
+    }
+
+    /// Resolves an action name of a resource.
+    ///
+    /// # Errors
+    /// `unknown_action` when the resource does not declare it.
+    pub fn action_id(&self, resource: ResourceId, name: &str) -> Result<ActionId, RequestError> {
+        let res = &self.resources[resource.0 as usize];
+        res.actions
+            .iter()
+            .position(|a| a == name)
+            .map(|i| ActionId(i as u8))
+            .ok_or_else(|| {
+                let msg = format!("resource `{}` has no action `{name}`", res.name);
+                RequestError::new(Code::UnknownAction, msg)
+            })
+    }
+
+    /// Number of declared fields of a resource.
+    pub fn field_count(&self, resource: ResourceId) -> usize {
+        self.resources[resource.0 as usize].fields.len()
+    }
+
+    /// Precomputes one user's effective roles, grants and rules.
+    pub fn session(self: &Arc<Self>, subject: &Subject) -> Session {
+        Session::new(Arc::clone(self), subject)
+    }
+}
+
+/// One user's view of a policy: effective roles, grants and rules, computed once and reused
+/// across many decisions. Per-resource plans are built on first use.
+pub struct Session {
+    policy: Arc<Policy>,
+    pub(crate) roles: Vec<u32>,
+    pub(crate) grants: Vec<u32>,
+    pub(crate) rules: Vec<u32>,
+    pub(crate) user: UserValues,
+    /// The user's department and every department below it.
+    subtree: Value,
+    plans: Vec<OnceCell<Plan>>,
+}
+
+/// One resource as this user sees it, split into what always applies and what depends on the
+/// record or context.
+pub(crate) struct Plan {
+    view: ActionMask,
+    modes: [Option<ActionMask>; 3],
+    granted: ActionMask,
+    base: [Box<[FieldState]>; 3],
+    pub(crate) cond_grants: Vec<CondGrant>,
+    denied: ActionMask,
+    cap: Box<[FieldState]>,
+    pub(crate) cond_rules: Vec<CondRule>,
+}
+
+pub(crate) struct CondGrant {
+    pub actions: ActionMask,
+    pub cond: Expr,
+    contrib: [Box<[FieldState]>; 3],
+}
+
+pub(crate) struct CondRule {
+    pub deny: ActionMask,
+    pub caps: Option<Box<[FieldState]>>,
+    pub cond: Expr,
+}
+
+impl Session {
+    fn new(policy: Arc<Policy>, subject: &Subject) -> Session {
+        let p = &*policy;
+        let mut direct: Vec<u32> = subject
+            .roles
+            .iter()
+            .filter_map(|r| p.role_index.get(r.as_str()).copied())
+            .collect();
+        let assignment = p.users.get(&subject.id);
+        if let Some(a) = assignment {
+            direct.extend(&a.roles);
+        }
+        let dept = subject
+            .department
+            .as_deref()
+            .and_then(|d| p.department_index.get(d).copied());
+        let mut at = dept;
+        while let Some(d) = at {
+            direct.extend(p.department_roles.get(&d).into_iter().flatten());
+            at = p.departments[d as usize].parent;
+        }
+        for g in &subject.groups {
+            direct.extend(p.group_roles.get(g).into_iter().flatten());
+        }
+        let mut roles: Vec<u32> = direct
+            .iter()
+            .flat_map(|&r| p.roles[r as usize].closure.iter().copied())
+            .collect();
+        roles.sort_unstable();
+        roles.dedup();
+
+        let mut grants: Vec<u32> = roles
+            .iter()
+            .flat_map(|&r| p.roles[r as usize].grants.iter().copied())
+            .collect();
+        grants.extend(
+            assignment
+                .into_iter()
+                .flat_map(|a| a.grants.iter().copied()),
+        );
+        grants.sort_unstable();
+        grants.dedup();
+
+        let mut rules: Vec<u32> = p
+            .global_rules
+            .iter()
+            .copied()
+            .filter(|&r| {
+                !p.rules[r as usize]
+                    .except_roles
+                    .iter()
+                    .any(|x| roles.binary_search(x).is_ok())
+            })
+            .collect();
+        rules.extend(
+            assignment
+                .into_iter()
+                .flat_map(|a| a.denies.iter().copied()),
+        );
+
+        let user = UserValues {
+            id: Value::String(subject.id.clone()),
+            roles: Value::Array(
+                roles
+                    .iter()
+                    .map(|&r| Value::String(p.roles[r as usize].name.clone()))
+                    .collect(),
+            ),
+            department: subject
+                .department
+                .clone()
+                .map_or(Value::Null, Value::String),
+            groups: Value::Array(subject.groups.iter().cloned().map(Value::String).collect()),
+            attrs: p
+                .slots
+                .user_attrs
+                .iter()
+                .map(|path| {
+                    Value::Object(subject.attrs.clone())
+                        .attr(path)
+                        .cloned()
+                        .unwrap_or(Value::Null)
+                })
+                .collect(),
+        };
+        let subtree = match (&subject.department, dept) {
+            (None, _) => Value::Null,
+            (Some(name), None) => Value::Array(vec![Value::String(name.clone())]),
+            (Some(_), Some(d)) => Value::Array(
+                (0..p.departments.len() as u32)
+                    .filter(|&c| is_within(p, c, d))
+                    .map(|c| Value::String(p.departments[c as usize].name.clone()))
+                    .collect(),
+            ),
+        };
+        let plans = (0..p.resources.len()).map(|_| OnceCell::new()).collect();
+        Session {
+            policy,
+            roles,
+            grants,
+            rules,
+            user,
+            subtree,
+            plans,
+        }
+    }
+
+    /// The policy this session reads.
+    pub fn policy(&self) -> &Arc<Policy> {
+        &self.policy
+    }
+
+    /// The subject's user id.
+    pub fn user_id(&self) -> &str {
+        self.user.id.as_str().unwrap_or_default()
+    }
+
+    /// Effective role names, sorted by declaration.
+    pub fn roles(&self) -> Vec<&str> {
+        self.roles
+            .iter()
+            .map(|&r| self.policy.roles[r as usize].name.as_str())
+            .collect()
+    }
+
+    // ---- fast paths ----
+
+    /// Whether the action is allowed on the resource (for this record, or for some record).
+    pub fn can_at(&self, resource: ResourceId, action: ActionId, input: Input<'_>) -> bool {
+        let plan = self.plan(resource);
+        let bit = 1 << action.0;
+        let env = self.env(input);
+        let granted = lists(plan.granted, bit)
+            || plan
+                .cond_grants
+                .iter()
+                .any(|g| lists(g.actions, bit) && g.cond.eval(&env) != Truth::False);
+        granted
+            && !lists(plan.denied, bit)
+            && !plan
+                .cond_rules
+                .iter()
+                .any(|r| r.deny != 0 && lists(r.deny, bit) && r.cond.eval(&env) == Truth::True)
+    }
+
+    /// Writes the state of every field, in declaration order, into `out`
+    /// (which must hold [`Policy::field_count`] states).
+    pub fn fields_into(
+        &self,
+        resource: ResourceId,
+        mode: Mode,
+        input: Input<'_>,
+        out: &mut [FieldState],
+    ) {
+        let plan = self.plan(resource);
+        let m = mode.index();
+        out.copy_from_slice(&plan.base[m]);
+        let env = self.env(input);
+        for g in &plan.cond_grants {
+            if g.cond.eval(&env) != Truth::False {
+                raise(out, &g.contrib[m]);
+            }
+        }
+        lower(out, &plan.cap);
+        for r in &plan.cond_rules {
+            if r.cond.eval(&env) == Truth::True {
+                if let Some(caps) = &r.caps {
+                    lower(out, caps);
+                }
+                plan.apply_deny(r.deny, mode, out);
+            }
+        }
+        plan.apply_deny(plan.denied, mode, out);
+    }
+
+    // ---- by name ----
+
+    /// Whether `action` is allowed on `resource` for the record (or for some record when `None`).
+    ///
+    /// # Errors
+    /// `unknown_resource`, `unknown_action`.
+    pub fn can(
+        &self,
+        action: &str,
+        resource: &str,
+        input: Input<'_>,
+    ) -> Result<bool, RequestError> {
+        let r = self.policy.resource_id(resource)?;
+        let a = self.policy.action_id(r, action)?;
+        Ok(self.can_at(r, a, input))
+    }
+
+    /// The state of every declared field of `resource` in `mode`, in declaration order.
+    ///
+    /// # Errors
+    /// `unknown_resource`.
+    pub fn fields(
+        &self,
+        resource: &str,
+        mode: Mode,
+        input: Input<'_>,
+    ) -> Result<FieldStates<'_>, RequestError> {
+        let r = self.policy.resource_id(resource)?;
+        let mut states = vec![FieldState::Hidden; self.policy.field_count(r)];
+        self.fields_into(r, mode, input, &mut states);
+        Ok(FieldStates {
+            resource: &self.policy.resources[r.0 as usize],
+            states,
+        })
+    }
+
+    /// A copy of `record` as `mode` shows it: hidden fields removed, masked fields masked.
+    /// Keys that are not declared fields are kept.
+    ///
+    /// # Errors
+    /// `unknown_resource`; `bad_request` when the record is not an object.
+    pub fn redact(
+        &self,
+        resource: &str,
+        mode: Mode,
+        record: &Value,
+        context: Option<&Value>,
+    ) -> Result<Value, RequestError> {
+        let obj = as_object(record, "record")?;
+        let states = self.fields(resource, mode, Input::json(Some(record), context))?;
+        let mut out = Map::with_capacity(obj.len());
+        for (k, v) in obj {
+            match states.field(k) {
+                None => {
+                    out.insert(k.clone(), v.clone());
+                }
+                Some((_, FieldState::Hidden)) => {}
+                Some((f, FieldState::Masked)) => {
+                    out.insert(
+                        k.clone(),
+                        f.mask.unwrap_or(crate::core::mask::Mask::Full).apply(v),
+                    );
+                }
+                Some(_) => {
+                    out.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        Ok(Value::Object(out))
+    }
+
+    /// A copy of `form_data` holding only the fields editable in `mode` for `record`: what may
+    /// be submitted. Undeclared keys are dropped.
+    ///
+    /// # Errors
+    /// `unknown_resource`; `bad_request` when the data is not an object.
+    pub fn writable(
+        &self,
+        resource: &str,
+        mode: Mode,
+        record: Option<&Value>,
+        form_data: &Value,
+        context: Option<&Value>,
+    ) -> Result<Value, RequestError> {
+        let data = as_object(form_data, "form data")?;
+        let states = self.fields(resource, mode, Input::json(record, context))?;
+        Ok(Value::Object(
+            data.iter()
+                .filter(|(k, _)| matches!(states.field(k), Some((_, FieldState::Editable))))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        ))
+    }
+
+    /// Keys of `changes` that the user may not write on `record` in `mode` (not declared or not
+    /// editable): what a server rejects.
+    ///
+    /// # Errors
+    /// `unknown_resource`; `bad_request` when the changes are not an object.
+    pub fn forbidden_writes(
+        &self,
+        resource: &str,
+        mode: Mode,
+        record: Option<&Value>,
+        changes: &Value,
+        context: Option<&Value>,
+    ) -> Result<Vec<String>, RequestError> {
+        let data = as_object(changes, "changes")?;
+        let states = self.fields(resource, mode, Input::json(record, context))?;
+        Ok(data
+            .keys()
+            .filter(|k| !matches!(states.field(k), Some((_, FieldState::Editable))))
+            .cloned()
+            .collect())
+    }
+
+    // ---- internals ----
+
+    pub(crate) fn env<'e>(&'e self, input: Input<'e>) -> Env<'e> {
+        Env {
+            slots: &self.policy.slots,
+            user: &self.user,
+            record: input.record,
+            context: input.context,
+        }
+    }
+
+    pub(crate) fn plan(&self, resource: ResourceId) -> &Plan {
+        self.plans[resource.0 as usize].get_or_init(|| self.build_plan(resource.0))
+    }
+
+    /// The grant's scope and `when`, specialised to this user.
+    pub(crate) fn grant_condition(&self, grant: &Grant, resource: u32) -> Expr {
+        let res = &self.policy.resources[resource as usize];
+        let scope = match (grant.scope, res.owner, res.department) {
+            (Scope::All, _, _) => Expr::Const(true),
+            (Scope::Own, Some(slot), _) => Expr::Cmp(
+                CmpOp::Eq,
+                Operand::Record(slot),
+                Operand::Lit(self.user.id.clone()),
+            ),
+            (Scope::Department, _, Some(slot)) if !self.user.department.is_null() => Expr::Cmp(
+                CmpOp::Eq,
+                Operand::Record(slot),
+                Operand::Lit(self.user.department.clone()),
+            ),
+            (Scope::DepartmentTree, _, Some(slot)) if !self.subtree.is_null() => Expr::Cmp(
+                CmpOp::In,
+                Operand::Record(slot),
+                Operand::Lit(self.subtree.clone()),
+            ),
+            _ => Expr::Const(false),
+        };
+        Expr::junction(vec![scope, self.specialized(grant.when.as_ref())], true)
+    }
+
+    /// A rule's or grant's `when`, specialised to this user (`true` when absent).
+    pub(crate) fn specialized(&self, when: Option<&Expr>) -> Expr {
+        when.map_or(Expr::Const(true), |w| w.specialize(&self.user, None))
+    }
+
+    fn build_plan(&self, r: u32) -> Plan {
+        let p = &*self.policy;
+        let res = &p.resources[r as usize];
+        let n = res.fields.len();
+        let mut plan = Plan {
+            view: res.action_bit("view"),
+            modes: [
+                None,
+                Some(res.action_bit("create")),
+                Some(res.action_bit("edit")),
+            ],
+            granted: 0,
+            base: std::array::from_fn(|_| vec![FieldState::Hidden; n].into()),
+            cond_grants: Vec::new(),
+            denied: 0,
+            cap: vec![FieldState::Editable; n].into(),
+            cond_rules: Vec::new(),
+        };
+        for &g in &self.grants {
+            let grant = &p.grants[g as usize];
+            let Some(shape) = grant.targets.shape(r) else {
+                continue;
+            };
+            let cond = self.grant_condition(grant, r);
+            let contrib: [Box<[FieldState]>; 3] =
+                std::array::from_fn(|m| plan.contribution(shape, m));
+            match cond.as_const() {
+                Some(false) => {}
+                Some(true) => {
+                    plan.granted |= shape.actions;
+                    for (base, c) in plan.base.iter_mut().zip(&contrib) {
+                        raise(base, c);
+                    }
+                }
+                None => plan.cond_grants.push(CondGrant {
+                    actions: shape.actions,
+                    cond,
+                    contrib,
+                }),
+            }
+        }
+        for &ru in &self.rules {
+            let rule = &p.rules[ru as usize];
+            let Some(shape) = rule.targets.shape(r) else {
+                continue;
+            };
+            let (deny, caps) = match rule.effect {
+                Effect::Deny => (shape.actions, None),
+                Effect::Limit => (0, Some(shape.states.clone())),
+            };
+            let cond = self.specialized(rule.when.as_ref());
+            match cond.as_const() {
+                Some(false) => {}
+                Some(true) => {
+                    plan.denied |= deny;
+                    if let Some(c) = &caps {
+                        lower(&mut plan.cap, c);
+                    }
+                }
+                None => plan.cond_rules.push(CondRule { deny, caps, cond }),
+            }
+        }
+        plan
+    }
+}
+
+impl Plan {
+    /// What a grant of this shape gives each field in mode `m`.
+    fn contribution(&self, shape: &Shape, m: usize) -> Box<[FieldState]> {
+        let cap = match self.modes[m] {
+            Some(bit) if lists(shape.actions, bit) => FieldState::Editable,
+            _ if lists(shape.actions, self.view) => FieldState::Readonly,
+            _ => FieldState::Hidden,
+        };
+        shape.states.iter().map(|&s| s.min(cap)).collect()
+    }
+
+    /// A deny listing `view` (or `*`) hides every field; one listing the mode's action caps
+    /// every field at readonly.
+    fn apply_deny(&self, deny: ActionMask, mode: Mode, out: &mut [FieldState]) {
+        if deny == 0 {
+            return;
+        }
+        let cap = if lists(deny, self.view) {
+            FieldState::Hidden
+        } else if self.modes[mode.index()].is_some_and(|bit| lists(deny, bit)) {
+            FieldState::Readonly
+        } else {
+            return;
+        };
+        for s in out.iter_mut() {
+            *s = (*s).min(cap);
+        }
+    }
+}
+
+fn raise(out: &mut [FieldState], by: &[FieldState]) {
+    for (o, b) in out.iter_mut().zip(by) {
+        *o = (*o).max(*b);
+    }
+}
+
+fn lower(out: &mut [FieldState], by: &[FieldState]) {
+    for (o, b) in out.iter_mut().zip(by) {
+        *o = (*o).min(*b);
+    }
+}
+
+/// Whether department `c` is `d` or below it.
+fn is_within(p: &Policy, c: u32, d: u32) -> bool {
+    let mut at = Some(c);
+    for _ in 0..=p.departments.len() {
+        match at {
+            Some(x) if x == d => return true,
+            Some(x) => at = p.departments[x as usize].parent,
+            None => return false,
+        }
+    }
+    false
+}
+
+fn as_object<'v>(v: &'v Value, what: &str) -> Result<&'v Map<String, Value>, RequestError> {
+    v.as_object().ok_or_else(|| {
+        RequestError::new(
+            Code::BadRequest,
+            format!("the {what} must be a JSON object"),
+        )
+    })
+}
+
+/// Field states of one resource, in declaration order.
+#[derive(Debug, Clone)]
+pub struct FieldStates<'p> {
+    resource: &'p Resource,
+    states: Vec<FieldState>,
+}
+
+impl<'p> FieldStates<'p> {
+    /// The state of a field by name.
+    pub fn get(&self, name: &str) -> Option<FieldState> {
+        self.field(name).map(|(_, s)| s)
+    }
+
+    fn field(&self, name: &str) -> Option<(&'p Field, FieldState)> {
+        let &i = self.resource.field_index.get(name)?;
+        Some((&self.resource.fields[i as usize], self.states[i as usize]))
+    }
+
+    /// `(name, state)` pairs in declaration order.
+    pub fn iter(&self) -> impl Iterator<Item = (&'p str, FieldState)> + '_ {
+        self.resource
+            .fields
+            .iter()
+            .map(|f| f.name.as_str())
+            .zip(self.states.iter().copied())
+    }
+
+    /// The states in declaration order.
+    pub fn states(&self) -> &[FieldState] {
+        &self.states
+    }
+
+    /// `{ "name": "editable", … }` in declaration order.
+    pub fn to_json(&self) -> Value {
+        Value::Object(
+            self.iter()
+                .map(|(n, s)| (n.to_string(), Value::String(s.as_str().into())))
+                .collect(),
+        )
+    }
+}
