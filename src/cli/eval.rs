@@ -119,11 +119,21 @@ impl Evaluator {
                 );
             }
         }
+        let redact = req.get("redact").and_then(Value::as_bool).unwrap_or(false);
+        if redact && (mode.is_none() || record.is_none()) {
+            return Err(bad("`redact` needs `mode` and `record`".into()));
+        }
         if let Some(mode) = mode {
             out.insert(
                 "fields".into(),
                 session.fields(resource, mode, input)?.to_json(),
             );
+            if let (true, Some(rec)) = (redact, record) {
+                out.insert(
+                    "record".into(),
+                    session.redact(resource, mode, rec, context)?,
+                );
+            }
             if self.explain && action.is_none() {
                 let e = session.explain(mode.action().unwrap_or("view"), resource, input);
                 out.insert(

@@ -11,3 +11,6 @@ pub use expr::{CmpOp, Env, Expr, Operand, SlotTable, UserRef, UserValues};
 pub(crate) use parse::intern;
 pub use parse::{parse, ParseError, MAX_CONDITION_DEPTH, MAX_CONDITION_LEN};
 pub use truth::Truth;
+
+#[cfg(test)]
+mod tests;

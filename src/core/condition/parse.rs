@@ -254,6 +254,20 @@ impl Parser<'_> {
         }
     }
 
+    /// Consumes `tok`, or fails at the current token.
+    fn expect(&mut self, tok: &Tok) -> Result<(), ParseError> {
+        if self.peek() == tok {
+            self.bump();
+            Ok(())
+        } else {
+            Err(self.error(format!(
+                "expected {}, found {}",
+                tok.describe(),
+                self.peek().describe()
+            )))
+        }
+    }
+
     fn enter(&mut self) -> Result<(), ParseError> {
         self.depth += 1;
         if self.depth > MAX_CONDITION_DEPTH {
@@ -306,13 +320,8 @@ impl Parser<'_> {
                 self.enter()?;
                 let inner = self.or_expr()?;
                 self.depth -= 1;
-                match self.bump() {
-                    Tok::RParen => Ok(inner),
-                    t => {
-                        self.at -= 1;
-                        Err(self.error(format!("expected `)`, found {}", t.describe())))
-                    }
-                }
+                self.expect(&Tok::RParen)?;
+                Ok(inner)
             }
             _ => self.comparison(),
         }
@@ -351,24 +360,15 @@ impl Parser<'_> {
                         }
                     }
                 }
-                match self.bump() {
-                    Tok::RBrack => {}
-                    t => {
-                        self.at -= 1;
-                        return Err(self.error(format!("expected `]`, found {}", t.describe())));
-                    }
-                }
+                self.expect(&Tok::RBrack)?;
                 self.depth -= 1;
                 Ok(literal_list(items))
             }
-            t => {
-                self.at = self.at.saturating_sub(usize::from(t != Tok::End));
-                Err(ParseError {
-                    code: Code::BadCondition,
-                    message: format!("expected a value, found {}", t.describe()),
-                    position,
-                })
-            }
+            t => Err(ParseError {
+                code: Code::BadCondition,
+                message: format!("expected a value, found {}", t.describe()),
+                position,
+            }),
         }
     }
 

@@ -1,0 +1,450 @@
+//! Property tests of the decision semantics on random policies over a small universe:
+//! the lattice laws, role-order independence, scope filters agreeing with `can`, and the
+//! optimised evaluator agreeing with a naive one written straight from the spec.
+
+use fieldgate::core::condition::{parse, Env, SlotTable, Truth, UserValues};
+use fieldgate::{FieldState, Input, Mode, Policy, Subject};
+use proptest::prelude::*;
+use serde_json::{json, Map, Value};
+use std::sync::Arc;
+
+const ACTIONS: [&str; 5] = ["view", "create", "edit", "delete", "export"];
+const FIELDS: [&str; 4] = ["f0", "f1", "f2", "f3"];
+const STATES: [&str; 4] = ["hidden", "masked", "readonly", "editable"];
+const SCOPES: [&str; 4] = ["all", "own", "department", "department_tree"];
+const CONDS: [&str; 6] = [
+    "record.amount < 50",
+    "record.locked == true",
+    "user.department == 'd1'",
+    "context.channel == 'web'",
+    "record.status in ['a', 'b'] || record.amount >= 80",
+    "!(record.locked == true) && 'r1' in user.roles",
+];
+const DEPTS: [(&str, Option<&str>); 4] = [
+    ("d0", None),
+    ("d1", Some("d0")),
+    ("d2", Some("d1")),
+    ("d3", Some("d0")),
+];
+
+fn grant() -> impl Strategy<Value = Value> {
+    (
+        prop::bool::weighted(0.8),
+        prop::sample::subsequence(ACTIONS.to_vec(), 1..=3),
+        prop::bool::weighted(0.1),
+        prop::sample::select(SCOPES.to_vec()),
+        prop::option::weighted(0.4, prop::sample::select(CONDS.to_vec())),
+        prop::collection::btree_map(
+            prop::sample::select(vec!["f0", "f1", "f2", "f3", "*"]),
+            prop::sample::select(STATES.to_vec()),
+            0..3,
+        ),
+    )
+        .prop_map(|(specific, actions, star, scope, when, fields)| {
+            let mut g = json!({
+                "resource": if specific { "doc" } else { "*" },
+                "actions": if star { json!(["*"]) } else { json!(actions) },
+                "scope": scope,
+                "fields": fields,
+            });
+            if let Some(w) = when {
+                g["when"] = json!(w);
+            }
+            g
+        })
+}
+
+fn rule(i: usize) -> impl Strategy<Value = Value> {
+    (
+        prop::bool::ANY,
+        prop::sample::subsequence(ACTIONS.to_vec(), 1..=2),
+        prop::option::weighted(0.6, prop::sample::select(CONDS.to_vec())),
+        prop::collection::btree_map(
+            prop::sample::select(vec!["f0", "f1", "f2", "f3", "*"]),
+            prop::sample::select(STATES.to_vec()),
+            1..3,
+        ),
+        prop::sample::subsequence(vec!["r0", "r1", "r2", "r3"], 0..=1),
+    )
+        .prop_map(move |(deny, actions, when, fields, except)| {
+            let mut r = if deny {
+                json!({"id": format!("rule{i}"), "effect": "deny", "resource": "doc", "actions": actions})
+            } else {
+                json!({"id": format!("rule{i}"), "effect": "limit", "resource": "*", "fields": fields})
+            };
+            if let Some(w) = when {
+                r["when"] = json!(w);
+            }
+            r["except_roles"] = json!(except);
+            r
+        })
+}
+
+fn policy_doc() -> impl Strategy<Value = Value> {
+    (
+        prop::collection::vec(prop::collection::vec(grant(), 0..3), 4),
+        prop::collection::vec(prop::sample::subsequence(vec![0usize, 1, 2], 0..=2), 4),
+        prop::collection::vec(grant(), 0..2),
+        (0..3usize).prop_flat_map(|n| (0..n).map(rule).collect::<Vec<_>>()),
+        prop::sample::subsequence(vec!["r0", "r1", "r2", "r3"], 0..=1),
+    )
+        .prop_map(|(role_grants, inherits, personal, rules, dept_roles)| {
+            let mut roles = Map::new();
+            for (i, grants) in role_grants.into_iter().enumerate() {
+                // Inherit only from lower-numbered roles: no cycles.
+                let inh: Vec<String> = inherits[i].iter().filter(|&&j| j < i).map(|j| format!("r{j}")).collect();
+                roles.insert(format!("r{i}"), json!({"grants": grants, "inherits": inh}));
+            }
+            let departments: Map<String, Value> = DEPTS
+                .iter()
+                .map(|(d, p)| (d.to_string(), p.map_or(json!({}), |p| json!({"parent": p}))))
+                .collect();
+            json!({
+                "format": "fieldgate/1", "app": "prop", "version": 1,
+                "departments": departments,
+                "resources": {"doc": {"actions": ACTIONS, "owner": "owner", "department": "dept",
+                                      "fields": {"f0": {}, "f1": {"mask": "phone"}, "f2": {}, "f3": {}}}},
+                "roles": roles,
+                "assignments": {"users": {"u0": {"grants": personal}}, "departments": {"d1": dept_roles}},
+                "rules": rules,
+            })
+        })
+}
+
+fn subject() -> impl Strategy<Value = Subject> {
+    (
+        prop::sample::select(vec!["u0", "u1"]),
+        prop::sample::subsequence(vec!["r0", "r1", "r2", "r3", "ghost"], 0..=3),
+        prop::option::of(prop::sample::select(vec!["d0", "d1", "d2", "d3"])),
+    )
+        .prop_map(|(id, roles, dept)| Subject {
+            id: id.into(),
+            roles: roles.into_iter().map(String::from).collect(),
+            department: dept.map(String::from),
+            ..Subject::default()
+        })
+}
+
+fn record() -> impl Strategy<Value = Option<Value>> {
+    prop::option::weighted(
+        0.8,
+        (
+            prop::sample::select(vec!["u0", "u1"]),
+            prop::sample::select(vec!["d0", "d1", "d2", "d3"]),
+            0..100i64,
+            prop::bool::ANY,
+            prop::sample::select(vec!["a", "b", "c"]),
+        )
+            .prop_map(|(o, d, a, l, s)| json!({"owner": o, "dept": d, "amount": a, "locked": l, "status": s})),
+    )
+}
+
+fn context() -> impl Strategy<Value = Value> {
+    prop::sample::select(vec![
+        json!({}),
+        json!({"channel": "web"}),
+        json!({"channel": "app"}),
+    ])
+}
+
+/// Every answer a session gives for one record and context.
+#[derive(Debug, PartialEq)]
+struct Answers {
+    can: Vec<bool>,
+    fields: Vec<Vec<FieldState>>,
+}
+
+fn answers(p: &Arc<Policy>, s: &Subject, rec: Option<&Value>, ctx: &Value) -> Answers {
+    let session = p.session(s);
+    let input = Input::json(rec, Some(ctx));
+    Answers {
+        can: ACTIONS
+            .iter()
+            .map(|a| session.can(a, "doc", input).unwrap())
+            .collect(),
+        fields: Mode::ALL
+            .iter()
+            .map(|&m| session.fields("doc", m, input).unwrap().states().to_vec())
+            .collect(),
+    }
+}
+
+fn compile(doc: &Value) -> Arc<Policy> {
+    Arc::new(Policy::from_value(doc).unwrap_or_else(|e| panic!("{e}\n{doc:#}")))
+}
+
+/// `a` is nowhere above `b`.
+fn le(a: &Answers, b: &Answers) -> bool {
+    a.can.iter().zip(&b.can).all(|(x, y)| *x <= *y)
+        && a.fields
+            .iter()
+            .flatten()
+            .zip(b.fields.iter().flatten())
+            .all(|(x, y)| x <= y)
+}
+
+// ---- the naive reference evaluator, straight from docs/policy-format.md ----
+
+struct Naive<'a> {
+    doc: &'a Value,
+    roles: Vec<String>,
+    user: UserValues,
+    slots: SlotTable,
+}
+
+impl<'a> Naive<'a> {
+    fn new(doc: &'a Value, s: &Subject) -> Naive<'a> {
+        let known = |r: &str| doc["roles"].get(r).is_some();
+        let mut direct: Vec<String> = s.roles.iter().filter(|r| known(r)).cloned().collect();
+        if let Some(a) = doc["assignments"]["users"].get(&s.id) {
+            direct.extend(
+                a["roles"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|r| r.as_str().unwrap().to_string()),
+            );
+        }
+        let mut d = s.department.clone();
+        while let Some(dept) = d {
+            let assigned = doc["assignments"]["departments"][&dept]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            direct.extend(assigned.iter().map(|r| r.as_str().unwrap().to_string()));
+            d = doc["departments"][&dept]["parent"]
+                .as_str()
+                .map(String::from);
+        }
+        let mut roles: Vec<String> = Vec::new();
+        while let Some(r) = direct.pop() {
+            if !roles.contains(&r) {
+                direct.extend(
+                    doc["roles"][&r]["inherits"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|x| x.as_str().unwrap().to_string()),
+                );
+                roles.push(r);
+            }
+        }
+        let order: Vec<&String> = doc["roles"].as_object().unwrap().keys().collect();
+        roles.sort_by_key(|r| order.iter().position(|o| *o == r));
+        let user = UserValues {
+            id: json!(s.id),
+            roles: json!(roles),
+            department: s.department.clone().map_or(Value::Null, Value::String),
+            groups: json!(s.groups),
+            attrs: vec![],
+        };
+        Naive {
+            doc,
+            roles,
+            user,
+            slots: SlotTable::default(),
+        }
+    }
+
+    fn cond(&mut self, text: Option<&str>, rec: Option<&Value>, ctx: &Value) -> Truth {
+        let Some(text) = text else { return Truth::True };
+        let e = parse(text, &mut self.slots).unwrap();
+        let env = Env {
+            slots: &self.slots,
+            user: &self.user,
+            record: rec.map(|r| r as &dyn fieldgate::core::Attrs),
+            context: ctx,
+        };
+        e.eval(&env)
+    }
+
+    fn grants(&self) -> Vec<Value> {
+        let mut out = Vec::new();
+        for r in &self.roles {
+            out.extend(
+                self.doc["roles"][r]["grants"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default(),
+            );
+        }
+        out.extend(
+            self.doc["assignments"]["users"][self.user.id.as_str().unwrap()]["grants"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default(),
+        );
+        out
+    }
+
+    fn in_tree(&self, d: &str, top: &str) -> bool {
+        let mut at = Some(d.to_string());
+        while let Some(x) = at {
+            if x == top {
+                return true;
+            }
+            at = self.doc["departments"][&x]["parent"]
+                .as_str()
+                .map(String::from);
+        }
+        false
+    }
+
+    fn grant_applies(&mut self, g: &Value, rec: Option<&Value>, ctx: &Value) -> bool {
+        let dept = self.user.department.as_str().map(String::from);
+        let scope = match (g["scope"].as_str().unwrap_or("all"), rec) {
+            ("all", _) => Truth::True,
+            (_, None) if g["scope"] != "own" && dept.is_none() => Truth::False,
+            (_, None) => Truth::Unknown,
+            ("own", Some(r)) => Truth::from(r["owner"] == self.user.id),
+            ("department", Some(r)) => {
+                Truth::from(dept.is_some() && r["dept"].as_str() == dept.as_deref())
+            }
+            (_, Some(r)) => Truth::from(
+                dept.as_deref()
+                    .is_some_and(|d| r["dept"].as_str().is_some_and(|x| self.in_tree(x, d))),
+            ),
+        };
+        scope.and(self.cond(g["when"].as_str(), rec, ctx)) != Truth::False
+    }
+
+    fn rules(&mut self, rec: Option<&Value>, ctx: &Value) -> Vec<Value> {
+        let mut all: Vec<Value> = self.doc["rules"].as_array().cloned().unwrap_or_default();
+        all.retain(|r| {
+            !r["except_roles"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|x| self.roles.iter().any(|y| y == x))
+        });
+        all.retain(|r| self.cond(r["when"].as_str(), rec, ctx) == Truth::True);
+        all
+    }
+
+    fn lists(list: &Value, action: &str) -> bool {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a == action || a == "*")
+    }
+
+    fn answers(&mut self, rec: Option<&Value>, ctx: &Value) -> Answers {
+        let grants: Vec<Value> = self
+            .grants()
+            .into_iter()
+            .filter(|g| self.grant_applies(g, rec, ctx))
+            .collect();
+        let rules = self.rules(rec, ctx);
+        let denies: Vec<&Value> = rules.iter().filter(|r| r["effect"] == "deny").collect();
+        let can = ACTIONS
+            .iter()
+            .map(|a| {
+                grants.iter().any(|g| Naive::lists(&g["actions"], a))
+                    && !denies.iter().any(|r| Naive::lists(&r["actions"], a))
+            })
+            .collect();
+        let state = |v: &Value| {
+            STATES
+                .iter()
+                .position(|s| v == s)
+                .map(|i| FieldState::ALL[i])
+        };
+        let fields = Mode::ALL
+            .iter()
+            .map(|mode| {
+                FIELDS
+                    .iter()
+                    .map(|f| {
+                        let mut st = FieldState::Hidden;
+                        for g in &grants {
+                            let s = state(&g["fields"][f])
+                                .or(state(&g["fields"]["*"]))
+                                .unwrap_or(FieldState::Editable);
+                            let c = match mode.action() {
+                                Some(a) if Naive::lists(&g["actions"], a) => s,
+                                _ if Naive::lists(&g["actions"], "view") => {
+                                    s.min(FieldState::Readonly)
+                                }
+                                _ => FieldState::Hidden,
+                            };
+                            st = st.max(c);
+                        }
+                        for r in rules.iter().filter(|r| r["effect"] == "limit") {
+                            if let Some(cap) = state(&r["fields"][f]).or(state(&r["fields"]["*"])) {
+                                st = st.min(cap);
+                            }
+                        }
+                        for r in &denies {
+                            if Naive::lists(&r["actions"], "view") {
+                                st = FieldState::Hidden;
+                            } else if mode
+                                .action()
+                                .is_some_and(|a| Naive::lists(&r["actions"], a))
+                            {
+                                st = st.min(FieldState::Readonly);
+                            }
+                        }
+                        st
+                    })
+                    .collect()
+            })
+            .collect();
+        Answers { can, fields }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn agrees_with_the_naive_evaluator(doc in policy_doc(), s in subject(), rec in record(), ctx in context()) {
+        let p = compile(&doc);
+        let got = answers(&p, &s, rec.as_ref(), &ctx);
+        let want = Naive::new(&doc, &s).answers(rec.as_ref(), &ctx);
+        prop_assert_eq!(got, want, "policy {:#}", doc);
+    }
+
+    #[test]
+    fn adding_a_grant_never_lowers(doc in policy_doc(), s in subject(), rec in record(), ctx in context(), extra in grant(), role in 0..4usize) {
+        let before = answers(&compile(&doc), &s, rec.as_ref(), &ctx);
+        let mut more = doc.clone();
+        more["roles"][format!("r{role}")]["grants"].as_array_mut().unwrap().push(extra.clone());
+        let after = answers(&compile(&more), &s, rec.as_ref(), &ctx);
+        prop_assert!(le(&before, &after), "role grant lowered: {:?} -> {:?}", before, after);
+        let mut personal = doc.clone();
+        personal["assignments"]["users"]["u0"]["grants"].as_array_mut().unwrap().push(extra);
+        let after = answers(&compile(&personal), &s, rec.as_ref(), &ctx);
+        prop_assert!(le(&before, &after), "personal grant lowered: {:?} -> {:?}", before, after);
+    }
+
+    #[test]
+    fn adding_a_deny_never_raises(doc in policy_doc(), s in subject(), rec in record(), ctx in context(), extra in rule(99)) {
+        let before = answers(&compile(&doc), &s, rec.as_ref(), &ctx);
+        let mut more = doc.clone();
+        more["rules"].as_array_mut().unwrap().push(extra);
+        let after = answers(&compile(&more), &s, rec.as_ref(), &ctx);
+        prop_assert!(le(&after, &before), "{:?} -> {:?}", before, after);
+    }
+
+    #[test]
+    fn role_order_never_matters(doc in policy_doc(), s in subject(), rec in record(), ctx in context()) {
+        let p = compile(&doc);
+        let mut reversed = s.clone();
+        reversed.roles.reverse();
+        prop_assert_eq!(answers(&p, &s, rec.as_ref(), &ctx), answers(&p, &reversed, rec.as_ref(), &ctx));
+    }
+
+    #[test]
+    fn scope_filter_agrees_with_can(doc in policy_doc(), s in subject(), rec in record(), ctx in context()) {
+        let p = compile(&doc);
+        let session = p.session(&s);
+        let rec = rec.unwrap_or_else(|| json!({}));
+        for a in ACTIONS {
+            let filter = session.scope_filter("doc", a, Some(&ctx)).unwrap();
+            let can = session.can(a, "doc", Input::json(Some(&rec), Some(&ctx))).unwrap();
+            prop_assert_eq!(filter.matches(&session, &rec, &ctx), can, "{} {}", a, filter.to_json(&session));
+            let explained = session.explain(a, "doc", Input::json(Some(&rec), Some(&ctx))).unwrap();
+            prop_assert_eq!(explained.allow, can);
+        }
+    }
+}
