@@ -7,8 +7,9 @@ use crate::core::mask::Mask;
 use crate::core::path::JsonPath;
 use crate::core::policy::*;
 use crate::core::state::FieldState;
-use serde_json::{Map, Value};
-use std::collections::{BTreeMap, HashMap};
+use rustc_hash::FxHashMap;
+use serde_json_borrow::{ObjectAsVec, Value};
+use std::collections::BTreeMap;
 
 /// Largest policy document accepted, in bytes.
 pub const MAX_POLICY_BYTES: usize = 8 * 1024 * 1024;
@@ -66,16 +67,18 @@ impl Policy {
                 ),
             ));
         }
-        let doc: Value = serde_json::from_slice(bytes).map_err(json_error)?;
-        Policy::from_value(&doc)
+        // A borrowed tree (no key hashing, strings not copied): parsing into
+        // `serde_json::Value` alone would take longer than the whole compile budget.
+        let doc: Value<'_> = serde_json::from_slice(bytes).map_err(json_error)?;
+        Compiler::default().compile(&doc)
     }
 
     /// Compiles an already parsed document.
     ///
     /// # Errors
     /// Every mistake in the document, each with its JSON path and code.
-    pub fn from_value(doc: &Value) -> Result<Policy, PolicyErrors> {
-        Compiler::default().compile(doc)
+    pub fn from_value(doc: &serde_json::Value) -> Result<Policy, PolicyErrors> {
+        Policy::from_slice(doc.to_string().as_bytes())
     }
 }
 
@@ -115,25 +118,27 @@ struct Compiler {
     errors: Vec<PolicyError>,
     slots: SlotTable,
     departments: Vec<Department>,
-    department_index: HashMap<String, u32>,
+    department_index: FxHashMap<String, u32>,
     resources: Vec<Resource>,
-    resource_index: HashMap<String, u32>,
-    role_index: HashMap<String, u32>,
-    template_index: HashMap<String, u32>,
+    resource_index: FxHashMap<String, u32>,
+    /// Every action some resource declares (to check `*` grants).
+    action_universe: rustc_hash::FxHashSet<String>,
+    role_index: FxHashMap<String, u32>,
+    template_index: FxHashMap<String, u32>,
     grants: Vec<Grant>,
     rules: Vec<Rule>,
 }
 
 impl Compiler {
-    fn compile(mut self, doc: &Value) -> Result<Policy, PolicyErrors> {
+    fn compile(mut self, doc: &Value<'_>) -> Result<Policy, PolicyErrors> {
         let root = JsonPath::ROOT;
         let Some(top) = self.object(doc, &root) else {
             return Err(PolicyErrors(self.errors));
         };
         self.known_keys(top, TOP_KEYS, &root);
         match self.required(top, "format", &root) {
-            Some(Value::String(f)) if f == FORMAT => {}
-            Some(Value::String(f)) => {
+            Some(Value::Str(f)) if f == FORMAT => {}
+            Some(Value::Str(f)) => {
                 let msg = format!("format is `{f}`; this engine reads `{FORMAT}`");
                 self.error(&root.key("format"), Code::BadFormat, msg);
             }
@@ -214,7 +219,7 @@ impl Compiler {
 
     // ---- sections ----
 
-    fn departments(&mut self, v: Option<&Value>, path: &JsonPath) {
+    fn departments(&mut self, v: Option<&Value<'_>>, path: &JsonPath) {
         let entries = self.entries(v, path);
         self.department_index = index_of(&entries);
         for (name, v) in &entries {
@@ -246,7 +251,7 @@ impl Compiler {
         }
     }
 
-    fn resources(&mut self, v: Option<&Value>, path: &JsonPath) {
+    fn resources(&mut self, v: Option<&Value<'_>>, path: &JsonPath) {
         let entries = self.entries(v, path);
         self.resource_index = index_of(&entries);
         for (name, v) in &entries {
@@ -255,7 +260,7 @@ impl Compiler {
                 name: name.to_string(),
                 actions: Vec::new(),
                 fields: Vec::new(),
-                field_index: HashMap::new(),
+                field_index: FxHashMap::default(),
                 owner: None,
                 department: None,
             };
@@ -284,7 +289,10 @@ impl Compiler {
                     }
                 }
                 let fp = p.key("fields");
-                for (fname, fv) in self.entries(m.get("fields"), &fp) {
+                let fields = self.entries(m.get("fields"), &fp);
+                res.field_index.reserve(fields.len());
+                res.fields.reserve(fields.len());
+                for (fname, fv) in fields {
                     let field = self.field(fname, fv, &fp.key(fname));
                     res.field_index
                         .insert(fname.to_string(), res.fields.len() as u32);
@@ -293,11 +301,12 @@ impl Compiler {
                 res.owner = self.attribute(m.get("owner"), &p.key("owner"));
                 res.department = self.attribute(m.get("department"), &p.key("department"));
             }
+            self.action_universe.extend(res.actions.iter().cloned());
             self.resources.push(res);
         }
     }
 
-    fn field(&mut self, name: &str, v: &Value, path: &JsonPath) -> Field {
+    fn field(&mut self, name: &str, v: &Value<'_>, path: &JsonPath) -> Field {
         let mut field = Field {
             name: name.to_string(),
             label: None,
@@ -323,7 +332,7 @@ impl Compiler {
     }
 
     /// A record attribute name (`owner`, `department`), interned as a record slot.
-    fn attribute(&mut self, v: Option<&Value>, path: &JsonPath) -> Option<u32> {
+    fn attribute(&mut self, v: Option<&Value<'_>>, path: &JsonPath) -> Option<u32> {
         let name = self.string(v?, path)?;
         let keys: Vec<String> = name.split('.').map(str::to_string).collect();
         if keys.iter().any(String::is_empty) {
@@ -339,7 +348,7 @@ impl Compiler {
 
     fn roles(
         &mut self,
-        entries: &[(&String, &Value)],
+        entries: &[(&str, &Value<'_>)],
         path: &JsonPath,
         template_grants: &[Vec<u32>],
     ) -> Vec<Role> {
@@ -402,15 +411,15 @@ impl Compiler {
     #[allow(clippy::type_complexity)]
     fn assignments(
         &mut self,
-        v: Option<&Value>,
+        v: Option<&Value<'_>>,
         path: &JsonPath,
     ) -> (
         BTreeMap<String, UserAssignment>,
-        HashMap<u32, Vec<u32>>,
+        FxHashMap<u32, Vec<u32>>,
         BTreeMap<String, Vec<u32>>,
     ) {
         let mut users = BTreeMap::new();
-        let mut department_roles = HashMap::new();
+        let mut department_roles = FxHashMap::default();
         let mut group_roles = BTreeMap::new();
         let Some(m) = v.and_then(|v| self.object(v, path)) else {
             return (users, department_roles, group_roles);
@@ -424,7 +433,7 @@ impl Compiler {
                 self.known_keys(um, &["roles", "grants", "denies"], &p);
                 a.roles = self.role_refs(um.get("roles"), &p.key("roles"));
                 a.grants = self.grant_list(um.get("grants"), &p.key("grants"), || {
-                    Origin::User(id.clone())
+                    Origin::User(id.to_string())
                 });
                 let dp = p.key("denies");
                 for (i, d) in self.array(um.get("denies"), &dp).iter().enumerate() {
@@ -433,7 +442,7 @@ impl Compiler {
                     }
                 }
             }
-            users.insert(id.clone(), a);
+            users.insert(id.to_string(), a);
         }
         let dp = path.key("departments");
         for (dept, rv) in self.entries(m.get("departments"), &dp) {
@@ -446,13 +455,13 @@ impl Compiler {
         let gp = path.key("groups");
         for (group, rv) in self.entries(m.get("groups"), &gp) {
             let roles = self.role_refs(Some(rv), &gp.key(group));
-            group_roles.insert(group.clone(), roles);
+            group_roles.insert(group.to_string(), roles);
         }
         (users, department_roles, group_roles)
     }
 
-    fn rules(&mut self, v: Option<&Value>, path: &JsonPath) -> Vec<u32> {
-        let mut ids: HashMap<String, usize> = HashMap::new();
+    fn rules(&mut self, v: Option<&Value<'_>>, path: &JsonPath) -> Vec<u32> {
+        let mut ids: FxHashMap<String, usize> = FxHashMap::default();
         let mut out = Vec::new();
         for (i, rv) in self.array(v, path).iter().enumerate() {
             let p = path.index(i);
@@ -470,9 +479,9 @@ impl Compiler {
                 }
             }
             let effect = match self.required(m, "effect", &p) {
-                Some(Value::String(e)) if e == "deny" => Some(Effect::Deny),
-                Some(Value::String(e)) if e == "limit" => Some(Effect::Limit),
-                Some(Value::String(e)) => {
+                Some(Value::Str(e)) if e == "deny" => Some(Effect::Deny),
+                Some(Value::Str(e)) if e == "limit" => Some(Effect::Limit),
+                Some(Value::Str(e)) => {
                     self.error(
                         &p.key("effect"),
                         Code::BadEffect,
@@ -507,7 +516,7 @@ impl Compiler {
             if let (Some(id), Some(effect), Some(resource), Some(actions)) =
                 (id, effect, resource, actions)
             {
-                let targets = self.targets(resource, &actions, &fields, FieldState::Editable);
+                let targets = self.targets(resource, actions, fields);
                 out.push(self.rules.len() as u32);
                 self.rules.push(Rule {
                     id: id.to_string(),
@@ -525,7 +534,7 @@ impl Compiler {
 
     fn grant_list(
         &mut self,
-        v: Option<&Value>,
+        v: Option<&Value<'_>>,
         path: &JsonPath,
         origin: impl Fn() -> Origin,
     ) -> Vec<u32> {
@@ -538,7 +547,7 @@ impl Compiler {
         ids
     }
 
-    fn grant(&mut self, v: &Value, path: &JsonPath, origin: Origin) -> Option<u32> {
+    fn grant(&mut self, v: &Value<'_>, path: &JsonPath, origin: Origin) -> Option<u32> {
         let m = self.object(v, path)?;
         self.known_keys(m, GRANT_KEYS, path);
         let resource = self.resource_ref(m, path);
@@ -550,7 +559,7 @@ impl Compiler {
             None => Vec::new(),
         };
         let (resource, actions, scope) = (resource?, actions?, scope?);
-        let targets = self.targets(resource, &actions, &fields, FieldState::Editable);
+        let targets = self.targets(resource, actions, fields);
         self.grants.push(Grant {
             origin,
             path: path.render(),
@@ -561,14 +570,14 @@ impl Compiler {
         Some(self.grants.len() as u32 - 1)
     }
 
-    fn deny(&mut self, v: &Value, path: &JsonPath) -> Option<u32> {
+    fn deny(&mut self, v: &Value<'_>, path: &JsonPath) -> Option<u32> {
         let m = self.object(v, path)?;
         self.known_keys(m, DENY_KEYS, path);
         let resource = self.resource_ref(m, path);
         let actions = self.action_names(m, resource, path);
         let when = self.condition(m.get("when"), &path.key("when"));
         let (resource, actions) = (resource?, actions?);
-        let targets = self.targets(resource, &actions, &[], FieldState::Editable);
+        let targets = self.targets(resource, actions, Vec::new());
         let id = path.render();
         self.rules.push(Rule {
             id,
@@ -581,40 +590,22 @@ impl Compiler {
     }
 
     /// The shapes of a grant or rule over the resources it covers.
-    fn targets(
-        &self,
-        resource: Option<u32>,
-        actions: &ActionNames,
-        fields: &[(Option<String>, FieldState)],
-        default: FieldState,
-    ) -> Targets {
-        let shape = |r: &Resource| Shape {
-            actions: match actions {
-                ActionNames::All => ALL_ACTIONS,
-                ActionNames::Names(names) => names.iter().fold(0, |m, a| m | r.action_bit(a)),
-            },
-            states: r
-                .fields
-                .iter()
-                .map(|f| {
-                    let named = fields
-                        .iter()
-                        .find(|(n, _)| n.as_deref() == Some(f.name.as_str()));
-                    let star = || fields.iter().find(|(n, _)| n.is_none());
-                    named.or_else(star).map_or(default, |(_, s)| *s)
-                })
-                .collect(),
+    fn targets(&self, resource: Option<u32>, actions: ActionNames, fields: FieldStates) -> Targets {
+        let actions = match actions {
+            ActionNames::All => None,
+            ActionNames::Names(names) => Some(names),
         };
+        let pattern = Pattern { actions, fields };
         match resource {
-            Some(r) => Targets::One(r, shape(&self.resources[r as usize])),
-            None => Targets::All(self.resources.iter().map(shape).collect()),
+            Some(r) => Targets::One(r, pattern.shape(&self.resources[r as usize])),
+            None => Targets::All(pattern),
         }
     }
 
     // ---- references ----
 
     /// `resource`: `Some(None)` for `*`, `Some(Some(i))` for a known resource.
-    fn resource_ref(&mut self, m: &Map<String, Value>, path: &JsonPath) -> Option<Option<u32>> {
+    fn resource_ref(&mut self, m: &ObjectAsVec<'_>, path: &JsonPath) -> Option<Option<u32>> {
         let p = path.key("resource");
         let name = self
             .required(m, "resource", path)
@@ -633,7 +624,7 @@ impl Compiler {
 
     fn action_names(
         &mut self,
-        m: &Map<String, Value>,
+        m: &ObjectAsVec<'_>,
         resource: Option<Option<u32>>,
         path: &JsonPath,
     ) -> Option<ActionNames> {
@@ -642,27 +633,23 @@ impl Compiler {
         let mut names = Vec::new();
         let mut all = false;
         for (i, a) in self.strings(list, &p) {
-            let declared = match resource {
-                Some(Some(r)) => self.resources[r as usize].actions.iter().any(|x| x == a),
-                _ => self
-                    .resources
-                    .iter()
-                    .any(|r| r.actions.iter().any(|x| x == a)),
-            };
             if a == "*" {
                 all = true;
-            } else if declared || resource.is_none() {
+                continue;
+            }
+            let declared = match resource {
+                Some(Some(r)) => self.resources[r as usize].actions.iter().any(|x| x == a),
+                _ => self.action_universe.contains(a),
+            };
+            if declared || resource.is_none() {
                 names.push(a.to_string());
             } else {
                 let on = match resource {
                     Some(Some(r)) => format!("resource `{}`", self.resources[r as usize].name),
                     _ => "any resource".to_string(),
                 };
-                self.error(
-                    &p.index(i),
-                    Code::UnknownAction,
-                    format!("action `{a}` is not declared by {on}"),
-                );
+                let msg = format!("action `{a}` is not declared by {on}");
+                self.error(&p.index(i), Code::UnknownAction, msg);
             }
         }
         Some(if all {
@@ -674,7 +661,7 @@ impl Compiler {
 
     fn scope(
         &mut self,
-        v: Option<&Value>,
+        v: Option<&Value<'_>>,
         resource: Option<Option<u32>>,
         path: &JsonPath,
     ) -> Option<Scope> {
@@ -712,7 +699,7 @@ impl Compiler {
 
     fn field_states(
         &mut self,
-        v: &Value,
+        v: &Value<'_>,
         resource: Option<Option<u32>>,
         path: &JsonPath,
     ) -> FieldStates {
@@ -721,13 +708,11 @@ impl Compiler {
             let p = path.key(name);
             let known = name == "*"
                 || match resource {
-                    Some(Some(r)) => self.resources[r as usize]
-                        .field_index
-                        .contains_key(name.as_str()),
+                    Some(Some(r)) => self.resources[r as usize].field_index.contains_key(name),
                     _ => self
                         .resources
                         .iter()
-                        .any(|r| r.field_index.contains_key(name.as_str())),
+                        .any(|r| r.field_index.contains_key(name)),
                 };
             if !known && resource.is_some() {
                 let on = match resource {
@@ -744,7 +729,7 @@ impl Compiler {
                 continue;
             };
             match text.parse::<FieldState>() {
-                Ok(s) => out.push(((name != "*").then(|| name.clone()), s)),
+                Ok(s) => out.push(((name != "*").then(|| name.to_string()), s)),
                 Err(()) => {
                     let msg = format!("state `{text}` is not hidden, masked, readonly or editable");
                     self.error(&p, Code::BadState, msg);
@@ -754,7 +739,7 @@ impl Compiler {
         out
     }
 
-    fn condition(&mut self, v: Option<&Value>, path: &JsonPath) -> Option<Expr> {
+    fn condition(&mut self, v: Option<&Value<'_>>, path: &JsonPath) -> Option<Expr> {
         let text = self.string(v?, path)?;
         match condition::parse(text, &mut self.slots) {
             Ok(e) => Some(e),
@@ -770,7 +755,7 @@ impl Compiler {
         }
     }
 
-    fn role_refs(&mut self, v: Option<&Value>, path: &JsonPath) -> Vec<u32> {
+    fn role_refs(&mut self, v: Option<&Value<'_>>, path: &JsonPath) -> Vec<u32> {
         let Some(v) = v else { return Vec::new() };
         let mut out = Vec::new();
         for (i, name) in self.strings(v, path) {
@@ -810,12 +795,12 @@ impl Compiler {
         });
     }
 
-    fn wrong_type(&mut self, v: &Value, expected: &str, path: &JsonPath) {
+    fn wrong_type(&mut self, v: &Value<'_>, expected: &str, path: &JsonPath) {
         let found = match v {
             Value::Null => "null",
             Value::Bool(_) => "a boolean",
             Value::Number(_) => "a number",
-            Value::String(_) => "a string",
+            Value::Str(_) => "a string",
             Value::Array(_) => "an array",
             Value::Object(_) => "an object",
         };
@@ -826,7 +811,7 @@ impl Compiler {
         );
     }
 
-    fn object<'v>(&mut self, v: &'v Value, path: &JsonPath) -> Option<&'v Map<String, Value>> {
+    fn object<'v>(&mut self, v: &'v Value<'v>, path: &JsonPath) -> Option<&'v ObjectAsVec<'v>> {
         let m = v.as_object();
         if m.is_none() {
             self.wrong_type(v, "an object", path);
@@ -834,7 +819,7 @@ impl Compiler {
         m
     }
 
-    fn string<'v>(&mut self, v: &'v Value, path: &JsonPath) -> Option<&'v str> {
+    fn string<'v>(&mut self, v: &'v Value<'v>, path: &JsonPath) -> Option<&'v str> {
         let s = v.as_str();
         if s.is_none() {
             self.wrong_type(v, "a string", path);
@@ -843,7 +828,7 @@ impl Compiler {
     }
 
     /// The elements of an optional array (empty when absent or mistyped).
-    fn array<'v>(&mut self, v: Option<&'v Value>, path: &JsonPath) -> &'v [Value] {
+    fn array<'v>(&mut self, v: Option<&'v Value<'v>>, path: &JsonPath) -> &'v [Value<'v>] {
         match v {
             None => &[],
             Some(Value::Array(a)) => a,
@@ -855,7 +840,7 @@ impl Compiler {
     }
 
     /// The string elements of an array with their indexes; other elements are errors.
-    fn strings<'v>(&mut self, v: &'v Value, path: &JsonPath) -> Vec<(usize, &'v str)> {
+    fn strings<'v>(&mut self, v: &'v Value<'v>, path: &JsonPath) -> Vec<(usize, &'v str)> {
         let mut out = Vec::new();
         for (i, item) in self.array(Some(v), path).iter().enumerate() {
             if let Some(s) = self.string(item, &path.index(i)) {
@@ -868,9 +853,9 @@ impl Compiler {
     /// The members of an optional object (empty when absent or mistyped).
     fn entries<'v>(
         &mut self,
-        v: Option<&'v Value>,
+        v: Option<&'v Value<'v>>,
         path: &JsonPath,
-    ) -> Vec<(&'v String, &'v Value)> {
+    ) -> Vec<(&'v str, &'v Value<'v>)> {
         match v {
             None => Vec::new(),
             Some(v) => self
@@ -882,10 +867,10 @@ impl Compiler {
 
     fn required<'v>(
         &mut self,
-        m: &'v Map<String, Value>,
+        m: &'v ObjectAsVec<'v>,
         key: &str,
         path: &JsonPath,
-    ) -> Option<&'v Value> {
+    ) -> Option<&'v Value<'v>> {
         let v = m.get(key);
         if v.is_none() {
             self.error(path, Code::MissingKey, format!("`{key}` is required"));
@@ -893,16 +878,16 @@ impl Compiler {
         v
     }
 
-    fn known_keys(&mut self, m: &Map<String, Value>, allowed: &[&str], path: &JsonPath) {
+    fn known_keys(&mut self, m: &ObjectAsVec<'_>, allowed: &[&str], path: &JsonPath) {
         for key in m.keys() {
-            if !allowed.contains(&key.as_str()) && !key.starts_with("x-") {
+            if !allowed.contains(&key) && !key.starts_with("x-") {
                 let msg = format!("unknown key `{key}` (extensions start with `x-`)");
                 self.error(&path.key(key), Code::UnknownKey, msg);
             }
         }
     }
 
-    fn not_for(&mut self, m: &Map<String, Value>, key: &str, effect: &str, path: &JsonPath) {
+    fn not_for(&mut self, m: &ObjectAsVec<'_>, key: &str, effect: &str, path: &JsonPath) {
         if m.contains_key(key) {
             let msg = format!("`{key}` belongs to {effect} rules");
             self.error(&path.key(key), Code::UnknownKey, msg);
@@ -910,11 +895,11 @@ impl Compiler {
     }
 }
 
-fn index_of(entries: &[(&String, &Value)]) -> HashMap<String, u32> {
+fn index_of(entries: &[(&str, &Value<'_>)]) -> FxHashMap<String, u32> {
     entries
         .iter()
         .enumerate()
-        .map(|(i, (n, _))| ((*n).clone(), i as u32))
+        .map(|(i, (n, _))| (n.to_string(), i as u32))
         .collect()
 }
 

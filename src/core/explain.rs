@@ -119,7 +119,7 @@ impl Session {
         let mut set_by: Vec<Option<String>> = vec![None; n];
         for &g in &self.grants {
             let grant = &p.grants[g as usize];
-            let Some(shape) = grant.targets.shape(r) else {
+            let Some(shape) = grant.targets.shape(&p.resources, r) else {
                 continue;
             };
             let applies = self.grant_condition(grant, r).eval(&env) != Truth::False;
@@ -165,7 +165,7 @@ impl Session {
         let mut denied_by = Vec::new();
         for &ru in &self.rules {
             let rule = &p.rules[ru as usize];
-            let Some(shape) = rule.targets.shape(r) else {
+            let Some(shape) = rule.targets.shape(&p.resources, r) else {
                 continue;
             };
             let applies = self.specialized(rule.when.as_ref()).eval(&env) == Truth::True;

@@ -61,7 +61,11 @@ impl Session {
             .grants
             .iter()
             .map(|&g| &p.grants[g as usize])
-            .filter(|g| g.targets.shape(r).is_some_and(|s| lists(s.actions, bit)))
+            .filter(|g| {
+                g.targets
+                    .shape(&p.resources, r)
+                    .is_some_and(|s| lists(s.actions, bit))
+            })
             .map(|g| specialize(self.grant_condition(g, r)))
             .collect();
         let denies = self
@@ -69,7 +73,9 @@ impl Session {
             .iter()
             .map(|&ru| &p.rules[ru as usize])
             .filter(|ru| {
-                ru.targets.shape(r).is_some_and(|s| lists(s.actions, bit))
+                ru.targets
+                    .shape(&p.resources, r)
+                    .is_some_and(|s| lists(s.actions, bit))
                     && ru.effect == crate::core::policy::Effect::Deny
             })
             .map(|ru| specialize(self.specialized(ru.when.as_ref())))

@@ -6,8 +6,10 @@
 use crate::core::condition::{Expr, SlotTable};
 use crate::core::mask::Mask;
 use crate::core::state::FieldState;
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 /// An action set over one resource's actions: bit `i` is the resource's action `i`;
 /// [`ALL_ACTIONS`] stands for `*`.
@@ -29,18 +31,18 @@ pub(crate) fn lists(mask: ActionMask, bit: ActionMask) -> bool {
 pub struct Policy {
     pub(crate) header: Header,
     pub(crate) departments: Vec<Department>,
-    pub(crate) department_index: HashMap<String, u32>,
+    pub(crate) department_index: FxHashMap<String, u32>,
     pub(crate) resources: Vec<Resource>,
-    pub(crate) resource_index: HashMap<String, u32>,
+    pub(crate) resource_index: FxHashMap<String, u32>,
     pub(crate) roles: Vec<Role>,
-    pub(crate) role_index: HashMap<String, u32>,
+    pub(crate) role_index: FxHashMap<String, u32>,
     pub(crate) templates: Vec<String>,
     pub(crate) grants: Vec<Grant>,
     pub(crate) rules: Vec<Rule>,
     /// Rules from `rules` (personal denies are reached through `users`).
     pub(crate) global_rules: Vec<u32>,
     pub(crate) users: BTreeMap<String, UserAssignment>,
-    pub(crate) department_roles: HashMap<u32, Vec<u32>>,
+    pub(crate) department_roles: FxHashMap<u32, Vec<u32>>,
     pub(crate) group_roles: BTreeMap<String, Vec<u32>>,
     pub(crate) slots: SlotTable,
 }
@@ -72,7 +74,7 @@ pub(crate) struct Resource {
     pub name: String,
     pub actions: Vec<String>,
     pub fields: Vec<Field>,
-    pub field_index: HashMap<String, u32>,
+    pub field_index: FxHashMap<String, u32>,
     /// Record slot of the owner attribute.
     pub owner: Option<u32>,
     /// Record slot of the department attribute.
@@ -147,20 +149,56 @@ pub(crate) struct Shape {
     pub states: Box<[FieldState]>,
 }
 
+/// A grant's or rule's actions and fields as written, before they meet a resource.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Pattern {
+    /// `None` for `*`.
+    pub actions: Option<Vec<String>>,
+    /// Per field name (`None` for `*`) a state.
+    pub fields: Vec<(Option<String>, FieldState)>,
+}
+
+impl Pattern {
+    /// The shape this pattern takes on one resource.
+    pub fn shape(&self, r: &Resource) -> Shape {
+        let actions = match &self.actions {
+            None => ALL_ACTIONS,
+            Some(names) => names.iter().fold(0, |m, a| m | r.action_bit(a)),
+        };
+        let star = self
+            .fields
+            .iter()
+            .find(|(n, _)| n.is_none())
+            .map(|(_, s)| *s);
+        let mut states = vec![star.unwrap_or(FieldState::Editable); r.fields.len()];
+        for (name, state) in &self.fields {
+            if let Some(&i) = name.as_deref().and_then(|n| r.field_index.get(n)) {
+                states[i as usize] = *state;
+            }
+        }
+        let states = states.into_boxed_slice();
+        Shape { actions, states }
+    }
+}
+
 /// The resources a grant or rule covers.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) enum Targets {
-    /// One resource.
+    /// One resource, shaped at compile time.
     One(u32, Shape),
-    /// `*`: a shape per resource, in resource order.
-    All(Vec<Shape>),
+    /// `*`: shaped per resource when a session first needs it (shaping every wildcard for
+    /// every resource at compile time would be quadratic).
+    All(Pattern),
 }
 
 impl Targets {
-    pub fn shape(&self, resource: u32) -> Option<&Shape> {
+    /// The shape on `resource`, or `None` when the grant or rule does not cover it.
+    pub fn shape<'t>(&'t self, resources: &[Resource], resource: u32) -> Option<Cow<'t, Shape>> {
         match self {
-            Targets::One(r, s) => (*r == resource).then_some(s),
-            Targets::All(shapes) => shapes.get(resource as usize),
+            Targets::One(r, s) => (*r == resource).then_some(Cow::Borrowed(s)),
+            Targets::All(p) => resources
+                .get(resource as usize)
+                .map(|r| Cow::Owned(p.shape(r))),
         }
     }
 }

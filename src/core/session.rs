@@ -478,12 +478,12 @@ impl Session {
         };
         for &g in &self.grants {
             let grant = &p.grants[g as usize];
-            let Some(shape) = grant.targets.shape(r) else {
+            let Some(shape) = grant.targets.shape(&p.resources, r) else {
                 continue;
             };
             let cond = self.grant_condition(grant, r);
             let contrib: [Box<[FieldState]>; 3] =
-                std::array::from_fn(|m| plan.contribution(shape, m));
+                std::array::from_fn(|m| plan.contribution(&shape, m));
             match cond.as_const() {
                 Some(false) => {}
                 Some(true) => {
@@ -501,7 +501,7 @@ impl Session {
         }
         for &ru in &self.rules {
             let rule = &p.rules[ru as usize];
-            let Some(shape) = rule.targets.shape(r) else {
+            let Some(shape) = rule.targets.shape(&p.resources, r) else {
                 continue;
             };
             let (deny, caps) = match rule.effect {
