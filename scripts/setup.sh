@@ -40,3 +40,8 @@ if [ -f Cargo.lock ]; then
     cargo install wasm-bindgen-cli --version "$want"
   fi
 fi
+
+if ! python3 -c "import jsonschema" 2>/dev/null; then
+  log "installing the jsonschema Python package (schema tests)"
+  pip install --quiet jsonschema
+fi

@@ -12,5 +12,7 @@ cargo clippy --all-targets -- -D warnings
 echo "== cargo test"
 cargo test --all-targets
 cargo test --doc
+echo "== JSON Schema"
+python3 tests/schema_check.py
 echo "== fuzz (bounded)"
 FUZZ_SECONDS=${FUZZ_SECONDS:-20} ./scripts/fuzz.sh
