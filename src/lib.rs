@@ -4,6 +4,9 @@
 
 pub mod core;
 
+#[cfg(feature = "bundle")]
+pub mod bundle;
+
 #[cfg(feature = "cli")]
 pub mod cli;
 

@@ -427,6 +427,15 @@ proptest! {
     }
 
     #[test]
+    fn minimized_policy_answers_every_request_the_same(doc in policy_doc(), s in subject(), rec in record(), ctx in context()) {
+        let full = compile(&doc);
+        let small_doc = fieldgate::core::minimize(&doc, &full, &s);
+        let small = compile(&small_doc);
+        prop_assert_eq!(small.header().subject.as_deref(), Some(s.id.as_str()));
+        prop_assert_eq!(answers(&full, &s, rec.as_ref(), &ctx), answers(&small, &s, rec.as_ref(), &ctx), "minimized {:#}", small_doc);
+    }
+
+    #[test]
     fn role_order_never_matters(doc in policy_doc(), s in subject(), rec in record(), ctx in context()) {
         let p = compile(&doc);
         let mut reversed = s.clone();

@@ -12,15 +12,24 @@ use std::sync::Arc;
 #[derive(clap::Args)]
 pub(crate) struct Args {
     /// The policy document.
-    #[arg(long)]
-    policy: PathBuf,
+    #[arg(long, required_unless_present = "bundle", conflicts_with = "bundle")]
+    policy: Option<PathBuf>,
+    /// A signed bundle instead of a policy (with `--trust`).
+    #[arg(long, requires = "trust")]
+    bundle: Option<PathBuf>,
+    #[command(flatten)]
+    trust: super::verify::Trust,
     /// Add the reasons to every answer.
     #[arg(long)]
     explain: bool,
 }
 
 pub(crate) fn run(a: Args) -> CliResult {
-    let policy = load::valid_policy(&a.policy)?;
+    let policy = match (&a.policy, &a.bundle) {
+        (Some(p), _) => load::valid_policy(p)?,
+        (None, Some(b)) => load::verified_policy(b, &a.trust)?,
+        (None, None) => return Err("give --policy or --bundle".into()),
+    };
     let mut evaluator = Evaluator::new(policy, a.explain);
     let stdin = std::io::stdin().lock();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());

@@ -18,3 +18,40 @@ pub(crate) fn policy(path: &Path) -> Result<Result<Arc<Policy>, PolicyErrors>, S
 pub(crate) fn valid_policy(path: &Path) -> Result<Arc<Policy>, String> {
     policy(path)?.map_err(|e| format!("`{}` is not a valid policy:\n{e}", path.display()))
 }
+
+/// Trusted keys from `--trust` values: `signing.pub` files or base64 keys.
+pub(crate) fn trusted_keys(
+    values: &[String],
+    threshold: usize,
+) -> Result<crate::bundle::TrustedKeys, String> {
+    if values.is_empty() {
+        return Err("give at least one --trust key".into());
+    }
+    let mut keys = Vec::new();
+    for v in values {
+        let text = match std::fs::read_to_string(v) {
+            Ok(t) => t,
+            Err(_) => v.clone(),
+        };
+        keys.push(
+            crate::bundle::PublicKey::from_base64(&text)
+                .map_err(|e| format!("--trust `{v}`: {e}"))?,
+        );
+    }
+    Ok(crate::bundle::TrustedKeys::new(keys).with_threshold(threshold))
+}
+
+/// A verified bundle's policy, or the verification error as a message.
+pub(crate) fn verified_policy(
+    path: &Path,
+    t: &super::verify::Trust,
+) -> Result<Arc<Policy>, String> {
+    let keys = trusted_keys(&t.trust, t.threshold)?;
+    let mut opts = crate::bundle::VerifyOptions::new(&keys, super::now_ms());
+    opts.app = t.app.as_deref();
+    opts.min_version = t.min_version;
+    opts.subject = t.user.as_deref();
+    let b = crate::bundle::verify(&read(path)?, &opts)
+        .map_err(|e| format!("`{}` refused: {e}", path.display()))?;
+    Ok(Arc::new(b.policy))
+}

@@ -1,0 +1,200 @@
+//! Verification: an [`UnverifiedBundle`] becomes a [`VerifiedBundle`] only through every check,
+//! in a fixed order, each with its own code.
+
+use super::dsse::pae;
+use super::error::{BundleCode, BundleError};
+use super::keys::TrustedKeys;
+use super::time::parse_rfc3339;
+use super::wire::{decode, BinaryBody, Decoded, Encoding};
+use crate::core::Policy;
+
+/// Default input limit: 8 MiB.
+pub const DEFAULT_MAX_BYTES: usize = 8 * 1024 * 1024;
+/// Default clock skew allowed on `issued_at` and `expires_at`: 5 minutes.
+pub const DEFAULT_SKEW_MS: i64 = 5 * 60 * 1000;
+
+/// What a verifier requires. `now_ms` is a parameter: nothing here reads a clock.
+#[derive(Debug, Clone)]
+pub struct VerifyOptions<'a> {
+    /// The trusted keys and threshold.
+    pub keys: &'a TrustedKeys,
+    /// The app the bundle must be for (`None`: any).
+    pub app: Option<&'a str>,
+    /// The lowest acceptable version (the highest seen so far).
+    pub min_version: u64,
+    /// The current time, Unix milliseconds.
+    pub now_ms: i64,
+    /// Clock skew allowed on both ends of the validity window.
+    pub skew_ms: i64,
+    /// Input size limit, checked before any parsing.
+    pub max_bytes: usize,
+    /// The current user: a bundle bound to anyone else is refused.
+    pub subject: Option<&'a str>,
+}
+
+impl<'a> VerifyOptions<'a> {
+    /// Defaults: any app, no floor, 5 minutes skew, 8 MiB, no subject binding.
+    pub fn new(keys: &'a TrustedKeys, now_ms: i64) -> VerifyOptions<'a> {
+        VerifyOptions {
+            keys,
+            app: None,
+            min_version: 0,
+            now_ms,
+            skew_ms: DEFAULT_SKEW_MS,
+            max_bytes: DEFAULT_MAX_BYTES,
+            subject: None,
+        }
+    }
+}
+
+/// A bundle read from untrusted bytes: nothing in it can be used before [`verify`](Self::verify).
+pub struct UnverifiedBundle {
+    decoded: Decoded,
+}
+
+/// A bundle that passed every check, with its compiled policy.
+#[derive(Debug)]
+pub struct VerifiedBundle {
+    /// The compiled policy.
+    pub policy: Policy,
+    /// Ids of the trusted keys whose signatures verified.
+    pub key_ids: Vec<String>,
+    /// How it was encoded.
+    pub encoding: Encoding,
+    /// `issued_at`, Unix milliseconds.
+    pub issued_at_ms: i64,
+    /// `expires_at`, Unix milliseconds.
+    pub expires_at_ms: i64,
+}
+
+impl UnverifiedBundle {
+    /// Reads the envelope or binary frame (JSON or binary is detected from the bytes).
+    ///
+    /// # Errors
+    /// `too_large` over `max_bytes` (before any parsing), `bad_bundle` on bad framing or base64.
+    pub fn parse(bytes: &[u8], max_bytes: usize) -> Result<UnverifiedBundle, BundleError> {
+        if bytes.len() > max_bytes {
+            let msg = format!("bundle is {} bytes; the limit is {max_bytes}", bytes.len());
+            return Err(BundleError::new(BundleCode::TooLarge, msg));
+        }
+        Ok(UnverifiedBundle {
+            decoded: decode(bytes)?,
+        })
+    }
+
+    /// Runs every check in order: signatures (`unknown_key`, `bad_signature`), payload
+    /// (`bad_policy`), `wrong_app`, `rollback`, `expired`, `not_yet_valid`, `wrong_subject`.
+    ///
+    /// # Errors
+    /// The first check that fails.
+    pub fn verify(self, opts: &VerifyOptions<'_>) -> Result<VerifiedBundle, BundleError> {
+        let d = self.decoded;
+        let key_ids = check_signatures(&d, opts.keys)?;
+        let policy = match d.encoding {
+            Encoding::Json => Policy::from_slice(&d.body).map_err(|errors| BundleError {
+                code: BundleCode::BadPolicy,
+                message: "the signed payload is not a valid policy".into(),
+                policy_errors: Some(errors),
+            })?,
+            Encoding::Binary => {
+                let body: BinaryBody = postcard::from_bytes(&d.body).map_err(|e| {
+                    BundleError::new(
+                        BundleCode::BadPolicy,
+                        format!("the signed body does not decode: {e}"),
+                    )
+                })?;
+                body.policy
+            }
+        };
+        let h = policy.header();
+        if let Some(app) = opts.app {
+            if h.app != app {
+                let msg = format!("bundle is for app `{}`, not `{app}`", h.app);
+                return Err(BundleError::new(BundleCode::WrongApp, msg));
+            }
+        }
+        if h.version < opts.min_version {
+            let msg = format!(
+                "version {} is below the highest seen, {}",
+                h.version, opts.min_version
+            );
+            return Err(BundleError::new(BundleCode::Rollback, msg));
+        }
+        let time = |field: &Option<String>, name: &str| {
+            field.as_deref().and_then(parse_rfc3339).ok_or_else(|| {
+                BundleError::new(
+                    BundleCode::BadPolicy,
+                    format!("the signed policy has no valid `{name}`"),
+                )
+            })
+        };
+        let issued_at_ms = time(&h.issued_at, "issued_at")?;
+        let expires_at_ms = time(&h.expires_at, "expires_at")?;
+        if opts.now_ms > expires_at_ms.saturating_add(opts.skew_ms) {
+            let msg = format!("expired at {}", h.expires_at.as_deref().unwrap_or_default());
+            return Err(BundleError::new(BundleCode::Expired, msg));
+        }
+        if opts.now_ms < issued_at_ms.saturating_sub(opts.skew_ms) {
+            let msg = format!(
+                "issued at {}, in the future",
+                h.issued_at.as_deref().unwrap_or_default()
+            );
+            return Err(BundleError::new(BundleCode::NotYetValid, msg));
+        }
+        if let (Some(want), Some(bound)) = (opts.subject, h.subject.as_deref()) {
+            if want != bound {
+                let msg = format!("bundle is bound to user `{bound}`, not `{want}`");
+                return Err(BundleError::new(BundleCode::WrongSubject, msg));
+            }
+        }
+        Ok(VerifiedBundle {
+            policy,
+            key_ids,
+            encoding: d.encoding,
+            issued_at_ms,
+            expires_at_ms,
+        })
+    }
+}
+
+/// Parses and verifies in one step.
+///
+/// # Errors
+/// As [`UnverifiedBundle::parse`] and [`UnverifiedBundle::verify`].
+pub fn verify(bytes: &[u8], opts: &VerifyOptions<'_>) -> Result<VerifiedBundle, BundleError> {
+    UnverifiedBundle::parse(bytes, opts.max_bytes)?.verify(opts)
+}
+
+/// The ids of the trusted keys whose signatures verify; every signature by a trusted key must.
+fn check_signatures(d: &Decoded, keys: &TrustedKeys) -> Result<Vec<String>, BundleError> {
+    let message = pae(d.payload_type(), &d.body);
+    let mut good: Vec<String> = Vec::new();
+    let mut trusted_seen = false;
+    for s in &d.signatures {
+        let Some(key) = keys.get(&s.keyid) else {
+            continue;
+        };
+        trusted_seen = true;
+        if !key.verify(&message, &s.sig) {
+            let msg = format!("the signature by key {} does not verify", s.keyid);
+            return Err(BundleError::new(BundleCode::BadSignature, msg));
+        }
+        if !good.contains(&s.keyid) {
+            good.push(s.keyid.clone());
+        }
+    }
+    if !trusted_seen {
+        let ids: Vec<&str> = d.signatures.iter().map(|s| s.keyid.as_str()).collect();
+        let msg = format!("signed by {}, none of them trusted", ids.join(", "));
+        return Err(BundleError::new(BundleCode::UnknownKey, msg));
+    }
+    if good.len() < keys.threshold() {
+        let msg = format!(
+            "{} trusted keys signed; {} are required",
+            good.len(),
+            keys.threshold()
+        );
+        return Err(BundleError::new(BundleCode::BadSignature, msg));
+    }
+    Ok(good)
+}

@@ -1,0 +1,141 @@
+//! Reading and writing the two bundle encodings: a JSON DSSE envelope, and the compact binary
+//! frame (magic, format version, postcard of body and signatures).
+
+use super::dsse::{Envelope, EnvelopeSignature, BINARY_PAYLOAD_TYPE, JSON_PAYLOAD_TYPE};
+use super::error::{BundleCode, BundleError};
+use crate::core::Policy;
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+
+/// The first bytes of a binary bundle.
+pub const MAGIC: &[u8; 4] = b"FGB\0";
+/// The binary format version this build reads and writes.
+pub const BINARY_VERSION: u8 = 1;
+
+/// How a bundle is encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Encoding {
+    /// A DSSE JSON envelope whose payload is the policy document.
+    Json,
+    /// The compact binary frame whose body is the compiled policy.
+    Binary,
+}
+
+/// A signature as bytes: key id and the 64-byte signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct RawSignature {
+    pub keyid: String,
+    pub sig: Vec<u8>,
+}
+
+/// The signed body of a binary bundle.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct BinaryBody {
+    /// Key ids of the signers.
+    pub key_ids: Vec<String>,
+    /// The compiled policy, header included.
+    pub policy: Policy,
+}
+
+#[derive(Serialize, Deserialize)]
+struct BinaryFrame {
+    body: Vec<u8>,
+    signatures: Vec<RawSignature>,
+}
+
+/// A decoded but not yet trusted bundle.
+pub(crate) struct Decoded {
+    pub encoding: Encoding,
+    pub body: Vec<u8>,
+    pub signatures: Vec<RawSignature>,
+}
+
+impl Decoded {
+    /// The payload type the signatures cover.
+    pub fn payload_type(&self) -> &'static str {
+        match self.encoding {
+            Encoding::Json => JSON_PAYLOAD_TYPE,
+            Encoding::Binary => BINARY_PAYLOAD_TYPE,
+        }
+    }
+}
+
+fn bad(message: impl Into<String>) -> BundleError {
+    BundleError::new(BundleCode::BadBundle, message)
+}
+
+/// Splits bytes into body and signatures; checks framing only.
+pub(crate) fn decode(bytes: &[u8]) -> Result<Decoded, BundleError> {
+    if let Some(rest) = bytes.strip_prefix(MAGIC) {
+        let (&version, rest) = rest
+            .split_first()
+            .ok_or_else(|| bad("truncated binary bundle"))?;
+        if version != BINARY_VERSION {
+            return Err(bad(format!(
+                "binary bundle format {version} is not {BINARY_VERSION}"
+            )));
+        }
+        let frame: BinaryFrame =
+            postcard::from_bytes(rest).map_err(|e| bad(format!("bad binary frame: {e}")))?;
+        return Ok(Decoded {
+            encoding: Encoding::Binary,
+            body: frame.body,
+            signatures: frame.signatures,
+        });
+    }
+    let env: Envelope =
+        serde_json::from_slice(bytes).map_err(|e| bad(format!("not a DSSE envelope: {e}")))?;
+    if env.payload_type != JSON_PAYLOAD_TYPE {
+        return Err(bad(format!(
+            "payloadType `{}` is not `{JSON_PAYLOAD_TYPE}`",
+            env.payload_type
+        )));
+    }
+    let body = B64
+        .decode(&env.payload)
+        .map_err(|_| bad("payload is not base64"))?;
+    let mut signatures = Vec::with_capacity(env.signatures.len());
+    for s in env.signatures {
+        let sig = B64
+            .decode(&s.sig)
+            .map_err(|_| bad("a signature is not base64"))?;
+        signatures.push(RawSignature {
+            keyid: s.keyid,
+            sig,
+        });
+    }
+    if signatures.is_empty() {
+        return Err(bad("the envelope has no signatures"));
+    }
+    Ok(Decoded {
+        encoding: Encoding::Json,
+        body,
+        signatures,
+    })
+}
+
+/// Writes a JSON envelope.
+pub(crate) fn encode_json(body: &[u8], signatures: Vec<RawSignature>) -> Vec<u8> {
+    let env = Envelope {
+        payload_type: JSON_PAYLOAD_TYPE.to_string(),
+        payload: B64.encode(body),
+        signatures: signatures
+            .into_iter()
+            .map(|s| EnvelopeSignature {
+                keyid: s.keyid,
+                sig: B64.encode(s.sig),
+            })
+            .collect(),
+    };
+    serde_json::to_vec(&env).unwrap_or_default()
+}
+
+/// Writes a binary frame.
+pub(crate) fn encode_binary(body: Vec<u8>, signatures: Vec<RawSignature>) -> Vec<u8> {
+    let mut out = MAGIC.to_vec();
+    out.push(BINARY_VERSION);
+    out.extend(postcard::to_stdvec(&BinaryFrame { body, signatures }).unwrap_or_default());
+    out
+}

@@ -1,0 +1,107 @@
+//! Minimized policies: only what can affect one user, answering every request for that user
+//! exactly as the full policy does.
+
+use crate::core::policy::Policy;
+use crate::core::subject::Subject;
+use serde_json::{Map, Value};
+use std::sync::Arc;
+
+/// `doc` (the source of `policy`) cut down to what can affect `subject`: their effective roles
+/// and the templates those use, their own assignment entry, the department and group entries
+/// that reach them, and the rules that can apply to them (rules they are exempt from are
+/// dropped; the exemptions of the rest name roles they do not have and are dropped too).
+/// The result is bound to the user with `subject`.
+pub fn minimize(doc: &Value, policy: &Arc<Policy>, subject: &Subject) -> Value {
+    let session = policy.session(subject);
+    let roles: Vec<&str> = session.roles();
+    let mut out = doc.as_object().cloned().unwrap_or_default();
+
+    let kept_roles = keep_keys(doc.get("roles"), |name| roles.contains(&name));
+    let templates: Vec<String> = kept_roles
+        .values()
+        .flat_map(|r| {
+            r.get("templates")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter_map(|t| t.as_str().map(String::from))
+        .collect();
+    out.insert("roles".into(), Value::Object(kept_roles));
+    let kept_templates = keep_keys(doc.get("templates"), |name| {
+        templates.iter().any(|t| t == name)
+    });
+    out.insert("templates".into(), Value::Object(kept_templates));
+
+    let a = doc.get("assignments");
+    let mut assignments = Map::new();
+    let users = keep_keys(a.and_then(|a| a.get("users")), |id| id == subject.id);
+    assignments.insert("users".into(), Value::Object(users));
+    let chain = department_chain(doc, subject.department.as_deref());
+    let depts = keep_keys(a.and_then(|a| a.get("departments")), |d| {
+        chain.iter().any(|c| c == d)
+    });
+    assignments.insert("departments".into(), Value::Object(depts));
+    let groups = keep_keys(a.and_then(|a| a.get("groups")), |g| {
+        subject.groups.iter().any(|x| x == g)
+    });
+    assignments.insert("groups".into(), Value::Object(groups));
+    out.insert("assignments".into(), Value::Object(assignments));
+
+    let rules: Vec<Value> = doc
+        .get("rules")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|r| {
+            let exempt = r
+                .get("except_roles")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten();
+            !exempt.filter_map(Value::as_str).any(|x| roles.contains(&x))
+        })
+        .map(|r| {
+            let mut r = r.clone();
+            if let Some(o) = r.as_object_mut() {
+                o.remove("except_roles");
+            }
+            r
+        })
+        .collect();
+    out.insert("rules".into(), Value::Array(rules));
+    out.insert("subject".into(), Value::String(subject.id.clone()));
+    Value::Object(out)
+}
+
+/// The members of an object whose key passes `keep`, in order.
+fn keep_keys(v: Option<&Value>, keep: impl Fn(&str) -> bool) -> Map<String, Value> {
+    v.and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .filter(|(k, _)| keep(k))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The department and its ancestors, nearest first.
+fn department_chain(doc: &Value, dept: Option<&str>) -> Vec<String> {
+    let mut chain = Vec::new();
+    let mut at = dept.map(String::from);
+    while let Some(d) = at {
+        if chain.contains(&d) {
+            break;
+        }
+        at = doc
+            .pointer(&format!(
+                "/departments/{}/parent",
+                d.replace('~', "~0").replace('/', "~1")
+            ))
+            .and_then(Value::as_str)
+            .map(String::from);
+        chain.push(d);
+    }
+    chain
+}

@@ -1,0 +1,458 @@
+//! Signed bundles: round trips, every error code from a crafted input, rotation and thresholds,
+//! a DSSE vector checked by Node's own Ed25519, and a byte-flip property.
+
+mod common;
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use ed25519_dalek::Signer;
+use fieldgate::bundle::*;
+use fieldgate::{Input, Mode, Subject};
+use proptest::prelude::*;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+const NOW: i64 = 1_795_341_600_000; // 2026-11-22T10:00:00Z
+const DAY: i64 = 86_400_000;
+
+fn key(n: u8) -> SecretKey {
+    SecretKey::from_seed(&[n; 32])
+}
+
+fn policy_bytes() -> Vec<u8> {
+    std::fs::read(common::sample_policy()).unwrap()
+}
+
+fn opts(encoding: Encoding) -> SignOptions {
+    SignOptions {
+        version: Some(7),
+        issued_at_ms: NOW,
+        expires_at_ms: NOW + 30 * DAY,
+        subject: None,
+        encoding,
+    }
+}
+
+fn signed(encoding: Encoding, keys: &[&SecretKey]) -> Vec<u8> {
+    sign(&policy_bytes(), keys, &opts(encoding)).unwrap()
+}
+
+fn trust(keys: &[&SecretKey]) -> TrustedKeys {
+    TrustedKeys::new(keys.iter().map(|k| k.public()).collect())
+}
+
+fn check(
+    bytes: &[u8],
+    keys: &TrustedKeys,
+    tweak: impl FnOnce(&mut VerifyOptions),
+) -> Result<VerifiedBundle, BundleCode> {
+    let mut o = VerifyOptions::new(keys, NOW);
+    tweak(&mut o);
+    verify(bytes, &o).map_err(|e| e.code)
+}
+
+/// A JSON envelope over arbitrary payload bytes, signed with `k` (by ed25519-dalek directly).
+fn envelope(payload: &[u8], k: &SecretKey) -> Vec<u8> {
+    let sk = ed25519_dalek::SigningKey::from_bytes(
+        &B64.decode(k.to_base64()).unwrap().try_into().unwrap(),
+    );
+    let sig = sk.sign(&pae(JSON_PAYLOAD_TYPE, payload));
+    json!({"payloadType": JSON_PAYLOAD_TYPE, "payload": B64.encode(payload),
+           "signatures": [{"keyid": k.public().id(), "sig": B64.encode(sig.to_bytes())}]})
+    .to_string()
+    .into_bytes()
+}
+
+#[test]
+fn key_id_is_the_sha256_prefix() {
+    use sha2::Digest;
+    let k = key(1).public();
+    let raw = B64.decode(k.to_base64()).unwrap();
+    let hex: String = sha2::Sha256::digest(&raw)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(k.id(), &hex[..16]);
+}
+
+#[test]
+fn round_trips_answer_like_the_source_policy() {
+    let source = Arc::new(fieldgate::Policy::from_slice(&policy_bytes()).unwrap());
+    for encoding in [Encoding::Json, Encoding::Binary] {
+        let k = key(1);
+        let b = check(&signed(encoding, &[&k]), &trust(&[&k]), |o| {
+            o.app = Some("acme-erp")
+        })
+        .unwrap();
+        assert_eq!(b.encoding, encoding);
+        assert_eq!(b.policy.version(), 7);
+        assert_eq!(b.key_ids, vec![k.public().id().to_string()]);
+        assert_eq!((b.issued_at_ms, b.expires_at_ms), (NOW, NOW + 30 * DAY));
+        let loaded = Arc::new(b.policy);
+        for user in [
+            "u-alice", "u-carol", "u-dave", "u-frank", "u-grace", "nobody",
+        ] {
+            let subject = Subject {
+                department: Some("sales".into()),
+                ..Subject::new(user)
+            };
+            let (a, z) = (source.session(&subject), loaded.session(&subject));
+            let rec = json!({"owner_id": user, "department": "sales-east", "status": "pending", "created_by": user});
+            for r in source.resource_names() {
+                for act in source.action_names(r).unwrap() {
+                    for input in [Input::NONE, Input::json(Some(&rec), None)] {
+                        assert_eq!(a.can(act, r, input).unwrap(), z.can(act, r, input).unwrap());
+                    }
+                }
+                for m in Mode::ALL {
+                    let input = Input::json(Some(&rec), None);
+                    assert_eq!(
+                        a.fields(r, m, input).unwrap().to_json(),
+                        z.fields(r, m, input).unwrap().to_json()
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn every_error_code() {
+    let (k1, k2) = (key(1), key(2));
+    let t1 = trust(&[&k1]);
+    let json = signed(Encoding::Json, &[&k1]);
+    let bin = signed(Encoding::Binary, &[&k1]);
+    for b in [&json, &bin] {
+        assert_eq!(
+            check(b, &t1, |o| o.max_bytes = 100).unwrap_err(),
+            BundleCode::TooLarge
+        );
+        assert_eq!(
+            check(b, &trust(&[&k2]), |_| {}).unwrap_err(),
+            BundleCode::UnknownKey
+        );
+        assert_eq!(
+            check(b, &t1, |o| o.app = Some("other")).unwrap_err(),
+            BundleCode::WrongApp
+        );
+        assert_eq!(
+            check(b, &t1, |o| o.min_version = 8).unwrap_err(),
+            BundleCode::Rollback
+        );
+        assert!(
+            check(b, &t1, |o| o.min_version = 7).is_ok(),
+            "the same version is not a rollback"
+        );
+        assert_eq!(
+            check(b, &t1, |o| o.now_ms = NOW + 31 * DAY).unwrap_err(),
+            BundleCode::Expired
+        );
+        assert_eq!(
+            check(b, &t1, |o| o.now_ms = NOW - DAY).unwrap_err(),
+            BundleCode::NotYetValid
+        );
+    }
+    // Clock skew: 5 minutes either way by default, configurable.
+    let minute = 60_000;
+    assert!(check(&json, &t1, |o| o.now_ms = NOW + 30 * DAY + 4 * minute).is_ok());
+    assert_eq!(
+        check(&json, &t1, |o| o.now_ms = NOW + 30 * DAY + 6 * minute).unwrap_err(),
+        BundleCode::Expired
+    );
+    assert!(check(&json, &t1, |o| o.now_ms = NOW - 4 * minute).is_ok());
+    assert_eq!(
+        check(&json, &t1, |o| {
+            o.now_ms = NOW - 4 * minute;
+            o.skew_ms = 0
+        })
+        .unwrap_err(),
+        BundleCode::NotYetValid
+    );
+
+    for garbage in [
+        &b"not json"[..],
+        b"{}",
+        b"[]",
+        b"FGB\0",
+        b"FGB\0\x09rest",
+        b"FGB\0\x01\xff\xff\xff",
+    ] {
+        assert_eq!(
+            check(garbage, &t1, |_| {}).unwrap_err(),
+            BundleCode::BadBundle,
+            "{garbage:?}"
+        );
+    }
+    let mut env: Value = serde_json::from_slice(&json).unwrap();
+    env["payload"] = json!("%%%not base64");
+    assert_eq!(
+        check(env.to_string().as_bytes(), &t1, |_| {}).unwrap_err(),
+        BundleCode::BadBundle
+    );
+    let mut env: Value = serde_json::from_slice(&json).unwrap();
+    env["payloadType"] = json!("text/plain");
+    assert_eq!(
+        check(env.to_string().as_bytes(), &t1, |_| {}).unwrap_err(),
+        BundleCode::BadBundle
+    );
+    let mut env: Value = serde_json::from_slice(&json).unwrap();
+    env["signatures"] = json!([]);
+    assert_eq!(
+        check(env.to_string().as_bytes(), &t1, |_| {}).unwrap_err(),
+        BundleCode::BadBundle
+    );
+
+    // A payload that differs from what was signed.
+    let mut env: Value = serde_json::from_slice(&json).unwrap();
+    let mut payload: Value =
+        serde_json::from_slice(&B64.decode(env["payload"].as_str().unwrap()).unwrap()).unwrap();
+    payload["roles"]["sales"]["grants"][0]["actions"] = json!(["*"]);
+    env["payload"] = json!(B64.encode(payload.to_string()));
+    assert_eq!(
+        check(env.to_string().as_bytes(), &t1, |_| {}).unwrap_err(),
+        BundleCode::BadSignature
+    );
+
+    // Validly signed, but not a valid policy: the policy's own errors come along.
+    let bad_policy = br#"{"format":"fieldgate/1","app":"acme-erp","version":1,"roles":{"x":{"inherits":["y"]}}}"#;
+    let err = verify(&envelope(bad_policy, &k1), &VerifyOptions::new(&t1, NOW)).unwrap_err();
+    assert_eq!(err.code, BundleCode::BadPolicy);
+    assert_eq!(
+        err.policy_errors.unwrap().errors()[0].path,
+        "roles.x.inherits[0]"
+    );
+    // Valid policy without the validity window `sign` stamps.
+    let unstamped = br#"{"format":"fieldgate/1","app":"acme-erp","version":1}"#;
+    assert_eq!(
+        check(&envelope(unstamped, &k1), &t1, |_| {}).unwrap_err(),
+        BundleCode::BadPolicy
+    );
+
+    // Subject binding.
+    let mut o = opts(Encoding::Json);
+    o.subject = Some("u-alice".into());
+    let bound = sign(&policy_bytes(), &[&k1], &o).unwrap();
+    assert!(check(&bound, &t1, |o| o.subject = Some("u-alice")).is_ok());
+    assert_eq!(
+        check(&bound, &t1, |o| o.subject = Some("u-bob")).unwrap_err(),
+        BundleCode::WrongSubject
+    );
+
+    // Nothing invalid is signed.
+    let err = sign(bad_policy, &[&k1], &opts(Encoding::Json)).unwrap_err();
+    assert_eq!(err.code, BundleCode::BadPolicy);
+    assert_eq!(
+        PublicKey::from_base64("abc").unwrap_err().code,
+        BundleCode::BadKey
+    );
+}
+
+#[test]
+fn checks_run_in_the_documented_order() {
+    // Expired AND wrong app AND rollback: the first check in order (wrong_app) is reported.
+    let k = key(1);
+    let b = signed(Encoding::Json, &[&k]);
+    let got = check(&b, &trust(&[&k]), |o| {
+        o.app = Some("x");
+        o.min_version = 100;
+        o.now_ms = NOW + 365 * DAY;
+    });
+    assert_eq!(got.unwrap_err(), BundleCode::WrongApp);
+    let got = check(&b, &trust(&[&k]), |o| {
+        o.min_version = 100;
+        o.now_ms = NOW + 365 * DAY;
+    });
+    assert_eq!(got.unwrap_err(), BundleCode::Rollback);
+}
+
+#[test]
+fn rotation_and_thresholds() {
+    let (old, new, other) = (key(1), key(2), key(3));
+    for encoding in [Encoding::Json, Encoding::Binary] {
+        let both = signed(encoding, &[&old, &new]);
+        assert!(
+            check(&both, &trust(&[&old]), |_| {}).is_ok(),
+            "old key still trusted"
+        );
+        assert!(
+            check(&both, &trust(&[&new]), |_| {}).is_ok(),
+            "new key already trusted"
+        );
+        let b = check(&both, &trust(&[&old, &new]).with_threshold(2), |_| {}).unwrap();
+        assert_eq!(b.key_ids.len(), 2);
+        assert_eq!(
+            check(&both, &trust(&[&old, &other]).with_threshold(2), |_| {}).unwrap_err(),
+            BundleCode::BadSignature,
+            "only one of the two required keys signed"
+        );
+        let only_new = signed(encoding, &[&new]);
+        assert_eq!(
+            check(&only_new, &trust(&[&old]), |_| {}).unwrap_err(),
+            BundleCode::UnknownKey
+        );
+    }
+}
+
+#[test]
+fn dsse_vector_verifies_with_nodes_own_ed25519() {
+    let k = key(9);
+    let bundle = signed(Encoding::Json, &[&k]);
+    let dir = common::temp_dir("dsse-node");
+    let path = dir.join("bundle.json");
+    std::fs::write(&path, &bundle).unwrap();
+    // Independent of our code: Node computes PAE itself and checks with its own Ed25519.
+    let script = r#"
+const crypto = require('crypto'), fs = require('fs');
+const env = JSON.parse(fs.readFileSync(process.argv[1], 'utf8'));
+const pub = Buffer.from(process.argv[2], 'base64');
+const body = Buffer.from(env.payload, 'base64');
+const t = Buffer.from(env.payloadType, 'utf8');
+const pae = Buffer.concat([Buffer.from(`DSSEv1 ${t.length} `), t, Buffer.from(` ${body.length} `), body]);
+const key = crypto.createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), pub]), format: 'der', type: 'spki' });
+const kid = crypto.createHash('sha256').update(pub).digest('hex').slice(0, 16);
+const sig = env.signatures.find(s => s.keyid === kid);
+const ok = sig && crypto.verify(null, pae, key, Buffer.from(sig.sig, 'base64'));
+const tampered = crypto.verify(null, Buffer.concat([pae, Buffer.from(' ')]), key, Buffer.from(sig.sig, 'base64'));
+console.log(JSON.stringify({ ok, tampered, app: JSON.parse(body).app }));
+"#;
+    let out = std::process::Command::new("node")
+        .args([
+            "-e",
+            script,
+            path.to_str().unwrap(),
+            &k.public().to_base64(),
+        ])
+        .output()
+        .expect("node runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v, json!({"ok": true, "tampered": false, "app": "acme-erp"}));
+}
+
+#[test]
+fn cli_keygen_sign_verify_eval() {
+    let dir = common::temp_dir("bundle-cli");
+    let keys = dir.join("keys");
+    let kd = keys.to_str().unwrap();
+    let out = common::fieldgate(&["keygen", "--out-dir", kd], "");
+    assert!(out.status.success());
+    let kid = common::stdout(&out).trim().to_string();
+    assert_eq!(kid.len(), 16);
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(keys.join("signing.key"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o600
+    );
+    assert!(
+        !common::fieldgate(&["keygen", "--out-dir", kd], "")
+            .status
+            .success(),
+        "refuses to overwrite"
+    );
+
+    let bundle = dir.join("b.bin");
+    let key = keys.join("signing.key");
+    let pubk = keys.join("signing.pub");
+    let policy = common::sample_policy();
+    let args = [
+        "sign",
+        "--key",
+        key.to_str().unwrap(),
+        "--policy",
+        policy.to_str().unwrap(),
+        "--out",
+        bundle.to_str().unwrap(),
+        "--version",
+        "5",
+        "--expires-in",
+        "2d",
+        "--format",
+        "binary",
+    ];
+    assert!(common::fieldgate(&args, "").status.success());
+    let out = common::fieldgate(
+        &[
+            "verify",
+            "--trust",
+            pubk.to_str().unwrap(),
+            "--app",
+            "acme-erp",
+            "--min-version",
+            "5",
+            bundle.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let line = common::stdout(&out);
+    assert!(
+        line.starts_with(&format!("ok: app acme-erp version 5 key {kid} expires ")),
+        "{line}"
+    );
+    let out = common::fieldgate(
+        &[
+            "verify",
+            "--trust",
+            pubk.to_str().unwrap(),
+            "--min-version",
+            "6",
+            bundle.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(common::stdout(&out).starts_with("rollback: "));
+
+    let req = r#"{"subject":{"id":"u-alice"},"action":"edit","resource":"customer","record":{"owner_id":"u-alice"}}"#;
+    let out = common::fieldgate(
+        &[
+            "eval",
+            "--bundle",
+            bundle.to_str().unwrap(),
+            "--trust",
+            pubk.to_str().unwrap(),
+        ],
+        req,
+    );
+    assert_eq!(common::stdout(&out).trim(), r#"{"allow":true}"#);
+
+    // Nothing is signed that `check` rejects.
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, r#"{"format":"fieldgate/1","app":"a","version":1,"rules":[{"id":"x","effect":"nope","resource":"*"}]}"#).unwrap();
+    let out = common::fieldgate(
+        &[
+            "sign",
+            "--key",
+            key.to_str().unwrap(),
+            "--policy",
+            bad.to_str().unwrap(),
+            "--out",
+            dir.join("nope").to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!dir.join("nope").exists());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn flipping_any_single_byte_fails_verification(binary in any::<bool>(), at in any::<prop::sample::Index>(), xor in 1u8..=255) {
+        let k = key(4);
+        let encoding = if binary { Encoding::Binary } else { Encoding::Json };
+        let mut b = signed(encoding, &[&k]);
+        let i = at.index(b.len());
+        b[i] ^= xor;
+        prop_assert!(check(&b, &trust(&[&k]), |_| {}).is_err(), "flip at {} of {}", i, b.len());
+    }
+}
