@@ -312,6 +312,25 @@ fn documents_too_large_too_deep_or_not_json() {
 }
 
 #[test]
+fn duplicate_keys_are_errors() {
+    let text = r#"{"format":"fieldgate/1","app":"a","version":1,"version":2,
+        "resources":{"r":{"actions":["view"]},"r":{"actions":["edit"]}}}"#;
+    let e = Policy::from_json(text).unwrap_err();
+    let got: Vec<(&str, Code)> = e
+        .errors()
+        .iter()
+        .map(|e| (e.path.as_str(), e.code))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("version", Code::Duplicate),
+            ("resources.r", Code::Duplicate)
+        ]
+    );
+}
+
+#[test]
 fn extensions_are_allowed() {
     let doc = patch(base(), "/x-owner", json!("team crm"));
     assert_eq!(errors(&doc), vec![]);

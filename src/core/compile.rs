@@ -123,6 +123,8 @@ struct Compiler {
     resource_index: FxHashMap<String, u32>,
     /// Every action some resource declares (to check `*` grants).
     action_universe: rustc_hash::FxHashSet<String>,
+    /// Every field some resource declares (to check `*` grants).
+    field_universe: rustc_hash::FxHashSet<String>,
     role_index: FxHashMap<String, u32>,
     template_index: FxHashMap<String, u32>,
     grants: Vec<Grant>,
@@ -198,11 +200,11 @@ impl Compiler {
         Ok(Policy {
             header,
             departments: self.departments,
-            department_index: self.department_index,
+            department_index: NameIndex::new(self.department_index),
             resources: self.resources,
-            resource_index: self.resource_index,
+            resource_index: NameIndex::new(self.resource_index),
             roles,
-            role_index: self.role_index,
+            role_index: NameIndex::new(self.role_index),
             templates: template_entries
                 .iter()
                 .map(|(n, _)| n.to_string())
@@ -260,7 +262,7 @@ impl Compiler {
                 name: name.to_string(),
                 actions: Vec::new(),
                 fields: Vec::new(),
-                field_index: FxHashMap::default(),
+                field_index: NameIndex::default(),
                 owner: None,
                 department: None,
             };
@@ -290,14 +292,13 @@ impl Compiler {
                 }
                 let fp = p.key("fields");
                 let fields = self.entries(m.get("fields"), &fp);
-                res.field_index.reserve(fields.len());
                 res.fields.reserve(fields.len());
-                for (fname, fv) in fields {
+                for (fname, fv) in &fields {
                     let field = self.field(fname, fv, &fp.key(fname));
-                    res.field_index
-                        .insert(fname.to_string(), res.fields.len() as u32);
+                    self.field_universe.insert(fname.to_string());
                     res.fields.push(field);
                 }
+                res.field_index = NameIndex::new(index_of(&fields));
                 res.owner = self.attribute(m.get("owner"), &p.key("owner"));
                 res.department = self.attribute(m.get("department"), &p.key("department"));
             }
@@ -708,11 +709,8 @@ impl Compiler {
             let p = path.key(name);
             let known = name == "*"
                 || match resource {
-                    Some(Some(r)) => self.resources[r as usize].field_index.contains_key(name),
-                    _ => self
-                        .resources
-                        .iter()
-                        .any(|r| r.field_index.contains_key(name)),
+                    Some(Some(r)) => self.resources[r as usize].field_pos(name).is_some(),
+                    _ => self.field_universe.contains(name),
                 };
             if !known && resource.is_some() {
                 let on = match resource {
@@ -850,19 +848,30 @@ impl Compiler {
         out
     }
 
-    /// The members of an optional object (empty when absent or mistyped).
+    /// The members of an optional object (empty when absent or mistyped); a key given twice is
+    /// an error (`duplicate`), and only its first value counts.
     fn entries<'v>(
         &mut self,
         v: Option<&'v Value<'v>>,
         path: &JsonPath,
     ) -> Vec<(&'v str, &'v Value<'v>)> {
-        match v {
-            None => Vec::new(),
-            Some(v) => self
-                .object(v, path)
-                .map(|m| m.iter().collect())
-                .unwrap_or_default(),
+        let Some(m) = v.and_then(|v| self.object(v, path)) else {
+            return Vec::new();
+        };
+        let mut seen = rustc_hash::FxHashSet::default();
+        let mut out = Vec::with_capacity(m.len());
+        for (k, v) in m.iter() {
+            if seen.insert(k) {
+                out.push((k, v));
+            } else {
+                self.error(
+                    &path.key(k),
+                    Code::Duplicate,
+                    format!("key `{k}` appears twice"),
+                );
+            }
         }
+        out
     }
 
     fn required<'v>(
@@ -879,8 +888,14 @@ impl Compiler {
     }
 
     fn known_keys(&mut self, m: &ObjectAsVec<'_>, allowed: &[&str], path: &JsonPath) {
-        for key in m.keys() {
-            if !allowed.contains(&key) && !key.starts_with("x-") {
+        for (i, key) in m.keys().enumerate() {
+            if m.keys().take(i).any(|k| k == key) {
+                self.error(
+                    &path.key(key),
+                    Code::Duplicate,
+                    format!("key `{key}` appears twice"),
+                );
+            } else if !allowed.contains(&key) && !key.starts_with("x-") {
                 let msg = format!("unknown key `{key}` (extensions start with `x-`)");
                 self.error(&path.key(key), Code::UnknownKey, msg);
             }

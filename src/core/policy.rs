@@ -10,6 +10,7 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 /// An action set over one resource's actions: bit `i` is the resource's action `i`;
 /// [`ALL_ACTIONS`] stands for `*`.
@@ -26,16 +27,42 @@ pub(crate) fn lists(mask: ActionMask, bit: ActionMask) -> bool {
     mask == ALL_ACTIONS || mask & bit != 0
 }
 
+/// A name -> position map. It is not part of the wire form: after decoding it is rebuilt from
+/// the names on first use.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct NameIndex(OnceLock<FxHashMap<String, u32>>);
+
+impl NameIndex {
+    /// An index already built (by the compiler).
+    pub fn new(map: FxHashMap<String, u32>) -> NameIndex {
+        NameIndex(OnceLock::from(map))
+    }
+
+    /// The position of `key`, building the map from `names` (in position order) on first use.
+    pub fn get<'n>(&self, key: &str, names: impl Iterator<Item = &'n str>) -> Option<u32> {
+        let map = self.0.get_or_init(|| {
+            names
+                .enumerate()
+                .map(|(i, n)| (n.to_string(), i as u32))
+                .collect()
+        });
+        map.get(key).copied()
+    }
+}
+
 /// A compiled, validated policy.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Policy {
     pub(crate) header: Header,
     pub(crate) departments: Vec<Department>,
-    pub(crate) department_index: FxHashMap<String, u32>,
+    #[serde(skip)]
+    pub(crate) department_index: NameIndex,
     pub(crate) resources: Vec<Resource>,
-    pub(crate) resource_index: FxHashMap<String, u32>,
+    #[serde(skip)]
+    pub(crate) resource_index: NameIndex,
     pub(crate) roles: Vec<Role>,
-    pub(crate) role_index: FxHashMap<String, u32>,
+    #[serde(skip)]
+    pub(crate) role_index: NameIndex,
     pub(crate) templates: Vec<String>,
     pub(crate) grants: Vec<Grant>,
     pub(crate) rules: Vec<Rule>,
@@ -74,7 +101,8 @@ pub(crate) struct Resource {
     pub name: String,
     pub actions: Vec<String>,
     pub fields: Vec<Field>,
-    pub field_index: FxHashMap<String, u32>,
+    #[serde(skip)]
+    pub field_index: NameIndex,
     /// Record slot of the owner attribute.
     pub owner: Option<u32>,
     /// Record slot of the department attribute.
@@ -82,6 +110,12 @@ pub(crate) struct Resource {
 }
 
 impl Resource {
+    /// The position of a declared field.
+    pub fn field_pos(&self, name: &str) -> Option<u32> {
+        self.field_index
+            .get(name, self.fields.iter().map(|f| f.name.as_str()))
+    }
+
     pub fn action_bit(&self, name: &str) -> ActionMask {
         self.actions
             .iter()
@@ -146,6 +180,7 @@ pub(crate) struct Shape {
     pub actions: ActionMask,
     /// Grants: the state per field (`g.fields[f] ?? g.fields["*"] ?? editable`).
     /// Limit rules: the cap per field (`Editable` where the rule names none).
+    #[serde(with = "crate::core::state::codes")]
     pub states: Box<[FieldState]>,
 }
 
@@ -172,7 +207,7 @@ impl Pattern {
             .map(|(_, s)| *s);
         let mut states = vec![star.unwrap_or(FieldState::Editable); r.fields.len()];
         for (name, state) in &self.fields {
-            if let Some(&i) = name.as_deref().and_then(|n| r.field_index.get(n)) {
+            if let Some(i) = name.as_deref().and_then(|n| r.field_pos(n)) {
                 states[i as usize] = *state;
             }
         }
@@ -293,8 +328,21 @@ impl Policy {
     }
 
     pub(crate) fn resource(&self, name: &str) -> Option<&Resource> {
+        self.resource_pos(name).map(|i| &self.resources[i as usize])
+    }
+
+    pub(crate) fn resource_pos(&self, name: &str) -> Option<u32> {
         self.resource_index
-            .get(name)
-            .map(|&i| &self.resources[i as usize])
+            .get(name, self.resources.iter().map(|r| r.name.as_str()))
+    }
+
+    pub(crate) fn role_pos(&self, name: &str) -> Option<u32> {
+        self.role_index
+            .get(name, self.roles.iter().map(|r| r.name.as_str()))
+    }
+
+    pub(crate) fn department_pos(&self, name: &str) -> Option<u32> {
+        self.department_index
+            .get(name, self.departments.iter().map(|d| d.name.as_str()))
     }
 }

@@ -49,12 +49,9 @@ impl Policy {
     /// # Errors
     /// `unknown_resource`.
     pub fn resource_id(&self, name: &str) -> Result<ResourceId, RequestError> {
-        self.resource_index
-            .get(name)
-            .map(|&i| ResourceId(i))
-            .ok_or_else(|| {
-                RequestError::new(Code::UnknownResource, format!("no resource `{name}`"))
-            })
+        self.resource_pos(name).map(ResourceId).ok_or_else(|| {
+            RequestError::new(Code::UnknownResource, format!("no resource `{name}`"))
+        })
     }
 
     /// Resolves an action name of a resource.
@@ -125,11 +122,7 @@ pub(crate) struct CondRule {
 impl Session {
     fn new(policy: Arc<Policy>, subject: &Subject) -> Session {
         let p = &*policy;
-        let mut direct: Vec<u32> = subject
-            .roles
-            .iter()
-            .filter_map(|r| p.role_index.get(r.as_str()).copied())
-            .collect();
+        let mut direct: Vec<u32> = subject.roles.iter().filter_map(|r| p.role_pos(r)).collect();
         let assignment = p.users.get(&subject.id);
         if let Some(a) = assignment {
             direct.extend(&a.roles);
@@ -137,7 +130,7 @@ impl Session {
         let dept = subject
             .department
             .as_deref()
-            .and_then(|d| p.department_index.get(d).copied());
+            .and_then(|d| p.department_pos(d));
         let mut at = dept;
         while let Some(d) = at {
             direct.extend(p.department_roles.get(&d).into_iter().flatten());
@@ -602,7 +595,7 @@ impl<'p> FieldStates<'p> {
     }
 
     fn field(&self, name: &str) -> Option<(&'p Field, FieldState)> {
-        let &i = self.resource.field_index.get(name)?;
+        let i = self.resource.field_pos(name)?;
         Some((&self.resource.fields[i as usize], self.states[i as usize]))
     }
 

@@ -107,3 +107,22 @@ impl FromStr for Mode {
         Mode::ALL.into_iter().find(|m| m.as_str() == s).ok_or(())
     }
 }
+
+/// Serialises state vectors as their byte codes (compact and fast in binary formats).
+pub(crate) mod codes {
+    use super::FieldState;
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(states: &[FieldState], s: S) -> Result<S::Ok, S::Error> {
+        let bytes: Vec<u8> = states.iter().map(|&st| st as u8).collect();
+        s.serialize_bytes(&bytes)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Box<[FieldState]>, D::Error> {
+        let bytes: &[u8] = <&[u8]>::deserialize(d)?;
+        bytes
+            .iter()
+            .map(|&b| FieldState::from_code(b).ok_or_else(|| D::Error::custom("bad state code")))
+            .collect()
+    }
+}
