@@ -9,9 +9,12 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --all-targets -- -D warnings
+cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features wasm -- -D warnings
 echo "== cargo test"
 cargo test --all-targets
 cargo test --doc
+echo "== npm package (built, packed, installed, tested)"
+./scripts/test-js.sh
 echo "== JSON Schema"
 python3 tests/schema_check.py
 echo "== fuzz (bounded)"

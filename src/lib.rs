@@ -7,6 +7,9 @@ pub mod core;
 #[cfg(feature = "bundle")]
 pub mod bundle;
 
+#[cfg(all(feature = "wasm", target_arch = "wasm32"))]
+pub mod wasm;
+
 #[cfg(feature = "cli")]
 pub mod cli;
 

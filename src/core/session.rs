@@ -18,6 +18,20 @@ pub struct ResourceId(pub(crate) u32);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ActionId(pub(crate) u8);
 
+impl ResourceId {
+    /// The position of the resource in declaration order.
+    pub fn index(self) -> u32 {
+        self.0
+    }
+}
+
+impl ActionId {
+    /// The position of the action in the resource's declaration order.
+    pub fn index(self) -> u32 {
+        u32::from(self.0)
+    }
+}
+
 /// What one decision reads besides the subject: the record (if any) and the context.
 #[derive(Clone, Copy)]
 pub struct Input<'a> {
@@ -68,6 +82,17 @@ impl Policy {
                 let msg = format!("resource `{}` has no action `{name}`", res.name);
                 RequestError::new(Code::UnknownAction, msg)
             })
+    }
+
+    /// The resource with this id (as handed out by [`Policy::resource_id`]), if any.
+    pub fn resource_id_at(&self, id: u32) -> Option<ResourceId> {
+        ((id as usize) < self.resources.len()).then_some(ResourceId(id))
+    }
+
+    /// The action with this index on a resource, if declared.
+    pub fn action_at(&self, resource: ResourceId, index: u32) -> Option<ActionId> {
+        let n = self.resources[resource.0 as usize].actions.len();
+        ((index as usize) < n).then_some(ActionId(index as u8))
     }
 
     /// Number of declared fields of a resource.

@@ -1,0 +1,395 @@
+// fieldgate: the JavaScript face of the wasm evaluator.
+//
+// The hot path hands the wasm side plain values only: resource and action ids resolved once per
+// policy version, and records reduced to the few attributes the policy reads (its record paths).
+// Nothing on the hot path calls back from wasm into JS.
+
+import wasmInit, { initSync, WasmEngine } from './fieldgate_wasm.js';
+
+/** State names by state code. */
+export const STATES = Object.freeze(['hidden', 'masked', 'readonly', 'editable']);
+/** Mode codes by mode name. */
+const MODES = Object.freeze({ view: 0, create: 1, edit: 2 });
+const WASM_URL = new URL('./fieldgate_wasm_bg.wasm', import.meta.url);
+
+/** An error with a stable `code` (and `path` for policy mistakes). */
+export class FieldgateError extends Error {
+  constructor(code, message, path, errors) {
+    super(message);
+    this.name = 'FieldgateError';
+    this.code = code;
+    if (path !== undefined && path !== null) this.path = path;
+    if (errors !== undefined && errors !== null) this.errors = errors;
+  }
+}
+
+/** The one place wasm errors become FieldgateError. */
+function rethrow(e) {
+  if (e instanceof FieldgateError) throw e;
+  if (typeof e === 'string' && e.startsWith('{')) {
+    try {
+      e = JSON.parse(e);
+    } catch {
+      // not one of ours: reported as internal below
+    }
+  }
+  if (e && typeof e === 'object' && typeof e.code === 'string') {
+    throw new FieldgateError(e.code, e.message, e.path, e.errors);
+  }
+  throw new FieldgateError('internal', String(e && e.message ? e.message : e));
+}
+
+function call(f) {
+  try {
+    return f();
+  } catch (e) {
+    return rethrow(e);
+  }
+}
+
+let initialized = false;
+let initializing = null;
+
+/**
+ * Loads the wasm module once. `Engine.load` calls it for you; call it yourself only to host the
+ * .wasm elsewhere (a URL, a Response, bytes or a WebAssembly.Module).
+ */
+export async function init(urlOrBytes) {
+  if (initialized) return;
+  if (!initializing) {
+    initializing = (async () => {
+      let input = urlOrBytes;
+      if (input === undefined && nodeFs()) input = nodeFs().readFileSync(WASM_URL);
+      await wasmInit({ module_or_path: input === undefined ? WASM_URL : input });
+      initialized = true;
+    })();
+    initializing.catch(() => { initializing = null; });
+  }
+  return initializing;
+}
+
+/** Node's fs when running in Node (no import: bundlers and browsers never see it). */
+function nodeFs() {
+  const p = globalThis.process;
+  return p && p.versions && p.versions.node && typeof p.getBuiltinModule === 'function'
+    ? p.getBuiltinModule('node:fs')
+    : null;
+}
+
+function initNow(wasmBytes) {
+  if (initialized) return;
+  const bytes = wasmBytes ?? nodeFs()?.readFileSync(WASM_URL);
+  if (!bytes) {
+    throw new FieldgateError('not_initialized', 'call `await init()` (or use Engine.load) before synchronous use in a browser');
+  }
+  initSync({ module: bytes });
+  initialized = true;
+}
+
+const encoder = new TextEncoder();
+
+function toBytes(bundle) {
+  if (typeof bundle === 'string') return encoder.encode(bundle);
+  if (bundle instanceof Uint8Array) return bundle;
+  if (bundle instanceof ArrayBuffer) return new Uint8Array(bundle);
+  if (ArrayBuffer.isView(bundle)) return new Uint8Array(bundle.buffer, bundle.byteOffset, bundle.byteLength);
+  throw new FieldgateError('bad_request', 'a bundle is a string, Uint8Array or ArrayBuffer');
+}
+
+function loadOptions(options, minVersion) {
+  if (!options || !Array.isArray(options.trustedKeys)) {
+    throw new FieldgateError('bad_key', 'options.trustedKeys must list the trusted public keys');
+  }
+  return JSON.stringify({
+    trustedKeys: options.trustedKeys,
+    threshold: options.threshold,
+    app: options.app,
+    minVersion: Math.max(minVersion ?? 0, options.minVersion ?? 0),
+    now: options.now ?? Date.now(),
+    skewMs: options.skewMs,
+    maxBytes: options.maxBytes,
+    user: options.user,
+  });
+}
+
+function modeCode(mode) {
+  const m = MODES[mode];
+  if (m === undefined) throw new FieldgateError('bad_request', `mode must be view, create or edit, not ${JSON.stringify(mode)}`);
+  return m;
+}
+
+/** A path like `customer.region` read from an object; missing is null. */
+function pick(obj, keys) {
+  let v = obj;
+  for (let i = 0; i < keys.length; i++) {
+    if (v === null || typeof v !== 'object') return null;
+    v = v[keys[i]];
+  }
+  return v === undefined ? null : v;
+}
+
+/** Everything derived from one loaded policy version, computed once. */
+class Compiled {
+  constructor(wasm) {
+    this.wasm = wasm;
+    this.recordKeys = wasm.recordPaths().map((p) => p.split('.'));
+    this.contextKeys = wasm.contextPaths().map((p) => p.split('.'));
+    this.resourceIds = new Map();
+    this.actionIds = new Map();
+    this.fieldNames = new Map();
+  }
+
+  resource(name) {
+    let id = this.resourceIds.get(name);
+    if (id === undefined) {
+      id = call(() => this.wasm.resourceId(String(name)));
+      this.resourceIds.set(name, id);
+      this.fieldNames.set(name, call(() => this.wasm.fields(name)));
+    }
+    return id;
+  }
+
+  action(resource, rid, action) {
+    const key = resource + '\u0000' + action;
+    let id = this.actionIds.get(key);
+    if (id === undefined) {
+      id = call(() => this.wasm.actionId(rid, String(action)));
+      this.actionIds.set(key, id);
+    }
+    return id;
+  }
+
+  slots(obj, keys) {
+    if (obj === undefined || obj === null) return undefined;
+    const n = keys.length;
+    if (n === 0) return '[]';
+    const vals = new Array(n);
+    for (let i = 0; i < n; i++) vals[i] = pick(obj, keys[i]);
+    return JSON.stringify(vals);
+  }
+
+  record(r) {
+    return this.slots(r, this.recordKeys);
+  }
+
+  context(c) {
+    return this.slots(c, this.contextKeys);
+  }
+}
+
+/** A verified policy and the sessions made from it. */
+export class Engine {
+  #compiled;
+  #options;
+  #generation = 0;
+  #decisionListeners = new Set();
+  #updateListeners = new Set();
+
+  constructor(wasm, options) {
+    this.#compiled = new Compiled(wasm);
+    this.#options = options;
+  }
+
+  /** Verifies a signed bundle (JSON or binary) and loads it; initialises the wasm module once. */
+  static async load(bundle, options) {
+    await init(options && options.wasm);
+    return Engine.#fromBundle(bundle, options);
+  }
+
+  /** Synchronous start for mobile web views that cannot await: hand over the .wasm bytes. */
+  static loadSync(bundle, wasmBytes, options) {
+    initNow(wasmBytes);
+    return Engine.#fromBundle(bundle, options);
+  }
+
+  /** Compiles a policy document with NO signature check: previews and tests only. */
+  static fromPolicyUnverified(policy) {
+    initNow();
+    const text = typeof policy === 'string' ? policy : JSON.stringify(policy);
+    return new Engine(call(() => WasmEngine.fromPolicyUnverified(text)), null);
+  }
+
+  static #fromBundle(bundle, options) {
+    const bytes = toBytes(bundle);
+    const wasm = call(() => WasmEngine.load(bytes, loadOptions(options, 0)));
+    return new Engine(wasm, options);
+  }
+
+  get app() { return this.#compiled.wasm.app; }
+  get version() { return this.#compiled.wasm.version; }
+  get issuedAt() { return this.#compiled.wasm.issuedAt ?? null; }
+  get expiresAt() { return this.#compiled.wasm.expiresAt ?? null; }
+  get keyId() { return this.#compiled.wasm.keyId || null; }
+  /** The user a minimized bundle is bound to, if any. */
+  get subject() { return this.#compiled.wasm.subject ?? null; }
+
+  /** Resource names in declaration order. */
+  resources() { return this.#compiled.wasm.resources(); }
+  /** Declared field names of a resource, in order. */
+  fields(resource) { return call(() => this.#compiled.wasm.fields(String(resource))); }
+  /** Declared actions of a resource, in order. */
+  actions(resource) { return call(() => this.#compiled.wasm.actions(String(resource))); }
+
+  /** A session for one user: reuse it for every decision about that user. */
+  session(subject) {
+    if (!subject || typeof subject.id !== 'string') {
+      throw new FieldgateError('bad_request', 'a subject needs a string `id`');
+    }
+    return new Session(this, subject);
+  }
+
+  /**
+   * Verifies and swaps in a new bundle atomically: on any failure it throws and the current
+   * policy stays in force. Versions below the current one are refused (`rollback`).
+   */
+  async update(bundle, options) {
+    const opts = options ?? this.#options;
+    if (!opts) throw new FieldgateError('bad_request', 'an unverified engine cannot take bundles; give options');
+    await init(opts.wasm);
+    const bytes = toBytes(bundle);
+    const wasm = call(() => WasmEngine.load(bytes, loadOptions({ ...opts, now: options?.now ?? Date.now() }, this.version)));
+    const previous = this.#compiled;
+    this.#compiled = new Compiled(wasm);
+    this.#options = opts;
+    this.#generation++;
+    previous.wasm.free();
+    for (const f of this.#updateListeners) f(this);
+    return this;
+  }
+
+  /** Audit hook: called after every `can` with `{ subject, action, resource, allow, version, at }`. */
+  onDecision(listener) {
+    this.#decisionListeners.add(listener);
+    return () => this.#decisionListeners.delete(listener);
+  }
+
+  /** Called after `update` swapped in a new policy. */
+  onUpdate(listener) {
+    this.#updateListeners.add(listener);
+    return () => this.#updateListeners.delete(listener);
+  }
+
+  /** @internal */
+  _compiled() { return this.#compiled; }
+  /** @internal */
+  _generation() { return this.#generation; }
+  /** @internal */
+  _emit(subject, action, resource, allow) {
+    if (this.#decisionListeners.size === 0) return;
+    const event = { subject: subject.id, action, resource, allow, version: this.version, at: Date.now() };
+    for (const f of this.#decisionListeners) f(event);
+  }
+}
+
+/** One user's decisions. Follows the engine to new policy versions on its own. */
+export class Session {
+  #engine;
+  #subject;
+  #subjectJson;
+  #generation = -1;
+  #inner = null;
+  #c = null;
+
+  constructor(engine, subject) {
+    this.#engine = engine;
+    this.#subject = subject;
+    this.#subjectJson = JSON.stringify(subject);
+  }
+
+  /** The subject this session decides for. */
+  get subject() { return this.#subject; }
+
+  #session() {
+    const g = this.#engine._generation();
+    if (g !== this.#generation) {
+      this.#c = this.#engine._compiled();
+      this.#inner = call(() => this.#c.wasm.session(this.#subjectJson));
+      this.#generation = g;
+    }
+    return this.#inner;
+  }
+
+  /** Whether `action` is allowed on `resource` (for this record, or for some record). */
+  can(action, resource, record, context) {
+    const s = this.#session();
+    const c = this.#c;
+    const rid = c.resource(resource);
+    const aid = c.action(resource, rid, action);
+    const allow = call(() => s.can(rid, aid, c.record(record), c.context(context)));
+    this.#engine._emit(this.#subject, action, resource, allow);
+    return allow;
+  }
+
+  /** One state code per declared field (0 hidden, 1 masked, 2 readonly, 3 editable). */
+  fieldStates(resource, mode, record, context) {
+    const s = this.#session();
+    const c = this.#c;
+    const rid = c.resource(resource);
+    return call(() => s.fieldStates(rid, modeCode(mode), c.record(record), c.context(context)));
+  }
+
+  /** `{ field: 'editable' | 'readonly' | 'masked' | 'hidden' }` in declaration order. */
+  fields(resource, mode, record, context) {
+    const codes = this.fieldStates(resource, mode, record, context);
+    const names = this.#c.fieldNames.get(resource);
+    const out = {};
+    for (let i = 0; i < codes.length; i++) out[names[i]] = STATES[codes[i]];
+    return out;
+  }
+
+  /** A copy of the record as `mode` shows it: hidden fields removed, masked values masked. */
+  redact(resource, mode, record, context) {
+    const s = this.#session();
+    return JSON.parse(call(() => s.redact(String(resource), modeCode(mode), JSON.stringify(record), json(context))));
+  }
+
+  /** A copy of `formData` with only the fields editable here: what may be submitted. */
+  writable(resource, mode, record, formData, context) {
+    const s = this.#session();
+    return JSON.parse(call(() => s.writable(String(resource), modeCode(mode), json(record), JSON.stringify(formData), json(context))));
+  }
+
+  /** Everything a form needs in one call: `{ actions: { edit: true, … }, fields: { … } }`. */
+  form(resource, mode, record, context) {
+    const actions = {};
+    for (const a of this.#engine.actions(resource)) actions[a] = this.can(a, resource, record, context);
+    return { actions, fields: this.fields(resource, mode, record, context) };
+  }
+
+  /** 0/1 per record: list and dashboard screens in one crossing. */
+  canMany(action, resource, records, context) {
+    const s = this.#session();
+    const c = this.#c;
+    const rid = c.resource(resource);
+    const aid = c.action(resource, rid, action);
+    const rows = '[' + records.map((r) => c.record(r ?? {})).join(',') + ']';
+    return call(() => s.canMany(rid, aid, rows, c.context(context)));
+  }
+
+  /** Which grants and rules decided, by role/template/rule id, and why each field has its state. */
+  explain(action, resource, record, context) {
+    const s = this.#session();
+    return JSON.parse(call(() => s.explain(String(action), String(resource), json(record), json(context))));
+  }
+
+  /** The condition a record must meet for `action`, as a JSON tree (for local lists or queries). */
+  scopeFilter(resource, action, context) {
+    const s = this.#session();
+    return JSON.parse(call(() => s.scopeFilter(String(resource), String(action), json(context))));
+  }
+
+  /** The records on which `action` is allowed. */
+  filter(resource, action, records, context) {
+    const mask = this.canMany(action, resource, records, context);
+    return records.filter((_, i) => mask[i] === 1);
+  }
+
+  /** Effective roles. */
+  roles() {
+    return this.#session().roles();
+  }
+}
+
+function json(v) {
+  return v === undefined || v === null ? undefined : JSON.stringify(v);
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Builds the npm package into pkg/: the wasm core (release, opt-level z), wasm-bindgen glue,
+# wasm-opt -Oz, and the hand-written wrapper from pkg-template/. Prints raw and gzipped sizes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cargo build --quiet --lib --target wasm32-unknown-unknown --profile wasm --no-default-features --features wasm
+gen=target/pkg-gen
+rm -rf "$gen" pkg
+mkdir -p "$gen" pkg
+# wasm-opt runs before wasm-bindgen: binaryen 108 (Debian's) corrupts the externref table that
+# wasm-bindgen adds, so it shrinks the plain rustc output and wasm-bindgen writes the final file.
+wasm-opt -Oz --strip-debug --strip-producers --enable-bulk-memory --enable-sign-ext \
+  --enable-nontrapping-float-to-int --enable-mutable-globals --enable-reference-types --enable-multivalue \
+  -o "$gen/fieldgate.opt.wasm" target/wasm32-unknown-unknown/wasm/fieldgate.wasm
+wasm-bindgen --target web --remove-name-section --remove-producers-section --out-dir "$gen" --out-name fieldgate_wasm \
+  "$gen/fieldgate.opt.wasm"
+cp "$gen/fieldgate_wasm_bg.wasm" pkg/
+cp "$gen/fieldgate_wasm.js" "$gen/fieldgate_wasm.d.ts" "$gen/fieldgate_wasm_bg.wasm.d.ts" pkg/
+cp -r pkg-template/. pkg/
+cp LICENSE* pkg/ 2>/dev/null || true
+
+raw_wasm=$(stat -c %s pkg/fieldgate_wasm_bg.wasm)
+gz_wasm=$(gzip -9 -c pkg/fieldgate_wasm_bg.wasm | wc -c)
+js_raw=$(cat pkg/fieldgate_wasm.js pkg/index.js | wc -c)
+js_gz=$(cat pkg/fieldgate_wasm.js pkg/index.js | gzip -9 | wc -c)
+echo "pkg/: wasm ${raw_wasm} B raw, ${gz_wasm} B gzipped; JS glue + wrapper ${js_raw} B raw, ${js_gz} B gzipped; total gzipped $((gz_wasm + js_gz)) B"

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# JS tests the way users consume the package: build pkg/, `npm pack` it, install the tarball
+# into a fresh project under target/js-consumer, sign test bundles with the CLI, run
+# `node --test` there, and type-check a consumer file with `tsc --noEmit`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+./scripts/build-pkg.sh
+cargo build --quiet --release --bin fieldgate
+fg=$root/target/release/fieldgate
+
+work=$root/target/js-consumer
+rm -rf "$work"
+mkdir -p "$work/bundles"
+(cd pkg && npm pack --silent --pack-destination "$work" >/dev/null)
+tarball=$(ls "$work"/fieldgate-*.tgz)
+
+# Signed material for the tests: a trusted key, an untrusted one, bundles of the sample policy.
+$fg keygen --out-dir "$work/bundles/trusted" >/dev/null
+$fg keygen --out-dir "$work/bundles/other" >/dev/null
+policy=examples/acme-erp.policy.json
+$fg sign --key "$work/bundles/trusted/signing.key" --policy $policy --out "$work/bundles/v3.json" --version 3 >/dev/null
+$fg sign --key "$work/bundles/trusted/signing.key" --policy $policy --out "$work/bundles/v4.bin" --version 4 --format binary >/dev/null
+$fg sign --key "$work/bundles/trusted/signing.key" --policy $policy --out "$work/bundles/v2.json" --version 2 >/dev/null
+$fg sign --key "$work/bundles/other/signing.key" --policy $policy --out "$work/bundles/other.json" --version 9 >/dev/null
+$fg minimize --policy $policy --user u-alice --out "$work/bundles/alice.policy.json"
+$fg sign --key "$work/bundles/trusted/signing.key" --policy "$work/bundles/alice.policy.json" --subject u-alice \
+  --out "$work/bundles/alice.json" --version 3 >/dev/null
+
+cat > "$work/package.json" <<'JSON'
+{ "name": "fieldgate-consumer", "private": true, "type": "module" }
+JSON
+cp tests/js/*.mjs tests/js/*.ts "$work/"
+cp -r tests/fixtures "$work/fixtures"
+cp examples/acme-erp.policy.json "$work/"
+(cd "$work" && npm install --silent --no-audit --no-fund "$tarball" typescript@5 @types/node@20 >/dev/null)
+
+echo "== node --test (installed from $(basename "$tarball"))"
+(cd "$work" && node --test)
+echo "== tsc --noEmit on a consumer file"
+(cd "$work" && npx tsc --noEmit --strict --module nodenext --moduleResolution nodenext --target es2022 consumer.ts)

@@ -1,0 +1,408 @@
+//! The JavaScript bindings: a thin shell over the core and bundles (feature `wasm`).
+//!
+//! Records and contexts cross as JSON arrays of slot values, in the order of
+//! `recordPaths()` / `contextPaths()`: only what the compiled policy reads. Errors cross as one
+//! shape, `{ code, message, path?, errors? }`, made in [`error`]; the npm wrapper turns them
+//! into `FieldgateError`.
+
+mod error;
+
+use crate::bundle::{format_rfc3339, PublicKey, TrustedKeys, VerifyOptions};
+use crate::core::{Attrs, Input, Mode, NoAttrs, Policy, ResourceId, Session, Slots, Subject};
+use error::{from_bundle, from_policy, from_request, js_error};
+use serde::Deserialize;
+use serde_json::Value;
+use std::sync::Arc;
+use wasm_bindgen::prelude::*;
+
+/// Options of `Engine.load`, as JSON.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LoadOptions {
+    trusted_keys: Vec<String>,
+    #[serde(default)]
+    threshold: Option<usize>,
+    #[serde(default)]
+    app: Option<String>,
+    #[serde(default)]
+    min_version: Option<u64>,
+    now: f64,
+    #[serde(default)]
+    skew_ms: Option<f64>,
+    #[serde(default)]
+    max_bytes: Option<usize>,
+    #[serde(default)]
+    user: Option<String>,
+}
+
+/// A loaded policy and what its bundle said about it.
+#[wasm_bindgen]
+pub struct WasmEngine {
+    policy: Arc<Policy>,
+    key_ids: Vec<String>,
+    issued_at: Option<String>,
+    expires_at: Option<String>,
+}
+
+#[wasm_bindgen]
+impl WasmEngine {
+    /// Verifies a signed bundle (JSON or binary) and compiles it.
+    pub fn load(bytes: &[u8], options_json: &str) -> Result<WasmEngine, JsValue> {
+        let o: LoadOptions = serde_json::from_str(options_json)
+            .map_err(|e| js_error("bad_request", &format!("bad load options: {e}"), None))?;
+        let keys = o
+            .trusted_keys
+            .iter()
+            .map(|k| PublicKey::from_base64(k))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| from_bundle(&e))?;
+        if keys.is_empty() {
+            return Err(js_error(
+                "bad_key",
+                "trustedKeys must name at least one key",
+                None,
+            ));
+        }
+        let keys = TrustedKeys::new(keys).with_threshold(o.threshold.unwrap_or(1));
+        let mut opts = VerifyOptions::new(&keys, o.now as i64);
+        opts.app = o.app.as_deref();
+        opts.min_version = o.min_version.unwrap_or(0);
+        opts.subject = o.user.as_deref();
+        if let Some(s) = o.skew_ms {
+            opts.skew_ms = s as i64;
+        }
+        if let Some(m) = o.max_bytes {
+            opts.max_bytes = m;
+        }
+        let b = crate::bundle::verify(bytes, &opts).map_err(|e| from_bundle(&e))?;
+        Ok(WasmEngine {
+            policy: Arc::new(b.policy),
+            key_ids: b.key_ids,
+            issued_at: Some(format_rfc3339(b.issued_at_ms)),
+            expires_at: Some(format_rfc3339(b.expires_at_ms)),
+        })
+    }
+
+    /// Compiles a policy document with no signature check: previews and tests only.
+    #[wasm_bindgen(js_name = fromPolicyUnverified)]
+    pub fn from_policy_unverified(json: &str) -> Result<WasmEngine, JsValue> {
+        let policy = Policy::from_json(json).map_err(|e| from_policy(&e))?;
+        let h = policy.header().clone();
+        Ok(WasmEngine {
+            policy: Arc::new(policy),
+            key_ids: Vec::new(),
+            issued_at: h.issued_at,
+            expires_at: h.expires_at,
+        })
+    }
+
+    /// The policy's app.
+    #[wasm_bindgen(getter)]
+    pub fn app(&self) -> String {
+        self.policy.app().to_string()
+    }
+
+    /// The policy version.
+    #[wasm_bindgen(getter)]
+    pub fn version(&self) -> f64 {
+        self.policy.version() as f64
+    }
+
+    /// `issued_at` (RFC 3339), if any.
+    #[wasm_bindgen(getter, js_name = issuedAt)]
+    pub fn issued_at(&self) -> Option<String> {
+        self.issued_at.clone()
+    }
+
+    /// `expires_at` (RFC 3339), if any.
+    #[wasm_bindgen(getter, js_name = expiresAt)]
+    pub fn expires_at(&self) -> Option<String> {
+        self.expires_at.clone()
+    }
+
+    /// The id of the (first) key whose signature verified; empty for unverified policies.
+    #[wasm_bindgen(getter, js_name = keyId)]
+    pub fn key_id(&self) -> String {
+        self.key_ids.first().cloned().unwrap_or_default()
+    }
+
+    /// The user a minimized bundle is bound to, if any.
+    #[wasm_bindgen(getter)]
+    pub fn subject(&self) -> Option<String> {
+        self.policy.header().subject.clone()
+    }
+
+    /// Resource names in declaration order.
+    pub fn resources(&self) -> Vec<String> {
+        self.policy.resource_names().map(String::from).collect()
+    }
+
+    /// Field names of a resource in declaration order.
+    pub fn fields(&self, resource: &str) -> Result<Vec<String>, JsValue> {
+        self.resource(resource)?;
+        Ok(self
+            .policy
+            .field_names(resource)
+            .unwrap_or_default()
+            .into_iter()
+            .map(String::from)
+            .collect())
+    }
+
+    /// Action names of a resource in declaration order.
+    pub fn actions(&self, resource: &str) -> Result<Vec<String>, JsValue> {
+        self.resource(resource)?;
+        Ok(self
+            .policy
+            .action_names(resource)
+            .unwrap_or_default()
+            .into_iter()
+            .map(String::from)
+            .collect())
+    }
+
+    /// The record attribute paths the policy reads, in slot order.
+    #[wasm_bindgen(js_name = recordPaths)]
+    pub fn record_paths(&self) -> Vec<String> {
+        self.policy.record_paths()
+    }
+
+    /// The context attribute paths the policy reads, in slot order.
+    #[wasm_bindgen(js_name = contextPaths)]
+    pub fn context_paths(&self) -> Vec<String> {
+        self.policy.context_paths()
+    }
+
+    /// The id of a resource (throws `unknown_resource`).
+    #[wasm_bindgen(js_name = resourceId)]
+    pub fn resource_id(&self, name: &str) -> Result<u32, JsValue> {
+        Ok(self.resource(name)?.0)
+    }
+
+    /// The id of an action of a resource (throws `unknown_action`).
+    #[wasm_bindgen(js_name = actionId)]
+    pub fn action_id(&self, resource: u32, name: &str) -> Result<u32, JsValue> {
+        let r = self
+            .policy
+            .resource_id_at(resource)
+            .ok_or_else(|| js_error("unknown_resource", "no such resource id", None))?;
+        self.policy
+            .action_id(r, name)
+            .map(|a| a.index())
+            .map_err(|e| from_request(&e))
+    }
+
+    /// A session for one user; `subject_json` is `{ id, roles?, department?, groups?, attrs? }`.
+    pub fn session(&self, subject_json: &str) -> Result<WasmSession, JsValue> {
+        let subject: Subject = serde_json::from_str(subject_json)
+            .map_err(|e| js_error("bad_request", &format!("bad subject: {e}"), None))?;
+        Ok(WasmSession {
+            session: self.policy.session(&subject),
+        })
+    }
+
+    fn resource(&self, name: &str) -> Result<ResourceId, JsValue> {
+        self.policy.resource_id(name).map_err(|e| from_request(&e))
+    }
+}
+
+/// One user's decisions.
+#[wasm_bindgen]
+pub struct WasmSession {
+    session: Session,
+}
+
+/// Slot values from a JSON array (`None` when absent).
+fn slots(json: Option<String>) -> Result<Option<Vec<Value>>, JsValue> {
+    json.map(|t| serde_json::from_str::<Vec<Value>>(&t))
+        .transpose()
+        .map_err(|e| js_error("bad_request", &format!("bad slot values: {e}"), None))
+}
+
+fn parse(json: &str, what: &str) -> Result<Value, JsValue> {
+    serde_json::from_str(json)
+        .map_err(|e| js_error("bad_request", &format!("bad {what}: {e}"), None))
+}
+
+fn mode(code: u8) -> Result<Mode, JsValue> {
+    Mode::ALL
+        .get(usize::from(code))
+        .copied()
+        .ok_or_else(|| js_error("bad_request", "mode must be view, create or edit", None))
+}
+
+#[wasm_bindgen]
+impl WasmSession {
+    /// Whether the action is allowed; `record`/`context` are slot-value arrays as JSON.
+    pub fn can(
+        &self,
+        resource: u32,
+        action: u32,
+        record: Option<String>,
+        context: Option<String>,
+    ) -> Result<bool, JsValue> {
+        let (r, a) = self.ids(resource, action)?;
+        let (rec, ctx) = (slots(record)?, slots(context)?);
+        Ok(with_input(rec.as_deref(), ctx.as_deref(), |i| {
+            self.session.can_at(r, a, i)
+        }))
+    }
+
+    /// One state code per field (0 hidden, 1 masked, 2 readonly, 3 editable).
+    #[wasm_bindgen(js_name = fieldStates)]
+    pub fn field_states(
+        &self,
+        resource: u32,
+        mode_code: u8,
+        record: Option<String>,
+        context: Option<String>,
+    ) -> Result<Vec<u8>, JsValue> {
+        let r = self.resource(resource)?;
+        let m = mode(mode_code)?;
+        let (rec, ctx) = (slots(record)?, slots(context)?);
+        let mut out = vec![crate::core::FieldState::Hidden; self.session.policy().field_count(r)];
+        with_input(rec.as_deref(), ctx.as_deref(), |i| {
+            self.session.fields_into(r, m, i, &mut out)
+        });
+        Ok(out.into_iter().map(|s| s as u8).collect())
+    }
+
+    /// 0/1 per record; `records` is a JSON array of slot-value arrays.
+    #[wasm_bindgen(js_name = canMany)]
+    pub fn can_many(
+        &self,
+        resource: u32,
+        action: u32,
+        records: &str,
+        context: Option<String>,
+    ) -> Result<Vec<u8>, JsValue> {
+        let (r, a) = self.ids(resource, action)?;
+        let rows: Vec<Vec<Value>> = serde_json::from_str(records)
+            .map_err(|e| js_error("bad_request", &format!("bad records: {e}"), None))?;
+        let ctx = slots(context)?;
+        Ok(rows
+            .iter()
+            .map(|row| {
+                u8::from(with_input(Some(row), ctx.as_deref(), |i| {
+                    self.session.can_at(r, a, i)
+                }))
+            })
+            .collect())
+    }
+
+    /// The record as the mode shows it (JSON in, JSON out).
+    pub fn redact(
+        &self,
+        resource: &str,
+        mode_code: u8,
+        record: &str,
+        context: Option<String>,
+    ) -> Result<String, JsValue> {
+        let rec = parse(record, "record")?;
+        let ctx = context.map(|c| parse(&c, "context")).transpose()?;
+        let out = self
+            .session
+            .redact(resource, mode(mode_code)?, &rec, ctx.as_ref())
+            .map_err(|e| from_request(&e))?;
+        Ok(out.to_string())
+    }
+
+    /// Only the editable fields of the form data (JSON in, JSON out).
+    pub fn writable(
+        &self,
+        resource: &str,
+        mode_code: u8,
+        record: Option<String>,
+        form: &str,
+        context: Option<String>,
+    ) -> Result<String, JsValue> {
+        let rec = record.map(|r| parse(&r, "record")).transpose()?;
+        let data = parse(form, "form data")?;
+        let ctx = context.map(|c| parse(&c, "context")).transpose()?;
+        let out = self
+            .session
+            .writable(
+                resource,
+                mode(mode_code)?,
+                rec.as_ref(),
+                &data,
+                ctx.as_ref(),
+            )
+            .map_err(|e| from_request(&e))?;
+        Ok(out.to_string())
+    }
+
+    /// The explanation as JSON.
+    pub fn explain(
+        &self,
+        action: &str,
+        resource: &str,
+        record: Option<String>,
+        context: Option<String>,
+    ) -> Result<String, JsValue> {
+        let rec = record.map(|r| parse(&r, "record")).transpose()?;
+        let ctx = context.map(|c| parse(&c, "context")).transpose()?;
+        let e = self
+            .session
+            .explain(action, resource, Input::json(rec.as_ref(), ctx.as_ref()))
+            .map_err(|e| from_request(&e))?;
+        Ok(serde_json::to_string(&e).unwrap_or_default())
+    }
+
+    /// The scope filter as a JSON condition tree.
+    #[wasm_bindgen(js_name = scopeFilter)]
+    pub fn scope_filter(
+        &self,
+        resource: &str,
+        action: &str,
+        context: Option<String>,
+    ) -> Result<String, JsValue> {
+        let ctx = context.map(|c| parse(&c, "context")).transpose()?;
+        let f = self
+            .session
+            .scope_filter(resource, action, ctx.as_ref())
+            .map_err(|e| from_request(&e))?;
+        Ok(f.to_json(&self.session).to_string())
+    }
+
+    /// Effective role names.
+    pub fn roles(&self) -> Vec<String> {
+        self.session.roles().into_iter().map(String::from).collect()
+    }
+
+    fn resource(&self, resource: u32) -> Result<ResourceId, JsValue> {
+        self.session
+            .policy()
+            .resource_id_at(resource)
+            .ok_or_else(|| js_error("unknown_resource", "no such resource id", None))
+    }
+
+    fn ids(
+        &self,
+        resource: u32,
+        action: u32,
+    ) -> Result<(ResourceId, crate::core::ActionId), JsValue> {
+        let r = self.resource(resource)?;
+        let a = self
+            .session
+            .policy()
+            .action_at(r, action)
+            .ok_or_else(|| js_error("unknown_action", "no such action id", None))?;
+        Ok((r, a))
+    }
+}
+
+/// Runs `f` with an input reading slot values (missing context: every path null).
+fn with_input<T>(
+    record: Option<&[Value]>,
+    context: Option<&[Value]>,
+    f: impl FnOnce(Input<'_>) -> T,
+) -> T {
+    let (r, c) = (record.map(Slots), context.map(Slots));
+    f(Input {
+        record: r.as_ref().map(|s| s as &dyn Attrs),
+        context: c
+            .as_ref()
+            .map_or(&NoAttrs as &dyn Attrs, |s| s as &dyn Attrs),
+    })
+}

@@ -1,0 +1,160 @@
+// The package as a new user installs it: bundles, sessions, errors, updates, audit events.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { Engine, FieldgateError, STATES } from 'fieldgate';
+
+const read = (p) => readFileSync(new URL(p, import.meta.url));
+const key = read('./bundles/trusted/signing.pub').toString().trim();
+const otherKey = read('./bundles/other/signing.pub').toString().trim();
+const opts = { trustedKeys: [key], app: 'acme-erp' };
+const v3 = read('./bundles/v3.json').toString();
+const v4 = read('./bundles/v4.bin');
+
+async function rejects(promiseOrFn, code) {
+  try {
+    await (typeof promiseOrFn === 'function' ? promiseOrFn() : promiseOrFn);
+  } catch (e) {
+    assert.ok(e instanceof FieldgateError, `expected FieldgateError, got ${e}`);
+    assert.equal(e.code, code, e.message);
+    return e;
+  }
+  assert.fail(`expected ${code}`);
+}
+
+test('loads a JSON bundle from a string and a binary bundle from bytes', async () => {
+  const e = await Engine.load(v3, opts);
+  assert.equal(e.app, 'acme-erp');
+  assert.equal(e.version, 3);
+  assert.match(e.keyId, /^[0-9a-f]{16}$/);
+  assert.match(e.issuedAt, /^\d{4}-\d\d-\d\dT/);
+  assert.ok(Date.parse(e.expiresAt) > Date.now());
+  const b = await Engine.load(new Uint8Array(v4), opts);
+  assert.equal(b.version, 4);
+  const c = await Engine.load(v4.buffer.slice(v4.byteOffset, v4.byteOffset + v4.byteLength), opts);
+  assert.equal(c.version, 4);
+  assert.deepEqual(e.resources(), ['customer', 'inbound_order']);
+  assert.deepEqual(e.fields('customer').slice(0, 3), ['name', 'company', 'phone']);
+});
+
+test('refuses bad bundles with stable codes', async () => {
+  await rejects(Engine.load(v3, { trustedKeys: [otherKey] }), 'unknown_key');
+  const env = JSON.parse(v3);
+  const payload = JSON.parse(Buffer.from(env.payload, 'base64'));
+  payload.roles.sales.grants[0].actions = ['*'];
+  env.payload = Buffer.from(JSON.stringify(payload)).toString('base64');
+  await rejects(Engine.load(JSON.stringify(env), opts), 'bad_signature');
+  await rejects(Engine.load('{"nope":1}', opts), 'bad_bundle');
+  await rejects(Engine.load(v3, { ...opts, app: 'crm' }), 'wrong_app');
+  await rejects(Engine.load(v3, { ...opts, minVersion: 4 }), 'rollback');
+  await rejects(Engine.load(v3, { ...opts, now: Date.now() + 400 * 86400e3 }), 'expired');
+  await rejects(Engine.load(v3, { ...opts, now: Date.now() - 86400e3 }), 'not_yet_valid');
+  await rejects(Engine.load(v3, { ...opts, maxBytes: 100 }), 'too_large');
+  await rejects(Engine.load(v3, { trustedKeys: ['bm90IGEga2V5'] }), 'bad_key');
+  const alice = read('./bundles/alice.json');
+  await rejects(Engine.load(alice, { ...opts, user: 'u-bob' }), 'wrong_subject');
+  assert.equal((await Engine.load(alice, { ...opts, user: 'u-alice' })).subject, 'u-alice');
+});
+
+test('sessions answer can, fields, fieldStates, form, redact, writable', async () => {
+  const e = await Engine.load(v3, opts);
+  const s = e.session({ id: 'u-alice', roles: [], department: 'sales-east', groups: [], attrs: {} });
+  const mine = { owner_id: 'u-alice', department: 'sales-east', name: '张三丰', phone: '13812345678', credit_limit: 5000 };
+  const theirs = { ...mine, owner_id: 'u-bob' };
+  assert.equal(s.can('edit', 'customer', mine), true);
+  assert.equal(s.can('edit', 'customer', theirs), false);
+  assert.equal(s.can('edit', 'customer'), true, 'no record: some record may qualify');
+  const f = s.fields('customer', 'view', theirs);
+  assert.deepEqual(Object.keys(f), e.fields('customer'));
+  assert.equal(f.phone, 'masked');
+  assert.equal(f.credit_limit, 'hidden');
+  const codes = s.fieldStates('customer', 'edit', mine);
+  assert.ok(codes instanceof Uint8Array);
+  assert.deepEqual([...codes].map((c) => STATES[c]), Object.values(s.fields('customer', 'edit', mine)));
+  const shown = s.redact('customer', 'view', theirs);
+  assert.equal(shown.phone, '138****5678');
+  assert.equal(shown.name, '张三丰');
+  assert.equal('credit_limit' in shown, false);
+  const form = s.form('customer', 'edit', mine);
+  assert.equal(form.actions.edit, true);
+  assert.equal(form.actions.delete, false);
+  assert.equal(form.fields.credit_limit, 'readonly');
+  const out = s.writable('customer', 'edit', mine, { name: 'x', credit_limit: 1, bank_account: '****', hacked: 1 });
+  assert.deepEqual(out, { name: 'x' });
+});
+
+test('lists: canMany, filter, scopeFilter; explain tells rules from missing grants', async () => {
+  const e = await Engine.load(v3, opts);
+  const s = e.session({ id: 'u-dave' });
+  const orders = [
+    { created_by: 'u-dave', status: 'draft' },
+    { created_by: 'u-dave', status: 'pending' },
+    { created_by: 'u-erin', status: 'draft' },
+  ];
+  assert.deepEqual([...s.canMany('edit', 'inbound_order', orders)], [1, 0, 0]);
+  assert.deepEqual(s.filter('inbound_order', 'edit', orders), [orders[0]]);
+  const tree = s.scopeFilter('inbound_order', 'edit');
+  assert.equal(typeof tree, 'object');
+  const why = s.explain('edit', 'inbound_order', orders[1]);
+  assert.equal(why.allow, false);
+  assert.equal(why.reason, 'denied_by_rule');
+  assert.deepEqual(why.denied_by, ['lock-under-approval']);
+  assert.equal(s.explain('approve', 'inbound_order', orders[0]).reason, 'no_grant');
+});
+
+test('unknown resources, actions and modes throw; they never answer false', async () => {
+  const e = await Engine.load(v3, opts);
+  const s = e.session({ id: 'u-alice' });
+  await rejects(() => s.can('edit', 'invoice'), 'unknown_resource');
+  await rejects(() => s.can('fly', 'customer'), 'unknown_action');
+  await rejects(() => s.fields('customer', 'delete'), 'bad_request');
+  await rejects(() => e.session({}), 'bad_request');
+});
+
+test('update is atomic, refuses rollback, and sessions follow it', async () => {
+  const e = await Engine.load(v3, opts);
+  const s = e.session({ id: 'u-alice' });
+  const seen = [];
+  e.onUpdate((eng) => seen.push(eng.version));
+  await rejects(e.update(read('./bundles/other.json'), opts), 'unknown_key');
+  assert.equal(e.version, 3);
+  await rejects(e.update(read('./bundles/v2.json'), opts), 'rollback');
+  assert.equal(e.version, 3);
+  assert.equal(s.can('edit', 'customer', { owner_id: 'u-alice' }), true);
+  await e.update(v4, opts);
+  assert.equal(e.version, 4);
+  assert.deepEqual(seen, [4]);
+  assert.equal(s.can('edit', 'customer', { owner_id: 'u-alice' }), true);
+});
+
+test('onDecision reports every can, and can be removed', async () => {
+  const e = await Engine.load(v3, opts);
+  const events = [];
+  const off = e.onDecision((ev) => events.push(ev));
+  const s = e.session({ id: 'u-bob' });
+  s.can('view', 'customer');
+  off();
+  s.can('view', 'customer');
+  assert.equal(events.length, 1);
+  assert.deepEqual({ ...events[0], at: 0 }, { subject: 'u-bob', action: 'view', resource: 'customer', allow: true, version: 3, at: 0 });
+});
+
+test('loadSync with wasm bytes; fromPolicyUnverified reports policy errors with paths', () => {
+  const require = createRequire(import.meta.url);
+  const wasm = readFileSync(require.resolve('fieldgate/fieldgate_wasm_bg.wasm'));
+  const e = Engine.loadSync(v3, wasm, opts);
+  assert.equal(e.version, 3);
+  const bad = { format: 'fieldgate/1', app: 'a', version: 1, resources: { c: { actions: ['view'], fields: { phone: {} } } },
+    roles: { r: { grants: [{ resource: 'c', actions: ['view'], fields: { phon: 'hidden' } }] } } };
+  try {
+    Engine.fromPolicyUnverified(bad);
+    assert.fail('should throw');
+  } catch (err) {
+    assert.ok(err instanceof FieldgateError);
+    assert.equal(err.code, 'unknown_field');
+    assert.equal(err.path, 'roles.r.grants[0].fields.phon');
+    assert.equal(err.errors.length, 1);
+  }
+  assert.equal(Engine.fromPolicyUnverified(readFileSync(new URL('./acme-erp.policy.json', import.meta.url), 'utf8')).keyId, null);
+});
