@@ -13,6 +13,7 @@ cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --featu
 echo "== cargo test"
 cargo test --all-targets
 cargo test --doc
+./scripts/test-wasm.sh
 echo "== npm package (built, packed, installed, tested)"
 ./scripts/test-js.sh
 echo "== JSON Schema"
