@@ -150,4 +150,6 @@ export declare class Session {
   scopeFilter(resource: string, action: string, context?: Obj | null): FilterTree;
   filter<T extends Obj>(resource: string, action: string, records: T[], context?: Obj | null): T[];
   roles(): string[];
+  /** Releases the session's wasm memory now (it is also released when collected). */
+  free(): void;
 }

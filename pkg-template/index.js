@@ -1,10 +1,11 @@
 // fieldgate: the JavaScript face of the wasm evaluator.
 //
-// The hot path hands the wasm side plain values only: resource and action ids resolved once per
-// policy version, and records reduced to the few attributes the policy reads (its record paths).
-// Nothing on the hot path calls back from wasm into JS.
+// The hot path hands the wasm side plain numbers only: resource and action ids resolved once
+// per policy version, and records reduced to the few attributes the policy reads (its record
+// paths), written as tagged f64 pairs into a scratch buffer in wasm memory; strings are interned
+// once. State codes come back through wasm memory too. Nothing calls back from wasm into JS.
 
-import wasmInit, { initSync, WasmEngine } from './fieldgate_wasm.js';
+import wasmInit, { initSync, internValue, scratchAddress, WasmEngine } from './fieldgate_wasm.js';
 
 /** State names by state code. */
 export const STATES = Object.freeze(['hidden', 'masked', 'readonly', 'editable']);
@@ -49,6 +50,7 @@ function call(f) {
 
 let initialized = false;
 let initializing = null;
+let wasmExports = null;
 
 /**
  * Loads the wasm module once. `Engine.load` calls it for you; call it yourself only to host the
@@ -60,7 +62,7 @@ export async function init(urlOrBytes) {
     initializing = (async () => {
       let input = urlOrBytes;
       if (input === undefined && nodeFs()) input = nodeFs().readFileSync(WASM_URL);
-      await wasmInit({ module_or_path: input === undefined ? WASM_URL : input });
+      wasmExports = await wasmInit({ module_or_path: input === undefined ? WASM_URL : input });
       initialized = true;
     })();
     initializing.catch(() => { initializing = null; });
@@ -82,7 +84,7 @@ function initNow(wasmBytes) {
   if (!bytes) {
     throw new FieldgateError('not_initialized', 'call `await init()` (or use Engine.load) before synchronous use in a browser');
   }
-  initSync({ module: bytes });
+  wasmExports = initSync({ module: bytes });
   initialized = true;
 }
 
@@ -128,6 +130,72 @@ function pick(obj, keys) {
   return v === undefined ? null : v;
 }
 
+// ---- slot values: tagged f64 pairs (0 null, 1 false, 2 true, 3 number, 4 interned id) ----
+
+const interned = new Map();
+let epoch = 0;
+let staging = new Float64Array(64);
+let scratchView = null;
+
+function intern(text, json) {
+  const key = json ? '\u0001' + text : text;
+  let id = interned.get(key);
+  if (id === undefined) {
+    id = internValue(text, json);
+    if (id < 0) {
+      // The wasm table was full and cleared: every id we hold is void.
+      interned.clear();
+      epoch++;
+      id = internValue(text, json);
+    }
+    interned.set(key, id);
+  }
+  return id;
+}
+
+function encode(v, buf, i) {
+  if (v === null || v === undefined) {
+    buf[i] = 0;
+  } else if (v === false) {
+    buf[i] = 1;
+  } else if (v === true) {
+    buf[i] = 2;
+  } else if (typeof v === 'number') {
+    buf[i] = Number.isFinite(v) ? 3 : 0;
+    buf[i + 1] = v;
+  } else if (typeof v === 'string') {
+    buf[i] = 4;
+    buf[i + 1] = intern(v, false);
+  } else if (typeof v === 'bigint') {
+    buf[i] = 3;
+    buf[i + 1] = Number(v);
+  } else {
+    buf[i] = 4;
+    buf[i + 1] = intern(JSON.stringify(v), true);
+  }
+}
+
+function stage(len) {
+  if (staging.length < len) staging = new Float64Array(Math.max(len, staging.length * 2));
+  return staging;
+}
+
+/** Copies the staged values into the wasm scratch buffer (after all interning is done). */
+function publish(len) {
+  const mem = wasmExports.memory.buffer;
+  if (scratchView === null || scratchView.buffer !== mem || scratchView.length < len) {
+    const cap = Math.max(len, scratchView ? scratchView.length : 0, 256);
+    const addr = scratchAddress(cap);
+    scratchView = new Float64Array(wasmExports.memory.buffer, addr, cap);
+  }
+  scratchView.set(staging.subarray(0, len));
+}
+
+/** `n` bytes written by wasm at `addr`, as a view (copy it before the next call). */
+function wasmBytes(addr, n) {
+  return new Uint8Array(wasmExports.memory.buffer, addr, n);
+}
+
 /** Everything derived from one loaded policy version, computed once. */
 class Compiled {
   constructor(wasm) {
@@ -137,6 +205,11 @@ class Compiled {
     this.resourceIds = new Map();
     this.actionIds = new Map();
     this.fieldNames = new Map();
+    // Per resource, an object with every field in order: `fields()` clones its shape.
+    this.fieldShapes = new Map();
+    // Layout of the last `input`: record and context offsets (-1: absent) and lengths.
+    this.recAt = -1;
+    this.ctxAt = -1;
   }
 
   resource(name) {
@@ -144,7 +217,9 @@ class Compiled {
     if (id === undefined) {
       id = call(() => this.wasm.resourceId(String(name)));
       this.resourceIds.set(name, id);
-      this.fieldNames.set(name, call(() => this.wasm.fields(name)));
+      const names = call(() => this.wasm.fields(name));
+      this.fieldNames.set(name, names);
+      this.fieldShapes.set(name, Object.fromEntries(names.map((n) => [n, 'hidden'])));
     }
     return id;
   }
@@ -159,21 +234,48 @@ class Compiled {
     return id;
   }
 
-  slots(obj, keys) {
-    if (obj === undefined || obj === null) return undefined;
-    const n = keys.length;
-    if (n === 0) return '[]';
-    const vals = new Array(n);
-    for (let i = 0; i < n; i++) vals[i] = pick(obj, keys[i]);
-    return JSON.stringify(vals);
+  get recLen() { return this.recordKeys.length * 2; }
+  get ctxLen() { return this.contextKeys.length * 2; }
+
+  /** Writes `obj`'s slots at `at` in the staging buffer. */
+  #fill(buf, at, obj, keys) {
+    for (let i = 0; i < keys.length; i++) encode(pick(obj, keys[i]), buf, at + 2 * i);
   }
 
-  record(r) {
-    return this.slots(r, this.recordKeys);
+  /** Hands a record and context over; sets `recAt`/`ctxAt`. */
+  input(record, context) {
+    const hasR = record !== undefined && record !== null;
+    const hasC = context !== undefined && context !== null;
+    const nr = this.recLen;
+    const len = (hasR ? nr : 0) + (hasC ? this.ctxLen : 0);
+    this.recAt = hasR ? 0 : -1;
+    this.ctxAt = hasC ? (hasR ? nr : 0) : -1;
+    if (len === 0) return;
+    const buf = stage(len);
+    let seen;
+    do {
+      seen = epoch;
+      if (hasR) this.#fill(buf, 0, record, this.recordKeys);
+      if (hasC) this.#fill(buf, this.ctxAt, context, this.contextKeys);
+    } while (seen !== epoch);
+    publish(len);
   }
 
-  context(c) {
-    return this.slots(c, this.contextKeys);
+  /** Hands many records (one after another) and a context over; returns the context offset. */
+  inputMany(records, context) {
+    const nr = this.recLen;
+    const hasC = context !== undefined && context !== null;
+    const len = records.length * nr + (hasC ? this.ctxLen : 0);
+    this.ctxAt = hasC ? records.length * nr : -1;
+    if (len === 0) return;
+    const buf = stage(len);
+    let seen;
+    do {
+      seen = epoch;
+      for (let k = 0; k < records.length; k++) this.#fill(buf, k * nr, records[k] ?? {}, this.recordKeys);
+      if (hasC) this.#fill(buf, this.ctxAt, context, this.contextKeys);
+    } while (seen !== epoch);
+    publish(len);
   }
 }
 
@@ -315,24 +417,33 @@ export class Session {
     const c = this.#c;
     const rid = c.resource(resource);
     const aid = c.action(resource, rid, action);
-    const allow = call(() => s.can(rid, aid, c.record(record), c.context(context)));
+    c.input(record, context);
+    const allow = call(() => s.can(rid, aid, c.recAt, c.recLen, c.ctxAt, c.ctxLen));
     this.#engine._emit(this.#subject, action, resource, allow);
     return allow;
   }
 
-  /** One state code per declared field (0 hidden, 1 masked, 2 readonly, 3 editable). */
-  fieldStates(resource, mode, record, context) {
+  /** State codes as a view into wasm memory, valid until the next call. */
+  #codes(resource, mode, record, context) {
     const s = this.#session();
     const c = this.#c;
     const rid = c.resource(resource);
-    return call(() => s.fieldStates(rid, modeCode(mode), c.record(record), c.context(context)));
+    const m = modeCode(mode);
+    c.input(record, context);
+    const addr = call(() => s.fieldStates(rid, m, c.recAt, c.recLen, c.ctxAt, c.ctxLen));
+    return wasmBytes(addr, c.fieldNames.get(resource).length);
+  }
+
+  /** One state code per declared field (0 hidden, 1 masked, 2 readonly, 3 editable). */
+  fieldStates(resource, mode, record, context) {
+    return this.#codes(resource, mode, record, context).slice();
   }
 
   /** `{ field: 'editable' | 'readonly' | 'masked' | 'hidden' }` in declaration order. */
   fields(resource, mode, record, context) {
-    const codes = this.fieldStates(resource, mode, record, context);
+    const codes = this.#codes(resource, mode, record, context);
     const names = this.#c.fieldNames.get(resource);
-    const out = {};
+    const out = { ...this.#c.fieldShapes.get(resource) };
     for (let i = 0; i < codes.length; i++) out[names[i]] = STATES[codes[i]];
     return out;
   }
@@ -362,8 +473,9 @@ export class Session {
     const c = this.#c;
     const rid = c.resource(resource);
     const aid = c.action(resource, rid, action);
-    const rows = '[' + records.map((r) => c.record(r ?? {})).join(',') + ']';
-    return call(() => s.canMany(rid, aid, rows, c.context(context)));
+    c.inputMany(records, context);
+    const addr = call(() => s.canMany(rid, aid, records.length, c.recLen, c.ctxAt, c.ctxLen));
+    return wasmBytes(addr, records.length).slice();
   }
 
   /** Which grants and rules decided, by role/template/rule id, and why each field has its state. */
@@ -387,6 +499,13 @@ export class Session {
   /** Effective roles. */
   roles() {
     return this.#session().roles();
+  }
+
+  /** Releases the wasm memory of this session now (it is also released when collected). */
+  free() {
+    if (this.#inner) this.#inner.free();
+    this.#inner = null;
+    this.#generation = -1;
   }
 }
 

@@ -11,7 +11,8 @@ const POLICY: &str = include_str!("../examples/acme-erp.policy.json");
 const NOW: f64 = 1_795_341_600_000.0;
 
 fn error_code(e: JsValue) -> String {
-    let v: Value = serde_json::from_str(&e.as_string().expect("errors cross as JSON text")).unwrap();
+    let v: Value =
+        serde_json::from_str(&e.as_string().expect("errors cross as JSON text")).unwrap();
     v["code"].as_str().unwrap().to_string()
 }
 
@@ -19,48 +20,84 @@ fn error_code(e: JsValue) -> String {
 fn unverified_policy_decides() {
     let e = WasmEngine::from_policy_unverified(POLICY).unwrap();
     assert_eq!(e.app(), "acme-erp");
+    assert_eq!(e.record_paths().len(), 5, "{:?}", e.record_paths());
     let s = e.session(r#"{"id":"u-alice"}"#).unwrap();
     let r = e.resource_id("customer").unwrap();
     let edit = e.action_id(r, "edit").unwrap();
-    let paths = e.record_paths();
-    let slots = |owner: &str| {
-        let vals: Vec<Value> = paths.iter().map(|p| if p == "owner_id" { Value::from(owner) } else { Value::Null }).collect();
-        Some(serde_json::to_string(&vals).unwrap())
+    let delete = e.action_id(r, "delete").unwrap();
+    // No record (offset -1): some record may qualify.
+    assert!(s.can(r, edit, -1, 0, -1, 0).unwrap());
+    assert!(!s.can(r, delete, -1, 0, -1, 0).unwrap());
+    let why = |owner: &str| -> Value {
+        let rec = format!(r#"{{"owner_id":"{owner}"}}"#);
+        serde_json::from_str(&s.explain("edit", "customer", Some(rec), None).unwrap()).unwrap()
     };
-    assert!(s.can(r, edit, slots("u-alice"), None).unwrap());
-    assert!(!s.can(r, edit, slots("u-bob"), None).unwrap());
-    let states = s.field_states(r, 2, slots("u-alice"), None).unwrap();
-    assert_eq!(states.len(), e.fields("customer").unwrap().len());
-    assert_eq!(states[0], 3, "name is editable on one's own customer");
+    assert_eq!(why("u-alice")["allow"], true);
+    assert_eq!(why("u-bob")["reason"], "no_grant");
+    let shown: Value = serde_json::from_str(
+        &s.redact(
+            "customer",
+            0,
+            r#"{"owner_id":"u-bob","phone":"13812345678"}"#,
+            None,
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(shown["phone"], "138****5678");
 }
 
 #[wasm_bindgen_test]
 fn signed_bundles_verify_in_wasm() {
     let key = SecretKey::from_seed(&[5; 32]);
     for encoding in [Encoding::Json, Encoding::Binary] {
-        let opts = SignOptions { version: Some(3), issued_at_ms: NOW as i64, expires_at_ms: NOW as i64 + 86_400_000, subject: None, encoding };
+        let opts = SignOptions {
+            version: Some(3),
+            issued_at_ms: NOW as i64,
+            expires_at_ms: NOW as i64 + 86_400_000,
+            subject: None,
+            encoding,
+        };
         let bundle = sign(POLICY.as_bytes(), &[&key], &opts).unwrap();
         let load = |extra: &str| {
-            let o = format!(r#"{{"trustedKeys":["{}"],"now":{NOW}{extra}}}"#, key.public().to_base64());
+            let o = format!(
+                r#"{{"trustedKeys":["{}"],"now":{NOW}{extra}}}"#,
+                key.public().to_base64()
+            );
             WasmEngine::load(&bundle, &o)
         };
         let e = load("").unwrap();
         assert_eq!(e.version(), 3.0);
         assert_eq!(e.key_id(), key.public().id());
-        assert_eq!(error_code(load(r#","minVersion":4"#).err().unwrap()), "rollback");
-        assert_eq!(error_code(load(r#","app":"crm""#).err().unwrap()), "wrong_app");
+        assert_eq!(
+            error_code(load(r#","minVersion":4"#).err().unwrap()),
+            "rollback"
+        );
+        assert_eq!(
+            error_code(load(r#","app":"crm""#).err().unwrap()),
+            "wrong_app"
+        );
     }
 }
 
 #[wasm_bindgen_test]
 fn errors_cross_with_codes_and_paths() {
-    assert_eq!(error_code(WasmEngine::from_policy_unverified("{").err().unwrap()), "bad_json");
-    let bad = POLICY.replace("\"phone\": {\"label\": \"Phone\", \"mask\": \"phone\"},", "");
+    assert_eq!(
+        error_code(WasmEngine::from_policy_unverified("{").err().unwrap()),
+        "bad_json"
+    );
+    let bad = POLICY.replace(
+        "\"phone\": {\"label\": \"Phone\", \"mask\": \"phone\"},",
+        "",
+    );
     assert_ne!(bad, POLICY);
     let err = WasmEngine::from_policy_unverified(&bad).err().unwrap();
     let v: Value = serde_json::from_str(&err.as_string().unwrap()).unwrap();
     assert_eq!(v["code"], "unknown_field", "{v}");
     assert_eq!(v["path"], "templates.customer_reader[0].fields.phone");
     let e = WasmEngine::from_policy_unverified(POLICY).unwrap();
-    assert_eq!(error_code(e.resource_id("invoice").err().unwrap()), "unknown_resource");
+    assert_eq!(
+        error_code(e.resource_id("invoice").err().unwrap()),
+        "unknown_resource"
+    );
 }

@@ -16,7 +16,7 @@ mod session;
 pub mod state;
 pub mod subject;
 
-pub use attrs::{Attrs, NoAttrs, Slots};
+pub use attrs::{AttrPath, Attrs, NoAttrs, Slots};
 pub use compile::{FORMAT, MAX_POLICY_BYTES};
 pub use error::{Code, PolicyError, PolicyErrors, RequestError};
 pub use explain::{Explanation, FieldTrace, GrantTrace, Reason, RuleTrace};

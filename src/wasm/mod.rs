@@ -1,14 +1,16 @@
 //! The JavaScript bindings: a thin shell over the core and bundles (feature `wasm`).
 //!
-//! Records and contexts cross as JSON arrays of slot values, in the order of
-//! `recordPaths()` / `contextPaths()`: only what the compiled policy reads. Errors cross as one
-//! shape, `{ code, message, path?, errors? }`, made in [`error`]; the npm wrapper turns them
-//! into `FieldgateError`.
+//! On the hot path records and contexts cross as slot values (only what the compiled policy
+//! reads, in the order of `recordPaths()` / `contextPaths()`) written by JS straight into a
+//! scratch buffer in wasm memory (see [`slots`]); state codes come back the same way. Errors
+//! cross as one shape, `{ code, message, path?, errors? }`, made in [`error`]; the npm wrapper
+//! turns them into `FieldgateError`.
 
 mod error;
+mod slots;
 
 use crate::bundle::{format_rfc3339, PublicKey, TrustedKeys, VerifyOptions};
-use crate::core::{Attrs, Input, Mode, NoAttrs, Policy, ResourceId, Session, Slots, Subject};
+use crate::core::{FieldState, Input, Mode, Policy, ResourceId, Session, Subject};
 use error::{from_bundle, from_policy, from_request, js_error};
 use serde::Deserialize;
 use serde_json::Value;
@@ -212,11 +214,31 @@ pub struct WasmSession {
     session: Session,
 }
 
-/// Slot values from a JSON array (`None` when absent).
-fn slots(json: Option<String>) -> Result<Option<Vec<Value>>, JsValue> {
-    json.map(|t| serde_json::from_str::<Vec<Value>>(&t))
-        .transpose()
-        .map_err(|e| js_error("bad_request", &format!("bad slot values: {e}"), None))
+/// Interns a string (or, with `json`, a list or object given as JSON text) for slot passing.
+/// Returns its id, or -1 when the table was full and was cleared: the caller forgets its ids.
+#[wasm_bindgen(js_name = internValue)]
+pub fn intern_value(text: String, json: bool) -> Result<i32, JsValue> {
+    let value = if json {
+        parse(&text, "value")?
+    } else {
+        Value::String(text)
+    };
+    Ok(slots::intern(value).map_or(-1, |id| id as i32))
+}
+
+/// The address of a scratch buffer of at least `len` f64 in wasm memory.
+#[wasm_bindgen(js_name = scratchAddress)]
+pub fn scratch_address(len: usize) -> usize {
+    slots::scratch(len)
+}
+
+/// The scratch layout: record at `rec_at` (-1: no record), context at `ctx_at` (-1: none).
+fn layout(rec_at: i32, rec_len: u32, ctx_at: i32, ctx_len: u32) -> slots::Layout {
+    let part = |at: i32, len: u32| usize::try_from(at).ok().map(|at| (at, len as usize));
+    slots::Layout {
+        record: part(rec_at, rec_len),
+        context: part(ctx_at, ctx_len),
+    }
 }
 
 fn parse(json: &str, what: &str) -> Result<Value, JsValue> {
@@ -233,61 +255,73 @@ fn mode(code: u8) -> Result<Mode, JsValue> {
 
 #[wasm_bindgen]
 impl WasmSession {
-    /// Whether the action is allowed; `record`/`context` are slot-value arrays as JSON.
+    /// Whether the action is allowed (record and context in the scratch buffer).
     pub fn can(
         &self,
         resource: u32,
         action: u32,
-        record: Option<String>,
-        context: Option<String>,
+        rec_at: i32,
+        rec_len: u32,
+        ctx_at: i32,
+        ctx_len: u32,
     ) -> Result<bool, JsValue> {
         let (r, a) = self.ids(resource, action)?;
-        let (rec, ctx) = (slots(record)?, slots(context)?);
-        Ok(with_input(rec.as_deref(), ctx.as_deref(), |i| {
-            self.session.can_at(r, a, i)
-        }))
+        Ok(slots::with_input(
+            layout(rec_at, rec_len, ctx_at, ctx_len),
+            |i| self.session.can_at(r, a, i),
+        ))
     }
 
-    /// One state code per field (0 hidden, 1 masked, 2 readonly, 3 editable).
+    /// Writes one state code per field (0 hidden … 3 editable) and returns their address.
     #[wasm_bindgen(js_name = fieldStates)]
     pub fn field_states(
         &self,
         resource: u32,
         mode_code: u8,
-        record: Option<String>,
-        context: Option<String>,
-    ) -> Result<Vec<u8>, JsValue> {
+        rec_at: i32,
+        rec_len: u32,
+        ctx_at: i32,
+        ctx_len: u32,
+    ) -> Result<usize, JsValue> {
         let r = self.resource(resource)?;
         let m = mode(mode_code)?;
-        let (rec, ctx) = (slots(record)?, slots(context)?);
-        let mut out = vec![crate::core::FieldState::Hidden; self.session.policy().field_count(r)];
-        with_input(rec.as_deref(), ctx.as_deref(), |i| {
+        let mut out = vec![FieldState::Hidden; self.session.policy().field_count(r)];
+        slots::with_input(layout(rec_at, rec_len, ctx_at, ctx_len), |i| {
             self.session.fields_into(r, m, i, &mut out)
         });
-        Ok(out.into_iter().map(|s| s as u8).collect())
+        Ok(slots::write_codes(out.len(), |codes| {
+            for (c, s) in codes.iter_mut().zip(&out) {
+                *c = *s as u8;
+            }
+        }))
     }
 
-    /// 0/1 per record; `records` is a JSON array of slot-value arrays.
+    /// Writes 0/1 per record (record `k` at `k * stride` in the scratch buffer) and returns
+    /// their address.
     #[wasm_bindgen(js_name = canMany)]
     pub fn can_many(
         &self,
         resource: u32,
         action: u32,
-        records: &str,
-        context: Option<String>,
-    ) -> Result<Vec<u8>, JsValue> {
+        count: u32,
+        stride: u32,
+        ctx_at: i32,
+        ctx_len: u32,
+    ) -> Result<usize, JsValue> {
         let (r, a) = self.ids(resource, action)?;
-        let rows: Vec<Vec<Value>> = serde_json::from_str(records)
-            .map_err(|e| js_error("bad_request", &format!("bad records: {e}"), None))?;
-        let ctx = slots(context)?;
-        Ok(rows
-            .iter()
-            .map(|row| {
-                u8::from(with_input(Some(row), ctx.as_deref(), |i| {
+        let answers: Vec<bool> = (0..count)
+            .map(|k| {
+                let at = (k * stride) as i32;
+                slots::with_input(layout(at, stride, ctx_at, ctx_len), |i| {
                     self.session.can_at(r, a, i)
-                }))
+                })
             })
-            .collect())
+            .collect();
+        Ok(slots::write_codes(answers.len(), |codes| {
+            for (c, ok) in codes.iter_mut().zip(&answers) {
+                *c = u8::from(*ok);
+            }
+        }))
     }
 
     /// The record as the mode shows it (JSON in, JSON out).
@@ -390,19 +424,4 @@ impl WasmSession {
             .ok_or_else(|| js_error("unknown_action", "no such action id", None))?;
         Ok((r, a))
     }
-}
-
-/// Runs `f` with an input reading slot values (missing context: every path null).
-fn with_input<T>(
-    record: Option<&[Value]>,
-    context: Option<&[Value]>,
-    f: impl FnOnce(Input<'_>) -> T,
-) -> T {
-    let (r, c) = (record.map(Slots), context.map(Slots));
-    f(Input {
-        record: r.as_ref().map(|s| s as &dyn Attrs),
-        context: c
-            .as_ref()
-            .map_or(&NoAttrs as &dyn Attrs, |s| s as &dyn Attrs),
-    })
 }
