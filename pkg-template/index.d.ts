@@ -124,6 +124,8 @@ export declare class Engine {
   readonly keyId: string | null;
   /** The user a minimized bundle is bound to. */
   readonly subject: string | null;
+  /** Stale mode: fields at most readonly, every action but `view` denied. */
+  stale: boolean;
   resources(): string[];
   fields(resource: string): string[];
   actions(resource: string): string[];
@@ -152,4 +154,54 @@ export declare class Session {
   roles(): string[];
   /** Releases the session's wasm memory now (it is also released when collected). */
   free(): void;
+}
+
+/** Where a BundleStore keeps its data (values are JSON-able). */
+export interface StoreBackend {
+  get(key: string): Promise<unknown>;
+  set(key: string, value: unknown): Promise<void>;
+  delete(key: string): Promise<void>;
+}
+/** A backend in memory (tests, server-side rendering). */
+export declare function memoryStorage(): StoreBackend;
+
+/** What a BundleStore needs: load options plus who and where. */
+export interface BundleStoreOptions extends LoadOptions {
+  app: string;
+  user: string;
+  /** Default: IndexedDB, else localStorage, else memory. */
+  storage?: StoreBackend;
+  /** Opt in: how long an expired bundle still serves (status `grace`); past it, `stale` mode. */
+  graceMs?: number;
+  /** The clock (default `Date.now`). */
+  now?: () => number;
+}
+
+/** The state of a BundleStore. */
+export type StoreStatus = 'empty' | 'fresh' | 'grace' | 'stale';
+
+/** Keeps the last verified bundle and the highest version seen, per app and user. */
+export declare class BundleStore {
+  constructor(options: BundleStoreOptions);
+  readonly engine: Engine | null;
+  readonly version: number;
+  readonly highestVersion: number;
+  readonly status: StoreStatus;
+  onChange(listener: (e: { status: StoreStatus; version: number }) => void): () => void;
+  /** Cache first, then `fetcher` (null/undefined = nothing newer) in the background. */
+  start(fetcher?: () => Promise<BundleInput | null | undefined>): Promise<Engine | null>;
+  refresh(fetcher: () => Promise<BundleInput | null | undefined>): Promise<Engine | null>;
+  /** Forget everything for this app and user (logout). */
+  wipe(): Promise<void>;
+  close(): void;
+}
+
+/** A hash-chained queue of decision events for the server. */
+export declare class DecisionLog {
+  constructor(options: { app: string; user: string; storage?: StoreBackend });
+  append(event: DecisionEvent): Promise<DecisionEvent & { prev: string | null; hash: string }>;
+  pending(): Promise<(DecisionEvent & { prev: string | null; hash: string })[]>;
+  flush(send: (entries: (DecisionEvent & { prev: string | null; hash: string })[]) => Promise<unknown>): Promise<number>;
+  /** The index of the first broken link, or -1. */
+  static verify(entries: { prev: string | null; hash: string }[], prev?: string | null): Promise<number>;
 }

@@ -286,6 +286,7 @@ export class Engine {
   #generation = 0;
   #decisionListeners = new Set();
   #updateListeners = new Set();
+  #stale = false;
 
   constructor(wasm, options) {
     this.#compiled = new Compiled(wasm);
@@ -324,6 +325,15 @@ export class Engine {
   get keyId() { return this.#compiled.wasm.keyId || null; }
   /** The user a minimized bundle is bound to, if any. */
   get subject() { return this.#compiled.wasm.subject ?? null; }
+  /**
+   * Stale mode (set by `BundleStore` past an opted-in grace period): every field is at most
+   * readonly and every action but `view` is denied, until a fresh bundle arrives.
+   */
+  get stale() { return this.#stale; }
+  set stale(on) {
+    this.#stale = Boolean(on);
+    for (const f of this.#updateListeners) f(this);
+  }
 
   /** Resource names in declaration order. */
   resources() { return this.#compiled.wasm.resources(); }
@@ -355,6 +365,7 @@ export class Engine {
     this.#options = opts;
     this.#generation++;
     previous.wasm.free();
+    this.#stale = false;
     for (const f of this.#updateListeners) f(this);
     return this;
   }
@@ -418,7 +429,8 @@ export class Session {
     const rid = c.resource(resource);
     const aid = c.action(resource, rid, action);
     c.input(record, context);
-    const allow = call(() => s.can(rid, aid, c.recAt, c.recLen, c.ctxAt, c.ctxLen));
+    const allow = call(() => s.can(rid, aid, c.recAt, c.recLen, c.ctxAt, c.ctxLen))
+      && (action === 'view' || !this.#engine.stale);
     this.#engine._emit(this.#subject, action, resource, allow);
     return allow;
   }
@@ -431,7 +443,9 @@ export class Session {
     const m = modeCode(mode);
     c.input(record, context);
     const addr = call(() => s.fieldStates(rid, m, c.recAt, c.recLen, c.ctxAt, c.ctxLen));
-    return wasmBytes(addr, c.fieldNames.get(resource).length);
+    const codes = wasmBytes(addr, c.fieldNames.get(resource).length);
+    if (this.#engine.stale) for (let i = 0; i < codes.length; i++) codes[i] = Math.min(codes[i], 2);
+    return codes;
   }
 
   /** One state code per declared field (0 hidden, 1 masked, 2 readonly, 3 editable). */
@@ -457,6 +471,7 @@ export class Session {
   /** A copy of `formData` with only the fields editable here: what may be submitted. */
   writable(resource, mode, record, formData, context) {
     const s = this.#session();
+    if (this.#engine.stale) return {};
     return JSON.parse(call(() => s.writable(String(resource), modeCode(mode), json(record), JSON.stringify(formData), json(context))));
   }
 
@@ -475,7 +490,9 @@ export class Session {
     const aid = c.action(resource, rid, action);
     c.inputMany(records, context);
     const addr = call(() => s.canMany(rid, aid, records.length, c.recLen, c.ctxAt, c.ctxLen));
-    return wasmBytes(addr, records.length).slice();
+    const out = wasmBytes(addr, records.length).slice();
+    if (this.#engine.stale && action !== 'view') out.fill(0);
+    return out;
   }
 
   /** Which grants and rules decided, by role/template/rule id, and why each field has its state. */
@@ -512,3 +529,5 @@ export class Session {
 function json(v) {
   return v === undefined || v === null ? undefined : JSON.stringify(v);
 }
+
+export { BundleStore, DecisionLog, memoryStorage } from './store.js';

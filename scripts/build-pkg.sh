@@ -22,6 +22,6 @@ cp LICENSE* pkg/ 2>/dev/null || true
 
 raw_wasm=$(stat -c %s pkg/fieldgate_wasm_bg.wasm)
 gz_wasm=$(gzip -9 -c pkg/fieldgate_wasm_bg.wasm | wc -c)
-js_raw=$(cat pkg/fieldgate_wasm.js pkg/index.js | wc -c)
-js_gz=$(cat pkg/fieldgate_wasm.js pkg/index.js | gzip -9 | wc -c)
+js_raw=$(cat pkg/fieldgate_wasm.js pkg/index.js pkg/store.js | wc -c)
+js_gz=$(cat pkg/fieldgate_wasm.js pkg/index.js pkg/store.js | gzip -9 | wc -c)
 echo "pkg/: wasm ${raw_wasm} B raw, ${gz_wasm} B gzipped; JS glue + wrapper ${js_raw} B raw, ${js_gz} B gzipped; total gzipped $((gz_wasm + js_gz)) B"

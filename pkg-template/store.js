@@ -1,0 +1,258 @@
+// BundleStore: the last verified bundle and the highest version seen, kept per app and user so
+// an app starts offline, never goes back to an older policy (even across reloads), refreshes in
+// the background, and keeps tabs in step. Decision events queued offline are hash-chained.
+
+import { Engine, FieldgateError } from './index.js';
+
+const DAY = 86_400_000;
+
+/** IndexedDB when there is one, else localStorage, else memory. Values are JSON-able. */
+export function defaultStorage() {
+  if (typeof indexedDB !== 'undefined') return indexedDbStorage();
+  if (typeof localStorage !== 'undefined') {
+    return {
+      async get(k) { const v = localStorage.getItem(k); return v === null ? undefined : JSON.parse(v); },
+      async set(k, v) { localStorage.setItem(k, JSON.stringify(v)); },
+      async delete(k) { localStorage.removeItem(k); },
+    };
+  }
+  return memoryStorage();
+}
+
+/** A storage in memory (tests, server-side rendering). */
+export function memoryStorage() {
+  const m = new Map();
+  return {
+    async get(k) { return m.has(k) ? structuredClone(m.get(k)) : undefined; },
+    async set(k, v) { m.set(k, structuredClone(v)); },
+    async delete(k) { m.delete(k); },
+  };
+}
+
+function indexedDbStorage() {
+  const db = new Promise((resolve, reject) => {
+    const req = indexedDB.open('fieldgate', 1);
+    req.onupgradeneeded = () => req.result.createObjectStore('kv');
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+  const run = (mode, f) => db.then((d) => new Promise((resolve, reject) => {
+    const req = f(d.transaction('kv', mode).objectStore('kv'));
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  }));
+  return {
+    get: (k) => run('readonly', (s) => s.get(k)),
+    set: (k, v) => run('readwrite', (s) => s.put(v, k)),
+    delete: (k) => run('readwrite', (s) => s.delete(k)),
+  };
+}
+
+const toBase64 = (bytes) => {
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+};
+const fromBase64 = (b64) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+const asBytes = (b) => (typeof b === 'string' ? new TextEncoder().encode(b)
+  : b instanceof Uint8Array ? b : new Uint8Array(b));
+
+async function sha256Hex(text) {
+  const d = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
+  return [...new Uint8Array(d)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * Keeps one app's verified bundle for one user.
+ *
+ * Options: everything `Engine.load` takes (`trustedKeys`, `app`, …) plus `user` (the key and the
+ * bound subject), `storage` (default IndexedDB > localStorage > memory), `graceMs` (opt in: how
+ * long an expired bundle still serves an offline device; 0 = expiry is enforced), `now`
+ * (a clock function, default `Date.now`).
+ */
+export class BundleStore {
+  #o;
+  #storage;
+  #key;
+  #channel = null;
+  #engine = null;
+  #highest = 0;
+  #status = 'empty';
+  #listeners = new Set();
+  #unhook = [];
+
+  constructor(options) {
+    if (!options || !options.app || !options.user) {
+      throw new FieldgateError('bad_request', 'BundleStore needs `app` and `user`');
+    }
+    this.#o = { graceMs: 0, now: () => Date.now(), ...options };
+    this.#storage = options.storage ?? defaultStorage();
+    this.#key = `fieldgate:${options.app}:${options.user}`;
+    if (typeof BroadcastChannel !== 'undefined') {
+      this.#channel = new BroadcastChannel(this.#key);
+      this.#channel.onmessage = (m) => { if (m.data && m.data.version > this.version) this.#reloadFromStorage(); };
+    }
+  }
+
+  /** The engine (null until a bundle was loaded). */
+  get engine() { return this.#engine; }
+  /** The loaded version (0 when none). */
+  get version() { return this.#engine ? this.#engine.version : 0; }
+  /** The highest version ever accepted here: nothing older is loaded again. */
+  get highestVersion() { return this.#highest; }
+  /** `empty`, `fresh`, `grace` (expired, inside the opted-in grace period) or `stale`. */
+  get status() { return this.#status; }
+
+  /** Called with `{ status, version }` whenever either changes. */
+  onChange(listener) {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Starts from the cache (offline first), then refreshes with `fetcher` in the background on
+   * start, on the `online` event and on focus. `fetcher()` returns a bundle, or null when the
+   * server has nothing newer (a 304). Returns the engine, or null when there is neither cache
+   * nor network.
+   */
+  async start(fetcher) {
+    const saved = await this.#storage.get(this.#key);
+    if (saved) {
+      this.#highest = Math.max(this.#highest, saved.highest ?? 0);
+      try {
+        await this.#adopt(fromBase64(saved.bundle), false);
+      } catch {
+        // A cached bundle that no longer verifies is dropped; the network may bring a new one.
+      }
+    }
+    if (fetcher) {
+      const refresh = () => this.refresh(fetcher).catch(() => {});
+      if (typeof addEventListener === 'function') {
+        addEventListener('online', refresh);
+        addEventListener('focus', refresh);
+        this.#unhook.push(() => { removeEventListener('online', refresh); removeEventListener('focus', refresh); });
+      }
+      if (this.#engine) refresh();
+      else await this.refresh(fetcher).catch(() => {});
+    }
+    return this.#engine;
+  }
+
+  /**
+   * Fetches and loads a newer bundle. Throws `FieldgateError` when the fetched bundle is refused
+   * (then the current one stays in force). Call it on a server push too.
+   */
+  async refresh(fetcher) {
+    const bundle = await fetcher();
+    if (bundle === null || bundle === undefined) return this.#engine;
+    await this.#adopt(asBytes(bundle), true);
+    return this.#engine;
+  }
+
+  /** Forgets everything for this app and user (on logout). */
+  async wipe() {
+    await this.#storage.delete(this.#key);
+    for (const f of this.#unhook) f();
+    this.#unhook = [];
+    this.#engine = null;
+    this.#highest = 0;
+    this.#setStatus('empty');
+  }
+
+  /** Stops listening to other tabs and browser events. */
+  close() {
+    for (const f of this.#unhook) f();
+    this.#unhook = [];
+    if (this.#channel) this.#channel.close();
+  }
+
+  async #reloadFromStorage() {
+    const saved = await this.#storage.get(this.#key);
+    if (saved) await this.#adopt(fromBase64(saved.bundle), false).catch(() => {});
+  }
+
+  /** Verifies `bytes` against the floor, loads it, and (when `save`) persists and announces it. */
+  async #adopt(bytes, save) {
+    const now = this.#o.now();
+    let opts = { ...this.#o, minVersion: Math.max(this.#o.minVersion ?? 0, this.#highest), now };
+    let status = 'fresh';
+    // An existing engine updates in place (atomic, and never to a lower version).
+    const load = (o) => (this.#engine ? this.#engine.update(bytes, o) : Engine.load(bytes, o));
+    let loaded;
+    try {
+      loaded = await load(opts);
+    } catch (e) {
+      if (!(e instanceof FieldgateError) || e.code !== 'expired' || !(this.#o.graceMs > 0)) throw e;
+      // Opted-in grace: every other check still runs; the expiry decides grace or stale mode.
+      opts = { ...opts, skewMs: 100 * 365 * DAY };
+      loaded = await load(opts);
+      status = now <= Date.parse(loaded.expiresAt) + this.#o.graceMs ? 'grace' : 'stale';
+    }
+    this.#engine = loaded;
+    this.#engine.stale = status === 'stale';
+    this.#highest = Math.max(this.#highest, this.#engine.version);
+    if (save) {
+      await this.#storage.set(this.#key, { bundle: toBase64(bytes), highest: this.#highest });
+      if (this.#channel) this.#channel.postMessage({ version: this.#engine.version });
+    }
+    this.#setStatus(status);
+  }
+
+  #setStatus(status) {
+    this.#status = status;
+    const event = { status, version: this.version };
+    for (const f of this.#listeners) f(event);
+  }
+}
+
+/**
+ * A queue of decision events for the server, hash-chained: each carries the SHA-256 of the one
+ * before (and the bundle version), so the server can tell a gap or an edit.
+ */
+export class DecisionLog {
+  #storage;
+  #key;
+  #last = null;
+
+  constructor({ app, user, storage }) {
+    this.#storage = storage ?? defaultStorage();
+    this.#key = `fieldgate-log:${app}:${user}`;
+  }
+
+  /** Appends one event (as given by `engine.onDecision`). */
+  async append(event) {
+    const queue = (await this.#storage.get(this.#key)) ?? [];
+    const prev = queue.length ? queue[queue.length - 1].hash : this.#last;
+    const entry = { ...event, prev: prev ?? null };
+    entry.hash = await sha256Hex(JSON.stringify(entry));
+    queue.push(entry);
+    await this.#storage.set(this.#key, queue);
+    return entry;
+  }
+
+  /** The queued events, oldest first. */
+  async pending() {
+    return (await this.#storage.get(this.#key)) ?? [];
+  }
+
+  /** Sends the queue with `send(entries)`; clears it only when that resolves. */
+  async flush(send) {
+    const queue = await this.pending();
+    if (queue.length === 0) return 0;
+    await send(queue);
+    this.#last = queue[queue.length - 1].hash;
+    await this.#storage.set(this.#key, []);
+    return queue.length;
+  }
+
+  /** Checks a chain: every hash is right and links to the one before. Returns the first bad index or -1. */
+  static async verify(entries, prev = null) {
+    for (let i = 0; i < entries.length; i++) {
+      const { hash, ...rest } = entries[i];
+      if (rest.prev !== prev || (await sha256Hex(JSON.stringify(rest))) !== hash) return i;
+      prev = hash;
+    }
+    return -1;
+  }
+}
+

@@ -1,0 +1,116 @@
+// BundleStore and DecisionLog: offline start, anti-rollback across reloads, grace and stale
+// mode, tabs in step, wipe on logout, hash-chained decision queues.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { BundleStore, DecisionLog, FieldgateError, memoryStorage } from 'fieldgate';
+
+const read = (p) => readFileSync(new URL(p, import.meta.url));
+const key = read('./bundles/trusted/signing.pub').toString().trim();
+const v2 = read('./bundles/v2.json');
+const v3 = read('./bundles/v3.json');
+const v4 = read('./bundles/v4.bin');
+const other = read('./bundles/other.json');
+const DAY = 86_400_000;
+const base = { trustedKeys: [key], app: 'acme-erp', user: 'u-alice' };
+
+test('starts from the network, then offline from the cache; never goes back', async () => {
+  const storage = memoryStorage();
+  const a = new BundleStore({ ...base, storage });
+  assert.equal((await a.start(async () => v3)).version, 3);
+  assert.equal(a.status, 'fresh');
+  await a.refresh(async () => v4);
+  assert.equal(a.version, 4);
+  await assert.rejects(a.refresh(async () => v2), (e) => e instanceof FieldgateError && e.code === 'rollback');
+  await assert.rejects(a.refresh(async () => other), (e) => e.code === 'unknown_key');
+  assert.equal(a.version, 4, 'refused bundles leave the current one in force');
+  assert.equal(await a.refresh(async () => null), a.engine, '304: nothing changes');
+  a.close();
+
+  // A reload with the network off: the cache answers, and the floor survived.
+  const b = new BundleStore({ ...base, storage });
+  const engine = await b.start(async () => { throw new Error('offline'); });
+  assert.equal(engine.version, 4);
+  assert.equal(b.highestVersion, 4);
+  await assert.rejects(b.refresh(async () => v3), (e) => e.code === 'rollback');
+  b.close();
+});
+
+test('keys are per user; wipe forgets everything', async () => {
+  const storage = memoryStorage();
+  const a = new BundleStore({ ...base, storage });
+  await a.start(async () => v3);
+  const bob = new BundleStore({ ...base, user: 'u-bob', storage });
+  assert.equal(await bob.start(), null, 'nothing cached for another user');
+  await a.wipe();
+  assert.equal(a.engine, null);
+  const again = new BundleStore({ ...base, storage });
+  assert.equal(await again.start(), null);
+  [a, bob, again].forEach((s) => s.close());
+});
+
+test('expiry is enforced unless a grace period is opted into; past it, stale mode', async () => {
+  const later = (days) => () => Date.now() + days * DAY;
+  const strict = new BundleStore({ ...base, storage: memoryStorage(), now: later(31) });
+  await assert.rejects(strict.refresh(async () => v3), (e) => e.code === 'expired');
+  strict.close();
+
+  const statuses = [];
+  const graced = new BundleStore({ ...base, storage: memoryStorage(), now: later(31), graceMs: 7 * DAY });
+  graced.onChange((e) => statuses.push(e.status));
+  const e = await graced.refresh(async () => v3);
+  assert.equal(graced.status, 'grace');
+  assert.equal(e.stale, false);
+  const s = e.session({ id: 'u-alice' });
+  assert.equal(s.can('edit', 'customer', { owner_id: 'u-alice' }), true);
+  graced.close();
+
+  const old = new BundleStore({ ...base, storage: memoryStorage(), now: later(45), graceMs: 7 * DAY });
+  const stale = await old.refresh(async () => v3);
+  assert.equal(old.status, 'stale');
+  assert.equal(stale.stale, true);
+  const t = stale.session({ id: 'u-alice' });
+  const own = { owner_id: 'u-alice' };
+  assert.equal(t.can('view', 'customer', own), true, 'view still works');
+  assert.equal(t.can('edit', 'customer', own), false, 'everything else is denied');
+  assert.ok(Object.values(t.fields('customer', 'edit', own)).every((st) => st !== 'editable'));
+  assert.deepEqual(t.writable('customer', 'edit', own, { name: 'x' }), {});
+  assert.deepEqual(statuses, ['grace']);
+  old.close();
+});
+
+test('tabs stay in step through BroadcastChannel', async () => {
+  const storage = memoryStorage();
+  const tab1 = new BundleStore({ ...base, storage });
+  const tab2 = new BundleStore({ ...base, storage });
+  await tab1.start(async () => v3);
+  await tab2.start();
+  assert.equal(tab2.version, 3);
+  const changed = new Promise((resolve) => tab2.onChange(resolve));
+  await tab1.refresh(async () => v4);
+  assert.deepEqual(await changed, { status: 'fresh', version: 4 });
+  tab1.close();
+  tab2.close();
+});
+
+test('decision events are hash-chained; a gap or an edit is detected', async () => {
+  const log = new DecisionLog({ app: 'acme-erp', user: 'u-alice', storage: memoryStorage() });
+  for (let i = 0; i < 3; i++) {
+    await log.append({ subject: 'u-alice', action: 'view', resource: 'customer', allow: true, version: 3, at: i });
+  }
+  const entries = await log.pending();
+  assert.equal(entries.length, 3);
+  assert.equal(entries[0].prev, null);
+  assert.equal(entries[1].prev, entries[0].hash);
+  assert.equal(await DecisionLog.verify(entries), -1);
+  assert.equal(await DecisionLog.verify([entries[0], entries[2]]), 1, 'a gap');
+  const edited = entries.map((e) => ({ ...e }));
+  edited[1].allow = false;
+  assert.equal(await DecisionLog.verify(edited), 1, 'an edit');
+  const sent = [];
+  assert.equal(await log.flush(async (batch) => sent.push(...batch)), 3);
+  assert.deepEqual(await log.pending(), []);
+  const next = await log.append({ subject: 'u-alice', action: 'edit', resource: 'customer', allow: false, version: 3, at: 9 });
+  assert.equal(next.prev, entries[2].hash, 'the chain continues across flushes');
+  assert.equal(await DecisionLog.verify([next], entries[2].hash), -1);
+});
