@@ -166,7 +166,7 @@ export interface StoreBackend {
 export declare function memoryStorage(): StoreBackend;
 
 /** What a BundleStore needs: load options plus who and where. */
-export interface BundleStoreOptions extends LoadOptions {
+export interface BundleStoreOptions extends Omit<LoadOptions, 'now'> {
   app: string;
   user: string;
   /** Default: IndexedDB, else localStorage, else memory. */

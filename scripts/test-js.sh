@@ -31,10 +31,10 @@ $fg sign --key "$work/bundles/trusted/signing.key" --policy "$work/bundles/alice
 cat > "$work/package.json" <<'JSON'
 { "name": "fieldgate-consumer", "private": true, "type": "module" }
 JSON
-cp tests/js/*.mjs tests/js/*.ts "$work/"
+cp tests/js/*.mjs tests/js/*.ts tests/js/*.html "$work/"
 cp -r tests/fixtures "$work/fixtures"
 cp examples/acme-erp.policy.json "$work/"
-(cd "$work" && npm install --silent --no-audit --no-fund "$tarball" typescript@5 @types/node@20 >/dev/null)
+(cd "$work" && npm install --silent --no-audit --no-fund "$tarball" typescript@5 @types/node@20 playwright-core@1 >/dev/null)
 
 echo "== node --test (installed from $(basename "$tarball"))"
 (cd "$work" && node --test)

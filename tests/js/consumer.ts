@@ -18,3 +18,13 @@ export async function render(bundle: Uint8Array, key: string): Promise<string[]>
   }
   return [Object.keys(states).join(), String(codes.length), why.reason, JSON.stringify(tree), String(safe.name)];
 }
+
+import { BundleStore, DecisionLog, memoryStorage, type StoreStatus } from 'fieldgate';
+
+export async function offline(key: string): Promise<StoreStatus> {
+  const store = new BundleStore({ trustedKeys: [key], app: 'acme-erp', user: 'u-alice', storage: memoryStorage(), graceMs: 86_400_000 });
+  await store.start(async () => null);
+  const log = new DecisionLog({ app: 'acme-erp', user: 'u-alice' });
+  store.engine?.onDecision((e) => { void log.append(e); });
+  return store.status;
+}
