@@ -197,14 +197,17 @@ impl Compiler {
         if !self.errors.is_empty() {
             return Err(PolicyErrors(self.errors));
         }
+        let department_index = NameIndex::build(self.departments.iter().map(|d| d.name.as_str()));
+        let resource_index = NameIndex::build(self.resources.iter().map(|r| r.name.as_str()));
+        let role_index = NameIndex::build(roles.iter().map(|r| r.name.as_str()));
         Ok(Policy {
             header,
             departments: self.departments,
-            department_index: NameIndex::new(self.department_index),
+            department_index,
             resources: self.resources,
-            resource_index: NameIndex::new(self.resource_index),
+            resource_index,
             roles,
-            role_index: NameIndex::new(self.role_index),
+            role_index,
             templates: template_entries
                 .iter()
                 .map(|(n, _)| n.to_string())
@@ -298,7 +301,7 @@ impl Compiler {
                     self.field_universe.insert(fname.to_string());
                     res.fields.push(field);
                 }
-                res.field_index = NameIndex::new(index_of(&fields));
+                res.field_index = NameIndex::build(fields.iter().map(|(n, _)| *n));
                 res.owner = self.attribute(m.get("owner"), &p.key("owner"));
                 res.department = self.attribute(m.get("department"), &p.key("department"));
             }
@@ -858,10 +861,17 @@ impl Compiler {
         let Some(m) = v.and_then(|v| self.object(v, path)) else {
             return Vec::new();
         };
+        // Small objects are checked for repeated keys by a scan, large ones through a set.
         let mut seen = rustc_hash::FxHashSet::default();
-        let mut out = Vec::with_capacity(m.len());
+        let large = m.len() > 16;
+        let mut out: Vec<(&str, &Value<'_>)> = Vec::with_capacity(m.len());
         for (k, v) in m.iter() {
-            if seen.insert(k) {
+            let new = if large {
+                seen.insert(k)
+            } else {
+                !out.iter().any(|(o, _)| *o == k)
+            };
+            if new {
                 out.push((k, v));
             } else {
                 self.error(

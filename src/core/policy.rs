@@ -27,26 +27,46 @@ pub(crate) fn lists(mask: ActionMask, bit: ActionMask) -> bool {
     mask == ALL_ACTIONS || mask & bit != 0
 }
 
-/// A name -> position map. It is not part of the wire form: after decoding it is rebuilt from
-/// the names on first use.
+/// A name -> position map, keyed by the names' hashes (no copies of the names). It is not part
+/// of the wire form: after decoding it is rebuilt from the names on first use.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct NameIndex(OnceLock<FxHashMap<String, u32>>);
+pub(crate) struct NameIndex(OnceLock<FxHashMap<u64, u32>>);
+
+/// Marks a hash shared by several names: those are found by a scan.
+const COLLISION: u32 = u32::MAX;
+
+fn name_hash(name: &str) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(name)
+}
 
 impl NameIndex {
-    /// An index already built (by the compiler).
-    pub fn new(map: FxHashMap<String, u32>) -> NameIndex {
-        NameIndex(OnceLock::from(map))
+    /// An index built now from `names` (in position order).
+    pub fn build<'n>(names: impl Iterator<Item = &'n str>) -> NameIndex {
+        NameIndex(OnceLock::from(Self::map(names)))
     }
 
-    /// The position of `key`, building the map from `names` (in position order) on first use.
-    pub fn get<'n>(&self, key: &str, names: impl Iterator<Item = &'n str>) -> Option<u32> {
-        let map = self.0.get_or_init(|| {
-            names
-                .enumerate()
-                .map(|(i, n)| (n.to_string(), i as u32))
-                .collect()
-        });
-        map.get(key).copied()
+    fn map<'n>(names: impl Iterator<Item = &'n str>) -> FxHashMap<u64, u32> {
+        let mut map = FxHashMap::default();
+        for (i, n) in names.enumerate() {
+            map.entry(name_hash(n))
+                .and_modify(|p| *p = COLLISION)
+                .or_insert(i as u32);
+        }
+        map
+    }
+
+    /// The position of `key` among `names` (which must be the same names, in order).
+    pub fn get<'n>(&self, key: &str, names: impl Iterator<Item = &'n str> + Clone) -> Option<u32> {
+        let map = self.0.get_or_init(|| Self::map(names.clone()));
+        match *map.get(&name_hash(key))? {
+            COLLISION => names.into_iter().position(|n| n == key).map(|i| i as u32),
+            i => names
+                .into_iter()
+                .nth(i as usize)
+                .filter(|n| *n == key)
+                .map(|_| i),
+        }
     }
 }
 
@@ -344,5 +364,32 @@ impl Policy {
     pub(crate) fn department_pos(&self, name: &str) -> Option<u32> {
         self.department_index
             .get(name, self.departments.iter().map(|d| d.name.as_str()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn name_index_finds_names_and_only_them() {
+        let names = ["view", "edit", "approve"];
+        let idx = NameIndex::build(names.iter().copied());
+        assert_eq!(idx.get("edit", names.iter().copied()), Some(1));
+        assert_eq!(idx.get("delete", names.iter().copied()), None);
+        // Lazily built after decoding.
+        let lazy = NameIndex::default();
+        assert_eq!(lazy.get("approve", names.iter().copied()), Some(2));
+    }
+
+    #[test]
+    fn name_index_scans_on_a_hash_collision() {
+        let names = ["a", "b"];
+        let mut map = FxHashMap::default();
+        map.insert(name_hash("b"), COLLISION);
+        map.insert(name_hash("a"), 0);
+        let idx = NameIndex(OnceLock::from(map));
+        assert_eq!(idx.get("b", names.iter().copied()), Some(1));
+        assert_eq!(idx.get("a", names.iter().copied()), Some(0));
     }
 }
