@@ -4,6 +4,8 @@
 
 pub mod core;
 
+pub mod admin;
+
 #[cfg(feature = "bundle")]
 pub mod bundle;
 

@@ -1,5 +1,6 @@
 //! The `fieldgate` command-line tool: a thin shell over the core and bundles.
 
+mod admin;
 mod check;
 mod eval;
 mod explain;
@@ -36,6 +37,14 @@ enum Command {
     Verify(verify::Args),
     /// Cut a policy down to what can affect one user.
     Minimize(minimize::Args),
+    /// The users and roles that can do something (access review).
+    WhoCan(admin::WhoCanArgs),
+    /// Run a policy test suite; exit 1 when a case fails.
+    Test(admin::TestArgs),
+    /// Move (or copy) one user's roles, grants and denies to another.
+    Transfer(admin::TransferArgs),
+    /// Warn about likely mistakes, with JSON paths.
+    Lint(admin::LintArgs),
 }
 
 /// Runs the CLI with the process arguments.
@@ -49,6 +58,10 @@ pub fn main() -> ExitCode {
         Command::Sign(a) => sign::run(a),
         Command::Verify(a) => verify::run(a),
         Command::Minimize(a) => minimize::run(a),
+        Command::WhoCan(a) => admin::who_can_run(a),
+        Command::Test(a) => admin::test_run(a),
+        Command::Transfer(a) => admin::transfer_run(a),
+        Command::Lint(a) => admin::lint_run(a),
     };
     match result {
         Ok(code) => code,

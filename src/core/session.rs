@@ -315,6 +315,21 @@ impl Session {
         plan.apply_deny(plan.denied, mode, out);
     }
 
+    /// The states a field has on every record: what unconditional grants give, lowered by
+    /// every rule as if it applied (a lower bound over all records and contexts).
+    pub fn fields_on_every_record(&self, resource: ResourceId, mode: Mode, out: &mut [FieldState]) {
+        let plan = self.plan(resource);
+        out.copy_from_slice(&plan.base[mode.index()]);
+        lower(out, &plan.cap);
+        for r in &plan.cond_rules {
+            if let Some(caps) = &r.caps {
+                lower(out, caps);
+            }
+            plan.apply_deny(r.deny, mode, out);
+        }
+        plan.apply_deny(plan.denied, mode, out);
+    }
+
     // ---- by name ----
 
     /// Whether `action` is allowed on `resource` for the record (or for some record when `None`).

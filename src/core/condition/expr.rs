@@ -225,11 +225,11 @@ impl Operand {
         }
     }
 
-    fn reads_record(&self) -> bool {
+    fn reads_path(&self) -> bool {
         match self {
-            Operand::Record(_) => true,
-            Operand::List(items) => items.iter().any(Operand::reads_record),
-            _ => false,
+            Operand::Lit(_) => false,
+            Operand::List(items) => items.iter().any(Operand::reads_path),
+            _ => true,
         }
     }
 
@@ -339,14 +339,28 @@ impl Expr {
         }
     }
 
-    /// Whether any path into the record is read.
-    pub fn reads_record(&self) -> bool {
+    /// The value of a condition that reads no path at all (only literals).
+    pub fn constant(&self) -> Option<bool> {
+        let closed = !self.any_operand(&|o| o.reads_path());
+        let nobody = UserValues {
+            id: Value::Null,
+            roles: Value::Null,
+            department: Value::Null,
+            groups: Value::Null,
+            attrs: Vec::new(),
+        };
+        closed
+            .then(|| self.specialize(&nobody, None).as_const())
+            .flatten()
+    }
+
+    fn any_operand(&self, f: &dyn Fn(&Operand) -> bool) -> bool {
         match self {
             Expr::Const(_) => false,
-            Expr::Or(xs) | Expr::And(xs) => xs.iter().any(Expr::reads_record),
-            Expr::Not(x) => x.reads_record(),
-            Expr::Cmp(_, a, b) => a.reads_record() || b.reads_record(),
-            Expr::Truthy(a) => a.reads_record(),
+            Expr::Or(xs) | Expr::And(xs) => xs.iter().any(|x| x.any_operand(f)),
+            Expr::Not(x) => x.any_operand(f),
+            Expr::Cmp(_, a, b) => f(a) || f(b),
+            Expr::Truthy(a) => f(a),
         }
     }
 

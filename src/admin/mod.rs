@@ -1,0 +1,12 @@
+//! The admin toolkit: access review (`who_can`), policy test suites, staff transfer, and lint.
+//! Pure library functions over the core; the CLI and the server are thin shells around them.
+
+mod lint;
+mod suite;
+mod transfer;
+mod who_can;
+
+pub use lint::{lint, Warning};
+pub use suite::{run_suite, CaseResult, SuiteReport};
+pub use transfer::{transfer, TransferError, TransferReport};
+pub use who_can::{who_can, Access, Question, WhoCan};

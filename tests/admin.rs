@@ -1,0 +1,254 @@
+//! The admin toolkit: golden outputs on the sample policy, a failing suite, transfer unions,
+//! and one crafted policy per lint warning.
+
+mod common;
+
+use fieldgate::admin::{lint, transfer};
+use fieldgate::Policy;
+use serde_json::{json, Value};
+
+/// Runs the CLI and compares stdout with `tests/golden/admin/NAME.out`
+/// (`UPDATE_GOLDEN=1` rewrites the file; review the diff).
+fn golden(name: &str, args: &[&str], code: i32) {
+    let out = common::fieldgate(args, "");
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let path = common::root()
+        .join("tests/golden/admin")
+        .join(format!("{name}.out"));
+    let got = common::stdout(&out);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, &got).unwrap();
+    }
+    let want =
+        std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("missing {}", path.display()));
+    assert_eq!(got, want, "{name}");
+}
+
+const P: &str = "examples/acme-erp.policy.json";
+
+#[test]
+fn golden_outputs_on_the_sample() {
+    golden(
+        "who-can-edit",
+        &[
+            "who-can",
+            "--policy",
+            P,
+            "--resource",
+            "customer",
+            "--action",
+            "edit",
+        ],
+        0,
+    );
+    golden(
+        "who-can-approve-csv",
+        &[
+            "who-can",
+            "--policy",
+            P,
+            "--resource",
+            "inbound_order",
+            "--action",
+            "approve",
+            "--csv",
+        ],
+        0,
+    );
+    golden(
+        "who-can-bank-json",
+        &[
+            "who-can",
+            "--policy",
+            P,
+            "--resource",
+            "customer",
+            "--field",
+            "bank_account",
+            "--state",
+            "masked",
+            "--json",
+        ],
+        0,
+    );
+    golden("lint", &["lint", P], 0);
+    golden("test", &["test", P, "examples/acme-erp.tests.json"], 0);
+}
+
+#[test]
+fn a_failing_suite_exits_1_with_a_readable_report() {
+    let dir = common::temp_dir("admin-suite");
+    let suite = dir.join("t.json");
+    std::fs::write(&suite, json!({"cases": [
+        {"name": "wrong on purpose", "subject": {"id": "u-alice"}, "resource": "customer", "record": {"owner_id": "u-bob"},
+         "can": {"edit": true}, "mode": "view", "fields": {"phone": "editable"}},
+        {"name": "right", "subject": {"id": "u-alice"}, "resource": "customer", "can": {"view": true}},
+        {"name": "broken case", "subject": "nobody", "resource": "customer"}
+    ]}).to_string()).unwrap();
+    let out = common::fieldgate(&["test", P, suite.to_str().unwrap()], "");
+    assert_eq!(out.status.code(), Some(1));
+    let text = common::stdout(&out);
+    assert!(text.contains("FAIL  wrong on purpose\n        can edit: expected true, got false\n        field phone (view): expected \"editable\", got \"masked\""), "{text}");
+    assert!(text.contains("ok    right"), "{text}");
+    assert!(
+        text.contains("FAIL  broken case\n        no `subjects.nobody`"),
+        "{text}"
+    );
+    assert!(text.ends_with("1 passed, 2 failed\n"), "{text}");
+}
+
+fn sample() -> Value {
+    common::read_json(&common::sample_policy())
+}
+
+#[test]
+fn transfer_gives_the_successor_exactly_the_union_and_the_leaver_nothing() {
+    let mut doc = sample();
+    doc["assignments"]["users"]["u-bob"]["roles"] = json!(["sales", "purchaser"]);
+    let (out, report) = transfer(&doc, "u-carol", "u-bob", false, false).unwrap();
+    let bob = &out["assignments"]["users"]["u-bob"];
+    assert_eq!(bob["roles"], json!(["sales", "purchaser", "sales_manager"]));
+    assert_eq!(
+        bob["grants"], doc["assignments"]["users"]["u-bob"]["grants"],
+        "bob had one grant; carol had none"
+    );
+    assert_eq!(
+        bob["denies"],
+        doc["assignments"]["users"]["u-carol"]["denies"]
+    );
+    assert!(
+        out["assignments"]["users"].get("u-carol").is_none(),
+        "the leaver keeps nothing personal"
+    );
+    assert_eq!(report.roles, vec!["sales_manager"]);
+    assert_eq!(report.denies.len(), 1);
+    assert_eq!(report.already_had, 0);
+    Policy::from_value(&out).unwrap();
+
+    // Moving what the successor already has duplicates nothing.
+    let (out, report) = transfer(&doc, "u-alice", "u-bob", true, false).unwrap();
+    assert_eq!(
+        out["assignments"]["users"]["u-bob"]["roles"],
+        json!(["sales", "purchaser"])
+    );
+    assert_eq!(report.already_had, 1);
+    assert_eq!(
+        out["assignments"]["users"]["u-alice"], doc["assignments"]["users"]["u-alice"],
+        "a copy keeps the source"
+    );
+
+    assert_eq!(
+        transfer(&doc, "u-zed", "u-bob", false, false)
+            .unwrap_err()
+            .code(),
+        "unknown_user"
+    );
+    assert_eq!(
+        transfer(&doc, "u-alice", "u-new", false, false)
+            .unwrap_err()
+            .code(),
+        "unknown_user"
+    );
+    assert!(
+        transfer(&doc, "u-alice", "u-new", false, true).is_ok(),
+        "--new-user allows a new successor"
+    );
+    assert_eq!(
+        transfer(&doc, "u-alice", "u-alice", false, false)
+            .unwrap_err()
+            .code(),
+        "same_user"
+    );
+}
+
+#[test]
+fn cli_transfer_writes_a_valid_policy_and_reports() {
+    let dir = common::temp_dir("admin-transfer");
+    let out = dir.join("p2.json");
+    let r = common::fieldgate(
+        &[
+            "transfer",
+            "--policy",
+            P,
+            "--from",
+            "u-carol",
+            "--to",
+            "u-alice",
+            "--out",
+            out.to_str().unwrap(),
+            "--json",
+        ],
+        "",
+    );
+    assert!(r.status.success());
+    let report: Value = serde_json::from_slice(&r.stdout).unwrap();
+    assert_eq!(report["roles"], json!(["sales_manager"]));
+    assert!(common::fieldgate(&["check", out.to_str().unwrap()], "")
+        .status
+        .success());
+    let r = common::fieldgate(
+        &[
+            "transfer",
+            "--policy",
+            P,
+            "--from",
+            "ghost",
+            "--to",
+            "u-alice",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_eq!(r.status.code(), Some(1));
+    assert!(common::stdout(&r).starts_with("unknown_user: "));
+}
+
+#[test]
+fn lint_finds_each_kind_of_mistake() {
+    let doc = json!({
+        "format": "fieldgate/1", "app": "l", "version": 1,
+        "resources": {"doc": {"actions": ["view", "edit"], "fields": {"a": {}, "secret": {}}}},
+        "templates": {"unused": [], "t": [{"resource": "doc", "actions": ["view"], "fields": {"secret": "hidden"}}]},
+        "roles": {
+            "clerk": {"templates": ["t"], "grants": [
+                {"resource": "doc", "actions": ["view", "edit"], "fields": {"*": "editable", "secret": "hidden"}},
+                {"resource": "doc", "actions": ["view"], "fields": {"a": "readonly", "secret": "hidden"}}
+            ]},
+            "helper": {"grants": [{"resource": "*", "actions": ["view"], "fields": {"secret": "hidden"}}]},
+            "admin": {"grants": [{"resource": "*", "actions": ["*"], "fields": {"secret": "hidden"}}]}
+        },
+        "assignments": {"users": {"u": {"roles": ["clerk", "helper"]}}},
+        "rules": [
+            {"id": "never", "effect": "deny", "resource": "doc", "actions": ["edit"], "when": "1 == 2"},
+            {"id": "noop", "effect": "limit", "resource": "doc", "fields": {"*": "editable"}},
+            {"id": "real", "effect": "deny", "resource": "doc", "actions": ["edit"], "when": "record.locked == true"}
+        ]
+    });
+    let p = Policy::from_value(&doc).unwrap();
+    let got: Vec<(String, &str)> = lint(&doc, &p)
+        .into_iter()
+        .map(|w| (w.path, w.code))
+        .collect();
+    let want = [
+        ("templates.unused", "unused_template"),
+        ("roles.admin", "unassigned_role"),
+        ("resources.doc.fields.secret", "field_never_visible"),
+        ("roles.helper.grants[0]", "broad_grant"),
+        ("roles.clerk.grants[1]", "shadowed_grant"),
+        ("rules[0]", "rule_never_applies"),
+        ("rules[1]", "rule_has_no_effect"),
+    ];
+    for w in want {
+        assert!(
+            got.contains(&(w.0.to_string(), w.1)),
+            "missing {w:?} in {got:?}"
+        );
+    }
+    assert_eq!(got.len(), want.len(), "no other warnings: {got:?}");
+}
