@@ -78,6 +78,81 @@ fn golden_outputs_on_the_sample() {
     );
     golden("lint", &["lint", P], 0);
     golden("test", &["test", P, "examples/acme-erp.tests.json"], 0);
+    golden(
+        "diff",
+        &["diff", P, "tests/golden/admin/acme-erp.v2.policy.json"],
+        1,
+    );
+}
+
+#[test]
+fn diff_exit_codes_json_and_bundles() {
+    assert_eq!(
+        common::fieldgate(&["diff", P, P], "").status.code(),
+        Some(0),
+        "no access change"
+    );
+    let dir = common::temp_dir("admin-diff");
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, "{").unwrap();
+    assert_eq!(
+        common::fieldgate(&["diff", P, bad.to_str().unwrap()], "")
+            .status
+            .code(),
+        Some(2)
+    );
+    // A label-only change is structural, not access: exit 0.
+    let mut doc = sample();
+    doc["resources"]["customer"]["fields"]["notes"]["label"] = json!("Remarks");
+    let relabeled = dir.join("relabeled.json");
+    std::fs::write(&relabeled, doc.to_string()).unwrap();
+    let out = common::fieldgate(&["diff", P, relabeled.to_str().unwrap(), "--json"], "");
+    assert_eq!(out.status.code(), Some(0));
+    let d: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        d,
+        json!({"structure": [{"kind": "resource", "name": "customer", "change": "changed"}], "access": []})
+    );
+    // Signed JSON bundles are read (and verified with --trust).
+    let keys = dir.join("keys");
+    assert!(
+        common::fieldgate(&["keygen", "--out-dir", keys.to_str().unwrap()], "")
+            .status
+            .success()
+    );
+    let bundle = dir.join("v2.bundle.json");
+    let key = keys.join("signing.key");
+    let sign = [
+        "sign",
+        "--key",
+        key.to_str().unwrap(),
+        "--policy",
+        "tests/golden/admin/acme-erp.v2.policy.json",
+        "--out",
+        bundle.to_str().unwrap(),
+    ];
+    assert!(common::fieldgate(&sign, "").status.success());
+    let public = keys.join("signing.pub");
+    let out = common::fieldgate(
+        &[
+            "diff",
+            P,
+            bundle.to_str().unwrap(),
+            "--trust",
+            public.to_str().unwrap(),
+            "--json",
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let d: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(d["access"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["subject"] == "user:u-ivan"
+            && c["what"] == "action view"
+            && c["direction"] == "gained"));
 }
 
 #[test]

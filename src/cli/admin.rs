@@ -228,3 +228,149 @@ pub(crate) fn lint_run(a: LintArgs) -> CliResult {
     }
     Ok(ExitCode::SUCCESS)
 }
+
+/// `fieldgate diff OLD NEW`: structural changes and access impact. Exit 0 when access is
+/// unchanged, 1 when it changed, 2 on error.
+#[derive(clap::Args)]
+pub(crate) struct DiffArgs {
+    /// The old policy or JSON bundle.
+    old: PathBuf,
+    /// The new policy or JSON bundle.
+    new: PathBuf,
+    /// Verify bundles against these keys (without it a bundle's payload is read unverified).
+    #[arg(long)]
+    trust: Vec<String>,
+    /// Print the diff as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// A policy document from a policy file or a JSON bundle's payload.
+fn policy_document(
+    path: &std::path::Path,
+    trust: &[String],
+) -> Result<(serde_json::Value, std::sync::Arc<crate::core::Policy>), String> {
+    use base64::Engine as _;
+    let bytes = load::read(path)?;
+    if bytes.starts_with(crate::bundle::MAGIC) {
+        return Err(format!(
+            "`{}` is a binary bundle; diff reads policies and JSON bundles",
+            path.display()
+        ));
+    }
+    let doc = read_json(path)?;
+    let doc = match serde_json::from_value::<crate::bundle::Envelope>(doc.clone()) {
+        Ok(env) => {
+            if !trust.is_empty() {
+                let keys = load::trusted_keys(trust, 1)?;
+                let opts = crate::bundle::VerifyOptions::new(&keys, super::now_ms());
+                crate::bundle::verify(&bytes, &opts)
+                    .map_err(|e| format!("`{}` refused: {e}", path.display()))?;
+            }
+            let payload = base64::engine::general_purpose::STANDARD
+                .decode(&env.payload)
+                .map_err(|_| format!("`{}`: payload is not base64", path.display()))?;
+            serde_json::from_slice(&payload)
+                .map_err(|e| format!("`{}`: payload is not JSON: {e}", path.display()))?
+        }
+        Err(_) => doc,
+    };
+    let policy = crate::core::Policy::from_value(&doc)
+        .map_err(|e| format!("`{}` is not a valid policy:\n{e}", path.display()))?;
+    Ok((doc, std::sync::Arc::new(policy)))
+}
+
+pub(crate) fn diff_run(a: DiffArgs) -> CliResult {
+    let (old_doc, old) = policy_document(&a.old, &a.trust)?;
+    let (new_doc, new) = policy_document(&a.new, &a.trust)?;
+    let d = crate::admin::diff(&old_doc, &old, &new_doc, &new);
+    if a.json {
+        print_json(&d)?;
+    } else {
+        for c in &d.structure {
+            let mark = match c.change {
+                "added" => '+',
+                "removed" => '-',
+                _ => '~',
+            };
+            println!("{mark} {} {}", c.kind.replace('_', " "), c.name);
+        }
+        for line in grouped_access(&d.access) {
+            println!("{line}");
+        }
+        println!(
+            "{} structural changes, {} access changes",
+            d.structure.len(),
+            d.access.len()
+        );
+    }
+    Ok(if d.access.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Access changes for a person: one line per distinct change (resource, action or field, from,
+/// to, modes, record kinds), naming every subject it applies to.
+fn grouped_access(changes: &[crate::admin::AccessChange]) -> Vec<String> {
+    // First per subject: which modes and record kinds each change covers.
+    type Key<'a> = (&'a str, &'a str, &'a str, &'a str, &'a str);
+    let mut per_subject: Vec<(Key<'_>, Vec<&str>, Vec<&str>, bool)> = Vec::new();
+    for c in changes {
+        let (what, mode) = match c.what.rsplit_once(" (") {
+            Some((w, m)) => (w, m.trim_end_matches(')')),
+            None => (c.what.as_str(), ""),
+        };
+        let key = (
+            c.subject.as_str(),
+            c.resource.as_str(),
+            what,
+            c.from.as_str(),
+            c.to.as_str(),
+        );
+        let at = per_subject
+            .iter()
+            .position(|g| g.0 == key)
+            .unwrap_or_else(|| {
+                per_subject.push((key, vec![], vec![], c.direction == "gained"));
+                per_subject.len() - 1
+            });
+        let g = &mut per_subject[at];
+        if !mode.is_empty() && !g.1.contains(&mode) {
+            g.1.push(mode);
+        }
+        if !g.2.contains(&c.records) {
+            g.2.push(c.records);
+        }
+    }
+    // Then subjects with the very same change share a line.
+    let mut lines: Vec<(String, Vec<&str>, bool)> = Vec::new();
+    for ((subject, resource, what, from, to), modes, records, gained) in &per_subject {
+        let modes = if modes.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", modes.join(", "))
+        };
+        let text = format!(
+            "{what}{modes} on {resource}: {from} -> {to} [{} records]",
+            records.join("/")
+        );
+        match lines.iter_mut().find(|l| l.0 == text) {
+            Some(l) => l.1.push(subject),
+            None => lines.push((text, vec![subject], *gained)),
+        }
+    }
+    lines
+        .into_iter()
+        .map(|(text, subjects, gained)| {
+            let verb = match (gained, subjects.len()) {
+                (true, 1) => "gains",
+                (true, _) => "gain",
+                (false, 1) => "loses",
+                (false, _) => "lose",
+            };
+            format!("{} {verb} {text}", subjects.join(", "))
+        })
+        .collect()
+}

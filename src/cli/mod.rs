@@ -37,6 +37,8 @@ enum Command {
     Verify(verify::Args),
     /// Cut a policy down to what can affect one user.
     Minimize(minimize::Args),
+    /// Structural and access differences between two policies; exit 1 when access changed.
+    Diff(admin::DiffArgs),
     /// The users and roles that can do something (access review).
     WhoCan(admin::WhoCanArgs),
     /// Run a policy test suite; exit 1 when a case fails.
@@ -58,6 +60,7 @@ pub fn main() -> ExitCode {
         Command::Sign(a) => sign::run(a),
         Command::Verify(a) => verify::run(a),
         Command::Minimize(a) => minimize::run(a),
+        Command::Diff(a) => admin::diff_run(a),
         Command::WhoCan(a) => admin::who_can_run(a),
         Command::Test(a) => admin::test_run(a),
         Command::Transfer(a) => admin::transfer_run(a),

@@ -1,0 +1,289 @@
+//! Policy diffs: what changed in the document, and who gains or loses what because of it.
+
+use crate::core::{FieldState, Input, Mode, Policy, Session, Subject};
+use serde::Serialize;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+/// One added, removed or changed entry of the document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StructuralChange {
+    /// `department`, `resource`, `template`, `role`, `rule`, `user`, `department_assignment`,
+    /// `group_assignment` or `header`.
+    pub kind: &'static str,
+    /// The entry's name, id or key.
+    pub name: String,
+    /// `added`, `removed` or `changed`.
+    pub change: &'static str,
+}
+
+/// One answer that differs between the two policies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccessChange {
+    /// `user:<id>` or `role:<name>` (a subject holding only that role).
+    pub subject: String,
+    /// The resource.
+    pub resource: String,
+    /// Which records: `any` (some record), `own` (owned by the subject) or `other` (owned by
+    /// someone else).
+    pub records: &'static str,
+    /// `action <name>` or `field <name> (<mode>)`.
+    pub what: String,
+    /// The old answer (`allowed`/`denied`, or a field state).
+    pub from: String,
+    /// The new answer.
+    pub to: String,
+    /// `gained` or `lost`.
+    pub direction: &'static str,
+}
+
+/// A structural and access diff.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diff {
+    /// What changed in the document.
+    pub structure: Vec<StructuralChange>,
+    /// Who gains or loses what.
+    pub access: Vec<AccessChange>,
+}
+
+/// Compares two policies (documents and their compiled forms).
+pub fn diff(old_doc: &Value, old: &Arc<Policy>, new_doc: &Value, new: &Arc<Policy>) -> Diff {
+    let mut structure = Vec::new();
+    if old_doc.get("app") != new_doc.get("app") {
+        structure.push(StructuralChange {
+            kind: "header",
+            name: "app".into(),
+            change: "changed",
+        });
+    }
+    for (kind, pointer) in [
+        ("department", "/departments"),
+        ("resource", "/resources"),
+        ("template", "/templates"),
+        ("role", "/roles"),
+        ("user", "/assignments/users"),
+        ("department_assignment", "/assignments/departments"),
+        ("group_assignment", "/assignments/groups"),
+    ] {
+        compare_maps(
+            kind,
+            old_doc.pointer(pointer),
+            new_doc.pointer(pointer),
+            &mut structure,
+        );
+    }
+    let by_id = |doc: &Value| -> Value {
+        let rules = doc
+            .get("rules")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        Value::Object(
+            rules
+                .into_iter()
+                .filter_map(|r| Some((r.get("id")?.as_str()?.to_string(), r)))
+                .collect(),
+        )
+    };
+    compare_maps(
+        "rule",
+        Some(&by_id(old_doc)),
+        Some(&by_id(new_doc)),
+        &mut structure,
+    );
+
+    let mut subjects: Vec<(String, Subject)> = Vec::new();
+    let mut add = |label: String, s: Subject| {
+        if !subjects.iter().any(|(l, _)| *l == label) {
+            subjects.push((label, s));
+        }
+    };
+    for p in [old, new] {
+        for u in p.user_ids() {
+            add(format!("user:{u}"), Subject::new(u));
+        }
+    }
+    for p in [old, new] {
+        for r in p.role_names() {
+            add(
+                format!("role:{r}"),
+                Subject {
+                    roles: vec![r.to_string()],
+                    ..Subject::new(format!("\u{0}role:{r}"))
+                },
+            );
+        }
+    }
+    let mut access = Vec::new();
+    for (label, subject) in &subjects {
+        let (a, b) = (old.session(subject), new.session(subject));
+        let resources: Vec<String> = old
+            .resource_names()
+            .chain(new.resource_names())
+            .map(String::from)
+            .collect();
+        for (i, r) in resources.iter().enumerate() {
+            if resources[..i].contains(r) {
+                continue;
+            }
+            compare_resource(label, subject, r, &a, &b, &mut access);
+        }
+    }
+    Diff { structure, access }
+}
+
+fn compare_maps(
+    kind: &'static str,
+    old: Option<&Value>,
+    new: Option<&Value>,
+    out: &mut Vec<StructuralChange>,
+) {
+    let empty = serde_json::Map::new();
+    let (o, n) = (
+        old.and_then(Value::as_object).unwrap_or(&empty),
+        new.and_then(Value::as_object).unwrap_or(&empty),
+    );
+    for (k, v) in o {
+        match n.get(k) {
+            None => out.push(StructuralChange {
+                kind,
+                name: k.clone(),
+                change: "removed",
+            }),
+            Some(w) if w != v => out.push(StructuralChange {
+                kind,
+                name: k.clone(),
+                change: "changed",
+            }),
+            Some(_) => {}
+        }
+    }
+    for k in n.keys().filter(|k| !o.contains_key(*k)) {
+        out.push(StructuralChange {
+            kind,
+            name: k.clone(),
+            change: "added",
+        });
+    }
+}
+
+/// A record owned by `owner`, shaped for the resource's owner attribute (if it has one).
+fn owned_record(s: &Session, resource: &str, owner: &str) -> Option<Value> {
+    let p = s.policy();
+    let slot = p.resource(resource)?.owner?;
+    let keys = &p.slots.record[slot as usize].keys;
+    Some(
+        keys.iter()
+            .rev()
+            .fold(json!(owner), |inner, k| json!({ k.to_string(): inner })),
+    )
+}
+
+fn compare_resource(
+    label: &str,
+    subject: &Subject,
+    r: &str,
+    a: &Session,
+    b: &Session,
+    out: &mut Vec<AccessChange>,
+) {
+    let own = owned_record(a, r, &subject.id).or_else(|| owned_record(b, r, &subject.id));
+    let other =
+        owned_record(a, r, "\u{0}someone else").or_else(|| owned_record(b, r, "\u{0}someone else"));
+    let kinds: Vec<(&'static str, Option<&Value>)> = match (&own, &other) {
+        (Some(o), Some(x)) => vec![("any", None), ("own", Some(o)), ("other", Some(x))],
+        _ => vec![("any", None)],
+    };
+    for (records, rec) in kinds {
+        let input = Input::json(rec, None);
+        let actions = |s: &Session| -> Vec<(String, bool)> {
+            s.policy()
+                .action_names(r)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|x| (x.to_string(), s.can(x, r, input).unwrap_or(false)))
+                .collect()
+        };
+        let (old_actions, new_actions) = (actions(a), actions(b));
+        let names: Vec<&String> = old_actions
+            .iter()
+            .chain(&new_actions)
+            .map(|(n, _)| n)
+            .collect();
+        for (i, name) in names.iter().enumerate() {
+            if names[..i].contains(name) {
+                continue;
+            }
+            let was = old_actions.iter().any(|(n, v)| n == *name && *v);
+            let is = new_actions.iter().any(|(n, v)| n == *name && *v);
+            if was != is {
+                let word = |v: bool| if v { "allowed" } else { "denied" }.to_string();
+                out.push(change(
+                    label,
+                    r,
+                    records,
+                    format!("action {name}"),
+                    word(was),
+                    word(is),
+                    is,
+                ));
+            }
+        }
+        for mode in Mode::ALL {
+            let states = |s: &Session| -> Vec<(String, FieldState)> {
+                s.fields(r, mode, input)
+                    .map(|f| f.iter().map(|(n, st)| (n.to_string(), st)).collect())
+                    .unwrap_or_default()
+            };
+            let (old_states, new_states) = (states(a), states(b));
+            let fields: Vec<&String> = old_states
+                .iter()
+                .chain(&new_states)
+                .map(|(n, _)| n)
+                .collect();
+            for (i, f) in fields.iter().enumerate() {
+                if fields[..i].contains(f) {
+                    continue;
+                }
+                let get = |v: &[(String, FieldState)]| {
+                    v.iter()
+                        .find(|(n, _)| n == *f)
+                        .map_or(FieldState::Hidden, |(_, s)| *s)
+                };
+                let (was, is) = (get(&old_states), get(&new_states));
+                if was != is {
+                    let what = format!("field {f} ({})", mode.as_str());
+                    out.push(change(
+                        label,
+                        r,
+                        records,
+                        what,
+                        was.to_string(),
+                        is.to_string(),
+                        is > was,
+                    ));
+                }
+            }
+        }
+    }
+}
+
+fn change(
+    subject: &str,
+    resource: &str,
+    records: &'static str,
+    what: String,
+    from: String,
+    to: String,
+    gained: bool,
+) -> AccessChange {
+    AccessChange {
+        subject: subject.to_string(),
+        resource: resource.to_string(),
+        records,
+        what,
+        from,
+        to,
+        direction: if gained { "gained" } else { "lost" },
+    }
+}
