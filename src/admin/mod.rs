@@ -1,9 +1,10 @@
-//! The admin toolkit: access diffs, access review (`who_can`), policy test suites, staff
+//! The admin toolkit: access diffs, permission matrices, access review (`who_can`), policy test suites, staff
 //! transfer, and lint.
 //! Pure library functions over the core; the CLI and the server are thin shells around them.
 
 mod diff;
 mod lint;
+pub mod matrix;
 mod suite;
 mod transfer;
 mod who_can;

@@ -6,6 +6,7 @@ mod eval;
 mod explain;
 mod keygen;
 mod load;
+mod matrix;
 mod minimize;
 mod sign;
 mod verify;
@@ -39,6 +40,9 @@ enum Command {
     Minimize(minimize::Args),
     /// Structural and access differences between two policies; exit 1 when access changed.
     Diff(admin::DiffArgs),
+    /// Export or import a role x field/action permission matrix (CSV or XLSX).
+    #[command(subcommand)]
+    Matrix(matrix::Command),
     /// The users and roles that can do something (access review).
     WhoCan(admin::WhoCanArgs),
     /// Run a policy test suite; exit 1 when a case fails.
@@ -61,6 +65,7 @@ pub fn main() -> ExitCode {
         Command::Verify(a) => verify::run(a),
         Command::Minimize(a) => minimize::run(a),
         Command::Diff(a) => admin::diff_run(a),
+        Command::Matrix(c) => matrix::run(c),
         Command::WhoCan(a) => admin::who_can_run(a),
         Command::Test(a) => admin::test_run(a),
         Command::Transfer(a) => admin::transfer_run(a),
