@@ -83,6 +83,25 @@ fn golden_outputs_on_the_sample() {
         &["diff", P, "tests/golden/admin/acme-erp.v2.policy.json"],
         1,
     );
+    let matrix = [
+        "matrix",
+        "export",
+        "--policy",
+        P,
+        "--resource",
+        "inbound_order",
+        "--all-roles",
+    ];
+    golden("matrix-export", &matrix, 0);
+    let out = common::temp_dir("admin-golden").join("p2.json");
+    let out = out.to_str().unwrap();
+    golden(
+        "transfer",
+        &[
+            "transfer", "--policy", P, "--from", "u-carol", "--to", "u-bob", "--out", out,
+        ],
+        0,
+    );
 }
 
 #[test]

@@ -55,6 +55,9 @@ pub(crate) struct ImportArgs {
     /// Where to write the new policy.
     #[arg(long)]
     out: PathBuf,
+    /// Report bad cells as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 pub(crate) fn run(c: Command) -> CliResult {
@@ -137,6 +140,13 @@ fn import_run(a: ImportArgs) -> CliResult {
                 a.out.display()
             );
             Ok(ExitCode::SUCCESS)
+        }
+        Err(errors) if a.json => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&errors).map_err(|e| e.to_string())?
+            );
+            Ok(ExitCode::from(1))
         }
         Err(errors) => {
             for e in &errors {
