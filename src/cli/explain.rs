@@ -1,7 +1,7 @@
 //! `fieldgate explain`: one request, explained for a person.
 
 use super::{load, CliResult};
-use crate::core::{Explanation, Input, Subject};
+use crate::core::{Explanation, Input};
 use serde_json::Value;
 use std::fmt::Write;
 use std::path::PathBuf;
@@ -12,18 +12,8 @@ pub(crate) struct Args {
     /// The policy document.
     #[arg(long)]
     policy: PathBuf,
-    /// The user id.
-    #[arg(long)]
-    user: String,
-    /// Roles the app gives the user (comma-separated).
-    #[arg(long, value_delimiter = ',')]
-    roles: Vec<String>,
-    /// The user's department.
-    #[arg(long)]
-    department: Option<String>,
-    /// The user's groups (comma-separated).
-    #[arg(long, value_delimiter = ',')]
-    groups: Vec<String>,
+    #[command(flatten)]
+    subject: load::SubjectArgs,
     /// The action.
     #[arg(long)]
     action: String,
@@ -50,13 +40,7 @@ pub(crate) fn run(a: Args) -> CliResult {
     };
     let record = parse(&a.record, "record")?;
     let context = parse(&a.context, "context")?;
-    let subject = Subject {
-        id: a.user,
-        roles: a.roles,
-        department: a.department,
-        groups: a.groups,
-        attrs: Default::default(),
-    };
+    let subject = a.subject.into_subject();
     let session = policy.session(&subject);
     let e = session
         .explain(

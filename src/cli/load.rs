@@ -55,3 +55,33 @@ pub(crate) fn verified_policy(
         .map_err(|e| format!("`{}` refused: {e}", path.display()))?;
     Ok(Arc::new(b.policy))
 }
+
+/// Who a command asks about: `--user`, `--roles`, `--department`, `--groups`.
+#[derive(clap::Args)]
+pub(crate) struct SubjectArgs {
+    /// The user id.
+    #[arg(long)]
+    pub user: String,
+    /// Roles the app gives the user (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub roles: Vec<String>,
+    /// The user's department.
+    #[arg(long)]
+    pub department: Option<String>,
+    /// The user's groups (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub groups: Vec<String>,
+}
+
+impl SubjectArgs {
+    /// The subject these arguments describe.
+    pub(crate) fn into_subject(self) -> crate::core::Subject {
+        crate::core::Subject {
+            id: self.user,
+            roles: self.roles,
+            department: self.department,
+            groups: self.groups,
+            attrs: Default::default(),
+        }
+    }
+}
