@@ -35,7 +35,7 @@ cp tests/js/*.mjs tests/js/*.ts tests/js/*.html "$work/"
 cp -r tests/js/vite-app "$work/vite-app"
 cp -r tests/fixtures "$work/fixtures"
 cp examples/acme-erp.policy.json "$work/"
-(cd "$work" && npm install --silent --no-audit --no-fund "$tarball" typescript@5 @types/node@20 playwright-core@1 vite@7 >/dev/null)
+(cd "$work" && npm install --silent --no-audit --no-fund "$tarball" typescript@5 @types/node@20 playwright-core@1 vite@7 webpack@5 >/dev/null)
 
 echo "== node --test (installed from $(basename "$tarball"))"
 (cd "$work" && node --test)

@@ -1,20 +1,20 @@
-// The package through a bundler: a Vite production build of an app that imports 'fieldgate'
-// (the .wasm becomes a hashed asset), run in headless Chromium.
+// The package through bundlers: Vite and webpack production builds of an app that imports
+// 'fieldgate' (the .wasm becomes a hashed asset), each run in headless Chromium.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { readFile, mkdtemp } from 'node:fs/promises';
+import { readFile, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, extname } from 'node:path';
 import { build } from 'vite';
+import webpack from 'webpack';
 import { chromium } from 'playwright-core';
 
 const here = new URL('.', import.meta.url).pathname;
 const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
 
-test('a Vite build of an app importing fieldgate runs in Chromium', async () => {
-  const outDir = await mkdtemp(join(tmpdir(), 'fieldgate-vite-'));
-  await build({ root: join(here, 'vite-app'), logLevel: 'error', build: { outDir, emptyOutDir: true, target: 'es2022' } });
+/** Serves `outDir` (and the test bundles) and returns what the page computed. */
+async function runInChromium(outDir) {
   const server = createServer(async (req, res) => {
     const path = new URL(req.url, 'http://x').pathname;
     const file = path === '/' ? join(outDir, 'index.html')
@@ -36,9 +36,29 @@ test('a Vite build of an app importing fieldgate runs in Chromium', async () => 
     const page = await browser.newPage();
     await page.goto(`http://127.0.0.1:${server.address().port}/`);
     await page.waitForFunction(() => window.result !== undefined, null, { timeout: 20000 });
-    assert.deepEqual(await page.evaluate(() => window.result), { version: 3, canEditOwn: true });
+    return await page.evaluate(() => window.result);
   } finally {
     await browser.close();
     server.close();
   }
+}
+
+test('a Vite build of an app importing fieldgate runs in Chromium', async () => {
+  const outDir = await mkdtemp(join(tmpdir(), 'fieldgate-vite-'));
+  await build({ root: join(here, 'vite-app'), logLevel: 'error', build: { outDir, emptyOutDir: true, target: 'es2022' } });
+  assert.deepEqual(await runInChromium(outDir), { version: 3, canEditOwn: true });
+});
+
+test('a webpack build of the same app runs in Chromium', async () => {
+  const outDir = await mkdtemp(join(tmpdir(), 'fieldgate-webpack-'));
+  const stats = await new Promise((resolve, reject) => webpack({
+    mode: 'production',
+    context: here,
+    entry: './vite-app/main.js',
+    output: { path: outDir, filename: 'main.js', publicPath: '/' },
+    experiments: { topLevelAwait: true },
+  }, (err, s) => (err ? reject(err) : resolve(s))));
+  assert.equal(stats.hasErrors(), false, stats.toString('errors-only'));
+  await writeFile(join(outDir, 'index.html'), '<!doctype html><meta charset="utf-8"><script src="/main.js"></script>');
+  assert.deepEqual(await runInChromium(outDir), { version: 3, canEditOwn: true });
 });
