@@ -117,15 +117,7 @@ pub fn diff(old_doc: &Value, old: &Arc<Policy>, new_doc: &Value, new: &Arc<Polic
     let mut access = Vec::new();
     for (label, subject) in &subjects {
         let (a, b) = (old.session(subject), new.session(subject));
-        let resources: Vec<String> = old
-            .resource_names()
-            .chain(new.resource_names())
-            .map(String::from)
-            .collect();
-        for (i, r) in resources.iter().enumerate() {
-            if resources[..i].contains(r) {
-                continue;
-            }
+        for r in union(old.resource_names(), new.resource_names()) {
             compare_resource(label, subject, r, &a, &b, &mut access);
         }
     }
@@ -205,17 +197,13 @@ fn compare_resource(
                 .collect()
         };
         let (old_actions, new_actions) = (actions(a), actions(b));
-        let names: Vec<&String> = old_actions
-            .iter()
-            .chain(&new_actions)
-            .map(|(n, _)| n)
-            .collect();
-        for (i, name) in names.iter().enumerate() {
-            if names[..i].contains(name) {
-                continue;
-            }
-            let was = old_actions.iter().any(|(n, v)| n == *name && *v);
-            let is = new_actions.iter().any(|(n, v)| n == *name && *v);
+        let names = union(
+            old_actions.iter().map(|(n, _)| n.as_str()),
+            new_actions.iter().map(|(n, _)| n.as_str()),
+        );
+        for name in names {
+            let was = old_actions.iter().any(|(n, v)| n == name && *v);
+            let is = new_actions.iter().any(|(n, v)| n == name && *v);
             if was != is {
                 let word = |v: bool| if v { "allowed" } else { "denied" }.to_string();
                 out.push(change(
@@ -236,18 +224,14 @@ fn compare_resource(
                     .unwrap_or_default()
             };
             let (old_states, new_states) = (states(a), states(b));
-            let fields: Vec<&String> = old_states
-                .iter()
-                .chain(&new_states)
-                .map(|(n, _)| n)
-                .collect();
-            for (i, f) in fields.iter().enumerate() {
-                if fields[..i].contains(f) {
-                    continue;
-                }
+            let fields = union(
+                old_states.iter().map(|(n, _)| n.as_str()),
+                new_states.iter().map(|(n, _)| n.as_str()),
+            );
+            for f in fields {
                 let get = |v: &[(String, FieldState)]| {
                     v.iter()
-                        .find(|(n, _)| n == *f)
+                        .find(|(n, _)| n == f)
                         .map_or(FieldState::Hidden, |(_, s)| *s)
                 };
                 let (was, is) = (get(&old_states), get(&new_states));
@@ -286,4 +270,15 @@ fn change(
         to,
         direction: if gained { "gained" } else { "lost" },
     }
+}
+
+/// The names of `a` then those of `b` not in `a`, each once, in order.
+fn union<'n>(a: impl Iterator<Item = &'n str>, b: impl Iterator<Item = &'n str>) -> Vec<&'n str> {
+    let mut out: Vec<&str> = Vec::new();
+    for n in a.chain(b) {
+        if !out.contains(&n) {
+            out.push(n);
+        }
+    }
+    out
 }
