@@ -5,13 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 ./scripts/setup.sh
-./scripts/build-pkg.sh
-cargo build --quiet --release --bin fieldgate
-fg=$root/target/release/fieldgate
 work=$root/target/js-bench
-rm -rf "$work"
-mkdir -p "$work/bundles"
-(cd pkg && npm pack --silent --pack-destination "$work" >/dev/null)
+./scripts/pack-into.sh "$work"
+fg=$root/target/release/fieldgate
 echo '{ "name": "fieldgate-bench", "private": true, "type": "module" }' > "$work/package.json"
 (cd "$work" && npm install --silent --no-audit --no-fund ./fieldgate-*.tgz @casl/ability@6 @cedar-policy/cedar-wasm@4 >/dev/null)
 cp benches/js/*.mjs tests/fixtures/bench/form60.policy.json "$work/"

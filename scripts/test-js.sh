@@ -6,14 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-./scripts/build-pkg.sh
-cargo build --quiet --release --bin fieldgate
-fg=$root/target/release/fieldgate
-
 work=$root/target/js-consumer
-rm -rf "$work"
-mkdir -p "$work/bundles"
-(cd pkg && npm pack --silent --pack-destination "$work" >/dev/null)
+./scripts/pack-into.sh "$work"
+fg=$root/target/release/fieldgate
 tarball=$(ls "$work"/fieldgate-*.tgz)
 
 # Signed material for the tests: a trusted key, an untrusted one, bundles of the sample policy.
