@@ -15,6 +15,9 @@ pub mod wasm;
 #[cfg(feature = "cli")]
 pub mod cli;
 
+#[cfg(feature = "server")]
+pub mod server;
+
 pub use crate::core::{
     Code, Explanation, FieldState, Input, Mode, Policy, PolicyError, PolicyErrors, RequestError,
     Session, Subject,

@@ -46,6 +46,60 @@ pub struct Diff {
     pub access: Vec<AccessChange>,
 }
 
+impl Diff {
+    /// One line per distinct access change, counting the users it affects, e.g.
+    /// `2 users gain editable on customer.credit_limit (edit)` or `1 user loses export on
+    /// customer`; role-only changes (a subject holding just that role) are named by role.
+    pub fn summary(&self) -> Vec<String> {
+        // (direction, resource, what, to) -> the subjects it happens to.
+        type Key<'a> = (&'a str, &'a str, &'a str, &'a str);
+        let mut groups: Vec<(Key<'_>, Vec<&str>)> = Vec::new();
+        for c in &self.access {
+            let key = (
+                c.direction,
+                c.resource.as_str(),
+                c.what.as_str(),
+                c.to.as_str(),
+            );
+            match groups.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, who)) if who.contains(&c.subject.as_str()) => {}
+                Some((_, who)) => who.push(&c.subject),
+                None => groups.push((key, vec![&c.subject])),
+            }
+        }
+        groups
+            .into_iter()
+            .map(|((direction, resource, what, to), who)| {
+                let users = who.iter().filter(|s| s.starts_with("user:")).count();
+                let subject = if users > 0 {
+                    format!("{users} user{}", if users == 1 { "" } else { "s" })
+                } else {
+                    let roles: Vec<&str> =
+                        who.iter().filter_map(|s| s.strip_prefix("role:")).collect();
+                    format!("role {}", roles.join(", "))
+                };
+                let one = users <= 1;
+                let verb = match (direction, what.starts_with("action "), one) {
+                    ("gained", _, true) => "gains",
+                    ("gained", _, false) => "gain",
+                    (_, true, true) => "loses",
+                    (_, true, false) => "lose",
+                    (_, false, true) => "goes down to",
+                    (_, false, false) => "go down to",
+                };
+                let object = match what.strip_prefix("action ") {
+                    Some(action) => format!("{action} on {resource}"),
+                    None => {
+                        let field = what.strip_prefix("field ").unwrap_or(what);
+                        format!("{to} on {resource}.{field}")
+                    }
+                };
+                format!("{subject} {verb} {object}")
+            })
+            .collect()
+    }
+}
+
 /// Compares two policies (documents and their compiled forms).
 pub fn diff(old_doc: &Value, old: &Arc<Policy>, new_doc: &Value, new: &Arc<Policy>) -> Diff {
     let mut structure = Vec::new();

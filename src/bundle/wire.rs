@@ -14,7 +14,7 @@ pub const MAGIC: &[u8; 4] = b"FGB\0";
 pub const BINARY_VERSION: u8 = 1;
 
 /// How a bundle is encoded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Encoding {
     /// A DSSE JSON envelope whose payload is the policy document.

@@ -72,11 +72,7 @@ fn export_run(a: ExportArgs) -> CliResult {
     let doc: serde_json::Value =
         serde_json::from_slice(&load::read(&a.policy)?).map_err(|e| e.to_string())?;
     let roles = (!a.all_roles).then_some(a.role.as_slice());
-    let mut table = export(&doc, &policy, &a.resource, roles)?;
-    let labels: Vec<String> = std::iter::once("#label".to_string())
-        .chain(table[0].iter().skip(1).map(|h| label(&doc, &a.resource, h)))
-        .collect();
-    table.insert(1, labels);
+    let table = labelled_table(&doc, &policy, &a.resource, roles)?;
     let bytes = match a.format {
         Format::Csv => to_csv(&table)?,
         Format::Xlsx => to_xlsx(&table, &a.resource)?,
@@ -89,6 +85,21 @@ fn export_run(a: ExportArgs) -> CliResult {
         (None, Format::Xlsx) => return Err("XLSX needs --out".into()),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The matrix with a `#label` row under the header (what both the CLI and the server export).
+pub(crate) fn labelled_table(
+    doc: &serde_json::Value,
+    policy: &crate::core::Policy,
+    resource: &str,
+    roles: Option<&[String]>,
+) -> Result<Vec<Vec<String>>, String> {
+    let mut table = export(doc, policy, resource, roles)?;
+    let labels: Vec<String> = std::iter::once("#label".to_string())
+        .chain(table[0].iter().skip(1).map(|h| label(doc, resource, h)))
+        .collect();
+    table.insert(1, labels);
+    Ok(table)
 }
 
 /// The label of a `field:` column (or the header itself).
@@ -158,7 +169,7 @@ fn import_run(a: ImportArgs) -> CliResult {
     }
 }
 
-fn to_csv(table: &[Vec<String>]) -> Result<Vec<u8>, String> {
+pub(crate) fn to_csv(table: &[Vec<String>]) -> Result<Vec<u8>, String> {
     let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
     for row in table {
         w.write_record(row).map_err(|e| e.to_string())?;
@@ -166,7 +177,7 @@ fn to_csv(table: &[Vec<String>]) -> Result<Vec<u8>, String> {
     w.into_inner().map_err(|e| e.to_string())
 }
 
-fn from_csv(bytes: &[u8]) -> Result<Vec<Vec<String>>, String> {
+pub(crate) fn from_csv(bytes: &[u8]) -> Result<Vec<Vec<String>>, String> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut r = csv::ReaderBuilder::new()
         .has_headers(false)

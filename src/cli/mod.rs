@@ -11,6 +11,9 @@ mod minimize;
 mod sign;
 mod verify;
 
+pub(crate) use keygen::generate as generate_key;
+pub(crate) use matrix::{from_csv, labelled_table as matrix_table, to_csv};
+
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
@@ -51,6 +54,9 @@ enum Command {
     Transfer(admin::TransferArgs),
     /// Warn about likely mistakes, with JSON paths.
     Lint(admin::LintArgs),
+    /// Run the reference policy server and the demo pages.
+    #[cfg(feature = "server")]
+    Serve(crate::server::Options),
 }
 
 /// Runs the CLI with the process arguments.
@@ -70,6 +76,8 @@ pub fn main() -> ExitCode {
         Command::Test(a) => admin::test_run(a),
         Command::Transfer(a) => admin::transfer_run(a),
         Command::Lint(a) => admin::lint_run(a),
+        #[cfg(feature = "server")]
+        Command::Serve(o) => crate::server::run(o).map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,
