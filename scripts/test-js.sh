@@ -19,6 +19,11 @@ $fg sign --key "$work/bundles/trusted/signing.key" --policy $policy --out "$work
 $fg sign --key "$work/bundles/trusted/signing.key" --policy $policy --out "$work/bundles/v4.bin" --version 4 --format binary >/dev/null
 $fg sign --key "$work/bundles/trusted/signing.key" --policy $policy --out "$work/bundles/v2.json" --version 2 >/dev/null
 $fg sign --key "$work/bundles/other/signing.key" --policy $policy --out "$work/bundles/other.json" --version 9 >/dev/null
+node -e 'const p = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  p.templates.customer_reader[0].fields.phone = "hidden";
+  require("fs").writeFileSync(process.argv[2], JSON.stringify(p));' $policy "$work/bundles/phone-hidden.policy.json"
+$fg sign --key "$work/bundles/trusted/signing.key" --policy "$work/bundles/phone-hidden.policy.json" \
+  --out "$work/bundles/v5-phone-hidden.json" --version 5 >/dev/null
 $fg minimize --policy $policy --user u-alice --out "$work/bundles/alice.policy.json"
 $fg sign --key "$work/bundles/trusted/signing.key" --policy "$work/bundles/alice.policy.json" --subject u-alice \
   --out "$work/bundles/alice.json" --version 3 >/dev/null
@@ -30,7 +35,9 @@ cp tests/js/*.mjs tests/js/*.ts tests/js/*.html "$work/"
 cp -r tests/js/vite-app "$work/vite-app"
 cp -r tests/fixtures "$work/fixtures"
 cp examples/acme-erp.policy.json "$work/"
-(cd "$work" && npm install --silent --no-audit --no-fund "$tarball" typescript@5 @types/node@20 playwright-core@1 vite@7 webpack@5 >/dev/null)
+(cd "$work" && npm install --silent --no-audit --no-fund "$tarball" typescript@5 @types/node@20 playwright-core@1 vite@7 webpack@5 \
+  @formily/core@2 react@18 react-dom@18 react-test-renderer@18 @rjsf/core@5 @rjsf/utils@5 @rjsf/validator-ajv8@5 \
+  vue@3 >/dev/null)
 
 echo "== node --test (installed from $(basename "$tarball"))"
 (cd "$work" && node --test)

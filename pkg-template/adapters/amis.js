@@ -1,0 +1,42 @@
+// fieldgate/amis: a pure JSON-to-JSON transform of an amis schema from field states.
+import { resolve, visibleData } from './states.js';
+
+const CONTAINERS = new Set(['form', 'page', 'crud', 'dialog', 'drawer', 'wizard', 'service', 'tabs', 'panel']);
+
+/** A copy of an amis schema: each form item whose `name` has a state becomes hidden (with
+ * `clearValueOnHidden: true`), `static` (read-only, or `disabled` with
+ * `options.readonlyAs: 'disabled'`), or static with the masked value. Each form's `data` loses
+ * hidden fields and gets masked values, and its `api` submits only editable fields. */
+export function applyAmis(schema, source, options = {}) {
+  const { states, shown } = resolve(source, options);
+  const walk = (node) => {
+    if (Array.isArray(node)) return node.map(walk);
+    if (!node || typeof node !== 'object') return node;
+    const out = {};
+    for (const [k, v] of Object.entries(node)) out[k] = walk(v);
+    const state = typeof out.name === 'string' && !CONTAINERS.has(out.type) ? states[out.name] : undefined;
+    if (state === 'hidden') {
+      out.hidden = true;
+      out.clearValueOnHidden = true;
+      delete out.value;
+    } else if (state === 'masked') {
+      out.static = true;
+      const v = shown ? shown[out.name] : undefined;
+      if (v === undefined) delete out.value;
+      else out.value = v;
+    } else if (state === 'readonly') {
+      if (options.readonlyAs === 'disabled') out.disabled = true;
+      else out.static = true;
+    }
+    if (out.type === 'form') {
+      if (out.data && typeof out.data === 'object') out.data = visibleData(out.data, states, shown);
+      if (out.api) {
+        const api = typeof out.api === 'string' ? { url: out.api } : out.api;
+        const editable = Object.keys(states).filter((name) => states[name] === 'editable');
+        out.api = { ...api, data: Object.fromEntries(editable.map((name) => [name, `\${${name}}`])) };
+      }
+    }
+    return out;
+  };
+  return walk(schema);
+}

@@ -1,0 +1,16 @@
+import type { FieldState } from '../index.js';
+import type { SourceOptions, StateSource } from './states.js';
+type Obj = Record<string, unknown>;
+/** Options of the Formily adapter. */
+export interface FormilyOptions extends SourceOptions {
+  /** `x-pattern` for read-only fields (default `readOnly`; e.g. `disabled`). */
+  readonlyPattern?: 'readOnly' | 'disabled' | 'readPretty';
+}
+/** A copy of a Formily JSON schema with `x-display` and `x-pattern` from the states. */
+export declare function applyToSchema<T extends Obj>(schema: T, source: StateSource, options?: FormilyOptions): T;
+/** Applies the states to a live @formily/core form through `form.setFieldState`. */
+export declare function applyToForm(form: { values: unknown; setFieldState(pattern: string, setter: (field: any) => void): void }, source: StateSource, options?: FormilyOptions): Record<string, FieldState>;
+/** Initial values: hidden fields removed, masked fields masked. */
+export declare function formValues<T extends Obj>(record: T, source: StateSource, options?: FormilyOptions): Partial<T>;
+/** Only the editable fields of `values`. */
+export declare function submitValues<T extends Obj>(values: T, source: StateSource, options?: FormilyOptions): Partial<T>;

@@ -1,0 +1,47 @@
+// fieldgate/rjsf: react-jsonschema-form `uiSchema` and `formData` from field states.
+import { resolve, submittable, visibleData } from './states.js';
+
+function uiNode(ui, schema, path) {
+  let node = ui;
+  let s = schema;
+  for (const seg of path.split('.')) {
+    if (s && s.type === 'array') { node = node.items ??= {}; s = s.items; }
+    node = node[seg] ??= {};
+    s = s?.properties?.[seg];
+  }
+  if (s && s.type === 'array') node = node.items ??= {};
+  return node;
+}
+
+/** A uiSchema (merged over `options.uiSchema`): hidden -> `ui:widget: 'hidden'`, masked and
+ * read-only -> `ui:readonly` (or `ui:disabled` with `options.readonlyAs: 'disabled'`).
+ * Give `options.schema` so fields inside arrays land under `items`. */
+export function uiSchema(source, options = {}) {
+  const { states } = resolve(source, options);
+  const ui = structuredClone(options.uiSchema ?? {});
+  const lock = options.readonlyAs === 'disabled' ? 'ui:disabled' : 'ui:readonly';
+  for (const [path, state] of Object.entries(states)) {
+    const node = uiNode(ui, options.schema, path);
+    if (state === 'hidden') node['ui:widget'] = 'hidden';
+    else if (state === 'masked') node['ui:readonly'] = true;
+    else if (state === 'readonly') node[lock] = true;
+  }
+  return ui;
+}
+
+/** The formData to render: hidden properties stripped (rjsf's hidden widget would still hold
+ * and submit them), masked values masked. */
+export function formData(record, source, options = {}) {
+  const { states, shown } = resolve(source, { ...options, record });
+  return visibleData(record ?? {}, states, shown);
+}
+
+/** What to send on submit: only editable fields. */
+export function submitData(data, source, options = {}) {
+  return submittable(data, resolve(source, options).states);
+}
+
+/** `{ uiSchema, formData }` in one call, to spread into `<Form>`. */
+export function rjsfProps(source, options = {}) {
+  return { uiSchema: uiSchema(source, options), formData: formData(options.record ?? {}, source, options) };
+}

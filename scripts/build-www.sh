@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Builds the demo pages: the npm package (pkg/), www's dependencies (installed into
+# www/node_modules, idempotently), and the bundles in www/dist/ (esbuild).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/build-pkg.sh >/dev/null
+cd www
+# `fieldgate` is installed from ../pkg: reinstall it so a rebuilt package is picked up.
+npm install --silent --no-audit --no-fund >/dev/null
+npm install --silent --no-audit --no-fund --no-save ../pkg >/dev/null
+rm -rf dist && mkdir -p dist
+npx esbuild src/form.js src/admin.js --bundle --format=esm --minify --sourcemap --target=es2022 \
+  --outdir=dist --log-level=warning
+cp node_modules/fieldgate/fieldgate_wasm_bg.wasm dist/
+echo "www/dist: $(ls dist | tr '\n' ' ')"
