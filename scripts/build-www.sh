@@ -5,11 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/build-pkg.sh >/dev/null
 cd www
-# `fieldgate` is installed from ../pkg: reinstall it so a rebuilt package is picked up.
+# `fieldgate` is a link to ../pkg, so a rebuilt package is picked up without reinstalling.
 npm install --silent --no-audit --no-fund >/dev/null
-npm install --silent --no-audit --no-fund --no-save ../pkg >/dev/null
 rm -rf dist && mkdir -p dist
-npx esbuild src/form.js src/admin.js --bundle --format=esm --minify --sourcemap --target=es2022 \
+npx esbuild src/form.js src/admin.js --bundle --preserve-symlinks --format=esm --minify --sourcemap --target=es2022 \
   --outdir=dist --log-level=warning
 cp node_modules/fieldgate/fieldgate_wasm_bg.wasm dist/
 echo "www/dist: $(ls dist | tr '\n' ' ')"

@@ -16,6 +16,8 @@ cargo test --doc
 ./scripts/test-wasm.sh
 echo "== npm package (built, packed, installed, tested)"
 ./scripts/test-js.sh
+echo "== www end to end (Playwright in Chromium)"
+./scripts/test-e2e.sh
 echo "== JSON Schema"
 python3 tests/schema_check.py
 echo "== fuzz (bounded)"

@@ -25,11 +25,18 @@ let users = [];
 const auth = () => ({ authorization: `Bearer ${token}` });
 const admin = (path, opts = {}) => api(path, { ...opts, headers: { ...auth(), ...(opts.headers || {}) } });
 
-function message(text, kind = 'notice') {
+// The last message survives re-renders.
+let note = { text: '', kind: '' };
+function showMessage() {
   const box = $('#message');
-  box.className = kind;
-  box.setAttribute('role', kind === 'error' ? 'alert' : 'status');
-  box.textContent = text;
+  if (!box) return;
+  box.className = note.text ? note.kind : '';
+  box.setAttribute('role', note.kind === 'error' ? 'alert' : 'status');
+  box.textContent = note.text;
+}
+function message(text, kind = 'notice') {
+  note = { text, kind };
+  showMessage();
 }
 const fail = (e) => message(`${e.code || 'error'}: ${e.message}${e.data?.errors ? ' — ' + e.data.errors.map((x) => `${x.path}: ${x.code}`).join('; ') : ''}${e.data?.cells ? ' — ' + e.data.cells.map((c) => `row ${c.row} ${c.column}: ${c.message}`).join('; ') : ''}`, 'error');
 
@@ -179,6 +186,7 @@ async function render() {
     jsonSection('Department assignments', ['assignments', 'departments'], 'Department → roles (also given to every sub-department).'),
     jsonSection('Group assignments', ['assignments', 'groups'], 'Group → roles.'),
   );
+  showMessage();
   await renderMatrix(matrixBox).catch(fail);
   await preview(previewBox, userPick.value).catch(fail);
 }

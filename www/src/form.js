@@ -158,6 +158,7 @@ function App() {
         return api('/v1/me');
       });
       localStorage.setItem('fieldgate-demo-user', me.id);
+      api('/v1/me').catch(() => {}); // so the service worker has it for offline starts
       const etag = { current: null };
       const s = new BundleStore({ app: APP, user: me.id, trustedKeys: config.trusted_keys, wasm: '/dist/fieldgate_wasm_bg.wasm' });
       const fetcher = async () => {

@@ -1,0 +1,184 @@
+// End-to-end tests of www/ in headless Chromium (playwright-core + Debian's chromium), each
+// against its own `fieldgate serve` on a free loopback port with a temporary data dir.
+// Screenshots go to target/e2e-artifacts/.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, mkdir, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { chromium } from 'playwright-core';
+
+const root = new URL('../../', import.meta.url).pathname;
+const artifacts = join(root, 'target/e2e-artifacts');
+await mkdir(artifacts, { recursive: true });
+const policy = JSON.parse(await readFile(join(root, 'examples/acme-erp.policy.json'), 'utf8'));
+
+async function server() {
+  const data = await mkdtemp(join(tmpdir(), 'fieldgate-e2e-'));
+  const child = spawn(join(root, 'target/release/fieldgate'), ['serve', '--addr', '127.0.0.1:0', '--data', data], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] });
+  const lines = createInterface({ input: child.stdout });
+  const url = await new Promise((resolve, reject) => {
+    lines.on('line', (l) => { const m = l.match(/listening on (http:\/\/\S+)/); if (m) resolve(m[1]); });
+    child.on('exit', () => reject(new Error('server exited')));
+  });
+  const token = (await readFile(join(data, 'admin.token'), 'utf8')).trim();
+  const publish = async (doc) => {
+    const res = await fetch(`${url}/v1/apps/acme-erp/policy`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: JSON.stringify(doc) });
+    const text = await res.text();
+    assert.equal(res.status, 201, text);
+    return JSON.parse(text);
+  };
+  return { url, token, publish, stop: () => child.kill() };
+}
+
+async function browser() {
+  const dir = await mkdtemp(join(tmpdir(), 'fieldgate-chromium-'));
+  return chromium.launchPersistentContext(dir, {
+    executablePath: '/usr/bin/chromium', headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+async function withPage(fn, viewport) {
+  const s = await server();
+  const ctx = await browser();
+  try {
+    const page = await ctx.newPage();
+    if (viewport) await page.setViewportSize(viewport);
+    await page.goto(`${s.url}/`);
+    await page.waitForSelector('[data-testid=records] button');
+    await fn({ page, ctx, s });
+  } finally {
+    await ctx.close();
+    s.stop();
+  }
+}
+
+const pick = async (page, label, value) => page.getByLabel(label, { exact: true }).selectOption(value);
+const field = (page, name) => page.locator(`[data-field=${name}]`);
+
+test('form: hidden, masked and read-only fields; why?; scope; live version switch', async () => {
+  await withPage(async ({ page, s }) => {
+    await pick(page, 'User', 'u-alice');
+    await page.locator('[data-id=c-1003]').click();
+    await page.waitForSelector('[data-field=phone]');
+    assert.equal(await field(page, 'credit_limit').count(), 0, 'hidden field is not rendered');
+    assert.equal(await page.locator('#root_credit_limit').count() === 0 || (await page.locator('#root_credit_limit').inputValue()) === '', true);
+    assert.doesNotMatch(await page.content(), /150000|13755554444/, 'no hidden or unmasked value in the page');
+    const phone = page.locator('#root_phone');
+    assert.match(await phone.inputValue(), /^137\*+4444$/);
+    assert.equal(await phone.getAttribute('readonly') !== null || await phone.isDisabled(), true);
+    await field(page, 'phone').getByRole('button', { name: /why/i }).click();
+    assert.match(await field(page, 'phone').locator('.explain').innerText(), /masked/);
+    assert.match(await page.getByTestId('eval-time').innerText(), /µs per evaluation/);
+    assert.match(await page.getByTestId('bundle-status').innerText(), /policy v1.*key .*expires/s);
+    await page.screenshot({ path: join(artifacts, 'form-customer.png'), fullPage: true });
+
+    await pick(page, 'Form', 'inbound_order');
+    await page.waitForSelector('text=Nothing in your scope.');
+
+    await pick(page, 'Form', 'customer');
+    await page.locator('[data-id=c-1003]').click();
+    const next = structuredClone(policy);
+    next.templates.customer_reader[0].fields.phone = 'hidden';
+    await s.publish(next);
+    await page.waitForSelector('[data-testid=version]:has-text("policy v2")');
+    await page.waitForFunction(() => !document.querySelector('[data-field=phone]'));
+  });
+});
+
+test('form: edit own record saves; read-only and forbidden writes are refused by the server', async () => {
+  await withPage(async ({ page, s }) => {
+    await pick(page, 'User', 'u-alice');
+    await page.locator('[data-id=c-1001]').click();
+    await pick(page, 'Mode', 'edit');
+    await page.waitForSelector('#root_notes');
+    assert.equal(await page.locator('#root_notes').isEditable(), true);
+    assert.equal(await page.locator('#root_credit_limit').isEditable(), false, 'read-only cannot be edited');
+    await page.locator('#root_notes').fill('Call on Monday');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.waitForSelector('text=Saved c-1001.');
+    const res = await page.evaluate(async () => (await fetch('/v1/data/customer/c-1001', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ credit_limit: 1 }) })).json());
+    assert.deepEqual(res.fields, ['credit_limit']);
+    await pick(page, 'User', 'u-erin');
+    await pick(page, 'Form', 'inbound_order');
+    await page.waitForSelector('[data-id=o-2001]');
+    await page.locator('[data-id=o-2003]').click();
+    await page.waitForSelector('[data-field=warehouse]');
+    assert.equal(await field(page, 'unit_price').count(), 0);
+    assert.equal(await page.locator('[data-action=approve]').isDisabled(), true);
+  });
+});
+
+test('form: a tampered bundle is refused with a visible error and the old policy stays', async () => {
+  await withPage(async ({ page, s }) => {
+    await page.route('**/bundle?for=me', async (route) => {
+      const res = await route.fetch();
+      const env = JSON.parse(await res.text());
+      const payload = JSON.parse(Buffer.from(env.payload, 'base64').toString());
+      payload.roles.sales.grants[0].fields.credit_limit = 'editable';
+      env.payload = Buffer.from(JSON.stringify(payload)).toString('base64');
+      await route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(env) });
+    });
+    const next = structuredClone(policy);
+    next.templates.customer_reader[0].fields.phone = 'hidden';
+    await s.publish(next);
+    await page.waitForSelector('[data-testid=error]:has-text("Bundle refused")');
+    assert.match(await page.getByTestId('version').innerText(), /policy v1/);
+    await page.screenshot({ path: join(artifacts, 'form-refused.png') });
+  });
+});
+
+test('form: works offline after a reload, shows the badge, queues decisions until online', async () => {
+  await withPage(async ({ page, ctx, s }) => {
+    await page.waitForFunction(async () => (await navigator.serviceWorker.ready).active !== null);
+    await page.reload();
+    await page.waitForSelector('[data-testid=records] button');
+    await ctx.setOffline(true);
+    await page.reload();
+    await page.waitForSelector('[data-testid=records] button', { timeout: 20000 });
+    assert.equal(await page.locator('#net').innerText(), 'offline');
+    await page.locator('[data-testid=records] button').first().click();
+    await page.locator('[data-action]:not([disabled])').first().click().catch(() => {});
+    await page.evaluate(() => window.__fieldgateLog && window.__fieldgateLog.append({ subject: 'u-alice', action: 'view', resource: 'customer', allow: true, version: 1, at: Date.now() }));
+    const pending = await page.evaluate(async () => (await window.__fieldgateLog.pending()).length);
+    assert.ok(pending >= 1, 'queued while offline');
+    await page.screenshot({ path: join(artifacts, 'form-offline.png') });
+    await ctx.setOffline(false);
+    await page.evaluate(() => window.__fieldgateFlush());
+    await page.waitForFunction(async () => (await window.__fieldgateLog.pending()).length === 0);
+    const stored = await (await fetch(`${s.url}/v1/decisions`, { headers: { authorization: `Bearer ${s.token}` } })).json();
+    assert.ok(stored.decisions.length >= 1);
+  });
+});
+
+test('admin: matrix edit, access diff, publish switches open form pages live; transfer; phone-sized', async () => {
+  await withPage(async ({ page, ctx, s }) => {
+    await pick(page, 'User', 'u-alice');
+    await page.locator('[data-id=c-1001]').click();
+    const admin = await ctx.newPage();
+    await admin.goto(`${s.url}/admin#token=${s.token}`);
+    await admin.waitForSelector('[data-testid=matrix] table');
+    await admin.getByLabel('sales field:credit_limit').selectOption('editable');
+    await admin.waitForSelector('text=Draft updated');
+    await admin.getByRole('button', { name: 'Review changes' }).click();
+    await admin.waitForSelector('[data-testid=diff] li');
+    assert.match(await admin.getByTestId('diff').innerText(), /gain editable on customer\.credit_limit/);
+    await admin.getByLabel('Preview as user').selectOption('u-alice');
+    await admin.screenshot({ path: join(artifacts, 'admin.png'), fullPage: true });
+    await admin.getByRole('button', { name: 'Publish' }).click();
+    await admin.waitForSelector('text=Published version 2.');
+    await page.waitForSelector('[data-testid=version]:has-text("policy v2")');
+    await admin.getByLabel('Leaver').selectOption('u-bob');
+    await admin.getByLabel('Successor').selectOption('u-alice');
+    await admin.getByRole('button', { name: 'Transfer' }).click();
+    await admin.waitForSelector('text=u-bob → u-alice');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: join(artifacts, 'form-phone.png'), fullPage: true });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
+    assert.equal(overflow, false, 'no horizontal scrolling on a phone-sized viewport');
+  });
+});
