@@ -31,15 +31,18 @@ $fg sign --key "$work/bundles/trusted/signing.key" --policy "$work/bundles/alice
 cat > "$work/package.json" <<'JSON'
 { "name": "fieldgate-consumer", "private": true, "type": "module" }
 JSON
-cp tests/js/*.mjs tests/js/*.ts tests/js/*.html "$work/"
+cp tests/js/*.mjs tests/js/*.ts tests/js/*.tsx tests/js/*.html "$work/"
 cp -r tests/js/vite-app "$work/vite-app"
 cp -r tests/fixtures "$work/fixtures"
 cp examples/acme-erp.policy.json "$work/"
 (cd "$work" && npm install --silent --no-audit --no-fund "$tarball" typescript@5 @types/node@20 playwright-core@1 vite@7 webpack@5 \
   @formily/core@2 react@18 react-dom@18 react-test-renderer@18 @rjsf/core@5 @rjsf/utils@5 @rjsf/validator-ajv8@5 \
-  vue@3 >/dev/null)
+  vue@3 @types/react@18 amis@6 >/dev/null)
 
 echo "== node --test (installed from $(basename "$tarball"))"
 (cd "$work" && node --test)
 echo "== tsc --noEmit on a consumer file"
 (cd "$work" && npx tsc --noEmit --strict --module nodenext --moduleResolution nodenext --target es2022 consumer.ts)
+echo "== tsc --noEmit on the adapters, against the libraries' own types (bundler resolution, as in a Vite app)"
+(cd "$work" && npx tsc --noEmit --strict --module esnext --moduleResolution bundler --target es2022 \
+  --jsx react-jsx adapters-consumer.tsx)

@@ -6,7 +6,8 @@ const CONTAINERS = new Set(['form', 'page', 'crud', 'dialog', 'drawer', 'wizard'
 /** A copy of an amis schema: each form item whose `name` has a state becomes hidden (with
  * `clearValueOnHidden: true`), `static` (read-only, or `disabled` with
  * `options.readonlyAs: 'disabled'`), or static with the masked value. Each form's `data` loses
- * hidden fields and gets masked values, and its `api` submits only editable fields. */
+ * hidden fields and gets masked values, and its `api` submits only the editable fields among
+ * its own form items (never a field the form does not show, which would be sent empty). */
 export function applyAmis(schema, source, options = {}) {
   const { states, shown } = resolve(source, options);
   const walk = (node) => {
@@ -31,12 +32,32 @@ export function applyAmis(schema, source, options = {}) {
     if (out.type === 'form') {
       if (out.data && typeof out.data === 'object') out.data = visibleData(out.data, states, shown);
       if (out.api) {
-        const api = typeof out.api === 'string' ? { url: out.api } : out.api;
-        const editable = Object.keys(states).filter((name) => states[name] === 'editable');
-        out.api = { ...api, data: Object.fromEntries(editable.map((name) => [name, `\${${name}}`])) };
+        const editable = itemNames(out.body).filter((name) => states[name] === 'editable');
+        out.api = { ...apiObject(out.api), data: Object.fromEntries(editable.map((name) => [name, `\${${name}}`])) };
       }
     }
     return out;
   };
   return walk(schema);
+}
+
+/** amis's string API form `"put:/url"` as an object: `{ method: 'put', url: '/url' }`. */
+function apiObject(api) {
+  if (typeof api !== 'string') return api;
+  const m = /^(get|post|put|patch|delete|jsonp|js):(.*)$/i.exec(api);
+  return m ? { method: m[1].toLowerCase(), url: m[2] } : { url: api };
+}
+
+/** Names of the form items inside `body`, not descending into nested forms. */
+function itemNames(body) {
+  const names = [];
+  const walk = (node) => {
+    if (Array.isArray(node)) return node.forEach(walk);
+    if (!node || typeof node !== 'object') return;
+    if (typeof node.name === 'string' && !CONTAINERS.has(node.type)) names.push(node.name);
+    if (node.type === 'form') return;
+    for (const v of Object.values(node)) if (v && typeof v === 'object') walk(v);
+  };
+  walk(body);
+  return [...new Set(names)];
 }

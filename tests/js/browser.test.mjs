@@ -2,36 +2,15 @@
 // real IndexedDB across a reload with the network gone.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import { readFile, mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, extname } from 'node:path';
-import { chromium } from 'playwright-core';
+import { join } from 'node:path';
+import { serve, launch } from './chromium.mjs';
 
 const root = new URL('.', import.meta.url).pathname;
-const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json' };
 
 test('plain module page and IndexedDB store in Chromium', async () => {
-  const server = createServer(async (req, res) => {
-    const path = new URL(req.url, 'http://x').pathname;
-    const file = path === '/' ? 'browser-page.html' : path.slice(1);
-    try {
-      const body = await readFile(join(root, file));
-      res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' });
-      res.end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${server.address().port}/`;
-  const userDataDir = await mkdtemp(join(tmpdir(), 'fieldgate-chromium-'));
-  const browser = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const server = await serve((path) => join(root, path === '/' ? 'browser-page.html' : path.slice(1)));
+  const url = server.url;
+  const browser = await launch();
   try {
     const page = await browser.newPage();
     await page.goto(url);

@@ -2,39 +2,23 @@
 // 'fieldgate' (the .wasm becomes a hashed asset), each run in headless Chromium.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import { readFile, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, extname } from 'node:path';
+import { join } from 'node:path';
 import { build } from 'vite';
 import webpack from 'webpack';
-import { chromium } from 'playwright-core';
+import { serve, launch } from './chromium.mjs';
 
 const here = new URL('.', import.meta.url).pathname;
-const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
 
 /** Serves `outDir` (and the test bundles) and returns what the page computed. */
 async function runInChromium(outDir) {
-  const server = createServer(async (req, res) => {
-    const path = new URL(req.url, 'http://x').pathname;
-    const file = path === '/' ? join(outDir, 'index.html')
-      : path.startsWith('/bundles/') ? join(here, path) : join(outDir, path);
-    try {
-      const body = await readFile(file);
-      res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' }).end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const server = await serve((path) => (path === '/' ? join(outDir, 'index.html')
+    : path.startsWith('/bundles/') ? join(here, path) : join(outDir, path)));
+  const browser = await launch();
   try {
     const page = await browser.newPage();
-    await page.goto(`http://127.0.0.1:${server.address().port}/`);
+    await page.goto(server.url);
     await page.waitForFunction(() => window.result !== undefined, null, { timeout: 20000 });
     return await page.evaluate(() => window.result);
   } finally {
