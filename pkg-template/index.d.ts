@@ -14,7 +14,7 @@ export type ErrorCode =
   | 'scope_needs_department' | 'duplicate_rule_id' | 'duplicate' | 'department_cycle' | 'role_cycle'
   | 'too_many_actions' | 'bad_request' | 'bad_bundle' | 'unknown_key' | 'bad_signature' | 'bad_policy'
   | 'wrong_app' | 'rollback' | 'expired' | 'not_yet_valid' | 'wrong_subject' | 'bad_key'
-  | 'not_initialized' | 'internal';
+  | 'not_initialized' | 'freed' | 'internal';
 
 /** One mistake in a policy, located by its JSON path. */
 export interface PolicyErrorDetail {
@@ -136,6 +136,8 @@ export declare class Engine {
   onDecision(listener: (event: DecisionEvent) => void): () => void;
   /** Returns a function that removes the listener. */
   onUpdate(listener: (engine: Engine) => void): () => void;
+  /** Releases the policy's wasm memory now; the engine and its sessions throw afterwards. */
+  free(): void;
 }
 
 /** One user's decisions. */

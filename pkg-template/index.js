@@ -318,13 +318,13 @@ export class Engine {
     return new Engine(wasm, options);
   }
 
-  get app() { return this.#compiled.wasm.app; }
-  get version() { return this.#compiled.wasm.version; }
-  get issuedAt() { return this.#compiled.wasm.issuedAt ?? null; }
-  get expiresAt() { return this.#compiled.wasm.expiresAt ?? null; }
-  get keyId() { return this.#compiled.wasm.keyId || null; }
+  get app() { return this.#live.wasm.app; }
+  get version() { return this.#live.wasm.version; }
+  get issuedAt() { return this.#live.wasm.issuedAt ?? null; }
+  get expiresAt() { return this.#live.wasm.expiresAt ?? null; }
+  get keyId() { return this.#live.wasm.keyId || null; }
   /** The user a minimized bundle is bound to, if any. */
-  get subject() { return this.#compiled.wasm.subject ?? null; }
+  get subject() { return this.#live.wasm.subject ?? null; }
   /**
    * Stale mode (set by `BundleStore` past an opted-in grace period): every field is at most
    * readonly and every action but `view` is denied, until a fresh bundle arrives.
@@ -336,11 +336,11 @@ export class Engine {
   }
 
   /** Resource names in declaration order. */
-  resources() { return this.#compiled.wasm.resources(); }
+  resources() { return this.#live.wasm.resources(); }
   /** Declared field names of a resource, in order. */
-  fields(resource) { return call(() => this.#compiled.wasm.fields(String(resource))); }
+  fields(resource) { return call(() => this.#live.wasm.fields(String(resource))); }
   /** Declared actions of a resource, in order. */
-  actions(resource) { return call(() => this.#compiled.wasm.actions(String(resource))); }
+  actions(resource) { return call(() => this.#live.wasm.actions(String(resource))); }
 
   /** A session for one user: reuse it for every decision about that user. */
   session(subject) {
@@ -360,7 +360,7 @@ export class Engine {
     await init(opts.wasm);
     const bytes = toBytes(bundle);
     const wasm = call(() => WasmEngine.load(bytes, loadOptions({ ...opts, now: options?.now ?? Date.now() }, this.version)));
-    const previous = this.#compiled;
+    const previous = this.#live;
     this.#compiled = new Compiled(wasm);
     this.#options = opts;
     this.#generation++;
@@ -376,6 +376,17 @@ export class Engine {
     return () => this.#decisionListeners.delete(listener);
   }
 
+  /**
+   * Releases the policy's wasm memory now instead of when the engine is collected (an app that
+   * drops engines often, such as one per tenant, should call it; sessions still alive hold the
+   * policy until they are freed or collected). The engine and its sessions throw `freed` after.
+   */
+  free() {
+    this.#compiled?.wasm.free();
+    this.#compiled = null;
+    this.#generation++;
+  }
+
   /** Called after `update` swapped in a new policy. */
   onUpdate(listener) {
     this.#updateListeners.add(listener);
@@ -383,7 +394,13 @@ export class Engine {
   }
 
   /** @internal */
-  _compiled() { return this.#compiled; }
+  /** The compiled policy; throws `freed` after `free()`. */
+  get #live() {
+    if (!this.#compiled) throw new FieldgateError('freed', 'this engine was freed');
+    return this.#compiled;
+  }
+
+  _compiled() { return this.#live; }
   /** @internal */
   _generation() { return this.#generation; }
   /** @internal */

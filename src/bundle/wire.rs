@@ -39,9 +39,11 @@ pub(crate) struct BinaryBody {
     pub policy: Policy,
 }
 
+/// The outer binary frame. The body is borrowed so that decoding copies it once instead of
+/// collecting it byte by byte (postcard writes `&[u8]` and `Vec<u8>` identically).
 #[derive(Serialize, Deserialize)]
-struct BinaryFrame {
-    body: Vec<u8>,
+struct BinaryFrame<'a> {
+    body: &'a [u8],
     signatures: Vec<RawSignature>,
 }
 
@@ -81,7 +83,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Decoded, BundleError> {
             postcard::from_bytes(rest).map_err(|e| bad(format!("bad binary frame: {e}")))?;
         return Ok(Decoded {
             encoding: Encoding::Binary,
-            body: frame.body,
+            body: frame.body.to_vec(),
             signatures: frame.signatures,
         });
     }
@@ -136,6 +138,25 @@ pub(crate) fn encode_json(body: &[u8], signatures: Vec<RawSignature>) -> Vec<u8>
 pub(crate) fn encode_binary(body: Vec<u8>, signatures: Vec<RawSignature>) -> Vec<u8> {
     let mut out = MAGIC.to_vec();
     out.push(BINARY_VERSION);
-    out.extend(postcard::to_stdvec(&BinaryFrame { body, signatures }).unwrap_or_default());
+    let frame = BinaryFrame {
+        body: &body,
+        signatures,
+    };
+    out.extend(postcard::to_stdvec(&frame).unwrap_or_default());
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binary_frames_written_before_the_borrowed_body_still_decode() {
+        // Written when the frame held `body: Vec<u8>`; the borrowed body reads the same bytes.
+        let old = include_bytes!("../../fuzz/seeds/bundle/acme.bin");
+        let d = decode(old).expect("decodes");
+        assert_eq!(d.encoding, Encoding::Binary);
+        let again = encode_binary(d.body.clone(), d.signatures.clone());
+        assert_eq!(again, old.to_vec());
+    }
 }

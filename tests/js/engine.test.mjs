@@ -128,6 +128,17 @@ test('update is atomic, refuses rollback, and sessions follow it', async () => {
   assert.equal(s.can('edit', 'customer', { owner_id: 'u-alice' }), true);
 });
 
+test('free releases an engine; using it afterwards throws instead of answering', async () => {
+  const e = await Engine.load(v3, opts);
+  const s = e.session({ id: 'u-alice' });
+  assert.equal(s.can('view', 'customer', { owner_id: 'u-alice' }), true);
+  e.free();
+  await rejects(() => e.resources(), 'freed');
+  await rejects(() => s.can('view', 'customer'), 'freed');
+  await rejects(() => e.session({ id: 'u-bob' }).fields('customer', 'view'), 'freed');
+  e.free();
+});
+
 test('onDecision reports every can, and can be removed', async () => {
   const e = await Engine.load(v3, opts);
   const events = [];
