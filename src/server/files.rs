@@ -67,15 +67,38 @@ pub fn random_hex() -> Result<String, String> {
 /// # Errors
 /// A message when a file cannot be written.
 pub fn write_version(dir: &Path, v: &Version) -> Result<(), String> {
+    write_bundle(dir, v)?;
+    write_latest(dir, v)
+}
+
+/// Writes `<dir>/<app>/v<n>.json` unless it exists (published bundles never change).
+///
+/// # Errors
+/// A message when the file cannot be written.
+pub fn write_bundle(dir: &Path, v: &Version) -> Result<(), String> {
     let app_dir = dir.join(&v.app);
     std::fs::create_dir_all(&app_dir).map_err(|e| format!("{}: {e}", app_dir.display()))?;
-    let name = format!("v{}.json", v.version);
-    let file = app_dir.join(&name);
-    if !file.exists() {
-        atomic_write(&file, v.bundle.as_bytes())?;
+    let file = app_dir.join(bundle_name(v));
+    if file.exists() {
+        return Ok(());
     }
-    let pointer = serde_json::json!({"app": v.app, "version": v.version, "bundle": name});
-    atomic_write(&app_dir.join("latest.json"), pointer.to_string().as_bytes())
+    atomic_write(&file, v.bundle.as_bytes())
+}
+
+/// Points `<dir>/<app>/latest.json` at `v`.
+///
+/// # Errors
+/// A message when the file cannot be written.
+pub fn write_latest(dir: &Path, v: &Version) -> Result<(), String> {
+    let pointer = serde_json::json!({"app": v.app, "version": v.version, "bundle": bundle_name(v)});
+    atomic_write(
+        &dir.join(&v.app).join("latest.json"),
+        pointer.to_string().as_bytes(),
+    )
+}
+
+fn bundle_name(v: &Version) -> String {
+    format!("v{}.json", v.version)
 }
 
 fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), String> {

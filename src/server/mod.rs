@@ -138,10 +138,13 @@ pub fn open(opts: &Options) -> Result<(Shared, Vec<String>), String> {
     }
     if let Some(pd) = &opts.publish_dir {
         for app in state.store.apps().map_err(fail)? {
-            let mut versions = state.store.versions(&app).map_err(fail)?;
-            versions.reverse();
+            // Newest first: every missing bundle, then `latest.json` once.
+            let versions = state.store.versions(&app).map_err(fail)?;
             for v in &versions {
-                files::write_version(pd, v)?;
+                files::write_bundle(pd, v)?;
+            }
+            if let Some(newest) = versions.first() {
+                files::write_latest(pd, newest)?;
             }
         }
     }
