@@ -182,18 +182,25 @@ function stage(len) {
 
 /** Copies the staged values into the wasm scratch buffer (after all interning is done). */
 function publish(len) {
-  const mem = wasmExports.memory.buffer;
-  if (scratchView === null || scratchView.buffer !== mem || scratchView.length < len) {
+  // A grown wasm memory detaches the old buffer, and a view on it then has length 0.
+  if (scratchView === null || scratchView.length < len) {
     const cap = Math.max(len, scratchView ? scratchView.length : 0, 256);
     const addr = scratchAddress(cap);
     scratchView = new Float64Array(wasmExports.memory.buffer, addr, cap);
   }
-  scratchView.set(staging.subarray(0, len));
+  // A plain loop: a `subarray` view per call costs more than copying a few slots.
+  for (let i = 0; i < len; i++) scratchView[i] = staging[i];
 }
 
-/** `n` bytes written by wasm at `addr`, as a view (copy it before the next call). */
+let bytesView = null;
+
+/** `n` bytes written by wasm at `addr`, as a view (copy it before the next call). The view is
+ * reused while the place is the same (a grown memory detaches it: its length drops to 0). */
 function wasmBytes(addr, n) {
-  return new Uint8Array(wasmExports.memory.buffer, addr, n);
+  if (bytesView === null || bytesView.byteOffset !== addr || bytesView.length !== n) {
+    bytesView = new Uint8Array(wasmExports.memory.buffer, addr, n);
+  }
+  return bytesView;
 }
 
 /** Everything derived from one loaded policy version, computed once. */
@@ -225,11 +232,13 @@ class Compiled {
   }
 
   action(resource, rid, action) {
-    const key = resource + '\u0000' + action;
-    let id = this.actionIds.get(key);
+    // Per resource a map of action ids (no key string built per call).
+    let ids = this.actionIds.get(resource);
+    if (ids === undefined) this.actionIds.set(resource, (ids = new Map()));
+    let id = ids.get(action);
     if (id === undefined) {
       id = call(() => this.wasm.actionId(rid, String(action)));
-      this.actionIds.set(key, id);
+      ids.set(action, id);
     }
     return id;
   }
@@ -446,8 +455,12 @@ export class Session {
     const rid = c.resource(resource);
     const aid = c.action(resource, rid, action);
     c.input(record, context);
-    const allow = call(() => s.can(rid, aid, c.recAt, c.recLen, c.ctxAt, c.ctxLen))
-      && (action === 'view' || !this.#engine.stale);
+    let allow;
+    try {
+      allow = s.can(rid, aid, c.recAt, c.recLen, c.ctxAt, c.ctxLen) && (action === 'view' || !this.#engine.stale);
+    } catch (e) {
+      rethrow(e);
+    }
     this.#engine._emit(this.#subject, action, resource, allow);
     return allow;
   }

@@ -740,7 +740,10 @@ fn publish_dir_gets_immutable_versions_and_a_latest_pointer() {
     assert!(out.join("acme-erp/v1.json").exists());
     let latest: Value =
         serde_json::from_slice(&std::fs::read(out.join("acme-erp/latest.json")).unwrap()).unwrap();
-    assert_eq!(latest["version"], 2, "latest points at the newest version, not the last repaired");
+    assert_eq!(
+        latest["version"], 2,
+        "latest points at the newest version, not the last repaired"
+    );
 }
 
 /// Kills the server (SIGKILL) while publishes are in flight, many times; after each restart the

@@ -7,7 +7,6 @@
 
 use crate::core::{AttrPath, Attrs, Input, NoAttrs};
 use serde_json::Value;
-use std::borrow::Cow;
 use std::cell::RefCell;
 
 /// Interned values beyond this many are dropped (the JS side is told to forget its ids too).
@@ -17,6 +16,9 @@ const MAX_INTERNED: usize = 1 << 16;
 struct State {
     interned: Vec<Value>,
     scratch: Vec<f64>,
+    /// Reused per call: the record's and the context's numbers by slot.
+    record_numbers: Vec<Value>,
+    context_numbers: Vec<Value>,
 }
 
 thread_local! {
@@ -61,34 +63,43 @@ pub(crate) fn write_codes(len: usize, f: impl FnOnce(&mut [u8])) -> usize {
     })
 }
 
-/// Decoded slot values, borrowing interned ones.
-struct Decoded<'t>(Vec<Cow<'t, Value>>);
+/// Slot values read in place: interned values are borrowed, numbers come from `numbers`
+/// (decoded once per call into a reused buffer), so a decision allocates nothing.
+struct Decoded<'t> {
+    raw: &'t [f64],
+    interned: &'t [Value],
+    numbers: &'t [Value],
+}
+
+static FALSE: Value = Value::Bool(false);
+static TRUE: Value = Value::Bool(true);
 
 impl Attrs for Decoded<'_> {
     fn attr(&self, path: &AttrPath) -> Option<&Value> {
-        self.0
-            .get(path.slot as usize)
-            .map(|c| &**c)
-            .filter(|v| !v.is_null())
+        let i = path.slot as usize;
+        let value = match *self.raw.get(2 * i)? as u8 {
+            1 => &FALSE,
+            2 => &TRUE,
+            3 => self.numbers.get(i)?,
+            4 => self.interned.get(*self.raw.get(2 * i + 1)? as usize)?,
+            _ => return None,
+        };
+        (!value.is_null()).then_some(value)
     }
 }
 
-fn decode<'t>(raw: &[f64], interned: &'t [Value]) -> Decoded<'t> {
-    Decoded(
-        raw.chunks_exact(2)
-            .map(|pair| match pair[0] as u8 {
-                1 => Cow::Owned(Value::Bool(false)),
-                2 => Cow::Owned(Value::Bool(true)),
-                3 => Cow::Owned(
-                    serde_json::Number::from_f64(pair[1]).map_or(Value::Null, Value::Number),
-                ),
-                4 => interned
-                    .get(pair[1] as usize)
-                    .map_or(Cow::Owned(Value::Null), Cow::Borrowed),
-                _ => Cow::Owned(Value::Null),
-            })
-            .collect(),
-    )
+/// Writes the numbers among `raw`'s slots into `out` at their slot; other entries are left as
+/// they are (only read for slots tagged as numbers).
+fn decode_numbers(raw: &[f64], out: &mut Vec<Value>) {
+    let slots = raw.len() / 2;
+    if out.len() < slots {
+        out.resize(slots, Value::Null);
+    }
+    for (i, pair) in raw.chunks_exact(2).enumerate() {
+        if pair[0] as u8 == 3 {
+            out[i] = serde_json::Number::from_f64(pair[1]).map_or(Value::Null, Value::Number);
+        }
+    }
 }
 
 /// Where the record and context are in the scratch buffer, in f64 (`record: None`: no record).
@@ -101,12 +112,22 @@ pub(crate) struct Layout {
 /// Runs `f` with the input decoded from the scratch buffer.
 pub(crate) fn with_input<T>(layout: Layout, f: impl FnOnce(Input<'_>) -> T) -> T {
     STATE.with(|s| {
-        let s = s.borrow();
-        let part = |p: Option<(usize, usize)>| {
-            p.and_then(|(at, len)| s.scratch.get(at..at + len))
-                .map(|raw| decode(raw, &s.interned))
-        };
-        let (rec, ctx) = (part(layout.record), part(layout.context));
+        let s = &mut *s.borrow_mut();
+        let raw = |p: Option<(usize, usize)>| p.and_then(|(at, len)| s.scratch.get(at..at + len));
+        let (rec, ctx) = (raw(layout.record), raw(layout.context));
+        decode_numbers(rec.unwrap_or_default(), &mut s.record_numbers);
+        decode_numbers(ctx.unwrap_or_default(), &mut s.context_numbers);
+        let interned = &s.interned;
+        let rec = rec.map(|raw| Decoded {
+            raw,
+            interned,
+            numbers: &s.record_numbers,
+        });
+        let ctx = ctx.map(|raw| Decoded {
+            raw,
+            interned,
+            numbers: &s.context_numbers,
+        });
         f(Input {
             record: rec.as_ref().map(|r| r as &dyn Attrs),
             context: ctx
