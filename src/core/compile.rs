@@ -2,13 +2,13 @@
 //! its JSON path and a stable code.
 
 use crate::core::condition::{self, Expr, SlotTable};
+use crate::core::doc::{Children, Doc, Obj, Val};
 use crate::core::error::{Code, PolicyError, PolicyErrors};
 use crate::core::mask::Mask;
 use crate::core::path::JsonPath;
 use crate::core::policy::*;
 use crate::core::state::FieldState;
 use rustc_hash::FxHashMap;
-use serde_json_borrow::{ObjectAsVec, Value};
 use std::collections::BTreeMap;
 
 /// Largest policy document accepted, in bytes.
@@ -67,10 +67,16 @@ impl Policy {
                 ),
             ));
         }
-        // A borrowed tree (no key hashing, strings not copied): parsing into
-        // `serde_json::Value` alone would take longer than the whole compile budget.
-        let doc: Value<'_> = serde_json::from_slice(bytes).map_err(json_error)?;
-        Compiler::default().compile(&doc)
+        let text = std::str::from_utf8(bytes).map_err(|e| {
+            single(
+                Code::BadJson,
+                format!("not valid JSON: not UTF-8 at byte {}", e.valid_up_to()),
+            )
+        })?;
+        // One flat arena with borrowed strings: a tree of separately allocated values (or
+        // `serde_json::Value`) would take longer to build than the whole compile.
+        let doc = Doc::parse(text).map_err(json_error)?;
+        Compiler::default().compile(doc.root())
     }
 
     /// Compiles an already parsed document.
@@ -105,13 +111,13 @@ fn single(code: Code, message: String) -> PolicyErrors {
 }
 
 /// `*` or a list of action names, before they are resolved per resource.
-enum ActionNames {
+enum ActionNames<'v> {
     All,
-    Names(Vec<String>),
+    Names(Vec<&'v str>),
 }
 
 /// `fields` of a grant or limit rule: per field name (`None` for `*`) a state.
-type FieldStates = Vec<(Option<String>, FieldState)>;
+type FieldStates<'v> = Vec<(Option<&'v str>, FieldState)>;
 
 #[derive(Default)]
 struct Compiler {
@@ -121,10 +127,10 @@ struct Compiler {
     department_index: FxHashMap<String, u32>,
     resources: Vec<Resource>,
     resource_index: FxHashMap<String, u32>,
-    /// Every action some resource declares (to check `*` grants).
-    action_universe: rustc_hash::FxHashSet<String>,
-    /// Every field some resource declares (to check `*` grants).
-    field_universe: rustc_hash::FxHashSet<String>,
+    /// Every action some resource declares (to check `*` grants), built on first use.
+    action_universe: Option<rustc_hash::FxHashSet<String>>,
+    /// Every field some resource declares (to check `*` grants), built on first use.
+    field_universe: Option<rustc_hash::FxHashSet<String>>,
     role_index: FxHashMap<String, u32>,
     template_index: FxHashMap<String, u32>,
     grants: Vec<Grant>,
@@ -132,20 +138,19 @@ struct Compiler {
 }
 
 impl Compiler {
-    fn compile(mut self, doc: &Value<'_>) -> Result<Policy, PolicyErrors> {
+    fn compile(mut self, doc: Val<'_>) -> Result<Policy, PolicyErrors> {
         let root = JsonPath::ROOT;
         let Some(top) = self.object(doc, &root) else {
             return Err(PolicyErrors(self.errors));
         };
         self.known_keys(top, TOP_KEYS, &root);
-        match self.required(top, "format", &root) {
-            Some(Value::Str(f)) if f == FORMAT => {}
-            Some(Value::Str(f)) => {
+        match self.required(top, "format", &root).map(|v| (v, v.as_str())) {
+            Some((_, Some(FORMAT))) | None => {}
+            Some((_, Some(f))) => {
                 let msg = format!("format is `{f}`; this engine reads `{FORMAT}`");
                 self.error(&root.key("format"), Code::BadFormat, msg);
             }
-            Some(other) => self.wrong_type(other, "a string", &root.key("format")),
-            None => {}
+            Some((other, None)) => self.wrong_type(other, "a string", &root.key("format")),
         }
         let app = self
             .required(top, "app", &root)
@@ -186,7 +191,7 @@ impl Compiler {
         let mut template_grants = Vec::new();
         for (i, (name, v)) in template_entries.iter().enumerate() {
             let path = templates_path.key(name);
-            let ids = self.grant_list(Some(v), &path, || Origin::Template(i as u32));
+            let ids = self.grant_list(Some(*v), &path, || Origin::Template(i as u32));
             template_grants.push(ids);
         }
         let roles = self.roles(&role_entries, &roles_path, &template_grants);
@@ -224,12 +229,12 @@ impl Compiler {
 
     // ---- sections ----
 
-    fn departments(&mut self, v: Option<&Value<'_>>, path: &JsonPath) {
+    fn departments(&mut self, v: Option<Val<'_>>, path: &JsonPath) {
         let entries = self.entries(v, path);
         self.department_index = index_of(&entries);
         for (name, v) in &entries {
             let p = path.key(name);
-            let parent = self.object(v, &p).and_then(|m| {
+            let parent = self.object(*v, &p).and_then(|m| {
                 self.known_keys(m, &["parent", "label"], &p);
                 let pp = p.key("parent");
                 let parent = self.string(m.get("parent")?, &pp)?;
@@ -256,7 +261,7 @@ impl Compiler {
         }
     }
 
-    fn resources(&mut self, v: Option<&Value<'_>>, path: &JsonPath) {
+    fn resources(&mut self, v: Option<Val<'_>>, path: &JsonPath) {
         let entries = self.entries(v, path);
         self.resource_index = index_of(&entries);
         for (name, v) in &entries {
@@ -269,7 +274,7 @@ impl Compiler {
                 owner: None,
                 department: None,
             };
-            if let Some(m) = self.object(v, &p) {
+            if let Some(m) = self.object(*v, &p) {
                 self.known_keys(
                     m,
                     &["actions", "fields", "owner", "department", "label"],
@@ -297,20 +302,18 @@ impl Compiler {
                 let fields = self.entries(m.get("fields"), &fp);
                 res.fields.reserve(fields.len());
                 for (fname, fv) in &fields {
-                    let field = self.field(fname, fv, &fp.key(fname));
-                    self.field_universe.insert(fname.to_string());
+                    let field = self.field(fname, *fv, &fp.key(fname));
                     res.fields.push(field);
                 }
                 res.field_index = NameIndex::build(fields.iter().map(|(n, _)| *n));
                 res.owner = self.attribute(m.get("owner"), &p.key("owner"));
                 res.department = self.attribute(m.get("department"), &p.key("department"));
             }
-            self.action_universe.extend(res.actions.iter().cloned());
             self.resources.push(res);
         }
     }
 
-    fn field(&mut self, name: &str, v: &Value<'_>, path: &JsonPath) -> Field {
+    fn field(&mut self, name: &str, v: Val<'_>, path: &JsonPath) -> Field {
         let mut field = Field {
             name: name.to_string(),
             label: None,
@@ -336,7 +339,7 @@ impl Compiler {
     }
 
     /// A record attribute name (`owner`, `department`), interned as a record slot.
-    fn attribute(&mut self, v: Option<&Value<'_>>, path: &JsonPath) -> Option<u32> {
+    fn attribute(&mut self, v: Option<Val<'_>>, path: &JsonPath) -> Option<u32> {
         let name = self.string(v?, path)?;
         let keys: Vec<String> = name.split('.').map(str::to_string).collect();
         if keys.iter().any(String::is_empty) {
@@ -352,7 +355,7 @@ impl Compiler {
 
     fn roles(
         &mut self,
-        entries: &[(&str, &Value<'_>)],
+        entries: &[(&str, Val<'_>)],
         path: &JsonPath,
         template_grants: &[Vec<u32>],
     ) -> Vec<Role> {
@@ -362,7 +365,7 @@ impl Compiler {
             let p = path.key(name);
             let mut parents = Vec::new();
             let mut grants = Vec::new();
-            if let Some(m) = self.object(v, &p) {
+            if let Some(m) = self.object(*v, &p) {
                 self.known_keys(m, &["inherits", "templates", "grants", "label"], &p);
                 parents = self.role_refs(m.get("inherits"), &p.key("inherits"));
                 let tp = p.key("templates");
@@ -415,7 +418,7 @@ impl Compiler {
     #[allow(clippy::type_complexity)]
     fn assignments(
         &mut self,
-        v: Option<&Value<'_>>,
+        v: Option<Val<'_>>,
         path: &JsonPath,
     ) -> (
         BTreeMap<String, UserAssignment>,
@@ -440,7 +443,12 @@ impl Compiler {
                     Origin::User(id.to_string())
                 });
                 let dp = p.key("denies");
-                for (i, d) in self.array(um.get("denies"), &dp).iter().enumerate() {
+                for (i, d) in self
+                    .array(um.get("denies"), &dp)
+                    .into_iter()
+                    .flatten()
+                    .enumerate()
+                {
                     if let Some(r) = self.deny(d, &dp.index(i)) {
                         a.denies.push(r);
                     }
@@ -464,10 +472,10 @@ impl Compiler {
         (users, department_roles, group_roles)
     }
 
-    fn rules(&mut self, v: Option<&Value<'_>>, path: &JsonPath) -> Vec<u32> {
+    fn rules(&mut self, v: Option<Val<'_>>, path: &JsonPath) -> Vec<u32> {
         let mut ids: FxHashMap<String, usize> = FxHashMap::default();
         let mut out = Vec::new();
-        for (i, rv) in self.array(v, path).iter().enumerate() {
+        for (i, rv) in self.array(v, path).into_iter().flatten().enumerate() {
             let p = path.index(i);
             let Some(m) = self.object(rv, &p) else {
                 continue;
@@ -482,10 +490,10 @@ impl Compiler {
                     self.error(&p.key("id"), Code::DuplicateRuleId, msg);
                 }
             }
-            let effect = match self.required(m, "effect", &p) {
-                Some(Value::Str(e)) if e == "deny" => Some(Effect::Deny),
-                Some(Value::Str(e)) if e == "limit" => Some(Effect::Limit),
-                Some(Value::Str(e)) => {
+            let effect = match self.required(m, "effect", &p).map(|v| (v, v.as_str())) {
+                Some((_, Some("deny"))) => Some(Effect::Deny),
+                Some((_, Some("limit"))) => Some(Effect::Limit),
+                Some((_, Some(e))) => {
                     self.error(
                         &p.key("effect"),
                         Code::BadEffect,
@@ -493,7 +501,7 @@ impl Compiler {
                     );
                     None
                 }
-                Some(other) => {
+                Some((other, None)) => {
                     self.wrong_type(other, "a string", &p.key("effect"));
                     None
                 }
@@ -538,12 +546,12 @@ impl Compiler {
 
     fn grant_list(
         &mut self,
-        v: Option<&Value<'_>>,
+        v: Option<Val<'_>>,
         path: &JsonPath,
         origin: impl Fn() -> Origin,
     ) -> Vec<u32> {
         let mut ids = Vec::new();
-        for (i, g) in self.array(v, path).iter().enumerate() {
+        for (i, g) in self.array(v, path).into_iter().flatten().enumerate() {
             if let Some(id) = self.grant(g, &path.index(i), origin()) {
                 ids.push(id);
             }
@@ -551,7 +559,7 @@ impl Compiler {
         ids
     }
 
-    fn grant(&mut self, v: &Value<'_>, path: &JsonPath, origin: Origin) -> Option<u32> {
+    fn grant(&mut self, v: Val<'_>, path: &JsonPath, origin: Origin) -> Option<u32> {
         let m = self.object(v, path)?;
         self.known_keys(m, GRANT_KEYS, path);
         let resource = self.resource_ref(m, path);
@@ -574,7 +582,7 @@ impl Compiler {
         Some(self.grants.len() as u32 - 1)
     }
 
-    fn deny(&mut self, v: &Value<'_>, path: &JsonPath) -> Option<u32> {
+    fn deny(&mut self, v: Val<'_>, path: &JsonPath) -> Option<u32> {
         let m = self.object(v, path)?;
         self.known_keys(m, DENY_KEYS, path);
         let resource = self.resource_ref(m, path);
@@ -602,14 +610,14 @@ impl Compiler {
         let pattern = Pattern { actions, fields };
         match resource {
             Some(r) => Targets::One(r, pattern.shape(&self.resources[r as usize])),
-            None => Targets::All(pattern),
+            None => Targets::All(pattern.owned()),
         }
     }
 
     // ---- references ----
 
     /// `resource`: `Some(None)` for `*`, `Some(Some(i))` for a known resource.
-    fn resource_ref(&mut self, m: &ObjectAsVec<'_>, path: &JsonPath) -> Option<Option<u32>> {
+    fn resource_ref(&mut self, m: Obj<'_>, path: &JsonPath) -> Option<Option<u32>> {
         let p = path.key("resource");
         let name = self
             .required(m, "resource", path)
@@ -626,12 +634,12 @@ impl Compiler {
         }
     }
 
-    fn action_names(
+    fn action_names<'v>(
         &mut self,
-        m: &ObjectAsVec<'_>,
+        m: Obj<'v>,
         resource: Option<Option<u32>>,
         path: &JsonPath,
-    ) -> Option<ActionNames> {
+    ) -> Option<ActionNames<'v>> {
         let p = path.key("actions");
         let list = self.required(m, "actions", path)?;
         let mut names = Vec::new();
@@ -643,10 +651,14 @@ impl Compiler {
             }
             let declared = match resource {
                 Some(Some(r)) => self.resources[r as usize].actions.iter().any(|x| x == a),
-                _ => self.action_universe.contains(a),
+                _ => lazy_set(
+                    &mut self.action_universe,
+                    self.resources.iter().flat_map(|r| r.actions.iter()),
+                )
+                .contains(a),
             };
             if declared || resource.is_none() {
-                names.push(a.to_string());
+                names.push(a);
             } else {
                 let on = match resource {
                     Some(Some(r)) => format!("resource `{}`", self.resources[r as usize].name),
@@ -665,7 +677,7 @@ impl Compiler {
 
     fn scope(
         &mut self,
-        v: Option<&Value<'_>>,
+        v: Option<Val<'_>>,
         resource: Option<Option<u32>>,
         path: &JsonPath,
     ) -> Option<Scope> {
@@ -701,19 +713,25 @@ impl Compiler {
         Some(scope)
     }
 
-    fn field_states(
+    fn field_states<'v>(
         &mut self,
-        v: &Value<'_>,
+        v: Val<'v>,
         resource: Option<Option<u32>>,
         path: &JsonPath,
-    ) -> FieldStates {
+    ) -> FieldStates<'v> {
         let mut out = Vec::new();
         for (name, sv) in self.entries(Some(v), path) {
             let p = path.key(name);
             let known = name == "*"
                 || match resource {
                     Some(Some(r)) => self.resources[r as usize].field_pos(name).is_some(),
-                    _ => self.field_universe.contains(name),
+                    _ => lazy_set(
+                        &mut self.field_universe,
+                        self.resources
+                            .iter()
+                            .flat_map(|r| r.fields.iter().map(|f| &f.name)),
+                    )
+                    .contains(name),
                 };
             if !known && resource.is_some() {
                 let on = match resource {
@@ -730,7 +748,7 @@ impl Compiler {
                 continue;
             };
             match text.parse::<FieldState>() {
-                Ok(s) => out.push(((name != "*").then(|| name.to_string()), s)),
+                Ok(s) => out.push(((name != "*").then_some(name), s)),
                 Err(()) => {
                     let msg = format!("state `{text}` is not hidden, masked, readonly or editable");
                     self.error(&p, Code::BadState, msg);
@@ -740,7 +758,7 @@ impl Compiler {
         out
     }
 
-    fn condition(&mut self, v: Option<&Value<'_>>, path: &JsonPath) -> Option<Expr> {
+    fn condition(&mut self, v: Option<Val<'_>>, path: &JsonPath) -> Option<Expr> {
         let text = self.string(v?, path)?;
         match condition::parse(text, &mut self.slots) {
             Ok(e) => Some(e),
@@ -756,7 +774,7 @@ impl Compiler {
         }
     }
 
-    fn role_refs(&mut self, v: Option<&Value<'_>>, path: &JsonPath) -> Vec<u32> {
+    fn role_refs(&mut self, v: Option<Val<'_>>, path: &JsonPath) -> Vec<u32> {
         let Some(v) = v else { return Vec::new() };
         let mut out = Vec::new();
         for (i, name) in self.strings(v, path) {
@@ -796,15 +814,8 @@ impl Compiler {
         });
     }
 
-    fn wrong_type(&mut self, v: &Value<'_>, expected: &str, path: &JsonPath) {
-        let found = match v {
-            Value::Null => "null",
-            Value::Bool(_) => "a boolean",
-            Value::Number(_) => "a number",
-            Value::Str(_) => "a string",
-            Value::Array(_) => "an array",
-            Value::Object(_) => "an object",
-        };
+    fn wrong_type(&mut self, v: Val<'_>, expected: &str, path: &JsonPath) {
+        let found = v.kind_name();
         self.error(
             path,
             Code::WrongType,
@@ -812,7 +823,7 @@ impl Compiler {
         );
     }
 
-    fn object<'v>(&mut self, v: &'v Value<'v>, path: &JsonPath) -> Option<&'v ObjectAsVec<'v>> {
+    fn object<'v>(&mut self, v: Val<'v>, path: &JsonPath) -> Option<Obj<'v>> {
         let m = v.as_object();
         if m.is_none() {
             self.wrong_type(v, "an object", path);
@@ -820,7 +831,7 @@ impl Compiler {
         m
     }
 
-    fn string<'v>(&mut self, v: &'v Value<'v>, path: &JsonPath) -> Option<&'v str> {
+    fn string<'v>(&mut self, v: Val<'v>, path: &JsonPath) -> Option<&'v str> {
         let s = v.as_str();
         if s.is_none() {
             self.wrong_type(v, "a string", path);
@@ -829,21 +840,19 @@ impl Compiler {
     }
 
     /// The elements of an optional array (empty when absent or mistyped).
-    fn array<'v>(&mut self, v: Option<&'v Value<'v>>, path: &JsonPath) -> &'v [Value<'v>] {
-        match v {
-            None => &[],
-            Some(Value::Array(a)) => a,
-            Some(other) => {
-                self.wrong_type(other, "an array", path);
-                &[]
-            }
+    fn array<'v>(&mut self, v: Option<Val<'v>>, path: &JsonPath) -> Option<Children<'v>> {
+        let v = v?;
+        let items = v.as_array();
+        if items.is_none() {
+            self.wrong_type(v, "an array", path);
         }
+        items
     }
 
     /// The string elements of an array with their indexes; other elements are errors.
-    fn strings<'v>(&mut self, v: &'v Value<'v>, path: &JsonPath) -> Vec<(usize, &'v str)> {
+    fn strings<'v>(&mut self, v: Val<'v>, path: &JsonPath) -> Vec<(usize, &'v str)> {
         let mut out = Vec::new();
-        for (i, item) in self.array(Some(v), path).iter().enumerate() {
+        for (i, item) in self.array(Some(v), path).into_iter().flatten().enumerate() {
             if let Some(s) = self.string(item, &path.index(i)) {
                 out.push((i, s));
             }
@@ -853,18 +862,17 @@ impl Compiler {
 
     /// The members of an optional object (empty when absent or mistyped); a key given twice is
     /// an error (`duplicate`), and only its first value counts.
-    fn entries<'v>(
-        &mut self,
-        v: Option<&'v Value<'v>>,
-        path: &JsonPath,
-    ) -> Vec<(&'v str, &'v Value<'v>)> {
+    fn entries<'v>(&mut self, v: Option<Val<'v>>, path: &JsonPath) -> Vec<(&'v str, Val<'v>)> {
         let Some(m) = v.and_then(|v| self.object(v, path)) else {
             return Vec::new();
         };
         // Small objects are checked for repeated keys by a scan, large ones through a set.
-        let mut seen = rustc_hash::FxHashSet::default();
         let large = m.len() > 16;
-        let mut out: Vec<(&str, &Value<'_>)> = Vec::with_capacity(m.len());
+        let mut seen = rustc_hash::FxHashSet::with_capacity_and_hasher(
+            if large { m.len() } else { 0 },
+            Default::default(),
+        );
+        let mut out: Vec<(&str, Val<'_>)> = Vec::with_capacity(m.len());
         for (k, v) in m.iter() {
             let new = if large {
                 seen.insert(k)
@@ -884,12 +892,7 @@ impl Compiler {
         out
     }
 
-    fn required<'v>(
-        &mut self,
-        m: &'v ObjectAsVec<'v>,
-        key: &str,
-        path: &JsonPath,
-    ) -> Option<&'v Value<'v>> {
+    fn required<'v>(&mut self, m: Obj<'v>, key: &str, path: &JsonPath) -> Option<Val<'v>> {
         let v = m.get(key);
         if v.is_none() {
             self.error(path, Code::MissingKey, format!("`{key}` is required"));
@@ -897,7 +900,7 @@ impl Compiler {
         v
     }
 
-    fn known_keys(&mut self, m: &ObjectAsVec<'_>, allowed: &[&str], path: &JsonPath) {
+    fn known_keys(&mut self, m: Obj<'_>, allowed: &[&str], path: &JsonPath) {
         for (i, key) in m.keys().enumerate() {
             if m.keys().take(i).any(|k| k == key) {
                 self.error(
@@ -912,7 +915,7 @@ impl Compiler {
         }
     }
 
-    fn not_for(&mut self, m: &ObjectAsVec<'_>, key: &str, effect: &str, path: &JsonPath) {
+    fn not_for(&mut self, m: Obj<'_>, key: &str, effect: &str, path: &JsonPath) {
         if m.contains_key(key) {
             let msg = format!("`{key}` belongs to {effect} rules");
             self.error(&path.key(key), Code::UnknownKey, msg);
@@ -920,7 +923,15 @@ impl Compiler {
     }
 }
 
-fn index_of(entries: &[(&str, &Value<'_>)]) -> FxHashMap<String, u32> {
+/// A set of names, built on first use (only `*` grants and rules need one).
+fn lazy_set<'c, 'n>(
+    cache: &'c mut Option<rustc_hash::FxHashSet<String>>,
+    names: impl Iterator<Item = &'n String>,
+) -> &'c rustc_hash::FxHashSet<String> {
+    cache.get_or_insert_with(|| names.cloned().collect())
+}
+
+fn index_of(entries: &[(&str, Val<'_>)]) -> FxHashMap<String, u32> {
     entries
         .iter()
         .enumerate()

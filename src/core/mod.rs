@@ -5,6 +5,7 @@
 pub mod attrs;
 mod compile;
 pub mod condition;
+mod doc;
 pub mod error;
 mod explain;
 mod filter;

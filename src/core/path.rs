@@ -42,31 +42,34 @@ impl<'a> JsonPath<'a> {
     /// Renders as `roles.sales.grants[0]`; keys that are not plain names are quoted:
     /// `assignments.users["a.b"]`.
     pub fn render(&self) -> String {
-        let mut segs = Vec::new();
-        let mut at = Some(self);
-        while let Some(p) = at {
-            segs.push(p.seg);
-            at = p.parent;
+        let mut out = String::with_capacity(64);
+        self.render_into(&mut out);
+        out
+    }
+
+    /// Appends the rendering of the parents, then of this segment (no allocation of its own:
+    /// paths are short chains, and grants render theirs once each while compiling).
+    fn render_into(&self, out: &mut String) {
+        if let Some(parent) = self.parent {
+            parent.render_into(out);
         }
-        let mut out = String::new();
-        for seg in segs.into_iter().rev() {
-            match seg {
-                Seg::Root => {}
-                Seg::Key(k) if is_plain(k) => {
-                    if !out.is_empty() {
-                        out.push('.');
-                    }
-                    out.push_str(k);
+        match self.seg {
+            Seg::Root => {}
+            Seg::Key(k) if is_plain(k) => {
+                if !out.is_empty() {
+                    out.push('.');
                 }
-                Seg::Key(k) => {
-                    let _ = write!(out, "[{}]", serde_json::Value::String(k.to_string()));
-                }
-                Seg::Index(i) => {
-                    let _ = write!(out, "[{i}]");
-                }
+                out.push_str(k);
+            }
+            Seg::Key(k) => {
+                out.push('[');
+                out.push_str(&serde_json::Value::String(k.to_string()).to_string());
+                out.push(']');
+            }
+            Seg::Index(i) => {
+                let _ = write!(out, "[{i}]");
             }
         }
-        out
     }
 }
 

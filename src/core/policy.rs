@@ -47,7 +47,7 @@ impl NameIndex {
     }
 
     fn map<'n>(names: impl Iterator<Item = &'n str>) -> FxHashMap<u64, u32> {
-        let mut map = FxHashMap::default();
+        let mut map = FxHashMap::with_capacity_and_hasher(names.size_hint().0, Default::default());
         for (i, n) in names.enumerate() {
             map.entry(name_hash(n))
                 .and_modify(|p| *p = COLLISION)
@@ -204,21 +204,22 @@ pub(crate) struct Shape {
     pub states: Box<[FieldState]>,
 }
 
-/// A grant's or rule's actions and fields as written, before they meet a resource.
+/// A grant's or rule's actions and fields as written, before they meet a resource. The names
+/// are owned in a compiled policy and borrowed from the document while compiling.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct Pattern {
+pub(crate) struct Pattern<S = String> {
     /// `None` for `*`.
-    pub actions: Option<Vec<String>>,
+    pub actions: Option<Vec<S>>,
     /// Per field name (`None` for `*`) a state.
-    pub fields: Vec<(Option<String>, FieldState)>,
+    pub fields: Vec<(Option<S>, FieldState)>,
 }
 
-impl Pattern {
+impl<S: AsRef<str>> Pattern<S> {
     /// The shape this pattern takes on one resource.
     pub fn shape(&self, r: &Resource) -> Shape {
         let actions = match &self.actions {
             None => ALL_ACTIONS,
-            Some(names) => names.iter().fold(0, |m, a| m | r.action_bit(a)),
+            Some(names) => names.iter().fold(0, |m, a| m | r.action_bit(a.as_ref())),
         };
         let star = self
             .fields
@@ -227,12 +228,25 @@ impl Pattern {
             .map(|(_, s)| *s);
         let mut states = vec![star.unwrap_or(FieldState::Editable); r.fields.len()];
         for (name, state) in &self.fields {
-            if let Some(i) = name.as_deref().and_then(|n| r.field_pos(n)) {
+            if let Some(i) = name.as_ref().and_then(|n| r.field_pos(n.as_ref())) {
                 states[i as usize] = *state;
             }
         }
         let states = states.into_boxed_slice();
         Shape { actions, states }
+    }
+
+    /// The same pattern with owned names.
+    pub fn owned(&self) -> Pattern {
+        let own = |n: &S| n.as_ref().to_string();
+        Pattern {
+            actions: self.actions.as_ref().map(|a| a.iter().map(own).collect()),
+            fields: self
+                .fields
+                .iter()
+                .map(|(n, s)| (n.as_ref().map(own), *s))
+                .collect(),
+        }
     }
 }
 

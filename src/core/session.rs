@@ -515,20 +515,21 @@ impl Session {
                 continue;
             };
             let cond = self.grant_condition(grant, r);
-            let contrib: [Box<[FieldState]>; 3] =
-                std::array::from_fn(|m| plan.contribution(&shape, m));
+            let caps: [FieldState; 3] = std::array::from_fn(|m| plan.mode_cap(shape.actions, m));
             match cond.as_const() {
                 Some(false) => {}
                 Some(true) => {
                     plan.granted |= shape.actions;
-                    for (base, c) in plan.base.iter_mut().zip(&contrib) {
-                        raise(base, c);
+                    for (base, cap) in plan.base.iter_mut().zip(caps) {
+                        for (o, s) in base.iter_mut().zip(shape.states.iter()) {
+                            *o = (*o).max((*s).min(cap));
+                        }
                     }
                 }
                 None => plan.cond_grants.push(CondGrant {
                     actions: shape.actions,
                     cond,
-                    contrib,
+                    contrib: caps.map(|cap| shape.states.iter().map(|&s| s.min(cap)).collect()),
                 }),
             }
         }
@@ -558,14 +559,14 @@ impl Session {
 }
 
 impl Plan {
-    /// What a grant of this shape gives each field in mode `m`.
-    fn contribution(&self, shape: &Shape, m: usize) -> Box<[FieldState]> {
-        let cap = match self.modes[m] {
-            Some(bit) if lists(shape.actions, bit) => FieldState::Editable,
-            _ if lists(shape.actions, self.view) => FieldState::Readonly,
+    /// The most a grant listing `actions` gives any field in mode `m`: editable when it lists
+    /// the mode's action, readonly when it lists only `view`, else hidden.
+    fn mode_cap(&self, actions: ActionMask, m: usize) -> FieldState {
+        match self.modes[m] {
+            Some(bit) if lists(actions, bit) => FieldState::Editable,
+            _ if lists(actions, self.view) => FieldState::Readonly,
             _ => FieldState::Hidden,
-        };
-        shape.states.iter().map(|&s| s.min(cap)).collect()
+        }
     }
 
     /// A deny listing `view` (or `*`) hides every field; one listing the mode's action caps

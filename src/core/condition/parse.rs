@@ -94,7 +94,7 @@ fn lex(chars: &[char]) -> Result<Vec<(Tok, usize)>, ParseError> {
     while i < chars.len() {
         let c = chars[i];
         let start = i;
-        let two = |s: &str| chars[i..].iter().take(2).collect::<String>() == s;
+        let next = chars.get(i + 1).copied();
         let tok = match c {
             c if c.is_whitespace() => {
                 i += 1;
@@ -105,12 +105,12 @@ fn lex(chars: &[char]) -> Result<Vec<(Tok, usize)>, ParseError> {
             '[' => Tok::LBrack,
             ']' => Tok::RBrack,
             ',' => Tok::Comma,
-            '|' if two("||") => Tok::Or,
-            '&' if two("&&") => Tok::And,
-            '=' if two("==") => Tok::Op(CmpOp::Eq),
-            '!' if two("!=") => Tok::Op(CmpOp::Ne),
-            '<' if two("<=") => Tok::Op(CmpOp::Le),
-            '>' if two(">=") => Tok::Op(CmpOp::Ge),
+            '|' if next == Some('|') => Tok::Or,
+            '&' if next == Some('&') => Tok::And,
+            '=' if next == Some('=') => Tok::Op(CmpOp::Eq),
+            '!' if next == Some('=') => Tok::Op(CmpOp::Ne),
+            '<' if next == Some('=') => Tok::Op(CmpOp::Le),
+            '>' if next == Some('=') => Tok::Op(CmpOp::Ge),
             '!' => Tok::Not,
             '<' => Tok::Op(CmpOp::Lt),
             '>' => Tok::Op(CmpOp::Gt),
@@ -238,12 +238,14 @@ impl Parser<'_> {
         self.tokens[self.at].1
     }
 
+    /// Takes the current token and moves on (the last token, `End`, stays).
     fn bump(&mut self) -> Tok {
-        let t = self.tokens[self.at].0.clone();
         if self.at + 1 < self.tokens.len() {
             self.at += 1;
+            std::mem::replace(&mut self.tokens[self.at - 1].0, Tok::End)
+        } else {
+            Tok::End
         }
-        t
     }
 
     fn error(&self, message: String) -> ParseError {
@@ -281,29 +283,29 @@ impl Parser<'_> {
     }
 
     fn or_expr(&mut self) -> Result<Expr, ParseError> {
-        let mut parts = vec![self.and_expr()?];
+        let first = self.and_expr()?;
+        if *self.peek() != Tok::Or {
+            return Ok(first);
+        }
+        let mut parts = vec![first];
         while *self.peek() == Tok::Or {
             self.bump();
             parts.push(self.and_expr()?);
         }
-        Ok(if parts.len() == 1 {
-            parts.remove(0)
-        } else {
-            Expr::Or(parts)
-        })
+        Ok(Expr::Or(parts))
     }
 
     fn and_expr(&mut self) -> Result<Expr, ParseError> {
-        let mut parts = vec![self.unary()?];
+        let first = self.unary()?;
+        if *self.peek() != Tok::And {
+            return Ok(first);
+        }
+        let mut parts = vec![first];
         while *self.peek() == Tok::And {
             self.bump();
             parts.push(self.unary()?);
         }
-        Ok(if parts.len() == 1 {
-            parts.remove(0)
-        } else {
-            Expr::And(parts)
-        })
+        Ok(Expr::And(parts))
     }
 
     fn unary(&mut self) -> Result<Expr, ParseError> {
@@ -374,7 +376,7 @@ impl Parser<'_> {
 
     fn path(&mut self, parts: &[String]) -> Result<Operand, String> {
         let rest = &parts[1..];
-        let dotted = parts.join(".");
+        let dotted = || parts.join(".");
         match (parts[0].as_str(), rest) {
             ("user", [one]) if one == "id" => Ok(Operand::User(UserRef::Id)),
             ("user", [one]) if one == "roles" => Ok(Operand::User(UserRef::Roles)),
@@ -384,7 +386,8 @@ impl Parser<'_> {
                 Ok(Operand::User(UserRef::Attr(intern(&mut self.slots.user_attrs, keys))))
             }
             ("user", _) => Err(format!(
-                "unknown path `{dotted}`: user paths are user.id, user.roles, user.department, user.groups and user.attrs.<name>"
+                "unknown path `{}`: user paths are user.id, user.roles, user.department, user.groups and user.attrs.<name>",
+                dotted()
             )),
             ("record", keys) if !keys.is_empty() => {
                 Ok(Operand::Record(intern(&mut self.slots.record, keys)))
@@ -392,9 +395,10 @@ impl Parser<'_> {
             ("context", keys) if !keys.is_empty() => {
                 Ok(Operand::Context(intern(&mut self.slots.context, keys)))
             }
-            ("record" | "context", _) => Err(format!("`{dotted}` needs an attribute name")),
+            ("record" | "context", _) => Err(format!("`{}` needs an attribute name", dotted())),
             _ => Err(format!(
-                "unknown name `{dotted}`: paths start with `user.`, `record.` or `context.`"
+                "unknown name `{}`: paths start with `user.`, `record.` or `context.`",
+                dotted()
             )),
         }
     }

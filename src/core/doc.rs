@@ -1,0 +1,406 @@
+//! A parsed JSON document held in one flat arena, strings borrowed from the input.
+//!
+//! The compiler walks a policy once; building a tree of separately allocated objects and
+//! arrays for that walk cost more than the walk itself. Here every value is one [`Node`] in a
+//! single vector, in document order: a container is followed by its members, and each node
+//! knows where its subtree ends, so siblings are one step apart. serde_json does the parsing
+//! (and enforces its nesting limit); object members keep their order and repeated keys.
+
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+use std::borrow::Cow;
+use std::fmt;
+
+/// A whole document.
+pub(crate) struct Doc<'a> {
+    nodes: Vec<Node<'a>>,
+}
+
+struct Node<'a> {
+    /// The member name under which this node sits in its object (empty elsewhere).
+    key: Cow<'a, str>,
+    kind: Kind<'a>,
+    /// The index just past this node's subtree: its next sibling.
+    end: u32,
+    /// Members of an object or elements of an array.
+    len: u32,
+}
+
+enum Kind<'a> {
+    Null,
+    Bool(bool),
+    Unsigned(u64),
+    Signed(i64),
+    Float(f64),
+    Str(Cow<'a, str>),
+    Array,
+    Object,
+}
+
+impl<'a> Doc<'a> {
+    /// Parses JSON text, borrowing every string without escapes.
+    ///
+    /// # Errors
+    /// serde_json's syntax errors, including its nesting limit.
+    pub fn parse(text: &'a str) -> Result<Doc<'a>, serde_json::Error> {
+        let mut nodes = Vec::with_capacity(text.len() / 24);
+        let mut de = serde_json::Deserializer::from_str(text);
+        Builder {
+            nodes: &mut nodes,
+            key: Cow::Borrowed(""),
+        }
+        .deserialize(&mut de)?;
+        de.end()?;
+        Ok(Doc { nodes })
+    }
+
+    /// The top-level value.
+    pub fn root(&self) -> Val<'_> {
+        Val {
+            nodes: &self.nodes,
+            at: 0,
+        }
+    }
+}
+
+/// One value of a [`Doc`].
+#[derive(Clone, Copy)]
+pub(crate) struct Val<'d> {
+    nodes: &'d [Node<'d>],
+    at: usize,
+}
+
+impl<'d> Val<'d> {
+    fn node(&self) -> &'d Node<'d> {
+        &self.nodes[self.at]
+    }
+
+    /// The string, if this is one.
+    pub fn as_str(&self) -> Option<&'d str> {
+        match &self.node().kind {
+            Kind::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The number, if this is an integer >= 0.
+    pub fn as_u64(&self) -> Option<u64> {
+        match self.node().kind {
+            Kind::Unsigned(n) => Some(n),
+            Kind::Signed(n) => u64::try_from(n).ok(),
+            _ => None,
+        }
+    }
+
+    /// The members, if this is an object.
+    pub fn as_object(&self) -> Option<Obj<'d>> {
+        matches!(self.node().kind, Kind::Object).then_some(Obj(*self))
+    }
+
+    /// The elements, if this is an array.
+    pub fn as_array(&self) -> Option<Children<'d>> {
+        matches!(self.node().kind, Kind::Array).then(|| self.children())
+    }
+
+    /// What kind of value this is, in words: `null`, `a string`, `an object`...
+    pub fn kind_name(&self) -> &'static str {
+        match self.node().kind {
+            Kind::Null => "null",
+            Kind::Bool(_) => "a boolean",
+            Kind::Unsigned(_) | Kind::Signed(_) | Kind::Float(_) => "a number",
+            Kind::Str(_) => "a string",
+            Kind::Array => "an array",
+            Kind::Object => "an object",
+        }
+    }
+
+    fn children(&self) -> Children<'d> {
+        let node = self.node();
+        Children {
+            nodes: self.nodes,
+            next: self.at + 1,
+            left: node.len as usize,
+        }
+    }
+}
+
+/// The elements of an array or members of an object, in order.
+#[derive(Clone)]
+pub(crate) struct Children<'d> {
+    nodes: &'d [Node<'d>],
+    next: usize,
+    left: usize,
+}
+
+impl<'d> Iterator for Children<'d> {
+    type Item = Val<'d>;
+
+    fn next(&mut self) -> Option<Val<'d>> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        let at = self.next;
+        self.next = self.nodes[at].end as usize;
+        Some(Val {
+            nodes: self.nodes,
+            at,
+        })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+impl ExactSizeIterator for Children<'_> {}
+
+/// An object's members, in document order (a repeated key appears each time).
+#[derive(Clone, Copy)]
+pub(crate) struct Obj<'d>(Val<'d>);
+
+impl<'d> Obj<'d> {
+    /// How many members, counting repeats.
+    pub fn len(&self) -> usize {
+        self.0.node().len as usize
+    }
+
+    /// Each member's name and value.
+    pub fn iter(&self) -> impl Iterator<Item = (&'d str, Val<'d>)> + Clone {
+        self.0.children().map(|v| (&*v.node().key, v))
+    }
+
+    /// Each member's name.
+    pub fn keys(&self) -> impl Iterator<Item = &'d str> + Clone {
+        self.iter().map(|(k, _)| k)
+    }
+
+    /// The first member called `key`.
+    pub fn get(&self, key: &str) -> Option<Val<'d>> {
+        self.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+
+    /// Whether a member is called `key`.
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+}
+
+impl Serialize for Val<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match &self.node().kind {
+            Kind::Null => s.serialize_unit(),
+            Kind::Bool(b) => s.serialize_bool(*b),
+            Kind::Unsigned(n) => s.serialize_u64(*n),
+            Kind::Signed(n) => s.serialize_i64(*n),
+            Kind::Float(n) => s.serialize_f64(*n),
+            Kind::Str(t) => s.serialize_str(t),
+            Kind::Array => {
+                let mut seq = s.serialize_seq(Some(self.node().len as usize))?;
+                for v in self.children() {
+                    seq.serialize_element(&v)?;
+                }
+                seq.end()
+            }
+            Kind::Object => {
+                let obj = Obj(*self);
+                let mut map = s.serialize_map(Some(obj.len()))?;
+                for (k, v) in obj.iter() {
+                    map.serialize_entry(k, &v)?;
+                }
+                map.end()
+            }
+        }
+    }
+}
+
+/// Renders the value as compact JSON (for error messages).
+impl fmt::Display for Val<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&serde_json::to_string(self).map_err(|_| fmt::Error)?)
+    }
+}
+
+/// Appends one value (and its subtree) to the arena.
+struct Builder<'s, 'a> {
+    nodes: &'s mut Vec<Node<'a>>,
+    key: Cow<'a, str>,
+}
+
+impl<'s, 'a> Builder<'s, 'a> {
+    fn leaf(self, kind: Kind<'a>) {
+        let end = self.nodes.len() as u32 + 1;
+        self.nodes.push(Node {
+            key: self.key,
+            kind,
+            end,
+            len: 0,
+        });
+    }
+
+    /// Pushes a container, returning its index and the arena for its members.
+    fn open(self, kind: Kind<'a>) -> (usize, &'s mut Vec<Node<'a>>) {
+        let at = self.nodes.len();
+        self.nodes.push(Node {
+            key: self.key,
+            kind,
+            end: 0,
+            len: 0,
+        });
+        (at, self.nodes)
+    }
+}
+
+fn close(nodes: &mut [Node<'_>], at: usize, len: u32) {
+    let end = nodes.len() as u32;
+    let node = &mut nodes[at];
+    node.end = end;
+    node.len = len;
+}
+
+impl<'de> DeserializeSeed<'de> for Builder<'_, 'de> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Builder<'_, 'de> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        self.leaf(Kind::Null);
+        Ok(())
+    }
+
+    fn visit_bool<E>(self, b: bool) -> Result<(), E> {
+        self.leaf(Kind::Bool(b));
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, n: u64) -> Result<(), E> {
+        self.leaf(Kind::Unsigned(n));
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, n: i64) -> Result<(), E> {
+        self.leaf(Kind::Signed(n));
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, n: f64) -> Result<(), E> {
+        self.leaf(Kind::Float(n));
+        Ok(())
+    }
+
+    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<(), E> {
+        self.leaf(Kind::Str(Cow::Borrowed(s)));
+        Ok(())
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<(), E> {
+        self.leaf(Kind::Str(Cow::Owned(s.to_owned())));
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let (at, nodes) = self.open(Kind::Array);
+        let mut len = 0;
+        while seq
+            .next_element_seed(Builder {
+                nodes: &mut *nodes,
+                key: Cow::Borrowed(""),
+            })?
+            .is_some()
+        {
+            len += 1;
+        }
+        close(nodes, at, len);
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let (at, nodes) = self.open(Kind::Object);
+        let mut len = 0;
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            map.next_value_seed(Builder {
+                nodes: &mut *nodes,
+                key,
+            })?;
+            len += 1;
+        }
+        close(nodes, at, len);
+        Ok(())
+    }
+}
+
+/// A member name, borrowed unless it had escapes.
+struct KeySeed;
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Cow<'de, str>;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Cow<'de, str>, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a member name")
+    }
+
+    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Borrowed(s))
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Owned(s.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Doc;
+
+    #[test]
+    fn walks_members_in_order_with_repeats_and_escapes() {
+        let doc =
+            Doc::parse(r#"{"a": [1, -2, 2.5, {"x": null}], "b\n": "t\"", "a": true}"#).unwrap();
+        let top = doc.root().as_object().unwrap();
+        assert_eq!(top.len(), 3);
+        assert_eq!(top.keys().collect::<Vec<_>>(), ["a", "b\n", "a"]);
+        let a: Vec<_> = top.get("a").unwrap().as_array().unwrap().collect();
+        assert_eq!(a.len(), 4);
+        assert_eq!(a[0].as_u64(), Some(1));
+        assert_eq!(a[1].as_u64(), None);
+        assert_eq!(
+            a[3].as_object().unwrap().get("x").unwrap().kind_name(),
+            "null"
+        );
+        assert_eq!(top.get("b\n").unwrap().as_str(), Some("t\""));
+        assert!(!top.contains_key("c"));
+        assert_eq!(
+            doc.root().to_string(),
+            r#"{"a":[1,-2,2.5,{"x":null}],"b\n":"t\"","a":true}"#
+        );
+    }
+
+    #[test]
+    fn rejects_bad_json_and_trailing_text() {
+        assert!(Doc::parse("{").is_err());
+        assert!(Doc::parse("{} x").is_err());
+        let deep = "[".repeat(200) + &"]".repeat(200);
+        let Err(e) = Doc::parse(&deep) else {
+            panic!("200 levels parsed")
+        };
+        assert!(e.to_string().contains("recursion limit"));
+    }
+}
