@@ -443,12 +443,7 @@ impl Compiler {
                     Origin::User(id.to_string())
                 });
                 let dp = p.key("denies");
-                for (i, d) in self
-                    .array(um.get("denies"), &dp)
-                    .into_iter()
-                    .flatten()
-                    .enumerate()
-                {
+                for (i, d) in self.array(um.get("denies"), &dp).enumerate() {
                     if let Some(r) = self.deny(d, &dp.index(i)) {
                         a.denies.push(r);
                     }
@@ -475,7 +470,7 @@ impl Compiler {
     fn rules(&mut self, v: Option<Val<'_>>, path: &JsonPath) -> Vec<u32> {
         let mut ids: FxHashMap<String, usize> = FxHashMap::default();
         let mut out = Vec::new();
-        for (i, rv) in self.array(v, path).into_iter().flatten().enumerate() {
+        for (i, rv) in self.array(v, path).enumerate() {
             let p = path.index(i);
             let Some(m) = self.object(rv, &p) else {
                 continue;
@@ -551,7 +546,7 @@ impl Compiler {
         origin: impl Fn() -> Origin,
     ) -> Vec<u32> {
         let mut ids = Vec::new();
-        for (i, g) in self.array(v, path).into_iter().flatten().enumerate() {
+        for (i, g) in self.array(v, path).enumerate() {
             if let Some(id) = self.grant(g, &path.index(i), origin()) {
                 ids.push(id);
             }
@@ -840,19 +835,20 @@ impl Compiler {
     }
 
     /// The elements of an optional array (empty when absent or mistyped).
-    fn array<'v>(&mut self, v: Option<Val<'v>>, path: &JsonPath) -> Option<Children<'v>> {
-        let v = v?;
-        let items = v.as_array();
-        if items.is_none() {
+    fn array<'v>(&mut self, v: Option<Val<'v>>, path: &JsonPath) -> Children<'v> {
+        let Some(v) = v else {
+            return Children::default();
+        };
+        v.as_array().unwrap_or_else(|| {
             self.wrong_type(v, "an array", path);
-        }
-        items
+            Children::default()
+        })
     }
 
     /// The string elements of an array with their indexes; other elements are errors.
     fn strings<'v>(&mut self, v: Val<'v>, path: &JsonPath) -> Vec<(usize, &'v str)> {
         let mut out = Vec::new();
-        for (i, item) in self.array(Some(v), path).into_iter().flatten().enumerate() {
+        for (i, item) in self.array(Some(v), path).enumerate() {
             if let Some(s) = self.string(item, &path.index(i)) {
                 out.push((i, s));
             }

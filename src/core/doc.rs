@@ -124,8 +124,8 @@ impl<'d> Val<'d> {
     }
 }
 
-/// The elements of an array or members of an object, in order.
-#[derive(Clone)]
+/// The elements of an array or members of an object, in order (none by default).
+#[derive(Clone, Default)]
 pub(crate) struct Children<'d> {
     nodes: &'d [Node<'d>],
     next: usize,
@@ -152,8 +152,6 @@ impl<'d> Iterator for Children<'d> {
         (self.left, Some(self.left))
     }
 }
-
-impl ExactSizeIterator for Children<'_> {}
 
 /// An object's members, in document order (a repeated key appears each time).
 #[derive(Clone, Copy)]
