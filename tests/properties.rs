@@ -237,6 +237,7 @@ impl<'a> Naive<'a> {
             department: s.department.clone().map_or(Value::Null, Value::String),
             groups: json!(s.groups),
             attrs: vec![],
+            department_tree: Value::Null,
         };
         Naive {
             doc,

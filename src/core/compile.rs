@@ -10,6 +10,7 @@ use crate::core::policy::*;
 use crate::core::state::FieldState;
 use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 /// Largest policy document accepted, in bytes.
 pub const MAX_POLICY_BYTES: usize = 8 * 1024 * 1024;
@@ -224,6 +225,7 @@ impl Compiler {
             department_roles,
             group_roles,
             slots: self.slots,
+            roles_read: OnceLock::new(),
         })
     }
 

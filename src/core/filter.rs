@@ -66,8 +66,7 @@ impl Session {
                     .shape(&p.resources, r)
                     .is_some_and(|s| lists(s.actions, bit))
             })
-            .map(|g| specialize(self.grant_condition(g, r)))
-            .collect();
+            .map(|g| specialize(self.grant_condition(g, r)));
         let denies = self
             .rules
             .iter()
@@ -78,15 +77,14 @@ impl Session {
                     .is_some_and(|s| lists(s.actions, bit))
                     && ru.effect == crate::core::policy::Effect::Deny
             })
-            .map(|ru| specialize(self.specialized(ru.when.as_ref())))
-            .collect();
+            .map(|ru| specialize(self.specialized(ru.when.as_ref())));
         let allowed = Expr::junction(grants, false);
         let denied = match Expr::junction(denies, false) {
             Expr::Const(b) => Expr::Const(!b),
             other => Expr::Not(Box::new(other)),
         };
         Ok(ScopeFilter {
-            expr: Expr::junction(vec![allowed, denied], true),
+            expr: Expr::junction([allowed, denied], true),
         })
     }
 
@@ -108,5 +106,64 @@ impl Session {
             .iter()
             .map(|rec| self.can_at(r, a, Input::json(Some(rec), context)))
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::core::{Input, Policy, Subject};
+    use serde_json::json;
+    use std::sync::Arc;
+
+    fn policy() -> Arc<Policy> {
+        let doc = json!({
+            "format": "fieldgate/1", "app": "t", "version": 1,
+            "departments": { "hq": {}, "east": { "parent": "hq" }, "east-1": { "parent": "east" } },
+            "resources": { "doc": { "actions": ["view", "edit", "delete"], "owner": "owner",
+                "department": "dept", "fields": { "a": {} } } },
+            "roles": {
+                "mine": { "grants": [{ "resource": "doc", "actions": ["edit"], "scope": "own" }] },
+                "tree": { "grants": [{ "resource": "doc", "actions": ["view"], "scope": "department_tree" }] },
+                "audit": { "grants": [{ "resource": "doc", "actions": ["delete"],
+                    "when": "'tree' in user.roles && record.amount < 10" }] }
+            }
+        });
+        Arc::new(Policy::from_json(&doc.to_string()).unwrap())
+    }
+
+    fn subject(roles: &[&str]) -> Subject {
+        Subject {
+            roles: roles.iter().map(|r| r.to_string()).collect(),
+            department: Some("east".into()),
+            ..Subject::new("u-1")
+        }
+    }
+
+    #[test]
+    fn scope_trees_carry_the_users_values() {
+        let p = policy();
+        let s = p.session(&subject(&["mine", "tree"]));
+        let own = s.scope_filter("doc", "edit", None).unwrap().to_json(&s);
+        let eq = json!({ "op": "==", "left": { "attr": "owner" }, "right": { "value": "u-1" } });
+        assert_eq!(own, eq);
+        let tree = s.scope_filter("doc", "view", None).unwrap().to_json(&s);
+        let within = json!({ "op": "in", "left": { "attr": "dept" },
+            "right": { "value": ["east", "east-1"] } });
+        assert_eq!(tree, within);
+        assert!(s.can("view", "doc", Input::json(Some(&json!({ "dept": "east-1" })), None)).unwrap());
+        assert!(!s.can("view", "doc", Input::json(Some(&json!({ "dept": "hq" })), None)).unwrap());
+    }
+
+    #[test]
+    fn conditions_read_the_effective_role_names() {
+        let p = policy();
+        let cheap = json!({ "amount": 5 });
+        let with_tree = p.session(&subject(&["audit", "tree"]));
+        assert!(with_tree.can("delete", "doc", Input::json(Some(&cheap), None)).unwrap());
+        let without = p.session(&subject(&["audit"]));
+        assert!(!without.can("delete", "doc", Input::json(Some(&cheap), None)).unwrap());
+        let filter = with_tree.scope_filter("doc", "delete", None).unwrap().to_json(&with_tree);
+        let below = json!({ "op": "<", "left": { "attr": "amount" }, "right": { "value": 10 } });
+        assert_eq!(filter, below);
     }
 }

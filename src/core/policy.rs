@@ -3,14 +3,14 @@
 //! Built once by [`Policy::from_json`](crate::core::Policy::from_json) (see `compile.rs`); read
 //! by every session. Everything here is plain data so it can be cached in the binary form.
 
-use crate::core::condition::{Expr, SlotTable};
+use crate::core::condition::{Expr, SlotTable, UserRef};
 use crate::core::mask::Mask;
 use crate::core::state::FieldState;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 /// An action set over one resource's actions: bit `i` is the resource's action `i`;
 /// [`ALL_ACTIONS`] stands for `*`.
@@ -92,6 +92,10 @@ pub struct Policy {
     pub(crate) department_roles: FxHashMap<u32, Vec<u32>>,
     pub(crate) group_roles: BTreeMap<String, Vec<u32>>,
     pub(crate) slots: SlotTable,
+    /// Whether a condition reads `user.roles` (found on first use; sessions list the role
+    /// names only then).
+    #[serde(skip)]
+    pub(crate) roles_read: OnceLock<bool>,
 }
 
 /// The document's identity and validity window.
@@ -200,8 +204,9 @@ pub(crate) struct Shape {
     pub actions: ActionMask,
     /// Grants: the state per field (`g.fields[f] ?? g.fields["*"] ?? editable`).
     /// Limit rules: the cap per field (`Editable` where the rule names none).
+    /// Shared, so a session's plan keeps it without copying.
     #[serde(with = "crate::core::state::codes")]
-    pub states: Box<[FieldState]>,
+    pub states: Arc<[FieldState]>,
 }
 
 /// A grant's or rule's actions and fields as written, before they meet a resource. The names
@@ -232,8 +237,10 @@ impl<S: AsRef<str>> Pattern<S> {
                 states[i as usize] = *state;
             }
         }
-        let states = states.into_boxed_slice();
-        Shape { actions, states }
+        Shape {
+            actions,
+            states: states.into(),
+        }
     }
 
     /// The same pattern with owned names.
@@ -309,6 +316,17 @@ pub(crate) struct UserAssignment {
 }
 
 impl Policy {
+    /// Whether any grant's or rule's condition reads `user.roles`.
+    pub(crate) fn reads_user_roles(&self) -> bool {
+        *self.roles_read.get_or_init(|| {
+            let grants = self.grants.iter().map(|g| &g.when);
+            let rules = self.rules.iter().map(|r| &r.when);
+            grants
+                .chain(rules)
+                .flatten()
+                .any(|e| e.reads_user(UserRef::Roles))
+        })
+    }
     /// The `app` this policy is for.
     pub fn app(&self) -> &str {
         &self.header.app

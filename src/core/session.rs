@@ -1,7 +1,7 @@
 //! Sessions: one user's precomputed view of a policy, and the decisions made through it.
 
 use crate::core::attrs::{Attrs, NoAttrs};
-use crate::core::condition::{CmpOp, Env, Expr, Operand, Truth, UserValues};
+use crate::core::condition::{CmpOp, Env, Expr, Operand, Truth, UserRef, UserValues};
 use crate::core::error::{Code, RequestError};
 use crate::core::policy::*;
 use crate::core::state::{FieldState, Mode};
@@ -114,8 +114,6 @@ pub struct Session {
     pub(crate) grants: Vec<u32>,
     pub(crate) rules: Vec<u32>,
     pub(crate) user: UserValues,
-    /// The user's department and every department below it.
-    subtree: Value,
     plans: Vec<OnceCell<Plan>>,
 }
 
@@ -125,22 +123,26 @@ pub(crate) struct Plan {
     view: ActionMask,
     modes: [Option<ActionMask>; 3],
     granted: ActionMask,
-    base: [Box<[FieldState]>; 3],
+    /// Per field, in one allocation: what unconditional grants give in each mode (three rows),
+    /// then the cap unconditional limits set (a fourth row).
+    states: Box<[FieldState]>,
     pub(crate) cond_grants: Vec<CondGrant>,
     denied: ActionMask,
-    cap: Box<[FieldState]>,
     pub(crate) cond_rules: Vec<CondRule>,
 }
 
 pub(crate) struct CondGrant {
     pub actions: ActionMask,
     pub cond: Expr,
-    contrib: [Box<[FieldState]>; 3],
+    /// The grant's state per field (shared with the policy) ...
+    states: Arc<[FieldState]>,
+    /// ... and the most it gives any field in each mode.
+    caps: [FieldState; 3],
 }
 
 pub(crate) struct CondRule {
     pub deny: ActionMask,
-    pub caps: Option<Box<[FieldState]>>,
+    pub caps: Option<Arc<[FieldState]>>,
     pub cond: Expr,
 }
 
@@ -200,32 +202,13 @@ impl Session {
                 .flat_map(|a| a.denies.iter().copied()),
         );
 
-        let user = UserValues {
-            id: Value::String(subject.id.clone()),
-            roles: Value::Array(
-                roles
-                    .iter()
-                    .map(|&r| Value::String(p.roles[r as usize].name.clone()))
-                    .collect(),
-            ),
-            department: subject
-                .department
-                .clone()
-                .map_or(Value::Null, Value::String),
-            groups: Value::Array(subject.groups.iter().cloned().map(Value::String).collect()),
-            attrs: p
-                .slots
-                .user_attrs
-                .iter()
-                .map(|path| {
-                    Value::Object(subject.attrs.clone())
-                        .attr(path)
-                        .cloned()
-                        .unwrap_or(Value::Null)
-                })
-                .collect(),
-        };
-        let subtree = match (&subject.department, dept) {
+        // The department tree is listed only for a session that has a `department_tree` grant,
+        // and role names only when a condition reads `user.roles`.
+        let tree_scoped = grants
+            .iter()
+            .any(|&g| p.grants[g as usize].scope == Scope::DepartmentTree);
+        let department_tree = match (&subject.department, dept) {
+            (Some(_), _) if !tree_scoped => Value::Null,
             (None, _) => Value::Null,
             (Some(name), None) => Value::Array(vec![Value::String(name.clone())]),
             (Some(_), Some(d)) => Value::Array(
@@ -235,6 +218,32 @@ impl Session {
                     .collect(),
             ),
         };
+        let role_names = if p.reads_user_roles() {
+            let names = roles.iter().map(|&r| Value::String(p.roles[r as usize].name.clone()));
+            Value::Array(names.collect())
+        } else {
+            Value::Null
+        };
+        let attrs = match p.slots.user_attrs.is_empty() {
+            true => Value::Null,
+            false => Value::Object(subject.attrs.clone()),
+        };
+        let user = UserValues {
+            id: Value::String(subject.id.clone()),
+            roles: role_names,
+            department: subject
+                .department
+                .clone()
+                .map_or(Value::Null, Value::String),
+            groups: Value::Array(subject.groups.iter().cloned().map(Value::String).collect()),
+            attrs: p
+                .slots
+                .user_attrs
+                .iter()
+                .map(|path| attrs.attr(path).cloned().unwrap_or(Value::Null))
+                .collect(),
+            department_tree,
+        };
         let plans = (0..p.resources.len()).map(|_| OnceCell::new()).collect();
         Session {
             policy,
@@ -242,7 +251,6 @@ impl Session {
             grants,
             rules,
             user,
-            subtree,
             plans,
         }
     }
@@ -296,14 +304,14 @@ impl Session {
     ) {
         let plan = self.plan(resource);
         let m = mode.index();
-        out.copy_from_slice(&plan.base[m]);
+        out.copy_from_slice(plan.base(m));
         let env = self.env(input);
         for g in &plan.cond_grants {
             if g.cond.eval(&env) != Truth::False {
-                raise(out, &g.contrib[m]);
+                raise_capped(out, &g.states, g.caps[m]);
             }
         }
-        lower(out, &plan.cap);
+        lower(out, plan.cap());
         for r in &plan.cond_rules {
             if r.cond.eval(&env) == Truth::True {
                 if let Some(caps) = &r.caps {
@@ -319,8 +327,8 @@ impl Session {
     /// every rule as if it applied (a lower bound over all records and contexts).
     pub fn fields_on_every_record(&self, resource: ResourceId, mode: Mode, out: &mut [FieldState]) {
         let plan = self.plan(resource);
-        out.copy_from_slice(&plan.base[mode.index()]);
-        lower(out, &plan.cap);
+        out.copy_from_slice(plan.base(mode.index()));
+        lower(out, plan.cap());
         for r in &plan.cond_rules {
             if let Some(caps) = &r.caps {
                 lower(out, caps);
@@ -461,29 +469,24 @@ impl Session {
         self.plans[resource.0 as usize].get_or_init(|| self.build_plan(resource.0))
     }
 
-    /// The grant's scope and `when`, specialised to this user.
+    /// The grant's scope and `when`, specialised to this user. The scope compares the record
+    /// with the user's own values by reference (no copies); scope filters specialise it.
     pub(crate) fn grant_condition(&self, grant: &Grant, resource: u32) -> Expr {
         let res = &self.policy.resources[resource as usize];
+        let user = &self.user;
+        let matches = |op, slot, u| Expr::Cmp(op, Operand::Record(slot), Operand::User(u));
         let scope = match (grant.scope, res.owner, res.department) {
             (Scope::All, _, _) => Expr::Const(true),
-            (Scope::Own, Some(slot), _) => Expr::Cmp(
-                CmpOp::Eq,
-                Operand::Record(slot),
-                Operand::Lit(self.user.id.clone()),
-            ),
-            (Scope::Department, _, Some(slot)) if !self.user.department.is_null() => Expr::Cmp(
-                CmpOp::Eq,
-                Operand::Record(slot),
-                Operand::Lit(self.user.department.clone()),
-            ),
-            (Scope::DepartmentTree, _, Some(slot)) if !self.subtree.is_null() => Expr::Cmp(
-                CmpOp::In,
-                Operand::Record(slot),
-                Operand::Lit(self.subtree.clone()),
-            ),
+            (Scope::Own, Some(slot), _) => matches(CmpOp::Eq, slot, UserRef::Id),
+            (Scope::Department, _, Some(slot)) if !user.department.is_null() => {
+                matches(CmpOp::Eq, slot, UserRef::Department)
+            }
+            (Scope::DepartmentTree, _, Some(slot)) if !user.department_tree.is_null() => {
+                matches(CmpOp::In, slot, UserRef::DepartmentTree)
+            }
             _ => Expr::Const(false),
         };
-        Expr::junction(vec![scope, self.specialized(grant.when.as_ref())], true)
+        Expr::junction([scope, self.specialized(grant.when.as_ref())], true)
     }
 
     /// A rule's or grant's `when`, specialised to this user (`true` when absent).
@@ -503,12 +506,12 @@ impl Session {
                 Some(res.action_bit("edit")),
             ],
             granted: 0,
-            base: std::array::from_fn(|_| vec![FieldState::Hidden; n].into()),
+            states: vec![FieldState::Hidden; 4 * n].into(),
             cond_grants: Vec::new(),
             denied: 0,
-            cap: vec![FieldState::Editable; n].into(),
             cond_rules: Vec::new(),
         };
+        plan.states[3 * n..].fill(FieldState::Editable);
         for &g in &self.grants {
             let grant = &p.grants[g as usize];
             let Some(shape) = grant.targets.shape(&p.resources, r) else {
@@ -520,16 +523,15 @@ impl Session {
                 Some(false) => {}
                 Some(true) => {
                     plan.granted |= shape.actions;
-                    for (base, cap) in plan.base.iter_mut().zip(caps) {
-                        for (o, s) in base.iter_mut().zip(shape.states.iter()) {
-                            *o = (*o).max((*s).min(cap));
-                        }
+                    for (base, cap) in plan.states.chunks_exact_mut(n).zip(caps) {
+                        raise_capped(base, &shape.states, cap);
                     }
                 }
                 None => plan.cond_grants.push(CondGrant {
                     actions: shape.actions,
                     cond,
-                    contrib: caps.map(|cap| shape.states.iter().map(|&s| s.min(cap)).collect()),
+                    states: Arc::clone(&shape.states),
+                    caps,
                 }),
             }
         }
@@ -538,20 +540,22 @@ impl Session {
             let Some(shape) = rule.targets.shape(&p.resources, r) else {
                 continue;
             };
-            let (deny, caps) = match rule.effect {
-                Effect::Deny => (shape.actions, None),
-                Effect::Limit => (0, Some(shape.states.clone())),
-            };
+            let limit = rule.effect == Effect::Limit;
+            let deny = if limit { 0 } else { shape.actions };
             let cond = self.specialized(rule.when.as_ref());
             match cond.as_const() {
                 Some(false) => {}
                 Some(true) => {
                     plan.denied |= deny;
-                    if let Some(c) = &caps {
-                        lower(&mut plan.cap, c);
+                    if limit {
+                        lower(&mut plan.states[3 * n..], &shape.states);
                     }
                 }
-                None => plan.cond_rules.push(CondRule { deny, caps, cond }),
+                None => plan.cond_rules.push(CondRule {
+                    deny,
+                    caps: limit.then(|| shape.states.clone()),
+                    cond,
+                }),
             }
         }
         plan
@@ -559,6 +563,16 @@ impl Session {
 }
 
 impl Plan {
+    /// What unconditional grants give each field in mode `m`.
+    fn base(&self, m: usize) -> &[FieldState] {
+        row(&self.states, m, self.states.len() / 4)
+    }
+
+    /// The cap unconditional limits set on each field.
+    fn cap(&self) -> &[FieldState] {
+        row(&self.states, 3, self.states.len() / 4)
+    }
+
     /// The most a grant listing `actions` gives any field in mode `m`: editable when it lists
     /// the mode's action, readonly when it lists only `view`, else hidden.
     fn mode_cap(&self, actions: ActionMask, m: usize) -> FieldState {
@@ -588,9 +602,15 @@ impl Plan {
     }
 }
 
-fn raise(out: &mut [FieldState], by: &[FieldState]) {
+/// Row `i` of `rows`, rows of `n` states each.
+fn row(rows: &[FieldState], i: usize, n: usize) -> &[FieldState] {
+    &rows[i * n..(i + 1) * n]
+}
+
+/// Raises each state to what `by` gives it, at most `cap`.
+fn raise_capped(out: &mut [FieldState], by: &[FieldState], cap: FieldState) {
     for (o, b) in out.iter_mut().zip(by) {
-        *o = (*o).max(*b);
+        *o = (*o).max((*b).min(cap));
     }
 }
 

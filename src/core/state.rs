@@ -112,13 +112,14 @@ impl FromStr for Mode {
 pub(crate) mod codes {
     use super::FieldState;
     use serde::{de::Error, Deserialize, Deserializer, Serializer};
+    use std::sync::Arc;
 
     pub fn serialize<S: Serializer>(states: &[FieldState], s: S) -> Result<S::Ok, S::Error> {
         let bytes: Vec<u8> = states.iter().map(|&st| st as u8).collect();
         s.serialize_bytes(&bytes)
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Box<[FieldState]>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<[FieldState]>, D::Error> {
         let bytes: &[u8] = <&[u8]>::deserialize(d)?;
         bytes
             .iter()

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::borrow::Cow;
 use std::cmp::Ordering;
+use std::sync::Arc;
 
 static NULL: Value = Value::Null;
 
@@ -87,13 +88,16 @@ pub enum UserRef {
     Groups,
     /// `user.attrs.…`, by slot in the policy's user-attribute table.
     Attr(u32),
+    /// The user's department and every department below it (what `department_tree` scopes
+    /// match; not written in conditions).
+    DepartmentTree,
 }
 
 /// A value in a condition.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Operand {
     /// A literal (string, number, boolean, null, or a list of literals).
-    Lit(#[serde(with = "json_text")] Value),
+    Lit(#[serde(with = "json_text")] Arc<Value>),
     /// A `user.*` path.
     User(UserRef),
     /// A `record.*` path, by slot.
@@ -145,6 +149,9 @@ pub struct UserValues {
     pub groups: Value,
     /// `user.attrs.*` in slot order (null when absent).
     pub attrs: Vec<Value>,
+    /// The user's department and every department below it, as a list (null without a
+    /// department).
+    pub department_tree: Value,
 }
 
 impl UserValues {
@@ -155,6 +162,7 @@ impl UserValues {
             UserRef::Department => &self.department,
             UserRef::Groups => &self.groups,
             UserRef::Attr(slot) => self.attrs.get(slot as usize).unwrap_or(&NULL),
+            UserRef::DepartmentTree => &self.department_tree,
         }
     }
 }
@@ -200,13 +208,13 @@ impl Operand {
     /// Replaces `user.*` (and, when given, `context.*`) by literals.
     fn specialize(&self, user: &UserValues, context: Option<(&dyn Attrs, &SlotTable)>) -> Operand {
         match self {
-            Operand::User(u) => Operand::Lit(user.get(*u).clone()),
+            Operand::User(u) => Operand::Lit(Arc::new(user.get(*u).clone())),
             Operand::Context(slot) => match context {
-                Some((ctx, slots)) => Operand::Lit(
+                Some((ctx, slots)) => Operand::Lit(Arc::new(
                     ctx.attr(&slots.context[*slot as usize])
                         .cloned()
                         .unwrap_or(Value::Null),
-                ),
+                )),
                 None => self.clone(),
             },
             Operand::List(items) => {
@@ -222,6 +230,14 @@ impl Operand {
         match self {
             Operand::Lit(v) => Some(v),
             _ => None,
+        }
+    }
+
+    fn reads_user(&self, u: UserRef) -> bool {
+        match self {
+            Operand::User(x) => *x == u,
+            Operand::List(items) => items.iter().any(|i| i.reads_user(u)),
+            _ => false,
         }
     }
 
@@ -242,6 +258,7 @@ impl Operand {
                 UserRef::Department => "department".to_string(),
                 UserRef::Groups => "groups".to_string(),
                 UserRef::Attr(s) => format!("attrs.{}", slots.user_attrs[*s as usize].dotted()),
+                UserRef::DepartmentTree => "department_tree".to_string(),
             }}),
             Operand::Record(s) => json!({ "attr": slots.record[*s as usize].dotted() }),
             Operand::Context(s) => json!({ "context": slots.context[*s as usize].dotted() }),
@@ -255,15 +272,15 @@ impl Operand {
 /// A list operand whose elements are all literals becomes one literal list.
 pub(crate) fn literal_list(items: Vec<Operand>) -> Operand {
     if items.iter().all(|i| i.as_lit().is_some()) {
-        Operand::Lit(Value::Array(
+        Operand::Lit(Arc::new(Value::Array(
             items
                 .into_iter()
                 .filter_map(|i| match i {
-                    Operand::Lit(v) => Some(v),
+                    Operand::Lit(v) => Some(Arc::unwrap_or_clone(v)),
                     _ => None,
                 })
                 .collect(),
-        ))
+        )))
     } else {
         Operand::List(items)
     }
@@ -311,8 +328,8 @@ impl Expr {
     pub fn specialize(&self, user: &UserValues, context: Option<(&dyn Attrs, &SlotTable)>) -> Expr {
         match self {
             Expr::Const(_) => self.clone(),
-            Expr::Or(xs) => fold_junction(xs, false, |x| x.specialize(user, context)),
-            Expr::And(xs) => fold_junction(xs, true, |x| x.specialize(user, context)),
+            Expr::Or(xs) => fold_junction(xs.iter().map(|x| x.specialize(user, context)), false),
+            Expr::And(xs) => fold_junction(xs.iter().map(|x| x.specialize(user, context)), true),
             Expr::Not(x) => match x.specialize(user, context) {
                 Expr::Const(b) => Expr::Const(!b),
                 other => Expr::Not(Box::new(other)),
@@ -325,7 +342,7 @@ impl Expr {
                 }
             }
             Expr::Truthy(a) => match a.specialize(user, context) {
-                Operand::Lit(v) => Expr::Const(v == Value::Bool(true)),
+                Operand::Lit(v) => Expr::Const(*v == Value::Bool(true)),
                 other => Expr::Truthy(other),
             },
         }
@@ -348,10 +365,16 @@ impl Expr {
             department: Value::Null,
             groups: Value::Null,
             attrs: Vec::new(),
+            department_tree: Value::Null,
         };
         closed
             .then(|| self.specialize(&nobody, None).as_const())
             .flatten()
+    }
+
+    /// Whether the condition reads this `user.*` value.
+    pub fn reads_user(&self, u: UserRef) -> bool {
+        self.any_operand(&|o| o.reads_user(u))
     }
 
     fn any_operand(&self, f: &dyn Fn(&Operand) -> bool) -> bool {
@@ -385,26 +408,32 @@ impl Expr {
     }
 
     /// Builds `and`/`or` of the parts, folding constants.
-    pub fn junction(parts: Vec<Expr>, is_and: bool) -> Expr {
-        fold_junction(&parts, is_and, Expr::clone)
+    pub fn junction(parts: impl IntoIterator<Item = Expr>, is_and: bool) -> Expr {
+        fold_junction(parts, is_and)
     }
 }
 
 /// Folds an `and` (`is_and`) or `or`: the neutral constant drops out, the absorbing one wins.
-fn fold_junction(xs: &[Expr], is_and: bool, mut f: impl FnMut(&Expr) -> Expr) -> Expr {
+/// Allocates only when two or more parts remain.
+fn fold_junction(xs: impl IntoIterator<Item = Expr>, is_and: bool) -> Expr {
+    let mut first = None;
     let mut kept = Vec::new();
     for x in xs {
-        match f(x) {
+        match x {
             Expr::Const(b) if b == is_and => {}
             Expr::Const(b) => return Expr::Const(b),
-            other => kept.push(other),
+            other => match first.take() {
+                None if kept.is_empty() => first = Some(other),
+                None => kept.push(other),
+                Some(one) => kept.extend([one, other]),
+            },
         }
     }
-    match kept.len() {
-        0 => Expr::Const(is_and),
-        1 => kept.pop().unwrap_or(Expr::Const(is_and)),
-        _ if is_and => Expr::And(kept),
-        _ => Expr::Or(kept),
+    match first {
+        Some(one) => one,
+        None if kept.is_empty() => Expr::Const(is_and),
+        None if is_and => Expr::And(kept),
+        None => Expr::Or(kept),
     }
 }
 
@@ -412,13 +441,16 @@ fn fold_junction(xs: &[Expr], is_and: bool, mut f: impl FnMut(&Expr) -> Expr) ->
 mod json_text {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
     use serde_json::Value;
+    use std::sync::Arc;
 
     pub fn serialize<S: Serializer>(v: &Value, s: S) -> Result<S::Ok, S::Error> {
         v.to_string().serialize(s)
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<Value>, D::Error> {
         let text = String::deserialize(d)?;
-        serde_json::from_str(&text).map_err(serde::de::Error::custom)
+        serde_json::from_str(&text)
+            .map(Arc::new)
+            .map_err(serde::de::Error::custom)
     }
 }

@@ -4,6 +4,7 @@ use super::expr::{literal_list, CmpOp, Expr, Operand, SlotTable, UserRef};
 use crate::core::attrs::AttrPath;
 use crate::core::error::Code;
 use serde_json::Value;
+use std::sync::Arc;
 
 /// Longest condition accepted, in characters.
 pub const MAX_CONDITION_LEN: usize = 4096;
@@ -343,7 +344,7 @@ impl Parser<'_> {
     fn value(&mut self) -> Result<Operand, ParseError> {
         let position = self.position();
         match self.bump() {
-            Tok::Lit(v) => Ok(Operand::Lit(v)),
+            Tok::Lit(v) => Ok(Operand::Lit(Arc::new(v))),
             Tok::Path(p) => self.path(&p).map_err(|message| ParseError {
                 code: Code::BadCondition,
                 message,

@@ -12,6 +12,7 @@ fn user() -> UserValues {
         department: json!("east"),
         groups: json!(["g1"]),
         attrs: vec![],
+        department_tree: json!(["east"]),
     }
 }
 
