@@ -317,7 +317,7 @@ impl Compiler {
 
     fn field(&mut self, name: &str, v: Val<'_>, path: &JsonPath) -> Field {
         let mut field = Field {
-            name: name.to_string(),
+            name: name.into(),
             label: None,
             mask: None,
         };
@@ -650,7 +650,7 @@ impl Compiler {
                 Some(Some(r)) => self.resources[r as usize].actions.iter().any(|x| x == a),
                 _ => lazy_set(
                     &mut self.action_universe,
-                    self.resources.iter().flat_map(|r| r.actions.iter()),
+                    self.resources.iter().flat_map(|r| r.actions.iter().map(String::as_str)),
                 )
                 .contains(a),
             };
@@ -726,7 +726,7 @@ impl Compiler {
                         &mut self.field_universe,
                         self.resources
                             .iter()
-                            .flat_map(|r| r.fields.iter().map(|f| &f.name)),
+                            .flat_map(|r| r.fields.iter().map(|f| f.name.as_str())),
                     )
                     .contains(name),
                 };
@@ -924,9 +924,9 @@ impl Compiler {
 /// A set of names, built on first use (only `*` grants and rules need one).
 fn lazy_set<'c, 'n>(
     cache: &'c mut Option<rustc_hash::FxHashSet<String>>,
-    names: impl Iterator<Item = &'n String>,
+    names: impl Iterator<Item = &'n str>,
 ) -> &'c rustc_hash::FxHashSet<String> {
-    cache.get_or_insert_with(|| names.cloned().collect())
+    cache.get_or_insert_with(|| names.map(str::to_string).collect())
 }
 
 fn index_of(entries: &[(&str, Val<'_>)]) -> FxHashMap<String, u32> {

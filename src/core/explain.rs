@@ -218,7 +218,7 @@ impl Session {
             .iter()
             .enumerate()
             .map(|(i, f)| FieldTrace {
-                name: f.name.clone(),
+                name: f.name.to_string(),
                 state: states[i],
                 set_by: set_by[i].clone(),
                 granted: granted[i],

@@ -10,6 +10,7 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use smol_str::SmolStr;
 use std::sync::{Arc, OnceLock};
 
 /// An action set over one resource's actions: bit `i` is the resource's action `i`;
@@ -151,7 +152,7 @@ impl Resource {
 /// One declared field.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Field {
-    pub name: String,
+    pub name: SmolStr,
     pub label: Option<String>,
     pub mask: Option<Mask>,
 }
