@@ -650,7 +650,9 @@ impl Compiler {
                 Some(Some(r)) => self.resources[r as usize].actions.iter().any(|x| x == a),
                 _ => lazy_set(
                     &mut self.action_universe,
-                    self.resources.iter().flat_map(|r| r.actions.iter().map(String::as_str)),
+                    self.resources
+                        .iter()
+                        .flat_map(|r| r.actions.iter().map(String::as_str)),
                 )
                 .contains(a),
             };

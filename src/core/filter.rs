@@ -139,6 +139,11 @@ mod tests {
         }
     }
 
+    fn can(s: &crate::core::Session, action: &str, record: serde_json::Value) -> bool {
+        s.can(action, "doc", Input::json(Some(&record), None))
+            .unwrap()
+    }
+
     #[test]
     fn scope_trees_carry_the_users_values() {
         let p = policy();
@@ -150,19 +155,19 @@ mod tests {
         let within = json!({ "op": "in", "left": { "attr": "dept" },
             "right": { "value": ["east", "east-1"] } });
         assert_eq!(tree, within);
-        assert!(s.can("view", "doc", Input::json(Some(&json!({ "dept": "east-1" })), None)).unwrap());
-        assert!(!s.can("view", "doc", Input::json(Some(&json!({ "dept": "hq" })), None)).unwrap());
+        assert!(can(&s, "view", json!({ "dept": "east-1" })));
+        assert!(!can(&s, "view", json!({ "dept": "hq" })));
     }
 
     #[test]
     fn conditions_read_the_effective_role_names() {
         let p = policy();
-        let cheap = json!({ "amount": 5 });
         let with_tree = p.session(&subject(&["audit", "tree"]));
-        assert!(with_tree.can("delete", "doc", Input::json(Some(&cheap), None)).unwrap());
+        assert!(can(&with_tree, "delete", json!({ "amount": 5 })));
         let without = p.session(&subject(&["audit"]));
-        assert!(!without.can("delete", "doc", Input::json(Some(&cheap), None)).unwrap());
-        let filter = with_tree.scope_filter("doc", "delete", None).unwrap().to_json(&with_tree);
+        assert!(!can(&without, "delete", json!({ "amount": 5 })));
+        let filter = with_tree.scope_filter("doc", "delete", None).unwrap();
+        let filter = filter.to_json(&with_tree);
         let below = json!({ "op": "<", "left": { "attr": "amount" }, "right": { "value": 10 } });
         assert_eq!(filter, below);
     }

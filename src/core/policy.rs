@@ -8,9 +8,9 @@ use crate::core::mask::Mask;
 use crate::core::state::FieldState;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
+use smol_str::SmolStr;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use smol_str::SmolStr;
 use std::sync::{Arc, OnceLock};
 
 /// An action set over one resource's actions: bit `i` is the resource's action `i`;

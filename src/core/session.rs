@@ -219,7 +219,9 @@ impl Session {
             ),
         };
         let role_names = if p.reads_user_roles() {
-            let names = roles.iter().map(|&r| Value::String(p.roles[r as usize].name.clone()));
+            let names = roles
+                .iter()
+                .map(|&r| Value::String(p.roles[r as usize].name.clone()));
             Value::Array(names.collect())
         } else {
             Value::Null

@@ -10,7 +10,7 @@ mod error;
 mod slots;
 
 use crate::bundle::{format_rfc3339, PublicKey, TrustedKeys, VerifyOptions};
-use crate::core::{FieldState, Input, Mode, Policy, ResourceId, Session, Subject};
+use crate::core::{Input, Mode, Policy, ResourceId, Session, Subject};
 use error::{from_bundle, from_policy, from_request, js_error};
 use serde::Deserialize;
 use serde_json::Value;
@@ -285,14 +285,11 @@ impl WasmSession {
     ) -> Result<usize, JsValue> {
         let r = self.resource(resource)?;
         let m = mode(mode_code)?;
-        let mut out = vec![FieldState::Hidden; self.session.policy().field_count(r)];
-        slots::with_input(layout(rec_at, rec_len, ctx_at, ctx_len), |i| {
-            self.session.fields_into(r, m, i, &mut out)
-        });
-        Ok(slots::write_codes(out.len(), |codes| {
-            for (c, s) in codes.iter_mut().zip(&out) {
-                *c = *s as u8;
-            }
+        let len = self.session.policy().field_count(r);
+        Ok(slots::write_states(len, |out| {
+            slots::with_input(layout(rec_at, rec_len, ctx_at, ctx_len), |i| {
+                self.session.fields_into(r, m, i, out)
+            })
         }))
     }
 

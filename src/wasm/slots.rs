@@ -5,7 +5,7 @@
 //! its id; strings, or lists and objects interned by their JSON text). Strings cross once, when
 //! first interned; after that a decision moves only numbers.
 
-use crate::core::{AttrPath, Attrs, Input, NoAttrs};
+use crate::core::{AttrPath, Attrs, FieldState, Input, NoAttrs};
 use serde_json::Value;
 use std::cell::RefCell;
 
@@ -24,6 +24,7 @@ struct State {
 thread_local! {
     static STATE: RefCell<State> = RefCell::new(State::default());
     static CODES: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    static STATES: RefCell<Vec<FieldState>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Interns a value; returns its id, or `None` when the table was full and has been cleared
@@ -48,6 +49,21 @@ pub(crate) fn scratch(len: usize) -> usize {
             s.scratch.resize(len, 0.0);
         }
         s.scratch.as_ptr() as usize
+    })
+}
+
+/// Lets `f` fill `len` field states in a reused buffer, then writes them as codes into the
+/// outgoing code buffer; returns its address in wasm memory.
+pub(crate) fn write_states(len: usize, f: impl FnOnce(&mut [FieldState])) -> usize {
+    STATES.with(|states| {
+        let mut states = states.borrow_mut();
+        states.resize(len, FieldState::Hidden);
+        f(&mut states[..len]);
+        write_codes(len, |codes| {
+            for (c, s) in codes.iter_mut().zip(states.iter()) {
+                *c = *s as u8;
+            }
+        })
     })
 }
 
