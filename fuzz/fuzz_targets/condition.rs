@@ -15,6 +15,7 @@ fuzz_target!(|text: &str| {
             department: json!(null),
             groups: json!([]),
             attrs: vec![json!(1); slots.user_attrs.len()],
+            department_tree: json!(["d1", "d2"]),
         };
         let record = json!({"a": 1, "b": "x", "c": [1, 2]});
         let ctx = json!({});
