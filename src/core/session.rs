@@ -525,8 +525,8 @@ impl Session {
                 Some(false) => {}
                 Some(true) => {
                     plan.granted |= shape.actions;
-                    for (base, cap) in plan.states.chunks_exact_mut(n).zip(caps) {
-                        raise_capped(base, &shape.states, cap);
+                    for (m, cap) in caps.into_iter().enumerate() {
+                        raise_capped(&mut plan.states[m * n..], &shape.states, cap);
                     }
                 }
                 None => plan.cond_grants.push(CondGrant {
@@ -683,5 +683,30 @@ impl<'p> FieldStates<'p> {
                 .map(|(n, s)| (n.to_string(), Value::String(s.as_str().into())))
                 .collect(),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::core::{Input, Mode, Policy, Subject};
+    use serde_json::json;
+    use std::sync::Arc;
+
+    #[test]
+    fn a_resource_without_fields_still_answers() {
+        let doc = json!({
+            "format": "fieldgate/1", "app": "t", "version": 1,
+            "resources": { "report": { "actions": ["view", "export"], "fields": {} } },
+            "roles": { "r": { "grants": [{ "resource": "report", "actions": ["export"] }] } }
+        });
+        let p = Arc::new(Policy::from_json(&doc.to_string()).unwrap());
+        let s = p.session(&Subject {
+            roles: vec!["r".into()],
+            ..Subject::new("u")
+        });
+        assert!(s.can("export", "report", Input::NONE).unwrap());
+        assert!(!s.can("view", "report", Input::NONE).unwrap());
+        let states = s.fields("report", Mode::Edit, Input::NONE).unwrap();
+        assert!(states.states().is_empty());
     }
 }
