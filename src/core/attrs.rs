@@ -5,7 +5,7 @@
 //! values already extracted in slot order (the wasm fast path).
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// One attribute path read by the policy, e.g. `record.customer.region` -> `["customer", "region"]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,9 +31,18 @@ pub trait Attrs {
 
 impl Attrs for Value {
     fn attr(&self, path: &AttrPath) -> Option<&Value> {
-        path.keys
-            .iter()
-            .try_fold(self, |v, k| v.as_object()?.get(&**k))
+        match path.keys.first() {
+            None => Some(self),
+            Some(_) => self.as_object()?.attr(path),
+        }
+    }
+}
+
+impl Attrs for Map<String, Value> {
+    fn attr(&self, path: &AttrPath) -> Option<&Value> {
+        let (first, rest) = path.keys.split_first()?;
+        rest.iter()
+            .try_fold(self.get(&**first)?, |v, k| v.as_object()?.get(&**k))
     }
 }
 

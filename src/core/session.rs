@@ -208,15 +208,14 @@ impl Session {
             .iter()
             .any(|&g| p.grants[g as usize].scope == Scope::DepartmentTree);
         let department_tree = match (&subject.department, dept) {
-            (Some(_), _) if !tree_scoped => Value::Null,
-            (None, _) => Value::Null,
-            (Some(name), None) => Value::Array(vec![Value::String(name.clone())]),
-            (Some(_), Some(d)) => Value::Array(
+            (Some(_), Some(d)) if tree_scoped => Value::Array(
                 (0..p.departments.len() as u32)
                     .filter(|&c| is_within(p, c, d))
                     .map(|c| Value::String(p.departments[c as usize].name.clone()))
                     .collect(),
             ),
+            (Some(name), None) if tree_scoped => Value::Array(vec![Value::String(name.clone())]),
+            _ => Value::Null,
         };
         let role_names = if p.reads_user_roles() {
             let names = roles
@@ -225,10 +224,6 @@ impl Session {
             Value::Array(names.collect())
         } else {
             Value::Null
-        };
-        let attrs = match p.slots.user_attrs.is_empty() {
-            true => Value::Null,
-            false => Value::Object(subject.attrs.clone()),
         };
         let user = UserValues {
             id: Value::String(subject.id.clone()),
@@ -242,7 +237,7 @@ impl Session {
                 .slots
                 .user_attrs
                 .iter()
-                .map(|path| attrs.attr(path).cloned().unwrap_or(Value::Null))
+                .map(|path| subject.attrs.attr(path).cloned().unwrap_or(Value::Null))
                 .collect(),
             department_tree,
         };
@@ -708,5 +703,28 @@ mod tests {
         assert!(!s.can("view", "report", Input::NONE).unwrap());
         let states = s.fields("report", Mode::Edit, Input::NONE).unwrap();
         assert!(states.states().is_empty());
+    }
+
+    #[test]
+    fn conditions_read_the_users_attributes() {
+        let doc = json!({
+            "format": "fieldgate/1", "app": "t", "version": 1,
+            "resources": { "doc": { "actions": ["view"], "fields": { "a": {} } } },
+            "roles": { "r": { "grants": [{ "resource": "doc", "actions": ["view"],
+                "when": "user.attrs.level >= 3 && user.attrs.org.tier == 'gold'" }] } }
+        });
+        let p = Arc::new(Policy::from_json(&doc.to_string()).unwrap());
+        let can = |attrs: serde_json::Value| {
+            let subject = Subject {
+                roles: vec!["r".into()],
+                attrs: attrs.as_object().cloned().unwrap_or_default(),
+                ..Subject::new("u")
+            };
+            p.session(&subject).can("view", "doc", Input::NONE).unwrap()
+        };
+        assert!(can(json!({ "level": 3, "org": { "tier": "gold" } })));
+        assert!(!can(json!({ "level": 2, "org": { "tier": "gold" } })));
+        assert!(!can(json!({ "level": 3, "org": { "tier": "silver" } })));
+        assert!(!can(json!({})));
     }
 }

@@ -328,8 +328,8 @@ impl Expr {
     pub fn specialize(&self, user: &UserValues, context: Option<(&dyn Attrs, &SlotTable)>) -> Expr {
         match self {
             Expr::Const(_) => self.clone(),
-            Expr::Or(xs) => fold_junction(xs.iter().map(|x| x.specialize(user, context)), false),
-            Expr::And(xs) => fold_junction(xs.iter().map(|x| x.specialize(user, context)), true),
+            Expr::Or(xs) => Expr::junction(xs.iter().map(|x| x.specialize(user, context)), false),
+            Expr::And(xs) => Expr::junction(xs.iter().map(|x| x.specialize(user, context)), true),
             Expr::Not(x) => match x.specialize(user, context) {
                 Expr::Const(b) => Expr::Const(!b),
                 other => Expr::Not(Box::new(other)),
@@ -407,33 +407,28 @@ impl Expr {
         }
     }
 
-    /// Builds `and`/`or` of the parts, folding constants.
+    /// Builds `and` (`is_and`) or `or` of the parts, folding constants: the neutral constant
+    /// drops out, the absorbing one wins. Allocates only when two or more parts remain.
     pub fn junction(parts: impl IntoIterator<Item = Expr>, is_and: bool) -> Expr {
-        fold_junction(parts, is_and)
-    }
-}
-
-/// Folds an `and` (`is_and`) or `or`: the neutral constant drops out, the absorbing one wins.
-/// Allocates only when two or more parts remain.
-fn fold_junction(xs: impl IntoIterator<Item = Expr>, is_and: bool) -> Expr {
-    let mut first = None;
-    let mut kept = Vec::new();
-    for x in xs {
-        match x {
-            Expr::Const(b) if b == is_and => {}
-            Expr::Const(b) => return Expr::Const(b),
-            other => match first.take() {
-                None if kept.is_empty() => first = Some(other),
-                None => kept.push(other),
-                Some(one) => kept.extend([one, other]),
-            },
+        let mut first = None;
+        let mut kept = Vec::new();
+        for x in parts {
+            match x {
+                Expr::Const(b) if b == is_and => {}
+                Expr::Const(b) => return Expr::Const(b),
+                other => match first.take() {
+                    None if kept.is_empty() => first = Some(other),
+                    None => kept.push(other),
+                    Some(one) => kept.extend([one, other]),
+                },
+            }
         }
-    }
-    match first {
-        Some(one) => one,
-        None if kept.is_empty() => Expr::Const(is_and),
-        None if is_and => Expr::And(kept),
-        None => Expr::Or(kept),
+        match first {
+            Some(one) => one,
+            None if kept.is_empty() => Expr::Const(is_and),
+            None if is_and => Expr::And(kept),
+            None => Expr::Or(kept),
+        }
     }
 }
 
