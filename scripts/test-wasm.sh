@@ -3,7 +3,9 @@
 # Chromium flags this machine needs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-args=(--target wasm32-unknown-unknown --no-default-features --features wasm --test wasm)
+# With `std`: the test harness brings its own panic handler and allocator. The package's own
+# `no_std` build is what the JS tests (scripts/test-js.sh) run.
+args=(--target wasm32-unknown-unknown --no-default-features --features wasm,std --test wasm)
 echo "== wasm-bindgen-test in Node"
 cargo test "${args[@]}"
 echo "== wasm-bindgen-test in headless Chromium"

@@ -1,9 +1,13 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
 
 pub mod core;
 
+#[cfg(feature = "std")]
 pub mod admin;
 
 #[cfg(feature = "bundle")]
@@ -11,6 +15,8 @@ pub mod bundle;
 
 #[cfg(all(feature = "wasm", target_arch = "wasm32"))]
 pub mod wasm;
+
+mod prelude;
 
 #[cfg(feature = "cli")]
 pub mod cli;

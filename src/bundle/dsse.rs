@@ -1,5 +1,6 @@
 //! The DSSE envelope (Dead Simple Signing Envelope) and its pre-authentication encoding.
 
+use crate::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// `payloadType` of JSON bundles.

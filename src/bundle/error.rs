@@ -1,8 +1,9 @@
 //! Bundle errors: one stable code per failed check.
 
 use crate::core::PolicyErrors;
+use crate::prelude::*;
+use core::fmt;
 use serde::Serialize;
-use std::fmt;
 
 /// Why a bundle was refused. The `snake_case` strings are part of the public contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -90,4 +91,4 @@ impl fmt::Display for BundleError {
     }
 }
 
-impl std::error::Error for BundleError {}
+impl core::error::Error for BundleError {}

@@ -1,6 +1,7 @@
 //! Ed25519 keys, key ids, and the set of keys a verifier trusts.
 
 use super::error::{BundleCode, BundleError};
+use crate::prelude::*;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};

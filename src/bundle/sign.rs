@@ -7,6 +7,7 @@ use super::keys::SecretKey;
 use super::time::format_rfc3339;
 use super::wire::{encode_binary, encode_json, BinaryBody, Encoding, RawSignature};
 use crate::core::Policy;
+use crate::prelude::*;
 use serde_json::Value;
 
 /// What `sign` sets in the payload.
@@ -66,7 +67,7 @@ pub fn sign(
     let key_ids: Vec<String> = keys.iter().map(|k| k.public().id().to_string()).collect();
     let body = match opts.encoding {
         Encoding::Json => payload,
-        Encoding::Binary => postcard::to_stdvec(&BinaryBody { key_ids, policy })
+        Encoding::Binary => postcard::to_allocvec(&BinaryBody { key_ids, policy })
             .map_err(|e| BundleError::new(BundleCode::BadPolicy, e.to_string()))?,
     };
     Ok(seal_unchecked(opts.encoding, body, keys))

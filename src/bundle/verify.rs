@@ -7,6 +7,7 @@ use super::keys::TrustedKeys;
 use super::time::parse_rfc3339;
 use super::wire::{decode, BinaryBody, Decoded, Encoding};
 use crate::core::Policy;
+use crate::prelude::*;
 
 /// Default input limit: 8 MiB.
 pub const DEFAULT_MAX_BYTES: usize = 8 * 1024 * 1024;

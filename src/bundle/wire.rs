@@ -4,6 +4,7 @@
 use super::dsse::{Envelope, EnvelopeSignature, BINARY_PAYLOAD_TYPE, JSON_PAYLOAD_TYPE};
 use super::error::{BundleCode, BundleError};
 use crate::core::Policy;
+use crate::prelude::*;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
@@ -142,7 +143,7 @@ pub(crate) fn encode_binary(body: Vec<u8>, signatures: Vec<RawSignature>) -> Vec
         body: &body,
         signatures,
     };
-    out.extend(postcard::to_stdvec(&frame).unwrap_or_default());
+    out.extend(postcard::to_allocvec(&frame).unwrap_or_default());
     out
 }
 

@@ -4,6 +4,7 @@
 //! slot number. A caller hands over either whole JSON objects (looked up by path) or a slice of
 //! values already extracted in slot order (the wasm fast path).
 
+use crate::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -83,11 +84,11 @@ pub fn json_eq(a: &Value, b: &Value) -> bool {
 }
 
 /// The string form of a scalar used for owner and department matching and for masking.
-pub fn scalar_text(v: &Value) -> Option<std::borrow::Cow<'_, str>> {
+pub fn scalar_text(v: &Value) -> Option<alloc::borrow::Cow<'_, str>> {
     match v {
-        Value::String(s) => Some(std::borrow::Cow::Borrowed(s)),
-        Value::Number(n) => Some(std::borrow::Cow::Owned(n.to_string())),
-        Value::Bool(b) => Some(std::borrow::Cow::Borrowed(if *b {
+        Value::String(s) => Some(alloc::borrow::Cow::Borrowed(s)),
+        Value::Number(n) => Some(alloc::borrow::Cow::Owned(n.to_string())),
+        Value::Bool(b) => Some(alloc::borrow::Cow::Borrowed(if *b {
             "true"
         } else {
             "false"

@@ -8,9 +8,8 @@ use crate::core::mask::Mask;
 use crate::core::path::JsonPath;
 use crate::core::policy::*;
 use crate::core::state::FieldState;
-use rustc_hash::FxHashMap;
-use std::collections::BTreeMap;
-use std::sync::OnceLock;
+use crate::prelude::*;
+use alloc::collections::BTreeMap;
 
 /// Largest policy document accepted, in bytes.
 pub const MAX_POLICY_BYTES: usize = 8 * 1024 * 1024;
@@ -68,7 +67,7 @@ impl Policy {
                 ),
             ));
         }
-        let text = std::str::from_utf8(bytes).map_err(|e| {
+        let text = core::str::from_utf8(bytes).map_err(|e| {
             single(
                 Code::BadJson,
                 format!("not valid JSON: not UTF-8 at byte {}", e.valid_up_to()),
@@ -129,9 +128,9 @@ struct Compiler {
     resources: Vec<Resource>,
     resource_index: FxHashMap<String, u32>,
     /// Every action some resource declares (to check `*` grants), built on first use.
-    action_universe: Option<rustc_hash::FxHashSet<String>>,
+    action_universe: Option<FxHashSet<String>>,
     /// Every field some resource declares (to check `*` grants), built on first use.
-    field_universe: Option<rustc_hash::FxHashSet<String>>,
+    field_universe: Option<FxHashSet<String>>,
     role_index: FxHashMap<String, u32>,
     template_index: FxHashMap<String, u32>,
     grants: Vec<Grant>,
@@ -225,7 +224,7 @@ impl Compiler {
             department_roles,
             group_roles,
             slots: self.slots,
-            roles_read: OnceLock::new(),
+            roles_read: Lazy::default(),
         })
     }
 
@@ -868,7 +867,7 @@ impl Compiler {
         };
         // Small objects are checked for repeated keys by a scan, large ones through a set.
         let large = m.len() > 16;
-        let mut seen = rustc_hash::FxHashSet::with_capacity_and_hasher(
+        let mut seen = FxHashSet::with_capacity_and_hasher(
             if large { m.len() } else { 0 },
             Default::default(),
         );
@@ -925,9 +924,9 @@ impl Compiler {
 
 /// A set of names, built on first use (only `*` grants and rules need one).
 fn lazy_set<'c, 'n>(
-    cache: &'c mut Option<rustc_hash::FxHashSet<String>>,
+    cache: &'c mut Option<FxHashSet<String>>,
     names: impl Iterator<Item = &'n str>,
-) -> &'c rustc_hash::FxHashSet<String> {
+) -> &'c FxHashSet<String> {
     cache.get_or_insert_with(|| names.map(str::to_string).collect())
 }
 
@@ -940,6 +939,6 @@ fn index_of(entries: &[(&str, Val<'_>)]) -> FxHashMap<String, u32> {
 }
 
 fn dedup_keep_order(v: &mut Vec<u32>) {
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = FxHashSet::default();
     v.retain(|x| seen.insert(*x));
 }

@@ -6,10 +6,11 @@
 //! knows where its subtree ends, so siblings are one step apart. serde_json does the parsing
 //! (and enforces its nesting limit); object members keep their order and repeated keys.
 
+use crate::prelude::*;
+use alloc::borrow::Cow;
+use core::fmt;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
-use std::borrow::Cow;
-use std::fmt;
 
 /// A whole document.
 pub(crate) struct Doc<'a> {

@@ -1,7 +1,8 @@
 //! Typed errors with stable string codes, for policies and for requests.
 
+use crate::prelude::*;
+use core::fmt;
 use serde::Serialize;
-use std::fmt;
 
 /// A stable, machine-readable error code. Its `snake_case` string is part of the public contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -168,7 +169,7 @@ impl fmt::Display for PolicyErrors {
     }
 }
 
-impl std::error::Error for PolicyErrors {}
+impl core::error::Error for PolicyErrors {}
 
 /// A request that cannot be answered: unknown resource, unknown action or a malformed request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -194,4 +195,4 @@ impl fmt::Display for RequestError {
     }
 }
 
-impl std::error::Error for RequestError {}
+impl core::error::Error for RequestError {}

@@ -5,6 +5,7 @@ use crate::core::error::RequestError;
 use crate::core::policy::{lists, Effect, Origin, Policy};
 use crate::core::session::{Input, Session};
 use crate::core::state::{FieldState, Mode};
+use crate::prelude::*;
 use serde::Serialize;
 
 /// Why a decision came out as it did.

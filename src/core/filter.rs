@@ -6,6 +6,7 @@ use crate::core::condition::{Env, Expr, Truth};
 use crate::core::error::RequestError;
 use crate::core::policy::lists;
 use crate::core::session::{Input, Session};
+use crate::prelude::*;
 use serde_json::Value;
 
 /// The condition on records under which an action is allowed, with everything about the user
@@ -112,8 +113,8 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use crate::core::{Input, Policy, Subject};
+    use alloc::sync::Arc;
     use serde_json::json;
-    use std::sync::Arc;
 
     fn policy() -> Arc<Policy> {
         let doc = json!({

@@ -1,9 +1,10 @@
 //! Masks: how a masked field's value is shown.
 
 use crate::core::attrs::scalar_text;
+use crate::prelude::*;
+use core::str::FromStr;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::str::FromStr;
 
 /// A mask spec: a preset or `keep(a,b)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,7 +69,7 @@ fn keep(text: &str, a: usize, b: usize) -> String {
     }
     let mut out = String::with_capacity(text.len());
     out.extend(&chars[..a]);
-    out.extend(std::iter::repeat('*').take(n - a - b));
+    out.extend(core::iter::repeat('*').take(n - a - b));
     out.extend(&chars[n - b..]);
     out
 }

@@ -3,8 +3,9 @@
 
 use crate::core::policy::Policy;
 use crate::core::subject::Subject;
+use crate::prelude::*;
+use alloc::sync::Arc;
 use serde_json::{Map, Value};
-use std::sync::Arc;
 
 /// `doc` (the source of `policy`) cut down to what can affect `subject`: their effective roles
 /// and the templates those use, their own assignment entry, the department and group entries

@@ -1,6 +1,7 @@
 //! JSON paths for error messages, built without allocating until an error needs one.
 
-use std::fmt::Write;
+use crate::prelude::*;
+use core::fmt::Write;
 
 /// A location in a JSON document: a chain of keys and indexes back to the root.
 #[derive(Debug, Clone, Copy)]

@@ -6,12 +6,13 @@
 use crate::core::condition::{Expr, SlotTable, UserRef};
 use crate::core::mask::Mask;
 use crate::core::state::FieldState;
-use rustc_hash::FxHashMap;
+use crate::prelude::*;
+use alloc::borrow::Cow;
+use alloc::collections::BTreeMap;
+use alloc::sync::Arc;
+use once_cell::race::OnceBox;
 use serde::{Deserialize, Serialize};
 use smol_str::SmolStr;
-use std::borrow::Cow;
-use std::collections::BTreeMap;
-use std::sync::{Arc, OnceLock};
 
 /// An action set over one resource's actions: bit `i` is the resource's action `i`;
 /// [`ALL_ACTIONS`] stands for `*`.
@@ -28,23 +29,52 @@ pub(crate) fn lists(mask: ActionMask, bit: ActionMask) -> bool {
     mask == ALL_ACTIONS || mask & bit != 0
 }
 
+/// A value computed on first use and kept (thread-safe without the standard library). Not part of
+/// the wire form; a clone starts empty and computes it again.
+#[derive(Debug)]
+pub(crate) struct Lazy<T>(OnceBox<T>);
+
+impl<T> Default for Lazy<T> {
+    fn default() -> Self {
+        Lazy(OnceBox::new())
+    }
+}
+
+impl<T> Clone for Lazy<T> {
+    fn clone(&self) -> Self {
+        Lazy::default()
+    }
+}
+
+impl<T> Lazy<T> {
+    /// A value computed now.
+    pub fn with(value: T) -> Self {
+        Lazy(OnceBox::with_value(Box::new(value)))
+    }
+
+    /// The value, computed by `f` if this is the first use.
+    pub fn get_or_init(&self, f: impl FnOnce() -> T) -> &T {
+        self.0.get_or_init(|| Box::new(f()))
+    }
+}
+
 /// A name -> position map, keyed by the names' hashes (no copies of the names). It is not part
 /// of the wire form: after decoding it is rebuilt from the names on first use.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct NameIndex(OnceLock<FxHashMap<u64, u32>>);
+pub(crate) struct NameIndex(Lazy<FxHashMap<u64, u32>>);
 
 /// Marks a hash shared by several names: those are found by a scan.
 const COLLISION: u32 = u32::MAX;
 
 fn name_hash(name: &str) -> u64 {
-    use std::hash::BuildHasher;
+    use core::hash::BuildHasher;
     rustc_hash::FxBuildHasher.hash_one(name)
 }
 
 impl NameIndex {
     /// An index built now from `names` (in position order).
     pub fn build<'n>(names: impl Iterator<Item = &'n str>) -> NameIndex {
-        NameIndex(OnceLock::from(Self::map(names)))
+        NameIndex(Lazy::with(Self::map(names)))
     }
 
     fn map<'n>(names: impl Iterator<Item = &'n str>) -> FxHashMap<u64, u32> {
@@ -96,7 +126,7 @@ pub struct Policy {
     /// Whether a condition reads `user.roles` (found on first use; sessions list the role
     /// names only then).
     #[serde(skip)]
-    pub(crate) roles_read: OnceLock<bool>,
+    pub(crate) roles_read: Lazy<bool>,
 }
 
 /// The document's identity and validity window.
@@ -421,7 +451,7 @@ mod tests {
         let mut map = FxHashMap::default();
         map.insert(name_hash("b"), COLLISION);
         map.insert(name_hash("a"), 0);
-        let idx = NameIndex(OnceLock::from(map));
+        let idx = NameIndex(Lazy::with(map));
         assert_eq!(idx.get("b", names.iter().copied()), Some(1));
         assert_eq!(idx.get("a", names.iter().copied()), Some(0));
     }

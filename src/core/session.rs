@@ -6,9 +6,10 @@ use crate::core::error::{Code, RequestError};
 use crate::core::policy::*;
 use crate::core::state::{FieldState, Mode};
 use crate::core::subject::Subject;
+use crate::prelude::*;
+use alloc::sync::Arc;
+use core::cell::OnceCell;
 use serde_json::{Map, Value};
-use std::cell::OnceCell;
-use std::sync::Arc;
 
 /// A resource, resolved once by name for the fast paths.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -515,7 +516,7 @@ impl Session {
                 continue;
             };
             let cond = self.grant_condition(grant, r);
-            let caps: [FieldState; 3] = std::array::from_fn(|m| plan.mode_cap(shape.actions, m));
+            let caps: [FieldState; 3] = core::array::from_fn(|m| plan.mode_cap(shape.actions, m));
             match cond.as_const() {
                 Some(false) => {}
                 Some(true) => {
@@ -684,8 +685,8 @@ impl<'p> FieldStates<'p> {
 #[cfg(test)]
 mod tests {
     use crate::core::{Input, Mode, Policy, Subject};
+    use alloc::sync::Arc;
     use serde_json::json;
-    use std::sync::Arc;
 
     #[test]
     fn a_resource_without_fields_still_answers() {

@@ -1,8 +1,8 @@
 //! Field states and form modes.
 
+use core::fmt;
+use core::str::FromStr;
 use serde::{Deserialize, Serialize};
-use std::fmt;
-use std::str::FromStr;
 
 /// What a user may do with one field, ordered `Hidden < Masked < Readonly < Editable`.
 ///
@@ -111,8 +111,9 @@ impl FromStr for Mode {
 /// Serialises state vectors as their byte codes (compact and fast in binary formats).
 pub(crate) mod codes {
     use super::FieldState;
+    use crate::prelude::*;
+    use alloc::sync::Arc;
     use serde::{de::Error, Deserialize, Deserializer, Serializer};
-    use std::sync::Arc;
 
     pub fn serialize<S: Serializer>(states: &[FieldState], s: S) -> Result<S::Ok, S::Error> {
         let bytes: Vec<u8> = states.iter().map(|&st| st as u8).collect();

@@ -1,5 +1,6 @@
 //! The subject: the user a session decides for.
 
+use crate::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 

@@ -4,6 +4,7 @@
 
 use crate::bundle::BundleError;
 use crate::core::{PolicyErrors, RequestError};
+use crate::prelude::*;
 use serde::Serialize;
 use wasm_bindgen::JsValue;
 

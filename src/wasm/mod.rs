@@ -6,16 +6,31 @@
 //! cross as one shape, `{ code, message, path?, errors? }`, made in [`error`]; the npm wrapper
 //! turns them into `FieldgateError`.
 
+use crate::prelude::*;
+
 mod error;
 mod slots;
 
 use crate::bundle::{format_rfc3339, PublicKey, TrustedKeys, VerifyOptions};
 use crate::core::{Input, Mode, Policy, ResourceId, Session, Subject};
+use alloc::sync::Arc;
 use error::{from_bundle, from_policy, from_request, js_error};
 use serde::Deserialize;
 use serde_json::Value;
-use std::sync::Arc;
 use wasm_bindgen::prelude::*;
+
+/// The package's module has no standard library: a panic (a bug) traps at once, without the
+/// message formatting and printing machinery that a panic in `std` drags into the module.
+#[cfg(not(feature = "std"))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    core::arch::wasm32::unreachable()
+}
+
+/// The package's allocator (the one `std` uses on this target).
+#[cfg(not(feature = "std"))]
+#[global_allocator]
+static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
 
 /// Options of `Engine.load`, as JSON.
 #[derive(Deserialize)]

@@ -6,13 +6,13 @@
 //! first interned; after that a decision moves only numbers.
 
 use crate::core::{AttrPath, Attrs, FieldState, Input, NoAttrs};
+use crate::prelude::*;
 use serde_json::Value;
-use std::cell::RefCell;
+use spin::mutex::SpinMutex;
 
 /// Interned values beyond this many are dropped (the JS side is told to forget its ids too).
 const MAX_INTERNED: usize = 1 << 16;
 
-#[derive(Default)]
 struct State {
     interned: Vec<Value>,
     scratch: Vec<f64>,
@@ -21,62 +21,58 @@ struct State {
     context_numbers: Vec<Value>,
 }
 
-thread_local! {
-    static STATE: RefCell<State> = RefCell::new(State::default());
-    static CODES: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
-    static STATES: RefCell<Vec<FieldState>> = const { RefCell::new(Vec::new()) };
-}
+// The module's buffers (wasm here runs on one thread: the locks are never contended).
+static STATE: SpinMutex<State> = SpinMutex::new(State {
+    interned: Vec::new(),
+    scratch: Vec::new(),
+    record_numbers: Vec::new(),
+    context_numbers: Vec::new(),
+});
+static CODES: SpinMutex<Vec<u8>> = SpinMutex::new(Vec::new());
+static STATES: SpinMutex<Vec<FieldState>> = SpinMutex::new(Vec::new());
 
 /// Interns a value; returns its id, or `None` when the table was full and has been cleared
 /// (then every id handed out before is void).
 pub(crate) fn intern(value: Value) -> Option<u32> {
-    STATE.with(|s| {
-        let mut s = s.borrow_mut();
-        if s.interned.len() >= MAX_INTERNED {
-            s.interned.clear();
-            return None;
-        }
-        s.interned.push(value);
-        Some(s.interned.len() as u32 - 1)
-    })
+    let mut s = STATE.lock();
+    if s.interned.len() >= MAX_INTERNED {
+        s.interned.clear();
+        return None;
+    }
+    s.interned.push(value);
+    Some(s.interned.len() as u32 - 1)
 }
 
 /// Makes room for `len` f64 in the scratch buffer; returns its address in wasm memory.
 pub(crate) fn scratch(len: usize) -> usize {
-    STATE.with(|s| {
-        let mut s = s.borrow_mut();
-        if s.scratch.len() < len {
-            s.scratch.resize(len, 0.0);
-        }
-        s.scratch.as_ptr() as usize
-    })
+    let mut s = STATE.lock();
+    if s.scratch.len() < len {
+        s.scratch.resize(len, 0.0);
+    }
+    s.scratch.as_ptr() as usize
 }
 
 /// Lets `f` fill `len` field states in a reused buffer, then writes them as codes into the
 /// outgoing code buffer; returns its address in wasm memory.
 pub(crate) fn write_states(len: usize, f: impl FnOnce(&mut [FieldState])) -> usize {
-    STATES.with(|states| {
-        let mut states = states.borrow_mut();
-        states.resize(len, FieldState::Hidden);
-        f(&mut states[..len]);
-        write_codes(len, |codes| {
-            for (c, s) in codes.iter_mut().zip(states.iter()) {
-                *c = *s as u8;
-            }
-        })
+    let mut states = STATES.lock();
+    states.resize(len, FieldState::Hidden);
+    f(&mut states[..len]);
+    write_codes(len, |codes| {
+        for (c, s) in codes.iter_mut().zip(states.iter()) {
+            *c = *s as u8;
+        }
     })
 }
 
 /// Writes `len` codes into the outgoing code buffer; returns its address in wasm memory.
 pub(crate) fn write_codes(len: usize, f: impl FnOnce(&mut [u8])) -> usize {
-    CODES.with(|c| {
-        let mut c = c.borrow_mut();
-        if c.len() < len {
-            c.resize(len, 0);
-        }
-        f(&mut c[..len]);
-        c.as_ptr() as usize
-    })
+    let mut c = CODES.lock();
+    if c.len() < len {
+        c.resize(len, 0);
+    }
+    f(&mut c[..len]);
+    c.as_ptr() as usize
 }
 
 /// Slot values read in place: interned values are borrowed, numbers come from `numbers`
@@ -127,28 +123,26 @@ pub(crate) struct Layout {
 
 /// Runs `f` with the input decoded from the scratch buffer.
 pub(crate) fn with_input<T>(layout: Layout, f: impl FnOnce(Input<'_>) -> T) -> T {
-    STATE.with(|s| {
-        let s = &mut *s.borrow_mut();
-        let raw = |p: Option<(usize, usize)>| p.and_then(|(at, len)| s.scratch.get(at..at + len));
-        let (rec, ctx) = (raw(layout.record), raw(layout.context));
-        decode_numbers(rec.unwrap_or_default(), &mut s.record_numbers);
-        decode_numbers(ctx.unwrap_or_default(), &mut s.context_numbers);
-        let interned = &s.interned;
-        let rec = rec.map(|raw| Decoded {
-            raw,
-            interned,
-            numbers: &s.record_numbers,
-        });
-        let ctx = ctx.map(|raw| Decoded {
-            raw,
-            interned,
-            numbers: &s.context_numbers,
-        });
-        f(Input {
-            record: rec.as_ref().map(|r| r as &dyn Attrs),
-            context: ctx
-                .as_ref()
-                .map_or(&NoAttrs as &dyn Attrs, |c| c as &dyn Attrs),
-        })
+    let s = &mut *STATE.lock();
+    let raw = |p: Option<(usize, usize)>| p.and_then(|(at, len)| s.scratch.get(at..at + len));
+    let (rec, ctx) = (raw(layout.record), raw(layout.context));
+    decode_numbers(rec.unwrap_or_default(), &mut s.record_numbers);
+    decode_numbers(ctx.unwrap_or_default(), &mut s.context_numbers);
+    let interned = &s.interned;
+    let rec = rec.map(|raw| Decoded {
+        raw,
+        interned,
+        numbers: &s.record_numbers,
+    });
+    let ctx = ctx.map(|raw| Decoded {
+        raw,
+        interned,
+        numbers: &s.context_numbers,
+    });
+    f(Input {
+        record: rec.as_ref().map(|r| r as &dyn Attrs),
+        context: ctx
+            .as_ref()
+            .map_or(&NoAttrs as &dyn Attrs, |c| c as &dyn Attrs),
     })
 }

@@ -2,11 +2,12 @@
 
 use super::Truth;
 use crate::core::attrs::{json_eq, AttrPath, Attrs};
+use crate::prelude::*;
+use alloc::borrow::Cow;
+use alloc::sync::Arc;
+use core::cmp::Ordering;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use std::borrow::Cow;
-use std::cmp::Ordering;
-use std::sync::Arc;
 
 static NULL: Value = Value::Null;
 
@@ -434,9 +435,10 @@ impl Expr {
 
 /// Serialises a JSON value as its text, so binary formats without self-description can hold it.
 mod json_text {
+    use crate::prelude::*;
+    use alloc::sync::Arc;
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
     use serde_json::Value;
-    use std::sync::Arc;
 
     pub fn serialize<S: Serializer>(v: &Value, s: S) -> Result<S::Ok, S::Error> {
         v.to_string().serialize(s)

@@ -3,8 +3,9 @@
 use super::expr::{literal_list, CmpOp, Expr, Operand, SlotTable, UserRef};
 use crate::core::attrs::AttrPath;
 use crate::core::error::Code;
+use crate::prelude::*;
+use alloc::sync::Arc;
 use serde_json::Value;
-use std::sync::Arc;
 
 /// Longest condition accepted, in characters.
 pub const MAX_CONDITION_LEN: usize = 4096;
@@ -243,7 +244,7 @@ impl Parser<'_> {
     fn bump(&mut self) -> Tok {
         if self.at + 1 < self.tokens.len() {
             self.at += 1;
-            std::mem::replace(&mut self.tokens[self.at - 1].0, Tok::End)
+            core::mem::replace(&mut self.tokens[self.at - 1].0, Tok::End)
         } else {
             Tok::End
         }

@@ -3,6 +3,7 @@
 use super::*;
 use crate::core::attrs::NoAttrs;
 use crate::core::error::Code;
+use crate::prelude::*;
 use serde_json::{json, Value};
 
 fn user() -> UserValues {
