@@ -132,23 +132,24 @@ function pick(obj, keys) {
 
 // ---- slot values: tagged f64 pairs (0 null, 1 false, 2 true, 3 number, 4 interned id) ----
 
-const interned = new Map();
+// Ids of interned values: strings by their text, lists and objects by their JSON text.
+const internedStrings = new Map();
+const internedJson = new Map();
 let epoch = 0;
-let staging = new Float64Array(64);
 let scratchView = null;
 
-function intern(text, json) {
-  const key = json ? '\u0001' + text : text;
-  let id = interned.get(key);
+function intern(map, text, json) {
+  let id = map.get(text);
   if (id === undefined) {
     id = internValue(text, json);
     if (id < 0) {
       // The wasm table was full and cleared: every id we hold is void.
-      interned.clear();
+      internedStrings.clear();
+      internedJson.clear();
       epoch++;
       id = internValue(text, json);
     }
-    interned.set(key, id);
+    map.set(text, id);
   }
   return id;
 }
@@ -165,31 +166,28 @@ function encode(v, buf, i) {
     buf[i + 1] = v;
   } else if (typeof v === 'string') {
     buf[i] = 4;
-    buf[i + 1] = intern(v, false);
+    buf[i + 1] = intern(internedStrings, v, false);
   } else if (typeof v === 'bigint') {
     buf[i] = 3;
     buf[i + 1] = Number(v);
   } else {
     buf[i] = 4;
-    buf[i + 1] = intern(JSON.stringify(v), true);
+    buf[i + 1] = intern(internedJson, JSON.stringify(v), true);
   }
 }
 
-function stage(len) {
-  if (staging.length < len) staging = new Float64Array(Math.max(len, staging.length * 2));
-  return staging;
-}
-
-/** Copies the staged values into the wasm scratch buffer (after all interning is done). */
-function publish(len) {
-  // A grown wasm memory detaches the old buffer, and a view on it then has length 0.
+/**
+ * The scratch buffer in wasm memory, as a view of at least `len` f64. Values are written straight
+ * into it; interning a new string calls into wasm, which may grow its memory and detach the
+ * view (its length drops to 0): the writer then asks again and writes again.
+ */
+function scratch(len) {
   if (scratchView === null || scratchView.length < len) {
     const cap = Math.max(len, scratchView ? scratchView.length : 0, 256);
     const addr = scratchAddress(cap);
     scratchView = new Float64Array(wasmExports.memory.buffer, addr, cap);
   }
-  // A plain loop: a `subarray` view per call costs more than copying a few slots.
-  for (let i = 0; i < len; i++) scratchView[i] = staging[i];
+  return scratchView;
 }
 
 let bytesView = null;
@@ -236,36 +234,32 @@ class Compiled {
     this.wasm = wasm;
     this.recordKeys = wasm.recordPaths().map((p) => p.split('.'));
     this.contextKeys = wasm.contextPaths().map((p) => p.split('.'));
-    this.resourceIds = new Map();
-    this.actionIds = new Map();
-    this.fieldNames = new Map();
-    // Per resource, the function that turns state codes into `{ field: state }`.
-    this.fieldObjects = new Map();
+    // By resource name: `{ id, names, object, actions }`, where `object` turns state codes into
+    // `{ field: state }` and `actions` maps action names to ids.
+    this.resources = new Map();
     // Layout of the last `input`: record and context offsets (-1: absent) and lengths.
     this.recAt = -1;
     this.ctxAt = -1;
   }
 
+  /** The resource's entry (see `resources`), made on first use. */
   resource(name) {
-    let id = this.resourceIds.get(name);
-    if (id === undefined) {
-      id = call(() => this.wasm.resourceId(String(name)));
-      this.resourceIds.set(name, id);
+    let r = this.resources.get(name);
+    if (r === undefined) {
+      const id = call(() => this.wasm.resourceId(String(name)));
       const names = call(() => this.wasm.fields(name));
-      this.fieldNames.set(name, names);
-      this.fieldObjects.set(name, objectBuilder(names));
+      r = { id, names, object: objectBuilder(names), actions: new Map() };
+      this.resources.set(name, r);
     }
-    return id;
+    return r;
   }
 
-  action(resource, rid, action) {
-    // Per resource a map of action ids (no key string built per call).
-    let ids = this.actionIds.get(resource);
-    if (ids === undefined) this.actionIds.set(resource, (ids = new Map()));
-    let id = ids.get(action);
+  /** The id of `action` on the resource entry `r`. */
+  action(r, action) {
+    let id = r.actions.get(action);
     if (id === undefined) {
-      id = call(() => this.wasm.actionId(rid, String(action)));
-      ids.set(action, id);
+      id = call(() => this.wasm.actionId(r.id, String(action)));
+      r.actions.set(action, id);
     }
     return id;
   }
@@ -273,7 +267,7 @@ class Compiled {
   get recLen() { return this.recordKeys.length * 2; }
   get ctxLen() { return this.contextKeys.length * 2; }
 
-  /** Writes `obj`'s slots at `at` in the staging buffer. */
+  /** Writes `obj`'s slots at `at` in the scratch buffer. */
   #fill(buf, at, obj, keys) {
     for (let i = 0; i < keys.length; i++) encode(pick(obj, keys[i]), buf, at + 2 * i);
   }
@@ -287,14 +281,13 @@ class Compiled {
     this.recAt = hasR ? 0 : -1;
     this.ctxAt = hasC ? (hasR ? nr : 0) : -1;
     if (len === 0) return;
-    const buf = stage(len);
-    let seen;
+    let buf, seen;
     do {
+      buf = scratch(len);
       seen = epoch;
       if (hasR) this.#fill(buf, 0, record, this.recordKeys);
       if (hasC) this.#fill(buf, this.ctxAt, context, this.contextKeys);
-    } while (seen !== epoch);
-    publish(len);
+    } while (seen !== epoch || buf.length === 0);
   }
 
   /** Hands many records (one after another) and a context over; returns the context offset. */
@@ -304,14 +297,13 @@ class Compiled {
     const len = records.length * nr + (hasC ? this.ctxLen : 0);
     this.ctxAt = hasC ? records.length * nr : -1;
     if (len === 0) return;
-    const buf = stage(len);
-    let seen;
+    let buf, seen;
     do {
+      buf = scratch(len);
       seen = epoch;
       for (let k = 0; k < records.length; k++) this.#fill(buf, k * nr, records[k] ?? {}, this.recordKeys);
       if (hasC) this.#fill(buf, this.ctxAt, context, this.contextKeys);
-    } while (seen !== epoch);
-    publish(len);
+    } while (seen !== epoch || buf.length === 0);
   }
 }
 
@@ -500,41 +492,45 @@ export class Session {
   can(action, resource, record, context) {
     const s = this.#session();
     const c = this.#c;
-    const rid = c.resource(resource);
-    const aid = c.action(resource, rid, action);
+    const r = c.resource(resource);
+    const aid = c.action(r, action);
     c.input(record, context);
-    let allow;
-    try {
-      allow = s.can(rid, aid, c.recAt, c.recLen, c.ctxAt, c.ctxLen) && (action === 'view' || !this.#engine.stale);
-    } catch (e) {
-      rethrow(e);
-    }
+    const answer = s.can(r.id, aid, c.recAt, c.recLen, c.ctxAt, c.ctxLen);
+    if (answer < 0) throw new FieldgateError('internal', 'resource or action id not in this policy version');
+    const allow = answer === 1 && (action === 'view' || !this.#engine.stale);
     this.#engine._emit(this.#subject, action, resource, allow);
     return allow;
   }
 
-  /** State codes as a view into wasm memory, valid until the next call. */
-  #codes(resource, mode, record, context) {
-    const s = this.#session();
+  /** State codes as a view into wasm memory, valid until the next call (`r` from `#resource`,
+   * which brought the session up to date). */
+  #codes(r, mode, record, context) {
+    const s = this.#inner;
     const c = this.#c;
-    const rid = c.resource(resource);
     const m = modeCode(mode);
     c.input(record, context);
-    const addr = call(() => s.fieldStates(rid, m, c.recAt, c.recLen, c.ctxAt, c.ctxLen));
-    const codes = wasmBytes(addr, c.fieldNames.get(resource).length);
+    const addr = s.fieldStates(r.id, m, c.recAt, c.recLen, c.ctxAt, c.ctxLen);
+    if (addr === 0) throw new FieldgateError('internal', 'resource id not in this policy version');
+    const codes = wasmBytes(addr, r.names.length);
     if (this.#engine.stale) for (let i = 0; i < codes.length; i++) codes[i] = Math.min(codes[i], 2);
     return codes;
   }
 
   /** One state code per declared field (0 hidden, 1 masked, 2 readonly, 3 editable). */
   fieldStates(resource, mode, record, context) {
-    return this.#codes(resource, mode, record, context).slice();
+    return this.#codes(this.#resource(resource), mode, record, context).slice();
   }
 
   /** `{ field: 'editable' | 'readonly' | 'masked' | 'hidden' }` in declaration order. */
   fields(resource, mode, record, context) {
-    const codes = this.#codes(resource, mode, record, context);
-    return this.#c.fieldObjects.get(resource)(codes, STATES);
+    const r = this.#resource(resource);
+    return r.object(this.#codes(r, mode, record, context), STATES);
+  }
+
+  /** The resource's entry in the current policy version. */
+  #resource(resource) {
+    this.#session();
+    return this.#c.resource(resource);
   }
 
   /** A copy of the record as `mode` shows it: hidden fields removed, masked values masked. */
@@ -561,10 +557,10 @@ export class Session {
   canMany(action, resource, records, context) {
     const s = this.#session();
     const c = this.#c;
-    const rid = c.resource(resource);
-    const aid = c.action(resource, rid, action);
+    const r = c.resource(resource);
+    const aid = c.action(r, action);
     c.inputMany(records, context);
-    const addr = call(() => s.canMany(rid, aid, records.length, c.recLen, c.ctxAt, c.ctxLen));
+    const addr = call(() => s.canMany(r.id, aid, records.length, c.recLen, c.ctxAt, c.ctxLen));
     const out = wasmBytes(addr, records.length).slice();
     if (this.#engine.stale && action !== 'view') out.fill(0);
     return out;

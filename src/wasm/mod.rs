@@ -270,7 +270,9 @@ fn mode(code: u8) -> Result<Mode, JsValue> {
 
 #[wasm_bindgen]
 impl WasmSession {
-    /// Whether the action is allowed (record and context in the scratch buffer).
+    /// Whether the action is allowed (record and context in the scratch buffer): 1 or 0, or -1
+    /// for an id this policy does not have. A plain number, not a `Result`: that would come
+    /// back to JS as a new array per call.
     pub fn can(
         &self,
         resource: u32,
@@ -279,15 +281,18 @@ impl WasmSession {
         rec_len: u32,
         ctx_at: i32,
         ctx_len: u32,
-    ) -> Result<bool, JsValue> {
-        let (r, a) = self.ids(resource, action)?;
-        Ok(slots::with_input(
-            layout(rec_at, rec_len, ctx_at, ctx_len),
-            |i| self.session.can_at(r, a, i),
-        ))
+    ) -> i32 {
+        let Ok((r, a)) = self.ids(resource, action) else {
+            return -1;
+        };
+        let allow = slots::with_input(layout(rec_at, rec_len, ctx_at, ctx_len), |i| {
+            self.session.can_at(r, a, i)
+        });
+        i32::from(allow)
     }
 
-    /// Writes one state code per field (0 hidden … 3 editable) and returns their address.
+    /// Writes one state code per field (0 hidden … 3 editable) and returns their address, or 0
+    /// for a resource id or mode code this policy does not have (a plain number, as in `can`).
     #[wasm_bindgen(js_name = fieldStates)]
     pub fn field_states(
         &self,
@@ -297,15 +302,16 @@ impl WasmSession {
         rec_len: u32,
         ctx_at: i32,
         ctx_len: u32,
-    ) -> Result<usize, JsValue> {
-        let r = self.resource(resource)?;
-        let m = mode(mode_code)?;
+    ) -> usize {
+        let (Ok(r), Ok(m)) = (self.resource(resource), mode(mode_code)) else {
+            return 0;
+        };
         let len = self.session.policy().field_count(r);
-        Ok(slots::write_states(len, |out| {
+        slots::write_states(len, |out| {
             slots::with_input(layout(rec_at, rec_len, ctx_at, ctx_len), |i| {
                 self.session.fields_into(r, m, i, out)
             })
-        }))
+        })
     }
 
     /// Writes 0/1 per record (record `k` at `k * stride` in the scratch buffer) and returns

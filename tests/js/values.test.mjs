@@ -33,3 +33,19 @@ test('lists, nested paths, booleans, numbers, objects and context', () => {
     assert.equal(s.can('view', 'doc', { tags: [`t${i}`, i % 2 ? 'x' : 'z'] }), i % 2 === 1);
   }
 });
+
+test('values written while interning grows the wasm memory are not lost', () => {
+  // `record.big` comes first among the record slots: interning a new large string grows the
+  // wasm memory (detaching the JS views of it) before `record.n` is written.
+  const e = Engine.fromPolicyUnverified({
+    format: 'fieldgate/1', app: 'g', version: 1,
+    resources: { doc: { actions: ['view'], fields: { a: {} } } },
+    roles: { r: { grants: [{ resource: 'doc', actions: ['view'], when: "record.big != 'nope' && record.n == 1" }] } },
+  });
+  const s = e.session({ id: 'u', roles: ['r'] });
+  for (let i = 0; i < 100; i++) {
+    const big = `${i}:`.padEnd(128 * 1024, 'x');
+    assert.equal(s.can('view', 'doc', { big, n: i % 2 }), i % 2 === 1, `record ${i}`);
+    assert.deepEqual([...s.canMany('view', 'doc', [{ big: big + 'm', n: i % 2 }])], [i % 2]);
+  }
+});
