@@ -6,13 +6,12 @@
 //! cross as one shape, `{ code, message, path?, errors? }`, made in [`error`]; the npm wrapper
 //! turns them into `FieldgateError`.
 
-use crate::prelude::*;
-
 mod error;
 mod slots;
 
 use crate::bundle::{format_rfc3339, PublicKey, TrustedKeys, VerifyOptions};
 use crate::core::{Input, Mode, Policy, ResourceId, Session, Subject};
+use crate::prelude::*;
 use alloc::sync::Arc;
 use error::{from_bundle, from_policy, from_request, js_error};
 use serde::Deserialize;
