@@ -26,8 +26,14 @@ fn unverified_policy_decides() {
     let edit = e.action_id(r, "edit").unwrap();
     let delete = e.action_id(r, "delete").unwrap();
     // No record (offset -1): some record may qualify.
-    assert!(s.can(r, edit, -1, 0, -1, 0).unwrap());
-    assert!(!s.can(r, delete, -1, 0, -1, 0).unwrap());
+    assert_eq!(s.can(r, edit, -1, 0, -1, 0), 1);
+    assert_eq!(s.can(r, delete, -1, 0, -1, 0), 0);
+    // Ids this policy does not have answer -1 / address 0, never a panic.
+    assert_eq!(s.can(r, 999, -1, 0, -1, 0), -1);
+    assert_eq!(s.can(999, edit, -1, 0, -1, 0), -1);
+    assert_ne!(s.field_states(r, 2, -1, 0, -1, 0), 0);
+    assert_eq!(s.field_states(999, 2, -1, 0, -1, 0), 0);
+    assert_eq!(s.field_states(r, 9, -1, 0, -1, 0), 0);
     let why = |owner: &str| -> Value {
         let rec = format!(r#"{{"owner_id":"{owner}"}}"#);
         serde_json::from_str(&s.explain("edit", "customer", Some(rec), None).unwrap()).unwrap()
