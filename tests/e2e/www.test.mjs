@@ -169,8 +169,13 @@ test('admin: matrix edit, access diff, publish switches open form pages live; tr
     assert.match(await admin.getByTestId('diff').innerText(), /gain editable on customer\.credit_limit/);
     await admin.getByLabel('Preview as user').selectOption('u-alice');
     await admin.screenshot({ path: join(artifacts, 'admin.png'), fullPage: true });
+    // A slow reload after publishing: the page must not say "Published" before it shows the new
+    // version, or the transfer below could act on controls that are about to be replaced (seen
+    // once as a timeout in CI).
+    await admin.route(/\/v1\/apps\/[^/]+\/versions\/\d+$/, async (route) => { await new Promise((r) => setTimeout(r, 700)); await route.continue(); });
     await admin.getByRole('button', { name: 'Publish' }).click();
     await admin.waitForSelector('text=Published version 2.');
+    assert.match(await admin.getByTestId('current-version').innerText(), /current version 2/);
     await page.waitForSelector('[data-testid=version]:has-text("policy v2")');
     await admin.getByLabel('Leaver').selectOption('u-bob');
     await admin.getByLabel('Successor').selectOption('u-alice');

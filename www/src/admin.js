@@ -25,7 +25,8 @@ let users = [];
 const auth = () => ({ authorization: `Bearer ${token}` });
 const admin = (path, opts = {}) => api(path, { ...opts, headers: { ...auth(), ...(opts.headers || {}) } });
 
-// The last message survives re-renders.
+// The last message survives re-renders. Handlers that re-render show their message after the
+// render, so a message on screen means the page under it is the new one.
 let note = { text: '', kind: '' };
 function showMessage() {
   const box = $('#message');
@@ -59,8 +60,8 @@ async function matrixTable() {
 async function applyMatrix(rows) {
   const r = await admin('/v1/drafts/matrix/import', { method: 'POST', body: { document: draft, resource, csv: toCsv(rows) } });
   draft = r.document;
-  message('Draft updated. Review the changes, then publish.');
   await render();
+  message('Draft updated. Review the changes, then publish.');
 }
 
 async function renderMatrix(box) {
@@ -85,7 +86,7 @@ async function renderMatrix(box) {
         const text = await e.target.files[0].text();
         try {
           const r = await admin('/v1/drafts/matrix/import', { method: 'POST', body: { document: draft, resource, csv: text } });
-          draft = r.document; message('Matrix imported into the draft.'); await render();
+          draft = r.document; await render(); message('Matrix imported into the draft.');
         } catch (err) { fail(err); }
       } }))));
 }
@@ -126,7 +127,7 @@ function transferSection() {
           const m = await admin('/v1/admin/reassign-records', { method: 'POST', body: { from: from.value, to: to.value } });
           text += ` Records reassigned: ${Object.entries(m.moved).map(([k, v]) => `${v} ${k}`).join(', ')}.`;
         }
-        message(text); await render();
+        await render(); message(text);
       } catch (e) { fail(e); }
     } }, 'Transfer'));
 }
@@ -171,14 +172,14 @@ async function render() {
           el('button', { onclick: async () => {
             try {
               const v = await admin(`/v1/apps/${APP}/policy`, { method: 'POST', body: draft, headers: { 'x-fieldgate-actor': 'admin page' } });
-              message(`Published version ${v.version}.`); current = v.version; await reload();
+              current = v.version; await reload(); message(`Published version ${v.version}.`);
             } catch (e) { fail(e); }
           } }, 'Publish')),
         diffBox,
         el('h3', {}, 'Versions'),
         el('ul', {}, versions.versions.map((v) => el('li', {}, `v${v.version} by ${v.published_by}, ${new Date(v.published_at).toLocaleString()} `,
           v.version !== versions.current ? el('button', { class: 'secondary', onclick: async () => {
-            try { const r = await admin(`/v1/apps/${APP}/rollback-to/${v.version}`, { method: 'POST' }); message(`Rolled back: published v${v.version}'s content as v${r.version}.`); await reload(); } catch (e) { fail(e); }
+            try { const r = await admin(`/v1/apps/${APP}/rollback-to/${v.version}`, { method: 'POST' }); await reload(); message(`Rolled back: published v${v.version}'s content as v${r.version}.`); } catch (e) { fail(e); }
           } }, `Roll back to v${v.version}`) : el('span', { class: 'muted' }, '(current)')))))),
     transferSection(),
     jsonSection('Templates', ['templates'], 'Permission templates: named lists of grants that roles apply.'),
