@@ -14,7 +14,7 @@ rm -rf "$gen" pkg
 mkdir -p "$gen" pkg
 # wasm-opt runs before wasm-bindgen: binaryen 108 (Debian's) corrupts the externref table that
 # wasm-bindgen adds, so it shrinks the plain rustc output and wasm-bindgen writes the final file.
-wasm-opt -Oz --strip-debug --strip-producers --enable-bulk-memory --enable-sign-ext \
+wasm-opt -Oz --converge --strip-debug --strip-producers --enable-bulk-memory --enable-sign-ext \
   --enable-nontrapping-float-to-int --enable-mutable-globals --enable-reference-types --enable-multivalue \
   -o "$gen/fieldgate.opt.wasm" target/wasm32-unknown-unknown/wasm/fieldgate.wasm
 wasm-bindgen --target web --remove-name-section --remove-producers-section --out-dir "$gen" --out-name fieldgate_wasm \
