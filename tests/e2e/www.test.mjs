@@ -58,11 +58,16 @@ async function withPage(fn, viewport) {
 }
 
 const pick = async (page, label, value) => page.getByLabel(label, { exact: true }).selectOption(value);
+/** Switches the form page to user `id` and waits for that user's workspace. */
+const asUser = async (page, id) => {
+  await pick(page, 'User', id);
+  await page.waitForSelector(`[data-testid=workspace][data-user=${id}]`);
+};
 const field = (page, name) => page.locator(`[data-field=${name}]`);
 
 test('form: hidden, masked and read-only fields; why?; scope; live version switch', async () => {
   await withPage(async ({ page, s }) => {
-    await pick(page, 'User', 'u-alice');
+    await asUser(page, 'u-alice');
     await page.locator('[data-id=c-1003]').click();
     await page.waitForSelector('[data-field=phone]');
     assert.equal(await field(page, 'credit_limit').count(), 0, 'hidden field is not rendered');
@@ -90,9 +95,32 @@ test('form: hidden, masked and read-only fields; why?; scope; live version switc
   });
 });
 
+test('form: a slow answer for the form picked before does not replace the list of the one picked since', async () => {
+  await withPage(async ({ page, ctx }) => {
+    await asUser(page, 'u-alice');
+    let release;
+    const held = new Promise((r) => { release = r; });
+    // On the context: the service worker makes the data requests once it controls the page.
+    await ctx.route('**/v1/data/customer', async (route) => { await held; await route.continue(); });
+    await pick(page, 'Form', 'inbound_order');
+    await page.waitForSelector('text=Nothing in your scope.');
+    await pick(page, 'Form', 'customer'); // its answer is held back
+    const last = page.waitForResponse('**/v1/data/inbound_order');
+    await pick(page, 'Form', 'inbound_order');
+    await last;
+    const late = page.waitForResponse('**/v1/data/customer');
+    release();
+    await late;
+    // Nothing may change now; give the page time to (wrongly) show the late list.
+    await page.waitForTimeout(300);
+    assert.equal(await page.locator('[data-testid=records] button').count(), 0, 'the inbound-order list stays');
+    assert.equal(await page.getByLabel('Form', { exact: true }).inputValue(), 'inbound_order');
+  });
+});
+
 test('form: edit own record saves; read-only and forbidden writes are refused by the server', async () => {
   await withPage(async ({ page, s }) => {
-    await pick(page, 'User', 'u-alice');
+    await asUser(page, 'u-alice');
     await page.locator('[data-id=c-1001]').click();
     await pick(page, 'Mode', 'edit');
     await page.waitForSelector('#root_notes');
@@ -103,7 +131,7 @@ test('form: edit own record saves; read-only and forbidden writes are refused by
     await page.waitForSelector('text=Saved c-1001.');
     const res = await page.evaluate(async () => (await fetch('/v1/data/customer/c-1001', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ credit_limit: 1 }) })).json());
     assert.deepEqual(res.fields, ['credit_limit']);
-    await pick(page, 'User', 'u-erin');
+    await asUser(page, 'u-erin');
     await pick(page, 'Form', 'inbound_order');
     await page.waitForSelector('[data-id=o-2001]');
     await page.locator('[data-id=o-2003]').click();
@@ -157,7 +185,7 @@ test('form: works offline after a reload, shows the badge, queues decisions unti
 
 test('admin: matrix edit, access diff, publish switches open form pages live; transfer; phone-sized', async () => {
   await withPage(async ({ page, ctx, s }) => {
-    await pick(page, 'User', 'u-alice');
+    await asUser(page, 'u-alice');
     await page.locator('[data-id=c-1001]').click();
     const admin = await ctx.newPage();
     await admin.goto(`${s.url}/admin#token=${s.token}`);

@@ -1,7 +1,7 @@
 // The demo form page: a CRM customer form and an inbound-order form rendered by
 // react-jsonschema-form through fieldgate/rjsf, decisions from a signed, per-user bundle kept by
 // BundleStore, live updates over server-sent events, and a queue of decision events for offline.
-import { createElement as h, useEffect, useMemo, useState } from 'react';
+import { createElement as h, useEffect, useMemo, useRef, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import Form from '@rjsf/core';
 import validator from '@rjsf/validator-ajv8';
@@ -103,12 +103,17 @@ function Workspace({ store, user, users, onUser }) {
   const [notice, setNotice] = useState(null);
   const [, setTick] = useState(0);
   useEffect(() => engine.onUpdate(() => setTick((t) => t + 1)), [engine]);
+  // Only the newest load's answer is shown: a slow answer for the form picked before must not
+  // overwrite the list of the one picked since.
+  const loads = useRef(0);
   const load = async () => {
+    const n = ++loads.current;
     try {
       const r = await api(`/v1/data/${resource}`);
+      if (n !== loads.current) return;
       setRecords(r.records);
       setSelected((s) => r.records.find((x) => x.id === s?.id) ?? r.records[0] ?? null);
-    } catch (e) { setError(`${e.code || 'error'}: ${e.message}`); }
+    } catch (e) { if (n === loads.current) setError(`${e.code || 'error'}: ${e.message}`); }
   };
   useEffect(() => { load(); }, [resource, user.id, engine.version]);
   useEffect(() => {
@@ -116,7 +121,7 @@ function Workspace({ store, user, users, onUser }) {
     window.addEventListener('fieldgate:refused', onRefused);
     return () => window.removeEventListener('fieldgate:refused', onRefused);
   }, [engine]);
-  return h('div', null,
+  return h('div', { 'data-testid': 'workspace', 'data-user': user.id },
     h('div', { className: 'bar' },
       h('label', null, 'User', h('select', { value: user.id, onChange: (e) => onUser(e.target.value), 'aria-label': 'User' },
         users.map((u) => h('option', { key: u.id, value: u.id }, `${u.name} — ${u.title}`)))),
