@@ -17,5 +17,7 @@ key="$work/bundles/keys/signing.key"
 $fg sign --key "$key" --policy "$work/form60.policy.json" --out "$work/bundles/form60.json" >/dev/null
 $fg sign --key "$key" --policy "$work/big.policy.json" --out "$work/bundles/big.json" >/dev/null
 $fg sign --key "$key" --policy "$work/big.policy.json" --out "$work/bundles/big.bin" --format binary >/dev/null
+$fg sign --key "$key" --policy examples/acme-erp.policy.json --out "$work/bundles/sample.json" >/dev/null
+$fg sign --key "$key" --policy examples/acme-erp.policy.json --out "$work/bundles/sample.bin" --format binary >/dev/null
 ls -l "$work/bundles/big.json" "$work/bundles/big.bin" | awk '{print $5, $9}'
 node "$work/bench.mjs"

@@ -49,6 +49,10 @@ const bigBin = readFileSync(here('./bundles/big.bin'));
 const load = (bytes) => { const e = Engine.loadSync(bytes, undefined, { trustedKeys: [key] }); sink += e.version; e.free(); };
 bench('fieldgate Engine.load: signed 1 MiB JSON bundle', 5, () => load(bigJson), 7);
 bench('fieldgate Engine.load: same policy, binary bundle', 20, () => load(bigBin), 7);
+const sampleJson = readFileSync(here('./bundles/sample.json'));
+const sampleBin = readFileSync(here('./bundles/sample.bin'));
+bench('fieldgate Engine.load: the sample policy (examples/acme-erp), JSON bundle', 200, () => load(sampleJson));
+bench('fieldgate Engine.load: the sample policy, binary bundle', 200, () => load(sampleBin));
 
 // ---- CASL: a per-user ability and permittedFieldsOf ----
 const others = FIELDS.filter((f) => f !== 'f00' && f !== 'f01');
