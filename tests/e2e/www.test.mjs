@@ -190,11 +190,25 @@ test('admin: matrix edit, access diff, publish switches open form pages live; tr
     const admin = await ctx.newPage();
     await admin.goto(`${s.url}/admin#token=${s.token}`);
     await admin.waitForSelector('[data-testid=matrix] table');
-    await admin.getByLabel('sales field:credit_limit').selectOption('editable');
+    // Two cell edits made before the table re-renders: both must land.
+    await admin.evaluate(() => {
+      document.querySelector('[data-testid=matrix] table').dataset.stale = '';
+      for (const [label, value] of [['sales field:credit_limit', 'editable'], ['sales field:bank_account', 'masked']]) {
+        const select = document.querySelector(`select[aria-label="${label}"]`);
+        select.value = value;
+        select.dispatchEvent(new Event('change'));
+      }
+    });
+    await admin.waitForFunction(() => {
+      const table = document.querySelector('[data-testid=matrix] table:not([data-stale])');
+      const value = (label) => table?.querySelector(`select[aria-label="${label}"]`).value;
+      return value('sales field:credit_limit') === 'editable' && value('sales field:bank_account') === 'masked';
+    });
     await admin.waitForSelector('text=Draft updated');
     await admin.getByRole('button', { name: 'Review changes' }).click();
     await admin.waitForSelector('[data-testid=diff] li');
     assert.match(await admin.getByTestId('diff').innerText(), /gain editable on customer\.credit_limit/);
+    assert.match(await admin.getByTestId('diff').innerText(), /gain masked on customer\.bank_account/);
     await admin.getByLabel('Preview as user').selectOption('u-alice');
     await admin.screenshot({ path: join(artifacts, 'admin.png'), fullPage: true });
     // A slow reload after publishing: the page must not say "Published" before it shows the new

@@ -64,18 +64,33 @@ async function applyMatrix(rows) {
   message('Draft updated. Review the changes, then publish.');
 }
 
+// Cell edits apply one after another, each to the matrix of the draft as it is by then: two
+// edits made before the table re-renders both land.
+let edits = Promise.resolve();
+function editCell(role, column, value) {
+  edits = edits.catch(() => {}).then(async () => {
+    const rows = await matrixTable();
+    const r = rows.findIndex((x, i) => i >= 2 && x[0] === role);
+    const c = rows[0].indexOf(column);
+    if (r < 0 || c < 0) throw new Error(`the draft has no cell ${role} ${column}`);
+    rows[r][c] = value;
+    await applyMatrix(rows);
+  });
+  return edits;
+}
+
 async function renderMatrix(box) {
   const rows = await matrixTable();
   const [head, labels, ...body] = rows;
   const table = el('table', { 'aria-label': `Role by field matrix for ${resource}` },
     el('thead', {}, el('tr', {}, head.map((h, i) => el('th', { scope: 'col' }, i === 0 ? 'Role' : labels[i])))),
-    el('tbody', {}, body.map((row, r) => el('tr', {}, row.map((cell, c) => {
+    el('tbody', {}, body.map((row) => el('tr', {}, row.map((cell, c) => {
       if (c === 0) return el('th', { scope: 'row' }, cell);
       const isField = head[c].startsWith('field:');
       const options = isField ? STATES : SCOPES;
       const select = el('select', {
         'aria-label': `${row[0]} ${head[c]}`, 'data-role': row[0], 'data-column': head[c],
-        onchange: (e) => { const next = rows.map((x) => x.slice()); next[r + 2][c] = e.target.value; applyMatrix(next).catch(fail); },
+        onchange: (e) => editCell(row[0], head[c], e.target.value).catch(fail),
       }, options.map((o) => el('option', { value: o, selected: o === cell }, o || (isField ? '—' : 'no'))));
       return el('td', {}, select);
     })))));
