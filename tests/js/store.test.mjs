@@ -36,6 +36,41 @@ test('starts from the network, then offline from the cache; never goes back', as
   b.close();
 });
 
+test('refreshes on start, on the online event and on focus; close stops listening', async () => {
+  // A page's global event target, as in a browser (Node has none).
+  const page = new EventTarget();
+  globalThis.addEventListener = page.addEventListener.bind(page);
+  globalThis.removeEventListener = page.removeEventListener.bind(page);
+  const store = new BundleStore({ ...base, storage: memoryStorage() });
+  try {
+    const bundles = [v2, v3, v4];
+    let calls = 0;
+    const fetcher = async () => bundles[Math.min(calls++, bundles.length - 1)];
+    // Resolves when `version` is loaded; fails the test (instead of hanging it) after 3 s.
+    const changed = (version) => new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`version ${version} never loaded`)), 3000);
+      const off = store.onChange((e) => { if (e.version === version) { off(); clearTimeout(timer); resolve(); } });
+    });
+    assert.equal((await store.start(fetcher)).version, 2);
+    const third = changed(3);
+    page.dispatchEvent(new Event('online'));
+    await third;
+    const fourth = changed(4);
+    page.dispatchEvent(new Event('focus'));
+    await fourth;
+    assert.equal(calls, 3);
+    store.close();
+    page.dispatchEvent(new Event('online'));
+    page.dispatchEvent(new Event('focus'));
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(calls, 3, 'no fetch after close()');
+  } finally {
+    store.close();
+    delete globalThis.addEventListener;
+    delete globalThis.removeEventListener;
+  }
+});
+
 test('keys are per user; wipe forgets everything', async () => {
   const storage = memoryStorage();
   const a = new BundleStore({ ...base, storage });
