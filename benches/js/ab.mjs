@@ -4,19 +4,13 @@
 // a built pkg/. Three rounds, the builds alternated; prints the median of the rounds' medians
 // (ns per call; the loads in ms). Default V8 flags.
 import { readFileSync } from 'node:fs';
+import { medianNs, record, user } from './workload.mjs';
+
 const [dir, ...pkgs] = process.argv.slice(2);
 const here = (p) => `${dir}/${p}`;
 const key = readFileSync(here('bundles/keys/signing.pub'), 'utf8').trim();
-const user = { id: 'u-1', roles: [], department: 'east', groups: [], attrs: {} };
-const record = { owner: 'u-1', dept: 'east-1', status: 'draft', amount: 500 };
-for (let i = 0; i < 60; i++) record[`f${String(i).padStart(2, '0')}`] = `value ${i}`;
 const bigJson = readFileSync(here('bundles/big.json')), bigBin = readFileSync(here('bundles/big.bin')), small = readFileSync(here('bundles/form60.json'));
-function bench(n, f, batches = 11) {
-  for (let i = 0; i < n; i++) f();
-  const per = [];
-  for (let b = 0; b < batches; b++) { const t0 = process.hrtime.bigint(); for (let i = 0; i < n; i++) f(); per.push(Number(process.hrtime.bigint() - t0) / n); }
-  per.sort((a, b) => a - b); return per[Math.floor(per.length / 2)];
-}
+const bench = (n, f, batches = 11) => medianNs(n, f, batches);
 let sink = 0;
 const mods = [];
 for (const p of pkgs) mods.push(await import(`${p}/index.js`));
@@ -34,6 +28,7 @@ for (let round = 0; round < 3; round++) {
     const load = (bytes) => { const e = Engine.loadSync(bytes, undefined, { trustedKeys: [key] }); sink += e.version; e.free(); };
     r.json.push(bench(3, () => load(bigJson), 5) / 1e6);
     r.bin.push(bench(10, () => load(bigBin), 5) / 1e6);
+    engine.free();
   }
 }
 const med = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
@@ -41,3 +36,4 @@ for (let k = 0; k < pkgs.length; k++) {
   const r = rows[k];
   console.log(pkgs[k].split('/').slice(-2).join('/'), Object.entries(r).map(([n, v]) => `${n} ${med(v).toFixed(n === 'json' || n === 'bin' ? 1 : 0)}`).join('  '));
 }
+console.log(`(sink ${sink > 0})`);

@@ -6,26 +6,16 @@ import { Engine } from 'fieldgate';
 import { createMongoAbility, subject as caslSubject } from '@casl/ability';
 import { permittedFieldsOf } from '@casl/ability/extra';
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
+import { medianNs, record, user } from './workload.mjs';
 
 const here = (p) => new URL(p, import.meta.url);
 const form60 = JSON.parse(readFileSync(here('./form60.policy.json'), 'utf8'));
 const key = readFileSync(here('./bundles/keys/signing.pub'), 'utf8').trim();
 const FIELDS = Object.keys(form60.resources.form.fields);
-const user = { id: 'u-1', roles: [], department: 'east', groups: [], attrs: {} };
-const record = { owner: 'u-1', dept: 'east-1', status: 'draft', amount: 500 };
-for (let i = 0; i < 60; i++) record[`f${String(i).padStart(2, '0')}`] = `value ${i}`;
 
-/** Median ns per call over `batches` batches of `n` calls. */
+/** Median ns per call over `batches` batches of `n` calls, kept for the table. */
 function bench(name, n, f, batches = 15) {
-  for (let i = 0; i < n; i++) f();
-  const per = [];
-  for (let b = 0; b < batches; b++) {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) f();
-    per.push(Number(process.hrtime.bigint() - t0) / n);
-  }
-  per.sort((a, b) => a - b);
-  const median = per[Math.floor(per.length / 2)];
+  const median = medianNs(n, f, batches);
   results.push({ name, ns: median });
   return median;
 }
