@@ -129,6 +129,7 @@ export declare class Engine {
   resources(): string[];
   fields(resource: string): string[];
   actions(resource: string): string[];
+  /** A session for one user; a malformed subject throws `bad_request` here. */
   session(subject: Subject): Session;
   /** Atomic: on any failure it throws and the current policy stays in force. */
   update(bundle: BundleInput, options?: LoadOptions): Promise<Engine>;

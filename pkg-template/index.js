@@ -473,6 +473,7 @@ export class Session {
     this.#engine = engine;
     this.#subject = subject;
     this.#subjectJson = subjectJson(subject);
+    this.#session(); // a malformed subject throws here, not at the first decision
   }
 
   /** The subject this session decides for. */

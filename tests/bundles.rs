@@ -201,6 +201,19 @@ fn every_error_code() {
         check(env.to_string().as_bytes(), &t1, |_| {}).unwrap_err(),
         BundleCode::BadBundle
     );
+    // A second, different payload before the signed one, and an unknown member: both refused.
+    let text = String::from_utf8(json.clone()).unwrap();
+    let other = format!(r#"{{"payload":"{}","#, B64.encode("{}"));
+    for tampered in [
+        text.replacen('{', &other, 1),
+        text.replacen('{', r#"{"x":1,"#, 1),
+    ] {
+        assert_eq!(
+            check(tampered.as_bytes(), &t1, |_| {}).unwrap_err(),
+            BundleCode::BadBundle,
+            "{tampered}"
+        );
+    }
 
     // A payload that differs from what was signed.
     let mut env: Value = serde_json::from_slice(&json).unwrap();

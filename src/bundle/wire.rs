@@ -88,8 +88,10 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Decoded, BundleError> {
             signatures: frame.signatures,
         });
     }
+    // As text, like every other JSON the module reads: one serde_json reader to ship.
+    let text = core::str::from_utf8(bytes).map_err(|_| bad("not a DSSE envelope: not UTF-8"))?;
     let env: Envelope =
-        serde_json::from_slice(bytes).map_err(|e| bad(format!("not a DSSE envelope: {e}")))?;
+        serde_json::from_str(text).map_err(|e| bad(format!("not a DSSE envelope: {e}")))?;
     if env.payload_type != JSON_PAYLOAD_TYPE {
         return Err(bad(format!(
             "payloadType `{}` is not `{JSON_PAYLOAD_TYPE}`",

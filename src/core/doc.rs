@@ -44,14 +44,20 @@ impl<'a> Doc<'a> {
     /// # Errors
     /// serde_json's syntax errors, including its nesting limit.
     pub fn parse(text: &'a str) -> Result<Doc<'a>, serde_json::Error> {
-        let mut nodes = Vec::with_capacity(text.len() / 24);
         let mut de = serde_json::Deserializer::from_str(text);
+        let doc = Doc::build(&mut de, text.len() / 24)?;
+        de.end()?;
+        Ok(doc)
+    }
+
+    /// Reads one value from any deserializer (`capacity`: the nodes to make room for).
+    pub fn build<D: de::Deserializer<'a>>(d: D, capacity: usize) -> Result<Doc<'a>, D::Error> {
+        let mut nodes = Vec::with_capacity(capacity);
         Builder {
             nodes: &mut nodes,
             key: Cow::Borrowed(""),
         }
-        .deserialize(&mut de)?;
-        de.end()?;
+        .deserialize(d)?;
         Ok(Doc { nodes })
     }
 
@@ -90,6 +96,42 @@ impl<'d> Val<'d> {
             Kind::Unsigned(n) => Some(n),
             Kind::Signed(n) => u64::try_from(n).ok(),
             _ => None,
+        }
+    }
+
+    /// The number, if this is one.
+    #[cfg(any(feature = "wasm", test))]
+    pub fn as_f64(&self) -> Option<f64> {
+        match self.node().kind {
+            Kind::Unsigned(n) => Some(n as f64),
+            Kind::Signed(n) => Some(n as f64),
+            Kind::Float(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// Whether this is `null`.
+    pub fn is_null(&self) -> bool {
+        matches!(self.node().kind, Kind::Null)
+    }
+
+    /// The value as a `serde_json::Value` (a copy; for repeated keys the last one wins).
+    pub fn to_value(self) -> serde_json::Value {
+        use serde_json::Value;
+        match &self.node().kind {
+            Kind::Null => Value::Null,
+            Kind::Bool(b) => Value::Bool(*b),
+            Kind::Unsigned(n) => Value::from(*n),
+            Kind::Signed(n) => Value::from(*n),
+            Kind::Float(n) => serde_json::Number::from_f64(*n).map_or(Value::Null, Value::Number),
+            Kind::Str(t) => Value::String(t.to_string()),
+            Kind::Array => Value::Array(self.children().map(|v| v.to_value()).collect()),
+            Kind::Object => Value::Object(
+                Obj(self)
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_value()))
+                    .collect(),
+            ),
         }
     }
 
@@ -177,6 +219,20 @@ impl<'d> Obj<'d> {
     /// The first member called `key`.
     pub fn get(&self, key: &str) -> Option<Val<'d>> {
         self.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+
+    /// The member called `key`, or `Err(())` when more than one is.
+    pub fn get_once(&self, key: &str) -> Result<Option<Val<'d>>, ()> {
+        let mut found = None;
+        for v in self.0.children() {
+            if *v.node().key == *key {
+                if found.is_some() {
+                    return Err(());
+                }
+                found = Some(v);
+            }
+        }
+        Ok(found)
     }
 
     /// Whether a member is called `key`.

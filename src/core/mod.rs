@@ -5,11 +5,12 @@
 pub mod attrs;
 mod compile;
 pub mod condition;
-mod doc;
+pub(crate) mod doc;
 pub mod error;
 mod explain;
 mod filter;
 pub mod mask;
+pub(crate) mod members;
 mod minimize;
 mod path;
 pub mod policy;

@@ -1,26 +1,45 @@
 //! The subject: the user a session decides for.
 
+use super::doc::Val;
+use super::members::{self, required, Members};
 use crate::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
 /// A user as the app knows them. Unknown roles are ignored; the policy adds the roles it assigns.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// Read from JSON as `{ id, roles?, department?, groups?, attrs? }` (absent and `null` alike).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Subject {
     /// The user id (`user.id`, matched by `own` scopes and `assignments.users`).
     pub id: String,
     /// Roles the app gives the user.
-    #[serde(default)]
     pub roles: Vec<String>,
     /// The user's department (`department` scopes and department assignments).
-    #[serde(default)]
     pub department: Option<String>,
     /// Groups the user belongs to.
-    #[serde(default)]
     pub groups: Vec<String>,
     /// Free attributes (`user.attrs.*`).
-    #[serde(default)]
     pub attrs: Map<String, Value>,
+}
+
+impl<'de> Deserialize<'de> for Subject {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Subject, D::Error> {
+        members::deserialize(d, Subject::read)
+    }
+}
+
+impl Subject {
+    /// Reads `{ id, roles?, department?, groups?, attrs? }`; other members are ignored.
+    fn read(v: Val<'_>) -> Result<Subject, String> {
+        let m = Members::of(v)?;
+        Ok(Subject {
+            id: required("id", m.string("id")?)?,
+            roles: m.strings("roles")?.unwrap_or_default(),
+            department: m.string("department")?,
+            groups: m.strings("groups")?.unwrap_or_default(),
+            attrs: m.object("attrs")?.unwrap_or_default(),
+        })
+    }
 }
 
 impl Subject {
@@ -29,6 +48,48 @@ impl Subject {
         Subject {
             id: id.into(),
             ..Subject::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reads_a_subject_with_defaults_and_clear_errors() {
+        let s: Subject = serde_json::from_value(json!({"id": "u", "department": null})).unwrap();
+        assert_eq!(s, Subject::new("u"));
+        let s: Subject = serde_json::from_str(
+            r#"{"id": "u", "roles": ["a"], "groups": ["g"], "department": "d", "attrs": {"k": 1}, "extra": 0}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (s.roles, s.groups),
+            (vec!["a".to_string()], vec!["g".to_string()])
+        );
+        assert_eq!(
+            (s.department.as_deref(), &s.attrs["k"]),
+            (Some("d"), &json!(1))
+        );
+        for (bad, why) in [
+            (json!({}), "`id` is required"),
+            (json!({"id": 7}), "`id` must be a string, not 7"),
+            (
+                json!({"id": "u", "roles": "sales"}),
+                "`roles` must be an array, not a string",
+            ),
+            (
+                json!({"id": "u", "attrs": []}),
+                "`attrs` must be an object, not an array",
+            ),
+            (json!("u"), "expected an object, not a string"),
+        ] {
+            let e = serde_json::from_value::<Subject>(bad)
+                .unwrap_err()
+                .to_string();
+            assert_eq!(e, why);
         }
     }
 }

@@ -10,11 +10,11 @@ mod error;
 mod slots;
 
 use crate::bundle::{format_rfc3339, PublicKey, TrustedKeys, VerifyOptions};
+use crate::core::members::{self, required, Members};
 use crate::core::{Input, Mode, Policy, ResourceId, Session, Subject};
 use crate::prelude::*;
 use alloc::sync::Arc;
 use error::{from_bundle, from_policy, from_request, js_error};
-use serde::Deserialize;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
@@ -32,23 +32,33 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
 static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
 
 /// Options of `Engine.load`, as JSON.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
 struct LoadOptions {
     trusted_keys: Vec<String>,
-    #[serde(default)]
-    threshold: Option<usize>,
-    #[serde(default)]
+    threshold: Option<u64>,
     app: Option<String>,
-    #[serde(default)]
     min_version: Option<u64>,
     now: f64,
-    #[serde(default)]
     skew_ms: Option<f64>,
-    #[serde(default)]
-    max_bytes: Option<usize>,
-    #[serde(default)]
+    max_bytes: Option<u64>,
     user: Option<String>,
+}
+
+impl<'de> serde::Deserialize<'de> for LoadOptions {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<LoadOptions, D::Error> {
+        members::deserialize(d, |v| {
+            let m = Members::of(v)?;
+            Ok(LoadOptions {
+                trusted_keys: required("trustedKeys", m.strings("trustedKeys")?)?,
+                threshold: m.u64("threshold")?,
+                app: m.string("app")?,
+                min_version: m.u64("minVersion")?,
+                now: required("now", m.f64("now")?)?,
+                skew_ms: m.f64("skewMs")?,
+                max_bytes: m.u64("maxBytes")?,
+                user: m.string("user")?,
+            })
+        })
+    }
 }
 
 /// A loaded policy and what its bundle said about it.
@@ -79,7 +89,10 @@ impl WasmEngine {
                 None,
             ));
         }
-        let keys = TrustedKeys::new(keys).with_threshold(o.threshold.unwrap_or(1));
+        let threshold = o
+            .threshold
+            .map_or(1, |t| usize::try_from(t).unwrap_or(usize::MAX));
+        let keys = TrustedKeys::new(keys).with_threshold(threshold);
         let mut opts = VerifyOptions::new(&keys, o.now as i64);
         opts.app = o.app.as_deref();
         opts.min_version = o.min_version.unwrap_or(0);
@@ -88,7 +101,7 @@ impl WasmEngine {
             opts.skew_ms = s as i64;
         }
         if let Some(m) = o.max_bytes {
-            opts.max_bytes = m;
+            opts.max_bytes = usize::try_from(m).unwrap_or(usize::MAX);
         }
         let b = crate::bundle::verify(bytes, &opts).map_err(|e| from_bundle(&e))?;
         Ok(WasmEngine {

@@ -112,6 +112,19 @@ test('unknown resources, actions and modes throw; they never answer false', asyn
   await rejects(() => e.session({}), 'bad_request');
 });
 
+test('a malformed subject or load option names the member at fault', async () => {
+  const e = await Engine.load(v3, opts);
+  const roles = await rejects(() => e.session({ id: 'u-alice', roles: 'sales' }), 'bad_request');
+  assert.match(roles.message, /`roles` must be an array, not a string/);
+  const attrs = await rejects(() => e.session({ id: 'u-alice', attrs: [1] }), 'bad_request');
+  assert.match(attrs.message, /`attrs` must be an object, not an array/);
+  const threshold = await rejects(Engine.load(v3, { ...opts, threshold: 1.5 }), 'bad_request');
+  assert.match(threshold.message, /`threshold` must be a whole number >= 0, not 1.5/);
+  const keys = await rejects(Engine.load(v3, { ...opts, trustedKeys: [3] }), 'bad_request');
+  assert.match(keys.message, /`trustedKeys` must be an array of strings, not 3/);
+  assert.equal(e.session({ id: 'u-alice', department: null, attrs: { level: 2 } }).can('view', 'customer'), true);
+});
+
 test('update is atomic, refuses rollback, and sessions follow it', async () => {
   const e = await Engine.load(v3, opts);
   const s = e.session({ id: 'u-alice' });

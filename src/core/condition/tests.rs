@@ -166,6 +166,12 @@ fn errors_with_positions() {
     assert_eq!(err("").position, 0);
     assert_eq!(err("1 == 1 2").position, 7);
     assert_eq!(err("#").position, 0);
+    let bad = err("record.a == 1.2.3");
+    assert_eq!(
+        (bad.position, bad.message.as_str()),
+        (12, "bad number `1.2.3`")
+    );
+    assert_eq!(err("record.a == -").position, 12);
 }
 
 #[test]
