@@ -92,4 +92,15 @@ mod tests {
             assert_eq!(e, why);
         }
     }
+
+    /// Found by the `subject` fuzz target: without serde_json's `float_roundtrip` (which `std`
+    /// turns on) this 27-digit number read 1 ulp off the value written back.
+    #[cfg(feature = "std")]
+    #[test]
+    fn numbers_survive_being_written_and_read_again() {
+        let text = r#"{"id": "u", "attrs": {"x": 222222005124095576030431004}}"#;
+        let s: Subject = serde_json::from_str(text).unwrap();
+        let again: Subject = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
+        assert_eq!(again, s);
+    }
 }
