@@ -126,12 +126,7 @@ impl<'d> Val<'d> {
             Kind::Float(n) => serde_json::Number::from_f64(*n).map_or(Value::Null, Value::Number),
             Kind::Str(t) => Value::String(t.to_string()),
             Kind::Array => Value::Array(self.children().map(|v| v.to_value()).collect()),
-            Kind::Object => Value::Object(
-                Obj(self)
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), v.to_value()))
-                    .collect(),
-            ),
+            Kind::Object => Value::Object(Obj(self).to_map()),
         }
     }
 
@@ -219,6 +214,13 @@ impl<'d> Obj<'d> {
     /// The first member called `key`.
     pub fn get(&self, key: &str) -> Option<Val<'d>> {
         self.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+
+    /// The members as a `serde_json` map (a copy; for repeated keys the last one wins).
+    pub fn to_map(self) -> serde_json::Map<String, serde_json::Value> {
+        self.iter()
+            .map(|(k, v)| (k.to_string(), v.to_value()))
+            .collect()
     }
 
     /// The member called `key`, or `Err(())` when more than one is.

@@ -82,10 +82,7 @@ impl<'d> Members<'d> {
 
     /// An object, copied out as JSON values.
     pub fn object(&self, key: &str) -> Result<Option<Map<String, Value>>, String> {
-        self.read(key, "an object", |v| match v.to_value() {
-            Value::Object(map) => Some(map),
-            _ => None,
-        })
+        self.read(key, "an object", |v| v.as_object().map(Obj::to_map))
     }
 
     /// A whole number >= 0.

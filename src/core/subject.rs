@@ -40,9 +40,7 @@ impl Subject {
             attrs: m.object("attrs")?.unwrap_or_default(),
         })
     }
-}
 
-impl Subject {
     /// A subject with only an id.
     pub fn new(id: impl Into<String>) -> Subject {
         Subject {
