@@ -1,7 +1,7 @@
 //! Lint: likely mistakes that are not errors, each with a JSON path.
 
 use crate::core::condition::Expr;
-use crate::core::policy::{lists, Effect, Origin, Policy, Scope, Targets, ALL_ACTIONS};
+use crate::core::policy::{lists, Effect, Policy, Scope, Targets, ALL_ACTIONS};
 use crate::core::FieldState;
 use serde::Serialize;
 use serde_json::Value;
@@ -124,18 +124,14 @@ pub fn lint(doc: &Value, p: &Policy) -> Vec<Warning> {
 
     // Broad grants: every resource, every record, outside an admin role.
     for g in &p.grants {
-        let holder = match &g.origin {
-            Origin::Role(r) => p.roles[*r as usize].name.clone(),
-            Origin::Template(t) => p.templates[*t as usize].clone(),
-            Origin::User(u) => u.clone(),
-        };
+        let (_, holder) = g.origin.holder(p);
         if matches!(g.targets, Targets::All(_))
             && g.scope == Scope::All
             && g.when.is_none()
             && !holder.to_lowercase().contains("admin")
         {
             let msg = format!("grant on `*` with scope `all` outside an admin role (`{holder}`)");
-            warn(g.path.clone(), "broad_grant", msg);
+            warn(g.path(p), "broad_grant", msg);
         }
     }
 
@@ -148,9 +144,9 @@ pub fn lint(doc: &Value, p: &Policy) -> Vec<Warning> {
             .find(|(j, h)| *j != i && h.origin == g.origin && covers(p, h, g));
         if let Some((_, h)) = by {
             warn(
-                g.path.clone(),
+                g.path(p),
                 "shadowed_grant",
-                format!("adds nothing: `{}` already gives all of it", h.path),
+                format!("adds nothing: `{}` already gives all of it", h.path(p)),
             );
         }
     }

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 /// The first bytes of a binary bundle.
 pub const MAGIC: &[u8; 4] = b"FGB\0";
 /// The binary format version this build reads and writes.
-pub const BINARY_VERSION: u8 = 1;
+pub const BINARY_VERSION: u8 = 2;
 
 /// How a bundle is encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -154,12 +154,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn binary_frames_written_before_the_borrowed_body_still_decode() {
-        // Written when the frame held `body: Vec<u8>`; the borrowed body reads the same bytes.
-        let old = include_bytes!("../../fuzz/seeds/bundle/acme.bin");
-        let d = decode(old).expect("decodes");
+    fn binary_frames_round_trip_and_other_versions_are_refused() {
+        let bytes = include_bytes!("../../fuzz/seeds/bundle/acme.bin");
+        let d = decode(bytes).expect("decodes");
         assert_eq!(d.encoding, Encoding::Binary);
         let again = encode_binary(d.body.clone(), d.signatures.clone());
-        assert_eq!(again, old.to_vec());
+        assert_eq!(again, bytes.to_vec());
+        // Format 1 stored a state byte per field and a path per grant: its body is not ours.
+        let mut v1 = bytes.to_vec();
+        v1[MAGIC.len()] = 1;
+        let e = decode(&v1).err().expect("refused");
+        assert_eq!(e.code, BundleCode::BadBundle);
+        assert_eq!(e.message, "binary bundle format 1 is not 2");
     }
 }

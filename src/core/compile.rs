@@ -270,7 +270,7 @@ impl Compiler {
             let mut res = Resource {
                 name: name.to_string(),
                 actions: Vec::new(),
-                fields: Vec::new(),
+                fields: Fields::default(),
                 field_index: NameIndex::default(),
                 owner: None,
                 department: None,
@@ -301,10 +301,9 @@ impl Compiler {
                 }
                 let fp = p.key("fields");
                 let fields = self.entries(m.get("fields"), &fp);
-                res.fields.reserve(fields.len());
                 for (fname, fv) in &fields {
-                    let field = self.field(fname, *fv, &fp.key(fname));
-                    res.fields.push(field);
+                    let mask = self.field(*fv, &fp.key(fname));
+                    res.fields.push(fname, mask);
                 }
                 res.field_index = NameIndex::build(fields.iter().map(|(n, _)| *n));
                 res.owner = self.attribute(m.get("owner"), &p.key("owner"));
@@ -314,29 +313,18 @@ impl Compiler {
         }
     }
 
-    fn field(&mut self, name: &str, v: Val<'_>, path: &JsonPath) -> Field {
-        let mut field = Field {
-            name: name.into(),
-            label: None,
-            mask: None,
-        };
-        if let Some(m) = self.object(v, path) {
-            self.known_keys(m, &["mask", "label"], path);
-            if let Some(spec) = m
-                .get("mask")
-                .and_then(|s| self.string(s, &path.key("mask")))
-            {
-                match spec.parse::<Mask>() {
-                    Ok(mask) => field.mask = Some(mask),
-                    Err(msg) => self.error(&path.key("mask"), Code::BadMask, msg),
-                }
-            }
-            field.label = m
-                .get("label")
-                .and_then(|l| self.string(l, &path.key("label")))
-                .map(Into::into);
+    /// A field's declaration: checks it, returns its mask (its `label` is for the tools that
+    /// read the document, such as matrix export).
+    fn field(&mut self, v: Val<'_>, path: &JsonPath) -> Option<Mask> {
+        let m = self.object(v, path)?;
+        self.known_keys(m, &["mask", "label"], path);
+        if let Some(l) = m.get("label") {
+            self.string(l, &path.key("label"));
         }
-        field
+        let spec = self.string(m.get("mask")?, &path.key("mask"))?;
+        spec.parse::<Mask>()
+            .map_err(|msg| self.error(&path.key("mask"), Code::BadMask, msg))
+            .ok()
     }
 
     /// A record attribute name (`owner`, `department`), interned as a record slot.
@@ -392,12 +380,12 @@ impl Compiler {
             inherits.push(parents);
             roles.push(Role {
                 name: name.to_string(),
-                closure: Vec::new(),
+                ancestors: Vec::new(),
                 grants,
             });
         }
         for (i, (name, _)) in entries.iter().enumerate() {
-            let mut closure = vec![i as u32];
+            let mut ancestors = Vec::new();
             let mut stack = inherits[i].clone();
             while let Some(r) = stack.pop() {
                 if r as usize == i {
@@ -405,13 +393,13 @@ impl Compiler {
                     self.error(&path.key(name).key("inherits"), Code::RoleCycle, msg);
                     break;
                 }
-                if !closure.contains(&r) {
-                    closure.push(r);
+                if !ancestors.contains(&r) {
+                    ancestors.push(r);
                     stack.extend(&inherits[r as usize]);
                 }
             }
-            closure.sort_unstable();
-            roles[i].closure = closure;
+            ancestors.sort_unstable();
+            roles[i].ancestors = ancestors;
         }
         roles
     }
@@ -548,14 +536,14 @@ impl Compiler {
     ) -> Vec<u32> {
         let mut ids = Vec::new();
         for (i, g) in self.array(v, path).enumerate() {
-            if let Some(id) = self.grant(g, &path.index(i), origin()) {
+            if let Some(id) = self.grant(g, &path.index(i), origin(), i as u32) {
                 ids.push(id);
             }
         }
         ids
     }
 
-    fn grant(&mut self, v: Val<'_>, path: &JsonPath, origin: Origin) -> Option<u32> {
+    fn grant(&mut self, v: Val<'_>, path: &JsonPath, origin: Origin, index: u32) -> Option<u32> {
         let m = self.object(v, path)?;
         self.known_keys(m, GRANT_KEYS, path);
         let resource = self.resource_ref(m, path);
@@ -570,7 +558,7 @@ impl Compiler {
         let targets = self.targets(resource, actions, fields);
         self.grants.push(Grant {
             origin,
-            path: path.render(),
+            index,
             targets,
             scope,
             when,
@@ -725,9 +713,7 @@ impl Compiler {
                     Some(Some(r)) => self.resources[r as usize].field_pos(name).is_some(),
                     _ => lazy_set(
                         &mut self.field_universe,
-                        self.resources
-                            .iter()
-                            .flat_map(|r| r.fields.iter().map(|f| f.name.as_str())),
+                        self.resources.iter().flat_map(|r| r.fields.names()),
                     )
                     .contains(name),
                 };

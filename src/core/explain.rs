@@ -2,7 +2,7 @@
 
 use crate::core::condition::Truth;
 use crate::core::error::RequestError;
-use crate::core::policy::{lists, Effect, Origin, Policy};
+use crate::core::policy::{lists, Effect, Policy};
 use crate::core::session::{Input, Session};
 use crate::core::state::{FieldState, Mode};
 use crate::prelude::*;
@@ -124,6 +124,7 @@ impl Session {
                 continue;
             };
             let applies = self.grant_condition(grant, r).eval(&env) != Truth::False;
+            let path = grant.path(p);
             let cap = match mode_bit {
                 Some(b) if lists(shape.actions, b) => FieldState::Editable,
                 _ if lists(shape.actions, view) => FieldState::Readonly,
@@ -134,15 +135,11 @@ impl Session {
                     let c = (*s).min(cap);
                     if c > granted[i] || (set_by[i].is_none() && c > FieldState::Hidden) {
                         granted[i] = c;
-                        set_by[i] = Some(grant.path.clone());
+                        set_by[i] = Some(path.clone());
                     }
                 }
             }
-            let (source, name) = match &grant.origin {
-                Origin::Role(i) => ("role", p.roles[*i as usize].name.clone()),
-                Origin::Template(i) => ("template", p.templates[*i as usize].clone()),
-                Origin::User(u) => ("user", u.clone()),
-            };
+            let (source, name) = grant.origin.holder(p);
             let via_roles = self
                 .roles
                 .iter()
@@ -151,9 +148,9 @@ impl Session {
                 .collect();
             let lists_action = lists(shape.actions, bit);
             grants.push(GrantTrace {
-                id: grant.path.clone(),
+                id: path,
                 source,
-                name,
+                name: name.to_string(),
                 via_roles,
                 applies,
                 lists_action,

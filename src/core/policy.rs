@@ -1,10 +1,11 @@
-//! The compiled policy: interned names, role closures, per-resource grant shapes.
+//! The compiled policy: interned names, role ancestries, per-resource grant shapes.
 //!
 //! Built once by [`Policy::from_json`](crate::core::Policy::from_json) (see `compile.rs`); read
 //! by every session. Everything here is plain data so it can be cached in the binary form.
 
 use crate::core::condition::{Expr, SlotTable, UserRef};
 use crate::core::mask::Mask;
+use crate::core::path::JsonPath;
 use crate::core::state::FieldState;
 use crate::prelude::*;
 use alloc::borrow::Cow;
@@ -12,7 +13,6 @@ use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
 use once_cell::race::OnceBox;
 use serde::{Deserialize, Serialize};
-use smol_str::SmolStr;
 
 /// An action set over one resource's actions: bit `i` is the resource's action `i`;
 /// [`ALL_ACTIONS`] stands for `*`.
@@ -155,7 +155,7 @@ pub(crate) struct Department {
 pub(crate) struct Resource {
     pub name: String,
     pub actions: Vec<String>,
-    pub fields: Vec<Field>,
+    pub fields: Fields,
     #[serde(skip)]
     pub field_index: NameIndex,
     /// Record slot of the owner attribute.
@@ -167,8 +167,7 @@ pub(crate) struct Resource {
 impl Resource {
     /// The position of a declared field.
     pub fn field_pos(&self, name: &str) -> Option<u32> {
-        self.field_index
-            .get(name, self.fields.iter().map(|f| f.name.as_str()))
+        self.field_index.get(name, self.fields.names())
     }
 
     pub fn action_bit(&self, name: &str) -> ActionMask {
@@ -179,19 +178,75 @@ impl Resource {
     }
 }
 
+/// A resource's declared fields, in order. Their names share one string: one allocation per
+/// resource instead of one per field, which was most of the work of loading a binary bundle.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct Fields {
+    /// The names, one after the other.
+    names: String,
+    /// Where each name ends in `names`.
+    ends: Vec<u32>,
+    /// Each field's mask (`None`: masked values show as `full`).
+    masks: Vec<Option<Mask>>,
+}
+
 /// One declared field.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct Field {
-    pub name: SmolStr,
-    pub label: Option<String>,
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Field<'r> {
+    pub name: &'r str,
     pub mask: Option<Mask>,
+}
+
+impl Fields {
+    /// Declares the next field.
+    pub fn push(&mut self, name: &str, mask: Option<Mask>) {
+        self.names.push_str(name);
+        self.ends.push(self.names.len() as u32);
+        self.masks.push(mask);
+    }
+
+    /// How many fields there are.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// The name of field `i` (empty past the end, or for a decoded body whose offsets are not
+    /// boundaries of its names: reading one never traps).
+    pub fn name(&self, i: usize) -> &str {
+        let start = i
+            .checked_sub(1)
+            .map_or(Some(0), |j| self.ends.get(j).copied());
+        let range = start.zip(self.ends.get(i).copied());
+        range
+            .and_then(|(a, b)| self.names.get(a as usize..b as usize))
+            .unwrap_or("")
+    }
+
+    /// Field `i`.
+    pub fn get(&self, i: usize) -> Field<'_> {
+        Field {
+            name: self.name(i),
+            mask: self.masks.get(i).copied().flatten(),
+        }
+    }
+
+    /// The names in order (`nth` is direct).
+    pub fn names(&self) -> impl Iterator<Item = &str> + Clone {
+        (0..self.len()).map(|i| self.name(i))
+    }
+
+    /// The fields in order.
+    pub fn iter(&self) -> impl Iterator<Item = Field<'_>> {
+        (0..self.len()).map(|i| self.get(i))
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Role {
     pub name: String,
-    /// This role and every role it inherits, transitively, sorted.
-    pub closure: Vec<u32>,
+    /// Every role this one inherits, transitively, sorted (not the role itself: most roles
+    /// inherit nothing, and then a binary bundle stores one byte here).
+    pub ancestors: Vec<u32>,
     /// The role's own grants and its templates' grants.
     pub grants: Vec<u32>,
 }
@@ -202,6 +257,17 @@ pub(crate) enum Origin {
     Role(u32),
     Template(u32),
     User(String),
+}
+
+impl Origin {
+    /// What holds the grant (`role`, `template` or `user`) and its name.
+    pub fn holder<'p>(&'p self, p: &'p Policy) -> (&'static str, &'p str) {
+        match self {
+            Origin::Role(r) => ("role", &p.roles[*r as usize].name),
+            Origin::Template(t) => ("template", &p.templates[*t as usize]),
+            Origin::User(u) => ("user", u),
+        }
+    }
 }
 
 /// A data scope.
@@ -313,11 +379,32 @@ impl Targets {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Grant {
     pub origin: Origin,
-    /// JSON path in the document, e.g. `roles.sales.grants[0]`.
-    pub path: String,
+    /// Position in the holder's `grants` list.
+    pub index: u32,
     pub targets: Targets,
     pub scope: Scope,
     pub when: Option<Expr>,
+}
+
+impl Grant {
+    /// The grant's JSON path in the document, e.g. `roles.sales.grants[0]` (rendered when asked
+    /// for, so compiled policies and binary bundles do not carry one string per grant).
+    pub fn path(&self, p: &Policy) -> String {
+        let root = JsonPath::ROOT;
+        let assignments = root.key("assignments");
+        let list = match self.origin {
+            Origin::Role(_) => root.key("roles"),
+            Origin::Template(_) => root.key("templates"),
+            Origin::User(_) => assignments.key("users"),
+        };
+        let holder = list.key(self.origin.holder(p).1);
+        // A template is its list of grants; roles and users hold theirs under `grants`.
+        let grants = match self.origin {
+            Origin::Template(_) => holder,
+            _ => holder.key("grants"),
+        };
+        grants.index(self.index as usize).render()
+    }
 }
 
 /// Rule effects.
@@ -381,7 +468,7 @@ impl Policy {
     /// Field names of `resource` in declaration order, or `None` for an unknown resource.
     pub fn field_names(&self, resource: &str) -> Option<Vec<&str>> {
         let r = self.resource(resource)?;
-        Some(r.fields.iter().map(|f| f.name.as_str()).collect())
+        Some(r.fields.names().collect())
     }
 
     /// Action names of `resource` in declaration order, or `None` for an unknown resource.
@@ -443,6 +530,50 @@ mod tests {
         // Lazily built after decoding.
         let lazy = NameIndex::default();
         assert_eq!(lazy.get("approve", names.iter().copied()), Some(2));
+    }
+
+    #[test]
+    fn fields_share_one_string_and_never_trap() {
+        let mut f = Fields::default();
+        f.push("名前", None);
+        f.push("phone", Some(Mask::Email));
+        f.push("", None);
+        f.push("x", None);
+        assert_eq!(f.len(), 4);
+        assert_eq!(f.names().collect::<Vec<_>>(), ["名前", "phone", "", "x"]);
+        assert_eq!(f.names().nth(3), Some("x"));
+        assert_eq!(f.get(1).mask, Some(Mask::Email));
+        assert_eq!(f.get(9).name, "");
+        // A decoded body whose offsets cut a character or run past the names reads as empty
+        // names, not a trap.
+        let bad = Fields {
+            names: "名x".into(),
+            ends: vec![1, 4, 99],
+            masks: vec![],
+        };
+        assert_eq!(bad.names().collect::<Vec<_>>(), ["", "", ""]);
+        assert_eq!(bad.get(0).mask, None);
+    }
+
+    #[test]
+    fn grant_paths_are_rebuilt_from_holder_and_position() {
+        let doc = br#"{"format": "fieldgate/1", "app": "a", "version": 1,
+            "resources": {"r": {"actions": ["view"], "fields": {"f": {}}}},
+            "templates": {"base": [{"resource": "r", "actions": ["view"]}]},
+            "roles": {"sales": {"grants": [
+                {"resource": "r", "actions": ["view"]}, {"resource": "*", "actions": ["view"]}]}},
+            "assignments": {"users": {"u.1": {"grants": [{"resource": "r", "actions": ["view"]}]}}}}"#;
+        let p = Policy::from_slice(doc).expect("compiles");
+        let paths: Vec<String> = p.grants.iter().map(|g| g.path(&p)).collect();
+        assert_eq!(
+            paths,
+            [
+                "templates.base[0]",
+                "roles.sales.grants[0]",
+                "roles.sales.grants[1]",
+                "assignments.users[\"u.1\"].grants[0]",
+            ]
+        );
     }
 
     #[test]

@@ -169,7 +169,7 @@ impl Session {
         }
         let mut roles: Vec<u32> = direct
             .iter()
-            .flat_map(|&r| p.roles[r as usize].closure.iter().copied())
+            .flat_map(|&r| core::iter::once(r).chain(p.roles[r as usize].ancestors.iter().copied()))
             .collect();
         roles.sort_unstable();
         roles.dedup();
@@ -653,17 +653,16 @@ impl<'p> FieldStates<'p> {
         self.field(name).map(|(_, s)| s)
     }
 
-    fn field(&self, name: &str) -> Option<(&'p Field, FieldState)> {
-        let i = self.resource.field_pos(name)?;
-        Some((&self.resource.fields[i as usize], self.states[i as usize]))
+    fn field(&self, name: &str) -> Option<(Field<'p>, FieldState)> {
+        let i = self.resource.field_pos(name)? as usize;
+        Some((self.resource.fields.get(i), self.states[i]))
     }
 
     /// `(name, state)` pairs in declaration order.
     pub fn iter(&self) -> impl Iterator<Item = (&'p str, FieldState)> + '_ {
         self.resource
             .fields
-            .iter()
-            .map(|f| f.name.as_str())
+            .names()
             .zip(self.states.iter().copied())
     }
 
