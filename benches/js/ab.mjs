@@ -2,8 +2,8 @@
 //   node benches/js/ab.mjs target/js-bench /abs/path/pkgA /abs/path/pkgB ...
 // after ./scripts/bench-js.sh has made target/js-bench (keys and bundles); each pkg is a copy of
 // a built pkg/, and may hold its own big.bin (signed by its own CLI, for builds whose binary
-// format differs; otherwise the bench's is used). Three rounds, the builds alternated; prints the median of the rounds' medians
-// (ns per call; the loads in ms). Default V8 flags.
+// format differs; otherwise the bench's is used). Three rounds, the builds alternated; prints
+// the median of the rounds' medians (ns per call; the loads in ms). Default V8 flags.
 import { existsSync, readFileSync } from 'node:fs';
 import { medianNs, record, user } from './workload.mjs';
 
@@ -11,7 +11,7 @@ const [dir, ...pkgs] = process.argv.slice(2);
 const here = (p) => `${dir}/${p}`;
 const key = readFileSync(here('bundles/keys/signing.pub'), 'utf8').trim();
 const bigJson = readFileSync(here('bundles/big.json')), small = readFileSync(here('bundles/form60.json'));
-const bigBin = (pkg) => readFileSync(existsSync(`${pkg}/big.bin`) ? `${pkg}/big.bin` : here('bundles/big.bin'));
+const bigBins = pkgs.map((p) => readFileSync(existsSync(`${p}/big.bin`) ? `${p}/big.bin` : here('bundles/big.bin')));
 const bench = (n, f, batches = 11) => medianNs(n, f, batches);
 let sink = 0;
 const mods = [];
@@ -29,8 +29,7 @@ for (let round = 0; round < 3; round++) {
     r.session.push(bench(5000, () => { const t = engine.session(user); sink += t.can('view', 'form') ? 1 : 0; t.free(); }));
     const load = (bytes) => { const e = Engine.loadSync(bytes, undefined, { trustedKeys: [key] }); sink += e.version; e.free(); };
     r.json.push(bench(3, () => load(bigJson), 5) / 1e6);
-    const bin = bigBin(pkgs[k]);
-    r.bin.push(bench(10, () => load(bin), 5) / 1e6);
+    r.bin.push(bench(10, () => load(bigBins[k]), 5) / 1e6);
     engine.free();
   }
 }

@@ -171,4 +171,13 @@ mod tests {
         let mixed: Vec<_> = (0..40).map(|i| FieldState::ALL[i % 4]).collect();
         assert_eq!(round_trip(mixed), 41);
     }
+
+    #[test]
+    fn state_codes_are_the_states_positions() {
+        for (code, state) in FieldState::ALL.into_iter().enumerate() {
+            assert_eq!(state as usize, code);
+            assert_eq!(FieldState::from_code(code as u8), Some(state));
+        }
+        assert_eq!(FieldState::from_code(4), None);
+    }
 }
