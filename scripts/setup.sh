@@ -42,6 +42,11 @@ if [ -f Cargo.lock ]; then
   fi
 fi
 
+if [ ! -x scripts/tools/node_modules/.bin/esbuild ]; then
+  log "installing the build tools (esbuild: scripts/tools/package.json)"
+  (cd scripts/tools && npm ci --silent --no-audit --no-fund)
+fi
+
 if ! python3 -c "import jsonschema" 2>/dev/null; then
   log "installing the jsonschema Python package (schema tests)"
   pip install --quiet jsonschema

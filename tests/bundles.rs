@@ -469,3 +469,20 @@ proptest! {
         prop_assert!(check(&b, &trust(&[&k]), |_| {}).is_err(), "flip at {} of {}", i, b.len());
     }
 }
+
+/// The fuzz targets start from these seeds; a seed that no longer reads (the binary format moved
+/// on) would leave the fuzzer probing only the readers' error paths.
+#[test]
+fn the_fuzz_seeds_still_read() {
+    for seed in ["acme.bin", "acme.json"] {
+        let bytes = std::fs::read(format!("fuzz/seeds/bundle/{seed}")).unwrap();
+        let read = UnverifiedBundle::parse(&bytes, DEFAULT_MAX_BYTES);
+        assert!(read.is_ok(), "{seed}: {:?}", read.err());
+    }
+    let body = std::fs::read("fuzz/seeds/binary_body/acme.body").unwrap();
+    let k = key(7);
+    let bundle = seal_unchecked(Encoding::Binary, body, &[&k]);
+    let now = 1_796_083_200_000; // 2026-12-01, the fuzz target's clock
+    let v = verify(&bundle, &VerifyOptions::new(&trust(&[&k]), now)).expect("the seed loads");
+    assert_eq!(v.policy.header().app, "acme-erp");
+}

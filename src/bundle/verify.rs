@@ -98,12 +98,12 @@ impl UnverifiedBundle {
                 policy_errors: Some(errors),
             })?,
             Encoding::Binary => {
-                let body: BinaryBody = postcard::from_bytes(&d.body).map_err(|e| {
-                    BundleError::new(
-                        BundleCode::BadPolicy,
-                        format!("the signed body does not decode: {e}"),
-                    )
-                })?;
+                let bad = |why: String| BundleError::new(BundleCode::BadPolicy, why);
+                let body: BinaryBody = postcard::from_bytes(&d.body)
+                    .map_err(|e| bad(format!("the signed body does not decode: {e}")))?;
+                body.policy
+                    .check_integrity()
+                    .map_err(|e| bad(format!("the signed body is not a sound policy: {e}")))?;
                 body.policy
             }
         };
@@ -198,4 +198,47 @@ fn check_signatures(d: &Decoded, keys: &TrustedKeys) -> Result<Vec<String>, Bund
         return Err(BundleError::new(BundleCode::BadSignature, msg));
     }
     Ok(good)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bundle::{seal_unchecked, SecretKey, TrustedKeys};
+
+    #[test]
+    fn a_signed_binary_body_that_is_not_sound_is_refused() {
+        let text = include_str!("../../examples/acme-erp.policy.json");
+        let mut policy = Policy::from_json(text).expect("the sample compiles");
+        policy.header.issued_at = Some("2026-11-01T00:00:00Z".into());
+        policy.header.expires_at = Some("2026-12-31T00:00:00Z".into());
+        let key = SecretKey::from_seed(&[3; 32]);
+        let keys = TrustedKeys::new(vec![key.public()]);
+        let opts = VerifyOptions::new(&keys, 1_795_341_600_000);
+        let seal = |policy: Policy| {
+            let body = BinaryBody {
+                key_ids: vec![],
+                policy,
+            };
+            let bytes = postcard::to_allocvec(&body).unwrap();
+            seal_unchecked(Encoding::Binary, bytes, &[&key])
+        };
+        let sound = verify(&seal(policy.clone()), &opts);
+        assert!(sound.is_ok(), "{:?}", sound.err());
+        let roles = policy.roles.len() as u32;
+        policy.roles[1].ancestors = vec![roles];
+        let e = verify(&seal(policy), &opts).expect_err("refused");
+        assert_eq!(e.code, BundleCode::BadPolicy);
+        let why = format!("the signed body is not a sound policy: role 1: role {roles} of {roles}");
+        assert_eq!(e.message, why);
+    }
+}
+#[cfg(test)]
+mod seedcheck {
+    #[test]
+    fn seed() {
+        let b = include_bytes!("../../fuzz/seeds/binary_body/acme.body");
+        let r: Result<super::BinaryBody, _> = postcard::from_bytes(b);
+        println!("len {} ok {}", b.len(), r.is_ok());
+        r.unwrap();
+    }
 }

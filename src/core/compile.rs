@@ -9,7 +9,6 @@ use crate::core::path::JsonPath;
 use crate::core::policy::*;
 use crate::core::state::FieldState;
 use crate::prelude::*;
-use alloc::collections::BTreeMap;
 
 /// Largest policy document accepted, in bytes.
 pub const MAX_POLICY_BYTES: usize = 8 * 1024 * 1024;
@@ -410,15 +409,15 @@ impl Compiler {
         v: Option<Val<'_>>,
         path: &JsonPath,
     ) -> (
-        BTreeMap<String, UserAssignment>,
+        Named<UserAssignment>,
         FxHashMap<u32, Vec<u32>>,
-        BTreeMap<String, Vec<u32>>,
+        Named<Vec<u32>>,
     ) {
-        let mut users = BTreeMap::new();
+        let mut users = Vec::new();
         let mut department_roles = FxHashMap::default();
-        let mut group_roles = BTreeMap::new();
+        let mut group_roles = Vec::new();
         let Some(m) = v.and_then(|v| self.object(v, path)) else {
-            return (users, department_roles, group_roles);
+            return (Named::default(), department_roles, Named::default());
         };
         self.known_keys(m, &["users", "departments", "groups"], path);
         let up = path.key("users");
@@ -438,7 +437,7 @@ impl Compiler {
                     }
                 }
             }
-            users.insert(id.to_string(), a);
+            users.push((id.to_string(), a));
         }
         let dp = path.key("departments");
         for (dept, rv) in self.entries(m.get("departments"), &dp) {
@@ -451,9 +450,9 @@ impl Compiler {
         let gp = path.key("groups");
         for (group, rv) in self.entries(m.get("groups"), &gp) {
             let roles = self.role_refs(Some(rv), &gp.key(group));
-            group_roles.insert(group.to_string(), roles);
+            group_roles.push((group.to_string(), roles));
         }
-        (users, department_roles, group_roles)
+        (users.into(), department_roles, group_roles.into())
     }
 
     fn rules(&mut self, v: Option<Val<'_>>, path: &JsonPath) -> Vec<u32> {

@@ -9,6 +9,7 @@ pub(crate) mod doc;
 pub mod error;
 mod explain;
 mod filter;
+mod integrity;
 pub mod mask;
 pub(crate) mod members;
 mod minimize;

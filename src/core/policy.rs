@@ -9,7 +9,6 @@ use crate::core::path::JsonPath;
 use crate::core::state::FieldState;
 use crate::prelude::*;
 use alloc::borrow::Cow;
-use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
 use once_cell::race::OnceBox;
 use serde::{Deserialize, Serialize};
@@ -87,17 +86,64 @@ impl NameIndex {
         map
     }
 
-    /// The position of `key` among `names` (which must be the same names, in order).
-    pub fn get<'n>(&self, key: &str, names: impl Iterator<Item = &'n str> + Clone) -> Option<u32> {
+    /// The position of `key` among the `len` names that `name_at` reads by position (which
+    /// must be the same names, in order).
+    pub fn get<'n>(
+        &self,
+        key: &str,
+        len: usize,
+        name_at: impl Fn(usize) -> &'n str,
+    ) -> Option<u32> {
+        let names = (0..len).map(&name_at);
         let map = self.0.get_or_init(|| Self::map(names.clone()));
         match *map.get(&name_hash(key))? {
             COLLISION => names.into_iter().position(|n| n == key).map(|i| i as u32),
-            i => names
-                .into_iter()
-                .nth(i as usize)
-                .filter(|n| *n == key)
-                .map(|_| i),
+            i => ((i as usize) < len && name_at(i as usize) == key).then_some(i),
         }
+    }
+}
+
+/// Values by name, in document order, found through a [`NameIndex`] built on first use. The
+/// wire form is the list of `(name, value)` pairs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub(crate) struct Named<V> {
+    entries: Vec<(String, V)>,
+    #[serde(skip)]
+    index: NameIndex,
+}
+
+impl<V> Default for Named<V> {
+    fn default() -> Self {
+        Named::from(Vec::new())
+    }
+}
+
+impl<V> From<Vec<(String, V)>> for Named<V> {
+    fn from(entries: Vec<(String, V)>) -> Self {
+        Named {
+            entries,
+            index: NameIndex::default(),
+        }
+    }
+}
+
+impl<V> Named<V> {
+    /// The value called `name` (the first, should a decoded list repeat it).
+    pub fn get(&self, name: &str) -> Option<&V> {
+        let e = &self.entries;
+        let i = self.index.get(name, e.len(), |i| &e[i].0)?;
+        Some(&e[i as usize].1)
+    }
+
+    /// The names, in order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().map(|(n, _)| n.as_str())
+    }
+
+    /// The values, in order.
+    pub fn values(&self) -> impl Iterator<Item = &V> {
+        self.entries.iter().map(|(_, v)| v)
     }
 }
 
@@ -119,9 +165,9 @@ pub struct Policy {
     pub(crate) rules: Vec<Rule>,
     /// Rules from `rules` (personal denies are reached through `users`).
     pub(crate) global_rules: Vec<u32>,
-    pub(crate) users: BTreeMap<String, UserAssignment>,
+    pub(crate) users: Named<UserAssignment>,
     pub(crate) department_roles: FxHashMap<u32, Vec<u32>>,
-    pub(crate) group_roles: BTreeMap<String, Vec<u32>>,
+    pub(crate) group_roles: Named<Vec<u32>>,
     pub(crate) slots: SlotTable,
     /// Whether a condition reads `user.roles` (found on first use; sessions list the role
     /// names only then).
@@ -167,7 +213,8 @@ pub(crate) struct Resource {
 impl Resource {
     /// The position of a declared field.
     pub fn field_pos(&self, name: &str) -> Option<u32> {
-        self.field_index.get(name, self.fields.names())
+        let f = &self.fields;
+        self.field_index.get(name, f.len(), |i| f.name(i))
     }
 
     pub fn action_bit(&self, name: &str) -> ActionMask {
@@ -492,9 +539,11 @@ impl Policy {
         self.roles.iter().map(|r| r.name.as_str())
     }
 
-    /// User ids named in `assignments.users`.
+    /// User ids named in `assignments.users`, sorted.
     pub fn user_ids(&self) -> impl Iterator<Item = &str> {
-        self.users.keys().map(String::as_str)
+        let mut ids: Vec<&str> = self.users.names().collect();
+        ids.sort_unstable();
+        ids.into_iter()
     }
 
     pub(crate) fn resource(&self, name: &str) -> Option<&Resource> {
@@ -502,18 +551,18 @@ impl Policy {
     }
 
     pub(crate) fn resource_pos(&self, name: &str) -> Option<u32> {
-        self.resource_index
-            .get(name, self.resources.iter().map(|r| r.name.as_str()))
+        let r = &self.resources;
+        self.resource_index.get(name, r.len(), |i| &r[i].name)
     }
 
     pub(crate) fn role_pos(&self, name: &str) -> Option<u32> {
-        self.role_index
-            .get(name, self.roles.iter().map(|r| r.name.as_str()))
+        let r = &self.roles;
+        self.role_index.get(name, r.len(), |i| &r[i].name)
     }
 
     pub(crate) fn department_pos(&self, name: &str) -> Option<u32> {
-        self.department_index
-            .get(name, self.departments.iter().map(|d| d.name.as_str()))
+        let d = &self.departments;
+        self.department_index.get(name, d.len(), |i| &d[i].name)
     }
 }
 
@@ -524,12 +573,39 @@ mod tests {
     #[test]
     fn name_index_finds_names_and_only_them() {
         let names = ["view", "edit", "approve"];
+        let at = |i: usize| names[i];
         let idx = NameIndex::build(names.iter().copied());
-        assert_eq!(idx.get("edit", names.iter().copied()), Some(1));
-        assert_eq!(idx.get("delete", names.iter().copied()), None);
+        assert_eq!(idx.get("edit", 3, at), Some(1));
+        assert_eq!(idx.get("delete", 3, at), None);
         // Lazily built after decoding.
         let lazy = NameIndex::default();
-        assert_eq!(lazy.get("approve", names.iter().copied()), Some(2));
+        assert_eq!(lazy.get("approve", 3, at), Some(2));
+        // An index that does not match the names (a bad decoded body) finds nothing, and
+        // never reads past them.
+        assert_eq!(idx.get("approve", 2, at), None);
+    }
+
+    #[test]
+    fn named_values_keep_document_order_and_wire_form() {
+        let named = Named::from(vec![
+            ("u-bob".to_string(), 1),
+            ("u-al".to_string(), 2),
+            ("u-bob".to_string(), 3),
+        ]);
+        assert_eq!(named.get("u-al"), Some(&2));
+        assert_eq!(named.get("u-bob"), Some(&1), "a repeated name: the first");
+        assert_eq!(named.get("u-x"), None);
+        assert_eq!(
+            named.names().collect::<Vec<_>>(),
+            ["u-bob", "u-al", "u-bob"]
+        );
+        // The wire form is that of a map: binary bundles that held a `BTreeMap` still read.
+        let as_map: alloc::collections::BTreeMap<String, u8> =
+            [("a".to_string(), 7), ("b".to_string(), 9)].into();
+        let bytes = postcard::to_allocvec(&as_map).unwrap();
+        let back: Named<u8> = postcard::from_bytes(&bytes).unwrap();
+        assert_eq!((back.get("a"), back.get("b")), (Some(&7), Some(&9)));
+        assert_eq!(postcard::to_allocvec(&back).unwrap(), bytes);
     }
 
     #[test]
@@ -583,7 +659,7 @@ mod tests {
         map.insert(name_hash("b"), COLLISION);
         map.insert(name_hash("a"), 0);
         let idx = NameIndex(Lazy::with(map));
-        assert_eq!(idx.get("b", names.iter().copied()), Some(1));
-        assert_eq!(idx.get("a", names.iter().copied()), Some(0));
+        assert_eq!(idx.get("b", 2, |i| names[i]), Some(1));
+        assert_eq!(idx.get("a", 2, |i| names[i]), Some(0));
     }
 }

@@ -182,3 +182,16 @@ test('loadSync with wasm bytes; fromPolicyUnverified reports policy errors with 
   }
   assert.equal(Engine.fromPolicyUnverified(readFileSync(new URL('./acme-erp.policy.json', import.meta.url), 'utf8')).keyId, null);
 });
+
+test('the minified package keeps its class names and ships the readable source in source maps', () => {
+  const require = createRequire(import.meta.url);
+  assert.deepEqual([Engine.name, FieldgateError.name], ['Engine', 'FieldgateError']);
+  const dir = new URL('.', `file://${require.resolve('fieldgate/package.json')}`);
+  for (const file of ['index.js', 'store.js', 'fieldgate_wasm.js']) {
+    const code = readFileSync(new URL(file, dir), 'utf8');
+    assert.ok(code.endsWith(`//# sourceMappingURL=${file}.map\n`), `${file} names its source map`);
+    const map = JSON.parse(readFileSync(new URL(`${file}.map`, dir), 'utf8'));
+    assert.equal(map.sourcesContent.length, 1);
+    assert.ok(map.sourcesContent[0].length > 1.5 * code.length, `${file}.map holds the unminified source`);
+  }
+});
