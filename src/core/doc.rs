@@ -70,6 +70,16 @@ impl<'a> Doc<'a> {
     }
 }
 
+/// Parses JSON text into a `serde_json::Value`, through a [`Doc`]: the wasm module then carries
+/// one JSON reader, not also serde_json's own `Value` reader (repeated keys: the last one wins,
+/// as there).
+///
+/// # Errors
+/// serde_json's syntax errors, including its nesting limit.
+pub(crate) fn parse_value(text: &str) -> Result<serde_json::Value, serde_json::Error> {
+    Doc::parse(text).map(|d| d.root().to_value())
+}
+
 /// One value of a [`Doc`].
 #[derive(Clone, Copy)]
 pub(crate) struct Val<'d> {
@@ -448,6 +458,21 @@ mod tests {
             doc.root().to_string(),
             r#"{"a":[1,-2,2.5,{"x":null}],"b\n":"t\"","a":true}"#
         );
+    }
+
+    #[test]
+    fn parses_values_as_serde_json_does() {
+        for text in [
+            r#"{"a": [1, -2, 2.5, 1e300, {"x": null}], "b\n": "t\"", "a": true, "c": {}}"#,
+            r#"[18446744073709551615, -9223372036854775808, 0.1, "", [], false]"#,
+            "7",
+        ] {
+            let want: serde_json::Value = serde_json::from_str(text).unwrap();
+            assert_eq!(super::parse_value(text).unwrap(), want, "{text}");
+        }
+        let deep = "[".repeat(200) + &"]".repeat(200);
+        assert!(super::parse_value(&deep).is_err());
+        assert!(super::parse_value("{\"a\": 1} x").is_err());
     }
 
     #[test]

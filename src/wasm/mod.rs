@@ -269,7 +269,7 @@ fn layout(rec_at: i32, rec_len: u32, ctx_at: i32, ctx_len: u32) -> slots::Layout
 }
 
 fn parse(json: &str, what: &str) -> Result<Value, JsValue> {
-    serde_json::from_str(json)
+    crate::core::doc::parse_value(json)
         .map_err(|e| js_error("bad_request", &format!("bad {what}: {e}"), None))
 }
 

@@ -446,7 +446,7 @@ mod json_text {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<Value>, D::Error> {
         let text = String::deserialize(d)?;
-        serde_json::from_str(&text)
+        crate::core::doc::parse_value(&text)
             .map(Arc::new)
             .map_err(serde::de::Error::custom)
     }

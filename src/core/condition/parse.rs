@@ -132,7 +132,7 @@ fn lex(chars: &[char]) -> Result<Vec<(Tok, usize)>, ParseError> {
                 let text: String = chars[i..end].iter().collect();
                 // Read as a `Value`, not a `Number`: a `Number` reader's type errors would bring
                 // serde's float formatting into the wasm module (~14 KB).
-                let n = match serde_json::from_str::<Value>(&text) {
+                let n = match crate::core::doc::parse_value(&text) {
                     Ok(n @ Value::Number(_)) => n,
                     _ => return Err(err(format!("bad number `{text}`"), start)),
                 };
