@@ -7,7 +7,7 @@ use alloc::borrow::Cow;
 use alloc::sync::Arc;
 use core::cmp::Ordering;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 static NULL: Value = Value::Null;
 
@@ -251,23 +251,36 @@ impl Operand {
     }
 
     fn to_tree(&self, slots: &SlotTable) -> Value {
-        match self {
-            Operand::Lit(v) => json!({ "value": v }),
-            Operand::User(u) => json!({ "user": match u {
-                UserRef::Id => "id".to_string(),
-                UserRef::Roles => "roles".to_string(),
-                UserRef::Department => "department".to_string(),
-                UserRef::Groups => "groups".to_string(),
-                UserRef::Attr(s) => format!("attrs.{}", slots.user_attrs[*s as usize].dotted()),
-                UserRef::DepartmentTree => "department_tree".to_string(),
-            }}),
-            Operand::Record(s) => json!({ "attr": slots.record[*s as usize].dotted() }),
-            Operand::Context(s) => json!({ "context": slots.context[*s as usize].dotted() }),
-            Operand::List(items) => {
-                json!({ "list": items.iter().map(|i| i.to_tree(slots)).collect::<Vec<_>>() })
+        let (key, value) = match self {
+            Operand::Lit(v) => ("value", Value::clone(v)),
+            Operand::User(u) => {
+                let name = match u {
+                    UserRef::Id => "id".to_string(),
+                    UserRef::Roles => "roles".to_string(),
+                    UserRef::Department => "department".to_string(),
+                    UserRef::Groups => "groups".to_string(),
+                    UserRef::Attr(s) => format!("attrs.{}", slots.user_attrs[*s as usize].dotted()),
+                    UserRef::DepartmentTree => "department_tree".to_string(),
+                };
+                ("user", name.into())
             }
-        }
+            Operand::Record(s) => ("attr", slots.record[*s as usize].dotted().into()),
+            Operand::Context(s) => ("context", slots.context[*s as usize].dotted().into()),
+            Operand::List(items) => ("list", items.iter().map(|i| i.to_tree(slots)).collect()),
+        };
+        object([(key, value)])
     }
+}
+
+/// A JSON object of these members, in this order (built directly: `json!` with values that are
+/// not literals goes through serde's serializer into `Value`, code the wasm module need not carry).
+fn object<const N: usize>(members: [(&str, Value); N]) -> Value {
+    Value::Object(
+        members
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+    )
 }
 
 /// A list operand whose elements are all literals becomes one literal list.
@@ -394,17 +407,15 @@ impl Expr {
     pub fn to_tree(&self, slots: &SlotTable) -> Value {
         match self {
             Expr::Const(b) => Value::Bool(*b),
-            Expr::Or(xs) => {
-                json!({ "or": xs.iter().map(|x| x.to_tree(slots)).collect::<Vec<_>>() })
-            }
-            Expr::And(xs) => {
-                json!({ "and": xs.iter().map(|x| x.to_tree(slots)).collect::<Vec<_>>() })
-            }
-            Expr::Not(x) => json!({ "not": x.to_tree(slots) }),
-            Expr::Cmp(op, a, b) => {
-                json!({ "op": op.as_str(), "left": a.to_tree(slots), "right": b.to_tree(slots) })
-            }
-            Expr::Truthy(a) => json!({ "truthy": a.to_tree(slots) }),
+            Expr::Or(xs) => object([("or", xs.iter().map(|x| x.to_tree(slots)).collect())]),
+            Expr::And(xs) => object([("and", xs.iter().map(|x| x.to_tree(slots)).collect())]),
+            Expr::Not(x) => object([("not", x.to_tree(slots))]),
+            Expr::Cmp(op, a, b) => object([
+                ("op", op.as_str().into()),
+                ("left", a.to_tree(slots)),
+                ("right", b.to_tree(slots)),
+            ]),
+            Expr::Truthy(a) => object([("truthy", a.to_tree(slots))]),
         }
     }
 

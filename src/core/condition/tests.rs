@@ -220,3 +220,33 @@ fn specialisation_folds_user_paths() {
         json!({"op": "==", "left": {"attr": "owner"}, "right": {"value": "u1"}})
     );
 }
+
+#[test]
+fn trees_spell_every_operand_and_junction() {
+    let mut slots = SlotTable::default();
+    let text = "!(record.a in [1, user.attrs.level]) && (context.x || user.department == 'east') \
+                || record.tags contains user.id";
+    let e = parse(text, &mut slots).unwrap();
+    let tree = e.to_tree(&slots);
+    let want = json!({"or": [
+        {"and": [
+            {"not": {"op": "in", "left": {"attr": "a"},
+                     "right": {"list": [{"value": 1}, {"user": "attrs.level"}]}}},
+            {"or": [
+                {"truthy": {"context": "x"}},
+                {"op": "==", "left": {"user": "department"}, "right": {"value": "east"}},
+            ]},
+        ]},
+        {"op": "contains", "left": {"attr": "tags"}, "right": {"user": "id"}},
+    ]});
+    assert_eq!(tree, want);
+    // Members keep their written order.
+    let cmp = &tree["or"][1];
+    let keys: Vec<&str> = cmp
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(keys, ["op", "left", "right"]);
+}
