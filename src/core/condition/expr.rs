@@ -106,7 +106,7 @@ pub enum Operand {
     /// A `context.*` path, by slot.
     Context(u32),
     /// A list with at least one non-literal element.
-    List(Vec<Operand>),
+    List(#[serde(deserialize_with = "nested::deserialize")] Vec<Operand>),
 }
 
 /// A compiled condition.
@@ -115,11 +115,11 @@ pub enum Expr {
     /// A constant (from folding).
     Const(bool),
     /// True when any is true.
-    Or(Vec<Expr>),
+    Or(#[serde(deserialize_with = "nested::deserialize")] Vec<Expr>),
     /// True when all are true.
-    And(Vec<Expr>),
+    And(#[serde(deserialize_with = "nested::deserialize")] Vec<Expr>),
     /// Negation.
-    Not(Box<Expr>),
+    Not(#[serde(deserialize_with = "nested::deserialize")] Box<Expr>),
     /// One comparison.
     Cmp(CmpOp, Operand, Operand),
     /// A bare value: true only if it is the boolean `true`.
@@ -441,6 +441,50 @@ impl Expr {
             None if is_and => Expr::And(kept),
             None => Expr::Or(kept),
         }
+    }
+}
+
+/// Reads the nested parts of a decoded condition (a binary bundle's) one level deeper, and
+/// refuses to go deeper than `MAX_DECODED_DEPTH`: postcard, unlike serde_json, has no nesting
+/// limit, and a deep enough body would exhaust the stack while decoding. The depth is counted per
+/// thread (with `std`; the `no_std` build is the single-threaded wasm module).
+mod nested {
+    use serde::de::{Deserialize, Deserializer, Error};
+
+    /// Nesting a decoded condition may have: well above what the parser lets through
+    /// (`MAX_CONDITION_DEPTH`), well below what would exhaust the stack.
+    pub const MAX_DECODED_DEPTH: u32 = 128;
+
+    #[cfg(feature = "std")]
+    std::thread_local! {
+        static DEPTH: core::cell::Cell<u32> = const { core::cell::Cell::new(0) };
+    }
+
+    #[cfg(feature = "std")]
+    fn step(by: i32) -> u32 {
+        DEPTH.with(|d| {
+            d.set(d.get().wrapping_add_signed(by));
+            d.get()
+        })
+    }
+
+    #[cfg(not(feature = "std"))]
+    fn step(by: i32) -> u32 {
+        use core::sync::atomic::{AtomicU32, Ordering::Relaxed};
+        static DEPTH: AtomicU32 = AtomicU32::new(0);
+        DEPTH.fetch_add(by as u32, Relaxed).wrapping_add_signed(by)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+        d: D,
+    ) -> Result<T, D::Error> {
+        let out = if step(1) > MAX_DECODED_DEPTH {
+            Err(D::Error::custom("a condition nests too deep"))
+        } else {
+            T::deserialize(d)
+        };
+        step(-1);
+        out
     }
 }
 

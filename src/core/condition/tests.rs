@@ -250,3 +250,22 @@ fn trees_spell_every_operand_and_junction() {
         .collect();
     assert_eq!(keys, ["op", "left", "right"]);
 }
+
+#[test]
+fn decoding_refuses_conditions_nested_too_deep_without_exhausting_the_stack() {
+    // postcard: `Not` is variant 3, `Const` variant 0, `true` is 1.
+    let nots = |n: usize| [vec![3u8; n], vec![0, 1]].concat();
+    let ok: Expr = postcard::from_bytes(&nots(128)).unwrap();
+    assert!(matches!(ok, Expr::Not(_)));
+    for n in [129, 1_000_000] {
+        let e = postcard::from_bytes::<Expr>(&nots(n)).unwrap_err();
+        assert_eq!(e, postcard::Error::SerdeDeCustom, "{n} levels");
+    }
+    // The depth is given back after a refusal.
+    assert!(postcard::from_bytes::<Expr>(&nots(128)).is_ok());
+    // Lists of operands count too (`Truthy` is variant 5, `List` variant 4 of `Operand`).
+    let lists = |n: usize| [vec![5u8], [4u8, 1].repeat(n), vec![2, 0]].concat();
+    assert!(postcard::from_bytes::<Expr>(&lists(100)).is_ok());
+    let e = postcard::from_bytes::<Expr>(&lists(200)).unwrap_err();
+    assert_eq!(e, postcard::Error::SerdeDeCustom);
+}
