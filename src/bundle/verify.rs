@@ -232,13 +232,3 @@ mod tests {
         assert_eq!(e.message, why);
     }
 }
-#[cfg(test)]
-mod seedcheck {
-    #[test]
-    fn seed() {
-        let b = include_bytes!("../../fuzz/seeds/binary_body/acme.body");
-        let r: Result<super::BinaryBody, _> = postcard::from_bytes(b);
-        println!("len {} ok {}", b.len(), r.is_ok());
-        r.unwrap();
-    }
-}

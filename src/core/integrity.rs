@@ -88,8 +88,8 @@ impl Policy {
             at("user", i, refs)?;
         }
         for (d, rs) in &self.department_roles {
-            at("department", *d as usize, in_range("department", *d, depts))?;
-            at("department", *d as usize, all("role", rs, roles))?;
+            let refs = in_range("department", *d, depts).and(all("role", rs, roles));
+            at("department", *d as usize, refs)?;
         }
         for (i, rs) in self.group_roles.values().enumerate() {
             at("group", i, all("role", rs, roles))?;
