@@ -33,24 +33,35 @@ async function server() {
   return { url, token, publish, stop: () => child.kill() };
 }
 
-async function browser() {
+/** A fresh Chromium profile; `options` go to the context (`{ serviceWorkers: 'block' }`). */
+async function browser(options = {}) {
   const dir = await mkdtemp(join(tmpdir(), 'fieldgate-chromium-'));
   return chromium.launchPersistentContext(dir, {
     executablePath: '/usr/bin/chromium', headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    ...options,
   });
 }
 
-async function withPage(fn, viewport) {
+/**
+ * Runs `fn` on the form page of a fresh server and browser. A failure carries what the page
+ * printed to its console, so a run elsewhere says more than a timeout.
+ */
+async function withPage(fn, options) {
   const s = await server();
-  const ctx = await browser();
+  const ctx = await browser(options);
+  const printed = [];
   try {
     const page = await ctx.newPage();
-    if (viewport) await page.setViewportSize(viewport);
+    page.on('console', (m) => printed.push(`${m.type()}: ${m.text()}`));
+    page.on('pageerror', (e) => printed.push(`pageerror: ${e.message}`));
     await page.goto(`${s.url}/`);
     await page.waitForSelector('[data-testid=records] button');
     await fn({ page, ctx, s });
+  } catch (e) {
+    if (printed.length) e.message += `\nthe page printed:\n${printed.join('\n')}`;
+    throw e;
   } finally {
     await ctx.close();
     s.stop();
@@ -143,13 +154,15 @@ test('form: edit own record saves; read-only and forbidden writes are refused by
 
 test('form: a tampered bundle is refused with a visible error and the old policy stays', async () => {
   await withPage(async ({ page, s }) => {
+    // Only the published bundle is tampered with; anything else (a 304 on focus) passes as is.
     await page.route('**/bundle?for=me', async (route) => {
       const res = await route.fetch();
+      if (res.status() !== 200) return route.fulfill({ response: res });
       const env = JSON.parse(await res.text());
       const payload = JSON.parse(Buffer.from(env.payload, 'base64').toString());
       payload.roles.sales.grants[0].fields.credit_limit = 'editable';
       env.payload = Buffer.from(JSON.stringify(payload)).toString('base64');
-      await route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(env) });
+      return route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(env) });
     });
     const next = structuredClone(policy);
     next.templates.customer_reader[0].fields.phone = 'hidden';
@@ -157,7 +170,7 @@ test('form: a tampered bundle is refused with a visible error and the old policy
     await page.waitForSelector('[data-testid=error]:has-text("Bundle refused")');
     assert.match(await page.getByTestId('version').innerText(), /policy v1/);
     await page.screenshot({ path: join(artifacts, 'form-refused.png') });
-  });
+  }, { serviceWorkers: 'block' }); // routing does not see what a service worker fetches
 });
 
 test('form: works offline after a reload, shows the badge, queues decisions until online', async () => {

@@ -202,7 +202,10 @@ function App() {
       } catch (e) { setFatal(`${e.code || 'error'}: ${e.message}`); }
     })();
     const events = new EventSource('/v1/events');
-    events.addEventListener('published', () => window.__fieldgateRefresh && window.__fieldgateRefresh());
+    const refresh = () => window.__fieldgateRefresh && window.__fieldgateRefresh();
+    events.addEventListener('published', refresh);
+    // A reconnect may have missed a publish; the ETag makes asking again cheap.
+    events.addEventListener('open', refresh);
     return () => events.close();
   }, []);
   if (fatal) return h('div', { className: 'error', role: 'alert', 'data-testid': 'error' }, fatal);
