@@ -199,12 +199,23 @@ export declare class BundleStore {
   close(): void;
 }
 
-/** A hash-chained queue of decision events for the server. */
+/** A queued decision event: the event, its log's id and its links. */
+export type ChainedDecision = DecisionEvent & {
+  /** The log (device, browser profile) the chain comes from. */
+  chain: string;
+  /** The hash of the entry before, null for a chain's first. */
+  prev: string | null;
+  /** SHA-256 (hex) of the entry's JSON without `hash`. */
+  hash: string;
+};
+
+/** A hash-chained queue of decision events for the server; appends never race. */
 export declare class DecisionLog {
   constructor(options: { app: string; user: string; storage?: StoreBackend });
-  append(event: DecisionEvent): Promise<DecisionEvent & { prev: string | null; hash: string }>;
-  pending(): Promise<(DecisionEvent & { prev: string | null; hash: string })[]>;
-  flush(send: (entries: (DecisionEvent & { prev: string | null; hash: string })[]) => Promise<unknown>): Promise<number>;
+  append(event: DecisionEvent): Promise<ChainedDecision>;
+  pending(): Promise<ChainedDecision[]>;
+  /** Sends the queue; drops what was sent when `send` resolves. Resolves to how many. */
+  flush(send: (entries: ChainedDecision[]) => Promise<unknown>): Promise<number>;
   /** The index of the first broken link, or -1. */
   static verify(entries: { prev: string | null; hash: string }[], prev?: string | null): Promise<number>;
 }

@@ -206,43 +206,67 @@ export class BundleStore {
 }
 
 /**
- * A queue of decision events for the server, hash-chained: each carries the SHA-256 of the one
- * before (and the bundle version), so the server can tell a gap or an edit.
+ * A queue of decision events for the server, hash-chained: each entry carries `chain` (this
+ * log's id, made on its first entry), `prev` (the `hash` of the entry before it, `null` for the
+ * first) and `hash` (SHA-256 of the entry's JSON without `hash`), so the server can tell a gap
+ * or an edit. The queue and the chain's head are stored together, so the chain continues
+ * across flushes and reloads. Appends run one at a time (across tabs too, where the platform
+ * has Web Locks): `engine.onDecision(e => log.append(e))` loses nothing however fast decisions
+ * come.
  */
 export class DecisionLog {
   #storage;
   #key;
-  #last = null;
+  #tail = Promise.resolve();
+  #flushing = null;
 
   constructor({ app, user, storage }) {
     this.#storage = storage ?? defaultStorage();
     this.#key = `fieldgate-log:${app}:${user}`;
   }
 
-  /** Appends one event (as given by `engine.onDecision`). */
-  async append(event) {
-    const queue = (await this.#storage.get(this.#key)) ?? [];
-    const prev = queue.length ? queue[queue.length - 1].hash : this.#last;
-    const entry = { ...event, prev: prev ?? null };
-    entry.hash = await sha256Hex(JSON.stringify(entry));
-    queue.push(entry);
-    await this.#storage.set(this.#key, queue);
-    return entry;
+  /** Appends one event (as given by `engine.onDecision`); resolves to the stored entry. */
+  append(event) {
+    return this.#exclusive(async () => {
+      const log = await this.#read();
+      log.chain ??= crypto.randomUUID();
+      const entry = { ...event, chain: log.chain, prev: log.head };
+      entry.hash = await sha256Hex(JSON.stringify(entry));
+      log.entries.push(entry);
+      log.head = entry.hash;
+      await this.#storage.set(this.#key, log);
+      return entry;
+    });
   }
 
   /** The queued events, oldest first. */
   async pending() {
-    return (await this.#storage.get(this.#key)) ?? [];
+    return (await this.#exclusive(() => this.#read())).entries;
   }
 
-  /** Sends the queue with `send(entries)`; clears it only when that resolves. */
-  async flush(send) {
-    const queue = await this.pending();
-    if (queue.length === 0) return 0;
-    await send(queue);
-    this.#last = queue[queue.length - 1].hash;
-    await this.#storage.set(this.#key, []);
-    return queue.length;
+  /**
+   * Sends the queue with `send(entries)` and drops what was sent once that resolves (events
+   * appended meanwhile stay queued). One flush at a time: a call during a flush joins it.
+   * Resolves to the number sent.
+   */
+  flush(send) {
+    this.#flushing ??= (async () => {
+      try {
+        const batch = await this.pending();
+        if (batch.length === 0) return 0;
+        await send(batch);
+        const sent = new Set(batch.map((e) => e.hash));
+        await this.#exclusive(async () => {
+          const log = await this.#read();
+          log.entries = log.entries.filter((e) => !sent.has(e.hash));
+          await this.#storage.set(this.#key, log);
+        });
+        return batch.length;
+      } finally {
+        this.#flushing = null;
+      }
+    })();
+    return this.#flushing;
   }
 
   /** Checks a chain: every hash is right and links to the one before. Returns the first bad index or -1. */
@@ -254,5 +278,17 @@ export class DecisionLog {
     }
     return -1;
   }
-}
 
+  async #read() {
+    return (await this.#storage.get(this.#key)) ?? { chain: null, head: null, entries: [] };
+  }
+
+  /** Runs `f` alone: after this log's earlier calls and, with Web Locks, other tabs' calls. */
+  #exclusive(f) {
+    const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+    const run = () => (locks ? locks.request(this.#key, f) : f());
+    const done = this.#tail.then(run, run);
+    this.#tail = done.catch(() => {});
+    return done;
+  }
+}

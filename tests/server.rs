@@ -684,6 +684,91 @@ fn decisions_are_stored_and_bounded() {
     assert_eq!(stored["decisions"][0]["reported_by"], "u-alice");
 }
 
+/// A chained event as `DecisionLog` sends it: `body` (compact JSON members, in order) with
+/// `chain` and `prev`, and the SHA-256 of that text as `hash`.
+fn chained(body: &str, chain: &str, prev: Option<&str>) -> (Value, String) {
+    use sha2::{Digest, Sha256};
+    let prev = prev.map_or("null".to_string(), |p| format!("\"{p}\""));
+    let text = format!("{{{body},\"chain\":\"{chain}\",\"prev\":{prev}}}");
+    let hash: String = Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let mut event: Value = serde_json::from_str(&text).unwrap();
+    event["hash"] = json!(hash);
+    (event, hash)
+}
+
+#[test]
+fn decision_chains_show_gaps_edits_and_retries() {
+    let s = Server::start("server-decision-chains");
+    let alice = s.login("u-alice");
+    let post = |events: &[&Value]| {
+        s.call(
+            "POST",
+            "/v1/decisions",
+            &[("cookie", &alice), ("content-type", "application/json")],
+            json!({ "events": events }).to_string().as_bytes(),
+        )
+        .json()
+    };
+    let ev = |at: u32| {
+        format!(
+            r#""subject":"u-alice","action":"view","resource":"customer","allow":true,"version":1,"at":{at}"#
+        )
+    };
+    let (e1, h1) = chained(&ev(1), "c-1", None);
+    let (e2, h2) = chained(&ev(2), "c-1", Some(&h1));
+    let (e3, h3) = chained(&ev(3), "c-1", Some(&h2));
+    let (_, h4) = chained(&ev(4), "c-1", Some(&h3));
+    let (e5, _) = chained(&ev(5), "c-1", Some(&h4));
+    let (other, _) = chained(&ev(1), "c-2", None);
+
+    let r = post(&[&e1, &e2]);
+    assert_eq!(
+        (r["accepted"].as_u64(), r["duplicates"].as_u64()),
+        (Some(2), Some(0))
+    );
+    assert_eq!(r["chain_breaks"], json!([]));
+    let r = post(&[&e2, &other]);
+    assert_eq!(
+        (r["accepted"].as_u64(), r["duplicates"].as_u64()),
+        (Some(1), Some(1)),
+        "a retry is stored once; a second device starts its own chain"
+    );
+    assert_eq!(r["chain_breaks"], json!([]));
+
+    let mut edited = e3.clone();
+    edited["allow"] = json!(false);
+    let r = post(&[&edited, &e5]);
+    assert_eq!(
+        r["chain_breaks"],
+        json!([{"index": 0, "link": "edited"}, {"index": 1, "link": "gap"}]),
+        "event 4 never arrived"
+    );
+    let unchained = json!({"action": "view", "resource": "customer", "allow": true});
+    assert_eq!(post(&[&unchained])["chain_breaks"], json!([]));
+    let mut broken = e1.clone();
+    broken.as_object_mut().unwrap().remove("chain");
+    let bad = s.call(
+        "POST",
+        "/v1/decisions",
+        &[("cookie", &alice), ("content-type", "application/json")],
+        json!({ "events": [broken] }).to_string().as_bytes(),
+    );
+    assert_eq!(bad.status, 400);
+
+    let stored = s.admin("GET", "/v1/decisions", &json!(null)).json();
+    let links: Vec<&str> = stored["decisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .map(|d| d["link"].as_str().unwrap())
+        .collect();
+    assert_eq!(links, ["ok", "ok", "ok", "edited", "gap", "unchained"]);
+}
+
 #[test]
 fn events_announce_new_versions() {
     let s = Server::start("server-events");

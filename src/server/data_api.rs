@@ -19,8 +19,6 @@ use serde_json::{json, Map, Value};
 
 /// The app whose policy guards the sample data.
 pub const DATA_APP: &str = "acme-erp";
-/// The most decision events one request may carry.
-pub const MAX_EVENTS: usize = 1000;
 
 /// `{"user": id}`.
 #[derive(Deserialize)]
@@ -199,60 +197,6 @@ pub async fn reassign(
     Ok(Json(
         json!({"from": body.from, "to": body.to, "moved": moved}),
     ))
-}
-
-/// `POST /v1/decisions`: a batch of decision events (also ones queued while offline) from the
-/// logged-in user; at most [`MAX_EVENTS`] per request, each a JSON object with `action`,
-/// `resource` and a boolean `allow`.
-pub async fn decisions(
-    State(state): State<Shared>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult<Json<Value>> {
-    let now = now_ms();
-    let user = require_user(&state, &headers, now)?;
-    let body: Value = json_body(&body)?;
-    let events = body
-        .get("events")
-        .or(Some(&body))
-        .and_then(Value::as_array)
-        .ok_or_else(|| ApiError::bad_request("expected {\"events\": [...]} or an array"))?;
-    if events.len() > MAX_EVENTS {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
-            format!("at most {MAX_EVENTS} events per request"),
-        ));
-    }
-    for (i, e) in events.iter().enumerate() {
-        let ok = e.get("action").is_some_and(Value::is_string)
-            && e.get("resource").is_some_and(Value::is_string)
-            && e.get("allow").is_some_and(Value::is_boolean);
-        if !ok {
-            return Err(ApiError::bad_request(format!(
-                "events[{i}]: needs string `action` and `resource` and boolean `allow`"
-            )));
-        }
-    }
-    let n = state.store.add_decisions(&user.id, now, events)?;
-    Ok(Json(json!({"accepted": n})))
-}
-
-/// `?limit=` (default 100, at most 1000).
-#[derive(Deserialize)]
-pub struct Limit {
-    limit: Option<u32>,
-}
-
-/// `GET /v1/decisions` (admin): the latest reported decision events, newest first.
-pub async fn recent_decisions(
-    State(state): State<Shared>,
-    headers: HeaderMap,
-    axum::extract::Query(q): axum::extract::Query<Limit>,
-) -> ApiResult<Json<Value>> {
-    require_admin(&state, &headers)?;
-    let limit = q.limit.unwrap_or(100).min(1000);
-    Ok(Json(json!({"decisions": state.store.decisions(limit)?})))
 }
 
 fn session(state: &AppState, headers: &HeaderMap) -> ApiResult<Session> {

@@ -4,6 +4,7 @@
 
 mod auth;
 mod data_api;
+mod decisions;
 mod drafts;
 mod error;
 mod files;
@@ -168,9 +169,9 @@ pub fn router(state: Shared, www: &Path, pkg: &Path) -> Router {
         .route("/apps/{app}/rollback-to/{n}", post(policy_api::rollback))
         .route(
             "/decisions",
-            post(data_api::decisions)
+            post(decisions::decisions)
                 .layer(DefaultBodyLimit::max(DECISIONS_BODY))
-                .get(data_api::recent_decisions),
+                .get(decisions::recent_decisions),
         )
         .route("/login", post(data_api::login))
         .route("/logout", post(data_api::logout))

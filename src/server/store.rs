@@ -33,6 +33,12 @@ CREATE TABLE IF NOT EXISTS decisions (
   received_at INTEGER NOT NULL,
   event TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS decision_chains (
+  reported_by TEXT NOT NULL,
+  chain TEXT NOT NULL,
+  head TEXT NOT NULL,
+  PRIMARY KEY (reported_by, chain)
+);
 CREATE TABLE IF NOT EXISTS records (
   resource TEXT NOT NULL,
   id TEXT NOT NULL,
@@ -40,6 +46,17 @@ CREATE TABLE IF NOT EXISTS records (
   PRIMARY KEY (resource, id)
 );
 ";
+
+/// Columns added to `decisions` after its first release: added to older databases at open.
+const DECISION_COLUMNS: [(&str, &str); 3] = [
+    ("chain", "TEXT"),
+    ("hash", "TEXT"),
+    ("link", "TEXT NOT NULL DEFAULT 'unchained'"),
+];
+
+/// An event sent twice (a retry whose answer was lost) is stored once.
+const DECISION_INDEX: &str = "CREATE UNIQUE INDEX IF NOT EXISTS decisions_chained
+  ON decisions (reported_by, chain, hash) WHERE hash IS NOT NULL";
 
 /// One published version.
 #[derive(Debug, Clone, Serialize)]
@@ -86,6 +103,8 @@ impl Store {
         let conn = Connection::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
         conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;")
             .and_then(|()| conn.execute_batch(SCHEMA))
+            .and_then(|()| add_decision_columns(&conn))
+            .and_then(|()| conn.execute_batch(DECISION_INDEX))
             .map_err(|e| format!("{}: {e}", path.display()))?;
         Ok(Store {
             conn: Mutex::new(conn),
@@ -181,20 +200,37 @@ impl Store {
         })
     }
 
-    /// Stores decision events reported by `user`.
-    pub fn add_decisions(&self, user: &str, now_ms: i64, events: &[Value]) -> ApiResult<usize> {
+    /// Stores decision events reported by `user`, judging each chained one against its
+    /// chain's last event seen (which then moves to it). An event already stored is skipped.
+    pub fn add_decisions(
+        &self,
+        user: &str,
+        now_ms: i64,
+        events: &[Reported],
+    ) -> ApiResult<Outcome> {
         self.with(|c| {
             let tx = c.transaction()?;
-            {
-                let mut stmt = tx.prepare(
-                    "INSERT INTO decisions (reported_by, received_at, event) VALUES (?1, ?2, ?3)",
-                )?;
-                for e in events {
-                    stmt.execute(params![user, now_ms, e.to_string()])?;
+            let mut outcome = Outcome::default();
+            for e in events {
+                let link = match &e.chain {
+                    None => Some(Link::Unchained),
+                    Some(l) => judge(&tx, user, l)?,
+                };
+                if let Some(link) = link {
+                    let (chain, hash) = e.chain.as_ref().map(|l| (&l.chain, &l.hash)).unzip();
+                    tx.execute(
+                        "INSERT INTO decisions (reported_by, received_at, event, chain, hash, link)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                        params![user, now_ms, e.event, chain, hash, link.as_str()],
+                    )?;
+                    outcome.accepted += 1;
+                } else {
+                    outcome.duplicates += 1;
                 }
+                outcome.links.push(link);
             }
             tx.commit()?;
-            Ok(events.len())
+            Ok(outcome)
         })
     }
 
@@ -202,7 +238,7 @@ impl Store {
     pub fn decisions(&self, limit: u32) -> ApiResult<Vec<Value>> {
         self.with(|c| {
             let mut stmt = c.prepare(
-                "SELECT reported_by, received_at, event FROM decisions ORDER BY id DESC LIMIT ?1",
+                "SELECT reported_by, received_at, event, link FROM decisions ORDER BY id DESC LIMIT ?1",
             )?;
             let rows = stmt.query_map(params![limit], |r| {
                 let event: String = r.get(2)?;
@@ -210,6 +246,7 @@ impl Store {
                     "reported_by": r.get::<_, String>(0)?,
                     "received_at": r.get::<_, i64>(1)?,
                     "event": serde_json::from_str::<Value>(&event).unwrap_or(Value::Null),
+                    "link": r.get::<_, String>(3)?,
                 }))
             })?;
             rows.collect()
@@ -289,4 +326,137 @@ fn row_version(r: &rusqlite::Row<'_>) -> rusqlite::Result<Version> {
         published_at: r.get(5)?,
         summary: serde_json::from_str(&r.get::<_, String>(6)?).unwrap_or(Value::Null),
     })
+}
+
+/// One reported decision event: its JSON text and, when it is chained, its links.
+pub struct Reported {
+    /// The event as received.
+    pub event: String,
+    /// Its place in a chain, if it carries one.
+    pub chain: Option<ChainLink>,
+}
+
+/// Where a chained event says it sits.
+pub struct ChainLink {
+    /// The chain's id (one per client log).
+    pub chain: String,
+    /// The hash of the event before it (`None` for a chain's first).
+    pub prev: Option<String>,
+    /// Its own hash, as sent.
+    pub hash: String,
+    /// Whether `hash` is the hash of the event as received.
+    pub intact: bool,
+}
+
+/// An event's verdict in its chain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Link {
+    /// It follows the chain's last event seen.
+    Ok,
+    /// Events between the last one seen and this one are missing.
+    Gap,
+    /// It is not what was hashed: changed after it was logged.
+    Edited,
+    /// It carries no chain.
+    Unchained,
+}
+
+impl Link {
+    /// Its stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Link::Ok => "ok",
+            Link::Gap => "gap",
+            Link::Edited => "edited",
+            Link::Unchained => "unchained",
+        }
+    }
+}
+
+/// What storing a batch of events did.
+#[derive(Default)]
+pub struct Outcome {
+    /// Events stored.
+    pub accepted: usize,
+    /// Events skipped as already stored.
+    pub duplicates: usize,
+    /// Each event's verdict, `None` for a duplicate.
+    pub links: Vec<Option<Link>>,
+}
+
+/// Judges a chained event and moves its chain's head to it; `None` when it is stored already.
+/// The head moves even past an edited event, whose successor still names its hash.
+fn judge(tx: &Connection, user: &str, l: &ChainLink) -> rusqlite::Result<Option<Link>> {
+    let seen = tx
+        .query_row(
+            "SELECT 1 FROM decisions WHERE reported_by = ?1 AND chain = ?2 AND hash = ?3",
+            params![user, l.chain, l.hash],
+            |_| Ok(()),
+        )
+        .optional()?;
+    if seen.is_some() {
+        return Ok(None);
+    }
+    let head: Option<String> = tx
+        .query_row(
+            "SELECT head FROM decision_chains WHERE reported_by = ?1 AND chain = ?2",
+            params![user, l.chain],
+            |r| r.get(0),
+        )
+        .optional()?;
+    tx.execute(
+        "INSERT INTO decision_chains (reported_by, chain, head) VALUES (?1, ?2, ?3)
+         ON CONFLICT (reported_by, chain) DO UPDATE SET head = excluded.head",
+        params![user, l.chain, l.hash],
+    )?;
+    Ok(Some(if !l.intact {
+        Link::Edited
+    } else if l.prev != head {
+        Link::Gap
+    } else {
+        Link::Ok
+    }))
+}
+
+/// Adds the [`DECISION_COLUMNS`] a database made by an older server lacks.
+fn add_decision_columns(conn: &Connection) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare("SELECT name FROM pragma_table_info('decisions')")?;
+    let have = stmt
+        .query_map([], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    for (name, kind) in DECISION_COLUMNS {
+        if !have.iter().any(|h| h == name) {
+            conn.execute_batch(&format!("ALTER TABLE decisions ADD COLUMN {name} {kind}"))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Link, Store};
+    use rusqlite::Connection;
+
+    #[test]
+    fn a_database_from_before_decision_chains_opens_and_keeps_its_events() {
+        let dir = std::env::temp_dir().join(format!("fieldgate-store-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("fieldgate.db");
+        let old = Connection::open(&path).unwrap();
+        old.execute_batch(
+            "CREATE TABLE decisions (id INTEGER PRIMARY KEY, reported_by TEXT NOT NULL,
+               received_at INTEGER NOT NULL, event TEXT NOT NULL);
+             INSERT INTO decisions (reported_by, received_at, event) VALUES ('u-a', 1, '{}');",
+        )
+        .unwrap();
+        drop(old);
+        let store = Store::open(&path).unwrap();
+        let listed = store.decisions(10).unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0]["link"], Link::Unchained.as_str());
+        drop(store);
+        Store::open(&path).expect("opens again once migrated");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

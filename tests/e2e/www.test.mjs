@@ -193,6 +193,8 @@ test('form: works offline after a reload, shows the badge, queues decisions unti
     await page.waitForFunction(async () => (await window.__fieldgateLog.pending()).length === 0);
     const stored = await (await fetch(`${s.url}/v1/decisions`, { headers: { authorization: `Bearer ${s.token}` } })).json();
     assert.ok(stored.decisions.length >= 1);
+    // The page's DecisionLog hashed each event (JSON.stringify); the server hashed what it got.
+    assert.deepEqual(new Set(stored.decisions.map((d) => d.link)), new Set(['ok']), JSON.stringify(stored.decisions));
   });
 });
 

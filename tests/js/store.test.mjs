@@ -129,7 +129,8 @@ test('tabs stay in step through BroadcastChannel', async () => {
 });
 
 test('decision events are hash-chained; a gap or an edit is detected', async () => {
-  const log = new DecisionLog({ app: 'acme-erp', user: 'u-alice', storage: memoryStorage() });
+  const storage = memoryStorage();
+  const log = new DecisionLog({ app: 'acme-erp', user: 'u-alice', storage });
   for (let i = 0; i < 3; i++) {
     await log.append({ subject: 'u-alice', action: 'view', resource: 'customer', allow: true, version: 3, at: i });
   }
@@ -137,6 +138,8 @@ test('decision events are hash-chained; a gap or an edit is detected', async () 
   assert.equal(entries.length, 3);
   assert.equal(entries[0].prev, null);
   assert.equal(entries[1].prev, entries[0].hash);
+  assert.match(entries[0].chain, /^[0-9a-f-]{36}$/);
+  assert.ok(entries.every((e) => e.chain === entries[0].chain), 'one log, one chain id');
   assert.equal(await DecisionLog.verify(entries), -1);
   assert.equal(await DecisionLog.verify([entries[0], entries[2]]), 1, 'a gap');
   const edited = entries.map((e) => ({ ...e }));
@@ -145,7 +148,41 @@ test('decision events are hash-chained; a gap or an edit is detected', async () 
   const sent = [];
   assert.equal(await log.flush(async (batch) => sent.push(...batch)), 3);
   assert.deepEqual(await log.pending(), []);
-  const next = await log.append({ subject: 'u-alice', action: 'edit', resource: 'customer', allow: false, version: 3, at: 9 });
-  assert.equal(next.prev, entries[2].hash, 'the chain continues across flushes');
+
+  // A reload: a new DecisionLog over the same storage continues the same chain.
+  const again = new DecisionLog({ app: 'acme-erp', user: 'u-alice', storage });
+  const next = await again.append({ subject: 'u-alice', action: 'edit', resource: 'customer', allow: false, version: 3, at: 9 });
+  assert.equal(next.prev, entries[2].hash, 'the chain continues across flushes and reloads');
+  assert.equal(next.chain, entries[0].chain);
   assert.equal(await DecisionLog.verify([next], entries[2].hash), -1);
+  const other = new DecisionLog({ app: 'acme-erp', user: 'u-alice', storage: memoryStorage() });
+  assert.notEqual((await other.append(sent[0])).chain, entries[0].chain, 'another device, another chain');
+});
+
+test('decision events appended without waiting are all kept, in one chain; a flush keeps what came meanwhile', async () => {
+  const log = new DecisionLog({ app: 'acme-erp', user: 'u-alice', storage: memoryStorage() });
+  const ev = (at) => ({ subject: 'u-alice', action: 'view', resource: 'customer', allow: true, version: 3, at });
+  // What engine.onDecision(e => log.append(e)) does while a form renders: no awaits between.
+  const appended = await Promise.all([1, 2, 3, 4, 5].map((at) => log.append(ev(at))));
+  const queued = await log.pending();
+  assert.deepEqual(queued.map((e) => e.at), [1, 2, 3, 4, 5]);
+  assert.deepEqual(queued, appended);
+  assert.equal(await DecisionLog.verify(queued), -1);
+
+  let release;
+  const held = new Promise((r) => { release = r; });
+  const batches = [];
+  const flushing = log.flush(async (batch) => { batches.push(batch.length); await held; });
+  const joined = log.flush(async () => { throw new Error('a second send while one is running'); });
+  await new Promise((r) => setTimeout(r, 0));
+  log.append(ev(6));
+  release();
+  assert.equal(await flushing, 5);
+  assert.equal(await joined, 5, 'a flush during a flush joins it');
+  const left = await log.pending();
+  assert.deepEqual(left.map((e) => e.at), [6], 'the event appended during the send stays');
+  assert.equal(left[0].prev, queued[4].hash);
+  await assert.rejects(log.flush(async () => { throw new Error('offline'); }), /offline/);
+  assert.equal((await log.pending()).length, 1, 'a failed send keeps the queue');
+  assert.deepEqual(batches, [5]);
 });
