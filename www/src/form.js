@@ -158,7 +158,11 @@ function App() {
   const [store, setStore] = useState(null);
   const [fatal, setFatal] = useState(null);
   const [, setTick] = useState(0);
+  // What the logged-in user's session hooked up, undone when another user logs in.
+  const unhook = useRef(() => {});
   const login = async (id, config) => {
+    unhook.current();
+    unhook.current = () => {};
     try {
       // Offline, the login cannot happen: the service worker answers /v1/me from its cache.
       const me = await api('/v1/login', { method: 'POST', body: { user: id } }).catch((e) => {
@@ -184,6 +188,7 @@ function App() {
       engine.onDecision((ev) => { log.append(ev); });
       const flush = () => navigator.onLine && log.flush((entries) => api('/v1/decisions', { method: 'POST', body: { events: entries } })).catch(() => {});
       window.addEventListener('online', flush);
+      unhook.current = () => { s.close(); window.removeEventListener('online', flush); };
       window.__fieldgateFlush = flush;
       window.__fieldgateLog = log;
       setStore(s);
