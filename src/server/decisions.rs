@@ -4,8 +4,9 @@
 
 use super::auth::{require_admin, require_user};
 use super::error::{json_body, ApiError, ApiResult};
+use super::files::hex;
 use super::state::Shared;
-use super::store::{Link, Reported};
+use super::store::{ChainLink, Link, Reported};
 use crate::cli::now_ms;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
@@ -92,7 +93,7 @@ fn reported(e: &Value) -> Result<Reported, String> {
     }
     Ok(Reported {
         event: e.to_string(),
-        chain: Some(super::store::ChainLink {
+        chain: Some(ChainLink {
             chain: chain.to_string(),
             prev: prev.as_str().map(str::to_string),
             hash: hash.to_string(),
@@ -104,10 +105,7 @@ fn reported(e: &Value) -> Result<Reported, String> {
 /// SHA-256, in hex, of `event` as compact JSON with its members in order: what
 /// `DecisionLog` hashes (`JSON.stringify` of the entry without `hash`).
 fn digest(event: &Value) -> String {
-    Sha256::digest(event.to_string().as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&Sha256::digest(event.to_string().as_bytes()))
 }
 
 /// `?limit=` (default 100, at most 1000).

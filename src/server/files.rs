@@ -58,7 +58,12 @@ pub fn signing_key(dir: &Path) -> Result<SecretKey, String> {
 pub fn random_hex() -> Result<String, String> {
     let mut b = [0u8; 32];
     getrandom::fill(&mut b).map_err(|e| format!("no randomness: {e}"))?;
-    Ok(b.iter().map(|x| format!("{x:02x}")).collect())
+    Ok(hex(&b))
+}
+
+/// Bytes as lowercase hex.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Writes a version's bundle as `<dir>/<app>/v<n>.json` (never overwriting one that exists)

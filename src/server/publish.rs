@@ -193,11 +193,7 @@ pub fn unknown_app(app: &str) -> ApiError {
 
 /// A strong ETag: the SHA-256 of the bytes.
 pub fn etag(bytes: &[u8]) -> HeaderValue {
-    let hex: String = Sha256::digest(bytes)
-        .iter()
-        .take(16)
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let hex = super::files::hex(&Sha256::digest(bytes)[..16]);
     HeaderValue::from_str(&format!("\"{hex}\"")).unwrap_or(HeaderValue::from_static("\"\""))
 }
 
