@@ -18,6 +18,9 @@ pub mod wasm;
 
 mod prelude;
 
+#[cfg(feature = "host")]
+pub mod host;
+
 #[cfg(feature = "cli")]
 pub mod cli;
 

@@ -3,7 +3,7 @@
 
 mod common;
 
-use fieldgate::admin::{lint, transfer};
+use fieldgate::admin::{lint, transfer, Selection, Transfer};
 use fieldgate::Policy;
 use serde_json::{json, Value};
 
@@ -200,11 +200,21 @@ fn sample() -> Value {
     common::read_json(&common::sample_policy())
 }
 
+fn moving(from: &str, to: &str, copy: bool, new_successor: bool) -> Transfer {
+    Transfer {
+        from: from.into(),
+        to: to.into(),
+        copy,
+        new_successor,
+        selection: Selection::all(),
+    }
+}
+
 #[test]
 fn transfer_gives_the_successor_exactly_the_union_and_the_leaver_nothing() {
     let mut doc = sample();
     doc["assignments"]["users"]["u-bob"]["roles"] = json!(["sales", "purchaser"]);
-    let (out, report) = transfer(&doc, "u-carol", "u-bob", false, false).unwrap();
+    let (out, report) = transfer(&doc, &moving("u-carol", "u-bob", false, false), None).unwrap();
     let bob = &out["assignments"]["users"]["u-bob"];
     assert_eq!(bob["roles"], json!(["sales", "purchaser", "sales_manager"]));
     assert_eq!(
@@ -225,7 +235,7 @@ fn transfer_gives_the_successor_exactly_the_union_and_the_leaver_nothing() {
     Policy::from_value(&out).unwrap();
 
     // Moving what the successor already has duplicates nothing.
-    let (out, report) = transfer(&doc, "u-alice", "u-bob", true, false).unwrap();
+    let (out, report) = transfer(&doc, &moving("u-alice", "u-bob", true, false), None).unwrap();
     assert_eq!(
         out["assignments"]["users"]["u-bob"]["roles"],
         json!(["sales", "purchaser"])
@@ -237,23 +247,23 @@ fn transfer_gives_the_successor_exactly_the_union_and_the_leaver_nothing() {
     );
 
     assert_eq!(
-        transfer(&doc, "u-zed", "u-bob", false, false)
+        transfer(&doc, &moving("u-zed", "u-bob", false, false), None)
             .unwrap_err()
             .code(),
         "unknown_user"
     );
     assert_eq!(
-        transfer(&doc, "u-alice", "u-new", false, false)
+        transfer(&doc, &moving("u-alice", "u-new", false, false), None)
             .unwrap_err()
             .code(),
         "unknown_user"
     );
     assert!(
-        transfer(&doc, "u-alice", "u-new", false, true).is_ok(),
+        transfer(&doc, &moving("u-alice", "u-new", false, true), None).is_ok(),
         "--new-user allows a new successor"
     );
     assert_eq!(
-        transfer(&doc, "u-alice", "u-alice", false, false)
+        transfer(&doc, &moving("u-alice", "u-alice", false, false), None)
             .unwrap_err()
             .code(),
         "same_user"
@@ -349,84 +359,159 @@ fn lint_finds_each_kind_of_mistake() {
 
 mod matrix {
     use super::{common, sample};
-    use fieldgate::admin::matrix::{export, import};
+    use fieldgate::admin::matrix::{apply, import, CellEdit, Matrix};
     use fieldgate::Policy;
-    use proptest::prelude::*;
     use serde_json::{json, Value};
+    use std::sync::Arc;
 
-    const STATES: [&str; 4] = ["hidden", "masked", "readonly", "editable"];
-    const SCOPES: [&str; 5] = ["", "all", "own", "department", "department_tree"];
-    const ROLES: [&str; 3] = ["sales", "purchaser", "auditor"];
-
-    fn compiled(doc: &Value) -> Policy {
-        Policy::from_value(doc).unwrap()
+    fn compiled(doc: &Value) -> Arc<Policy> {
+        Arc::new(Policy::from_value(doc).unwrap())
     }
 
-    /// A random row for `role`: field states and action scopes; a row with no action has
-    /// every field hidden (nothing else is expressible without a grant).
-    fn row(role: &'static str) -> impl Strategy<Value = Vec<String>> {
-        (
-            prop::collection::vec(prop::sample::select(STATES.to_vec()), 10),
-            prop::collection::vec(prop::sample::select(SCOPES.to_vec()), 6),
-        )
-            .prop_map(move |(states, scopes)| {
-                let none = scopes.iter().all(|s| s.is_empty());
-                let mut r = vec![role.to_string()];
-                r.extend(
-                    states
-                        .iter()
-                        .map(|s| if none { "hidden" } else { s }.to_string()),
-                );
-                r.extend(scopes.iter().map(|s| s.to_string()));
-                r
-            })
+    fn table(doc: &Value, resource: &str) -> Vec<Vec<String>> {
+        Matrix::build(doc, &compiled(doc), resource, None, &[])
+            .unwrap()
+            .table()
     }
 
-    proptest! {
-        #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+    fn cell<'t>(t: &'t [Vec<String>], role: &str, column: &str) -> &'t str {
+        let c = t[0].iter().position(|h| h == column).unwrap();
+        &t.iter().find(|r| r[0] == role).unwrap()[c]
+    }
 
-        #[test]
-        fn export_after_import_gives_the_matrix_back(rows in (row(ROLES[0]), row(ROLES[1]), row(ROLES[2]))) {
-            let doc = sample();
-            let p = compiled(&doc);
-            let roles: Vec<String> = ROLES.iter().map(|r| r.to_string()).collect();
-            let mut table = vec![export(&doc, &p, "customer", Some(&roles)).unwrap().remove(0)];
-            table.extend([rows.0, rows.1, rows.2]);
-            let out = import(&doc, &p, "customer", &table).unwrap();
-            let again = export(&out, &compiled(&out), "customer", Some(&roles)).unwrap();
-            prop_assert_eq!(again, table);
+    fn edit(role: &str, column: &str, value: &str) -> CellEdit {
+        CellEdit {
+            role: role.into(),
+            column: column.into(),
+            value: value.into(),
+            row: 0,
         }
     }
 
     #[test]
-    fn import_keeps_what_a_matrix_cannot_express() {
+    fn rows_show_templates_wildcards_and_conditional_grants() {
+        let doc = sample();
+        let order = table(&doc, "inbound_order");
+        // Before: approver's approve was empty (its grant has a `when`) and admin's and
+        // auditor's fields were hidden (`*` grants).
+        assert_eq!(cell(&order, "approver", "action:approve"), "all");
+        assert_eq!(cell(&order, "admin", "field:unit_price"), "editable");
+        assert_eq!(cell(&order, "auditor", "field:supplier"), "readonly");
+        assert_eq!(cell(&order, "auditor", "action:export"), "all");
+        // The `#why` row under a role says where values come from.
+        let why = |role: &str, column: &str| {
+            let c = order[0].iter().position(|h| h == column).unwrap();
+            let at = order.iter().position(|r| r[0] == role).unwrap();
+            assert_eq!(order[at + 1][0], "#why");
+            order[at + 1][c].clone()
+        };
+        assert!(why("approver", "action:approve").contains("when record.status == 'pending'"));
+        assert!(why("approver", "field:order_no").contains("from template order_reader"));
+        assert!(why("admin", "field:unit_price").contains("every resource"));
+        assert!(
+            why("purchaser", "action:edit").contains("lock-under-approval"),
+            "the approval lock shows on the cell it caps: {}",
+            why("purchaser", "action:edit")
+        );
+        let customer = table(&doc, "customer");
+        assert_eq!(cell(&customer, "sales", "field:phone"), "editable");
+        assert_eq!(cell(&customer, "sales", "action:edit"), "own");
+        assert_eq!(
+            cell(&customer, "sales_manager", "action:edit"),
+            "department_tree"
+        );
+    }
+
+    #[test]
+    fn editing_one_cell_leaves_a_masked_view_grant_alone() {
+        // The case: a view grant (phone masked) and an edit grant on own records.
+        let mut doc = sample();
+        doc["roles"]["clerk"] = json!({"grants": [
+            {"resource": "customer", "actions": ["view"], "fields": {"*": "readonly", "phone": "masked"}},
+            {"resource": "customer", "actions": ["edit"], "scope": "own"}
+        ]});
+        let p = compiled(&doc);
+        let out = apply(
+            &doc,
+            &p,
+            "customer",
+            &[edit("clerk", "field:notes", "readonly")],
+        )
+        .unwrap();
+        let grants = &out["roles"]["clerk"]["grants"];
+        assert_eq!(grants[0]["fields"]["phone"], "masked", "{grants:#}");
+        assert_eq!(grants[1]["fields"]["notes"], "readonly", "{grants:#}");
+        let d = fieldgate::admin::diff(&doc, &p, &out, &compiled(&out), None, &Default::default())
+            .unwrap();
+        assert!(!d.access.is_empty());
+        assert!(
+            d.access.iter().all(|c| c.what.starts_with("field notes")),
+            "only notes changes: {:#?}",
+            d.access
+        );
+    }
+
+    #[test]
+    fn an_edit_that_needs_a_template_changed_is_refused_with_the_reason() {
         let doc = sample();
         let p = compiled(&doc);
-        let mut table = export(&doc, &p, "inbound_order", None).unwrap();
-        let export_col = table[0].iter().position(|h| h == "action:export").unwrap();
-        let row = table
+        let e = apply(
+            &doc,
+            &p,
+            "customer",
+            &[edit("sales", "field:company", "hidden")],
+        )
+        .unwrap_err();
+        assert!(
+            e[0].message.contains("template customer_owner"),
+            "{}",
+            e[0].message
+        );
+        let e = apply(&doc, &p, "customer", &[edit("sales", "action:view", "")]).unwrap_err();
+        assert!(e[0].message.contains("template"), "{}", e[0].message);
+    }
+
+    #[test]
+    fn an_unedited_sheet_changes_nothing_and_edits_land() {
+        let doc = sample();
+        let p = compiled(&doc);
+        let t = table(&doc, "inbound_order");
+        assert_eq!(import(&doc, &p, "inbound_order", &t, "").unwrap(), doc);
+        let mut edited = t.clone();
+        let col = edited[0].iter().position(|h| h == "action:export").unwrap();
+        let row = edited
             .iter()
             .position(|r| r[0] == "warehouse_admin")
             .unwrap();
-        table[row][export_col] = "all".into();
-        let out = import(&doc, &p, "inbound_order", &table).unwrap();
-        // The edited role's grant with a `when` is not in the matrix and stays as it was.
+        edited[row][col] = "All".into();
+        let out = import(&doc, &p, "inbound_order", &edited, "").unwrap();
+        // The role's conditional grant is untouched; export is added on its own.
         let grants = out["roles"]["warehouse_admin"]["grants"]
             .as_array()
             .unwrap();
-        assert!(
-            grants.contains(&doc["roles"]["warehouse_admin"]["grants"][1]),
-            "{grants:?}"
-        );
-        assert_ne!(
-            out["roles"]["warehouse_admin"], doc["roles"]["warehouse_admin"],
-            "the edit landed"
-        );
+        assert!(grants.contains(&doc["roles"]["warehouse_admin"]["grants"][1]));
         assert_eq!(out["templates"], doc["templates"]);
         assert_eq!(out["rules"], doc["rules"]);
+        let again = table(&out, "inbound_order");
+        assert_eq!(cell(&again, "warehouse_admin", "action:export"), "all");
+        // The page's own words read: `read-only`, `no`, `Own`, `Editable`.
+        let mut words = t.clone();
+        let c = words[0]
+            .iter()
+            .position(|h| h == "field:approver_comment")
+            .unwrap();
+        let r = words.iter().position(|r| r[0] == "purchaser").unwrap();
+        words[r][c] = "Read-only".into();
+        let d = words[0].iter().position(|h| h == "action:delete").unwrap();
+        words[r][d] = "no".into();
+        let e = words[0].iter().position(|h| h == "action:edit").unwrap();
+        words[r][e] = "Own".into();
+        let q = words[0].iter().position(|h| h == "field:quantity").unwrap();
+        words[r][q] = "Editable".into();
+        let out = import(&doc, &p, "inbound_order", &words, "").unwrap();
         assert_eq!(
-            export(&out, &compiled(&out), "inbound_order", None).unwrap(),
-            table
+            cell(&table(&out, "inbound_order"), "purchaser", "action:delete"),
+            ""
         );
     }
 
@@ -434,53 +519,67 @@ mod matrix {
     fn bad_cells_are_all_reported_and_nothing_changes() {
         let doc = sample();
         let p = compiled(&doc);
-        let mut table = export(&doc, &p, "customer", None).unwrap();
-        table[1][1] = "secret".into();
-        table[2][11] = "everywhere".into();
-        table[3][0] = "ghost".into();
-        let errors = import(&doc, &p, "customer", &table).unwrap_err();
+        let mut t = table(&doc, "customer");
+        let row = |t: &[Vec<String>], role: &str| t.iter().position(|r| r[0] == role).unwrap();
+        let (sales, manager) = (row(&t, "sales"), row(&t, "sales_manager"));
+        t[sales][1] = "secret".into();
+        let view = t[0].iter().position(|h| h == "action:view").unwrap();
+        t[manager][view] = "everywhere".into();
+        let purchaser = row(&t, "purchaser");
+        t[purchaser][0] = "ghost".into();
+        let errors = import(&doc, &p, "customer", &t, "m").unwrap_err();
         let got: Vec<(usize, &str)> = errors.iter().map(|e| (e.row, e.column.as_str())).collect();
         assert_eq!(
             got,
-            vec![(2, "field:name"), (3, "action:view"), (4, "role")]
+            vec![
+                (sales + 1, "field:name"),
+                (manager + 1, "action:view"),
+                (purchaser + 1, "role")
+            ]
         );
-        let mut short = table.clone();
+        assert!(errors.iter().all(|e| e.sheet == "m"));
+        let mut short = t.clone();
         short[0].pop();
-        assert_eq!(import(&doc, &p, "customer", &short).unwrap_err()[0].row, 1);
+        assert_eq!(
+            import(&doc, &p, "customer", &short, "").unwrap_err()[0].row,
+            1
+        );
     }
 
     #[test]
-    fn cli_csv_has_a_bom_and_labels_and_xlsx_round_trips() {
+    fn cli_csv_has_a_bom_labels_and_escapes_and_xlsx_round_trips() {
         let dir = common::temp_dir("admin-matrix");
         let csv = dir.join("m.csv");
         let xlsx = dir.join("m.xlsx");
         let p = "examples/acme-erp.policy.json";
         let mut doc = sample();
         doc["resources"]["customer"]["fields"]["name"]["label"] = json!("客户名称");
+        doc["resources"]["customer"]["fields"]["notes"]["label"] =
+            json!("=HYPERLINK(\"http://x\")");
         let policy = dir.join("p.json");
         std::fs::write(&policy, doc.to_string()).unwrap();
         let pol = policy.to_str().unwrap();
-        assert!(common::fieldgate(
-            &[
-                "matrix",
-                "export",
-                "--policy",
-                pol,
-                "--resource",
-                "customer",
-                "--all-roles",
-                "--out",
-                csv.to_str().unwrap()
-            ],
-            ""
-        )
-        .status
-        .success());
+        let export = [
+            "matrix",
+            "export",
+            "--policy",
+            pol,
+            "--resource",
+            "customer",
+            "--all-roles",
+            "--out",
+        ];
+        let mut args = export.to_vec();
+        args.push(csv.to_str().unwrap());
+        assert!(common::fieldgate(&args, "").status.success());
         let bytes = std::fs::read(&csv).unwrap();
         assert!(bytes.starts_with(b"\xEF\xBB\xBFrole,field:name,"));
-        assert!(String::from_utf8(bytes)
-            .unwrap()
-            .contains("\n#label,客户名称,"));
+        let text = String::from_utf8(bytes).unwrap();
+        assert!(text.contains("\n#label,客户名称,"), "{text}");
+        assert!(
+            text.contains("'=HYPERLINK"),
+            "formula cells are escaped: {text}"
+        );
         let x = [
             "matrix",
             "export",
@@ -519,4 +618,381 @@ mod matrix {
             "an unedited matrix changes nothing"
         );
     }
+}
+
+const DIRECTORY: &str = "examples/acme-erp.directory.csv";
+
+#[test]
+fn diff_sees_department_and_group_assignments_and_names_who() {
+    let dir = common::temp_dir("admin-diff-people");
+    let mut doc = sample();
+    doc["assignments"]["departments"]["sales-east"] = json!(["admin"]);
+    let p2 = dir.join("p2.json");
+    std::fs::write(&p2, doc.to_string()).unwrap();
+    let p2 = p2.to_str().unwrap();
+    // With the directory: u-alice (in sales-east) gains, by name.
+    let out = common::fieldgate(&["diff", P, p2, "--directory", DIRECTORY], "");
+    assert_eq!(out.status.code(), Some(1), "access changed");
+    let text = common::stdout(&out);
+    assert!(
+        text.contains("u-alice gains editable on customer.bank_account"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("u-bob gains"),
+        "u-bob is in sales-west: {text}"
+    );
+    // Without one: the department's stand-in shows it.
+    let out = common::fieldgate(&["diff", P, p2, "--json"], "");
+    assert_eq!(out.status.code(), Some(1));
+    let d: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(d["access"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["subject"] == "department:sales-east" && c["what"] == "action delete"));
+    // A group assignment the same way.
+    let mut doc = sample();
+    doc["assignments"]["groups"]["internal-audit"] = json!(["auditor", "approver"]);
+    std::fs::write(dir.join("p3.json"), doc.to_string()).unwrap();
+    let out = common::fieldgate(
+        &[
+            "diff",
+            P,
+            dir.join("p3.json").to_str().unwrap(),
+            "--directory",
+            DIRECTORY,
+        ],
+        "",
+    );
+    assert!(
+        common::stdout(&out).contains("u-heidi gains approve on inbound_order"),
+        "{}",
+        common::stdout(&out)
+    );
+}
+
+#[test]
+fn a_diff_too_large_ends_with_its_code() {
+    let mut doc = sample();
+    doc["assignments"]["departments"]["hq"] = json!(["admin"]);
+    let dir = common::temp_dir("admin-diff-large");
+    let p2 = dir.join("p2.json");
+    std::fs::write(&p2, doc.to_string()).unwrap();
+    let out = common::fieldgate(&["diff", P, p2.to_str().unwrap(), "--max-changes", "5"], "");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("diff_too_large"), "{err}");
+}
+
+#[test]
+fn who_can_sees_people_through_their_department() {
+    let out = common::fieldgate(
+        &[
+            "who-can",
+            "--policy",
+            P,
+            "--resource",
+            "customer",
+            "--action",
+            "export",
+            "--directory",
+            DIRECTORY,
+            "--json",
+        ],
+        "",
+    );
+    assert!(out.status.success());
+    let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let carol = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "u-carol")
+        .expect("u-carol exports her department tree's customers");
+    assert_eq!(carol["via"][0]["role"], "sales_manager");
+    // u-heidi exports through the group that gives her auditor.
+    let heidi = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "u-heidi")
+        .unwrap();
+    assert!(heidi["via"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|v| v["through"] == json!({"kind": "group", "name": "internal-audit"})));
+}
+
+#[test]
+fn personal_limits_cap_one_person_and_show_everywhere() {
+    let mut doc = sample();
+    doc["assignments"]["users"]["u-alice"]["limits"] =
+        json!([{"resource": "customer", "fields": {"phone": "hidden", "email": "masked"}}]);
+    let p = std::sync::Arc::new(Policy::from_value(&doc).unwrap());
+    let alice = p.session(&fieldgate::Subject::new("u-alice"));
+    let bob = p.session(&fieldgate::Subject::new("u-bob"));
+    let own = json!({"owner_id": "u-alice"});
+    let f = alice
+        .fields(
+            "customer",
+            fieldgate::Mode::Edit,
+            fieldgate::Input::json(Some(&own), None),
+        )
+        .unwrap();
+    assert_eq!(f.get("phone"), Some(fieldgate::FieldState::Hidden));
+    assert_eq!(f.get("email"), Some(fieldgate::FieldState::Masked));
+    let bobs = json!({"owner_id": "u-bob"});
+    let f = bob
+        .fields(
+            "customer",
+            fieldgate::Mode::Edit,
+            fieldgate::Input::json(Some(&bobs), None),
+        )
+        .unwrap();
+    assert_eq!(
+        f.get("phone"),
+        Some(fieldgate::FieldState::Editable),
+        "only u-alice is capped"
+    );
+    let e = alice
+        .explain("edit", "customer", fieldgate::Input::json(Some(&own), None))
+        .unwrap();
+    let phone = e.fields.iter().find(|t| t.name == "phone").unwrap();
+    assert_eq!(
+        phone.capped_by.as_deref(),
+        Some("assignments.users.u-alice.limits[0]")
+    );
+    // Minimized for u-alice, the limit stays.
+    let small = fieldgate::core::minimize(&doc, &p, &fieldgate::Subject::new("u-alice"));
+    assert_eq!(
+        small["assignments"]["users"]["u-alice"]["limits"],
+        doc["assignments"]["users"]["u-alice"]["limits"]
+    );
+    // And a diff names it.
+    let d = fieldgate::admin::diff(
+        &sample(),
+        &std::sync::Arc::new(Policy::from_value(&sample()).unwrap()),
+        &doc,
+        &p,
+        None,
+        &Default::default(),
+    )
+    .unwrap();
+    assert!(
+        d.summary()
+            .iter()
+            .any(|l| l == "u-alice goes down to hidden on customer.phone (view, create, edit)"),
+        "{:#?}",
+        d.summary()
+    );
+    // Mistakes in one are found with their path.
+    doc["assignments"]["users"]["u-alice"]["limits"] =
+        json!([{"resource": "customer", "fields": {"fone": "hidden"}, "actions": []}]);
+    let errs = Policy::from_value(&doc).unwrap_err();
+    let paths: Vec<&str> = errs.errors().iter().map(|e| e.path.as_str()).collect();
+    assert!(
+        paths.contains(&"assignments.users.u-alice.limits[0].fields.fone"),
+        "{paths:?}"
+    );
+    assert!(
+        paths.contains(&"assignments.users.u-alice.limits[0].actions"),
+        "{paths:?}"
+    );
+}
+
+#[test]
+fn partial_transfer_moves_exactly_what_is_chosen() {
+    let mut doc = sample();
+    doc["assignments"]["users"]["u-carol"]["grants"] = json!([
+        {"resource": "customer", "actions": ["export"], "scope": "own"},
+        {"resource": "inbound_order", "actions": ["view"]}
+    ]);
+    doc["assignments"]["users"]["u-carol"]["limits"] =
+        json!([{"resource": "customer", "fields": {"phone": "masked"}}]);
+    let dir = common::temp_dir("admin-transfer-partial");
+    let p = dir.join("p.json");
+    std::fs::write(&p, doc.to_string()).unwrap();
+    let out = dir.join("p2.json");
+    let r = common::fieldgate(
+        &[
+            "transfer",
+            "--policy",
+            p.to_str().unwrap(),
+            "--from",
+            "u-carol",
+            "--to",
+            "u-alice",
+            "--grants",
+            "1",
+            "--limits",
+            "assignments.users.u-carol.limits[0]",
+            "--directory",
+            DIRECTORY,
+            "--out",
+            out.to_str().unwrap(),
+            "--json",
+        ],
+        "",
+    );
+    assert!(r.status.success(), "{}", common::stdout(&r));
+    let report: Value = serde_json::from_slice(&r.stdout).unwrap();
+    assert_eq!(report["roles"], json!([]), "roles were not chosen");
+    assert_eq!(
+        report["grants"],
+        json!([{"resource": "inbound_order", "actions": ["view"]}])
+    );
+    assert_eq!(report["limits"].as_array().unwrap().len(), 1);
+    assert_eq!(report["kept"], 3, "a role, a grant and a deny stay");
+    let moved = common::read_json(&out);
+    let carol = &moved["assignments"]["users"]["u-carol"];
+    assert_eq!(carol["roles"], json!(["sales_manager"]));
+    assert_eq!(
+        carol["grants"],
+        json!([{"resource": "customer", "actions": ["export"], "scope": "own"}])
+    );
+    assert!(carol.get("limits").is_none());
+    let bad = common::fieldgate(
+        &[
+            "transfer",
+            "--policy",
+            P,
+            "--from",
+            "u-carol",
+            "--to",
+            "u-alice",
+            "--grants",
+            "7",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        common::stdout(&bad).starts_with("unknown_entry"),
+        "{}",
+        common::stdout(&bad)
+    );
+}
+
+#[test]
+fn a_review_sheet_and_its_revocations() {
+    let dir = common::temp_dir("admin-review");
+    let sheet = dir.join("review.csv");
+    let r = common::fieldgate(
+        &[
+            "review",
+            "--policy",
+            P,
+            "--directory",
+            DIRECTORY,
+            "--resource",
+            "customer",
+            "--format",
+            "csv",
+            "--out",
+            sheet.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let rows = fieldgate::host::table::read_csv(
+        &std::fs::read(&sheet).unwrap(),
+        fieldgate::host::table::Encoding::Auto,
+    )
+    .unwrap();
+    assert_eq!(
+        rows[0],
+        fieldgate::admin::review::COLUMNS.map(String::from).to_vec()
+    );
+    let line = |person: &str, item: &str| rows.iter().position(|r| r[0] == person && r[4] == item);
+    // Masked fields and export-like actions, by default.
+    let bank = line("u-carol", "field:bank_account").expect("carol sees bank accounts masked");
+    assert_eq!(rows[bank][5], "masked");
+    let export = line("u-heidi", "action:export").expect("heidi exports through her group");
+    assert!(
+        rows[export][6].split(';').any(|v| v == "group"),
+        "{}",
+        rows[export][6]
+    );
+    assert!(
+        line("u-alice", "field:notes").is_none(),
+        "notes have no mask"
+    );
+    // Revoke two lines; everything else stays.
+    let mut reviewed = rows.clone();
+    reviewed[bank][9] = "revoke".into();
+    reviewed[export][9] = "Revoke".into();
+    let keep = line("u-bob", "field:phone").unwrap();
+    reviewed[keep][9] = "keep".into();
+    std::fs::write(&sheet, fieldgate::host::table::write_csv(&reviewed)).unwrap();
+    let out = dir.join("p2.json");
+    let r = common::fieldgate(
+        &[
+            "review",
+            "apply",
+            "--policy",
+            P,
+            "--in",
+            sheet.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--directory",
+            DIRECTORY,
+        ],
+        "",
+    );
+    assert!(r.status.success(), "{}", common::stdout(&r));
+    let d = common::fieldgate(
+        &[
+            "diff",
+            P,
+            out.to_str().unwrap(),
+            "--directory",
+            DIRECTORY,
+            "--json",
+        ],
+        "",
+    );
+    let d: Value = serde_json::from_slice(&d.stdout).unwrap();
+    let who: std::collections::BTreeSet<&str> = d["access"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["subject"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        who,
+        ["user:u-carol", "user:u-heidi"].into_iter().collect(),
+        "{:#}",
+        d["access"]
+    );
+    // A line that cannot be revoked alone (nobody by that id) is refused, nothing written.
+    reviewed[keep][0] = "u-nobody".into();
+    reviewed[keep][9] = "revoke".into();
+    std::fs::write(&sheet, fieldgate::host::table::write_csv(&reviewed)).unwrap();
+    let r = common::fieldgate(
+        &[
+            "review",
+            "apply",
+            "--policy",
+            P,
+            "--in",
+            sheet.to_str().unwrap(),
+            "--out",
+            dir.join("p3.json").to_str().unwrap(),
+            "--directory",
+            DIRECTORY,
+        ],
+        "",
+    );
+    assert_eq!(r.status.code(), Some(1));
+    assert!(
+        common::stdout(&r).contains("u-nobody"),
+        "{}",
+        common::stdout(&r)
+    );
+    assert!(!dir.join("p3.json").exists());
 }

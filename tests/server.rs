@@ -1,262 +1,76 @@
 //! `fieldgate serve` end to end over real HTTP: publish, versions, rollback, 401s, 422s with
-//! paths, ETags and 304s, minimized bundles, enforcement 403s, decisions, events, the publish
-//! directory, and a crash in the middle of publishing.
+//! paths, ETags and 304s, minimized bundles, the directory, enforcement 403s and 404s,
+//! decisions, events, the publish directory, and a crash in the middle of publishing.
 
 mod common;
 
+use common::server::{more_access, now_ms, request, sample_policy, Server};
 use common::{root, temp_dir};
-use fieldgate::bundle::{verify, PublicKey, TrustedKeys, VerifyOptions};
+use fieldgate::bundle::{verify, TrustedKeys, VerifyOptions};
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-
-/// A running server on a free loopback port with its own data directory.
-struct Server {
-    child: Child,
-    addr: String,
-    data: PathBuf,
-}
-
-impl Server {
-    fn start(name: &str) -> Server {
-        Server::start_in(temp_dir(name), &[])
-    }
-
-    fn start_in(dir: PathBuf, extra: &[&str]) -> Server {
-        let data = dir.join("data");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_fieldgate"))
-            .args(["serve", "--addr", "127.0.0.1:0", "--data"])
-            .arg(&data)
-            .args(extra)
-            .current_dir(root())
-            .env_remove("FIELDGATE_ADMIN_TOKEN")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn fieldgate serve");
-        let mut out = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        let addr = loop {
-            line.clear();
-            assert!(out.read_line(&mut line).unwrap() > 0, "server exited early");
-            if let Some(rest) = line
-                .trim()
-                .strip_prefix("fieldgate serve: listening on http://")
-            {
-                break rest.split(' ').next().unwrap().to_string();
-            }
-        };
-        Server { child, addr, data }
-    }
-
-    fn token(&self) -> String {
-        std::fs::read_to_string(self.data.join("admin.token"))
-            .unwrap()
-            .trim()
-            .to_string()
-    }
-
-    fn public_key(&self) -> PublicKey {
-        PublicKey::from_base64(&std::fs::read_to_string(self.data.join("signing.pub")).unwrap())
-            .unwrap()
-    }
-
-    fn call(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
-        request(&self.addr, method, path, headers, body)
-    }
-
-    fn get(&self, path: &str) -> Reply {
-        self.call("GET", path, &[], b"")
-    }
-
-    fn admin(&self, method: &str, path: &str, body: &Value) -> Reply {
-        let auth = format!("Bearer {}", self.token());
-        self.call(
-            method,
-            path,
-            &[
-                ("authorization", &auth),
-                ("content-type", "application/json"),
-            ],
-            body.to_string().as_bytes(),
-        )
-    }
-
-    /// Logs in and returns the cookie header value.
-    fn login(&self, user: &str) -> String {
-        let r = self.call(
-            "POST",
-            "/v1/login",
-            &[("content-type", "application/json")],
-            json!({"user": user}).to_string().as_bytes(),
-        );
-        assert_eq!(r.status, 200, "{}", r.text());
-        let set = r.header("set-cookie").unwrap();
-        set.split(';').next().unwrap().to_string()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// An HTTP answer.
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
-    }
-}
-
-/// One HTTP/1.1 request on a new connection (`Connection: close`).
-fn request(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-length: {}\r\n",
-        body.len()
-    );
-    for (k, v) in headers {
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    head.push_str("\r\n");
-    s.write_all(head.as_bytes()).unwrap();
-    s.write_all(body).unwrap();
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).unwrap();
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_string()))
-        .collect();
-    let mut body = raw[split + 4..].to_vec();
-    if headers
-        .iter()
-        .any(|(k, v)| k == "transfer-encoding" && v == "chunked")
-    {
-        body = dechunk(&body);
-    }
-    Reply {
-        status,
-        headers,
-        body,
-    }
-}
-
-fn dechunk(mut b: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let end = b.windows(2).position(|w| w == b"\r\n").unwrap();
-        let n = usize::from_str_radix(std::str::from_utf8(&b[..end]).unwrap().trim(), 16).unwrap();
-        if n == 0 {
-            return out;
-        }
-        out.extend_from_slice(&b[end + 2..end + 2 + n]);
-        b = &b[end + 4 + n..];
-    }
-}
-
-fn sample_policy() -> Value {
-    serde_json::from_slice(&std::fs::read(root().join("examples/acme-erp.policy.json")).unwrap())
-        .unwrap()
-}
-
-/// The sample with salespeople allowed to edit `credit_limit` on their own customers.
-fn more_access() -> Value {
-    let mut p = sample_policy();
-    p["templates"]["customer_owner"][0]["fields"]["credit_limit"] = json!("editable");
-    p
-}
-
-fn verify_with(
-    key: &PublicKey,
-    bytes: &[u8],
-    user: Option<&str>,
-) -> fieldgate::bundle::VerifiedBundle {
-    let keys = TrustedKeys::new(vec![key.clone()]);
-    let mut opts = VerifyOptions::new(&keys, now_ms());
-    opts.app = Some("acme-erp");
-    opts.subject = user;
-    verify(bytes, &opts).expect("a bundle the server signed verifies")
-}
-
-fn now_ms() -> i64 {
-    i64::try_from(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_millis(),
-    )
-    .unwrap()
-}
 
 #[test]
 fn first_start_creates_the_data_dir_and_publishes_the_sample() {
     let s = Server::start("server-first-start");
     use std::os::unix::fs::PermissionsExt;
-    for f in ["signing.key", "admin.token", "cookie.key"] {
+    for f in ["signing.key", "admin.token", "fieldgate.db"] {
         let mode = std::fs::metadata(s.data.join(f))
             .unwrap()
             .permissions()
             .mode();
         assert_eq!(mode & 0o777, 0o600, "{f}");
     }
-    let v = s.get("/v1/apps/acme-erp/versions").json();
+    let mode = std::fs::metadata(&s.data).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o700, "the data dir");
+    let v = s
+        .admin("GET", "/v1/apps/acme-erp/versions", &Value::Null)
+        .json();
     assert_eq!(v["current"], 1);
     assert_eq!(v["versions"][0]["published_by"], "fieldgate (sample)");
-    let b = s.get("/v1/apps/acme-erp/bundle");
+    let b = s.admin("GET", "/v1/apps/acme-erp/bundle", &Value::Null);
     assert_eq!(b.status, 200);
-    let vb = verify_with(&s.public_key(), &b.body, None);
-    assert_eq!(vb.policy.version(), 1);
-    assert_eq!(s.get("/v1/apps/nope/bundle").json()["code"], "unknown_app");
+    assert_eq!(s.verify(&b.body, None).policy.version(), 1);
+    assert_eq!(
+        s.admin("GET", "/v1/apps/nope/bundle", &Value::Null).json()["code"],
+        "unknown_app"
+    );
     assert_eq!(s.get("/v1/nothing-here").json()["code"], "not_found");
+    // The directory is seeded from the sample data.
+    let d = s
+        .admin("GET", "/v1/apps/acme-erp/directory", &Value::Null)
+        .json();
+    let alice = d["people"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == "u-alice")
+        .unwrap();
+    assert_eq!(alice["department"], "sales-east");
 }
 
 #[test]
 fn etags_give_304_and_change_with_a_new_version() {
     let s = Server::start("server-etag");
-    let b = s.get("/v1/apps/acme-erp/bundle");
+    let auth = format!("Bearer {}", s.token());
+    let b = s.call(
+        "GET",
+        "/v1/apps/acme-erp/bundle",
+        &[("authorization", &auth)],
+        b"",
+    );
     let etag = b.header("etag").unwrap().to_string();
     assert!(
         etag.starts_with('"') && etag.ends_with('"'),
         "strong etag {etag}"
     );
-    assert_eq!(b.header("cache-control"), Some("public, no-cache"));
+    assert_eq!(b.header("cache-control"), Some("private, no-cache"));
     let again = s.call(
         "GET",
         "/v1/apps/acme-erp/bundle",
-        &[("if-none-match", &etag)],
+        &[("if-none-match", &etag), ("authorization", &auth)],
         b"",
     );
     assert_eq!(again.status, 304);
@@ -265,13 +79,16 @@ fn etags_give_304_and_change_with_a_new_version() {
     let bin = s.call(
         "GET",
         "/v1/apps/acme-erp/bundle",
-        &[("accept", "application/octet-stream")],
+        &[
+            ("accept", "application/octet-stream"),
+            ("authorization", &auth),
+        ],
         b"",
     );
     assert_eq!(bin.status, 200);
     assert_eq!(&bin.body[..4], b"FGB\0");
     assert_ne!(bin.header("etag"), Some(etag.as_str()));
-    verify_with(&s.public_key(), &bin.body, None);
+    s.verify(&bin.body, None);
     assert_eq!(
         s.admin("POST", "/v1/apps/acme-erp/policy", &more_access())
             .status,
@@ -280,7 +97,7 @@ fn etags_give_304_and_change_with_a_new_version() {
     let stale = s.call(
         "GET",
         "/v1/apps/acme-erp/bundle",
-        &[("if-none-match", &etag)],
+        &[("if-none-match", &etag), ("authorization", &auth)],
         b"",
     );
     assert_eq!(stale.status, 200);
@@ -288,53 +105,111 @@ fn etags_give_304_and_change_with_a_new_version() {
 }
 
 #[test]
-fn publish_keeps_every_version_with_author_and_diff_and_rollback_adds_one() {
+fn the_whole_bundle_is_public_only_when_asked() {
+    let s = Server::start("server-private-bundle");
+    for path in [
+        "/v1/apps/acme-erp/bundle",
+        "/v1/apps/acme-erp/versions",
+        "/v1/apps/acme-erp/versions/1",
+        "/v1/users",
+        "/v1/apps/acme-erp/diff?from=1",
+    ] {
+        let r = s.get(path);
+        assert_eq!(
+            (r.status, r.json()["code"].clone()),
+            (401, json!("unauthorized")),
+            "{path}"
+        );
+    }
+    let dir = temp_dir("server-public-bundle");
+    let p = Server::start_in(dir, &["--public-bundle"]);
+    let b = p.get("/v1/apps/acme-erp/bundle");
+    assert_eq!(b.status, 200);
+    assert_eq!(b.header("cache-control"), Some("public, no-cache"));
+    assert_eq!(
+        p.get("/v1/apps/acme-erp/versions").status,
+        401,
+        "versions stay admin-only"
+    );
+}
+
+#[test]
+fn publish_keeps_every_version_with_its_admin_and_diff_and_rollback_adds_one() {
     let s = Server::start("server-publish");
-    let auth = format!("Bearer {}", s.token());
-    let body = more_access().to_string();
-    let dry = s.call(
+    let grace = common::fieldgate(
+        &["admin", "add", "grace", "--data", s.data.to_str().unwrap()],
+        "",
+    );
+    assert!(
+        grace.status.success(),
+        "{}",
+        String::from_utf8_lossy(&grace.stderr)
+    );
+    let grace = common::stdout(&grace).trim().to_string();
+    let dry = s.admin_as(
+        &grace,
         "POST",
         "/v1/apps/acme-erp/policy?dry_run=true",
-        &[("authorization", &auth)],
-        body.as_bytes(),
+        &more_access(),
     );
-    assert_eq!(dry.status, 200);
-    let lines = dry.json()["summary"]["lines"].clone();
+    assert_eq!(dry.status, 200, "{}", dry.text());
+    let lines = dry.json()["summary"].clone();
+    let expected = "u-alice, u-bob and 1 more gain editable on customer.credit_limit (edit)";
     assert!(
-        lines
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|l| l == "3 users gain editable on customer.credit_limit (edit)"),
+        lines.as_array().unwrap().iter().any(|l| l == expected),
         "{lines}"
     );
+    let detail = dry.json()["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["text"] == expected)
+        .cloned()
+        .unwrap();
     assert_eq!(
-        s.get("/v1/apps/acme-erp/versions").json()["current"],
+        detail["subjects"],
+        json!([
+            "user:u-alice",
+            "user:u-bob",
+            "user:u-carol",
+            "role:sales",
+            "role:sales_manager"
+        ])
+    );
+    assert_eq!(
+        s.admin("GET", "/v1/apps/acme-erp/versions", &Value::Null)
+            .json()["current"],
         1,
         "dry run publishes nothing"
     );
-    let p = s.call(
-        "POST",
-        "/v1/apps/acme-erp/policy",
-        &[("authorization", &auth), ("x-fieldgate-actor", "grace")],
-        body.as_bytes(),
-    );
+    let p = s.admin_as(&grace, "POST", "/v1/apps/acme-erp/policy", &more_access());
     assert_eq!(p.status, 201, "{}", p.text());
     assert_eq!(p.json()["version"], 2);
-    assert_eq!(p.json()["published_by"], "grace");
-    let v2 = s.get("/v1/apps/acme-erp/versions/2").json();
+    assert_eq!(
+        p.json()["published_by"],
+        "grace",
+        "the named admin, not a header"
+    );
+    let v2 = s
+        .admin("GET", "/v1/apps/acme-erp/versions/2", &Value::Null)
+        .json();
     assert_eq!(v2["document"]["version"], 2);
     assert_eq!(v2["summary"]["lines"], lines);
-    let d = s.get("/v1/apps/acme-erp/diff?from=1&to=2").json();
+    let d = s
+        .admin("GET", "/v1/apps/acme-erp/diff?from=1&to=2", &Value::Null)
+        .json();
     assert!(d["access"]
         .as_array()
         .unwrap()
         .iter()
         .any(|c| c["subject"] == "user:u-alice"));
-    let r = s.admin("POST", "/v1/apps/acme-erp/rollback-to/1", &json!(null));
+    let r = s.admin("POST", "/v1/apps/acme-erp/rollback-to/1", &Value::Null);
     assert_eq!(r.status, 201, "{}", r.text());
     assert_eq!(r.json()["version"], 3);
-    let list = s.get("/v1/apps/acme-erp/versions").json();
+    assert_eq!(r.json()["published_by"], "admin (rollback to 1)");
+    let list = s
+        .admin("GET", "/v1/apps/acme-erp/versions", &Value::Null)
+        .json();
     let numbers: Vec<u64> = list["versions"]
         .as_array()
         .unwrap()
@@ -342,16 +217,78 @@ fn publish_keeps_every_version_with_author_and_diff_and_rollback_adds_one() {
         .map(|v| v["version"].as_u64().unwrap())
         .collect();
     assert_eq!(numbers, [3, 2, 1]);
-    let v3 = s.get("/v1/apps/acme-erp/versions/3").json();
-    let mut old = s.get("/v1/apps/acme-erp/versions/1").json()["document"].clone();
+    let v3 = s
+        .admin("GET", "/v1/apps/acme-erp/versions/3", &Value::Null)
+        .json();
+    let mut old = s
+        .admin("GET", "/v1/apps/acme-erp/versions/1", &Value::Null)
+        .json()["document"]
+        .clone();
     old["version"] = json!(3);
     assert_eq!(v3["document"], old, "rollback republishes the old content");
     assert!(v3["summary"]["lines"]
         .as_array()
         .unwrap()
         .iter()
-        .any(|l| l == "3 users go down to readonly on customer.credit_limit (edit)"));
-    assert_eq!(s.get("/v1/apps/acme-erp/versions/9").status, 404);
+        .any(|l| l
+            == "u-alice, u-bob and 1 more go down to readonly on customer.credit_limit (edit)"));
+    assert_eq!(
+        s.admin("GET", "/v1/apps/acme-erp/versions/9", &Value::Null)
+            .status,
+        404
+    );
+    // A removed admin's token stops working within a second.
+    let rm = common::fieldgate(
+        &[
+            "admin",
+            "remove",
+            "grace",
+            "--data",
+            s.data.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert!(rm.status.success());
+    std::thread::sleep(Duration::from_millis(1100));
+    assert_eq!(
+        s.admin_as(&grace, "GET", "/v1/apps/acme-erp/versions", &Value::Null)
+            .status,
+        401
+    );
+}
+
+#[test]
+fn publishing_from_a_stale_base_is_refused_with_409() {
+    let s = Server::start("server-409");
+    let auth = format!("Bearer {}", s.token());
+    let publish = |base: &str, body: &Value| {
+        s.call(
+            "POST",
+            "/v1/apps/acme-erp/policy",
+            &[
+                ("authorization", &auth),
+                ("content-type", "application/json"),
+                ("if-match", base),
+            ],
+            body.to_string().as_bytes(),
+        )
+    };
+    // Two admins start from version 1; the first publishes, the second is refused.
+    assert_eq!(publish("\"1\"", &more_access()).status, 201);
+    let mut theirs = sample_policy();
+    theirs["roles"]["auditor"]["label"] = json!("Internal auditor");
+    let r = publish("\"1\"", &theirs);
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (409, json!("conflict"))
+    );
+    assert_eq!(r.json()["detail"], json!({"base": 1, "current": 2}));
+    let list = s
+        .admin("GET", "/v1/apps/acme-erp/versions", &Value::Null)
+        .json();
+    assert_eq!(list["current"], 2, "nothing was published");
+    // Rebased on 2, it lands.
+    assert_eq!(publish("\"2\"", &theirs).status, 201);
 }
 
 #[test]
@@ -366,6 +303,7 @@ fn admin_endpoints_need_the_token_and_change_nothing_without_it() {
             r#"{"from":"u-alice","to":"u-bob"}"#,
         ),
         ("/v1/drafts/transfer", "{}"),
+        ("/v1/drafts/matrix/export", "{}"),
     ] {
         for auth in [None, Some("Bearer wrong")] {
             let mut h = vec![("content-type", "application/json")];
@@ -378,7 +316,13 @@ fn admin_endpoints_need_the_token_and_change_nothing_without_it() {
         }
     }
     assert_eq!(s.get("/v1/decisions").status, 401);
-    assert_eq!(s.get("/v1/apps/acme-erp/versions").json()["current"], 1);
+    let r = s.call("PUT", "/v1/apps/acme-erp/directory", &[], b"id\nu-x\n");
+    assert_eq!(r.status, 401);
+    assert_eq!(
+        s.admin("GET", "/v1/apps/acme-erp/versions", &Value::Null)
+            .json()["current"],
+        1
+    );
 }
 
 #[test]
@@ -412,29 +356,41 @@ fn bad_policies_get_422_with_every_path_and_nothing_changes() {
         "wrong_app"
     );
     let auth = format!("Bearer {}", s.token());
+    let json_type = ("content-type", "application/json");
     let bad_json = s.call(
         "POST",
         "/v1/apps/acme-erp/policy",
-        &[("authorization", &auth)],
+        &[("authorization", &auth), json_type],
         b"{not json",
     );
     assert_eq!(
         (bad_json.status, bad_json.json()["code"].clone()),
-        (422, json!("bad_json"))
+        (400, json!("bad_json"))
     );
     let huge = vec![b' '; 5 * 1024 * 1024];
-    assert_eq!(
-        s.call(
-            "POST",
-            "/v1/apps/acme-erp/policy",
-            &[("authorization", &auth)],
-            &huge
-        )
-        .status,
-        413
+    let r = s.call(
+        "POST",
+        "/v1/apps/acme-erp/policy",
+        &[("authorization", &auth), json_type],
+        &huge,
     );
     assert_eq!(
-        s.get("/v1/apps/acme-erp/versions").json()["versions"]
+        (r.status, r.json()["code"].clone()),
+        (413, json!("too_large"))
+    );
+    let plain = s.call(
+        "POST",
+        "/v1/apps/acme-erp/policy",
+        &[("authorization", &auth), ("content-type", "text/plain")],
+        more_access().to_string().as_bytes(),
+    );
+    assert_eq!(
+        (plain.status, plain.json()["code"].clone()),
+        (415, json!("unsupported_media_type"))
+    );
+    assert_eq!(
+        s.admin("GET", "/v1/apps/acme-erp/versions", &Value::Null)
+            .json()["versions"]
             .as_array()
             .unwrap()
             .len(),
@@ -455,7 +411,7 @@ fn minimized_bundle_for_me_is_bound_to_the_logged_in_user() {
     );
     assert_eq!(r.status, 200);
     assert_eq!(r.header("cache-control"), Some("private, no-cache"));
-    let b = verify_with(&s.public_key(), &r.body, Some("u-alice"));
+    let b = s.verify(&r.body, Some("u-alice"));
     assert_eq!(b.policy.header().subject.as_deref(), Some("u-alice"));
     assert!(
         b.policy.user_ids().all(|u| u == "u-alice"),
@@ -468,11 +424,102 @@ fn minimized_bundle_for_me_is_bound_to_the_logged_in_user() {
         verify(&r.body, &opts).unwrap_err().code.as_str(),
         "wrong_subject"
     );
-    let forged = "fg_user=u-grace~99999999999999~AAAA";
+    let forged = "fg_session=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
     assert_eq!(
         s.call("GET", "/v1/me", &[("cookie", forged)], b"").status,
         401
     );
+    // Logging out ends the session on the server: the cookie stops working at once.
+    assert_eq!(
+        s.user(&cookie, "POST", "/v1/logout", &Value::Null).status,
+        200
+    );
+    assert_eq!(
+        s.call("GET", "/v1/me", &[("cookie", &cookie)], b"").status,
+        401
+    );
+}
+
+#[test]
+fn the_directory_is_stored_per_app_and_checked() {
+    let s = Server::start("server-directory");
+    let put = |body: &[u8], query: &str| {
+        let auth = format!("Bearer {}", s.token());
+        s.call(
+            "PUT",
+            &format!("/v1/apps/acme-erp/directory{query}"),
+            &[("authorization", &auth)],
+            body,
+        )
+    };
+    let csv = "id,name,department,groups,roles\nu-alice,Alice,sales-east,,\nu-zoe,Zoe,sales-west,,sales\n";
+    let r = put(csv.as_bytes(), "");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["people"], 2);
+    let d = s
+        .admin("GET", "/v1/apps/acme-erp/directory", &Value::Null)
+        .json();
+    assert_eq!(d["people"][1]["roles"], json!(["sales"]));
+    // Logins and the data API take people from it: u-zoe is a salesperson by the directory.
+    let zoe = s.login("u-zoe");
+    let me = s.user(&zoe, "GET", "/v1/me", &Value::Null).json();
+    assert_eq!(me["department"], "sales-west");
+    let list = s
+        .user(&zoe, "GET", "/v1/data/customer", &Value::Null)
+        .json();
+    assert_eq!(
+        list["records"].as_array().unwrap().len(),
+        4,
+        "sales read every customer"
+    );
+    // GBK CSV and XLSX bodies are read too.
+    let gbk = std::fs::read(root().join("tests/golden/directory/gbk.csv")).unwrap();
+    assert_eq!(put(&gbk, "").status, 200);
+    let xlsx = std::fs::read(root().join("tests/golden/directory/people.xlsx")).unwrap();
+    assert_eq!(put(&xlsx, "").status, 200);
+    // Bad rows: every one reported, nothing stored.
+    let bad = std::fs::read(root().join("tests/golden/directory/bad-rows.csv")).unwrap();
+    let r = put(&bad, "");
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (422, json!("bad_directory"))
+    );
+    assert_eq!(r.json()["cells"].as_array().unwrap().len(), 4);
+    let d = s
+        .admin("GET", "/v1/apps/acme-erp/directory", &Value::Null)
+        .json();
+    assert_eq!(
+        d["people"].as_array().unwrap().len(),
+        2,
+        "the XLSX's two people stay"
+    );
+}
+
+#[test]
+fn the_access_diff_sees_a_department_assignment_and_names_the_people() {
+    let s = Server::start("server-diff-people");
+    let mut doc = sample_policy();
+    doc["assignments"]["departments"]["sales-east"] = json!(["admin"]);
+    let dry = s
+        .admin("POST", "/v1/apps/acme-erp/policy?dry_run=true", &doc)
+        .json();
+    let lines: Vec<&str> = dry["summary"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("u-alice gains editable on customer.bank_account")),
+        "{lines:#?}"
+    );
+    assert!(dry["access"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["subject"] == "user:u-alice"));
 }
 
 #[test]
@@ -481,7 +528,7 @@ fn data_api_returns_scope_and_redacts_and_refuses_forbidden_writes() {
     assert_eq!(s.get("/v1/data/customer").status, 401);
     let alice = s.login("u-alice");
     let list = s
-        .call("GET", "/v1/data/customer", &[("cookie", &alice)], b"")
+        .user(&alice, "GET", "/v1/data/customer", &Value::Null)
         .json();
     let records = list["records"].as_array().unwrap();
     // Salespeople read every customer (customer_reader) but phone is masked and credit hidden
@@ -491,88 +538,106 @@ fn data_api_returns_scope_and_redacts_and_refuses_forbidden_writes() {
     assert_ne!(bobs["phone"], "13755554444");
     let own = records.iter().find(|r| r["id"] == "c-1001").unwrap();
     assert_eq!(own["phone"], "13812345678");
-    let put = |cookie: &str, path: &str, body: Value| {
-        s.call(
-            "PUT",
-            path,
-            &[("cookie", cookie), ("content-type", "application/json")],
-            body.to_string().as_bytes(),
-        )
-    };
-    let r = put(
+    let r = s.user(
         &alice,
+        "PUT",
         "/v1/data/customer/c-1001",
-        json!({"notes": "call back", "credit_limit": 1}),
+        &json!({"notes": "call back", "credit_limit": 1}),
     );
     assert_eq!(r.status, 403);
     assert_eq!(r.json()["code"], "forbidden_fields");
     assert_eq!(r.json()["fields"], json!(["credit_limit"]));
-    let after = s
-        .call(
-            "GET",
-            "/v1/data/customer/c-1001",
-            &[("cookie", &alice)],
-            b"",
-        )
-        .json();
+    let after = s.user(&alice, "GET", "/v1/data/customer/c-1001", &Value::Null);
     assert_eq!(
-        after["notes"], "Prefers calls in the morning.",
+        after.json()["notes"],
+        "Prefers calls in the morning.",
         "a refused write writes nothing"
     );
-    let ok = put(
+    let etag = after.header("etag").unwrap().to_string();
+    let ok = s.user(
         &alice,
+        "PUT",
         "/v1/data/customer/c-1001",
-        json!({"notes": "call back"}),
+        &json!({"notes": "call back"}),
     );
     assert_eq!(ok.status, 200, "{}", ok.text());
     assert_eq!(ok.json()["notes"], "call back");
-    let theirs = put(&alice, "/v1/data/customer/c-1003", json!({"notes": "x"}));
+    assert_ne!(ok.header("etag"), Some(etag.as_str()), "a new revision");
+    // With the ETag of before, a write is refused: the record changed since.
+    let origin = s.origin();
+    let stale = s.call(
+        "PUT",
+        "/v1/data/customer/c-1001",
+        &[
+            ("cookie", &alice),
+            ("origin", &origin),
+            ("content-type", "application/json"),
+            ("if-match", &etag),
+        ],
+        br#"{"notes": "stale"}"#,
+    );
+    assert_eq!(
+        (stale.status, stale.json()["code"].clone()),
+        (412, json!("stale_record"))
+    );
+    let theirs = s.user(
+        &alice,
+        "PUT",
+        "/v1/data/customer/c-1003",
+        &json!({"notes": "x"}),
+    );
     assert_eq!(
         (theirs.status, theirs.json()["code"].clone()),
         (403, json!("forbidden"))
     );
     // Orders under approval are locked for their creator.
     let dave = s.login("u-dave");
-    let locked = put(
+    let locked = s.user(
         &dave,
+        "PUT",
         "/v1/data/inbound_order/o-2002",
-        json!({"quantity": 1}),
+        &json!({"quantity": 1}),
     );
     assert_eq!(locked.status, 403);
-    let draft = put(
+    let draft = s.user(
         &dave,
+        "PUT",
         "/v1/data/inbound_order/o-2001",
-        json!({"quantity": 600}),
+        &json!({"quantity": 600}),
     );
     assert_eq!(draft.status, 200, "{}", draft.text());
     let erin = s.login("u-erin");
     let orders = s
-        .call("GET", "/v1/data/inbound_order", &[("cookie", &erin)], b"")
+        .user(&erin, "GET", "/v1/data/inbound_order", &Value::Null)
         .json();
     assert!(orders["records"]
         .as_array()
         .unwrap()
         .iter()
         .all(|o| o.get("unit_price").is_none()));
-    let created = s.call(
+    let created = s.user(
+        &alice,
         "POST",
         "/v1/data/customer",
-        &[("cookie", &alice), ("content-type", "application/json")],
-        json!({"name": "New Co", "phone": "13000000000"})
-            .to_string()
-            .as_bytes(),
+        &json!({"name": "New Co", "phone": "13000000000"}),
     );
     assert_eq!(created.status, 201, "{}", created.text());
     assert_eq!(created.json()["owner_id"], "u-alice");
-    let bad_create = s.call(
+    let bad_create = s.user(
+        &alice,
         "POST",
         "/v1/data/customer",
-        &[("cookie", &alice), ("content-type", "application/json")],
-        json!({"name": "X", "credit_limit": 5})
-            .to_string()
-            .as_bytes(),
+        &json!({"name": "X", "credit_limit": 5}),
     );
     assert_eq!(bad_create.json()["fields"], json!(["credit_limit"]));
+    // Writing an undeclared field is refused; the owner cannot be assigned.
+    let sneaky = s.user(
+        &alice,
+        "POST",
+        "/v1/data/customer",
+        &json!({"name": "X", "owner_id": "u-bob", "secret": 1}),
+    );
+    assert_eq!(sneaky.json()["fields"], json!(["owner_id", "secret"]));
 }
 
 #[test]
@@ -587,12 +652,57 @@ fn reassigning_records_moves_ownership() {
     assert_eq!(r.json()["moved"]["customer"], 2);
     let bob = s.login("u-bob");
     let c = s
-        .call("GET", "/v1/data/customer/c-1001", &[("cookie", &bob)], b"")
+        .user(&bob, "GET", "/v1/data/customer/c-1001", &Value::Null)
         .json();
     assert_eq!(c["owner_id"], "u-bob");
     assert_eq!(
         c["phone"], "13812345678",
         "bob now owns it and sees it unmasked"
+    );
+}
+
+#[test]
+fn records_move_with_the_publication_and_back_with_its_rollback() {
+    let s = Server::start("server-reassign-publish");
+    let doc = sample_policy();
+    let t = s.admin(
+        "POST",
+        "/v1/drafts/transfer",
+        &json!({"document": doc, "from": "u-alice", "to": "u-bob"}),
+    );
+    assert_eq!(t.status, 200, "{}", t.text());
+    let draft = t.json()["document"].clone();
+    let p = s.admin(
+        "POST",
+        "/v1/apps/acme-erp/policy?reassign_from=u-alice&reassign_to=u-bob",
+        &draft,
+    );
+    assert_eq!(p.status, 201, "{}", p.text());
+    assert_eq!(
+        p.json()["reassigned"]["records"]["customer"],
+        json!(["c-1001", "c-1002"])
+    );
+    let bob = s.login("u-bob");
+    assert_eq!(
+        s.user(&bob, "GET", "/v1/data/customer/c-1001", &Value::Null)
+            .json()["owner_id"],
+        "u-bob"
+    );
+    let r = s.admin(
+        "POST",
+        "/v1/apps/acme-erp/rollback-to/1?move_records_back=true",
+        &Value::Null,
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(
+        r.json()["reassigned"]["records"]["customer"],
+        json!(["c-1001", "c-1002"])
+    );
+    let alice = s.login("u-alice");
+    assert_eq!(
+        s.user(&alice, "GET", "/v1/data/customer/c-1001", &Value::Null)
+            .json()["owner_id"],
+        "u-alice"
     );
 }
 
@@ -618,7 +728,7 @@ fn drafts_transfer_and_matrix_round_trip() {
     );
     assert_eq!(
         (unknown.status, unknown.json()["code"].clone()),
-        (422, json!("unknown_user"))
+        (404, json!("unknown_user"))
     );
     let csv = s
         .admin(
@@ -631,22 +741,61 @@ fn drafts_transfer_and_matrix_round_trip() {
         csv.starts_with('\u{feff}') && csv.contains("#label"),
         "{csv}"
     );
-    let edited = csv.replacen("sales_manager,editable", "sales_manager,hidden", 1);
-    assert_ne!(edited, csv);
+    let mut rows =
+        fieldgate::host::table::read_csv(csv.as_bytes(), fieldgate::host::table::Encoding::Auto)
+            .unwrap();
+    let view = rows[0].iter().position(|h| h == "action:view").unwrap();
+    let wh = rows.iter().position(|r| r[0] == "warehouse_admin").unwrap();
+    rows[wh][view] = "all".into();
+    let edited = String::from_utf8(fieldgate::host::table::write_csv(&rows)).unwrap();
     let imported = s.admin(
         "POST",
         "/v1/drafts/matrix/import",
         &json!({"document": doc, "resource": "customer", "csv": edited}),
     );
     assert_eq!(imported.status, 200, "{}", imported.text());
-    let bad = s.admin("POST", "/v1/drafts/matrix/import", &json!({"document": doc, "resource": "customer", "csv": csv.replacen("sales_manager,editable", "sales_manager,visible", 1)}));
+    assert!(imported.json()["diff"]["summary"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|l| l
+            .as_str()
+            .unwrap()
+            .starts_with("u-erin gains view on customer")));
+    let xlsx = s.admin(
+        "POST",
+        "/v1/drafts/matrix/export?format=xlsx",
+        &json!({"document": doc, "resource": "customer"}),
+    );
+    assert_eq!(&xlsx.body[..2], b"PK");
+    use base64::Engine as _;
+    let file = base64::engine::general_purpose::STANDARD.encode(&xlsx.body);
+    let same = s.admin(
+        "POST",
+        "/v1/drafts/matrix/import",
+        &json!({"document": doc, "resource": "customer", "file": file}),
+    );
+    assert_eq!(
+        same.json()["document"],
+        doc,
+        "an unedited workbook changes nothing"
+    );
+    rows[wh][view] = "visible".into();
+    let bad_csv = String::from_utf8(fieldgate::host::table::write_csv(&rows)).unwrap();
+    let bad = s.admin(
+        "POST",
+        "/v1/drafts/matrix/import",
+        &json!({"document": doc, "resource": "customer", "csv": bad_csv}),
+    );
     assert_eq!(bad.status, 422);
     assert_eq!(bad.json()["code"], "bad_cells");
-    assert_eq!(
-        bad.json()["cells"][0]["row"],
-        4,
-        "header, #label, sales, sales_manager"
-    );
+    assert_eq!(bad.json()["cells"][0]["row"], wh + 1);
+    let e = s.admin("POST", "/v1/drafts/matrix/edit", &json!({"document": doc, "resource": "customer", "edits": [{"role": "sales", "column": "field:notes", "value": "hidden"}]}));
+    assert_eq!(e.status, 422);
+    assert!(e.json()["cells"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("template customer_owner"));
 }
 
 #[test]
@@ -664,23 +813,28 @@ fn decisions_are_stored_and_bounded() {
         401
     );
     let alice = s.login("u-alice");
-    let post = |body: &Value| {
-        s.call(
-            "POST",
-            "/v1/decisions",
-            &[("cookie", &alice), ("content-type", "application/json")],
-            body.to_string().as_bytes(),
-        )
-    };
-    let r = post(&json!({"events": [ev, ev]}));
+    let r = s.user(&alice, "POST", "/v1/decisions", &json!({"events": [ev, {"action": "view", "resource": "customer", "allow": false, "at": 2}]}));
     assert_eq!(r.json()["accepted"], 2);
-    assert_eq!(post(&json!({"events": [{"action": 1}]})).status, 400);
+    // A bad event is refused alone; the rest of the batch is kept.
+    let r = s.user(&alice, "POST", "/v1/decisions", &json!({"events": [{"action": 1}, {"action": "view", "resource": "customer", "allow": true, "at": 3}]}));
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        (
+            r.json()["accepted"].clone(),
+            r.json()["refused"][0]["index"].clone()
+        ),
+        (json!(1), json!(0))
+    );
     let many: Vec<Value> = (0..1001).map(|_| ev.clone()).collect();
-    assert_eq!(post(&json!({"events": many})).status, 413);
+    assert_eq!(
+        s.user(&alice, "POST", "/v1/decisions", &json!({"events": many}))
+            .status,
+        413
+    );
     let stored = s
-        .admin("GET", "/v1/decisions?limit=10", &json!(null))
+        .admin("GET", "/v1/decisions?limit=10", &Value::Null)
         .json();
-    assert_eq!(stored["decisions"].as_array().unwrap().len(), 2);
+    assert_eq!(stored["decisions"].as_array().unwrap().len(), 3);
     assert_eq!(stored["decisions"][0]["reported_by"], "u-alice");
 }
 
@@ -704,11 +858,11 @@ fn decision_chains_show_gaps_edits_and_retries() {
     let s = Server::start("server-decision-chains");
     let alice = s.login("u-alice");
     let post = |events: &[&Value]| {
-        s.call(
+        s.user(
+            &alice,
             "POST",
             "/v1/decisions",
-            &[("cookie", &alice), ("content-type", "application/json")],
-            json!({ "events": events }).to_string().as_bytes(),
+            &json!({ "events": events }),
         )
         .json()
     };
@@ -737,7 +891,6 @@ fn decision_chains_show_gaps_edits_and_retries() {
         "a retry is stored once; a second device starts its own chain"
     );
     assert_eq!(r["chain_breaks"], json!([]));
-
     let mut edited = e3.clone();
     edited["allow"] = json!(false);
     let r = post(&[&edited, &e5]);
@@ -748,17 +901,16 @@ fn decision_chains_show_gaps_edits_and_retries() {
     );
     let unchained = json!({"action": "view", "resource": "customer", "allow": true});
     assert_eq!(post(&[&unchained])["chain_breaks"], json!([]));
+    assert_eq!(
+        post(&[&unchained])["duplicates"],
+        1,
+        "an unchained event sent twice is stored once"
+    );
     let mut broken = e1.clone();
     broken.as_object_mut().unwrap().remove("chain");
-    let bad = s.call(
-        "POST",
-        "/v1/decisions",
-        &[("cookie", &alice), ("content-type", "application/json")],
-        json!({ "events": [broken] }).to_string().as_bytes(),
-    );
-    assert_eq!(bad.status, 400);
-
-    let stored = s.admin("GET", "/v1/decisions", &json!(null)).json();
+    let r = post(&[&broken]);
+    assert_eq!(r["refused"][0]["index"], 0);
+    let stored = s.admin("GET", "/v1/decisions", &Value::Null).json();
     let links: Vec<&str> = stored["decisions"]
         .as_array()
         .unwrap()
@@ -812,10 +964,7 @@ fn publish_dir_gets_immutable_versions_and_a_latest_pointer() {
     assert_eq!(latest["version"], 2);
     for n in [1, 2] {
         let bytes = std::fs::read(out.join(format!("acme-erp/v{n}.json"))).unwrap();
-        assert_eq!(
-            verify_with(&s.public_key(), &bytes, None).policy.version(),
-            n
-        );
+        assert_eq!(s.verify(&bytes, None).policy.version(), n);
     }
     // Files removed while the server was down come back at the next start.
     drop(s);
@@ -847,12 +996,11 @@ fn a_crash_while_publishing_leaves_the_store_whole() {
             for i in 0..200 {
                 let mut p = more_access();
                 p["x-round"] = json!(format!("{round}-{i}"));
-                let auth = format!("Bearer {token}");
                 let body = p.to_string();
                 let Ok(mut conn) = TcpStream::connect(&addr) else {
                     break;
                 };
-                let head = format!("POST /v1/apps/acme-erp/policy HTTP/1.1\r\nhost: x\r\nconnection: close\r\nauthorization: {auth}\r\ncontent-length: {}\r\n\r\n", body.len());
+                let head = format!("POST /v1/apps/acme-erp/policy HTTP/1.1\r\nhost: x\r\nconnection: close\r\nauthorization: Bearer {token}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n", body.len());
                 if conn
                     .write_all(head.as_bytes())
                     .and_then(|()| conn.write_all(body.as_bytes()))
@@ -876,7 +1024,9 @@ fn a_crash_while_publishing_leaves_the_store_whole() {
         drop(s);
 
         let s = Server::start_in(dir.clone(), &[]);
-        let list = s.get("/v1/apps/acme-erp/versions").json();
+        let list = s
+            .admin("GET", "/v1/apps/acme-erp/versions", &Value::Null)
+            .json();
         let current = list["current"].as_u64().unwrap();
         assert!(
             current >= published_at_least,
@@ -888,14 +1038,15 @@ fn a_crash_while_publishing_leaves_the_store_whole() {
             assert_eq!(v["version"].as_u64().unwrap(), current - i as u64);
         }
         let top = s
-            .get(&format!("/v1/apps/acme-erp/versions/{current}"))
+            .admin(
+                "GET",
+                &format!("/v1/apps/acme-erp/versions/{current}"),
+                &Value::Null,
+            )
             .json();
         let bundle = serde_json::to_vec(&top["bundle"]).unwrap();
-        assert_eq!(
-            verify_with(&s.public_key(), &bundle, None).policy.version(),
-            current
-        );
-        let served = s.get("/v1/apps/acme-erp/bundle");
+        assert_eq!(s.verify(&bundle, None).policy.version(), current);
+        let served = s.admin("GET", "/v1/apps/acme-erp/bundle", &Value::Null);
         assert_eq!(
             served.header("x-fieldgate-version"),
             Some(current.to_string().as_str())
@@ -909,10 +1060,35 @@ fn a_crash_while_publishing_leaves_the_store_whole() {
 }
 
 #[test]
-fn serves_the_demo_pages_and_the_package() {
+fn serves_the_built_pages_and_the_package_and_nothing_else() {
     let s = Server::start("server-static");
     let index = s.get("/");
     assert_eq!(index.status, 200);
     assert!(index.text().contains("<html"), "www/index.html");
     assert_eq!(s.get("/admin").status, 200);
+    assert_eq!(s.get("/style.css").status, 200);
+    for hidden in [
+        "/node_modules/react/package.json",
+        "/src/admin.js",
+        "/package.json",
+        "/package-lock.json",
+    ] {
+        let r = s.get(hidden);
+        assert_eq!(
+            (r.status, r.json()["code"].clone()),
+            (404, json!("not_found")),
+            "{hidden}"
+        );
+    }
+    // Errors from the HTTP layers are JSON with codes too.
+    let r = s.admin("GET", "/v1/apps/acme-erp/versions/abc", &Value::Null);
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (400, json!("bad_request"))
+    );
+    let r = request(&s.addr, "DELETE", "/v1/config", &[], b"");
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (405, json!("method_not_allowed"))
+    );
 }

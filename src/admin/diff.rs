@@ -1,8 +1,28 @@
 //! Policy diffs: what changed in the document, and who gains or loses what because of it.
+//!
+//! Access is compared for real people: everyone in the directory as it describes them, plus
+//! everyone either policy names in `assignments.users`. Without a directory, one stand-in per
+//! department and per group (with no roles of their own) takes their place, so a change to a
+//! department or group assignment is never invisible; a stand-in per role shows role changes.
+//!
+//! Every action and every field state in every form mode is asked of both policies, with no
+//! record and on record shapes: the subject's own record, someone else's in another department,
+//! a colleague's in their department, one below it, each also with every value the policies'
+//! conditions compare a record attribute against.
+//!
+//! People who look alike to both policies (same roles, department, groups and attributes, and
+//! nothing written for them by id) are asked once, and a (person, resource) pair is skipped
+//! when both policies give that person the very same grants and rules on the resource.
 
+use super::directory::Directory;
+use super::subjects;
+use crate::core::condition::{CmpOp, Expr, Operand, SlotTable, UserRef};
+use crate::core::policy::{Grant, Rule, Targets};
 use crate::core::{FieldState, Input, Mode, Policy, Session, Subject};
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::{Map, Value};
+use std::collections::{BTreeSet, HashMap};
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 /// One added, removed or changed entry of the document.
@@ -20,13 +40,21 @@ pub struct StructuralChange {
 /// One answer that differs between the two policies.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AccessChange {
-    /// `user:<id>` or `role:<name>` (a subject holding only that role).
+    /// Who: `user:<id>`, `department:<id>` or `group:<id>` (a stand-in member with no roles
+    /// of their own), or `role:<name>` (a stand-in holding just that role).
     pub subject: String,
     /// The resource.
     pub resource: String,
-    /// Which records: `any` (some record), `own` (owned by the subject) or `other` (owned by
-    /// someone else).
+    /// Which records: `any` (no record in view: list pages and new forms), `own` (the
+    /// subject's, in their department), `other` (someone else's, in another department),
+    /// `department` (a colleague's, in their department), `subtree` (someone else's, in a
+    /// department below theirs), `own_subtree` and `own_elsewhere` (the subject's, below their
+    /// department or in another one).
     pub records: &'static str,
+    /// The record asked about, when there is one (with the attribute values the policies'
+    /// conditions compare).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record: Option<Value>,
     /// `action <name>` or `field <name> (<mode>)`.
     pub what: String,
     /// The old answer (`allowed`/`denied`, or a field state).
@@ -35,6 +63,23 @@ pub struct AccessChange {
     pub to: String,
     /// `gained` or `lost`.
     pub direction: &'static str,
+}
+
+/// One line of a diff's summary, with everyone it is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SummaryLine {
+    /// The line, e.g. `u-alice, u-bob and 1 more gain editable on customer.credit_limit (edit)`.
+    pub text: String,
+    /// `gained` or `lost`.
+    pub direction: &'static str,
+    /// The resource.
+    pub resource: String,
+    /// `action <name>` or `field <name> (<mode>)`.
+    pub what: String,
+    /// The new answer.
+    pub to: String,
+    /// Every subject it happens to, in order.
+    pub subjects: Vec<String>,
 }
 
 /// A structural and access diff.
@@ -46,14 +91,58 @@ pub struct Diff {
     pub access: Vec<AccessChange>,
 }
 
+/// How far a diff may go before it gives up.
+pub struct Limits<'a> {
+    /// The most access changes it reports.
+    pub max_changes: usize,
+    /// Whether its time is up (the host's clock; checked between people).
+    pub expired: &'a dyn Fn() -> bool,
+}
+
+impl Default for Limits<'_> {
+    fn default() -> Self {
+        Limits {
+            max_changes: 200_000,
+            expired: &|| false,
+        }
+    }
+}
+
+/// Why a diff gave up (code `diff_too_large`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiffError {
+    /// What ran out.
+    pub message: String,
+}
+
+impl DiffError {
+    /// The stable code.
+    pub fn code(&self) -> &'static str {
+        "diff_too_large"
+    }
+}
+
+impl std::fmt::Display for DiffError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "diff_too_large: {}", self.message)
+    }
+}
+
+impl std::error::Error for DiffError {}
+
 impl Diff {
-    /// One line per distinct access change, counting the users it affects, e.g.
-    /// `2 users gain editable on customer.credit_limit (edit)` or `1 user loses export on
-    /// customer`; role-only changes (a subject holding just that role) are named by role.
+    /// One line per distinct access change, naming who it happens to, e.g.
+    /// `u-alice, u-bob and 1 more gain editable on customer.credit_limit (edit)` or
+    /// `department sales-east loses export on customer`.
     pub fn summary(&self) -> Vec<String> {
-        // (direction, resource, what, to) -> the subjects it happens to.
-        type Key<'a> = (&'a str, &'a str, &'a str, &'a str);
-        let mut groups: Vec<(Key<'_>, Vec<&str>)> = Vec::new();
+        self.summary_lines().into_iter().map(|l| l.text).collect()
+    }
+
+    /// The summary with everyone each line is about (for pages that list them on demand).
+    pub fn summary_lines(&self) -> Vec<SummaryLine> {
+        type Key<'a> = (&'static str, &'a str, &'a str, &'a str);
+        let mut at: HashMap<Key<'_>, usize> = HashMap::new();
+        let mut groups: Vec<(Key<'_>, Vec<&str>, BTreeSet<&str>)> = Vec::new();
         for c in &self.access {
             let key = (
                 c.direction,
@@ -61,47 +150,229 @@ impl Diff {
                 c.what.as_str(),
                 c.to.as_str(),
             );
-            match groups.iter_mut().find(|(k, _)| *k == key) {
-                Some((_, who)) if who.contains(&c.subject.as_str()) => {}
-                Some((_, who)) => who.push(&c.subject),
-                None => groups.push((key, vec![&c.subject])),
+            let i = *at.entry(key).or_insert_with(|| {
+                groups.push((key, Vec::new(), BTreeSet::new()));
+                groups.len() - 1
+            });
+            let (_, who, seen) = &mut groups[i];
+            if seen.insert(c.subject.as_str()) {
+                who.push(c.subject.as_str());
             }
         }
-        groups
+        // A field that changes alike in several modes for the same people is one line:
+        // `readonly on customer.name (view, create, edit)`.
+        let mut merged: Vec<(&'static str, &str, String, Vec<&str>, &str, Vec<&str>)> = Vec::new();
+        for ((direction, resource, what, to), who, _) in groups {
+            let (base, mode) = match what.strip_suffix(')').and_then(|w| w.rsplit_once(" (")) {
+                Some((b, m)) if what.starts_with("field ") => (b.to_string(), Some(m)),
+                _ => (what.to_string(), None),
+            };
+            let same = merged.iter_mut().find(|m| {
+                m.0 == direction
+                    && m.1 == resource
+                    && m.2 == base
+                    && m.4 == to
+                    && m.5 == who
+                    && mode.is_some()
+            });
+            match (same, mode) {
+                (Some(m), Some(mode)) => m.3.push(mode),
+                _ => merged.push((
+                    direction,
+                    resource,
+                    base,
+                    mode.into_iter().collect(),
+                    to,
+                    who,
+                )),
+            }
+        }
+        merged
             .into_iter()
-            .map(|((direction, resource, what, to), who)| {
-                let users = who.iter().filter(|s| s.starts_with("user:")).count();
-                let subject = if users > 0 {
-                    format!("{users} user{}", if users == 1 { "" } else { "s" })
+            .map(|(direction, resource, base, modes, to, who)| {
+                let what = if modes.is_empty() {
+                    base
                 } else {
-                    let roles: Vec<&str> =
-                        who.iter().filter_map(|s| s.strip_prefix("role:")).collect();
-                    format!("role {}", roles.join(", "))
+                    format!("{base} ({})", modes.join(", "))
                 };
-                let one = users <= 1;
-                let verb = match (direction, what.starts_with("action "), one) {
-                    ("gained", _, true) => "gains",
-                    ("gained", _, false) => "gain",
-                    (_, true, true) => "loses",
-                    (_, true, false) => "lose",
-                    (_, false, true) => "goes down to",
-                    (_, false, false) => "go down to",
-                };
-                let object = match what.strip_prefix("action ") {
-                    Some(action) => format!("{action} on {resource}"),
-                    None => {
-                        let field = what.strip_prefix("field ").unwrap_or(what);
-                        format!("{to} on {resource}.{field}")
-                    }
-                };
-                format!("{subject} {verb} {object}")
+                let text = line(direction, resource, &what, to, &who);
+                SummaryLine {
+                    text,
+                    direction,
+                    resource: resource.to_string(),
+                    what,
+                    to: to.to_string(),
+                    subjects: who.iter().map(|s| s.to_string()).collect(),
+                }
             })
             .collect()
     }
 }
 
-/// Compares two policies (documents and their compiled forms).
-pub fn diff(old_doc: &Value, old: &Arc<Policy>, new_doc: &Value, new: &Arc<Policy>) -> Diff {
+/// A summary line: the people named first (then stand-ins for departments and groups, then
+/// roles), two by name and the rest counted.
+fn line(direction: &str, resource: &str, what: &str, to: &str, who: &[&str]) -> String {
+    let rank = |s: &&str| match s.split_once(':').map(|(k, _)| k) {
+        Some("user") => 0,
+        Some("department" | "group") => 1,
+        _ => 2,
+    };
+    let best = who.iter().map(rank).min().unwrap_or(2);
+    let names: Vec<String> = who
+        .iter()
+        .filter(|s| rank(s) == best)
+        .map(|s| match s.split_once(':') {
+            Some(("user", id)) => id.to_string(),
+            Some((kind, name)) => format!("{kind} {name}"),
+            None => s.to_string(),
+        })
+        .collect();
+    let subject = match names.as_slice() {
+        [one] => one.clone(),
+        [a, b] => format!("{a} and {b}"),
+        [a, b, rest @ ..] => format!("{a}, {b} and {} more", rest.len()),
+        [] => "nobody".into(),
+    };
+    let one = names.len() == 1;
+    let verb = match (direction, what.starts_with("action "), one) {
+        ("gained", _, true) => "gains",
+        ("gained", _, false) => "gain",
+        (_, true, true) => "loses",
+        (_, true, false) => "lose",
+        (_, false, true) => "goes down to",
+        (_, false, false) => "go down to",
+    };
+    let object = match what.strip_prefix("action ") {
+        Some(action) => format!("{action} on {resource}"),
+        None => {
+            let field = what.strip_prefix("field ").unwrap_or(what);
+            format!("{to} on {resource}.{field}")
+        }
+    };
+    format!("{subject} {verb} {object}")
+}
+
+/// Compares two policies (documents and their compiled forms) for the people of `directory`
+/// (see the module documentation for who else is asked about).
+///
+/// # Errors
+/// `diff_too_large` when the limits are reached.
+pub fn diff(
+    old_doc: &Value,
+    old: &Arc<Policy>,
+    new_doc: &Value,
+    new: &Arc<Policy>,
+    directory: Option<&Directory>,
+    limits: &Limits<'_>,
+) -> Result<Diff, DiffError> {
+    let structure = structural(old_doc, new_doc);
+    let pair = Pair::new(old_doc, old, new_doc, new);
+    let people = subjects_of(old, new, directory);
+    let mut classes: Vec<(Subject, Vec<(String, Subject)>)> = Vec::new();
+    let mut class_of: HashMap<String, usize> = HashMap::new();
+    for (label, s) in people {
+        let key = pair.class_key(&s);
+        match class_of.get(&key) {
+            Some(&i) => classes[i].1.push((label, s)),
+            None => {
+                class_of.insert(key, classes.len());
+                classes.push((s.clone(), vec![(label, s)]));
+            }
+        }
+    }
+    let mut access = Vec::new();
+    let resources = union(old.resource_names(), new.resource_names());
+    for (rep, members) in &classes {
+        if (limits.expired)() {
+            return Err(DiffError {
+                message: "the diff ran out of time; narrow it (a smaller change, or fewer people)"
+                    .into(),
+            });
+        }
+        let (a, b) = (old.session(rep), new.session(rep));
+        for r in &resources {
+            if pair.same_for(&a, &b, r) {
+                continue;
+            }
+            let found = compare_resource(&pair, rep, r, &a, &b);
+            for (label, s) in members {
+                for c in &found {
+                    access.push(AccessChange {
+                        subject: label.clone(),
+                        resource: r.to_string(),
+                        records: c.records,
+                        record: c.shape.as_ref().map(|sh| pair.record(r, sh, s)),
+                        what: c.what.clone(),
+                        from: c.from.clone(),
+                        to: c.to.clone(),
+                        direction: c.direction,
+                    });
+                }
+            }
+            if access.len() > limits.max_changes {
+                return Err(DiffError {
+                    message: format!(
+                        "more than {} access changes; publish it in smaller steps or diff \
+                         fewer people",
+                        limits.max_changes
+                    ),
+                });
+            }
+        }
+    }
+    Ok(Diff { structure, access })
+}
+
+/// Who is asked about, labelled: the directory's people, everyone the policies name, and
+/// stand-ins (departments and groups without a directory, and roles).
+fn subjects_of(
+    old: &Policy,
+    new: &Policy,
+    directory: Option<&Directory>,
+) -> Vec<(String, Subject)> {
+    let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut add = |label: String, s: Subject, out: &mut Vec<(String, Subject)>| {
+        if seen.insert(label.clone()) {
+            out.push((label, s));
+        }
+    };
+    if let Some(d) = directory {
+        for p in d.people() {
+            add(format!("user:{}", p.id), p.subject(), &mut out);
+        }
+    }
+    for p in [old, new] {
+        for u in p.user_ids() {
+            add(format!("user:{u}"), Subject::new(u), &mut out);
+        }
+    }
+    if directory.is_none() {
+        for p in [old, new] {
+            for d in p.department_names() {
+                add(
+                    format!("department:{d}"),
+                    subjects::department_member(d),
+                    &mut out,
+                );
+            }
+        }
+        for p in [old, new] {
+            for g in p.group_names() {
+                add(format!("group:{g}"), subjects::group_member(g), &mut out);
+            }
+        }
+    }
+    for p in [old, new] {
+        for r in p.role_names() {
+            add(format!("role:{r}"), subjects::role(r), &mut out);
+        }
+    }
+    out
+}
+
+/// The structural changes between two documents.
+fn structural(old_doc: &Value, new_doc: &Value) -> Vec<StructuralChange> {
     let mut structure = Vec::new();
     if old_doc.get("app") != new_doc.get("app") {
         structure.push(StructuralChange {
@@ -127,15 +398,12 @@ pub fn diff(old_doc: &Value, old: &Arc<Policy>, new_doc: &Value, new: &Arc<Polic
         );
     }
     let by_id = |doc: &Value| -> Value {
-        let rules = doc
-            .get("rules")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
+        let rules = doc.get("rules").and_then(Value::as_array);
         Value::Object(
             rules
                 .into_iter()
-                .filter_map(|r| Some((r.get("id")?.as_str()?.to_string(), r)))
+                .flatten()
+                .filter_map(|r| Some((r.get("id")?.as_str()?.to_string(), r.clone())))
                 .collect(),
         )
     };
@@ -145,37 +413,7 @@ pub fn diff(old_doc: &Value, old: &Arc<Policy>, new_doc: &Value, new: &Arc<Polic
         Some(&by_id(new_doc)),
         &mut structure,
     );
-
-    let mut subjects: Vec<(String, Subject)> = Vec::new();
-    let mut add = |label: String, s: Subject| {
-        if !subjects.iter().any(|(l, _)| *l == label) {
-            subjects.push((label, s));
-        }
-    };
-    for p in [old, new] {
-        for u in p.user_ids() {
-            add(format!("user:{u}"), Subject::new(u));
-        }
-    }
-    for p in [old, new] {
-        for r in p.role_names() {
-            add(
-                format!("role:{r}"),
-                Subject {
-                    roles: vec![r.to_string()],
-                    ..Subject::new(format!("\u{0}role:{r}"))
-                },
-            );
-        }
-    }
-    let mut access = Vec::new();
-    for (label, subject) in &subjects {
-        let (a, b) = (old.session(subject), new.session(subject));
-        for r in union(old.resource_names(), new.resource_names()) {
-            compare_resource(label, subject, r, &a, &b, &mut access);
-        }
-    }
-    Diff { structure, access }
+    structure
 }
 
 fn compare_maps(
@@ -184,25 +422,22 @@ fn compare_maps(
     new: Option<&Value>,
     out: &mut Vec<StructuralChange>,
 ) {
-    let empty = serde_json::Map::new();
+    let empty = Map::new();
     let (o, n) = (
         old.and_then(Value::as_object).unwrap_or(&empty),
         new.and_then(Value::as_object).unwrap_or(&empty),
     );
     for (k, v) in o {
-        match n.get(k) {
-            None => out.push(StructuralChange {
-                kind,
-                name: k.clone(),
-                change: "removed",
-            }),
-            Some(w) if w != v => out.push(StructuralChange {
-                kind,
-                name: k.clone(),
-                change: "changed",
-            }),
-            Some(_) => {}
-        }
+        let change = match n.get(k) {
+            None => "removed",
+            Some(w) if w != v => "changed",
+            Some(_) => continue,
+        };
+        out.push(StructuralChange {
+            kind,
+            name: k.clone(),
+            change,
+        });
     }
     for k in n.keys().filter(|k| !o.contains_key(*k)) {
         out.push(StructuralChange {
@@ -213,126 +448,557 @@ fn compare_maps(
     }
 }
 
-/// A record owned by `owner`, shaped for the resource's owner attribute (if it has one).
-fn owned_record(s: &Session, resource: &str, owner: &str) -> Option<Value> {
-    let p = s.policy();
-    let slot = p.resource(resource)?.owner?;
-    let keys = &p.slots.record[slot as usize].keys;
-    Some(
-        keys.iter()
-            .rev()
-            .fold(json!(owner), |inner, k| json!({ k.to_string(): inner })),
-    )
+/// A record to ask about, described independently of the person: its kind and the attribute
+/// values a condition compares.
+#[derive(Debug, Clone, PartialEq)]
+struct Shape {
+    kind: &'static str,
+    /// `(dotted path, value)` set on top of the kind's owner and department.
+    set: Vec<(String, Candidate)>,
 }
 
-fn compare_resource(
-    label: &str,
-    subject: &Subject,
-    r: &str,
-    a: &Session,
-    b: &Session,
-    out: &mut Vec<AccessChange>,
-) {
-    let own = owned_record(a, r, &subject.id).or_else(|| owned_record(b, r, &subject.id));
-    let other =
-        owned_record(a, r, "\u{0}someone else").or_else(|| owned_record(b, r, "\u{0}someone else"));
-    let kinds: Vec<(&'static str, Option<&Value>)> = match (&own, &other) {
-        (Some(o), Some(x)) => vec![("any", None), ("own", Some(o)), ("other", Some(x))],
-        _ => vec![("any", None)],
-    };
-    for (records, rec) in kinds {
-        let input = Input::json(rec, None);
-        let actions = |s: &Session| -> Vec<(String, bool)> {
-            s.policy()
-                .action_names(r)
-                .unwrap_or_default()
-                .into_iter()
-                .map(|x| (x.to_string(), s.can(x, r, input).unwrap_or(false)))
-                .collect()
+/// A value a condition compares a record attribute with.
+#[derive(Debug, Clone, PartialEq)]
+enum Candidate {
+    Value(Value),
+    /// The person's own id.
+    UserId,
+    /// The person's department.
+    UserDepartment,
+}
+
+/// One change found for a class of people.
+struct Found {
+    records: &'static str,
+    shape: Option<Shape>,
+    what: String,
+    from: String,
+    to: String,
+    direction: &'static str,
+}
+
+/// Both policies, with what the diff precomputes about them.
+struct Pair<'p> {
+    old: Side<'p>,
+    new: Side<'p>,
+    /// Whether the department tree is the same in both.
+    same_departments: bool,
+    /// Whether either policy compares `user.id` with anything but a record attribute (then
+    /// people are told apart by id).
+    by_id: bool,
+}
+
+/// One policy and its precomputed parts.
+struct Side<'p> {
+    policy: &'p Arc<Policy>,
+    /// A hash of each grant and rule as it bears on answers (not where it is written).
+    grant_hash: Vec<u64>,
+    rule_hash: Vec<u64>,
+    /// A hash of each resource's declaration, by name.
+    resource_hash: HashMap<&'p str, u64>,
+    /// Per resource position: the grants and rules naming it (grants and rules on `*` are in
+    /// `every_*`).
+    grants_on: Vec<Vec<u32>>,
+    rules_on: Vec<Vec<u32>>,
+    every_grant: Vec<u32>,
+    every_rule: Vec<u32>,
+}
+
+impl<'p> Side<'p> {
+    fn new(doc: &'p Value, policy: &'p Arc<Policy>) -> Side<'p> {
+        let p = &**policy;
+        let mut grants_on = vec![Vec::new(); p.resources.len()];
+        let mut rules_on = vec![Vec::new(); p.resources.len()];
+        let (mut every_grant, mut every_rule) = (Vec::new(), Vec::new());
+        for (i, g) in p.grants.iter().enumerate() {
+            match &g.targets {
+                Targets::One(r, _) => grants_on[*r as usize].push(i as u32),
+                Targets::All(_) => every_grant.push(i as u32),
+            }
+        }
+        for (i, r) in p.rules.iter().enumerate() {
+            match &r.targets {
+                Targets::One(res, _) => rules_on[*res as usize].push(i as u32),
+                Targets::All(_) => every_rule.push(i as u32),
+            }
+        }
+        let resources = doc.get("resources").and_then(Value::as_object);
+        let resource_hash = p
+            .resources
+            .iter()
+            .map(|r| {
+                let decl = resources.and_then(|m| m.get(&r.name));
+                (r.name.as_str(), hash(&decl.map(Value::to_string)))
+            })
+            .collect();
+        Side {
+            policy,
+            grant_hash: p.grants.iter().map(|g| grant_hash(p, g)).collect(),
+            rule_hash: p.rules.iter().map(|r| rule_hash(p, r)).collect(),
+            resource_hash,
+            grants_on,
+            rules_on,
+            every_grant,
+            every_rule,
+        }
+    }
+
+    /// What decides a session's answers on resource `r`: the resource's declaration, the
+    /// session's grants and rules on it (and its role names when conditions read them).
+    fn fingerprint(&self, s: &Session, r: &str) -> Option<u64> {
+        let p = &**self.policy;
+        let pos = p.resource_id(r).ok()?.index() as usize;
+        let mut grants: Vec<u64> = self.grants_on[pos]
+            .iter()
+            .chain(&self.every_grant)
+            .filter(|g| s.grants.binary_search(g).is_ok())
+            .map(|&g| self.grant_hash[g as usize])
+            .collect();
+        grants.sort_unstable();
+        let mut rules: Vec<u64> = self.rules_on[pos]
+            .iter()
+            .chain(&self.every_rule)
+            .filter(|ru| s.rules.contains(ru))
+            .map(|&ru| self.rule_hash[ru as usize])
+            .collect();
+        rules.sort_unstable();
+        let roles = p.reads_user_roles().then(|| s.roles());
+        Some(hash(&(self.resource_hash.get(r), grants, rules, roles)))
+    }
+}
+
+impl<'p> Pair<'p> {
+    fn new(
+        old_doc: &'p Value,
+        old: &'p Arc<Policy>,
+        new_doc: &'p Value,
+        new: &'p Arc<Policy>,
+    ) -> Pair<'p> {
+        let compares_id = |p: &Policy| {
+            let grants = p.grants.iter().map(|g| &g.when);
+            let rules = p.rules.iter().map(|r| &r.when);
+            grants
+                .chain(rules)
+                .flatten()
+                .any(|e| compares_user_id_off_record(e))
         };
-        let (old_actions, new_actions) = (actions(a), actions(b));
-        let names = union(
-            old_actions.iter().map(|(n, _)| n.as_str()),
-            new_actions.iter().map(|(n, _)| n.as_str()),
-        );
-        for name in names {
-            let was = old_actions.iter().any(|(n, v)| n == name && *v);
-            let is = new_actions.iter().any(|(n, v)| n == name && *v);
+        Pair {
+            old: Side::new(old_doc, old),
+            new: Side::new(new_doc, new),
+            same_departments: old_doc.get("departments") == new_doc.get("departments"),
+            by_id: compares_id(old) || compares_id(new),
+        }
+    }
+
+    /// People with the same key get the same answers from both policies (up to their own id
+    /// on their own records).
+    fn class_key(&self, s: &Subject) -> String {
+        let named = self.old.policy.users.get(&s.id).is_some()
+            || self.new.policy.users.get(&s.id).is_some();
+        let id = if named || self.by_id || s.id.starts_with('\u{0}') {
+            s.id.as_str()
+        } else {
+            ""
+        };
+        let mut roles = s.roles.clone();
+        roles.sort();
+        let mut groups = s.groups.clone();
+        groups.sort();
+        serde_json::json!([id, roles, s.department, groups, s.attrs]).to_string()
+    }
+
+    /// Whether both policies surely answer alike for this session pair on `r`.
+    fn same_for(&self, a: &Session, b: &Session, r: &str) -> bool {
+        if !self.same_departments {
+            return false;
+        }
+        match (self.old.fingerprint(a, r), self.new.fingerprint(b, r)) {
+            (Some(x), Some(y)) => x == y,
+            _ => false,
+        }
+    }
+
+    /// The record paths of the resource's owner and department attributes (from whichever
+    /// policy declares them).
+    fn owner_paths(&self, r: &str) -> (Option<String>, Option<String>) {
+        let path =
+            |p: &Policy, slot: Option<u32>| slot.map(|s| p.slots.record[s as usize].dotted());
+        let mut owner = None;
+        let mut dept = None;
+        for p in [self.old.policy, self.new.policy] {
+            if let Some(res) = p.resource(r) {
+                owner = owner.or_else(|| path(p, res.owner));
+                dept = dept.or_else(|| path(p, res.department));
+            }
+        }
+        (owner, dept)
+    }
+
+    /// The shapes of record to ask about on `r` for `s`.
+    fn shapes(&self, r: &str, s: &Subject) -> Vec<Shape> {
+        let (owner, dept) = self.owner_paths(r);
+        let mut kinds = Vec::new();
+        let candidates = self.candidates(r);
+        if owner.is_some() || dept.is_some() || !candidates.is_empty() {
+            kinds.push("other");
+        }
+        if owner.is_some() {
+            kinds.push("own");
+            if dept.is_some() {
+                kinds.push("own_elsewhere");
+            }
+        }
+        if dept.is_some() && s.department.is_some() {
+            kinds.push("department");
+            if self.child_department(s).is_some() {
+                kinds.push("subtree");
+                if owner.is_some() {
+                    kinds.push("own_subtree");
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for kind in kinds {
+            for set in variants(&candidates) {
+                out.push(Shape { kind, set });
+            }
+        }
+        out
+    }
+
+    /// A department directly below the subject's, in either policy.
+    fn child_department(&self, s: &Subject) -> Option<String> {
+        let d = s.department.as_deref()?;
+        [self.old.policy, self.new.policy]
+            .into_iter()
+            .find_map(|p| {
+                p.department_names()
+                    .find(|c| p.department_parent(c) == Some(d))
+                    .map(str::to_string)
+            })
+    }
+
+    /// Per record path that a condition on `r` compares, the values worth trying.
+    fn candidates(&self, r: &str) -> Vec<(String, Vec<Candidate>)> {
+        let mut out: Vec<(String, Vec<Candidate>)> = Vec::new();
+        for side in [&self.old, &self.new] {
+            let p = &**side.policy;
+            let Ok(pos) = p.resource_id(r) else { continue };
+            let pos = pos.index() as usize;
+            let grants = side.grants_on[pos].iter().chain(&side.every_grant);
+            let whens = grants.map(|&g| &p.grants[g as usize].when).chain(
+                side.rules_on[pos]
+                    .iter()
+                    .chain(&side.every_rule)
+                    .map(|&ru| &p.rules[ru as usize].when),
+            );
+            for e in whens.flatten() {
+                collect_candidates(e, &p.slots, &mut out);
+            }
+        }
+        out
+    }
+
+    /// The record JSON of a shape, for person `s`.
+    fn record(&self, r: &str, shape: &Shape, s: &Subject) -> Value {
+        let (owner, dept) = self.owner_paths(r);
+        let mut rec = Value::Object(Map::new());
+        let someone = Value::from("\u{0}someone else");
+        let elsewhere = Value::from("\u{0}another department");
+        let theirs = s.department.clone().map_or(Value::Null, Value::from);
+        let me = Value::from(s.id.clone());
+        let below = || self.child_department(s).map_or(Value::Null, Value::from);
+        let (o, d) = match shape.kind {
+            "own" => (me, theirs),
+            "own_elsewhere" => (me, elsewhere),
+            "own_subtree" => (me, below()),
+            "department" => (someone, theirs),
+            "subtree" => (someone, below()),
+            _ => (someone, elsewhere),
+        };
+        if let Some(path) = owner {
+            set_path(&mut rec, &path, o);
+        }
+        if let Some(path) = dept {
+            set_path(&mut rec, &path, d);
+        }
+        for (path, c) in &shape.set {
+            let v = match c {
+                Candidate::Value(v) => v.clone(),
+                Candidate::UserId => Value::from(s.id.clone()),
+                Candidate::UserDepartment => s.department.clone().map_or(Value::Null, Value::from),
+            };
+            set_path(&mut rec, path, v);
+        }
+        rec
+    }
+}
+
+/// Every combination of candidate values when there are few, else each value on its own.
+fn variants(candidates: &[(String, Vec<Candidate>)]) -> Vec<Vec<(String, Candidate)>> {
+    let product = candidates
+        .iter()
+        .try_fold(1usize, |acc, (_, v)| acc.checked_mul(v.len() + 1))
+        .unwrap_or(usize::MAX);
+    if product <= 64 {
+        let mut out: Vec<Vec<(String, Candidate)>> = vec![Vec::new()];
+        for (path, values) in candidates {
+            let mut next = Vec::with_capacity(out.len() * (values.len() + 1));
+            for base in &out {
+                next.push(base.clone());
+                for v in values {
+                    let mut with = base.clone();
+                    with.push((path.clone(), v.clone()));
+                    next.push(with);
+                }
+            }
+            out = next;
+        }
+        out
+    } else {
+        let mut out = vec![Vec::new()];
+        for (path, values) in candidates {
+            for v in values {
+                out.push(vec![(path.clone(), v.clone())]);
+            }
+        }
+        out
+    }
+}
+
+/// Adds the values `e` compares record attributes against.
+fn collect_candidates(e: &Expr, slots: &SlotTable, out: &mut Vec<(String, Vec<Candidate>)>) {
+    let mut add = |slot: u32, c: Candidate| {
+        let path = slots.record[slot as usize].dotted();
+        match out.iter_mut().find(|(p, _)| *p == path) {
+            Some((_, list)) if list.contains(&c) => {}
+            Some((_, list)) => list.push(c),
+            None => out.push((path, vec![c])),
+        }
+    };
+    match e {
+        Expr::Const(_) => {}
+        Expr::Or(xs) | Expr::And(xs) => {
+            for x in xs {
+                collect_candidates(x, slots, out);
+            }
+        }
+        Expr::Not(x) => collect_candidates(x, slots, out),
+        Expr::Truthy(Operand::Record(s)) => add(*s, Candidate::Value(Value::Bool(true))),
+        Expr::Truthy(_) => {}
+        Expr::Cmp(op, a, b) => {
+            let (slot, other, record_left) = match (a, b) {
+                (Operand::Record(s), o) => (*s, o, true),
+                (o, Operand::Record(s)) => (*s, o, false),
+                _ => return,
+            };
+            match other {
+                Operand::Lit(v) => {
+                    for c in literal_candidates(*op, v, record_left) {
+                        add(slot, Candidate::Value(c));
+                    }
+                }
+                Operand::User(UserRef::Id) => add(slot, Candidate::UserId),
+                Operand::User(UserRef::Department) => add(slot, Candidate::UserDepartment),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Values of a record attribute on both sides of a comparison with literal `v`.
+fn literal_candidates(op: CmpOp, v: &Value, record_left: bool) -> Vec<Value> {
+    match (op, record_left) {
+        (CmpOp::Lt | CmpOp::Le | CmpOp::Gt | CmpOp::Ge, _) => match v {
+            Value::Number(n) => {
+                let x = n.as_f64().unwrap_or(0.0);
+                [x - 1.0, x, x + 1.0]
+                    .into_iter()
+                    .map(|f| {
+                        if f.fract() == 0.0 && f.abs() < 9e15 {
+                            Value::from(f as i64)
+                        } else {
+                            Value::from(f)
+                        }
+                    })
+                    .collect()
+            }
+            Value::String(s) => vec![Value::from(""), v.clone(), Value::from(format!("{s}~"))],
+            _ => vec![v.clone()],
+        },
+        // record in [..]: each element; v in record: a list holding it.
+        (CmpOp::In, true) => v.as_array().cloned().unwrap_or_default(),
+        (CmpOp::In, false) => vec![Value::Array(vec![v.clone()])],
+        // record contains v: a list holding it, or the text itself.
+        (CmpOp::Contains, true) => vec![Value::Array(vec![v.clone()]), v.clone()],
+        (CmpOp::Contains, false) => match v {
+            Value::Array(items) => items.clone(),
+            other => vec![other.clone()],
+        },
+        (CmpOp::Eq | CmpOp::Ne, _) => vec![v.clone()],
+    }
+}
+
+/// Whether a condition compares `user.id` with something other than a record attribute (a
+/// literal, a context value): then two people's answers can differ by id alone.
+fn compares_user_id_off_record(e: &Expr) -> bool {
+    match e {
+        Expr::Const(_) => false,
+        Expr::Or(xs) | Expr::And(xs) => xs.iter().any(compares_user_id_off_record),
+        Expr::Not(x) => compares_user_id_off_record(x),
+        Expr::Truthy(o) => reads_id(o),
+        Expr::Cmp(_, a, b) => match (a, b) {
+            (Operand::Record(_), o) | (o, Operand::Record(_)) => {
+                reads_id(o) && !matches!(o, Operand::User(UserRef::Id))
+            }
+            (x, y) => reads_id(x) || reads_id(y),
+        },
+    }
+}
+
+fn reads_id(o: &Operand) -> bool {
+    match o {
+        Operand::User(UserRef::Id) => true,
+        Operand::List(items) => items.iter().any(reads_id),
+        _ => false,
+    }
+}
+
+/// A hash of a grant as it bears on answers: its resource (by name), actions, field states,
+/// scope and condition (read back as a tree, with attribute paths by name).
+fn grant_hash(p: &Policy, g: &Grant) -> u64 {
+    hash(&(
+        targets_text(p, &g.targets),
+        g.scope.as_str(),
+        g.when.as_ref().map(|w| w.to_tree(&p.slots).to_string()),
+    ))
+}
+
+/// A hash of a rule as it bears on answers (the exemptions are already in whether a session
+/// has the rule at all).
+fn rule_hash(p: &Policy, r: &Rule) -> u64 {
+    hash(&(
+        &r.id,
+        format!("{:?}", r.effect),
+        targets_text(p, &r.targets),
+        r.when.as_ref().map(|w| w.to_tree(&p.slots).to_string()),
+    ))
+}
+
+fn targets_text(p: &Policy, t: &Targets) -> String {
+    match t {
+        Targets::One(r, shape) => {
+            let res = &p.resources[*r as usize];
+            let actions: Vec<&str> = res
+                .actions
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| crate::core::policy::lists(shape.actions, 1 << i))
+                .map(|(_, a)| a.as_str())
+                .collect();
+            format!("{}|{actions:?}|{:?}", res.name, shape.states)
+        }
+        Targets::All(pattern) => format!("*|{pattern:?}"),
+    }
+}
+
+fn hash(v: &impl Hash) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    v.hash(&mut h);
+    h.finish()
+}
+
+/// Sets a dotted path in a JSON object, making the objects on the way.
+fn set_path(rec: &mut Value, path: &str, v: Value) {
+    let mut at = rec;
+    let keys: Vec<&str> = path.split('.').collect();
+    for (i, k) in keys.iter().enumerate() {
+        let Some(obj) = at.as_object_mut() else {
+            return;
+        };
+        if i + 1 == keys.len() {
+            obj.insert(k.to_string(), v);
+            return;
+        }
+        at = obj
+            .entry(k.to_string())
+            .or_insert_with(|| Value::Object(Map::new()));
+        if !at.is_object() {
+            *at = Value::Object(Map::new());
+        }
+    }
+}
+
+/// Every answer of both sessions on `r` that differs, with no record and on each shape.
+fn compare_resource(pair: &Pair<'_>, s: &Subject, r: &str, a: &Session, b: &Session) -> Vec<Found> {
+    let mut out = Vec::new();
+    let mut cases: Vec<(&'static str, Option<Shape>)> = vec![("any", None)];
+    cases.extend(pair.shapes(r, s).into_iter().map(|sh| (sh.kind, Some(sh))));
+    let (old, new) = (a.policy(), b.policy());
+    let actions = union(
+        old.action_names(r).unwrap_or_default().into_iter(),
+        new.action_names(r).unwrap_or_default().into_iter(),
+    );
+    let fields_old = old.field_names(r).unwrap_or_default();
+    let fields_new = new.field_names(r).unwrap_or_default();
+    let fields = union(fields_old.iter().copied(), fields_new.iter().copied());
+    let position = |names: &[&'_ str]| -> HashMap<String, usize> {
+        names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.to_string(), i))
+            .collect()
+    };
+    let (at_old, at_new) = (position(&fields_old), position(&fields_new));
+    let mut seen: std::collections::HashSet<(String, String, String)> = Default::default();
+    for (records, shape) in cases {
+        let rec = shape.as_ref().map(|sh| pair.record(r, sh, s));
+        let input = Input::json(rec.as_ref(), None);
+        let mut push = |what: String, from: String, to: String, gained: bool| {
+            // One change per answer and record shape kind; the first record that shows it.
+            if seen.insert((records.to_string(), what.clone(), from.clone() + "|" + &to)) {
+                out.push(Found {
+                    records,
+                    shape: shape.clone(),
+                    what,
+                    from,
+                    to,
+                    direction: if gained { "gained" } else { "lost" },
+                });
+            }
+        };
+        for name in &actions {
+            let was = a.can(name, r, input).unwrap_or(false);
+            let is = b.can(name, r, input).unwrap_or(false);
             if was != is {
                 let word = |v: bool| if v { "allowed" } else { "denied" }.to_string();
-                out.push(change(
-                    label,
-                    r,
-                    records,
-                    format!("action {name}"),
-                    word(was),
-                    word(is),
-                    is,
-                ));
+                push(format!("action {name}"), word(was), word(is), is);
             }
         }
         for mode in Mode::ALL {
-            let states = |s: &Session| -> Vec<(String, FieldState)> {
+            let states = |s: &Session, names: &[&str]| -> Vec<FieldState> {
                 s.fields(r, mode, input)
-                    .map(|f| f.iter().map(|(n, st)| (n.to_string(), st)).collect())
-                    .unwrap_or_default()
+                    .map(|f| f.states().to_vec())
+                    .unwrap_or_else(|_| vec![FieldState::Hidden; names.len()])
             };
-            let (old_states, new_states) = (states(a), states(b));
-            let fields = union(
-                old_states.iter().map(|(n, _)| n.as_str()),
-                new_states.iter().map(|(n, _)| n.as_str()),
-            );
-            for f in fields {
-                let get = |v: &[(String, FieldState)]| {
-                    v.iter()
-                        .find(|(n, _)| n == f)
-                        .map_or(FieldState::Hidden, |(_, s)| *s)
-                };
-                let (was, is) = (get(&old_states), get(&new_states));
+            let (was_all, is_all) = (states(a, &fields_old), states(b, &fields_new));
+            let get = |at: &HashMap<String, usize>, states: &[FieldState], f: &str| {
+                at.get(f).map_or(FieldState::Hidden, |&i| states[i])
+            };
+            for f in &fields {
+                let (was, is) = (get(&at_old, &was_all, f), get(&at_new, &is_all, f));
                 if was != is {
                     let what = format!("field {f} ({})", mode.as_str());
-                    out.push(change(
-                        label,
-                        r,
-                        records,
-                        what,
-                        was.to_string(),
-                        is.to_string(),
-                        is > was,
-                    ));
+                    push(what, was.to_string(), is.to_string(), is > was);
                 }
             }
         }
     }
-}
-
-fn change(
-    subject: &str,
-    resource: &str,
-    records: &'static str,
-    what: String,
-    from: String,
-    to: String,
-    gained: bool,
-) -> AccessChange {
-    AccessChange {
-        subject: subject.to_string(),
-        resource: resource.to_string(),
-        records,
-        what,
-        from,
-        to,
-        direction: if gained { "gained" } else { "lost" },
-    }
+    out
 }
 
 /// The names of `a` then those of `b` not in `a`, each once, in order.
 fn union<'n>(a: impl Iterator<Item = &'n str>, b: impl Iterator<Item = &'n str>) -> Vec<&'n str> {
-    let mut out: Vec<&str> = Vec::new();
-    for n in a.chain(b) {
-        if !out.contains(&n) {
-            out.push(n);
-        }
-    }
-    out
+    let mut seen = std::collections::HashSet::new();
+    a.chain(b).filter(|n| seen.insert(*n)).collect()
 }

@@ -1,16 +1,21 @@
-//! The admin toolkit: access diffs, permission matrices, access review (`who_can`), policy test suites, staff
-//! transfer, and lint.
+//! The admin toolkit: the directory of people, access diffs, permission matrices, access
+//! review (`who_can`, `review`), policy test suites, staff transfer, and lint.
 //! Pure library functions over the core; the CLI and the server are thin shells around them.
+//! Every answer they show comes from the core's sessions, never from reading grants anew.
 
 mod diff;
+pub mod directory;
 mod lint;
 pub mod matrix;
+pub mod review;
+pub mod subjects;
 mod suite;
 mod transfer;
 mod who_can;
 
-pub use diff::{diff, AccessChange, Diff, StructuralChange};
+pub use diff::{diff, AccessChange, Diff, DiffError, Limits, StructuralChange, SummaryLine};
+pub use directory::{Directory, DirectoryError, Person};
 pub use lint::{lint, Warning};
 pub use suite::{run_suite, CaseResult, SuiteReport};
-pub use transfer::{transfer, TransferError, TransferReport};
-pub use who_can::{who_can, Access, Question, WhoCan};
+pub use transfer::{transfer, Selection, Transfer, TransferError, TransferReport};
+pub use who_can::{who_can, Access, Question, Source, WhoCan};

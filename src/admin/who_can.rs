@@ -1,6 +1,15 @@
-//! Access review: which users and roles can do something.
+//! Access review: who can do something, and through what (a role and how they hold it, a
+//! template, a personal grant).
+//!
+//! People are the directory's, as it describes them, plus everyone the policy names in
+//! `assignments.users`; without a directory, a stand-in per department and per group (with no
+//! roles of their own) shows what those assignments give. Roles alone come last.
 
-use crate::core::{FieldState, Input, Mode, Policy, RequestError, Session, Subject};
+use super::directory::Directory;
+use super::subjects;
+use crate::core::{
+    FieldState, GrantTrace, Input, Mode, Policy, RequestError, RoleVia, Session, Subject,
+};
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -30,19 +39,41 @@ pub enum Access {
     Some,
 }
 
-/// One user or role that can.
+/// One way access is given: a grant, who holds it and how the subject comes to have it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct WhoCan {
-    /// `user` or `role`.
-    pub kind: &'static str,
-    /// The user id or role name.
+pub struct Source {
+    /// The grant's id (its JSON path), e.g. `templates.customer_owner[0]`.
+    pub grant: String,
+    /// What holds the grant: `role`, `template` or `user` (a personal grant).
+    pub holder: &'static str,
+    /// The role or template name, or the user id.
     pub name: String,
-    /// On all records or on some.
-    pub access: Access,
+    /// The subject's role that brings it in (none for a personal grant).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// How the subject holds that role.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub through: Option<RoleVia>,
 }
 
-/// Every user named in `assignments.users`, then every role (alone), that can; users are
-/// evaluated with what the policy itself gives them (their assigned roles and personal grants).
+/// One person, stand-in or role that can.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WhoCan {
+    /// `user`, `department`, `group` (a stand-in member) or `role` (a stand-in holder).
+    pub kind: &'static str,
+    /// The user id, department, group or role.
+    pub name: String,
+    /// The person's display name, from the directory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// On all records or on some.
+    pub access: Access,
+    /// Every way they get it.
+    pub via: Vec<Source>,
+}
+
+/// Everyone who can (see the module documentation for who is asked), in order: the directory's
+/// people, those named by the policy, stand-ins, roles.
 ///
 /// # Errors
 /// `unknown_resource`, `unknown_action` or `unknown_field`.
@@ -50,6 +81,7 @@ pub fn who_can(
     policy: &Arc<Policy>,
     resource: &str,
     q: &Question,
+    directory: Option<&Directory>,
 ) -> Result<Vec<WhoCan>, RequestError> {
     let r = policy.resource_id(resource)?;
     if let Question::Action(a) = q {
@@ -65,54 +97,127 @@ pub fn who_can(
             return Err(RequestError::new(crate::core::Code::UnknownField, msg));
         }
     }
-    let users = policy
-        .user_ids()
-        .map(|u| ("user", u.to_string(), Subject::new(u)));
-    let roles = policy.role_names().map(|role| {
-        let s = Subject {
-            roles: vec![role.to_string()],
-            ..Subject::new(format!("\u{0}role:{role}"))
-        };
-        ("role", role.to_string(), s)
-    });
+    let mut asked: Vec<(&'static str, String, Option<String>, Subject)> = Vec::new();
+    if let Some(d) = directory {
+        for p in d.people() {
+            asked.push(("user", p.id.clone(), p.name.clone(), p.subject()));
+        }
+    }
+    for u in policy.user_ids() {
+        if directory.is_none_or(|d| d.get(u).is_none()) {
+            asked.push(("user", u.to_string(), None, Subject::new(u)));
+        }
+    }
+    if directory.is_none() {
+        for d in policy.department_names() {
+            asked.push(("department", d.into(), None, subjects::department_member(d)));
+        }
+        for g in policy.group_names() {
+            asked.push(("group", g.into(), None, subjects::group_member(g)));
+        }
+    }
+    for role in policy.role_names() {
+        asked.push(("role", role.to_string(), None, subjects::role(role)));
+    }
     let mut out = Vec::new();
-    for (kind, name, subject) in users.chain(roles).collect::<Vec<_>>() {
+    for (kind, name, label, subject) in asked {
         let s = policy.session(&subject);
-        if let Some(access) = answer(&s, resource, q)? {
-            out.push(WhoCan { kind, name, access });
+        if let Some((access, grants)) = answer(&s, resource, q)? {
+            let roles = policy.role_sources(&subject);
+            let via = grants.iter().flat_map(|g| sources(g, &roles)).collect();
+            out.push(WhoCan {
+                kind,
+                name,
+                label,
+                access,
+                via,
+            });
         }
     }
     Ok(out)
 }
 
-fn answer(s: &Session, resource: &str, q: &Question) -> Result<Option<Access>, RequestError> {
+/// How far the subject reaches, and the grants that give it (from the explanation of the
+/// same decision), or `None` when they cannot.
+fn answer(
+    s: &Session,
+    resource: &str,
+    q: &Question,
+) -> Result<Option<(Access, Vec<GrantTrace>)>, RequestError> {
     match q {
         Question::Action(a) => {
             if !s.can(a, resource, Input::NONE)? {
                 return Ok(None);
             }
             let all = s.scope_filter(resource, a, None)?.as_const() == Some(true);
-            Ok(Some(if all { Access::All } else { Access::Some }))
+            let ex = s.explain(a, resource, Input::NONE)?;
+            let giving = ex
+                .grants
+                .into_iter()
+                .filter(|g| g.applies && g.lists_action)
+                .collect();
+            Ok(Some((if all { Access::All } else { Access::Some }, giving)))
         }
         Question::Field { field, state, mode } => {
-            let reached = s
-                .fields(resource, *mode, Input::NONE)?
-                .get(field)
-                .is_some_and(|st| st >= *state);
+            let p = s.policy();
+            let names = p.field_names(resource).unwrap_or_default();
+            let Some(i) = names.iter().position(|f| f == field) else {
+                return Ok(None);
+            };
+            let reached = s.fields(resource, *mode, Input::NONE)?.states()[i] >= *state;
             if !reached {
                 return Ok(None);
             }
-            let p = s.policy();
             let r = p.resource_id(resource)?;
             let mut every = vec![FieldState::Hidden; p.field_count(r)];
             s.fields_on_every_record(r, *mode, &mut every);
-            let i = p
-                .field_names(resource)
+            let access = if every[i] >= *state {
+                Access::All
+            } else {
+                Access::Some
+            };
+            let action = p
+                .action_names(resource)
                 .unwrap_or_default()
-                .iter()
-                .position(|f| f == field);
-            let always = i.is_some_and(|i| every[i] >= *state);
-            Ok(Some(if always { Access::All } else { Access::Some }))
+                .into_iter()
+                .find(|a| Mode::of_action(a) == *mode);
+            let grants = match action {
+                Some(a) => {
+                    let ex = s.explain(a, resource, Input::NONE)?;
+                    let by = ex.fields[i].set_by.clone();
+                    ex.grants
+                        .into_iter()
+                        .filter(|g| Some(&g.id) == by.as_ref())
+                        .collect()
+                }
+                None => Vec::new(),
+            };
+            Ok(Some((access, grants)))
         }
     }
+}
+
+/// The ways a grant reaches the subject: once per role of theirs that brings it in (and how
+/// they hold that role), or once as a personal grant.
+pub(crate) fn sources(g: &GrantTrace, roles: &[crate::core::RoleSource]) -> Vec<Source> {
+    let one = |role: Option<String>, through: Option<RoleVia>| Source {
+        grant: g.id.clone(),
+        holder: g.source,
+        name: g.name.clone(),
+        role,
+        through,
+    };
+    if g.via_roles.is_empty() {
+        return vec![one(None, None)];
+    }
+    let mut out = Vec::new();
+    for role in &g.via_roles {
+        for s in roles.iter().filter(|s| &s.role == role) {
+            let src = one(Some(role.clone()), Some(s.via.clone()));
+            if !out.contains(&src) {
+                out.push(src);
+            }
+        }
+    }
+    out
 }

@@ -1,14 +1,16 @@
-//! The admin subcommands: `who-can`, `test`, `transfer`, `lint`. Human output by default,
-//! `--json` for tools.
+//! The admin subcommands: `diff`, `who-can`, `test`, `transfer`, `lint`. Human output by
+//! default, `--json` for tools.
 
-use super::{load, CliResult};
-use crate::admin::{lint, run_suite, transfer, who_can, Question};
+use super::load::{self, DirectoryArgs};
+use super::CliResult;
+use crate::admin::{lint, run_suite, transfer, who_can, Limits, Question, Selection, Transfer};
 use crate::core::{FieldState, Mode};
+use crate::host::table;
 use serde::Serialize;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-fn print_json(v: &impl Serialize) -> Result<(), String> {
+pub(crate) fn print_json(v: &impl Serialize) -> Result<(), String> {
     println!(
         "{}",
         serde_json::to_string_pretty(v).map_err(|e| e.to_string())?
@@ -16,12 +18,12 @@ fn print_json(v: &impl Serialize) -> Result<(), String> {
     Ok(())
 }
 
-fn read_json(path: &std::path::Path) -> Result<serde_json::Value, String> {
+pub(crate) fn read_json(path: &std::path::Path) -> Result<serde_json::Value, String> {
     serde_json::from_slice(&load::read(path)?)
         .map_err(|e| format!("`{}` is not JSON: {e}", path.display()))
 }
 
-/// `fieldgate who-can`: the users and roles that can, for access review.
+/// `fieldgate who-can`: everyone who can, and through what, for access review.
 #[derive(clap::Args)]
 pub(crate) struct WhoCanArgs {
     /// The policy document.
@@ -42,7 +44,9 @@ pub(crate) struct WhoCanArgs {
     /// The form mode for --field (default: view for readonly and below, else edit).
     #[arg(long)]
     mode: Option<String>,
-    /// Print CSV (`kind,name,access`).
+    #[command(flatten)]
+    directory: DirectoryArgs,
+    /// Print CSV (`kind,name,access,via`).
     #[arg(long, conflicts_with = "json")]
     csv: bool,
     /// Print JSON.
@@ -52,6 +56,7 @@ pub(crate) struct WhoCanArgs {
 
 pub(crate) fn who_can_run(a: WhoCanArgs) -> CliResult {
     let policy = load::valid_policy(&a.policy)?;
+    let directory = a.directory.load(Some(&policy))?;
     let q = match (a.action, a.field, a.state) {
         (Some(action), _, _) => Question::Action(action),
         (None, Some(field), Some(state)) => {
@@ -70,42 +75,76 @@ pub(crate) fn who_can_run(a: WhoCanArgs) -> CliResult {
         }
         _ => return Err("give --action, or --field with --state".into()),
     };
-    let rows = who_can(&policy, &a.resource, &q).map_err(|e| e.to_string())?;
+    let rows = who_can(&policy, &a.resource, &q, directory.as_ref()).map_err(|e| e.to_string())?;
     if a.json {
         print_json(&rows)?;
-    } else if a.csv {
-        println!("kind,name,access");
-        for r in &rows {
-            println!(
-                "{},{},{}",
-                r.kind,
-                csv_field(&r.name),
-                serde_json::to_value(r.access)
-                    .unwrap_or_default()
-                    .as_str()
-                    .unwrap_or_default()
-            );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let via = |r: &crate::admin::WhoCan| -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for t in r.via.iter().map(|s| source_text(s, r.kind == "role")) {
+            if !out.contains(&t) {
+                out.push(t);
+            }
         }
+        out
+    };
+    let access = |r: &crate::admin::WhoCan| match r.access {
+        crate::admin::Access::All => "all",
+        crate::admin::Access::Some => "some",
+    };
+    if a.csv {
+        let mut t = vec![vec![
+            "kind".into(),
+            "name".into(),
+            "access".into(),
+            "via".into(),
+        ]];
+        for r in &rows {
+            t.push(vec![
+                r.kind.into(),
+                r.name.clone(),
+                access(r).into(),
+                via(r).join("; "),
+            ]);
+        }
+        let bytes = table::write_csv(&t);
+        print!(
+            "{}",
+            String::from_utf8_lossy(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes))
+        );
     } else {
         for r in &rows {
-            let access = match r.access {
-                crate::admin::Access::All => "all records",
-                crate::admin::Access::Some => "some records",
-            };
-            println!("{:4}  {:24}  {access}", r.kind, r.name);
+            let records = format!("{} records", access(r));
+            println!(
+                "{:10}  {:24}  {records:12}  {}",
+                r.kind,
+                r.name,
+                via(r).join("; ")
+            );
         }
         println!("{} can", rows.len());
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// Quotes a CSV field when it needs it.
-pub(crate) fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
+/// A source in words: `template customer_owner in role sales (department sales-east)`; a
+/// role stand-in holds its role by definition, so how is left out.
+fn source_text(s: &crate::admin::Source, stand_in: bool) -> String {
+    use crate::core::RoleVia;
+    let holder = match s.holder {
+        "template" => format!("template {} in ", s.name),
+        "user" => return "personal grant".into(),
+        _ => String::new(),
+    };
+    let how = match &s.through {
+        Some(RoleVia::Department(d)) => format!(" (department {d})"),
+        Some(RoleVia::Group(g)) => format!(" (group {g})"),
+        Some(RoleVia::Inherited(by)) => format!(" (inherited by {by})"),
+        Some(RoleVia::Subject) if !stand_in => " (from the directory)".into(),
+        Some(RoleVia::Subject | RoleVia::User) | None => String::new(),
+    };
+    format!("{holder}role {}{how}", s.role.as_deref().unwrap_or("?"))
 }
 
 /// `fieldgate test POLICY TESTS.json`.
@@ -145,7 +184,8 @@ pub(crate) fn test_run(a: TestArgs) -> CliResult {
     })
 }
 
-/// `fieldgate transfer`: move or copy one user's roles, grants and denies to another.
+/// `fieldgate transfer`: move or copy a leaver's roles, grants, denies and limits (all, or a
+/// chosen part) to a successor.
 #[derive(clap::Args)]
 pub(crate) struct TransferArgs {
     /// The policy document.
@@ -160,9 +200,23 @@ pub(crate) struct TransferArgs {
     /// Copy instead of move: the leaver keeps everything.
     #[arg(long)]
     copy: bool,
-    /// Allow a successor not yet in `assignments.users`.
+    /// Allow a successor in neither `assignments.users` nor the directory.
     #[arg(long)]
     new_user: bool,
+    /// Move only these roles (names, comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    roles: Option<Vec<String>>,
+    /// Move only these personal grants (positions from 0, or ids).
+    #[arg(long, value_delimiter = ',')]
+    grants: Option<Vec<String>>,
+    /// Move only these personal denies (positions from 0, or ids).
+    #[arg(long, value_delimiter = ',')]
+    denies: Option<Vec<String>>,
+    /// Move only these personal field limits (positions from 0, or ids).
+    #[arg(long, value_delimiter = ',')]
+    limits: Option<Vec<String>>,
+    #[command(flatten)]
+    directory: DirectoryArgs,
     /// Where to write the new policy.
     #[arg(long)]
     out: PathBuf,
@@ -173,7 +227,31 @@ pub(crate) struct TransferArgs {
 
 pub(crate) fn transfer_run(a: TransferArgs) -> CliResult {
     let doc = read_json(&a.policy)?;
-    match transfer(&doc, &a.from, &a.to, a.copy, a.new_user) {
+    let policy = crate::core::Policy::from_value(&doc).ok();
+    let directory = a.directory.load(policy.as_ref())?;
+    // Choosing some lists moves only what is chosen; lists not named then stay.
+    let partial =
+        a.roles.is_some() || a.grants.is_some() || a.denies.is_some() || a.limits.is_some();
+    let pick = |v: Option<Vec<String>>| {
+        if partial {
+            Some(v.unwrap_or_default())
+        } else {
+            None
+        }
+    };
+    let t = Transfer {
+        from: a.from.clone(),
+        to: a.to.clone(),
+        copy: a.copy,
+        new_successor: a.new_user,
+        selection: Selection {
+            roles: pick(a.roles),
+            grants: pick(a.grants),
+            denies: pick(a.denies),
+            limits: pick(a.limits),
+        },
+    };
+    match transfer(&doc, &t, directory.as_ref()) {
         Ok((out, report)) => {
             let text = serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?;
             std::fs::write(&a.out, text + "\n")
@@ -193,7 +271,14 @@ pub(crate) fn transfer_run(a: TransferArgs) -> CliResult {
                 );
                 println!("  grants: {}", report.grants.len());
                 println!("  denies: {}", report.denies.len());
+                println!("  limits: {}", report.limits.len());
                 println!("  already held by {}: {}", report.to, report.already_had);
+                if report.kept > 0 {
+                    println!("  not chosen, kept by {}: {}", report.from, report.kept);
+                }
+                for n in &report.not_moved {
+                    println!("  not moved (held through the organisation): {n}");
+                }
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -240,6 +325,14 @@ pub(crate) struct DiffArgs {
     /// Verify bundles against these keys (without it a bundle's payload is read unverified).
     #[arg(long)]
     trust: Vec<String>,
+    #[command(flatten)]
+    directory: DirectoryArgs,
+    /// Give up after this many seconds (`diff_too_large`).
+    #[arg(long, default_value_t = 60)]
+    deadline: u64,
+    /// Give up past this many access changes (`diff_too_large`).
+    #[arg(long, default_value_t = 200_000)]
+    max_changes: usize,
     /// Print the diff as JSON.
     #[arg(long)]
     json: bool,
@@ -263,7 +356,7 @@ fn policy_document(
         Ok(env) => {
             if !trust.is_empty() {
                 let keys = load::trusted_keys(trust, 1)?;
-                let opts = crate::bundle::VerifyOptions::new(&keys, super::now_ms());
+                let opts = crate::bundle::VerifyOptions::new(&keys, crate::host::now_ms());
                 crate::bundle::verify(&bytes, &opts)
                     .map_err(|e| format!("`{}` refused: {e}", path.display()))?;
             }
@@ -283,7 +376,14 @@ fn policy_document(
 pub(crate) fn diff_run(a: DiffArgs) -> CliResult {
     let (old_doc, old) = policy_document(&a.old, &a.trust)?;
     let (new_doc, new) = policy_document(&a.new, &a.trust)?;
-    let d = crate::admin::diff(&old_doc, &old, &new_doc, &new);
+    let directory = a.directory.load(Some(&new))?;
+    let deadline = crate::host::Deadline::after(std::time::Duration::from_secs(a.deadline));
+    let limits = Limits {
+        max_changes: a.max_changes,
+        expired: &|| deadline.passed(),
+    };
+    let d = crate::admin::diff(&old_doc, &old, &new_doc, &new, directory.as_ref(), &limits)
+        .map_err(|e| e.to_string())?;
     if a.json {
         print_json(&d)?;
     } else {
@@ -295,7 +395,7 @@ pub(crate) fn diff_run(a: DiffArgs) -> CliResult {
             };
             println!("{mark} {} {}", c.kind.replace('_', " "), c.name);
         }
-        for line in grouped_access(&d.access) {
+        for line in d.summary() {
             println!("{line}");
         }
         println!(
@@ -309,68 +409,4 @@ pub(crate) fn diff_run(a: DiffArgs) -> CliResult {
     } else {
         ExitCode::from(1)
     })
-}
-
-/// Access changes for a person: one line per distinct change (resource, action or field, from,
-/// to, modes, record kinds), naming every subject it applies to.
-fn grouped_access(changes: &[crate::admin::AccessChange]) -> Vec<String> {
-    // First per subject: which modes and record kinds each change covers.
-    type Key<'a> = (&'a str, &'a str, &'a str, &'a str, &'a str);
-    let mut per_subject: Vec<(Key<'_>, Vec<&str>, Vec<&str>, bool)> = Vec::new();
-    for c in changes {
-        let (what, mode) = match c.what.rsplit_once(" (") {
-            Some((w, m)) => (w, m.trim_end_matches(')')),
-            None => (c.what.as_str(), ""),
-        };
-        let key = (
-            c.subject.as_str(),
-            c.resource.as_str(),
-            what,
-            c.from.as_str(),
-            c.to.as_str(),
-        );
-        let at = per_subject
-            .iter()
-            .position(|g| g.0 == key)
-            .unwrap_or_else(|| {
-                per_subject.push((key, vec![], vec![], c.direction == "gained"));
-                per_subject.len() - 1
-            });
-        let g = &mut per_subject[at];
-        if !mode.is_empty() && !g.1.contains(&mode) {
-            g.1.push(mode);
-        }
-        if !g.2.contains(&c.records) {
-            g.2.push(c.records);
-        }
-    }
-    // Then subjects with the very same change share a line.
-    let mut lines: Vec<(String, Vec<&str>, bool)> = Vec::new();
-    for ((subject, resource, what, from, to), modes, records, gained) in &per_subject {
-        let modes = if modes.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", modes.join(", "))
-        };
-        let text = format!(
-            "{what}{modes} on {resource}: {from} -> {to} [{} records]",
-            records.join("/")
-        );
-        match lines.iter_mut().find(|l| l.0 == text) {
-            Some(l) => l.1.push(subject),
-            None => lines.push((text, vec![subject], *gained)),
-        }
-    }
-    lines
-        .into_iter()
-        .map(|(text, subjects, gained)| {
-            let verb = match (gained, subjects.len()) {
-                (true, 1) => "gains",
-                (true, _) => "gain",
-                (false, 1) => "loses",
-                (false, _) => "lose",
-            };
-            format!("{} {verb} {text}", subjects.join(", "))
-        })
-        .collect()
 }

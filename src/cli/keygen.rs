@@ -1,7 +1,6 @@
 //! `fieldgate keygen --out-dir DIR`.
 
 use super::CliResult;
-use crate::bundle::SecretKey;
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
@@ -25,7 +24,7 @@ pub(crate) fn run(a: Args) -> CliResult {
             a.out_dir.display()
         ));
     }
-    let key = generate()?;
+    let key = crate::host::keys::generate()?;
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -37,11 +36,4 @@ pub(crate) fn run(a: Args) -> CliResult {
     std::fs::write(&public_path, format!("{}\n", public.to_base64())).map_err(|e| e.to_string())?;
     println!("{}", public.id());
     Ok(ExitCode::SUCCESS)
-}
-
-/// A new key from the operating system's randomness.
-pub(crate) fn generate() -> Result<SecretKey, String> {
-    let mut seed = [0u8; 32];
-    getrandom::fill(&mut seed).map_err(|e| format!("no randomness: {e}"))?;
-    Ok(SecretKey::from_seed(&seed))
 }

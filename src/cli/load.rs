@@ -1,7 +1,8 @@
 //! Reading policies from files for the subcommands.
 
+use crate::admin::Directory;
 use crate::core::{Policy, PolicyErrors};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Reads a file, with the path in the error.
@@ -47,7 +48,7 @@ pub(crate) fn verified_policy(
     t: &super::verify::Trust,
 ) -> Result<Arc<Policy>, String> {
     let keys = trusted_keys(&t.trust, t.threshold)?;
-    let mut opts = crate::bundle::VerifyOptions::new(&keys, super::now_ms());
+    let mut opts = crate::bundle::VerifyOptions::new(&keys, crate::host::now_ms());
     opts.app = t.app.as_deref();
     opts.min_version = t.min_version;
     opts.subject = t.user.as_deref();
@@ -83,5 +84,29 @@ impl SubjectArgs {
             groups: self.groups,
             attrs: Default::default(),
         }
+    }
+}
+
+/// `--directory FILE` (CSV, XLSX or JSON) and `--encoding` for CSV.
+#[derive(clap::Args, Default)]
+pub(crate) struct DirectoryArgs {
+    /// The people of the app: CSV or XLSX (`id,name,department,groups,roles`) or JSON.
+    #[arg(long)]
+    pub directory: Option<PathBuf>,
+    /// The CSV directory's encoding: auto (UTF-8, else GBK), utf-8 or gbk.
+    #[arg(long, default_value = "auto")]
+    pub encoding: String,
+}
+
+impl DirectoryArgs {
+    /// The directory, checked against `policy`, if one is given.
+    pub(crate) fn load(&self, policy: Option<&Policy>) -> Result<Option<Directory>, String> {
+        let Some(path) = &self.directory else {
+            return Ok(None);
+        };
+        let encoding = self.encoding.parse()?;
+        crate::host::sheets::read_directory(&read(path)?, encoding, policy)
+            .map(Some)
+            .map_err(|e| format!("`{}`: {e}", path.display()))
     }
 }

@@ -2,17 +2,17 @@
 
 mod admin;
 mod check;
+#[cfg(feature = "server")]
+mod credentials;
 mod eval;
 mod explain;
 mod keygen;
 mod load;
 mod matrix;
 mod minimize;
+mod review;
 mod sign;
 mod verify;
-
-pub(crate) use keygen::generate as generate_key;
-pub(crate) use matrix::{from_csv, labelled_table as matrix_table, to_csv};
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -46,17 +46,29 @@ enum Command {
     /// Export or import a role x field/action permission matrix (CSV or XLSX).
     #[command(subcommand)]
     Matrix(matrix::Command),
-    /// The users and roles that can do something (access review).
+    /// Everyone who can do something, and through what (access review).
     WhoCan(admin::WhoCanArgs),
     /// Run a policy test suite; exit 1 when a case fails.
     Test(admin::TestArgs),
-    /// Move (or copy) one user's roles, grants and denies to another.
+    /// Move (or copy) a leaver's roles, grants, denies and limits (all or some) to a successor.
     Transfer(admin::TransferArgs),
+    /// Write a periodic access review sheet (who has which sensitive access, and from where),
+    /// or apply a reviewed one (`review apply`).
+    Review(review::Args),
     /// Warn about likely mistakes, with JSON paths.
     Lint(admin::LintArgs),
     /// Run the reference policy server and the demo pages.
     #[cfg(feature = "server")]
     Serve(crate::server::Options),
+    /// Named admins of a server's data directory: add (prints a token), remove, list.
+    #[cfg(feature = "server")]
+    #[command(subcommand)]
+    Admin(credentials::Command),
+    /// Service credentials of a server's data directory (for the decision API): add, remove,
+    /// list.
+    #[cfg(feature = "server")]
+    #[command(subcommand)]
+    Service(credentials::Command),
 }
 
 /// Runs the CLI with the process arguments.
@@ -75,9 +87,14 @@ pub fn main() -> ExitCode {
         Command::WhoCan(a) => admin::who_can_run(a),
         Command::Test(a) => admin::test_run(a),
         Command::Transfer(a) => admin::transfer_run(a),
+        Command::Review(a) => review::run(a),
         Command::Lint(a) => admin::lint_run(a),
         #[cfg(feature = "server")]
         Command::Serve(o) => crate::server::run(o).map(|()| ExitCode::SUCCESS),
+        #[cfg(feature = "server")]
+        Command::Admin(c) => credentials::run("admin", c),
+        #[cfg(feature = "server")]
+        Command::Service(c) => credentials::run("service", c),
     };
     match result {
         Ok(code) => code,
@@ -90,11 +107,3 @@ pub fn main() -> ExitCode {
 
 /// A CLI failure: the message printed before exiting with status 2.
 pub(crate) type CliResult = Result<ExitCode, String>;
-
-/// The current time in Unix milliseconds (the CLI is a shell: it may read the clock).
-pub(crate) fn now_ms() -> i64 {
-    let d = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
-}

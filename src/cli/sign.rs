@@ -1,7 +1,8 @@
 //! `fieldgate sign`: check a policy, stamp it, sign it.
 
-use super::{load, now_ms, CliResult};
+use super::{load, CliResult};
 use crate::bundle::{sign, Encoding, SecretKey, SignOptions};
+use crate::host::now_ms;
 use std::path::PathBuf;
 use std::process::ExitCode;
 

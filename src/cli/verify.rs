@@ -1,7 +1,8 @@
 //! `fieldgate verify`: check a bundle and print a one-line summary.
 
-use super::{load, now_ms, CliResult};
+use super::{load, CliResult};
 use crate::bundle::{format_rfc3339, VerifyOptions};
+use crate::host::now_ms;
 use std::path::PathBuf;
 use std::process::ExitCode;
 

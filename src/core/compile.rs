@@ -16,6 +16,18 @@ pub const MAX_POLICY_BYTES: usize = 8 * 1024 * 1024;
 /// The format tag every document carries.
 pub const FORMAT: &str = "fieldgate/1";
 
+/// The highest version a policy may have: JavaScript numbers hold integers exactly up to here
+/// (`Number.MAX_SAFE_INTEGER`), and the package compares versions as numbers.
+pub const MAX_VERSION: u64 = (1 << 53) - 1;
+
+/// Whether `name` is a usable app name: `[a-z0-9][a-z0-9-]{0,63}`. App names become file and
+/// URL path segments, so nothing else is accepted.
+pub fn valid_app_name(name: &str) -> bool {
+    let b = name.as_bytes();
+    let ok = |c: &u8| c.is_ascii_lowercase() || c.is_ascii_digit();
+    !b.is_empty() && b.len() <= 64 && ok(&b[0]) && b[1..].iter().all(|c| ok(c) || *c == b'-')
+}
+
 const TOP_KEYS: &[&str] = &[
     "format",
     "app",
@@ -32,6 +44,7 @@ const TOP_KEYS: &[&str] = &[
 ];
 const GRANT_KEYS: &[&str] = &["resource", "actions", "scope", "when", "fields"];
 const DENY_KEYS: &[&str] = &["resource", "actions", "when"];
+const LIMIT_KEYS: &[&str] = &["resource", "fields", "when"];
 const RULE_KEYS: &[&str] = &[
     "id",
     "effect",
@@ -154,12 +167,17 @@ impl Compiler {
         let app = self
             .required(top, "app", &root)
             .and_then(|v| self.string(v, &root.key("app")));
+        if let Some(a) = app.filter(|a| !valid_app_name(a)) {
+            let msg = format!("app `{a}` is not a usable name: use [a-z0-9][a-z0-9-]{{0,63}}");
+            self.error(&root.key("app"), Code::BadApp, msg);
+        }
         let version = self
             .required(top, "version", &root)
             .and_then(|v| match v.as_u64() {
-                Some(n) => Some(n),
-                None => {
-                    let msg = format!("version must be an integer >= 0, not `{v}`");
+                Some(n) if n <= MAX_VERSION => Some(n),
+                _ => {
+                    let msg =
+                        format!("version must be an integer from 0 to {MAX_VERSION}, not `{v}`");
                     self.error(&root.key("version"), Code::BadVersion, msg);
                     None
                 }
@@ -425,7 +443,7 @@ impl Compiler {
             let p = up.key(id);
             let mut a = UserAssignment::default();
             if let Some(um) = self.object(uv, &p) {
-                self.known_keys(um, &["roles", "grants", "denies"], &p);
+                self.known_keys(um, &["roles", "grants", "denies", "limits"], &p);
                 a.roles = self.role_refs(um.get("roles"), &p.key("roles"));
                 a.grants = self.grant_list(um.get("grants"), &p.key("grants"), || {
                     Origin::User(id.to_string())
@@ -433,7 +451,13 @@ impl Compiler {
                 let dp = p.key("denies");
                 for (i, d) in self.array(um.get("denies"), &dp).enumerate() {
                     if let Some(r) = self.deny(d, &dp.index(i)) {
-                        a.denies.push(r);
+                        a.rules.push(r);
+                    }
+                }
+                let lp = p.key("limits");
+                for (i, l) in self.array(um.get("limits"), &lp).enumerate() {
+                    if let Some(r) = self.limit(l, &lp.index(i)) {
+                        a.rules.push(r);
                     }
                 }
             }
@@ -577,6 +601,26 @@ impl Compiler {
         self.rules.push(Rule {
             id,
             effect: Effect::Deny,
+            targets,
+            when,
+            except_roles: Vec::new(),
+        });
+        Some(self.rules.len() as u32 - 1)
+    }
+
+    /// A personal limit: a limit rule for one user, its id its JSON path.
+    fn limit(&mut self, v: Val<'_>, path: &JsonPath) -> Option<u32> {
+        let m = self.object(v, path)?;
+        self.known_keys(m, LIMIT_KEYS, path);
+        let resource = self.resource_ref(m, path);
+        let fields = self
+            .required(m, "fields", path)
+            .map(|f| self.field_states(f, resource, &path.key("fields")));
+        let when = self.condition(m.get("when"), &path.key("when"));
+        let targets = self.targets(resource?, ActionNames::Names(Vec::new()), fields?);
+        self.rules.push(Rule {
+            id: path.render(),
+            effect: Effect::Limit,
             targets,
             when,
             except_roles: Vec::new(),

@@ -69,6 +69,8 @@ pub enum Code {
     TooManyActions,
     /// A request that is malformed (bad JSON, bad mode, missing subject).
     BadRequest,
+    /// An app name that is not `[a-z0-9][a-z0-9-]{0,63}`.
+    BadApp,
 }
 
 impl Code {
@@ -105,6 +107,7 @@ impl Code {
             Code::RoleCycle => "role_cycle",
             Code::TooManyActions => "too_many_actions",
             Code::BadRequest => "bad_request",
+            Code::BadApp => "bad_app",
         }
     }
 }

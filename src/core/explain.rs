@@ -2,7 +2,7 @@
 
 use crate::core::condition::Truth;
 use crate::core::error::RequestError;
-use crate::core::policy::{lists, Effect, Policy};
+use crate::core::policy::{lists, Effect, Policy, Scope, Targets};
 use crate::core::session::{Input, Session};
 use crate::core::state::{FieldState, Mode};
 use crate::prelude::*;
@@ -52,8 +52,16 @@ pub struct GrantTrace {
     pub source: &'static str,
     /// The role or template name, or the user id, that holds the grant.
     pub name: String,
+    /// Its position in the holder's list of grants.
+    pub index: u32,
     /// The user's roles that bring in this grant (for template and role grants).
     pub via_roles: Vec<String>,
+    /// Its data scope.
+    pub scope: Scope,
+    /// Whether it has a `when` condition.
+    pub conditional: bool,
+    /// Whether it is written for every resource (`"resource": "*"`).
+    pub wildcard: bool,
     /// Whether it applies (`true` also when it may apply to some record).
     pub applies: bool,
     /// Whether it lists the action.
@@ -63,7 +71,7 @@ pub struct GrantTrace {
 /// One rule, seen from this decision.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RuleTrace {
-    /// The rule id (for personal denies, their JSON path).
+    /// The rule id (for personal denies and limits, their JSON path).
     pub id: String,
     /// `deny` or `limit`.
     pub effect: &'static str,
@@ -71,6 +79,8 @@ pub struct RuleTrace {
     pub applies: bool,
     /// For deny rules: whether it lists the action.
     pub lists_action: bool,
+    /// Whether it has a `when` condition.
+    pub conditional: bool,
 }
 
 /// One field's state and where it came from.
@@ -88,8 +98,22 @@ pub struct FieldTrace {
     pub capped_by: Option<String>,
 }
 
+/// What one rule that reaches a user would do to a resource's fields in one mode, were it to
+/// apply (the admin tools show caps on the cells they bear on).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleCap {
+    /// The rule id (for personal denies and limits, their JSON path).
+    pub id: String,
+    /// Whether it applies whatever the record and context (`false`: it depends on them).
+    pub always: bool,
+    /// The cap per field, in declaration order (`editable` where it caps nothing).
+    pub caps: Vec<FieldState>,
+}
+
 impl Session {
-    /// Explains `can(action, resource)` and the field states of the matching mode.
+    /// Explains `can(action, resource)` and the field states of the matching mode. It reads
+    /// the plan the decisions use: `allow` is [`Session::can`]'s answer and every field's
+    /// `state` is [`Session::fields`]', with the grant and rule that made it so.
     ///
     /// # Errors
     /// `unknown_resource`, `unknown_action`.
@@ -102,37 +126,24 @@ impl Session {
         let p: &Policy = self.policy();
         let rid = p.resource_id(resource)?;
         let aid = p.action_id(rid, action)?;
-        let r = rid.0;
-        let res = &p.resources[r as usize];
+        let res = &p.resources[rid.0 as usize];
         let bit = 1u64 << aid.0;
-        let mode = match action {
-            "create" => Mode::Create,
-            "edit" => Mode::Edit,
-            _ => Mode::View,
-        };
+        let mode = Mode::of_action(action);
+        let m = mode.index();
+        let plan = self.plan(rid);
         let env = self.env(input);
-        let view = res.action_bit("view");
-        let mode_bit = mode.action().map(|a| res.action_bit(a));
         let n = res.fields.len();
 
-        let mut grants = Vec::new();
+        let mut grants = Vec::with_capacity(plan.grants.len());
         let mut granted = vec![FieldState::Hidden; n];
         let mut set_by: Vec<Option<String>> = vec![None; n];
-        for &g in &self.grants {
-            let grant = &p.grants[g as usize];
-            let Some(shape) = grant.targets.shape(&p.resources, r) else {
-                continue;
-            };
-            let applies = self.grant_condition(grant, r).eval(&env) != Truth::False;
+        for g in &plan.grants {
+            let grant = &p.grants[g.id as usize];
+            let applies = g.cond.eval(&env) != Truth::False;
             let path = grant.path(p);
-            let cap = match mode_bit {
-                Some(b) if lists(shape.actions, b) => FieldState::Editable,
-                _ if lists(shape.actions, view) => FieldState::Readonly,
-                _ => FieldState::Hidden,
-            };
             if applies {
-                for (i, s) in shape.states.iter().enumerate() {
-                    let c = (*s).min(cap);
+                for (i, s) in g.states.iter().enumerate() {
+                    let c = (*s).min(g.caps[m]);
                     if c > granted[i] || (set_by[i].is_none() && c > FieldState::Hidden) {
                         granted[i] = c;
                         set_by[i] = Some(path.clone());
@@ -143,45 +154,34 @@ impl Session {
             let via_roles = self
                 .roles
                 .iter()
-                .filter(|&&ro| p.roles[ro as usize].grants.contains(&g))
+                .filter(|&&ro| p.roles[ro as usize].grants.contains(&g.id))
                 .map(|&ro| p.roles[ro as usize].name.clone())
                 .collect();
-            let lists_action = lists(shape.actions, bit);
             grants.push(GrantTrace {
                 id: path,
                 source,
                 name: name.to_string(),
+                index: grant.index,
                 via_roles,
+                scope: grant.scope,
+                conditional: grant.when.is_some(),
+                wildcard: matches!(grant.targets, Targets::All(_)),
                 applies,
-                lists_action,
+                lists_action: lists(g.actions, bit),
             });
         }
 
-        let mut rules = Vec::new();
+        let mut rules = Vec::with_capacity(plan.rules.len());
         let mut states = granted.clone();
         let mut capped_by: Vec<Option<String>> = vec![None; n];
         let mut denied_by = Vec::new();
-        for &ru in &self.rules {
-            let rule = &p.rules[ru as usize];
-            let Some(shape) = rule.targets.shape(&p.resources, r) else {
-                continue;
-            };
-            let applies = self.specialized(rule.when.as_ref()).eval(&env) == Truth::True;
-            let deny = rule.effect == Effect::Deny;
-            let lists_action = deny && lists(shape.actions, bit);
+        for r in &plan.rules {
+            let rule = &p.rules[r.id as usize];
+            let applies = r.cond.eval(&env) == Truth::True;
+            let lists_action = r.deny != 0 && lists(r.deny, bit);
             if applies {
-                let caps: Vec<FieldState> = if deny {
-                    let all = if lists(shape.actions, view) {
-                        FieldState::Hidden
-                    } else if mode_bit.is_some_and(|b| lists(shape.actions, b)) {
-                        FieldState::Readonly
-                    } else {
-                        FieldState::Editable
-                    };
-                    vec![all; n]
-                } else {
-                    shape.states.to_vec()
-                };
+                let mut caps = vec![FieldState::Editable; n];
+                plan.apply_rule(r, mode, &mut caps);
                 for i in 0..n {
                     if caps[i] < states[i] {
                         states[i] = caps[i];
@@ -192,12 +192,16 @@ impl Session {
                     denied_by.push(rule.id.clone());
                 }
             }
-            let effect = if deny { "deny" } else { "limit" };
+            let effect = match rule.effect {
+                Effect::Deny => "deny",
+                Effect::Limit => "limit",
+            };
             rules.push(RuleTrace {
                 id: rule.id.clone(),
                 effect,
                 applies,
                 lists_action,
+                conditional: rule.when.is_some(),
             });
         }
 
@@ -211,13 +215,16 @@ impl Session {
         if reason != Reason::DeniedByRule {
             denied_by.clear();
         }
+        let mut decided = vec![FieldState::Hidden; n];
+        self.fields_into(rid, mode, input, &mut decided);
+        debug_assert_eq!(decided, states, "the trace follows the plan's decision");
         let fields = res
             .fields
             .iter()
             .enumerate()
             .map(|(i, f)| FieldTrace {
                 name: f.name.to_string(),
-                state: states[i],
+                state: decided[i],
                 set_by: set_by[i].clone(),
                 granted: granted[i],
                 capped_by: capped_by[i].clone(),
@@ -234,5 +241,31 @@ impl Session {
             mode,
             fields,
         })
+    }
+
+    /// What each rule that reaches this user on `resource` would do to its fields in `mode`,
+    /// in the session's order, from the same plan [`Session::fields`] reads.
+    ///
+    /// # Errors
+    /// `unknown_resource`.
+    pub fn rule_caps(&self, resource: &str, mode: Mode) -> Result<Vec<RuleCap>, RequestError> {
+        let p = self.policy();
+        let rid = p.resource_id(resource)?;
+        let plan = self.plan(rid);
+        let n = p.field_count(rid);
+        Ok(plan
+            .rules
+            .iter()
+            .filter(|r| r.cond.as_const() != Some(false))
+            .map(|r| {
+                let mut caps = vec![FieldState::Editable; n];
+                plan.apply_rule(r, mode, &mut caps);
+                RuleCap {
+                    id: p.rules[r.id as usize].id.clone(),
+                    always: r.cond.as_const() == Some(true),
+                    caps,
+                }
+            })
+            .collect())
     }
 }

@@ -84,7 +84,7 @@ impl Policy {
         for (i, u) in self.users.values().enumerate() {
             let refs = all("role", &u.roles, roles)
                 .and(all("grant", &u.grants, grants))
-                .and(all("rule", &u.denies, rules));
+                .and(all("rule", &u.rules, rules));
             at("user", i, refs)?;
         }
         for (d, rs) in &self.department_roles {
@@ -194,9 +194,9 @@ mod tests {
         );
 
         let mut p = acme();
-        let denies = vec![p.rules.len() as u32];
+        let rules = vec![p.rules.len() as u32];
         let a = UserAssignment {
-            denies,
+            rules,
             ..UserAssignment::default()
         };
         p.users = vec![("u-x".to_string(), a)].into();

@@ -20,13 +20,13 @@ pub mod state;
 pub mod subject;
 
 pub use attrs::{AttrPath, Attrs, NoAttrs, Slots};
-pub use compile::{FORMAT, MAX_POLICY_BYTES};
+pub use compile::{valid_app_name, FORMAT, MAX_POLICY_BYTES, MAX_VERSION};
 pub use error::{Code, PolicyError, PolicyErrors, RequestError};
-pub use explain::{Explanation, FieldTrace, GrantTrace, Reason, RuleTrace};
+pub use explain::{Explanation, FieldTrace, GrantTrace, Reason, RuleCap, RuleTrace};
 pub use filter::ScopeFilter;
 pub use mask::Mask;
 pub use minimize::minimize;
 pub use policy::{Header, Policy, Scope};
-pub use session::{ActionId, FieldStates, Input, ResourceId, Session};
+pub use session::{ActionId, FieldStates, Input, ResourceId, RoleSource, RoleVia, Session};
 pub use state::{FieldState, Mode};
 pub use subject::Subject;

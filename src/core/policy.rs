@@ -4,8 +4,10 @@
 //! by every session. Everything here is plain data so it can be cached in the binary form.
 
 use crate::core::condition::{Expr, SlotTable, UserRef};
+use crate::core::error::{Code, RequestError};
 use crate::core::mask::Mask;
 use crate::core::path::JsonPath;
+use crate::core::session::{ActionId, ResourceId};
 use crate::core::state::FieldState;
 use crate::prelude::*;
 use alloc::borrow::Cow;
@@ -163,7 +165,7 @@ pub struct Policy {
     pub(crate) templates: Vec<String>,
     pub(crate) grants: Vec<Grant>,
     pub(crate) rules: Vec<Rule>,
-    /// Rules from `rules` (personal denies are reached through `users`).
+    /// Rules from `rules` (personal denies and limits are reached through `users`).
     pub(crate) global_rules: Vec<u32>,
     pub(crate) users: Named<UserAssignment>,
     pub(crate) department_roles: FxHashMap<u32, Vec<u32>>,
@@ -319,6 +321,7 @@ impl Origin {
 
 /// A data scope.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Scope {
     /// Every record.
     All,
@@ -465,7 +468,7 @@ pub enum Effect {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Rule {
-    /// The rule's id; for personal denies, their JSON path.
+    /// The rule's id; for personal denies and limits, their JSON path.
     pub id: String,
     pub effect: Effect,
     pub targets: Targets,
@@ -477,10 +480,53 @@ pub(crate) struct Rule {
 pub(crate) struct UserAssignment {
     pub roles: Vec<u32>,
     pub grants: Vec<u32>,
-    pub denies: Vec<u32>,
+    /// Personal denies, then personal limits (rules for this user alone).
+    pub rules: Vec<u32>,
 }
 
 impl Policy {
+    /// Resolves a resource name.
+    ///
+    /// # Errors
+    /// `unknown_resource`.
+    pub fn resource_id(&self, name: &str) -> Result<ResourceId, RequestError> {
+        self.resource_pos(name).map(ResourceId).ok_or_else(|| {
+            RequestError::new(Code::UnknownResource, format!("no resource `{name}`"))
+        })
+    }
+
+    /// Resolves an action name of a resource.
+    ///
+    /// # Errors
+    /// `unknown_action` when the resource does not declare it.
+    pub fn action_id(&self, resource: ResourceId, name: &str) -> Result<ActionId, RequestError> {
+        let res = &self.resources[resource.0 as usize];
+        res.actions
+            .iter()
+            .position(|a| a == name)
+            .map(|i| ActionId(i as u8))
+            .ok_or_else(|| {
+                let msg = format!("resource `{}` has no action `{name}`", res.name);
+                RequestError::new(Code::UnknownAction, msg)
+            })
+    }
+
+    /// The resource with this id (as handed out by [`Policy::resource_id`]), if any.
+    pub fn resource_id_at(&self, id: u32) -> Option<ResourceId> {
+        ((id as usize) < self.resources.len()).then_some(ResourceId(id))
+    }
+
+    /// The action with this index on a resource, if declared.
+    pub fn action_at(&self, resource: ResourceId, index: u32) -> Option<ActionId> {
+        let n = self.resources[resource.0 as usize].actions.len();
+        ((index as usize) < n).then_some(ActionId(index as u8))
+    }
+
+    /// Number of declared fields of a resource.
+    pub fn field_count(&self, resource: ResourceId) -> usize {
+        self.resources[resource.0 as usize].fields.len()
+    }
+
     /// Whether any grant's or rule's condition reads `user.roles`.
     pub(crate) fn reads_user_roles(&self) -> bool {
         *self.roles_read.get_or_init(|| {
@@ -537,6 +583,23 @@ impl Policy {
     /// Role names in declaration order.
     pub fn role_names(&self) -> impl Iterator<Item = &str> {
         self.roles.iter().map(|r| r.name.as_str())
+    }
+
+    /// Department ids in declaration order.
+    pub fn department_names(&self) -> impl Iterator<Item = &str> {
+        self.departments.iter().map(|d| d.name.as_str())
+    }
+
+    /// The parent of a department, if it has one.
+    pub fn department_parent(&self, name: &str) -> Option<&str> {
+        let d = self.department_pos(name)?;
+        let parent = self.departments[d as usize].parent?;
+        Some(&self.departments[parent as usize].name)
+    }
+
+    /// Groups named in `assignments.groups`, in document order.
+    pub fn group_names(&self) -> impl Iterator<Item = &str> {
+        self.group_roles.names()
     }
 
     /// User ids named in `assignments.users`, sorted.

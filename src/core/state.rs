@@ -78,6 +78,16 @@ impl Mode {
     /// All modes.
     pub const ALL: [Mode; 3] = [Mode::View, Mode::Create, Mode::Edit];
 
+    /// The mode a form for `action` is in: `create` and `edit` have their own, every other
+    /// action shows the record (`view`).
+    pub fn of_action(action: &str) -> Mode {
+        match action {
+            "create" => Mode::Create,
+            "edit" => Mode::Edit,
+            _ => Mode::View,
+        }
+    }
+
     /// The spelling used in requests.
     pub fn as_str(self) -> &'static str {
         match self {

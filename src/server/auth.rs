@@ -1,86 +1,228 @@
-//! Who is calling: the admin bearer token, and the demo login carried in a signed cookie.
+//! Who is calling: a named admin or a service (a bearer token, stored hashed), or a person
+//! logged in to the demo (a server-side session named by an HTTP-only cookie).
+//!
+//! The extractors here run before a handler reads any body, so an unauthorised caller never
+//! gets one read. A state-changing request made with the login cookie must come from the
+//! server's own origin (same-site pages on other ports are other origins); bearer-token
+//! requests are for scripts and services and need no `Origin`.
 
-use super::error::{ApiError, ApiResult};
-use super::state::AppState;
-use super::users::DemoUser;
-use axum::http::HeaderMap;
-use base64::Engine as _;
-use hmac::{Hmac, Mac};
+use super::error::{ApiError, ApiResult, ServerCode};
+use super::state::{AppState, Shared};
+use crate::admin::Person;
+use crate::host::keys::hex;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, Method};
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
 
 /// The login cookie's name.
-pub const COOKIE: &str = "fg_user";
+pub const COOKIE: &str = "fg_session";
 /// How long a login lasts, ms.
 pub const LOGIN_MS: i64 = 12 * 3600 * 1000;
+/// How long a removed credential may still be honoured.
+const CREDENTIALS_TTL: Duration = Duration::from_millis(500);
 
-/// Checks `Authorization: Bearer <admin token>`.
+/// SHA-256 of a token, hex: what is stored and compared (so comparing takes the same time
+/// wherever two tokens differ).
+pub fn token_hash(token: &str) -> String {
+    hex(&Sha256::digest(token.trim().as_bytes()))
+}
+
+/// Credentials by token hash, read from the store at most every half second.
+#[derive(Default)]
+pub struct Credentials(RwLock<Option<(Instant, HashMap<String, (String, String)>)>>);
+
+impl Credentials {
+    /// `(name, kind)` of the credential with this token hash.
+    fn lookup(&self, state: &AppState, hash: &str) -> ApiResult<Option<(String, String)>> {
+        if let Some((at, map)) = &*self.0.read().unwrap_or_else(|p| p.into_inner()) {
+            if at.elapsed() < CREDENTIALS_TTL {
+                return Ok(map.get(hash).cloned());
+            }
+        }
+        let all = state.store.credentials()?;
+        let map: HashMap<String, (String, String)> = all
+            .into_iter()
+            .map(|c| (c.token_hash, (c.name, c.kind)))
+            .collect();
+        let found = map.get(hash).cloned();
+        *self.0.write().unwrap_or_else(|p| p.into_inner()) = Some((Instant::now(), map));
+        Ok(found)
+    }
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
+/// The caller's credential `(name, kind)` from `Authorization: Bearer`, if valid.
+async fn credential(state: &Shared, headers: &HeaderMap) -> ApiResult<Option<(String, String)>> {
+    let Some(token) = bearer(headers) else {
+        return Ok(None);
+    };
+    let hash = token_hash(token);
+    let s = state.clone();
+    super::blocking(move || s.credentials.lookup(&s, &hash)).await
+}
+
+/// A named admin (`Authorization: Bearer <admin token>`).
+pub struct Admin(pub String);
+
+impl FromRequestParts<Shared> for Admin {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &Shared) -> ApiResult<Admin> {
+        match credential(state, &parts.headers).await? {
+            Some((name, kind)) if kind == "admin" => Ok(Admin(name)),
+            _ => Err(ApiError::unauthorized(
+                "this needs an admin token (Authorization: Bearer <token>)",
+            )),
+        }
+    }
+}
+
+/// A service or an admin: what may call the decision, filter and bundle-read endpoints.
+pub struct Caller {
+    /// The credential's name.
+    pub name: String,
+    /// `admin` or `service`.
+    pub kind: String,
+}
+
+impl FromRequestParts<Shared> for Caller {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &Shared) -> ApiResult<Caller> {
+        match credential(state, &parts.headers).await? {
+            Some((name, kind)) => Ok(Caller { name, kind }),
+            None => Err(ApiError::unauthorized(
+                "this needs a service or admin token (Authorization: Bearer <token>)",
+            )),
+        }
+    }
+}
+
+/// An optional admin: `None` without a bearer token, 401 with a wrong one.
+pub struct MaybeAdmin(pub Option<String>);
+
+impl FromRequestParts<Shared> for MaybeAdmin {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &Shared) -> ApiResult<MaybeAdmin> {
+        if bearer(&parts.headers).is_none() {
+            return Ok(MaybeAdmin(None));
+        }
+        Admin::from_request_parts(parts, state)
+            .await
+            .map(|a| MaybeAdmin(Some(a.0)))
+    }
+}
+
+/// The logged-in person (the demo login's session), as the directory describes them. A
+/// state-changing request must come from the server's own origin.
+pub struct User(pub Person);
+
+impl FromRequestParts<Shared> for User {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &Shared) -> ApiResult<User> {
+        let Some(id) = session_id(&parts.headers) else {
+            return Err(ApiError::unauthorized("log in first (POST /v1/login)"));
+        };
+        if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
+            same_origin(state, &parts.headers, true)?;
+        }
+        let hash = token_hash(&id);
+        let s = state.clone();
+        let now = crate::host::now_ms();
+        let user = super::blocking(move || Ok(s.store.session(&hash, now)?)).await?;
+        let person = match user {
+            Some(u) => state.person(&u).await?,
+            None => None,
+        };
+        person
+            .map(User)
+            .ok_or_else(|| ApiError::unauthorized("log in first (POST /v1/login)"))
+    }
+}
+
+/// The login session id from the cookie.
+pub fn session_id(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| c.trim().strip_prefix(COOKIE)?.strip_prefix('='))
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+}
+
+/// Checks that a request comes from the server's own origin: its `Origin` (or, without one,
+/// its `Referer`) is `http(s)://<Host>` or one of `--public-origin`. With `required`, a request
+/// that names neither is refused too.
 ///
 /// # Errors
-/// 401 `unauthorized` when it is absent or wrong.
-pub fn require_admin(state: &AppState, headers: &HeaderMap) -> ApiResult<()> {
-    let given = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default();
-    // Compare digests, so the time taken does not depend on where the strings differ.
-    if Sha256::digest(given.as_bytes()) == Sha256::digest(state.admin_token.as_bytes()) {
+/// 403 `forbidden_origin`.
+pub fn same_origin(state: &AppState, headers: &HeaderMap, required: bool) -> ApiResult<()> {
+    let text = |h| headers.get(h).and_then(|v| v.to_str().ok());
+    let origin = text(header::ORIGIN)
+        .filter(|o| *o != "null")
+        .map(str::to_string)
+        .or_else(|| text(header::REFERER).and_then(origin_of));
+    let Some(origin) = origin else {
+        if required {
+            return Err(ApiError::new(
+                ServerCode::ForbiddenOrigin,
+                "a request made with the login cookie must carry this server's Origin",
+            ));
+        }
+        return Ok(());
+    };
+    let host = text(header::HOST).unwrap_or_default();
+    let own = [format!("http://{host}"), format!("https://{host}")];
+    let ok = own.iter().any(|o| o.eq_ignore_ascii_case(&origin))
+        || state
+            .options
+            .public_origin
+            .iter()
+            .any(|o| o.trim_end_matches('/').eq_ignore_ascii_case(&origin));
+    if ok {
         Ok(())
     } else {
-        Err(ApiError::unauthorized(
-            "this needs the admin token (Authorization: Bearer <token>)",
+        Err(ApiError::new(
+            ServerCode::ForbiddenOrigin,
+            format!("requests from `{origin}` may not change anything here"),
         ))
     }
 }
 
-/// The cookie value for `user` until `expires_ms`: `user~expires~mac`.
-pub fn cookie_value(state: &AppState, user: &str, expires_ms: i64) -> String {
-    let body = format!("{user}~{expires_ms}");
-    let tag = mac(state, &body).finalize().into_bytes();
-    format!(
-        "{body}~{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(tag)
-    )
+/// The origin (`scheme://host[:port]`) of a URL.
+fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let host = rest.split(['/', '?', '#']).next()?;
+    (!host.is_empty()).then(|| format!("{scheme}://{host}"))
 }
 
-/// The logged-in demo user, if the cookie is present, intact and not expired.
-pub fn logged_in<'s>(
-    state: &'s AppState,
-    headers: &HeaderMap,
-    now_ms: i64,
-) -> Option<&'s DemoUser> {
-    let value = headers
-        .get_all(axum::http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|c| c.trim().strip_prefix(COOKIE)?.strip_prefix('='))?;
-    let (body, given) = value.rsplit_once('~')?;
-    let (user, expires) = body.rsplit_once('~')?;
-    let tag = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(given)
-        .ok()?;
-    let ok = mac(state, body).verify_slice(&tag).is_ok()
-        && expires.parse::<i64>().is_ok_and(|e| e > now_ms);
-    ok.then(|| state.user(user)).flatten()
-}
-
-/// The logged-in user, or 401.
+/// A new random session id and the cookie that carries it.
 ///
 /// # Errors
-/// 401 `unauthorized` when nobody is logged in.
-pub fn require_user<'s>(
-    state: &'s AppState,
-    headers: &HeaderMap,
-    now_ms: i64,
-) -> ApiResult<&'s DemoUser> {
-    logged_in(state, headers, now_ms)
-        .ok_or_else(|| ApiError::unauthorized("log in first (POST /v1/login)"))
+/// 500 when the system has no randomness.
+pub fn new_session() -> ApiResult<(String, String)> {
+    let id = crate::host::keys::random_hex().map_err(ApiError::internal)?;
+    let cookie = format!(
+        "{COOKIE}={id}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
+        LOGIN_MS / 1000
+    );
+    Ok((id, cookie))
 }
 
-fn mac(state: &AppState, body: &str) -> Hmac<Sha256> {
-    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(&state.cookie_key)
-        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
-    m.update(body.as_bytes());
-    m
+/// The cookie that ends a login in the browser.
+pub fn cleared_cookie() -> String {
+    format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0")
 }

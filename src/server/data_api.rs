@@ -1,24 +1,25 @@
 //! The demo login and the sample data API, enforced on the server with the same engine the
-//! page runs: reads return only in-scope records, redacted; writes to any field that is not
-//! editable for the caller on that record are refused whole (403 listing the fields).
+//! page runs: reads return only the records the caller may view, redacted; a record the caller
+//! may not view answers 404 like one that does not exist; writes to any field that is not
+//! editable for the caller on that record are refused whole (403 listing the fields), and run
+//! in one transaction against the record as it is at that moment.
 
-use super::auth::{cookie_value, require_admin, require_user, COOKIE, LOGIN_MS};
-use super::error::{json_body, ApiError, ApiResult};
+use super::auth::{self, cleared_cookie, new_session, same_origin, token_hash, Admin, User};
+use super::blocking;
+use super::body::Json as Body;
+use super::error::{ApiError, ApiResult, ServerCode};
 use super::publish::unknown_app;
-use super::state::{AppState, Shared};
-use super::users::DemoUser;
-use crate::cli::now_ms;
+use super::state::{Shared, DATA_APP};
+use super::store::{Reassign, UpdateError};
+use crate::admin::Person;
 use crate::core::{Input, Mode, Session};
-use axum::body::Bytes;
+use crate::host::now_ms;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
-
-/// The app whose policy guards the sample data.
-pub const DATA_APP: &str = "acme-erp";
 
 /// `{"user": id}`.
 #[derive(Deserialize)]
@@ -26,196 +27,318 @@ pub struct Login {
     user: String,
 }
 
-/// `POST /v1/login`: log in as a demo user (sets a signed, HTTP-only cookie).
-pub async fn login(State(state): State<Shared>, body: Bytes) -> ApiResult<Response> {
-    let body: Login = json_body(&body)?;
-    let user = state.user(&body.user).ok_or_else(|| {
+/// `POST /v1/login`: log in to the demo as a person of the directory (no password: a demo).
+/// Sets an HTTP-only session cookie; `POST /v1/logout` ends the session on the server.
+pub async fn login(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    Body(body): Body<Login>,
+) -> ApiResult<Response> {
+    if !state.options.demo_login {
+        return Err(ApiError::not_found("the demo login is off on this server"));
+    }
+    same_origin(&state, &headers, false)?;
+    let person = state.person(&body.user).await?.ok_or_else(|| {
         ApiError::new(
-            StatusCode::NOT_FOUND,
-            "unknown_user",
-            format!("no demo user `{}`", body.user),
+            ServerCode::UnknownUser,
+            format!("no person `{}` in the directory", body.user),
         )
     })?;
-    let value = cookie_value(&state, &user.id, now_ms() + LOGIN_MS);
-    let cookie = format!(
-        "{COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
-        LOGIN_MS / 1000
-    );
-    Ok(([(header::SET_COOKIE, cookie)], Json(json!(user))).into_response())
+    let (id, cookie) = new_session()?;
+    let (s, hash, user) = (state.clone(), token_hash(&id), person.id.clone());
+    blocking(move || {
+        Ok(s.store
+            .create_session(&hash, &user, now_ms() + auth::LOGIN_MS)?)
+    })
+    .await?;
+    Ok(([(header::SET_COOKIE, cookie)], Json(person_json(&person))).into_response())
 }
 
-/// `POST /v1/logout`.
-pub async fn logout() -> Response {
-    let cookie = format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
-    ([(header::SET_COOKIE, cookie)], Json(json!({"ok": true}))).into_response()
+/// `POST /v1/logout`: ends the session (the cookie stops working at once).
+pub async fn logout(State(state): State<Shared>, headers: HeaderMap) -> ApiResult<Response> {
+    if let Some(id) = auth::session_id(&headers) {
+        same_origin(&state, &headers, true)?;
+        let (s, hash) = (state.clone(), token_hash(&id));
+        blocking(move || Ok(s.store.end_session(&hash)?)).await?;
+    }
+    Ok((
+        [(header::SET_COOKIE, cleared_cookie())],
+        Json(json!({"ok": true})),
+    )
+        .into_response())
 }
 
-/// `GET /v1/me`: the logged-in user, or 401.
-pub async fn me(State(state): State<Shared>, headers: HeaderMap) -> ApiResult<Json<DemoUser>> {
-    Ok(Json(require_user(&state, &headers, now_ms())?.clone()))
+/// `GET /v1/me`: the logged-in person, or 401.
+pub async fn me(User(person): User) -> Json<Value> {
+    Json(person_json(&person))
 }
 
-/// `GET /v1/users`: the demo users (the page's user switcher).
-pub async fn users(State(state): State<Shared>) -> Json<Vec<DemoUser>> {
-    Json(state.users.clone())
+/// A person as the pages show them: id, name, department, groups, roles and their title.
+fn person_json(p: &Person) -> Value {
+    json!({
+        "id": p.id,
+        "name": p.label(),
+        "title": p.attrs.get("title").cloned().unwrap_or(Value::Null),
+        "department": p.department,
+        "groups": p.groups,
+        "roles": p.roles,
+    })
 }
 
-/// `GET /v1/data/{resource}`: the caller's in-scope records, as the view form shows them.
+/// `GET /v1/demo/people`: who the demo lets you log in as (id, name, title).
+pub async fn demo_people(State(state): State<Shared>) -> ApiResult<Json<Value>> {
+    if !state.options.demo_login {
+        return Err(ApiError::not_found("the demo login is off on this server"));
+    }
+    let d = state.directory(DATA_APP).await?;
+    let people: Vec<Value> = d
+        .people()
+        .iter()
+        .map(|p| json!({"id": p.id, "name": p.label(), "title": p.attrs.get("title")}))
+        .collect();
+    Ok(Json(json!(people)))
+}
+
+/// `GET /v1/users` (admin): the demo app's directory, every person as it describes them.
+pub async fn users(_: Admin, State(state): State<Shared>) -> ApiResult<Json<Value>> {
+    let d = state.directory(DATA_APP).await?;
+    Ok(Json(d.to_json()))
+}
+
+/// `GET /v1/data/{resource}`: the caller's viewable records, as the view form shows them.
 pub async fn list(
+    User(person): User,
     State(state): State<Shared>,
     Path(resource): Path<String>,
-    headers: HeaderMap,
 ) -> ApiResult<Json<Value>> {
-    let session = session(&state, &headers)?;
+    let session = session_for(&state, &person, &resource)?;
+    let s = state.clone();
+    let r = resource.clone();
+    let records = blocking(move || Ok(s.store.records(&r)?)).await?;
     let mut out = Vec::new();
-    for r in state.store.records(&resource)? {
-        if session.can("view", &resource, Input::json(Some(&r), None))? {
-            out.push(session.redact(&resource, Mode::View, &r, None)?);
+    for rec in records {
+        if session.can("view", &resource, Input::json(Some(&rec.body), None))? {
+            out.push(session.redact(&resource, Mode::View, &rec.body, None)?);
         }
     }
     Ok(Json(json!({"resource": resource, "records": out})))
 }
 
-/// `GET /v1/data/{resource}/{id}`: one record, if the caller may view it.
+/// `GET /v1/data/{resource}/{id}`: one record, if the caller may view it (404 otherwise, as
+/// for a record that does not exist), with its revision as the ETag.
 pub async fn get(
+    User(person): User,
     State(state): State<Shared>,
     Path((resource, id)): Path<(String, String)>,
-    headers: HeaderMap,
-) -> ApiResult<Json<Value>> {
-    let session = session(&state, &headers)?;
-    let r = record(&state, &resource, &id)?;
-    allow(&session, "view", &resource, &r)?;
-    Ok(Json(session.redact(&resource, Mode::View, &r, None)?))
-}
-
-/// `PUT /v1/data/{resource}/{id}`: change fields of a record. Refused whole (403) unless the
-/// caller may `edit` the record and every changed field is editable for them on it.
-pub async fn put(
-    State(state): State<Shared>,
-    Path((resource, id)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult<Json<Value>> {
-    let session = session(&state, &headers)?;
-    let changes: Value = json_body(&body)?;
-    let mut r = record(&state, &resource, &id)?;
-    allow(&session, "edit", &resource, &r)?;
-    check_writes(&session, &resource, Mode::Edit, &r, &changes)?;
-    if let (Some(obj), Some(ch)) = (r.as_object_mut(), changes.as_object()) {
-        obj.extend(ch.iter().map(|(k, v)| (k.clone(), v.clone())));
+) -> ApiResult<Response> {
+    let session = session_for(&state, &person, &resource)?;
+    let rec = record(&state, &resource, &id).await?;
+    if !session.can("view", &resource, Input::json(Some(&rec.body), None))? {
+        return Err(not_found(&resource, &id));
     }
-    state
-        .store
-        .put_records(&resource, std::slice::from_ref(&r))?;
-    Ok(Json(session.redact(&resource, Mode::View, &r, None)?))
+    let shown = session.redact(&resource, Mode::View, &rec.body, None)?;
+    Ok(([(header::ETAG, revision_tag(rec.revision))], Json(shown)).into_response())
 }
 
-/// `POST /v1/data/{resource}`: create a record owned by the caller, in their department.
+/// `PUT /v1/data/{resource}/{id}`: change fields of a record. Refused whole unless the caller
+/// may `edit` the record and every changed field is editable for them on it, checked against
+/// the record as it is when the change is written. Only the changed fields are written. With
+/// `If-Match: "<revision>"`, a record changed since is refused with 412 `stale_record`.
+pub async fn put(
+    User(person): User,
+    State(state): State<Shared>,
+    Path((resource, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    Body(changes): Body<Value>,
+) -> ApiResult<Response> {
+    let session = session_for(&state, &person, &resource)?;
+    if !changes.is_object() {
+        return Err(ApiError::new(
+            ServerCode::BadJson,
+            "the changes must be a JSON object",
+        ));
+    }
+    let expected = match headers.get(header::IF_MATCH) {
+        None => None,
+        Some(v) => Some(
+            v.to_str()
+                .ok()
+                .map(|t| t.trim().trim_matches('"').trim_start_matches('r'))
+                .and_then(|t| t.parse::<u64>().ok())
+                .ok_or_else(|| ApiError::bad_request("If-Match must be a record's ETag"))?,
+        ),
+    };
+    let s = state.clone();
+    let (r, i) = (resource.clone(), id.clone());
+    let outcome = blocking(move || {
+        let res = s.store.update_record(&r, &i, expected, &mut |now| {
+            if !session.can("view", &r, Input::json(Some(now), None))? {
+                return Err(not_found(&r, &i));
+            }
+            allow(&session, "edit", &r, now)?;
+            check_writes(&session, &r, Mode::Edit, now, &changes)?;
+            let mut next = now.clone();
+            merge(&mut next, &changes);
+            Ok(next)
+        });
+        match res {
+            Ok(rec) => Ok((
+                session.redact(&r, Mode::View, &rec.body, None)?,
+                rec.revision,
+            )),
+            Err(UpdateError::Missing) => Err(not_found(&r, &i)),
+            Err(UpdateError::Stale { revision }) => Err(ApiError::new(
+                ServerCode::StaleRecord,
+                format!(
+                    "the record changed since it was read (it is at {} now)",
+                    revision_tag(revision).to_str().unwrap_or_default()
+                ),
+            )),
+            Err(UpdateError::Refused(e)) => Err(e),
+            Err(UpdateError::Store(e)) => Err(e.into()),
+        }
+    })
+    .await?;
+    let (shown, revision) = outcome;
+    Ok(([(header::ETAG, revision_tag(revision))], Json(shown)).into_response())
+}
+
+/// Sets each path of `changes` in `record`: objects merge member by member, anything else
+/// replaces.
+fn merge(record: &mut Value, changes: &Value) {
+    match (record.as_object_mut(), changes.as_object()) {
+        (Some(r), Some(c)) => {
+            for (k, v) in c {
+                match r.get_mut(k) {
+                    Some(existing) if existing.is_object() && v.is_object() => merge(existing, v),
+                    _ => {
+                        r.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        _ => *record = changes.clone(),
+    }
+}
+
+/// `POST /v1/data/{resource}`: create a record owned by the caller, in their department,
+/// under a new random id.
 pub async fn create(
+    User(person): User,
     State(state): State<Shared>,
     Path(resource): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    Body(data): Body<Value>,
 ) -> ApiResult<Response> {
-    let user = require_user(&state, &headers, now_ms())?;
-    let data: Value = json_body(&body)?;
-    let session = session_for(&state, user)?;
+    let session = session_for(&state, &person, &resource)?;
     let current = state
         .current(DATA_APP)
         .ok_or_else(|| unknown_app(DATA_APP))?;
-    let (owner, department) = record_attrs(&current.doc, &resource)
-        .ok_or_else(|| ApiError::not_found(format!("no resource `{resource}`")))?;
-    let mut n = now_ms();
-    while state.store.record(&resource, &n.to_string())?.is_some() {
-        n += 1;
-    }
+    let (owner, department) = record_attrs(&current.doc, &resource).ok_or_else(|| {
+        ApiError::new(
+            ServerCode::UnknownResource,
+            format!("no resource `{resource}`"),
+        )
+    })?;
+    let id = format!(
+        "{}-{}",
+        resource.chars().next().unwrap_or('r'),
+        &crate::host::keys::random_hex().map_err(ApiError::internal)?[..12]
+    );
     let mut r = Map::new();
-    r.insert("id".into(), Value::from(n.to_string()));
+    r.insert("id".into(), Value::from(id.clone()));
     if let Some(owner) = owner {
-        r.insert(owner.into(), Value::from(user.id.clone()));
+        r.insert(owner.into(), Value::from(person.id.clone()));
     }
-    if let (Some(attr), Some(d)) = (department, &user.department) {
+    if let (Some(attr), Some(d)) = (department, &person.department) {
         r.insert(attr.into(), Value::from(d.clone()));
     }
     let r = Value::Object(r);
     allow(&session, "create", &resource, &r)?;
     check_writes(&session, &resource, Mode::Create, &r, &data)?;
-    let mut full = r;
-    if let (Some(obj), Some(d)) = (full.as_object_mut(), data.as_object()) {
-        obj.extend(d.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let mut full = data;
+    merge(&mut full, &r);
+    let (s, res, i, body) = (state.clone(), resource.clone(), id.clone(), full.clone());
+    let fresh = blocking(move || Ok(s.store.insert_record(&res, &i, &body)?)).await?;
+    if !fresh {
+        return Err(ApiError::new(
+            ServerCode::Conflict,
+            "that id was taken; try again",
+        ));
     }
-    state
-        .store
-        .put_records(&resource, std::slice::from_ref(&full))?;
     let shown = session.redact(&resource, Mode::View, &full, None)?;
-    Ok((StatusCode::CREATED, Json(shown)).into_response())
+    Ok((
+        StatusCode::CREATED,
+        [(header::ETAG, revision_tag(1))],
+        Json(shown),
+    )
+        .into_response())
 }
 
 /// `{"from", "to"}`.
 #[derive(Deserialize)]
-pub struct Reassign {
+pub struct ReassignBody {
     from: String,
     to: String,
 }
 
-/// `POST /v1/admin/reassign-records` (admin): give every record `from` owns to `to` (the
-/// staff-transfer step that is about data, not permissions).
+/// `POST /v1/admin/reassign-records` (admin): give every record `from` owns to `to` now (a
+/// publication can do it in its own transaction instead: `reassign_from`/`reassign_to`).
 pub async fn reassign(
+    _: Admin,
     State(state): State<Shared>,
-    headers: HeaderMap,
-    body: Bytes,
+    Body(body): Body<ReassignBody>,
 ) -> ApiResult<Json<Value>> {
-    require_admin(&state, &headers)?;
-    let body: Reassign = json_body(&body)?;
     for u in [&body.from, &body.to] {
-        state.user(u).ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                "unknown_user",
-                format!("no demo user `{u}`"),
-            )
-        })?;
+        if state.person(u).await?.is_none() {
+            return Err(ApiError::new(
+                ServerCode::UnknownUser,
+                format!("no person `{u}` in the directory"),
+            ));
+        }
     }
     let current = state
         .current(DATA_APP)
         .ok_or_else(|| unknown_app(DATA_APP))?;
-    let mut moved = Map::new();
-    for resource in current.policy.resource_names() {
-        let Some((Some(owner), _)) = record_attrs(&current.doc, resource) else {
-            continue;
-        };
-        let mut changed = Vec::new();
-        for mut rec in state.store.records(resource)? {
-            if rec.get(owner).and_then(Value::as_str) == Some(body.from.as_str()) {
-                rec[owner] = Value::from(body.to.clone());
-                changed.push(rec);
-            }
-        }
-        state.store.put_records(resource, &changed)?;
-        moved.insert(resource.to_string(), Value::from(changed.len()));
-    }
+    let r = Reassign {
+        from: body.from.clone(),
+        to: body.to.clone(),
+        owners: super::policy_api::owners(&current.doc),
+        only: None,
+    };
+    let s = state.clone();
+    let moved = blocking(move || Ok(s.store.reassign(&r)?)).await?;
+    let counts: Map<String, Value> = moved["records"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (k.clone(), Value::from(v.as_array().map_or(0, Vec::len))))
+        .collect();
     Ok(Json(
-        json!({"from": body.from, "to": body.to, "moved": moved}),
+        json!({"from": body.from, "to": body.to, "moved": counts, "records": moved["records"]}),
     ))
 }
 
-fn session(state: &AppState, headers: &HeaderMap) -> ApiResult<Session> {
-    let user = require_user(state, headers, now_ms())?;
-    session_for(state, user)
-}
-
-fn session_for(state: &AppState, user: &DemoUser) -> ApiResult<Session> {
+fn session_for(state: &Shared, person: &Person, resource: &str) -> ApiResult<Session> {
     let current = state
         .current(DATA_APP)
         .ok_or_else(|| unknown_app(DATA_APP))?;
-    Ok(current.policy.session(&user.subject()))
+    current.policy.resource_id(resource)?;
+    Ok(current.policy.session(&person.subject()))
 }
 
-fn record(state: &AppState, resource: &str, id: &str) -> ApiResult<Value> {
-    state
-        .store
-        .record(resource, id)?
-        .ok_or_else(|| ApiError::not_found(format!("no {resource} `{id}`")))
+async fn record(state: &Shared, resource: &str, id: &str) -> ApiResult<super::store::Record> {
+    let (s, r, i) = (state.clone(), resource.to_string(), id.to_string());
+    blocking(move || Ok(s.store.record(&r, &i)?))
+        .await?
+        .ok_or_else(|| not_found(resource, id))
+}
+
+fn not_found(resource: &str, id: &str) -> ApiError {
+    ApiError::not_found(format!("no {resource} `{id}`"))
+}
+
+fn revision_tag(revision: u64) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"r{revision}\"")).unwrap_or(HeaderValue::from_static("\"\""))
 }
 
 fn allow(session: &Session, action: &str, resource: &str, r: &Value) -> ApiResult<()> {
@@ -223,8 +346,7 @@ fn allow(session: &Session, action: &str, resource: &str, r: &Value) -> ApiResul
         Ok(())
     } else {
         Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
+            ServerCode::Forbidden,
             format!("`{}` may not {action} this {resource}", session.user_id()),
         ))
     }
@@ -244,8 +366,7 @@ fn check_writes(
     Err(ApiError {
         fields: Some(forbidden.clone()),
         ..ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden_fields",
+            ServerCode::ForbiddenFields,
             format!(
                 "not editable for `{}`: {}",
                 session.user_id(),

@@ -1,76 +1,140 @@
 //! Decision events that clients report (also those queued offline), and the check of their
 //! hash chains: `DecisionLog` in the npm package links each event to the one before it, so the
-//! server can tell an event that is missing (a gap) or was changed (an edit) after it was logged.
+//! server can tell an event that is missing (a gap) or was changed (an edit) after it was
+//! logged. The chain proves the device's own record is intact as its owner sent it; it is no
+//! proof against that owner, who can rewrite a chain and its hashes (see `docs/security.md`).
+//!
+//! Who reported an event is the logged-in person, never what the event says. Each user has a
+//! rate and a quota of stored events; a bad event is refused alone, the rest of its batch kept.
 
-use super::auth::{require_admin, require_user};
-use super::error::{json_body, ApiError, ApiResult};
-use super::files::hex;
+use super::auth::{Admin, User};
+use super::blocking;
+use super::body::{Raw, EVENTS};
+use super::error::{ApiError, ApiResult, ServerCode};
 use super::state::Shared;
 use super::store::{ChainLink, Link, Reported};
-use crate::cli::now_ms;
-use axum::body::Bytes;
+use crate::host::keys::hex;
+use crate::host::now_ms;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::Json;
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 /// The most decision events one request may carry.
 pub const MAX_EVENTS: usize = 1000;
 
-/// `POST /v1/decisions`: a batch of decision events from the logged-in user; at most
-/// [`MAX_EVENTS`] per request, each a JSON object with `action`, `resource` and a boolean
-/// `allow`. Chained events (with `chain`, `prev` and `hash`) are checked against the chain's
-/// last event seen; one sent again (a retry) is counted once. Every event is kept, with its
-/// verdict; the answer lists the breaks by index.
+/// `POST /v1/decisions`: a batch of decision events from the logged-in user (`{"events":
+/// [...]}` or a bare list), at most [`MAX_EVENTS`], each a JSON object with `action`,
+/// `resource` and a boolean `allow`. Chained events (with `chain`, `prev` and `hash`) are
+/// checked against the chain's last event seen; one sent again (a retry) is counted once.
+/// The answer counts what was kept, lists chain breaks and refused events by index.
 pub async fn decisions(
+    User(person): User,
     State(state): State<Shared>,
     headers: HeaderMap,
-    body: Bytes,
+    Raw(body): Raw<EVENTS>,
 ) -> ApiResult<Json<Value>> {
-    let now = now_ms();
-    let user = require_user(&state, &headers, now)?;
-    let body: Value = json_body(&body)?;
-    let events = body
-        .get("events")
-        .or(Some(&body))
-        .and_then(Value::as_array)
-        .ok_or_else(|| ApiError::bad_request("expected {\"events\": [...]} or an array"))?;
-    if events.len() > MAX_EVENTS {
+    if !super::body::is_json(&headers) {
         return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
+            ServerCode::UnsupportedMediaType,
+            "send the events as JSON with `Content-Type: application/json`",
+        ));
+    }
+    let raw = events_of(&body)?;
+    if raw.len() > MAX_EVENTS {
+        return Err(ApiError::new(
+            ServerCode::TooLarge,
             format!("at most {MAX_EVENTS} events per request"),
         ));
     }
-    let reported = events
-        .iter()
-        .enumerate()
-        .map(|(i, e)| reported(e).map_err(|m| ApiError::bad_request(format!("events[{i}]: {m}"))))
-        .collect::<ApiResult<Vec<_>>>()?;
-    let outcome = state.store.add_decisions(&user.id, now, &reported)?;
+    if let Err(wait) = state.decision_rate.take(&person.id, raw.len()) {
+        return Err(ApiError::rate_limited(
+            format!("too many decision events from `{}`; slow down", person.id),
+            wait,
+        ));
+    }
+    let mut refused = Vec::new();
+    let mut reported = Vec::new();
+    let mut index = Vec::new();
+    for (i, e) in raw.iter().enumerate() {
+        match reported_event(e.get(), &person.id) {
+            Ok(r) => {
+                reported.push(r);
+                index.push(i);
+            }
+            Err(m) => refused.push(json!({"index": i, "message": m})),
+        }
+    }
+    let (s, user, quota) = (
+        state.clone(),
+        person.id.clone(),
+        state.options.decision_quota,
+    );
+    let n = reported.len() as u64;
+    let outcome = blocking(move || {
+        if s.store.decision_count(&user)? + n > quota {
+            return Err(ApiError::rate_limited(
+                format!("`{user}` has stored {quota} decision events, the most a user may"),
+                3600,
+            ));
+        }
+        Ok(s.store.add_decisions(&user, now_ms(), &reported)?)
+    })
+    .await?;
     let breaks: Vec<Value> = outcome
         .links
         .iter()
-        .enumerate()
-        .filter(|(_, l)| matches!(l, Some(Link::Gap | Link::Edited)))
-        .map(|(i, l)| json!({"index": i, "link": l.map(Link::as_str)}))
+        .zip(&index)
+        .filter(|(l, _)| matches!(l, Some(Link::Gap | Link::Edited)))
+        .map(|(l, i)| json!({"index": i, "link": l.map(Link::as_str)}))
         .collect();
     Ok(Json(json!({
         "accepted": outcome.accepted,
         "duplicates": outcome.duplicates,
         "chain_breaks": breaks,
+        "refused": refused,
     })))
 }
 
-/// Reads one event: its required members, and its place in a chain when it has one.
-fn reported(e: &Value) -> Result<Reported, String> {
+/// The events of a batch, each still as its own JSON text (a bad one is refused alone).
+fn events_of(body: &[u8]) -> ApiResult<Vec<Box<RawValue>>> {
+    #[derive(Deserialize)]
+    struct Wrapped {
+        events: Vec<Box<RawValue>>,
+    }
+    let bad = |e: serde_json::Error| ApiError::new(ServerCode::BadJson, e.to_string());
+    let text = std::str::from_utf8(body)
+        .map_err(|_| ApiError::new(ServerCode::BadJson, "the body is not UTF-8"))?;
+    if text.trim_start().starts_with('[') {
+        serde_json::from_str(text).map_err(bad)
+    } else {
+        serde_json::from_str::<Wrapped>(text)
+            .map(|w| w.events)
+            .map_err(|_| {
+                ApiError::new(
+                    ServerCode::BadJson,
+                    "expected {\"events\": [...]} or a list of events",
+                )
+            })
+    }
+}
+
+/// Reads one event: its required members, its reporter, and its place in a chain.
+fn reported_event(text: &str, user: &str) -> Result<Reported, String> {
+    let e: Value = serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
     let ok = e.get("action").is_some_and(Value::is_string)
         && e.get("resource").is_some_and(Value::is_string)
         && e.get("allow").is_some_and(Value::is_boolean);
     if !ok {
         return Err("needs string `action` and `resource` and boolean `allow`".into());
+    }
+    if let Some(claimed) = e.get("subject").filter(|s| !s.is_null()) {
+        if claimed.as_str() != Some(user) {
+            return Err(format!("the event names another subject than `{user}`"));
+        }
     }
     let Some(hash) = e.get("hash") else {
         return Ok(Reported {
@@ -102,10 +166,84 @@ fn reported(e: &Value) -> Result<Reported, String> {
     })
 }
 
-/// SHA-256, in hex, of `event` as compact JSON with its members in order: what
-/// `DecisionLog` hashes (`JSON.stringify` of the entry without `hash`).
+/// SHA-256, in hex, of `event` as compact JSON with its members in order and numbers written
+/// as JavaScript writes them: what `DecisionLog` hashes (`JSON.stringify` of the entry
+/// without `hash`).
 fn digest(event: &Value) -> String {
-    hex(&Sha256::digest(event.to_string().as_bytes()))
+    let mut text = String::new();
+    js_json(event, &mut text);
+    hex(&Sha256::digest(text.as_bytes()))
+}
+
+/// `JSON.stringify`'s text of a value.
+fn js_json(v: &Value, out: &mut String) {
+    match v {
+        Value::Number(n) => out.push_str(&js_number(n)),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, x) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                js_json(x, out);
+            }
+            out.push(']');
+        }
+        Value::Object(m) => {
+            out.push('{');
+            for (i, (k, x)) in m.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(k.clone()).to_string());
+                out.push(':');
+                js_json(x, out);
+            }
+            out.push('}');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+/// A number as JavaScript's `Number.prototype.toString` writes it: plain digits from 1e-6 up
+/// to below 1e21, exponent form (`1e+21`, `1.5e-7`) outside.
+fn js_number(n: &serde_json::Number) -> String {
+    let Some(f) = n.as_f64() else {
+        return n.to_string();
+    };
+    if !f.is_finite() {
+        return "null".into();
+    }
+    if f == 0.0 {
+        return "0".into();
+    }
+    // Shortest round-trip digits and the decimal exponent, from Rust's own shortest form.
+    let sci = format!("{:e}", f.abs());
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let e: i32 = exp.parse().unwrap_or(0);
+    let k = digits.len() as i32;
+    let n = e + 1;
+    let sign = if f < 0.0 { "-" } else { "" };
+    let body = if k <= n && n <= 21 {
+        format!("{digits}{}", "0".repeat((n - k) as usize))
+    } else if 0 < n && n <= 21 {
+        format!("{}.{}", &digits[..n as usize], &digits[n as usize..])
+    } else if -6 < n && n <= 0 {
+        format!("0.{}{digits}", "0".repeat((-n) as usize))
+    } else {
+        let exp = if n - 1 >= 0 {
+            format!("+{}", n - 1)
+        } else {
+            format!("{}", n - 1)
+        };
+        if k == 1 {
+            format!("{digits}e{exp}")
+        } else {
+            format!("{}.{}e{exp}", &digits[..1], &digits[1..])
+        }
+    };
+    format!("{sign}{body}")
 }
 
 /// `?limit=` (default 100, at most 1000).
@@ -117,13 +255,14 @@ pub struct Limit {
 /// `GET /v1/decisions` (admin): the latest reported decision events, newest first, each with
 /// who reported it, when, and its `link` in its chain (`ok`, `gap`, `edited`, `unchained`).
 pub async fn recent_decisions(
+    _: Admin,
     State(state): State<Shared>,
-    headers: HeaderMap,
     Query(q): Query<Limit>,
 ) -> ApiResult<Json<Value>> {
-    require_admin(&state, &headers)?;
     let limit = q.limit.unwrap_or(100).min(1000);
-    Ok(Json(json!({"decisions": state.store.decisions(limit)?})))
+    let s = state.clone();
+    let list = blocking(move || Ok(s.store.decisions(limit)?)).await?;
+    Ok(Json(json!({"decisions": list})))
 }
 
 #[cfg(test)]
@@ -137,5 +276,25 @@ mod tests {
             super::digest(&json!({"b": 1, "a": "x"})),
             "7239560c8c8c6a78e1ff0b99426cca61beee0b524406431517c23f180e34b48d"
         );
+    }
+
+    #[test]
+    fn numbers_are_written_as_javascript_writes_them() {
+        let cases = [
+            (json!(1e21), "1e+21"),
+            (json!(1e20), "100000000000000000000"),
+            (json!(123456789012345680000.0), "123456789012345680000"),
+            (json!(1.5e-7), "1.5e-7"),
+            (json!(0.000001), "0.000001"),
+            (json!(-2.5), "-2.5"),
+            (json!(3), "3"),
+            (json!(1.7976931348623157e308), "1.7976931348623157e+308"),
+            (json!(12.0), "12"),
+        ];
+        for (v, want) in cases {
+            let mut s = String::new();
+            super::js_json(&v, &mut s);
+            assert_eq!(s, want, "{v}");
+        }
     }
 }

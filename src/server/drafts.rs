@@ -1,107 +1,282 @@
 //! Admin helpers that turn a draft policy document into another draft (nothing is published
-//! until `POST .../policy`): staff transfer and CSV permission matrices.
+//! until `POST .../policy`): staff transfer, permission matrices (CSV, XLSX, JSON, and cell
+//! edits from the page), and previews.
 
-use super::auth::require_admin;
-use super::error::{json_body, ApiError, ApiResult};
+use super::auth::Admin;
+use super::body::{Json as Body, LARGE};
+use super::error::{ApiError, ApiResult, ServerCode};
+use super::policy_api::XLSX;
 use super::state::Shared;
-use crate::admin::{matrix, transfer};
+use crate::admin::matrix::{self, CellEdit, CellError, Matrix};
+use crate::admin::{transfer, Selection, Transfer, TransferError};
 use crate::core::Policy;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use crate::host::{sheets, table};
+use axum::extract::{FromRequest, Query, Request, State};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use base64::Engine as _;
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use std::sync::Arc;
+
+/// An admin's request about a draft: `{"document": <policy>, ...}`, the token checked before
+/// the body is read, the document compiled (422 `bad_policy` otherwise), the rest read as `T`.
+pub struct Draft<T> {
+    /// The admin.
+    pub admin: String,
+    /// The draft document.
+    pub doc: Value,
+    /// It, compiled.
+    pub policy: Arc<Policy>,
+    /// The rest of the request.
+    pub rest: T,
+}
+
+impl<T: DeserializeOwned> FromRequest<Shared> for Draft<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, state: &Shared) -> ApiResult<Draft<T>> {
+        let (mut parts, body) = req.into_parts();
+        use axum::extract::FromRequestParts;
+        let Admin(admin) = Admin::from_request_parts(&mut parts, state).await?;
+        let req = Request::from_parts(parts, body);
+        let Body(mut all): Body<Value, LARGE> = Body::from_request(req, state).await?;
+        let doc = all
+            .as_object_mut()
+            .and_then(|o| o.remove("document"))
+            .ok_or_else(|| ApiError::new(ServerCode::BadJson, "the body needs a `document`"))?;
+        let policy = Arc::new(Policy::from_value(&doc).map_err(|e| ApiError::bad_policy(&e))?);
+        let rest: T = serde_json::from_value(all)
+            .map_err(|e| ApiError::new(ServerCode::BadJson, e.to_string()))?;
+        Ok(Draft {
+            admin,
+            doc,
+            policy,
+            rest,
+        })
+    }
+}
 
 /// A transfer request on a draft.
 #[derive(Deserialize)]
 pub struct TransferBody {
-    document: Value,
     from: String,
     to: String,
     #[serde(default)]
     copy: bool,
     #[serde(default)]
     new_successor: bool,
+    #[serde(default)]
+    roles: Option<Vec<String>>,
+    #[serde(default)]
+    grants: Option<Vec<String>>,
+    #[serde(default)]
+    denies: Option<Vec<String>>,
+    #[serde(default)]
+    limits: Option<Vec<String>>,
 }
 
-/// `POST /v1/drafts/transfer` (admin): the draft with `from`'s roles, grants and denies moved
-/// (or copied) to `to`, and what moved.
+/// `POST /v1/drafts/transfer` (admin): the draft with `from`'s roles, grants, denies and
+/// limits (all, or those chosen) moved (or copied) to `to`, what moved, and the access diff.
 pub async fn transfer_draft(
     State(state): State<Shared>,
-    headers: HeaderMap,
-    body: Bytes,
+    d: Draft<TransferBody>,
 ) -> ApiResult<Json<Value>> {
-    require_admin(&state, &headers)?;
-    let b: TransferBody = json_body(&body)?;
-    match transfer(&b.document, &b.from, &b.to, b.copy, b.new_successor) {
+    let b = d.rest;
+    let app = d.policy.app().to_string();
+    let directory = state.directory(&app).await?;
+    let t = Transfer {
+        from: b.from,
+        to: b.to,
+        copy: b.copy,
+        new_successor: b.new_successor,
+        selection: Selection {
+            roles: b.roles,
+            grants: b.grants,
+            denies: b.denies,
+            limits: b.limits,
+        },
+    };
+    let people = (!directory.is_empty()).then_some(&*directory);
+    match transfer(&d.doc, &t, people) {
         Ok((document, report)) => Ok(Json(json!({"document": document, "report": report}))),
-        Err(crate::admin::TransferError::BadPolicy(e)) => Err(ApiError::bad_policy(&e)),
-        Err(e) => Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            e.code(),
-            e.to_string(),
-        )),
+        Err(TransferError::BadPolicy(e)) => Err(ApiError::bad_policy(&e)),
+        Err(e) => {
+            let code = ServerCode::from_str(e.code()).unwrap_or(ServerCode::BadRequest);
+            Err(ApiError::new(code, e.to_string()))
+        }
     }
 }
 
 /// A matrix export request.
 #[derive(Deserialize)]
 pub struct ExportBody {
-    document: Value,
     resource: String,
+    #[serde(default)]
+    people: bool,
 }
 
-/// `POST /v1/drafts/matrix/export` (admin): the resource's role x field/action matrix as CSV
-/// (UTF-8 with BOM, a `#label` row), exactly as `fieldgate matrix export` writes it.
+/// `?format=csv|xlsx|json`.
+#[derive(Deserialize)]
+pub struct FormatQuery {
+    format: Option<String>,
+}
+
+/// `POST /v1/drafts/matrix/export?format=csv|xlsx|json` (admin): the resource's matrix, as
+/// `fieldgate matrix export` writes it; with `"people": true`, a read-only row per person of
+/// the app's directory too.
 pub async fn matrix_export(
     State(state): State<Shared>,
-    headers: HeaderMap,
-    body: Bytes,
+    Query(q): Query<FormatQuery>,
+    d: Draft<ExportBody>,
 ) -> ApiResult<Response> {
-    require_admin(&state, &headers)?;
-    let b: ExportBody = json_body(&body)?;
-    let policy = compile(&b.document)?;
-    let table = crate::cli::matrix_table(&b.document, &policy, &b.resource, None)
-        .map_err(|m| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_resource", m))?;
-    let csv = crate::cli::to_csv(&table).map_err(ApiError::internal)?;
-    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv).into_response())
-}
-
-/// A matrix import request.
-#[derive(Deserialize)]
-pub struct ImportBody {
-    document: Value,
-    resource: String,
-    csv: String,
-}
-
-/// `POST /v1/drafts/matrix/import` (admin): the draft with an edited CSV matrix applied; 422
-/// `bad_cells` with every bad cell (row, column, message) and no change otherwise.
-pub async fn matrix_import(
-    State(state): State<Shared>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult<Response> {
-    require_admin(&state, &headers)?;
-    let b: ImportBody = json_body(&body)?;
-    let policy = compile(&b.document)?;
-    let table = crate::cli::from_csv(b.csv.as_bytes()).map_err(ApiError::bad_request)?;
-    match matrix::import(&b.document, &policy, &b.resource, &table) {
-        Ok(document) => Ok(Json(json!({"document": document})).into_response()),
-        Err(cells) => Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Json(json!({
-                "code": "bad_cells",
-                "message": format!("{} bad cell(s); nothing was changed", cells.len()),
-                "cells": cells,
-            })),
+    let directory = if d.rest.people {
+        Some(state.directory(d.policy.app()).await?)
+    } else {
+        None
+    };
+    let people = directory.as_ref().map(|d| d.people()).unwrap_or_default();
+    let m = Matrix::build(&d.doc, &d.policy, &d.rest.resource, None, people)
+        .map_err(|m| ApiError::new(ServerCode::UnknownResource, m))?;
+    match q.format.as_deref().unwrap_or("csv") {
+        "csv" => Ok((
+            [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+            table::write_csv(&m.table()),
         )
             .into_response()),
+        "xlsx" => {
+            let bytes = sheets::matrix_workbook(&m).map_err(ApiError::internal)?;
+            Ok(([(header::CONTENT_TYPE, XLSX)], bytes).into_response())
+        }
+        "json" => Ok(Json(json!(m)).into_response()),
+        other => Err(ApiError::bad_request(format!(
+            "`format` is csv, xlsx or json, not `{other}`"
+        ))),
     }
 }
 
-fn compile(doc: &Value) -> ApiResult<Policy> {
-    Policy::from_value(doc).map_err(|e| ApiError::bad_policy(&e))
+/// A matrix import request: the sheet as CSV text (`csv`) or as base64 XLSX or CSV bytes
+/// (`file`), with the CSV's encoding.
+#[derive(Deserialize)]
+pub struct ImportBody {
+    resource: String,
+    csv: Option<String>,
+    file: Option<String>,
+    encoding: Option<String>,
+}
+
+/// `POST /v1/drafts/matrix/import` (admin): the draft with an edited matrix (CSV or XLSX)
+/// applied, and the access diff; 422 `bad_cells` with every bad cell (sheet, row, column,
+/// message) and no change otherwise.
+pub async fn matrix_import(
+    State(state): State<Shared>,
+    d: Draft<ImportBody>,
+) -> ApiResult<Json<Value>> {
+    let b = d.rest;
+    let encoding: table::Encoding = b
+        .encoding
+        .as_deref()
+        .unwrap_or("auto")
+        .parse()
+        .map_err(ApiError::bad_request)?;
+    let bytes = match (b.csv, b.file) {
+        (Some(text), None) => text.into_bytes(),
+        (None, Some(b64)) => base64::engine::general_purpose::STANDARD
+            .decode(b64.trim())
+            .map_err(|_| ApiError::bad_request("`file` is not base64"))?,
+        _ => return Err(ApiError::bad_request("give `csv` or `file`")),
+    };
+    let sheets = table::read_any(&bytes, encoding).map_err(|m| {
+        cells(vec![CellError {
+            sheet: String::new(),
+            row: 0,
+            column: String::new(),
+            message: m,
+        }])
+    })?;
+    let first = sheets
+        .first()
+        .ok_or_else(|| ApiError::bad_request("the file has no sheet"))?;
+    let sheet = if table::is_xlsx(&bytes) {
+        first.name.as_str()
+    } else {
+        ""
+    };
+    let out = matrix::import(&d.doc, &d.policy, &b.resource, &first.rows, sheet).map_err(cells)?;
+    with_diff(&state, &d.policy, out).await
+}
+
+/// A page's cell edits.
+#[derive(Deserialize)]
+pub struct EditsBody {
+    resource: String,
+    edits: Vec<EditBody>,
+}
+
+/// One cell edit: a role, a column (`field:<name>` or `action:<name>`) and a value.
+#[derive(Deserialize)]
+pub struct EditBody {
+    role: String,
+    column: String,
+    value: String,
+}
+
+/// `POST /v1/drafts/matrix/edit` (admin): the draft with cell edits made (each changes its
+/// cell and nothing else, or all are refused with the reason), and the access diff.
+pub async fn matrix_edit(
+    State(state): State<Shared>,
+    d: Draft<EditsBody>,
+) -> ApiResult<Json<Value>> {
+    let edits: Vec<CellEdit> = d
+        .rest
+        .edits
+        .into_iter()
+        .map(|e| CellEdit {
+            role: e.role,
+            column: e.column,
+            value: e.value,
+            row: 0,
+        })
+        .collect();
+    let out = matrix::apply(&d.doc, &d.policy, &d.rest.resource, &edits).map_err(cells)?;
+    with_diff(&state, &d.policy, out).await
+}
+
+/// `POST /v1/drafts/check` (admin): the draft checked (422 `bad_policy` with every JSON path)
+/// and diffed against the current version, for the app's people.
+pub async fn check_draft(State(state): State<Shared>, d: Draft<Value>) -> ApiResult<Json<Value>> {
+    with_diff(&state, &d.policy, d.doc.clone()).await
+}
+
+fn cells(errors: Vec<CellError>) -> ApiError {
+    ApiError {
+        cells: serde_json::to_value(&errors).ok(),
+        ..ApiError::new(
+            ServerCode::BadCells,
+            format!("{} bad cell(s); nothing was changed", errors.len()),
+        )
+    }
+}
+
+/// `{"document": out, "diff": ...}`: the new draft and its access diff against the current
+/// version of its app (none when nothing is published for it).
+async fn with_diff(state: &Shared, policy: &Arc<Policy>, out: Value) -> ApiResult<Json<Value>> {
+    let app = policy.app().to_string();
+    let directory = state.directory(&app).await?;
+    let s = state.clone();
+    let doc = out.clone();
+    let diff = super::blocking(move || {
+        let Some(current) = s.current(&app) else {
+            return Ok(Value::Null);
+        };
+        let compiled = Arc::new(Policy::from_value(&doc).map_err(|e| ApiError::bad_policy(&e))?);
+        let people = (!directory.is_empty()).then_some(&*directory);
+        let d = super::publish::access_diff(&s, &current, &doc, &compiled, people)?;
+        let mut j = super::publish::diff_json(&d);
+        j["from"] = json!(current.version);
+        Ok(j)
+    })
+    .await?;
+    Ok(Json(json!({"document": out, "diff": diff})))
 }

@@ -1,20 +1,192 @@
-//! API errors: an HTTP status, a stable code, a message and, for policies, every mistake with its
-//! JSON path. Rendered as `{"code", "message", "errors"?, "fields"?}`.
+//! API errors: one registry of the server's codes, each with one HTTP status, and the JSON
+//! every error answers with: `{"code", "message", "errors"?, "fields"?, "cells"?}`.
 
 use crate::core::{PolicyError, PolicyErrors};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 
+/// Every code the server answers with. A code means one thing and has one status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerCode {
+    /// 400: the request is malformed (a bad parameter or member).
+    BadRequest,
+    /// 400: the body is not valid JSON, or not of the expected shape.
+    BadJson,
+    /// 401: no valid admin or service token, or nobody is logged in.
+    Unauthorized,
+    /// 403: the caller may not do this (to this record).
+    Forbidden,
+    /// 403: the write touches fields the caller may not write (`fields` lists them).
+    ForbiddenFields,
+    /// 403: a state-changing request from a page of another origin.
+    ForbiddenOrigin,
+    /// 404: nothing here (or nothing the caller may see).
+    NotFound,
+    /// 404: no policy is published for this app.
+    UnknownApp,
+    /// 404: no such user or person.
+    UnknownUser,
+    /// 404: the policy has no such resource.
+    UnknownResource,
+    /// 400: the resource has no such action.
+    UnknownAction,
+    /// 409: the current version moved on since the draft's base (`If-Match`).
+    Conflict,
+    /// 410: the version asked for is not stored.
+    VersionGone,
+    /// 412: the record changed since it was read (`If-Match`).
+    StaleRecord,
+    /// 413: the body is larger than this endpoint takes.
+    TooLarge,
+    /// 415: a JSON endpoint was sent something else than `application/json`.
+    UnsupportedMediaType,
+    /// 408: the request (headers or body) did not arrive in time.
+    Timeout,
+    /// 422: the policy is not valid (`errors` has every mistake with its JSON path).
+    BadPolicy,
+    /// 422: the policy names another app.
+    WrongApp,
+    /// 422: the policy is not a JSON object.
+    WrongType,
+    /// 422: matrix cells that cannot be read or applied (`cells`).
+    BadCells,
+    /// 422: a directory with bad rows (`cells`).
+    BadDirectory,
+    /// 422: the app name breaks `[a-z0-9][a-z0-9-]{0,63}`.
+    BadApp,
+    /// 422: a transfer to the leaver themselves.
+    SameUser,
+    /// 422: a transfer of an entry the leaver does not have.
+    UnknownEntry,
+    /// 422: the access diff is too large to compute (time or size).
+    DiffTooLarge,
+    /// 429: too many requests, events or streams from this caller (`Retry-After`).
+    RateLimited,
+    /// 503: the server is at its connection or stream limit.
+    Overloaded,
+    /// 503: the database cannot be reached; cached bundles are still served.
+    Unavailable,
+    /// 500: something failed inside the server (the detail is in its log).
+    Internal,
+    /// 405: the endpoint does not take this method.
+    MethodNotAllowed,
+}
+
+impl ServerCode {
+    /// Every code, for the registry and its tests.
+    pub const ALL: [ServerCode; 31] = [
+        ServerCode::BadRequest,
+        ServerCode::BadJson,
+        ServerCode::Unauthorized,
+        ServerCode::Forbidden,
+        ServerCode::ForbiddenFields,
+        ServerCode::ForbiddenOrigin,
+        ServerCode::NotFound,
+        ServerCode::UnknownApp,
+        ServerCode::UnknownUser,
+        ServerCode::UnknownResource,
+        ServerCode::UnknownAction,
+        ServerCode::Conflict,
+        ServerCode::VersionGone,
+        ServerCode::StaleRecord,
+        ServerCode::TooLarge,
+        ServerCode::UnsupportedMediaType,
+        ServerCode::Timeout,
+        ServerCode::BadPolicy,
+        ServerCode::WrongApp,
+        ServerCode::WrongType,
+        ServerCode::BadCells,
+        ServerCode::BadDirectory,
+        ServerCode::BadApp,
+        ServerCode::SameUser,
+        ServerCode::UnknownEntry,
+        ServerCode::DiffTooLarge,
+        ServerCode::RateLimited,
+        ServerCode::Overloaded,
+        ServerCode::Unavailable,
+        ServerCode::Internal,
+        ServerCode::MethodNotAllowed,
+    ];
+
+    /// The stable string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServerCode::BadRequest => "bad_request",
+            ServerCode::BadJson => "bad_json",
+            ServerCode::Unauthorized => "unauthorized",
+            ServerCode::Forbidden => "forbidden",
+            ServerCode::ForbiddenFields => "forbidden_fields",
+            ServerCode::ForbiddenOrigin => "forbidden_origin",
+            ServerCode::NotFound => "not_found",
+            ServerCode::UnknownApp => "unknown_app",
+            ServerCode::UnknownUser => "unknown_user",
+            ServerCode::UnknownResource => "unknown_resource",
+            ServerCode::UnknownAction => "unknown_action",
+            ServerCode::Conflict => "conflict",
+            ServerCode::VersionGone => "version_gone",
+            ServerCode::StaleRecord => "stale_record",
+            ServerCode::TooLarge => "too_large",
+            ServerCode::UnsupportedMediaType => "unsupported_media_type",
+            ServerCode::Timeout => "timeout",
+            ServerCode::BadPolicy => "bad_policy",
+            ServerCode::WrongApp => "wrong_app",
+            ServerCode::WrongType => "wrong_type",
+            ServerCode::BadCells => "bad_cells",
+            ServerCode::BadDirectory => "bad_directory",
+            ServerCode::BadApp => "bad_app",
+            ServerCode::SameUser => "same_user",
+            ServerCode::UnknownEntry => "unknown_entry",
+            ServerCode::DiffTooLarge => "diff_too_large",
+            ServerCode::RateLimited => "rate_limited",
+            ServerCode::Overloaded => "overloaded",
+            ServerCode::Unavailable => "unavailable",
+            ServerCode::Internal => "internal",
+            ServerCode::MethodNotAllowed => "method_not_allowed",
+        }
+    }
+
+    /// Its HTTP status.
+    pub fn status(self) -> StatusCode {
+        use ServerCode::*;
+        match self {
+            BadRequest | BadJson | UnknownAction => StatusCode::BAD_REQUEST,
+            Unauthorized => StatusCode::UNAUTHORIZED,
+            Forbidden | ForbiddenFields | ForbiddenOrigin => StatusCode::FORBIDDEN,
+            NotFound | UnknownApp | UnknownUser | UnknownResource => StatusCode::NOT_FOUND,
+            Timeout => StatusCode::REQUEST_TIMEOUT,
+            Conflict => StatusCode::CONFLICT,
+            VersionGone => StatusCode::GONE,
+            StaleRecord => StatusCode::PRECONDITION_FAILED,
+            TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            BadPolicy | WrongApp | WrongType | BadCells | BadDirectory | BadApp | SameUser
+            | UnknownEntry | DiffTooLarge => StatusCode::UNPROCESSABLE_ENTITY,
+            RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            Overloaded | Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+        }
+    }
+
+    /// The code of a core or admin error, by its string.
+    pub fn from_str(code: &str) -> Option<ServerCode> {
+        ServerCode::ALL.into_iter().find(|c| c.as_str() == code)
+    }
+}
+
+impl Serialize for ServerCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 /// An error answer of the server.
 #[derive(Debug, Serialize)]
 pub struct ApiError {
-    /// The HTTP status (not serialised).
-    #[serde(skip)]
-    pub status: StatusCode,
-    /// Stable code, e.g. `bad_policy`, `unauthorized`, `forbidden_fields`.
-    pub code: &'static str,
+    /// The stable code (its status goes with it).
+    pub code: ServerCode,
     /// Human-readable explanation.
     pub message: String,
     /// Policy mistakes with JSON paths (`bad_policy`).
@@ -23,43 +195,50 @@ pub struct ApiError {
     /// The fields a write may not touch (`forbidden_fields`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fields: Option<Vec<String>>,
+    /// Bad cells or rows, each with where and why (`bad_cells`, `bad_directory`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cells: Option<serde_json::Value>,
+    /// More about the error (e.g. the current version on `conflict`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<serde_json::Value>,
+    /// Seconds to wait before trying again (`rate_limited`), sent as `Retry-After`.
+    #[serde(skip)]
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
     /// An error without details.
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+    pub fn new(code: ServerCode, message: impl Into<String>) -> ApiError {
         ApiError {
-            status,
             code,
             message: message.into(),
             errors: None,
             fields: None,
+            cells: None,
+            detail: None,
+            retry_after: None,
         }
     }
 
     /// 400 `bad_request`.
     pub fn bad_request(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message)
+        ApiError::new(ServerCode::BadRequest, message)
     }
 
     /// 404 `not_found`.
     pub fn not_found(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
+        ApiError::new(ServerCode::NotFound, message)
     }
 
     /// 401 `unauthorized`.
     pub fn unauthorized(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+        ApiError::new(ServerCode::Unauthorized, message)
     }
 
     /// 500 `internal`: the detail goes to the log, not to the caller.
     pub fn internal(detail: impl std::fmt::Display) -> ApiError {
         eprintln!("internal error: {detail}");
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "internal error",
-        )
+        ApiError::new(ServerCode::Internal, "internal error")
     }
 
     /// 422 `bad_policy` with every mistake.
@@ -67,8 +246,7 @@ impl ApiError {
         ApiError {
             errors: Some(errors.errors().to_vec()),
             ..ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "bad_policy",
+                ServerCode::BadPolicy,
                 format!(
                     "the policy is not valid: {} error(s)",
                     errors.errors().len()
@@ -76,22 +254,31 @@ impl ApiError {
             )
         }
     }
+
+    /// 429 `rate_limited`, to try again after `seconds`.
+    pub fn rate_limited(message: impl Into<String>, seconds: u64) -> ApiError {
+        ApiError {
+            retry_after: Some(seconds.max(1)),
+            ..ApiError::new(ServerCode::RateLimited, message)
+        }
+    }
+
+    /// With more detail.
+    pub fn with_detail(mut self, detail: serde_json::Value) -> ApiError {
+        self.detail = Some(detail);
+        self
+    }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(&self)).into_response()
+        let mut r = (self.code.status(), Json(&self)).into_response();
+        if let Some(s) = self.retry_after {
+            r.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, HeaderValue::from(s));
+        }
+        r
     }
-}
-
-/// Parses a JSON request body (after the caller is authorised, so a bad body never tells an
-/// unauthorised caller anything).
-///
-/// # Errors
-/// 400 `bad_json` for malformed JSON or a body of the wrong shape.
-pub fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
-    serde_json::from_slice(body)
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_json", e.to_string()))
 }
 
 /// What every handler returns.
@@ -99,10 +286,42 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 impl From<crate::core::RequestError> for ApiError {
     fn from(e: crate::core::RequestError) -> ApiError {
-        let status = match e.code {
-            crate::core::Code::UnknownResource => StatusCode::NOT_FOUND,
-            _ => StatusCode::BAD_REQUEST,
-        };
-        ApiError::new(status, e.code.as_str(), e.message)
+        let code = ServerCode::from_str(e.code.as_str()).unwrap_or(ServerCode::BadRequest);
+        ApiError::new(code, e.message)
     }
+}
+
+impl From<super::store::StoreError> for ApiError {
+    fn from(e: super::store::StoreError) -> ApiError {
+        match e {
+            super::store::StoreError::Unavailable(m) => {
+                eprintln!("store unavailable: {m}");
+                ApiError::new(
+                    ServerCode::Unavailable,
+                    "the database cannot be reached; try again shortly",
+                )
+            }
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+/// A plain-text error answer (from the HTTP layers below the handlers, e.g. a bad path
+/// parameter) as JSON with a code.
+pub fn as_json(status: StatusCode, text: &str) -> ApiError {
+    let code = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => ServerCode::TooLarge,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ServerCode::UnsupportedMediaType,
+        StatusCode::NOT_FOUND => ServerCode::NotFound,
+        StatusCode::METHOD_NOT_ALLOWED => ServerCode::MethodNotAllowed,
+        StatusCode::REQUEST_TIMEOUT => ServerCode::Timeout,
+        s if s.is_server_error() => ServerCode::Internal,
+        _ => ServerCode::BadRequest,
+    };
+    let message = if text.trim().is_empty() {
+        status.canonical_reason().unwrap_or("error").to_string()
+    } else {
+        text.trim().to_string()
+    };
+    ApiError::new(code, message)
 }

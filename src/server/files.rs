@@ -7,6 +7,31 @@ use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
+/// Makes `dir` (and its parents) if absent, and forces it to mode 0700 (also when it exists:
+/// keys, tokens and the database live in it).
+///
+/// # Errors
+/// A message when it cannot be made or changed.
+pub fn private_dir(dir: &Path) -> Result<(), String> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .and_then(|()| std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)))
+        .map_err(|e| format!("cannot make `{}` private: {e}", dir.display()))
+}
+
+/// Forces a file to mode 0600.
+///
+/// # Errors
+/// A message when its mode cannot be changed.
+pub fn private_file(path: &Path) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+        .map_err(|e| format!("cannot make `{}` private: {e}", path.display()))
+}
+
 /// Reads a secret file, or creates it (mode 0600) from `make` when absent.
 /// Returns the text and whether it was created.
 ///
@@ -40,7 +65,7 @@ pub fn secret(
 /// A message when the key cannot be read or made.
 pub fn signing_key(dir: &Path) -> Result<SecretKey, String> {
     let (text, _) = secret(&dir.join("signing.key"), || {
-        Ok(crate::cli::generate_key()?.to_base64())
+        Ok(crate::host::keys::generate()?.to_base64())
     })?;
     let key = SecretKey::from_base64(&text).map_err(|e| format!("signing.key: {e}"))?;
     std::fs::write(
@@ -49,21 +74,6 @@ pub fn signing_key(dir: &Path) -> Result<SecretKey, String> {
     )
     .map_err(|e| format!("signing.pub: {e}"))?;
     Ok(key)
-}
-
-/// 32 random bytes as hex.
-///
-/// # Errors
-/// A message when the system has no randomness.
-pub fn random_hex() -> Result<String, String> {
-    let mut b = [0u8; 32];
-    getrandom::fill(&mut b).map_err(|e| format!("no randomness: {e}"))?;
-    Ok(hex(&b))
-}
-
-/// Bytes as lowercase hex.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Writes a version's bundle as `<dir>/<app>/v<n>.json` (never overwriting one that exists)
@@ -81,6 +91,9 @@ pub fn write_version(dir: &Path, v: &Version) -> Result<(), String> {
 /// # Errors
 /// A message when the file cannot be written.
 pub fn write_bundle(dir: &Path, v: &Version) -> Result<(), String> {
+    if !crate::core::valid_app_name(&v.app) {
+        return Err(format!("`{}` is not an app name; not written", v.app));
+    }
     let app_dir = dir.join(&v.app);
     std::fs::create_dir_all(&app_dir).map_err(|e| format!("{}: {e}", app_dir.display()))?;
     let file = app_dir.join(bundle_name(v));
@@ -90,28 +103,43 @@ pub fn write_bundle(dir: &Path, v: &Version) -> Result<(), String> {
     atomic_write(&file, v.bundle.as_bytes())
 }
 
-/// Points `<dir>/<app>/latest.json` at `v`.
+/// Points `<dir>/<app>/latest.json` at `v`, unless it already points at a newer version
+/// (callers write one at a time: the server holds its publish-files lock).
 ///
 /// # Errors
 /// A message when the file cannot be written.
 pub fn write_latest(dir: &Path, v: &Version) -> Result<(), String> {
+    let path = dir.join(&v.app).join("latest.json");
+    let newer = std::fs::read(&path)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|l| l.get("version")?.as_u64())
+        .is_some_and(|n| n > v.version);
+    if newer {
+        return Ok(());
+    }
     let pointer = serde_json::json!({"app": v.app, "version": v.version, "bundle": bundle_name(v)});
-    atomic_write(
-        &dir.join(&v.app).join("latest.json"),
-        pointer.to_string().as_bytes(),
-    )
+    atomic_write(&path, pointer.to_string().as_bytes())
 }
 
 fn bundle_name(v: &Version) -> String {
     format!("v{}.json", v.version)
 }
 
+/// Writes through a temporary file of its own (no two writers share one) and a rename, so a
+/// reader sees the old file or the new one, never a part.
 fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    let tmp = path.with_extension("tmp");
     let err = |e: std::io::Error| format!("{}: {e}", path.display());
-    let mut f = std::fs::File::create(&tmp).map_err(err)?;
-    f.write_all(bytes)
-        .and_then(|()| f.sync_all())
-        .map_err(err)?;
-    std::fs::rename(&tmp, path).map_err(err)
+    let suffix = crate::host::keys::random_hex()?;
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let tmp = path.with_file_name(format!(".{name}.{}.tmp", &suffix[..16]));
+    let written = std::fs::File::create(&tmp).and_then(|mut f| {
+        f.write_all(bytes)?;
+        f.sync_all()
+    });
+    if let Err(e) = written.and_then(|()| std::fs::rename(&tmp, path)) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(err(e));
+    }
+    Ok(())
 }

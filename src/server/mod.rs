@@ -1,29 +1,42 @@
 //! `fieldgate serve`: the reference policy server. Publishes, signs and serves policy bundles,
-//! keeps every version in SQLite, enforces the policy on a sample data API, and serves the
-//! `www/` demo. A thin shell over the core, the admin toolkit and bundles.
+//! keeps every version, keeps the directory of people per app, enforces the policy on a sample
+//! data API, and serves the `www/` demo. A thin shell over the core, the admin toolkit and
+//! bundles.
+//!
+//! Untrusted callers are bounded before anything is parsed: connections and event streams are
+//! capped per client address and in total, headers and bodies must arrive in time, bodies are
+//! read only after the caller is known and only up to each endpoint's size.
 
 mod auth;
+mod body;
 mod data_api;
 mod decisions;
 mod drafts;
 mod error;
 mod files;
+mod limits;
 mod policy_api;
 mod publish;
+mod sample;
 mod state;
 mod store;
-mod users;
 
-use axum::extract::{DefaultBodyLimit, Request};
+pub use error::ServerCode;
+pub use store::{SqliteStore, Store, StoreError};
+
+use axum::extract::Request;
+use axum::http::header;
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use state::{AppState, Shared};
+use error::{ApiError, ApiResult};
+use limits::{ClientIp, Counter};
+use state::{AppState, Shared, DATA_APP};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 use tower_http::services::{ServeDir, ServeFile};
 
@@ -31,12 +44,8 @@ use tower_http::services::{ServeDir, ServeFile};
 pub const SAMPLE_APP: &str = "acme-erp";
 const SAMPLE_POLICY: &str = include_str!("../../examples/acme-erp.policy.json");
 
-/// Request body limits, bytes.
-const SMALL_BODY: usize = 64 * 1024;
-const POLICY_BODY: usize = 4 * 1024 * 1024;
-const DECISIONS_BODY: usize = 512 * 1024;
-
-/// How the server is set up.
+/// How the server is set up. Every limit has a default fit for one machine; see
+/// `docs/security.md`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Options {
     /// The data directory (database, signing key, admin token); created on first start.
@@ -48,7 +57,8 @@ pub struct Options {
     /// Also write each signed bundle here as `<app>/v<n>.json` plus `<app>/latest.json`.
     #[arg(long)]
     pub publish_dir: Option<PathBuf>,
-    /// The admin token (default: `<data>/admin.token`, made and printed on first start).
+    /// The token of the admin `admin` (default: `<data>/admin.token`, made and printed on
+    /// first start). An empty token is refused.
     #[arg(long, env = "FIELDGATE_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
     /// The demo pages.
@@ -60,76 +70,179 @@ pub struct Options {
     /// How long served bundles stay valid (re-signed when half of it has passed).
     #[arg(long, default_value = "7d")]
     pub bundle_ttl: humantime::Duration,
+    /// Another origin the pages are served from (behind a proxy), accepted on state-changing
+    /// requests made with the login cookie (repeat for several).
+    #[arg(long)]
+    pub public_origin: Vec<String>,
+    /// Serve the whole bundle without a token. It holds every person's personal grants,
+    /// denies and limits: turn it on only where that is not sensitive.
+    #[arg(long)]
+    pub public_bundle: bool,
+    /// Turn off the demo login (`POST /v1/login` picks a person with no password).
+    #[arg(long = "no-demo-login", action = clap::ArgAction::SetFalse)]
+    pub demo_login: bool,
+    /// Most open connections in total.
+    #[arg(long, default_value_t = 1024)]
+    pub max_connections: usize,
+    /// Most open connections from one client address.
+    #[arg(long, default_value_t = 256)]
+    pub max_connections_per_client: usize,
+    /// Most open event streams (`/v1/events`) in total.
+    #[arg(long, default_value_t = 512)]
+    pub max_streams: usize,
+    /// Most open event streams from one client address.
+    #[arg(long, default_value_t = 16)]
+    pub max_streams_per_client: usize,
+    /// How long a client has to send a request's headers.
+    #[arg(long, default_value = "10s")]
+    pub header_timeout: humantime::Duration,
+    /// How long a client has to send a request's body.
+    #[arg(long, default_value = "30s")]
+    pub body_timeout: humantime::Duration,
+    /// How long an access diff may run before it gives up (`diff_too_large`).
+    #[arg(long, default_value = "10s")]
+    pub diff_deadline: humantime::Duration,
+    /// The most access changes a diff reports before it gives up (`diff_too_large`).
+    #[arg(long, default_value_t = 200_000)]
+    pub diff_max_changes: usize,
+    /// Decision events one user may send per minute.
+    #[arg(long, default_value_t = 600)]
+    pub decision_rate: u32,
+    /// Decision events one user may send at once (a burst).
+    #[arg(long, default_value_t = 1000)]
+    pub decision_burst: u32,
+    /// Decision events stored per user at most.
+    #[arg(long, default_value_t = 100_000)]
+    pub decision_quota: u64,
+}
+
+/// Runs blocking work (the store, diffs) off the async threads.
+///
+/// # Errors
+/// What `f` returns, or 500 when the task fails.
+pub async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> ApiResult<T> + Send + 'static,
+) -> ApiResult<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(ApiError::internal)?
 }
 
 /// Opens (or creates) the data directory and loads everything the server needs. Returns the
 /// state and lines to print (the admin token on first start).
 ///
 /// # Errors
-/// A message when the directory, database or keys cannot be used.
+/// A message when the directory, database or keys cannot be used, the admin token is empty,
+/// or the data directory had data but its database is missing or damaged.
 pub fn open(opts: &Options) -> Result<(Shared, Vec<String>), String> {
-    use std::os::unix::fs::DirBuilderExt;
     let dir = &opts.data;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
+    files::private_dir(dir)?;
+    let db = dir.join("fieldgate.db");
+    let had_data = dir.join("signing.key").exists();
+    if had_data && !db.exists() {
+        return Err(format!(
+            "`{}` has keys but no database (fieldgate.db is missing): restore it with \
+             `fieldgate restore`, or start on an empty directory",
+            dir.display()
+        ));
+    }
+    let store = SqliteStore::open(&db, !had_data).map_err(|e| e.to_string())?;
+    files::private_file(&db)?;
+    let fail = |e: StoreError| e.to_string();
+    let apps = store.apps().map_err(fail)?;
+    if had_data && apps.is_empty() {
+        return Err(format!(
+            "`{}` has keys but its database holds no published version: it is not the \
+             database this directory had; restore it with `fieldgate restore`",
+            db.display()
+        ));
+    }
+    let bad: Vec<&String> = apps
+        .iter()
+        .filter(|a| !crate::core::valid_app_name(a))
+        .collect();
+    if !bad.is_empty() {
+        return Err(format!(
+            "the database holds apps whose names are not [a-z0-9][a-z0-9-]{{0,63}}: {bad:?}"
+        ));
+    }
     let mut notes = Vec::new();
-    let store = store::Store::open(&dir.join("fieldgate.db"))?;
     let key = files::signing_key(dir)?;
-    let admin_token = match &opts.admin_token {
-        Some(t) if !t.is_empty() => t.clone(),
-        _ => {
+    let token = match &opts.admin_token {
+        Some(t) => t.trim().to_string(),
+        None => {
             let path = dir.join("admin.token");
-            let (token, created) = files::secret(&path, files::random_hex)?;
+            let (token, created) = files::secret(&path, crate::host::keys::random_hex)?;
             if created {
                 notes.push(format!("admin token (also in {}): {token}", path.display()));
             }
             token
         }
     };
-    let (cookie_hex, _) = files::secret(&dir.join("cookie.key"), files::random_hex)?;
-    let mut cookie_key = [0u8; 32];
-    for (i, b) in cookie_key.iter_mut().enumerate() {
-        *b = u8::from_str_radix(cookie_hex.get(2 * i..2 * i + 2).unwrap_or("00"), 16)
-            .map_err(|_| "cookie.key is not 64 hex digits".to_string())?;
+    if token.is_empty() {
+        return Err(
+            "the admin token is empty: give a non-empty --admin-token (or remove the \
+                    empty admin.token file to have one made)"
+                .into(),
+        );
     }
-    let sample = users::sample()?;
+    store
+        .put_credential(&store::Credential {
+            name: "admin".into(),
+            kind: "admin".into(),
+            token_hash: auth::token_hash(&token),
+            created_at: crate::host::now_ms(),
+        })
+        .map_err(fail)?;
     let (tx, _) = tokio::sync::broadcast::channel(64);
     let state = Arc::new(AppState {
-        store,
+        store: Arc::new(store),
         key,
-        admin_token,
-        cookie_key,
+        options: opts.clone(),
         bundle_ttl_ms: i64::try_from(opts.bundle_ttl.as_millis()).unwrap_or(i64::MAX / 4),
-        publish_dir: opts.publish_dir.clone(),
-        users: sample.users,
         current: RwLock::new(HashMap::new()),
         bundles: RwLock::new(HashMap::new()),
+        directories: RwLock::new(HashMap::new()),
+        credentials: auth::Credentials::default(),
+        streams: Arc::new(Counter::default()),
+        decision_rate: limits::RateLimiter::new(opts.decision_rate, opts.decision_burst),
+        publish_files: Mutex::new(()),
         events: tx,
     });
-    let fail = |e: error::ApiError| e.message;
+    let (directory, records) = sample::sample()?;
     if !state.store.has_records().map_err(fail)? {
-        for (resource, records) in &sample.records {
-            let list = records.as_array().cloned().unwrap_or_default();
-            state.store.put_records(resource, &list).map_err(fail)?;
+        for (resource, list) in &records {
+            let list = list.as_array().cloned().unwrap_or_default();
+            state.store.seed_records(resource, &list).map_err(fail)?;
         }
     }
-    for app in state.store.apps().map_err(fail)? {
-        if let Some(v) = state.store.current(&app).map_err(fail)? {
-            let c = publish::compiled_version(&v).map_err(fail)?;
-            publish::install(&state, &app, c.version, c.doc, c.policy);
+    if state.store.directory(DATA_APP).map_err(fail)?.is_none() {
+        let now = crate::host::now_ms();
+        state
+            .store
+            .put_directory(DATA_APP, &directory.to_json(), "fieldgate (sample)", now)
+            .map_err(fail)?;
+    }
+    for app in &apps {
+        if let Some(v) = state.store.current(app).map_err(fail)? {
+            let c = publish::compiled_version(&v).map_err(|e| e.message)?;
+            publish::install(&state, app, c.version, c.doc, c.policy);
         }
     }
     if state.current(SAMPLE_APP).is_none() {
         let doc = serde_json::from_str(SAMPLE_POLICY).map_err(|e| e.to_string())?;
+        let p = publish::Publication {
+            doc,
+            by: "fieldgate (sample)".into(),
+            base: None,
+            reassign: None,
+        };
         let v = publish::publish(
             &state,
             SAMPLE_APP,
-            doc,
-            "fieldgate (sample)",
-            crate::cli::now_ms(),
+            p,
+            Some(&directory),
+            crate::host::now_ms(),
         )
         .map_err(|e| e.message)?;
         notes.push(format!(
@@ -152,9 +265,8 @@ pub fn open(opts: &Options) -> Result<(Shared, Vec<String>), String> {
     Ok((state, notes))
 }
 
-/// The HTTP routes: the API under `/v1`, the npm package under `/pkg`, the demo pages.
+/// The HTTP routes: the API under `/v1`, the npm package under `/pkg`, the built demo pages.
 pub fn router(state: Shared, www: &Path, pkg: &Path) -> Router {
-    let big = DefaultBodyLimit::max(POLICY_BODY);
     let api = Router::new()
         .route("/config", get(policy_api::config))
         .route("/events", get(policy_api::events))
@@ -162,20 +274,20 @@ pub fn router(state: Shared, www: &Path, pkg: &Path) -> Router {
         .route("/apps/{app}/versions", get(policy_api::versions))
         .route("/apps/{app}/versions/{n}", get(policy_api::version))
         .route("/apps/{app}/diff", get(policy_api::diff))
-        .route(
-            "/apps/{app}/policy",
-            post(policy_api::publish_policy).layer(big),
-        )
+        .route("/apps/{app}/policy", post(policy_api::publish_policy))
         .route("/apps/{app}/rollback-to/{n}", post(policy_api::rollback))
         .route(
+            "/apps/{app}/directory",
+            get(policy_api::get_directory).put(policy_api::put_directory),
+        )
+        .route(
             "/decisions",
-            post(decisions::decisions)
-                .layer(DefaultBodyLimit::max(DECISIONS_BODY))
-                .get(decisions::recent_decisions),
+            post(decisions::decisions).get(decisions::recent_decisions),
         )
         .route("/login", post(data_api::login))
         .route("/logout", post(data_api::logout))
         .route("/me", get(data_api::me))
+        .route("/demo/people", get(data_api::demo_people))
         .route("/users", get(data_api::users))
         .route(
             "/data/{resource}",
@@ -186,24 +298,55 @@ pub fn router(state: Shared, www: &Path, pkg: &Path) -> Router {
             get(data_api::get).put(data_api::put),
         )
         .route("/admin/reassign-records", post(data_api::reassign))
-        .route("/drafts/transfer", post(drafts::transfer_draft).layer(big))
-        .route(
-            "/drafts/matrix/export",
-            post(drafts::matrix_export).layer(big),
-        )
-        .route(
-            "/drafts/matrix/import",
-            post(drafts::matrix_import).layer(big),
-        )
-        .fallback(|| async { error::ApiError::not_found("no such endpoint") })
-        .layer(DefaultBodyLimit::max(SMALL_BODY));
+        .route("/drafts/transfer", post(drafts::transfer_draft))
+        .route("/drafts/check", post(drafts::check_draft))
+        .route("/drafts/matrix/export", post(drafts::matrix_export))
+        .route("/drafts/matrix/import", post(drafts::matrix_import))
+        .route("/drafts/matrix/edit", post(drafts::matrix_edit))
+        .fallback(|| async { ApiError::not_found("no such endpoint") });
+    let page = |name: &str| ServeFile::new(www.join(name));
     Router::new()
         .nest("/v1", api)
         .nest_service("/pkg", ServeDir::new(pkg))
-        .route_service("/admin", ServeFile::new(www.join("admin.html")))
-        .fallback_service(ServeDir::new(www))
+        .nest_service("/dist", ServeDir::new(www.join("dist")))
+        .route_service("/", page("index.html"))
+        .route_service("/index.html", page("index.html"))
+        .route_service("/admin", page("admin.html"))
+        .route_service("/admin.html", page("admin.html"))
+        .route_service("/style.css", page("style.css"))
+        .route_service("/sw.js", page("sw.js"))
+        .route_service("/manifest.json", page("manifest.json"))
+        .fallback(|| async { ApiError::not_found("no such page") })
+        .layer(middleware::from_fn(json_errors))
         .layer(middleware::from_fn(log))
         .with_state(state)
+}
+
+/// Error answers from below the handlers (a bad path or query parameter, a wrong method) are
+/// plain text; they leave as JSON with a code like every other error.
+async fn json_errors(req: Request, next: Next) -> Response {
+    let res = next.run(req).await;
+    let status = res.status();
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.contains("json"));
+    if status.as_u16() < 400 || is_json {
+        return res;
+    }
+    let (parts, body) = res.into_parts();
+    let bytes = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let mut out = error::as_json(status, &String::from_utf8_lossy(&bytes)).into_response();
+    *out.status_mut() = parts.status;
+    for (k, v) in &parts.headers {
+        if k != header::CONTENT_TYPE && k != header::CONTENT_LENGTH {
+            out.headers_mut().insert(k, v.clone());
+        }
+    }
+    out
 }
 
 /// One line per request: method, path, status, time.
@@ -229,7 +372,7 @@ pub fn run(opts: Options) -> Result<(), String> {
         .build()
         .map_err(|e| e.to_string())?;
     rt.block_on(async move {
-        let (state, notes) = open(&opts)?;
+        let (state, notes) = tokio::task::block_in_place(|| open(&opts))?;
         for n in notes {
             println!("{n}");
         }
@@ -242,11 +385,75 @@ pub fn run(opts: Options) -> Result<(), String> {
             opts.data.display()
         );
         let app = router(state, &opts.www, &opts.pkg);
-        axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown())
-            .await
-            .map_err(|e| e.to_string())
+        serve(listener, app, &opts).await;
+        Ok(())
     })
+}
+
+/// Accepts connections under the connection caps and serves each with HTTP/1.1, headers
+/// bounded in time; stops accepting at Ctrl-C or SIGTERM and lets open requests finish.
+async fn serve(listener: tokio::net::TcpListener, app: Router, opts: &Options) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tokio::io::AsyncWriteExt;
+    use tower::ServiceExt;
+    let connections = Arc::new(Counter::default());
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let header_timeout: std::time::Duration = opts.header_timeout.into();
+    let stop = shutdown();
+    tokio::pin!(stop);
+    loop {
+        let (mut stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    eprintln!("accept: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut stop => break,
+        };
+        let ip = peer.ip();
+        let slot = match connections.take(ip, opts.max_connections_per_client, opts.max_connections)
+        {
+            Ok(s) => s,
+            Err(full) => {
+                let e = limits::refusal(full, "connections");
+                let body = serde_json::to_string(&e).unwrap_or_default();
+                let status = e.code.status();
+                tokio::spawn(async move {
+                    let head = format!(
+                        "HTTP/1.1 {} {}\r\ncontent-type: application/json\r\nretry-after: 5\r\n\
+                         connection: close\r\ncontent-length: {}\r\n\r\n",
+                        status.as_u16(),
+                        status.canonical_reason().unwrap_or(""),
+                        body.len()
+                    );
+                    let _ = stream.write_all(head.as_bytes()).await;
+                    let _ = stream.write_all(body.as_bytes()).await;
+                    let _ = stream.shutdown().await;
+                });
+                continue;
+            }
+        };
+        let app = app.clone();
+        let service =
+            hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+                req.extensions_mut().insert(ClientIp(ip));
+                app.clone().oneshot(req.map(axum::body::Body::new))
+            });
+        let conn = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(header_timeout)
+            .serve_connection(TokioIo::new(stream), service);
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            let _ = conn.await;
+            drop(slot);
+        });
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), graceful.shutdown()).await;
 }
 
 async fn shutdown() {
@@ -262,4 +469,68 @@ async fn shutdown() {
         }
     };
     tokio::select! { () = ctrl_c => {}, () = term => {} }
+}
+
+/// `fieldgate admin|service add|remove|list`: named credentials in a data directory.
+pub mod credentials {
+    use super::store::{Credential, SqliteStore, Store};
+    use std::path::Path;
+
+    /// Adds a credential of `kind` called `name` to the data directory's database and returns
+    /// its token (shown once; only its hash is kept).
+    ///
+    /// # Errors
+    /// A message when the database cannot be opened or written.
+    pub fn add(data: &Path, kind: &str, name: &str) -> Result<String, String> {
+        if name.trim().is_empty() || name.len() > 100 {
+            return Err("a name is 1 to 100 characters".into());
+        }
+        let store = open(data)?;
+        let token = crate::host::keys::random_hex()?;
+        store
+            .put_credential(&Credential {
+                name: name.to_string(),
+                kind: kind.to_string(),
+                token_hash: super::auth::token_hash(&token),
+                created_at: crate::host::now_ms(),
+            })
+            .map_err(|e| e.to_string())?;
+        Ok(token)
+    }
+
+    /// Removes a credential; whether there was one.
+    ///
+    /// # Errors
+    /// A message when the database cannot be opened or written.
+    pub fn remove(data: &Path, kind: &str, name: &str) -> Result<bool, String> {
+        open(data)?
+            .remove_credential(name, kind)
+            .map_err(|e| e.to_string())
+    }
+
+    /// The credentials of a kind: `(name, created_at)`.
+    ///
+    /// # Errors
+    /// A message when the database cannot be opened.
+    pub fn list(data: &Path, kind: &str) -> Result<Vec<(String, i64)>, String> {
+        Ok(open(data)?
+            .credentials()
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .filter(|c| c.kind == kind)
+            .map(|c| (c.name, c.created_at))
+            .collect())
+    }
+
+    fn open(data: &Path) -> Result<SqliteStore, String> {
+        let db = data.join("fieldgate.db");
+        if !db.exists() {
+            return Err(format!(
+                "`{}` has no database; start `fieldgate serve --data {}` once first",
+                data.display(),
+                data.display()
+            ));
+        }
+        SqliteStore::open(&db, false).map_err(|e| e.to_string())
+    }
 }

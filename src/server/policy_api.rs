@@ -1,23 +1,25 @@
-//! Policy endpoints: bundles (with ETags), versions, diffs, publish, rollback, and the
-//! server-sent events that announce new versions.
+//! Policy endpoints: bundles (with ETags), versions, diffs, publish, rollback, the directory,
+//! and the server-sent events that announce new versions.
 
-use super::auth::{require_admin, require_user};
-use super::error::{ApiError, ApiResult};
-use super::publish::{self, check, compiled_version, unknown_app};
-use super::state::Shared;
-use super::store::Version;
+use super::auth::{Admin, Caller, MaybeAdmin, User};
+use super::blocking;
+use super::body::{Json as Body, Raw, LARGE};
+use super::error::{ApiError, ApiResult, ServerCode};
+use super::limits::{refusal, ClientIp};
+use super::publish::{
+    self, check, check_app, compiled_version, diff_json, unknown_app, Publication,
+};
+use super::state::{Shared, DATA_APP};
+use super::store::{Reassign, Version};
 use crate::bundle::Encoding;
-use crate::cli::now_ms;
-use axum::body::Bytes;
+use crate::host::now_ms;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
-use futures_util::Stream;
+use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use std::convert::Infallible;
 
 /// `?for=me`.
 #[derive(Deserialize)]
@@ -26,18 +28,33 @@ pub struct BundleQuery {
     for_: Option<String>,
 }
 
-/// `GET /v1/apps/{app}/bundle`: JSON, or binary for `Accept: application/octet-stream`;
-/// `?for=me` gives the logged-in user's minimized bundle bound to their id.
+/// `GET /v1/apps/{app}/bundle`: JSON, or binary for `Accept: application/octet-stream`.
+/// `?for=me` gives the logged-in person their minimized bundle, bound to their id. The whole
+/// bundle (every person's personal grants and denies) needs an admin or service token, unless
+/// the server was started with `--public-bundle`.
 pub async fn get_bundle(
     State(state): State<Shared>,
     Path(app): Path<String>,
     Query(q): Query<BundleQuery>,
-    headers: HeaderMap,
+    req: axum::extract::Request,
 ) -> ApiResult<Response> {
+    check_app(&app)?;
+    let (mut parts, _) = req.into_parts();
+    let headers = parts.headers.clone();
     let now = now_ms();
     let subject = match q.for_.as_deref() {
-        None => None,
-        Some("me") => Some(require_user(&state, &headers, now)?.subject()),
+        None => {
+            if !state.options.public_bundle {
+                use axum::extract::FromRequestParts;
+                Caller::from_request_parts(&mut parts, &state).await?;
+            }
+            None
+        }
+        Some("me") => {
+            use axum::extract::FromRequestParts;
+            let User(person) = User::from_request_parts(&mut parts, &state).await?;
+            Some(person.subject())
+        }
         Some(other) => {
             return Err(ApiError::bad_request(format!(
                 "`for` must be `me`, not `{other}`"
@@ -54,7 +71,7 @@ pub async fn get_bundle(
         Encoding::Json
     };
     let served = publish::bundle(&state, &app, subject.as_ref(), encoding, now)?;
-    let cache = if subject.is_some() {
+    let cache = if subject.is_some() || !state.options.public_bundle {
         "private, no-cache"
     } else {
         "public, no-cache"
@@ -62,7 +79,10 @@ pub async fn get_bundle(
     let mut h = HeaderMap::new();
     h.insert(header::ETAG, served.etag.clone());
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    h.insert(header::VARY, HeaderValue::from_static("Accept, Cookie"));
+    h.insert(
+        header::VARY,
+        HeaderValue::from_static("Accept, Cookie, Authorization"),
+    );
     h.insert("x-fieldgate-version", HeaderValue::from(served.version));
     let matches = headers
         .get_all(header::IF_NONE_MATCH)
@@ -82,27 +102,33 @@ pub async fn get_bundle(
     Ok((h, served.bytes.clone()).into_response())
 }
 
-/// `GET /v1/apps/{app}/versions`: every version, newest first, without documents.
+/// `GET /v1/apps/{app}/versions` (admin): every version, newest first, without documents.
 pub async fn versions(
+    _: Admin,
     State(state): State<Shared>,
     Path(app): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let list = state.store.versions(&app)?;
+    check_app(&app)?;
+    let s = state.clone();
+    let a = app.clone();
+    let list = blocking(move || Ok(s.store.versions(&a)?)).await?;
     if list.is_empty() {
         return Err(unknown_app(&app));
     }
-    let current = list.first().map(|v| v.version);
+    let current = state.current(&app).map(|c| c.version);
     Ok(Json(
         json!({"app": app, "current": current, "versions": list}),
     ))
 }
 
-/// `GET /v1/apps/{app}/versions/{n}`: one version with its document and signed bundle.
+/// `GET /v1/apps/{app}/versions/{n}` (admin): one version with its document and signed bundle.
 pub async fn version(
+    _: Admin,
     State(state): State<Shared>,
     Path((app, n)): Path<(String, u64)>,
 ) -> ApiResult<Json<Value>> {
-    let v = stored(&state, &app, n)?;
+    check_app(&app)?;
+    let v = stored(&state, &app, n).await?;
     let doc: Value = serde_json::from_str(&v.document).map_err(ApiError::internal)?;
     let bundle: Value = serde_json::from_str(&v.bundle).map_err(ApiError::internal)?;
     let mut out = serde_json::to_value(&v).map_err(ApiError::internal)?;
@@ -118,12 +144,15 @@ pub struct DiffQuery {
     to: Option<u64>,
 }
 
-/// `GET /v1/apps/{app}/diff?from=&to=`: structural and access diff with summary lines.
+/// `GET /v1/apps/{app}/diff?from=&to=` (admin): structural and access diff over the app's
+/// directory, with summary lines naming who.
 pub async fn diff(
+    _: Admin,
     State(state): State<Shared>,
     Path(app): Path<String>,
     Query(q): Query<DiffQuery>,
 ) -> ApiResult<Json<Value>> {
+    check_app(&app)?;
     let to = match q.to {
         Some(t) => t,
         None => {
@@ -134,116 +163,337 @@ pub async fn diff(
         }
     };
     let (a, b) = (
-        compiled_version(&stored(&state, &app, q.from)?)?,
-        compiled_version(&stored(&state, &app, to)?)?,
+        stored(&state, &app, q.from).await?,
+        stored(&state, &app, to).await?,
     );
-    let d = crate::admin::diff(&a.doc, &a.policy, &b.doc, &b.policy);
-    Ok(Json(json!({
-        "from": q.from, "to": to, "summary": d.summary(),
-        "structure": d.structure, "access": d.access,
-    })))
+    let directory = state.directory(&app).await?;
+    let s = state.clone();
+    let d = blocking(move || {
+        let (a, b) = (compiled_version(&a)?, compiled_version(&b)?);
+        let people = (!directory.is_empty()).then_some(&*directory);
+        publish::access_diff(&s, &a, &b.doc, &b.policy, people)
+    })
+    .await?;
+    let mut out = diff_json(&d);
+    out["from"] = json!(q.from);
+    out["to"] = json!(to);
+    Ok(Json(out))
 }
 
-/// `?dry_run=true`: check and diff only.
+/// `?dry_run=true`: check and diff only; `reassign_from` and `reassign_to`: move the leaver's
+/// records to the successor in the publishing transaction.
 #[derive(Deserialize)]
 pub struct PublishQuery {
     #[serde(default)]
     dry_run: bool,
+    reassign_from: Option<String>,
+    reassign_to: Option<String>,
 }
 
-/// `POST /v1/apps/{app}/policy` (admin): publish the body as the next version; with
-/// `?dry_run=true`, only check it and return the access diff.
+/// `POST /v1/apps/{app}/policy` (admin): publish the body as the next version. With
+/// `If-Match: "<version>"`, only if that version is still current (409 `conflict`
+/// otherwise). With `?dry_run=true`, only check it and return the access diff.
 pub async fn publish_policy(
+    Admin(by): Admin,
     State(state): State<Shared>,
     Path(app): Path<String>,
     Query(q): Query<PublishQuery>,
     headers: HeaderMap,
-    body: Bytes,
+    Body(doc): Body<Value, LARGE>,
 ) -> ApiResult<Response> {
-    require_admin(&state, &headers)?;
-    let doc: Value = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_json", e.to_string()))?;
+    check_app(&app)?;
+    let base = if_match(&headers)?;
+    let directory = state.directory(&app).await?;
     if q.dry_run {
-        let current = state.current(&app);
-        let next = current.as_ref().map_or(1, |c| c.version + 1);
-        let c = check(&app, doc, next, current.as_deref())?;
-        return Ok(Json(json!({
-            "dry_run": true, "version": next, "summary": c.summary(),
-            "structure": c.diff.structure, "access": c.diff.access,
-        }))
-        .into_response());
+        let s = state.clone();
+        let a = app.clone();
+        let (next, c) = blocking(move || {
+            let current = s.current(&a);
+            let next = s.store.last_version(&a)?.map_or(1, |v| v + 1);
+            let people = (!directory.is_empty()).then_some(&*directory);
+            Ok((next, check(&s, &a, doc, next, current.as_deref(), people)?))
+        })
+        .await?;
+        let mut out = c.diff_json();
+        out["dry_run"] = json!(true);
+        out["version"] = json!(next);
+        out["current"] = json!(state.current(&app).map(|c| c.version));
+        return Ok(Json(out).into_response());
     }
-    let by = actor(&headers);
-    let state2 = state.clone();
-    let v = blocking(move || publish::publish(&state2, &app, doc, &by, now_ms())).await?;
+    let reassign = match (q.reassign_from, q.reassign_to) {
+        (Some(from), Some(to)) => Some(reassign_for(&state, &app, from, to).await?),
+        (None, None) => None,
+        _ => {
+            return Err(ApiError::bad_request(
+                "give both reassign_from and reassign_to",
+            ))
+        }
+    };
+    let publication = Publication {
+        doc,
+        by,
+        base,
+        reassign,
+    };
+    let s = state.clone();
+    let v = blocking(move || {
+        let people = (!directory.is_empty()).then_some(&*directory);
+        publish::publish(&s, &app, publication, people, now_ms())
+    })
+    .await?;
     Ok((StatusCode::CREATED, Json(json!(v))).into_response())
+}
+
+/// The records to move from `from` to `to` (both in the app's directory), by each resource's
+/// owner attribute.
+async fn reassign_for(state: &Shared, app: &str, from: String, to: String) -> ApiResult<Reassign> {
+    if app != DATA_APP {
+        return Err(ApiError::bad_request(format!(
+            "records are kept for `{DATA_APP}` only"
+        )));
+    }
+    let directory = state.directory(app).await?;
+    for u in [&from, &to] {
+        if directory.get(u).is_none() {
+            return Err(ApiError::new(
+                ServerCode::UnknownUser,
+                format!("`{u}` is not in the directory of `{app}`"),
+            ));
+        }
+    }
+    let current = state.current(app).ok_or_else(|| unknown_app(app))?;
+    Ok(Reassign {
+        from,
+        to,
+        owners: owners(&current.doc),
+        only: None,
+    })
+}
+
+/// Each resource's owner attribute, from a document.
+pub fn owners(doc: &Value) -> Vec<(String, String)> {
+    doc.get("resources")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .filter_map(|(r, d)| Some((r.clone(), d.get("owner")?.as_str()?.to_string())))
+        .collect()
+}
+
+/// `If-Match: "<version>"`, if given.
+fn if_match(headers: &HeaderMap) -> ApiResult<Option<u64>> {
+    let Some(v) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    v.to_str()
+        .ok()
+        .map(|t| t.trim().trim_start_matches("W/").trim_matches('"'))
+        .and_then(|t| t.parse().ok())
+        .map(Some)
+        .ok_or_else(|| {
+            ApiError::bad_request("If-Match must be a version number in quotes, e.g. \"3\"")
+        })
+}
+
+/// `?move_records_back=true`: give back the records the version rolled back from moved.
+#[derive(Deserialize)]
+pub struct RollbackQuery {
+    #[serde(default)]
+    move_records_back: bool,
 }
 
 /// `POST /v1/apps/{app}/rollback-to/{n}` (admin): publish version `n`'s document again as a
-/// new, higher version.
+/// new, higher version (with `If-Match`, only if that version is still current). With
+/// `?move_records_back=true`, records moved by later versions go back to their owners.
 pub async fn rollback(
+    Admin(by): Admin,
     State(state): State<Shared>,
     Path((app, n)): Path<(String, u64)>,
+    Query(q): Query<RollbackQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    require_admin(&state, &headers)?;
-    let old = stored(&state, &app, n)?;
+    check_app(&app)?;
+    let base = if_match(&headers)?;
+    let old = stored(&state, &app, n).await?;
     let doc: Value = serde_json::from_str(&old.document).map_err(ApiError::internal)?;
-    let by = format!("{} (rollback to {n})", actor(&headers));
-    let state2 = state.clone();
-    let v = blocking(move || publish::publish(&state2, &app, doc, &by, now_ms())).await?;
+    let reassign = if q.move_records_back {
+        moved_back(&state, &app, n).await?
+    } else {
+        None
+    };
+    let directory = state.directory(&app).await?;
+    let publication = Publication {
+        doc,
+        by: format!("{by} (rollback to {n})"),
+        base,
+        reassign,
+    };
+    let s = state.clone();
+    let v = blocking(move || {
+        let people = (!directory.is_empty()).then_some(&*directory);
+        publish::publish(&s, &app, publication, people, now_ms())
+    })
+    .await?;
     Ok((StatusCode::CREATED, Json(json!(v))).into_response())
 }
 
-/// `GET /v1/events`: server-sent events, one `published` event per new version.
+/// What gives back the records versions after `n` moved (the newest such move).
+async fn moved_back(state: &Shared, app: &str, n: u64) -> ApiResult<Option<Reassign>> {
+    let s = state.clone();
+    let a = app.to_string();
+    let versions = blocking(move || Ok(s.store.versions(&a)?)).await?;
+    let Some(moved) = versions
+        .iter()
+        .filter(|v| v.version > n)
+        .find_map(|v| v.reassigned.clone())
+    else {
+        return Ok(None);
+    };
+    let text = |k: &str| {
+        moved
+            .get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let current = state.current(app).ok_or_else(|| unknown_app(app))?;
+    Ok(Some(Reassign {
+        from: text("to"),
+        to: text("from"),
+        owners: owners(&current.doc),
+        only: moved.get("records").cloned(),
+    }))
+}
+
+/// `GET /v1/apps/{app}/directory` (admin): the app's people, as JSON (or as a workbook with
+/// `Accept` naming XLSX, or CSV for `text/csv`).
+pub async fn get_directory(
+    _: Admin,
+    State(state): State<Shared>,
+    Path(app): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    check_app(&app)?;
+    let d = state.directory(&app).await?;
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if accept.contains("spreadsheetml") {
+        let bytes = crate::host::sheets::directory_workbook(&d).map_err(ApiError::internal)?;
+        return Ok(([(header::CONTENT_TYPE, XLSX)], bytes).into_response());
+    }
+    if accept.contains("text/csv") {
+        let bytes = crate::host::table::write_csv(&d.to_table());
+        return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], bytes).into_response());
+    }
+    Ok(Json(json!({"app": app, "people": d.to_json()})).into_response())
+}
+
+/// The XLSX media type.
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// `?encoding=auto|utf-8|gbk` for a CSV directory.
+#[derive(Deserialize)]
+pub struct DirectoryQuery {
+    encoding: Option<String>,
+}
+
+/// `PUT /v1/apps/{app}/directory` (admin): replace the app's people with a CSV, XLSX or JSON
+/// body. Every bad row is reported (422 `bad_directory`, with row and column) and nothing is
+/// stored.
+pub async fn put_directory(
+    Admin(by): Admin,
+    State(state): State<Shared>,
+    Path(app): Path<String>,
+    Query(q): Query<DirectoryQuery>,
+    Raw(bytes): Raw<LARGE>,
+) -> ApiResult<Json<Value>> {
+    check_app(&app)?;
+    let encoding = q
+        .encoding
+        .as_deref()
+        .unwrap_or("auto")
+        .parse()
+        .map_err(ApiError::bad_request)?;
+    let current = state.current(&app);
+    let d =
+        crate::host::sheets::read_directory(&bytes, encoding, current.as_ref().map(|c| &*c.policy))
+            .map_err(|e| match e {
+                crate::host::sheets::DirectoryLoadError::Unreadable(m) => {
+                    ApiError::new(ServerCode::BadDirectory, m)
+                }
+                crate::host::sheets::DirectoryLoadError::Rows(rows) => ApiError {
+                    cells: serde_json::to_value(&rows).ok(),
+                    ..ApiError::new(
+                        ServerCode::BadDirectory,
+                        format!("{} bad row(s); nothing was stored", rows.len()),
+                    )
+                },
+            })?;
+    let people = d.to_json();
+    let count = d.len();
+    let s = state.clone();
+    let a = app.clone();
+    blocking(move || Ok(s.store.put_directory(&a, &people, &by, now_ms())?)).await?;
+    state.forget_directory(&app);
+    Ok(Json(json!({"app": app, "people": count})))
+}
+
+/// `GET /v1/events`: server-sent events, one `published` event per new version. Streams are
+/// capped per client address and in total.
 pub async fn events(
     State(state): State<Shared>,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    ip: Option<Extension<ClientIp>>,
+) -> ApiResult<Response> {
+    let ip = ip.map_or(std::net::IpAddr::from([0, 0, 0, 0]), |Extension(c)| c.0);
+    let o = &state.options;
+    let slot = state
+        .streams
+        .take(ip, o.max_streams_per_client, o.max_streams)
+        .map_err(|f| refusal(f, "event streams"))?;
     let rx = state.events.subscribe();
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+    let stream = futures_util::stream::unfold((rx, slot), |(mut rx, slot)| async move {
         loop {
             match rx.recv().await {
-                Ok(data) => return Some((Ok(Event::default().event("published").data(data)), rx)),
+                Ok(data) => {
+                    let e = Event::default().event("published").data(data);
+                    return Some((Ok::<_, std::convert::Infallible>(e), (rx, slot)));
+                }
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
             }
         }
     });
-    Sse::new(stream).keep_alive(KeepAlive::default())
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response())
 }
 
 /// `GET /v1/config`: what a page needs to trust bundles (the demo pins the key from here).
-pub async fn config(State(state): State<Shared>) -> Json<Value> {
+pub async fn config(State(state): State<Shared>, admin: MaybeAdmin) -> Json<Value> {
     let public = state.key.public();
+    let mut apps: Vec<String> = state
+        .current
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .keys()
+        .cloned()
+        .collect();
+    apps.sort();
     Json(json!({
-        "apps": state.store.apps().unwrap_or_default(),
+        "apps": apps,
         "trusted_keys": [public.to_base64()],
         "key_id": public.id(),
+        "public_bundle": state.options.public_bundle,
+        "admin": admin.0,
     }))
 }
 
-fn stored(state: &Shared, app: &str, n: u64) -> ApiResult<Version> {
-    state
-        .store
-        .version(app, n)?
+async fn stored(state: &Shared, app: &str, n: u64) -> ApiResult<Version> {
+    let s = state.clone();
+    let a = app.to_string();
+    blocking(move || Ok(s.store.version(&a, n)?))
+        .await?
         .ok_or_else(|| ApiError::not_found(format!("app `{app}` has no version {n}")))
-}
-
-/// Who publishes: the `X-Fieldgate-Actor` header, else `admin`.
-fn actor(headers: &HeaderMap) -> String {
-    headers
-        .get("x-fieldgate-actor")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 100)
-        .unwrap_or("admin")
-        .to_string()
-}
-
-/// Runs store work off the async threads.
-pub async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> ApiResult<T> + Send + 'static,
-) -> ApiResult<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(ApiError::internal)?
 }

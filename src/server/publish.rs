@@ -1,16 +1,24 @@
 //! Publishing and serving policy versions: validate, diff, number, sign, store, make current;
 //! signed bundles (whole or minimized for one user) cached until the next publication.
+//!
+//! The access diff is computed before the store is touched, with a deadline, so a slow diff
+//! never holds the database; the store then checks in one transaction that the version the
+//! publication was based on is still current, and a publication that lost that race is made
+//! again on the new current version (or refused with 409 when the caller named its base).
 
-use super::error::{ApiError, ApiResult};
+use super::error::{ApiError, ApiResult, ServerCode};
 use super::state::{AppState, BundleKey, Current, Served};
-use super::store::{NewVersion, Version};
-use crate::admin::{diff, Diff};
+use super::store::{NewVersion, PublishError, Reassign, Version};
+use crate::admin::{diff, Diff, Directory, Limits};
 use crate::bundle::{sign, Encoding, SignOptions};
-use crate::core::{minimize, Policy, Subject};
-use axum::http::{HeaderValue, StatusCode};
+use crate::core::{minimize, valid_app_name, Policy, Subject};
+use axum::http::HeaderValue;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
+
+/// How many times a publication is made again after losing a race to another one.
+const RETRIES: usize = 8;
 
 /// A checked candidate version: its document, compiled policy and diff against the current one.
 pub struct Candidate {
@@ -31,31 +39,85 @@ impl Candidate {
             "lines": self.diff.summary(),
         })
     }
+
+    /// The diff as the API shows it: summary lines (with everyone each is about), structure
+    /// and access changes.
+    pub fn diff_json(&self) -> Value {
+        diff_json(&self.diff)
+    }
+}
+
+/// A diff as the API shows it.
+pub fn diff_json(d: &Diff) -> Value {
+    json!({
+        "summary": d.summary(),
+        "lines": d.summary_lines(),
+        "structure": d.structure,
+        "access": d.access,
+    })
+}
+
+/// 422 `bad_app` unless `app` is a usable name.
+///
+/// # Errors
+/// `bad_app`.
+pub fn check_app(app: &str) -> ApiResult<()> {
+    if valid_app_name(app) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            ServerCode::BadApp,
+            format!("`{app}` is not an app name: use [a-z0-9][a-z0-9-]{{0,63}}"),
+        ))
+    }
+}
+
+/// The diff between two versions for the app's people, within the server's limits.
+///
+/// # Errors
+/// 422 `diff_too_large`.
+pub fn access_diff(
+    state: &AppState,
+    old: &Current,
+    new_doc: &Value,
+    new: &Arc<Policy>,
+    directory: Option<&Directory>,
+) -> ApiResult<Diff> {
+    let deadline = crate::host::Deadline::after(state.options.diff_deadline.into());
+    let limits = Limits {
+        max_changes: state.options.diff_max_changes,
+        expired: &|| deadline.passed(),
+    };
+    diff(&old.doc, &old.policy, new_doc, new, directory, &limits)
+        .map_err(|e| ApiError::new(ServerCode::DiffTooLarge, e.message))
 }
 
 /// Validates `doc` as version `n` of `app` and diffs it against `current`.
 ///
 /// # Errors
-/// 422 `bad_policy` with every mistake's JSON path; 422 `wrong_app`.
-pub fn check(app: &str, mut doc: Value, n: u64, current: Option<&Current>) -> ApiResult<Candidate> {
-    let obj = doc.as_object_mut().ok_or_else(|| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "wrong_type",
-            "the policy must be a JSON object",
-        )
-    })?;
+/// 422 `bad_policy` with every mistake's JSON path; 422 `wrong_app`, `wrong_type`,
+/// `diff_too_large`.
+pub fn check(
+    state: &AppState,
+    app: &str,
+    mut doc: Value,
+    n: u64,
+    current: Option<&Current>,
+    directory: Option<&Directory>,
+) -> ApiResult<Candidate> {
+    let obj = doc
+        .as_object_mut()
+        .ok_or_else(|| ApiError::new(ServerCode::WrongType, "the policy must be a JSON object"))?;
     if let Some(other) = obj.get("app").and_then(Value::as_str).filter(|a| *a != app) {
         return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "wrong_app",
+            ServerCode::WrongApp,
             format!("the policy is for app `{other}`, not `{app}`"),
         ));
     }
     obj.insert("version".into(), Value::from(n));
     let policy = Arc::new(Policy::from_value(&doc).map_err(|e| ApiError::bad_policy(&e))?);
     let diff = match current {
-        Some(c) => diff(&c.doc, &c.policy, &doc, &policy),
+        Some(c) => access_diff(state, c, &doc, &policy, directory)?,
         None => Diff {
             structure: Vec::new(),
             access: Vec::new(),
@@ -64,43 +126,100 @@ pub fn check(app: &str, mut doc: Value, n: u64, current: Option<&Current>) -> Ap
     Ok(Candidate { doc, policy, diff })
 }
 
-/// Publishes `doc` as the next version of `app`, in one store transaction, then makes it
-/// current in memory, writes the static files and tells `/v1/events` listeners.
+/// What to publish.
+pub struct Publication {
+    /// The policy document.
+    pub doc: Value,
+    /// Who publishes.
+    pub by: String,
+    /// The version it was made from: with `Some`, publishing fails with 409 `conflict` when
+    /// the current version is another (`If-Match`); with `None`, it is made on whatever is
+    /// current.
+    pub base: Option<u64>,
+    /// Records to move with it.
+    pub reassign: Option<Reassign>,
+}
+
+/// Publishes the next version of `app`: checked and diffed off the store's lock, stored in one
+/// transaction, then made current in memory, written to `--publish-dir` and announced.
 ///
 /// # Errors
-/// What [`check`] reports, or 500 when the store fails (nothing is published then).
+/// What [`check`] reports, 409 `conflict` when the named base is not current, or 500/503 when
+/// the store fails (nothing is published then).
 pub fn publish(
     state: &AppState,
     app: &str,
-    doc: Value,
-    by: &str,
+    p: Publication,
+    directory: Option<&Directory>,
     now_ms: i64,
 ) -> ApiResult<Version> {
-    let mut compiled = None;
-    let version = state.store.publish(app, by, now_ms, |prev, n| {
-        let current = prev.map(compiled_version).transpose()?;
-        let c = check(app, doc, n, current.as_ref())?;
+    check_app(app)?;
+    for _ in 0..RETRIES {
+        let stored = state.store.current(app)?;
+        let current = stored.as_ref().map(compiled_version).transpose()?;
+        let base = current.as_ref().map(|c| c.version);
+        if let Some(want) = p.base.filter(|b| Some(*b) != base) {
+            return Err(conflict(want, base));
+        }
+        let n = state.store.last_version(app)?.map_or(1, |v| v + 1);
+        let c = check(state, app, p.doc.clone(), n, current.as_ref(), directory)?;
         let bundle = sign_doc(state, &c.doc, None, Encoding::Json, now_ms)?;
         let new = NewVersion {
+            version: n,
             document: c.doc.to_string(),
             bundle: String::from_utf8(bundle).map_err(ApiError::internal)?,
             summary: c.summary(),
+            by: p.by.clone(),
+            at: now_ms,
+            reassign: p.reassign.clone(),
         };
-        compiled = Some(c);
-        Ok(new)
-    })?;
-    if let Some(c) = compiled {
-        install(state, app, version.version, c.doc, c.policy);
-    }
-    if let Some(dir) = &state.publish_dir {
-        if let Err(e) = super::files::write_version(dir, &version) {
-            eprintln!("publish-dir: {e} (repaired at next start)");
+        match state.store.publish(app, base, new) {
+            Ok(version) => {
+                install(state, app, version.version, c.doc, c.policy);
+                write_files(state, &version);
+                let event = json!({"type": "published", "app": app, "version": version.version});
+                let _ = state.events.send(event.to_string());
+                return Ok(version);
+            }
+            Err(PublishError::Moved { current }) => {
+                if let Some(want) = p.base {
+                    return Err(conflict(want, current));
+                }
+            }
+            Err(PublishError::Store(e)) => return Err(e.into()),
         }
     }
-    let _ = state
-        .events
-        .send(json!({"type": "published", "app": app, "version": version.version}).to_string());
-    Ok(version)
+    Err(ApiError::new(
+        ServerCode::Conflict,
+        "other publications kept landing first; try again",
+    ))
+}
+
+fn conflict(base: u64, current: Option<u64>) -> ApiError {
+    ApiError::new(
+        ServerCode::Conflict,
+        format!(
+            "the draft was made from version {base}, but version {} is current now: review \
+             their changes and rebase",
+            current.map_or("none".to_string(), |c| c.to_string())
+        ),
+    )
+    .with_detail(json!({"base": base, "current": current}))
+}
+
+/// Writes a new version's bundle to `--publish-dir`, one writer at a time, so `latest.json`
+/// only ever moves forward.
+fn write_files(state: &AppState, v: &Version) {
+    let Some(dir) = &state.options.publish_dir else {
+        return;
+    };
+    let _one = state
+        .publish_files
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    if let Err(e) = super::files::write_version(dir, v) {
+        eprintln!("publish-dir: {e} (repaired at next start)");
+    }
 }
 
 /// A stored version, compiled.
@@ -185,15 +304,14 @@ pub fn bundle(
 /// 404 `unknown_app`.
 pub fn unknown_app(app: &str) -> ApiError {
     ApiError::new(
-        StatusCode::NOT_FOUND,
-        "unknown_app",
+        ServerCode::UnknownApp,
         format!("no policy is published for app `{app}`"),
     )
 }
 
-/// A strong ETag: the SHA-256 of the bytes.
+/// A strong ETag: a hash of the bytes.
 pub fn etag(bytes: &[u8]) -> HeaderValue {
-    let hex = super::files::hex(&Sha256::digest(bytes)[..16]);
+    let hex = crate::host::keys::hex(&Sha256::digest(bytes)[..16]);
     HeaderValue::from_str(&format!("\"{hex}\"")).unwrap_or(HeaderValue::from_static("\"\""))
 }
 

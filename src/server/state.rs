@@ -1,17 +1,24 @@
-//! What every handler shares: the store, the signing key, secrets, the compiled current policy
-//! per app, the cache of signed bundles, demo users and the event channel.
+//! What every handler shares: the store, the signing key, the options, the compiled current
+//! policy and the directory per app, the cache of signed bundles, credentials, limits and the
+//! event channel.
 
+use super::auth::Credentials;
+use super::error::{ApiError, ApiResult};
+use super::limits::{RateLimiter, StreamCounter};
 use super::store::Store;
-use super::users::DemoUser;
+use super::Options;
+use crate::admin::{Directory, Person};
 use crate::bundle::{Encoding, SecretKey};
 use crate::core::Policy;
 use axum::body::Bytes;
 use axum::http::HeaderValue;
 use serde_json::Value;
 use std::collections::HashMap;
-use std::path::PathBuf;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use tokio::sync::broadcast;
+
+/// The app whose policy guards the sample data and whose directory the demo logs in from.
+pub const DATA_APP: &str = "acme-erp";
 
 /// The compiled current version of one app.
 pub struct Current {
@@ -29,7 +36,7 @@ pub struct Served {
     pub version: u64,
     /// The bytes.
     pub bytes: Bytes,
-    /// Its strong ETag (`"sha256:<hex>"`).
+    /// Its strong ETag (a hash of the bytes).
     pub etag: HeaderValue,
     /// When it should be re-signed (half its lifetime), Unix milliseconds.
     pub refresh_at_ms: i64,
@@ -41,23 +48,27 @@ pub type BundleKey = (String, Option<String>, Encoding);
 /// The server's shared state.
 pub struct AppState {
     /// The database.
-    pub store: Store,
+    pub store: Arc<dyn Store>,
     /// The signing key.
     pub key: SecretKey,
-    /// The admin bearer token.
-    pub admin_token: String,
-    /// The key of login cookies.
-    pub cookie_key: [u8; 32],
+    /// How the server was started.
+    pub options: Options,
     /// How long a served bundle is valid, ms.
     pub bundle_ttl_ms: i64,
-    /// Where signed bundles are also written as static files.
-    pub publish_dir: Option<PathBuf>,
-    /// The demo users (login endpoint).
-    pub users: Vec<DemoUser>,
     /// The current policy per app.
     pub current: RwLock<HashMap<String, Arc<Current>>>,
     /// Signed bundles, made on first request after a publication.
     pub bundles: RwLock<HashMap<BundleKey, Arc<Served>>>,
+    /// Directories per app, read from the store on first use after a change.
+    pub directories: RwLock<HashMap<String, Arc<Directory>>>,
+    /// Admin and service credentials.
+    pub credentials: Credentials,
+    /// Open event streams, per client and in total.
+    pub streams: StreamCounter,
+    /// Decision events per user.
+    pub decision_rate: RateLimiter,
+    /// Serialises writes to `--publish-dir`, so `latest.json` never moves backwards.
+    pub publish_files: Mutex<()>,
     /// `published` events for `/v1/events`.
     pub events: broadcast::Sender<String>,
 }
@@ -72,9 +83,50 @@ impl AppState {
             .cloned()
     }
 
-    /// A demo user by id.
-    pub fn user(&self, id: &str) -> Option<&DemoUser> {
-        self.users.iter().find(|u| u.id == id)
+    /// The directory of `app` (empty when none is stored).
+    ///
+    /// # Errors
+    /// When the store fails.
+    pub async fn directory(self: &Arc<Self>, app: &str) -> ApiResult<Arc<Directory>> {
+        if let Some(d) = self
+            .directories
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(app)
+        {
+            return Ok(d.clone());
+        }
+        let s = self.clone();
+        let a = app.to_string();
+        let stored = super::blocking(move || Ok(s.store.directory(&a)?)).await?;
+        let d = match stored {
+            Some((people, _, _)) => Directory::from_json(&people, None).map_err(|e| {
+                ApiError::internal(format!("the stored directory of `{app}` is bad: {e:?}"))
+            })?,
+            None => Directory::default(),
+        };
+        let d = Arc::new(d);
+        self.directories
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(app.to_string(), d.clone());
+        Ok(d)
+    }
+
+    /// Forgets the cached directory of `app` (after a change).
+    pub fn forget_directory(&self, app: &str) {
+        self.directories
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(app);
+    }
+
+    /// A person of the demo app's directory, by id.
+    ///
+    /// # Errors
+    /// When the store fails.
+    pub async fn person(self: &Arc<Self>, id: &str) -> ApiResult<Option<Person>> {
+        Ok(self.directory(DATA_APP).await?.get(id).cloned())
     }
 }
 

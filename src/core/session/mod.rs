@@ -1,15 +1,27 @@
 //! Sessions: one user's precomputed view of a policy, and the decisions made through it.
+//!
+//! `mod.rs` holds the session and its decisions; `plan.rs` the per-resource plans every
+//! decision reads; `data.rs` the shaping of records by those decisions (what a form shows, what
+//! it may submit); `roles.rs` how a subject comes to hold roles.
+
+mod data;
+mod plan;
+mod roles;
+
+pub(crate) use plan::Plan;
+use plan::{lower, raise_capped};
+pub use roles::{RoleSource, RoleVia};
 
 use crate::core::attrs::{Attrs, NoAttrs};
 use crate::core::condition::{CmpOp, Env, Expr, Operand, Truth, UserRef, UserValues};
-use crate::core::error::{Code, RequestError};
+use crate::core::error::RequestError;
 use crate::core::policy::*;
 use crate::core::state::{FieldState, Mode};
 use crate::core::subject::Subject;
 use crate::prelude::*;
 use alloc::sync::Arc;
 use core::cell::OnceCell;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// A resource, resolved once by name for the fast paths.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -59,48 +71,6 @@ impl<'a> Input<'a> {
 }
 
 impl Policy {
-    /// Resolves a resource name.
-    ///
-    /// # Errors
-    /// `unknown_resource`.
-    pub fn resource_id(&self, name: &str) -> Result<ResourceId, RequestError> {
-        self.resource_pos(name).map(ResourceId).ok_or_else(|| {
-            RequestError::new(Code::UnknownResource, format!("no resource `{name}`"))
-        })
-    }
-
-    /// Resolves an action name of a resource.
-    ///
-    /// # Errors
-    /// `unknown_action` when the resource does not declare it.
-    pub fn action_id(&self, resource: ResourceId, name: &str) -> Result<ActionId, RequestError> {
-        let res = &self.resources[resource.0 as usize];
-        res.actions
-            .iter()
-            .position(|a| a == name)
-            .map(|i| ActionId(i as u8))
-            .ok_or_else(|| {
-                let msg = format!("resource `{}` has no action `{name}`", res.name);
-                RequestError::new(Code::UnknownAction, msg)
-            })
-    }
-
-    /// The resource with this id (as handed out by [`Policy::resource_id`]), if any.
-    pub fn resource_id_at(&self, id: u32) -> Option<ResourceId> {
-        ((id as usize) < self.resources.len()).then_some(ResourceId(id))
-    }
-
-    /// The action with this index on a resource, if declared.
-    pub fn action_at(&self, resource: ResourceId, index: u32) -> Option<ActionId> {
-        let n = self.resources[resource.0 as usize].actions.len();
-        ((index as usize) < n).then_some(ActionId(index as u8))
-    }
-
-    /// Number of declared fields of a resource.
-    pub fn field_count(&self, resource: ResourceId) -> usize {
-        self.resources[resource.0 as usize].fields.len()
-    }
-
     /// Precomputes one user's effective roles, grants and rules.
     pub fn session(self: &Arc<Self>, subject: &Subject) -> Session {
         Session::new(Arc::clone(self), subject)
@@ -118,59 +88,16 @@ pub struct Session {
     plans: Vec<OnceCell<Plan>>,
 }
 
-/// One resource as this user sees it, split into what always applies and what depends on the
-/// record or context.
-pub(crate) struct Plan {
-    view: ActionMask,
-    modes: [Option<ActionMask>; 3],
-    granted: ActionMask,
-    /// Per field, in one allocation: what unconditional grants give in each mode (three rows),
-    /// then the cap unconditional limits set (a fourth row).
-    states: Box<[FieldState]>,
-    pub(crate) cond_grants: Vec<CondGrant>,
-    denied: ActionMask,
-    pub(crate) cond_rules: Vec<CondRule>,
-}
-
-pub(crate) struct CondGrant {
-    pub actions: ActionMask,
-    pub cond: Expr,
-    /// The grant's state per field (shared with the policy) ...
-    states: Arc<[FieldState]>,
-    /// ... and the most it gives any field in each mode.
-    caps: [FieldState; 3],
-}
-
-pub(crate) struct CondRule {
-    pub deny: ActionMask,
-    pub caps: Option<Arc<[FieldState]>>,
-    pub cond: Expr,
-}
-
 impl Session {
     fn new(policy: Arc<Policy>, subject: &Subject) -> Session {
         let p = &*policy;
-        let mut direct: Vec<u32> = subject.roles.iter().filter_map(|r| p.role_pos(r)).collect();
         let assignment = p.users.get(&subject.id);
-        if let Some(a) = assignment {
-            direct.extend(&a.roles);
-        }
         let dept = subject
             .department
             .as_deref()
             .and_then(|d| p.department_pos(d));
-        let mut at = dept;
-        while let Some(d) = at {
-            direct.extend(p.department_roles.get(&d).into_iter().flatten());
-            at = p.departments[d as usize].parent;
-        }
-        for g in &subject.groups {
-            direct.extend(p.group_roles.get(g).into_iter().flatten());
-        }
-        let mut roles: Vec<u32> = direct
-            .iter()
-            .flat_map(|&r| core::iter::once(r).chain(p.roles[r as usize].ancestors.iter().copied()))
-            .collect();
+        let mut roles: Vec<u32> = Vec::new();
+        p.resolve_roles(subject, |r, _| roles.push(r));
         roles.sort_unstable();
         roles.dedup();
 
@@ -197,11 +124,7 @@ impl Session {
                     .any(|x| roles.binary_search(x).is_ok())
             })
             .collect();
-        rules.extend(
-            assignment
-                .into_iter()
-                .flat_map(|a| a.denies.iter().copied()),
-        );
+        rules.extend(assignment.into_iter().flat_map(|a| a.rules.iter().copied()));
 
         // The department tree is listed only for a session that has a `department_tree` grant,
         // and role names only when a condition reads `user.roles`.
@@ -280,14 +203,12 @@ impl Session {
         let env = self.env(input);
         let granted = lists(plan.granted, bit)
             || plan
-                .cond_grants
-                .iter()
+                .cond_grants()
                 .any(|g| lists(g.actions, bit) && g.cond.eval(&env) != Truth::False);
         granted
             && !lists(plan.denied, bit)
             && !plan
-                .cond_rules
-                .iter()
+                .cond_rules()
                 .any(|r| r.deny != 0 && lists(r.deny, bit) && r.cond.eval(&env) == Truth::True)
     }
 
@@ -304,18 +225,15 @@ impl Session {
         let m = mode.index();
         out.copy_from_slice(plan.base(m));
         let env = self.env(input);
-        for g in &plan.cond_grants {
+        for g in plan.cond_grants() {
             if g.cond.eval(&env) != Truth::False {
                 raise_capped(out, &g.states, g.caps[m]);
             }
         }
         lower(out, plan.cap());
-        for r in &plan.cond_rules {
+        for r in plan.cond_rules() {
             if r.cond.eval(&env) == Truth::True {
-                if let Some(caps) = &r.caps {
-                    lower(out, caps);
-                }
-                plan.apply_deny(r.deny, mode, out);
+                plan.apply_rule(r, mode, out);
             }
         }
         plan.apply_deny(plan.denied, mode, out);
@@ -327,11 +245,8 @@ impl Session {
         let plan = self.plan(resource);
         out.copy_from_slice(plan.base(mode.index()));
         lower(out, plan.cap());
-        for r in &plan.cond_rules {
-            if let Some(caps) = &r.caps {
-                lower(out, caps);
-            }
-            plan.apply_deny(r.deny, mode, out);
+        for r in plan.cond_rules() {
+            plan.apply_rule(r, mode, out);
         }
         plan.apply_deny(plan.denied, mode, out);
     }
@@ -370,86 +285,6 @@ impl Session {
             resource: &self.policy.resources[r.0 as usize],
             states,
         })
-    }
-
-    /// A copy of `record` as `mode` shows it: hidden fields removed, masked fields masked.
-    /// Keys that are not declared fields are kept.
-    ///
-    /// # Errors
-    /// `unknown_resource`; `bad_request` when the record is not an object.
-    pub fn redact(
-        &self,
-        resource: &str,
-        mode: Mode,
-        record: &Value,
-        context: Option<&Value>,
-    ) -> Result<Value, RequestError> {
-        let obj = as_object(record, "record")?;
-        let states = self.fields(resource, mode, Input::json(Some(record), context))?;
-        let mut out = Map::with_capacity(obj.len());
-        for (k, v) in obj {
-            match states.field(k) {
-                None => {
-                    out.insert(k.clone(), v.clone());
-                }
-                Some((_, FieldState::Hidden)) => {}
-                Some((f, FieldState::Masked)) => {
-                    out.insert(
-                        k.clone(),
-                        f.mask.unwrap_or(crate::core::mask::Mask::Full).apply(v),
-                    );
-                }
-                Some(_) => {
-                    out.insert(k.clone(), v.clone());
-                }
-            }
-        }
-        Ok(Value::Object(out))
-    }
-
-    /// A copy of `form_data` holding only the fields editable in `mode` for `record`: what may
-    /// be submitted. Undeclared keys are dropped.
-    ///
-    /// # Errors
-    /// `unknown_resource`; `bad_request` when the data is not an object.
-    pub fn writable(
-        &self,
-        resource: &str,
-        mode: Mode,
-        record: Option<&Value>,
-        form_data: &Value,
-        context: Option<&Value>,
-    ) -> Result<Value, RequestError> {
-        let data = as_object(form_data, "form data")?;
-        let states = self.fields(resource, mode, Input::json(record, context))?;
-        Ok(Value::Object(
-            data.iter()
-                .filter(|(k, _)| matches!(states.field(k), Some((_, FieldState::Editable))))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-        ))
-    }
-
-    /// Keys of `changes` that the user may not write on `record` in `mode` (not declared or not
-    /// editable): what a server rejects.
-    ///
-    /// # Errors
-    /// `unknown_resource`; `bad_request` when the changes are not an object.
-    pub fn forbidden_writes(
-        &self,
-        resource: &str,
-        mode: Mode,
-        record: Option<&Value>,
-        changes: &Value,
-        context: Option<&Value>,
-    ) -> Result<Vec<String>, RequestError> {
-        let data = as_object(changes, "changes")?;
-        let states = self.fields(resource, mode, Input::json(record, context))?;
-        Ok(data
-            .keys()
-            .filter(|k| !matches!(states.field(k), Some((_, FieldState::Editable))))
-            .cloned()
-            .collect())
     }
 
     // ---- internals ----
@@ -491,131 +326,6 @@ impl Session {
     pub(crate) fn specialized(&self, when: Option<&Expr>) -> Expr {
         when.map_or(Expr::Const(true), |w| w.specialize(&self.user, None))
     }
-
-    fn build_plan(&self, r: u32) -> Plan {
-        let p = &*self.policy;
-        let res = &p.resources[r as usize];
-        let n = res.fields.len();
-        let mut plan = Plan {
-            view: res.action_bit("view"),
-            modes: [
-                None,
-                Some(res.action_bit("create")),
-                Some(res.action_bit("edit")),
-            ],
-            granted: 0,
-            states: vec![FieldState::Hidden; 4 * n].into(),
-            cond_grants: Vec::new(),
-            denied: 0,
-            cond_rules: Vec::new(),
-        };
-        plan.states[3 * n..].fill(FieldState::Editable);
-        for &g in &self.grants {
-            let grant = &p.grants[g as usize];
-            let Some(shape) = grant.targets.shape(&p.resources, r) else {
-                continue;
-            };
-            let cond = self.grant_condition(grant, r);
-            let caps: [FieldState; 3] = core::array::from_fn(|m| plan.mode_cap(shape.actions, m));
-            match cond.as_const() {
-                Some(false) => {}
-                Some(true) => {
-                    plan.granted |= shape.actions;
-                    for (m, cap) in caps.into_iter().enumerate() {
-                        raise_capped(&mut plan.states[m * n..], &shape.states, cap);
-                    }
-                }
-                None => plan.cond_grants.push(CondGrant {
-                    actions: shape.actions,
-                    cond,
-                    states: Arc::clone(&shape.states),
-                    caps,
-                }),
-            }
-        }
-        for &ru in &self.rules {
-            let rule = &p.rules[ru as usize];
-            let Some(shape) = rule.targets.shape(&p.resources, r) else {
-                continue;
-            };
-            let limit = rule.effect == Effect::Limit;
-            let deny = if limit { 0 } else { shape.actions };
-            let cond = self.specialized(rule.when.as_ref());
-            match cond.as_const() {
-                Some(false) => {}
-                Some(true) => {
-                    plan.denied |= deny;
-                    if limit {
-                        lower(&mut plan.states[3 * n..], &shape.states);
-                    }
-                }
-                None => plan.cond_rules.push(CondRule {
-                    deny,
-                    caps: limit.then(|| shape.states.clone()),
-                    cond,
-                }),
-            }
-        }
-        plan
-    }
-}
-
-impl Plan {
-    /// What unconditional grants give each field in mode `m`.
-    fn base(&self, m: usize) -> &[FieldState] {
-        row(&self.states, m, self.states.len() / 4)
-    }
-
-    /// The cap unconditional limits set on each field.
-    fn cap(&self) -> &[FieldState] {
-        row(&self.states, 3, self.states.len() / 4)
-    }
-
-    /// The most a grant listing `actions` gives any field in mode `m`: editable when it lists
-    /// the mode's action, readonly when it lists only `view`, else hidden.
-    fn mode_cap(&self, actions: ActionMask, m: usize) -> FieldState {
-        match self.modes[m] {
-            Some(bit) if lists(actions, bit) => FieldState::Editable,
-            _ if lists(actions, self.view) => FieldState::Readonly,
-            _ => FieldState::Hidden,
-        }
-    }
-
-    /// A deny listing `view` (or `*`) hides every field; one listing the mode's action caps
-    /// every field at readonly.
-    fn apply_deny(&self, deny: ActionMask, mode: Mode, out: &mut [FieldState]) {
-        if deny == 0 {
-            return;
-        }
-        let cap = if lists(deny, self.view) {
-            FieldState::Hidden
-        } else if self.modes[mode.index()].is_some_and(|bit| lists(deny, bit)) {
-            FieldState::Readonly
-        } else {
-            return;
-        };
-        for s in out.iter_mut() {
-            *s = (*s).min(cap);
-        }
-    }
-}
-
-/// Row `i` of `rows`, rows of `n` states each.
-fn row(rows: &[FieldState], i: usize, n: usize) -> &[FieldState] {
-    &rows[i * n..(i + 1) * n]
-}
-
-/// Raises each state to what `by` gives it, at most `cap`.
-fn raise_capped(out: &mut [FieldState], by: &[FieldState], cap: FieldState) {
-    for (o, b) in out.iter_mut().zip(by) {
-        *o = (*o).max((*b).min(cap));
-    }
-}
-
-fn lower(out: &mut [FieldState], by: &[FieldState]) {
-    for (o, b) in out.iter_mut().zip(by) {
-        *o = (*o).min(*b);
-    }
 }
 
 /// Whether department `c` is `d` or below it.
@@ -631,20 +341,11 @@ fn is_within(p: &Policy, c: u32, d: u32) -> bool {
     false
 }
 
-fn as_object<'v>(v: &'v Value, what: &str) -> Result<&'v Map<String, Value>, RequestError> {
-    v.as_object().ok_or_else(|| {
-        RequestError::new(
-            Code::BadRequest,
-            format!("the {what} must be a JSON object"),
-        )
-    })
-}
-
 /// Field states of one resource, in declaration order.
 #[derive(Debug, Clone)]
 pub struct FieldStates<'p> {
-    resource: &'p Resource,
-    states: Vec<FieldState>,
+    pub(super) resource: &'p Resource,
+    pub(super) states: Vec<FieldState>,
 }
 
 impl<'p> FieldStates<'p> {

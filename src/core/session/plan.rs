@@ -1,0 +1,209 @@
+//! Plans: one resource as one user sees it, built once per session and resource. What always
+//! applies is merged ahead of time; only the parts that depend on the record or context run
+//! per decision. Explanations walk the same plan, grant by grant.
+
+use super::Session;
+use crate::core::condition::Expr;
+use crate::core::policy::*;
+use crate::core::state::{FieldState, Mode};
+use crate::prelude::*;
+use alloc::sync::Arc;
+
+/// One resource as this user sees it, split into what always applies and what depends on the
+/// record or context. Every decision about the resource reads it: the hot paths the merged
+/// rows and the conditional lists, explanations every grant and rule in order.
+pub(crate) struct Plan {
+    pub(super) view: ActionMask,
+    pub(super) modes: [Option<ActionMask>; 3],
+    pub(super) granted: ActionMask,
+    /// Per field, in one allocation: what unconditional grants give in each mode (three rows),
+    /// then the cap unconditional limits set (a fourth row).
+    pub(super) states: Box<[FieldState]>,
+    /// Positions in `grants` of those whose condition depends on the record or context.
+    pub(super) cond_grants: Vec<u32>,
+    pub(super) denied: ActionMask,
+    /// Positions in `rules` of those whose condition depends on the record or context.
+    pub(super) cond_rules: Vec<u32>,
+    /// Every grant of the session that covers the resource, in the session's order.
+    pub(crate) grants: Vec<PlanGrant>,
+    /// Every rule of the session that covers the resource, in the session's order.
+    pub(crate) rules: Vec<PlanRule>,
+}
+
+/// A grant as it bears on one resource for one user.
+pub(crate) struct PlanGrant {
+    /// Its index in the policy.
+    pub id: u32,
+    pub actions: ActionMask,
+    /// Its scope and `when`, specialised to the user (a constant when they decide alone).
+    pub cond: Expr,
+    /// The grant's state per field (shared with the policy) ...
+    pub states: Arc<[FieldState]>,
+    /// ... and the most it gives any field in each mode.
+    pub caps: [FieldState; 3],
+}
+
+/// A rule as it bears on one resource for one user.
+pub(crate) struct PlanRule {
+    /// Its index in the policy.
+    pub id: u32,
+    /// The actions it denies (none for a limit).
+    pub deny: ActionMask,
+    /// A limit's cap per field.
+    pub caps: Option<Arc<[FieldState]>>,
+    /// Its `when`, specialised to the user.
+    pub cond: Expr,
+}
+
+impl Session {
+    /// The plan of resource `r`: every grant and rule of the session that covers it.
+    pub(super) fn build_plan(&self, r: u32) -> Plan {
+        let p = &*self.policy;
+        let res = &p.resources[r as usize];
+        let n = res.fields.len();
+        let mut plan = Plan {
+            view: res.action_bit("view"),
+            modes: [
+                None,
+                Some(res.action_bit("create")),
+                Some(res.action_bit("edit")),
+            ],
+            granted: 0,
+            states: vec![FieldState::Hidden; 4 * n].into(),
+            cond_grants: Vec::new(),
+            denied: 0,
+            cond_rules: Vec::new(),
+            grants: Vec::new(),
+            rules: Vec::new(),
+        };
+        plan.states[3 * n..].fill(FieldState::Editable);
+        for &g in &self.grants {
+            let grant = &p.grants[g as usize];
+            let Some(shape) = grant.targets.shape(&p.resources, r) else {
+                continue;
+            };
+            let cond = self.grant_condition(grant, r);
+            let caps: [FieldState; 3] = core::array::from_fn(|m| plan.mode_cap(shape.actions, m));
+            match cond.as_const() {
+                Some(false) => {}
+                Some(true) => {
+                    plan.granted |= shape.actions;
+                    for (m, cap) in caps.into_iter().enumerate() {
+                        raise_capped(&mut plan.states[m * n..], &shape.states, cap);
+                    }
+                }
+                None => plan.cond_grants.push(plan.grants.len() as u32),
+            }
+            let shape = shape.into_owned();
+            plan.grants.push(PlanGrant {
+                id: g,
+                actions: shape.actions,
+                cond,
+                states: shape.states,
+                caps,
+            });
+        }
+        for &ru in &self.rules {
+            let rule = &p.rules[ru as usize];
+            let Some(shape) = rule.targets.shape(&p.resources, r) else {
+                continue;
+            };
+            let limit = rule.effect == Effect::Limit;
+            let deny = if limit { 0 } else { shape.actions };
+            let cond = self.specialized(rule.when.as_ref());
+            match cond.as_const() {
+                Some(false) => {}
+                Some(true) => {
+                    plan.denied |= deny;
+                    if limit {
+                        lower(&mut plan.states[3 * n..], &shape.states);
+                    }
+                }
+                None => plan.cond_rules.push(plan.rules.len() as u32),
+            }
+            plan.rules.push(PlanRule {
+                id: ru,
+                deny,
+                caps: limit.then(|| shape.into_owned().states),
+                cond,
+            });
+        }
+        plan
+    }
+}
+
+impl Plan {
+    /// The grants whose condition depends on the record or context.
+    pub(super) fn cond_grants(&self) -> impl Iterator<Item = &PlanGrant> {
+        self.cond_grants.iter().map(|&i| &self.grants[i as usize])
+    }
+
+    /// The rules whose condition depends on the record or context.
+    pub(super) fn cond_rules(&self) -> impl Iterator<Item = &PlanRule> {
+        self.cond_rules.iter().map(|&i| &self.rules[i as usize])
+    }
+
+    /// Lowers `out` (states in `mode`) as rule `r` does when it applies.
+    pub(crate) fn apply_rule(&self, r: &PlanRule, mode: Mode, out: &mut [FieldState]) {
+        if let Some(caps) = &r.caps {
+            lower(out, caps);
+        }
+        self.apply_deny(r.deny, mode, out);
+    }
+
+    /// What unconditional grants give each field in mode `m`.
+    pub(super) fn base(&self, m: usize) -> &[FieldState] {
+        row(&self.states, m, self.states.len() / 4)
+    }
+
+    /// The cap unconditional limits set on each field.
+    pub(super) fn cap(&self) -> &[FieldState] {
+        row(&self.states, 3, self.states.len() / 4)
+    }
+
+    /// The most a grant listing `actions` gives any field in mode `m`: editable when it lists
+    /// the mode's action, readonly when it lists only `view`, else hidden.
+    pub(crate) fn mode_cap(&self, actions: ActionMask, m: usize) -> FieldState {
+        match self.modes[m] {
+            Some(bit) if lists(actions, bit) => FieldState::Editable,
+            _ if lists(actions, self.view) => FieldState::Readonly,
+            _ => FieldState::Hidden,
+        }
+    }
+
+    /// A deny listing `view` (or `*`) hides every field; one listing the mode's action caps
+    /// every field at readonly.
+    pub(crate) fn apply_deny(&self, deny: ActionMask, mode: Mode, out: &mut [FieldState]) {
+        if deny == 0 {
+            return;
+        }
+        let cap = if lists(deny, self.view) {
+            FieldState::Hidden
+        } else if self.modes[mode.index()].is_some_and(|bit| lists(deny, bit)) {
+            FieldState::Readonly
+        } else {
+            return;
+        };
+        for s in out.iter_mut() {
+            *s = (*s).min(cap);
+        }
+    }
+}
+
+/// Row `i` of `rows`, rows of `n` states each.
+fn row(rows: &[FieldState], i: usize, n: usize) -> &[FieldState] {
+    &rows[i * n..(i + 1) * n]
+}
+
+/// Raises each state to what `by` gives it, at most `cap`.
+pub(super) fn raise_capped(out: &mut [FieldState], by: &[FieldState], cap: FieldState) {
+    for (o, b) in out.iter_mut().zip(by) {
+        *o = (*o).max((*b).min(cap));
+    }
+}
+
+pub(super) fn lower(out: &mut [FieldState], by: &[FieldState]) {
+    for (o, b) in out.iter_mut().zip(by) {
+        *o = (*o).min(*b);
+    }
+}

@@ -1,0 +1,282 @@
+//! The store: every published policy version (immutable), which one is current, the directory
+//! of people per app, admin and service credentials, login sessions, decision events clients
+//! report, and the sample data records.
+//!
+//! One interface, so each store keeps the same promises: publishing is one transaction that
+//! checks the version it was based on; a published version never changes; an acknowledged
+//! write is never lost. Calls block: handlers make them off the async threads.
+
+mod sqlite;
+
+pub use sqlite::SqliteStore;
+
+use serde::Serialize;
+use serde_json::Value;
+
+/// Why the store failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreError {
+    /// The database cannot be reached (a 503: try again).
+    Unavailable(String),
+    /// The database refused or failed the operation.
+    Failed(String),
+}
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreError::Unavailable(m) => write!(f, "the database cannot be reached: {m}"),
+            StoreError::Failed(m) => write!(f, "the database failed: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+/// What store calls return.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// One published version.
+#[derive(Debug, Clone, Serialize)]
+pub struct Version {
+    /// The app.
+    pub app: String,
+    /// The version number.
+    pub version: u64,
+    /// Who published it.
+    pub published_by: String,
+    /// When, Unix milliseconds.
+    pub published_at: i64,
+    /// The diff summary against the version before it.
+    pub summary: Value,
+    /// Records moved from a leaver to a successor with this version, if any:
+    /// `{"from", "to", "records": {resource: [id, ...]}}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reassigned: Option<Value>,
+    /// The policy document (JSON text), omitted from listings.
+    #[serde(skip)]
+    pub document: String,
+    /// The signed JSON bundle made at publication.
+    #[serde(skip)]
+    pub bundle: String,
+}
+
+/// Records to move from one owner to another, in the publishing transaction.
+#[derive(Debug, Clone)]
+pub struct Reassign {
+    /// The leaver.
+    pub from: String,
+    /// The successor.
+    pub to: String,
+    /// Per resource, its owner attribute (dotted).
+    pub owners: Vec<(String, String)>,
+    /// When given, only these records (per resource), e.g. to give back what a version moved.
+    pub only: Option<Value>,
+}
+
+/// What a publication stores.
+pub struct NewVersion {
+    /// Its number: the highest stored version plus one.
+    pub version: u64,
+    /// The policy document, already stamped with its version.
+    pub document: String,
+    /// The signed JSON bundle.
+    pub bundle: String,
+    /// The diff summary.
+    pub summary: Value,
+    /// Who publishes.
+    pub by: String,
+    /// When, Unix milliseconds.
+    pub at: i64,
+    /// Records to move with it.
+    pub reassign: Option<Reassign>,
+}
+
+/// Why a publication was not stored.
+#[derive(Debug)]
+pub enum PublishError {
+    /// The current version is not the one the publication was based on, or another
+    /// publication took its number: nothing was stored.
+    Moved {
+        /// The current version now.
+        current: Option<u64>,
+    },
+    /// The store failed.
+    Store(StoreError),
+}
+
+impl From<StoreError> for PublishError {
+    fn from(e: StoreError) -> PublishError {
+        PublishError::Store(e)
+    }
+}
+
+/// A stored admin or service credential (the token itself is never stored).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Credential {
+    /// The name.
+    pub name: String,
+    /// `admin` or `service`.
+    pub kind: String,
+    /// SHA-256 of the token, hex.
+    #[serde(skip)]
+    pub token_hash: String,
+    /// When it was made, Unix milliseconds.
+    pub created_at: i64,
+}
+
+/// One reported decision event: its JSON text and, when it is chained, its links.
+pub struct Reported {
+    /// The event as stored.
+    pub event: String,
+    /// Its place in a chain, if it carries one.
+    pub chain: Option<ChainLink>,
+}
+
+/// Where a chained event says it sits.
+pub struct ChainLink {
+    /// The chain's id (one per client log).
+    pub chain: String,
+    /// The hash of the event before it (`None` for a chain's first).
+    pub prev: Option<String>,
+    /// Its own hash, as sent.
+    pub hash: String,
+    /// Whether `hash` is the hash of the event as received.
+    pub intact: bool,
+}
+
+/// An event's verdict in its chain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Link {
+    /// It follows the chain's last event seen.
+    Ok,
+    /// Events between the last one seen and this one are missing.
+    Gap,
+    /// It is not what was hashed: changed after it was logged.
+    Edited,
+    /// It carries no chain.
+    Unchained,
+}
+
+impl Link {
+    /// Its stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Link::Ok => "ok",
+            Link::Gap => "gap",
+            Link::Edited => "edited",
+            Link::Unchained => "unchained",
+        }
+    }
+}
+
+/// What storing a batch of events did.
+#[derive(Default)]
+pub struct Outcome {
+    /// Events stored.
+    pub accepted: usize,
+    /// Events skipped as already stored.
+    pub duplicates: usize,
+    /// Each event's verdict, `None` for a duplicate.
+    pub links: Vec<Option<Link>>,
+}
+
+/// A record with its revision (which every change increases).
+#[derive(Debug, Clone)]
+pub struct Record {
+    /// The record.
+    pub body: Value,
+    /// Its revision.
+    pub revision: u64,
+}
+
+/// Why a record update did not happen.
+pub enum UpdateError<E> {
+    /// The record is not there.
+    Missing,
+    /// Its revision is not the one expected.
+    Stale {
+        /// Its revision now.
+        revision: u64,
+    },
+    /// The caller's check refused the change.
+    Refused(E),
+    /// The store failed.
+    Store(StoreError),
+}
+
+/// Everything the server keeps.
+pub trait Store: Send + Sync {
+    // ---- versions ----
+
+    /// The current version of `app`.
+    fn current(&self, app: &str) -> StoreResult<Option<Version>>;
+    /// Version `n` of `app`.
+    fn version(&self, app: &str, n: u64) -> StoreResult<Option<Version>>;
+    /// Every version of `app`, newest first.
+    fn versions(&self, app: &str) -> StoreResult<Vec<Version>>;
+    /// The highest version of `app` stored.
+    fn last_version(&self, app: &str) -> StoreResult<Option<u64>>;
+    /// The apps with a current version.
+    fn apps(&self) -> StoreResult<Vec<String>>;
+    /// Stores `v` and makes it current, in one transaction, if the current version is still
+    /// `base` and `v.version` is the next number; moves records as `v.reassign` says.
+    fn publish(&self, app: &str, base: Option<u64>, v: NewVersion)
+        -> Result<Version, PublishError>;
+
+    // ---- the directory ----
+
+    /// The directory of `app` (JSON people list), with who stored it and when.
+    fn directory(&self, app: &str) -> StoreResult<Option<(Value, String, i64)>>;
+    /// Replaces the directory of `app`.
+    fn put_directory(&self, app: &str, people: &Value, by: &str, at: i64) -> StoreResult<()>;
+
+    // ---- credentials and sessions ----
+
+    /// Every admin and service credential.
+    fn credentials(&self) -> StoreResult<Vec<Credential>>;
+    /// Adds (or replaces) a credential.
+    fn put_credential(&self, c: &Credential) -> StoreResult<()>;
+    /// Removes a credential; whether there was one.
+    fn remove_credential(&self, name: &str, kind: &str) -> StoreResult<bool>;
+    /// Stores a login session (by the hash of its id).
+    fn create_session(&self, id_hash: &str, user: &str, expires_at: i64) -> StoreResult<()>;
+    /// The user of a live session.
+    fn session(&self, id_hash: &str, now: i64) -> StoreResult<Option<String>>;
+    /// Ends a session.
+    fn end_session(&self, id_hash: &str) -> StoreResult<()>;
+
+    // ---- decision events ----
+
+    /// Stores decision events reported by `user`, judging each chained one against its
+    /// chain's last event seen. An event already stored is skipped.
+    fn add_decisions(&self, user: &str, now_ms: i64, events: &[Reported]) -> StoreResult<Outcome>;
+    /// How many events `user` has stored.
+    fn decision_count(&self, user: &str) -> StoreResult<u64>;
+    /// The latest `limit` decision events, newest first.
+    fn decisions(&self, limit: u32) -> StoreResult<Vec<Value>>;
+
+    // ---- sample data ----
+
+    /// Every record of `resource`, by id.
+    fn records(&self, resource: &str) -> StoreResult<Vec<Record>>;
+    /// One record.
+    fn record(&self, resource: &str, id: &str) -> StoreResult<Option<Record>>;
+    /// Inserts a new record under `id`; `false` when the id is taken.
+    fn insert_record(&self, resource: &str, id: &str, body: &Value) -> StoreResult<bool>;
+    /// Changes one record in one transaction: `change` gets it as it is now and returns it
+    /// as it should be (or refuses). With `expected`, a record at another revision is stale.
+    fn update_record(
+        &self,
+        resource: &str,
+        id: &str,
+        expected: Option<u64>,
+        change: &mut dyn FnMut(&Value) -> Result<Value, super::error::ApiError>,
+    ) -> Result<Record, UpdateError<super::error::ApiError>>;
+    /// Moves records from one owner to another at once (not with a publication).
+    fn reassign(&self, r: &Reassign) -> StoreResult<Value>;
+    /// Loads sample records (on first start).
+    fn seed_records(&self, resource: &str, records: &[Value]) -> StoreResult<()>;
+    /// Whether any record exists.
+    fn has_records(&self) -> StoreResult<bool>;
+}

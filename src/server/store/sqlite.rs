@@ -1,0 +1,680 @@
+//! The SQLite store: one file in the data directory, WAL journal, `synchronous = FULL`.
+//!
+//! Publishing is one `BEGIN IMMEDIATE` transaction, so a crash leaves either the old or the new
+//! version current. Triggers refuse any update or delete of a published version. The schema is
+//! versioned: migrations run in order at open, each in its own transaction.
+
+use super::*;
+use crate::server::error::ApiError;
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use std::path::Path;
+use std::sync::Mutex;
+
+/// The schema, one migration per step; a database records how many it has run.
+const MIGRATIONS: &[&str] = &[
+    // 1: the first release's tables (made only when absent: older databases have them).
+    "CREATE TABLE IF NOT EXISTS versions (
+       app TEXT NOT NULL, version INTEGER NOT NULL, document TEXT NOT NULL, bundle TEXT NOT NULL,
+       published_by TEXT NOT NULL, published_at INTEGER NOT NULL, summary TEXT NOT NULL,
+       PRIMARY KEY (app, version));
+     CREATE TRIGGER IF NOT EXISTS versions_no_update BEFORE UPDATE ON versions
+       BEGIN SELECT RAISE(ABORT, 'published versions are immutable'); END;
+     CREATE TRIGGER IF NOT EXISTS versions_no_delete BEFORE DELETE ON versions
+       BEGIN SELECT RAISE(ABORT, 'published versions are immutable'); END;
+     CREATE TABLE IF NOT EXISTS current (app TEXT PRIMARY KEY, version INTEGER NOT NULL);
+     CREATE TABLE IF NOT EXISTS decisions (
+       id INTEGER PRIMARY KEY, reported_by TEXT NOT NULL, received_at INTEGER NOT NULL,
+       event TEXT NOT NULL);
+     CREATE TABLE IF NOT EXISTS decision_chains (
+       reported_by TEXT NOT NULL, chain TEXT NOT NULL, head TEXT NOT NULL,
+       PRIMARY KEY (reported_by, chain));
+     CREATE TABLE IF NOT EXISTS records (
+       resource TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (resource, id));",
+    // 2: decision chains (databases from before them gain the columns).
+    "ALTER TABLE decisions ADD COLUMN chain TEXT;
+     ALTER TABLE decisions ADD COLUMN hash TEXT;
+     ALTER TABLE decisions ADD COLUMN link TEXT NOT NULL DEFAULT 'unchained';
+     CREATE UNIQUE INDEX IF NOT EXISTS decisions_chained
+       ON decisions (reported_by, chain, hash) WHERE hash IS NOT NULL;",
+    // 3: record revisions, directories, credentials, sessions, reassignments.
+    "ALTER TABLE records ADD COLUMN revision INTEGER NOT NULL DEFAULT 1;
+     CREATE INDEX IF NOT EXISTS decisions_by_user ON decisions (reported_by);
+     CREATE TABLE directories (
+       app TEXT PRIMARY KEY, people TEXT NOT NULL, updated_by TEXT NOT NULL,
+       updated_at INTEGER NOT NULL);
+     CREATE TABLE credentials (
+       name TEXT NOT NULL, kind TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE,
+       created_at INTEGER NOT NULL, PRIMARY KEY (name, kind));
+     CREATE TABLE sessions (
+       id_hash TEXT PRIMARY KEY, user TEXT NOT NULL, expires_at INTEGER NOT NULL);
+     CREATE TABLE reassignments (
+       app TEXT NOT NULL, version INTEGER NOT NULL, moved TEXT NOT NULL,
+       PRIMARY KEY (app, version));
+     CREATE TRIGGER reassignments_no_update BEFORE UPDATE ON reassignments
+       BEGIN SELECT RAISE(ABORT, 'published versions are immutable'); END;",
+];
+
+/// The database of one server.
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+}
+
+fn failed(e: rusqlite::Error) -> StoreError {
+    StoreError::Failed(e.to_string())
+}
+
+impl SqliteStore {
+    /// Opens (creating when asked) the database at `path`, checks it and brings its schema up to
+    /// date.
+    ///
+    /// # Errors
+    /// The file cannot be opened, is damaged, or a migration fails.
+    pub fn open(path: &Path, create: bool) -> Result<SqliteStore, StoreError> {
+        use rusqlite::OpenFlags;
+        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        if create {
+            flags |= OpenFlags::SQLITE_OPEN_CREATE;
+        }
+        let at = |e: rusqlite::Error| StoreError::Failed(format!("{}: {e}", path.display()));
+        let mut conn = Connection::open_with_flags(path, flags).map_err(at)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;",
+        )
+        .map_err(at)?;
+        let check: String = conn
+            .query_row("PRAGMA quick_check", [], |r| r.get(0))
+            .map_err(at)?;
+        if check != "ok" {
+            return Err(StoreError::Failed(format!(
+                "{} is damaged ({check}); restore it from a backup",
+                path.display()
+            )));
+        }
+        migrate(&mut conn).map_err(at)?;
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> StoreResult<T> {
+        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut conn).map_err(failed)
+    }
+}
+
+/// Runs the migrations a database has not run yet.
+fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    conn.execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")?;
+    let done: i64 = conn
+        .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
+        .optional()?
+        .unwrap_or(0);
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(done as usize) {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if i == 1 && has_column(&tx, "decisions", "chain")? {
+            // A database from between the first release and versioned migrations has them.
+        } else {
+            tx.execute_batch(sql)?;
+        }
+        tx.execute("DELETE FROM schema_version", [])?;
+        tx.execute(
+            "INSERT INTO schema_version (version) VALUES (?1)",
+            params![i as i64 + 1],
+        )?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+fn has_column(c: &Connection, table: &str, column: &str) -> rusqlite::Result<bool> {
+    let mut stmt = c.prepare("SELECT name FROM pragma_table_info(?1)")?;
+    let names = stmt.query_map(params![table], |r| r.get::<_, String>(0))?;
+    for n in names {
+        if n? == column {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+const SELECT: &str =
+    "SELECT v.app, v.version, v.document, v.bundle, v.published_by, v.published_at,
+  v.summary, r.moved FROM versions v
+  LEFT JOIN reassignments r ON r.app = v.app AND r.version = v.version";
+
+/// SQLite integers are signed; versions never get near the limit.
+fn sql_int(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn current_in(c: &Connection, app: &str) -> rusqlite::Result<Option<Version>> {
+    c.query_row(
+        &format!(
+            "{SELECT} WHERE v.app = ?1 AND v.version = (SELECT version FROM current WHERE app = ?1)"
+        ),
+        params![app],
+        row_version,
+    )
+    .optional()
+}
+
+fn row_version(r: &rusqlite::Row<'_>) -> rusqlite::Result<Version> {
+    Ok(Version {
+        app: r.get(0)?,
+        version: u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
+        document: r.get(2)?,
+        bundle: r.get(3)?,
+        published_by: r.get(4)?,
+        published_at: r.get(5)?,
+        summary: serde_json::from_str(&r.get::<_, String>(6)?).unwrap_or(Value::Null),
+        reassigned: r
+            .get::<_, Option<String>>(7)?
+            .and_then(|t| serde_json::from_str(&t).ok()),
+    })
+}
+
+fn row_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<Record> {
+    Ok(Record {
+        body: serde_json::from_str(&r.get::<_, String>(0)?).unwrap_or(Value::Null),
+        revision: u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
+    })
+}
+
+/// Moves records as `r` says, inside `tx`; returns what moved, by resource.
+fn reassign_in(tx: &Connection, r: &Reassign) -> rusqlite::Result<Value> {
+    let mut moved = serde_json::Map::new();
+    for (resource, owner) in &r.owners {
+        let only: Option<Vec<String>> = r.only.as_ref().map(|o| {
+            o.get(resource)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        });
+        let mut stmt =
+            tx.prepare("SELECT id, body FROM records WHERE resource = ?1 ORDER BY id")?;
+        let rows: Vec<(String, String)> = stmt
+            .query_map(params![resource], |row| Ok((row.get(0)?, row.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut ids = Vec::new();
+        for (id, body) in rows {
+            if only.as_ref().is_some_and(|o| !o.contains(&id)) {
+                continue;
+            }
+            let Ok(mut rec) = serde_json::from_str::<Value>(&body) else {
+                continue;
+            };
+            let path: Vec<&str> = owner.split('.').collect();
+            let holder = path[..path.len() - 1]
+                .iter()
+                .try_fold(&mut rec, |at, k| at.get_mut(*k));
+            let Some(obj) = holder.and_then(Value::as_object_mut) else {
+                continue;
+            };
+            let last = path[path.len() - 1];
+            if obj.get(last).and_then(Value::as_str) != Some(r.from.as_str()) {
+                continue;
+            }
+            obj.insert(last.to_string(), Value::from(r.to.clone()));
+            tx.execute(
+                "UPDATE records SET body = ?3, revision = revision + 1 WHERE resource = ?1 AND id = ?2",
+                params![resource, id, rec.to_string()],
+            )?;
+            ids.push(Value::from(id));
+        }
+        if !ids.is_empty() {
+            moved.insert(resource.clone(), Value::Array(ids));
+        }
+    }
+    Ok(serde_json::json!({"from": r.from, "to": r.to, "records": moved}))
+}
+
+/// Judges a chained event and moves its chain's head to it; `None` when it is stored already.
+/// The head moves even past an edited event, whose successor still names its hash.
+fn judge(tx: &Connection, user: &str, l: &ChainLink) -> rusqlite::Result<Option<Link>> {
+    let seen = tx
+        .query_row(
+            "SELECT 1 FROM decisions WHERE reported_by = ?1 AND chain = ?2 AND hash = ?3",
+            params![user, l.chain, l.hash],
+            |_| Ok(()),
+        )
+        .optional()?;
+    if seen.is_some() {
+        return Ok(None);
+    }
+    let head: Option<String> = tx
+        .query_row(
+            "SELECT head FROM decision_chains WHERE reported_by = ?1 AND chain = ?2",
+            params![user, l.chain],
+            |r| r.get(0),
+        )
+        .optional()?;
+    tx.execute(
+        "INSERT INTO decision_chains (reported_by, chain, head) VALUES (?1, ?2, ?3)
+         ON CONFLICT (reported_by, chain) DO UPDATE SET head = excluded.head",
+        params![user, l.chain, l.hash],
+    )?;
+    Ok(Some(if !l.intact {
+        Link::Edited
+    } else if l.prev != head {
+        Link::Gap
+    } else {
+        Link::Ok
+    }))
+}
+
+impl Store for SqliteStore {
+    fn current(&self, app: &str) -> StoreResult<Option<Version>> {
+        self.with(|c| current_in(c, app))
+    }
+
+    fn version(&self, app: &str, n: u64) -> StoreResult<Option<Version>> {
+        self.with(|c| {
+            c.query_row(
+                &format!("{SELECT} WHERE v.app = ?1 AND v.version = ?2"),
+                params![app, sql_int(n)],
+                row_version,
+            )
+            .optional()
+        })
+    }
+
+    fn versions(&self, app: &str) -> StoreResult<Vec<Version>> {
+        self.with(|c| {
+            let mut stmt = c.prepare(&format!(
+                "{SELECT} WHERE v.app = ?1 ORDER BY v.version DESC"
+            ))?;
+            let rows = stmt.query_map(params![app], row_version)?;
+            rows.collect()
+        })
+    }
+
+    fn last_version(&self, app: &str) -> StoreResult<Option<u64>> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT MAX(version) FROM versions WHERE app = ?1",
+                params![app],
+                |r| r.get::<_, Option<i64>>(0),
+            )
+        })
+        .map(|v| v.map(|n| u64::try_from(n).unwrap_or(0)))
+    }
+
+    fn apps(&self) -> StoreResult<Vec<String>> {
+        self.with(|c| {
+            let mut stmt = c.prepare("SELECT app FROM current ORDER BY app")?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            rows.collect()
+        })
+    }
+
+    fn publish(
+        &self,
+        app: &str,
+        base: Option<u64>,
+        v: NewVersion,
+    ) -> Result<Version, PublishError> {
+        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(failed)?;
+        let current: Option<i64> = tx
+            .query_row(
+                "SELECT version FROM current WHERE app = ?1",
+                params![app],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(failed)?;
+        let last: Option<i64> = tx
+            .query_row(
+                "SELECT MAX(version) FROM versions WHERE app = ?1",
+                params![app],
+                |r| r.get(0),
+            )
+            .map_err(failed)?;
+        let current = current.map(|c| u64::try_from(c).unwrap_or(0));
+        let next = last.map_or(1, |l| u64::try_from(l).unwrap_or(0) + 1);
+        if current != base || v.version != next {
+            return Err(PublishError::Moved { current });
+        }
+        let summary = v.summary.to_string();
+        tx.execute(
+            "INSERT INTO versions (app, version, document, bundle, published_by, published_at, summary)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![app, sql_int(v.version), v.document, v.bundle, v.by, v.at, summary],
+        )
+        .and_then(|_| {
+            tx.execute(
+                "INSERT INTO current (app, version) VALUES (?1, ?2)
+                 ON CONFLICT (app) DO UPDATE SET version = excluded.version",
+                params![app, sql_int(v.version)],
+            )
+        })
+        .map_err(failed)?;
+        let reassigned = match &v.reassign {
+            Some(r) => {
+                let moved = reassign_in(&tx, r).map_err(failed)?;
+                tx.execute(
+                    "INSERT INTO reassignments (app, version, moved) VALUES (?1, ?2, ?3)",
+                    params![app, sql_int(v.version), moved.to_string()],
+                )
+                .map_err(failed)?;
+                Some(moved)
+            }
+            None => None,
+        };
+        tx.commit().map_err(failed)?;
+        Ok(Version {
+            app: app.to_string(),
+            version: v.version,
+            published_by: v.by,
+            published_at: v.at,
+            summary: v.summary,
+            reassigned,
+            document: v.document,
+            bundle: v.bundle,
+        })
+    }
+
+    fn directory(&self, app: &str) -> StoreResult<Option<(Value, String, i64)>> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT people, updated_by, updated_at FROM directories WHERE app = ?1",
+                params![app],
+                |r| {
+                    let text: String = r.get(0)?;
+                    Ok((
+                        serde_json::from_str(&text).unwrap_or(Value::Null),
+                        r.get(1)?,
+                        r.get(2)?,
+                    ))
+                },
+            )
+            .optional()
+        })
+    }
+
+    fn put_directory(&self, app: &str, people: &Value, by: &str, at: i64) -> StoreResult<()> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO directories (app, people, updated_by, updated_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (app) DO UPDATE SET people = excluded.people,
+                   updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+                params![app, people.to_string(), by, at],
+            )
+            .map(|_| ())
+        })
+    }
+
+    fn credentials(&self) -> StoreResult<Vec<Credential>> {
+        self.with(|c| {
+            let mut stmt = c.prepare(
+                "SELECT name, kind, token_hash, created_at FROM credentials ORDER BY kind, name",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok(Credential {
+                    name: r.get(0)?,
+                    kind: r.get(1)?,
+                    token_hash: r.get(2)?,
+                    created_at: r.get(3)?,
+                })
+            })?;
+            rows.collect()
+        })
+    }
+
+    fn put_credential(&self, cr: &Credential) -> StoreResult<()> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            tx.execute(
+                "DELETE FROM credentials WHERE (name = ?1 AND kind = ?2) OR token_hash = ?3",
+                params![cr.name, cr.kind, cr.token_hash],
+            )?;
+            tx.execute(
+                "INSERT INTO credentials (name, kind, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+                params![cr.name, cr.kind, cr.token_hash, cr.created_at],
+            )?;
+            tx.commit()
+        })
+    }
+
+    fn remove_credential(&self, name: &str, kind: &str) -> StoreResult<bool> {
+        self.with(|c| {
+            c.execute(
+                "DELETE FROM credentials WHERE name = ?1 AND kind = ?2",
+                params![name, kind],
+            )
+            .map(|n| n > 0)
+        })
+    }
+
+    fn create_session(&self, id_hash: &str, user: &str, expires_at: i64) -> StoreResult<()> {
+        self.with(|c| {
+            c.execute(
+                "DELETE FROM sessions WHERE expires_at < ?1",
+                params![expires_at - 2 * crate::server::auth::LOGIN_MS],
+            )?;
+            c.execute(
+                "INSERT INTO sessions (id_hash, user, expires_at) VALUES (?1, ?2, ?3)",
+                params![id_hash, user, expires_at],
+            )
+            .map(|_| ())
+        })
+    }
+
+    fn session(&self, id_hash: &str, now: i64) -> StoreResult<Option<String>> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT user FROM sessions WHERE id_hash = ?1 AND expires_at > ?2",
+                params![id_hash, now],
+                |r| r.get(0),
+            )
+            .optional()
+        })
+    }
+
+    fn end_session(&self, id_hash: &str) -> StoreResult<()> {
+        self.with(|c| {
+            c.execute("DELETE FROM sessions WHERE id_hash = ?1", params![id_hash])
+                .map(|_| ())
+        })
+    }
+
+    fn add_decisions(&self, user: &str, now_ms: i64, events: &[Reported]) -> StoreResult<Outcome> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            let mut outcome = Outcome::default();
+            for e in events {
+                let link = match &e.chain {
+                    None => {
+                        let seen = tx
+                            .query_row(
+                                "SELECT 1 FROM decisions WHERE reported_by = ?1 AND chain IS NULL AND event = ?2",
+                                params![user, e.event],
+                                |_| Ok(()),
+                            )
+                            .optional()?;
+                        seen.is_none().then_some(Link::Unchained)
+                    }
+                    Some(l) => judge(&tx, user, l)?,
+                };
+                if let Some(link) = link {
+                    let (chain, hash) = e.chain.as_ref().map(|l| (&l.chain, &l.hash)).unzip();
+                    tx.execute(
+                        "INSERT INTO decisions (reported_by, received_at, event, chain, hash, link)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                        params![user, now_ms, e.event, chain, hash, link.as_str()],
+                    )?;
+                    outcome.accepted += 1;
+                } else {
+                    outcome.duplicates += 1;
+                }
+                outcome.links.push(link);
+            }
+            tx.commit()?;
+            Ok(outcome)
+        })
+    }
+
+    fn decision_count(&self, user: &str) -> StoreResult<u64> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT COUNT(*) FROM decisions WHERE reported_by = ?1",
+                params![user],
+                |r| r.get::<_, i64>(0),
+            )
+        })
+        .map(|n| u64::try_from(n).unwrap_or(0))
+    }
+
+    fn decisions(&self, limit: u32) -> StoreResult<Vec<Value>> {
+        self.with(|c| {
+            let mut stmt = c.prepare(
+                "SELECT reported_by, received_at, event, link FROM decisions ORDER BY id DESC LIMIT ?1",
+            )?;
+            let rows = stmt.query_map(params![limit], |r| {
+                let event: String = r.get(2)?;
+                Ok(serde_json::json!({
+                    "reported_by": r.get::<_, String>(0)?,
+                    "received_at": r.get::<_, i64>(1)?,
+                    "event": serde_json::from_str::<Value>(&event).unwrap_or(Value::Null),
+                    "link": r.get::<_, String>(3)?,
+                }))
+            })?;
+            rows.collect()
+        })
+    }
+
+    fn records(&self, resource: &str) -> StoreResult<Vec<Record>> {
+        self.with(|c| {
+            let mut stmt =
+                c.prepare("SELECT body, revision FROM records WHERE resource = ?1 ORDER BY id")?;
+            let rows = stmt.query_map(params![resource], row_record)?;
+            rows.collect()
+        })
+    }
+
+    fn record(&self, resource: &str, id: &str) -> StoreResult<Option<Record>> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT body, revision FROM records WHERE resource = ?1 AND id = ?2",
+                params![resource, id],
+                row_record,
+            )
+            .optional()
+        })
+    }
+
+    fn insert_record(&self, resource: &str, id: &str, body: &Value) -> StoreResult<bool> {
+        self.with(|c| {
+            let n = c.execute(
+                "INSERT INTO records (resource, id, body, revision) VALUES (?1, ?2, ?3, 1)
+                 ON CONFLICT (resource, id) DO NOTHING",
+                params![resource, id, body.to_string()],
+            )?;
+            Ok(n == 1)
+        })
+    }
+
+    fn update_record(
+        &self,
+        resource: &str,
+        id: &str,
+        expected: Option<u64>,
+        change: &mut dyn FnMut(&Value) -> Result<Value, ApiError>,
+    ) -> Result<Record, UpdateError<ApiError>> {
+        let store = |e: rusqlite::Error| UpdateError::Store(failed(e));
+        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(store)?;
+        let now = tx
+            .query_row(
+                "SELECT body, revision FROM records WHERE resource = ?1 AND id = ?2",
+                params![resource, id],
+                row_record,
+            )
+            .optional()
+            .map_err(store)?
+            .ok_or(UpdateError::Missing)?;
+        if expected.is_some_and(|e| e != now.revision) {
+            return Err(UpdateError::Stale {
+                revision: now.revision,
+            });
+        }
+        let body = change(&now.body).map_err(UpdateError::Refused)?;
+        let revision = now.revision + 1;
+        tx.execute(
+            "UPDATE records SET body = ?3, revision = ?4 WHERE resource = ?1 AND id = ?2",
+            params![resource, id, body.to_string(), sql_int(revision)],
+        )
+        .map_err(store)?;
+        tx.commit().map_err(store)?;
+        Ok(Record { body, revision })
+    }
+
+    fn reassign(&self, r: &Reassign) -> StoreResult<Value> {
+        self.with(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let moved = reassign_in(&tx, r)?;
+            tx.commit()?;
+            Ok(moved)
+        })
+    }
+
+    fn seed_records(&self, resource: &str, records: &[Value]) -> StoreResult<()> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            for r in records {
+                let id = r.get("id").and_then(Value::as_str).unwrap_or_default();
+                tx.execute(
+                    "INSERT INTO records (resource, id, body, revision) VALUES (?1, ?2, ?3, 1)
+                     ON CONFLICT (resource, id) DO NOTHING",
+                    params![resource, id, r.to_string()],
+                )?;
+            }
+            tx.commit()
+        })
+    }
+
+    fn has_records(&self) -> StoreResult<bool> {
+        self.with(|c| c.query_row("SELECT EXISTS (SELECT 1 FROM records)", [], |r| r.get(0)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_from_before_decision_chains_opens_and_keeps_its_events() {
+        let dir = std::env::temp_dir().join(format!("fieldgate-store-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("fieldgate.db");
+        let old = Connection::open(&path).unwrap();
+        old.execute_batch(
+            "CREATE TABLE decisions (id INTEGER PRIMARY KEY, reported_by TEXT NOT NULL,
+               received_at INTEGER NOT NULL, event TEXT NOT NULL);
+             CREATE TABLE records (resource TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL,
+               PRIMARY KEY (resource, id));
+             INSERT INTO decisions (reported_by, received_at, event) VALUES ('u-a', 1, '{}');
+             INSERT INTO records VALUES ('customer', 'c-1', '{\"id\":\"c-1\"}');",
+        )
+        .unwrap();
+        drop(old);
+        let store = SqliteStore::open(&path, false).unwrap();
+        let listed = store.decisions(10).unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0]["link"], Link::Unchained.as_str());
+        assert_eq!(
+            store.record("customer", "c-1").unwrap().unwrap().revision,
+            1
+        );
+        drop(store);
+        SqliteStore::open(&path, false).expect("opens again once migrated");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -1,0 +1,306 @@
+//! A `fieldgate serve` on a free loopback port with its own data directory, and raw HTTP/1.1
+//! requests to it (each on a new connection), for the server tests.
+
+use super::{root, temp_dir};
+use fieldgate::bundle::{verify, PublicKey, TrustedKeys, VerifiedBundle, VerifyOptions};
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// A running server.
+pub struct Server {
+    /// The process.
+    pub child: Child,
+    /// `127.0.0.1:<port>`.
+    pub addr: String,
+    /// Its data directory.
+    pub data: PathBuf,
+}
+
+impl Server {
+    /// A server on a fresh directory.
+    pub fn start(name: &str) -> Server {
+        Server::start_in(temp_dir(name), &[])
+    }
+
+    /// A server on `dir/data` with extra arguments.
+    pub fn start_in(dir: PathBuf, extra: &[&str]) -> Server {
+        Server::try_start_in(dir, extra).unwrap_or_else(|e| panic!("server did not start: {e}"))
+    }
+
+    /// A server, or what it printed when it refused to start.
+    pub fn try_start_in(dir: PathBuf, extra: &[&str]) -> Result<Server, String> {
+        let data = dir.join("data");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_fieldgate"))
+            .args(["serve", "--addr", "127.0.0.1:0", "--data"])
+            .arg(&data)
+            .args(extra)
+            .current_dir(root())
+            .env_remove("FIELDGATE_ADMIN_TOKEN")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn fieldgate serve");
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        let addr = loop {
+            line.clear();
+            if out.read_line(&mut line).unwrap_or(0) == 0 {
+                let mut err = String::new();
+                let _ = child.stderr.take().unwrap().read_to_string(&mut err);
+                let _ = child.wait();
+                return Err(err);
+            }
+            if let Some(rest) = line
+                .trim()
+                .strip_prefix("fieldgate serve: listening on http://")
+            {
+                break rest.split(' ').next().unwrap().to_string();
+            }
+        };
+        // Keep draining the server's log so it never blocks on a full pipe.
+        let mut err = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            let mut sink = [0u8; 4096];
+            while err.read(&mut sink).unwrap_or(0) > 0 {}
+        });
+        Ok(Server { child, addr, data })
+    }
+
+    /// The token of the admin `admin`.
+    pub fn token(&self) -> String {
+        std::fs::read_to_string(self.data.join("admin.token"))
+            .unwrap()
+            .trim()
+            .to_string()
+    }
+
+    /// The server's public key.
+    pub fn public_key(&self) -> PublicKey {
+        PublicKey::from_base64(&std::fs::read_to_string(self.data.join("signing.pub")).unwrap())
+            .unwrap()
+    }
+
+    /// The origin pages of this server have.
+    pub fn origin(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Any request.
+    pub fn call(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+        request(&self.addr, method, path, headers, body)
+    }
+
+    /// An anonymous GET.
+    pub fn get(&self, path: &str) -> Reply {
+        self.call("GET", path, &[], b"")
+    }
+
+    /// A request as the admin `admin` (a JSON body unless `null`).
+    pub fn admin(&self, method: &str, path: &str, body: &Value) -> Reply {
+        self.admin_as(&self.token(), method, path, body)
+    }
+
+    /// A request with a bearer token (a JSON body unless `null`).
+    pub fn admin_as(&self, token: &str, method: &str, path: &str, body: &Value) -> Reply {
+        let auth = format!("Bearer {token}");
+        let text = if body.is_null() {
+            String::new()
+        } else {
+            body.to_string()
+        };
+        let mut h = vec![("authorization", auth.as_str())];
+        if !body.is_null() {
+            h.push(("content-type", "application/json"));
+        }
+        self.call(method, path, &h, text.as_bytes())
+    }
+
+    /// A request as a logged-in person, from the server's own pages (a JSON body unless
+    /// `null`).
+    pub fn user(&self, cookie: &str, method: &str, path: &str, body: &Value) -> Reply {
+        let origin = self.origin();
+        let text = if body.is_null() {
+            String::new()
+        } else {
+            body.to_string()
+        };
+        let mut h = vec![("cookie", cookie), ("origin", origin.as_str())];
+        if !body.is_null() {
+            h.push(("content-type", "application/json"));
+        }
+        self.call(method, path, &h, text.as_bytes())
+    }
+
+    /// Logs in and returns the cookie header value.
+    pub fn login(&self, user: &str) -> String {
+        let r = self.call(
+            "POST",
+            "/v1/login",
+            &[
+                ("content-type", "application/json"),
+                ("origin", &self.origin()),
+            ],
+            json!({"user": user}).to_string().as_bytes(),
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        let set = r.header("set-cookie").unwrap();
+        set.split(';').next().unwrap().to_string()
+    }
+
+    /// Verifies a bundle this server signed.
+    pub fn verify(&self, bytes: &[u8], user: Option<&str>) -> VerifiedBundle {
+        let keys = TrustedKeys::new(vec![self.public_key()]);
+        let mut opts = VerifyOptions::new(&keys, now_ms());
+        opts.app = Some("acme-erp");
+        opts.subject = user;
+        verify(bytes, &opts).expect("a bundle the server signed verifies")
+    }
+
+    /// The resident memory of the server process, in KiB.
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An HTTP answer.
+pub struct Reply {
+    /// The status code.
+    pub status: u16,
+    /// Headers, names lowercased.
+    pub headers: Vec<(String, String)>,
+    /// The body (de-chunked).
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    /// A header's value.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+    /// The body as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    /// The body as JSON.
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {} {}", self.status, self.text()))
+    }
+}
+
+/// One HTTP/1.1 request on a new connection (`Connection: close`).
+pub fn request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Reply {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    s.write_all(head.as_bytes()).unwrap();
+    let _ = s.write_all(body);
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    parse_reply(&raw)
+}
+
+/// Parses a raw HTTP/1.1 answer.
+pub fn parse_reply(raw: &[u8]) -> Reply {
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no HTTP answer: {:?}", String::from_utf8_lossy(raw)));
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_string()))
+        .collect();
+    let mut body = raw[split + 4..].to_vec();
+    if headers
+        .iter()
+        .any(|(k, v)| k == "transfer-encoding" && v == "chunked")
+    {
+        body = dechunk(&body);
+    }
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn dechunk(mut b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let Some(end) = b.windows(2).position(|w| w == b"\r\n") else {
+            return out;
+        };
+        let n = usize::from_str_radix(std::str::from_utf8(&b[..end]).unwrap().trim(), 16).unwrap();
+        if n == 0 {
+            return out;
+        }
+        out.extend_from_slice(&b[end + 2..end + 2 + n]);
+        b = &b[end + 4 + n..];
+    }
+}
+
+/// The sample policy.
+pub fn sample_policy() -> Value {
+    serde_json::from_slice(&std::fs::read(root().join("examples/acme-erp.policy.json")).unwrap())
+        .unwrap()
+}
+
+/// The sample with salespeople allowed to edit `credit_limit` on their own customers.
+pub fn more_access() -> Value {
+    let mut p = sample_policy();
+    p["templates"]["customer_owner"][0]["fields"]["credit_limit"] = json!("editable");
+    p
+}
+
+/// Now, Unix milliseconds.
+pub fn now_ms() -> i64 {
+    i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis(),
+    )
+    .unwrap()
+}

@@ -1,0 +1,119 @@
+//! Directories read from files as admins export them: golden outputs for CSV (UTF-8, with a
+//! BOM, GBK, Chinese headers), XLSX and JSON, and for every kind of error.
+
+mod common;
+
+use fieldgate::host::sheets::{read_directory, DirectoryLoadError};
+use fieldgate::host::table::{self, Encoding, Sheet};
+use fieldgate::Policy;
+use serde_json::{json, Value};
+
+fn dir() -> std::path::PathBuf {
+    common::root().join("tests/golden/directory")
+}
+
+/// What reading a file gives, as JSON: the people, or every error.
+fn read(name: &str, encoding: Encoding) -> Value {
+    let policy = Policy::from_slice(&std::fs::read(common::sample_policy()).unwrap()).unwrap();
+    let bytes = std::fs::read(dir().join(name)).unwrap();
+    match read_directory(&bytes, encoding, Some(&policy)) {
+        Ok(d) => json!({"people": d.to_json()}),
+        Err(DirectoryLoadError::Rows(rows)) => json!({"errors": rows}),
+        Err(DirectoryLoadError::Unreadable(m)) => json!({"unreadable": m}),
+    }
+}
+
+/// Compares with `NAME.out` (`UPDATE_GOLDEN=1` rewrites it; review the diff).
+fn golden(name: &str, got: &Value) {
+    let path = dir().join(format!("{name}.out"));
+    let text = serde_json::to_string_pretty(got).unwrap() + "\n";
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, &text).unwrap();
+    }
+    let want =
+        std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("missing {}", path.display()));
+    assert_eq!(text, want, "{name}");
+}
+
+#[test]
+fn every_encoding_and_kind_reads_the_same_people() {
+    let utf8 = read("utf8.csv", Encoding::Auto);
+    golden("utf8.csv", &utf8);
+    assert_eq!(utf8["people"][0]["name"], "张三");
+    assert_eq!(
+        utf8["people"][0]["groups"],
+        json!(["east-team", "all-hands"])
+    );
+    for (name, enc) in [
+        ("bom.csv", Encoding::Auto),
+        ("gbk.csv", Encoding::Auto),
+        ("gbk.csv", Encoding::Gbk),
+        ("chinese-headers.csv", Encoding::Auto),
+        ("people.xlsx", Encoding::Auto),
+    ] {
+        assert_eq!(read(name, enc), utf8, "{name}");
+    }
+    // JSON carries attributes too.
+    let j = read("people.json", Encoding::Auto);
+    golden("people.json", &j);
+    assert_eq!(j["people"][1]["attrs"]["level"], 3);
+    // Told to read GBK as UTF-8, it says so instead of garbling names.
+    assert!(read("gbk.csv", Encoding::Utf8)["unreadable"]
+        .as_str()
+        .unwrap()
+        .contains("not UTF-8"));
+}
+
+#[test]
+fn every_bad_row_is_reported_with_row_and_column() {
+    for name in ["bad-rows.csv", "bad-header.csv", "bad.json"] {
+        let got = read(name, Encoding::Auto);
+        golden(name, &got);
+        assert!(
+            got["errors"].as_array().is_some_and(|e| !e.is_empty()),
+            "{name}: {got}"
+        );
+    }
+    let rows = read("bad-rows.csv", Encoding::Auto);
+    let codes: Vec<(u64, &str, &str)> = rows["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["row"].as_u64().unwrap(),
+                e["column"].as_str().unwrap(),
+                e["code"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            (2, "department", "unknown_department"),
+            (3, "id", "duplicate_id"),
+            (4, "id", "missing_id"),
+            (5, "", "bad_value")
+        ]
+    );
+}
+
+/// The XLSX input is made from the UTF-8 CSV by the project's own writer
+/// (`UPDATE_GOLDEN=1` makes it again).
+#[test]
+fn the_xlsx_input_is_the_csv_as_a_workbook() {
+    let csv = std::fs::read(dir().join("utf8.csv")).unwrap();
+    let rows = table::read_csv(&csv, Encoding::Auto).unwrap();
+    let path = dir().join("people.xlsx");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        let book = table::write_xlsx(&[Sheet {
+            name: "通讯录".into(),
+            rows: rows.clone(),
+            ..Sheet::default()
+        }])
+        .unwrap();
+        std::fs::write(&path, book).unwrap();
+    }
+    let sheets = table::read_xlsx(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(sheets[0].rows, rows);
+}
