@@ -129,7 +129,7 @@ fn every_error_code() {
         );
         assert_eq!(
             check(b, &trust(&[&k2]), |_| {}).unwrap_err(),
-            BundleCode::UnknownKey
+            BundleCode::UntrustedKey
         );
         assert_eq!(
             check(b, &t1, |o| o.app = Some("other")).unwrap_err(),
@@ -301,7 +301,7 @@ fn rotation_and_thresholds() {
         let only_new = signed(encoding, &[&new]);
         assert_eq!(
             check(&only_new, &trust(&[&old]), |_| {}).unwrap_err(),
-            BundleCode::UnknownKey
+            BundleCode::UntrustedKey
         );
     }
 }
@@ -485,4 +485,127 @@ fn the_fuzz_seeds_still_read() {
     let now = 1_796_083_200_000; // 2026-12-01, the fuzz target's clock
     let v = verify(&bundle, &VerifyOptions::new(&trust(&[&k]), now)).expect("the seed loads");
     assert_eq!(v.policy.header().app, "acme-erp");
+}
+
+/// The signatures of a bundle, repeated: what an attacker without a key can make.
+fn with_signatures(bytes: &[u8], encoding: Encoding, times: usize) -> Vec<u8> {
+    match encoding {
+        Encoding::Json => {
+            let mut env: Value = serde_json::from_slice(bytes).unwrap();
+            let one = env["signatures"][0].clone();
+            env["signatures"] = Value::Array(vec![one; times]);
+            env.to_string().into_bytes()
+        }
+        Encoding::Binary => {
+            // Rebuild the frame: magic, version, then the body bytes and the list repeated.
+            let env = binary_parts(bytes);
+            let frame = (serde_bytes(&env.0), vec![env.1[0].clone(); times]);
+            let mut frame = postcard::to_allocvec(&frame).unwrap();
+            let mut out = MAGIC.to_vec();
+            out.push(BINARY_VERSION);
+            out.append(&mut frame);
+            out
+        }
+    }
+}
+
+/// A binary bundle's body and signatures `(keyid, sig)`.
+fn binary_parts(bytes: &[u8]) -> (Vec<u8>, Vec<(String, Vec<u8>)>) {
+    postcard::from_bytes(&bytes[MAGIC.len() + 1..]).unwrap()
+}
+
+/// Bytes as serde writes a byte string (what `&[u8]` fields with `borrow` are).
+fn serde_bytes(b: &[u8]) -> impl serde::Serialize + '_ {
+    struct Bytes<'a>(&'a [u8]);
+    impl serde::Serialize for Bytes<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.serialize_bytes(self.0)
+        }
+    }
+    Bytes(b)
+}
+
+#[test]
+fn a_signature_repeated_many_times_costs_one_check_and_too_many_are_refused() {
+    let k = key(1);
+    let t = trust(&[&k]);
+    for encoding in [Encoding::Json, Encoding::Binary] {
+        let b = signed(encoding, &[&k]);
+        // Up to the cap a repeated signature verifies (it counts once) ...
+        assert!(check(&with_signatures(&b, encoding, 16), &t, |_| {}).is_ok());
+        // ... above it the bundle is refused before any signature is checked.
+        let flood = with_signatures(&b, encoding, 64_000);
+        let started = std::time::Instant::now();
+        assert_eq!(
+            check(&flood, &t, |_| {}).unwrap_err(),
+            BundleCode::BadBundle
+        );
+        // 64,000 checks took ~5 s; the refusal reads the list and stops.
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(
+            check(&with_signatures(&b, encoding, 0), &t, |_| {}).unwrap_err(),
+            BundleCode::BadBundle
+        );
+    }
+    // A threshold of two is not met by one key signing twice.
+    let two = TrustedKeys::new(vec![key(1).public(), key(2).public()]).with_threshold(2);
+    let b = with_signatures(&signed(Encoding::Json, &[&k]), Encoding::Json, 2);
+    assert_eq!(
+        check(&b, &two, |_| {}).unwrap_err(),
+        BundleCode::BadSignature
+    );
+}
+
+#[test]
+fn binary_bundles_with_trailing_bytes_are_refused_like_json() {
+    let k = key(1);
+    let t = trust(&[&k]);
+    let mut b = signed(Encoding::Binary, &[&k]);
+    assert!(check(&b, &t, |_| {}).is_ok());
+    b.extend_from_slice(b"extra");
+    assert_eq!(check(&b, &t, |_| {}).unwrap_err(), BundleCode::BadBundle);
+    // Trailing bytes inside the signed body too.
+    let (mut body, _) = binary_parts(&signed(Encoding::Binary, &[&k]));
+    body.push(0);
+    let resealed = fieldgate::bundle::seal_unchecked(Encoding::Binary, body, &[&k]);
+    assert_eq!(
+        check(&resealed, &t, |_| {}).unwrap_err(),
+        BundleCode::BadPolicy
+    );
+}
+
+#[test]
+fn versions_past_javascripts_safe_integers_and_inverted_windows_are_refused() {
+    let k = key(1);
+    let t = trust(&[&k]);
+    let mut o = opts(Encoding::Json);
+    o.version = Some(1 << 53);
+    assert_eq!(
+        sign(&policy_bytes(), &[&k], &o).unwrap_err().code,
+        BundleCode::BadPolicy
+    );
+    // Signed anyway (without the checks `sign` makes): verification refuses it.
+    let mut doc: Value = serde_json::from_slice(&policy_bytes()).unwrap();
+    doc["version"] = json!(9_007_199_254_740_993u64);
+    doc["issued_at"] = json!("2026-11-01T00:00:00Z");
+    doc["expires_at"] = json!("2026-12-31T00:00:00Z");
+    let b = envelope(doc.to_string().as_bytes(), &k);
+    assert_eq!(check(&b, &t, |_| {}).unwrap_err(), BundleCode::BadPolicy);
+    doc["version"] = json!(2);
+    doc["expires_at"] = json!("2026-10-01T00:00:00Z");
+    let b = envelope(doc.to_string().as_bytes(), &k);
+    assert_eq!(
+        check(&b, &t, |o| o.now_ms = NOW - 45 * DAY).unwrap_err(),
+        BundleCode::BadPolicy
+    );
+    let mut o = opts(Encoding::Json);
+    o.expires_at_ms = o.issued_at_ms - 1;
+    assert_eq!(
+        sign(&policy_bytes(), &[&k], &o).unwrap_err().code,
+        BundleCode::BadPolicy
+    );
 }

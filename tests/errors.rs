@@ -75,6 +75,35 @@ fn every_code_with_its_path() {
     check("/format", json!(1), "format", WrongType);
     check("/version", json!(-1), "version", BadVersion);
     check("/version", json!(1.5), "version", BadVersion);
+    // Past JavaScript's safe integers a version is not exact in the package.
+    check(
+        "/version",
+        json!(9_007_199_254_740_992u64),
+        "version",
+        BadVersion,
+    );
+    assert_eq!(
+        errors(&patch(base(), "/version", json!(9_007_199_254_740_991u64))),
+        vec![]
+    );
+    // App names become file and URL path segments.
+    for bad in [
+        "../x",
+        "/abs/path",
+        "zz/../acme-erp",
+        "Acme",
+        "-x",
+        "",
+        "a_b",
+    ] {
+        check("/app", json!(bad), "app", BadApp);
+    }
+    check(
+        "/assignments/users/u1/limits",
+        json!([{"resource": "customer", "fields": {"nope": "hidden"}}]),
+        "assignments.users.u1.limits[0].fields.nope",
+        UnknownField,
+    );
     check("/extra", json!(1), "extra", UnknownKey);
     check(
         "/roles/sales/grants/0/fields",

@@ -14,8 +14,10 @@ pub enum BundleCode {
     TooLarge,
     /// Malformed envelope, base64 or binary framing.
     BadBundle,
-    /// No signature by a trusted key.
-    UnknownKey,
+    /// No signature by a trusted key (`untrusted_key`; it was called `unknown_key` until
+    /// 0.2, which [`BundleCode::alias`] still gives, since the core's `unknown_key` means an
+    /// unknown JSON key).
+    UntrustedKey,
     /// A signature by a trusted key does not verify, or too few trusted keys signed.
     BadSignature,
     /// The payload is not a valid policy.
@@ -40,7 +42,7 @@ impl BundleCode {
         match self {
             BundleCode::TooLarge => "too_large",
             BundleCode::BadBundle => "bad_bundle",
-            BundleCode::UnknownKey => "unknown_key",
+            BundleCode::UntrustedKey => "untrusted_key",
             BundleCode::BadSignature => "bad_signature",
             BundleCode::BadPolicy => "bad_policy",
             BundleCode::WrongApp => "wrong_app",
@@ -49,6 +51,15 @@ impl BundleCode {
             BundleCode::NotYetValid => "not_yet_valid",
             BundleCode::WrongSubject => "wrong_subject",
             BundleCode::BadKey => "bad_key",
+        }
+    }
+
+    /// The name a code had before, kept one release for callers that match on it:
+    /// `unknown_key` for [`BundleCode::UntrustedKey`].
+    pub fn alias(self) -> Option<&'static str> {
+        match self {
+            BundleCode::UntrustedKey => Some("unknown_key"),
+            _ => None,
         }
     }
 }

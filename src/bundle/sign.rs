@@ -41,6 +41,10 @@ pub fn sign(
         policy_errors: Some(errors),
     };
     Policy::from_slice(policy_json).map_err(bad_policy)?;
+    if opts.expires_at_ms < opts.issued_at_ms {
+        let msg = "the bundle would expire before it is issued; nothing was signed";
+        return Err(BundleError::new(BundleCode::BadPolicy, msg));
+    }
     let mut doc: Value = serde_json::from_slice(policy_json)
         .map_err(|e| BundleError::new(BundleCode::BadPolicy, e.to_string()))?;
     let obj = doc

@@ -83,7 +83,7 @@ impl UnverifiedBundle {
         })
     }
 
-    /// Runs every check in order: signatures (`unknown_key`, `bad_signature`), payload
+    /// Runs every check in order: signatures (`untrusted_key`, `bad_signature`), payload
     /// (`bad_policy`), `wrong_app`, `rollback`, `expired`, `not_yet_valid`, `wrong_subject`.
     ///
     /// # Errors
@@ -99,8 +99,14 @@ impl UnverifiedBundle {
             })?,
             Encoding::Binary => {
                 let bad = |why: String| BundleError::new(BundleCode::BadPolicy, why);
-                let body: BinaryBody = postcard::from_bytes(&d.body)
+                let (body, rest): (BinaryBody, _) = postcard::take_from_bytes(&d.body)
                     .map_err(|e| bad(format!("the signed body does not decode: {e}")))?;
+                if !rest.is_empty() {
+                    return Err(bad(format!(
+                        "the signed body has {} bytes after its end",
+                        rest.len()
+                    )));
+                }
                 body.policy
                     .check_integrity()
                     .map_err(|e| bad(format!("the signed body is not a sound policy: {e}")))?;
@@ -131,6 +137,10 @@ impl UnverifiedBundle {
         };
         let issued_at_ms = time(&h.issued_at, "issued_at")?;
         let expires_at_ms = time(&h.expires_at, "expires_at")?;
+        if expires_at_ms < issued_at_ms {
+            let msg = "the signed policy expires before it was issued";
+            return Err(BundleError::new(BundleCode::BadPolicy, msg));
+        }
         if opts.now_ms > expires_at_ms.saturating_add(opts.skew_ms) {
             let msg = format!("expired at {}", h.expires_at.as_deref().unwrap_or_default());
             return Err(BundleError::new(BundleCode::Expired, msg));
@@ -166,12 +176,20 @@ pub fn verify(bytes: &[u8], opts: &VerifyOptions<'_>) -> Result<VerifiedBundle, 
     UnverifiedBundle::parse(bytes, opts.max_bytes)?.verify(opts)
 }
 
-/// The ids of the trusted keys whose signatures verify; every signature by a trusted key must.
+/// The ids of the trusted keys whose signatures verify. Each trusted key counts once (its
+/// first signature is the one checked), and checking stops once the threshold is met, so a
+/// bundle carrying one signature many times costs one check, not many.
 fn check_signatures(d: &Decoded, keys: &TrustedKeys) -> Result<Vec<String>, BundleError> {
     let message = pae(d.payload_type(), &d.body);
     let mut good: Vec<String> = Vec::new();
     let mut trusted_seen = false;
     for s in &d.signatures {
+        if good.len() >= keys.threshold() {
+            break;
+        }
+        if good.contains(&s.keyid) {
+            continue;
+        }
         let Some(key) = keys.get(&s.keyid) else {
             continue;
         };
@@ -180,14 +198,12 @@ fn check_signatures(d: &Decoded, keys: &TrustedKeys) -> Result<Vec<String>, Bund
             let msg = format!("the signature by key {} does not verify", s.keyid);
             return Err(BundleError::new(BundleCode::BadSignature, msg));
         }
-        if !good.contains(&s.keyid) {
-            good.push(s.keyid.clone());
-        }
+        good.push(s.keyid.clone());
     }
     if !trusted_seen {
         let ids: Vec<&str> = d.signatures.iter().map(|s| s.keyid.as_str()).collect();
         let msg = format!("signed by {}, none of them trusted", ids.join(", "));
-        return Err(BundleError::new(BundleCode::UnknownKey, msg));
+        return Err(BundleError::new(BundleCode::UntrustedKey, msg));
     }
     if good.len() < keys.threshold() {
         let msg = format!(

@@ -69,6 +69,21 @@ fn bad(message: impl Into<String>) -> BundleError {
     BundleError::new(BundleCode::BadBundle, message)
 }
 
+/// Most signatures a bundle may carry (more is `bad_bundle`): key rotation needs two or three,
+/// and every extra one is work for the verifier.
+pub const MAX_SIGNATURES: usize = 16;
+
+/// Refuses a signature list that is empty or too long.
+fn check_count(n: usize) -> Result<(), BundleError> {
+    match n {
+        0 => Err(bad("the bundle has no signatures")),
+        n if n > MAX_SIGNATURES => Err(bad(format!(
+            "the bundle has {n} signatures; at most {MAX_SIGNATURES} are read"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Splits bytes into body and signatures; checks framing only.
 pub(crate) fn decode(bytes: &[u8]) -> Result<Decoded, BundleError> {
     if let Some(rest) = bytes.strip_prefix(MAGIC) {
@@ -80,8 +95,15 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Decoded, BundleError> {
                 "binary bundle format {version} is not {BINARY_VERSION}"
             )));
         }
-        let frame: BinaryFrame =
-            postcard::from_bytes(rest).map_err(|e| bad(format!("bad binary frame: {e}")))?;
+        let (frame, trailing): (BinaryFrame, _) =
+            postcard::take_from_bytes(rest).map_err(|e| bad(format!("bad binary frame: {e}")))?;
+        if !trailing.is_empty() {
+            return Err(bad(format!(
+                "the binary frame has {} bytes after its end",
+                trailing.len()
+            )));
+        }
+        check_count(frame.signatures.len())?;
         return Ok(Decoded {
             encoding: Encoding::Binary,
             body: frame.body.to_vec(),
@@ -98,6 +120,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Decoded, BundleError> {
             env.payload_type
         )));
     }
+    check_count(env.signatures.len())?;
     let body = B64
         .decode(&env.payload)
         .map_err(|_| bad("payload is not base64"))?;
@@ -110,9 +133,6 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Decoded, BundleError> {
             keyid: s.keyid,
             sig,
         });
-    }
-    if signatures.is_empty() {
-        return Err(bad("the envelope has no signatures"));
     }
     Ok(Decoded {
         encoding: Encoding::Json,

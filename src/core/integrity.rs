@@ -14,6 +14,16 @@ impl Policy {
     /// # Errors
     /// A description such as `grant 12: resource 40 of 3`.
     pub(crate) fn check_integrity(&self) -> Result<(), String> {
+        if self.header.version > crate::core::MAX_VERSION {
+            return Err(format!(
+                "version {} is above {}",
+                self.header.version,
+                crate::core::MAX_VERSION
+            ));
+        }
+        if !crate::core::valid_app_name(&self.header.app) {
+            return Err(format!("app `{}` is not an app name", self.header.app));
+        }
         let in_range = |what: &str, i: u32, len: usize| {
             if (i as usize) < len {
                 Ok(())

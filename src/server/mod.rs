@@ -207,6 +207,7 @@ pub fn open(opts: &Options) -> Result<(Shared, Vec<String>), String> {
         streams: Arc::new(Counter::default()),
         decision_rate: limits::RateLimiter::new(opts.decision_rate, opts.decision_burst),
         publish_files: Mutex::new(()),
+        publishing: Mutex::new(()),
         events: tx,
     });
     let (directory, records) = sample::sample()?;

@@ -154,6 +154,9 @@ pub fn publish(
     now_ms: i64,
 ) -> ApiResult<Version> {
     check_app(app)?;
+    // One publication at a time in this process (the store still checks the base, for other
+    // processes sharing the database); data reads never wait on it.
+    let _one = state.publishing.lock().unwrap_or_else(|e| e.into_inner());
     for _ in 0..RETRIES {
         let stored = state.store.current(app)?;
         let current = stored.as_ref().map(compiled_version).transpose()?;

@@ -69,6 +69,8 @@ pub struct AppState {
     pub decision_rate: RateLimiter,
     /// Serialises writes to `--publish-dir`, so `latest.json` never moves backwards.
     pub publish_files: Mutex<()>,
+    /// Serialises publications made by this process.
+    pub publishing: Mutex<()>,
     /// `published` events for `/v1/events`.
     pub events: broadcast::Sender<String>,
 }

@@ -16,6 +16,9 @@ struct JsError<'a> {
     path: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     errors: Option<&'a PolicyErrors>,
+    /// The code's former name, for one release (`unknown_key` for `untrusted_key`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    alias: Option<&'a str>,
 }
 
 fn to_js(e: &JsError<'_>) -> JsValue {
@@ -30,6 +33,7 @@ pub(crate) fn js_error(code: &str, message: &str, path: Option<&str>) -> JsValue
         message,
         path,
         errors: None,
+        alias: None,
     })
 }
 
@@ -41,6 +45,7 @@ pub(crate) fn from_bundle(e: &BundleError) -> JsValue {
         message: &e.to_string(),
         path: first.map(|f| f.path.as_str()),
         errors: e.policy_errors.as_ref(),
+        alias: e.code.alias(),
     })
 }
 
@@ -48,10 +53,11 @@ pub(crate) fn from_bundle(e: &BundleError) -> JsValue {
 pub(crate) fn from_policy(e: &PolicyErrors) -> JsValue {
     let first = e.errors().first();
     to_js(&JsError {
-        code: first.map_or("bad_json", |f| f.code.as_str()),
+        code: first.map_or(crate::core::Code::BadJson.as_str(), |f| f.code.as_str()),
         message: &e.to_string(),
         path: first.map(|f| f.path.as_str()),
         errors: Some(e),
+        alias: None,
     })
 }
 
@@ -62,5 +68,6 @@ pub(crate) fn from_request(e: &RequestError) -> JsValue {
         message: &e.message,
         path: None,
         errors: None,
+        alias: None,
     })
 }

@@ -9,9 +9,9 @@
 mod error;
 mod slots;
 
-use crate::bundle::{format_rfc3339, PublicKey, TrustedKeys, VerifyOptions};
+use crate::bundle::{format_rfc3339, BundleCode, PublicKey, TrustedKeys, VerifyOptions};
 use crate::core::members::{self, required, Members};
-use crate::core::{Input, Mode, Policy, ResourceId, Session, Subject};
+use crate::core::{Code, Input, Mode, Policy, ResourceId, Session, Subject};
 use crate::prelude::*;
 use alloc::sync::Arc;
 use error::{from_bundle, from_policy, from_request, js_error};
@@ -74,8 +74,13 @@ pub struct WasmEngine {
 impl WasmEngine {
     /// Verifies a signed bundle (JSON or binary) and compiles it.
     pub fn load(bytes: &[u8], options_json: &str) -> Result<WasmEngine, JsValue> {
-        let o: LoadOptions = serde_json::from_str(options_json)
-            .map_err(|e| js_error("bad_request", &format!("bad load options: {e}"), None))?;
+        let o: LoadOptions = serde_json::from_str(options_json).map_err(|e| {
+            js_error(
+                Code::BadRequest.as_str(),
+                &format!("bad load options: {e}"),
+                None,
+            )
+        })?;
         let keys = o
             .trusted_keys
             .iter()
@@ -84,7 +89,7 @@ impl WasmEngine {
             .map_err(|e| from_bundle(&e))?;
         if keys.is_empty() {
             return Err(js_error(
-                "bad_key",
+                BundleCode::BadKey.as_str(),
                 "trustedKeys must name at least one key",
                 None,
             ));
@@ -214,7 +219,7 @@ impl WasmEngine {
         let r = self
             .policy
             .resource_id_at(resource)
-            .ok_or_else(|| js_error("unknown_resource", "no such resource id", None))?;
+            .ok_or_else(|| js_error(Code::UnknownResource.as_str(), "no such resource id", None))?;
         self.policy
             .action_id(r, name)
             .map(|a| a.index())
@@ -223,8 +228,13 @@ impl WasmEngine {
 
     /// A session for one user; `subject_json` is `{ id, roles?, department?, groups?, attrs? }`.
     pub fn session(&self, subject_json: &str) -> Result<WasmSession, JsValue> {
-        let subject: Subject = serde_json::from_str(subject_json)
-            .map_err(|e| js_error("bad_request", &format!("bad subject: {e}"), None))?;
+        let subject: Subject = serde_json::from_str(subject_json).map_err(|e| {
+            js_error(
+                Code::BadRequest.as_str(),
+                &format!("bad subject: {e}"),
+                None,
+            )
+        })?;
         Ok(WasmSession {
             session: self.policy.session(&subject),
         })
@@ -270,14 +280,17 @@ fn layout(rec_at: i32, rec_len: u32, ctx_at: i32, ctx_len: u32) -> slots::Layout
 
 fn parse(json: &str, what: &str) -> Result<Value, JsValue> {
     crate::core::doc::parse_value(json)
-        .map_err(|e| js_error("bad_request", &format!("bad {what}: {e}"), None))
+        .map_err(|e| js_error(Code::BadRequest.as_str(), &format!("bad {what}: {e}"), None))
 }
 
 fn mode(code: u8) -> Result<Mode, JsValue> {
-    Mode::ALL
-        .get(usize::from(code))
-        .copied()
-        .ok_or_else(|| js_error("bad_request", "mode must be view, create or edit", None))
+    Mode::ALL.get(usize::from(code)).copied().ok_or_else(|| {
+        js_error(
+            Code::BadRequest.as_str(),
+            "mode must be view, create or edit",
+            None,
+        )
+    })
 }
 
 #[wasm_bindgen]
@@ -438,7 +451,7 @@ impl WasmSession {
         self.session
             .policy()
             .resource_id_at(resource)
-            .ok_or_else(|| js_error("unknown_resource", "no such resource id", None))
+            .ok_or_else(|| js_error(Code::UnknownResource.as_str(), "no such resource id", None))
     }
 
     fn ids(
