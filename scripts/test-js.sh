@@ -32,15 +32,25 @@ cat > "$work/package.json" <<'JSON'
 { "name": "fieldgate-consumer", "private": true, "type": "module" }
 JSON
 cp tests/js/*.mjs tests/js/*.ts tests/js/*.tsx tests/js/*.html "$work/"
-cp -r tests/js/vite-app "$work/vite-app"
+cp -r tests/js/apps "$work/apps"
 cp -r tests/fixtures "$work/fixtures"
 cp examples/acme-erp.policy.json "$work/"
-(cd "$work" && npm install --silent --no-audit --no-fund "$tarball" typescript@5 @types/node@20 playwright-core@1 vite@7 webpack@5 \
+cp README.md "$work/README.repo.md"
+(cd "$work" && npm install --silent --no-audit --no-fund "$tarball" typescript@5 @types/node@20 playwright-core@1 vite@7 webpack@5 esbuild@0 \
   @formily/core@2 react@18 react-dom@18 react-test-renderer@18 @rjsf/core@5 @rjsf/utils@5 @rjsf/validator-ajv8@5 \
   vue@3 @types/react@18 amis@6 >/dev/null)
 
+# Real client projects, each with its own node_modules and the tarball, as a user sets one up.
+mkdir -p "$work/apps/vite/public" "$work/apps/next/public"
+cp -r "$work/bundles" "$work/apps/vite/public/bundles"
+cp -r "$work/bundles" "$work/apps/next/public/bundles"
+install() { (cd "$work/apps/$1" && shift && npm install --silent --no-audit --no-fund "$tarball" "$@" >/dev/null); }
+install vite vite@7
+install next next@16 react@19 react-dom@19
+install node20 node@20.0.0
+
 echo "== node --test (installed from $(basename "$tarball"))"
-(cd "$work" && node --test)
+(cd "$work" && FIELDGATE_BIN="$fg" node --test)
 echo "== tsc --noEmit on a consumer file"
 (cd "$work" && npx tsc --noEmit --strict --module nodenext --moduleResolution nodenext --target es2022 consumer.ts)
 echo "== tsc --noEmit on the adapters, against the libraries' own types (bundler resolution, as in a Vite app)"

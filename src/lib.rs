@@ -5,6 +5,9 @@
 
 extern crate alloc;
 
+#[macro_use]
+mod codes;
+
 pub mod core;
 
 #[cfg(feature = "std")]

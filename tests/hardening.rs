@@ -305,6 +305,9 @@ fn app_names_cannot_leave_the_publish_directory() {
     assert!(e.contains("../x"), "{e}");
 }
 
+/// Publications per writer in the `latest.json` race.
+const PER_WRITER: u64 = 20;
+
 #[test]
 fn latest_json_never_goes_backwards_or_empty_under_concurrent_publishers() {
     let dir = temp_dir("hard-latest");
@@ -333,7 +336,7 @@ fn latest_json_never_goes_backwards_or_empty_under_concurrent_publishers() {
         .map(|i| {
             let (addr, token) = (s.addr.clone(), s.token());
             std::thread::spawn(move || {
-                for j in 0..6 {
+                for j in 0..PER_WRITER {
                     let mut p = more_access();
                     p["x-writer"] = json!(format!("{i}-{j}"));
                     let auth = format!("Bearer {token}");
@@ -358,10 +361,7 @@ fn latest_json_never_goes_backwards_or_empty_under_concurrent_publishers() {
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     assert!(reader.join().unwrap() > 10);
     let v: Value = serde_json::from_slice(&std::fs::read(&latest).unwrap()).unwrap();
-    assert_eq!(
-        v["version"], 49,
-        "48 publications on the sample: consecutive, none lost"
-    );
+    assert_eq!(v["version"], 1 + 8 * PER_WRITER, "consecutive, none lost");
     let leftovers: Vec<_> = std::fs::read_dir(out.join("acme-erp"))
         .unwrap()
         .filter_map(|e| e.ok())
@@ -536,36 +536,46 @@ fn concurrent_creates_get_their_own_ids() {
 #[test]
 fn a_put_never_undoes_a_reassignment() {
     let s = Server::start("hard-lost-update");
+    // u-carol manages the sales tree: she may edit these customers whoever owns them.
     let carol = s.login("u-carol");
-    let writer = {
-        let (addr, cookie, origin) = (s.addr.clone(), carol.clone(), s.origin());
-        std::thread::spawn(move || {
-            for i in 0..150 {
-                let body = json!({"notes": format!("n{i}")}).to_string();
-                let r = request(
-                    &addr,
-                    "PUT",
-                    "/v1/data/customer/c-1001",
-                    &[
-                        ("cookie", &cookie),
-                        ("origin", &origin),
-                        ("content-type", "application/json"),
-                    ],
-                    body.as_bytes(),
-                );
-                assert!(
-                    r.status == 200 || r.status == 403,
-                    "{} {}",
-                    r.status,
-                    r.text()
-                );
-            }
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writers: Vec<_> = (0..4)
+        .map(|w| {
+            let (addr, cookie, origin, stop) =
+                (s.addr.clone(), carol.clone(), s.origin(), stop.clone());
+            std::thread::spawn(move || {
+                let mut i = 0;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let id = if w % 2 == 0 { "c-1001" } else { "c-1002" };
+                    let body = json!({"notes": format!("n{w}-{i}")}).to_string();
+                    let r = request(
+                        &addr,
+                        "PUT",
+                        &format!("/v1/data/customer/{id}"),
+                        &[
+                            ("cookie", &cookie),
+                            ("origin", &origin),
+                            ("content-type", "application/json"),
+                        ],
+                        body.as_bytes(),
+                    );
+                    assert!(
+                        r.status == 200 || r.status == 403,
+                        "{} {}",
+                        r.status,
+                        r.text()
+                    );
+                    i += 1;
+                }
+            })
         })
-    };
+        .collect();
+    // Each reassignment finds both of the leaver's customers: none was written back to the
+    // owner before by a PUT that read the record earlier.
     let mut owner = "u-alice";
-    for _ in 0..150 {
+    for round in 0..150 {
         let next = if owner == "u-alice" {
-            "u-bob"
+            "u-dave"
         } else {
             "u-alice"
         };
@@ -575,9 +585,17 @@ fn a_put_never_undoes_a_reassignment() {
             &json!({"from": owner, "to": next}),
         );
         assert_eq!(r.status, 200);
+        assert_eq!(
+            r.json()["moved"]["customer"],
+            2,
+            "round {round}: a PUT undid a reassignment"
+        );
         owner = next;
     }
-    writer.join().unwrap();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for w in writers {
+        w.join().unwrap();
+    }
     let grace = s.login("u-grace");
     let rec = s
         .user(&grace, "GET", "/v1/data/customer/c-1001", &Value::Null)

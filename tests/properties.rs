@@ -93,8 +93,8 @@ impl<'a> Naive<'a> {
                 roles.push(r);
             }
         }
-        let order: Vec<&String> = doc["roles"].as_object().unwrap().keys().collect();
-        roles.sort_by_key(|r| order.iter().position(|o| *o == r));
+        // `user.roles` is sorted by name.
+        roles.sort();
         let user = UserValues {
             id: json!(s.id),
             roles: json!(roles),
@@ -319,6 +319,48 @@ proptest! {
             prop_assert_eq!(filter.matches(&session, &rec, &ctx), can, "{} {}", a, filter.to_json(&session));
             let explained = session.explain(a, "doc", Input::json(Some(&rec), Some(&ctx))).unwrap();
             prop_assert_eq!(explained.allow, can);
+        }
+    }
+
+    #[test]
+    fn explanations_show_the_decisions_they_explain(doc in policy_doc(), s in subject(), rec in record(), ctx in context()) {
+        let p = compile(&doc);
+        let session = p.session(&s);
+        let input = Input::json(rec.as_ref(), Some(&ctx));
+        for a in ACTIONS {
+            let e = session.explain(a, "doc", input).unwrap();
+            prop_assert_eq!(e.allow, session.can(a, "doc", input).unwrap());
+            let states = session.fields("doc", e.mode, input).unwrap();
+            let explained: Vec<FieldState> = e.fields.iter().map(|f| f.state).collect();
+            prop_assert_eq!(explained.as_slice(), states.states(), "{}", a);
+        }
+    }
+
+    #[test]
+    fn stale_mode_allows_only_view_and_readonly_everywhere(doc in policy_doc(), s in subject(), rec in record(), ctx in context()) {
+        let p = compile(&doc);
+        let fresh = p.session(&s);
+        let mut stale = p.session(&s);
+        stale.set_stale(true);
+        let input = Input::json(rec.as_ref(), Some(&ctx));
+        let rec_or_empty = rec.clone().unwrap_or_else(|| json!({}));
+        for a in ACTIONS {
+            let want = a == "view" && fresh.can(a, "doc", input).unwrap();
+            prop_assert_eq!(stale.can(a, "doc", input).unwrap(), want, "{}", a);
+            prop_assert_eq!(stale.explain(a, "doc", input).unwrap().allow, want);
+            let f = stale.scope_filter("doc", a, Some(&ctx)).unwrap();
+            let can_here = stale.can(a, "doc", Input::json(Some(&rec_or_empty), Some(&ctx))).unwrap();
+            prop_assert_eq!(f.matches(&stale, &rec_or_empty, &ctx), can_here);
+        }
+        for m in Mode::ALL {
+            let (a, b) = (fresh.fields("doc", m, input).unwrap(), stale.fields("doc", m, input).unwrap());
+            for (x, y) in a.states().iter().zip(b.states()) {
+                prop_assert_eq!(*y, (*x).min(FieldState::Readonly));
+            }
+        }
+        if let Some(r) = &rec {
+            let w = stale.writable("doc", Mode::Edit, Some(r), &json!({"f0": 1, "f1": 2}), Some(&ctx)).unwrap();
+            prop_assert_eq!(w, json!({}));
         }
     }
 }

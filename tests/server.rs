@@ -29,7 +29,8 @@ fn first_start_creates_the_data_dir_and_publishes_the_sample() {
         .admin("GET", "/v1/apps/acme-erp/versions", &Value::Null)
         .json();
     assert_eq!(v["current"], 1);
-    assert_eq!(v["versions"][0]["published_by"], "fieldgate (sample)");
+    assert_eq!(v["versions"][0]["published_by"], "fieldgate");
+    assert_eq!(v["versions"][0]["note"], "the sample policy");
     let b = s.admin("GET", "/v1/apps/acme-erp/bundle", &Value::Null);
     assert_eq!(b.status, 200);
     assert_eq!(s.verify(&b.body, None).policy.version(), 1);
@@ -206,7 +207,8 @@ fn publish_keeps_every_version_with_its_admin_and_diff_and_rollback_adds_one() {
     let r = s.admin("POST", "/v1/apps/acme-erp/rollback-to/1", &Value::Null);
     assert_eq!(r.status, 201, "{}", r.text());
     assert_eq!(r.json()["version"], 3);
-    assert_eq!(r.json()["published_by"], "admin (rollback to 1)");
+    assert_eq!(r.json()["published_by"], "admin");
+    assert_eq!(r.json()["note"], "rollback to 1");
     let list = s
         .admin("GET", "/v1/apps/acme-erp/versions", &Value::Null)
         .json();
@@ -237,6 +239,35 @@ fn publish_keeps_every_version_with_its_admin_and_diff_and_rollback_adds_one() {
             .status,
         404
     );
+    // The audit log has each change with its admin, endpoint and what changed.
+    let audit = s.admin("GET", "/v1/audit", &Value::Null).json()["entries"].clone();
+    let kinds: Vec<(&str, &str, &str)> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["kind"].as_str().unwrap(),
+                e["actor"].as_str().unwrap(),
+                e["endpoint"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds[..2],
+        [
+            ("rollback", "admin", "POST /v1/apps/acme-erp/rollback-to/1"),
+            ("publish", "grace", "POST /v1/apps/acme-erp/policy"),
+        ]
+    );
+    assert_eq!(audit[1]["detail"]["version"], 2);
+    assert_eq!(audit[1]["detail"]["summary"]["lines"], lines);
+    assert_eq!(audit[0]["detail"]["note"], "rollback to 1");
+    let only = s
+        .admin("GET", "/v1/audit?actor=grace&kind=publish", &Value::Null)
+        .json();
+    assert_eq!(only["entries"].as_array().unwrap().len(), 1);
+    assert_eq!(s.get("/v1/audit").status, 401, "admins only");
     // A removed admin's token stops working within a second.
     let rm = common::fieldgate(
         &[
@@ -493,6 +524,25 @@ fn the_directory_is_stored_per_app_and_checked() {
         2,
         "the XLSX's two people stay"
     );
+    let audit = s
+        .admin("GET", "/v1/audit?kind=directory", &Value::Null)
+        .json();
+    let people: Vec<&Value> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["detail"]["people"])
+        .collect();
+    assert_eq!(
+        people.len(),
+        3,
+        "each stored upload, not the refused one: {audit}"
+    );
+    assert_eq!(*people[0], json!(2));
+    assert_eq!(
+        audit["entries"][0]["endpoint"],
+        "PUT /v1/apps/acme-erp/directory"
+    );
 }
 
 #[test]
@@ -650,6 +700,14 @@ fn reassigning_records_moves_ownership() {
     );
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["moved"]["customer"], 2);
+    let audit = s
+        .admin("GET", "/v1/audit?kind=reassignment", &Value::Null)
+        .json();
+    assert_eq!(audit["entries"][0]["detail"]["from"], "u-alice");
+    assert_eq!(
+        audit["entries"][0]["detail"]["records"],
+        r.json()["records"]
+    );
     let bob = s.login("u-bob");
     let c = s
         .user(&bob, "GET", "/v1/data/customer/c-1001", &Value::Null)
@@ -768,6 +826,11 @@ fn drafts_transfer_and_matrix_round_trip() {
         &json!({"document": doc, "resource": "customer"}),
     );
     assert_eq!(&xlsx.body[..2], b"PK");
+    let audit = s.admin("GET", "/v1/audit?kind=export", &Value::Null).json();
+    assert_eq!(
+        audit["entries"][0]["detail"]["format"], "xlsx",
+        "exports of who can do what are logged"
+    );
     use base64::Engine as _;
     let file = base64::engine::general_purpose::STANDARD.encode(&xlsx.body);
     let same = s.admin(

@@ -15,7 +15,7 @@ const bigBins = pkgs.map((p) => readFileSync(existsSync(`${p}/big.bin`) ? `${p}/
 const bench = (n, f, batches = 11) => medianNs(n, f, batches);
 let sink = 0;
 const mods = [];
-for (const p of pkgs) mods.push(await import(`${p}/index.js`));
+for (const p of pkgs) mods.push(await import(existsSync(`${p}/node.js`) ? `${p}/node.js` : `${p}/index.js`));
 const rows = pkgs.map(() => ({ fields: [], states: [], can: [], session: [], json: [], bin: [] }));
 for (let round = 0; round < 3; round++) {
   for (let k = 0; k < mods.length; k++) {

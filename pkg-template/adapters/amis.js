@@ -1,13 +1,14 @@
 // fieldgate/amis: a pure JSON-to-JSON transform of an amis schema from field states.
-import { resolve, visibleData } from './states.js';
+import { resolve, shownData, valueAt } from './states.js';
 
 const CONTAINERS = new Set(['form', 'page', 'crud', 'dialog', 'drawer', 'wizard', 'service', 'tabs', 'panel']);
 
 /** A copy of an amis schema: each form item whose `name` has a state becomes hidden (with
  * `clearValueOnHidden: true`), `static` (read-only, or `disabled` with
- * `options.readonlyAs: 'disabled'`), or static with the masked value. Each form's `data` loses
- * hidden fields and gets masked values, and its `api` submits only the editable fields among
- * its own form items (never a field the form does not show, which would be sent empty). */
+ * `options.readonlyAs: 'disabled'`), or static with the masked value. Each form's `data` is
+ * the session's `redact` of it (a form with `data` needs a session), and its `api` submits only
+ * the editable fields among its own form items (never a field the form does not show, which
+ * would be sent empty). */
 export function applyAmis(schema, source, options = {}) {
   const { states, shown } = resolve(source, options);
   const walk = (node) => {
@@ -22,7 +23,7 @@ export function applyAmis(schema, source, options = {}) {
       delete out.value;
     } else if (state === 'masked') {
       out.static = true;
-      const v = shown ? shown[out.name] : undefined;
+      const v = shown ? valueAt(shown, out.name) : undefined;
       if (v === undefined) delete out.value;
       else out.value = v;
     } else if (state === 'readonly') {
@@ -30,7 +31,7 @@ export function applyAmis(schema, source, options = {}) {
       else out.static = true;
     }
     if (out.type === 'form') {
-      if (out.data && typeof out.data === 'object') out.data = visibleData(out.data, states, shown);
+      if (out.data && typeof out.data === 'object') out.data = shownData(out.data, source, options);
       if (out.api) {
         const editable = itemNames(out.body).filter((name) => states[name] === 'editable');
         out.api = { ...apiObject(out.api), data: Object.fromEntries(editable.map((name) => [name, `\${${name}}`])) };

@@ -1,4 +1,4 @@
-import type { FieldState } from '../index.js';
+import type { FieldState, Session } from '../index.js';
 import type { SourceOptions, StateSource } from './states.js';
 type Obj = Record<string, unknown>;
 /** Options of the Formily adapter. */
@@ -10,7 +10,7 @@ export interface FormilyOptions extends SourceOptions {
 export declare function applyToSchema<T extends Obj>(schema: T, source: StateSource, options?: FormilyOptions): T;
 /** Applies the states to a live @formily/core form through `form.setFieldState`. */
 export declare function applyToForm(form: { values: unknown; setFieldState(pattern: string, setter: (field: any) => void): void }, source: StateSource, options?: FormilyOptions): Record<string, FieldState>;
-/** Initial values: hidden fields removed, masked fields masked. */
-export declare function formValues<T extends Obj>(record: T, source: StateSource, options?: FormilyOptions): Partial<T>;
-/** Only the editable fields of `values`. */
-export declare function submitValues<T extends Obj>(values: T, source: StateSource, options?: FormilyOptions): Partial<T>;
+/** Initial values: the session's `redact` of the record (hidden fields out, masked values masked). */
+export declare function formValues<T extends Obj>(record: T, source: Session, options: FormilyOptions & { resource: string }): Partial<T>;
+/** What to submit: the session's `writable` of `values` (only the editable declared fields). */
+export declare function submitValues<T extends Obj>(values: T, source: Session, options: FormilyOptions & { resource: string }): Partial<T>;

@@ -1,6 +1,6 @@
 // fieldgate/formily: field states onto a Formily JSON schema (`x-display`, `x-pattern`) or a
 // live @formily/core form (`form.setFieldState`), nested fields by dotted paths.
-import { resolve, submittable, valueAt, visibleData } from './states.js';
+import { resolve, shownData, submittable, valueAt } from './states.js';
 
 const PATTERN = { masked: 'readOnly', readonly: 'readOnly', editable: 'editable' };
 
@@ -65,19 +65,18 @@ export function applyToForm(form, source, options = {}) {
       field.display = state === 'hidden' ? 'none' : 'visible';
       if (state === 'hidden') return;
       field.pattern = pattern(state, options);
-      if (state === 'masked') field.value = shown ? valueAt(shown, path) : undefined;
+      if (state === 'masked') field.value = shown ? valueAt(shown, String(field.path ?? path)) : undefined;
     });
   }
   return states;
 }
 
-/** Initial values for a form: hidden fields removed, masked fields masked. */
+/** Initial values for a form: the session's `redact` of the record. */
 export function formValues(record, source, options = {}) {
-  const { states, shown } = resolve(source, { ...options, record });
-  return visibleData(record, states, shown);
+  return shownData(record, source, options);
 }
 
-/** What to submit: only editable fields of `values`. */
+/** What to submit: the session's `writable` of `values`. */
 export function submitValues(values, source, options = {}) {
-  return submittable(values, resolve(source, options).states);
+  return submittable(values, source, options);
 }

@@ -1,3 +1,4 @@
+import type { Session } from '../index.js';
 import type { SourceOptions, StateSource } from './states.js';
 type Obj = Record<string, unknown>;
 /** Options of the rjsf adapter. */
@@ -11,9 +12,9 @@ export interface RjsfOptions extends SourceOptions {
 }
 /** A uiSchema from the states. */
 export declare function uiSchema(source: StateSource, options?: RjsfOptions): Obj;
-/** formData to render: hidden properties stripped, masked values masked. */
-export declare function formData<T extends Obj>(record: T | null | undefined, source: StateSource, options?: RjsfOptions): Partial<T>;
-/** Only the editable fields. */
-export declare function submitData<T extends Obj>(data: T, source: StateSource, options?: RjsfOptions): Partial<T>;
+/** formData to render: the session's `redact` of the record. */
+export declare function formData<T extends Obj>(record: T | null | undefined, source: Session, options: RjsfOptions & { resource: string }): Partial<T>;
+/** What to submit: the session's `writable` of the data. */
+export declare function submitData<T extends Obj>(data: T, source: Session, options: RjsfOptions & { resource: string }): Partial<T>;
 /** `{ uiSchema, formData }` for `<Form>`. */
-export declare function rjsfProps(source: StateSource, options?: RjsfOptions): { uiSchema: Obj; formData: Obj };
+export declare function rjsfProps(source: Session, options: RjsfOptions & { resource: string }): { uiSchema: Obj; formData: Obj };

@@ -1,5 +1,5 @@
 // fieldgate/rjsf: react-jsonschema-form `uiSchema` and `formData` from field states.
-import { resolve, submittable, visibleData } from './states.js';
+import { resolve, shownData, submittable } from './states.js';
 
 function uiNode(ui, schema, path) {
   let node = ui;
@@ -29,16 +29,15 @@ export function uiSchema(source, options = {}) {
   return ui;
 }
 
-/** The formData to render: hidden properties stripped (rjsf's hidden widget would still hold
- * and submit them), masked values masked. */
+/** The formData to render: the session's `redact` of the record (rjsf's hidden widget would
+ * still hold and submit a hidden value, so it never arrives). */
 export function formData(record, source, options = {}) {
-  const { states, shown } = resolve(source, { ...options, record });
-  return visibleData(record ?? {}, states, shown);
+  return shownData(record, source, options);
 }
 
-/** What to send on submit: only editable fields. */
+/** What to send on submit: the session's `writable` of the data. */
 export function submitData(data, source, options = {}) {
-  return submittable(data, resolve(source, options).states);
+  return submittable(data, source, options);
 }
 
 /** `{ uiSchema, formData }` in one call, to spread into `<Form>`. */

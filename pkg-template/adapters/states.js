@@ -1,11 +1,14 @@
-// What every adapter shares: resolving "a session or the output of s.fields()" into states,
-// and the two data rules (what a form may hold, what it may submit). No decisions are made
-// here: states come from the engine.
+// What every adapter shares: field states from a session (or from `s.fields()`'s output), and
+// the data a form holds or submits, which only the engine shapes (the session's `redact` and
+// `writable`). Nothing here decides: adapters map states onto their library's props.
 
-/** `{ states, shown }`: field states, and the record as the mode shows it (hidden removed,
- * masked values masked) when a session and a record were given. */
+const isSession = (source) => source != null && typeof source.fields === 'function' && typeof source.redact === 'function';
+
+/** `{ states, shown }`: field states, and the record as the mode shows it: the session's
+ * `redact`, or with field states alone `options.record` as given (already shown, e.g. the
+ * server's redacted copy). */
 export function resolve(source, options = {}) {
-  if (source && typeof source.fields === 'function') {
+  if (isSession(source)) {
     const { resource, mode = 'edit', record = null, context = null } = options;
     if (!resource) throw new TypeError('fieldgate: pass { resource } with a session');
     return {
@@ -16,61 +19,33 @@ export function resolve(source, options = {}) {
   return { states: source ?? {}, shown: options.record ?? null };
 }
 
-const split = (path) => path.split('.');
-// A plain deep copy (form libraries hand over proxies that structuredClone refuses).
-const copy = (data) => JSON.parse(JSON.stringify(data));
-
-function get(obj, [head, ...rest]) {
-  if (obj == null || typeof obj !== 'object') return undefined;
-  const v = obj[head];
-  return rest.length === 0 ? v : Array.isArray(v) ? v.map((item) => get(item, rest)) : get(v, rest);
+function session(source, options, what) {
+  if (!isSession(source)) throw new TypeError(`fieldgate: ${what} needs a session (the engine shapes form data), not field states`);
+  if (!options.resource) throw new TypeError('fieldgate: pass { resource } with a session');
+  return source;
 }
 
-function remove(obj, [head, ...rest]) {
-  if (obj == null || typeof obj !== 'object') return;
-  if (rest.length === 0) { delete obj[head]; return; }
-  const v = obj[head];
-  if (Array.isArray(v)) v.forEach((item) => remove(item, rest));
-  else remove(v, rest);
+/** The record as a form may hold it: the session's `redact` (hidden fields left out, masked
+ * values masked, only declared fields). */
+export function shownData(record, source, options = {}) {
+  const { resource, mode = 'edit', context = null } = options;
+  return session(source, options, 'form data').redact(resource, mode, record ?? {}, context);
 }
 
-function set(obj, [head, ...rest], value) {
-  if (obj == null || typeof obj !== 'object') return;
-  if (rest.length === 0) { if (value !== undefined) obj[head] = value; return; }
-  const v = obj[head];
-  if (Array.isArray(v)) v.forEach((item, i) => set(item, rest, Array.isArray(value) ? value[i] : undefined));
-  else set(v, rest, value);
+/** What a form may submit: the session's `writable` (only the editable declared fields). */
+export function submittable(values, source, options = {}) {
+  const { resource, mode = 'edit', record = null, context = null } = options;
+  return session(source, options, 'submitted data').writable(resource, mode, record, values ?? {}, context);
 }
 
-/** The data a form may hold: hidden fields removed, masked fields replaced by their masked
- * value (from `shown`, else removed: an unmasked secret never reaches the form). */
-export function visibleData(data, states, shown) {
-  if (data == null) return data;
-  const out = copy(data);
-  for (const [path, state] of Object.entries(states)) {
-    if (state === 'hidden') remove(out, split(path));
-    else if (state === 'masked') {
-      const masked = shown ? get(shown, split(path)) : undefined;
-      if (masked === undefined) remove(out, split(path));
-      else set(out, split(path), masked);
-    }
-  }
-  return out;
+/** The value at a dotted path of the engine's output: a number picks a list's item, any other
+ * key maps over the items. */
+export function valueAt(obj, path) {
+  const get = (v, keys) => {
+    if (keys.length === 0) return v;
+    const [head, ...rest] = keys;
+    if (Array.isArray(v)) return /^\d+$/.test(head) ? get(v[Number(head)], rest) : v.map((item) => get(item, keys));
+    return v !== null && typeof v === 'object' && Object.hasOwn(v, head) ? get(v[head], rest) : undefined;
+  };
+  return get(obj, path.split('.'));
 }
-
-/** What a form may submit: only the editable fields (masked, read-only, hidden and undeclared
- * keys are left out). */
-export function submittable(data, states) {
-  const out = copy(data ?? {});
-  const keep = Object.entries(states).filter(([, s]) => s === 'editable').map(([p]) => p);
-  for (const [path, state] of Object.entries(states)) {
-    if (state !== 'editable') remove(out, split(path));
-  }
-  for (const key of Object.keys(out)) {
-    if (!keep.some((p) => p === key || p.startsWith(`${key}.`))) delete out[key];
-  }
-  return out;
-}
-
-/** The value at a dotted path (arrays map over their items). */
-export const valueAt = (obj, path) => get(obj, split(path));

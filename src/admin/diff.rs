@@ -161,52 +161,71 @@ impl Diff {
         }
         // A field that changes alike in several modes for the same people is one line:
         // `readonly on customer.name (view, create, edit)`.
-        let mut merged: Vec<(&'static str, &str, String, Vec<&str>, &str, Vec<&str>)> = Vec::new();
+        let mut merged: Vec<Merged<'_>> = Vec::new();
         for ((direction, resource, what, to), who, _) in groups {
             let (base, mode) = match what.strip_suffix(')').and_then(|w| w.rsplit_once(" (")) {
                 Some((b, m)) if what.starts_with("field ") => (b.to_string(), Some(m)),
                 _ => (what.to_string(), None),
             };
             let same = merged.iter_mut().find(|m| {
-                m.0 == direction
-                    && m.1 == resource
-                    && m.2 == base
-                    && m.4 == to
-                    && m.5 == who
+                m.direction == direction
+                    && m.resource == resource
+                    && m.base == base
+                    && m.to == to
+                    && m.who == who
                     && mode.is_some()
             });
             match (same, mode) {
-                (Some(m), Some(mode)) => m.3.push(mode),
-                _ => merged.push((
+                (Some(m), Some(mode)) => m.modes.push(mode),
+                _ => merged.push(Merged {
                     direction,
                     resource,
                     base,
-                    mode.into_iter().collect(),
+                    modes: mode.into_iter().collect(),
                     to,
                     who,
-                )),
+                }),
             }
         }
         merged
             .into_iter()
-            .map(|(direction, resource, base, modes, to, who)| {
-                let what = if modes.is_empty() {
-                    base
-                } else {
-                    format!("{base} ({})", modes.join(", "))
-                };
-                let text = line(direction, resource, &what, to, &who);
-                SummaryLine {
-                    text,
-                    direction,
-                    resource: resource.to_string(),
-                    what,
-                    to: to.to_string(),
-                    subjects: who.iter().map(|s| s.to_string()).collect(),
-                }
-            })
+            .map(
+                |Merged {
+                     direction,
+                     resource,
+                     base,
+                     modes,
+                     to,
+                     who,
+                 }| {
+                    let what = if modes.is_empty() {
+                        base
+                    } else {
+                        format!("{base} ({})", modes.join(", "))
+                    };
+                    let text = line(direction, resource, &what, to, &who);
+                    SummaryLine {
+                        text,
+                        direction,
+                        resource: resource.to_string(),
+                        what,
+                        to: to.to_string(),
+                        subjects: who.iter().map(|s| s.to_string()).collect(),
+                    }
+                },
+            )
             .collect()
     }
+}
+
+/// Summary lines being merged: one change, in the modes it happens in, for the same people.
+struct Merged<'a> {
+    direction: &'static str,
+    resource: &'a str,
+    base: String,
+    modes: Vec<&'a str>,
+    to: &'a str,
+    who: Vec<&'a str>,
 }
 
 /// A summary line: the people named first (then stand-ins for departments and groups, then
@@ -580,7 +599,7 @@ impl<'p> Pair<'p> {
             grants
                 .chain(rules)
                 .flatten()
-                .any(|e| compares_user_id_off_record(e))
+                .any(compares_user_id_off_record)
         };
         Pair {
             old: Side::new(old_doc, old),

@@ -99,17 +99,18 @@ impl UnverifiedBundle {
             })?,
             Encoding::Binary => {
                 let bad = |why: String| BundleError::new(BundleCode::BadPolicy, why);
-                let (body, rest): (BinaryBody, _) = postcard::take_from_bytes(&d.body)
-                    .map_err(|e| bad(format!("the signed body does not decode: {e}")))?;
+                let (body, rest): (BinaryBody, _) =
+                    postcard::take_from_bytes(&d.body).map_err(|e| {
+                        bad(format!(
+                            "the signed body does not decode to a sound policy: {e}"
+                        ))
+                    })?;
                 if !rest.is_empty() {
                     return Err(bad(format!(
                         "the signed body has {} bytes after its end",
                         rest.len()
                     )));
                 }
-                body.policy
-                    .check_integrity()
-                    .map_err(|e| bad(format!("the signed body is not a sound policy: {e}")))?;
                 body.policy
             }
         };
@@ -244,7 +245,16 @@ mod tests {
         policy.roles[1].ancestors = vec![roles];
         let e = verify(&seal(policy), &opts).expect_err("refused");
         assert_eq!(e.code, BundleCode::BadPolicy);
-        let why = format!("the signed body is not a sound policy: role 1: role {roles} of {roles}");
-        assert_eq!(e.message, why);
+        assert!(
+            e.message
+                .starts_with("the signed body does not decode to a sound policy"),
+            "{}",
+            e.message
+        );
+        // Decoding is where the check lives: no public path yields an unchecked policy.
+        let mut p2 = Policy::from_json(text).unwrap();
+        p2.roles[1].ancestors = vec![roles];
+        let bytes = postcard::to_allocvec(&p2).unwrap();
+        assert!(postcard::from_bytes::<Policy>(&bytes).is_err());
     }
 }

@@ -143,6 +143,12 @@ impl Evaluator {
                     session.redact(resource, mode, rec, context)?,
                 );
             }
+            if let Some(data) = req.get("formData") {
+                out.insert(
+                    "writable".into(),
+                    session.writable(resource, mode, record, data, context)?,
+                );
+            }
             if self.explain && action.is_none() {
                 let e = session.explain(mode.action().unwrap_or("view"), resource, input);
                 out.insert(

@@ -77,6 +77,7 @@ pub(crate) fn render(user: &str, roles: &[&str], e: &Explanation, has_record: bo
         crate::core::Reason::DeniedByRule => {
             format!("DENIED: forbidden by rule {}", e.denied_by.join(", "))
         }
+        crate::core::Reason::Stale => "DENIED: the policy is stale (only view)".to_string(),
     };
     let _ = writeln!(
         s,

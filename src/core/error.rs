@@ -4,117 +4,71 @@ use crate::prelude::*;
 use core::fmt;
 use serde::Serialize;
 
-/// A stable, machine-readable error code. Its `snake_case` string is part of the public contract.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum Code {
-    /// The input is not valid JSON.
-    BadJson,
-    /// The input is larger than the configured limit.
-    TooLarge,
-    /// The JSON nests deeper than the limit.
-    TooDeep,
-    /// A value has the wrong JSON type.
-    WrongType,
-    /// A required key is absent.
-    MissingKey,
-    /// A key the format does not define (and that does not start with `x-`).
-    UnknownKey,
-    /// `format` is not `fieldgate/1`.
-    BadFormat,
-    /// `version` is not an integer >= 0.
-    BadVersion,
-    /// A name is empty or otherwise unusable.
-    BadName,
-    /// A role that the policy does not define.
-    UnknownRole,
-    /// A template that the policy does not define.
-    UnknownTemplate,
-    /// A resource that the policy does not define.
-    UnknownResource,
-    /// A field that the resource does not declare.
-    UnknownField,
-    /// An action that the resource does not declare.
-    UnknownAction,
-    /// A department that the policy does not define.
-    UnknownDepartment,
-    /// A field state other than hidden, masked, readonly, editable.
-    BadState,
-    /// A scope other than all, own, department, department_tree.
-    BadScope,
-    /// A rule effect other than deny or limit.
-    BadEffect,
-    /// A mask spec that is not a preset or `keep(a,b)`.
-    BadMask,
-    /// A condition that does not parse.
-    BadCondition,
-    /// A condition longer than the limit.
-    ConditionTooLong,
-    /// A condition nested deeper than the limit.
-    ConditionTooDeep,
-    /// Scope `own` on a resource without `owner`.
-    ScopeNeedsOwner,
-    /// Scope `department` or `department_tree` on a resource without `department`.
-    ScopeNeedsDepartment,
-    /// Two rules with the same id.
-    DuplicateRuleId,
-    /// A name listed twice where names must be unique.
-    Duplicate,
-    /// The department tree has a cycle.
-    DepartmentCycle,
-    /// Role inheritance has a cycle.
-    RoleCycle,
-    /// A resource declares more actions than the evaluator supports.
-    TooManyActions,
-    /// A request that is malformed (bad JSON, bad mode, missing subject).
-    BadRequest,
-    /// An app name that is not `[a-z0-9][a-z0-9-]{0,63}`.
-    BadApp,
-}
-
-impl Code {
-    /// The stable string form, e.g. `unknown_field`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Code::BadJson => "bad_json",
-            Code::TooLarge => "too_large",
-            Code::TooDeep => "too_deep",
-            Code::WrongType => "wrong_type",
-            Code::MissingKey => "missing_key",
-            Code::UnknownKey => "unknown_key",
-            Code::BadFormat => "bad_format",
-            Code::BadVersion => "bad_version",
-            Code::BadName => "bad_name",
-            Code::UnknownRole => "unknown_role",
-            Code::UnknownTemplate => "unknown_template",
-            Code::UnknownResource => "unknown_resource",
-            Code::UnknownField => "unknown_field",
-            Code::UnknownAction => "unknown_action",
-            Code::UnknownDepartment => "unknown_department",
-            Code::BadState => "bad_state",
-            Code::BadScope => "bad_scope",
-            Code::BadEffect => "bad_effect",
-            Code::BadMask => "bad_mask",
-            Code::BadCondition => "bad_condition",
-            Code::ConditionTooLong => "condition_too_long",
-            Code::ConditionTooDeep => "condition_too_deep",
-            Code::ScopeNeedsOwner => "scope_needs_owner",
-            Code::ScopeNeedsDepartment => "scope_needs_department",
-            Code::DuplicateRuleId => "duplicate_rule_id",
-            Code::Duplicate => "duplicate",
-            Code::DepartmentCycle => "department_cycle",
-            Code::RoleCycle => "role_cycle",
-            Code::TooManyActions => "too_many_actions",
-            Code::BadRequest => "bad_request",
-            Code::BadApp => "bad_app",
-        }
-    }
-}
-
-impl fmt::Display for Code {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+codes! {
+    /// A stable, machine-readable error code. Its `snake_case` string is part of the public contract.
+    pub enum Code {
+        /// The input is not valid JSON.
+        BadJson = "bad_json",
+        /// The input is larger than the configured limit.
+        TooLarge = "too_large",
+        /// The JSON nests deeper than the limit.
+        TooDeep = "too_deep",
+        /// A value has the wrong JSON type.
+        WrongType = "wrong_type",
+        /// A required key is absent.
+        MissingKey = "missing_key",
+        /// A key the format does not define (and that does not start with `x-`).
+        UnknownKey = "unknown_key",
+        /// `format` is not `fieldgate/1`.
+        BadFormat = "bad_format",
+        /// `version` is not an integer >= 0.
+        BadVersion = "bad_version",
+        /// A name is empty or otherwise unusable.
+        BadName = "bad_name",
+        /// A role that the policy does not define.
+        UnknownRole = "unknown_role",
+        /// A template that the policy does not define.
+        UnknownTemplate = "unknown_template",
+        /// A resource that the policy does not define.
+        UnknownResource = "unknown_resource",
+        /// A field that the resource does not declare.
+        UnknownField = "unknown_field",
+        /// An action that the resource does not declare.
+        UnknownAction = "unknown_action",
+        /// A department that the policy does not define.
+        UnknownDepartment = "unknown_department",
+        /// A field state other than hidden, masked, readonly, editable.
+        BadState = "bad_state",
+        /// A scope other than all, own, department, department_tree.
+        BadScope = "bad_scope",
+        /// A rule effect other than deny or limit.
+        BadEffect = "bad_effect",
+        /// A mask spec that is not a preset or `keep(a,b)`.
+        BadMask = "bad_mask",
+        /// A condition that does not parse.
+        BadCondition = "bad_condition",
+        /// A condition longer than the limit.
+        ConditionTooLong = "condition_too_long",
+        /// A condition nested deeper than the limit.
+        ConditionTooDeep = "condition_too_deep",
+        /// Scope `own` on a resource without `owner`.
+        ScopeNeedsOwner = "scope_needs_owner",
+        /// Scope `department` or `department_tree` on a resource without `department`.
+        ScopeNeedsDepartment = "scope_needs_department",
+        /// Two rules with the same id.
+        DuplicateRuleId = "duplicate_rule_id",
+        /// A name listed twice where names must be unique.
+        Duplicate = "duplicate",
+        /// The department tree has a cycle.
+        DepartmentCycle = "department_cycle",
+        /// Role inheritance has a cycle.
+        RoleCycle = "role_cycle",
+        /// A resource declares more actions than the evaluator supports.
+        TooManyActions = "too_many_actions",
+        /// A request that is malformed (bad JSON, bad mode, missing subject).
+        BadRequest = "bad_request",
+        /// An app name that is not `[a-z0-9][a-z0-9-]{0,63}`.
+        BadApp = "bad_app",
     }
 }
 

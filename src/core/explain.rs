@@ -41,6 +41,9 @@ pub enum Reason {
     NoGrant,
     /// A grant lists it, but an applying deny rule forbids it.
     DeniedByRule,
+    /// The policy is stale (past its validity, kept for an offline device): only `view` is
+    /// allowed and fields are at most readonly.
+    Stale,
 }
 
 /// One grant, seen from this decision.
@@ -205,10 +208,19 @@ impl Session {
             });
         }
 
+        if self.is_stale() {
+            for i in 0..n {
+                if states[i] > FieldState::Readonly {
+                    states[i] = FieldState::Readonly;
+                    capped_by[i] = Some("stale".into());
+                }
+            }
+        }
         let allow = self.can_at(rid, aid, input);
         let any_grant = grants.iter().any(|g| g.applies && g.lists_action);
         let reason = match (allow, any_grant) {
             (true, _) => Reason::Allowed,
+            (false, _) if self.stale_denies(rid, aid) => Reason::Stale,
             (false, false) => Reason::NoGrant,
             (false, true) => Reason::DeniedByRule,
         };

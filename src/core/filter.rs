@@ -54,7 +54,13 @@ impl Session {
     ) -> Result<ScopeFilter, RequestError> {
         let p = self.policy();
         let rid = p.resource_id(resource)?;
-        let bit = 1u64 << p.action_id(rid, action)?.0;
+        let aid = p.action_id(rid, action)?;
+        if self.stale_denies(rid, aid) {
+            return Ok(ScopeFilter {
+                expr: Expr::Const(false),
+            });
+        }
+        let bit = 1u64 << aid.0;
         let r = rid.0;
         let ctx = context.map(|c| (c as &dyn Attrs, &p.slots));
         let specialize = |e: Expr| e.specialize(&self.user, ctx);

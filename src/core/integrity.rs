@@ -124,7 +124,7 @@ impl Policy {
     }
 
     fn condition_ok(&self, e: Option<&Expr>) -> Result<(), String> {
-        if e.map_or(true, |e| expr_ok(e, &self.slots)) {
+        if e.is_none_or(|e| expr_ok(e, &self.slots)) {
             Ok(())
         } else {
             Err("its condition reads a slot the policy does not have".into())

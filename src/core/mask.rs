@@ -69,7 +69,7 @@ fn keep(text: &str, a: usize, b: usize) -> String {
     }
     let mut out = String::with_capacity(text.len());
     out.extend(&chars[..a]);
-    out.extend(core::iter::repeat('*').take(n - a - b));
+    out.extend(core::iter::repeat_n('*', n - a - b));
     out.extend(&chars[n - b..]);
     out
 }

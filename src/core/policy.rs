@@ -19,15 +19,16 @@ use serde::{Deserialize, Serialize};
 /// [`ALL_ACTIONS`] stands for `*`.
 pub type ActionMask = u64;
 
-/// `*`: every action, including ones a resource does not declare.
+/// `*`: every action the resource declares.
 pub const ALL_ACTIONS: ActionMask = u64::MAX;
 
 /// Most actions one resource may declare.
 pub const MAX_ACTIONS: usize = 63;
 
-/// Whether `mask` lists the action with bit `bit` (or is `*`).
+/// Whether `mask` lists the action with bit `bit` (or is `*`). An action the resource does not
+/// declare has no bit (0) and is never listed, not even by `*`.
 pub(crate) fn lists(mask: ActionMask, bit: ActionMask) -> bool {
-    mask == ALL_ACTIONS || mask & bit != 0
+    mask & bit != 0
 }
 
 /// A value computed on first use and kept (thread-safe without the standard library). Not part of
@@ -149,8 +150,10 @@ impl<V> Named<V> {
     }
 }
 
-/// A compiled, validated policy.
+/// A compiled, validated policy. Its wire form (a binary bundle's body) is read back only
+/// through its integrity check, so no public path yields a policy sessions cannot trust.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct Policy {
     pub(crate) header: Header,
     pub(crate) departments: Vec<Department>,
@@ -175,6 +178,21 @@ pub struct Policy {
     /// names only then).
     #[serde(skip)]
     pub(crate) roles_read: Lazy<bool>,
+}
+
+impl Serialize for Policy {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        Policy::serialize(self, s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Policy {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Policy, D::Error> {
+        let p = Policy::deserialize(d)?;
+        p.check_integrity()
+            .map_err(|e| serde::de::Error::custom(format_args!("not a sound policy: {e}")))?;
+        Ok(p)
+    }
 }
 
 /// The document's identity and validity window.
@@ -525,6 +543,27 @@ impl Policy {
     /// Number of declared fields of a resource.
     pub fn field_count(&self, resource: ResourceId) -> usize {
         self.resources[resource.0 as usize].fields.len()
+    }
+
+    /// The record slots decisions about resource `r` can read: its owner and department
+    /// attributes and every slot the conditions of grants and rules covering it read, sorted
+    /// (what a caller handing records over as slots must fill; the others are never read).
+    pub fn record_slots(&self, r: ResourceId) -> Vec<u32> {
+        let res = &self.resources[r.0 as usize];
+        let mut slots: Vec<u32> = res.owner.into_iter().chain(res.department).collect();
+        let covers = |t: &Targets| match t {
+            Targets::One(x, _) => *x == r.0,
+            Targets::All(_) => true,
+        };
+        let grants = self.grants.iter().map(|g| (&g.targets, &g.when));
+        for (targets, when) in grants.chain(self.rules.iter().map(|x| (&x.targets, &x.when))) {
+            if let (true, Some(when)) = (covers(targets), when) {
+                when.record_slots(&mut slots);
+            }
+        }
+        slots.sort_unstable();
+        slots.dedup();
+        slots
     }
 
     /// Whether any grant's or rule's condition reads `user.roles`.

@@ -31,9 +31,12 @@ pub fn token_hash(token: &str) -> String {
     hex(&Sha256::digest(token.trim().as_bytes()))
 }
 
+/// `(name, kind)` of each credential, by token hash.
+type ByHash = HashMap<String, (String, String)>;
+
 /// Credentials by token hash, read from the store at most every half second.
 #[derive(Default)]
-pub struct Credentials(RwLock<Option<(Instant, HashMap<String, (String, String)>)>>);
+pub struct Credentials(RwLock<Option<(Instant, ByHash)>>);
 
 impl Credentials {
     /// `(name, kind)` of the credential with this token hash.
@@ -90,18 +93,13 @@ impl FromRequestParts<Shared> for Admin {
 }
 
 /// A service or an admin: what may call the decision, filter and bundle-read endpoints.
-pub struct Caller {
-    /// The credential's name.
-    pub name: String,
-    /// `admin` or `service`.
-    pub kind: String,
-}
+pub struct Caller;
 
 impl FromRequestParts<Shared> for Caller {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &Shared) -> ApiResult<Caller> {
         match credential(state, &parts.headers).await? {
-            Some((name, kind)) => Ok(Caller { name, kind }),
+            Some(_) => Ok(Caller),
             None => Err(ApiError::unauthorized(
                 "this needs a service or admin token (Authorization: Bearer <token>)",
             )),
@@ -109,7 +107,7 @@ impl FromRequestParts<Shared> for Caller {
     }
 }
 
-/// An optional admin: `None` without a bearer token, 401 with a wrong one.
+/// An optional admin: `None` without a bearer token or with a service's, 401 with a wrong one.
 pub struct MaybeAdmin(pub Option<String>);
 
 impl FromRequestParts<Shared> for MaybeAdmin {
@@ -118,9 +116,10 @@ impl FromRequestParts<Shared> for MaybeAdmin {
         if bearer(&parts.headers).is_none() {
             return Ok(MaybeAdmin(None));
         }
-        Admin::from_request_parts(parts, state)
-            .await
-            .map(|a| MaybeAdmin(Some(a.0)))
+        match credential(state, &parts.headers).await? {
+            Some((name, kind)) => Ok(MaybeAdmin((kind == "admin").then_some(name))),
+            None => Err(ApiError::unauthorized("this token is not valid")),
+        }
     }
 }
 

@@ -284,7 +284,7 @@ pub struct ReassignBody {
 /// `POST /v1/admin/reassign-records` (admin): give every record `from` owns to `to` now (a
 /// publication can do it in its own transaction instead: `reassign_from`/`reassign_to`).
 pub async fn reassign(
-    _: Admin,
+    Admin(admin): Admin,
     State(state): State<Shared>,
     Body(body): Body<ReassignBody>,
 ) -> ApiResult<Json<Value>> {
@@ -313,6 +313,10 @@ pub async fn reassign(
         .flatten()
         .map(|(k, v)| (k.clone(), Value::from(v.as_array().map_or(0, Vec::len))))
         .collect();
+    let detail = json!({"from": body.from, "to": body.to, "records": moved["records"]});
+    let endpoint = "POST /v1/admin/reassign-records".to_string();
+    let e = super::audit::entry(&admin, "reassignment", endpoint, Some(DATA_APP), detail);
+    super::audit::record(&state, e).await?;
     Ok(Json(
         json!({"from": body.from, "to": body.to, "moved": counts, "records": moved["records"]}),
     ))
@@ -363,17 +367,15 @@ fn check_writes(
     if forbidden.is_empty() {
         return Ok(());
     }
-    Err(ApiError {
-        fields: Some(forbidden.clone()),
-        ..ApiError::new(
-            ServerCode::ForbiddenFields,
-            format!(
-                "not editable for `{}`: {}",
-                session.user_id(),
-                forbidden.join(", ")
-            ),
-        )
-    })
+    Err(ApiError::new(
+        ServerCode::ForbiddenFields,
+        format!(
+            "not editable for `{}`: {}",
+            session.user_id(),
+            forbidden.join(", ")
+        ),
+    )
+    .with_fields(forbidden.clone()))
 }
 
 /// A resource's `owner` and `department` record attributes, from the document.

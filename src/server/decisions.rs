@@ -232,7 +232,7 @@ fn js_number(n: &serde_json::Number) -> String {
     } else if -6 < n && n <= 0 {
         format!("0.{}{digits}", "0".repeat((-n) as usize))
     } else {
-        let exp = if n - 1 >= 0 {
+        let exp = if n > 0 {
             format!("+{}", n - 1)
         } else {
             format!("{}", n - 1)

@@ -103,7 +103,7 @@ pub async fn transfer_draft(
         Ok((document, report)) => Ok(Json(json!({"document": document, "report": report}))),
         Err(TransferError::BadPolicy(e)) => Err(ApiError::bad_policy(&e)),
         Err(e) => {
-            let code = ServerCode::from_str(e.code()).unwrap_or(ServerCode::BadRequest);
+            let code = ServerCode::named(e.code()).unwrap_or(ServerCode::BadRequest);
             Err(ApiError::new(code, e.to_string()))
         }
     }
@@ -139,7 +139,13 @@ pub async fn matrix_export(
     let people = directory.as_ref().map(|d| d.people()).unwrap_or_default();
     let m = Matrix::build(&d.doc, &d.policy, &d.rest.resource, None, people)
         .map_err(|m| ApiError::new(ServerCode::UnknownResource, m))?;
-    match q.format.as_deref().unwrap_or("csv") {
+    let format = q.format.as_deref().unwrap_or("csv");
+    // Who can do what leaves the server: logged like a change.
+    let detail = json!({"resource": d.rest.resource, "format": format, "people": d.rest.people});
+    let endpoint = "POST /v1/drafts/matrix/export".to_string();
+    let e = super::audit::entry(&d.admin, "export", endpoint, Some(d.policy.app()), detail);
+    super::audit::record(&state, e).await?;
+    match format {
         "csv" => Ok((
             [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
             table::write_csv(&m.table()),
@@ -250,13 +256,11 @@ pub async fn check_draft(State(state): State<Shared>, d: Draft<Value>) -> ApiRes
 }
 
 fn cells(errors: Vec<CellError>) -> ApiError {
-    ApiError {
-        cells: serde_json::to_value(&errors).ok(),
-        ..ApiError::new(
-            ServerCode::BadCells,
-            format!("{} bad cell(s); nothing was changed", errors.len()),
-        )
-    }
+    ApiError::new(
+        ServerCode::BadCells,
+        format!("{} bad cell(s); nothing was changed", errors.len()),
+    )
+    .with_cells(&errors)
 }
 
 /// `{"document": out, "diff": ...}`: the new draft and its access diff against the current

@@ -7,146 +7,75 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 
-/// Every code the server answers with. A code means one thing and has one status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ServerCode {
-    /// 400: the request is malformed (a bad parameter or member).
-    BadRequest,
-    /// 400: the body is not valid JSON, or not of the expected shape.
-    BadJson,
-    /// 401: no valid admin or service token, or nobody is logged in.
-    Unauthorized,
-    /// 403: the caller may not do this (to this record).
-    Forbidden,
-    /// 403: the write touches fields the caller may not write (`fields` lists them).
-    ForbiddenFields,
-    /// 403: a state-changing request from a page of another origin.
-    ForbiddenOrigin,
-    /// 404: nothing here (or nothing the caller may see).
-    NotFound,
-    /// 404: no policy is published for this app.
-    UnknownApp,
-    /// 404: no such user or person.
-    UnknownUser,
-    /// 404: the policy has no such resource.
-    UnknownResource,
-    /// 400: the resource has no such action.
-    UnknownAction,
-    /// 409: the current version moved on since the draft's base (`If-Match`).
-    Conflict,
-    /// 410: the version asked for is not stored.
-    VersionGone,
-    /// 412: the record changed since it was read (`If-Match`).
-    StaleRecord,
-    /// 413: the body is larger than this endpoint takes.
-    TooLarge,
-    /// 415: a JSON endpoint was sent something else than `application/json`.
-    UnsupportedMediaType,
-    /// 408: the request (headers or body) did not arrive in time.
-    Timeout,
-    /// 422: the policy is not valid (`errors` has every mistake with its JSON path).
-    BadPolicy,
-    /// 422: the policy names another app.
-    WrongApp,
-    /// 422: the policy is not a JSON object.
-    WrongType,
-    /// 422: matrix cells that cannot be read or applied (`cells`).
-    BadCells,
-    /// 422: a directory with bad rows (`cells`).
-    BadDirectory,
-    /// 422: the app name breaks `[a-z0-9][a-z0-9-]{0,63}`.
-    BadApp,
-    /// 422: a transfer to the leaver themselves.
-    SameUser,
-    /// 422: a transfer of an entry the leaver does not have.
-    UnknownEntry,
-    /// 422: the access diff is too large to compute (time or size).
-    DiffTooLarge,
-    /// 429: too many requests, events or streams from this caller (`Retry-After`).
-    RateLimited,
-    /// 503: the server is at its connection or stream limit.
-    Overloaded,
-    /// 503: the database cannot be reached; cached bundles are still served.
-    Unavailable,
-    /// 500: something failed inside the server (the detail is in its log).
-    Internal,
-    /// 405: the endpoint does not take this method.
-    MethodNotAllowed,
+codes! {
+    /// Every code the server answers with. A code means one thing and has one status.
+    pub enum ServerCode {
+        /// 400: the request is malformed (a bad parameter or member).
+        BadRequest = "bad_request",
+        /// 400: the body is not valid JSON, or not of the expected shape.
+        BadJson = "bad_json",
+        /// 401: no valid admin or service token, or nobody is logged in.
+        Unauthorized = "unauthorized",
+        /// 403: the caller may not do this (to this record).
+        Forbidden = "forbidden",
+        /// 403: the write touches fields the caller may not write (`fields` lists them).
+        ForbiddenFields = "forbidden_fields",
+        /// 403: a state-changing request from a page of another origin.
+        ForbiddenOrigin = "forbidden_origin",
+        /// 404: nothing here (or nothing the caller may see).
+        NotFound = "not_found",
+        /// 404: no policy is published for this app.
+        UnknownApp = "unknown_app",
+        /// 404: no such user or person.
+        UnknownUser = "unknown_user",
+        /// 404: the policy has no such resource.
+        UnknownResource = "unknown_resource",
+        /// 400: the resource has no such action.
+        UnknownAction = "unknown_action",
+        /// 409: the current version moved on since the draft's base (`If-Match`).
+        Conflict = "conflict",
+        /// 410: the version asked for is not stored.
+        VersionGone = "version_gone",
+        /// 412: the record changed since it was read (`If-Match`).
+        StaleRecord = "stale_record",
+        /// 413: the body is larger than this endpoint takes.
+        TooLarge = "too_large",
+        /// 415: a JSON endpoint was sent something else than `application/json`.
+        UnsupportedMediaType = "unsupported_media_type",
+        /// 408: the request (headers or body) did not arrive in time.
+        Timeout = "timeout",
+        /// 422: the policy is not valid (`errors` has every mistake with its JSON path).
+        BadPolicy = "bad_policy",
+        /// 422: the policy names another app.
+        WrongApp = "wrong_app",
+        /// 422: the policy is not a JSON object.
+        WrongType = "wrong_type",
+        /// 422: matrix cells that cannot be read or applied (`cells`).
+        BadCells = "bad_cells",
+        /// 422: a directory with bad rows (`cells`).
+        BadDirectory = "bad_directory",
+        /// 422: the app name breaks `[a-z0-9][a-z0-9-]{0,63}`.
+        BadApp = "bad_app",
+        /// 422: a transfer to the leaver themselves.
+        SameUser = "same_user",
+        /// 422: a transfer of an entry the leaver does not have.
+        UnknownEntry = "unknown_entry",
+        /// 422: the access diff is too large to compute (time or size).
+        DiffTooLarge = "diff_too_large",
+        /// 429: too many requests, events or streams from this caller (`Retry-After`).
+        RateLimited = "rate_limited",
+        /// 503: the server is at its connection or stream limit.
+        Overloaded = "overloaded",
+        /// 503: the database cannot be reached; cached bundles are still served.
+        Unavailable = "unavailable",
+        /// 500: something failed inside the server (the detail is in its log).
+        Internal = "internal",
+        /// 405: the endpoint does not take this method.
+        MethodNotAllowed = "method_not_allowed",
+    }
 }
 
 impl ServerCode {
-    /// Every code, for the registry and its tests.
-    pub const ALL: [ServerCode; 31] = [
-        ServerCode::BadRequest,
-        ServerCode::BadJson,
-        ServerCode::Unauthorized,
-        ServerCode::Forbidden,
-        ServerCode::ForbiddenFields,
-        ServerCode::ForbiddenOrigin,
-        ServerCode::NotFound,
-        ServerCode::UnknownApp,
-        ServerCode::UnknownUser,
-        ServerCode::UnknownResource,
-        ServerCode::UnknownAction,
-        ServerCode::Conflict,
-        ServerCode::VersionGone,
-        ServerCode::StaleRecord,
-        ServerCode::TooLarge,
-        ServerCode::UnsupportedMediaType,
-        ServerCode::Timeout,
-        ServerCode::BadPolicy,
-        ServerCode::WrongApp,
-        ServerCode::WrongType,
-        ServerCode::BadCells,
-        ServerCode::BadDirectory,
-        ServerCode::BadApp,
-        ServerCode::SameUser,
-        ServerCode::UnknownEntry,
-        ServerCode::DiffTooLarge,
-        ServerCode::RateLimited,
-        ServerCode::Overloaded,
-        ServerCode::Unavailable,
-        ServerCode::Internal,
-        ServerCode::MethodNotAllowed,
-    ];
-
-    /// The stable string.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ServerCode::BadRequest => "bad_request",
-            ServerCode::BadJson => "bad_json",
-            ServerCode::Unauthorized => "unauthorized",
-            ServerCode::Forbidden => "forbidden",
-            ServerCode::ForbiddenFields => "forbidden_fields",
-            ServerCode::ForbiddenOrigin => "forbidden_origin",
-            ServerCode::NotFound => "not_found",
-            ServerCode::UnknownApp => "unknown_app",
-            ServerCode::UnknownUser => "unknown_user",
-            ServerCode::UnknownResource => "unknown_resource",
-            ServerCode::UnknownAction => "unknown_action",
-            ServerCode::Conflict => "conflict",
-            ServerCode::VersionGone => "version_gone",
-            ServerCode::StaleRecord => "stale_record",
-            ServerCode::TooLarge => "too_large",
-            ServerCode::UnsupportedMediaType => "unsupported_media_type",
-            ServerCode::Timeout => "timeout",
-            ServerCode::BadPolicy => "bad_policy",
-            ServerCode::WrongApp => "wrong_app",
-            ServerCode::WrongType => "wrong_type",
-            ServerCode::BadCells => "bad_cells",
-            ServerCode::BadDirectory => "bad_directory",
-            ServerCode::BadApp => "bad_app",
-            ServerCode::SameUser => "same_user",
-            ServerCode::UnknownEntry => "unknown_entry",
-            ServerCode::DiffTooLarge => "diff_too_large",
-            ServerCode::RateLimited => "rate_limited",
-            ServerCode::Overloaded => "overloaded",
-            ServerCode::Unavailable => "unavailable",
-            ServerCode::Internal => "internal",
-            ServerCode::MethodNotAllowed => "method_not_allowed",
-        }
-    }
-
     /// Its HTTP status.
     pub fn status(self) -> StatusCode {
         use ServerCode::*;
@@ -171,14 +100,8 @@ impl ServerCode {
     }
 
     /// The code of a core or admin error, by its string.
-    pub fn from_str(code: &str) -> Option<ServerCode> {
-        ServerCode::ALL.into_iter().find(|c| c.as_str() == code)
-    }
-}
-
-impl Serialize for ServerCode {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
+    pub fn named(code: &str) -> Option<ServerCode> {
+        ServerCode::ALL.iter().copied().find(|c| c.as_str() == code)
     }
 }
 
@@ -189,6 +112,17 @@ pub struct ApiError {
     pub code: ServerCode,
     /// Human-readable explanation.
     pub message: String,
+    /// What some codes add (boxed: most errors have none, and every handler returns this).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub more: Option<Box<More>>,
+    /// Seconds to wait before trying again (`rate_limited`), sent as `Retry-After`.
+    #[serde(skip)]
+    pub retry_after: Option<u64>,
+}
+
+/// The members some error answers add.
+#[derive(Debug, Default, Serialize)]
+pub struct More {
     /// Policy mistakes with JSON paths (`bad_policy`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<PolicyError>>,
@@ -201,9 +135,6 @@ pub struct ApiError {
     /// More about the error (e.g. the current version on `conflict`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<serde_json::Value>,
-    /// Seconds to wait before trying again (`rate_limited`), sent as `Retry-After`.
-    #[serde(skip)]
-    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -212,10 +143,7 @@ impl ApiError {
         ApiError {
             code,
             message: message.into(),
-            errors: None,
-            fields: None,
-            cells: None,
-            detail: None,
+            more: None,
             retry_after: None,
         }
     }
@@ -243,16 +171,12 @@ impl ApiError {
 
     /// 422 `bad_policy` with every mistake.
     pub fn bad_policy(errors: &PolicyErrors) -> ApiError {
-        ApiError {
-            errors: Some(errors.errors().to_vec()),
-            ..ApiError::new(
-                ServerCode::BadPolicy,
-                format!(
-                    "the policy is not valid: {} error(s)",
-                    errors.errors().len()
-                ),
-            )
-        }
+        let message = format!(
+            "the policy is not valid: {} error(s)",
+            errors.errors().len()
+        );
+        ApiError::new(ServerCode::BadPolicy, message)
+            .with(|m| m.errors = Some(errors.errors().to_vec()))
     }
 
     /// 429 `rate_limited`, to try again after `seconds`.
@@ -264,8 +188,22 @@ impl ApiError {
     }
 
     /// With more detail.
-    pub fn with_detail(mut self, detail: serde_json::Value) -> ApiError {
-        self.detail = Some(detail);
+    pub fn with_detail(self, detail: serde_json::Value) -> ApiError {
+        self.with(|m| m.detail = Some(detail))
+    }
+
+    /// With bad cells or rows (`bad_cells`, `bad_directory`).
+    pub fn with_cells(self, cells: impl Serialize) -> ApiError {
+        self.with(|m| m.cells = serde_json::to_value(cells).ok())
+    }
+
+    /// With the fields a write may not touch.
+    pub fn with_fields(self, fields: Vec<String>) -> ApiError {
+        self.with(|m| m.fields = Some(fields))
+    }
+
+    fn with(mut self, f: impl FnOnce(&mut More)) -> ApiError {
+        f(self.more.get_or_insert_with(Box::default));
         self
     }
 }
@@ -286,7 +224,7 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 impl From<crate::core::RequestError> for ApiError {
     fn from(e: crate::core::RequestError) -> ApiError {
-        let code = ServerCode::from_str(e.code.as_str()).unwrap_or(ServerCode::BadRequest);
+        let code = ServerCode::named(e.code.as_str()).unwrap_or(ServerCode::BadRequest);
         ApiError::new(code, e.message)
     }
 }

@@ -143,3 +143,60 @@ fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    fn version(app: &str, n: u64) -> Version {
+        Version {
+            app: app.into(),
+            version: n,
+            published_by: "t".into(),
+            published_at: 0,
+            summary: Value::Null,
+            reassigned: None,
+            note: None,
+            document: String::new(),
+            bundle: format!("{{\"v\":{n}}}"),
+        }
+    }
+
+    #[test]
+    fn latest_never_moves_back_and_writers_never_share_a_temp_file() {
+        let dir = std::env::temp_dir().join(format!("fieldgate-files-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        write_version(&dir, &version("a", 5)).unwrap();
+        write_latest(&dir, &version("a", 4)).unwrap();
+        let latest: Value =
+            serde_json::from_slice(&std::fs::read(dir.join("a/latest.json")).unwrap()).unwrap();
+        assert_eq!(
+            latest["version"], 5,
+            "an older version never replaces a newer one"
+        );
+        // Many writers of one file at once: each through its own temporary file, so every
+        // rename finds its file and the result is always one whole write.
+        let path = dir.join("a/race.json");
+        let writers: Vec<_> = (0..8)
+            .map(|i| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    for j in 0..200 {
+                        atomic_write(&path, format!("{{\"w\":{i},\"j\":{j}}}").as_bytes()).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for w in writers {
+            w.join().unwrap();
+        }
+        let last: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        assert!(last["w"].is_u64());
+        assert!(
+            write_bundle(&dir, &version("../x", 1)).is_err(),
+            "no app name leaves the directory"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

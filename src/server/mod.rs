@@ -7,6 +7,7 @@
 //! capped per client address and in total, headers and bodies must arrive in time, bodies are
 //! read only after the caller is known and only up to each endpoint's size.
 
+mod audit;
 mod auth;
 mod body;
 mod data_api;
@@ -234,9 +235,12 @@ pub fn open(opts: &Options) -> Result<(Shared, Vec<String>), String> {
         let doc = serde_json::from_str(SAMPLE_POLICY).map_err(|e| e.to_string())?;
         let p = publish::Publication {
             doc,
-            by: "fieldgate (sample)".into(),
+            by: "fieldgate".into(),
             base: None,
             reassign: None,
+            note: Some("the sample policy".into()),
+            kind: "publish",
+            endpoint: "fieldgate serve (first start)".into(),
         };
         let v = publish::publish(
             &state,
@@ -299,6 +303,7 @@ pub fn router(state: Shared, www: &Path, pkg: &Path) -> Router {
             get(data_api::get).put(data_api::put),
         )
         .route("/admin/reassign-records", post(data_api::reassign))
+        .route("/audit", get(audit::list))
         .route("/drafts/transfer", post(drafts::transfer_draft))
         .route("/drafts/check", post(drafts::check_draft))
         .route("/drafts/matrix/export", post(drafts::matrix_export))

@@ -10,7 +10,7 @@ use super::publish::{
     self, check, check_app, compiled_version, diff_json, unknown_app, Publication,
 };
 use super::state::{Shared, DATA_APP};
-use super::store::{Reassign, Version};
+use super::store::{AuditEntry, Reassign, Version};
 use crate::bundle::Encoding;
 use crate::host::now_ms;
 use axum::extract::{Path, Query, State};
@@ -234,6 +234,9 @@ pub async fn publish_policy(
         by,
         base,
         reassign,
+        note: None,
+        kind: "publish",
+        endpoint: format!("POST /v1/apps/{app}/policy"),
     };
     let s = state.clone();
     let v = blocking(move || {
@@ -324,9 +327,12 @@ pub async fn rollback(
     let directory = state.directory(&app).await?;
     let publication = Publication {
         doc,
-        by: format!("{by} (rollback to {n})"),
+        by,
         base,
         reassign,
+        note: Some(format!("rollback to {n}")),
+        kind: "rollback",
+        endpoint: format!("POST /v1/apps/{app}/rollback-to/{n}"),
     };
     let s = state.clone();
     let v = blocking(move || {
@@ -423,19 +429,30 @@ pub async fn put_directory(
                 crate::host::sheets::DirectoryLoadError::Unreadable(m) => {
                     ApiError::new(ServerCode::BadDirectory, m)
                 }
-                crate::host::sheets::DirectoryLoadError::Rows(rows) => ApiError {
-                    cells: serde_json::to_value(&rows).ok(),
-                    ..ApiError::new(
-                        ServerCode::BadDirectory,
-                        format!("{} bad row(s); nothing was stored", rows.len()),
-                    )
-                },
+                crate::host::sheets::DirectoryLoadError::Rows(rows) => ApiError::new(
+                    ServerCode::BadDirectory,
+                    format!("{} bad row(s); nothing was stored", rows.len()),
+                )
+                .with_cells(&rows),
             })?;
     let people = d.to_json();
     let count = d.len();
     let s = state.clone();
     let a = app.clone();
-    blocking(move || Ok(s.store.put_directory(&a, &people, &by, now_ms())?)).await?;
+    let entry = AuditEntry {
+        id: 0,
+        at: now_ms(),
+        actor: by.clone(),
+        kind: "directory".into(),
+        endpoint: format!("PUT /v1/apps/{app}/directory"),
+        app: Some(app.clone()),
+        detail: json!({ "people": count }),
+    };
+    blocking(move || {
+        s.store.put_directory(&a, &people, &by, entry.at)?;
+        Ok(s.store.add_audit(&entry)?)
+    })
+    .await?;
     state.forget_directory(&app);
     Ok(Json(json!({"app": app, "people": count})))
 }

@@ -8,7 +8,7 @@
 
 use super::error::{ApiError, ApiResult, ServerCode};
 use super::state::{AppState, BundleKey, Current, Served};
-use super::store::{NewVersion, PublishError, Reassign, Version};
+use super::store::{AuditEntry, NewVersion, PublishError, Reassign, Version};
 use crate::admin::{diff, Diff, Directory, Limits};
 use crate::bundle::{sign, Encoding, SignOptions};
 use crate::core::{minimize, valid_app_name, Policy, Subject};
@@ -138,6 +138,12 @@ pub struct Publication {
     pub base: Option<u64>,
     /// Records to move with it.
     pub reassign: Option<Reassign>,
+    /// What else to know, e.g. `rollback to 3`.
+    pub note: Option<String>,
+    /// For the audit log: its kind (`publish`, `rollback`) and the request.
+    pub kind: &'static str,
+    /// The request that published, e.g. `POST /v1/apps/acme-erp/policy`.
+    pub endpoint: String,
 }
 
 /// Publishes the next version of `app`: checked and diffed off the store's lock, stored in one
@@ -175,6 +181,16 @@ pub fn publish(
             by: p.by.clone(),
             at: now_ms,
             reassign: p.reassign.clone(),
+            note: p.note.clone(),
+            audit: AuditEntry {
+                id: 0,
+                at: now_ms,
+                actor: p.by.clone(),
+                kind: p.kind.to_string(),
+                endpoint: p.endpoint.clone(),
+                app: Some(app.to_string()),
+                detail: json!({"note": p.note, "summary": c.summary()}),
+            },
         };
         match state.store.publish(app, base, new) {
             Ok(version) => {

@@ -61,6 +61,29 @@ impl<'de> serde::Deserialize<'de> for LoadOptions {
     }
 }
 
+/// [`WasmEngine::schema`]'s JSON.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Schema<'a> {
+    app: &'a str,
+    version: u64,
+    issued_at: Option<&'a str>,
+    expires_at: Option<&'a str>,
+    key_id: Option<&'a str>,
+    subject: Option<&'a str>,
+    record_paths: Vec<String>,
+    context_paths: Vec<String>,
+    resources: Vec<&'a str>,
+}
+
+/// [`WasmEngine::resource_schema`]'s JSON.
+#[derive(serde::Serialize)]
+struct ResourceSchema<'a> {
+    fields: Vec<&'a str>,
+    actions: Vec<&'a str>,
+    slots: Vec<u32>,
+}
+
 /// A loaded policy and what its bundle said about it.
 #[wasm_bindgen]
 pub struct WasmEngine {
@@ -130,81 +153,46 @@ impl WasmEngine {
         })
     }
 
-    /// The policy's app.
-    #[wasm_bindgen(getter)]
-    pub fn app(&self) -> String {
-        self.policy.app().to_string()
+    /// What the wrapper needs to know of the policy, as JSON, in one crossing: `app`,
+    /// `version`, `issuedAt`, `expiresAt`, `keyId`, `subject`, the `recordPaths` and
+    /// `contextPaths` the policy reads (in slot order), and the `resources` by name in
+    /// declaration order (a resource's id is its index). The rest per resource, when first
+    /// used: a large policy loads without listing every field.
+    pub fn schema(&self) -> String {
+        let p = &self.policy;
+        let h = p.header();
+        let schema = Schema {
+            app: &h.app,
+            version: h.version,
+            issued_at: self.issued_at.as_deref(),
+            expires_at: self.expires_at.as_deref(),
+            key_id: self.key_ids.first().map(String::as_str),
+            subject: h.subject.as_deref(),
+            record_paths: p.record_paths(),
+            context_paths: p.context_paths(),
+            resources: p.resource_names().collect(),
+        };
+        serde_json::to_string(&schema).unwrap_or_default()
     }
 
-    /// The policy version.
-    #[wasm_bindgen(getter)]
-    pub fn version(&self) -> f64 {
-        self.policy.version() as f64
-    }
-
-    /// `issued_at` (RFC 3339), if any.
-    #[wasm_bindgen(getter, js_name = issuedAt)]
-    pub fn issued_at(&self) -> Option<String> {
-        self.issued_at.clone()
-    }
-
-    /// `expires_at` (RFC 3339), if any.
-    #[wasm_bindgen(getter, js_name = expiresAt)]
-    pub fn expires_at(&self) -> Option<String> {
-        self.expires_at.clone()
-    }
-
-    /// The id of the (first) key whose signature verified; empty for unverified policies.
-    #[wasm_bindgen(getter, js_name = keyId)]
-    pub fn key_id(&self) -> String {
-        self.key_ids.first().cloned().unwrap_or_default()
-    }
-
-    /// The user a minimized bundle is bound to, if any.
-    #[wasm_bindgen(getter)]
-    pub fn subject(&self) -> Option<String> {
-        self.policy.header().subject.clone()
-    }
-
-    /// Resource names in declaration order.
-    pub fn resources(&self) -> Vec<String> {
-        self.policy.resource_names().map(String::from).collect()
-    }
-
-    /// Field names of a resource in declaration order.
-    pub fn fields(&self, resource: &str) -> Result<Vec<String>, JsValue> {
-        self.resource(resource)?;
-        Ok(self
-            .policy
-            .field_names(resource)
-            .unwrap_or_default()
-            .into_iter()
-            .map(String::from)
-            .collect())
-    }
-
-    /// Action names of a resource in declaration order.
-    pub fn actions(&self, resource: &str) -> Result<Vec<String>, JsValue> {
-        self.resource(resource)?;
-        Ok(self
-            .policy
-            .action_names(resource)
-            .unwrap_or_default()
-            .into_iter()
-            .map(String::from)
-            .collect())
-    }
-
-    /// The record attribute paths the policy reads, in slot order.
-    #[wasm_bindgen(js_name = recordPaths)]
-    pub fn record_paths(&self) -> Vec<String> {
-        self.policy.record_paths()
-    }
-
-    /// The context attribute paths the policy reads, in slot order.
-    #[wasm_bindgen(js_name = contextPaths)]
-    pub fn context_paths(&self) -> Vec<String> {
-        self.policy.context_paths()
+    /// One resource, as JSON: its `fields` and `actions` in declaration order, and the record
+    /// `slots` decisions about it read (throws `unknown_resource` for an id it does not have).
+    #[wasm_bindgen(js_name = resourceSchema)]
+    pub fn resource_schema(&self, resource: u32) -> Result<String, JsValue> {
+        let p = &self.policy;
+        let r = p
+            .resource_id_at(resource)
+            .ok_or_else(|| js_error(Code::UnknownResource.as_str(), "no such resource id", None))?;
+        let name = p
+            .resource_names()
+            .nth(resource as usize)
+            .unwrap_or_default();
+        let schema = ResourceSchema {
+            fields: p.field_names(name).unwrap_or_default(),
+            actions: p.action_names(name).unwrap_or_default(),
+            slots: p.record_slots(r),
+        };
+        Ok(serde_json::to_string(&schema).unwrap_or_default())
     }
 
     /// The id of a resource (throws `unknown_resource`).
@@ -235,6 +223,17 @@ impl WasmEngine {
                 None,
             )
         })?;
+        // A minimized bundle answers for its one user only: for anyone else it would decide
+        // with that user's grants.
+        if let Some(bound) = self.policy.header().subject.as_deref() {
+            if bound != subject.id {
+                let msg = format!(
+                    "this bundle is minimized for `{bound}`, not `{}`",
+                    subject.id
+                );
+                return Err(js_error(BundleCode::WrongSubject.as_str(), &msg, None));
+            }
+        }
         Ok(WasmSession {
             session: self.policy.session(&subject),
         })
@@ -269,15 +268,6 @@ pub fn scratch_address(len: usize) -> usize {
     slots::scratch(len)
 }
 
-/// The scratch layout: record at `rec_at` (-1: no record), context at `ctx_at` (-1: none).
-fn layout(rec_at: i32, rec_len: u32, ctx_at: i32, ctx_len: u32) -> slots::Layout {
-    let part = |at: i32, len: u32| usize::try_from(at).ok().map(|at| (at, len as usize));
-    slots::Layout {
-        record: part(rec_at, rec_len),
-        context: part(ctx_at, ctx_len),
-    }
-}
-
 fn parse(json: &str, what: &str) -> Result<Value, JsValue> {
     crate::core::doc::parse_value(json)
         .map_err(|e| js_error(Code::BadRequest.as_str(), &format!("bad {what}: {e}"), None))
@@ -295,69 +285,55 @@ fn mode(code: u8) -> Result<Mode, JsValue> {
 
 #[wasm_bindgen]
 impl WasmSession {
-    /// Whether the action is allowed (record and context in the scratch buffer): 1 or 0, or -1
-    /// for an id this policy does not have. A plain number, not a `Result`: that would come
-    /// back to JS as a new array per call.
-    pub fn can(
-        &self,
-        resource: u32,
-        action: u32,
-        rec_at: i32,
-        rec_len: u32,
-        ctx_at: i32,
-        ctx_len: u32,
-    ) -> i32 {
+    /// Whether the action is allowed: 1 or 0, or -1 for an id this policy does not have. The
+    /// record's slots are at the start of the scratch buffer (when `flags & 1`), the context's
+    /// after all the record slots (when `flags & 2`); only the slots this resource reads are
+    /// read. A plain number, not a `Result`: that would come back to JS as a new array per call.
+    pub fn can(&self, resource: u32, action: u32, flags: u32) -> i32 {
         let Ok((r, a)) = self.ids(resource, action) else {
             return -1;
         };
-        let allow = slots::with_input(layout(rec_at, rec_len, ctx_at, ctx_len), |i| {
-            self.session.can_at(r, a, i)
-        });
+        let allow = slots::with_input(self.layout(r, flags), |i| self.session.can_at(r, a, i));
         i32::from(allow)
     }
 
     /// Writes one state code per field (0 hidden … 3 editable) and returns their address, or 0
     /// for a resource id or mode code this policy does not have (a plain number, as in `can`).
     #[wasm_bindgen(js_name = fieldStates)]
-    pub fn field_states(
-        &self,
-        resource: u32,
-        mode_code: u8,
-        rec_at: i32,
-        rec_len: u32,
-        ctx_at: i32,
-        ctx_len: u32,
-    ) -> usize {
+    pub fn field_states(&self, resource: u32, mode_code: u8, flags: u32) -> usize {
         let (Ok(r), Ok(m)) = (self.resource(resource), mode(mode_code)) else {
             return 0;
         };
         let len = self.session.policy().field_count(r);
         slots::write_states(len, |out| {
-            slots::with_input(layout(rec_at, rec_len, ctx_at, ctx_len), |i| {
+            slots::with_input(self.layout(r, flags), |i| {
                 self.session.fields_into(r, m, i, out)
             })
         })
     }
 
-    /// Writes 0/1 per record (record `k` at `k * stride` in the scratch buffer) and returns
-    /// their address.
+    /// Writes 0/1 per record (record `k` at `k` times the record slots in the scratch buffer,
+    /// the context after the last when `with_context`) and returns their address.
     #[wasm_bindgen(js_name = canMany)]
     pub fn can_many(
         &self,
         resource: u32,
         action: u32,
         count: u32,
-        stride: u32,
-        ctx_at: i32,
-        ctx_len: u32,
+        with_context: bool,
     ) -> Result<usize, JsValue> {
         let (r, a) = self.ids(resource, action)?;
-        let answers: Vec<bool> = (0..count)
+        let p = self.session.policy();
+        let stride = 2 * p.slots.record.len();
+        let ctx = with_context.then(|| (count as usize * stride, 2 * p.slots.context.len()));
+        let answers: Vec<bool> = (0..count as usize)
             .map(|k| {
-                let at = (k * stride) as i32;
-                slots::with_input(layout(at, stride, ctx_at, ctx_len), |i| {
-                    self.session.can_at(r, a, i)
-                })
+                let layout = slots::Layout {
+                    record: Some((k * stride, stride)),
+                    context: ctx,
+                    slots: &self.session.plan(r).slots,
+                };
+                slots::with_input(layout, |i| self.session.can_at(r, a, i))
             })
             .collect();
         Ok(slots::write_codes(answers.len(), |codes| {
@@ -365,6 +341,12 @@ impl WasmSession {
                 *c = u8::from(*ok);
             }
         }))
+    }
+
+    /// Stale mode (see `Session::set_stale`).
+    #[wasm_bindgen(js_name = setStale)]
+    pub fn set_stale(&mut self, stale: bool) {
+        self.session.set_stale(stale);
     }
 
     /// The record as the mode shows it (JSON in, JSON out).
@@ -442,9 +424,15 @@ impl WasmSession {
         Ok(f.to_json(&self.session).to_string())
     }
 
-    /// Effective role names.
-    pub fn roles(&self) -> Vec<String> {
-        self.session.roles().into_iter().map(String::from).collect()
+    /// Effective role names, sorted, as a JSON list.
+    pub fn roles(&self) -> String {
+        let names: Vec<Value> = self
+            .session
+            .roles()
+            .into_iter()
+            .map(|r| Value::String(r.into()))
+            .collect();
+        Value::Array(names).to_string()
     }
 
     fn resource(&self, resource: u32) -> Result<ResourceId, JsValue> {
@@ -452,6 +440,17 @@ impl WasmSession {
             .policy()
             .resource_id_at(resource)
             .ok_or_else(|| js_error(Code::UnknownResource.as_str(), "no such resource id", None))
+    }
+
+    /// Where the record and context are for a decision about `r` (see `can`).
+    fn layout(&self, r: ResourceId, flags: u32) -> slots::Layout<'_> {
+        let p = self.session.policy();
+        let rec = 2 * p.slots.record.len();
+        slots::Layout {
+            record: (flags & 1 != 0).then_some((0, rec)),
+            context: (flags & 2 != 0).then_some((rec, 2 * p.slots.context.len())),
+            slots: &self.session.plan(r).slots,
+        }
     }
 
     fn ids(
@@ -464,7 +463,7 @@ impl WasmSession {
             .session
             .policy()
             .action_at(r, action)
-            .ok_or_else(|| js_error("unknown_action", "no such action id", None))?;
+            .ok_or_else(|| js_error(Code::UnknownAction.as_str(), "no such action id", None))?;
         Ok((r, a))
     }
 }

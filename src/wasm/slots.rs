@@ -100,34 +100,48 @@ impl Attrs for Decoded<'_> {
     }
 }
 
-/// Writes the numbers among `raw`'s slots into `out` at their slot; other entries are left as
-/// they are (only read for slots tagged as numbers).
-fn decode_numbers(raw: &[f64], out: &mut Vec<Value>) {
+/// Writes the numbers among `raw`'s slots into `out` at their slot, for the slots `only` names
+/// (all with `None`); other entries are left as they are: a decision reads only the slots its
+/// resource's conditions name, so the JS side writes only those, and the rest of the buffer
+/// may hold an earlier call's values.
+fn decode_numbers(raw: &[f64], only: Option<&[u32]>, out: &mut Vec<Value>) {
     let slots = raw.len() / 2;
     if out.len() < slots {
         out.resize(slots, Value::Null);
     }
-    for (i, pair) in raw.chunks_exact(2).enumerate() {
-        if pair[0] as u8 == 3 {
-            out[i] = serde_json::Number::from_f64(pair[1]).map_or(Value::Null, Value::Number);
+    let mut one = |i: usize| {
+        if let (Some(&tag), Some(&n)) = (raw.get(2 * i), raw.get(2 * i + 1)) {
+            if tag as u8 == 3 {
+                out[i] = serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number);
+            }
         }
+    };
+    match only {
+        Some(slots) => slots.iter().for_each(|&i| one(i as usize)),
+        None => (0..slots).for_each(one),
     }
 }
 
-/// Where the record and context are in the scratch buffer, in f64 (`record: None`: no record).
+/// Where the record and context are in the scratch buffer, in f64 (`record: None`: no record),
+/// and which record slots the decision reads.
 #[derive(Clone, Copy)]
-pub(crate) struct Layout {
+pub(crate) struct Layout<'s> {
     pub record: Option<(usize, usize)>,
     pub context: Option<(usize, usize)>,
+    pub slots: &'s [u32],
 }
 
 /// Runs `f` with the input decoded from the scratch buffer.
-pub(crate) fn with_input<T>(layout: Layout, f: impl FnOnce(Input<'_>) -> T) -> T {
+pub(crate) fn with_input<T>(layout: Layout<'_>, f: impl FnOnce(Input<'_>) -> T) -> T {
     let s = &mut *STATE.lock();
     let raw = |p: Option<(usize, usize)>| p.and_then(|(at, len)| s.scratch.get(at..at + len));
     let (rec, ctx) = (raw(layout.record), raw(layout.context));
-    decode_numbers(rec.unwrap_or_default(), &mut s.record_numbers);
-    decode_numbers(ctx.unwrap_or_default(), &mut s.context_numbers);
+    decode_numbers(
+        rec.unwrap_or_default(),
+        Some(layout.slots),
+        &mut s.record_numbers,
+    );
+    decode_numbers(ctx.unwrap_or_default(), None, &mut s.context_numbers);
     let interned = &s.interned;
     let rec = rec.map(|raw| Decoded {
         raw,

@@ -34,7 +34,9 @@ impl Server {
     /// A server, or what it printed when it refused to start.
     pub fn try_start_in(dir: PathBuf, extra: &[&str]) -> Result<Server, String> {
         let data = dir.join("data");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_fieldgate"))
+        // `FIELDGATE_BIN` runs another build (e.g. an older one, to see a regression test fail).
+        let bin = std::env::var("FIELDGATE_BIN").unwrap_or(env!("CARGO_BIN_EXE_fieldgate").into());
+        let mut child = Command::new(bin)
             .args(["serve", "--addr", "127.0.0.1:0", "--data"])
             .arg(&data)
             .args(extra)

@@ -25,7 +25,7 @@ export function formily(s: Session, record: Customer): Partial<Customer> {
 
 export function rjsf(s: Session, record: Customer, schema: RJSFSchema) {
   const ui: UiSchema = uiSchema(s, { resource: 'customer', mode: 'edit', record, schema, readonlyAs: 'disabled' });
-  const data: Partial<Customer> = formData(record, { phone: 'masked' });
+  const data: Partial<Customer> = formData(record, s, { resource: 'customer', mode: 'edit' });
   const props = rjsfProps(s, { resource: 'customer', mode: 'edit', record, uiSchema: ui });
   const element = (
     <Form

@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { createElement } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
 import TestRenderer from 'react-test-renderer';
@@ -83,6 +84,28 @@ test('formily: schema states reach nested objects and array items', () => {
   assert.equal(schema.properties.lines.items.properties.price.default, 9, 'input untouched');
   const disabled = applyToSchema(schema, { 'contact.email': 'readonly' }, { readonlyPattern: 'disabled' });
   assert.equal(disabled.properties.contact.properties.email['x-pattern'], 'disabled');
+});
+
+test('adapters shape data with the engine: nested objects and list items as redact and writable give them', () => {
+  const fixture = JSON.parse(readFileSync(new URL('./fixtures/core/paths-and-rulings.json', import.meta.url), 'utf8'));
+  const e = Engine.fromPolicyUnverified(fixture.policy);
+  const s = e.session({ id: 'u-4', roles: ['clerk'] });
+  const cases = fixture.cases.filter((c) => c.request.resource === 'order');
+  assert.equal(cases.length, 2);
+  const [shownCase, writeCase] = cases;
+  const opts = { resource: 'order', mode: 'edit', record: shownCase.request.record };
+  for (const got of [formValues(opts.record, s, opts), formData(opts.record, s, opts)]) {
+    assert.deepEqual(got, shownCase.expect.record);
+  }
+  const w = writeCase.request;
+  for (const got of [submitValues(w.formData, s, { ...opts, record: w.record }), submitData(w.formData, s, { ...opts, record: w.record })]) {
+    assert.deepEqual(got, writeCase.expect.writable, 'address.city is readonly, lines.price masked, lines.cost hidden: none submitted');
+  }
+  assert.throws(() => formValues(opts.record, { customer: 'editable' }, opts), TypeError, 'field states alone cannot shape data');
+  const form = createForm({ initialValues: formValues(opts.record, s, opts) });
+  form.createField({ name: 'lines.0.price' });
+  applyToForm(form, s, opts);
+  assert.equal(form.query('lines.0.price').take().value, '****', 'a masked list item shows its own masked value');
 });
 
 const rjsfSchema = {
@@ -188,8 +211,10 @@ test('amis: hidden with clearValueOnHidden, static read-only and masked, api sub
   assert.deepEqual(out.body.api, { method: 'put', url: '/v1/data/customer/${id}', data: {} });
   const editOwn = applyAmis({ ...schema, body: { ...schema.body, data: { ...own } } }, e.session(alice), { ...fieldsOf, mode: 'edit', record: own });
   assert.deepEqual(editOwn.body.api.data, { name: '${name}', phone: '${phone}', notes: '${notes}' });
-  const disabled = applyAmis(schema, { notes: 'readonly' }, { readonlyAs: 'disabled' });
+  const noData = { ...schema, body: { ...schema.body, data: undefined } };
+  const disabled = applyAmis(noData, { notes: 'readonly' }, { readonlyAs: 'disabled' });
   assert.equal(disabled.body.body[3].disabled, true);
+  assert.throws(() => applyAmis(schema, { notes: 'readonly' }), /needs a session/, 'form data is shaped by the engine only');
   await e.update(v5, { trustedKeys });
   const after = applyAmis(schema, e.session(alice), { ...fieldsOf, mode: 'view', record: other });
   assert.equal(after.body.body[1].hidden, true);

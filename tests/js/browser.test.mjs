@@ -19,7 +19,7 @@ test('plain module page and IndexedDB store in Chromium', async () => {
     await page.waitForFunction(() => window.result !== undefined, null, { timeout: 20000 });
     const first = await page.evaluate(() => window.result);
     assert.equal(first.error, undefined, first.error);
-    assert.deepEqual(first, { version: 3, canEditOwn: true, phone: 'masked', refused: 'unknown_key', storeVersion: 4, highest: 4 });
+    assert.deepEqual(first, { version: 3, canEditOwn: true, phone: 'masked', refused: 'untrusted_key', alias: 'unknown_key', storeVersion: 4, highest: 4 });
     await page.goto(url + '?offline');
     await page.waitForFunction(() => window.result !== undefined, null, { timeout: 20000 });
     const again = await page.evaluate(() => window.result);

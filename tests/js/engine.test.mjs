@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { Engine, FieldgateError, STATES } from 'fieldgate';
+import { BundleStore, DecisionLog, Engine, FieldgateError, STATES } from 'fieldgate';
 
 const read = (p) => readFileSync(new URL(p, import.meta.url));
 const key = read('./bundles/trusted/signing.pub').toString().trim();
@@ -39,7 +39,8 @@ test('loads a JSON bundle from a string and a binary bundle from bytes', async (
 });
 
 test('refuses bad bundles with stable codes', async () => {
-  await rejects(Engine.load(v3, { trustedKeys: [otherKey] }), 'unknown_key');
+  const untrusted = await rejects(Engine.load(v3, { trustedKeys: [otherKey] }), 'untrusted_key');
+  assert.equal(untrusted.alias, 'unknown_key', 'the former name, kept one release');
   const env = JSON.parse(v3);
   const payload = JSON.parse(Buffer.from(env.payload, 'base64'));
   payload.roles.sales.grants[0].actions = ['*'];
@@ -130,7 +131,7 @@ test('update is atomic, refuses rollback, and sessions follow it', async () => {
   const s = e.session({ id: 'u-alice' });
   const seen = [];
   e.onUpdate((eng) => seen.push(eng.version));
-  await rejects(e.update(read('./bundles/other.json'), opts), 'unknown_key');
+  await rejects(e.update(read('./bundles/other.json'), opts), 'untrusted_key');
   assert.equal(e.version, 3);
   await rejects(e.update(read('./bundles/v2.json'), opts), 'rollback');
   assert.equal(e.version, 3);
@@ -158,10 +159,16 @@ test('onDecision reports every can, and can be removed', async () => {
   const off = e.onDecision((ev) => events.push(ev));
   const s = e.session({ id: 'u-bob' });
   s.can('view', 'customer');
+  s.attempt('edit', 'customer', { id: 'c-9', owner_id: 'u-alice' });
+  assert.equal(events.length, 0, 'delivered off the hot path, in a microtask');
+  await Promise.resolve();
+  assert.equal(events.length, 2);
   off();
   s.can('view', 'customer');
-  assert.equal(events.length, 1);
-  assert.deepEqual({ ...events[0], at: 0 }, { subject: 'u-bob', action: 'view', resource: 'customer', allow: true, version: 3, at: 0 });
+  await Promise.resolve();
+  assert.equal(events.length, 2);
+  assert.deepEqual({ ...events[0], at: 0 }, { subject: 'u-bob', action: 'view', resource: 'customer', allow: true, version: 3, at: 0, kind: 'check' });
+  assert.deepEqual({ ...events[1], at: 0 }, { subject: 'u-bob', action: 'edit', resource: 'customer', allow: false, version: 3, at: 0, kind: 'attempt', record: 'c-9' });
 });
 
 test('loadSync with wasm bytes; fromPolicyUnverified reports policy errors with paths', () => {
@@ -183,15 +190,19 @@ test('loadSync with wasm bytes; fromPolicyUnverified reports policy errors with 
   assert.equal(Engine.fromPolicyUnverified(readFileSync(new URL('./acme-erp.policy.json', import.meta.url), 'utf8')).keyId, null);
 });
 
-test('the minified package keeps its class names and ships the readable source in source maps', () => {
+test('the minified package keeps its public class names and ships the readable source in source maps', () => {
   const require = createRequire(import.meta.url);
-  assert.deepEqual([Engine.name, FieldgateError.name], ['Engine', 'FieldgateError']);
+  assert.deepEqual([Engine.name, FieldgateError.name, BundleStore.name, DecisionLog.name], ['Engine', 'FieldgateError', 'BundleStore', 'DecisionLog']);
   const dir = new URL('.', `file://${require.resolve('fieldgate/package.json')}`);
-  for (const file of ['index.js', 'store.js', 'fieldgate_wasm.js']) {
+  for (const file of ['index.js', 'index.cjs']) {
     const code = readFileSync(new URL(file, dir), 'utf8');
     assert.ok(code.endsWith(`//# sourceMappingURL=${file}.map\n`), `${file} names its source map`);
     const map = JSON.parse(readFileSync(new URL(`${file}.map`, dir), 'utf8'));
-    assert.equal(map.sourcesContent.length, 1);
-    assert.ok(map.sourcesContent[0].length > 1.5 * code.length, `${file}.map holds the unminified source`);
+    const sources = map.sources.map((s) => s.split('/').pop());
+    for (const f of ['engine.js', 'errors.js', 'store.js']) {
+      const i = sources.indexOf(f);
+      assert.ok(i >= 0, `${file}.map holds ${f}`);
+      assert.match(map.sourcesContent[i], /\/\*\*/, `${file}.map holds ${f} unminified, with its comments`);
+    }
   }
 });

@@ -24,6 +24,7 @@ for (const name of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
         if (r.mode !== undefined) {
           got.fields = s.fields(r.resource, r.mode, r.record, r.context);
           if (r.redact) got.record = s.redact(r.resource, r.mode, r.record, r.context);
+          if (r.formData !== undefined) got.writable = s.writable(r.resource, r.mode, r.record, r.formData, r.context);
         }
       } catch (e) {
         assert.ok(e instanceof FieldgateError, `${c.name}: ${e}`);

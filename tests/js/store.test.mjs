@@ -22,7 +22,7 @@ test('starts from the network, then offline from the cache; never goes back', as
   await a.refresh(async () => v4);
   assert.equal(a.version, 4);
   await assert.rejects(a.refresh(async () => v2), (e) => e instanceof FieldgateError && e.code === 'rollback');
-  await assert.rejects(a.refresh(async () => other), (e) => e.code === 'unknown_key');
+  await assert.rejects(a.refresh(async () => other), (e) => e.code === 'untrusted_key');
   assert.equal(a.version, 4, 'refused bundles leave the current one in force');
   assert.equal(await a.refresh(async () => null), a.engine, '304: nothing changes');
   a.close();

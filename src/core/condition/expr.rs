@@ -391,6 +391,27 @@ impl Expr {
         self.any_operand(&|o| o.reads_user(u))
     }
 
+    /// Adds the record slots the condition reads to `out`.
+    pub fn record_slots(&self, out: &mut Vec<u32>) {
+        fn operand(o: &Operand, out: &mut Vec<u32>) {
+            match o {
+                Operand::Record(s) => out.push(*s),
+                Operand::List(items) => items.iter().for_each(|i| operand(i, out)),
+                _ => {}
+            }
+        }
+        match self {
+            Expr::Const(_) => {}
+            Expr::Or(xs) | Expr::And(xs) => xs.iter().for_each(|x| x.record_slots(out)),
+            Expr::Not(x) => x.record_slots(out),
+            Expr::Cmp(_, a, b) => {
+                operand(a, out);
+                operand(b, out);
+            }
+            Expr::Truthy(a) => operand(a, out),
+        }
+    }
+
     fn any_operand(&self, f: &dyn Fn(&Operand) -> bool) -> bool {
         match self {
             Expr::Const(_) => false,

@@ -1,13 +1,14 @@
 //! Records shaped by a session's decisions: what a form shows, and what it may submit.
 //!
 //! A dotted field name is a path into nested objects (`address.city` is `city` inside
-//! `address`), as Formily and rjsf nest their schemas. Only own members of objects are read;
-//! lists have no members. Where declared fields nest, the deeper one decides its part.
+//! `address`), as Formily and rjsf nest their schemas; a list on the way applies the rest of
+//! the path to each of its items (`lines.price` is the price of every line, Formily's
+//! `lines.*.price`). Only own members of objects are read. Where declared fields nest, the
+//! deeper one decides its part.
 
 use super::{Input, Session};
 use crate::core::error::{Code, RequestError};
 use crate::core::mask::Mask;
-use crate::core::policy::Resource;
 use crate::core::state::{FieldState, Mode};
 use crate::prelude::*;
 use serde_json::{Map, Value};
@@ -30,23 +31,20 @@ impl Session {
         as_object(record, "record")?;
         let states = self.fields(resource, mode, Input::json(Some(record), context))?;
         let res = states.resource;
-        let mut out = Value::Object(Map::new());
-        for (i, path) in by_depth(res) {
-            let field = res.fields.get(i);
-            match states.states[i] {
-                FieldState::Hidden => remove(&mut out, &path),
-                state => {
-                    if let Some(v) = get(record, &path) {
-                        let v = if state == FieldState::Masked {
-                            field.mask.unwrap_or(Mask::Full).apply(v)
-                        } else {
-                            v.clone()
-                        };
-                        put(&mut out, &path, v);
-                    }
-                }
-            }
-        }
+        let fields: Vec<(Vec<&str>, Keep)> = res
+            .fields
+            .iter()
+            .zip(&states.states)
+            .map(|(f, s)| {
+                let keep = match s {
+                    FieldState::Hidden => Keep::Drop,
+                    FieldState::Masked => Keep::Mask(f.mask.unwrap_or(Mask::Full)),
+                    _ => Keep::Copy,
+                };
+                (split(f.name), keep)
+            })
+            .collect();
+        let mut out = select(record, 0, &refs(&fields)).unwrap_or_default();
         let slots = &self.policy().slots.record;
         let attrs = [res.owner, res.department].into_iter().flatten();
         let address = attrs.map(|s| {
@@ -79,17 +77,21 @@ impl Session {
     ) -> Result<Value, RequestError> {
         as_object(form_data, "form data")?;
         let states = self.fields(resource, mode, Input::json(record, context))?;
-        let mut out = Value::Object(Map::new());
-        for (i, path) in by_depth(states.resource) {
-            if states.states[i] == FieldState::Editable {
-                if let Some(v) = get(form_data, &path) {
-                    put(&mut out, &path, v.clone());
-                }
-            } else {
-                remove(&mut out, &path);
-            }
-        }
-        Ok(out)
+        let fields: Vec<(Vec<&str>, Keep)> = states
+            .resource
+            .fields
+            .names()
+            .zip(&states.states)
+            .map(|(n, s)| {
+                let keep = if *s == FieldState::Editable {
+                    Keep::Copy
+                } else {
+                    Keep::Drop
+                };
+                (split(n), keep)
+            })
+            .collect();
+        Ok(select(form_data, 0, &refs(&fields)).unwrap_or_default())
     }
 
     /// The paths in `changes` that the user may not write on `record` in `mode`: not a
@@ -127,29 +129,90 @@ fn check<'v>(
     let deeper = paths
         .iter()
         .any(|p| p.len() > at.len() && p.starts_with(&at));
-    if let (true, Some(members)) = (deeper, v.as_object()) {
-        for (k, child) in members {
-            let mut next = at.clone();
-            next.push(k);
-            check(paths, states, next, child, out);
+    if deeper {
+        if let Some(members) = v.as_object() {
+            for (k, child) in members {
+                let mut next = at.clone();
+                next.push(k);
+                check(paths, states, next, child, out);
+            }
+            return;
         }
-        return;
+        if let Some(items) = v.as_array() {
+            for item in items {
+                check(paths, states, at.clone(), item, out);
+            }
+            return;
+        }
     }
     let covering = paths
         .iter()
         .enumerate()
         .filter(|(_, p)| at.starts_with(p))
         .max_by_key(|(_, p)| p.len());
-    if !covering.is_some_and(|(i, _)| states[i] == FieldState::Editable) {
+    if covering.is_none_or(|(i, _)| states[i] != FieldState::Editable) {
         out.push(at.join("."));
     }
 }
 
-/// The declared fields as paths, shallow ones first (deeper ones then decide their part).
-fn by_depth(res: &Resource) -> Vec<(usize, Vec<&str>)> {
-    let mut v: Vec<(usize, Vec<&str>)> = res.fields.names().map(split).enumerate().collect();
-    v.sort_by_key(|(_, p)| p.len());
-    v
+/// What becomes of a declared field's value.
+#[derive(Clone, Copy)]
+enum Keep {
+    Drop,
+    Copy,
+    Mask(Mask),
+}
+
+fn refs<'f>(fields: &'f [(Vec<&'f str>, Keep)]) -> Vec<(&'f [&'f str], Keep)> {
+    fields.iter().map(|(p, k)| (p.as_slice(), *k)).collect()
+}
+
+/// The part of `v` (found `depth` keys deep) the declared fields keep: a field decides its
+/// value, except the parts a deeper declared field decides; members no field reaches are kept
+/// only under a field that keeps its value. A list's items are each selected at the same
+/// depth; items left empty stay as `{}`, so rows keep their places.
+fn select(v: &Value, depth: usize, fields: &[(&[&str], Keep)]) -> Option<Value> {
+    let here = fields
+        .iter()
+        .find(|(p, _)| p.len() == depth)
+        .map(|(_, k)| *k);
+    let deeper = fields.iter().any(|(p, _)| p.len() > depth);
+    let whole = |keep: Option<Keep>, v: &Value| match keep {
+        Some(Keep::Copy) => Some(v.clone()),
+        Some(Keep::Mask(m)) => Some(m.apply(v)),
+        _ => None,
+    };
+    if let (true, Some(items)) = (deeper && depth > 0, v.as_array()) {
+        let empty = || Value::Object(Map::new());
+        let kept: Vec<Value> = items
+            .iter()
+            .map(|item| select(item, depth, fields).unwrap_or_else(empty))
+            .collect();
+        let any = kept
+            .iter()
+            .any(|x| x.as_object().is_none_or(|o| !o.is_empty()));
+        return (here.is_some() || any).then_some(Value::Array(kept));
+    }
+    let Some(obj) = v.as_object().filter(|_| deeper) else {
+        return whole(here, v);
+    };
+    let mut out = Map::new();
+    for (k, child) in obj {
+        let sub: Vec<(&[&str], Keep)> = fields
+            .iter()
+            .filter(|(p, _)| p.len() > depth && p[depth] == k)
+            .copied()
+            .collect();
+        let kept = if sub.is_empty() {
+            whole(here, child)
+        } else {
+            select(child, depth + 1, &sub)
+        };
+        if let Some(x) = kept {
+            out.insert(k.clone(), x);
+        }
+    }
+    (here.is_some() || !out.is_empty() || depth == 0).then_some(Value::Object(out))
 }
 
 fn split(name: &str) -> Vec<&str> {
@@ -177,23 +240,6 @@ fn put(out: &mut Value, path: &[&str], v: Value) {
     }
     if let Some(obj) = at.as_object_mut() {
         obj.insert(last.to_string(), v);
-    }
-}
-
-/// Removes `path` from `out`, if present.
-fn remove(out: &mut Value, path: &[&str]) {
-    let Some((last, parents)) = path.split_last() else {
-        return;
-    };
-    let mut at = out;
-    for k in parents {
-        match at.as_object_mut().and_then(|o| o.get_mut(*k)) {
-            Some(next) => at = next,
-            None => return,
-        }
-    }
-    if let Some(obj) = at.as_object_mut() {
-        obj.shift_remove(*last);
     }
 }
 

@@ -86,6 +86,7 @@ pub struct Session {
     pub(crate) rules: Vec<u32>,
     pub(crate) user: UserValues,
     plans: Vec<OnceCell<Plan>>,
+    stale: bool,
 }
 
 impl Session {
@@ -142,10 +143,8 @@ impl Session {
             _ => Value::Null,
         };
         let role_names = if p.reads_user_roles() {
-            let names = roles
-                .iter()
-                .map(|&r| Value::String(p.roles[r as usize].name.clone()));
-            Value::Array(names.collect())
+            let names = by_name(roles.iter().map(|&r| p.roles[r as usize].name.as_str()));
+            Value::Array(names.into_iter().map(|n| Value::String(n.into())).collect())
         } else {
             Value::Null
         };
@@ -173,7 +172,20 @@ impl Session {
             rules,
             user,
             plans,
+            stale: false,
         }
+    }
+
+    /// Stale mode: the policy is past its validity and only kept for an offline device (see
+    /// `BundleStore`'s grace period). Every action but `view` is then denied and every field is
+    /// at most readonly, in every decision, explanation and filter of the session.
+    pub fn set_stale(&mut self, stale: bool) {
+        self.stale = stale;
+    }
+
+    /// Whether the session is in stale mode.
+    pub fn is_stale(&self) -> bool {
+        self.stale
     }
 
     /// The policy this session reads.
@@ -186,12 +198,13 @@ impl Session {
         self.user.id.as_str().unwrap_or_default()
     }
 
-    /// Effective role names, sorted by declaration.
+    /// Effective role names, sorted by name (what conditions see as `user.roles`).
     pub fn roles(&self) -> Vec<&str> {
-        self.roles
-            .iter()
-            .map(|&r| self.policy.roles[r as usize].name.as_str())
-            .collect()
+        by_name(
+            self.roles
+                .iter()
+                .map(|&r| self.policy.roles[r as usize].name.as_str()),
+        )
     }
 
     // ---- fast paths ----
@@ -200,6 +213,9 @@ impl Session {
     pub fn can_at(&self, resource: ResourceId, action: ActionId, input: Input<'_>) -> bool {
         let plan = self.plan(resource);
         let bit = 1 << action.0;
+        if self.stale && !lists(plan.view, bit) {
+            return false;
+        }
         let env = self.env(input);
         let granted = lists(plan.granted, bit)
             || plan
@@ -237,6 +253,7 @@ impl Session {
             }
         }
         plan.apply_deny(plan.denied, mode, out);
+        self.cap_if_stale(out);
     }
 
     /// The states a field has on every record: what unconditional grants give, lowered by
@@ -249,6 +266,7 @@ impl Session {
             plan.apply_rule(r, mode, out);
         }
         plan.apply_deny(plan.denied, mode, out);
+        self.cap_if_stale(out);
     }
 
     // ---- by name ----
@@ -289,6 +307,20 @@ impl Session {
 
     // ---- internals ----
 
+    /// In stale mode, every field at most readonly.
+    pub(crate) fn cap_if_stale(&self, out: &mut [FieldState]) {
+        if self.stale {
+            for s in out.iter_mut() {
+                *s = (*s).min(FieldState::Readonly);
+            }
+        }
+    }
+
+    /// Whether stale mode denies `action` of `resource` (everything but `view`).
+    pub(crate) fn stale_denies(&self, resource: ResourceId, action: ActionId) -> bool {
+        self.stale && !lists(self.plan(resource).view, 1 << action.0)
+    }
+
     pub(crate) fn env<'e>(&'e self, input: Input<'e>) -> Env<'e> {
         Env {
             slots: &self.policy.slots,
@@ -326,6 +358,17 @@ impl Session {
     pub(crate) fn specialized(&self, when: Option<&Expr>) -> Expr {
         when.map_or(Expr::Const(true), |w| w.specialize(&self.user, None))
     }
+}
+
+/// Names sorted (an insertion sort: a user holds few roles, and the library sort would add its
+/// own machinery for strings to the wasm module).
+fn by_name<'n>(names: impl Iterator<Item = &'n str>) -> Vec<&'n str> {
+    let mut out: Vec<&str> = Vec::new();
+    for n in names {
+        let at = out.iter().position(|x| *x > n).unwrap_or(out.len());
+        out.insert(at, n);
+    }
+    out
 }
 
 /// Whether department `c` is `d` or below it.

@@ -28,6 +28,9 @@ pub(crate) struct Plan {
     pub(crate) grants: Vec<PlanGrant>,
     /// Every rule of the session that covers the resource, in the session's order.
     pub(crate) rules: Vec<PlanRule>,
+    /// The record slots the conditional grants and rules read, sorted: all a decision about
+    /// the resource reads of a record.
+    pub(crate) slots: Vec<u32>,
 }
 
 /// A grant as it bears on one resource for one user.
@@ -75,6 +78,7 @@ impl Session {
             cond_rules: Vec::new(),
             grants: Vec::new(),
             rules: Vec::new(),
+            slots: Vec::new(),
         };
         plan.states[3 * n..].fill(FieldState::Editable);
         for &g in &self.grants {
@@ -128,6 +132,17 @@ impl Session {
                 cond,
             });
         }
+        let mut slots = Vec::new();
+        for c in plan
+            .cond_grants()
+            .map(|g| &g.cond)
+            .chain(plan.cond_rules().map(|r| &r.cond))
+        {
+            c.record_slots(&mut slots);
+        }
+        slots.sort_unstable();
+        slots.dedup();
+        plan.slots = slots;
         plan
     }
 }

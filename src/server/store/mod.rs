@@ -53,6 +53,9 @@ pub struct Version {
     /// `{"from", "to", "records": {resource: [id, ...]}}`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reassigned: Option<Value>,
+    /// What else to know, e.g. `rollback to 3`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     /// The policy document (JSON text), omitted from listings.
     #[serde(skip)]
     pub document: String,
@@ -90,6 +93,46 @@ pub struct NewVersion {
     pub at: i64,
     /// Records to move with it.
     pub reassign: Option<Reassign>,
+    /// What else to know, e.g. `rollback to 3`.
+    pub note: Option<String>,
+    /// Its audit entry, stored in the same transaction (the store adds `version` and
+    /// `reassigned` to its detail).
+    pub audit: AuditEntry,
+}
+
+/// One entry of the admin audit log: who changed what, when, through which endpoint.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditEntry {
+    /// Its place in the log (0 before it is stored).
+    pub id: i64,
+    /// When, Unix milliseconds.
+    pub at: i64,
+    /// The admin's name (or `cli` for the command line on the data directory).
+    pub actor: String,
+    /// `publish`, `rollback`, `directory`, `export`, `credential`, …
+    pub kind: String,
+    /// The request, e.g. `POST /v1/apps/acme-erp/policy`.
+    pub endpoint: String,
+    /// The app it concerns.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app: Option<String>,
+    /// What changed (a diff summary, counts, the version made).
+    pub detail: Value,
+}
+
+/// Which audit entries to read.
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    /// From this time on (Unix milliseconds).
+    pub since: i64,
+    /// Only this admin's.
+    pub actor: Option<String>,
+    /// Only this kind.
+    pub kind: Option<String>,
+    /// Only this app's.
+    pub app: Option<String>,
+    /// At most this many, newest first.
+    pub limit: u32,
 }
 
 /// Why a publication was not stored.
@@ -230,6 +273,13 @@ pub trait Store: Send + Sync {
     fn directory(&self, app: &str) -> StoreResult<Option<(Value, String, i64)>>;
     /// Replaces the directory of `app`.
     fn put_directory(&self, app: &str, people: &Value, by: &str, at: i64) -> StoreResult<()>;
+
+    // ---- the admin audit log ----
+
+    /// Appends an entry.
+    fn add_audit(&self, e: &AuditEntry) -> StoreResult<()>;
+    /// Entries matching `q`, newest first.
+    fn audit(&self, q: &AuditQuery) -> StoreResult<Vec<AuditEntry>>;
 
     // ---- credentials and sessions ----
 

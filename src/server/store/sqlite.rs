@@ -52,6 +52,14 @@ const MIGRATIONS: &[&str] = &[
        PRIMARY KEY (app, version));
      CREATE TRIGGER reassignments_no_update BEFORE UPDATE ON reassignments
        BEGIN SELECT RAISE(ABORT, 'published versions are immutable'); END;",
+    // 4: the admin audit log, and a note on versions (`rollback to 3`).
+    "ALTER TABLE versions ADD COLUMN note TEXT;
+     CREATE TABLE audit (
+       id INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor TEXT NOT NULL, kind TEXT NOT NULL,
+       endpoint TEXT NOT NULL, app TEXT, detail TEXT NOT NULL);
+     CREATE INDEX audit_by_time ON audit (at);
+     CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+       BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
 ];
 
 /// The database of one server.
@@ -139,7 +147,7 @@ fn has_column(c: &Connection, table: &str, column: &str) -> rusqlite::Result<boo
 
 const SELECT: &str =
     "SELECT v.app, v.version, v.document, v.bundle, v.published_by, v.published_at,
-  v.summary, r.moved FROM versions v
+  v.summary, r.moved, v.note FROM versions v
   LEFT JOIN reassignments r ON r.app = v.app AND r.version = v.version";
 
 /// SQLite integers are signed; versions never get near the limit.
@@ -170,7 +178,17 @@ fn row_version(r: &rusqlite::Row<'_>) -> rusqlite::Result<Version> {
         reassigned: r
             .get::<_, Option<String>>(7)?
             .and_then(|t| serde_json::from_str(&t).ok()),
+        note: r.get(8)?,
     })
+}
+
+/// Appends one audit entry (inside the caller's transaction, if any).
+fn audit_in(c: &Connection, e: &AuditEntry) -> rusqlite::Result<()> {
+    c.execute(
+        "INSERT INTO audit (at, actor, kind, endpoint, app, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![e.at, e.actor, e.kind, e.endpoint, e.app, e.detail.to_string()],
+    )
+    .map(|_| ())
 }
 
 fn row_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<Record> {
@@ -341,9 +359,9 @@ impl Store for SqliteStore {
         }
         let summary = v.summary.to_string();
         tx.execute(
-            "INSERT INTO versions (app, version, document, bundle, published_by, published_at, summary)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![app, sql_int(v.version), v.document, v.bundle, v.by, v.at, summary],
+            "INSERT INTO versions (app, version, document, bundle, published_by, published_at, summary, note)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![app, sql_int(v.version), v.document, v.bundle, v.by, v.at, summary, v.note],
         )
         .and_then(|_| {
             tx.execute(
@@ -365,6 +383,12 @@ impl Store for SqliteStore {
             }
             None => None,
         };
+        let mut entry = v.audit;
+        entry.detail["version"] = Value::from(v.version);
+        if let Some(moved) = &reassigned {
+            entry.detail["reassigned"] = moved.clone();
+        }
+        audit_in(&tx, &entry).map_err(failed)?;
         tx.commit().map_err(failed)?;
         Ok(Version {
             app: app.to_string(),
@@ -373,6 +397,7 @@ impl Store for SqliteStore {
             published_at: v.at,
             summary: v.summary,
             reassigned,
+            note: v.note,
             document: v.document,
             bundle: v.bundle,
         })
@@ -405,6 +430,37 @@ impl Store for SqliteStore {
                 params![app, people.to_string(), by, at],
             )
             .map(|_| ())
+        })
+    }
+
+    fn add_audit(&self, e: &AuditEntry) -> StoreResult<()> {
+        self.with(|c| audit_in(c, e))
+    }
+
+    fn audit(&self, q: &AuditQuery) -> StoreResult<Vec<AuditEntry>> {
+        self.with(|c| {
+            let mut stmt = c.prepare(
+                "SELECT id, at, actor, kind, endpoint, app, detail FROM audit
+                 WHERE at >= ?1 AND (?2 IS NULL OR actor = ?2) AND (?3 IS NULL OR kind = ?3)
+                   AND (?4 IS NULL OR app = ?4)
+                 ORDER BY id DESC LIMIT ?5",
+            )?;
+            let rows = stmt.query_map(
+                params![q.since, q.actor, q.kind, q.app, i64::from(q.limit)],
+                |r| {
+                    Ok(AuditEntry {
+                        id: r.get(0)?,
+                        at: r.get(1)?,
+                        actor: r.get(2)?,
+                        kind: r.get(3)?,
+                        endpoint: r.get(4)?,
+                        app: r.get(5)?,
+                        detail: serde_json::from_str(&r.get::<_, String>(6)?)
+                            .unwrap_or(Value::Null),
+                    })
+                },
+            )?;
+            rows.collect()
         })
     }
 

@@ -1,92 +1,21 @@
-// fieldgate: the JavaScript face of the wasm evaluator.
+// The engine and its sessions: the API users learn, a thin layer over the wasm evaluator.
 //
 // The hot path hands the wasm side plain numbers only: resource and action ids resolved once
-// per policy version, and records reduced to the few attributes the policy reads (its record
-// paths), written as tagged f64 pairs into a scratch buffer in wasm memory; strings are interned
-// once. State codes come back through wasm memory too. Nothing calls back from wasm into JS.
+// per policy version, and records reduced to the attributes the asked resource reads, written
+// by a reader made once per resource as tagged f64 pairs into a scratch buffer in wasm memory;
+// strings are interned once. State codes come back through wasm memory too. Nothing calls
+// back from wasm into JS, and nothing here decides: every answer is the evaluator's.
 
-import wasmInit, { initSync, internValue, scratchAddress, WasmEngine } from './fieldgate_wasm.js';
+import { internValue, scratchAddress, WasmEngine } from './fieldgate_wasm.js';
+import { call, FieldgateError } from './errors.js';
+import { init, initNow, instance } from './wasm.js';
+
+export { init };
 
 /** State names by state code. */
 export const STATES = Object.freeze(['hidden', 'masked', 'readonly', 'editable']);
 /** Mode codes by mode name. */
 const MODES = Object.freeze({ view: 0, create: 1, edit: 2 });
-const WASM_URL = new URL('./fieldgate_wasm_bg.wasm', import.meta.url);
-
-/** An error with a stable `code` (and `path` for policy mistakes). */
-export class FieldgateError extends Error {
-  constructor(code, message, path, errors) {
-    super(message);
-    this.name = 'FieldgateError';
-    this.code = code;
-    if (path !== undefined && path !== null) this.path = path;
-    if (errors !== undefined && errors !== null) this.errors = errors;
-  }
-}
-
-/** The one place wasm errors become FieldgateError. */
-function rethrow(e) {
-  if (e instanceof FieldgateError) throw e;
-  if (typeof e === 'string' && e.startsWith('{')) {
-    try {
-      e = JSON.parse(e);
-    } catch {
-      // not one of ours: reported as internal below
-    }
-  }
-  if (e && typeof e === 'object' && typeof e.code === 'string') {
-    throw new FieldgateError(e.code, e.message, e.path, e.errors);
-  }
-  throw new FieldgateError('internal', String(e && e.message ? e.message : e));
-}
-
-function call(f) {
-  try {
-    return f();
-  } catch (e) {
-    return rethrow(e);
-  }
-}
-
-let initialized = false;
-let initializing = null;
-let wasmExports = null;
-
-/**
- * Loads the wasm module once. `Engine.load` calls it for you; call it yourself only to host the
- * .wasm elsewhere (a URL, a Response, bytes or a WebAssembly.Module).
- */
-export async function init(urlOrBytes) {
-  if (initialized) return;
-  if (!initializing) {
-    initializing = (async () => {
-      let input = urlOrBytes;
-      if (input === undefined && nodeFs()) input = nodeFs().readFileSync(WASM_URL);
-      wasmExports = await wasmInit({ module_or_path: input === undefined ? WASM_URL : input });
-      initialized = true;
-    })();
-    initializing.catch(() => { initializing = null; });
-  }
-  return initializing;
-}
-
-/** Node's fs when running in Node (no import: bundlers and browsers never see it). */
-function nodeFs() {
-  const p = globalThis.process;
-  return p && p.versions && p.versions.node && typeof p.getBuiltinModule === 'function'
-    ? p.getBuiltinModule('node:fs')
-    : null;
-}
-
-function initNow(wasmBytes) {
-  if (initialized) return;
-  const bytes = wasmBytes ?? nodeFs()?.readFileSync(WASM_URL);
-  if (!bytes) {
-    throw new FieldgateError('not_initialized', 'call `await init()` (or use Engine.load) before synchronous use in a browser');
-  }
-  wasmExports = initSync({ module: bytes });
-  initialized = true;
-}
 
 const encoder = new TextEncoder();
 
@@ -120,13 +49,20 @@ function modeCode(mode) {
   return m;
 }
 
-/** A path like `customer.region` read from an object; missing is null. */
+// ---- reading records: own members of objects only ----
+
+const hasOwn = Object.prototype.hasOwnProperty;
+
+/** The member `key` of `v`: own members of objects only (lists and functions have none, and
+ * nothing comes from a prototype); missing is null. */
+function member(v, key) {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) && hasOwn.call(v, key) ? v[key] : null;
+}
+
+/** The value at a path of keys; missing is null. */
 function pick(obj, keys) {
   let v = obj;
-  for (let i = 0; i < keys.length; i++) {
-    if (v === null || typeof v !== 'object') return null;
-    v = v[keys[i]];
-  }
+  for (let i = 0; i < keys.length; i++) v = member(v, keys[i]);
   return v === undefined ? null : v;
 }
 
@@ -157,16 +93,16 @@ function intern(map, text, json) {
 function encode(v, buf, i) {
   if (v === null || v === undefined) {
     buf[i] = 0;
+  } else if (typeof v === 'string') {
+    buf[i] = 4;
+    buf[i + 1] = intern(internedStrings, v, false);
+  } else if (typeof v === 'number') {
+    buf[i] = Number.isFinite(v) ? 3 : 0;
+    buf[i + 1] = v;
   } else if (v === false) {
     buf[i] = 1;
   } else if (v === true) {
     buf[i] = 2;
-  } else if (typeof v === 'number') {
-    buf[i] = Number.isFinite(v) ? 3 : 0;
-    buf[i + 1] = v;
-  } else if (typeof v === 'string') {
-    buf[i] = 4;
-    buf[i + 1] = intern(internedStrings, v, false);
   } else if (typeof v === 'bigint') {
     buf[i] = 3;
     buf[i + 1] = Number(v);
@@ -185,7 +121,7 @@ function scratch(len) {
   if (scratchView === null || scratchView.length < len) {
     const cap = Math.max(len, scratchView ? scratchView.length : 0, 256);
     const addr = scratchAddress(cap);
-    scratchView = new Float64Array(wasmExports.memory.buffer, addr, cap);
+    scratchView = new Float64Array(instance().memory.buffer, addr, cap);
   }
   return scratchView;
 }
@@ -196,13 +132,24 @@ let bytesView = null;
  * reused while the place is the same (a grown memory detaches it: its length drops to 0). */
 function wasmBytes(addr, n) {
   if (bytesView === null || bytesView.byteOffset !== addr || bytesView.length !== n) {
-    bytesView = new Uint8Array(wasmExports.memory.buffer, addr, n);
+    bytesView = new Uint8Array(instance().memory.buffer, addr, n);
   }
   return bytesView;
 }
 
 // Whether this page lets us generate code (a CSP without 'unsafe-eval' does not); tried once.
 let generate = true;
+
+/** A function made from `body` with `args`, or null where the page forbids generated code. */
+function generated(args, body) {
+  if (!generate) return null;
+  try {
+    return new Function(...args, body);
+  } catch {
+    generate = false;
+    return null;
+  }
+}
 
 /**
  * A function `(codes, STATES) => { field: state, … }` for these field names, in order. Where the
@@ -211,15 +158,9 @@ let generate = true;
  * object filled in by key. Names enter the code only as JSON string literals.
  */
 function objectBuilder(names) {
-  if (generate) {
-    try {
-      const key = (n) => (n === '__proto__' ? '["__proto__"]' : JSON.stringify(n));
-      const body = names.map((n, i) => `${key(n)}: S[c[${i}]]`).join(',\n');
-      return new Function('c', 'S', `return {\n${body}\n};`);
-    } catch {
-      generate = false;
-    }
-  }
+  const key = (n) => (n === '__proto__' ? '["__proto__"]' : JSON.stringify(n));
+  const made = generated(['c', 'S'], `return {\n${names.map((n, i) => `${key(n)}: S[c[${i}]]`).join(',\n')}\n};`);
+  if (made) return made;
   const shape = Object.fromEntries(names.map((n) => [n, STATES[0]]));
   return (codes, states) => {
     const out = { ...shape };
@@ -228,93 +169,125 @@ function objectBuilder(names) {
   };
 }
 
-/** Everything derived from one loaded policy version, computed once. */
+const objectProto = Object.prototype;
+const protoOf = Object.getPrototypeOf;
+
+/** Whether a plain read of `v[key]` sees own members only (for a key `Object.prototype` does
+ * not have): `v` is a plain or null-prototype object. */
+function plain(v) {
+  if (v === null || typeof v !== 'object') return false;
+  const p = protoOf(v);
+  return p === objectProto || p === null;
+}
+
+/**
+ * A function `(record, buf, at)` writing the slots one resource reads: where the page allows
+ * generated code, straight-line reads (a plain object's members read directly, anything else
+ * and names `Object.prototype` has through `member`); else a loop over the paths.
+ */
+function slotWriter(paths, slots) {
+  const step = (expr, k, top) => {
+    const key = JSON.stringify(k);
+    if (k in objectProto || k === '__proto__') return `m(${expr}, ${key})`;
+    return `(${top ? 'pr' : `p(x = ${expr})`} ? ${top ? 'r' : 'x'}[${key}] : m(${top ? 'r' : 'x'}, ${key}))`;
+  };
+  const reads = slots.map((s) => {
+    let expr = 'r';
+    paths[s].forEach((k, i) => { expr = step(expr, k, i === 0); });
+    return `e(${expr}, b, at + ${2 * s});`;
+  });
+  const made = generated(['m', 'e', 'p'], `return function (r, b, at) {\nconst pr = p(r);\nlet x;\n${reads.join('\n')}\n};`);
+  if (made) return made(member, encode, plain);
+  return (record, buf, at) => {
+    for (const s of slots) encode(pick(record, paths[s]), buf, at + 2 * s);
+  };
+}
+
+/** Everything derived from one loaded policy version, computed once (per resource on first
+ * use: a large policy loads without listing every field). */
 class Compiled {
   constructor(wasm) {
     this.wasm = wasm;
-    this.recordKeys = wasm.recordPaths().map((p) => p.split('.'));
-    this.contextKeys = wasm.contextPaths().map((p) => p.split('.'));
-    // By resource name: `{ id, names, object, actions }`, where `object` turns state codes into
-    // `{ field: state }` and `actions` maps action names to ids.
+    // Header facts, the attribute paths and the resource names (a resource's id is its index).
+    this.info = JSON.parse(wasm.schema());
+    this.recordKeys = this.info.recordPaths.map((p) => p.split('.'));
+    this.contextKeys = this.info.contextPaths.map((p) => p.split('.'));
+    this.recLen = this.recordKeys.length * 2;
+    this.ctxLen = this.contextKeys.length * 2;
+    this.writeContext = slotWriter(this.contextKeys, this.contextKeys.map((_, i) => i));
+    this.ids = new Map(this.info.resources.map((name, id) => [name, id]));
+    // By resource name, made on first use: `{ id, names, actionNames, actions, slots, object, write }`.
     this.resources = new Map();
-    // Layout of the last `input`: record and context offsets (-1: absent) and lengths.
-    this.recAt = -1;
-    this.ctxAt = -1;
   }
 
-  /** The resource's entry (see `resources`), made on first use. */
+  /** The resource's entry; an unknown name throws the evaluator's `unknown_resource`. */
   resource(name) {
-    let r = this.resources.get(name);
-    if (r === undefined) {
-      const id = call(() => this.wasm.resourceId(String(name)));
-      const names = call(() => this.wasm.fields(name));
-      r = { id, names, object: objectBuilder(names), actions: new Map() };
-      this.resources.set(name, r);
-    }
+    const r = this.resources.get(name);
+    return r === undefined ? this.#add(name) : r;
+  }
+
+  #add(name) {
+    const id = this.ids.get(name);
+    if (id === undefined) call(() => this.wasm.resourceId(String(name)));
+    const { fields, actions, slots } = JSON.parse(this.wasm.resourceSchema(id));
+    const r = {
+      id, names: fields, actionNames: actions, actions: new Map(actions.map((a, i) => [a, i])), slots,
+      object: objectBuilder(fields), write: slotWriter(this.recordKeys, slots),
+    };
+    this.resources.set(name, r);
     return r;
   }
 
-  /** The id of `action` on the resource entry `r`. */
+  /** The id of `action` on the resource entry `r` (an unknown one throws `unknown_action`). */
   action(r, action) {
-    let id = r.actions.get(action);
-    if (id === undefined) {
-      id = call(() => this.wasm.actionId(r.id, String(action)));
-      r.actions.set(action, id);
-    }
-    return id;
+    const id = r.actions.get(action);
+    return id === undefined ? call(() => this.wasm.actionId(r.id, String(action))) : id;
   }
 
-  get recLen() { return this.recordKeys.length * 2; }
-  get ctxLen() { return this.contextKeys.length * 2; }
-
-  /** Writes `obj`'s slots at `at` in the scratch buffer. */
-  #fill(buf, at, obj, keys) {
-    for (let i = 0; i < keys.length; i++) encode(pick(obj, keys[i]), buf, at + 2 * i);
-  }
-
-  /** Hands a record and context over; sets `recAt`/`ctxAt`. */
-  input(record, context) {
+  /** Hands a record and context over for resource entry `r`; returns the flags for wasm. */
+  input(r, record, context) {
     const hasR = record !== undefined && record !== null;
     const hasC = context !== undefined && context !== null;
-    const nr = this.recLen;
-    const len = (hasR ? nr : 0) + (hasC ? this.ctxLen : 0);
-    this.recAt = hasR ? 0 : -1;
-    this.ctxAt = hasC ? (hasR ? nr : 0) : -1;
-    if (len === 0) return;
+    if (!hasR && !hasC) return 0;
     let buf, seen;
     do {
-      buf = scratch(len);
+      buf = scratch(this.recLen + this.ctxLen);
       seen = epoch;
-      if (hasR) this.#fill(buf, 0, record, this.recordKeys);
-      if (hasC) this.#fill(buf, this.ctxAt, context, this.contextKeys);
+      if (hasR) r.write(record, buf, 0);
+      if (hasC) this.writeContext(context, buf, this.recLen);
     } while (seen !== epoch || buf.length === 0);
+    return (hasR ? 1 : 0) | (hasC ? 2 : 0);
   }
 
-  /** Hands many records (one after another) and a context over; returns the context offset. */
-  inputMany(records, context) {
+  /** Hands many records (one after another) and a context over. */
+  inputMany(r, records, context) {
     const nr = this.recLen;
     const hasC = context !== undefined && context !== null;
-    const len = records.length * nr + (hasC ? this.ctxLen : 0);
-    this.ctxAt = hasC ? records.length * nr : -1;
-    if (len === 0) return;
     let buf, seen;
     do {
-      buf = scratch(len);
+      buf = scratch(records.length * nr + this.ctxLen);
       seen = epoch;
-      for (let k = 0; k < records.length; k++) this.#fill(buf, k * nr, records[k] ?? {}, this.recordKeys);
-      if (hasC) this.#fill(buf, this.ctxAt, context, this.contextKeys);
+      for (let k = 0; k < records.length; k++) r.write(records[k] ?? {}, buf, k * nr);
+      if (hasC) this.writeContext(context, buf, records.length * nr);
     } while (seen !== epoch || buf.length === 0);
+    return hasC;
   }
 }
 
 /** A verified policy and the sessions made from it. */
 export class Engine {
+  // Its name survives minification (stack traces and the console show it).
+  static name = 'Engine';
   #compiled;
   #options;
   #generation = 0;
   #decisionListeners = new Set();
   #updateListeners = new Set();
   #stale = false;
+  // Decisions waiting to be told to listeners, three entries each (subject, action, resource,
+  // allow and kind packed), delivered together in a microtask: off the hot path.
+  #pending = [];
+  #delivering = false;
 
   constructor(wasm, options) {
     this.#compiled = new Compiled(wasm);
@@ -327,7 +300,8 @@ export class Engine {
     return Engine.#fromBundle(bundle, options);
   }
 
-  /** Synchronous start for mobile web views that cannot await: hand over the .wasm bytes. */
+  /** Synchronous start for mobile web views that cannot await: hand over the .wasm bytes
+   * (in Node they may be left out). */
   static loadSync(bundle, wasmBytes, options) {
     initNow(wasmBytes);
     return Engine.#fromBundle(bundle, options);
@@ -346,29 +320,31 @@ export class Engine {
     return new Engine(wasm, options);
   }
 
-  get app() { return this.#live.wasm.app; }
-  get version() { return this.#live.wasm.version; }
-  get issuedAt() { return this.#live.wasm.issuedAt ?? null; }
-  get expiresAt() { return this.#live.wasm.expiresAt ?? null; }
-  get keyId() { return this.#live.wasm.keyId || null; }
-  /** The user a minimized bundle is bound to, if any. */
-  get subject() { return this.#live.wasm.subject ?? null; }
+  get app() { return this.#live.info.app; }
+  get version() { return this.#live.info.version; }
+  get issuedAt() { return this.#live.info.issuedAt; }
+  get expiresAt() { return this.#live.info.expiresAt; }
+  get keyId() { return this.#live.info.keyId; }
+  /** The user a minimized bundle is bound to, if any (sessions for anyone else are refused). */
+  get subject() { return this.#live.info.subject; }
   /**
    * Stale mode (set by `BundleStore` past an opted-in grace period): every field is at most
-   * readonly and every action but `view` is denied, until a fresh bundle arrives.
+   * readonly and every action but `view` is denied, in every answer, until a fresh bundle
+   * arrives. The evaluator applies it; sessions follow.
    */
   get stale() { return this.#stale; }
   set stale(on) {
     this.#stale = Boolean(on);
+    this.#generation++;
     for (const f of this.#updateListeners) f(this);
   }
 
   /** Resource names in declaration order. */
-  resources() { return this.#live.wasm.resources(); }
+  resources() { return [...this.#live.info.resources]; }
   /** Declared field names of a resource, in order. */
-  fields(resource) { return call(() => this.#live.wasm.fields(String(resource))); }
+  fields(resource) { return [...this.#live.resource(resource).names]; }
   /** Declared actions of a resource, in order. */
-  actions(resource) { return call(() => this.#live.wasm.actions(String(resource))); }
+  actions(resource) { return [...this.#live.resource(resource).actionNames]; }
 
   /** A session for one user: reuse it for every decision about that user. */
   session(subject) {
@@ -380,7 +356,8 @@ export class Engine {
 
   /**
    * Verifies and swaps in a new bundle atomically: on any failure it throws and the current
-   * policy stays in force. Versions below the current one are refused (`rollback`).
+   * policy stays in force. Versions below the current one are refused (`rollback`), and so are
+   * expired ones, whatever grace an earlier load was given.
    */
   async update(bundle, options) {
     const opts = options ?? this.#options;
@@ -398,7 +375,11 @@ export class Engine {
     return this;
   }
 
-  /** Audit hook: called after every `can` with `{ subject, action, resource, allow, version, at }`. */
+  /**
+   * Audit hook: told of every decision, `{ subject, action, resource, allow, version, at, kind }`
+   * (`kind`: `check` for `can`, `attempt` for `attempt`, with `record` its id). Events are
+   * delivered together, in a microtask after the decisions.
+   */
   onDecision(listener) {
     this.#decisionListeners.add(listener);
     return () => this.#decisionListeners.delete(listener);
@@ -415,27 +396,46 @@ export class Engine {
     this.#generation++;
   }
 
-  /** Called after `update` swapped in a new policy. */
+  /** Called after `update` swapped in a new policy, and when stale mode changes. */
   onUpdate(listener) {
     this.#updateListeners.add(listener);
     return () => this.#updateListeners.delete(listener);
   }
 
-  /** @internal */
   /** The compiled policy; throws `freed` after `free()`. */
   get #live() {
     if (!this.#compiled) throw new FieldgateError('freed', 'this engine was freed');
     return this.#compiled;
   }
 
+  /** @internal The options a later `update(bundle)` verifies with (a grace load's extra skew
+   * must not carry over to updates). */
+  _options(options) { this.#options = options; }
+  /** @internal */
   _compiled() { return this.#live; }
   /** @internal */
   _generation() { return this.#generation; }
-  /** @internal */
-  _emit(subject, action, resource, allow) {
+  /** @internal Queues a decision for the listeners (nothing when there are none). */
+  _emit(subject, action, resource, allow, kind, record) {
     if (this.#decisionListeners.size === 0) return;
-    const event = { subject: subject.id, action, resource, allow, version: this.version, at: Date.now() };
-    for (const f of this.#decisionListeners) f(event);
+    this.#pending.push(subject, action, resource, allow, kind, record);
+    if (!this.#delivering) {
+      this.#delivering = true;
+      queueMicrotask(() => this.#deliver());
+    }
+  }
+
+  #deliver() {
+    const batch = this.#pending;
+    this.#pending = [];
+    this.#delivering = false;
+    const at = Date.now();
+    const version = this.#compiled ? this.version : 0;
+    for (let i = 0; i < batch.length; i += 6) {
+      const event = { subject: batch[i].id, action: batch[i + 1], resource: batch[i + 2], allow: batch[i + 3], version, at, kind: batch[i + 4] };
+      if (batch[i + 5] !== undefined) event.record = batch[i + 5];
+      for (const f of this.#decisionListeners) f(event);
+    }
   }
 }
 
@@ -462,6 +462,8 @@ function subjectJson(s) {
 
 /** One user's decisions. Follows the engine to new policy versions on its own. */
 export class Session {
+  // Its name survives minification (stack traces and the console show it).
+  static name = 'Session';
   #engine;
   #subject;
   #subjectJson;
@@ -473,17 +475,22 @@ export class Session {
     this.#engine = engine;
     this.#subject = subject;
     this.#subjectJson = subjectJson(subject);
-    this.#session(); // a malformed subject throws here, not at the first decision
+    this.#session(); // a malformed subject (or one a minimized bundle is not for) throws here
   }
 
   /** The subject this session decides for. */
   get subject() { return this.#subject; }
 
   #session() {
-    const g = this.#engine._generation();
+    const e = this.#engine;
+    const g = e._generation();
     if (g !== this.#generation) {
-      this.#c = this.#engine._compiled();
-      this.#inner = call(() => this.#c.wasm.session(this.#subjectJson));
+      const c = e._compiled();
+      const inner = call(() => c.wasm.session(this.#subjectJson));
+      if (e.stale) inner.setStale(true);
+      this.#inner?.free();
+      this.#c = c;
+      this.#inner = inner;
       this.#generation = g;
     }
     return this.#inner;
@@ -494,27 +501,37 @@ export class Session {
     const s = this.#session();
     const c = this.#c;
     const r = c.resource(resource);
-    const aid = c.action(r, action);
-    c.input(record, context);
-    const answer = s.can(r.id, aid, c.recAt, c.recLen, c.ctxAt, c.ctxLen);
+    const answer = s.can(r.id, c.action(r, action), c.input(r, record, context));
     if (answer < 0) throw new FieldgateError('internal', 'resource or action id not in this policy version');
-    const allow = answer === 1 && (action === 'view' || !this.#engine.stale);
-    this.#engine._emit(this.#subject, action, resource, allow);
+    const allow = answer === 1;
+    this.#engine._emit(this.#subject, action, resource, allow, 'check');
+    return allow;
+  }
+
+  /**
+   * The app is about to perform `action` on `record`: the decision, logged as an attempt with
+   * the record's id (its `id` member, or `options.id`) for the audit trail.
+   */
+  attempt(action, resource, record, context, options) {
+    const s = this.#session();
+    const c = this.#c;
+    const r = c.resource(resource);
+    const answer = s.can(r.id, c.action(r, action), c.input(r, record, context));
+    if (answer < 0) throw new FieldgateError('internal', 'resource or action id not in this policy version');
+    const allow = answer === 1;
+    const id = options?.id ?? member(record ?? null, 'id');
+    this.#engine._emit(this.#subject, action, resource, allow, 'attempt', id === null ? undefined : id);
     return allow;
   }
 
   /** State codes as a view into wasm memory, valid until the next call (`r` from `#resource`,
    * which brought the session up to date). */
   #codes(r, mode, record, context) {
-    const s = this.#inner;
     const c = this.#c;
     const m = modeCode(mode);
-    c.input(record, context);
-    const addr = s.fieldStates(r.id, m, c.recAt, c.recLen, c.ctxAt, c.ctxLen);
+    const addr = this.#inner.fieldStates(r.id, m, c.input(r, record, context));
     if (addr === 0) throw new FieldgateError('internal', 'resource id not in this policy version');
-    const codes = wasmBytes(addr, r.names.length);
-    if (this.#engine.stale) for (let i = 0; i < codes.length; i++) codes[i] = Math.min(codes[i], 2);
-    return codes;
+    return wasmBytes(addr, r.names.length);
   }
 
   /** One state code per declared field (0 hidden, 1 masked, 2 readonly, 3 editable). */
@@ -534,16 +551,16 @@ export class Session {
     return this.#c.resource(resource);
   }
 
-  /** A copy of the record as `mode` shows it: hidden fields removed, masked values masked. */
+  /** A copy of the record as `mode` shows it: only the declared fields the user may see
+   * (dotted names nest), masked values masked, plus `id` and the owner and department. */
   redact(resource, mode, record, context) {
     const s = this.#session();
     return JSON.parse(call(() => s.redact(String(resource), modeCode(mode), JSON.stringify(record), json(context))));
   }
 
-  /** A copy of `formData` with only the fields editable here: what may be submitted. */
+  /** A copy of `formData` with only the declared fields editable here: what may be submitted. */
   writable(resource, mode, record, formData, context) {
     const s = this.#session();
-    if (this.#engine.stale) return {};
     return JSON.parse(call(() => s.writable(String(resource), modeCode(mode), json(record), JSON.stringify(formData), json(context))));
   }
 
@@ -560,11 +577,9 @@ export class Session {
     const c = this.#c;
     const r = c.resource(resource);
     const aid = c.action(r, action);
-    c.inputMany(records, context);
-    const addr = call(() => s.canMany(r.id, aid, records.length, c.recLen, c.ctxAt, c.ctxLen));
-    const out = wasmBytes(addr, records.length).slice();
-    if (this.#engine.stale && action !== 'view') out.fill(0);
-    return out;
+    const withContext = c.inputMany(r, records, context);
+    const addr = call(() => s.canMany(r.id, aid, records.length, withContext));
+    return wasmBytes(addr, records.length).slice();
   }
 
   /** Which grants and rules decided, by role/template/rule id, and why each field has its state. */
@@ -585,9 +600,9 @@ export class Session {
     return records.filter((_, i) => mask[i] === 1);
   }
 
-  /** Effective roles. */
+  /** Effective roles, sorted by name. */
   roles() {
-    return this.#session().roles();
+    return JSON.parse(this.#session().roles());
   }
 
   /** Releases the wasm memory of this session now (it is also released when collected). */
@@ -601,5 +616,3 @@ export class Session {
 function json(v) {
   return v === undefined || v === null ? undefined : JSON.stringify(v);
 }
-
-export { BundleStore, DecisionLog, memoryStorage } from './store.js';

@@ -1,0 +1,90 @@
+// Loading the wasm module: once, from wherever the app's setup serves it. Browsers and bundlers
+// fetch `fieldgate_wasm_bg.wasm` next to this file; the Node entry (`node.js`) hands over the
+// module's bytes from inside the package instead, so no file path or URL has to survive a
+// server bundle (Next.js) and no Node version needs `fetch` of `file:` URLs.
+
+import wasmInit, { initSync } from './fieldgate_wasm.js';
+import { FieldgateError } from './errors.js';
+
+const FILE = 'fieldgate_wasm_bg.wasm';
+let source = null;
+let exports = null;
+let loading = null;
+
+/** The instance's exports once loaded (its memory is where slot values and states cross). */
+export const instance = () => exports;
+
+/** Registers where the module's bytes come from when nobody says (the Node entry does). */
+export function setWasmSource(bytes) {
+  source = bytes;
+}
+
+/**
+ * Loads the wasm module once. `Engine.load` calls it for you; call it yourself only to host the
+ * .wasm elsewhere (a URL, a Response, bytes or a WebAssembly.Module).
+ */
+export async function init(input) {
+  if (exports) return;
+  loading ??= (async () => {
+    const module = input ?? (source ? source() : await fetchModule());
+    exports = await wasmInit({ module_or_path: module });
+  })().catch((e) => {
+    loading = null;
+    throw e;
+  });
+  return loading;
+}
+
+/** Loads the module now from `bytes` (or the registered source); for synchronous starts. */
+export function initNow(bytes) {
+  if (exports) return;
+  const b = bytes ?? (source ? source() : null);
+  if (!b) {
+    throw new FieldgateError('not_initialized', 'call `await init()` (or use Engine.load) before synchronous use in a browser');
+  }
+  exports = initSync({ module: b });
+}
+
+/**
+ * The module from next to this file. Vite's dev server moves this file into
+ * `node_modules/.vite/deps/` but not the .wasm, and answers for the missing file with its
+ * index.html: that is noticed (no wasm magic) and the file is taken from the package itself.
+ */
+async function fetchModule() {
+  // A literal, so bundlers see the asset (a computed name makes Vite import the whole folder).
+  const here = new URL('./fieldgate_wasm_bg.wasm', import.meta.url);
+  const tried = [];
+  const candidates = [here];
+  if (here.pathname.includes('/.vite/deps/')) candidates.push(new URL('../../fieldgate/' + FILE, here));
+  for (const url of candidates) {
+    const found = await compileFrom(url, tried);
+    if (found) return found;
+  }
+  throw new FieldgateError('wasm_not_found', `fieldgate could not load ${FILE} (${tried.join('; ')}). `
+    + 'Vite: add `optimizeDeps: { exclude: [\'fieldgate\'] }` to vite.config.js. '
+    + 'webpack and Next.js serve it as an asset with no setting. '
+    + 'A page with an import map: map "fieldgate" to the package folder, or call '
+    + '`await init(\'/path/to/fieldgate_wasm_bg.wasm\')` first.');
+}
+
+/** A compiled module from `url`, or null (with why in `tried`) when it is not a wasm file. */
+async function compileFrom(url, tried) {
+  let res;
+  try {
+    res = await fetch(url);
+  } catch (e) {
+    tried.push(`${url}: ${e.message}`);
+    return null;
+  }
+  const type = res.headers.get('content-type') || '';
+  if (res.ok && type.startsWith('application/wasm') && WebAssembly.compileStreaming) {
+    return WebAssembly.compileStreaming(res);
+  }
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  const magic = bytes[0] === 0 && bytes[1] === 0x61 && bytes[2] === 0x73 && bytes[3] === 0x6d;
+  if (!res.ok || !magic) {
+    tried.push(`${url} answered ${res.status} ${type || 'without a type'}, not a wasm module`);
+    return null;
+  }
+  return WebAssembly.compile(bytes);
+}
