@@ -7,6 +7,7 @@ import { createMongoAbility, subject as caslSubject } from '@casl/ability';
 import { permittedFieldsOf } from '@casl/ability/extra';
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import { medianNs, record, user } from './workload.mjs';
+import { caslRules as peerCaslRules, peerPolicy, peerRecords, peerUsers, plainCan } from './peer.mjs';
 
 const here = (p) => new URL(p, import.meta.url);
 const form60 = JSON.parse(readFileSync(here('./form60.policy.json'), 'utf8'));
@@ -93,6 +94,55 @@ const probe = cedar.statefulIsAuthorized(call);
 if (probe.type !== 'success' || probe.response.decision !== 'allow') throw new Error(`cedar setup: ${JSON.stringify(probe)}`);
 const cedarForm = bench('cedar-wasm statefulIsAuthorized: one request for the form', 300, () => { sink += cedar.statefulIsAuthorized(call).type.length; });
 
+// ---- the can() peer workload: 12 roles, 1000 users, 1000 records with distinct owners ----
+const peer = Engine.fromPolicyUnverified(peerPolicy());
+const sessions = peerUsers.map((u) => peer.session(u));
+const abilities = peerUsers.map((u) => createMongoAbility(peerCaslRules(u)));
+const caslDocs = peerRecords.map((r) => caslSubject('doc', { ...r }));
+// The same answers, or the comparison would mean nothing.
+for (let i = 0; i < 5000; i++) {
+  const u = i % 1000, k = (i * 7) % 1000, a = ['view', 'edit', 'approve', 'delete'][i % 4];
+  const want = plainCan(peerUsers[u], a, peerRecords[k]);
+  if (sessions[u].can(a, 'doc', peerRecords[k]) !== want || abilities[u].can(a, caslDocs[k]) !== want) throw new Error(`peer workload disagrees at ${i}`);
+}
+let pi = 0;
+const peerCan = {
+  fg: bench('fieldgate s.can(): peer workload, 1000 users x 1000 distinct owners, with record', 200000, () => {
+    pi = (pi + 1) % 1000; sink += sessions[pi].can('edit', 'doc', peerRecords[(pi * 7) % 1000]) ? 1 : 0;
+  }),
+  casl: bench('CASL ability.can(): peer workload, same records', 200000, () => {
+    pi = (pi + 1) % 1000; sink += abilities[pi].can('edit', caslDocs[(pi * 7) % 1000]) ? 1 : 0;
+  }),
+  plain: bench('plain JS check: peer workload, same records', 200000, () => {
+    pi = (pi + 1) % 1000; sink += plainCan(peerUsers[pi], 'edit', peerRecords[(pi * 7) % 1000]) ? 1 : 0;
+  }),
+  fgNoRecord: bench('fieldgate s.can(): peer workload, no record', 200000, () => {
+    pi = (pi + 1) % 1000; sink += sessions[pi].can('view', 'doc') ? 1 : 0;
+  }),
+};
+// With a listener, events are delivered in a microtask: batches of 1000 checks (a busy screen)
+// with the delivery after each, timed together, against the same batches without a listener.
+async function batched(name) {
+  const per = [];
+  for (let b = 0; b < 60; b++) {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < 1000; i++) {
+      pi = (pi + 1) % 1000; sink += sessions[pi].can('edit', 'doc', peerRecords[(pi * 7) % 1000]) ? 1 : 0;
+    }
+    await null;
+    per.push(Number(process.hrtime.bigint() - t0) / 1000);
+  }
+  per.sort((a, c) => a - c);
+  results.push({ name, ns: per[30] });
+  return per[30];
+}
+await batched('warm-up');
+results.pop();
+peerCan.fgBatched = await batched('fieldgate s.can(): peer workload, batches of 1000 then a microtask, no listener');
+const listener = peer.onDecision(() => { sink++; });
+peerCan.fgListener = await batched('fieldgate s.can(): peer workload, batches of 1000 then a microtask, an onDecision listener');
+listener();
+
 // ---- a plain hand-written JS loop, for scale ----
 const plain = bench('plain JS loop: 60 field states', 20000, () => {
   const own = record.owner === user.id;
@@ -106,5 +156,6 @@ for (const r of results) console.log(`| ${r.name} | ${fmt(r.ns)} |`);
 console.log(`\nRatios, same run (higher = fieldgate faster):`);
 console.log(`- 60-field form: CASL / fieldgate fields() = ${(casl.fields / fg.fields).toFixed(1)}x; cedar-wasm / fieldgate = ${(cedarForm / fg.fields).toFixed(1)}x; plain loop / fieldgate = ${(plain / fg.fields).toFixed(2)}x`);
 console.log(`- can with record: CASL / fieldgate = ${(casl.can / fg.can).toFixed(2)}x`);
+console.log(`- can, peer workload (distinct owners): CASL / fieldgate = ${(peerCan.casl / peerCan.fg).toFixed(2)}x; plain JS / fieldgate = ${(peerCan.plain / peerCan.fg).toFixed(2)}x; an onDecision listener adds ${(peerCan.fgListener - peerCan.fgBatched).toFixed(0)} ns per check, delivery included`);
 console.log(`- session: CASL ability / fieldgate session = ${(casl.session / fg.session).toFixed(2)}x`);
 console.log(`(sink ${sink > 0})`);

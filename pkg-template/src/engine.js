@@ -73,6 +73,8 @@ const internedStrings = new Map();
 const internedJson = new Map();
 let epoch = 0;
 let scratchView = null;
+// Whether a number was written since the last hand-over began (wasm decodes numbers only then).
+let sawNumber = false;
 
 function intern(map, text, json) {
   let id = map.get(text);
@@ -90,25 +92,39 @@ function intern(map, text, json) {
   return id;
 }
 
+/**
+ * Writes `v` as a tag and a payload at `buf[i]`. Interning may call into wasm and grow its
+ * memory, which detaches `buf`: nothing is written to a detached view (the caller asks for a new
+ * one and writes again). A store to a detached typed array would also turn V8's store sites for
+ * these views generic for good, several times slower on every later call.
+ */
 function encode(v, buf, i) {
-  if (v === null || v === undefined) {
-    buf[i] = 0;
-  } else if (typeof v === 'string') {
-    buf[i] = 4;
-    buf[i + 1] = intern(internedStrings, v, false);
+  let tag = 0;
+  let val = 0;
+  if (typeof v === 'string') {
+    tag = 4;
+    val = intern(internedStrings, v, false);
   } else if (typeof v === 'number') {
-    buf[i] = Number.isFinite(v) ? 3 : 0;
-    buf[i + 1] = v;
+    if (Number.isFinite(v)) {
+      tag = 3;
+      val = v;
+      sawNumber = true;
+    }
   } else if (v === false) {
-    buf[i] = 1;
+    tag = 1;
   } else if (v === true) {
-    buf[i] = 2;
+    tag = 2;
   } else if (typeof v === 'bigint') {
-    buf[i] = 3;
-    buf[i + 1] = Number(v);
-  } else {
-    buf[i] = 4;
-    buf[i + 1] = intern(internedJson, JSON.stringify(v), true);
+    tag = 3;
+    val = Number(v);
+    sawNumber = true;
+  } else if (v !== null && v !== undefined) {
+    tag = 4;
+    val = intern(internedJson, JSON.stringify(v), true);
+  }
+  if (buf.length !== 0) {
+    buf[i] = tag;
+    buf[i + 1] = val;
   }
 }
 
@@ -244,19 +260,21 @@ class Compiled {
     return id === undefined ? call(() => this.wasm.actionId(r.id, String(action))) : id;
   }
 
-  /** Hands a record and context over for resource entry `r`; returns the flags for wasm. */
+  /** Hands a record and context over for resource entry `r`; returns the flags for wasm
+   * (1: a record, 2: a context, 4: some value is a number). */
   input(r, record, context) {
     const hasR = record !== undefined && record !== null;
     const hasC = context !== undefined && context !== null;
     if (!hasR && !hasC) return 0;
     let buf, seen;
+    sawNumber = false;
     do {
       buf = scratch(this.recLen + this.ctxLen);
       seen = epoch;
       if (hasR) r.write(record, buf, 0);
       if (hasC) this.writeContext(context, buf, this.recLen);
     } while (seen !== epoch || buf.length === 0);
-    return (hasR ? 1 : 0) | (hasC ? 2 : 0);
+    return (hasR ? 1 : 0) | (hasC ? 2 : 0) | (sawNumber ? 4 : 0);
   }
 
   /** Hands many records (one after another) and a context over. */
@@ -431,10 +449,11 @@ export class Engine {
     this.#delivering = false;
     const at = Date.now();
     const version = this.#compiled ? this.version : 0;
+    const listeners = [...this.#decisionListeners];
     for (let i = 0; i < batch.length; i += 6) {
       const event = { subject: batch[i].id, action: batch[i + 1], resource: batch[i + 2], allow: batch[i + 3], version, at, kind: batch[i + 4] };
       if (batch[i + 5] !== undefined) event.record = batch[i + 5];
-      for (const f of this.#decisionListeners) f(event);
+      for (let k = 0; k < listeners.length; k++) listeners[k](event);
     }
   }
 }

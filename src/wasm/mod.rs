@@ -287,7 +287,8 @@ fn mode(code: u8) -> Result<Mode, JsValue> {
 impl WasmSession {
     /// Whether the action is allowed: 1 or 0, or -1 for an id this policy does not have. The
     /// record's slots are at the start of the scratch buffer (when `flags & 1`), the context's
-    /// after all the record slots (when `flags & 2`); only the slots this resource reads are
+    /// after all the record slots (when `flags & 2`); `flags & 4` says some slot holds a
+    /// number (else none is decoded); only the slots this resource reads are
     /// read. A plain number, not a `Result`: that would come back to JS as a new array per call.
     pub fn can(&self, resource: u32, action: u32, flags: u32) -> i32 {
         let Ok((r, a)) = self.ids(resource, action) else {
@@ -331,6 +332,7 @@ impl WasmSession {
                 let layout = slots::Layout {
                     record: Some((k * stride, stride)),
                     context: ctx,
+                    numbers: true,
                     slots: &self.session.plan(r).slots,
                 };
                 slots::with_input(layout, |i| self.session.can_at(r, a, i))
@@ -449,6 +451,7 @@ impl WasmSession {
         slots::Layout {
             record: (flags & 1 != 0).then_some((0, rec)),
             context: (flags & 2 != 0).then_some((rec, 2 * p.slots.context.len())),
+            numbers: flags & 4 != 0,
             slots: &self.session.plan(r).slots,
         }
     }

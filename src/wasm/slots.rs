@@ -123,12 +123,13 @@ fn decode_numbers(raw: &[f64], only: Option<&[u32]>, out: &mut Vec<Value>) {
 }
 
 /// Where the record and context are in the scratch buffer, in f64 (`record: None`: no record),
-/// and which record slots the decision reads.
+/// which record slots the decision reads, and whether any slot holds a number.
 #[derive(Clone, Copy)]
 pub(crate) struct Layout<'s> {
     pub record: Option<(usize, usize)>,
     pub context: Option<(usize, usize)>,
     pub slots: &'s [u32],
+    pub numbers: bool,
 }
 
 /// Runs `f` with the input decoded from the scratch buffer.
@@ -136,12 +137,11 @@ pub(crate) fn with_input<T>(layout: Layout<'_>, f: impl FnOnce(Input<'_>) -> T) 
     let s = &mut *STATE.lock();
     let raw = |p: Option<(usize, usize)>| p.and_then(|(at, len)| s.scratch.get(at..at + len));
     let (rec, ctx) = (raw(layout.record), raw(layout.context));
-    decode_numbers(
-        rec.unwrap_or_default(),
-        Some(layout.slots),
-        &mut s.record_numbers,
-    );
-    decode_numbers(ctx.unwrap_or_default(), None, &mut s.context_numbers);
+    if layout.numbers {
+        let (r, c) = (rec.unwrap_or_default(), ctx.unwrap_or_default());
+        decode_numbers(r, Some(layout.slots), &mut s.record_numbers);
+        decode_numbers(c, None, &mut s.context_numbers);
+    }
     let interned = &s.interned;
     let rec = rec.map(|raw| Decoded {
         raw,

@@ -110,6 +110,14 @@ test('expiry is enforced unless a grace period is opted into; past it, stale mod
   assert.equal(t.can('edit', 'customer', own), false, 'everything else is denied');
   assert.ok(Object.values(t.fields('customer', 'edit', own)).every((st) => st !== 'editable'));
   assert.deepEqual(t.writable('customer', 'edit', own, { name: 'x' }), {});
+  // Every answer agrees: the evaluator applies stale mode, not the wrapper.
+  const why = t.explain('edit', 'customer', own);
+  assert.deepEqual([why.allow, why.reason], [false, 'stale']);
+  assert.ok(why.fields.every((f) => f.state !== 'editable'));
+  assert.equal(t.scopeFilter('customer', 'edit'), false);
+  assert.deepEqual([...t.canMany('edit', 'customer', [own, own])], [0, 0]);
+  assert.deepEqual(t.filter('customer', 'edit', [own]), []);
+  assert.equal(t.form('customer', 'edit', own).actions.edit, false);
   assert.deepEqual(statuses, ['grace']);
   old.close();
 });
