@@ -2,7 +2,11 @@
 # JS tests the way users consume the package: build pkg/, `npm pack` it, install the tarball
 # into a fresh project under target/js-consumer, sign test bundles with the CLI, run
 # `node --test` there, and type-check a consumer file with `tsc --noEmit`.
+# With `--node-only` (the fast loop, scripts/quick.sh): only the tests that need neither a
+# browser nor the real-client apps.
 set -euo pipefail
+node_only=false
+[ "${1:-}" = "--node-only" ] && node_only=true
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
@@ -45,6 +49,12 @@ mkdir -p "$work/apps/vite/public" "$work/apps/next/public"
 cp -r "$work/bundles" "$work/apps/vite/public/bundles"
 cp -r "$work/bundles" "$work/apps/next/public/bundles"
 install() { (cd "$work/apps/$1" && shift && npm install --silent --no-audit --no-fund "$tarball" "$@" >/dev/null); }
+if $node_only; then
+  echo "== node --test, without browsers or real-client apps (installed from $(basename "$tarball"))"
+  (cd "$work" && FIELDGATE_BIN="$fg" node --test engine.test.mjs store.test.mjs values.test.mjs \
+    fixtures.test.mjs field-objects.test.mjs adapters.test.mjs)
+  exit 0
+fi
 install vite vite@7
 install next next@16 react@19 react-dom@19
 install node20 node@20.0.0

@@ -7,8 +7,10 @@ cd "$(dirname "$0")/.."
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
-echo "== cargo clippy"
+echo "== cargo clippy (each supported feature set: default, std, std + bundle, wasm)"
 cargo clippy --all-targets -- -D warnings
+cargo clippy --lib --no-default-features --features std -- -D warnings
+cargo clippy --lib --no-default-features --features std,bundle -- -D warnings
 cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features wasm -- -D warnings
 echo "== cargo test"
 cargo test --all-targets

@@ -524,6 +524,8 @@ struct Side<'p> {
 }
 
 impl<'p> Side<'p> {
+    // TRUNCATION: a policy has fewer than 2^32 of anything (its document is at most 8 MiB)
+    #[allow(clippy::cast_possible_truncation)]
     fn new(doc: &'p Value, policy: &'p Arc<Policy>) -> Side<'p> {
         let p = &**policy;
         let mut grants_on = vec![Vec::new(); p.resources.len()];
@@ -826,6 +828,8 @@ fn collect_candidates(e: &Expr, slots: &SlotTable, out: &mut Vec<(String, Vec<Ca
 }
 
 /// Values of a record attribute on both sides of a comparison with literal `v`.
+// TRUNCATION: `f` is a whole number below 9e15 in that branch, exactly an i64
+#[allow(clippy::cast_possible_truncation)]
 fn literal_candidates(op: CmpOp, v: &Value, record_left: bool) -> Vec<Value> {
     match (op, record_left) {
         (CmpOp::Lt | CmpOp::Le | CmpOp::Gt | CmpOp::Ge, _) => match v {

@@ -21,108 +21,105 @@ pub struct Warning {
 /// Lints a compiled policy and its source document.
 pub fn lint(doc: &Value, p: &Policy) -> Vec<Warning> {
     let mut out = Vec::new();
-    let mut warn = |path: String, code, message: String| {
-        out.push(Warning {
-            path,
-            code,
-            message,
-        })
-    };
+    unused_templates(doc, p, &mut out);
+    unassigned_roles(doc, p, &mut out);
+    invisible_fields(p, &mut out);
+    broad_grants(p, &mut out);
+    shadowed_grants(p, &mut out);
+    idle_rules(p, &mut out);
+    out
+}
 
-    // Templates no role uses; roles nothing assigns or inherits.
-    let role_refs = |key: &str| -> Vec<String> {
-        doc.get("roles")
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-            .flat_map(|(_, r)| {
-                r.get(key)
-                    .and_then(Value::as_array)
-                    .cloned()
-                    .unwrap_or_default()
-            })
-            .filter_map(|v| v.as_str().map(String::from))
-            .collect()
-    };
-    let used_templates = role_refs("templates");
-    for t in &p.templates {
-        if !used_templates.contains(t) {
-            warn(
-                format!("templates.{t}"),
-                "unused_template",
-                format!("no role uses template `{t}`"),
-            );
-        }
-    }
-    let mut assigned = role_refs("inherits");
-    let a = doc.get("assignments");
-    for section in ["departments", "groups"] {
-        for (_, roles) in a
-            .and_then(|a| a.get(section))
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-        {
-            assigned.extend(
-                roles
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|r| r.as_str().map(String::from)),
-            );
-        }
-    }
-    for (_, u) in a
-        .and_then(|a| a.get("users"))
+fn warn(out: &mut Vec<Warning>, path: String, code: &'static str, message: String) {
+    out.push(Warning {
+        path,
+        code,
+        message,
+    });
+}
+
+/// The role names the document's roles list under `key` (`templates`, `inherits`).
+fn role_refs(doc: &Value, key: &str) -> Vec<String> {
+    doc.get("roles")
         .and_then(Value::as_object)
         .into_iter()
         .flatten()
-    {
-        assigned.extend(
-            u.get("roles")
+        .flat_map(|(_, r)| {
+            r.get(key)
                 .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(|r| r.as_str().map(String::from)),
-        );
-    }
-    for r in &p.roles {
-        if !assigned.contains(&r.name) {
-            let msg = format!(
-                "nothing in the policy assigns or inherits role `{}` (only the app can give it)",
-                r.name
-            );
-            warn(format!("roles.{}", r.name), "unassigned_role", msg);
-        }
-    }
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter_map(|v| v.as_str().map(String::from))
+        .collect()
+}
 
-    // Fields no grant ever shows.
+/// Templates no role uses.
+fn unused_templates(doc: &Value, p: &Policy, out: &mut Vec<Warning>) {
+    let used = role_refs(doc, "templates");
+    for t in p.templates.iter().filter(|t| !used.contains(t)) {
+        let msg = format!("no role uses template `{t}`");
+        warn(out, format!("templates.{t}"), "unused_template", msg);
+    }
+}
+
+/// Roles nothing assigns or inherits.
+fn unassigned_roles(doc: &Value, p: &Policy, out: &mut Vec<Warning>) {
+    let names = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r.as_str().map(String::from))
+            .collect()
+    };
+    let section = |name: &str| -> Vec<Value> {
+        doc.get("assignments")
+            .and_then(|a| a.get(name))
+            .and_then(Value::as_object)
+            .map(|o| o.values().cloned().collect())
+            .unwrap_or_default()
+    };
+    let mut assigned = role_refs(doc, "inherits");
+    for roles in section("departments").iter().chain(&section("groups")) {
+        assigned.extend(names(roles));
+    }
+    for u in section("users") {
+        assigned.extend(names(u.get("roles").unwrap_or(&Value::Null)));
+    }
+    for r in p.roles.iter().filter(|r| !assigned.contains(&r.name)) {
+        let msg = format!(
+            "nothing in the policy assigns or inherits role `{}` (only the app can give it)",
+            r.name
+        );
+        warn(out, format!("roles.{}", r.name), "unassigned_role", msg);
+    }
+}
+
+/// Fields no grant ever shows.
+// TRUNCATION: a policy has fewer than 2^32 of anything (its document is at most 8 MiB)
+#[allow(clippy::cast_possible_truncation)]
+fn invisible_fields(p: &Policy, out: &mut Vec<Warning>) {
     for (ri, res) in p.resources.iter().enumerate() {
-        let shows: Vec<bool> = (0..res.fields.len())
-            .map(|f| {
-                p.grants.iter().any(|g| {
-                    g.targets.shape(&p.resources, ri as u32).is_some_and(|s| {
-                        let any_mode = ["view", "create", "edit"]
-                            .iter()
-                            .any(|a| lists(s.actions, res.action_bit(a)));
-                        any_mode && s.states[f] > FieldState::Hidden
-                    })
+        let shows = |f: usize| {
+            p.grants.iter().any(|g| {
+                g.targets.shape(&p.resources, ri as u32).is_some_and(|s| {
+                    let any_mode = ["view", "create", "edit"]
+                        .iter()
+                        .any(|a| lists(s.actions, res.action_bit(a)));
+                    any_mode && s.states.get(f).is_some_and(|&st| st > FieldState::Hidden)
                 })
             })
-            .collect();
-        for (f, field) in res.fields.iter().enumerate() {
-            if !shows[f] {
-                let msg = format!("no grant shows `{}.{}` to anyone", res.name, field.name);
-                warn(
-                    format!("resources.{}.fields.{}", res.name, field.name),
-                    "field_never_visible",
-                    msg,
-                );
-            }
+        };
+        for (_, field) in res.fields.iter().enumerate().filter(|(f, _)| !shows(*f)) {
+            let msg = format!("no grant shows `{}.{}` to anyone", res.name, field.name);
+            let path = format!("resources.{}.fields.{}", res.name, field.name);
+            warn(out, path, "field_never_visible", msg);
         }
     }
+}
 
-    // Broad grants: every resource, every record, outside an admin role.
+/// Broad grants: every resource, every record, outside an admin role.
+fn broad_grants(p: &Policy, out: &mut Vec<Warning>) {
     for g in &p.grants {
         let (_, holder) = g.origin.holder(p);
         if matches!(g.targets, Targets::All(_))
@@ -131,11 +128,13 @@ pub fn lint(doc: &Value, p: &Policy) -> Vec<Warning> {
             && !holder.to_lowercase().contains("admin")
         {
             let msg = format!("grant on `*` with scope `all` outside an admin role (`{holder}`)");
-            warn(g.path(p), "broad_grant", msg);
+            warn(out, g.path(p), "broad_grant", msg);
         }
     }
+}
 
-    // Grants another grant of the same holder already covers.
+/// Grants another grant of the same holder already covers.
+fn shadowed_grants(p: &Policy, out: &mut Vec<Warning>) {
     for (i, g) in p.grants.iter().enumerate() {
         let by = p
             .grants
@@ -143,44 +142,39 @@ pub fn lint(doc: &Value, p: &Policy) -> Vec<Warning> {
             .enumerate()
             .find(|(j, h)| *j != i && h.origin == g.origin && covers(p, h, g));
         if let Some((_, h)) = by {
-            warn(
-                g.path(p),
-                "shadowed_grant",
-                format!("adds nothing: `{}` already gives all of it", h.path(p)),
-            );
+            let msg = format!("adds nothing: `{}` already gives all of it", h.path(p));
+            warn(out, g.path(p), "shadowed_grant", msg);
         }
     }
+}
 
-    // Rules that cannot matter.
-    for (i, rule) in p
+/// Rules that cannot matter: never applying, or limiting nothing.
+// TRUNCATION: a policy has fewer than 2^32 of anything (its document is at most 8 MiB)
+#[allow(clippy::cast_possible_truncation)]
+fn idle_rules(p: &Policy, out: &mut Vec<Warning>) {
+    let rules = p
         .global_rules
         .iter()
-        .map(|&r| &p.rules[r as usize])
-        .enumerate()
-    {
+        .filter_map(|&r| p.rules.get(r as usize));
+    for (i, rule) in rules.enumerate() {
         let path = format!("rules[{i}]");
-        if rule.when.as_ref().and_then(Expr::constant) == Some(false) {
-            warn(
-                path.clone(),
-                "rule_never_applies",
-                format!("the condition of `{}` is always false", rule.id),
-            );
+        if rule.when.as_ref().and_then(Expr::closed_value) == Some(false) {
+            let msg = format!("the condition of `{}` is always false", rule.id);
+            warn(out, path.clone(), "rule_never_applies", msg);
         }
         let no_cap = (0..p.resources.len() as u32)
             .filter_map(|r| rule.targets.shape(&p.resources, r))
             .all(|s| s.states.iter().all(|&st| st == FieldState::Editable));
         if rule.effect == Effect::Limit && no_cap {
-            warn(
-                path,
-                "rule_has_no_effect",
-                format!("limit rule `{}` caps no field below editable", rule.id),
-            );
+            let msg = format!("limit rule `{}` caps no field below editable", rule.id);
+            warn(out, path, "rule_has_no_effect", msg);
         }
     }
-    out
 }
 
 /// Whether grant `h` gives everything `g` gives, on every record.
+// TRUNCATION: a policy has fewer than 2^32 of anything (its document is at most 8 MiB)
+#[allow(clippy::cast_possible_truncation)]
 fn covers(p: &Policy, h: &crate::core::policy::Grant, g: &crate::core::policy::Grant) -> bool {
     let same_targets = match (&h.targets, &g.targets) {
         (Targets::One(a, _), Targets::One(b, _)) => a == b,

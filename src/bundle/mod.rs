@@ -4,6 +4,14 @@
 //! Trust is a type: bytes become an [`UnverifiedBundle`], which becomes a [`VerifiedBundle`]
 //! only through every check. Pure: the current time is a parameter.
 
+// No panics in the evaluator's paths: each justified exception says why (`PANIC SAFETY:`).
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 mod dsse;
 mod error;
 mod keys;

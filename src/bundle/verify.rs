@@ -223,6 +223,8 @@ mod tests {
     use crate::bundle::{seal_unchecked, SecretKey, TrustedKeys};
 
     #[test]
+    // TRUNCATION: a test policy's counts are tiny
+    #[allow(clippy::cast_possible_truncation)]
     fn a_signed_binary_body_that_is_not_sound_is_refused() {
         let text = include_str!("../../examples/acme-erp.policy.json");
         let mut policy = Policy::from_json(text).expect("the sample compiles");

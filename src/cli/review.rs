@@ -80,6 +80,8 @@ pub(crate) fn run(a: Args) -> CliResult {
     }
 }
 
+// TRUNCATION: `decision` is a position in the eleven COLUMNS
+#[allow(clippy::cast_possible_truncation)]
 fn write_run(a: WriteArgs) -> CliResult {
     let (Some(path), Some(out)) = (a.policy, a.out) else {
         return Err("give --policy, --directory and --out".into());

@@ -5,6 +5,7 @@ use crate::core::condition::{self, Expr, SlotTable};
 use crate::core::doc::{Children, Doc, Obj, Val};
 use crate::core::error::{Code, PolicyError, PolicyErrors};
 use crate::core::mask::Mask;
+use crate::core::names::{Lazy, NameIndex, Named};
 use crate::core::path::JsonPath;
 use crate::core::policy::*;
 use crate::core::state::FieldState;
@@ -22,6 +23,8 @@ pub const MAX_VERSION: u64 = (1 << 53) - 1;
 
 /// Whether `name` is a usable app name: `[a-z0-9][a-z0-9-]{0,63}`. App names become file and
 /// URL path segments, so nothing else is accepted.
+// PANIC SAFETY: `b` is not empty (checked first)
+#[allow(clippy::indexing_slicing)]
 pub fn valid_app_name(name: &str) -> bool {
     let b = name.as_bytes();
     let ok = |c: &u8| c.is_ascii_lowercase() || c.is_ascii_digit();
@@ -129,7 +132,7 @@ enum ActionNames<'v> {
 }
 
 /// `fields` of a grant or limit rule: per field name (`None` for `*`) a state.
-type FieldStates<'v> = Vec<(Option<&'v str>, FieldState)>;
+type StateSpecs<'v> = Vec<(Option<&'v str>, FieldState)>;
 
 #[derive(Default)]
 struct Compiler {
@@ -150,6 +153,8 @@ struct Compiler {
 }
 
 impl Compiler {
+    // TRUNCATION: a policy has fewer than 2^32 of anything (its document is at most 8 MiB)
+    #[allow(clippy::cast_possible_truncation)]
     fn compile(mut self, doc: Val<'_>) -> Result<Policy, PolicyErrors> {
         let root = JsonPath::ROOT;
         let Some(top) = self.object(doc, &root) else {
@@ -247,6 +252,8 @@ impl Compiler {
 
     // ---- sections ----
 
+    // PANIC SAFETY: parents are positions in the department list this pass built
+    #[allow(clippy::indexing_slicing)]
     fn departments(&mut self, v: Option<Val<'_>>, path: &JsonPath) {
         let entries = self.entries(v, path);
         self.department_index = index_of(&entries);
@@ -359,6 +366,10 @@ impl Compiler {
         Some(condition::intern(&mut self.slots.record, &keys))
     }
 
+    // PANIC SAFETY: template and role positions come from the lists this pass built, `inherits` has
+    // one entry per role. TRUNCATION: a policy has fewer than 2^32 of anything (its document is at
+    // most 8 MiB)
+    #[allow(clippy::cast_possible_truncation, clippy::indexing_slicing)]
     fn roles(
         &mut self,
         entries: &[(&str, Val<'_>)],
@@ -479,6 +490,8 @@ impl Compiler {
         (users.into(), department_roles, group_roles.into())
     }
 
+    // TRUNCATION: a policy has fewer than 2^32 of anything (its document is at most 8 MiB)
+    #[allow(clippy::cast_possible_truncation)]
     fn rules(&mut self, v: Option<Val<'_>>, path: &JsonPath) -> Vec<u32> {
         let mut ids: FxHashMap<String, usize> = FxHashMap::default();
         let mut out = Vec::new();
@@ -551,6 +564,8 @@ impl Compiler {
 
     // ---- grants and denies ----
 
+    // TRUNCATION: a policy has fewer than 2^32 of anything (its document is at most 8 MiB)
+    #[allow(clippy::cast_possible_truncation)]
     fn grant_list(
         &mut self,
         v: Option<Val<'_>>,
@@ -566,6 +581,8 @@ impl Compiler {
         ids
     }
 
+    // TRUNCATION: a policy has fewer than 2^32 of anything (its document is at most 8 MiB)
+    #[allow(clippy::cast_possible_truncation)]
     fn grant(&mut self, v: Val<'_>, path: &JsonPath, origin: Origin, index: u32) -> Option<u32> {
         let m = self.object(v, path)?;
         self.known_keys(m, GRANT_KEYS, path);
@@ -589,6 +606,8 @@ impl Compiler {
         Some(self.grants.len() as u32 - 1)
     }
 
+    // TRUNCATION: a policy has fewer than 2^32 of anything (its document is at most 8 MiB)
+    #[allow(clippy::cast_possible_truncation)]
     fn deny(&mut self, v: Val<'_>, path: &JsonPath) -> Option<u32> {
         let m = self.object(v, path)?;
         self.known_keys(m, DENY_KEYS, path);
@@ -609,6 +628,8 @@ impl Compiler {
     }
 
     /// A personal limit: a limit rule for one user, its id its JSON path.
+    // TRUNCATION: a policy has fewer than 2^32 of anything (its document is at most 8 MiB)
+    #[allow(clippy::cast_possible_truncation)]
     fn limit(&mut self, v: Val<'_>, path: &JsonPath) -> Option<u32> {
         let m = self.object(v, path)?;
         self.known_keys(m, LIMIT_KEYS, path);
@@ -629,7 +650,9 @@ impl Compiler {
     }
 
     /// The shapes of a grant or rule over the resources it covers.
-    fn targets(&self, resource: Option<u32>, actions: ActionNames, fields: FieldStates) -> Targets {
+    // PANIC SAFETY: resource positions come from the resource list this pass built
+    #[allow(clippy::indexing_slicing)]
+    fn targets(&self, resource: Option<u32>, actions: ActionNames, fields: StateSpecs) -> Targets {
         let actions = match actions {
             ActionNames::All => None,
             ActionNames::Names(names) => Some(names),
@@ -661,6 +684,8 @@ impl Compiler {
         }
     }
 
+    // PANIC SAFETY: resource positions come from the resource list this pass built
+    #[allow(clippy::indexing_slicing)]
     fn action_names<'v>(
         &mut self,
         m: Obj<'v>,
@@ -704,6 +729,8 @@ impl Compiler {
         })
     }
 
+    // PANIC SAFETY: resource positions come from the resource list this pass built
+    #[allow(clippy::indexing_slicing)]
     fn scope(
         &mut self,
         v: Option<Val<'_>>,
@@ -742,12 +769,14 @@ impl Compiler {
         Some(scope)
     }
 
+    // PANIC SAFETY: resource positions come from the resource list this pass built
+    #[allow(clippy::indexing_slicing)]
     fn field_states<'v>(
         &mut self,
         v: Val<'v>,
         resource: Option<Option<u32>>,
         path: &JsonPath,
-    ) -> FieldStates<'v> {
+    ) -> StateSpecs<'v> {
         let mut out = Vec::new();
         for (name, sv) in self.entries(Some(v), path) {
             let p = path.key(name);
@@ -959,6 +988,8 @@ fn lazy_set<'c, 'n>(
     cache.get_or_insert_with(|| names.map(str::to_string).collect())
 }
 
+// TRUNCATION: a policy has fewer than 2^32 of anything (its document is at most 8 MiB)
+#[allow(clippy::cast_possible_truncation)]
 fn index_of(entries: &[(&str, Val<'_>)]) -> FxHashMap<String, u32> {
     entries
         .iter()

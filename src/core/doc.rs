@@ -88,6 +88,8 @@ pub(crate) struct Val<'d> {
 }
 
 impl<'d> Val<'d> {
+    // PANIC SAFETY: the reader never moves past the node list the builder made
+    #[allow(clippy::indexing_slicing)]
     fn node(&self) -> &'d Node<'d> {
         &self.nodes[self.at]
     }
@@ -183,6 +185,8 @@ pub(crate) struct Children<'d> {
 impl<'d> Iterator for Children<'d> {
     type Item = Val<'d>;
 
+    // PANIC SAFETY: `at` is a node position the builder made
+    #[allow(clippy::indexing_slicing)]
     fn next(&mut self) -> Option<Val<'d>> {
         if self.left == 0 {
             return None;
@@ -295,6 +299,8 @@ struct Builder<'s, 'a> {
 }
 
 impl<'s, 'a> Builder<'s, 'a> {
+    // TRUNCATION: a document is at most 8 MiB, so it has fewer than 2^32 nodes
+    #[allow(clippy::cast_possible_truncation)]
     fn leaf(self, kind: Kind<'a>) {
         let end = self.nodes.len() as u32 + 1;
         self.nodes.push(Node {
@@ -318,6 +324,9 @@ impl<'s, 'a> Builder<'s, 'a> {
     }
 }
 
+// PANIC SAFETY: `at` is the position the matching `open` pushed. TRUNCATION: a document is at most
+// 8 MiB, so it has fewer than 2^32 nodes
+#[allow(clippy::cast_possible_truncation, clippy::indexing_slicing)]
 fn close(nodes: &mut [Node<'_>], at: usize, len: u32) {
     let end = nodes.len() as u32;
     let node = &mut nodes[at];

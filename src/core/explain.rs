@@ -3,7 +3,7 @@
 use crate::core::condition::Truth;
 use crate::core::error::RequestError;
 use crate::core::policy::{lists, Effect, Policy, Scope, Targets};
-use crate::core::session::{Input, Session};
+use crate::core::session::{Input, ResourceId, Session};
 use crate::core::state::{FieldState, Mode};
 use crate::prelude::*;
 use serde::Serialize;
@@ -113,6 +113,18 @@ pub struct RuleCap {
     pub caps: Vec<FieldState>,
 }
 
+/// Per field, in declaration order, how its state came about.
+struct Trail {
+    /// The best state applying grants give (before rules).
+    granted: Vec<FieldState>,
+    /// The grant that gave it.
+    set_by: Vec<Option<String>>,
+    /// After applying rules (and stale mode).
+    states: Vec<FieldState>,
+    /// The rule (or `stale`) that lowered it.
+    capped_by: Vec<Option<String>>,
+}
+
 impl Session {
     /// Explains `can(action, resource)` and the field states of the matching mode. It reads
     /// the plan the decisions use: `allow` is [`Session::can`]'s answer and every field's
@@ -129,17 +141,94 @@ impl Session {
         let p: &Policy = self.policy();
         let rid = p.resource_id(resource)?;
         let aid = p.action_id(rid, action)?;
-        let res = &p.resources[rid.0 as usize];
         let bit = 1u64 << aid.0;
         let mode = Mode::of_action(action);
-        let m = mode.index();
+        let n = p.field_count(rid);
+        let mut trail = Trail {
+            granted: vec![FieldState::Hidden; n],
+            set_by: vec![None; n],
+            states: Vec::new(),
+            capped_by: vec![None; n],
+        };
+        let grants = self.trace_grants(rid, mode, bit, input, &mut trail);
+        trail.states = trail.granted.clone();
+        let (rules, mut denied_by) = self.trace_rules(rid, mode, bit, input, &mut trail);
+        if self.is_stale() {
+            for (s, by) in trail.states.iter_mut().zip(&mut trail.capped_by) {
+                if *s > FieldState::Readonly {
+                    *s = FieldState::Readonly;
+                    *by = Some("stale".into());
+                }
+            }
+        }
+        let allow = self.can_at(rid, aid, input);
+        let any_grant = grants.iter().any(|g| g.applies && g.lists_action);
+        let reason = match (allow, any_grant) {
+            (true, _) => Reason::Allowed,
+            (false, _) if self.stale_denies(rid, aid) => Reason::Stale,
+            (false, false) => Reason::NoGrant,
+            (false, true) => Reason::DeniedByRule,
+        };
+        if reason != Reason::DeniedByRule {
+            denied_by.clear();
+        }
+        let mut decided = vec![FieldState::Hidden; n];
+        self.fields_into(rid, mode, input, &mut decided);
+        debug_assert_eq!(
+            decided, trail.states,
+            "the trace follows the plan's decision"
+        );
+        let names = p
+            .resource(resource)
+            .map(|r| r.fields.names())
+            .into_iter()
+            .flatten();
+        let fields = names
+            .zip(decided)
+            .zip(trail.set_by.into_iter().zip(trail.granted))
+            .zip(trail.capped_by)
+            .map(
+                |(((name, state), (set_by, granted)), capped_by)| FieldTrace {
+                    name: name.to_string(),
+                    state,
+                    set_by,
+                    granted,
+                    capped_by,
+                },
+            )
+            .collect();
+        Ok(Explanation {
+            action: action.to_string(),
+            resource: resource.to_string(),
+            allow,
+            reason,
+            denied_by,
+            grants,
+            rules,
+            mode,
+            fields,
+        })
+    }
+
+    /// Every grant of the plan as seen from this decision; records in `trail` which applying
+    /// grant gave each field its best state.
+    // PANIC SAFETY: ids a policy stores index its own tables: the compiler makes them so and
+    // `check_integrity` proves it for a decoded policy; field positions index arrays made with
+    // one entry per declared field of the same resource
+    #[allow(clippy::indexing_slicing)]
+    fn trace_grants(
+        &self,
+        rid: ResourceId,
+        mode: Mode,
+        bit: u64,
+        input: Input<'_>,
+        trail: &mut Trail,
+    ) -> Vec<GrantTrace> {
+        let p: &Policy = self.policy();
         let plan = self.plan(rid);
         let env = self.env(input);
-        let n = res.fields.len();
-
+        let m = mode.index();
         let mut grants = Vec::with_capacity(plan.grants.len());
-        let mut granted = vec![FieldState::Hidden; n];
-        let mut set_by: Vec<Option<String>> = vec![None; n];
         for g in &plan.grants {
             let grant = &p.grants[g.id as usize];
             let applies = g.cond.eval(&env) != Truth::False;
@@ -147,9 +236,10 @@ impl Session {
             if applies {
                 for (i, s) in g.states.iter().enumerate() {
                     let c = (*s).min(g.caps[m]);
-                    if c > granted[i] || (set_by[i].is_none() && c > FieldState::Hidden) {
-                        granted[i] = c;
-                        set_by[i] = Some(path.clone());
+                    if c > trail.granted[i] || (trail.set_by[i].is_none() && c > FieldState::Hidden)
+                    {
+                        trail.granted[i] = c;
+                        trail.set_by[i] = Some(path.clone());
                     }
                 }
             }
@@ -173,10 +263,27 @@ impl Session {
                 lists_action: lists(g.actions, bit),
             });
         }
+        grants
+    }
 
+    /// Every rule of the plan as seen from this decision, and the deny rules that refuse it;
+    /// lowers `trail.states` where applying rules cap them.
+    // PANIC SAFETY: ids a policy stores index its own tables: the compiler makes them so and
+    // `check_integrity` proves it for a decoded policy
+    #[allow(clippy::indexing_slicing)]
+    fn trace_rules(
+        &self,
+        rid: ResourceId,
+        mode: Mode,
+        bit: u64,
+        input: Input<'_>,
+        trail: &mut Trail,
+    ) -> (Vec<RuleTrace>, Vec<String>) {
+        let p: &Policy = self.policy();
+        let plan = self.plan(rid);
+        let env = self.env(input);
+        let n = trail.states.len();
         let mut rules = Vec::with_capacity(plan.rules.len());
-        let mut states = granted.clone();
-        let mut capped_by: Vec<Option<String>> = vec![None; n];
         let mut denied_by = Vec::new();
         for r in &plan.rules {
             let rule = &p.rules[r.id as usize];
@@ -185,10 +292,11 @@ impl Session {
             if applies {
                 let mut caps = vec![FieldState::Editable; n];
                 plan.apply_rule(r, mode, &mut caps);
-                for i in 0..n {
-                    if caps[i] < states[i] {
-                        states[i] = caps[i];
-                        capped_by[i] = Some(rule.id.clone());
+                let lowered = trail.states.iter_mut().zip(&mut trail.capped_by).zip(caps);
+                for ((state, by), cap) in lowered {
+                    if cap < *state {
+                        *state = cap;
+                        *by = Some(rule.id.clone());
                     }
                 }
                 if lists_action {
@@ -207,52 +315,7 @@ impl Session {
                 conditional: rule.when.is_some(),
             });
         }
-
-        if self.is_stale() {
-            for i in 0..n {
-                if states[i] > FieldState::Readonly {
-                    states[i] = FieldState::Readonly;
-                    capped_by[i] = Some("stale".into());
-                }
-            }
-        }
-        let allow = self.can_at(rid, aid, input);
-        let any_grant = grants.iter().any(|g| g.applies && g.lists_action);
-        let reason = match (allow, any_grant) {
-            (true, _) => Reason::Allowed,
-            (false, _) if self.stale_denies(rid, aid) => Reason::Stale,
-            (false, false) => Reason::NoGrant,
-            (false, true) => Reason::DeniedByRule,
-        };
-        if reason != Reason::DeniedByRule {
-            denied_by.clear();
-        }
-        let mut decided = vec![FieldState::Hidden; n];
-        self.fields_into(rid, mode, input, &mut decided);
-        debug_assert_eq!(decided, states, "the trace follows the plan's decision");
-        let fields = res
-            .fields
-            .iter()
-            .enumerate()
-            .map(|(i, f)| FieldTrace {
-                name: f.name.to_string(),
-                state: decided[i],
-                set_by: set_by[i].clone(),
-                granted: granted[i],
-                capped_by: capped_by[i].clone(),
-            })
-            .collect();
-        Ok(Explanation {
-            action: action.to_string(),
-            resource: resource.to_string(),
-            allow,
-            reason,
-            denied_by,
-            grants,
-            rules,
-            mode,
-            fields,
-        })
+        (rules, denied_by)
     }
 
     /// What each rule that reaches this user on `resource` would do to its fields in `mode`,
@@ -260,6 +323,9 @@ impl Session {
     ///
     /// # Errors
     /// `unknown_resource`.
+    // PANIC SAFETY: ids a policy stores index its own tables: the compiler makes them so and
+    // `check_integrity` proves it for a decoded policy
+    #[allow(clippy::indexing_slicing)]
     pub fn rule_caps(&self, resource: &str, mode: Mode) -> Result<Vec<RuleCap>, RequestError> {
         let p = self.policy();
         let rid = p.resource_id(resource)?;

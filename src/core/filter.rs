@@ -2,7 +2,7 @@
 //! or building a server query.
 
 use crate::core::attrs::Attrs;
-use crate::core::condition::{Env, Expr, Truth};
+use crate::core::condition::{Env, Expr, Junction, Truth};
 use crate::core::error::RequestError;
 use crate::core::policy::lists;
 use crate::core::session::{Input, Session};
@@ -46,6 +46,9 @@ impl Session {
     ///
     /// # Errors
     /// `unknown_resource`, `unknown_action`.
+    // PANIC SAFETY: ids a policy stores index its own tables: the compiler makes them so and
+    // `check_integrity` proves it for a decoded policy
+    #[allow(clippy::indexing_slicing)]
     pub fn scope_filter(
         &self,
         resource: &str,
@@ -85,13 +88,13 @@ impl Session {
                     && ru.effect == crate::core::policy::Effect::Deny
             })
             .map(|ru| specialize(self.specialized(ru.when.as_ref())));
-        let allowed = Expr::junction(grants, false);
-        let denied = match Expr::junction(denies, false) {
+        let allowed = Expr::junction(grants, Junction::Or);
+        let denied = match Expr::junction(denies, Junction::Or) {
             Expr::Const(b) => Expr::Const(!b),
             other => Expr::Not(Box::new(other)),
         };
         Ok(ScopeFilter {
-            expr: Expr::junction([allowed, denied], true),
+            expr: Expr::junction([allowed, denied], Junction::And),
         })
     }
 

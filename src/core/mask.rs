@@ -61,6 +61,8 @@ impl Mask {
 
 /// Keeps `a` leading and `b` trailing characters; a value too short to hide anything is masked
 /// whole, one `*` per character.
+// PANIC SAFETY: `a + b < n` is checked first, so both slices are within the `n` characters
+#[allow(clippy::indexing_slicing)]
 fn keep(text: &str, a: usize, b: usize) -> String {
     let chars: Vec<char> = text.chars().collect();
     let n = chars.len();

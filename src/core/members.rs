@@ -97,7 +97,8 @@ impl<'d> Members<'d> {
         self.read(key, "a number", |v| v.as_f64())
     }
 
-    /// Refuses members other than the `known` ones.
+    /// Refuses members other than the `known` ones (the bundle envelope's readers).
+    #[cfg(any(feature = "bundle", test))]
     pub fn only(&self, known: &[&str]) -> Result<(), String> {
         match self.0.keys().find(|k| !known.contains(k)) {
             Some(k) => Err(format!("unknown member `{k}`")),

@@ -2,6 +2,14 @@
 //!
 //! Architecture invariant: nothing here does I/O, reads a clock, or knows about JavaScript.
 
+// No panics in the evaluator's paths: each justified exception says why (`PANIC SAFETY:`).
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 pub mod attrs;
 mod compile;
 pub mod condition;
@@ -13,6 +21,7 @@ mod integrity;
 pub mod mask;
 pub(crate) mod members;
 mod minimize;
+pub(crate) mod names;
 mod path;
 pub mod policy;
 mod session;

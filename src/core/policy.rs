@@ -6,13 +6,13 @@
 use crate::core::condition::{Expr, SlotTable, UserRef};
 use crate::core::error::{Code, RequestError};
 use crate::core::mask::Mask;
+use crate::core::names::{Lazy, NameIndex, Named};
 use crate::core::path::JsonPath;
 use crate::core::session::{ActionId, ResourceId};
 use crate::core::state::FieldState;
 use crate::prelude::*;
 use alloc::borrow::Cow;
 use alloc::sync::Arc;
-use once_cell::race::OnceBox;
 use serde::{Deserialize, Serialize};
 
 /// An action set over one resource's actions: bit `i` is the resource's action `i`;
@@ -30,126 +30,6 @@ pub const MAX_ACTIONS: usize = 63;
 pub(crate) fn lists(mask: ActionMask, bit: ActionMask) -> bool {
     mask & bit != 0
 }
-
-/// A value computed on first use and kept (thread-safe without the standard library). Not part of
-/// the wire form; a clone starts empty and computes it again.
-#[derive(Debug)]
-pub(crate) struct Lazy<T>(OnceBox<T>);
-
-impl<T> Default for Lazy<T> {
-    fn default() -> Self {
-        Lazy(OnceBox::new())
-    }
-}
-
-impl<T> Clone for Lazy<T> {
-    fn clone(&self) -> Self {
-        Lazy::default()
-    }
-}
-
-impl<T> Lazy<T> {
-    /// A value computed now.
-    pub fn with(value: T) -> Self {
-        Lazy(OnceBox::with_value(Box::new(value)))
-    }
-
-    /// The value, computed by `f` if this is the first use.
-    pub fn get_or_init(&self, f: impl FnOnce() -> T) -> &T {
-        self.0.get_or_init(|| Box::new(f()))
-    }
-}
-
-/// A name -> position map, keyed by the names' hashes (no copies of the names). It is not part
-/// of the wire form: after decoding it is rebuilt from the names on first use.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct NameIndex(Lazy<FxHashMap<u64, u32>>);
-
-/// Marks a hash shared by several names: those are found by a scan.
-const COLLISION: u32 = u32::MAX;
-
-fn name_hash(name: &str) -> u64 {
-    use core::hash::BuildHasher;
-    rustc_hash::FxBuildHasher.hash_one(name)
-}
-
-impl NameIndex {
-    /// An index built now from `names` (in position order).
-    pub fn build<'n>(names: impl Iterator<Item = &'n str>) -> NameIndex {
-        NameIndex(Lazy::with(Self::map(names)))
-    }
-
-    fn map<'n>(names: impl Iterator<Item = &'n str>) -> FxHashMap<u64, u32> {
-        let mut map = FxHashMap::with_capacity_and_hasher(names.size_hint().0, Default::default());
-        for (i, n) in names.enumerate() {
-            map.entry(name_hash(n))
-                .and_modify(|p| *p = COLLISION)
-                .or_insert(i as u32);
-        }
-        map
-    }
-
-    /// The position of `key` among the `len` names that `name_at` reads by position (which
-    /// must be the same names, in order).
-    pub fn get<'n>(
-        &self,
-        key: &str,
-        len: usize,
-        name_at: impl Fn(usize) -> &'n str,
-    ) -> Option<u32> {
-        let names = (0..len).map(&name_at);
-        let map = self.0.get_or_init(|| Self::map(names.clone()));
-        match *map.get(&name_hash(key))? {
-            COLLISION => names.into_iter().position(|n| n == key).map(|i| i as u32),
-            i => ((i as usize) < len && name_at(i as usize) == key).then_some(i),
-        }
-    }
-}
-
-/// Values by name, in document order, found through a [`NameIndex`] built on first use. The
-/// wire form is the list of `(name, value)` pairs.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(transparent)]
-pub(crate) struct Named<V> {
-    entries: Vec<(String, V)>,
-    #[serde(skip)]
-    index: NameIndex,
-}
-
-impl<V> Default for Named<V> {
-    fn default() -> Self {
-        Named::from(Vec::new())
-    }
-}
-
-impl<V> From<Vec<(String, V)>> for Named<V> {
-    fn from(entries: Vec<(String, V)>) -> Self {
-        Named {
-            entries,
-            index: NameIndex::default(),
-        }
-    }
-}
-
-impl<V> Named<V> {
-    /// The value called `name` (the first, should a decoded list repeat it).
-    pub fn get(&self, name: &str) -> Option<&V> {
-        let e = &self.entries;
-        let i = self.index.get(name, e.len(), |i| &e[i].0)?;
-        Some(&e[i as usize].1)
-    }
-
-    /// The names, in order.
-    pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.entries.iter().map(|(n, _)| n.as_str())
-    }
-
-    /// The values, in order.
-    pub fn values(&self) -> impl Iterator<Item = &V> {
-        self.entries.iter().map(|(_, v)| v)
-    }
-}
-
 /// A compiled, validated policy. Its wire form (a binary bundle's body) is read back only
 /// through its integrity check, so no public path yields a policy sessions cannot trust.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -266,6 +146,8 @@ pub(crate) struct Field<'r> {
 
 impl Fields {
     /// Declares the next field.
+    // TRUNCATION: a policy has fewer than 2^32 of anything (its document is at most 8 MiB)
+    #[allow(clippy::cast_possible_truncation)]
     pub fn push(&mut self, name: &str, mask: Option<Mask>) {
         self.names.push_str(name);
         self.ends.push(self.names.len() as u32);
@@ -328,6 +210,9 @@ pub(crate) enum Origin {
 
 impl Origin {
     /// What holds the grant (`role`, `template` or `user`) and its name.
+    // PANIC SAFETY: ids a policy stores index its own tables: the compiler makes them so and
+    // `check_integrity` proves it for a decoded policy
+    #[allow(clippy::indexing_slicing)]
     pub fn holder<'p>(&'p self, p: &'p Policy) -> (&'static str, &'p str) {
         match self {
             Origin::Role(r) => ("role", &p.roles[*r as usize].name),
@@ -386,6 +271,8 @@ pub(crate) struct Pattern<S = String> {
 
 impl<S: AsRef<str>> Pattern<S> {
     /// The shape this pattern takes on one resource.
+    // PANIC SAFETY: field positions come from the resource's own field index
+    #[allow(clippy::indexing_slicing)]
     pub fn shape(&self, r: &Resource) -> Shape {
         let actions = match &self.actions {
             None => ALL_ACTIONS,
@@ -517,6 +404,9 @@ impl Policy {
     ///
     /// # Errors
     /// `unknown_action` when the resource does not declare it.
+    // PANIC SAFETY: a `ResourceId` is only made for a resource of this policy. TRUNCATION: a
+    // resource has at most 63 actions
+    #[allow(clippy::cast_possible_truncation, clippy::indexing_slicing)]
     pub fn action_id(&self, resource: ResourceId, name: &str) -> Result<ActionId, RequestError> {
         let res = &self.resources[resource.0 as usize];
         res.actions
@@ -535,12 +425,17 @@ impl Policy {
     }
 
     /// The action with this index on a resource, if declared.
+    // PANIC SAFETY: a `ResourceId` is only made for a resource of this policy. TRUNCATION: `index`
+    // is below the action count, at most 63
+    #[allow(clippy::cast_possible_truncation, clippy::indexing_slicing)]
     pub fn action_at(&self, resource: ResourceId, index: u32) -> Option<ActionId> {
         let n = self.resources[resource.0 as usize].actions.len();
         ((index as usize) < n).then_some(ActionId(index as u8))
     }
 
     /// Number of declared fields of a resource.
+    // PANIC SAFETY: a `ResourceId` is only made for a resource of this policy
+    #[allow(clippy::indexing_slicing)]
     pub fn field_count(&self, resource: ResourceId) -> usize {
         self.resources[resource.0 as usize].fields.len()
     }
@@ -548,6 +443,8 @@ impl Policy {
     /// The record slots decisions about resource `r` can read: its owner and department
     /// attributes and every slot the conditions of grants and rules covering it read, sorted
     /// (what a caller handing records over as slots must fill; the others are never read).
+    // PANIC SAFETY: a `ResourceId` is only made for a resource of this policy
+    #[allow(clippy::indexing_slicing)]
     pub fn record_slots(&self, r: ResourceId) -> Vec<u32> {
         let res = &self.resources[r.0 as usize];
         let mut slots: Vec<u32> = res.owner.into_iter().chain(res.department).collect();
@@ -630,6 +527,9 @@ impl Policy {
     }
 
     /// The parent of a department, if it has one.
+    // PANIC SAFETY: ids a policy stores index its own tables: the compiler makes them so and
+    // `check_integrity` proves it for a decoded policy
+    #[allow(clippy::indexing_slicing)]
     pub fn department_parent(&self, name: &str) -> Option<&str> {
         let d = self.department_pos(name)?;
         let parent = self.departments[d as usize].parent?;
@@ -648,20 +548,28 @@ impl Policy {
         ids.into_iter()
     }
 
+    // PANIC SAFETY: the name index holds positions in the resource list only
+    #[allow(clippy::indexing_slicing)]
     pub(crate) fn resource(&self, name: &str) -> Option<&Resource> {
         self.resource_pos(name).map(|i| &self.resources[i as usize])
     }
 
+    // PANIC SAFETY: the name index holds positions in the resource list only
+    #[allow(clippy::indexing_slicing)]
     pub(crate) fn resource_pos(&self, name: &str) -> Option<u32> {
         let r = &self.resources;
         self.resource_index.get(name, r.len(), |i| &r[i].name)
     }
 
+    // PANIC SAFETY: the name index holds positions in the role list only
+    #[allow(clippy::indexing_slicing)]
     pub(crate) fn role_pos(&self, name: &str) -> Option<u32> {
         let r = &self.roles;
         self.role_index.get(name, r.len(), |i| &r[i].name)
     }
 
+    // PANIC SAFETY: the name index holds positions in the department list only
+    #[allow(clippy::indexing_slicing)]
     pub(crate) fn department_pos(&self, name: &str) -> Option<u32> {
         let d = &self.departments;
         self.department_index.get(name, d.len(), |i| &d[i].name)
@@ -752,16 +660,5 @@ mod tests {
                 "assignments.users[\"u.1\"].grants[0]",
             ]
         );
-    }
-
-    #[test]
-    fn name_index_scans_on_a_hash_collision() {
-        let names = ["a", "b"];
-        let mut map = FxHashMap::default();
-        map.insert(name_hash("b"), COLLISION);
-        map.insert(name_hash("a"), 0);
-        let idx = NameIndex(Lazy::with(map));
-        assert_eq!(idx.get("b", 2, |i| names[i]), Some(1));
-        assert_eq!(idx.get("a", 2, |i| names[i]), Some(0));
     }
 }

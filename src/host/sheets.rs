@@ -84,18 +84,21 @@ pub fn matrix_workbook(m: &Matrix) -> Result<Vec<u8>, String> {
     // Keep the header and labels; role rows with their notes as cell notes, not `#why` rows.
     for row in &all {
         if row.first().is_some_and(|c| c == "#why") {
-            let r = rows.len() as u32 - 1;
             for (c, text) in row.iter().enumerate().skip(1) {
                 if !text.is_empty() {
-                    notes.push((r, c as u16, text.clone()));
+                    let (r, c) = table::xlsx_cell(rows.len().saturating_sub(1), c)?;
+                    notes.push((r, c, text.clone()));
                 }
             }
             continue;
         }
         rows.push(row.clone());
     }
-    let last = rows.len().saturating_sub(1) as u32;
-    let (nf, na) = (m.fields.len() as u16, m.actions.len() as u16);
+    let last = table::xlsx_cell(rows.len().saturating_sub(1), 0)?.0;
+    let (nf, na) = (
+        table::xlsx_cell(0, m.fields.len())?.1,
+        table::xlsx_cell(0, m.actions.len())?.1,
+    );
     let states: Vec<String> = FieldState::ALL
         .iter()
         .map(|s| s.as_str().to_string())

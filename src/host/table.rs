@@ -117,6 +117,19 @@ pub struct Sheet {
     pub protected: bool,
 }
 
+/// A cell's row and column as XLSX numbers them, or a message past its limits.
+///
+/// # Errors
+/// More rows or columns than an XLSX sheet holds.
+pub fn xlsx_cell(row: usize, col: usize) -> Result<(u32, u16), String> {
+    match (u32::try_from(row), u16::try_from(col)) {
+        (Ok(r), Ok(c)) if r < 1_048_576 && c < 16_384 => Ok((r, c)),
+        _ => Err(format!(
+            "cell {row}:{col} is past an XLSX sheet's 1,048,576 rows or 16,384 columns"
+        )),
+    }
+}
+
 /// Writes a workbook.
 ///
 /// # Errors
@@ -139,11 +152,11 @@ pub fn write_xlsx(sheets: &[Sheet]) -> Result<Vec<u8>, String> {
         for (r, row) in s.rows.iter().enumerate() {
             for (c, cell) in row.iter().enumerate() {
                 let text = escape(cell);
-                if r < s.freeze.0 as usize {
-                    ws.write_string_with_format(r as u32, c as u16, text, &bold)
-                        .map_err(e)?;
+                let (r, c) = xlsx_cell(r, c)?;
+                if r < s.freeze.0 {
+                    ws.write_string_with_format(r, c, text, &bold).map_err(e)?;
                 } else {
-                    ws.write_string(r as u32, c as u16, text).map_err(e)?;
+                    ws.write_string(r, c, text).map_err(e)?;
                 }
             }
         }
@@ -162,7 +175,7 @@ pub fn write_xlsx(sheets: &[Sheet]) -> Result<Vec<u8>, String> {
                 .map_err(e)?;
         }
         for (c, w) in s.widths.iter().enumerate() {
-            ws.set_column_width(c as u16, *w).map_err(e)?;
+            ws.set_column_width(xlsx_cell(0, c)?.1, *w).map_err(e)?;
         }
         if s.protected {
             ws.protect();
@@ -175,6 +188,8 @@ pub fn write_xlsx(sheets: &[Sheet]) -> Result<Vec<u8>, String> {
 ///
 /// # Errors
 /// A message when the bytes are not a readable XLSX workbook.
+// TRUNCATION: `f` is a whole number below 1e15 in that branch, exactly an i64
+#[allow(clippy::cast_possible_truncation)]
 pub fn read_xlsx(bytes: &[u8]) -> Result<Vec<Sheet>, String> {
     use calamine::{Data, Reader};
     let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes))

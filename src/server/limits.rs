@@ -120,6 +120,8 @@ impl RateLimiter {
     ///
     /// # Errors
     /// The seconds to wait.
+    // TRUNCATION: the wait is at most a minute's worth of seconds; `as` saturates anything else
+    #[allow(clippy::cast_possible_truncation)]
     pub fn take(&self, key: &str, n: usize) -> Result<(), u64> {
         let n = n as f64;
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());

@@ -6,6 +6,14 @@
 //! cross as one shape, `{ code, message, path?, errors? }`, made in [`error`]; the npm wrapper
 //! turns them into `FieldgateError`.
 
+// No panics in the evaluator's paths: each justified exception says why (`PANIC SAFETY:`).
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 mod error;
 mod slots;
 
@@ -96,6 +104,8 @@ pub struct WasmEngine {
 #[wasm_bindgen]
 impl WasmEngine {
     /// Verifies a signed bundle (JSON or binary) and compiles it.
+    // TRUNCATION: times in milliseconds are far below 2^63, and `as` saturates anything else
+    #[allow(clippy::cast_possible_truncation)]
     pub fn load(bytes: &[u8], options_json: &str) -> Result<WasmEngine, JsValue> {
         let o: LoadOptions = serde_json::from_str(options_json).map_err(|e| {
             js_error(

@@ -126,6 +126,15 @@ pub enum Expr {
     Truthy(Operand),
 }
 
+/// Which junction [`Expr::junction`] builds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Junction {
+    /// Every part holds.
+    And,
+    /// Some part holds.
+    Or,
+}
+
 /// The attribute paths a policy's conditions read, by kind.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SlotTable {
@@ -181,6 +190,10 @@ pub struct Env<'a> {
 }
 
 impl Operand {
+    // PANIC SAFETY: slot numbers in a compiled condition index the policy's slot tables (ids a
+    // policy stores index its own tables: the compiler makes them so and `check_integrity` proves
+    // it for a decoded policy)
+    #[allow(clippy::indexing_slicing)]
     fn value<'e>(&'e self, env: &Env<'e>) -> Option<Cow<'e, Value>> {
         match self {
             Operand::Lit(v) => Some(Cow::Borrowed(v)),
@@ -207,6 +220,10 @@ impl Operand {
     }
 
     /// Replaces `user.*` (and, when given, `context.*`) by literals.
+    // PANIC SAFETY: slot numbers in a compiled condition index the policy's slot tables (ids a
+    // policy stores index its own tables: the compiler makes them so and `check_integrity` proves
+    // it for a decoded policy)
+    #[allow(clippy::indexing_slicing)]
     fn specialize(&self, user: &UserValues, context: Option<(&dyn Attrs, &SlotTable)>) -> Operand {
         match self {
             Operand::User(u) => Operand::Lit(Arc::new(user.get(*u).clone())),
@@ -250,6 +267,10 @@ impl Operand {
         }
     }
 
+    // PANIC SAFETY: slot numbers in a compiled condition index the policy's slot tables (ids a
+    // policy stores index its own tables: the compiler makes them so and `check_integrity` proves
+    // it for a decoded policy)
+    #[allow(clippy::indexing_slicing)]
     fn to_tree(&self, slots: &SlotTable) -> Value {
         let (key, value) = match self {
             Operand::Lit(v) => ("value", Value::clone(v)),
@@ -342,8 +363,13 @@ impl Expr {
     pub fn specialize(&self, user: &UserValues, context: Option<(&dyn Attrs, &SlotTable)>) -> Expr {
         match self {
             Expr::Const(_) => self.clone(),
-            Expr::Or(xs) => Expr::junction(xs.iter().map(|x| x.specialize(user, context)), false),
-            Expr::And(xs) => Expr::junction(xs.iter().map(|x| x.specialize(user, context)), true),
+            Expr::Or(xs) => {
+                Expr::junction(xs.iter().map(|x| x.specialize(user, context)), Junction::Or)
+            }
+            Expr::And(xs) => Expr::junction(
+                xs.iter().map(|x| x.specialize(user, context)),
+                Junction::And,
+            ),
             Expr::Not(x) => match x.specialize(user, context) {
                 Expr::Const(b) => Expr::Const(!b),
                 other => Expr::Not(Box::new(other)),
@@ -370,8 +396,10 @@ impl Expr {
         }
     }
 
-    /// The value of a condition that reads no path at all (only literals).
-    pub fn constant(&self) -> Option<bool> {
+    /// The value of a condition that reads no path at all (only literals), such as
+    /// `1 == 2`: it is the same for everyone, so a lint can tell a rule that never applies.
+    /// ([`Expr::as_const`] only looks at whether the tree already is a constant.)
+    pub fn closed_value(&self) -> Option<bool> {
         let closed = !self.any_operand(&|o| o.reads_path());
         let nobody = UserValues {
             id: Value::Null,
@@ -440,9 +468,10 @@ impl Expr {
         }
     }
 
-    /// Builds `and` (`is_and`) or `or` of the parts, folding constants: the neutral constant
-    /// drops out, the absorbing one wins. Allocates only when two or more parts remain.
-    pub fn junction(parts: impl IntoIterator<Item = Expr>, is_and: bool) -> Expr {
+    /// Builds `and` or `or` of the parts, folding constants: the neutral constant drops out,
+    /// the absorbing one wins. Allocates only when two or more parts remain.
+    pub fn junction(parts: impl IntoIterator<Item = Expr>, kind: Junction) -> Expr {
+        let is_and = kind == Junction::And;
         let mut first = None;
         let mut kept = Vec::new();
         for x in parts {

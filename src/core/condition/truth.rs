@@ -1,7 +1,8 @@
 //! Kleene three-valued logic: a condition on a record that is not there is `Unknown`.
 
 /// The value of a condition: true, false, or unknown (it reads a record that was not given).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Ordered `False < Unknown < True`: `and` is the minimum, `or` the maximum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Truth {
     /// Certainly false.
     False,
@@ -14,12 +15,12 @@ pub enum Truth {
 impl Truth {
     /// Logical and: false wins, then unknown.
     pub fn and(self, other: Truth) -> Truth {
-        self.min(other)
+        Ord::min(self, other)
     }
 
     /// Logical or: true wins, then unknown.
     pub fn or(self, other: Truth) -> Truth {
-        self.max(other)
+        Ord::max(self, other)
     }
 
     /// Logical not: unknown stays unknown.
@@ -29,30 +30,6 @@ impl Truth {
             Truth::False => Truth::True,
             Truth::Unknown => Truth::Unknown,
             Truth::True => Truth::False,
-        }
-    }
-
-    fn rank(self) -> u8 {
-        match self {
-            Truth::False => 0,
-            Truth::Unknown => 1,
-            Truth::True => 2,
-        }
-    }
-
-    fn min(self, other: Truth) -> Truth {
-        if self.rank() <= other.rank() {
-            self
-        } else {
-            other
-        }
-    }
-
-    fn max(self, other: Truth) -> Truth {
-        if self.rank() >= other.rank() {
-            self
-        } else {
-            other
         }
     }
 }

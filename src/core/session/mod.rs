@@ -13,7 +13,7 @@ use plan::{lower, raise_capped};
 pub use roles::{RoleSource, RoleVia};
 
 use crate::core::attrs::{Attrs, NoAttrs};
-use crate::core::condition::{CmpOp, Env, Expr, Operand, Truth, UserRef, UserValues};
+use crate::core::condition::{CmpOp, Env, Expr, Junction, Operand, Truth, UserRef, UserValues};
 use crate::core::error::RequestError;
 use crate::core::policy::*;
 use crate::core::state::{FieldState, Mode};
@@ -90,6 +90,10 @@ pub struct Session {
 }
 
 impl Session {
+    // PANIC SAFETY: ids a policy stores index its own tables: the compiler makes them so and
+    // `check_integrity` proves it for a decoded policy. TRUNCATION: a policy has fewer than 2^32 of
+    // anything (its document is at most 8 MiB)
+    #[allow(clippy::cast_possible_truncation, clippy::indexing_slicing)]
     fn new(policy: Arc<Policy>, subject: &Subject) -> Session {
         let p = &*policy;
         let assignment = p.users.get(&subject.id);
@@ -199,6 +203,9 @@ impl Session {
     }
 
     /// Effective role names, sorted by name (what conditions see as `user.roles`).
+    // PANIC SAFETY: ids a policy stores index its own tables: the compiler makes them so and
+    // `check_integrity` proves it for a decoded policy
+    #[allow(clippy::indexing_slicing)]
     pub fn roles(&self) -> Vec<&str> {
         by_name(
             self.roles
@@ -230,6 +237,10 @@ impl Session {
 
     /// Writes the state of every field, in declaration order, into `out`
     /// (which must hold [`Policy::field_count`] states).
+    // PANIC SAFETY: ids a policy stores index its own tables: the compiler makes them so and
+    // `check_integrity` proves it for a decoded policy; field positions index arrays made with one
+    // entry per declared field of the same resource
+    #[allow(clippy::indexing_slicing)]
     pub fn fields_into(
         &self,
         resource: ResourceId,
@@ -290,6 +301,9 @@ impl Session {
     ///
     /// # Errors
     /// `unknown_resource`.
+    // PANIC SAFETY: ids a policy stores index its own tables: the compiler makes them so and
+    // `check_integrity` proves it for a decoded policy
+    #[allow(clippy::indexing_slicing)]
     pub fn fields(
         &self,
         resource: &str,
@@ -330,12 +344,18 @@ impl Session {
         }
     }
 
+    // PANIC SAFETY: a session has one plan slot per resource of its policy, and a `ResourceId` is
+    // only made for one of them
+    #[allow(clippy::indexing_slicing)]
     pub(crate) fn plan(&self, resource: ResourceId) -> &Plan {
         self.plans[resource.0 as usize].get_or_init(|| self.build_plan(resource.0))
     }
 
     /// The grant's scope and `when`, specialised to this user. The scope compares the record
     /// with the user's own values by reference (no copies); scope filters specialise it.
+    // PANIC SAFETY: ids a policy stores index its own tables: the compiler makes them so and
+    // `check_integrity` proves it for a decoded policy
+    #[allow(clippy::indexing_slicing)]
     pub(crate) fn grant_condition(&self, grant: &Grant, resource: u32) -> Expr {
         let res = &self.policy.resources[resource as usize];
         let user = &self.user;
@@ -351,7 +371,10 @@ impl Session {
             }
             _ => Expr::Const(false),
         };
-        Expr::junction([scope, self.specialized(grant.when.as_ref())], true)
+        Expr::junction(
+            [scope, self.specialized(grant.when.as_ref())],
+            Junction::And,
+        )
     }
 
     /// A rule's or grant's `when`, specialised to this user (`true` when absent).
@@ -372,6 +395,9 @@ fn by_name<'n>(names: impl Iterator<Item = &'n str>) -> Vec<&'n str> {
 }
 
 /// Whether department `c` is `d` or below it.
+// PANIC SAFETY: ids a policy stores index its own tables: the compiler makes them so and
+// `check_integrity` proves it for a decoded policy
+#[allow(clippy::indexing_slicing)]
 fn is_within(p: &Policy, c: u32, d: u32) -> bool {
     let mut at = Some(c);
     for _ in 0..=p.departments.len() {
@@ -397,6 +423,9 @@ impl<'p> FieldStates<'p> {
         self.field(name).map(|(_, s)| s)
     }
 
+    // PANIC SAFETY: ids a policy stores index its own tables: the compiler makes them so and
+    // `check_integrity` proves it for a decoded policy
+    #[allow(clippy::indexing_slicing)]
     fn field(&self, name: &str) -> Option<(Field<'p>, FieldState)> {
         let i = self.resource.field_pos(name)? as usize;
         Some((self.resource.fields.get(i), self.states[i]))
