@@ -334,8 +334,8 @@ fn lint_finds_each_kind_of_mistake() {
             {"id": "real", "effect": "deny", "resource": "doc", "actions": ["edit"], "when": "record.locked == true"}
         ]
     });
-    let p = Policy::from_value(&doc).unwrap();
-    let got: Vec<(String, &str)> = lint(&doc, &p)
+    let p = std::sync::Arc::new(Policy::from_value(&doc).unwrap());
+    let got: Vec<(String, &str)> = lint(&doc, &p, None)
         .into_iter()
         .map(|w| (w.path, w.code))
         .collect();
@@ -355,6 +355,47 @@ fn lint_finds_each_kind_of_mistake() {
         );
     }
     assert_eq!(got.len(), want.len(), "no other warnings: {got:?}");
+}
+
+#[test]
+fn lint_finds_who_can_both_edit_and_approve_the_same_record() {
+    // The sample before separation of duties: approvers could edit pending orders they
+    // approve, and someone with both roles could approve their own.
+    let mut doc = common::read_json(&common::root().join(P));
+    let rules = doc["rules"].as_array_mut().unwrap();
+    rules.retain(|r| r["id"] != "no-self-approval");
+    let approver = &mut doc["roles"]["approver"]["grants"][0]["actions"];
+    *approver = json!(["view", "edit", "approve", "reject"]);
+    let p = std::sync::Arc::new(Policy::from_value(&doc).unwrap());
+    let people = fieldgate::admin::Directory::from_json(
+        &json!([{"id": "u-zed", "department": "purchasing", "roles": ["purchaser", "approver"]}]),
+        Some(&p),
+    )
+    .unwrap();
+    let sod = |doc: &serde_json::Value, p: &std::sync::Arc<Policy>| {
+        lint(doc, p, Some(&people))
+            .into_iter()
+            .filter(|w| w.code == "sod_conflict")
+            .map(|w| w.message)
+            .collect::<Vec<_>>()
+    };
+    let before = sod(&doc, &p);
+    assert!(
+        before.iter().any(|m| m.starts_with("role `approver`")),
+        "{before:?}"
+    );
+    assert!(
+        before
+            .iter()
+            .any(|m| m.starts_with("`u-zed` (from the directory)")),
+        "{before:?}"
+    );
+    // The sample as shipped: only the all-powerful admin is left to flag.
+    let shipped = common::read_json(&common::root().join(P));
+    let p = std::sync::Arc::new(Policy::from_value(&shipped).unwrap());
+    let after = sod(&shipped, &p);
+    assert_eq!(after.len(), 1, "{after:?}");
+    assert!(after[0].starts_with("role `admin`"), "{after:?}");
 }
 
 mod matrix {

@@ -755,6 +755,22 @@ impl<'p> Pair<'p> {
     }
 }
 
+/// Records worth asking one policy about on `resource` for `s`: the diff's shapes (the
+/// person's own, someone else's, their department's, below it, …, with the values the
+/// policy's conditions compare), each with its kind.
+pub(crate) fn sample_records(
+    doc: &Value,
+    policy: &Arc<Policy>,
+    resource: &str,
+    s: &Subject,
+) -> Vec<(&'static str, Value)> {
+    let pair = Pair::new(doc, policy, doc, policy);
+    pair.shapes(resource, s)
+        .iter()
+        .map(|shape| (shape.kind, pair.record(resource, shape, s)))
+        .collect()
+}
+
 /// Every combination of candidate values when there are few, else each value on its own.
 fn variants(candidates: &[(String, Vec<Candidate>)]) -> Vec<Vec<(String, Candidate)>> {
     let product = candidates

@@ -1,10 +1,15 @@
 //! Lint: likely mistakes that are not errors, each with a JSON path.
 
+use super::diff::sample_records;
+use super::directory::Directory;
+use super::subjects;
 use crate::core::condition::Expr;
 use crate::core::policy::{lists, Effect, Policy, Scope, Targets, ALL_ACTIONS};
 use crate::core::FieldState;
+use crate::core::Input;
 use serde::Serialize;
 use serde_json::Value;
+use std::sync::Arc;
 
 /// One lint finding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -12,15 +17,17 @@ pub struct Warning {
     /// JSON path of what the warning is about.
     pub path: String,
     /// `shadowed_grant`, `unused_template`, `unassigned_role`, `field_never_visible`,
-    /// `broad_grant`, `rule_never_applies` or `rule_has_no_effect`.
+    /// `broad_grant`, `rule_never_applies`, `rule_has_no_effect` or `sod_conflict`.
     pub code: &'static str,
     /// What to look at.
     pub message: String,
 }
 
-/// Lints a compiled policy and its source document.
-pub fn lint(doc: &Value, p: &Policy) -> Vec<Warning> {
+/// Lints a compiled policy and its source document; with a directory, separation of duties is
+/// checked for its people as well as for each role.
+pub fn lint(doc: &Value, p: &Arc<Policy>, directory: Option<&Directory>) -> Vec<Warning> {
     let mut out = Vec::new();
+    sod_conflicts(doc, p, directory, &mut out);
     unused_templates(doc, p, &mut out);
     unassigned_roles(doc, p, &mut out);
     invisible_fields(p, &mut out);
@@ -168,6 +175,66 @@ fn idle_rules(p: &Policy, out: &mut Vec<Warning>) {
         if rule.effect == Effect::Limit && no_cap {
             let msg = format!("limit rule `{}` caps no field below editable", rule.id);
             warn(out, path, "rule_has_no_effect", msg);
+        }
+    }
+}
+
+/// The action that approves what others made.
+const APPROVE: &str = "approve";
+
+/// Separation of duties: one person, or one role, who can both create or edit a record and
+/// approve that same record. Asked of the engine on the records the diff would try (their
+/// own, someone else's, their department's, with the values conditions compare).
+fn sod_conflicts(
+    doc: &Value,
+    p: &Arc<Policy>,
+    directory: Option<&Directory>,
+    out: &mut Vec<Warning>,
+) {
+    let roles = p.roles.iter().map(|r| {
+        (
+            format!("roles.{}", r.name),
+            format!("role `{}`", r.name),
+            subjects::role(&r.name),
+        )
+    });
+    let people = directory
+        .map(|d| d.people().to_vec())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|person| {
+            let who = format!("`{}` (from the directory)", person.id);
+            (String::new(), who, person.subject())
+        });
+    for (path, who, subject) in roles.chain(people) {
+        let session = p.session(&subject);
+        for res in p
+            .resources
+            .iter()
+            .filter(|r| r.actions.iter().any(|a| a == APPROVE))
+        {
+            let conflict = sample_records(doc, p, &res.name, &subject)
+                .into_iter()
+                .find(|(_, rec)| {
+                    let can = |a: &str| {
+                        session
+                            .can(a, &res.name, Input::json(Some(rec), None))
+                            .unwrap_or(false)
+                    };
+                    can(APPROVE) && (can("create") || can("edit"))
+                });
+            if let Some((kind, _)) = conflict {
+                let path = if path.is_empty() {
+                    format!("resources.{}", res.name)
+                } else {
+                    path.clone()
+                };
+                let msg = format!(
+                    "{who} can both create or edit and approve the same {} ({kind} records)",
+                    res.name
+                );
+                warn(out, path, "sod_conflict", msg);
+            }
         }
     }
 }

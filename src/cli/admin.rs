@@ -297,11 +297,14 @@ pub(crate) struct LintArgs {
     /// Print the warnings as JSON.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    directory: DirectoryArgs,
 }
 
 pub(crate) fn lint_run(a: LintArgs) -> CliResult {
     let policy = load::valid_policy(&a.policy)?;
-    let warnings = lint(&read_json(&a.policy)?, &policy);
+    let directory = a.directory.load(Some(&policy))?;
+    let warnings = lint(&read_json(&a.policy)?, &policy, directory.as_ref());
     if a.json {
         print_json(&warnings)?;
     } else {

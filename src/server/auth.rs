@@ -225,3 +225,26 @@ pub fn new_session() -> ApiResult<(String, String)> {
 pub fn cleared_cookie() -> String {
     format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0")
 }
+
+/// How long an events ticket lasts.
+pub const TICKET_MS: i64 = 60_000;
+
+/// A new events ticket (kept hashed until redeemed or expired).
+///
+/// # Errors
+/// 500 when no randomness is available.
+pub fn issue_ticket(state: &AppState) -> ApiResult<String> {
+    let ticket = crate::host::keys::random_hex().map_err(ApiError::internal)?;
+    let now = crate::host::now_ms();
+    let mut t = state.tickets.lock().unwrap_or_else(|p| p.into_inner());
+    t.retain(|_, exp| *exp > now);
+    t.insert(token_hash(&ticket), now + TICKET_MS);
+    Ok(ticket)
+}
+
+/// Whether `ticket` is a live events ticket; it is used up either way.
+pub fn redeem_ticket(state: &AppState, ticket: &str) -> bool {
+    let mut t = state.tickets.lock().unwrap_or_else(|p| p.into_inner());
+    t.remove(&token_hash(ticket))
+        .is_some_and(|exp| exp > crate::host::now_ms())
+}

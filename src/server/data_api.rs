@@ -6,11 +6,11 @@
 
 use super::auth::{self, cleared_cookie, new_session, same_origin, token_hash, Admin, User};
 use super::blocking;
-use super::body::Json as Body;
+use super::body::{Json as Body, Raw, SMALL};
 use super::error::{ApiError, ApiResult, ServerCode};
 use super::publish::unknown_app;
 use super::state::{Shared, DATA_APP};
-use super::store::{Reassign, UpdateError};
+use super::store::{AccessEntry, Reassign, UpdateError};
 use crate::admin::Person;
 use crate::core::{Input, Mode, Session};
 use crate::host::now_ms;
@@ -20,6 +20,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 /// `{"user": id}`.
 #[derive(Deserialize)]
@@ -111,17 +113,25 @@ pub async fn list(
     State(state): State<Shared>,
     Path(resource): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let session = session_for(&state, &person, &resource)?;
-    let s = state.clone();
-    let r = resource.clone();
-    let records = blocking(move || Ok(s.store.records(&r)?)).await?;
-    let mut out = Vec::new();
-    for rec in records {
-        if session.can("view", &resource, Input::json(Some(&rec.body), None))? {
-            out.push(session.redact(&resource, Mode::View, &rec.body, None)?);
+    let mut trail = Trail::new(&person, "list", &resource);
+    let out = async {
+        let session = session_for(&state, &person, &resource)?;
+        let s = state.clone();
+        let r = resource.clone();
+        let records = blocking(move || Ok(s.store.records(&r)?)).await?;
+        let mut out = Vec::new();
+        for rec in records {
+            if session.can("view", &resource, Input::json(Some(&rec.body), None))? {
+                trail.read(&session, &resource, &rec.body)?;
+                out.push(session.redact(&resource, Mode::View, &rec.body, None)?);
+            }
         }
+        Ok(Json(json!({"resource": resource, "records": out})))
     }
-    Ok(Json(json!({"resource": resource, "records": out})))
+    .await;
+    let entry = trail.with_outcome(out.as_ref().err());
+    super::access::log(&state, entry).await;
+    out
 }
 
 /// `GET /v1/data/{resource}/{id}`: one record, if the caller may view it (404 otherwise, as
@@ -131,13 +141,25 @@ pub async fn get(
     State(state): State<Shared>,
     Path((resource, id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    let session = session_for(&state, &person, &resource)?;
-    let rec = record(&state, &resource, &id).await?;
-    if !session.can("view", &resource, Input::json(Some(&rec.body), None))? {
-        return Err(not_found(&resource, &id));
+    let mut trail = Trail::new(&person, "view", &resource);
+    trail.entry.records.push(id.clone());
+    let out = async {
+        let session = session_for(&state, &person, &resource)?;
+        let rec = record(&state, &resource, &id).await?;
+        if !session.can("view", &resource, Input::json(Some(&rec.body), None))? {
+            // The caller sees a 404, as for a record that does not exist; the log sees a refusal.
+            trail.refused_view();
+            return Err(not_found(&resource, &id));
+        }
+        trail.entry.records.clear();
+        trail.read(&session, &resource, &rec.body)?;
+        let shown = session.redact(&resource, Mode::View, &rec.body, None)?;
+        Ok(([(header::ETAG, revision_tag(rec.revision))], Json(shown)).into_response())
     }
-    let shown = session.redact(&resource, Mode::View, &rec.body, None)?;
-    Ok(([(header::ETAG, revision_tag(rec.revision))], Json(shown)).into_response())
+    .await;
+    let entry = trail.with_outcome(out.as_ref().err());
+    super::access::log(&state, entry).await;
+    out
 }
 
 /// `PUT /v1/data/{resource}/{id}`: change fields of a record. Refused whole unless the caller
@@ -151,7 +173,38 @@ pub async fn put(
     headers: HeaderMap,
     Body(changes): Body<Value>,
 ) -> ApiResult<Response> {
-    let session = session_for(&state, &person, &resource)?;
+    let mut trail = Trail::new(&person, "edit", &resource);
+    trail.entry.records.push(id.clone());
+    let hidden = Arc::new(AtomicBool::new(false));
+    let out = edit(
+        &state,
+        &person,
+        &resource,
+        &id,
+        &headers,
+        changes,
+        hidden.clone(),
+    )
+    .await;
+    if hidden.load(Ordering::Relaxed) {
+        trail.refused_view();
+    }
+    let entry = trail.with_outcome(out.as_ref().err());
+    super::access::log(&state, entry).await;
+    out
+}
+
+/// The body of `put`; sets `hidden` when the record exists but the caller may not view it.
+async fn edit(
+    state: &Shared,
+    person: &Person,
+    resource: &str,
+    id: &str,
+    headers: &HeaderMap,
+    changes: Value,
+    hidden: Arc<AtomicBool>,
+) -> ApiResult<Response> {
+    let session = session_for(state, person, resource)?;
     if !changes.is_object() {
         return Err(ApiError::new(
             ServerCode::BadJson,
@@ -169,10 +222,11 @@ pub async fn put(
         ),
     };
     let s = state.clone();
-    let (r, i) = (resource.clone(), id.clone());
+    let (r, i) = (resource.to_string(), id.to_string());
     let outcome = blocking(move || {
         let res = s.store.update_record(&r, &i, expected, &mut |now| {
             if !session.can("view", &r, Input::json(Some(now), None))? {
+                hidden.store(true, Ordering::Relaxed);
                 return Err(not_found(&r, &i));
             }
             allow(&session, "edit", &r, now)?;
@@ -229,7 +283,23 @@ pub async fn create(
     Path(resource): Path<String>,
     Body(data): Body<Value>,
 ) -> ApiResult<Response> {
-    let session = session_for(&state, &person, &resource)?;
+    let mut trail = Trail::new(&person, "create", &resource);
+    let out = insert(&state, &person, &resource, data, &mut trail).await;
+    let entry = trail.with_outcome(out.as_ref().err());
+    super::access::log(&state, entry).await;
+    out
+}
+
+/// The body of `create`; the new record's id goes to the trail.
+async fn insert(
+    state: &Shared,
+    person: &Person,
+    resource: &str,
+    data: Value,
+    trail: &mut Trail,
+) -> ApiResult<Response> {
+    let resource = resource.to_string();
+    let session = session_for(state, person, &resource)?;
     let current = state
         .current(DATA_APP)
         .ok_or_else(|| unknown_app(DATA_APP))?;
@@ -244,6 +314,7 @@ pub async fn create(
         resource.chars().next().unwrap_or('r'),
         &crate::host::keys::random_hex().map_err(ApiError::internal)?[..12]
     );
+    trail.entry.records.push(id.clone());
     let mut r = Map::new();
     r.insert("id".into(), Value::from(id.clone()));
     if let Some(owner) = owner {
@@ -251,6 +322,10 @@ pub async fn create(
     }
     if let (Some(attr), Some(d)) = (department, &person.department) {
         r.insert(attr.into(), Value::from(d.clone()));
+    }
+    // A record of a resource with an approval flow starts at its beginning.
+    if TRANSITIONS.iter().any(|(res, ..)| *res == resource) {
+        r.insert("status".into(), Value::from(INITIAL_STATUS));
     }
     let r = Value::Object(r);
     allow(&session, "create", &resource, &r)?;
@@ -337,6 +412,61 @@ async fn record(state: &Shared, resource: &str, id: &str) -> ApiResult<super::st
         .ok_or_else(|| not_found(resource, id))
 }
 
+/// The access log entry of one data API request, completed with its outcome.
+struct Trail {
+    entry: AccessEntry,
+}
+
+impl Trail {
+    fn new(person: &Person, action: &str, resource: &str) -> Trail {
+        Trail {
+            entry: AccessEntry {
+                at: now_ms(),
+                user: person.id.clone(),
+                action: action.to_string(),
+                resource: resource.to_string(),
+                records: Vec::new(),
+                unmasked: Vec::new(),
+                outcome: "ok".into(),
+                fields: Vec::new(),
+                source: "server".into(),
+            },
+        }
+    }
+
+    /// A record read: its id, and the sensitive fields it showed unmasked.
+    fn read(&mut self, session: &Session, resource: &str, record: &Value) -> ApiResult<()> {
+        if let Some(id) = record.get("id").and_then(Value::as_str) {
+            self.entry.records.push(id.to_string());
+        }
+        for f in session.unmasked(resource, Mode::View, record, None)? {
+            if !self.entry.unmasked.iter().any(|u| u == f) {
+                self.entry.unmasked.push(f.to_string());
+            }
+        }
+        Ok(())
+    }
+
+    /// The record exists but the caller may not view it: they are told 404, the log says
+    /// `forbidden`.
+    fn refused_view(&mut self) {
+        self.entry.outcome = "forbidden".into();
+    }
+
+    /// The entry with the request's outcome.
+    fn with_outcome(mut self, err: Option<&ApiError>) -> AccessEntry {
+        if let Some(e) = err {
+            if self.entry.outcome == "ok" {
+                self.entry.outcome = e.code.as_str().to_string();
+            }
+            if let Some(fields) = e.more.as_ref().and_then(|m| m.fields.clone()) {
+                self.entry.fields = fields;
+            }
+        }
+        self.entry
+    }
+}
+
 fn not_found(resource: &str, id: &str) -> ApiError {
     ApiError::not_found(format!("no {resource} `{id}`"))
 }
@@ -385,4 +515,126 @@ fn record_attrs<'d>(doc: &'d Value, resource: &str) -> Option<(Option<&'d str>, 
         r.get("owner").and_then(Value::as_str),
         r.get("department").and_then(Value::as_str),
     ))
+}
+
+/// Where the approval flow starts.
+const INITIAL_STATUS: &str = "draft";
+
+/// The sample app's approval flow: `(resource, transition, from statuses, to status)`. The
+/// policy decides who may (`can(transition)` on the record); this says what it does.
+const TRANSITIONS: &[(&str, &str, &[&str], &str)] = &[
+    ("inbound_order", "submit", &["draft", "rejected"], "pending"),
+    ("inbound_order", "approve", &["pending"], "approved"),
+    ("inbound_order", "reject", &["pending"], "rejected"),
+    ("inbound_order", "receive", &["approved"], "received"),
+];
+
+/// `{"comment"?}`: an approver's note, kept as `approver_comment` on approve and reject.
+#[derive(Deserialize)]
+pub struct TransitionBody {
+    comment: Option<String>,
+}
+
+/// `POST /v1/data/{resource}/{id}/{transition}`: moves a record through the approval flow
+/// (`submit`, `approve`, `reject`, `receive` on inbound orders), allowed when the caller may
+/// do that action on the record as it is, in one transaction; 409 `wrong_status` when the
+/// record's status does not allow it. Logged in the access log under the transition's name.
+pub async fn transition(
+    User(person): User,
+    State(state): State<Shared>,
+    Path((resource, id, step)): Path<(String, String, String)>,
+    Raw(body): Raw<SMALL>,
+) -> ApiResult<Response> {
+    let mut trail = Trail::new(&person, &step, &resource);
+    trail.entry.records.push(id.clone());
+    let hidden = Arc::new(AtomicBool::new(false));
+    let comment = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        serde_json::from_slice::<TransitionBody>(&body)
+            .map_err(|e| ApiError::new(ServerCode::BadJson, e.to_string()))?
+            .comment
+    };
+    let out = advance(
+        &state,
+        &person,
+        &resource,
+        &id,
+        &step,
+        comment,
+        hidden.clone(),
+    )
+    .await;
+    if hidden.load(Ordering::Relaxed) {
+        trail.refused_view();
+    }
+    let entry = trail.with_outcome(out.as_ref().err());
+    super::access::log(&state, entry).await;
+    out
+}
+
+/// The body of `transition`.
+async fn advance(
+    state: &Shared,
+    person: &Person,
+    resource: &str,
+    id: &str,
+    step: &str,
+    comment: Option<String>,
+    hidden: Arc<AtomicBool>,
+) -> ApiResult<Response> {
+    let Some(&(_, _, from, to)) = TRANSITIONS
+        .iter()
+        .find(|(r, t, _, _)| *r == resource && *t == step)
+    else {
+        return Err(ApiError::not_found(format!(
+            "{resource} has no transition `{step}`"
+        )));
+    };
+    let session = session_for(state, person, resource)?;
+    let s = state.clone();
+    let (r, i, step) = (resource.to_string(), id.to_string(), step.to_string());
+    let rec = blocking(move || {
+        let res = s.store.update_record(&r, &i, None, &mut |now| {
+            if !session.can("view", &r, Input::json(Some(now), None))? {
+                hidden.store(true, Ordering::Relaxed);
+                return Err(not_found(&r, &i));
+            }
+            allow(&session, &step, &r, now)?;
+            let status = now
+                .get("status")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            if !from.contains(&status) {
+                return Err(ApiError::new(
+                    ServerCode::WrongStatus,
+                    format!(
+                        "a {r} that is `{status}` cannot be `{step}`ed (it must be {})",
+                        from.join(" or ")
+                    ),
+                ));
+            }
+            let mut next = now.clone();
+            next["status"] = Value::from(to);
+            if let (Some(c), "approve" | "reject") = (&comment, step.as_str()) {
+                next["approver_comment"] = Value::from(c.clone());
+            }
+            Ok(next)
+        });
+        match res {
+            Ok(rec) => Ok((
+                session.redact(&r, Mode::View, &rec.body, None)?,
+                rec.revision,
+            )),
+            Err(UpdateError::Missing) => Err(not_found(&r, &i)),
+            Err(UpdateError::Stale { .. }) => {
+                Err(ApiError::internal("a transition expected no revision"))
+            }
+            Err(UpdateError::Refused(e)) => Err(e),
+            Err(UpdateError::Store(e)) => Err(e.into()),
+        }
+    })
+    .await?;
+    let (shown, revision) = rec;
+    Ok(([(header::ETAG, revision_tag(revision))], Json(shown)).into_response())
 }

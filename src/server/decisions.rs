@@ -12,7 +12,7 @@ use super::blocking;
 use super::body::{Raw, EVENTS};
 use super::error::{ApiError, ApiResult, ServerCode};
 use super::state::Shared;
-use super::store::{ChainLink, Link, Reported};
+use super::store::{AccessEntry, ChainLink, Link, Reported};
 use crate::host::keys::hex;
 use crate::host::now_ms;
 use axum::extract::{Query, State};
@@ -59,9 +59,12 @@ pub async fn decisions(
     let mut refused = Vec::new();
     let mut reported = Vec::new();
     let mut index = Vec::new();
+    let mut entries = Vec::new();
+    let at = now_ms();
     for (i, e) in raw.iter().enumerate() {
         match reported_event(e.get(), &person.id) {
             Ok(r) => {
+                entries.push(client_entry(&r.event, &person.id, at));
                 reported.push(r);
                 index.push(i);
             }
@@ -84,6 +87,12 @@ pub async fn decisions(
         Ok(s.store.add_decisions(&user, now_ms(), &reported)?)
     })
     .await?;
+    // Beside the server's own entries, marked as client-reported (a retry is logged once).
+    for (entry, link) in entries.into_iter().zip(&outcome.links) {
+        if link.is_some() {
+            super::access::log(&state, entry).await;
+        }
+    }
     let breaks: Vec<Value> = outcome
         .links
         .iter()
@@ -97,6 +106,40 @@ pub async fn decisions(
         "chain_breaks": breaks,
         "refused": refused,
     })))
+}
+
+/// A reported event as an access log entry. A refused *attempt* (the app was about to act)
+/// is a refusal that counts for alerts; a refused *check* (drawing the UI) is only noted.
+fn client_entry(event: &str, user: &str, at: i64) -> AccessEntry {
+    let e: Value = serde_json::from_str(event).unwrap_or(Value::Null);
+    let text = |k: &str| {
+        e.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let allow = e.get("allow").and_then(Value::as_bool).unwrap_or(false);
+    let outcome = match (allow, e.get("kind").and_then(Value::as_str)) {
+        (true, _) => "ok",
+        (false, Some("attempt")) => "forbidden",
+        (false, _) => "refused_check",
+    };
+    let record = match e.get("record") {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    };
+    AccessEntry {
+        at,
+        user: user.to_string(),
+        action: text("action"),
+        resource: text("resource"),
+        records: record.into_iter().collect(),
+        unmasked: Vec::new(),
+        outcome: outcome.into(),
+        fields: Vec::new(),
+        source: "client".into(),
+    }
 }
 
 /// The events of a batch, each still as its own JSON text (a bad one is refused alone).

@@ -36,6 +36,8 @@ codes! {
         Conflict = "conflict",
         /// 410: the version asked for is not stored.
         VersionGone = "version_gone",
+        /// 409: the record's status does not allow this transition (e.g. approving a draft).
+        WrongStatus = "wrong_status",
         /// 412: the record changed since it was read (`If-Match`).
         StaleRecord = "stale_record",
         /// 413: the body is larger than this endpoint takes.
@@ -85,7 +87,7 @@ impl ServerCode {
             Forbidden | ForbiddenFields | ForbiddenOrigin => StatusCode::FORBIDDEN,
             NotFound | UnknownApp | UnknownUser | UnknownResource => StatusCode::NOT_FOUND,
             Timeout => StatusCode::REQUEST_TIMEOUT,
-            Conflict => StatusCode::CONFLICT,
+            Conflict | WrongStatus => StatusCode::CONFLICT,
             VersionGone => StatusCode::GONE,
             StaleRecord => StatusCode::PRECONDITION_FAILED,
             TooLarge => StatusCode::PAYLOAD_TOO_LARGE,

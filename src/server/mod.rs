@@ -7,6 +7,7 @@
 //! capped per client address and in total, headers and bodies must arrive in time, bodies are
 //! read only after the caller is known and only up to each endpoint's size.
 
+mod access;
 mod audit;
 mod auth;
 mod body;
@@ -115,6 +116,18 @@ pub struct Options {
     /// Decision events stored per user at most.
     #[arg(long, default_value_t = 100_000)]
     pub decision_quota: u64,
+    /// How long data access log entries are kept.
+    #[arg(long, default_value = "90d")]
+    pub access_retention: humantime::Duration,
+    /// Refusals of one user that raise an alert within `--alert-window`.
+    #[arg(long, default_value_t = 5)]
+    pub alert_refusals: usize,
+    /// The window of `--alert-refusals`.
+    #[arg(long, default_value = "10m")]
+    pub alert_window: humantime::Duration,
+    /// Where alerts are also posted as JSON (`http://` only; put a relay in front for https).
+    #[arg(long)]
+    pub alert_webhook: Option<String>,
 }
 
 /// Runs blocking work (the store, diffs) off the async threads.
@@ -196,8 +209,19 @@ pub fn open(opts: &Options) -> Result<(Shared, Vec<String>), String> {
         })
         .map_err(fail)?;
     let (tx, _) = tokio::sync::broadcast::channel(64);
+    let (admin_tx, _) = tokio::sync::broadcast::channel(64);
+    let store: Arc<dyn store::Store> = Arc::new(store);
+    let ms = |d: humantime::Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 4);
+    let rules = access::AlertRules {
+        refusals: opts.alert_refusals.max(1),
+        window_ms: ms(opts.alert_window),
+        webhook: opts.alert_webhook.clone(),
+    };
+    let access = access::AccessLog::start(store.clone(), ms(opts.access_retention), rules);
     let state = Arc::new(AppState {
-        store: Arc::new(store),
+        store,
+        access,
+        admin_events: admin_tx,
         key,
         options: opts.clone(),
         bundle_ttl_ms: i64::try_from(opts.bundle_ttl.as_millis()).unwrap_or(i64::MAX / 4),
@@ -210,6 +234,7 @@ pub fn open(opts: &Options) -> Result<(Shared, Vec<String>), String> {
         publish_files: Mutex::new(()),
         publishing: Mutex::new(()),
         events: tx,
+        tickets: Mutex::new(HashMap::new()),
     });
     let (directory, records) = sample::sample()?;
     if !state.store.has_records().map_err(fail)? {
@@ -302,8 +327,15 @@ pub fn router(state: Shared, www: &Path, pkg: &Path) -> Router {
             "/data/{resource}/{id}",
             get(data_api::get).put(data_api::put),
         )
+        .route(
+            "/data/{resource}/{id}/{transition}",
+            post(data_api::transition),
+        )
         .route("/admin/reassign-records", post(data_api::reassign))
         .route("/audit", get(audit::list))
+        .route("/admin/events-ticket", post(policy_api::events_ticket))
+        .route("/audit/access", get(access::list))
+        .route("/audit/alerts", get(access::alerts))
         .route("/drafts/transfer", post(drafts::transfer_draft))
         .route("/drafts/check", post(drafts::check_draft))
         .route("/drafts/matrix/export", post(drafts::matrix_export))

@@ -457,34 +457,82 @@ pub async fn put_directory(
     Ok(Json(json!({"app": app, "people": count})))
 }
 
-/// `GET /v1/events`: server-sent events, one `published` event per new version. Streams are
-/// capped per client address and in total.
+/// The query of `GET /v1/events`.
+#[derive(Deserialize)]
+pub struct EventsQuery {
+    ticket: Option<String>,
+}
+
+/// `GET /v1/events`: server-sent events, one `published` event per new version. With a
+/// `ticket` from `POST /v1/admin/events-ticket`, admin events too (`alert`, with the access
+/// log's alert). Streams are capped per client address and in total.
 pub async fn events(
     State(state): State<Shared>,
     ip: Option<Extension<ClientIp>>,
+    Query(q): Query<EventsQuery>,
 ) -> ApiResult<Response> {
+    let admin = match q.ticket {
+        Some(t) => {
+            if !super::auth::redeem_ticket(&state, &t) {
+                return Err(ApiError::unauthorized(
+                    "this events ticket is not valid (they last a minute and work once)",
+                ));
+            }
+            true
+        }
+        None => false,
+    };
     let ip = ip.map_or(std::net::IpAddr::from([0, 0, 0, 0]), |Extension(c)| c.0);
     let o = &state.options;
     let slot = state
         .streams
         .take(ip, o.max_streams_per_client, o.max_streams)
         .map_err(|f| refusal(f, "event streams"))?;
-    let rx = state.events.subscribe();
-    let stream = futures_util::stream::unfold((rx, slot), |(mut rx, slot)| async move {
-        loop {
-            match rx.recv().await {
-                Ok(data) => {
-                    let e = Event::default().event("published").data(data);
-                    return Some((Ok::<_, std::convert::Infallible>(e), (rx, slot)));
+    let public = state.events.subscribe();
+    let private = admin.then(|| state.admin_events.subscribe());
+    let stream = futures_util::stream::unfold(
+        (public, private, slot),
+        |(mut public, mut private, slot)| async move {
+            use tokio::sync::broadcast::error::RecvError;
+            loop {
+                let next = match &mut private {
+                    Some(p) => tokio::select! {
+                        r = public.recv() => r.map(|d| ("published", d)),
+                        r = p.recv() => r.map(|d| {
+                            let kind = serde_json::from_str::<Value>(&d)
+                                .ok()
+                                .and_then(|v| v["type"].as_str().map(str::to_string));
+                            (if kind.as_deref() == Some("alert") { "alert" } else { "admin" }, d)
+                        }),
+                    },
+                    None => public.recv().await.map(|d| ("published", d)),
+                };
+                match next {
+                    Ok((name, data)) => {
+                        let e = Event::default().event(name).data(data);
+                        return Some((
+                            Ok::<_, std::convert::Infallible>(e),
+                            (public, private, slot),
+                        ));
+                    }
+                    Err(RecvError::Lagged(_)) => continue,
+                    Err(RecvError::Closed) => return None,
                 }
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
             }
-        }
-    });
+        },
+    );
     Ok(Sse::new(stream)
         .keep_alive(KeepAlive::default())
         .into_response())
+}
+
+/// `POST /v1/admin/events-ticket` (admin): a ticket for `GET /v1/events?ticket=` (an
+/// EventSource cannot send the admin token), valid for one minute and one stream.
+pub async fn events_ticket(_: Admin, State(state): State<Shared>) -> ApiResult<Json<Value>> {
+    let ticket = super::auth::issue_ticket(&state)?;
+    Ok(Json(
+        json!({ "ticket": ticket, "expires_in_ms": super::auth::TICKET_MS }),
+    ))
 }
 
 /// `GET /v1/config`: what a page needs to trust bundles (the demo pins the key from here).

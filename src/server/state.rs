@@ -73,6 +73,12 @@ pub struct AppState {
     pub publishing: Mutex<()>,
     /// `published` events for `/v1/events`.
     pub events: broadcast::Sender<String>,
+    /// Events only admin pages receive (alerts, audit entries).
+    pub admin_events: broadcast::Sender<String>,
+    /// The data access log.
+    pub access: super::access::AccessLog,
+    /// Live events tickets (by hash) and when each expires.
+    pub tickets: Mutex<HashMap<String, i64>>,
 }
 
 impl AppState {

@@ -97,6 +97,31 @@ impl Session {
         Ok(select(form_data, 0, &refs(&fields)).unwrap_or_default())
     }
 
+    /// The sensitive fields (those with a mask) `redact` would show unmasked for `record` in
+    /// `mode`, among those the record has: what an access log records for a read.
+    ///
+    /// # Errors
+    /// `unknown_resource`; `bad_request` when the record is not an object.
+    pub fn unmasked(
+        &self,
+        resource: &str,
+        mode: Mode,
+        record: &Value,
+        context: Option<&Value>,
+    ) -> Result<Vec<&str>, RequestError> {
+        as_object(record, "record")?;
+        let states = self.fields(resource, mode, Input::json(Some(record), context))?;
+        let res = states.resource;
+        Ok(res
+            .fields
+            .iter()
+            .zip(&states.states)
+            .filter(|(f, s)| f.mask.is_some() && **s >= FieldState::Readonly)
+            .filter(|(f, _)| get(record, &split(f.name)).is_some_and(|v| !v.is_null()))
+            .map(|(f, _)| f.name)
+            .collect())
+    }
+
     /// The paths in `changes` that the user may not write on `record` in `mode`: not a
     /// declared field (nor inside one), or not editable. What a server refuses.
     ///

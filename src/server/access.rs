@@ -1,0 +1,342 @@
+//! The data access log, written where enforcement happens: each data API request (and each
+//! event a client reports) becomes an entry, queued off the request path and written in
+//! batches by one thread; old entries are pruned by retention. Refusals feed the alerts: a
+//! user refused more than N times in M minutes raises one, stored, pushed to admin pages and
+//! posted to a webhook.
+
+use super::auth::Admin;
+use super::blocking;
+use super::error::{ApiError, ApiResult};
+use super::state::Shared;
+use super::store::{AccessEntry, AccessQuery, Alert, Store};
+use crate::host::now_ms;
+use crate::host::table::{self, Sheet};
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::{HashMap, VecDeque};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Most entries one batch writes.
+const BATCH: usize = 1000;
+/// How long a batch waits for more entries.
+const LINGER: Duration = Duration::from_millis(100);
+/// How often old entries are pruned.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
+enum Msg {
+    Entry(AccessEntry),
+    /// Answered once everything queued before it is written.
+    Flush(mpsc::Sender<()>),
+}
+
+/// What the access log is told to do about refusals.
+#[derive(Debug, Clone)]
+pub struct AlertRules {
+    /// Refusals that raise an alert ...
+    pub refusals: usize,
+    /// ... within this window, ms.
+    pub window_ms: i64,
+    /// Where alerts are also posted (`http://` only).
+    pub webhook: Option<String>,
+}
+
+/// The log's handle: queueing entries, the refusal windows per user.
+pub struct AccessLog {
+    tx: Mutex<mpsc::SyncSender<Msg>>,
+    rules: AlertRules,
+    /// Per user: the times of recent refusals, and until when an alert was already raised.
+    recent: Mutex<HashMap<String, (VecDeque<i64>, i64)>>,
+}
+
+impl AccessLog {
+    /// Starts the writer thread on `store`, pruning entries older than `retention_ms`.
+    pub fn start(store: Arc<dyn Store>, retention_ms: i64, rules: AlertRules) -> AccessLog {
+        // Bounded: a writer that falls behind slows requests down rather than growing memory.
+        let (tx, rx) = mpsc::sync_channel(50_000);
+        std::thread::spawn(move || write_loop(&*store, &rx, retention_ms));
+        AccessLog {
+            tx: Mutex::new(tx),
+            rules,
+            recent: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Queues an entry; returns the alert it raises, if any.
+    pub fn record(&self, e: AccessEntry) -> Option<Alert> {
+        let alert = if e.refused() {
+            self.note_refusal(&e)
+        } else {
+            None
+        };
+        let tx = self.tx.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        if tx.send(Msg::Entry(e)).is_err() {
+            eprintln!("access log: the writer has stopped; an entry was not written");
+        }
+        alert
+    }
+
+    /// Waits until everything queued so far is written.
+    pub fn flush(&self) {
+        let (done, wait) = mpsc::channel();
+        let tx = self.tx.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        if tx.send(Msg::Flush(done)).is_ok() {
+            let _ = wait.recv_timeout(Duration::from_secs(30));
+        }
+    }
+
+    fn note_refusal(&self, e: &AccessEntry) -> Option<Alert> {
+        let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
+        if recent.len() > 100_000 {
+            recent.retain(|_, (times, _)| {
+                times
+                    .back()
+                    .is_some_and(|t| e.at - t < self.rules.window_ms)
+            });
+        }
+        let (times, quiet_until) = recent.entry(e.user.clone()).or_default();
+        times.push_back(e.at);
+        while times
+            .front()
+            .is_some_and(|t| e.at - t > self.rules.window_ms)
+        {
+            times.pop_front();
+        }
+        if times.len() < self.rules.refusals || e.at < *quiet_until {
+            return None;
+        }
+        // One alert per window per user.
+        *quiet_until = e.at + self.rules.window_ms;
+        Some(Alert {
+            at: e.at,
+            user: e.user.clone(),
+            detail: json!({
+                "refusals": times.len(),
+                "window_ms": self.rules.window_ms,
+                "last": e,
+            }),
+        })
+    }
+}
+
+fn write_loop(store: &dyn Store, rx: &mpsc::Receiver<Msg>, retention_ms: i64) {
+    let mut last_prune: Option<std::time::Instant> = None;
+    loop {
+        if last_prune.is_none_or(|t| t.elapsed() > PRUNE_EVERY) {
+            match store.prune_access(now_ms().saturating_sub(retention_ms)) {
+                Ok(n) if n > 0 => eprintln!("access log: pruned {n} entries past retention"),
+                Ok(_) => {}
+                Err(e) => eprintln!("access log: pruning failed: {e}"),
+            }
+            last_prune = Some(std::time::Instant::now());
+        }
+        let Ok(first) = rx.recv_timeout(PRUNE_EVERY) else {
+            if matches!(rx.try_recv(), Err(mpsc::TryRecvError::Disconnected)) {
+                return;
+            }
+            continue;
+        };
+        let mut batch = Vec::new();
+        let mut flushes = Vec::new();
+        let take =
+            |m: Msg, batch: &mut Vec<AccessEntry>, flushes: &mut Vec<mpsc::Sender<()>>| match m {
+                Msg::Entry(e) => batch.push(e),
+                Msg::Flush(done) => flushes.push(done),
+            };
+        take(first, &mut batch, &mut flushes);
+        let until = std::time::Instant::now() + LINGER;
+        while batch.len() < BATCH && flushes.is_empty() {
+            let left = until.saturating_duration_since(std::time::Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(m) => take(m, &mut batch, &mut flushes),
+                Err(_) => break,
+            }
+        }
+        while batch.len() < BATCH {
+            match rx.try_recv() {
+                Ok(m) => take(m, &mut batch, &mut flushes),
+                Err(_) => break,
+            }
+        }
+        if !batch.is_empty() {
+            // A failing database keeps the entries for the next try, up to a bound.
+            let mut tries = 0;
+            while let Err(e) = store.add_access(&batch) {
+                tries += 1;
+                eprintln!(
+                    "access log: writing {} entries failed ({e}), try {tries}",
+                    batch.len()
+                );
+                if tries >= 5 {
+                    eprintln!("access log: {} entries dropped", batch.len());
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(200 * tries));
+            }
+        }
+        for done in flushes {
+            let _ = done.send(());
+        }
+    }
+}
+
+/// Raises an alert: stored, pushed to admin event streams, posted to the webhook.
+pub async fn raise(state: &Shared, alert: Alert) {
+    let event = json!({"type": "alert", "alert": alert}).to_string();
+    let _ = state.admin_events.send(event);
+    let s = state.clone();
+    let stored = alert.clone();
+    if let Err(e) = blocking(move || Ok(s.store.add_alert(&stored)?)).await {
+        eprintln!("alerts: storing failed: {}", e.message);
+    }
+    if let Some(url) = state.access.rules.webhook.clone() {
+        tokio::spawn(async move {
+            if let Err(e) =
+                post_json(&url, &json!({"type": "fieldgate.alert", "alert": alert})).await
+            {
+                eprintln!("alerts: webhook {url}: {e}");
+            }
+        });
+    }
+}
+
+/// Logs an entry and raises the alert it causes.
+pub async fn log(state: &Shared, e: AccessEntry) {
+    if let Some(alert) = state.access.record(e) {
+        raise(state, alert).await;
+    }
+}
+
+/// POSTs `body` to an `http://` URL, within five seconds.
+async fn post_json(url: &str, body: &Value) -> Result<(), String> {
+    use http_body_util::Full;
+    use hyper_util::client::legacy::Client;
+    use hyper_util::rt::TokioExecutor;
+    let uri: hyper::Uri = url.parse().map_err(|e| format!("bad URL: {e}"))?;
+    if uri.scheme_str() != Some("http") {
+        return Err("only http:// webhooks (put a relay in front for https)".into());
+    }
+    let req = hyper::Request::post(uri)
+        .header("content-type", "application/json")
+        .body(Full::new(axum::body::Bytes::from(body.to_string())))
+        .map_err(|e| e.to_string())?;
+    let client = Client::builder(TokioExecutor::new()).build_http();
+    let res = tokio::time::timeout(Duration::from_secs(5), client.request(req))
+        .await
+        .map_err(|_| "timed out".to_string())?
+        .map_err(|e| e.to_string())?;
+    if res.status().is_success() {
+        Ok(())
+    } else {
+        Err(format!("answered {}", res.status()))
+    }
+}
+
+/// The query of `GET /v1/audit/access`.
+#[derive(Deserialize)]
+pub struct AccessParams {
+    user: Option<String>,
+    resource: Option<String>,
+    record: Option<String>,
+    source: Option<String>,
+    since: Option<i64>,
+    until: Option<i64>,
+    limit: Option<u32>,
+    format: Option<String>,
+}
+
+/// `GET /v1/audit/access?user=&resource=&record=&source=&since=&until=&limit=&format=json|csv|xlsx`
+/// (admin): entries newest first (default 500, at most 100,000), as JSON or a sheet.
+pub async fn list(
+    _: Admin,
+    State(state): State<Shared>,
+    Query(p): Query<AccessParams>,
+) -> ApiResult<Response> {
+    let limit = p.limit.unwrap_or(500);
+    if !(1..=100_000).contains(&limit) {
+        return Err(ApiError::bad_request("`limit` is 1 to 100000"));
+    }
+    let q = AccessQuery {
+        since: p.since.unwrap_or(0),
+        until: p.until.unwrap_or(i64::MAX),
+        user: p.user,
+        resource: p.resource,
+        record: p.record,
+        source: p.source,
+        limit,
+    };
+    let s = state.clone();
+    let entries = blocking(move || {
+        // Read what was logged up to now, including what is still queued.
+        s.access.flush();
+        Ok(s.store.access(&q)?)
+    })
+    .await?;
+    match p.format.as_deref().unwrap_or("json") {
+        "json" => Ok(Json(json!({ "entries": entries })).into_response()),
+        "csv" => {
+            let bytes = table::write_csv(&rows(&entries));
+            Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], bytes).into_response())
+        }
+        "xlsx" => {
+            let sheet = Sheet {
+                name: "access".into(),
+                rows: rows(&entries),
+                freeze: (1, 0),
+                ..Sheet::default()
+            };
+            let bytes = table::write_xlsx(&[sheet]).map_err(ApiError::internal)?;
+            Ok(([(header::CONTENT_TYPE, super::policy_api::XLSX)], bytes).into_response())
+        }
+        other => Err(ApiError::bad_request(format!(
+            "`format` is json, csv or xlsx, not `{other}`"
+        ))),
+    }
+}
+
+/// The entries as a table with a header row.
+fn rows(entries: &[AccessEntry]) -> Vec<Vec<String>> {
+    let head = [
+        "at", "user", "action", "resource", "records", "unmasked", "outcome", "fields", "source",
+    ];
+    let mut out = vec![head.iter().map(|h| h.to_string()).collect()];
+    for e in entries {
+        out.push(vec![
+            crate::bundle::format_rfc3339(e.at),
+            e.user.clone(),
+            e.action.clone(),
+            e.resource.clone(),
+            e.records.join(" "),
+            e.unmasked.join(" "),
+            e.outcome.clone(),
+            e.fields.join(" "),
+            e.source.clone(),
+        ]);
+    }
+    out
+}
+
+/// The query of `GET /v1/audit/alerts`.
+#[derive(Deserialize)]
+pub struct AlertParams {
+    since: Option<i64>,
+    limit: Option<u32>,
+}
+
+/// `GET /v1/audit/alerts?since=&limit=` (admin): alerts newest first.
+pub async fn alerts(
+    _: Admin,
+    State(state): State<Shared>,
+    Query(p): Query<AlertParams>,
+) -> ApiResult<Json<Value>> {
+    let limit = p.limit.unwrap_or(200).clamp(1, 5000);
+    let s = state.clone();
+    let since = p.since.unwrap_or(0);
+    let list = blocking(move || Ok(s.store.alerts(since, limit)?)).await?;
+    Ok(Json(json!({ "alerts": list })))
+}

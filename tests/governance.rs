@@ -1,0 +1,416 @@
+//! Governance on a real `fieldgate serve`: the data access log (reads with the sensitive
+//! fields shown unmasked, refusals, client-reported events), alerts on repeated refusals (in
+//! the list, on the admin event stream, at a webhook).
+
+mod common;
+
+use common::server::Server;
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::time::Duration;
+
+fn access(s: &Server, query: &str) -> Vec<Value> {
+    let r = s.admin("GET", &format!("/v1/audit/access?{query}"), &Value::Null);
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()["entries"].as_array().unwrap().clone()
+}
+
+#[test]
+fn the_access_log_records_reads_unmasked_fields_and_refusals() {
+    let s = Server::start("gov-access");
+    let alice = s.login("u-alice");
+    // Her own customer: the phone shows unmasked; someone else's: masked, so not listed.
+    assert_eq!(
+        s.user(&alice, "GET", "/v1/data/customer/c-1001", &Value::Null)
+            .status,
+        200
+    );
+    assert_eq!(
+        s.user(&alice, "GET", "/v1/data/customer/c-1003", &Value::Null)
+            .status,
+        200
+    );
+    let views = access(&s, "user=u-alice&resource=customer");
+    let own = views
+        .iter()
+        .find(|e| e["records"] == json!(["c-1001"]))
+        .unwrap();
+    let other = views
+        .iter()
+        .find(|e| e["records"] == json!(["c-1003"]))
+        .unwrap();
+    assert_eq!(
+        (
+            own["action"].clone(),
+            own["outcome"].clone(),
+            own["source"].clone()
+        ),
+        (json!("view"), json!("ok"), json!("server"))
+    );
+    let shown = |e: &Value| {
+        e["unmasked"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert!(shown(own).contains(&"phone".to_string()), "{own}");
+    assert!(!shown(other).contains(&"phone".to_string()), "{other}");
+    assert!(
+        !shown(other).contains(&"credit_limit".to_string()),
+        "hidden is not shown at all"
+    );
+
+    // The list names each record returned.
+    assert_eq!(
+        s.user(&alice, "GET", "/v1/data/customer", &Value::Null)
+            .status,
+        200
+    );
+    let list = access(&s, "user=u-alice&resource=customer")
+        .into_iter()
+        .find(|e| e["action"] == "list")
+        .unwrap();
+    assert_eq!(list["records"].as_array().unwrap().len(), 4);
+
+    // Refusals: editing bob's customer, writing a read-only field, viewing an order she may
+    // not see (a 404 for her, a refusal in the log).
+    let r = s.user(
+        &alice,
+        "PUT",
+        "/v1/data/customer/c-1003",
+        &json!({"notes": "x"}),
+    );
+    assert_eq!(r.status, 403);
+    let r = s.user(
+        &alice,
+        "PUT",
+        "/v1/data/customer/c-1001",
+        &json!({"credit_limit": 1}),
+    );
+    assert_eq!(r.json()["code"], "forbidden_fields");
+    let r = s.user(&alice, "GET", "/v1/data/inbound_order/o-2001", &Value::Null);
+    assert_eq!(r.status, 404);
+    let refusals = access(&s, "user=u-alice");
+    let outcome = |action: &str, record: &str| {
+        refusals
+            .iter()
+            .find(|e| e["action"] == action && e["records"] == json!([record]))
+            .map(|e| (e["outcome"].clone(), e["fields"].clone()))
+            .unwrap()
+    };
+    assert_eq!(outcome("edit", "c-1003"), (json!("forbidden"), json!([])));
+    assert_eq!(
+        outcome("edit", "c-1001"),
+        (json!("forbidden_fields"), json!(["credit_limit"]))
+    );
+    assert_eq!(outcome("view", "o-2001"), (json!("forbidden"), json!([])));
+
+    // A record filter, CSV and XLSX exports.
+    let one = access(&s, "record=c-1003");
+    assert!(one
+        .iter()
+        .all(|e| e["records"].as_array().unwrap().contains(&json!("c-1003"))));
+    assert!(one.len() >= 2);
+    let csv = s.admin(
+        "GET",
+        "/v1/audit/access?format=csv&user=u-alice",
+        &Value::Null,
+    );
+    assert!(csv
+        .text()
+        .trim_start_matches('\u{feff}')
+        .starts_with("at,user,action,resource,records,unmasked,outcome,fields,source"));
+    assert!(csv.text().contains("forbidden_fields"));
+    let xlsx = s.admin("GET", "/v1/audit/access?format=xlsx", &Value::Null);
+    assert_eq!(&xlsx.body[..2], b"PK");
+    assert_eq!(s.get("/v1/audit/access").status, 401, "admins only");
+
+    // Client-reported events go beside them, marked; a refused attempt is a refusal, a refused
+    // check (drawing a button) only a note.
+    let events = json!({"events": [
+        {"subject": "u-alice", "action": "delete", "resource": "customer", "allow": false, "kind": "attempt", "record": "c-1003", "version": 1, "at": 1},
+        {"subject": "u-alice", "action": "export", "resource": "customer", "allow": false, "kind": "check", "version": 1, "at": 2},
+    ]});
+    assert_eq!(s.user(&alice, "POST", "/v1/decisions", &events).status, 200);
+    let client = access(&s, "source=client");
+    let outcomes: Vec<(Value, Value)> = client
+        .iter()
+        .map(|e| (e["action"].clone(), e["outcome"].clone()))
+        .collect();
+    assert!(
+        outcomes.contains(&(json!("delete"), json!("forbidden"))),
+        "{client:?}"
+    );
+    assert!(
+        outcomes.contains(&(json!("export"), json!("refused_check"))),
+        "{client:?}"
+    );
+    assert!(client.iter().all(|e| e["user"] == "u-alice"));
+}
+
+/// A one-shot HTTP receiver on loopback: the body of the first POST it gets.
+fn receiver() -> (String, std::sync::mpsc::Receiver<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(conn.try_clone().unwrap());
+        let mut len = 0;
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            if line.trim().is_empty() {
+                break;
+            }
+            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                len = v.trim().parse().unwrap();
+            }
+        }
+        let mut body = vec![0; len];
+        reader.read_exact(&mut body).unwrap();
+        conn.write_all(b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n")
+            .unwrap();
+        tx.send(String::from_utf8(body).unwrap()).unwrap();
+    });
+    (url, rx)
+}
+
+#[test]
+fn repeated_refusals_raise_one_alert_listed_pushed_and_posted() {
+    let (url, hook) = receiver();
+    let s = Server::start_in(
+        common::temp_dir("gov-alerts"),
+        &[
+            "--alert-refusals",
+            "3",
+            "--alert-window",
+            "1m",
+            "--alert-webhook",
+            &url,
+        ],
+    );
+    // An admin page listening for admin events.
+    let ticket = s
+        .admin("POST", "/v1/admin/events-ticket", &Value::Null)
+        .json()["ticket"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut stream = TcpStream::connect(&s.addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    write!(
+        stream,
+        "GET /v1/events?ticket={ticket} HTTP/1.1\r\nhost: x\r\n\r\n"
+    )
+    .unwrap();
+    let mut events = BufReader::new(stream);
+    let mut status = String::new();
+    events.read_line(&mut status).unwrap();
+    assert!(status.contains("200"), "{status}");
+    assert_eq!(
+        s.get(&format!("/v1/events?ticket={ticket}")).status,
+        401,
+        "a ticket works once"
+    );
+
+    let bob = s.login("u-bob");
+    for _ in 0..2 {
+        assert_eq!(
+            s.user(
+                &bob,
+                "PUT",
+                "/v1/data/customer/c-1001",
+                &json!({"notes": "x"})
+            )
+            .status,
+            403
+        );
+    }
+    let none = s.admin("GET", "/v1/audit/alerts", &Value::Null).json();
+    assert_eq!(
+        none["alerts"],
+        json!([]),
+        "two refusals are below the threshold"
+    );
+    for _ in 0..3 {
+        assert_eq!(
+            s.user(
+                &bob,
+                "PUT",
+                "/v1/data/customer/c-1001",
+                &json!({"notes": "x"})
+            )
+            .status,
+            403
+        );
+    }
+    let alerts = s.admin("GET", "/v1/audit/alerts", &Value::Null).json()["alerts"].clone();
+    assert_eq!(
+        alerts.as_array().unwrap().len(),
+        1,
+        "one alert per window: {alerts}"
+    );
+    assert_eq!(alerts[0]["user"], "u-bob");
+    assert_eq!(alerts[0]["detail"]["refusals"], 3);
+    assert_eq!(alerts[0]["detail"]["last"]["records"], json!(["c-1001"]));
+
+    let posted: Value =
+        serde_json::from_str(&hook.recv_timeout(Duration::from_secs(10)).unwrap()).unwrap();
+    assert_eq!(posted["type"], "fieldgate.alert");
+    assert_eq!(posted["alert"]["user"], "u-bob");
+
+    let mut line = String::new();
+    let pushed = loop {
+        line.clear();
+        assert!(events.read_line(&mut line).unwrap() > 0, "the stream ended");
+        if line.starts_with("event: alert") {
+            line.clear();
+            events.read_line(&mut line).unwrap();
+            break line.trim_start_matches("data:").trim().to_string();
+        }
+    };
+    let pushed: Value = serde_json::from_str(&pushed).unwrap();
+    assert_eq!(pushed["alert"]["user"], "u-bob");
+}
+
+#[test]
+fn old_access_entries_are_pruned_by_retention() {
+    // A retention of zero prunes everything older than now at start and hourly; the entries a
+    // running server writes stay until the next pass. Here: a restart prunes them.
+    let dir = common::temp_dir("gov-retention");
+    let s = Server::start_in(dir.clone(), &[]);
+    let alice = s.login("u-alice");
+    s.user(&alice, "GET", "/v1/data/customer/c-1001", &Value::Null);
+    assert_eq!(access(&s, "user=u-alice").len(), 1);
+    drop(s);
+    let s = Server::start_in(dir, &["--access-retention", "1ms"]);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(access(&s, "user=u-alice"), Vec::<Value>::new());
+}
+
+#[test]
+fn the_approval_flow_moves_orders_and_nobody_approves_their_own() {
+    let s = Server::start("gov-flow");
+    // A person who is both purchaser and approver (the case separation of duties is about).
+    let mut csv =
+        std::fs::read_to_string(common::root().join("examples/acme-erp.directory.csv")).unwrap();
+    csv.push_str("u-zed,Zed Wu,purchasing,,purchaser;approver,Buyer and approver\n");
+    let auth = format!("Bearer {}", s.token());
+    let r = s.call(
+        "PUT",
+        "/v1/apps/acme-erp/directory",
+        &[("authorization", &auth)],
+        csv.as_bytes(),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+
+    let zed = s.login("u-zed");
+    let made = s.user(
+        &zed,
+        "POST",
+        "/v1/data/inbound_order",
+        &json!({"order_no": "PO-9", "quantity": 5}),
+    );
+    assert_eq!(made.status, 201, "{}", made.text());
+    let id = made.json()["id"].as_str().unwrap().to_string();
+    let step = |who: &str, what: &str, body: &Value| {
+        s.user(
+            who,
+            "POST",
+            &format!("/v1/data/inbound_order/{id}/{what}"),
+            body,
+        )
+    };
+    assert_eq!(
+        step(&zed, "approve", &Value::Null).json()["code"],
+        "forbidden",
+        "a draft is not for approval"
+    );
+    let sent = step(&zed, "submit", &Value::Null);
+    assert_eq!(
+        (sent.status, sent.json()["status"].clone()),
+        (200, json!("pending")),
+        "{}",
+        sent.text()
+    );
+    let own = step(&zed, "approve", &Value::Null);
+    assert_eq!(
+        (own.status, own.json()["code"].clone()),
+        (403, json!("forbidden")),
+        "nobody approves their own order"
+    );
+    assert_eq!(step(&zed, "reject", &Value::Null).status, 403);
+
+    let frank = s.login("u-frank");
+    let ok = step(&frank, "approve", &json!({"comment": "fine"}));
+    assert_eq!(ok.status, 200, "{}", ok.text());
+    assert_eq!(
+        (
+            ok.json()["status"].clone(),
+            ok.json()["approver_comment"].clone()
+        ),
+        (json!("approved"), json!("fine"))
+    );
+    let again = step(&frank, "approve", &Value::Null);
+    assert_eq!(
+        again.status,
+        403,
+        "approved is final for approvers: {}",
+        again.text()
+    );
+    let erin = s.login("u-erin");
+    let got = step(&erin, "receive", &Value::Null);
+    assert_eq!(
+        (got.status, got.json()["status"].clone()),
+        (200, json!("received")),
+        "{}",
+        got.text()
+    );
+    let late = step(&erin, "receive", &Value::Null);
+    assert_eq!(late.status, 403, "received orders are closed");
+    let grace = s.login("u-grace");
+    let wrong = step(&grace, "approve", &Value::Null);
+    assert_eq!(
+        (wrong.status, wrong.json()["code"].clone()),
+        (409, json!("wrong_status")),
+        "the admin may, but not from `received`"
+    );
+    assert_eq!(step(&grace, "ship", &Value::Null).status, 404);
+
+    let log = access(&s, &format!("record={id}"));
+    let steps: Vec<(String, String, String)> = log
+        .iter()
+        .rev()
+        .filter(|e| e["action"] != "create")
+        .map(|e| {
+            (
+                e["user"].as_str().unwrap().into(),
+                e["action"].as_str().unwrap().into(),
+                e["outcome"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let expect = [
+        ("u-zed", "approve", "forbidden"),
+        ("u-zed", "submit", "ok"),
+        ("u-zed", "approve", "forbidden"),
+        ("u-zed", "reject", "forbidden"),
+        ("u-frank", "approve", "ok"),
+        ("u-frank", "approve", "forbidden"),
+        ("u-erin", "receive", "ok"),
+        ("u-erin", "receive", "forbidden"),
+        ("u-grace", "approve", "wrong_status"),
+        ("u-grace", "ship", "not_found"),
+    ];
+    let expect: Vec<(String, String, String)> = expect
+        .iter()
+        .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+        .collect();
+    assert_eq!(steps, expect);
+}
