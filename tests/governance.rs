@@ -414,3 +414,244 @@ fn the_approval_flow_moves_orders_and_nobody_approves_their_own() {
         .collect();
     assert_eq!(steps, expect);
 }
+
+#[test]
+fn drafts_are_kept_per_admin_and_a_stale_save_is_refused() {
+    let s = Server::start("gov-drafts");
+    assert_eq!(
+        s.admin("GET", "/v1/apps/acme-erp/draft", &Value::Null)
+            .status,
+        404
+    );
+    let doc = s
+        .admin("GET", "/v1/apps/acme-erp/versions/1", &Value::Null)
+        .json()["document"]
+        .clone();
+    let body = json!({"document": doc, "base": 1});
+    let first = s.admin("PUT", "/v1/apps/acme-erp/draft", &body);
+    assert_eq!(
+        (first.status, first.json()["revision"].clone()),
+        (200, json!(1)),
+        "{}",
+        first.text()
+    );
+    let got = s.admin("GET", "/v1/apps/acme-erp/draft", &Value::Null);
+    assert_eq!(got.header("etag"), Some("\"d1\""));
+    assert_eq!(got.json()["base"], 1);
+    assert_eq!(got.json()["document"], doc);
+    let auth = format!("Bearer {}", s.token());
+    let save = |tag: &str| {
+        s.call(
+            "PUT",
+            "/v1/apps/acme-erp/draft",
+            &[
+                ("authorization", &auth),
+                ("content-type", "application/json"),
+                ("if-match", tag),
+            ],
+            body.to_string().as_bytes(),
+        )
+    };
+    assert_eq!(
+        save("\"d1\"").json()["revision"],
+        2,
+        "a save from the revision it read"
+    );
+    let stale = save("\"d1\"");
+    assert_eq!(
+        (
+            stale.status,
+            stale.json()["code"].clone(),
+            stale.json()["detail"]["revision"].clone()
+        ),
+        (412, json!("stale_draft"), json!(2))
+    );
+    // Another admin has their own draft.
+    let other = common::stdout(&common::fieldgate(
+        &["admin", "add", "olga", "--data", s.data.to_str().unwrap()],
+        "",
+    ))
+    .trim()
+    .to_string();
+    std::thread::sleep(Duration::from_millis(600));
+    assert_eq!(
+        s.admin_as(&other, "GET", "/v1/apps/acme-erp/draft", &Value::Null)
+            .status,
+        404
+    );
+    let audit = s.admin("GET", "/v1/audit?kind=draft", &Value::Null).json();
+    assert_eq!(
+        audit["entries"].as_array().unwrap().len(),
+        2,
+        "each stored save, not the refused one"
+    );
+    assert_eq!(
+        s.admin("DELETE", "/v1/apps/acme-erp/draft", &Value::Null)
+            .status,
+        204
+    );
+    assert_eq!(
+        s.admin("GET", "/v1/apps/acme-erp/draft", &Value::Null)
+            .status,
+        404
+    );
+}
+
+#[test]
+fn an_access_review_campaign_from_opening_to_the_revocation_draft() {
+    let s = Server::start("gov-review");
+    let open = s.admin(
+        "POST",
+        "/v1/apps/acme-erp/reviews",
+        &json!({"resources": ["customer"], "reviewers": {"departments": {"sales-east": "u-carol", "*": "u-grace"}}}),
+    );
+    assert_eq!(open.status, 201, "{}", open.text());
+    let id = open.json()["id"].as_i64().unwrap();
+    assert!(open.json()["lines"].as_u64().unwrap() > 0);
+
+    let carol = s.login("u-carol");
+    let mine = s
+        .user(&carol, "GET", "/v1/reviews/mine", &Value::Null)
+        .json();
+    let lines = mine["campaigns"][0]["lines"].as_array().unwrap().clone();
+    assert!(!lines.is_empty());
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["reviewer"] == "u-carol" && l["line"]["department"] == "sales-east"),
+        "{lines:?}"
+    );
+    let phone = lines
+        .iter()
+        .find(|l| l["line"]["person"] == "u-alice" && l["line"]["item"] == "field:phone")
+        .unwrap_or_else(|| panic!("alice's phone is reviewed: {lines:?}"));
+    let keep = lines.iter().find(|l| l["n"] != phone["n"]).unwrap();
+    let decide = |who: &str, n: &Value, d: &str| {
+        s.user(
+            who,
+            "POST",
+            &format!("/v1/apps/acme-erp/reviews/{id}/decisions"),
+            &json!({"decisions": [{"n": n, "decision": d, "note": "quarterly"}]}),
+        )
+    };
+    assert_eq!(decide(&carol, &phone["n"], "revoke").json()["decided"], 1);
+    assert_eq!(decide(&carol, &keep["n"], "keep").status, 200);
+    assert_eq!(decide(&carol, &keep["n"], "maybe").status, 400);
+    let grace = s.login("u-grace");
+    let theirs = decide(&grace, &phone["n"], "keep");
+    assert_eq!(
+        (theirs.status, theirs.json()["code"].clone()),
+        (403, json!("forbidden")),
+        "only the line's reviewer decides it"
+    );
+
+    let one = s
+        .admin(
+            "GET",
+            &format!("/v1/apps/acme-erp/reviews/{id}"),
+            &Value::Null,
+        )
+        .json();
+    let stored = one["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["n"] == phone["n"])
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (
+            stored["decision"].clone(),
+            stored["decided_by"].clone(),
+            stored["note"].clone()
+        ),
+        (json!("revoke"), json!("u-carol"), json!("quarterly"))
+    );
+    assert!(stored["decided_at"].is_i64());
+
+    let closed = s.admin(
+        "POST",
+        &format!("/v1/apps/acme-erp/reviews/{id}/close"),
+        &Value::Null,
+    );
+    assert_eq!(closed.status, 200, "{}", closed.text());
+    assert_eq!(closed.json()["outcome"]["revoked"], 1);
+    assert_eq!(
+        s.admin(
+            "POST",
+            &format!("/v1/apps/acme-erp/reviews/{id}/close"),
+            &Value::Null
+        )
+        .status,
+        409
+    );
+    assert_eq!(
+        decide(&carol, &keep["n"], "revoke").status,
+        409,
+        "a closed review takes no decisions"
+    );
+
+    // The draft takes exactly that away; publishing it makes it so.
+    let draft = s
+        .admin("GET", "/v1/apps/acme-erp/draft", &Value::Null)
+        .json();
+    assert_eq!(draft["base"], 1);
+    let published = s.admin("POST", "/v1/apps/acme-erp/policy", &draft["document"]);
+    assert_eq!(published.status, 201, "{}", published.text());
+    let lines = published.json()["summary"]["lines"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.as_str().unwrap().starts_with("u-alice")),
+        "only alice changes: {lines:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.as_str().unwrap().contains("customer.phone")),
+        "{lines:?}"
+    );
+
+    let xlsx = s.admin(
+        "GET",
+        &format!("/v1/apps/acme-erp/reviews/{id}/report.xlsx"),
+        &Value::Null,
+    );
+    assert_eq!(&xlsx.body[..2], b"PK");
+    let html = s
+        .admin(
+            "GET",
+            &format!("/v1/apps/acme-erp/reviews/{id}/report.html"),
+            &Value::Null,
+        )
+        .text();
+    assert!(html.contains("Totals") && html.contains("quarterly") && html.contains("u-carol"));
+    let list = s
+        .admin("GET", "/v1/apps/acme-erp/reviews", &Value::Null)
+        .json();
+    let cov = |r: &str| {
+        list["coverage"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["resource"] == r)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(cov("customer")["overdue"], false);
+    assert!(cov("customer")["last_reviewed_at"].is_i64());
+    assert_eq!(cov("inbound_order")["overdue"], true, "never reviewed");
+    let kinds: Vec<Value> = s.admin("GET", "/v1/audit", &Value::Null).json()["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].clone())
+        .collect();
+    assert!(
+        kinds.contains(&json!("review_open")) && kinds.contains(&json!("review_close")),
+        "{kinds:?}"
+    );
+}

@@ -85,6 +85,8 @@ pub struct Coverage {
     pub resource: Option<String>,
     /// The fields to review (default: every field with a mask).
     pub sensitive: Vec<String>,
+    /// The actions to review (default: the export-like ones).
+    pub actions: Vec<String>,
 }
 
 /// Whether an action is export-like (reviewed by default): it takes data out of the app.
@@ -160,7 +162,14 @@ pub fn review(
                     out.push(line(format!("field:{f}"), state.to_string(), src));
                 }
             }
-            for a in actions.iter().filter(|a| export_like(a)) {
+            let reviewed = |a: &&&str| {
+                if coverage.actions.is_empty() {
+                    export_like(a)
+                } else {
+                    coverage.actions.iter().any(|x| x == **a)
+                }
+            };
+            for a in actions.iter().filter(reviewed) {
                 if !s.can(a, r, Input::NONE).unwrap_or(false) {
                     continue;
                 }

@@ -47,6 +47,9 @@ struct WriteArgs {
     /// The fields to review (default: every field with a mask).
     #[arg(long, num_args = 1..)]
     sensitive: Vec<String>,
+    /// An action to review (repeat; default: the export-like ones).
+    #[arg(long)]
+    action: Vec<String>,
     /// The sheet's format.
     #[arg(long, default_value = "csv")]
     format: Format,
@@ -95,6 +98,7 @@ fn write_run(a: WriteArgs) -> CliResult {
     let coverage = Coverage {
         resource: a.resource,
         sensitive: a.sensitive,
+        actions: a.action,
     };
     let lines = review::review(&doc, &policy, &directory, &coverage)?;
     let mut rows = vec![COLUMNS.iter().map(|c| c.to_string()).collect::<Vec<_>>()];

@@ -38,6 +38,8 @@ codes! {
         VersionGone = "version_gone",
         /// 409: the record's status does not allow this transition (e.g. approving a draft).
         WrongStatus = "wrong_status",
+        /// 412: another save of the draft came first (`If-Match`): load it again.
+        StaleDraft = "stale_draft",
         /// 412: the record changed since it was read (`If-Match`).
         StaleRecord = "stale_record",
         /// 413: the body is larger than this endpoint takes.
@@ -89,7 +91,7 @@ impl ServerCode {
             Timeout => StatusCode::REQUEST_TIMEOUT,
             Conflict | WrongStatus => StatusCode::CONFLICT,
             VersionGone => StatusCode::GONE,
-            StaleRecord => StatusCode::PRECONDITION_FAILED,
+            StaleRecord | StaleDraft => StatusCode::PRECONDITION_FAILED,
             TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             BadPolicy | WrongApp | WrongType | BadCells | BadDirectory | BadApp | SameUser

@@ -19,7 +19,9 @@ mod files;
 mod limits;
 mod policy_api;
 mod publish;
+mod reviews;
 mod sample;
+mod saved;
 mod state;
 mod store;
 
@@ -128,6 +130,9 @@ pub struct Options {
     /// Where alerts are also posted as JSON (`http://` only; put a relay in front for https).
     #[arg(long)]
     pub alert_webhook: Option<String>,
+    /// A resource not reviewed for longer than this is flagged in the activity view.
+    #[arg(long, default_value = "90d")]
+    pub review_period: humantime::Duration,
 }
 
 /// Runs blocking work (the store, diffs) off the async threads.
@@ -306,6 +311,26 @@ pub fn router(state: Shared, www: &Path, pkg: &Path) -> Router {
         .route("/apps/{app}/diff", get(policy_api::diff))
         .route("/apps/{app}/policy", post(policy_api::publish_policy))
         .route("/apps/{app}/rollback-to/{n}", post(policy_api::rollback))
+        .route(
+            "/apps/{app}/reviews",
+            get(reviews::list).post(reviews::open),
+        )
+        .route("/apps/{app}/reviews/{id}", get(reviews::get))
+        .route("/apps/{app}/reviews/{id}/decisions", post(reviews::decide))
+        .route("/apps/{app}/reviews/{id}/close", post(reviews::close))
+        .route(
+            "/apps/{app}/reviews/{id}/report.xlsx",
+            get(reviews::report_xlsx),
+        )
+        .route(
+            "/apps/{app}/reviews/{id}/report.html",
+            get(reviews::report_html),
+        )
+        .route("/reviews/mine", get(reviews::mine))
+        .route(
+            "/apps/{app}/draft",
+            get(saved::get).put(saved::put).delete(saved::delete),
+        )
         .route(
             "/apps/{app}/directory",
             get(policy_api::get_directory).put(policy_api::put_directory),

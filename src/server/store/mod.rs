@@ -197,6 +197,133 @@ pub struct Alert {
     pub detail: Value,
 }
 
+/// An admin's draft of an app's policy, kept between visits and shared by their tabs.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    /// The policy document (JSON text).
+    pub document: String,
+    /// The version it was made from.
+    pub base: Option<u64>,
+    /// Its revision: every save adds one.
+    pub revision: u64,
+    /// When it was last saved, Unix milliseconds.
+    pub updated_at: i64,
+}
+
+/// A draft to save.
+pub struct NewDraft {
+    /// The policy document (JSON text).
+    pub document: String,
+    /// The version it was made from.
+    pub base: Option<u64>,
+    /// When, Unix milliseconds.
+    pub at: i64,
+}
+
+/// Why a draft was not saved.
+#[derive(Debug)]
+pub enum DraftError {
+    /// Another save came first (another tab): its revision.
+    Stale {
+        /// The revision now stored.
+        revision: u64,
+    },
+    /// The store failed.
+    Store(StoreError),
+}
+
+/// An access review campaign to open: its scope, the version and the lines to review, each
+/// with its reviewer.
+pub struct NewReview {
+    /// The app.
+    pub app: String,
+    /// What it covers and who reviews (as the request gave it).
+    pub scope: Value,
+    /// The current version it was taken from.
+    pub version: u64,
+    /// Who opened it.
+    pub by: String,
+    /// When, Unix milliseconds.
+    pub at: i64,
+    /// `(reviewer, line)`.
+    pub lines: Vec<(String, Value)>,
+}
+
+/// A campaign, with its counts.
+#[derive(Debug, Clone, Serialize)]
+pub struct Review {
+    /// Its id.
+    pub id: i64,
+    /// The app.
+    pub app: String,
+    /// What it covers and who reviews.
+    pub scope: Value,
+    /// The version its snapshot was taken from.
+    pub version: u64,
+    /// Who opened it, and when.
+    pub opened_by: String,
+    /// Unix milliseconds.
+    pub opened_at: i64,
+    /// Who closed it, and when (open until then).
+    pub closed_by: Option<String>,
+    /// Unix milliseconds.
+    pub closed_at: Option<i64>,
+    /// What closing it did (the draft made, the totals).
+    pub outcome: Option<Value>,
+    /// Lines in all.
+    pub lines: u64,
+    /// Lines with a decision.
+    pub decided: u64,
+    /// Lines to revoke.
+    pub revoked: u64,
+}
+
+/// One line of a campaign.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReviewLine {
+    /// Its number in the campaign (from 1).
+    pub n: i64,
+    /// Who reviews it.
+    pub reviewer: String,
+    /// The review line (person, resource, item, access, source, ...).
+    pub line: Value,
+    /// `keep`, `revoke` or empty.
+    pub decision: String,
+    /// The reviewer's note.
+    pub note: String,
+    /// Who decided, and when.
+    pub decided_by: Option<String>,
+    /// Unix milliseconds.
+    pub decided_at: Option<i64>,
+}
+
+/// Decisions on lines of one campaign.
+pub struct Decisions {
+    /// `(line number, decision, note)`.
+    pub lines: Vec<(i64, String, String)>,
+    /// With `Some`, only lines this reviewer reviews may be decided.
+    pub reviewer: Option<String>,
+    /// Who decides.
+    pub by: String,
+    /// When, Unix milliseconds.
+    pub at: i64,
+}
+
+/// Why decisions or a closing were refused.
+#[derive(Debug)]
+pub enum DecideError {
+    /// No such campaign.
+    Missing,
+    /// It is closed.
+    Closed,
+    /// No such line.
+    NoLine(i64),
+    /// The line is someone else's to review.
+    NotYours(i64),
+    /// The store failed.
+    Store(StoreError),
+}
+
 /// Why a publication was not stored.
 #[derive(Debug)]
 pub enum PublishError {
@@ -355,6 +482,43 @@ pub trait Store: Send + Sync {
     fn add_alert(&self, a: &Alert) -> StoreResult<()>;
     /// Alerts since `since`, newest first, at most `limit`.
     fn alerts(&self, since: i64, limit: u32) -> StoreResult<Vec<Alert>>;
+
+    // ---- drafts ----
+
+    /// An admin's draft of `app`.
+    fn draft(&self, app: &str, admin: &str) -> StoreResult<Option<Draft>>;
+    /// Saves it (if its revision is still `expected`, when given); the new revision.
+    fn put_draft(
+        &self,
+        app: &str,
+        admin: &str,
+        d: &NewDraft,
+        expected: Option<u64>,
+    ) -> Result<u64, DraftError>;
+    /// Forgets it.
+    fn delete_draft(&self, app: &str, admin: &str) -> StoreResult<()>;
+
+    // ---- access review campaigns ----
+
+    /// Opens a campaign with its lines; its id.
+    fn open_review(&self, r: &NewReview) -> StoreResult<i64>;
+    /// The campaigns of `app`, newest first.
+    fn reviews(&self, app: &str) -> StoreResult<Vec<Review>>;
+    /// One campaign with its lines.
+    fn review(&self, app: &str, id: i64) -> StoreResult<Option<(Review, Vec<ReviewLine>)>>;
+    /// The open campaigns with lines for `reviewer`, with only those lines.
+    fn lines_for(&self, reviewer: &str) -> StoreResult<Vec<(Review, Vec<ReviewLine>)>>;
+    /// Records decisions, all or none; how many.
+    fn decide(&self, app: &str, id: i64, d: &Decisions) -> Result<usize, DecideError>;
+    /// Closes a campaign with what closing it did.
+    fn close_review(
+        &self,
+        app: &str,
+        id: i64,
+        by: &str,
+        at: i64,
+        outcome: &Value,
+    ) -> Result<(), DecideError>;
 
     // ---- credentials and sessions ----
 

@@ -69,6 +69,19 @@ const MIGRATIONS: &[&str] = &[
      CREATE INDEX access_by_user ON access (user, at);
      CREATE TABLE alerts (
        id INTEGER PRIMARY KEY, at INTEGER NOT NULL, user TEXT NOT NULL, detail TEXT NOT NULL);",
+    // 6: drafts per app and admin; access review campaigns and their lines.
+    "CREATE TABLE drafts (
+       app TEXT NOT NULL, admin TEXT NOT NULL, document TEXT NOT NULL, base INTEGER,
+       revision INTEGER NOT NULL, updated_at INTEGER NOT NULL, PRIMARY KEY (app, admin));
+     CREATE TABLE reviews (
+       id INTEGER PRIMARY KEY, app TEXT NOT NULL, scope TEXT NOT NULL, version INTEGER NOT NULL,
+       opened_by TEXT NOT NULL, opened_at INTEGER NOT NULL, closed_by TEXT, closed_at INTEGER,
+       outcome TEXT);
+     CREATE TABLE review_lines (
+       review INTEGER NOT NULL, n INTEGER NOT NULL, reviewer TEXT NOT NULL, line TEXT NOT NULL,
+       decision TEXT NOT NULL DEFAULT '', note TEXT NOT NULL DEFAULT '', decided_by TEXT,
+       decided_at INTEGER, PRIMARY KEY (review, n));
+     CREATE INDEX review_lines_by_reviewer ON review_lines (reviewer);",
 ];
 
 /// The database of one server.
@@ -191,6 +204,54 @@ fn row_version(r: &rusqlite::Row<'_>) -> rusqlite::Result<Version> {
             .and_then(|t| serde_json::from_str(&t).ok()),
         note: r.get(8)?,
     })
+}
+
+/// A review with its line counts (followed by a WHERE and GROUP BY).
+const REVIEW: &str =
+    "SELECT r.id, r.app, r.scope, r.version, r.opened_by, r.opened_at, r.closed_by,
+  r.closed_at, r.outcome, COUNT(l.n), SUM(l.decision != ''),
+  SUM(l.decision IN ('revoke', 'remove', '撤销', '收回', '移除'))
+  FROM reviews r LEFT JOIN review_lines l ON l.review = r.id";
+
+fn row_review(r: &rusqlite::Row<'_>) -> rusqlite::Result<Review> {
+    let json = |t: Option<String>| t.and_then(|t| serde_json::from_str(&t).ok());
+    let count = |v: Option<i64>| u64::try_from(v.unwrap_or(0)).unwrap_or(0);
+    Ok(Review {
+        id: r.get(0)?,
+        app: r.get(1)?,
+        scope: json(r.get(2)?).unwrap_or(Value::Null),
+        version: u64::try_from(r.get::<_, i64>(3)?).unwrap_or(0),
+        opened_by: r.get(4)?,
+        opened_at: r.get(5)?,
+        closed_by: r.get(6)?,
+        closed_at: r.get(7)?,
+        outcome: json(r.get(8)?),
+        lines: count(r.get(9)?),
+        decided: count(r.get(10)?),
+        revoked: count(r.get(11)?),
+    })
+}
+
+fn review_lines(
+    c: &Connection,
+    filter: &str,
+    p: impl rusqlite::Params,
+) -> rusqlite::Result<Vec<ReviewLine>> {
+    let mut stmt = c.prepare(&format!(
+        "SELECT n, reviewer, line, decision, note, decided_by, decided_at FROM review_lines {filter} ORDER BY n"
+    ))?;
+    let rows = stmt.query_map(p, |r| {
+        Ok(ReviewLine {
+            n: r.get(0)?,
+            reviewer: r.get(1)?,
+            line: serde_json::from_str(&r.get::<_, String>(2)?).unwrap_or(Value::Null),
+            decision: r.get(3)?,
+            note: r.get(4)?,
+            decided_by: r.get(5)?,
+            decided_at: r.get(6)?,
+        })
+    })?;
+    rows.collect()
 }
 
 /// Appends one audit entry (inside the caller's transaction, if any).
@@ -574,6 +635,211 @@ impl Store for SqliteStore {
             })?;
             rows.collect()
         })
+    }
+
+    fn draft(&self, app: &str, admin: &str) -> StoreResult<Option<Draft>> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT document, base, revision, updated_at FROM drafts WHERE app = ?1 AND admin = ?2",
+                params![app, admin],
+                |r| {
+                    Ok(Draft {
+                        document: r.get(0)?,
+                        base: r.get::<_, Option<i64>>(1)?.map(|b| u64::try_from(b).unwrap_or(0)),
+                        revision: u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
+                        updated_at: r.get(3)?,
+                    })
+                },
+            )
+            .optional()
+        })
+    }
+
+    fn put_draft(
+        &self,
+        app: &str,
+        admin: &str,
+        d: &NewDraft,
+        expected: Option<u64>,
+    ) -> Result<u64, DraftError> {
+        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| DraftError::Store(failed(e)))?;
+        let now: Option<i64> = tx
+            .query_row(
+                "SELECT revision FROM drafts WHERE app = ?1 AND admin = ?2",
+                params![app, admin],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| DraftError::Store(failed(e)))?;
+        let now = now.map(|n| u64::try_from(n).unwrap_or(0));
+        if let Some(want) = expected {
+            if now.unwrap_or(0) != want {
+                return Err(DraftError::Stale {
+                    revision: now.unwrap_or(0),
+                });
+            }
+        }
+        let next = now.unwrap_or(0) + 1;
+        tx.execute(
+            "INSERT INTO drafts (app, admin, document, base, revision, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (app, admin) DO UPDATE SET document = excluded.document,
+               base = excluded.base, revision = excluded.revision, updated_at = excluded.updated_at",
+            params![app, admin, d.document, d.base.map(sql_int), sql_int(next), d.at],
+        )
+        .and_then(|_| tx.commit())
+        .map_err(|e| DraftError::Store(failed(e)))?;
+        Ok(next)
+    }
+
+    fn delete_draft(&self, app: &str, admin: &str) -> StoreResult<()> {
+        self.with(|c| {
+            c.execute(
+                "DELETE FROM drafts WHERE app = ?1 AND admin = ?2",
+                params![app, admin],
+            )
+            .map(|_| ())
+        })
+    }
+
+    fn open_review(&self, r: &NewReview) -> StoreResult<i64> {
+        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let tx = conn.transaction().map_err(failed)?;
+        tx.execute(
+            "INSERT INTO reviews (app, scope, version, opened_by, opened_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![r.app, r.scope.to_string(), sql_int(r.version), r.by, r.at],
+        )
+        .map_err(failed)?;
+        let id = tx.last_insert_rowid();
+        {
+            let mut stmt = tx
+                .prepare(
+                    "INSERT INTO review_lines (review, n, reviewer, line) VALUES (?1, ?2, ?3, ?4)",
+                )
+                .map_err(failed)?;
+            for (n, (reviewer, line)) in r.lines.iter().enumerate() {
+                stmt.execute(params![id, n as i64 + 1, reviewer, line.to_string()])
+                    .map_err(failed)?;
+            }
+        }
+        tx.commit().map_err(failed)?;
+        Ok(id)
+    }
+
+    fn reviews(&self, app: &str) -> StoreResult<Vec<Review>> {
+        self.with(|c| {
+            let mut stmt = c.prepare(&format!(
+                "{REVIEW} WHERE r.app = ?1 GROUP BY r.id ORDER BY r.id DESC"
+            ))?;
+            let rows = stmt.query_map(params![app], row_review)?;
+            rows.collect()
+        })
+    }
+
+    fn review(&self, app: &str, id: i64) -> StoreResult<Option<(Review, Vec<ReviewLine>)>> {
+        self.with(|c| {
+            let Some(review) = c
+                .query_row(
+                    &format!("{REVIEW} WHERE r.app = ?1 AND r.id = ?2 GROUP BY r.id"),
+                    params![app, id],
+                    row_review,
+                )
+                .optional()?
+            else {
+                return Ok(None);
+            };
+            let lines = review_lines(c, "WHERE review = ?1", params![id])?;
+            Ok(Some((review, lines)))
+        })
+    }
+
+    fn lines_for(&self, reviewer: &str) -> StoreResult<Vec<(Review, Vec<ReviewLine>)>> {
+        self.with(|c| {
+            let mut stmt = c.prepare(&format!(
+                "{REVIEW} WHERE r.closed_at IS NULL AND r.id IN
+                   (SELECT review FROM review_lines WHERE reviewer = ?1) GROUP BY r.id ORDER BY r.id"
+            ))?;
+            let open: Vec<Review> = stmt.query_map(params![reviewer], row_review)?.collect::<rusqlite::Result<_>>()?;
+            let mut out = Vec::new();
+            for r in open {
+                let lines = review_lines(c, "WHERE review = ?1 AND reviewer = ?2", params![r.id, reviewer])?;
+                out.push((r, lines));
+            }
+            Ok(out)
+        })
+    }
+
+    fn decide(&self, app: &str, id: i64, d: &Decisions) -> Result<usize, DecideError> {
+        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| DecideError::Store(failed(e)))?;
+        let closed: Option<Option<i64>> = tx
+            .query_row(
+                "SELECT closed_at FROM reviews WHERE app = ?1 AND id = ?2",
+                params![app, id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| DecideError::Store(failed(e)))?;
+        match closed {
+            None => return Err(DecideError::Missing),
+            Some(Some(_)) => return Err(DecideError::Closed),
+            Some(None) => {}
+        }
+        let mut n = 0;
+        for (line, decision, note) in &d.lines {
+            let reviewer: Option<String> = tx
+                .query_row(
+                    "SELECT reviewer FROM review_lines WHERE review = ?1 AND n = ?2",
+                    params![id, line],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(|e| DecideError::Store(failed(e)))?;
+            match reviewer {
+                None => return Err(DecideError::NoLine(*line)),
+                Some(r) if d.reviewer.as_ref().is_some_and(|me| *me != r) => {
+                    return Err(DecideError::NotYours(*line))
+                }
+                Some(_) => {}
+            }
+            tx.execute(
+                "UPDATE review_lines SET decision = ?3, note = ?4, decided_by = ?5, decided_at = ?6
+                 WHERE review = ?1 AND n = ?2",
+                params![id, line, decision, note, d.by, d.at],
+            )
+            .map_err(|e| DecideError::Store(failed(e)))?;
+            n += 1;
+        }
+        tx.commit().map_err(|e| DecideError::Store(failed(e)))?;
+        Ok(n)
+    }
+
+    fn close_review(
+        &self,
+        app: &str,
+        id: i64,
+        by: &str,
+        at: i64,
+        outcome: &Value,
+    ) -> Result<(), DecideError> {
+        let c = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let n = c
+            .execute(
+                "UPDATE reviews SET closed_by = ?3, closed_at = ?4, outcome = ?5
+                 WHERE app = ?1 AND id = ?2 AND closed_at IS NULL",
+                params![app, id, by, at, outcome.to_string()],
+            )
+            .map_err(|e| DecideError::Store(failed(e)))?;
+        if n == 1 {
+            Ok(())
+        } else {
+            Err(DecideError::Closed)
+        }
     }
 
     fn credentials(&self) -> StoreResult<Vec<Credential>> {

@@ -1,0 +1,126 @@
+//! Drafts kept on the server, per app and admin: they survive reloads and are shared by an
+//! admin's tabs. Each save has a revision; a save made from an older revision (another tab
+//! saved first) is refused with 412 `stale_draft`, so no save silently overwrites another.
+
+use super::audit;
+use super::auth::Admin;
+use super::blocking;
+use super::body::{Json as Body, LARGE};
+use super::error::{ApiError, ApiResult, ServerCode};
+use super::publish::check_app;
+use super::state::Shared;
+use super::store::{DraftError, NewDraft};
+use crate::host::now_ms;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// `{"document": <policy>, "base": <version>?}`.
+#[derive(Deserialize)]
+pub struct DraftBody {
+    document: Value,
+    base: Option<u64>,
+}
+
+fn tag(revision: u64) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"d{revision}\"")).unwrap_or(HeaderValue::from_static("\"\""))
+}
+
+/// `GET /v1/apps/{app}/draft` (admin): the admin's draft of the app, `{"document", "base",
+/// "revision", "updated_at"}` with its revision as the ETag; 404 when there is none.
+pub async fn get(
+    Admin(admin): Admin,
+    State(state): State<Shared>,
+    Path(app): Path<String>,
+) -> ApiResult<Response> {
+    check_app(&app)?;
+    let s = state.clone();
+    let a = app.clone();
+    let d = blocking(move || Ok(s.store.draft(&a, &admin)?))
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no draft of `{app}` is saved")))?;
+    let document: Value = serde_json::from_str(&d.document).map_err(ApiError::internal)?;
+    let body = json!({
+        "document": document,
+        "base": d.base,
+        "revision": d.revision,
+        "updated_at": d.updated_at,
+    });
+    Ok(([(header::ETAG, tag(d.revision))], Json(body)).into_response())
+}
+
+/// `PUT /v1/apps/{app}/draft` (admin): saves the admin's draft (any JSON object: a draft may
+/// be invalid while it is being edited). With `If-Match: "d<revision>"` only if no other save
+/// came since (412 `stale_draft` otherwise, with the revision now stored). Answers the new
+/// revision.
+pub async fn put(
+    Admin(admin): Admin,
+    State(state): State<Shared>,
+    Path(app): Path<String>,
+    headers: HeaderMap,
+    Body(body): Body<DraftBody, LARGE>,
+) -> ApiResult<Response> {
+    check_app(&app)?;
+    if !body.document.is_object() {
+        return Err(ApiError::new(
+            ServerCode::WrongType,
+            "a draft is a JSON object",
+        ));
+    }
+    let expected = match headers.get(header::IF_MATCH) {
+        None => None,
+        Some(v) => Some(
+            v.to_str()
+                .ok()
+                .map(|t| t.trim().trim_matches('"').trim_start_matches('d'))
+                .and_then(|t| t.parse::<u64>().ok())
+                .ok_or_else(|| ApiError::bad_request("If-Match must be a draft's ETag"))?,
+        ),
+    };
+    let d = NewDraft {
+        document: body.document.to_string(),
+        base: body.base,
+        at: now_ms(),
+    };
+    let (s, a, who) = (state.clone(), app.clone(), admin.clone());
+    let revision = blocking(move || match s.store.put_draft(&a, &who, &d, expected) {
+        Ok(r) => Ok(r),
+        Err(DraftError::Stale { revision }) => Err(ApiError::new(
+            ServerCode::StaleDraft,
+            "another save of this draft came first (another tab?): load it again",
+        )
+        .with_detail(json!({ "revision": revision }))),
+        Err(DraftError::Store(e)) => Err(e.into()),
+    })
+    .await?;
+    let endpoint = format!("PUT /v1/apps/{app}/draft");
+    let e = audit::entry(
+        &admin,
+        "draft",
+        endpoint,
+        Some(&app),
+        json!({"revision": revision, "base": body.base}),
+    );
+    audit::record(&state, e).await?;
+    Ok((
+        [(header::ETAG, tag(revision))],
+        Json(json!({ "revision": revision })),
+    )
+        .into_response())
+}
+
+/// `DELETE /v1/apps/{app}/draft` (admin): forgets the admin's draft (after publishing it, or
+/// to start over).
+pub async fn delete(
+    Admin(admin): Admin,
+    State(state): State<Shared>,
+    Path(app): Path<String>,
+) -> ApiResult<Response> {
+    check_app(&app)?;
+    let s = state.clone();
+    blocking(move || Ok(s.store.delete_draft(&app, &admin)?)).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
