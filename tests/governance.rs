@@ -655,3 +655,241 @@ fn an_access_review_campaign_from_opening_to_the_revocation_draft() {
         "{kinds:?}"
     );
 }
+
+#[test]
+fn a_backup_taken_under_write_load_restores_with_nothing_acknowledged_missing() {
+    let dir = common::temp_dir("gov-backup");
+    let s = Server::start_in(dir.clone(), &[]);
+    let data = s.data.clone();
+    let old_token = s.token();
+    // Writers: alice edits her customer's notes with an increasing counter; each acknowledged
+    // write is remembered with the time it was acknowledged.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let acked = std::sync::Arc::new(std::sync::Mutex::new(
+        Vec::<(std::time::Instant, u64)>::new(),
+    ));
+    let alice = s.login("u-alice");
+    let writer = {
+        let (stop, acked, addr, origin) = (stop.clone(), acked.clone(), s.addr.clone(), s.origin());
+        std::thread::spawn(move || {
+            let mut k = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                k += 1;
+                let body = json!({"notes": format!("n{k}")}).to_string();
+                let r = common::server::request(
+                    &addr,
+                    "PUT",
+                    "/v1/data/customer/c-1001",
+                    &[
+                        ("cookie", &alice),
+                        ("origin", &origin),
+                        ("content-type", "application/json"),
+                    ],
+                    body.as_bytes(),
+                );
+                if r.status == 200 {
+                    acked.lock().unwrap().push((std::time::Instant::now(), k));
+                }
+            }
+        })
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    let started = std::time::Instant::now();
+    let file = dir.join("backup.db");
+    let out = common::fieldgate(
+        &[
+            "backup",
+            "--data",
+            data.to_str().unwrap(),
+            "--out",
+            file.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    writer.join().unwrap();
+    let before: u64 = acked
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(t, _)| *t < started)
+        .map(|(_, k)| *k)
+        .max()
+        .unwrap();
+    assert!(
+        before > 0,
+        "writes were acknowledged before the backup began"
+    );
+    drop(s);
+
+    // Into a fresh directory: refused over a non-empty one, then restored, then served.
+    let fresh = common::temp_dir("gov-restore").join("data");
+    let r = common::fieldgate(
+        &[
+            "restore",
+            "--in",
+            file.to_str().unwrap(),
+            "--data",
+            data.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert!(
+        !r.status.success(),
+        "a directory with data is not overwritten without --force"
+    );
+    let r = common::fieldgate(
+        &[
+            "restore",
+            "--in",
+            file.to_str().unwrap(),
+            "--data",
+            fresh.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(common::stdout(&r).contains("acme-erp v1"));
+    // Without --include-keys there is no signing key: the server refuses to start ...
+    let refused = Server::try_start_in(fresh.parent().unwrap().to_path_buf(), &[]);
+    assert!(refused.is_err(), "no key, no start");
+    // ... until the key is put back.
+    std::fs::copy(data.join("signing.key"), fresh.join("signing.key")).unwrap();
+    let s = Server::start_in(fresh.parent().unwrap().to_path_buf(), &[]);
+    let bob = s.login("u-alice");
+    let notes = s
+        .user(&bob, "GET", "/v1/data/customer/c-1001", &Value::Null)
+        .json()["notes"]
+        .clone();
+    let kept: u64 = notes
+        .as_str()
+        .unwrap()
+        .trim_start_matches('n')
+        .parse()
+        .unwrap();
+    assert!(
+        kept >= before,
+        "write n{before} was acknowledged before the backup began, the backup has n{kept}"
+    );
+    let versions = s
+        .admin("GET", "/v1/apps/acme-erp/versions", &Value::Null)
+        .json();
+    assert_eq!(versions["current"], 1);
+    assert_eq!(
+        s.admin_as(
+            &old_token,
+            "GET",
+            "/v1/apps/acme-erp/versions",
+            &Value::Null
+        )
+        .status,
+        401,
+        "the admin `admin` takes this directory's token; named admins come with the database"
+    );
+}
+
+#[test]
+fn a_backup_with_keys_restores_whole_and_a_damaged_one_is_refused() {
+    let s = Server::start("gov-backup-keys");
+    let data = s.data.clone();
+    let token = s.token();
+    let p = s.admin("POST", "/v1/apps/acme-erp/rollback-to/1", &Value::Null);
+    assert_eq!(p.status, 201);
+    let file = data.parent().unwrap().join("with-keys.db");
+    let out = common::fieldgate(
+        &[
+            "backup",
+            "--data",
+            data.to_str().unwrap(),
+            "--out",
+            file.to_str().unwrap(),
+            "--include-keys",
+        ],
+        "",
+    );
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("holds the signing key"));
+    drop(s);
+    let fresh = common::temp_dir("gov-restore-keys");
+    let r = common::fieldgate(
+        &[
+            "restore",
+            "--in",
+            file.to_str().unwrap(),
+            "--data",
+            fresh.join("data").to_str().unwrap(),
+        ],
+        "",
+    );
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let s = Server::start_in(fresh, &["--admin-token", &token]);
+    let v = s
+        .admin_as(&token, "GET", "/v1/apps/acme-erp/versions", &Value::Null)
+        .json();
+    assert_eq!(v["current"], 2, "the same current version");
+    assert_eq!(v["versions"].as_array().unwrap().len(), 2);
+    drop(s);
+
+    // A tampered bundle inside the backup: refused, nothing restored.
+    let tampered = data.parent().unwrap().join("tampered.db");
+    std::fs::copy(&file, &tampered).unwrap();
+    tamper_first_payload(&tampered);
+    let target = common::temp_dir("gov-restore-bad").join("data");
+    let r = common::fieldgate(
+        &[
+            "restore",
+            "--in",
+            tampered.to_str().unwrap(),
+            "--data",
+            target.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert!(!r.status.success());
+    assert!(
+        String::from_utf8_lossy(&r.stderr).contains("does not verify"),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    assert!(!target.join("fieldgate.db").exists());
+
+    // A damaged database in a data directory: the server refuses to start, with why.
+    let db = data.join("fieldgate.db");
+    let mut bytes = std::fs::read(&db).unwrap();
+    for b in bytes.iter_mut().skip(100).take(4000) {
+        *b ^= 0x5a;
+    }
+    std::fs::write(&db, bytes).unwrap();
+    let _ = std::fs::remove_file(data.join("fieldgate.db-wal"));
+    let e = Server::try_start_in(data.parent().unwrap().to_path_buf(), &[])
+        .err()
+        .expect("a damaged database is refused");
+    assert!(
+        e.contains("fieldgate.db")
+            && (e.contains("damaged") || e.contains("malformed") || e.contains("not a database")),
+        "{e}"
+    );
+}
+
+/// Flips one base64 letter of the first stored bundle's payload, in the file's bytes, so the
+/// payload no longer matches its signature.
+fn tamper_first_payload(path: &std::path::Path) {
+    let bytes = std::fs::read(path).unwrap();
+    // The bundle is JSON with a base64 payload; flip one base64 letter inside the first payload.
+    let needle = b"\"payload\":\"";
+    let at = bytes
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .unwrap()
+        + needle.len()
+        + 40;
+    let mut changed = bytes.clone();
+    changed[at] = if changed[at] == b'A' { b'B' } else { b'A' };
+    std::fs::write(path, changed).unwrap();
+}

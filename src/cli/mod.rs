@@ -1,6 +1,8 @@
 //! The `fieldgate` command-line tool: a thin shell over the core and bundles.
 
 mod admin;
+#[cfg(feature = "server")]
+mod backup;
 mod check;
 #[cfg(feature = "server")]
 mod credentials;
@@ -69,6 +71,12 @@ enum Command {
     #[cfg(feature = "server")]
     #[command(subcommand)]
     Service(credentials::Command),
+    /// A consistent copy of a server's data directory, safe while it runs.
+    #[cfg(feature = "server")]
+    Backup(backup::BackupArgs),
+    /// Put a backup back into a data directory, after checking it.
+    #[cfg(feature = "server")]
+    Restore(backup::RestoreArgs),
 }
 
 /// Runs the CLI with the process arguments.
@@ -95,6 +103,10 @@ pub fn main() -> ExitCode {
         Command::Admin(c) => credentials::run("admin", c),
         #[cfg(feature = "server")]
         Command::Service(c) => credentials::run("service", c),
+        #[cfg(feature = "server")]
+        Command::Backup(a) => backup::backup_run(a),
+        #[cfg(feature = "server")]
+        Command::Restore(a) => backup::restore_run(a),
     };
     match result {
         Ok(code) => code,

@@ -10,6 +10,7 @@
 mod access;
 mod audit;
 mod auth;
+pub mod backup;
 mod body;
 mod data_api;
 mod decisions;
@@ -158,6 +159,15 @@ pub fn open(opts: &Options) -> Result<(Shared, Vec<String>), String> {
     files::private_dir(dir)?;
     let db = dir.join("fieldgate.db");
     let had_data = dir.join("signing.key").exists();
+    if !had_data && db.exists() {
+        let store = SqliteStore::open(&db, false).map_err(|e| e.to_string())?;
+        if !store.apps().map_err(|e| e.to_string())?.is_empty() {
+            return Err(format!(
+                "`{}` holds published versions but no signing key (signing.key): put the key                  that signed them back (a restore without --include-keys leaves it out); a                  server never makes a new one over existing data",
+                dir.display()
+            ));
+        }
+    }
     if had_data && !db.exists() {
         return Err(format!(
             "`{}` has keys but no database (fieldgate.db is missing): restore it with \
@@ -187,6 +197,11 @@ pub fn open(opts: &Options) -> Result<(Shared, Vec<String>), String> {
     }
     let mut notes = Vec::new();
     let key = files::signing_key(dir)?;
+    for app in &apps {
+        if let Some(v) = store.current(app).map_err(fail)? {
+            publish::check_signed_by(&v, &key)?;
+        }
+    }
     let token = match &opts.admin_token {
         Some(t) => t.trim().to_string(),
         None => {

@@ -255,6 +255,25 @@ pub fn compiled_version(v: &Version) -> ApiResult<Current> {
     })
 }
 
+/// Checks that a stored version's bundle was signed by `key`: a data directory whose key is
+/// not the one its database's bundles were signed with is refused at start.
+///
+/// # Errors
+/// A message naming the key ids.
+pub fn check_signed_by(v: &Version, key: &crate::bundle::SecretKey) -> Result<(), String> {
+    let trusted = crate::bundle::TrustedKeys::new(vec![key.public()]);
+    let mut opts = crate::bundle::VerifyOptions::new(&trusted, crate::host::now_ms());
+    opts.skew_ms = i64::MAX / 4;
+    crate::bundle::verify(v.bundle.as_bytes(), &opts).map(|_| ()).map_err(|e| {
+        format!(
+            "{} v{}: its stored bundle does not verify with signing.key (key id {}): {e};              this is not the key that signed it",
+            v.app,
+            v.version,
+            key.public().id()
+        )
+    })
+}
+
 /// Makes a compiled version current in memory (unless a newer one already is) and drops
 /// bundles signed for older ones.
 pub fn install(state: &AppState, app: &str, version: u64, doc: Value, policy: Arc<Policy>) {

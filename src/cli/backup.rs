@@ -1,0 +1,73 @@
+//! `fieldgate backup` and `fieldgate restore`: a consistent copy of a server's data directory,
+//! taken while it runs, and putting one back (see `server::backup`).
+
+use super::CliResult;
+use crate::server::backup;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// `fieldgate backup --data DIR --out FILE`.
+#[derive(clap::Args)]
+pub(crate) struct BackupArgs {
+    /// The server's data directory.
+    #[arg(long, default_value = "fieldgate-data")]
+    data: PathBuf,
+    /// The backup file to write (it must not exist).
+    #[arg(long)]
+    out: PathBuf,
+    /// Also put the signing key in the backup (keep the file as secret as the directory).
+    #[arg(long)]
+    include_keys: bool,
+}
+
+/// `fieldgate restore --in FILE --data DIR`.
+#[derive(clap::Args)]
+pub(crate) struct RestoreArgs {
+    /// The backup file.
+    #[arg(long = "in")]
+    input: PathBuf,
+    /// The data directory to restore into (empty, unless --force).
+    #[arg(long, default_value = "fieldgate-data")]
+    data: PathBuf,
+    /// Replace what the directory holds.
+    #[arg(long)]
+    force: bool,
+}
+
+fn report(what: &str, s: &backup::Summary) {
+    let current: Vec<String> = s.current.iter().map(|(a, v)| format!("{a} v{v}")).collect();
+    println!(
+        "{what}: {} published version(s); current: {}; signing key {}",
+        s.versions,
+        if current.is_empty() {
+            "none".into()
+        } else {
+            current.join(", ")
+        },
+        if s.keys { "included" } else { "not included" }
+    );
+}
+
+pub(crate) fn backup_run(a: BackupArgs) -> CliResult {
+    if a.include_keys {
+        eprintln!(
+            "warning: the backup holds the signing key: keep it as secret as the data directory"
+        );
+    }
+    let s = backup::backup(&a.data, &a.out, a.include_keys)?;
+    report(&format!("backed up to {}", a.out.display()), &s);
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn restore_run(a: RestoreArgs) -> CliResult {
+    let s = backup::restore(&a.input, &a.data, a.force)?;
+    report(&format!("restored into {}", a.data.display()), &s);
+    if !s.keys && !a.data.join("signing.key").exists() {
+        eprintln!(
+            "note: the backup has no signing key; put the old signing.key into {} before \
+             starting the server (it refuses to start without it)",
+            a.data.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

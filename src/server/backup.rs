@@ -1,0 +1,205 @@
+//! Backup and restore of a data directory.
+//!
+//! A backup is one SQLite file made with SQLite's online backup API, so it is consistent while
+//! the server runs and holds what is still in the write-ahead log: versions, the directory,
+//! drafts, reviews, the audit and access logs, decision events and the sample data. A
+//! `backup_meta` table in it says what it is and which key signed its bundles; the signing key
+//! itself is in it only when asked (`--include-keys`).
+//!
+//! A restore refuses to overwrite a directory with anything in it (unless forced), checks the
+//! file (`PRAGMA integrity_check`, and every stored bundle verified with the key it names),
+//! and only then puts it in place; the server then starts on the same current version.
+
+use super::files::{private_dir, private_file};
+use crate::bundle::{verify, PublicKey, SecretKey, TrustedKeys, VerifyOptions};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use std::path::Path;
+
+const FORMAT: &str = "fieldgate-backup/1";
+
+/// What a backup or a restore did.
+#[derive(Debug)]
+pub struct Summary {
+    /// Published versions in it.
+    pub versions: u64,
+    /// Whether it holds the signing key.
+    pub keys: bool,
+    /// The current version of each app.
+    pub current: Vec<(String, u64)>,
+}
+
+fn err(what: &str) -> impl Fn(rusqlite::Error) -> String + '_ {
+    move |e| format!("{what}: {e}")
+}
+
+/// Copies `data`'s database into a new file `out` (online: the server may be running).
+///
+/// # Errors
+/// A message when the database cannot be read or `out` exists or cannot be written.
+pub fn backup(data: &Path, out: &Path, include_keys: bool) -> Result<Summary, String> {
+    let db = data.join("fieldgate.db");
+    if !db.exists() {
+        return Err(format!(
+            "`{}` has no database (fieldgate.db)",
+            data.display()
+        ));
+    }
+    if out.exists() {
+        return Err(format!("`{}` exists: give a new file", out.display()));
+    }
+    let src = Connection::open_with_flags(&db, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(err("cannot open the database"))?;
+    src.busy_timeout(std::time::Duration::from_secs(5))
+        .map_err(err("busy timeout"))?;
+    let mut dst = Connection::open(out).map_err(err("cannot create the backup"))?;
+    private_file(out)?;
+    {
+        let b = rusqlite::backup::Backup::new(&src, &mut dst).map_err(err("backup"))?;
+        b.run_to_completion(256, std::time::Duration::from_millis(5), None)
+            .map_err(err("backup"))?;
+    }
+    let public = std::fs::read_to_string(data.join("signing.pub"))
+        .map_err(|e| format!("signing.pub: {e}"))?;
+    let mut meta = vec![
+        ("format", FORMAT.to_string()),
+        ("created_at", crate::host::now_ms().to_string()),
+        ("signing.pub", public.trim().to_string()),
+    ];
+    if include_keys {
+        let key = std::fs::read_to_string(data.join("signing.key"))
+            .map_err(|e| format!("signing.key: {e}"))?;
+        meta.push(("signing.key", key.trim().to_string()));
+    }
+    dst.execute_batch("CREATE TABLE backup_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        .map_err(err("backup"))?;
+    for (k, v) in &meta {
+        dst.execute("INSERT INTO backup_meta VALUES (?1, ?2)", params![k, v])
+            .map_err(err("backup"))?;
+    }
+    summary(&dst, include_keys)
+}
+
+fn summary(c: &Connection, keys: bool) -> Result<Summary, String> {
+    let versions: i64 = c
+        .query_row("SELECT COUNT(*) FROM versions", [], |r| r.get(0))
+        .map_err(err("versions"))?;
+    let mut stmt = c
+        .prepare("SELECT app, version FROM current ORDER BY app")
+        .map_err(err("current"))?;
+    let current = stmt
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+        .map_err(err("current"))?
+        .map(|r| r.map(|(a, v)| (a, u64::try_from(v).unwrap_or(0))))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(err("current"))?;
+    Ok(Summary {
+        versions: u64::try_from(versions).unwrap_or(0),
+        keys,
+        current,
+    })
+}
+
+/// Checks the backup `input` and makes it `data`'s database (and keys, when it has them).
+///
+/// # Errors
+/// A message when `data` is not empty (without `force`), the file is not a sound backup, or
+/// a stored bundle does not verify with the key the backup names.
+pub fn restore(input: &Path, data: &Path, force: bool) -> Result<Summary, String> {
+    let busy = std::fs::read_dir(data).is_ok_and(|mut d| d.next().is_some());
+    if busy && !force {
+        return Err(format!(
+            "`{}` is not empty: restore into an empty directory, or give --force to replace \
+             what is there",
+            data.display()
+        ));
+    }
+    let c = Connection::open_with_flags(input, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(err("cannot open the backup"))?;
+    let check: String = c
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .map_err(err("not a SQLite file"))?;
+    if check != "ok" {
+        return Err(format!("the backup is damaged: {check}"));
+    }
+    let meta = |k: &str| -> Result<Option<String>, String> {
+        c.query_row(
+            "SELECT value FROM backup_meta WHERE key = ?1",
+            params![k],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(|e| format!("not a fieldgate backup ({e})"))
+    };
+    if meta("format")?.as_deref() != Some(FORMAT) {
+        return Err(format!("not a {FORMAT} file"));
+    }
+    let public = meta("signing.pub")?.ok_or("the backup names no signing key")?;
+    let key = meta("signing.key")?;
+    let trusted = TrustedKeys::new(vec![
+        PublicKey::from_base64(&public).map_err(|e| e.to_string())?
+    ]);
+    if let Some(k) = &key {
+        let secret =
+            SecretKey::from_base64(k).map_err(|e| format!("the backup's signing.key: {e}"))?;
+        if secret.public().to_base64() != public.trim() {
+            return Err("the backup's signing.key does not match its signing.pub".into());
+        }
+    }
+    verify_bundles(&c, &trusted)?;
+    let s = summary(&c, key.is_some())?;
+    drop(c);
+
+    private_dir(data)?;
+    for stale in ["fieldgate.db-wal", "fieldgate.db-shm"] {
+        let _ = std::fs::remove_file(data.join(stale));
+    }
+    let db = data.join("fieldgate.db");
+    let tmp = data.join("fieldgate.db.restoring");
+    std::fs::copy(input, &tmp).map_err(|e| format!("cannot copy the backup: {e}"))?;
+    {
+        let c = Connection::open(&tmp).map_err(err("restore"))?;
+        c.execute_batch("DROP TABLE backup_meta")
+            .map_err(err("restore"))?;
+    }
+    private_file(&tmp)?;
+    std::fs::rename(&tmp, &db).map_err(|e| format!("cannot put the database in place: {e}"))?;
+    std::fs::write(data.join("signing.pub"), format!("{}\n", public.trim()))
+        .map_err(|e| format!("signing.pub: {e}"))?;
+    if let Some(k) = key {
+        let path = data.join("signing.key");
+        std::fs::write(&path, format!("{k}\n")).map_err(|e| format!("signing.key: {e}"))?;
+        private_file(&path)?;
+    }
+    Ok(s)
+}
+
+/// Every stored bundle verifies with the backup's key (its validity window aside: old
+/// versions have expired bundles).
+fn verify_bundles(c: &Connection, trusted: &TrustedKeys) -> Result<(), String> {
+    let mut stmt = c
+        .prepare("SELECT app, version, bundle FROM versions ORDER BY app, version")
+        .map_err(err("versions"))?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })
+        .map_err(err("versions"))?;
+    for row in rows {
+        let (app, version, bundle) = row.map_err(err("versions"))?;
+        let mut opts = VerifyOptions::new(trusted, crate::host::now_ms());
+        opts.skew_ms = i64::MAX / 4;
+        opts.app = Some(&app);
+        let b = verify(bundle.as_bytes(), &opts)
+            .map_err(|e| format!("{app} v{version}: the stored bundle does not verify: {e}"))?;
+        if i64::try_from(b.policy.version()).ok() != Some(version) {
+            return Err(format!(
+                "{app} v{version}: the stored bundle carries another version"
+            ));
+        }
+    }
+    Ok(())
+}
