@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { BundleStore, DecisionLog, FieldgateError, memoryStorage } from 'fieldgate';
+import { BundleStore, DecisionLog, Engine, FieldgateError, memoryStorage } from 'fieldgate';
 
 const read = (p) => readFileSync(new URL(p, import.meta.url));
 const key = read('./bundles/trusted/signing.pub').toString().trim();
@@ -193,4 +193,85 @@ test('decision events appended without waiting are all kept, in one chain; a flu
   await assert.rejects(log.flush(async () => { throw new Error('offline'); }), /offline/);
   assert.equal((await log.pending()).length, 1, 'a failed send keeps the queue');
   assert.deepEqual(batches, [5]);
+});
+
+test('only attempts (and refused checks when asked) are logged; checks are off by default', async () => {
+  const ev = (kind, allow) => ({ subject: 'u-alice', action: 'delete', resource: 'customer', allow, version: 3, at: 1, kind });
+  const quiet = new DecisionLog({ app: 'acme-erp', user: 'u-alice', storage: memoryStorage() });
+  assert.equal(await quiet.append(ev('check', false)), null, 'drawing a button is not an attempt');
+  assert.equal(await quiet.append(ev('check', true)), null);
+  assert.ok(await quiet.append(ev('attempt', true)));
+  assert.ok(await quiet.append(ev('attempt', false)));
+  assert.deepEqual((await quiet.pending()).map((e) => [e.kind, e.allow]), [['attempt', true], ['attempt', false]]);
+  const refused = new DecisionLog({ app: 'acme-erp', user: 'u-alice', storage: memoryStorage(), checks: 'refused' });
+  assert.ok(await refused.append(ev('check', false)));
+  assert.equal(await refused.append(ev('check', true)), null);
+  const all = new DecisionLog({ app: 'acme-erp', user: 'u-alice', storage: memoryStorage(), checks: 1 });
+  assert.ok(await all.append(ev('check', true)), 'a sampling rate of 1 keeps every check');
+
+  // From the engine: a check and an attempt, the attempt with the record's id.
+  const e = await Engine.load(v3, base);
+  const log = new DecisionLog({ app: 'acme-erp', user: 'u-alice', storage: memoryStorage() });
+  e.onDecision((x) => log.append(x));
+  const s = e.session({ id: 'u-alice' });
+  s.can('delete', 'customer', { id: 'c-1', owner_id: 'u-alice' });
+  s.attempt('delete', 'customer', { id: 'c-1', owner_id: 'u-alice' });
+  await new Promise((r) => setTimeout(r, 20));
+  const kept = await log.pending();
+  assert.deepEqual(kept.map((x) => [x.kind, x.action, x.record, x.allow]), [['attempt', 'delete', 'c-1', false]]);
+});
+
+test('the log sends on a timer, when the page is hidden (sendBeacon) and when back online', async () => {
+  const sent = [];
+  const fetchStub = async (url, init) => {
+    sent.push({ url, via: 'fetch', events: JSON.parse(init.body).events });
+    return { ok: true, status: 200, headers: { get: () => null } };
+  };
+  const ev = (at) => ({ subject: 'u-alice', action: 'edit', resource: 'customer', allow: true, version: 3, at, kind: 'attempt' });
+  const log = new DecisionLog({ app: 'acme-erp', user: 'u-alice', storage: memoryStorage() });
+  // A page: a document that can be hidden, navigator.sendBeacon, online events.
+  const doc = new EventTarget();
+  doc.visibilityState = 'visible';
+  const beacons = [];
+  globalThis.document = doc;
+  // Node's global is no EventTarget; a page's window is.
+  const win = new EventTarget();
+  for (const k of ['addEventListener', 'removeEventListener', 'dispatchEvent']) globalThis[k] = win[k].bind(win);
+  const nav = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
+  Object.defineProperty(globalThis, 'navigator', { configurable: true, value: { sendBeacon: (url, blob) => { beacons.push({ url, blob }); return true; } } });
+  try {
+    const stop = log.start({ url: '/v1/decisions', intervalMs: 30, fetch: fetchStub });
+    await log.append(ev(1));
+    await new Promise((r) => setTimeout(r, 80));
+    assert.ok(sent.some((b) => b.events.some((x) => x.at === 1)), 'the timer sent it');
+
+    await log.append(ev(2));
+    doc.visibilityState = 'hidden';
+    doc.dispatchEvent(new Event('visibilitychange'));
+    await new Promise((r) => setTimeout(r, 5));
+    assert.equal(beacons.length, 1, 'hidden: a beacon');
+    assert.equal(beacons[0].url, '/v1/decisions');
+    assert.deepEqual(JSON.parse(await beacons[0].blob.text()).events.map((x) => x.at), [2]);
+    doc.visibilityState = 'visible';
+    stop();
+
+    // Stopped: nothing more on a timer; back online sends at once when started again.
+    const before = sent.length;
+    await log.append(ev(3));
+    await new Promise((r) => setTimeout(r, 80));
+    assert.equal(sent.length, before, 'stopped');
+    const stop2 = log.start({ url: '/v1/decisions', intervalMs: 60_000, fetch: fetchStub });
+    await new Promise((r) => setTimeout(r, 5));
+    const n = sent.length;
+    await log.append(ev(4));
+    globalThis.dispatchEvent(new Event('online'));
+    await new Promise((r) => setTimeout(r, 20));
+    assert.ok(sent.length > n && sent.at(-1).events.some((x) => x.at === 4), 'online sent it');
+    stop2();
+    assert.deepEqual(await log.pending(), [], 'everything sent is dropped from the queue');
+  } finally {
+    delete globalThis.document;
+    for (const k of ['addEventListener', 'removeEventListener', 'dispatchEvent']) delete globalThis[k];
+    if (nav) Object.defineProperty(globalThis, 'navigator', nav);
+  }
 });
