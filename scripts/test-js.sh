@@ -38,7 +38,7 @@ JSON
 cp tests/js/*.mjs tests/js/*.ts tests/js/*.tsx tests/js/*.html "$work/"
 cp -r tests/js/apps "$work/apps"
 cp -r tests/fixtures "$work/fixtures"
-cp examples/acme-erp.policy.json "$work/"
+cp examples/acme-erp.policy.json examples/acme-erp.data.json "$work/"
 cp README.md "$work/README.repo.md"
 (cd "$work" && npm install --silent --no-audit --no-fund "$tarball" typescript@5 @types/node@20 playwright-core@1 vite@7 webpack@5 esbuild@0 \
   @formily/core@2 react@18 react-dom@18 react-test-renderer@18 @rjsf/core@5 @rjsf/utils@5 @rjsf/validator-ajv8@5 \
@@ -52,7 +52,7 @@ install() { (cd "$work/apps/$1" && shift && npm install --silent --no-audit --no
 if $node_only; then
   echo "== node --test, without browsers or real-client apps (installed from $(basename "$tarball"))"
   (cd "$work" && FIELDGATE_BIN="$fg" node --test engine.test.mjs store.test.mjs values.test.mjs \
-    fixtures.test.mjs field-objects.test.mjs adapters.test.mjs)
+    fixtures.test.mjs field-objects.test.mjs adapters.test.mjs export.test.mjs)
   exit 0
 fi
 install vite vite@7

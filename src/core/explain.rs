@@ -132,6 +132,9 @@ impl Session {
     ///
     /// # Errors
     /// `unknown_resource`, `unknown_action`.
+    // PANIC SAFETY: a `ResourceId` is only made for a resource of this policy; `decided` and
+    // every vector of `trail` have one entry per declared field
+    #[allow(clippy::indexing_slicing)]
     pub fn explain(
         &self,
         action: &str,
@@ -178,24 +181,18 @@ impl Session {
             decided, trail.states,
             "the trace follows the plan's decision"
         );
-        let names = p
-            .resource(resource)
-            .map(|r| r.fields.names())
-            .into_iter()
-            .flatten();
-        let fields = names
-            .zip(decided)
-            .zip(trail.set_by.into_iter().zip(trail.granted))
-            .zip(trail.capped_by)
-            .map(
-                |(((name, state), (set_by, granted)), capped_by)| FieldTrace {
-                    name: name.to_string(),
-                    state,
-                    set_by,
-                    granted,
-                    capped_by,
-                },
-            )
+        let res = &p.resources[rid.0 as usize];
+        let fields = res
+            .fields
+            .names()
+            .enumerate()
+            .map(|(i, name)| FieldTrace {
+                name: name.to_string(),
+                state: decided[i],
+                set_by: trail.set_by[i].clone(),
+                granted: trail.granted[i],
+                capped_by: trail.capped_by[i].clone(),
+            })
             .collect();
         Ok(Explanation {
             action: action.to_string(),

@@ -36,6 +36,8 @@ pub use filter::ScopeFilter;
 pub use mask::Mask;
 pub use minimize::minimize;
 pub use policy::{Header, Policy, Scope};
-pub use session::{ActionId, FieldStates, Input, ResourceId, RoleSource, RoleVia, Session};
+pub use session::{
+    export_cells, ActionId, FieldStates, Input, ResourceId, RoleSource, RoleVia, Session,
+};
 pub use state::{FieldState, Mode};
 pub use subject::Subject;

@@ -397,7 +397,7 @@ pub async fn reassign(
     ))
 }
 
-fn session_for(state: &Shared, person: &Person, resource: &str) -> ApiResult<Session> {
+pub(super) fn session_for(state: &Shared, person: &Person, resource: &str) -> ApiResult<Session> {
     let current = state
         .current(DATA_APP)
         .ok_or_else(|| unknown_app(DATA_APP))?;
@@ -413,12 +413,12 @@ async fn record(state: &Shared, resource: &str, id: &str) -> ApiResult<super::st
 }
 
 /// The access log entry of one data API request, completed with its outcome.
-struct Trail {
-    entry: AccessEntry,
+pub(super) struct Trail {
+    pub(super) entry: AccessEntry,
 }
 
 impl Trail {
-    fn new(person: &Person, action: &str, resource: &str) -> Trail {
+    pub(super) fn new(person: &Person, action: &str, resource: &str) -> Trail {
         Trail {
             entry: AccessEntry {
                 at: now_ms(),
@@ -426,6 +426,7 @@ impl Trail {
                 action: action.to_string(),
                 resource: resource.to_string(),
                 records: Vec::new(),
+                count: 0,
                 unmasked: Vec::new(),
                 outcome: "ok".into(),
                 fields: Vec::new(),
@@ -454,7 +455,7 @@ impl Trail {
     }
 
     /// The entry with the request's outcome.
-    fn with_outcome(mut self, err: Option<&ApiError>) -> AccessEntry {
+    pub(super) fn with_outcome(mut self, err: Option<&ApiError>) -> AccessEntry {
         if let Some(e) = err {
             if self.entry.outcome == "ok" {
                 self.entry.outcome = e.code.as_str().to_string();

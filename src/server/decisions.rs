@@ -135,6 +135,7 @@ fn client_entry(event: &str, user: &str, at: i64) -> AccessEntry {
         action: text("action"),
         resource: text("resource"),
         records: record.into_iter().collect(),
+        count: 0,
         unmasked: Vec::new(),
         outcome: outcome.into(),
         fields: Vec::new(),

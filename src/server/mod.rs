@@ -16,6 +16,7 @@ mod data_api;
 mod decisions;
 mod drafts;
 mod error;
+mod export;
 mod files;
 mod limits;
 mod policy_api;
@@ -367,6 +368,7 @@ pub fn router(state: Shared, www: &Path, pkg: &Path) -> Router {
             "/data/{resource}/{id}",
             get(data_api::get).put(data_api::put),
         )
+        .route("/data/{resource}/export", get(export::export))
         .route(
             "/data/{resource}/{id}/{transition}",
             post(data_api::transition),

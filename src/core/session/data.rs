@@ -97,6 +97,33 @@ impl Session {
         Ok(select(form_data, 0, &refs(&fields)).unwrap_or_default())
     }
 
+    /// One record of an export: `None` when the user may not `export` it; else the record as
+    /// the view shows it (hidden out, masked masked) and, per declared field, whether it shows.
+    ///
+    /// # Errors
+    /// `unknown_resource`, `unknown_action` (a resource without `export`); `bad_request` when
+    /// the record is not an object.
+    pub fn export_row(
+        &self,
+        resource: &str,
+        record: &Value,
+        context: Option<&Value>,
+    ) -> Result<Option<(Value, Vec<bool>)>, RequestError> {
+        as_object(record, "record")?;
+        let input = Input::json(Some(record), context);
+        if !self.can("export", resource, input)? {
+            return Ok(None);
+        }
+        let shown = self.redact(resource, Mode::View, record, context)?;
+        let states = self.fields(resource, Mode::View, input)?;
+        let visible = states
+            .states
+            .iter()
+            .map(|s| *s > FieldState::Hidden)
+            .collect();
+        Ok(Some((shown, visible)))
+    }
+
     /// The sensitive fields (those with a mask) `redact` would show unmasked for `record` in
     /// `mode`, among those the record has: what an access log records for a read.
     ///
@@ -144,6 +171,17 @@ impl Session {
         }
         Ok(out)
     }
+}
+
+/// A shown record's cells: its `id`, then each column's value (null where hidden).
+pub fn export_cells(shown: &Value, columns: &[&str]) -> Vec<Value> {
+    let mut cells = vec![shown.get("id").cloned().unwrap_or(Value::Null)];
+    cells.extend(
+        columns
+            .iter()
+            .map(|c| get(shown, &split(c)).cloned().unwrap_or(Value::Null)),
+    );
+    cells
 }
 
 /// Adds to `out` the paths under `at` (holding `v`) that may not be written.

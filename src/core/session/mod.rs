@@ -8,6 +8,7 @@ mod data;
 mod plan;
 mod roles;
 
+pub use data::export_cells;
 pub(crate) use plan::Plan;
 use plan::{lower, raise_capped};
 pub use roles::{RoleSource, RoleVia};

@@ -148,8 +148,10 @@ pub struct AccessEntry {
     pub action: String,
     /// Which resource.
     pub resource: String,
-    /// The records' ids.
+    /// The records' ids (an export lists its first thousand).
     pub records: Vec<String>,
+    /// How many records (more than `records` lists for a large export).
+    pub count: u64,
     /// For reads: the sensitive fields (those with a mask) returned unmasked.
     pub unmasked: Vec<String>,
     /// `ok`, or the refusal's code (`forbidden`, `forbidden_fields`, …).
@@ -549,6 +551,15 @@ pub trait Store: Send + Sync {
 
     /// Every record of `resource`, by id.
     fn records(&self, resource: &str) -> StoreResult<Vec<Record>>;
+    /// Reads every record of `resource`, `passes` times over the same snapshot, one at a time
+    /// (memory does not grow with their number), without holding up writers. `f` gets the
+    /// pass and the record; its error stops the scan and is returned inside.
+    fn scan_records(
+        &self,
+        resource: &str,
+        passes: usize,
+        f: &mut dyn FnMut(usize, &Value) -> Result<(), String>,
+    ) -> StoreResult<Result<(), String>>;
     /// One record.
     fn record(&self, resource: &str, id: &str) -> StoreResult<Option<Record>>;
     /// Inserts a new record under `id`; `false` when the id is taken.

@@ -82,11 +82,15 @@ const MIGRATIONS: &[&str] = &[
        decision TEXT NOT NULL DEFAULT '', note TEXT NOT NULL DEFAULT '', decided_by TEXT,
        decided_at INTEGER, PRIMARY KEY (review, n));
      CREATE INDEX review_lines_by_reviewer ON review_lines (reviewer);",
+    // 7: how many records an access entry is about (an export lists only its first ids).
+    "ALTER TABLE access ADD COLUMN count INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// The database of one server.
 pub struct SqliteStore {
     conn: Mutex<Connection>,
+    /// The file, for readers of their own (long scans never hold the writer's lock).
+    path: std::path::PathBuf,
 }
 
 fn failed(e: rusqlite::Error) -> StoreError {
@@ -123,6 +127,7 @@ impl SqliteStore {
         migrate(&mut conn).map_err(at)?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
+            path: path.to_path_buf(),
         })
     }
 
@@ -543,7 +548,7 @@ impl Store for SqliteStore {
             let mut stmt = tx
                 .prepare_cached(
                     "INSERT INTO access (at, user, action, resource, records, unmasked, outcome,
-                       fields, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                       fields, source, count) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 )
                 .map_err(failed)?;
             let list = |v: &[String]| serde_json::to_string(v).unwrap_or_default();
@@ -558,6 +563,7 @@ impl Store for SqliteStore {
                     e.outcome,
                     list(&e.fields),
                     e.source,
+                    sql_int(e.count.max(e.records.len() as u64)),
                 ])
                 .map_err(failed)?;
             }
@@ -568,8 +574,8 @@ impl Store for SqliteStore {
     fn access(&self, q: &AccessQuery) -> StoreResult<Vec<AccessEntry>> {
         self.with(|c| {
             let mut stmt = c.prepare(
-                "SELECT at, user, action, resource, records, unmasked, outcome, fields, source
-                 FROM access WHERE at >= ?1 AND at <= ?2 AND (?3 IS NULL OR user = ?3)
+                "SELECT at, user, action, resource, records, unmasked, outcome, fields, source,
+                   count FROM access WHERE at >= ?1 AND at <= ?2 AND (?3 IS NULL OR user = ?3)
                    AND (?4 IS NULL OR resource = ?4)
                    AND (?5 IS NULL OR EXISTS (SELECT 1 FROM json_each(records) WHERE value = ?5))
                    AND (?6 IS NULL OR source = ?6)
@@ -597,6 +603,7 @@ impl Store for SqliteStore {
                         outcome: r.get(6)?,
                         fields: list(r.get(7)?),
                         source: r.get(8)?,
+                        count: u64::try_from(r.get::<_, i64>(9)?).unwrap_or(0),
                     })
                 },
             )?;
@@ -979,6 +986,35 @@ impl Store for SqliteStore {
             })?;
             rows.collect()
         })
+    }
+
+    fn scan_records(
+        &self,
+        resource: &str,
+        passes: usize,
+        f: &mut dyn FnMut(usize, &Value) -> Result<(), String>,
+    ) -> StoreResult<Result<(), String>> {
+        let flags =
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut c = Connection::open_with_flags(&self.path, flags).map_err(failed)?;
+        c.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(failed)?;
+        // One read transaction: every pass sees the same records.
+        let tx = c.transaction().map_err(failed)?;
+        let mut stmt = tx
+            .prepare("SELECT body FROM records WHERE resource = ?1 ORDER BY id")
+            .map_err(failed)?;
+        for pass in 0..passes {
+            let mut rows = stmt.query(params![resource]).map_err(failed)?;
+            while let Some(row) = rows.next().map_err(failed)? {
+                let body: String = row.get(0).map_err(failed)?;
+                let v: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+                if let Err(e) = f(pass, &v) {
+                    return Ok(Err(e));
+                }
+            }
+        }
+        Ok(Ok(()))
     }
 
     fn records(&self, resource: &str) -> StoreResult<Vec<Record>> {
