@@ -8,7 +8,7 @@ cd www
 # `fieldgate` is a link to ../pkg, so a rebuilt package is picked up without reinstalling.
 npm install --silent --no-audit --no-fund >/dev/null
 rm -rf dist && mkdir -p dist
-npx esbuild src/form.js src/admin.js --bundle --preserve-symlinks --format=esm --minify --sourcemap --target=es2022 \
+npx esbuild form=src/form.js admin=src/admin/main.js --bundle --preserve-symlinks --format=esm --minify --sourcemap --target=es2022 \
   --outdir=dist --log-level=warning
 cp node_modules/fieldgate/fieldgate_wasm_bg.wasm dist/
 echo "www/dist: $(ls dist | tr '\n' ' ')"

@@ -573,6 +573,62 @@ fn the_access_diff_sees_a_department_assignment_and_names_the_people() {
 }
 
 #[test]
+fn drafts_person_shows_roles_by_source_and_field_states_with_reasons() {
+    let s = Server::start("server-drafts-person");
+    let mut doc = sample_policy();
+    doc["assignments"]["departments"]["sales-east"] = json!(["admin"]);
+    let r = s.admin(
+        "POST",
+        "/v1/drafts/person",
+        &json!({"document": doc, "person": "u-alice"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let p = r.json();
+    assert_eq!(p["person"]["id"], "u-alice");
+    let roles = p["effective_roles"].as_array().unwrap();
+    assert!(roles.contains(&json!("admin")), "{p:#}");
+    let customer = p["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["resource"] == "customer")
+        .unwrap();
+    assert_eq!(
+        customer["fields"]["edit"]["bank_account"], "editable",
+        "{customer:#}"
+    );
+    let edit = customer["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["action"] == "edit")
+        .unwrap();
+    assert_eq!(edit["allow"], true);
+    assert!(edit["explain"].is_object());
+    // The same person on the published policy: no admin role, bank_account not editable.
+    let before = s
+        .admin(
+            "POST",
+            "/v1/drafts/person",
+            &json!({"document": sample_policy(), "person": "u-alice"}),
+        )
+        .json();
+    assert!(!before["effective_roles"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("admin")));
+    let unknown = s.admin(
+        "POST",
+        "/v1/drafts/person",
+        &json!({"document": doc, "person": "u-nobody"}),
+    );
+    assert_eq!(
+        (unknown.status, unknown.json()["code"].clone()),
+        (404, json!("unknown_user"))
+    );
+}
+
+#[test]
 fn data_api_returns_scope_and_redacts_and_refuses_forbidden_writes() {
     let s = Server::start("server-data");
     assert_eq!(s.get("/v1/data/customer").status, 401);

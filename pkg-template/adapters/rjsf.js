@@ -23,7 +23,8 @@ export function uiSchema(source, options = {}) {
   for (const [path, state] of Object.entries(states)) {
     const node = uiNode(ui, options.schema, path);
     if (state === 'hidden') node['ui:widget'] = 'hidden';
-    else if (state === 'masked') node['ui:readonly'] = true;
+    // A masked value is text (`138****5678`) whatever the field's type: show it as text.
+    else if (state === 'masked') Object.assign(node, { 'ui:readonly': true, 'ui:widget': 'text' });
     else if (state === 'readonly') node[lock] = true;
   }
   return ui;

@@ -255,6 +255,49 @@ pub async fn check_draft(State(state): State<Shared>, d: Draft<Value>) -> ApiRes
     with_diff(&state, &d.policy, d.doc.clone()).await
 }
 
+/// A person to look at on a draft.
+#[derive(Deserialize)]
+pub struct PersonBody {
+    person: String,
+}
+
+/// `POST /v1/drafts/person` (admin): one person of the app's directory on the draft: the roles
+/// they hold and how (given with them, assigned to them, through a department or group,
+/// inherited), and per resource the field states in each mode and the actions they may take
+/// on some record, each with the engine's explanation.
+pub async fn person(State(state): State<Shared>, d: Draft<PersonBody>) -> ApiResult<Json<Value>> {
+    let directory = state.directory(d.policy.app()).await?;
+    let p = directory.get(&d.rest.person).cloned().ok_or_else(|| {
+        ApiError::new(
+            ServerCode::UnknownUser,
+            format!("`{}` is not in the directory", d.rest.person),
+        )
+    })?;
+    let subject = p.subject();
+    let roles = d.policy.role_sources(&subject);
+    let session = d.policy.session(&subject);
+    let mut resources = Vec::new();
+    for r in d.policy.resource_names() {
+        let mut modes = serde_json::Map::new();
+        for mode in crate::core::Mode::ALL {
+            let states = session.fields(r, mode, crate::core::Input::NONE)?;
+            modes.insert(mode.as_str().into(), states.to_json());
+        }
+        let mut actions = Vec::new();
+        for a in d.policy.action_names(r).unwrap_or_default() {
+            let why = session.explain(a, r, crate::core::Input::NONE)?;
+            actions.push(json!({"action": a, "allow": why.allow, "explain": why}));
+        }
+        resources.push(json!({"resource": r, "fields": modes, "actions": actions}));
+    }
+    Ok(Json(json!({
+        "person": p,
+        "roles": roles,
+        "effective_roles": session.roles(),
+        "resources": resources,
+    })))
+}
+
 fn cells(errors: Vec<CellError>) -> ApiError {
     ApiError::new(
         ServerCode::BadCells,

@@ -380,6 +380,7 @@ pub fn router(state: Shared, www: &Path, pkg: &Path) -> Router {
         .route("/audit/alerts", get(access::alerts))
         .route("/drafts/transfer", post(drafts::transfer_draft))
         .route("/drafts/check", post(drafts::check_draft))
+        .route("/drafts/person", post(drafts::person))
         .route("/drafts/matrix/export", post(drafts::matrix_export))
         .route("/drafts/matrix/import", post(drafts::matrix_import))
         .route("/drafts/matrix/edit", post(drafts::matrix_edit))

@@ -1,6 +1,8 @@
 // The demo form page: a CRM customer form and an inbound-order form rendered by
 // react-jsonschema-form through fieldgate/rjsf, decisions from a signed, per-user bundle kept by
-// BundleStore, live updates over server-sent events, and a queue of decision events for offline.
+// BundleStore, live updates over server-sent events, the approval flow's buttons (shown only
+// when allowed, logged as attempts), an export that respects permissions, the person's access
+// review lines, and a queue of decision events that reaches the server on its own.
 import { createElement as h, useEffect, useMemo, useRef, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import Form from '@rjsf/core';
@@ -9,9 +11,11 @@ import { BundleStore, DecisionLog } from 'fieldgate';
 import { rjsfProps, submitData } from 'fieldgate/rjsf';
 import { FieldgateProvider, useSession, Can } from 'fieldgate/react';
 import { api, APP, SCHEMAS } from './api.js';
+import { languageSwitch, t } from './i18n.js';
 
 const MODES = ['view', 'create', 'edit'];
-const ACTIONS = { customer: ['export', 'transfer', 'delete'], inbound_order: ['submit', 'approve', 'reject', 'delete'] };
+/** The approval flow's steps per resource (the server does them: `POST .../{id}/{step}`). */
+const STEPS = { customer: [], inbound_order: ['submit', 'approve', 'reject', 'receive'] };
 const fmtTime = (iso) => (iso ? new Date(iso).toLocaleString() : '—');
 
 async function fetchBundle(etagRef) {
@@ -31,11 +35,34 @@ function FieldTemplate(props) {
   const why = formContext.explainField(name);
   return h('div', { className: 'form-group', 'data-field': name },
     h('div', { className: 'field-head' },
-      h('label', { htmlFor: id }, label, required ? ' *' : '', h('span', { className: 'state', 'data-state': why?.state }, why?.state)),
-      why && h('button', { type: 'button', className: 'why', 'aria-expanded': open, 'aria-label': `Why is ${label} ${why.state}?`, onClick: () => setOpen(!open) }, 'why?')),
+      h('label', { htmlFor: id }, label, required ? ' *' : '', h('span', { className: 'state', 'data-state': why?.state }, why && t(`state.${why.state}`))),
+      why && h('button', { type: 'button', className: 'why', 'aria-expanded': open, 'aria-label': t('whyLabel', { label, state: t(`state.${why.state}`) }), onClick: () => setOpen(!open) }, t('why'))),
     children,
     open && why && h('div', { className: 'explain', role: 'note' }, why.text),
     rawErrors && rawErrors.length ? h('div', { className: 'error' }, rawErrors.join(', ')) : null);
+}
+
+/** A step of the approval flow: shown only when allowed; the app is about to act, so the
+ * decision is logged as an attempt with the record's id. */
+function StepButton({ step, resource, record, onDone, setError }) {
+  const session = useSession();
+  const [comment, setComment] = useState('');
+  const withComment = step === 'approve' || step === 'reject';
+  const run = async () => {
+    setError(null);
+    if (!session.attempt(step, resource, record)) return;
+    try {
+      const body = withComment && comment.trim() ? { comment: comment.trim() } : undefined;
+      const r = await api(`/v1/data/${resource}/${encodeURIComponent(record.id)}/${step}`, { method: 'POST', body });
+      onDone(r);
+    } catch (e) {
+      setError(`${e.code || 'error'}: ${e.message}`);
+    }
+  };
+  return h(Can, { action: step, resource, record },
+    h('span', { className: 'step' },
+      withComment && h('input', { type: 'text', 'aria-label': `${t('comment')} (${t(`action.${step}`)})`, value: comment, onChange: (e) => setComment(e.target.value), placeholder: t('comment') }),
+      h('button', { type: 'button', 'data-action': step, onClick: run }, t(`action.${step}`))));
 }
 
 function RecordForm({ resource, mode, record, onSaved, setError }) {
@@ -60,37 +87,75 @@ function RecordForm({ resource, mode, record, onSaved, setError }) {
   const explainField = (name) => {
     const f = explanation.fields.find((x) => x.name === name);
     if (!f) return null;
+    const state = t(`state.${f.state}`);
     const text = f.capped_by
-      ? `${f.state}: granted ${f.granted}, capped by ${f.capped_by}`
-      : f.set_by ? `${f.state}: set by ${f.set_by}` : `${f.state}: no grant gives this field (${explanation.reason})`;
+      ? t('capped', { state, granted: t(`state.${f.granted}`), by: f.capped_by })
+      : f.set_by ? t('setBy', { state, by: f.set_by }) : t('noGrant', { state, reason: explanation.reason });
     return { state: f.state, text };
   };
   const submit = async ({ formData }) => {
     setError(null);
+    if (!session.attempt(action, resource, input)) return;
     const body = submitData(formData, session, { resource, mode, record: input });
     try {
       const saved = mode === 'create'
         ? await api(`/v1/data/${resource}`, { method: 'POST', body })
         : await api(`/v1/data/${resource}/${encodeURIComponent(record.id)}`, { method: 'PUT', body });
-      onSaved(saved);
+      onSaved(t('saved', { id: saved.id }));
     } catch (e) {
       setError(`${e.code || 'error'}: ${e.message}`);
     }
   };
   return h('div', { className: 'card', 'data-testid': 'form' },
-    h('h2', null, `${SCHEMAS[resource].title} · ${mode}`, record && mode !== 'create' ? ` · ${record.id}` : ''),
-    !allowed && h('p', { className: 'error', role: 'alert', 'data-testid': 'not-allowed' }, `You may not ${action} this ${resource}.`),
+    h('h2', null, `${t(`res.${resource}`)} · ${t(`mode.${mode}`)}`, record && mode !== 'create' ? ` · ${record.id}` : ''),
+    !allowed && h('p', { className: 'error', role: 'alert', 'data-testid': 'not-allowed' }, t('notAllowed', { action: t(`mode.${action}`), resource: t(`res.${resource}`) })),
     h(Form, {
       schema: { ...SCHEMAS[resource], title: undefined },
-      validator, uiSchema: { ...props.uiSchema, 'ui:submitButtonOptions': { norender: mode === 'view' || !allowed, submitText: 'Save' } },
+      validator, uiSchema: { ...props.uiSchema, 'ui:submitButtonOptions': { norender: mode === 'view' || !allowed, submitText: t('save') } },
       formData: data, onChange: (e) => setData(e.formData), onSubmit: submit,
       templates: { FieldTemplate }, formContext: { explainField }, noHtml5Validate: true,
       readonly: mode === 'view' || !allowed,
     }),
-    mode !== 'create' && record && h('div', { className: 'actions' },
-      ACTIONS[resource].map((a) => h(Can, { key: a, action: a, resource, record, fallback: h('button', { disabled: true, title: `not allowed: ${a}`, 'data-action': a }, a) },
-        h('button', { className: 'secondary', 'data-action': a, onClick: () => session.can(a, resource, record) }, a)))),
-    h('p', { className: 'muted', 'data-testid': 'eval-time' }, `fields(): ${perEval.toFixed(1)} µs per evaluation`));
+    mode !== 'create' && record && STEPS[resource].length > 0 && h('div', { className: 'actions', 'data-testid': 'steps' },
+      STEPS[resource].map((step) => h(StepButton, { key: step, step, resource, record, setError,
+        onDone: (r) => onSaved(t('moved', { id: r.id, status: r.status })) }))),
+    h('p', { className: 'muted', 'data-testid': 'eval-time' }, t('evalTime', { us: perEval.toFixed(1) })));
+}
+
+/** The logged-in person's lines in open access reviews: keep or revoke, with a note. */
+function MyReviews({ user }) {
+  const [campaigns, setCampaigns] = useState([]);
+  const [msg, setMsg] = useState('');
+  const [choice, setChoice] = useState({});
+  useEffect(() => { api('/v1/reviews/mine').then((r) => setCampaigns(r.campaigns)).catch(() => {}); }, [user.id]);
+  if (!campaigns.length) return null;
+  const send = async (c) => {
+    const decisions = c.lines.filter((l) => choice[`${c.review.id}:${l.n}`]?.decision)
+      .map((l) => ({ n: l.n, ...choice[`${c.review.id}:${l.n}`] }));
+    try {
+      const r = await api(`/v1/apps/${c.review.app}/reviews/${c.review.id}/decisions`, { method: 'POST', body: { decisions } });
+      setMsg(t('decided', { n: r.decided }));
+    } catch (e) { setMsg(`${e.code || 'error'}: ${e.message}`); }
+  };
+  const set = (key, patch) => setChoice((c) => ({ ...c, [key]: { decision: '', note: '', ...c[key], ...patch } }));
+  return h('section', { className: 'card', 'data-testid': 'my-reviews' },
+    h('h2', null, t('myReviews')),
+    campaigns.map((c) => h('div', { key: c.review.id },
+      h('div', { className: 'scroll' }, h('table', { 'aria-label': `${t('myReviews')} #${c.review.id}` },
+        h('tbody', null, c.lines.map((l) => {
+          const key = `${c.review.id}:${l.n}`;
+          const cur = choice[key]?.decision || l.decision;
+          return h('tr', { key, 'data-line': l.n },
+            h('td', null, `${l.line.name || l.line.person} (${l.line.person})`),
+            h('td', null, `${l.line.resource} · ${l.line.item}`),
+            h('td', null, l.line.access),
+            h('td', null, l.line.source),
+            h('td', null, ['keep', 'revoke'].map((d) => h('label', { key: d },
+              h('input', { type: 'radio', name: key, checked: cur === d, 'aria-label': `${t(d)} ${l.line.person} ${l.line.item}`, onChange: () => set(key, { decision: d }) }), t(d)))),
+            h('td', null, h('input', { type: 'text', 'aria-label': `${t('note')} ${l.line.person} ${l.line.item}`, defaultValue: l.note, onChange: (e) => set(key, { note: e.target.value }) })));
+        })))),
+      h('button', { type: 'button', onClick: () => send(c) }, t('save')))),
+    msg && h('p', { className: 'notice', role: 'status' }, msg));
 }
 
 function Workspace({ store, user, users, onUser }) {
@@ -102,7 +167,7 @@ function Workspace({ store, user, users, onUser }) {
   const [error, setError] = useState(null);
   const [notice, setNotice] = useState(null);
   const [, setTick] = useState(0);
-  useEffect(() => engine.onUpdate(() => setTick((t) => t + 1)), [engine]);
+  useEffect(() => engine.onUpdate(() => setTick((x) => x + 1)), [engine]);
   // Only the newest load's answer is shown: a slow answer for the form picked before must not
   // overwrite the list of the one picked since.
   const loads = useRef(0);
@@ -117,39 +182,44 @@ function Workspace({ store, user, users, onUser }) {
   };
   useEffect(() => { load(); }, [resource, user.id, engine.version]);
   useEffect(() => {
-    const onRefused = (e) => setError(`Bundle refused (${e.detail.code}): ${e.detail.message}. Still using version ${engine.version}.`);
+    const onRefused = (e) => setError(t('refused', { code: e.detail.code, message: e.detail.message, v: engine.version }));
     window.addEventListener('fieldgate:refused', onRefused);
     return () => window.removeEventListener('fieldgate:refused', onRefused);
   }, [engine]);
   return h('div', { 'data-testid': 'workspace', 'data-user': user.id },
     h('div', { className: 'bar' },
-      h('label', null, 'User', h('select', { value: user.id, onChange: (e) => onUser(e.target.value), 'aria-label': 'User' },
+      h('label', null, t('user'), h('select', { value: user.id, onChange: (e) => onUser(e.target.value), 'aria-label': 'User' },
         users.map((u) => h('option', { key: u.id, value: u.id }, `${u.name} — ${u.title}`)))),
-      h('label', null, 'Form', h('select', { value: resource, onChange: (e) => setResource(e.target.value), 'aria-label': 'Form' },
-        h('option', { value: 'customer' }, 'CRM customer'), h('option', { value: 'inbound_order' }, 'Inbound order'))),
-      h('label', null, 'Mode', h('select', { value: mode, onChange: (e) => setMode(e.target.value), 'aria-label': 'Mode' },
-        MODES.map((m) => h('option', { key: m, value: m }, m))))),
+      h('label', null, t('form'), h('select', { value: resource, onChange: (e) => setResource(e.target.value), 'aria-label': 'Form' },
+        h('option', { value: 'customer' }, t('res.customer')), h('option', { value: 'inbound_order' }, t('res.inbound_order')))),
+      h('label', null, t('mode'), h('select', { value: mode, onChange: (e) => setMode(e.target.value), 'aria-label': 'Mode' },
+        MODES.map((m) => h('option', { key: m, value: m }, t(`mode.${m}`)))))),
     error && h('div', { className: 'error', role: 'alert', 'data-testid': 'error' }, error),
     notice && h('div', { className: 'notice', role: 'status' }, notice),
     h('div', { className: 'grid' },
       h('div', { className: 'card' },
-        h('h2', null, 'Records in your scope'),
-        h('ul', { className: 'records', 'data-testid': 'records', 'aria-label': 'Records' },
+        h('h2', null, t('records')),
+        h(Can, { action: 'export', resource },
+          h('div', { className: 'actions' },
+            h('a', { className: 'button secondary', href: `/v1/data/${resource}/export?format=csv`, download: `${resource}.csv`, 'data-testid': 'export', title: t('exportHint') }, `${t('export')} CSV`),
+            h('a', { className: 'button secondary', href: `/v1/data/${resource}/export?format=xlsx&labels=true`, download: `${resource}.xlsx`, title: t('exportHint') }, `${t('export')} XLSX`))),
+        h('ul', { className: 'records', 'data-testid': 'records', 'aria-label': t('records') },
           records.map((r) => h('li', { key: r.id },
             h('button', { 'aria-pressed': selected?.id === r.id, 'data-id': r.id, onClick: () => setSelected(r) },
               h('strong', null, r.name || r.order_no || r.id), ' ',
               h('span', { className: 'muted' }, [r.owner_id || r.created_by, r.status].filter(Boolean).join(' · ')))))),
-        records.length === 0 && h('p', { className: 'muted' }, 'Nothing in your scope.')),
+        records.length === 0 && h('p', { className: 'muted' }, t('nothing'))),
       selected || mode === 'create'
-        ? h(RecordForm, { key: `${resource}:${mode}:${selected?.id}:${engine.version}`, resource, mode, record: selected, setError,
-          onSaved: (saved) => { setNotice(`Saved ${saved.id}.`); load(); } })
-        : h('div', { className: 'card muted' }, 'Pick a record.')),
+        ? h(RecordForm, { key: `${resource}:${mode}:${selected?.id}:${engine.version}:${selected?.status}`, resource, mode, record: selected, setError,
+          onSaved: (text) => { setNotice(text); load(); } })
+        : h('div', { className: 'card muted' }, t('pick'))),
+    h(MyReviews, { user }),
     h('div', { className: 'status', 'data-testid': 'bundle-status' },
-      h('span', { 'data-testid': 'version' }, `policy v${engine.version}`),
-      h('span', null, `key ${engine.keyId}`),
-      h('span', null, `expires ${fmtTime(engine.expiresAt)}`),
-      h('span', null, `bundle for ${engine.subject ?? 'everyone'}`),
-      h('span', { 'data-testid': 'store-status' }, `status ${store.status}`)));
+      h('span', { 'data-testid': 'version' }, t('policyVersion', { v: engine.version })),
+      h('span', null, t('key', { k: engine.keyId })),
+      h('span', null, t('expires', { t: fmtTime(engine.expiresAt) })),
+      h('span', null, t('bundleFor', { who: engine.subject ?? t('everyone') })),
+      h('span', { 'data-testid': 'store-status' }, t('status', { s: store.status }))));
 }
 
 function App() {
@@ -183,13 +253,13 @@ function App() {
           window.dispatchEvent(new CustomEvent('fieldgate:refused', { detail: { code: e.code || 'error', message: e.message } }));
         }
       };
-      s.onChange(() => setTick((t) => t + 1));
-      const log = new DecisionLog({ app: APP, user: me.id });
+      s.onChange(() => setTick((x) => x + 1));
+      // Attempts always reach the server; checks made to draw buttons only when refused.
+      const log = new DecisionLog({ app: APP, user: me.id, checks: 'refused' });
       engine.onDecision((ev) => { log.append(ev); });
-      const flush = () => navigator.onLine && log.flush((entries) => api('/v1/decisions', { method: 'POST', body: { events: entries } })).catch(() => {});
-      window.addEventListener('online', flush);
-      unhook.current = () => { s.close(); window.removeEventListener('online', flush); };
-      window.__fieldgateFlush = flush;
+      const stop = log.start({ url: '/v1/decisions', intervalMs: 5000 });
+      unhook.current = () => { s.close(); stop(); };
+      window.__fieldgateFlush = () => log.flush((entries) => api('/v1/decisions', { method: 'POST', body: { events: entries } }));
       window.__fieldgateLog = log;
       setStore(s);
       setUser(me);
@@ -200,7 +270,7 @@ function App() {
   useEffect(() => {
     (async () => {
       try {
-        const [config, list] = await Promise.all([api('/v1/config'), api('/v1/users')]);
+        const [config, list] = await Promise.all([api('/v1/config'), api('/v1/demo/people')]);
         setUsers(list);
         window.__fieldgateConfig = config;
         await login(localStorage.getItem('fieldgate-demo-user') || list[0].id, config);
@@ -214,18 +284,20 @@ function App() {
     return () => events.close();
   }, []);
   if (fatal) return h('div', { className: 'error', role: 'alert', 'data-testid': 'error' }, fatal);
-  if (!store || !user) return h('p', { className: 'muted' }, 'Loading…');
-  return h(FieldgateProvider, { engine: store.engine, subject: user.department ? { id: user.id, department: user.department, groups: user.groups } : { id: user.id } },
+  if (!store || !user) return h('p', { className: 'muted' }, t('loading'));
+  return h(FieldgateProvider, { engine: store.engine, subject: { id: user.id, department: user.department, groups: user.groups || [], roles: user.roles || [] } },
     h(Workspace, { key: user.id, store, user, users, onUser: (id) => { setStore(null); login(id, window.__fieldgateConfig); } }));
 }
 
 function network() {
   const el = document.getElementById('net');
-  el.textContent = navigator.onLine ? '' : 'offline';
+  el.textContent = navigator.onLine ? '' : t('offline');
   el.className = navigator.onLine ? 'badge' : 'badge offline';
 }
 window.addEventListener('online', network);
 window.addEventListener('offline', network);
 network();
+document.querySelector('header.top').append(languageSwitch());
+document.querySelectorAll('[data-i18n]').forEach((n) => { n.textContent = t(n.dataset.i18n); });
 if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js').catch(() => {});
 createRoot(document.getElementById('app')).render(h(App));

@@ -1,0 +1,277 @@
+// End-to-end tests of the admin console (www/admin.html) in headless Chromium against a real
+// `fieldgate serve`: each step asserts on the page and keeps screenshots at desktop size and at
+// 390x844 in target/e2e-artifacts/.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import ExcelJS from 'exceljs';
+import { withBrowser, shots, pick } from './helpers.mjs';
+
+/** The admin console on tab `tab`, ready. */
+async function console_(open, s, tab = 'matrix') {
+  const page = await open(`/admin#token=${s.token}`);
+  await page.waitForSelector('[role=tab]');
+  await page.click(`[data-tab=${tab}]`);
+  return page;
+}
+
+/** Waits until the draft is saved on the server. */
+const saved = (page) => page.waitForFunction(() => /· (saved|已保存)/.test(document.querySelector('[data-testid=draft-status]')?.textContent || ''));
+
+async function publish(page) {
+  await page.click('[data-tab=publish]');
+  await page.getByRole('button', { name: 'Publish', exact: true }).click();
+  await page.waitForSelector('text=/Published version \\d+\\./');
+  return Number((await page.locator('text=/Published version \\d+\\./').innerText()).match(/(\d+)/)[1]);
+}
+
+/** What `user` sees of a customer record through the data API. */
+async function asPerson(s, user, path) {
+  const login = await fetch(`${s.url}/v1/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: s.url }, body: JSON.stringify({ user }) });
+  const cookie = login.headers.get('set-cookie').split(';')[0];
+  return (await fetch(`${s.url}${path}`, { headers: { cookie } })).json();
+}
+
+test('admin: create a role from a template and give it to a department', async () => {
+  await withBrowser(async ({ open, s }) => {
+    const page = await console_(open, s, 'roles');
+    await page.getByLabel('New role: Name').fill('sales_reader');
+    await page.getByLabel('New role: Label').fill('Sales reader');
+    await page.getByLabel('New role: From template').selectOption('customer_reader');
+    await page.getByRole('button', { name: 'Create', exact: true }).click();
+    await page.waitForSelector('[data-editing=sales_reader]');
+    assert.equal(await page.getByLabel('Templates sales_reader: customer_reader').isChecked(), true);
+    await shots(page, 'admin-role-created');
+    await page.click('[data-tab=org]');
+    await page.getByLabel('finance: sales_reader').check();
+    await saved(page);
+    await shots(page, 'admin-department-roles');
+    const v = await publish(page);
+    const doc = (await s.call('GET', `/v1/apps/acme-erp/versions/${v}`)).json.document;
+    assert.deepEqual(doc.roles.sales_reader.templates, ['customer_reader']);
+    assert.deepEqual(doc.assignments.departments.finance, ['sales_reader']);
+    // Heidi is in finance: she holds the new role now.
+    const me = await asPerson(s, 'u-heidi', '/v1/data/customer');
+    assert.ok(me.records.length > 0);
+  });
+});
+
+test("admin: change a person's personal field limit", async () => {
+  await withBrowser(async ({ open, s }) => {
+    const page = await console_(open, s, 'people');
+    await page.locator('[data-person=u-alice]').first().click();
+    await page.waitForSelector('h3[data-person=u-alice]');
+    await page.getByRole('button', { name: 'Add a limit' }).click();
+    await page.getByLabel('phone assignments.users.u-alice.limits[0]').selectOption('hidden');
+    await saved(page);
+    await shots(page, 'admin-person-limit');
+    const before = await asPerson(s, 'u-alice', '/v1/data/customer/c-1001');
+    assert.ok(before.phone);
+    await publish(page);
+    const after = await asPerson(s, 'u-alice', '/v1/data/customer/c-1001');
+    assert.equal(after.phone, undefined, 'her phone field is hidden now');
+    const bob = await asPerson(s, 'u-bob', '/v1/data/customer/c-1003');
+    assert.ok(bob.phone, 'nobody else changes');
+  });
+});
+
+test('admin: transfer a leaver (partly) with record reassignment, publish, roll back with the records', async () => {
+  await withBrowser(async ({ open, s }) => {
+    // Bob has a role and a personal grant; only the grant moves to Carol.
+    const page = await console_(open, s, 'people');
+    await page.locator('[data-person=u-bob]').first().click();
+    await page.waitForSelector('h3[data-person=u-bob]');
+    await page.getByRole('searchbox', { name: 'Successor' }).fill('u-carol');
+    await page.locator('.transfer .picks button', { hasText: 'u-carol' }).click();
+    await page.getByLabel('What to move: roles sales').uncheck();
+    await page.getByLabel("Also give the leaver's records to the successor, when this draft is published").check();
+    await page.getByRole('button', { name: 'Preview the changes' }).click();
+    await page.waitForSelector('.transfer ul.diff li');
+    assert.match(await page.locator('.transfer').innerText(), /u-carol/);
+    await page.getByRole('button', { name: 'Apply', exact: true }).click();
+    await page.waitForSelector('text=Transfer added to the draft');
+    await saved(page);
+    await shots(page, 'admin-transfer');
+    await page.click('[data-tab=publish]');
+    await page.waitForSelector('text=With this publication: records of u-bob go to u-carol.');
+    const v = await publish(page);
+    const c = (await s.call('GET', '/v1/apps/acme-erp/versions')).json.versions.find((x) => x.version === v);
+    assert.deepEqual(c.reassigned.records.customer, ['c-1003'], 'the records moved with the publication');
+    const doc = (await s.call('GET', `/v1/apps/acme-erp/versions/${v}`)).json.document;
+    assert.deepEqual(doc.assignments.users['u-bob'].roles, ['sales'], 'the role was not chosen: it stays');
+    assert.equal(doc.assignments.users['u-carol'].grants.length, 1);
+    assert.equal((await asPerson(s, 'u-carol', '/v1/data/customer/c-1003')).owner_id, 'u-carol');
+
+    // Roll back: a preview, a confirmation, and the records given back.
+    await page.locator(`[data-version="${v - 1}"] button`).click();
+    await page.waitForSelector('dialog.confirm');
+    assert.match(await page.locator('dialog.confirm').innerText(), /give back the records/);
+    await shots(page, 'admin-rollback-confirm');
+    await page.locator('dialog.confirm [data-confirm]').click();
+    await page.waitForSelector('text=/Rolled back: version \\d+ published as \\d+\\./');
+    assert.equal((await asPerson(s, 'u-bob', '/v1/data/customer/c-1003')).owner_id, 'u-bob', 'the records are back');
+  });
+});
+
+test('admin: export the matrix as XLSX, edit it with a spreadsheet library, import it', async () => {
+  await withBrowser(async ({ open, s }) => {
+    const page = await console_(open, s, 'matrix');
+    await page.waitForSelector('table.matrix');
+    const [d] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export XLSX' }).click()]);
+    const book = new ExcelJS.Workbook();
+    await book.xlsx.readFile(await d.path());
+    const sheet = book.worksheets[0];
+    const head = sheet.getRow(1).values;
+    const col = head.indexOf('field:credit_limit');
+    assert.ok(col > 0, `the header names the field columns: ${head}`);
+    let edited = false;
+    sheet.eachRow((row) => {
+      if (row.getCell(1).value === 'sales') { row.getCell(col).value = 'Editable'; edited = true; }
+    });
+    assert.ok(edited);
+    const file = join(tmpdir(), `matrix-${Date.now()}.xlsx`);
+    await book.xlsx.writeFile(file);
+    await page.getByLabel('Import XLSX or CSV').setInputFiles(file);
+    await page.waitForSelector('dialog.confirm');
+    assert.match(await page.locator('dialog.confirm').innerText(), /credit_limit/);
+    await shots(page, 'admin-import-preview');
+    await page.locator('dialog.confirm [data-confirm]').click();
+    await page.waitForSelector('text=Applied to the draft.');
+    assert.equal(await page.locator('select[aria-label="sales field:credit_limit"]').inputValue(), 'editable');
+    await shots(page, 'admin-matrix');
+  });
+});
+
+test("admin: two admins' conflicting publishes: the second gets 409 and rebases", async () => {
+  await withBrowser(async ({ open, s }) => {
+    const a = await console_(open, s, 'rules');
+    // Admin B works in a second tab with another admin's token.
+    const { execFileSync } = await import('node:child_process');
+    const tokenB = execFileSync(join(new URL('../../', import.meta.url).pathname, 'target/release/fieldgate'), ['admin', 'add', 'bella', '--data', s.data], { encoding: 'utf8' }).trim();
+    await new Promise((r) => setTimeout(r, 600));
+    const b = await open(`/admin#token=${tokenB}`);
+    await b.waitForSelector('[role=tab]');
+    await b.click('[data-tab=rules]');
+    // A adds a rule and publishes.
+    await a.getByRole('button', { name: 'Add a rule' }).click();
+    await a.locator('[data-rule=rule-1] summary').click();
+    await a.getByLabel('Description rules[6]').fill('from admin A');
+    await a.getByLabel('Description rules[6]').dispatchEvent('change');
+    await saved(a);
+    await publish(a);
+    // B edits another rule's description and publishes: refused, shown, rebased, published.
+    await b.locator('[data-rule=lock-under-approval] summary').click();
+    await b.getByLabel('Description rules[0]').fill('Pending orders are locked (B)');
+    await b.getByLabel('Description rules[0]').dispatchEvent('change');
+    await saved(b);
+    await b.click('[data-tab=publish]');
+    await b.getByRole('button', { name: 'Publish', exact: true }).click();
+    await b.waitForSelector('text=/was published since your draft/');
+    await b.waitForSelector('[data-testid=conflict] h3');
+    await shots(b, 'admin-conflict');
+    await b.getByRole('button', { name: /Rebase my draft on version/ }).click();
+    await b.waitForSelector('text=/Your draft is now based on version 2/');
+    const v = await publish(b);
+    const doc = (await s.call('GET', `/v1/apps/acme-erp/versions/${v}`)).json.document;
+    assert.equal(doc.rules.find((r) => r.id === 'lock-under-approval').description, 'Pending orders are locked (B)');
+    assert.ok(doc.rules.some((r) => r.description === 'from admin A'), "A's change is kept");
+    const list = (await s.call('GET', '/v1/apps/acme-erp/versions')).json.versions;
+    assert.deepEqual(list.map((x) => x.published_by).slice(0, 2), ['bella', 'admin']);
+  });
+});
+
+test('admin: a reload keeps the draft, and leaving with unsaved edits asks first', async () => {
+  await withBrowser(async ({ open, s }) => {
+    const page = await console_(open, s, 'rules');
+    await page.locator('[data-rule=lock-under-approval] summary').click();
+    await page.getByLabel('Description rules[0]').fill('kept across reloads');
+    await page.getByLabel('Description rules[0]').dispatchEvent('change');
+    await saved(page);
+    await page.reload();
+    await page.waitForSelector('[role=tab]');
+    await page.click('[data-tab=rules]');
+    await page.locator('[data-rule=lock-under-approval] summary').click();
+    assert.equal(await page.getByLabel('Description rules[0]').inputValue(), 'kept across reloads');
+    assert.match(await page.getByTestId('draft-status').innerText(), /saved/);
+    await shots(page, 'admin-rules');
+    // An edit not yet saved: leaving asks.
+    await page.getByLabel('Description rules[0]').fill('not yet saved');
+    await page.getByLabel('Description rules[0]').dispatchEvent('change');
+    const asked = new Promise((r) => page.once('dialog', async (d) => { r(d.type()); await d.dismiss(); }));
+    await page.evaluate(() => { window.location.href = '/'; }).catch(() => {});
+    assert.equal(await asked, 'beforeunload');
+  });
+});
+
+test('admin: the Chinese console', async () => {
+  await withBrowser(async ({ open, s }) => {
+    const page = await open(`/admin#token=${s.token}`);
+    await page.evaluate(() => localStorage.setItem('fieldgate-lang', 'zh'));
+    await page.reload();
+    await page.waitForSelector('[role=tab]');
+    assert.match(await page.locator('.tabs').innerText(), /权限矩阵.*角色.*人员/s);
+    await page.waitForSelector('table.matrix');
+    assert.match(await page.locator('table.matrix').innerText(), /可编辑|只读|隐藏/);
+    await shots(page, 'admin-zh');
+    await page.click('[data-tab=publish]');
+    await page.getByRole('button', { name: '查看变化' }).click();
+    await page.waitForSelector('text=权限没有变化。');
+  });
+});
+
+test('admin: an access review campaign from opening to the published revocation', async () => {
+  await withBrowser(async ({ open, s }) => {
+    const page = await console_(open, s, 'reviews');
+    await page.getByLabel('Resource inbound_order').uncheck();
+    await page.getByRole('searchbox', { name: 'Reviewer *all*' }).fill('u-carol');
+    await page.locator('.picks button', { hasText: 'u-carol' }).click();
+    await page.getByRole('button', { name: 'Open a campaign' }).click();
+    await page.waitForSelector('text=/Campaign \\d+ opened/');
+    await shots(page, 'admin-review-open');
+    // Carol reviews on the form page: revoke Alice's phone.
+    const form = await open('/');
+    await form.waitForSelector('[data-testid=records] button');
+    await pick(form, 'User', 'u-carol');
+    await form.waitForSelector('[data-testid=my-reviews]');
+    await form.getByLabel('Revoke u-alice field:phone').check();
+    await form.getByLabel('Note u-alice field:phone').fill('left the key accounts team');
+    await form.locator('[data-testid=my-reviews] button').click();
+    await form.waitForSelector('text=/Saved \\d+ decision/');
+    await shots(form, 'form-my-reviews');
+    // The admin closes it: the revocation is the draft; publishing it takes the phone away.
+    await page.click('[data-tab=reviews]');
+    await page.waitForSelector('text=/1 to revoke/');
+    await page.getByRole('button', { name: 'Close: turn revocations into the draft' }).click();
+    await page.waitForSelector('text=/Closed: 1 revocation/');
+    await page.getByRole('button', { name: 'Review changes' }).click();
+    await page.waitForSelector('[data-testid=diff] li');
+    assert.match(await page.getByTestId('diff').innerText(), /u-alice/);
+    await publish(page);
+    assert.equal((await asPerson(s, 'u-alice', '/v1/data/customer/c-1001')).phone, undefined);
+    await page.click('[data-tab=activity]');
+    await page.waitForSelector('[data-testid=coverage] li[data-resource=customer]');
+    assert.doesNotMatch(await page.locator('[data-testid=coverage] li[data-resource=customer]').innerText(), /overdue/);
+  });
+});
+
+test('admin: the activity view: admin actions, live alerts, the access log', async () => {
+  await withBrowser(async ({ open, s }) => {
+    const page = await console_(open, s, 'activity');
+    await page.waitForSelector('[data-testid=alerts] li');
+    // Bob tries to edit Alice's customer again and again: an alert appears live.
+    const login = await fetch(`${s.url}/v1/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: s.url }, body: JSON.stringify({ user: 'u-bob' }) });
+    const cookie = login.headers.get('set-cookie').split(';')[0];
+    for (let i = 0; i < 5; i++) {
+      const r = await fetch(`${s.url}/v1/data/customer/c-1001`, { method: 'PUT', headers: { cookie, origin: s.url, 'content-type': 'application/json' }, body: JSON.stringify({ notes: 'x' }) });
+      assert.equal(r.status, 403);
+    }
+    await page.waitForSelector('[data-testid=alerts] li.alert[data-user=u-bob]');
+    await page.getByLabel('Data access log: User').fill('u-bob');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.waitForSelector('tr.refused');
+    assert.match(await page.locator('tr.refused').first().innerText(), /forbidden/);
+    assert.ok(await page.locator('[data-testid=audit] li').count() >= 1);
+    await shots(page, 'admin-activity');
+  });
+});

@@ -1,0 +1,206 @@
+// End-to-end tests of the form page (www/index.html) in headless Chromium against a real
+// `fieldgate serve`. Screenshots go to target/e2e-artifacts/.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { withBrowser, shots, pick, policy } from './helpers.mjs';
+
+/** The form page of a fresh server, logged in as the first person. */
+async function formPage(open) {
+  const page = await open('/');
+  await page.waitForSelector('[data-testid=records] button');
+  return page;
+}
+/** Switches the form page to user `id` and waits for that user's workspace. */
+const asUser = async (page, id) => {
+  await pick(page, 'User', id);
+  await page.waitForSelector(`[data-testid=workspace][data-user=${id}]`);
+};
+const field = (page, name) => page.locator(`[data-field=${name}]`);
+
+test('form: hidden, masked and read-only fields; why?; scope; live version switch', async () => {
+  await withBrowser(async ({ open, s }) => {
+    const page = await formPage(open);
+    await asUser(page, 'u-alice');
+    await page.locator('[data-id=c-1003]').click();
+    await page.waitForSelector('[data-field=phone]');
+    assert.equal(await field(page, 'credit_limit').count(), 0, 'hidden field is not rendered');
+    assert.doesNotMatch(await page.content(), /150000|13755554444/, 'no hidden or unmasked value in the page');
+    const phone = page.locator('#root_phone');
+    assert.match(await phone.inputValue(), /^137\*+4444$/);
+    assert.equal(await phone.getAttribute('readonly') !== null || await phone.isDisabled(), true);
+    await field(page, 'phone').getByRole('button', { name: /why/i }).click();
+    assert.match(await field(page, 'phone').locator('.explain').innerText(), /masked/);
+    assert.match(await page.getByTestId('eval-time').innerText(), /µs per evaluation/);
+    assert.match(await page.getByTestId('bundle-status').innerText(), /policy v1.*key .*expires/s);
+    await shots(page, 'form-customer');
+
+    await pick(page, 'Form', 'inbound_order');
+    await page.waitForSelector('text=Nothing in your scope.');
+    await pick(page, 'Form', 'customer');
+    await page.locator('[data-id=c-1003]').click();
+    const next = structuredClone(policy);
+    next.templates.customer_reader[0].fields.phone = 'hidden';
+    await s.publish(next);
+    await page.waitForSelector('[data-testid=version]:has-text("policy v2")');
+    await page.waitForFunction(() => !document.querySelector('[data-field=phone]'));
+  });
+});
+
+test('form: a slow answer for the form picked before does not replace the list of the one picked since', async () => {
+  await withBrowser(async ({ open, ctx }) => {
+    const page = await formPage(open);
+    await asUser(page, 'u-alice');
+    let release;
+    const held = new Promise((r) => { release = r; });
+    await ctx.route('**/v1/data/customer', async (route) => { await held; await route.continue(); });
+    await pick(page, 'Form', 'inbound_order');
+    await page.waitForSelector('text=Nothing in your scope.');
+    await pick(page, 'Form', 'customer');
+    const last = page.waitForResponse('**/v1/data/inbound_order');
+    await pick(page, 'Form', 'inbound_order');
+    await last;
+    const late = page.waitForResponse('**/v1/data/customer');
+    release();
+    await late;
+    await page.waitForTimeout(300);
+    assert.equal(await page.locator('[data-testid=records] button').count(), 0, 'the inbound-order list stays');
+    assert.equal(await page.getByLabel('Form', { exact: true }).inputValue(), 'inbound_order');
+  });
+});
+
+test('form: edit own record saves; read-only and forbidden writes are refused by the server', async () => {
+  await withBrowser(async ({ open }) => {
+    const page = await formPage(open);
+    await asUser(page, 'u-alice');
+    await page.locator('[data-id=c-1001]').click();
+    await pick(page, 'Mode', 'edit');
+    await page.waitForSelector('#root_notes');
+    assert.equal(await page.locator('#root_notes').isEditable(), true);
+    assert.equal(await page.locator('#root_credit_limit').isEditable(), false, 'read-only cannot be edited');
+    await page.locator('#root_notes').fill('Call on Monday');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.waitForSelector('text=Saved c-1001.');
+    const res = await page.evaluate(async () => (await fetch('/v1/data/customer/c-1001', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ credit_limit: 1 }) })).json());
+    assert.deepEqual(res.fields, ['credit_limit']);
+  });
+});
+
+test('form: the approval buttons show only when allowed and move the order; nobody approves their own', async () => {
+  await withBrowser(async ({ open }) => {
+    const page = await formPage(open);
+    await asUser(page, 'u-dave');
+    await pick(page, 'Form', 'inbound_order');
+    await page.locator('[data-id=o-2001]').click();
+    await page.waitForSelector('[data-testid=steps]');
+    assert.equal(await page.locator('[data-action=approve]').count(), 0, 'the creator has no approve button');
+    await page.locator('[data-action=submit]').click();
+    await page.waitForSelector('text=o-2001 is now pending.');
+    assert.equal(await page.locator('[data-action=submit]').count(), 0, 'a pending order is not submitted again');
+    await shots(page, 'form-order-submitted');
+
+    await asUser(page, 'u-frank');
+    await pick(page, 'Form', 'inbound_order');
+    await page.locator('[data-id=o-2001]').click();
+    await page.waitForSelector('[data-action=approve]');
+    await page.getByLabel('Comment (Approve)').fill('ok for this quarter');
+    await page.locator('[data-action=approve]').click();
+    await page.waitForSelector('text=o-2001 is now approved.');
+    assert.equal(await page.locator('[data-action=approve]').count(), 0);
+    await shots(page, 'form-order-approved');
+
+    await asUser(page, 'u-erin');
+    await pick(page, 'Form', 'inbound_order');
+    await page.locator('[data-id=o-2001]').click();
+    await page.locator('[data-action=receive]').click();
+    await page.waitForSelector('text=o-2001 is now received.');
+    // The attempts reached the server's log, with the record's id.
+    const flushed = await page.evaluate(() => window.__fieldgateFlush());
+    assert.ok(flushed >= 1);
+  });
+});
+
+test('form: the export downloads what each user may export, masked like the screen', async () => {
+  await withBrowser(async ({ open }) => {
+    const page = await formPage(open);
+    await asUser(page, 'u-alice');
+    assert.equal(await page.getByTestId('export').count(), 0, 'no export right, no button');
+    const download = async () => {
+      const [d] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export').click()]);
+      return (await readFile(await d.path(), 'utf8')).replace(/^\uFEFF/, '');
+    };
+    await asUser(page, 'u-bob');
+    const bobs = await download();
+    await asUser(page, 'u-heidi');
+    const heidis = await download();
+    const ids = (csv) => csv.trim().split('\n').slice(1).map((l) => l.split(',')[0]);
+    assert.deepEqual(ids(bobs), ['c-1003'], 'bob exports his own customer only');
+    assert.deepEqual(ids(heidis), ['c-1001', 'c-1002', 'c-1003', 'c-1004']);
+    assert.notEqual(bobs, heidis);
+    assert.match(heidis.split('\n')[0], /^id,/);
+    assert.match(heidis, /\*{4}/, 'masked values stay masked in the file');
+    await shots(page, 'form-export');
+  });
+});
+
+test('form: a tampered bundle is refused with a visible error and the old policy stays', async () => {
+  await withBrowser(async ({ open, s, ctx }) => {
+    await ctx.route('**/bundle?for=me', async (route) => {
+      const res = await route.fetch();
+      if (res.status() !== 200) return route.fulfill({ response: res });
+      const env = JSON.parse(await res.text());
+      if (env.payload === undefined) return route.fulfill({ response: res });
+      const payload = JSON.parse(Buffer.from(env.payload, 'base64').toString());
+      if (payload.version === 1) return route.fulfill({ response: res });
+      payload.roles.sales.grants[0].fields = { credit_limit: 'editable' };
+      env.payload = Buffer.from(JSON.stringify(payload)).toString('base64');
+      return route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(env) });
+    });
+    const page = await formPage(open);
+    const next = structuredClone(policy);
+    next.templates.customer_reader[0].fields.phone = 'hidden';
+    await s.publish(next);
+    await page.waitForSelector('[data-testid=error]:has-text("Bundle refused")');
+    assert.match(await page.getByTestId('version').innerText(), /policy v1/);
+    await shots(page, 'form-refused');
+  }, { options: { serviceWorkers: 'block' } });
+});
+
+test('form: works offline after a reload, shows the badge, queues decisions until online', async () => {
+  await withBrowser(async ({ open, ctx, s }) => {
+    const page = await formPage(open);
+    await page.waitForFunction(async () => (await navigator.serviceWorker.ready).active !== null);
+    await page.reload();
+    await page.waitForSelector('[data-testid=records] button');
+    await ctx.setOffline(true);
+    await page.reload();
+    await page.waitForSelector('[data-testid=records] button', { timeout: 20000 });
+    assert.equal(await page.locator('#net').innerText(), 'offline');
+    await page.evaluate(() => window.__fieldgateLog.append({ subject: 'u-alice', action: 'edit', resource: 'customer', allow: true, version: 1, at: Date.now(), kind: 'attempt', record: 'c-1001' }));
+    const pending = await page.evaluate(async () => (await window.__fieldgateLog.pending()).length);
+    assert.ok(pending >= 1, 'queued while offline');
+    await shots(page, 'form-offline');
+    await ctx.setOffline(false);
+    await page.evaluate(() => window.dispatchEvent(new Event('online')));
+    await page.waitForFunction(async () => (await window.__fieldgateLog.pending()).length === 0, null, { timeout: 20000 });
+    const stored = (await s.call('GET', '/v1/decisions')).json;
+    assert.ok(stored.decisions.length >= 1);
+    assert.deepEqual(new Set(stored.decisions.map((d) => d.link)), new Set(['ok']), JSON.stringify(stored.decisions));
+  });
+});
+
+test('form: the Chinese page', async () => {
+  await withBrowser(async ({ open }) => {
+    const page = await open('/');
+    await page.evaluate(() => localStorage.setItem('fieldgate-lang', 'zh'));
+    await page.reload();
+    await page.waitForSelector('[data-testid=records] button');
+    assert.match(await page.locator('main').innerText(), /你范围内的记录/);
+    await page.locator('[data-testid=records] button').first().click();
+    await page.waitForSelector('[data-field]');
+    assert.match(await page.locator('[data-testid=form]').innerText(), /查看/);
+    await shots(page, 'form-zh');
+    await page.getByRole('button', { name: 'English' }).click();
+    await page.waitForSelector('text=Records in your scope');
+  });
+});

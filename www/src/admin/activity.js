@@ -1,0 +1,74 @@
+// The activity view: the admin audit log, alerts (live, over the admin event stream), the data
+// access log with search and export, and when each resource was last reviewed.
+
+import { APP } from '../api.js';
+import { download, el, fill } from '../dom.js';
+import { t } from '../i18n.js';
+import { admin, state } from './state.js';
+
+const when = (ms) => (ms ? new Date(ms).toLocaleString() : t('never'));
+
+function alertLine(a) {
+  const last = a.detail?.last || {};
+  return el('li', { class: 'alert', 'data-user': a.user }, `${when(a.at)} · `,
+    t('alertText', { user: a.user, n: a.detail?.refusals, min: Math.round((a.detail?.window_ms || 0) / 60000), action: last.action, resource: last.resource }));
+}
+
+/** Listens for alerts on the admin event stream (a ticket, as an EventSource cannot send the
+ * token); returns a function that stops. */
+async function listen(list) {
+  const { ticket } = await admin('/v1/admin/events-ticket', { method: 'POST' });
+  const es = new EventSource(`/v1/events?ticket=${ticket}`);
+  es.addEventListener('alert', (e) => {
+    const a = JSON.parse(e.data).alert;
+    list.querySelector('.empty')?.remove();
+    list.prepend(alertLine(a));
+  });
+  return () => es.close();
+}
+
+let stopListening = () => {};
+
+export function activityTab() {
+  const audit = el('ul', { class: 'log', 'data-testid': 'audit' });
+  const alerts = el('ul', { class: 'log', 'data-testid': 'alerts', 'aria-live': 'polite' });
+  const access = el('tbody', {});
+  const coverage = el('ul', { 'data-testid': 'coverage' });
+  const user = el('input', { type: 'search', 'aria-label': `${t('accessLog')}: ${t('user')}`, placeholder: 'u-alice' });
+  const resource = el('input', { type: 'search', 'aria-label': `${t('accessLog')}: ${t('resource')}`, placeholder: 'customer' });
+  const query = () => new URLSearchParams(Object.entries({ user: user.value.trim(), resource: resource.value.trim() }).filter(([, v]) => v)).toString();
+  const search = async () => {
+    const r = await admin(`/v1/audit/access?limit=200&${query()}`);
+    fill(access, ...r.entries.map((e) => el('tr', { class: e.outcome === 'ok' ? '' : 'refused' },
+      el('td', {}, when(e.at)), el('td', {}, e.user), el('td', {}, e.action), el('td', {}, e.resource),
+      el('td', {}, e.count > e.records.length ? `${e.records.slice(0, 3).join(' ')} … (${e.count})` : e.records.join(' ')),
+      el('td', {}, e.unmasked.join(' ')), el('td', {}, e.outcome), el('td', {}, e.source))));
+  };
+  (async () => {
+    const a = await admin('/v1/audit?limit=100');
+    fill(audit, ...a.entries.map((e) => el('li', { 'data-kind': e.kind },
+      `${when(e.at)} · ${e.actor} · ${e.kind} · ${e.endpoint}`, e.detail?.version ? ` · v${e.detail.version}` : '')));
+    const al = await admin('/v1/audit/alerts');
+    fill(alerts, ...(al.alerts.length ? al.alerts.map(alertLine) : [el('li', { class: 'empty muted' }, t('noAlerts'))]));
+    const rv = await admin(`/v1/apps/${APP}/reviews`);
+    fill(coverage, ...rv.coverage.map((c) => el('li', { class: c.overdue ? 'overdue' : '', 'data-resource': c.resource },
+      `${c.resource}: ${when(c.last_reviewed_at)}`, c.overdue ? ` · ${t('overdue')}` : '')));
+    await search();
+    stopListening();
+    stopListening = await listen(alerts);
+  })().catch(() => {});
+  return el('div', {},
+    el('section', { class: 'card', 'aria-labelledby': 'alerts-h' }, el('h2', { id: 'alerts-h' }, t('alerts')), alerts),
+    el('section', { class: 'card', 'aria-labelledby': 'coverage-h' }, el('h2', { id: 'coverage-h' }, t('coverage')), coverage),
+    el('section', { class: 'card', 'aria-labelledby': 'access-h' }, el('h2', { id: 'access-h' }, t('accessLog')),
+      el('div', { class: 'bar' }, user, resource,
+        el('button', { type: 'button', onclick: search }, t('searchLog')),
+        el('button', { type: 'button', class: 'secondary', onclick: async () => {
+          const res = await fetch(`/v1/audit/access?format=xlsx&limit=100000&${query()}`, { headers: { authorization: `Bearer ${state.token}` } });
+          download('access-log.xlsx', await res.blob());
+        } }, t('exportLog'))),
+      el('div', { class: 'scroll' }, el('table', { 'aria-label': t('accessLog') },
+        el('thead', {}, el('tr', {}, ['at', 'user', 'action', 'resource', 'records', 'unmasked', 'outcome', 'source'].map((h) => el('th', { scope: 'col' }, h)))),
+        access))),
+    el('section', { class: 'card', 'aria-labelledby': 'activity-h' }, el('h2', { id: 'activity-h' }, t('activity')), audit));
+}

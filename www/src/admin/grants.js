@@ -1,0 +1,140 @@
+// Editors shared by roles, templates, people and rules: a grant as a row of controls, and a
+// condition with a small builder for the common cases and the raw text as a fallback, checked
+// live by compiling the draft with the engine (the error's position is shown).
+
+import { el, fill, messageBox, say } from '../dom.js';
+import { t } from '../i18n.js';
+import { compile, edit, state } from './state.js';
+
+const STATES = ['hidden', 'masked', 'readonly', 'editable'];
+const SCOPES = ['all', 'own', 'department', 'department_tree'];
+const OPS = ['==', '!=', '<', '<=', '>', '>=', 'in', 'contains'];
+
+/** The draft's resources: `[name, declaration]`. */
+export const resources = () => Object.entries(state.draft.resources || {});
+
+/** A quoted literal for a condition: numbers and booleans as they are, text in quotes. */
+function literal(v) {
+  const s = v.trim();
+  if (/^-?\d+(\.\d+)?$/.test(s) || s === 'true' || s === 'false' || s === 'null') return s;
+  return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/**
+ * A condition editor for `get()[key]` (a `when`): the text, a builder that adds clauses, and
+ * a live check. `resource()` names the resource the condition's `record.*` is about.
+ */
+export function conditionEditor({ get, key, resource, path, label = t('condition') }) {
+  const box = messageBox();
+  const text = el('input', { type: 'text', class: 'cond', 'aria-label': `${label} ${path}`, value: get()[key] || '', placeholder: "record.status == 'pending'" });
+  const check = async () => {
+    const { error } = await compile();
+    if (!error) return say(box, get()[key] ? t('conditionOk') : '', 'notice');
+    const mine = (error.errors || []).find((x) => x.path.startsWith(`${path}.${key}`));
+    if (mine) say(box, t('conditionBad', { pos: mine.position ?? 0, message: mine.message }), 'error');
+    else say(box, '', 'notice');
+  };
+  const set = (value) => {
+    edit(() => {
+      if (value.trim()) get()[key] = value.trim();
+      else delete get()[key];
+    });
+    check();
+  };
+  text.addEventListener('change', () => set(text.value));
+  const res = () => state.draft.resources?.[resource()] ?? { fields: {} };
+  const field = el('select', { 'aria-label': `${t('builder')} ${path}` },
+    Object.keys(res().fields || {}).concat(['status']).filter((v, i, a) => a.indexOf(v) === i).map((f) => el('option', { value: f }, `record.${f}`)));
+  const op = el('select', { 'aria-label': `${t('builder')} op ${path}` }, OPS.map((o) => el('option', { value: o }, o)));
+  const value = el('input', { type: 'text', 'aria-label': `${t('builder')} value ${path}`, size: 10 });
+  const add = (clause) => {
+    text.value = text.value.trim() ? `${text.value.trim()} && ${clause}` : clause;
+    set(text.value);
+  };
+  const owner = () => res().owner;
+  return el('div', { class: 'condition' },
+    el('label', {}, label, text),
+    el('div', { class: 'builder' },
+      field, op, value,
+      el('button', { type: 'button', class: 'secondary', onclick: () => value.value.trim() && add(`record.${field.value} ${op.value} ${literal(value.value)}`) }, t('addCondition')),
+      owner() && el('button', { type: 'button', class: 'secondary', onclick: () => add(`record.${owner()} == user.id`) }, t('creatorIsUser'))),
+    box);
+}
+
+/**
+ * A grant as a form: resource, actions, scope, condition and field states. `get()` returns the
+ * grant inside the draft; `path` is its JSON path; `remove()` takes it out.
+ */
+export function grantEditor({ get, path, remove, withScope = true }) {
+  const wrap = el('fieldset', { class: 'grant', 'data-path': path });
+  const render = () => {
+    const gr = get();
+    const res = state.draft.resources?.[gr.resource];
+    const actionNames = gr.resource === '*'
+      ? [...new Set(resources().flatMap(([, r]) => r.actions || []))]
+      : res?.actions || [];
+    const fieldNames = gr.resource === '*'
+      ? [...new Set(resources().flatMap(([, r]) => Object.keys(r.fields || {})))]
+      : Object.keys(res?.fields || {});
+    const all = Array.isArray(gr.actions) && gr.actions.includes('*');
+    fill(wrap, 
+      el('legend', {}, path),
+      el('div', { class: 'bar' },
+        el('label', {}, t('resource'), el('select', { 'aria-label': `${t('resource')} ${path}`, onchange: (e) => { edit(() => { get().resource = e.target.value; }); render(); } },
+          ['*', ...resources().map(([n]) => n)].map((n) => el('option', { value: n, selected: n === gr.resource }, n)))),
+        withScope && el('label', {}, t('scope'), el('select', { 'aria-label': `${t('scope')} ${path}`, onchange: (e) => edit(() => { if (e.target.value === 'all') delete get().scope; else get().scope = e.target.value; }) },
+          SCOPES.map((s) => el('option', { value: s, selected: (gr.scope || 'all') === s }, t(`scope.${s}`))))),
+        remove && el('button', { type: 'button', class: 'danger', onclick: () => remove() }, t('removeGrant'))),
+      el('div', { class: 'checks', role: 'group', 'aria-label': `${t('actions')} ${path}` },
+        el('label', {}, el('input', { type: 'checkbox', checked: all, onchange: (e) => { edit(() => { get().actions = e.target.checked ? ['*'] : []; }); render(); } }), t('allActions')),
+        actionNames.map((a) => el('label', {}, el('input', {
+          type: 'checkbox', disabled: all, checked: all || (gr.actions || []).includes(a),
+          'aria-label': `${a} ${path}`,
+          onchange: (e) => edit(() => {
+            const list = new Set(get().actions || []);
+            if (e.target.checked) list.add(a); else list.delete(a);
+            get().actions = [...list];
+          }),
+        }), a))),
+      conditionEditor({ get, key: 'when', resource: () => get().resource, path }),
+      el('details', {}, el('summary', {}, t('fieldStates')),
+        el('div', { class: 'fields' },
+          ['*', ...fieldNames].map((f) => el('label', {}, f === '*' ? t('everyField') : f,
+            el('select', {
+              'aria-label': `${f} ${path}`,
+              onchange: (e) => edit(() => {
+                const fs = get().fields ?? (get().fields = {});
+                if (e.target.value) fs[f] = e.target.value; else delete fs[f];
+                if (!Object.keys(fs).length) delete get().fields;
+              }),
+            }, ['', ...STATES].map((s) => el('option', { value: s, selected: (gr.fields?.[f] || '') === s }, s ? t(`state.${s}`) : '—'))))))),
+    );
+  };
+  render();
+  return wrap;
+}
+
+/** A list of grants at `get()` (an array inside the draft) with add and remove. */
+export function grantList({ get, path, withScope = true }) {
+  const box = el('div', { class: 'grants' });
+  const render = () => {
+    const list = get() || [];
+    fill(box, 
+      ...list.map((_, i) => grantEditor({
+        get: () => get()[i],
+        path: `${path}[${i}]`,
+        withScope,
+        remove: () => { edit(() => get().splice(i, 1)); render(); },
+      })),
+      el('button', { type: 'button', class: 'secondary', onclick: () => {
+        const first = resources()[0]?.[0] || '*';
+        edit(() => get().push({ resource: first, actions: ['view'] }));
+        render();
+      } }, t('addGrant')));
+  };
+  render();
+  return box;
+}
+
+/** Field state names (for the other editors). */
+export { STATES, SCOPES };

@@ -1,0 +1,93 @@
+// The admin console: the token, then the draft's status bar and one tab per task. Every tab
+// edits the draft (kept on the server), and nothing is published until "Publish".
+
+import { api } from '../api.js';
+import { confirmDialog, describe, el, messageBox, say } from '../dom.js';
+import { languageSwitch, t } from '../i18n.js';
+import { activityTab } from './activity.js';
+import { advancedTab } from './advanced.js';
+import { matrixTab } from './matrix.js';
+import { orgTab } from './org.js';
+import { peopleTab } from './people.js';
+import { publishTab } from './publish.js';
+import { reviewsTab } from './reviews.js';
+import { rolesTab, templatesTab } from './roles.js';
+import { rulesTab } from './rules.js';
+import { discard, load, note, onChange, onReload, state, statusText, takeNote } from './state.js';
+
+const TABS = {
+  matrix: matrixTab,
+  roles: rolesTab,
+  templates: templatesTab,
+  people: peopleTab,
+  org: orgTab,
+  rules: rulesTab,
+  publish: publishTab,
+  activity: activityTab,
+  reviews: reviewsTab,
+  advanced: advancedTab,
+};
+
+let tab = (location.hash.match(/tab=(\w+)/) || [])[1] || 'matrix';
+const root = () => document.getElementById('admin');
+
+function go(name) {
+  tab = TABS[name] ? name : 'matrix';
+  history.replaceState(null, '', `#tab=${tab}`);
+  render();
+}
+
+function statusBar() {
+  const msg = messageBox();
+  const left = takeNote('draft');
+  if (left) say(msg, left.text, left.kind);
+  const line = el('span', { 'data-testid': 'draft-status' }, statusText());
+  const stale = () => document.querySelector('.draftbar .stale');
+  onChange(() => {
+    line.textContent = statusText();
+    if (stale()) stale().hidden = state.status !== 'stale';
+  });
+  return el('div', { class: 'draftbar' }, line,
+    el('button', { type: 'button', class: 'stale', hidden: state.status !== 'stale', onclick: () => load() }, t('loadDraft')),
+    el('button', { type: 'button', class: 'secondary', onclick: async () => {
+      if (!(await confirmDialog(t('discard'), el('p', {}, t('discardConfirm', { v: state.current })), { ok: t('discard'), cancel: t('cancel') }))) return;
+      note('draft', t('discarded', { v: state.current }));
+      await discard();
+    } }, t('discard')),
+    msg);
+}
+
+function render() {
+  const tabs = el('div', { class: 'tabs', role: 'tablist', 'aria-label': t('admin') }, Object.keys(TABS).map((name) => el('button', {
+    type: 'button', role: 'tab', id: `tab-${name}`, 'aria-selected': name === tab ? 'true' : 'false', 'aria-controls': 'panel',
+    'data-tab': name, onclick: () => go(name),
+  }, t(`tab.${name}`))));
+  const panel = el('div', { id: 'panel', role: 'tabpanel', 'aria-labelledby': `tab-${tab}` }, TABS[tab](go));
+  root().replaceChildren(statusBar(), tabs, panel);
+}
+
+async function main() {
+  document.querySelector('header.top').append(languageSwitch());
+  document.querySelectorAll('[data-i18n]').forEach((n) => { n.textContent = t(n.dataset.i18n); });
+  if (!state.token) {
+    const msg = messageBox();
+    const input = el('input', { type: 'password', 'aria-label': t('token'), autocomplete: 'off' });
+    const go2 = async () => {
+      state.token = input.value.trim();
+      try {
+        await api('/v1/apps/acme-erp/versions', { headers: { authorization: `Bearer ${state.token}` } });
+        sessionStorage.setItem('fieldgate-admin-token', state.token);
+        main();
+      } catch (e) { say(msg, describe(e), 'error'); }
+    };
+    input.addEventListener('keydown', (e) => { if (e.key === 'Enter') go2(); });
+    root().replaceChildren(el('div', { class: 'card' }, el('h2', {}, t('token')), el('p', { class: 'muted' }, t('tokenHelp')), input, msg,
+      el('div', { class: 'actions' }, el('button', { type: 'button', onclick: go2 }, t('continue')))));
+    return;
+  }
+  sessionStorage.setItem('fieldgate-admin-token', state.token);
+  onReload(() => render());
+  await load();
+}
+
+main().catch((e) => root().replaceChildren(el('div', { class: 'msg error', role: 'alert' }, describe(e))));

@@ -1,0 +1,204 @@
+// People: search the directory, and a person's page. It shows the roles they hold and where
+// each comes from, their effective access per resource (field states per mode, allowed actions
+// and why: the engine's answers, from `/v1/drafts/person`), their personal grants, denies and
+// field limits as forms, and a staff transfer to a successor with a choice of what moves.
+// The directory itself goes in and out as XLSX or CSV.
+
+import { APP } from '../api.js';
+import { describe, download, el, fill, messageBox, picker, say } from '../dom.js';
+import { t } from '../i18n.js';
+import { conditionEditor, grantList, resources, STATES } from './grants.js';
+import { diffList } from './publish.js';
+import { admin, check, edit, load, note, personLabel, replace, state, strip, takeNote } from './state.js';
+
+let openPerson = null;
+
+const userEntry = (d, id) => {
+  d.assignments ??= {};
+  d.assignments.users ??= {};
+  return (d.assignments.users[id] ??= {});
+};
+
+/** How a role is held (`{kind, name}` as the engine says). */
+function via(v) {
+  switch (v.kind) {
+    case 'subject': return t('via.subject');
+    case 'user': return t('via.user');
+    case 'department': return t('via.department', { d: v.name });
+    case 'group': return t('via.group', { g: v.name });
+    case 'inherited': return t('via.inherited', { r: v.name });
+    default: return JSON.stringify(v);
+  }
+}
+
+/** A person's personal denies (`assignments.users[id].denies`) as rows. */
+function deniesEditor(id) {
+  const box = el('div', {});
+  const list = () => userEntry(state.draft, id).denies ??= [];
+  const render = () => {
+    fill(box, ...list().map((d, i) => {
+      const path = `assignments.users.${id}.denies[${i}]`;
+      const res = state.draft.resources?.[d.resource];
+      return el('fieldset', { class: 'grant', 'data-path': path }, el('legend', {}, path),
+        el('div', { class: 'bar' },
+          el('label', {}, t('resource'), el('select', { 'aria-label': `${t('resource')} ${path}`, onchange: (e) => { edit(() => { list()[i].resource = e.target.value; }); render(); } },
+            ['*', ...resources().map(([n]) => n)].map((n) => el('option', { value: n, selected: n === d.resource }, n)))),
+          el('button', { type: 'button', class: 'danger', onclick: () => { edit(() => list().splice(i, 1)); render(); } }, t('delete'))),
+        el('div', { class: 'checks', role: 'group', 'aria-label': `${t('deniesActions')} ${path}` },
+          (res?.actions || []).map((a) => el('label', {}, el('input', { type: 'checkbox', checked: (d.actions || []).includes(a), 'aria-label': `${a} ${path}`,
+            onchange: (e) => edit(() => { const s = new Set(list()[i].actions || []); if (e.target.checked) s.add(a); else s.delete(a); list()[i].actions = [...s]; }) }), a))),
+        conditionEditor({ get: () => list()[i], key: 'when', resource: () => list()[i].resource, path }));
+    }), el('button', { type: 'button', class: 'secondary', onclick: () => { edit(() => list().push({ resource: resources()[0]?.[0] || '*', actions: [] })); render(); } }, t('addDeny')));
+  };
+  render();
+  return box;
+}
+
+/** A person's personal field limits (`assignments.users[id].limits`). */
+function limitsEditor(id) {
+  const box = el('div', {});
+  const list = () => userEntry(state.draft, id).limits ??= [];
+  const render = () => {
+    fill(box, el('p', { class: 'muted' }, t('limitHelp')), ...list().map((l, i) => {
+      const path = `assignments.users.${id}.limits[${i}]`;
+      const fields = Object.keys(state.draft.resources?.[l.resource]?.fields || {});
+      return el('fieldset', { class: 'grant', 'data-path': path }, el('legend', {}, path),
+        el('div', { class: 'bar' },
+          el('label', {}, t('resource'), el('select', { 'aria-label': `${t('resource')} ${path}`, onchange: (e) => { edit(() => { list()[i].resource = e.target.value; list()[i].fields = {}; }); render(); } },
+            resources().map(([n]) => el('option', { value: n, selected: n === l.resource }, n)))),
+          el('button', { type: 'button', class: 'danger', onclick: () => { edit(() => list().splice(i, 1)); render(); } }, t('delete'))),
+        el('div', { class: 'fields' }, fields.map((f) => el('label', {}, f, el('select', {
+          'aria-label': `${f} ${path}`,
+          onchange: (e) => edit(() => { const fs = list()[i].fields ??= {}; if (e.target.value) fs[f] = e.target.value; else delete fs[f]; }),
+        }, ['', ...STATES].map((s) => el('option', { value: s, selected: (l.fields?.[f] || '') === s }, s ? t(`state.${s}`) : '—')))))),
+        conditionEditor({ get: () => list()[i], key: 'when', resource: () => list()[i].resource, path }));
+    }), el('button', { type: 'button', class: 'secondary', onclick: () => { edit(() => list().push({ resource: resources()[0]?.[0], fields: {} })); render(); } }, t('addLimit')));
+  };
+  render();
+  return box;
+}
+
+/** The staff transfer from `id`: successor, what to move, records, preview, apply. */
+function transferEditor(id, msg) {
+  const entry = state.draft.assignments?.users?.[id] || {};
+  const to = { id: null };
+  const pick = picker({ items: () => state.people.filter((p) => p.id !== id), label: personLabel, onPick: (p) => { to.id = p.id; }, placeholder: t('search'), name: t('successor') });
+  const boxes = [];
+  const choice = (list, kind, text) => (entry[list] || []).map((item, i) => {
+    const value = kind === 'roles' ? item : String(i);
+    const c = el('input', { type: 'checkbox', checked: true, 'aria-label': `${t('whatToMove')}: ${kind} ${text(item, i)}` });
+    boxes.push({ kind, value, c });
+    return el('label', {}, c, `${kind}: ${text(item, i)}`);
+  });
+  const copy = el('input', { type: 'checkbox', 'aria-label': t('copy') });
+  const records = el('input', { type: 'checkbox', 'aria-label': t('reassignRecords') });
+  const out = el('div', {});
+  const body = () => {
+    const sel = { roles: [], grants: [], denies: [], limits: [] };
+    for (const b of boxes) if (b.c.checked) sel[b.kind].push(b.value);
+    return { from: id, to: to.id, copy: copy.checked, new_successor: true, ...sel };
+  };
+  const run = async (apply) => {
+    if (!to.id) return say(msg, `${t('successor')}?`, 'error');
+    try {
+      const r = await admin('/v1/drafts/transfer', { method: 'POST', body: { document: strip(state.draft), ...body() } });
+      const doc = r.document;
+      if (records.checked) doc['x-fieldgate-reassign'] = { from: id, to: to.id };
+      const rep = r.report;
+      const summary = `${rep.from} → ${rep.to}: ${t('roles')} ${rep.roles.join(', ') || '—'}, ${rep.grants.length} grants, ${rep.denies.length} denies, ${rep.limits.length} limits${rep.not_moved.length ? `; not moved: ${rep.not_moved.join(', ')}` : ''}`;
+      if (!apply) {
+        const d = await check(doc);
+        fill(out, el('p', {}, summary), diffList(d.diff));
+        return;
+      }
+      note('people', t('transferred', { summary }));
+      replace(doc);
+    } catch (e) {
+      say(msg, describe(e), 'error');
+    }
+  };
+  return el('div', { class: 'transfer' },
+    el('label', {}, t('successor'), pick.box),
+    el('fieldset', {}, el('legend', {}, t('whatToMove')),
+      choice('roles', 'roles', (r) => r),
+      choice('grants', 'grants', (g, i) => `[${i}] ${g.resource} ${(g.actions || []).join('/')}`),
+      choice('denies', 'denies', (g, i) => `[${i}] ${g.resource} ${(g.actions || []).join('/')}`),
+      choice('limits', 'limits', (g, i) => `[${i}] ${g.resource}`)),
+    el('label', {}, copy, t('copy')),
+    el('label', {}, records, t('reassignRecords')),
+    el('div', { class: 'actions' },
+      el('button', { type: 'button', class: 'secondary', onclick: () => run(false) }, t('preview')),
+      el('button', { type: 'button', onclick: () => run(true) }, t('apply'))),
+    out);
+}
+
+async function personPage(id, box) {
+  const msg = messageBox();
+  let info;
+  try {
+    info = await admin('/v1/drafts/person', { method: 'POST', body: { document: strip(state.draft), person: id } });
+  } catch (e) {
+    fill(box, msg);
+    return say(msg, describe(e), 'error');
+  }
+  const p = info.person;
+  fill(box, 
+    el('h3', { 'data-person': p.id }, personLabel(p)),
+    msg,
+    el('h4', {}, t('personRoles')),
+    el('ul', { 'data-testid': 'person-roles' }, info.roles.map((r) => el('li', {}, `${r.role} · ${via(r.via)}`))),
+    el('h4', {}, t('access')),
+    info.resources.map((r) => el('details', { class: 'access', 'data-resource': r.resource },
+      el('summary', {}, r.resource, ': ', r.actions.filter((a) => a.allow).map((a) => a.action).join(', ') || '—'),
+      el('div', { class: 'scroll' }, el('table', { 'aria-label': `${t('fieldsByMode')} ${r.resource}` },
+        el('thead', {}, el('tr', {}, el('th', {}, ''), Object.keys(r.fields).map((m) => el('th', { scope: 'col' }, t(`mode.${m}`))))),
+        el('tbody', {}, Object.keys(Object.values(r.fields)[0] || {}).map((f) => el('tr', {},
+          el('th', { scope: 'row' }, f),
+          Object.keys(r.fields).map((m) => el('td', { 'data-field': f, 'data-mode': m }, t(`state.${r.fields[m][f]}`)))))))),
+      el('h5', {}, t('allowedActions')),
+      el('ul', {}, r.actions.map((a) => el('li', { 'data-action': a.action }, `${a.action}: ${a.allow ? '✓' : '✗'} — ${a.explain.reason}${a.explain.denied_by.length ? ` (${a.explain.denied_by.join(', ')})` : ''}`,
+        a.allow ? ` · ${a.explain.grants.filter((g) => g.applies && g.lists_action).map((g) => `${g.id} (${t(`scope.${g.scope}`)})`).join(', ')}` : ''))))),
+    el('h4', {}, t('personalGrants')),
+    grantList({ get: () => userEntry(state.draft, id).grants ??= [], path: `assignments.users.${id}.grants` }),
+    el('h4', {}, t('personalDenies')), deniesEditor(id),
+    el('h4', {}, t('personalLimits')), limitsEditor(id),
+    el('h4', {}, t('transfer')), transferEditor(id, msg));
+}
+
+export function peopleTab() {
+  const box = el('section', { class: 'card', 'aria-labelledby': 'people-h' });
+  const msg = messageBox();
+  const page = el('div', { class: 'person' });
+  const search = picker({ items: () => state.people, label: personLabel, onPick: (p) => { openPerson = p.id; personPage(p.id, page); }, placeholder: t('search'), name: t('search') });
+  const file = el('input', { type: 'file', accept: '.xlsx,.csv,text/csv', 'aria-label': t('directoryImport') });
+  file.addEventListener('change', async () => {
+    const f = file.files[0];
+    if (!f) return;
+    try {
+      const res = await fetch(`/v1/apps/${APP}/directory`, { method: 'PUT', headers: { authorization: `Bearer ${state.token}` }, body: await f.arrayBuffer() });
+      const r = await res.json();
+      if (!res.ok) throw Object.assign(new Error(r.message), { code: r.code, data: r });
+      note('people', t('directoryStored', { n: r.people }));
+      await load();
+    } catch (e) {
+      say(msg, describe(e), 'error');
+    }
+    file.value = '';
+  });
+  const left = takeNote('people');
+  if (left) say(msg, left.text, left.kind);
+  fill(box, 
+    el('h2', { id: 'people-h' }, t('tab.people')),
+    el('div', { class: 'bar' },
+      el('label', {}, t('search'), search.box),
+      el('label', { class: 'file' }, t('directoryImport'), file),
+      el('button', { type: 'button', class: 'secondary', onclick: async () => {
+        const res = await fetch(`/v1/apps/${APP}/directory`, { headers: { authorization: `Bearer ${state.token}`, accept: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' } });
+        download(`${APP}-people.xlsx`, await res.blob());
+      } }, t('directoryExport'))),
+    msg,
+    el('ul', { class: 'people' }, state.people.slice(0, 50).map((p) => el('li', {}, el('button', { type: 'button', class: 'link', 'data-person': p.id, onclick: () => { openPerson = p.id; personPage(p.id, page); } }, personLabel(p))))),
+    page);
+  if (openPerson) personPage(openPerson, page);
+  return box;
+}

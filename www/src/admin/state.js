@@ -1,0 +1,181 @@
+// The admin page's state: the token, the app's current version and directory, and the draft,
+// kept on the server (`/v1/apps/{app}/draft`) so it survives reloads and is shared by tabs.
+// Every change saves after a short pause, from the revision it read (a save from an older
+// revision is refused, 412, and the page says so instead of overwriting).
+
+import { init, Engine } from 'fieldgate';
+import { api, APP } from '../api.js';
+import { t } from '../i18n.js';
+
+const listeners = new Set();
+const reloads = new Set();
+const notes = new Map();
+let saveTimer = null;
+let saving = null;
+
+export const state = {
+  token: new URLSearchParams(location.hash.slice(1)).get('token') || sessionStorage.getItem('fieldgate-admin-token') || '',
+  /** The current version's number and document. */
+  current: null,
+  currentDoc: null,
+  /** The draft: its document, the version it was made from, its saved revision. */
+  draft: null,
+  base: null,
+  revision: 0,
+  /** `saved`, `unsaved`, `saving` or `stale` (another tab saved). */
+  status: 'saved',
+  savedAt: null,
+  /** The app's people. */
+  people: [],
+};
+
+/** An API call with the admin token. */
+export function admin(path, opts = {}) {
+  return api(path, { ...opts, headers: { authorization: `Bearer ${state.token}`, ...(opts.headers || {}) } });
+}
+
+/** Called after every change of the draft or the status. */
+export function onChange(f) {
+  listeners.add(f);
+  return () => listeners.delete(f);
+}
+const changed = () => listeners.forEach((f) => f());
+
+/** Called when the whole draft or the current version changed (load, discard, replace): the
+ * tabs render again. Typing does not call it, so nothing typed is wiped. */
+export function onReload(f) {
+  reloads.add(f);
+  return () => reloads.delete(f);
+}
+const reloaded = () => reloads.forEach((f) => f());
+
+/** A message for `key`'s message area that outlives a render (shown by `takeNote`). */
+export function note(key, text, kind = 'notice') {
+  notes.set(key, { text, kind });
+}
+
+/** The message left for `key`, once. */
+export function takeNote(key) {
+  const n = notes.get(key);
+  notes.delete(key);
+  return n;
+}
+
+/** Loads the current version, the directory and the admin's saved draft (or starts one). */
+export async function load() {
+  const versions = await admin(`/v1/apps/${APP}/versions`);
+  state.current = versions.current;
+  state.versions = versions.versions;
+  state.currentDoc = (await admin(`/v1/apps/${APP}/versions/${state.current}`)).document;
+  state.people = (await admin(`/v1/apps/${APP}/directory`)).people;
+  try {
+    const d = await admin(`/v1/apps/${APP}/draft`);
+    state.draft = d.document;
+    state.base = d.base ?? state.current;
+    state.revision = d.revision;
+    state.savedAt = d.updated_at;
+  } catch (e) {
+    if (e.status !== 404) throw e;
+    state.draft = structuredClone(state.currentDoc);
+    state.base = state.current;
+    state.revision = 0;
+    state.savedAt = null;
+  }
+  state.status = 'saved';
+  changed();
+  reloaded();
+}
+
+/** Changes the draft with `f(draft)` and saves it shortly after. */
+export function edit(f) {
+  f(state.draft);
+  state.status = 'unsaved';
+  changed();
+  clearTimeout(saveTimer);
+  saveTimer = setTimeout(() => { save().catch(() => {}); }, 600);
+}
+
+/** Replaces the draft (an import, a transfer, a rebase) and saves it. */
+export function replace(doc, base = state.base) {
+  state.base = base;
+  edit((d) => {
+    for (const k of Object.keys(d)) delete d[k];
+    Object.assign(d, structuredClone(doc));
+  });
+  reloaded();
+}
+
+/** Saves now (waiting for a save under way first). */
+export async function save() {
+  clearTimeout(saveTimer);
+  if (saving) await saving.catch(() => {});
+  if (state.status !== 'unsaved') return;
+  state.status = 'saving';
+  changed();
+  const headers = state.revision ? { 'if-match': `"d${state.revision}"` } : {};
+  saving = admin(`/v1/apps/${APP}/draft`, { method: 'PUT', body: { document: state.draft, base: state.base }, headers });
+  try {
+    const r = await saving;
+    state.revision = r.revision;
+    state.savedAt = Date.now();
+    if (state.status === 'saving') state.status = 'saved';
+  } catch (e) {
+    state.status = e.code === 'stale_draft' ? 'stale' : 'unsaved';
+    throw e;
+  } finally {
+    saving = null;
+    changed();
+  }
+}
+
+/** Forgets the draft and starts again from the current version. */
+export async function discard() {
+  await admin(`/v1/apps/${APP}/draft`, { method: 'DELETE' });
+  state.draft = structuredClone(state.currentDoc);
+  state.base = state.current;
+  state.revision = 0;
+  state.status = 'saved';
+  changed();
+  reloaded();
+}
+
+/** The draft's access diff against the current version (422 with every path when invalid). */
+export async function check(doc = state.draft) {
+  return admin('/v1/drafts/check', { method: 'POST', body: { document: strip(doc) } });
+}
+
+/** The draft without the page's own notes (`x-fieldgate-*`), as it is published. */
+export function strip(doc) {
+  const out = { ...doc };
+  for (const k of Object.keys(out)) if (k.startsWith('x-fieldgate-')) delete out[k];
+  return out;
+}
+
+/** The draft compiled by the engine in the page (for live checks): an engine, or the
+ * FieldgateError with the JSON path and position of each mistake. */
+export async function compile(doc = state.draft) {
+  await init('/dist/fieldgate_wasm_bg.wasm');
+  try {
+    return { engine: Engine.fromPolicyUnverified(strip(doc)) };
+  } catch (e) {
+    return { error: e };
+  }
+}
+
+/** A label for a person of the directory. */
+export const personLabel = (p) => `${p.name || p.id} (${p.id}${p.department ? `, ${p.department}` : ''})`;
+
+/** The status line of the draft. */
+export function statusText() {
+  const when = state.savedAt ? new Date(state.savedAt).toLocaleTimeString() : '';
+  const s = { saved: state.savedAt ? t('draftSaved', { t: when }) : '', saving: t('draftSaving'), unsaved: t('draftUnsaved'), stale: t('draftStale') }[state.status];
+  return [t('draftOf', { v: state.base }), s].filter(Boolean).join(' · ');
+}
+
+// Leaving with unsaved changes asks first.
+window.addEventListener('beforeunload', (e) => {
+  if (state.status === 'unsaved' || state.status === 'saving') {
+    e.preventDefault();
+    e.returnValue = t('leaveWarning');
+  }
+});
