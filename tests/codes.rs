@@ -5,6 +5,7 @@
 mod common;
 
 use fieldgate::bundle::BundleCode;
+use fieldgate::core::sql::SqlCode;
 use fieldgate::server::ServerCode;
 use fieldgate::Code;
 use std::collections::BTreeSet;
@@ -103,6 +104,15 @@ fn markdown() -> String {
     );
     out += "\n";
     out += &table(
+        "Scope filters as SQL (`fieldgate::core::sql::SqlCode`)",
+        "where",
+        SqlCode::ALL
+            .iter()
+            .map(|c| row(c.as_str(), "core (std)", c.doc()))
+            .collect(),
+    );
+    out += "\n";
+    out += &table(
         "The server (`fieldgate::server::ServerCode`)",
         "HTTP status",
         ServerCode::ALL
@@ -163,6 +173,7 @@ fn codes_are_snake_case_and_unique_within_their_enum() {
         Code::ALL.iter().map(|c| c.as_str()).collect(),
         BundleCode::ALL.iter().map(|c| c.as_str()).collect(),
         ServerCode::ALL.iter().map(|c| c.as_str()).collect(),
+        SqlCode::ALL.iter().map(|c| c.as_str()).collect(),
     ];
     for codes in all {
         let set: BTreeSet<_> = codes.iter().collect();
@@ -188,7 +199,10 @@ fn a_core_or_bundle_code_the_server_passes_on_is_a_server_code_with_its_status()
         "unknown_action",
         "bad_app",
         "wrong_type",
-    ] {
+    ]
+    .into_iter()
+    .chain(SqlCode::ALL.iter().map(|c| c.as_str()))
+    {
         assert!(ServerCode::ALL.iter().any(|s| s.as_str() == c), "{c}");
     }
 }

@@ -1,7 +1,8 @@
 //! `fieldgate eval`: JSON Lines in, one JSON line out per request, in order.
 
 use super::{load, CliResult};
-use crate::core::{Code, Input, Mode, Policy, RequestError, Session, Subject};
+use crate::core::request::object;
+use crate::core::{Ask, Code, Mode, Policy, RequestError, Session, Subject, Want};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::io::{BufRead, Write};
@@ -82,8 +83,6 @@ impl Evaluator {
             .get("resource")
             .and_then(Value::as_str)
             .ok_or_else(|| bad("`resource` is required".into()))?;
-        let record = object_or_none(req.get("record"), "record")?;
-        let context = object_or_none(req.get("context"), "context")?;
         let key = subject_json.to_string();
         if !self.sessions.contains_key(&key) {
             let subject: Subject = serde_json::from_value(subject_json.clone())
@@ -95,81 +94,69 @@ impl Evaluator {
                 .insert(key.clone(), self.policy.session(&subject));
         }
         let session = &self.sessions[&key];
-        let input = Input::json(record, context);
-        let mut out = serde_json::Map::new();
-        let action = req
-            .get("action")
-            .map(|a| {
-                a.as_str()
-                    .ok_or_else(|| bad("`action` must be a string".into()))
-            })
-            .transpose()?;
-        let mode = req
-            .get("mode")
+        let text = |k: &str| {
+            req.get(k)
+                .map(|v| {
+                    v.as_str()
+                        .ok_or_else(|| bad(format!("`{k}` must be a string")))
+                })
+                .transpose()
+        };
+        let action = text("action")?;
+        let mode = text("mode")?
             .map(|m| {
-                m.as_str()
-                    .and_then(|m| m.parse::<Mode>().ok())
-                    .ok_or_else(|| bad(format!("`mode` must be view, create or edit, not {m}")))
+                m.parse::<Mode>()
+                    .map_err(|()| bad(format!("`mode` must be view, create or edit, not {m}")))
             })
             .transpose()?;
-        if action.is_none() && mode.is_none() {
-            return Err(bad("a request needs `action` or `mode`".into()));
-        }
-        if let Some(action) = action {
-            out.insert(
-                "allow".into(),
-                Value::Bool(session.can(action, resource, input)?),
-            );
-            if self.explain {
-                let e = session.explain(action, resource, input)?;
-                out.insert(
-                    "explain".into(),
-                    serde_json::to_value(e).unwrap_or(Value::Null),
-                );
-            }
-        }
         let redact = req.get("redact").and_then(Value::as_bool).unwrap_or(false);
+        let record = object(req.get("record"), "record")?;
         if redact && (mode.is_none() || record.is_none()) {
             return Err(bad("`redact` needs `mode` and `record`".into()));
         }
-        if let Some(mode) = mode {
-            out.insert(
-                "fields".into(),
-                session.fields(resource, mode, input)?.to_json(),
-            );
-            if let (true, Some(rec)) = (redact, record) {
-                out.insert(
-                    "record".into(),
-                    session.redact(resource, mode, rec, context)?,
-                );
-            }
-            if let Some(data) = req.get("formData") {
-                out.insert(
-                    "writable".into(),
-                    session.writable(resource, mode, record, data, context)?,
-                );
-            }
-            if self.explain && action.is_none() {
-                let e = session.explain(mode.action().unwrap_or("view"), resource, input);
-                out.insert(
-                    "explain".into(),
-                    e.ok()
-                        .and_then(|e| serde_json::to_value(e).ok())
-                        .unwrap_or(Value::Null),
-                );
-            }
+        let data = req.get("formData");
+        let ask = Ask {
+            action,
+            mode,
+            resource,
+            record,
+            context: object(req.get("context"), "context")?,
+            data,
+            want: Want {
+                allow: action.is_some(),
+                fields: mode.is_some(),
+                redact,
+                writable: mode.is_some() && data.is_some(),
+                explain: self.explain,
+            },
+        };
+        // The eval protocol's names: the redacted record is `record`, and an explanation
+        // that cannot be made for a mode alone is `null`.
+        let explain_mode_only = self.explain && action.is_none();
+        let ask = Ask {
+            want: Want {
+                explain: self.explain && !explain_mode_only,
+                ..ask.want
+            },
+            ..ask
+        };
+        let mut out = session.answer(&ask)?.to_json();
+        if let Some(r) = out.as_object_mut().and_then(|o| o.remove("redacted")) {
+            out["record"] = r;
         }
-        Ok(Value::Object(out))
-    }
-}
-
-fn object_or_none<'v>(v: Option<&'v Value>, what: &str) -> Result<Option<&'v Value>, RequestError> {
-    match v {
-        None | Some(Value::Null) => Ok(None),
-        Some(o @ Value::Object(_)) => Ok(Some(o)),
-        Some(_) => Err(RequestError::new(
-            Code::BadRequest,
-            format!("`{what}` must be an object"),
-        )),
+        if explain_mode_only {
+            let e = session.answer(&Ask {
+                want: Want {
+                    explain: true,
+                    ..Want::default()
+                },
+                ..ask
+            });
+            out["explain"] = e
+                .ok()
+                .and_then(|a| a.to_json().get("explain").cloned())
+                .unwrap_or(Value::Null);
+        }
+        Ok(out)
     }
 }

@@ -34,6 +34,12 @@ impl ScopeFilter {
         self.expr.eval(&env) == Truth::True
     }
 
+    /// The compiled condition (for its SQL form).
+    #[cfg(feature = "std")]
+    pub(crate) fn expr(&self) -> &Expr {
+        &self.expr
+    }
+
     /// `Some(answer)` when the filter does not depend on the record at all.
     pub fn as_const(&self) -> Option<bool> {
         self.expr.as_const()

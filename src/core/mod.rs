@@ -24,7 +24,10 @@ mod minimize;
 pub(crate) mod names;
 mod path;
 pub mod policy;
+pub mod request;
 mod session;
+#[cfg(feature = "std")]
+pub mod sql;
 pub mod state;
 pub mod subject;
 
@@ -36,6 +39,7 @@ pub use filter::ScopeFilter;
 pub use mask::Mask;
 pub use minimize::minimize;
 pub use policy::{Header, Policy, Scope};
+pub use request::{Answer, Ask, Want};
 pub use session::{
     export_cells, ActionId, FieldStates, Input, ResourceId, RoleSource, RoleVia, Session,
 };

@@ -74,6 +74,14 @@ codes! {
         Unavailable = "unavailable",
         /// 500: something failed inside the server (the detail is in its log).
         Internal = "internal",
+        /// 422: the scope filter holds a condition SQL cannot say exactly (`filter?as=sql`);
+        /// the tree form (without `as`) still answers.
+        SqlUnsupported = "sql_unsupported",
+        /// 422: a column mapping that is not dotted SQL identifiers, or an attribute with no
+        /// column (`filter?as=sql`).
+        BadColumn = "bad_column",
+        /// 400: `dialect` is not postgres, mysql or sqlite.
+        BadDialect = "bad_dialect",
         /// 405: the endpoint does not take this method.
         MethodNotAllowed = "method_not_allowed",
     }
@@ -84,7 +92,7 @@ impl ServerCode {
     pub fn status(self) -> StatusCode {
         use ServerCode::*;
         match self {
-            BadRequest | BadJson | UnknownAction => StatusCode::BAD_REQUEST,
+            BadRequest | BadJson | UnknownAction | BadDialect => StatusCode::BAD_REQUEST,
             Unauthorized => StatusCode::UNAUTHORIZED,
             Forbidden | ForbiddenFields | ForbiddenOrigin => StatusCode::FORBIDDEN,
             NotFound | UnknownApp | UnknownUser | UnknownResource => StatusCode::NOT_FOUND,
@@ -95,7 +103,9 @@ impl ServerCode {
             TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             BadPolicy | WrongApp | WrongType | BadCells | BadDirectory | BadApp | SameUser
-            | UnknownEntry | DiffTooLarge => StatusCode::UNPROCESSABLE_ENTITY,
+            | UnknownEntry | DiffTooLarge | SqlUnsupported | BadColumn => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Overloaded | Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,

@@ -13,6 +13,7 @@ mod auth;
 pub mod backup;
 mod body;
 mod data_api;
+mod decision_api;
 mod decisions;
 mod drafts;
 mod error;
@@ -255,6 +256,7 @@ pub fn open(opts: &Options) -> Result<(Shared, Vec<String>), String> {
         publish_files: Mutex::new(()),
         publishing: Mutex::new(()),
         events: tx,
+        pinned: Mutex::new(Vec::new()),
         tickets: Mutex::new(HashMap::new()),
     });
     let (directory, records) = sample::sample()?;
@@ -322,6 +324,8 @@ pub fn router(state: Shared, www: &Path, pkg: &Path) -> Router {
         .route("/config", get(policy_api::config))
         .route("/events", get(policy_api::events))
         .route("/apps/{app}/bundle", get(policy_api::get_bundle))
+        .route("/apps/{app}/check", post(decision_api::check))
+        .route("/apps/{app}/filter", post(decision_api::filter))
         .route("/apps/{app}/versions", get(policy_api::versions))
         .route("/apps/{app}/versions/{n}", get(policy_api::version))
         .route("/apps/{app}/diff", get(policy_api::diff))

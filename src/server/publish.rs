@@ -264,14 +264,17 @@ pub fn check_signed_by(v: &Version, key: &crate::bundle::SecretKey) -> Result<()
     let trusted = crate::bundle::TrustedKeys::new(vec![key.public()]);
     let mut opts = crate::bundle::VerifyOptions::new(&trusted, crate::host::now_ms());
     opts.skew_ms = i64::MAX / 4;
-    crate::bundle::verify(v.bundle.as_bytes(), &opts).map(|_| ()).map_err(|e| {
-        format!(
-            "{} v{}: its stored bundle does not verify with signing.key (key id {}): {e};              this is not the key that signed it",
-            v.app,
-            v.version,
-            key.public().id()
-        )
-    })
+    crate::bundle::verify(v.bundle.as_bytes(), &opts)
+        .map(|_| ())
+        .map_err(|e| {
+            format!(
+                "{} v{}: its stored bundle does not verify with signing.key (key id {}): {e}; \
+             this is not the key that signed it",
+                v.app,
+                v.version,
+                key.public().id()
+            )
+        })
 }
 
 /// Makes a compiled version current in memory (unless a newer one already is) and drops

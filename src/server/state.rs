@@ -20,6 +20,9 @@ use tokio::sync::broadcast;
 /// The app whose policy guards the sample data and whose directory the demo logs in from.
 pub const DATA_APP: &str = "acme-erp";
 
+/// How many pinned versions are kept compiled.
+const PINNED: usize = 8;
+
 /// The compiled current version of one app.
 pub struct Current {
     /// Its version number.
@@ -77,6 +80,8 @@ pub struct AppState {
     pub admin_events: broadcast::Sender<String>,
     /// The data access log.
     pub access: super::access::AccessLog,
+    /// Versions other than the current one that callers pinned, compiled (the last few).
+    pub pinned: Mutex<Vec<Arc<(String, Arc<Current>)>>>,
     /// Live events tickets (by hash) and when each expires.
     pub tickets: Mutex<HashMap<String, i64>>,
 }
@@ -119,6 +124,25 @@ impl AppState {
             .unwrap_or_else(|p| p.into_inner())
             .insert(app.to_string(), d.clone());
         Ok(d)
+    }
+
+    /// Version `n` of `app`, if a caller pinned it lately.
+    pub fn pinned(&self, app: &str, n: u64) -> Option<Arc<Current>> {
+        let pinned = self.pinned.lock().unwrap_or_else(|p| p.into_inner());
+        pinned
+            .iter()
+            .find(|p| p.0 == app && p.1.version == n)
+            .map(|p| p.1.clone())
+    }
+
+    /// Keeps a compiled stored version for the next caller that pins it, forgetting the
+    /// oldest beyond `PINNED`.
+    pub fn pin(&self, app: &str, c: Arc<Current>) {
+        let mut pinned = self.pinned.lock().unwrap_or_else(|p| p.into_inner());
+        pinned.retain(|p| !(p.0 == app && p.1.version == c.version));
+        pinned.push(Arc::new((app.to_string(), c)));
+        let over = pinned.len().saturating_sub(PINNED);
+        pinned.drain(..over);
     }
 
     /// Forgets the cached directory of `app` (after a change).

@@ -271,7 +271,7 @@ impl Operand {
     // policy stores index its own tables: the compiler makes them so and `check_integrity` proves
     // it for a decoded policy)
     #[allow(clippy::indexing_slicing)]
-    fn to_tree(&self, slots: &SlotTable) -> Value {
+    pub(crate) fn tree(&self, slots: &SlotTable) -> Value {
         let (key, value) = match self {
             Operand::Lit(v) => ("value", Value::clone(v)),
             Operand::User(u) => {
@@ -287,7 +287,7 @@ impl Operand {
             }
             Operand::Record(s) => ("attr", slots.record[*s as usize].dotted().into()),
             Operand::Context(s) => ("context", slots.context[*s as usize].dotted().into()),
-            Operand::List(items) => ("list", items.iter().map(|i| i.to_tree(slots)).collect()),
+            Operand::List(items) => ("list", items.iter().map(|i| i.tree(slots)).collect()),
         };
         object([(key, value)])
     }
@@ -461,10 +461,10 @@ impl Expr {
             Expr::Not(x) => object([("not", x.to_tree(slots))]),
             Expr::Cmp(op, a, b) => object([
                 ("op", op.as_str().into()),
-                ("left", a.to_tree(slots)),
-                ("right", b.to_tree(slots)),
+                ("left", a.tree(slots)),
+                ("right", b.tree(slots)),
             ]),
-            Expr::Truthy(a) => object([("truthy", a.to_tree(slots))]),
+            Expr::Truthy(a) => object([("truthy", a.tree(slots))]),
         }
     }
 

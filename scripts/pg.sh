@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# A throwaway PostgreSQL cluster for the tests, on loopback, owned by an unprivileged user.
+#   scripts/pg.sh start DIR   initialises (once) and starts it; prints its URL
+#   scripts/pg.sh stop DIR    stops it
+# Its default collation is ICU English, not byte order, so the tests see what a real
+# database does to string comparisons.
+set -euo pipefail
+cmd=${1:?start or stop}
+dir=${2:?a directory}
+bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+[ -x "$bin/initdb" ] || { echo "no PostgreSQL server (scripts/setup.sh installs it)" >&2; exit 1; }
+# initdb refuses to run as root: the cluster belongs to the `postgres` system user then.
+as_owner() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi }
+case $cmd in
+start)
+  mkdir -p "$dir"
+  [ "$(id -u)" = 0 ] && chown postgres "$dir"
+  if [ ! -f "$dir/db/PG_VERSION" ]; then
+    as_owner "$bin/initdb" -D "$dir/db" -U fieldgate --auth=trust -E UTF8 \
+      --locale=C.UTF-8 --locale-provider=icu --icu-locale=en >"$dir/initdb.log" 2>&1 \
+      || { cat "$dir/initdb.log" >&2; exit 1; }
+  fi
+  if [ -f "$dir/port" ] && as_owner "$bin/pg_ctl" -D "$dir/db" status >/dev/null 2>&1; then
+    echo "postgres://fieldgate@127.0.0.1:$(cat "$dir/port")/postgres"
+    exit 0
+  fi
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  echo "$port" >"$dir/port"
+  as_owner "$bin/pg_ctl" -D "$dir/db" -l "$dir/server.log" -w -t 60 \
+    -o "-h 127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=200" start >/dev/null \
+    || { cat "$dir/server.log" >&2; exit 1; }
+  echo "postgres://fieldgate@127.0.0.1:$port/postgres"
+  ;;
+stop)
+  [ -f "$dir/db/PG_VERSION" ] && as_owner "$bin/pg_ctl" -D "$dir/db" -m fast -w stop >/dev/null 2>&1 || true
+  ;;
+*) echo "usage: $0 start|stop DIR" >&2; exit 2 ;;
+esac

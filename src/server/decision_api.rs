@@ -1,0 +1,212 @@
+//! The decision API, for backends that enforce with this server as a service next to them:
+//! `POST /v1/apps/{app}/check` answers a batch of requests for one subject, and
+//! `POST /v1/apps/{app}/filter` gives the scope filter of an action (as a tree, or as a SQL
+//! `WHERE` clause). Both take a service or admin token, and answer from the current version
+//! or from a stored one the caller pins, so a backend decides with the version its browser
+//! pages show.
+
+use super::auth::Caller;
+use super::body::{Json as Body, LARGE};
+use super::error::{ApiError, ApiResult, ServerCode};
+use super::publish::{check_app, compiled_version, unknown_app};
+use super::state::{Current, Shared};
+use crate::core::sql::{Dialect, SqlError};
+use crate::core::{Ask, Session, Subject};
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderValue;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Most requests in one `check` batch.
+pub const MAX_BATCH: usize = 1000;
+
+/// `POST /v1/apps/{app}/check`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckBody {
+    subject: Value,
+    version: Option<u64>,
+    requests: Vec<Value>,
+}
+
+/// `POST /v1/apps/{app}/check` (service or admin): one result per request, in order; a
+/// request's error is its result and does not fail the batch.
+pub async fn check(
+    _: Caller,
+    State(state): State<Shared>,
+    Path(app): Path<String>,
+    Body(body): Body<CheckBody, LARGE>,
+) -> ApiResult<Response> {
+    if body.requests.len() > MAX_BATCH {
+        return Err(ApiError::new(
+            ServerCode::TooLarge,
+            format!(
+                "a batch holds at most {MAX_BATCH} requests, not {}",
+                body.requests.len()
+            ),
+        ));
+    }
+    let (current, session) = session(&state, &app, body.version, &body.subject).await?;
+    let results: Vec<Value> = body
+        .requests
+        .iter()
+        .map(
+            |r| match Ask::from_json(r).and_then(|a| session.answer(&a)) {
+                Ok(answer) => answer.to_json(),
+                Err(e) => json!({"error": {"code": e.code, "message": e.message}}),
+            },
+        )
+        .collect();
+    Ok(versioned(
+        current.version,
+        json!({"version": current.version, "results": results}),
+    ))
+}
+
+/// `POST /v1/apps/{app}/filter`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilterBody {
+    subject: Value,
+    version: Option<u64>,
+    resource: String,
+    action: String,
+    context: Option<Value>,
+    /// Attribute path -> column, for `?as=sql`.
+    #[serde(default)]
+    columns: BTreeMap<String, String>,
+}
+
+/// `?as=sql&dialect=postgres|mysql|sqlite`.
+#[derive(Deserialize)]
+pub struct FilterQuery {
+    #[serde(rename = "as")]
+    as_: Option<String>,
+    dialect: Option<String>,
+}
+
+/// `POST /v1/apps/{app}/filter` (service or admin): the scope filter tree of (subject,
+/// resource, action); with `?as=sql`, also its `where` clause and `params` for the dialect and
+/// the column mapping, or an error where SQL cannot say it exactly (never a wider filter).
+pub async fn filter(
+    _: Caller,
+    State(state): State<Shared>,
+    Path(app): Path<String>,
+    Query(q): Query<FilterQuery>,
+    Body(body): Body<FilterBody>,
+) -> ApiResult<Response> {
+    let dialect = match (q.as_.as_deref(), q.dialect.as_deref()) {
+        (None, None) => None,
+        (Some("sql"), Some(d)) => Some(d.parse::<Dialect>().map_err(sql_error)?),
+        (Some("sql"), None) => {
+            return Err(ApiError::bad_request(
+                "`as=sql` needs `dialect=postgres`, `mysql` or `sqlite`",
+            ))
+        }
+        (None, Some(_)) => return Err(ApiError::bad_request("`dialect` goes with `as=sql`")),
+        (Some(other), _) => {
+            return Err(ApiError::bad_request(format!(
+                "`as` may only be `sql`, not `{other}`"
+            )))
+        }
+    };
+    let context = crate::core::request::object(body.context.as_ref(), "context")?;
+    let (current, session) = session(&state, &app, body.version, &body.subject).await?;
+    let f = session.scope_filter(&body.resource, &body.action, context)?;
+    let mut out = json!({
+        "version": current.version,
+        "resource": body.resource,
+        "action": body.action,
+        "filter": f.to_json(&session),
+    });
+    if let Some(d) = dialect {
+        let sql = f.to_sql(&session, d, &body.columns).map_err(sql_error)?;
+        out["dialect"] = json!(q.dialect);
+        out["where"] = json!(sql.clause);
+        out["params"] = json!(sql.params);
+    }
+    Ok(versioned(current.version, out))
+}
+
+fn sql_error(e: SqlError) -> ApiError {
+    let code = ServerCode::named(e.code.as_str()).unwrap_or(ServerCode::BadRequest);
+    ApiError::new(code, e.message)
+}
+
+/// The answer with `x-fieldgate-version`.
+fn versioned(version: u64, body: Value) -> Response {
+    let mut res = Json(body).into_response();
+    res.headers_mut()
+        .insert("x-fieldgate-version", HeaderValue::from(version));
+    res
+}
+
+/// The version asked for (or the current one) and the subject's session on it. A subject that
+/// is only `{"id"}` is the person of that id in the app's directory.
+async fn session(
+    state: &Shared,
+    app: &str,
+    version: Option<u64>,
+    subject: &Value,
+) -> ApiResult<(Arc<Current>, Session)> {
+    check_app(app)?;
+    let current = policy(state, app, version).await?;
+    let only_id = subject
+        .as_object()
+        .filter(|o| o.len() == 1)
+        .and_then(|o| o.get("id"))
+        .and_then(Value::as_str);
+    let subject = match only_id {
+        Some(id) => state
+            .directory(app)
+            .await?
+            .get(id)
+            .map(crate::admin::Person::subject)
+            .ok_or_else(|| {
+                ApiError::new(
+                    ServerCode::UnknownUser,
+                    format!("`{id}` is not in the directory of `{app}`: give the whole subject"),
+                )
+            })?,
+        None => serde_json::from_value::<Subject>(subject.clone())
+            .map_err(|e| ApiError::bad_request(format!("bad subject: {e}")))?,
+    };
+    let session = current.policy.session(&subject);
+    Ok((current, session))
+}
+
+/// The current version of `app`, or version `n` if it is stored (compiled once, then kept
+/// among the last few asked for).
+async fn policy(state: &Shared, app: &str, n: Option<u64>) -> ApiResult<Arc<Current>> {
+    let current = state.current(app).ok_or_else(|| unknown_app(app))?;
+    let Some(n) = n.filter(|&n| n != current.version) else {
+        return Ok(current);
+    };
+    if let Some(c) = state.pinned(app, n) {
+        return Ok(c);
+    }
+    let s = state.clone();
+    let a = app.to_string();
+    let stored = super::blocking(move || {
+        s.store
+            .version(&a, n)?
+            .map(|v| compiled_version(&v))
+            .transpose()
+    })
+    .await?;
+    let compiled = Arc::new(stored.ok_or_else(|| {
+        ApiError::new(
+            ServerCode::VersionGone,
+            format!(
+                "`{app}` has no version {n} (the current one is {})",
+                current.version
+            ),
+        )
+    })?);
+    state.pin(app, compiled.clone());
+    Ok(compiled)
+}

@@ -1,0 +1,352 @@
+//! The decision API of `fieldgate serve`: `check` batches (subjects from the directory, errors in
+//! place, pinned versions), `filter` trees and SQL, service credentials, and the golden
+//! fixtures replayed through `check` so the server answers as `fieldgate eval` does.
+
+mod common;
+
+use common::server::{sample_policy, Server};
+use serde_json::{json, Value};
+
+fn service(s: &Server, name: &str) -> String {
+    let out = common::fieldgate(
+        &["service", "add", name, "--data", s.data.to_str().unwrap()],
+        "",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    common::stdout(&out).trim().to_string()
+}
+
+fn check(s: &Server, token: &str, body: &Value) -> common::server::Reply {
+    s.admin_as(token, "POST", "/v1/apps/acme-erp/check", body)
+}
+
+#[test]
+fn a_batch_answers_each_request_in_order_with_errors_in_place() {
+    let s = Server::start("decide-batch");
+    let token = service(&s, "orders-backend");
+    let mine = json!({"id": "c-1", "owner_id": "u-alice", "bank_account": "6222020200112233", "name": "A"});
+    let theirs = json!({"id": "c-2", "owner_id": "u-bob", "phone": "13812345678", "name": "B"});
+    let body = json!({
+        "subject": {"id": "u-alice"},
+        "requests": [
+            {"action": "edit", "resource": "customer", "record": mine, "want": ["allow", "fields"]},
+            {"action": "edit", "resource": "customer", "record": theirs},
+            {"action": "edit", "resource": "invoice"},
+            {"mode": "sideways", "resource": "customer"},
+            {"mode": "view", "resource": "customer", "record": mine, "want": ["redact"]},
+            {"mode": "edit", "resource": "customer", "record": mine,
+             "data": {"name": "New", "tier": "vip", "owner_id": "u-bob"}, "want": ["writable"]},
+            {"action": "edit", "resource": "customer", "wnat": ["allow"]},
+        ]
+    });
+    let r = check(&s, &token, &body);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("x-fieldgate-version"), Some("1"));
+    let out = r.json();
+    assert_eq!(out["version"], 1);
+    let res = out["results"].as_array().unwrap();
+    assert_eq!(res.len(), 7);
+    assert_eq!(res[0]["allow"], true);
+    assert_eq!(res[0]["fields"]["name"], "editable", "{}", res[0]);
+    assert_eq!(res[0]["fields"]["bank_account"], "masked");
+    assert_eq!(res[1], json!({"allow": false}));
+    assert_eq!(res[2]["error"]["code"], "unknown_resource");
+    assert_eq!(res[3]["error"]["code"], "bad_request");
+    let shown = &res[4]["redacted"];
+    assert_eq!(shown["name"], "A", "{shown}");
+    let bank = shown["bank_account"].as_str().unwrap();
+    assert!(bank.contains('*') && bank.ends_with("2233"), "{shown}");
+    assert!(res[4].get("allow").is_none());
+    let w = &res[5]["writable"];
+    assert_eq!(w["name"], "New", "{w}");
+    assert!(w.get("owner_id").is_none(), "{w}");
+    assert!(res[6]["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("wnat"));
+}
+
+#[test]
+fn subjects_come_from_the_body_or_the_directory() {
+    let s = Server::start("decide-subjects");
+    let t = s.token();
+    let order = json!({"created_by": "u-dave", "status": "pending", "department": "purchasing"});
+    let ask = |subject: Value| {
+        check(
+            &s,
+            &t,
+            &json!({"subject": subject, "requests": [
+                {"action": "approve", "resource": "inbound_order", "record": order}]}),
+        )
+    };
+    // u-frank is an approver by the policy's assignments; the directory gives his department.
+    assert_eq!(
+        ask(json!({"id": "u-frank"})).json()["results"][0]["allow"],
+        true
+    );
+    // A whole subject is taken as given: a role the directory does not know of counts.
+    let given = ask(json!({"id": "u-x", "roles": ["approver"]})).json();
+    assert_eq!(given["results"][0]["allow"], true, "{given}");
+    let nobody = ask(json!({"id": "u-nobody"}));
+    assert_eq!(
+        (nobody.status, nobody.json()["code"].clone()),
+        (404, json!("unknown_user"))
+    );
+    let bad = ask(json!({"id": 7, "roles": "approver"}));
+    assert_eq!(
+        (bad.status, bad.json()["code"].clone()),
+        (400, json!("bad_request"))
+    );
+}
+
+#[test]
+fn a_pinned_version_answers_until_it_is_gone() {
+    let s = Server::start("decide-versions");
+    let t = s.token();
+    let mut doc = sample_policy();
+    doc["roles"]["sales"]["templates"] = json!(["customer_reader"]);
+    let p = s.admin("POST", "/v1/apps/acme-erp/policy", &doc);
+    assert_eq!(p.status, 201, "{}", p.text());
+    let edit = |version: Value| {
+        let mut body = json!({"subject": {"id": "u-alice"}, "requests": [
+            {"action": "edit", "resource": "customer", "record": {"owner_id": "u-alice"}}]});
+        if !version.is_null() {
+            body["version"] = version;
+        }
+        check(&s, &t, &body)
+    };
+    let now = edit(Value::Null).json();
+    assert_eq!(
+        (now["version"].clone(), now["results"][0]["allow"].clone()),
+        (json!(2), json!(false))
+    );
+    for _ in 0..2 {
+        let then = edit(json!(1)).json();
+        assert_eq!(
+            (then["version"].clone(), then["results"][0]["allow"].clone()),
+            (json!(1), json!(true))
+        );
+    }
+    let gone = edit(json!(9));
+    assert_eq!(
+        (gone.status, gone.json()["code"].clone()),
+        (410, json!("version_gone"))
+    );
+}
+
+#[test]
+fn batches_are_bounded() {
+    let s = Server::start("decide-bounds");
+    let one = json!({"action": "view", "resource": "customer"});
+    let full = json!({"subject": {"id": "u-alice"}, "requests": vec![one.clone(); 1000]});
+    let r = check(&s, &s.token(), &full);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["results"].as_array().unwrap().len(), 1000);
+    let over = json!({"subject": {"id": "u-alice"}, "requests": vec![one; 1001]});
+    let r = check(&s, &s.token(), &over);
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (413, json!("too_large"))
+    );
+}
+
+#[test]
+fn services_may_decide_and_read_bundles_and_nothing_else() {
+    let s = Server::start("decide-services");
+    let token = service(&s, "billing");
+    let body = json!({"subject": {"id": "u-alice"}, "requests": [{"action": "view", "resource": "customer"}]});
+    assert_eq!(check(&s, &token, &body).status, 200);
+    assert_eq!(check(&s, "not-a-token", &body).status, 401);
+    let anonymous = s.call(
+        "POST",
+        "/v1/apps/acme-erp/check",
+        &[("content-type", "application/json")],
+        body.to_string().as_bytes(),
+    );
+    assert_eq!(anonymous.status, 401);
+    let filter = json!({"subject": {"id": "u-alice"}, "resource": "customer", "action": "edit"});
+    assert_eq!(
+        s.admin_as(&token, "POST", "/v1/apps/acme-erp/filter", &filter)
+            .status,
+        200
+    );
+    assert_eq!(
+        s.admin_as(&token, "GET", "/v1/apps/acme-erp/bundle", &Value::Null)
+            .status,
+        200
+    );
+    for (method, path, body) in [
+        ("GET", "/v1/apps/acme-erp/versions", Value::Null),
+        ("POST", "/v1/apps/acme-erp/policy", sample_policy()),
+        ("GET", "/v1/audit", Value::Null),
+        ("GET", "/v1/apps/acme-erp/directory", Value::Null),
+    ] {
+        let r = s.admin_as(&token, method, path, &body);
+        assert_eq!(r.status, 401, "{method} {path}: {}", r.text());
+    }
+    let out = common::fieldgate(
+        &[
+            "service",
+            "remove",
+            "billing",
+            "--data",
+            s.data.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert!(out.status.success());
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    assert_eq!(
+        check(&s, &token, &body).status,
+        401,
+        "a removed token stops working"
+    );
+}
+
+#[test]
+fn filters_come_as_trees_and_as_sql_or_not_at_all() {
+    let s = Server::start("decide-filter");
+    let t = s.token();
+    let ask = |query: &str, body: Value| {
+        s.admin_as(
+            &t,
+            "POST",
+            &format!("/v1/apps/acme-erp/filter{query}"),
+            &body,
+        )
+    };
+    let body = json!({"subject": {"id": "u-alice"}, "resource": "customer", "action": "edit"});
+    let tree = ask("", body.clone()).json();
+    assert_eq!(
+        tree["filter"],
+        json!({"op": "==", "left": {"attr": "owner_id"}, "right": {"value": "u-alice"}})
+    );
+    assert!(tree.get("where").is_none());
+    let pg = ask("?as=sql&dialect=postgres", body.clone()).json();
+    assert_eq!(
+        pg["where"], "(\"owner_id\" IS NOT DISTINCT FROM $1)",
+        "{pg}"
+    );
+    assert_eq!(pg["params"], json!(["u-alice"]));
+    let mut mapped = body.clone();
+    mapped["columns"] = json!({"owner_id": "c.owner"});
+    let my = ask("?as=sql&dialect=mysql", mapped).json();
+    assert_eq!(
+        my["where"], "(CAST(`c`.`owner` AS BINARY) <=> CAST(? AS BINARY))",
+        "{my}"
+    );
+    let mut evil = body.clone();
+    evil["columns"] = json!({"owner_id": "owner_id; DROP TABLE customer"});
+    let r = ask("?as=sql&dialect=sqlite", evil);
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (422, json!("bad_column"))
+    );
+    let r = ask("?as=sql&dialect=oracle", body.clone());
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (400, json!("bad_dialect"))
+    );
+    // Offline export depends on the context: without it, SQL cannot say it.
+    let export = json!({"subject": {"id": "u-bob"}, "resource": "customer", "action": "export"});
+    let r = ask("?as=sql&dialect=sqlite", export.clone());
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (422, json!("sql_unsupported")),
+        "{}",
+        r.text()
+    );
+    let mut online = export;
+    online["context"] = json!({"offline": false});
+    let r = ask("?as=sql&dialect=sqlite", online);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["params"], json!(["u-bob"]));
+}
+
+/// Every golden case, asked through `check` instead of `fieldgate eval`: the same answers.
+#[test]
+fn golden_fixtures_answer_the_same_through_check() {
+    let s = Server::start("decide-golden");
+    let t = s.token();
+    let dir = common::root().join("tests/fixtures/core");
+    let mut total = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let fixture = common::read_json(&path);
+        let policy = match &fixture["policy"] {
+            Value::String(rel) => common::read_json(&common::root().join(rel)),
+            inline => inline.clone(),
+        };
+        let app = policy["app"].as_str().unwrap().to_string();
+        let published = s.admin("POST", &format!("/v1/apps/{app}/policy"), &policy);
+        let version = published.json()["version"].clone();
+        assert_eq!(
+            published.status,
+            201,
+            "{}: {}",
+            path.display(),
+            published.text()
+        );
+        for case in fixture["cases"].as_array().unwrap() {
+            let req = &case["request"];
+            let Some((subject, ask)) = as_check(req) else {
+                continue;
+            };
+            let body = json!({"subject": subject, "version": version, "requests": [ask]});
+            let r = s.admin_as(&t, "POST", &format!("/v1/apps/{app}/check"), &body);
+            assert_eq!(r.status, 200, "{}: {req}: {}", path.display(), r.text());
+            let mut got = r.json()["results"][0].clone();
+            if let Some(red) = got.as_object_mut().and_then(|o| o.remove("redacted")) {
+                got["record"] = red;
+            }
+            let want = &case["expect"];
+            match want.get("error") {
+                Some(e) => assert_eq!(got["error"]["code"], e["code"], "{}: {req}", path.display()),
+                None => assert_eq!(&got, want, "{}: {req}", path.display()),
+            }
+            total += 1;
+        }
+    }
+    assert!(total > 50, "only {total} cases");
+}
+
+/// A `fieldgate eval` request as a `check` request, or `None` for one only eval can ask (a
+/// bad subject, which `check` refuses for the whole batch).
+fn as_check(req: &Value) -> Option<(Value, Value)> {
+    let mut subject = req
+        .get("subject")
+        .filter(|s| s.get("id").is_some_and(Value::is_string))?
+        .clone();
+    if subject.as_object().is_some_and(|o| o.len() == 1) {
+        // `check` would look a bare id up in the directory; eval takes it as it is.
+        subject["roles"] = json!([]);
+    }
+    let mut ask = serde_json::Map::new();
+    let mut want = Vec::new();
+    for k in ["action", "mode", "resource", "record", "context"] {
+        if let Some(v) = req.get(k) {
+            ask.insert(k.into(), v.clone());
+        }
+    }
+    if req.get("action").is_some() {
+        want.push("allow");
+    }
+    if req.get("mode").is_some() {
+        want.push("fields");
+    }
+    if req.get("redact") == Some(&Value::Bool(true)) {
+        want.push("redact");
+    }
+    if let Some(d) = req.get("formData") {
+        ask.insert("data".into(), d.clone());
+        want.push("writable");
+    }
+    if !want.is_empty() {
+        ask.insert("want".into(), json!(want));
+    }
+    Some((subject, Value::Object(ask)))
+}
