@@ -17,7 +17,7 @@ export type ErrorCode =
   | 'duplicate' | 'department_cycle' | 'role_cycle' | 'too_many_actions' | 'bad_request' | 'bad_app'
   | 'bad_bundle' | 'untrusted_key' | 'bad_signature' | 'bad_policy' | 'wrong_app' | 'rollback'
   | 'expired' | 'not_yet_valid' | 'wrong_subject' | 'bad_key' | 'not_initialized' | 'freed'
-  | 'wasm_not_found' | 'internal';
+  | 'wasm_not_found' | 'internal' | 'unavailable' | 'unauthorized';
 // generated: end
 
 /** One mistake in a policy, located by its JSON path. */

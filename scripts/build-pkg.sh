@@ -21,7 +21,7 @@ wasm-opt -Oz --converge --strip-debug --strip-producers --enable-bulk-memory --e
 wasm-bindgen --target web --remove-name-section --remove-producers-section --out-dir "$gen" --out-name fieldgate_wasm \
   "$gen/fieldgate.opt.wasm"
 cp "$gen/fieldgate_wasm_bg.wasm" pkg/
-cp pkg-template/README.md pkg-template/package.json pkg-template/index.d.ts pkg/
+cp pkg-template/README.md pkg-template/package.json pkg-template/index.d.ts pkg-template/server.d.ts pkg/
 cp -r pkg-template/adapters pkg/
 cp LICENSE* pkg/ 2>/dev/null || true
 # The wrapper's sources (pkg-template/src/) and the generated glue, side by side for esbuild.
@@ -50,6 +50,8 @@ bundle "$src/index.js" --format=esm --target=es2022 --outfile=pkg/index.js
 # CommonJS for `require('fieldgate')` on Node versions without require(esm).
 bundle "$src/node.js" --format=esm --platform=node --target=node20 --outfile=pkg/node.js
 bundle "$src/node.js" --format=cjs --platform=node --target=node20 --outfile=pkg/index.cjs
+# Node backends (`fieldgate/server`): on top of the Node entry, imported by the package's name.
+bundle "$src/server.js" --format=esm --platform=node --target=node20 --external:fieldgate --outfile=pkg/server.js
 "$esbuild" pkg/adapters/*.js --minify --format=esm --target=es2022 --sourcemap \
   --outdir=pkg/adapters --allow-overwrite --log-level=warning
 

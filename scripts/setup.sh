@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs every tool the project needs, idempotently: the wasm target, the nightly toolchain
 # for cargo-fuzz, wasm-bindgen-cli pinned to Cargo.lock, binaryen (wasm-opt), Chromium and its
-# driver, and the npm dev dependencies. Safe to run again: each step checks before it installs.
+# driver, wrk, PostgreSQL, a Chinese font, python3-venv, and the npm dev dependencies. Safe to run again: each step checks before it installs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,6 +30,8 @@ command -v wrk >/dev/null || need_apt+=(wrk)
 dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || need_apt+=(fonts-wqy-microhei)
 # PostgreSQL for the store tests (a throwaway cluster, scripts/pg.sh).
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
+# Virtual environments for the Python package's tests (maturin and pytest go in one).
+python3 -c "import venv, ensurepip" 2>/dev/null || need_apt+=(python3-venv)
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "installing ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive

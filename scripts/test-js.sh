@@ -42,7 +42,7 @@ cp examples/acme-erp.policy.json examples/acme-erp.data.json "$work/"
 cp README.md "$work/README.repo.md"
 (cd "$work" && npm install --silent --no-audit --no-fund "$tarball" typescript@5 @types/node@20 playwright-core@1 vite@7 webpack@5 esbuild@0 \
   @formily/core@2 react@18 react-dom@18 react-test-renderer@18 @rjsf/core@5 @rjsf/utils@5 @rjsf/validator-ajv8@5 \
-  vue@3 @types/react@18 amis@6 >/dev/null)
+  vue@3 @types/react@18 amis@6 express@4 koa@2 >/dev/null)
 
 # Real client projects, each with its own node_modules and the tarball, as a user sets one up.
 mkdir -p "$work/apps/vite/public" "$work/apps/next/public"
@@ -52,7 +52,7 @@ install() { (cd "$work/apps/$1" && shift && npm install --silent --no-audit --no
 if $node_only; then
   echo "== node --test, without browsers or real-client apps (installed from $(basename "$tarball"))"
   (cd "$work" && FIELDGATE_BIN="$fg" node --test engine.test.mjs store.test.mjs values.test.mjs \
-    fixtures.test.mjs field-objects.test.mjs adapters.test.mjs export.test.mjs)
+    fixtures.test.mjs field-objects.test.mjs adapters.test.mjs export.test.mjs server.test.mjs)
   exit 0
 fi
 install vite vite@7

@@ -7,14 +7,21 @@ cd "$(dirname "$0")/.."
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
-echo "== cargo clippy (each supported feature set: default, std, std + bundle, wasm)"
+cargo fmt --manifest-path python/Cargo.toml -- --check
+echo "== cargo clippy (each supported feature set: default, std, std + bundle, wasm; the Python bindings)"
 cargo clippy --all-targets -- -D warnings
 cargo clippy --lib --no-default-features --features std -- -D warnings
 cargo clippy --lib --no-default-features --features std,bundle -- -D warnings
 cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features wasm -- -D warnings
-echo "== cargo test"
+CARGO_TARGET_DIR=target/python cargo clippy --manifest-path python/Cargo.toml -- -D warnings
+echo "== cargo test (with a throwaway PostgreSQL cluster: scripts/pg.sh)"
+FIELDGATE_TEST_PG_URL=$(./scripts/pg.sh start target/pg)
+export FIELDGATE_TEST_PG_URL
+trap './scripts/pg.sh stop target/pg' EXIT
 cargo test --all-targets
 cargo test --doc
+echo "== Python package (maturin wheel, pytest)"
+./scripts/test-py.sh
 ./scripts/test-wasm.sh
 echo "== npm package (built, packed, installed, tested)"
 ./scripts/test-js.sh

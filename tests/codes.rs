@@ -12,11 +12,13 @@ use std::collections::BTreeSet;
 
 /// Codes only the npm package throws (no Rust enum has them: they are about loading the
 /// module and the wrapper's own state).
-const PACKAGE_CODES: [(&str, &str); 4] = [
+const PACKAGE_CODES: [(&str, &str); 6] = [
     ("not_initialized", "Synchronous use in a browser before `await init()` (or `Engine.load`)."),
     ("freed", "The engine was freed (`engine.free()`); make a new one."),
     ("wasm_not_found", "The module could not be fetched where the bundler put it; the message names the one-line fix."),
     ("internal", "A bug: an id the policy version does not have, or a wasm failure."),
+    ("unavailable", "`fieldgate/server`: no policy bundle could be loaded (or refreshed) from its URL or file."),
+    ("unauthorized", "`fieldgate/server`: the request has no subject (`subject(req)` returned nothing)."),
 ];
 
 /// The markers around generated text: as a comment of the file's language.

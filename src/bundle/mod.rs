@@ -26,6 +26,7 @@ pub use keys::{key_id, PublicKey, SecretKey, TrustedKeys};
 pub use sign::{seal_unchecked, sign, SignOptions};
 pub use time::{format_rfc3339, parse_rfc3339};
 pub use verify::{
-    verify, UnverifiedBundle, VerifiedBundle, VerifyOptions, DEFAULT_MAX_BYTES, DEFAULT_SKEW_MS,
+    session_for, verify, UnverifiedBundle, VerifiedBundle, VerifyOptions, DEFAULT_MAX_BYTES,
+    DEFAULT_SKEW_MS,
 };
 pub use wire::{Encoding, BINARY_VERSION, MAGIC};

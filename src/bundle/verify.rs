@@ -6,8 +6,9 @@ use super::error::{BundleCode, BundleError};
 use super::keys::TrustedKeys;
 use super::time::parse_rfc3339;
 use super::wire::{decode, BinaryBody, Decoded, Encoding};
-use crate::core::Policy;
+use crate::core::{Policy, Session, Subject};
 use crate::prelude::*;
+use alloc::sync::Arc;
 
 /// Default input limit: 8 MiB.
 pub const DEFAULT_MAX_BYTES: usize = 8 * 1024 * 1024;
@@ -259,4 +260,24 @@ mod tests {
         let bytes = postcard::to_allocvec(&p2).unwrap();
         assert!(postcard::from_bytes::<Policy>(&bytes).is_err());
     }
+}
+
+/// A session for `subject` on a verified policy. A minimized bundle answers for its one user
+/// only: for anyone else it would decide with that user's grants.
+///
+/// # Errors
+/// `wrong_subject` for a minimized policy and another user.
+pub fn session_for(policy: &Arc<Policy>, subject: &Subject) -> Result<Session, BundleError> {
+    if let Some(bound) = policy.header().subject.as_deref() {
+        if bound != subject.id {
+            return Err(BundleError::new(
+                BundleCode::WrongSubject,
+                format!(
+                    "this bundle is minimized for `{bound}`, not `{}`",
+                    subject.id
+                ),
+            ));
+        }
+    }
+    Ok(policy.session(subject))
 }

@@ -233,20 +233,9 @@ impl WasmEngine {
                 None,
             )
         })?;
-        // A minimized bundle answers for its one user only: for anyone else it would decide
-        // with that user's grants.
-        if let Some(bound) = self.policy.header().subject.as_deref() {
-            if bound != subject.id {
-                let msg = format!(
-                    "this bundle is minimized for `{bound}`, not `{}`",
-                    subject.id
-                );
-                return Err(js_error(BundleCode::WrongSubject.as_str(), &msg, None));
-            }
-        }
-        Ok(WasmSession {
-            session: self.policy.session(&subject),
-        })
+        let session =
+            crate::bundle::session_for(&self.policy, &subject).map_err(|e| from_bundle(&e))?;
+        Ok(WasmSession { session })
     }
 
     fn resource(&self, name: &str) -> Result<ResourceId, JsValue> {

@@ -169,6 +169,10 @@ test("admin: two admins' conflicting publishes: the second gets 409 and rebases"
     await b.getByRole('button', { name: 'Publish', exact: true }).click();
     await b.waitForSelector('text=/was published since your draft/');
     await b.waitForSelector('[data-testid=conflict] h3');
+    const shown = await b.getByTestId('conflict').innerText();
+    assert.match(shown, /rules\[lock-under-approval\]\.description/, 'B sees what B changed');
+    assert.match(shown, /rules\[rule-1\]/, "B sees what A changed");
+    assert.match(await b.locator('.versions [data-version="2"]').innerText(), /current/);
     await shots(b, 'admin-conflict');
     await b.getByRole('button', { name: /Rebase my draft on version/ }).click();
     await b.waitForSelector('text=/Your draft is now based on version 2/');

@@ -28,3 +28,24 @@ export async function offline(key: string): Promise<StoreStatus> {
   store.engine?.onDecision((e) => { void log.append(e); });
   return store.status;
 }
+
+import { createGate, PolicySource, type Authorized } from 'fieldgate/server';
+
+type Req = { headers: Record<string, string | undefined>; fieldgate?: Authorized };
+
+export async function backend(key: string): Promise<number> {
+  const gate = await createGate<Req>({
+    url: 'http://127.0.0.1:8080/v1/apps/acme-erp/bundle',
+    headers: { authorization: 'Bearer token' },
+    trustedKeys: [key],
+    app: 'acme-erp',
+    subject: (req) => (req.headers['x-user'] ? { id: req.headers['x-user'] } : null),
+  });
+  const guard = gate.authorize('customer', 'edit', async (req) => ({ id: req.headers['x-id'] }));
+  const w = gate.checkWrite({ headers: {} }, 'customer', 'edit', null, { name: 'x', credit_limit: 1 });
+  const forbidden: string[] = w.forbidden;
+  const shown = gate.redact({ headers: {} }, 'customer', [{ id: 'c-1' }]);
+  const source: PolicySource = gate.source;
+  void guard; void forbidden; void shown;
+  return source.version;
+}

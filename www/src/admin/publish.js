@@ -9,12 +9,34 @@ import { confirmDialog, describe, el, fill, messageBox, say } from '../dom.js';
 import { t } from '../i18n.js';
 import { admin, check, load, note, replace, state, strip, takeNote } from './state.js';
 
-/** A diff as a list of its summary lines (who gains or loses what). */
-export function diffList(diff) {
+/** A diff as a list of its summary lines (who gains or loses what), and, when given, the
+ * parts of the document that changed (labels, descriptions: changes that move no access). */
+export function diffList(diff, changed = []) {
   const lines = diff?.summary || [];
-  if (!lines.length) return el('p', { class: 'muted' }, t('noChanges'));
+  const other = changed.length
+    ? el('div', {}, el('p', {}, t('otherChanges')), el('ul', { class: 'diff' }, changed.map((p) => el('li', {}, el('code', {}, p)))))
+    : null;
+  if (!lines.length) return el('div', {}, el('p', { class: 'muted' }, t('noChanges')), other);
   return el('div', {}, el('p', {}, t('affects', { n: diff.access?.length ?? lines.length })),
-    el('ul', { class: 'diff' }, lines.map((l) => el('li', {}, l))));
+    el('ul', { class: 'diff' }, lines.map((l) => el('li', {}, l))), other);
+}
+
+/** Where two documents differ, as paths (`rules[no-self-approval].description`): what
+ * changed in the text, not what it means for access (that is the server's diff). */
+export function changedPaths(a, b, path = '', out = []) {
+  if (JSON.stringify(a) === JSON.stringify(b)) return out;
+  const isObject = (v) => v && typeof v === 'object' && !Array.isArray(v);
+  const keyed = (v) => Array.isArray(v) && v.every((x) => isObject(x) && typeof x.id === 'string');
+  if (isObject(a) && isObject(b)) {
+    for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) changedPaths(a[k], b[k], path ? `${path}.${k}` : k, out);
+  } else if (keyed(a) && keyed(b)) {
+    const by = (list) => new Map(list.map((x) => [x.id, x]));
+    const [x, y] = [by(a), by(b)];
+    for (const id of new Set([...x.keys(), ...y.keys()])) changedPaths(x.get(id), y.get(id), `${path}[${id}]`, out);
+  } else {
+    out.push(path || '$');
+  }
+  return out;
 }
 
 /** A three-way merge of JSON values: the draft's changes (base -> yours) onto theirs. Objects
@@ -101,10 +123,14 @@ export function publishTab() {
       yourDiff = { summary: [describe(e)] };
     }
     say(msg, t('conflict', { v: versions.current, base: state.base }), 'error');
-    fill(conflictBox, 
+    state.versions = versions.versions;
+    state.current = versions.current;
+    fill(historyBox, history());
+    const edits = (doc) => changedPaths(strippedBase, { ...doc, version: undefined, 'x-fieldgate-reassign': undefined });
+    fill(conflictBox,
       el('div', { class: 'grid' },
-        el('section', {}, el('h3', {}, t('theirs', { base: state.base, v: versions.current })), diffList(theirDiff)),
-        el('section', {}, el('h3', {}, t('yours', { base: state.base })), diffList(yourDiff))),
+        el('section', {}, el('h3', {}, t('theirs', { base: state.base, v: versions.current })), diffList(theirDiff, edits(theirs))),
+        el('section', {}, el('h3', {}, t('yours', { base: state.base })), diffList(yourDiff, edits(strip(state.draft))))),
       el('h3', {}, t('merged', { v: versions.current })),
       m.conflicts.length ? el('p', { class: 'msg error' }, t('conflicts', { paths: m.conflicts.join(', ') })) : null,
       el('button', { type: 'button', onclick: () => {
@@ -130,9 +156,20 @@ export function publishTab() {
     }
   };
 
+  /** Every version, newest first, each but the current one with its rollback. */
+  const history = () => el('ul', { class: 'versions' }, state.versions.map((v) => el('li', { 'data-version': v.version },
+    `v${v.version} · ${t('by', { who: v.published_by })} · ${new Date(v.published_at).toLocaleString()}`,
+    v.note ? ` · ${v.note}` : '',
+    v.reassigned ? ` · ${v.reassigned.from} → ${v.reassigned.to}` : '',
+    ' ',
+    v.version === state.current
+      ? el('span', { class: 'muted' }, t('current'))
+      : el('button', { type: 'button', class: 'secondary', onclick: () => rollback(v) }, t('rollback', { v: v.version })))));
+  const historyBox = el('div', {}, history());
+
   const left = takeNote('publish');
   if (left) say(msg, left.text, left.kind);
-  fill(box, 
+  fill(box,
     el('h2', { id: 'publish-h' }, t('tab.publish')),
     reassign ? el('p', { class: 'notice' }, t('reassignPending', reassign)) : null,
     el('div', { class: 'actions' },
@@ -140,13 +177,6 @@ export function publishTab() {
       el('button', { type: 'button', onclick: publish }, t('publish'))),
     msg, diffBox, conflictBox,
     el('h3', {}, t('versions')),
-    el('ul', { class: 'versions' }, state.versions.map((v) => el('li', { 'data-version': v.version },
-      `v${v.version} · ${t('by', { who: v.published_by })} · ${new Date(v.published_at).toLocaleString()}`,
-      v.note ? ` · ${v.note}` : '',
-      v.reassigned ? ` · ${v.reassigned.from} → ${v.reassigned.to}` : '',
-      ' ',
-      v.version === state.current
-        ? el('span', { class: 'muted' }, t('current'))
-        : el('button', { type: 'button', class: 'secondary', onclick: () => rollback(v) }, t('rollback', { v: v.version }))))));
+    historyBox);
   return box;
 }

@@ -1,0 +1,249 @@
+// fieldgate/server: enforcement in Node backends, with the same engine and the same signed
+// bundle the browser uses. A `PolicySource` keeps a verified bundle fresh (a URL refreshed by
+// ETag, or a file); `createGate` builds Express/Koa middleware and response helpers on it. Every
+// decision is the engine's (`can`, `redact`, `writable`); this file only wires them to HTTP.
+
+import { readFile, stat } from 'node:fs/promises';
+// The package's own Node entry, by name: one engine module whichever entry a backend imports.
+import { Engine, FieldgateError } from 'fieldgate';
+
+/** The JSON error every refusal answers with, as the policy server's API does. */
+function problem(status, code, message, more) {
+  return { status, body: { code, message, ...more } };
+}
+
+/**
+ * A verified policy bundle from `url` (refreshed with `If-None-Match`) or `file` (re-read when
+ * it changes), every `refreshMs`. A bundle that fails any check is refused and the previous
+ * one stays in force; past its expiry (plus `graceMs`) without a fresh one, the engine goes
+ * stale (view only), so a backend cut off from its policy server fails safe.
+ */
+export class PolicySource {
+  static name = 'PolicySource';
+  #o;
+  #engine = null;
+  #etag = null;
+  #fileStamp = null;
+  #timer = null;
+  #listeners = new Set();
+
+  constructor(options) {
+    if (!options || (!options.url) === (!options.file)) {
+      throw new FieldgateError('bad_request', 'PolicySource needs either `url` or `file`');
+    }
+    if (!Array.isArray(options.trustedKeys) || !options.trustedKeys.length) {
+      throw new FieldgateError('bad_key', 'PolicySource needs `trustedKeys`');
+    }
+    this.#o = { refreshMs: 30_000, graceMs: 0, fetch: globalThis.fetch, now: () => Date.now(), ...options };
+  }
+
+  /** The engine (null before the first bundle). */
+  get engine() { return this.#engine; }
+  /** The loaded version (0 before the first bundle). */
+  get version() { return this.#engine ? this.#engine.version : 0; }
+
+  /** Called with `(error)` when a refresh fails (the previous bundle stays in force). */
+  onError(listener) {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Loads the first bundle (throws if it cannot), then refreshes in the background. */
+  async start() {
+    await this.refresh();
+    if (!this.#engine) throw new FieldgateError('unavailable', 'no policy bundle could be loaded');
+    if (this.#o.refreshMs > 0) {
+      this.#timer = setInterval(() => this.refresh().catch((e) => this.#tell(e)), this.#o.refreshMs);
+      this.#timer.unref?.();
+    }
+    return this;
+  }
+
+  /** Stops refreshing. */
+  stop() {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+  }
+
+  /**
+   * Fetches or re-reads the bundle now. Returns true when a new one was swapped in. Throws
+   * (and keeps the previous bundle) when the new one fails verification or cannot be read.
+   */
+  async refresh() {
+    try {
+      const bytes = this.#o.url ? await this.#fetch() : await this.#read();
+      if (!bytes) return false;
+      const opts = { trustedKeys: this.#o.trustedKeys, app: this.#o.app, minVersion: this.#o.minVersion, now: this.#o.now() };
+      if (this.#engine) await this.#engine.update(bytes, opts);
+      else this.#engine = await Engine.load(bytes, opts);
+      return true;
+    } finally {
+      this.#checkExpiry();
+    }
+  }
+
+  async #fetch() {
+    const headers = { accept: 'application/octet-stream', ...this.#o.headers };
+    if (this.#etag && this.#engine) headers['if-none-match'] = this.#etag;
+    const res = await this.#o.fetch(this.#o.url, { headers });
+    if (res.status === 304) return null;
+    if (!res.ok) {
+      throw new FieldgateError('unavailable', `GET ${this.#o.url} answered ${res.status}`);
+    }
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    this.#etag = res.headers.get('etag');
+    return bytes;
+  }
+
+  async #read() {
+    const s = await stat(this.#o.file);
+    const stamp = `${s.mtimeMs}:${s.size}`;
+    if (stamp === this.#fileStamp && this.#engine) return null;
+    const bytes = new Uint8Array(await readFile(this.#o.file));
+    this.#fileStamp = stamp;
+    return bytes;
+  }
+
+  #checkExpiry() {
+    const e = this.#engine;
+    if (!e || !e.expiresAt) return;
+    const stale = this.#o.now() > Date.parse(e.expiresAt) + this.#o.graceMs;
+    if (stale !== e.stale) e.stale = stale;
+  }
+
+  #tell(error) {
+    for (const f of this.#listeners) f(error);
+    if (!this.#listeners.size) console.warn(`fieldgate: policy refresh failed: ${error.message}`);
+  }
+}
+
+/** Express `(req, res, next)` or Koa `(ctx, next)`: what the rest of this file needs of each. */
+function adapt(a, b, c) {
+  if (typeof c === 'function') {
+    return {
+      ctx: a,
+      next: c,
+      state: (v) => { a.fieldgate = v; },
+      refuse: ({ status, body }) => { b.status(status).json(body); },
+      fail: (e) => c(e),
+    };
+  }
+  return {
+    ctx: a,
+    next: b,
+    state: (v) => { a.state.fieldgate = v; },
+    refuse: ({ status, body }) => { a.status = status; a.body = body; },
+    fail: (e) => { throw e; },
+  };
+}
+
+/** The paths in `sent` that `kept` lacks or changed: what a write tried beyond its rights. */
+function dropped(sent, kept, path = '', out = []) {
+  for (const [k, v] of Object.entries(sent ?? {})) {
+    const p = path ? `${path}.${k}` : k;
+    const w = kept?.[k];
+    if (w === undefined) out.push(p);
+    else if (v && typeof v === 'object' && !Array.isArray(v)) dropped(v, w, p, out);
+    else if (JSON.stringify(v) !== JSON.stringify(w)) out.push(p);
+  }
+  return out;
+}
+
+/**
+ * Middleware and helpers on a `PolicySource` (or its options: it is made and started for you).
+ *   subject(reqOrCtx) -> { id, roles?, department?, groups?, attrs? } | null   (required)
+ *   context(reqOrCtx) -> the decision context (optional)
+ */
+export async function createGate(options) {
+  if (typeof options?.subject !== 'function') {
+    throw new FieldgateError('bad_request', 'createGate needs `subject(req)`');
+  }
+  const source = options.source ?? await new PolicySource(options).start();
+  const context = options.context ?? (() => undefined);
+
+  /** The session of the caller of `reqOrCtx`, or a refusal. */
+  const sessionOf = (reqOrCtx) => {
+    const engine = source.engine;
+    if (!engine) return { refusal: problem(503, 'unavailable', 'no policy is loaded') };
+    const subject = options.subject(reqOrCtx);
+    if (!subject) return { refusal: problem(401, 'unauthorized', 'nobody is signed in') };
+    return { session: engine.session(subject), version: engine.version };
+  };
+
+  /**
+   * Middleware: lets the request through only if `action` on `resource` is allowed (on the
+   * record `getRecord(reqOrCtx)` returns, if given; a null record answers 404). Refusals are
+   * `{code, message}` JSON: 401 `unauthorized`, 403 `forbidden`, 404 `not_found`, 503
+   * `unavailable`. On success `req.fieldgate` (Koa: `ctx.state.fieldgate`) holds
+   * `{ session, record, version }` for the handler.
+   */
+  const authorize = (resource, action, getRecord) => async (a, b, c) => {
+    const http = adapt(a, b, c);
+    try {
+      const { session, version, refusal } = sessionOf(http.ctx);
+      if (refusal) return http.refuse(refusal);
+      let record;
+      if (getRecord) {
+        record = await getRecord(http.ctx);
+        if (record === null || record === undefined) {
+          return http.refuse(problem(404, 'not_found', `no such ${resource}`));
+        }
+      }
+      if (!session.can(action, resource, record, context(http.ctx))) {
+        return http.refuse(problem(403, 'forbidden', `you may not ${action} this ${resource}`));
+      }
+      http.state({ session, record, version });
+    } catch (e) {
+      return http.fail(e);
+    }
+    return http.next();
+  };
+
+  /**
+   * A response body as the caller may see it: a record redacted for `mode` (default `view`),
+   * or a list of records without those the caller may not view, each redacted.
+   */
+  const redact = (reqOrCtx, resource, records, mode = 'view') => {
+    const { session, refusal } = sessionOf(reqOrCtx);
+    if (refusal) throw new FieldgateError(refusal.body.code, refusal.body.message);
+    const ctx = context(reqOrCtx);
+    if (!Array.isArray(records)) return session.redact(resource, mode, records, ctx);
+    return session.filter(resource, 'view', records, ctx).map((r) => session.redact(resource, mode, r, ctx));
+  };
+
+  /**
+   * A write checked against the caller's rights: `{ ok, writable, forbidden }`, where
+   * `writable` is what of `data` the caller may write (in `mode`, to `record`) and `forbidden`
+   * the paths of `data` they may not.
+   */
+  const checkWrite = (reqOrCtx, resource, mode, record, data) => {
+    const { session, refusal } = sessionOf(reqOrCtx);
+    if (refusal) throw new FieldgateError(refusal.body.code, refusal.body.message);
+    const writable = session.writable(resource, mode, record, data, context(reqOrCtx));
+    const forbidden = dropped(data, writable);
+    return { ok: forbidden.length === 0, writable, forbidden };
+  };
+
+  /**
+   * Middleware after `authorize`: refuses a body that writes what the caller may not
+   * (403 `forbidden_fields` with `fields`), or with `{ strip: true }` narrows the body to what
+   * they may write.
+   */
+  const guardWrite = (resource, mode, { strip = false } = {}) => async (a, b, c) => {
+    const http = adapt(a, b, c);
+    try {
+      const req = http.ctx.request ?? http.ctx;
+      const held = http.ctx.state?.fieldgate ?? http.ctx.fieldgate;
+      const w = checkWrite(http.ctx, resource, mode, held?.record, req.body ?? {});
+      if (!w.ok && !strip) {
+        return http.refuse(problem(403, 'forbidden_fields', `you may not write ${w.forbidden.join(', ')}`, { fields: w.forbidden }));
+      }
+      req.body = w.writable;
+    } catch (e) {
+      return http.fail(e);
+    }
+    return http.next();
+  };
+
+  return { source, authorize, redact, checkWrite, guardWrite, stop: () => source.stop() };
+}
