@@ -218,6 +218,26 @@ fn check_signatures(d: &Decoded, keys: &TrustedKeys) -> Result<Vec<String>, Bund
     Ok(good)
 }
 
+/// A session for `subject` on a verified policy. A minimized bundle answers for its one user
+/// only: for anyone else it would decide with that user's grants.
+///
+/// # Errors
+/// `wrong_subject` for a minimized policy and another user.
+pub fn session_for(policy: &Arc<Policy>, subject: &Subject) -> Result<Session, BundleError> {
+    if let Some(bound) = policy.header().subject.as_deref() {
+        if bound != subject.id {
+            return Err(BundleError::new(
+                BundleCode::WrongSubject,
+                format!(
+                    "this bundle is minimized for `{bound}`, not `{}`",
+                    subject.id
+                ),
+            ));
+        }
+    }
+    Ok(policy.session(subject))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -260,24 +280,4 @@ mod tests {
         let bytes = postcard::to_allocvec(&p2).unwrap();
         assert!(postcard::from_bytes::<Policy>(&bytes).is_err());
     }
-}
-
-/// A session for `subject` on a verified policy. A minimized bundle answers for its one user
-/// only: for anyone else it would decide with that user's grants.
-///
-/// # Errors
-/// `wrong_subject` for a minimized policy and another user.
-pub fn session_for(policy: &Arc<Policy>, subject: &Subject) -> Result<Session, BundleError> {
-    if let Some(bound) = policy.header().subject.as_deref() {
-        if bound != subject.id {
-            return Err(BundleError::new(
-                BundleCode::WrongSubject,
-                format!(
-                    "this bundle is minimized for `{bound}`, not `{}`",
-                    subject.id
-                ),
-            ));
-        }
-    }
-    Ok(policy.session(subject))
 }

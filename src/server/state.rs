@@ -20,6 +20,9 @@ use tokio::sync::broadcast;
 /// The app whose policy guards the sample data and whose directory the demo logs in from.
 pub const DATA_APP: &str = "acme-erp";
 
+/// A stored version a caller pinned: its app and the compiled version.
+pub type Pinned = (String, Arc<Current>);
+
 /// How many pinned versions are kept compiled.
 const PINNED: usize = 8;
 
@@ -81,7 +84,7 @@ pub struct AppState {
     /// The data access log.
     pub access: super::access::AccessLog,
     /// Versions other than the current one that callers pinned, compiled (the last few).
-    pub pinned: Mutex<Vec<Arc<(String, Arc<Current>)>>>,
+    pub pinned: Mutex<Vec<Pinned>>,
     /// Live events tickets (by hash) and when each expires.
     pub tickets: Mutex<HashMap<String, i64>>,
 }
@@ -140,7 +143,7 @@ impl AppState {
     pub fn pin(&self, app: &str, c: Arc<Current>) {
         let mut pinned = self.pinned.lock().unwrap_or_else(|p| p.into_inner());
         pinned.retain(|p| !(p.0 == app && p.1.version == c.version));
-        pinned.push(Arc::new((app.to_string(), c)));
+        pinned.push((app.to_string(), c));
         let over = pinned.len().saturating_sub(PINNED);
         pinned.drain(..over);
     }
