@@ -1,6 +1,7 @@
 //! `fieldgate admin add|remove|list` and `fieldgate service add|remove|list`: named admin and
-//! service credentials in a data directory. A token is printed once; only its hash is kept, and
-//! a running server stops honouring a removed one within a second.
+//! service credentials in a data directory (or the shared database of `--database`). A token
+//! is printed once; only its hash is kept, and a running server stops honouring a removed one
+//! within a second.
 
 use super::CliResult;
 use crate::server::credentials;
@@ -30,13 +31,25 @@ pub(crate) struct Data {
     /// The server's data directory.
     #[arg(long, default_value = "fieldgate-data")]
     data: PathBuf,
+    /// The servers' shared PostgreSQL database instead (`postgres://…`).
+    #[arg(long, env = "FIELDGATE_DATABASE_URL", hide_env_values = true)]
+    database: Option<String>,
+}
+
+impl Data {
+    fn place(&self) -> credentials::Place<'_> {
+        credentials::Place {
+            data: &self.data,
+            database: self.database.as_deref(),
+        }
+    }
 }
 
 /// Runs a credential command for `kind` (`admin` or `service`).
 pub(crate) fn run(kind: &str, c: Command) -> CliResult {
     match c {
         Command::Add(n) => {
-            let token = credentials::add(&n.data.data, kind, &n.name)?;
+            let token = credentials::add(&n.data.place(), kind, &n.name)?;
             println!("{token}");
             eprintln!(
                 "{kind} `{}` added; keep the token: it is not shown again",
@@ -45,7 +58,7 @@ pub(crate) fn run(kind: &str, c: Command) -> CliResult {
             Ok(ExitCode::SUCCESS)
         }
         Command::Remove(n) => {
-            if credentials::remove(&n.data.data, kind, &n.name)? {
+            if credentials::remove(&n.data.place(), kind, &n.name)? {
                 println!("{kind} `{}` removed", n.name);
                 Ok(ExitCode::SUCCESS)
             } else {
@@ -54,7 +67,7 @@ pub(crate) fn run(kind: &str, c: Command) -> CliResult {
             }
         }
         Command::List(d) => {
-            for (name, at) in credentials::list(&d.data, kind)? {
+            for (name, at) in credentials::list(&d.place(), kind)? {
                 println!("{name}\t{}", crate::bundle::format_rfc3339(at));
             }
             Ok(ExitCode::SUCCESS)

@@ -32,3 +32,14 @@ pub fn hex(bytes: &[u8]) -> String {
             s
         })
 }
+
+/// Hex as bytes (`None` for anything that is not an even number of hex digits).
+pub fn unhex(text: &str) -> Option<Vec<u8>> {
+    if text.len() % 2 != 0 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}

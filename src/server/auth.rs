@@ -8,6 +8,7 @@
 
 use super::error::{ApiError, ApiResult, ServerCode};
 use super::state::{AppState, Shared};
+use super::store::StoreError;
 use crate::admin::Person;
 use crate::host::keys::hex;
 use axum::extract::FromRequestParts;
@@ -15,7 +16,7 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, Method};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 /// The login cookie's name.
@@ -36,23 +37,32 @@ type ByHash = HashMap<String, (String, String)>;
 
 /// Credentials by token hash, read from the store at most every half second.
 #[derive(Default)]
-pub struct Credentials(RwLock<Option<(Instant, ByHash)>>);
+pub struct Credentials(RwLock<Option<(Instant, Arc<ByHash>)>>);
 
 impl Credentials {
     /// `(name, kind)` of the credential with this token hash.
     fn lookup(&self, state: &AppState, hash: &str) -> ApiResult<Option<(String, String)>> {
-        if let Some((at, map)) = &*self.0.read().unwrap_or_else(|p| p.into_inner()) {
+        let cached = self.0.read().unwrap_or_else(|p| p.into_inner()).clone();
+        if let Some((at, map)) = &cached {
             if at.elapsed() < CREDENTIALS_TTL {
                 return Ok(map.get(hash).cloned());
             }
         }
-        let all = state.store.credentials()?;
-        let map: HashMap<String, (String, String)> = all
+        let all = match state.store.credentials() {
+            Ok(all) => all,
+            // While the database is out of reach the credentials last read still hold (none
+            // can be added or removed meanwhile): bundles and decisions keep being served.
+            Err(StoreError::Unavailable(_)) if cached.is_some() => {
+                return Ok(cached.and_then(|(_, map)| map.get(hash).cloned()));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let map: ByHash = all
             .into_iter()
             .map(|c| (c.token_hash, (c.name, c.kind)))
             .collect();
         let found = map.get(hash).cloned();
-        *self.0.write().unwrap_or_else(|p| p.into_inner()) = Some((Instant::now(), map));
+        *self.0.write().unwrap_or_else(|p| p.into_inner()) = Some((Instant::now(), Arc::new(map)));
         Ok(found)
     }
 }
@@ -130,7 +140,7 @@ pub struct User(pub Person);
 impl FromRequestParts<Shared> for User {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &Shared) -> ApiResult<User> {
-        let Some(id) = session_id(&parts.headers) else {
+        let Some(id) = session_id(state, &parts.headers) else {
             return Err(ApiError::unauthorized("log in first (POST /v1/login)"));
         };
         if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
@@ -150,16 +160,30 @@ impl FromRequestParts<Shared> for User {
     }
 }
 
-/// The login session id from the cookie.
-pub fn session_id(headers: &HeaderMap) -> Option<String> {
-    headers
+/// The login session id from the cookie, if the cookie carries this server's signature
+/// (`<id>.<HMAC-SHA256 of id>` under the cookie key every instance shares): a forged or
+/// foreign cookie never reaches the database.
+pub fn session_id(state: &AppState, headers: &HeaderMap) -> Option<String> {
+    let value = headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
-        .find_map(|c| c.trim().strip_prefix(COOKIE)?.strip_prefix('='))
-        .filter(|v| !v.is_empty())
-        .map(str::to_string)
+        .find_map(|c| c.trim().strip_prefix(COOKIE)?.strip_prefix('='))?;
+    let (id, mac) = value.split_once('.')?;
+    let mac = crate::host::keys::unhex(mac)?;
+    use hmac::Mac;
+    // Compared in constant time.
+    cookie_mac(state, id).verify_slice(&mac).ok()?;
+    (!id.is_empty()).then(|| id.to_string())
+}
+
+fn cookie_mac(state: &AppState, id: &str) -> hmac::Hmac<Sha256> {
+    use hmac::Mac;
+    let mut m = <hmac::Hmac<Sha256> as Mac>::new_from_slice(&state.cookie_key)
+        .expect("HMAC takes a key of any length");
+    m.update(id.as_bytes());
+    m
 }
 
 /// Checks that a request comes from the server's own origin: its `Origin` (or, without one,
@@ -208,14 +232,16 @@ fn origin_of(url: &str) -> Option<String> {
     (!host.is_empty()).then(|| format!("{scheme}://{host}"))
 }
 
-/// A new random session id and the cookie that carries it.
+/// A new random session id and the cookie that carries it, signed.
 ///
 /// # Errors
 /// 500 when the system has no randomness.
-pub fn new_session() -> ApiResult<(String, String)> {
+pub fn new_session(state: &AppState) -> ApiResult<(String, String)> {
+    use hmac::Mac;
     let id = crate::host::keys::random_hex().map_err(ApiError::internal)?;
+    let mac = hex(&cookie_mac(state, &id).finalize().into_bytes());
     let cookie = format!(
-        "{COOKIE}={id}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
+        "{COOKIE}={id}.{mac}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
         LOGIN_MS / 1000
     );
     Ok((id, cookie))

@@ -46,7 +46,7 @@ pub async fn login(
             format!("no person `{}` in the directory", body.user),
         )
     })?;
-    let (id, cookie) = new_session()?;
+    let (id, cookie) = new_session(&state)?;
     let (s, hash, user) = (state.clone(), token_hash(&id), person.id.clone());
     blocking(move || {
         Ok(s.store
@@ -58,7 +58,7 @@ pub async fn login(
 
 /// `POST /v1/logout`: ends the session (the cookie stops working at once).
 pub async fn logout(State(state): State<Shared>, headers: HeaderMap) -> ApiResult<Response> {
-    if let Some(id) = auth::session_id(&headers) {
+    if let Some(id) = auth::session_id(&state, &headers) {
         same_origin(&state, &headers, true)?;
         let (s, hash) = (state.clone(), token_hash(&id));
         blocking(move || Ok(s.store.end_session(&hash)?)).await?;

@@ -59,6 +59,29 @@ pub fn secret(
     }
 }
 
+/// A key given to the server: the contents of `file`, else of the environment variable
+/// `env` (trimmed); `None` when neither is given.
+///
+/// # Errors
+/// A message when the file cannot be read or the key is empty.
+pub fn given_key(file: Option<&Path>, env: &str) -> Result<Option<String>, String> {
+    let text = match file {
+        Some(f) => {
+            std::fs::read_to_string(f).map_err(|e| format!("cannot read `{}`: {e}", f.display()))?
+        }
+        None => match std::env::var(env) {
+            Ok(v) => v,
+            Err(_) => return Ok(None),
+        },
+    };
+    let text = text.trim().to_string();
+    if text.is_empty() {
+        let from = file.map_or_else(|| env.to_string(), |f| f.display().to_string());
+        return Err(format!("the key in `{from}` is empty"));
+    }
+    Ok(Some(text))
+}
+
 /// The data directory's signing key (created on first start; `signing.pub` beside it).
 ///
 /// # Errors
@@ -103,12 +126,22 @@ pub fn write_bundle(dir: &Path, v: &Version) -> Result<(), String> {
     atomic_write(&file, v.bundle.as_bytes())
 }
 
-/// Points `<dir>/<app>/latest.json` at `v`, unless it already points at a newer version
-/// (callers write one at a time: the server holds its publish-files lock).
+/// Points `<dir>/<app>/latest.json` at `v`, unless it already points at a newer version.
+/// Writers take turns through a lock on `<dir>/<app>/.latest.lock`, so instances sharing the
+/// directory never move it backwards.
 ///
 /// # Errors
 /// A message when the file cannot be written.
 pub fn write_latest(dir: &Path, v: &Version) -> Result<(), String> {
+    let lock_path = dir.join(&v.app).join(".latest.lock");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| format!("{}: {e}", lock_path.display()))?;
+    lock.lock()
+        .map_err(|e| format!("{}: {e}", lock_path.display()))?;
     let path = dir.join(&v.app).join("latest.json");
     let newer = std::fs::read(&path)
         .ok()

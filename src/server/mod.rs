@@ -20,11 +20,13 @@ mod error;
 mod export;
 mod files;
 mod limits;
+mod peers;
 mod policy_api;
 mod publish;
 mod reviews;
 mod sample;
 mod saved;
+mod start;
 mod state;
 mod store;
 
@@ -39,11 +41,10 @@ use axum::routing::{get, post};
 use axum::Router;
 use error::{ApiError, ApiResult};
 use limits::{ClientIp, Counter};
-use state::{AppState, Shared, DATA_APP};
-use std::collections::HashMap;
+use state::Shared;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::Arc;
 use std::time::Instant;
 use tower_http::services::{ServeDir, ServeFile};
 
@@ -56,8 +57,23 @@ const SAMPLE_POLICY: &str = include_str!("../../examples/acme-erp.policy.json");
 #[derive(Debug, Clone, clap::Args)]
 pub struct Options {
     /// The data directory (database, signing key, admin token); created on first start.
+    /// Not used with `--database`.
     #[arg(long, default_value = "fieldgate-data")]
     pub data: PathBuf,
+    /// A PostgreSQL database every instance shares (`postgres://user@host:port/db`), instead
+    /// of SQLite in `--data`.
+    #[arg(long, env = "FIELDGATE_DATABASE_URL", hide_env_values = true)]
+    pub database: Option<String>,
+    /// A file holding the signing key (base64, as `fieldgate keygen` writes it), or the key
+    /// itself in `FIELDGATE_SIGNING_KEY`. Required with `--database` (every instance the same);
+    /// without it, `<data>/signing.key`, made on first start.
+    #[arg(long)]
+    pub signing_key: Option<PathBuf>,
+    /// A file holding the key login cookies are signed with (any secret text), or the key
+    /// itself in `FIELDGATE_COOKIE_KEY`. Required with `--database`; without it,
+    /// `<data>/cookie.key`, made on first start.
+    #[arg(long)]
+    pub cookie_key: Option<PathBuf>,
     /// Where to listen (port 0 picks a free one; the address is printed).
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
@@ -150,173 +166,7 @@ pub async fn blocking<T: Send + 'static>(
         .map_err(ApiError::internal)?
 }
 
-/// Opens (or creates) the data directory and loads everything the server needs. Returns the
-/// state and lines to print (the admin token on first start).
-///
-/// # Errors
-/// A message when the directory, database or keys cannot be used, the admin token is empty,
-/// or the data directory had data but its database is missing or damaged.
-pub fn open(opts: &Options) -> Result<(Shared, Vec<String>), String> {
-    let dir = &opts.data;
-    files::private_dir(dir)?;
-    let db = dir.join("fieldgate.db");
-    let had_data = dir.join("signing.key").exists();
-    if !had_data && db.exists() {
-        let store = SqliteStore::open(&db, false).map_err(|e| e.to_string())?;
-        if !store.apps().map_err(|e| e.to_string())?.is_empty() {
-            return Err(format!(
-                "`{}` holds published versions but no signing key (signing.key): put the key                  that signed them back (a restore without --include-keys leaves it out); a                  server never makes a new one over existing data",
-                dir.display()
-            ));
-        }
-    }
-    if had_data && !db.exists() {
-        return Err(format!(
-            "`{}` has keys but no database (fieldgate.db is missing): restore it with \
-             `fieldgate restore`, or start on an empty directory",
-            dir.display()
-        ));
-    }
-    let store = SqliteStore::open(&db, !had_data).map_err(|e| e.to_string())?;
-    files::private_file(&db)?;
-    let fail = |e: StoreError| e.to_string();
-    let apps = store.apps().map_err(fail)?;
-    if had_data && apps.is_empty() {
-        return Err(format!(
-            "`{}` has keys but its database holds no published version: it is not the \
-             database this directory had; restore it with `fieldgate restore`",
-            db.display()
-        ));
-    }
-    let bad: Vec<&String> = apps
-        .iter()
-        .filter(|a| !crate::core::valid_app_name(a))
-        .collect();
-    if !bad.is_empty() {
-        return Err(format!(
-            "the database holds apps whose names are not [a-z0-9][a-z0-9-]{{0,63}}: {bad:?}"
-        ));
-    }
-    let mut notes = Vec::new();
-    let key = files::signing_key(dir)?;
-    for app in &apps {
-        if let Some(v) = store.current(app).map_err(fail)? {
-            publish::check_signed_by(&v, &key)?;
-        }
-    }
-    let token = match &opts.admin_token {
-        Some(t) => t.trim().to_string(),
-        None => {
-            let path = dir.join("admin.token");
-            let (token, created) = files::secret(&path, crate::host::keys::random_hex)?;
-            if created {
-                notes.push(format!("admin token (also in {}): {token}", path.display()));
-            }
-            token
-        }
-    };
-    if token.is_empty() {
-        return Err(
-            "the admin token is empty: give a non-empty --admin-token (or remove the \
-                    empty admin.token file to have one made)"
-                .into(),
-        );
-    }
-    store
-        .put_credential(&store::Credential {
-            name: "admin".into(),
-            kind: "admin".into(),
-            token_hash: auth::token_hash(&token),
-            created_at: crate::host::now_ms(),
-        })
-        .map_err(fail)?;
-    let (tx, _) = tokio::sync::broadcast::channel(64);
-    let (admin_tx, _) = tokio::sync::broadcast::channel(64);
-    let store: Arc<dyn store::Store> = Arc::new(store);
-    let ms = |d: humantime::Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 4);
-    let rules = access::AlertRules {
-        refusals: opts.alert_refusals.max(1),
-        window_ms: ms(opts.alert_window),
-        webhook: opts.alert_webhook.clone(),
-    };
-    let access = access::AccessLog::start(store.clone(), ms(opts.access_retention), rules);
-    let state = Arc::new(AppState {
-        store,
-        access,
-        admin_events: admin_tx,
-        key,
-        options: opts.clone(),
-        bundle_ttl_ms: i64::try_from(opts.bundle_ttl.as_millis()).unwrap_or(i64::MAX / 4),
-        current: RwLock::new(HashMap::new()),
-        bundles: RwLock::new(HashMap::new()),
-        directories: RwLock::new(HashMap::new()),
-        credentials: auth::Credentials::default(),
-        streams: Arc::new(Counter::default()),
-        decision_rate: limits::RateLimiter::new(opts.decision_rate, opts.decision_burst),
-        publish_files: Mutex::new(()),
-        publishing: Mutex::new(()),
-        events: tx,
-        pinned: Mutex::new(Vec::new()),
-        tickets: Mutex::new(HashMap::new()),
-    });
-    let (directory, records) = sample::sample()?;
-    if !state.store.has_records().map_err(fail)? {
-        for (resource, list) in &records {
-            let list = list.as_array().cloned().unwrap_or_default();
-            state.store.seed_records(resource, &list).map_err(fail)?;
-        }
-    }
-    if state.store.directory(DATA_APP).map_err(fail)?.is_none() {
-        let now = crate::host::now_ms();
-        state
-            .store
-            .put_directory(DATA_APP, &directory.to_json(), "fieldgate (sample)", now)
-            .map_err(fail)?;
-    }
-    for app in &apps {
-        if let Some(v) = state.store.current(app).map_err(fail)? {
-            let c = publish::compiled_version(&v).map_err(|e| e.message)?;
-            publish::install(&state, app, c.version, c.doc, c.policy);
-        }
-    }
-    if state.current(SAMPLE_APP).is_none() {
-        let doc = serde_json::from_str(SAMPLE_POLICY).map_err(|e| e.to_string())?;
-        let p = publish::Publication {
-            doc,
-            by: "fieldgate".into(),
-            base: None,
-            reassign: None,
-            note: Some("the sample policy".into()),
-            kind: "publish",
-            endpoint: "fieldgate serve (first start)".into(),
-        };
-        let v = publish::publish(
-            &state,
-            SAMPLE_APP,
-            p,
-            Some(&directory),
-            crate::host::now_ms(),
-        )
-        .map_err(|e| e.message)?;
-        notes.push(format!(
-            "published the sample policy as {SAMPLE_APP} v{}",
-            v.version
-        ));
-    }
-    if let Some(pd) = &opts.publish_dir {
-        for app in state.store.apps().map_err(fail)? {
-            // Newest first: every missing bundle, then `latest.json` once.
-            let versions = state.store.versions(&app).map_err(fail)?;
-            for v in &versions {
-                files::write_bundle(pd, v)?;
-            }
-            if let Some(newest) = versions.first() {
-                files::write_latest(pd, newest)?;
-            }
-        }
-    }
-    Ok((state, notes))
-}
+pub use start::open;
 
 /// The HTTP routes: the API under `/v1`, the npm package under `/pkg`, the built demo pages.
 pub fn router(state: Shared, www: &Path, pkg: &Path) -> Router {
@@ -556,21 +406,30 @@ async fn shutdown() {
     tokio::select! { () = ctrl_c => {}, () = term => {} }
 }
 
-/// `fieldgate admin|service add|remove|list`: named credentials in a data directory.
+/// `fieldgate admin|service add|remove|list`: named credentials in a data directory's
+/// database or a shared PostgreSQL one.
 pub mod credentials {
-    use super::store::{Credential, SqliteStore, Store};
+    use super::store::{Credential, PostgresStore, SqliteStore, Store};
     use std::path::Path;
 
-    /// Adds a credential of `kind` called `name` to the data directory's database and returns
-    /// its token (shown once; only its hash is kept).
+    /// Where the credentials are: the data directory, unless a database URL is given.
+    pub struct Place<'a> {
+        /// The data directory.
+        pub data: &'a Path,
+        /// A PostgreSQL database (`--database`).
+        pub database: Option<&'a str>,
+    }
+
+    /// Adds a credential of `kind` called `name` and returns its token (shown once; only its
+    /// hash is kept).
     ///
     /// # Errors
     /// A message when the database cannot be opened or written.
-    pub fn add(data: &Path, kind: &str, name: &str) -> Result<String, String> {
+    pub fn add(at: &Place<'_>, kind: &str, name: &str) -> Result<String, String> {
         if name.trim().is_empty() || name.len() > 100 {
             return Err("a name is 1 to 100 characters".into());
         }
-        let store = open(data)?;
+        let store = open(at)?;
         let token = crate::host::keys::random_hex()?;
         store
             .put_credential(&Credential {
@@ -587,8 +446,8 @@ pub mod credentials {
     ///
     /// # Errors
     /// A message when the database cannot be opened or written.
-    pub fn remove(data: &Path, kind: &str, name: &str) -> Result<bool, String> {
-        open(data)?
+    pub fn remove(at: &Place<'_>, kind: &str, name: &str) -> Result<bool, String> {
+        open(at)?
             .remove_credential(name, kind)
             .map_err(|e| e.to_string())
     }
@@ -597,8 +456,8 @@ pub mod credentials {
     ///
     /// # Errors
     /// A message when the database cannot be opened.
-    pub fn list(data: &Path, kind: &str) -> Result<Vec<(String, i64)>, String> {
-        Ok(open(data)?
+    pub fn list(at: &Place<'_>, kind: &str) -> Result<Vec<(String, i64)>, String> {
+        Ok(open(at)?
             .credentials()
             .map_err(|e| e.to_string())?
             .into_iter()
@@ -607,15 +466,22 @@ pub mod credentials {
             .collect())
     }
 
-    fn open(data: &Path) -> Result<SqliteStore, String> {
-        let db = data.join("fieldgate.db");
+    fn open(at: &Place<'_>) -> Result<Box<dyn Store>, String> {
+        if let Some(url) = at.database {
+            return Ok(Box::new(
+                PostgresStore::connect(url).map_err(|e| e.to_string())?,
+            ));
+        }
+        let db = at.data.join("fieldgate.db");
         if !db.exists() {
             return Err(format!(
                 "`{}` has no database; start `fieldgate serve --data {}` once first",
-                data.display(),
-                data.display()
+                at.data.display(),
+                at.data.display()
             ));
         }
-        SqliteStore::open(&db, false).map_err(|e| e.to_string())
+        Ok(Box::new(
+            SqliteStore::open(&db, false).map_err(|e| e.to_string())?,
+        ))
     }
 }

@@ -10,35 +10,74 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+/// Which store a test server keeps its data in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Store {
+    /// SQLite in the data directory.
+    Sqlite,
+    /// A database of its own in the PostgreSQL cluster `FIELDGATE_TEST_PG_URL` names.
+    Postgres,
+}
+
 /// A running server.
 pub struct Server {
     /// The process.
     pub child: Child,
     /// `127.0.0.1:<port>`.
     pub addr: String,
-    /// Its data directory.
+    /// Its data directory (with PostgreSQL: where its keys and admin token are kept).
     pub data: PathBuf,
+    /// Its PostgreSQL database, if it has one.
+    pub database: Option<String>,
 }
 
 impl Server {
     /// A server on a fresh directory.
     pub fn start(name: &str) -> Server {
-        Server::start_in(temp_dir(name), &[])
+        Server::start_on(Store::Sqlite, name)
+    }
+
+    /// A server on a fresh directory (and, with PostgreSQL, a fresh database).
+    pub fn start_on(store: Store, name: &str) -> Server {
+        let name = match store {
+            Store::Sqlite => name.to_string(),
+            Store::Postgres => format!("pg-{name}"),
+        };
+        Server::start_in_on(store, temp_dir(&name), &[])
     }
 
     /// A server on `dir/data` with extra arguments.
     pub fn start_in(dir: PathBuf, extra: &[&str]) -> Server {
-        Server::try_start_in(dir, extra).unwrap_or_else(|e| panic!("server did not start: {e}"))
+        Server::start_in_on(Store::Sqlite, dir, extra)
+    }
+
+    /// A server on `dir/data` (and `dir`'s database) with extra arguments.
+    pub fn start_in_on(store: Store, dir: PathBuf, extra: &[&str]) -> Server {
+        Server::try_start_in_on(store, dir, extra)
+            .unwrap_or_else(|e| panic!("server did not start: {e}"))
     }
 
     /// A server, or what it printed when it refused to start.
     pub fn try_start_in(dir: PathBuf, extra: &[&str]) -> Result<Server, String> {
+        Server::try_start_in_on(Store::Sqlite, dir, extra)
+    }
+
+    /// A server, or what it printed when it refused to start.
+    pub fn try_start_in_on(store: Store, dir: PathBuf, extra: &[&str]) -> Result<Server, String> {
         let data = dir.join("data");
+        let (database, store_args) = match store {
+            Store::Sqlite => (None, Vec::new()),
+            Store::Postgres => {
+                let (url, args) = postgres_for(&dir);
+                (Some(url), args)
+            }
+        };
         // `FIELDGATE_BIN` runs another build (e.g. an older one, to see a regression test fail).
         let bin = std::env::var("FIELDGATE_BIN").unwrap_or(env!("CARGO_BIN_EXE_fieldgate").into());
         let mut child = Command::new(bin)
             .args(["serve", "--addr", "127.0.0.1:0", "--data"])
             .arg(&data)
+            .args(&store_args)
             .args(extra)
             .current_dir(root())
             .env_remove("FIELDGATE_ADMIN_TOKEN")
@@ -69,7 +108,20 @@ impl Server {
             let mut sink = [0u8; 4096];
             while err.read(&mut sink).unwrap_or(0) > 0 {}
         });
-        Ok(Server { child, addr, data })
+        Ok(Server {
+            child,
+            addr,
+            data,
+            database,
+        })
+    }
+
+    /// The CLI arguments that name this server's store (`--data DIR` or `--database URL`).
+    pub fn place(&self) -> Vec<String> {
+        match &self.database {
+            Some(url) => vec!["--database".into(), url.clone()],
+            None => vec!["--data".into(), self.data.display().to_string()],
+        }
     }
 
     /// The token of the admin `admin`.
@@ -305,4 +357,67 @@ pub fn now_ms() -> i64 {
             .as_millis(),
     )
     .unwrap()
+}
+
+/// The PostgreSQL cluster of the test run.
+pub fn postgres_url() -> String {
+    std::env::var("FIELDGATE_TEST_PG_URL").unwrap_or_else(|_| {
+        panic!(
+            "FIELDGATE_TEST_PG_URL is not set: run `export FIELDGATE_TEST_PG_URL=$(scripts/pg.sh \
+             start target/pg)` (scripts/test.sh does)"
+        )
+    })
+}
+
+/// A database for the server of `dir` (made afresh with the directory, kept across its
+/// restarts) and the arguments that give the server it, its keys and its admin token, which
+/// are written into `dir/data` as a SQLite server would keep them.
+pub fn postgres_for(dir: &std::path::Path) -> (String, Vec<String>) {
+    use std::hash::{Hash, Hasher};
+    let data = dir.join("data");
+    let fresh = !data.join("signing.key").exists();
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    dir.hash(&mut h);
+    let name = format!("fg_{:016x}", h.finish());
+    let base = postgres_url();
+    let mut admin =
+        postgres::Client::connect(&base, postgres::NoTls).unwrap_or_else(|e| panic!("{base}: {e}"));
+    if fresh {
+        admin
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .unwrap();
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .unwrap();
+        std::fs::create_dir_all(&data).unwrap();
+        let key = fieldgate::host::keys::generate().unwrap();
+        std::fs::write(data.join("signing.key"), key.to_base64()).unwrap();
+        std::fs::write(data.join("signing.pub"), key.public().to_base64()).unwrap();
+        std::fs::write(
+            data.join("cookie.key"),
+            fieldgate::host::keys::random_hex().unwrap(),
+        )
+        .unwrap();
+        std::fs::write(
+            data.join("admin.token"),
+            fieldgate::host::keys::random_hex().unwrap(),
+        )
+        .unwrap();
+    }
+    let url = match base.rsplit_once('/') {
+        Some((server, _)) => format!("{server}/{name}"),
+        None => panic!("FIELDGATE_TEST_PG_URL has no database part: {base}"),
+    };
+    let token = std::fs::read_to_string(data.join("admin.token")).unwrap();
+    let args = vec![
+        "--database".to_string(),
+        url.clone(),
+        "--signing-key".to_string(),
+        data.join("signing.key").display().to_string(),
+        "--cookie-key".to_string(),
+        data.join("cookie.key").display().to_string(),
+        "--admin-token".to_string(),
+        token.trim().to_string(),
+    ];
+    (url, args)
 }

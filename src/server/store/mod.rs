@@ -6,8 +6,10 @@
 //! checks the version it was based on; a published version never changes; an acknowledged
 //! write is never lost. Calls block: handlers make them off the async threads.
 
+mod postgres;
 mod sqlite;
 
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 use serde::Serialize;
@@ -35,6 +37,67 @@ impl std::error::Error for StoreError {}
 
 /// What store calls return.
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Which database a store is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreKind {
+    /// One file in the data directory: one instance.
+    Sqlite,
+    /// A PostgreSQL database any number of instances share.
+    Postgres,
+}
+
+/// A change another instance made, announced through the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// A new version of an app was published.
+    Published {
+        /// The app.
+        app: String,
+        /// The version.
+        version: u64,
+    },
+    /// An app's directory was replaced.
+    Directory {
+        /// The app.
+        app: String,
+    },
+    /// Announcements may have been missed (the listener reconnected): look at everything.
+    Resync,
+}
+
+impl Change {
+    /// As announced: `{"published": app, "version": n}` or `{"directory": app}`.
+    pub fn payload(&self) -> String {
+        match self {
+            Change::Published { app, version } => {
+                serde_json::json!({"published": app, "version": version}).to_string()
+            }
+            Change::Directory { app } => serde_json::json!({"directory": app}).to_string(),
+            Change::Resync => "{}".into(),
+        }
+    }
+
+    /// Reads an announcement (`None` for one this version does not know).
+    pub fn from_payload(text: &str) -> Option<Change> {
+        let v: Value = serde_json::from_str(text).ok()?;
+        if let Some(app) = v.get("published").and_then(Value::as_str) {
+            let version = v.get("version")?.as_u64()?;
+            return Some(Change::Published {
+                app: app.to_string(),
+                version,
+            });
+        }
+        let app = v.get("directory")?.as_str()?;
+        Some(Change::Directory {
+            app: app.to_string(),
+        })
+    }
+}
+
+/// The decisions that count as revoking a review line (the words the console and the review
+/// workbooks use, in English and Chinese), as an SQL list.
+pub const REVOKED: &str = "('revoke', 'remove', '撤销', '收回', '移除')";
 
 /// One published version.
 #[derive(Debug, Clone, Serialize)]
@@ -75,6 +138,33 @@ pub struct Reassign {
     pub owners: Vec<(String, String)>,
     /// When given, only these records (per resource), e.g. to give back what a version moved.
     pub only: Option<Value>,
+}
+
+impl Reassign {
+    /// Whether record `id` of `resource` is one this reassignment may move (`only` narrows).
+    pub fn covers(&self, resource: &str, id: &str) -> bool {
+        let Some(only) = &self.only else {
+            return true;
+        };
+        only.get(resource)
+            .and_then(Value::as_array)
+            .is_some_and(|ids| ids.iter().any(|v| v.as_str() == Some(id)))
+    }
+
+    /// The record's JSON text with its owner (`owner`, a dotted path) changed from `from` to
+    /// `to`, or `None` when `from` does not own it. The same for every store.
+    pub fn moved(&self, body: &str, owner: &str) -> Option<String> {
+        let mut rec: Value = serde_json::from_str(body).ok()?;
+        let mut path: Vec<&str> = owner.split('.').collect();
+        let last = path.pop()?;
+        let holder = path.iter().try_fold(&mut rec, |at, k| at.get_mut(*k))?;
+        let obj = holder.as_object_mut()?;
+        if obj.get(last).and_then(Value::as_str) != Some(self.from.as_str()) {
+            return None;
+        }
+        obj.insert(last.to_string(), Value::from(self.to.clone()));
+        Some(rec.to_string())
+    }
 }
 
 /// What a publication stores.
@@ -393,6 +483,18 @@ pub enum Link {
 }
 
 impl Link {
+    /// The verdict on a chained event that is not stored yet, given its chain's last event
+    /// seen (`head`). The same for every store.
+    pub fn of(l: &ChainLink, head: Option<&str>) -> Link {
+        if !l.intact {
+            Link::Edited
+        } else if l.prev.as_deref() != head {
+            Link::Gap
+        } else {
+            Link::Ok
+        }
+    }
+
     /// Its stable name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -441,6 +543,21 @@ pub enum UpdateError<E> {
 
 /// Everything the server keeps.
 pub trait Store: Send + Sync {
+    // ---- the store itself ----
+
+    /// Which database this is.
+    fn kind(&self) -> StoreKind;
+    /// Calls `on` with each change other instances make (a store no other instance shares
+    /// has none to tell).
+    fn watch(&self, _on: std::sync::Arc<dyn Fn(Change) + Send + Sync>) {}
+    /// Runs `f` while no other instance runs its own (the first start's seeding).
+    ///
+    /// # Errors
+    /// What `f` returns, or a message when the lock cannot be taken.
+    fn exclusively(&self, f: &mut dyn FnMut() -> Result<(), String>) -> Result<(), String> {
+        f()
+    }
+
     // ---- versions ----
 
     /// The current version of `app`.

@@ -212,11 +212,14 @@ fn row_version(r: &rusqlite::Row<'_>) -> rusqlite::Result<Version> {
 }
 
 /// A review with its line counts (followed by a WHERE and GROUP BY).
-const REVIEW: &str =
-    "SELECT r.id, r.app, r.scope, r.version, r.opened_by, r.opened_at, r.closed_by,
-  r.closed_at, r.outcome, COUNT(l.n), SUM(l.decision != ''),
-  SUM(l.decision IN ('revoke', 'remove', '撤销', '收回', '移除'))
-  FROM reviews r LEFT JOIN review_lines l ON l.review = r.id";
+fn review_select() -> String {
+    format!(
+        "SELECT r.id, r.app, r.scope, r.version, r.opened_by, r.opened_at, r.closed_by,
+           r.closed_at, r.outcome, COUNT(l.n), SUM(l.decision != ''),
+           SUM(l.decision IN {REVOKED})
+         FROM reviews r LEFT JOIN review_lines l ON l.review = r.id"
+    )
+}
 
 fn row_review(r: &rusqlite::Row<'_>) -> rusqlite::Result<Review> {
     let json = |t: Option<String>| t.and_then(|t| serde_json::from_str(&t).ok());
@@ -279,14 +282,6 @@ fn row_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<Record> {
 fn reassign_in(tx: &Connection, r: &Reassign) -> rusqlite::Result<Value> {
     let mut moved = serde_json::Map::new();
     for (resource, owner) in &r.owners {
-        let only: Option<Vec<String>> = r.only.as_ref().map(|o| {
-            o.get(resource)
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect()
-        });
         let mut stmt =
             tx.prepare("SELECT id, body FROM records WHERE resource = ?1 ORDER BY id")?;
         let rows: Vec<(String, String)> = stmt
@@ -294,27 +289,15 @@ fn reassign_in(tx: &Connection, r: &Reassign) -> rusqlite::Result<Value> {
             .collect::<rusqlite::Result<_>>()?;
         let mut ids = Vec::new();
         for (id, body) in rows {
-            if only.as_ref().is_some_and(|o| !o.contains(&id)) {
+            if !r.covers(resource, &id) {
                 continue;
             }
-            let Ok(mut rec) = serde_json::from_str::<Value>(&body) else {
+            let Some(body) = r.moved(&body, owner) else {
                 continue;
             };
-            let path: Vec<&str> = owner.split('.').collect();
-            let holder = path[..path.len() - 1]
-                .iter()
-                .try_fold(&mut rec, |at, k| at.get_mut(*k));
-            let Some(obj) = holder.and_then(Value::as_object_mut) else {
-                continue;
-            };
-            let last = path[path.len() - 1];
-            if obj.get(last).and_then(Value::as_str) != Some(r.from.as_str()) {
-                continue;
-            }
-            obj.insert(last.to_string(), Value::from(r.to.clone()));
             tx.execute(
                 "UPDATE records SET body = ?3, revision = revision + 1 WHERE resource = ?1 AND id = ?2",
-                params![resource, id, rec.to_string()],
+                params![resource, id, body],
             )?;
             ids.push(Value::from(id));
         }
@@ -350,16 +333,14 @@ fn judge(tx: &Connection, user: &str, l: &ChainLink) -> rusqlite::Result<Option<
          ON CONFLICT (reported_by, chain) DO UPDATE SET head = excluded.head",
         params![user, l.chain, l.hash],
     )?;
-    Ok(Some(if !l.intact {
-        Link::Edited
-    } else if l.prev != head {
-        Link::Gap
-    } else {
-        Link::Ok
-    }))
+    Ok(Some(Link::of(l, head.as_deref())))
 }
 
 impl Store for SqliteStore {
+    fn kind(&self) -> StoreKind {
+        StoreKind::Sqlite
+    }
+
     fn current(&self, app: &str) -> StoreResult<Option<Version>> {
         self.with(|c| current_in(c, app))
     }
@@ -739,7 +720,8 @@ impl Store for SqliteStore {
     fn reviews(&self, app: &str) -> StoreResult<Vec<Review>> {
         self.with(|c| {
             let mut stmt = c.prepare(&format!(
-                "{REVIEW} WHERE r.app = ?1 GROUP BY r.id ORDER BY r.id DESC"
+                "{} WHERE r.app = ?1 GROUP BY r.id ORDER BY r.id DESC",
+                review_select()
             ))?;
             let rows = stmt.query_map(params![app], row_review)?;
             rows.collect()
@@ -750,7 +732,10 @@ impl Store for SqliteStore {
         self.with(|c| {
             let Some(review) = c
                 .query_row(
-                    &format!("{REVIEW} WHERE r.app = ?1 AND r.id = ?2 GROUP BY r.id"),
+                    &format!(
+                        "{} WHERE r.app = ?1 AND r.id = ?2 GROUP BY r.id",
+                        review_select()
+                    ),
                     params![app, id],
                     row_review,
                 )
@@ -766,8 +751,9 @@ impl Store for SqliteStore {
     fn lines_for(&self, reviewer: &str) -> StoreResult<Vec<(Review, Vec<ReviewLine>)>> {
         self.with(|c| {
             let mut stmt = c.prepare(&format!(
-                "{REVIEW} WHERE r.closed_at IS NULL AND r.id IN
-                   (SELECT review FROM review_lines WHERE reviewer = ?1) GROUP BY r.id ORDER BY r.id"
+                "{} WHERE r.closed_at IS NULL AND r.id IN
+                   (SELECT review FROM review_lines WHERE reviewer = ?1) GROUP BY r.id ORDER BY r.id",
+                review_select()
             ))?;
             let open: Vec<Review> = stmt.query_map(params![reviewer], row_review)?.collect::<rusqlite::Result<_>>()?;
             let mut out = Vec::new();

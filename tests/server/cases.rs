@@ -1,0 +1,1213 @@
+//! The server tests every store must pass (tests/server.rs runs them on SQLite,
+//! tests/server_postgres.rs on PostgreSQL): publish, versions, rollback, 401s, 422s with
+//! paths, ETags and 304s, minimized bundles, the directory, enforcement 403s and 404s,
+//! decisions, events, the publish directory, and a crash in the middle of publishing.
+
+use super::common::server::{more_access, now_ms, request, sample_policy, Server};
+use super::common::{self, root, temp_dir};
+use super::STORE;
+use fieldgate::bundle::{verify, TrustedKeys, VerifyOptions};
+use serde_json::{json, Value};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A server on a fresh directory and store.
+fn start(name: &str) -> Server {
+    Server::start_on(STORE, name)
+}
+
+/// A server on `dir` (its store kept across restarts) with extra arguments.
+fn start_in(dir: PathBuf, extra: &[&str]) -> Server {
+    Server::start_in_on(STORE, dir, extra)
+}
+
+/// `fieldgate <args>` on the server's store.
+fn cli(s: &Server, args: &[&str]) -> std::process::Output {
+    let place = s.place();
+    let all: Vec<&str> = args
+        .iter()
+        .copied()
+        .chain(place.iter().map(String::as_str))
+        .collect();
+    common::fieldgate(&all, "")
+}
+
+#[test]
+fn first_start_publishes_the_sample_and_seeds_the_directory() {
+    let s = start("server-first-start");
+    let v = s
+        .admin("GET", "/v1/apps/acme-erp/versions", &Value::Null)
+        .json();
+    assert_eq!(v["current"], 1);
+    assert_eq!(v["versions"][0]["published_by"], "fieldgate");
+    assert_eq!(v["versions"][0]["note"], "the sample policy");
+    let b = s.admin("GET", "/v1/apps/acme-erp/bundle", &Value::Null);
+    assert_eq!(b.status, 200);
+    assert_eq!(s.verify(&b.body, None).policy.version(), 1);
+    assert_eq!(
+        s.admin("GET", "/v1/apps/nope/bundle", &Value::Null).json()["code"],
+        "unknown_app"
+    );
+    assert_eq!(s.get("/v1/nothing-here").json()["code"], "not_found");
+    // The directory is seeded from the sample data.
+    let d = s
+        .admin("GET", "/v1/apps/acme-erp/directory", &Value::Null)
+        .json();
+    let alice = d["people"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == "u-alice")
+        .unwrap();
+    assert_eq!(alice["department"], "sales-east");
+}
+
+#[test]
+fn etags_give_304_and_change_with_a_new_version() {
+    let s = start("server-etag");
+    let auth = format!("Bearer {}", s.token());
+    let b = s.call(
+        "GET",
+        "/v1/apps/acme-erp/bundle",
+        &[("authorization", &auth)],
+        b"",
+    );
+    let etag = b.header("etag").unwrap().to_string();
+    assert!(
+        etag.starts_with('"') && etag.ends_with('"'),
+        "strong etag {etag}"
+    );
+    assert_eq!(b.header("cache-control"), Some("private, no-cache"));
+    let again = s.call(
+        "GET",
+        "/v1/apps/acme-erp/bundle",
+        &[("if-none-match", &etag), ("authorization", &auth)],
+        b"",
+    );
+    assert_eq!(again.status, 304);
+    assert!(again.body.is_empty());
+    assert_eq!(again.header("etag"), Some(etag.as_str()));
+    let bin = s.call(
+        "GET",
+        "/v1/apps/acme-erp/bundle",
+        &[
+            ("accept", "application/octet-stream"),
+            ("authorization", &auth),
+        ],
+        b"",
+    );
+    assert_eq!(bin.status, 200);
+    assert_eq!(&bin.body[..4], b"FGB\0");
+    assert_ne!(bin.header("etag"), Some(etag.as_str()));
+    s.verify(&bin.body, None);
+    assert_eq!(
+        s.admin("POST", "/v1/apps/acme-erp/policy", &more_access())
+            .status,
+        201
+    );
+    let stale = s.call(
+        "GET",
+        "/v1/apps/acme-erp/bundle",
+        &[("if-none-match", &etag), ("authorization", &auth)],
+        b"",
+    );
+    assert_eq!(stale.status, 200);
+    assert_eq!(stale.header("x-fieldgate-version"), Some("2"));
+}
+
+#[test]
+fn the_whole_bundle_is_public_only_when_asked() {
+    let s = start("server-private-bundle");
+    for path in [
+        "/v1/apps/acme-erp/bundle",
+        "/v1/apps/acme-erp/versions",
+        "/v1/apps/acme-erp/versions/1",
+        "/v1/users",
+        "/v1/apps/acme-erp/diff?from=1",
+    ] {
+        let r = s.get(path);
+        assert_eq!(
+            (r.status, r.json()["code"].clone()),
+            (401, json!("unauthorized")),
+            "{path}"
+        );
+    }
+    let dir = temp_dir("server-public-bundle");
+    let p = start_in(dir, &["--public-bundle"]);
+    let b = p.get("/v1/apps/acme-erp/bundle");
+    assert_eq!(b.status, 200);
+    assert_eq!(b.header("cache-control"), Some("public, no-cache"));
+    assert_eq!(
+        p.get("/v1/apps/acme-erp/versions").status,
+        401,
+        "versions stay admin-only"
+    );
+}
+
+#[test]
+fn publish_keeps_every_version_with_its_admin_and_diff_and_rollback_adds_one() {
+    let s = start("server-publish");
+    let grace = cli(&s, &["admin", "add", "grace"]);
+    assert!(
+        grace.status.success(),
+        "{}",
+        String::from_utf8_lossy(&grace.stderr)
+    );
+    let grace = common::stdout(&grace).trim().to_string();
+    let dry = s.admin_as(
+        &grace,
+        "POST",
+        "/v1/apps/acme-erp/policy?dry_run=true",
+        &more_access(),
+    );
+    assert_eq!(dry.status, 200, "{}", dry.text());
+    let lines = dry.json()["summary"].clone();
+    let expected = "u-alice, u-bob and 1 more gain editable on customer.credit_limit (edit)";
+    assert!(
+        lines.as_array().unwrap().iter().any(|l| l == expected),
+        "{lines}"
+    );
+    let detail = dry.json()["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["text"] == expected)
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        detail["subjects"],
+        json!([
+            "user:u-alice",
+            "user:u-bob",
+            "user:u-carol",
+            "role:sales",
+            "role:sales_manager"
+        ])
+    );
+    assert_eq!(
+        s.admin("GET", "/v1/apps/acme-erp/versions", &Value::Null)
+            .json()["current"],
+        1,
+        "dry run publishes nothing"
+    );
+    let p = s.admin_as(&grace, "POST", "/v1/apps/acme-erp/policy", &more_access());
+    assert_eq!(p.status, 201, "{}", p.text());
+    assert_eq!(p.json()["version"], 2);
+    assert_eq!(
+        p.json()["published_by"],
+        "grace",
+        "the named admin, not a header"
+    );
+    let v2 = s
+        .admin("GET", "/v1/apps/acme-erp/versions/2", &Value::Null)
+        .json();
+    assert_eq!(v2["document"]["version"], 2);
+    assert_eq!(v2["summary"]["lines"], lines);
+    let d = s
+        .admin("GET", "/v1/apps/acme-erp/diff?from=1&to=2", &Value::Null)
+        .json();
+    assert!(d["access"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["subject"] == "user:u-alice"));
+    let r = s.admin("POST", "/v1/apps/acme-erp/rollback-to/1", &Value::Null);
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(r.json()["version"], 3);
+    assert_eq!(r.json()["published_by"], "admin");
+    assert_eq!(r.json()["note"], "rollback to 1");
+    let list = s
+        .admin("GET", "/v1/apps/acme-erp/versions", &Value::Null)
+        .json();
+    let numbers: Vec<u64> = list["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["version"].as_u64().unwrap())
+        .collect();
+    assert_eq!(numbers, [3, 2, 1]);
+    let v3 = s
+        .admin("GET", "/v1/apps/acme-erp/versions/3", &Value::Null)
+        .json();
+    let mut old = s
+        .admin("GET", "/v1/apps/acme-erp/versions/1", &Value::Null)
+        .json()["document"]
+        .clone();
+    old["version"] = json!(3);
+    assert_eq!(v3["document"], old, "rollback republishes the old content");
+    assert!(v3["summary"]["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|l| l
+            == "u-alice, u-bob and 1 more go down to readonly on customer.credit_limit (edit)"));
+    assert_eq!(
+        s.admin("GET", "/v1/apps/acme-erp/versions/9", &Value::Null)
+            .status,
+        404
+    );
+    // The audit log has each change with its admin, endpoint and what changed.
+    let audit = s.admin("GET", "/v1/audit", &Value::Null).json()["entries"].clone();
+    let kinds: Vec<(&str, &str, &str)> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["kind"].as_str().unwrap(),
+                e["actor"].as_str().unwrap(),
+                e["endpoint"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds[..2],
+        [
+            ("rollback", "admin", "POST /v1/apps/acme-erp/rollback-to/1"),
+            ("publish", "grace", "POST /v1/apps/acme-erp/policy"),
+        ]
+    );
+    assert_eq!(audit[1]["detail"]["version"], 2);
+    assert_eq!(audit[1]["detail"]["summary"]["lines"], lines);
+    assert_eq!(audit[0]["detail"]["note"], "rollback to 1");
+    let only = s
+        .admin("GET", "/v1/audit?actor=grace&kind=publish", &Value::Null)
+        .json();
+    assert_eq!(only["entries"].as_array().unwrap().len(), 1);
+    assert_eq!(s.get("/v1/audit").status, 401, "admins only");
+    // A removed admin's token stops working within a second.
+    let rm = cli(&s, &["admin", "remove", "grace"]);
+    assert!(rm.status.success());
+    std::thread::sleep(Duration::from_millis(1100));
+    assert_eq!(
+        s.admin_as(&grace, "GET", "/v1/apps/acme-erp/versions", &Value::Null)
+            .status,
+        401
+    );
+}
+
+#[test]
+fn publishing_from_a_stale_base_is_refused_with_409() {
+    let s = start("server-409");
+    let auth = format!("Bearer {}", s.token());
+    let publish = |base: &str, body: &Value| {
+        s.call(
+            "POST",
+            "/v1/apps/acme-erp/policy",
+            &[
+                ("authorization", &auth),
+                ("content-type", "application/json"),
+                ("if-match", base),
+            ],
+            body.to_string().as_bytes(),
+        )
+    };
+    // Two admins start from version 1; the first publishes, the second is refused.
+    assert_eq!(publish("\"1\"", &more_access()).status, 201);
+    let mut theirs = sample_policy();
+    theirs["roles"]["auditor"]["label"] = json!("Internal auditor");
+    let r = publish("\"1\"", &theirs);
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (409, json!("conflict"))
+    );
+    assert_eq!(r.json()["detail"], json!({"base": 1, "current": 2}));
+    let list = s
+        .admin("GET", "/v1/apps/acme-erp/versions", &Value::Null)
+        .json();
+    assert_eq!(list["current"], 2, "nothing was published");
+    // Rebased on 2, it lands.
+    assert_eq!(publish("\"2\"", &theirs).status, 201);
+}
+
+#[test]
+fn admin_endpoints_need_the_token_and_change_nothing_without_it() {
+    let s = start("server-401");
+    let body = more_access().to_string();
+    for (path, body) in [
+        ("/v1/apps/acme-erp/policy", body.as_str()),
+        ("/v1/apps/acme-erp/rollback-to/1", ""),
+        (
+            "/v1/admin/reassign-records",
+            r#"{"from":"u-alice","to":"u-bob"}"#,
+        ),
+        ("/v1/drafts/transfer", "{}"),
+        ("/v1/drafts/matrix/export", "{}"),
+    ] {
+        for auth in [None, Some("Bearer wrong")] {
+            let mut h = vec![("content-type", "application/json")];
+            if let Some(a) = auth {
+                h.push(("authorization", a));
+            }
+            let r = s.call("POST", path, &h, body.as_bytes());
+            assert_eq!(r.status, 401, "{path}");
+            assert_eq!(r.json()["code"], "unauthorized");
+        }
+    }
+    assert_eq!(s.get("/v1/decisions").status, 401);
+    let r = s.call("PUT", "/v1/apps/acme-erp/directory", &[], b"id\nu-x\n");
+    assert_eq!(r.status, 401);
+    assert_eq!(
+        s.admin("GET", "/v1/apps/acme-erp/versions", &Value::Null)
+            .json()["current"],
+        1
+    );
+}
+
+#[test]
+fn bad_policies_get_422_with_every_path_and_nothing_changes() {
+    let s = start("server-422");
+    let mut p = sample_policy();
+    p["roles"]["sales"]["grants"][0]["fields"]["phon"] = json!("editable");
+    p["roles"]["approver"]["grants"][0]["when"] = json!("record.status ==");
+    let r = s.admin("POST", "/v1/apps/acme-erp/policy", &p);
+    assert_eq!(r.status, 422);
+    let j = r.json();
+    assert_eq!(j["code"], "bad_policy");
+    let paths: Vec<&str> = j["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["path"].as_str().unwrap())
+        .collect();
+    assert!(
+        paths.contains(&"roles.sales.grants[0].fields.phon"),
+        "{paths:?}"
+    );
+    assert!(
+        paths.contains(&"roles.approver.grants[0].when"),
+        "{paths:?}"
+    );
+    let mut other = sample_policy();
+    other["app"] = json!("other-app");
+    assert_eq!(
+        s.admin("POST", "/v1/apps/acme-erp/policy", &other).json()["code"],
+        "wrong_app"
+    );
+    let auth = format!("Bearer {}", s.token());
+    let json_type = ("content-type", "application/json");
+    let bad_json = s.call(
+        "POST",
+        "/v1/apps/acme-erp/policy",
+        &[("authorization", &auth), json_type],
+        b"{not json",
+    );
+    assert_eq!(
+        (bad_json.status, bad_json.json()["code"].clone()),
+        (400, json!("bad_json"))
+    );
+    let huge = vec![b' '; 5 * 1024 * 1024];
+    let r = s.call(
+        "POST",
+        "/v1/apps/acme-erp/policy",
+        &[("authorization", &auth), json_type],
+        &huge,
+    );
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (413, json!("too_large"))
+    );
+    let plain = s.call(
+        "POST",
+        "/v1/apps/acme-erp/policy",
+        &[("authorization", &auth), ("content-type", "text/plain")],
+        more_access().to_string().as_bytes(),
+    );
+    assert_eq!(
+        (plain.status, plain.json()["code"].clone()),
+        (415, json!("unsupported_media_type"))
+    );
+    assert_eq!(
+        s.admin("GET", "/v1/apps/acme-erp/versions", &Value::Null)
+            .json()["versions"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn minimized_bundle_for_me_is_bound_to_the_logged_in_user() {
+    let s = start("server-for-me");
+    assert_eq!(s.get("/v1/apps/acme-erp/bundle?for=me").status, 401);
+    let cookie = s.login("u-alice");
+    let r = s.call(
+        "GET",
+        "/v1/apps/acme-erp/bundle?for=me",
+        &[("cookie", &cookie)],
+        b"",
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("cache-control"), Some("private, no-cache"));
+    let b = s.verify(&r.body, Some("u-alice"));
+    assert_eq!(b.policy.header().subject.as_deref(), Some("u-alice"));
+    assert!(
+        b.policy.user_ids().all(|u| u == "u-alice"),
+        "other users' assignments are cut"
+    );
+    let keys = TrustedKeys::new(vec![s.public_key()]);
+    let mut opts = VerifyOptions::new(&keys, now_ms());
+    opts.subject = Some("u-bob");
+    assert_eq!(
+        verify(&r.body, &opts).unwrap_err().code.as_str(),
+        "wrong_subject"
+    );
+    let forged = "fg_session=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+    assert_eq!(
+        s.call("GET", "/v1/me", &[("cookie", forged)], b"").status,
+        401
+    );
+    // Logging out ends the session on the server: the cookie stops working at once.
+    assert_eq!(
+        s.user(&cookie, "POST", "/v1/logout", &Value::Null).status,
+        200
+    );
+    assert_eq!(
+        s.call("GET", "/v1/me", &[("cookie", &cookie)], b"").status,
+        401
+    );
+}
+
+#[test]
+fn the_directory_is_stored_per_app_and_checked() {
+    let s = start("server-directory");
+    let put = |body: &[u8], query: &str| {
+        let auth = format!("Bearer {}", s.token());
+        s.call(
+            "PUT",
+            &format!("/v1/apps/acme-erp/directory{query}"),
+            &[("authorization", &auth)],
+            body,
+        )
+    };
+    let csv = "id,name,department,groups,roles\nu-alice,Alice,sales-east,,\nu-zoe,Zoe,sales-west,,sales\n";
+    let r = put(csv.as_bytes(), "");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["people"], 2);
+    let d = s
+        .admin("GET", "/v1/apps/acme-erp/directory", &Value::Null)
+        .json();
+    assert_eq!(d["people"][1]["roles"], json!(["sales"]));
+    // Logins and the data API take people from it: u-zoe is a salesperson by the directory.
+    let zoe = s.login("u-zoe");
+    let me = s.user(&zoe, "GET", "/v1/me", &Value::Null).json();
+    assert_eq!(me["department"], "sales-west");
+    let list = s
+        .user(&zoe, "GET", "/v1/data/customer", &Value::Null)
+        .json();
+    assert_eq!(
+        list["records"].as_array().unwrap().len(),
+        4,
+        "sales read every customer"
+    );
+    // GBK CSV and XLSX bodies are read too.
+    let gbk = std::fs::read(root().join("tests/golden/directory/gbk.csv")).unwrap();
+    assert_eq!(put(&gbk, "").status, 200);
+    let xlsx = std::fs::read(root().join("tests/golden/directory/people.xlsx")).unwrap();
+    assert_eq!(put(&xlsx, "").status, 200);
+    // Bad rows: every one reported, nothing stored.
+    let bad = std::fs::read(root().join("tests/golden/directory/bad-rows.csv")).unwrap();
+    let r = put(&bad, "");
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (422, json!("bad_directory"))
+    );
+    assert_eq!(r.json()["cells"].as_array().unwrap().len(), 4);
+    let d = s
+        .admin("GET", "/v1/apps/acme-erp/directory", &Value::Null)
+        .json();
+    assert_eq!(
+        d["people"].as_array().unwrap().len(),
+        2,
+        "the XLSX's two people stay"
+    );
+    let audit = s
+        .admin("GET", "/v1/audit?kind=directory", &Value::Null)
+        .json();
+    let people: Vec<&Value> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["detail"]["people"])
+        .collect();
+    assert_eq!(
+        people.len(),
+        3,
+        "each stored upload, not the refused one: {audit}"
+    );
+    assert_eq!(*people[0], json!(2));
+    assert_eq!(
+        audit["entries"][0]["endpoint"],
+        "PUT /v1/apps/acme-erp/directory"
+    );
+}
+
+#[test]
+fn the_access_diff_sees_a_department_assignment_and_names_the_people() {
+    let s = start("server-diff-people");
+    let mut doc = sample_policy();
+    doc["assignments"]["departments"]["sales-east"] = json!(["admin"]);
+    let dry = s
+        .admin("POST", "/v1/apps/acme-erp/policy?dry_run=true", &doc)
+        .json();
+    let lines: Vec<&str> = dry["summary"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("u-alice gains editable on customer.bank_account")),
+        "{lines:#?}"
+    );
+    assert!(dry["access"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["subject"] == "user:u-alice"));
+}
+
+#[test]
+fn drafts_person_shows_roles_by_source_and_field_states_with_reasons() {
+    let s = start("server-drafts-person");
+    let mut doc = sample_policy();
+    doc["assignments"]["departments"]["sales-east"] = json!(["admin"]);
+    let r = s.admin(
+        "POST",
+        "/v1/drafts/person",
+        &json!({"document": doc, "person": "u-alice"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let p = r.json();
+    assert_eq!(p["person"]["id"], "u-alice");
+    let roles = p["effective_roles"].as_array().unwrap();
+    assert!(roles.contains(&json!("admin")), "{p:#}");
+    let customer = p["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["resource"] == "customer")
+        .unwrap();
+    assert_eq!(
+        customer["fields"]["edit"]["bank_account"], "editable",
+        "{customer:#}"
+    );
+    let edit = customer["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["action"] == "edit")
+        .unwrap();
+    assert_eq!(edit["allow"], true);
+    assert!(edit["explain"].is_object());
+    // The same person on the published policy: no admin role, bank_account not editable.
+    let before = s
+        .admin(
+            "POST",
+            "/v1/drafts/person",
+            &json!({"document": sample_policy(), "person": "u-alice"}),
+        )
+        .json();
+    assert!(!before["effective_roles"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("admin")));
+    let unknown = s.admin(
+        "POST",
+        "/v1/drafts/person",
+        &json!({"document": doc, "person": "u-nobody"}),
+    );
+    assert_eq!(
+        (unknown.status, unknown.json()["code"].clone()),
+        (404, json!("unknown_user"))
+    );
+}
+
+#[test]
+fn data_api_returns_scope_and_redacts_and_refuses_forbidden_writes() {
+    let s = start("server-data");
+    assert_eq!(s.get("/v1/data/customer").status, 401);
+    let alice = s.login("u-alice");
+    let list = s
+        .user(&alice, "GET", "/v1/data/customer", &Value::Null)
+        .json();
+    let records = list["records"].as_array().unwrap();
+    // Salespeople read every customer (customer_reader) but phone is masked and credit hidden
+    // on customers they do not own.
+    let bobs = records.iter().find(|r| r["id"] == "c-1003").unwrap();
+    assert!(bobs.get("credit_limit").is_none());
+    assert_ne!(bobs["phone"], "13755554444");
+    let own = records.iter().find(|r| r["id"] == "c-1001").unwrap();
+    assert_eq!(own["phone"], "13812345678");
+    let r = s.user(
+        &alice,
+        "PUT",
+        "/v1/data/customer/c-1001",
+        &json!({"notes": "call back", "credit_limit": 1}),
+    );
+    assert_eq!(r.status, 403);
+    assert_eq!(r.json()["code"], "forbidden_fields");
+    assert_eq!(r.json()["fields"], json!(["credit_limit"]));
+    let after = s.user(&alice, "GET", "/v1/data/customer/c-1001", &Value::Null);
+    assert_eq!(
+        after.json()["notes"],
+        "Prefers calls in the morning.",
+        "a refused write writes nothing"
+    );
+    let etag = after.header("etag").unwrap().to_string();
+    let ok = s.user(
+        &alice,
+        "PUT",
+        "/v1/data/customer/c-1001",
+        &json!({"notes": "call back"}),
+    );
+    assert_eq!(ok.status, 200, "{}", ok.text());
+    assert_eq!(ok.json()["notes"], "call back");
+    assert_ne!(ok.header("etag"), Some(etag.as_str()), "a new revision");
+    // With the ETag of before, a write is refused: the record changed since.
+    let origin = s.origin();
+    let stale = s.call(
+        "PUT",
+        "/v1/data/customer/c-1001",
+        &[
+            ("cookie", &alice),
+            ("origin", &origin),
+            ("content-type", "application/json"),
+            ("if-match", &etag),
+        ],
+        br#"{"notes": "stale"}"#,
+    );
+    assert_eq!(
+        (stale.status, stale.json()["code"].clone()),
+        (412, json!("stale_record"))
+    );
+    let theirs = s.user(
+        &alice,
+        "PUT",
+        "/v1/data/customer/c-1003",
+        &json!({"notes": "x"}),
+    );
+    assert_eq!(
+        (theirs.status, theirs.json()["code"].clone()),
+        (403, json!("forbidden"))
+    );
+    // Orders under approval are locked for their creator.
+    let dave = s.login("u-dave");
+    let locked = s.user(
+        &dave,
+        "PUT",
+        "/v1/data/inbound_order/o-2002",
+        &json!({"quantity": 1}),
+    );
+    assert_eq!(locked.status, 403);
+    let draft = s.user(
+        &dave,
+        "PUT",
+        "/v1/data/inbound_order/o-2001",
+        &json!({"quantity": 600}),
+    );
+    assert_eq!(draft.status, 200, "{}", draft.text());
+    let erin = s.login("u-erin");
+    let orders = s
+        .user(&erin, "GET", "/v1/data/inbound_order", &Value::Null)
+        .json();
+    assert!(orders["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|o| o.get("unit_price").is_none()));
+    let created = s.user(
+        &alice,
+        "POST",
+        "/v1/data/customer",
+        &json!({"name": "New Co", "phone": "13000000000"}),
+    );
+    assert_eq!(created.status, 201, "{}", created.text());
+    assert_eq!(created.json()["owner_id"], "u-alice");
+    let bad_create = s.user(
+        &alice,
+        "POST",
+        "/v1/data/customer",
+        &json!({"name": "X", "credit_limit": 5}),
+    );
+    assert_eq!(bad_create.json()["fields"], json!(["credit_limit"]));
+    // Writing an undeclared field is refused; the owner cannot be assigned.
+    let sneaky = s.user(
+        &alice,
+        "POST",
+        "/v1/data/customer",
+        &json!({"name": "X", "owner_id": "u-bob", "secret": 1}),
+    );
+    assert_eq!(sneaky.json()["fields"], json!(["owner_id", "secret"]));
+}
+
+#[test]
+fn reassigning_records_moves_ownership() {
+    let s = start("server-reassign");
+    let r = s.admin(
+        "POST",
+        "/v1/admin/reassign-records",
+        &json!({"from": "u-alice", "to": "u-bob"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["moved"]["customer"], 2);
+    let audit = s
+        .admin("GET", "/v1/audit?kind=reassignment", &Value::Null)
+        .json();
+    assert_eq!(audit["entries"][0]["detail"]["from"], "u-alice");
+    assert_eq!(
+        audit["entries"][0]["detail"]["records"],
+        r.json()["records"]
+    );
+    let bob = s.login("u-bob");
+    let c = s
+        .user(&bob, "GET", "/v1/data/customer/c-1001", &Value::Null)
+        .json();
+    assert_eq!(c["owner_id"], "u-bob");
+    assert_eq!(
+        c["phone"], "13812345678",
+        "bob now owns it and sees it unmasked"
+    );
+}
+
+#[test]
+fn records_move_with_the_publication_and_back_with_its_rollback() {
+    let s = start("server-reassign-publish");
+    let doc = sample_policy();
+    let t = s.admin(
+        "POST",
+        "/v1/drafts/transfer",
+        &json!({"document": doc, "from": "u-alice", "to": "u-bob"}),
+    );
+    assert_eq!(t.status, 200, "{}", t.text());
+    let draft = t.json()["document"].clone();
+    let p = s.admin(
+        "POST",
+        "/v1/apps/acme-erp/policy?reassign_from=u-alice&reassign_to=u-bob",
+        &draft,
+    );
+    assert_eq!(p.status, 201, "{}", p.text());
+    assert_eq!(
+        p.json()["reassigned"]["records"]["customer"],
+        json!(["c-1001", "c-1002"])
+    );
+    let bob = s.login("u-bob");
+    assert_eq!(
+        s.user(&bob, "GET", "/v1/data/customer/c-1001", &Value::Null)
+            .json()["owner_id"],
+        "u-bob"
+    );
+    let r = s.admin(
+        "POST",
+        "/v1/apps/acme-erp/rollback-to/1?move_records_back=true",
+        &Value::Null,
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(
+        r.json()["reassigned"]["records"]["customer"],
+        json!(["c-1001", "c-1002"])
+    );
+    let alice = s.login("u-alice");
+    assert_eq!(
+        s.user(&alice, "GET", "/v1/data/customer/c-1001", &Value::Null)
+            .json()["owner_id"],
+        "u-alice"
+    );
+}
+
+#[test]
+fn drafts_transfer_and_matrix_round_trip() {
+    let s = start("server-drafts");
+    let doc = sample_policy();
+    let t = s.admin(
+        "POST",
+        "/v1/drafts/transfer",
+        &json!({"document": doc, "from": "u-bob", "to": "u-alice"}),
+    );
+    assert_eq!(t.status, 200, "{}", t.text());
+    let moved = t.json();
+    assert!(moved["document"]["assignments"]["users"]
+        .get("u-bob")
+        .is_none());
+    assert_eq!(moved["report"]["grants"].as_array().unwrap().len(), 1);
+    let unknown = s.admin(
+        "POST",
+        "/v1/drafts/transfer",
+        &json!({"document": doc, "from": "u-nobody", "to": "u-alice"}),
+    );
+    assert_eq!(
+        (unknown.status, unknown.json()["code"].clone()),
+        (404, json!("unknown_user"))
+    );
+    let csv = s
+        .admin(
+            "POST",
+            "/v1/drafts/matrix/export",
+            &json!({"document": doc, "resource": "customer"}),
+        )
+        .text();
+    assert!(
+        csv.starts_with('\u{feff}') && csv.contains("#label"),
+        "{csv}"
+    );
+    let mut rows =
+        fieldgate::host::table::read_csv(csv.as_bytes(), fieldgate::host::table::Encoding::Auto)
+            .unwrap();
+    let view = rows[0].iter().position(|h| h == "action:view").unwrap();
+    let wh = rows.iter().position(|r| r[0] == "warehouse_admin").unwrap();
+    rows[wh][view] = "all".into();
+    let edited = String::from_utf8(fieldgate::host::table::write_csv(&rows)).unwrap();
+    let imported = s.admin(
+        "POST",
+        "/v1/drafts/matrix/import",
+        &json!({"document": doc, "resource": "customer", "csv": edited}),
+    );
+    assert_eq!(imported.status, 200, "{}", imported.text());
+    assert!(imported.json()["diff"]["summary"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|l| l
+            .as_str()
+            .unwrap()
+            .starts_with("u-erin gains view on customer")));
+    let xlsx = s.admin(
+        "POST",
+        "/v1/drafts/matrix/export?format=xlsx",
+        &json!({"document": doc, "resource": "customer"}),
+    );
+    assert_eq!(&xlsx.body[..2], b"PK");
+    let audit = s.admin("GET", "/v1/audit?kind=export", &Value::Null).json();
+    assert_eq!(
+        audit["entries"][0]["detail"]["format"], "xlsx",
+        "exports of who can do what are logged"
+    );
+    use base64::Engine as _;
+    let file = base64::engine::general_purpose::STANDARD.encode(&xlsx.body);
+    let same = s.admin(
+        "POST",
+        "/v1/drafts/matrix/import",
+        &json!({"document": doc, "resource": "customer", "file": file}),
+    );
+    assert_eq!(
+        same.json()["document"],
+        doc,
+        "an unedited workbook changes nothing"
+    );
+    rows[wh][view] = "visible".into();
+    let bad_csv = String::from_utf8(fieldgate::host::table::write_csv(&rows)).unwrap();
+    let bad = s.admin(
+        "POST",
+        "/v1/drafts/matrix/import",
+        &json!({"document": doc, "resource": "customer", "csv": bad_csv}),
+    );
+    assert_eq!(bad.status, 422);
+    assert_eq!(bad.json()["code"], "bad_cells");
+    assert_eq!(bad.json()["cells"][0]["row"], wh + 1);
+    let e = s.admin("POST", "/v1/drafts/matrix/edit", &json!({"document": doc, "resource": "customer", "edits": [{"role": "sales", "column": "field:notes", "value": "hidden"}]}));
+    assert_eq!(e.status, 422);
+    assert!(e.json()["cells"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("template customer_owner"));
+}
+
+#[test]
+fn decisions_are_stored_and_bounded() {
+    let s = start("server-decisions");
+    let ev = json!({"subject": "u-alice", "action": "edit", "resource": "customer", "allow": true, "version": 1, "at": 1});
+    assert_eq!(
+        s.call(
+            "POST",
+            "/v1/decisions",
+            &[("content-type", "application/json")],
+            b"[]"
+        )
+        .status,
+        401
+    );
+    let alice = s.login("u-alice");
+    let r = s.user(&alice, "POST", "/v1/decisions", &json!({"events": [ev, {"action": "view", "resource": "customer", "allow": false, "at": 2}]}));
+    assert_eq!(r.json()["accepted"], 2);
+    // A bad event is refused alone; the rest of the batch is kept.
+    let r = s.user(&alice, "POST", "/v1/decisions", &json!({"events": [{"action": 1}, {"action": "view", "resource": "customer", "allow": true, "at": 3}]}));
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        (
+            r.json()["accepted"].clone(),
+            r.json()["refused"][0]["index"].clone()
+        ),
+        (json!(1), json!(0))
+    );
+    let many: Vec<Value> = (0..1001).map(|_| ev.clone()).collect();
+    assert_eq!(
+        s.user(&alice, "POST", "/v1/decisions", &json!({"events": many}))
+            .status,
+        413
+    );
+    let stored = s
+        .admin("GET", "/v1/decisions?limit=10", &Value::Null)
+        .json();
+    assert_eq!(stored["decisions"].as_array().unwrap().len(), 3);
+    assert_eq!(stored["decisions"][0]["reported_by"], "u-alice");
+}
+
+/// A chained event as `DecisionLog` sends it: `body` (compact JSON members, in order) with
+/// `chain` and `prev`, and the SHA-256 of that text as `hash`.
+fn chained(body: &str, chain: &str, prev: Option<&str>) -> (Value, String) {
+    use sha2::{Digest, Sha256};
+    let prev = prev.map_or("null".to_string(), |p| format!("\"{p}\""));
+    let text = format!("{{{body},\"chain\":\"{chain}\",\"prev\":{prev}}}");
+    let hash: String = Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let mut event: Value = serde_json::from_str(&text).unwrap();
+    event["hash"] = json!(hash);
+    (event, hash)
+}
+
+#[test]
+fn decision_chains_show_gaps_edits_and_retries() {
+    let s = start("server-decision-chains");
+    let alice = s.login("u-alice");
+    let post = |events: &[&Value]| {
+        s.user(
+            &alice,
+            "POST",
+            "/v1/decisions",
+            &json!({ "events": events }),
+        )
+        .json()
+    };
+    let ev = |at: u32| {
+        format!(
+            r#""subject":"u-alice","action":"view","resource":"customer","allow":true,"version":1,"at":{at}"#
+        )
+    };
+    let (e1, h1) = chained(&ev(1), "c-1", None);
+    let (e2, h2) = chained(&ev(2), "c-1", Some(&h1));
+    let (e3, h3) = chained(&ev(3), "c-1", Some(&h2));
+    let (_, h4) = chained(&ev(4), "c-1", Some(&h3));
+    let (e5, _) = chained(&ev(5), "c-1", Some(&h4));
+    let (other, _) = chained(&ev(1), "c-2", None);
+
+    let r = post(&[&e1, &e2]);
+    assert_eq!(
+        (r["accepted"].as_u64(), r["duplicates"].as_u64()),
+        (Some(2), Some(0))
+    );
+    assert_eq!(r["chain_breaks"], json!([]));
+    let r = post(&[&e2, &other]);
+    assert_eq!(
+        (r["accepted"].as_u64(), r["duplicates"].as_u64()),
+        (Some(1), Some(1)),
+        "a retry is stored once; a second device starts its own chain"
+    );
+    assert_eq!(r["chain_breaks"], json!([]));
+    let mut edited = e3.clone();
+    edited["allow"] = json!(false);
+    let r = post(&[&edited, &e5]);
+    assert_eq!(
+        r["chain_breaks"],
+        json!([{"index": 0, "link": "edited"}, {"index": 1, "link": "gap"}]),
+        "event 4 never arrived"
+    );
+    let unchained = json!({"action": "view", "resource": "customer", "allow": true});
+    assert_eq!(post(&[&unchained])["chain_breaks"], json!([]));
+    assert_eq!(
+        post(&[&unchained])["duplicates"],
+        1,
+        "an unchained event sent twice is stored once"
+    );
+    let mut broken = e1.clone();
+    broken.as_object_mut().unwrap().remove("chain");
+    let r = post(&[&broken]);
+    assert_eq!(r["refused"][0]["index"], 0);
+    let stored = s.admin("GET", "/v1/decisions", &Value::Null).json();
+    let links: Vec<&str> = stored["decisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .map(|d| d["link"].as_str().unwrap())
+        .collect();
+    assert_eq!(links, ["ok", "ok", "ok", "edited", "gap", "unchained"]);
+}
+
+#[test]
+fn events_announce_new_versions() {
+    let s = start("server-events");
+    let mut stream = TcpStream::connect(&s.addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    write!(
+        stream,
+        "GET /v1/events HTTP/1.1\r\nhost: x\r\naccept: text/event-stream\r\n\r\n"
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        s.admin("POST", "/v1/apps/acme-erp/policy", &more_access())
+            .status,
+        201
+    );
+    let mut seen = String::new();
+    let mut buf = [0u8; 4096];
+    while !seen.contains("\"version\":2") {
+        let n = stream.read(&mut buf).unwrap();
+        assert!(n > 0, "stream closed: {seen}");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    assert!(seen.contains("event: published"), "{seen}");
+}
+
+#[test]
+fn publish_dir_gets_immutable_versions_and_a_latest_pointer() {
+    let dir = temp_dir("server-publish-dir");
+    let out = dir.join("cdn");
+    let s = start_in(dir.clone(), &["--publish-dir", out.to_str().unwrap()]);
+    assert_eq!(
+        s.admin("POST", "/v1/apps/acme-erp/policy", &more_access())
+            .status,
+        201
+    );
+    let latest: Value =
+        serde_json::from_slice(&std::fs::read(out.join("acme-erp/latest.json")).unwrap()).unwrap();
+    assert_eq!(latest["version"], 2);
+    for n in [1, 2] {
+        let bytes = std::fs::read(out.join(format!("acme-erp/v{n}.json"))).unwrap();
+        assert_eq!(s.verify(&bytes, None).policy.version(), n);
+    }
+    // Files removed while the server was down come back at the next start.
+    drop(s);
+    std::fs::remove_file(out.join("acme-erp/v1.json")).unwrap();
+    std::fs::remove_file(out.join("acme-erp/latest.json")).unwrap();
+    let _s = start_in(dir, &["--publish-dir", out.to_str().unwrap()]);
+    assert!(out.join("acme-erp/v1.json").exists());
+    let latest: Value =
+        serde_json::from_slice(&std::fs::read(out.join("acme-erp/latest.json")).unwrap()).unwrap();
+    assert_eq!(
+        latest["version"], 2,
+        "latest points at the newest version, not the last repaired"
+    );
+}
+
+/// Kills the server (SIGKILL) while publishes are in flight, many times; after each restart the
+/// store must be whole: versions 1..=current with nothing missing, every document compiling and
+/// every stored bundle verifying, and the served bundle being the current version.
+#[test]
+fn a_crash_while_publishing_leaves_the_store_whole() {
+    let dir = temp_dir("server-crash");
+    let mut published_at_least = 1;
+    for round in 0..4u64 {
+        let s = start_in(dir.clone(), &[]);
+        let addr = s.addr.clone();
+        let token = s.token();
+        let writer = std::thread::spawn(move || {
+            let mut ok = 0;
+            for i in 0..200 {
+                let mut p = more_access();
+                p["x-round"] = json!(format!("{round}-{i}"));
+                let body = p.to_string();
+                let Ok(mut conn) = TcpStream::connect(&addr) else {
+                    break;
+                };
+                let head = format!("POST /v1/apps/acme-erp/policy HTTP/1.1\r\nhost: x\r\nconnection: close\r\nauthorization: Bearer {token}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n", body.len());
+                if conn
+                    .write_all(head.as_bytes())
+                    .and_then(|()| conn.write_all(body.as_bytes()))
+                    .is_err()
+                {
+                    break;
+                }
+                let mut reply = Vec::new();
+                if conn.read_to_end(&mut reply).is_err() || !reply.starts_with(b"HTTP/1.1 201") {
+                    break;
+                }
+                ok += 1;
+            }
+            ok
+        });
+        std::thread::sleep(Duration::from_millis(150 + 97 * round));
+        let mut s = s;
+        let _ = s.child.kill(); // SIGKILL: no chance to finish anything
+        let _ = s.child.wait();
+        published_at_least += writer.join().unwrap();
+        drop(s);
+
+        let s = start_in(dir.clone(), &[]);
+        let list = s
+            .admin("GET", "/v1/apps/acme-erp/versions", &Value::Null)
+            .json();
+        let current = list["current"].as_u64().unwrap();
+        assert!(
+            current >= published_at_least,
+            "acknowledged publishes survive: {current} < {published_at_least}"
+        );
+        let versions = list["versions"].as_array().unwrap();
+        assert_eq!(versions.len() as u64, current, "no gaps");
+        for (i, v) in versions.iter().enumerate() {
+            assert_eq!(v["version"].as_u64().unwrap(), current - i as u64);
+        }
+        let top = s
+            .admin(
+                "GET",
+                &format!("/v1/apps/acme-erp/versions/{current}"),
+                &Value::Null,
+            )
+            .json();
+        let bundle = serde_json::to_vec(&top["bundle"]).unwrap();
+        assert_eq!(s.verify(&bundle, None).policy.version(), current);
+        let served = s.admin("GET", "/v1/apps/acme-erp/bundle", &Value::Null);
+        assert_eq!(
+            served.header("x-fieldgate-version"),
+            Some(current.to_string().as_str())
+        );
+        published_at_least = current;
+    }
+    assert!(
+        published_at_least > 5,
+        "publishes happened between the crashes"
+    );
+}
+
+#[test]
+fn serves_the_built_pages_and_the_package_and_nothing_else() {
+    let s = start("server-static");
+    let index = s.get("/");
+    assert_eq!(index.status, 200);
+    assert!(index.text().contains("<html"), "www/index.html");
+    assert_eq!(s.get("/admin").status, 200);
+    assert_eq!(s.get("/style.css").status, 200);
+    for hidden in [
+        "/node_modules/react/package.json",
+        "/src/admin.js",
+        "/package.json",
+        "/package-lock.json",
+    ] {
+        let r = s.get(hidden);
+        assert_eq!(
+            (r.status, r.json()["code"].clone()),
+            (404, json!("not_found")),
+            "{hidden}"
+        );
+    }
+    // Errors from the HTTP layers are JSON with codes too.
+    let r = s.admin("GET", "/v1/apps/acme-erp/versions/abc", &Value::Null);
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (400, json!("bad_request"))
+    );
+    let r = request(&s.addr, "DELETE", "/v1/config", &[], b"");
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (405, json!("method_not_allowed"))
+    );
+}
