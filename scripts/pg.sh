@@ -6,7 +6,7 @@
 # database does to string comparisons.
 set -euo pipefail
 cmd=${1:?start or stop}
-dir=${2:?a directory}
+dir=$(realpath -m "${2:?a directory}")
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 [ -x "$bin/initdb" ] || { echo "no PostgreSQL server (scripts/setup.sh installs it)" >&2; exit 1; }
 # initdb refuses to run as root: the cluster belongs to the `postgres` system user then.
@@ -18,17 +18,22 @@ start)
   if [ ! -f "$dir/db/PG_VERSION" ]; then
     as_owner "$bin/initdb" -D "$dir/db" -U fieldgate --auth=trust -E UTF8 \
       --locale=C.UTF-8 --locale-provider=icu --icu-locale=en >"$dir/initdb.log" 2>&1 \
-      || { cat "$dir/initdb.log" >&2; exit 1; }
+      || { tail -20 "$dir/initdb.log" >&2; exit 1; }
   fi
   if [ -f "$dir/port" ] && as_owner "$bin/pg_ctl" -D "$dir/db" status >/dev/null 2>&1; then
     echo "postgres://fieldgate@127.0.0.1:$(cat "$dir/port")/postgres"
     exit 0
   fi
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  echo "$port" >"$dir/port"
+  # The same port across restarts (clients keep their URL); a free one the first time.
+  if [ -f "$dir/port" ]; then
+    port=$(cat "$dir/port")
+  else
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    echo "$port" >"$dir/port"
+  fi
   as_owner "$bin/pg_ctl" -D "$dir/db" -l "$dir/server.log" -w -t 60 \
     -o "-h 127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=200" start >/dev/null \
-    || { cat "$dir/server.log" >&2; exit 1; }
+    || { tail -20 "$dir/server.log" >&2; exit 1; }
   echo "postgres://fieldgate@127.0.0.1:$port/postgres"
   ;;
 stop)

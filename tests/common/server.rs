@@ -64,7 +64,6 @@ impl Server {
 
     /// A server, or what it printed when it refused to start.
     pub fn try_start_in_on(store: Store, dir: PathBuf, extra: &[&str]) -> Result<Server, String> {
-        let data = dir.join("data");
         let (database, store_args) = match store {
             Store::Sqlite => (None, Vec::new()),
             Store::Postgres => {
@@ -72,12 +71,28 @@ impl Server {
                 (Some(url), args)
             }
         };
+        Server::spawn(dir, &store_args, database, extra)
+    }
+
+    /// A server on `dir/data` whose `extra` arguments name `database` (from `postgres_in`).
+    pub fn start_in_with(dir: PathBuf, extra: &[&str], database: &str) -> Server {
+        Server::spawn(dir, &[], Some(database.to_string()), extra)
+            .unwrap_or_else(|e| panic!("server did not start: {e}"))
+    }
+
+    fn spawn(
+        dir: PathBuf,
+        store_args: &[String],
+        database: Option<String>,
+        extra: &[&str],
+    ) -> Result<Server, String> {
+        let data = dir.join("data");
         // `FIELDGATE_BIN` runs another build (e.g. an older one, to see a regression test fail).
         let bin = std::env::var("FIELDGATE_BIN").unwrap_or(env!("CARGO_BIN_EXE_fieldgate").into());
         let mut child = Command::new(bin)
             .args(["serve", "--addr", "127.0.0.1:0", "--data"])
             .arg(&data)
-            .args(&store_args)
+            .args(store_args)
             .args(extra)
             .current_dir(root())
             .env_remove("FIELDGATE_ADMIN_TOKEN")
@@ -373,15 +388,19 @@ pub fn postgres_url() -> String {
 /// restarts) and the arguments that give the server it, its keys and its admin token, which
 /// are written into `dir/data` as a SQLite server would keep them.
 pub fn postgres_for(dir: &std::path::Path) -> (String, Vec<String>) {
+    postgres_in(&postgres_url(), dir)
+}
+
+/// As `postgres_for`, in the cluster at `base` (a URL naming any database of it).
+pub fn postgres_in(base: &str, dir: &std::path::Path) -> (String, Vec<String>) {
     use std::hash::{Hash, Hasher};
     let data = dir.join("data");
     let fresh = !data.join("signing.key").exists();
     let mut h = std::collections::hash_map::DefaultHasher::new();
     dir.hash(&mut h);
     let name = format!("fg_{:016x}", h.finish());
-    let base = postgres_url();
     let mut admin =
-        postgres::Client::connect(&base, postgres::NoTls).unwrap_or_else(|e| panic!("{base}: {e}"));
+        postgres::Client::connect(base, postgres::NoTls).unwrap_or_else(|e| panic!("{base}: {e}"));
     if fresh {
         admin
             .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
