@@ -46,6 +46,15 @@ pub struct AlertRules {
     pub webhook: Option<String>,
 }
 
+/// How long entries are kept, ms.
+#[derive(Debug, Clone, Copy)]
+pub struct Retention {
+    /// Access log entries.
+    pub access_ms: i64,
+    /// Reported decision events.
+    pub decisions_ms: i64,
+}
+
 /// The log's handle: queueing entries, the refusal windows per user.
 pub struct AccessLog {
     tx: Mutex<mpsc::SyncSender<Msg>>,
@@ -55,11 +64,12 @@ pub struct AccessLog {
 }
 
 impl AccessLog {
-    /// Starts the writer thread on `store`, pruning entries older than `retention_ms`.
-    pub fn start(store: Arc<dyn Store>, retention_ms: i64, rules: AlertRules) -> AccessLog {
+    /// Starts the writer thread on `store`, pruning entries (and decision events) past
+    /// `retention`.
+    pub fn start(store: Arc<dyn Store>, retention: Retention, rules: AlertRules) -> AccessLog {
         // Bounded: a writer that falls behind slows requests down rather than growing memory.
         let (tx, rx) = mpsc::sync_channel(50_000);
-        std::thread::spawn(move || write_loop(&*store, &rx, retention_ms));
+        std::thread::spawn(move || write_loop(&*store, &rx, retention));
         AccessLog {
             tx: Mutex::new(tx),
             rules,
@@ -124,15 +134,34 @@ impl AccessLog {
     }
 }
 
-fn write_loop(store: &dyn Store, rx: &mpsc::Receiver<Msg>, retention_ms: i64) {
+/// Deletes what is past retention (every instance sharing a store does: deleting twice is
+/// harmless).
+fn prune(store: &dyn Store, retention: Retention) {
+    let now = now_ms();
+    let passes = [
+        (
+            "access log entries",
+            store.prune_access(now.saturating_sub(retention.access_ms)),
+        ),
+        (
+            "decision events",
+            store.prune_decisions(now.saturating_sub(retention.decisions_ms)),
+        ),
+    ];
+    for (what, pruned) in passes {
+        match pruned {
+            Ok(n) if n > 0 => eprintln!("pruned {n} {what} past retention"),
+            Ok(_) => {}
+            Err(e) => eprintln!("pruning {what} failed: {e}"),
+        }
+    }
+}
+
+fn write_loop(store: &dyn Store, rx: &mpsc::Receiver<Msg>, retention: Retention) {
     let mut last_prune: Option<std::time::Instant> = None;
     loop {
         if last_prune.is_none_or(|t| t.elapsed() > PRUNE_EVERY) {
-            match store.prune_access(now_ms().saturating_sub(retention_ms)) {
-                Ok(n) if n > 0 => eprintln!("access log: pruned {n} entries past retention"),
-                Ok(_) => {}
-                Err(e) => eprintln!("access log: pruning failed: {e}"),
-            }
+            prune(store, retention);
             last_prune = Some(std::time::Instant::now());
         }
         let Ok(first) = rx.recv_timeout(PRUNE_EVERY) else {

@@ -140,6 +140,9 @@ pub struct Options {
     /// How long data access log entries are kept.
     #[arg(long, default_value = "90d")]
     pub access_retention: humantime::Duration,
+    /// How long reported decision events are kept (a chain goes on past its pruned events).
+    #[arg(long, default_value = "90d")]
+    pub decision_retention: humantime::Duration,
     /// Refusals of one user that raise an alert within `--alert-window`.
     #[arg(long, default_value_t = 5)]
     pub alert_refusals: usize,

@@ -8,7 +8,7 @@
 
 use super::error::{ApiError, ApiResult, ServerCode};
 use super::state::{AppState, BundleKey, Current, Served};
-use super::store::{AuditEntry, NewVersion, PublishError, Reassign, Version};
+use super::store::{AuditEntry, Lock, NewVersion, PublishError, Reassign, Version};
 use crate::admin::{diff, Diff, Directory, Limits};
 use crate::bundle::{sign, Encoding, SignOptions};
 use crate::core::{minimize, valid_app_name, Policy, Subject};
@@ -160,9 +160,24 @@ pub fn publish(
     now_ms: i64,
 ) -> ApiResult<Version> {
     check_app(app)?;
-    // One publication at a time in this process (the store still checks the base, for other
-    // processes sharing the database); data reads never wait on it.
+    // One publication at a time in this process, and of this app across the instances sharing
+    // the store (which still checks the base); data reads never wait on it.
     let _one = state.publishing.lock().unwrap_or_else(|e| e.into_inner());
+    let mut result = None;
+    state.store.exclusively(Lock::Publishing(app), &mut || {
+        result = Some(publish_now(state, app, &p, directory, now_ms));
+    })?;
+    result.unwrap_or_else(|| Err(ApiError::internal("the publication did not run")))
+}
+
+/// `publish` holding the locks.
+fn publish_now(
+    state: &AppState,
+    app: &str,
+    p: &Publication,
+    directory: Option<&Directory>,
+    now_ms: i64,
+) -> ApiResult<Version> {
     for _ in 0..RETRIES {
         let stored = state.store.current(app)?;
         let current = stored.as_ref().map(compiled_version).transpose()?;

@@ -5,7 +5,7 @@
 use super::files;
 use super::publish::{self, Publication};
 use super::state::{AppState, Shared, DATA_APP};
-use super::store::{self, PostgresStore, SqliteStore, Store, StoreError};
+use super::store::{self, Lock, PostgresStore, SqliteStore, Store, StoreError};
 use super::{access, auth, limits, peers, sample, Options, SAMPLE_APP, SAMPLE_POLICY};
 use crate::bundle::SecretKey;
 use std::collections::HashMap;
@@ -45,9 +45,14 @@ pub fn open(opts: &Options) -> Result<(Shared, Vec<String>), String> {
     }
     admin(opts, &opened, &mut notes)?;
     let state = state(opts, opened);
+    let mut seeded = Ok(());
     state
         .store
-        .exclusively(&mut || first_start(&state, &mut notes))?;
+        .exclusively(Lock::FirstStart, &mut || {
+            seeded = first_start(&state, &mut notes);
+        })
+        .map_err(fail)?;
+    seeded?;
     for app in state.store.apps().map_err(fail)? {
         if let Some(v) = state.store.current(&app).map_err(fail)? {
             let c = publish::compiled_version(&v).map_err(|e| e.message)?;
@@ -217,7 +222,14 @@ fn state(opts: &Options, o: Opened) -> Shared {
         window_ms: ms(opts.alert_window),
         webhook: opts.alert_webhook.clone(),
     };
-    let access = access::AccessLog::start(o.store.clone(), ms(opts.access_retention), rules);
+    let access = access::AccessLog::start(
+        o.store.clone(),
+        access::Retention {
+            access_ms: ms(opts.access_retention),
+            decisions_ms: ms(opts.decision_retention),
+        },
+        rules,
+    );
     Arc::new(AppState {
         store: o.store,
         access,

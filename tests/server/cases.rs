@@ -1041,6 +1041,60 @@ fn decision_chains_show_gaps_edits_and_retries() {
 }
 
 #[test]
+fn decision_events_past_retention_are_pruned_and_their_chains_go_on() {
+    let dir = temp_dir("server-decision-retention");
+    let s = start_in(dir.clone(), &["--decision-quota", "3"]);
+    let alice = s.login("u-alice");
+    let ev = |at: u32| {
+        format!(
+            r#""subject":"u-alice","action":"view","resource":"customer","allow":true,"version":1,"at":{at}"#
+        )
+    };
+    let (e1, h1) = chained(&ev(1), "c-1", None);
+    let (e2, h2) = chained(&ev(2), "c-1", Some(&h1));
+    let (e3, _) = chained(&ev(3), "c-1", Some(&h2));
+    let post = |s: &Server, cookie: &str, events: &[&Value]| {
+        s.user(
+            cookie,
+            "POST",
+            "/v1/decisions",
+            &json!({ "events": events }),
+        )
+    };
+    assert_eq!(post(&s, &alice, &[&e1, &e2]).json()["accepted"], 2);
+    drop(s);
+    // Restarted with a retention of 1ms: the first pass (at start) prunes both.
+    let s = start_in(
+        dir,
+        &["--decision-quota", "3", "--decision-retention", "1ms"],
+    );
+    let start = std::time::Instant::now();
+    while !s.admin("GET", "/v1/decisions", &Value::Null).json()["decisions"]
+        .as_array()
+        .unwrap()
+        .is_empty()
+    {
+        assert!(start.elapsed() < Duration::from_secs(5), "never pruned");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let alice = s.login("u-alice");
+    // The chain goes on from its head (no false gap), and the quota counts what is stored.
+    let r = post(&s, &alice, &[&e3]);
+    assert_eq!(
+        (
+            r.json()["accepted"].clone(),
+            r.json()["chain_breaks"].clone()
+        ),
+        (json!(1), json!([]))
+    );
+    let more: Vec<Value> = (0..2)
+        .map(|i| json!({"action": "view", "resource": "customer", "allow": true, "at": 10 + i}))
+        .collect();
+    let r = post(&s, &alice, &[&more[0], &more[1]]);
+    assert_eq!(r.status, 200, "3 stored, the quota: {}", r.text());
+}
+
+#[test]
 fn events_announce_new_versions() {
     let s = start("server-events");
     let mut stream = TcpStream::connect(&s.addr).unwrap();

@@ -541,6 +541,16 @@ pub enum UpdateError<E> {
     Store(StoreError),
 }
 
+/// What instances sharing a store take turns at.
+#[derive(Debug, Clone, Copy)]
+pub enum Lock<'a> {
+    /// Seeding an empty store at the first start.
+    FirstStart,
+    /// Checking, signing and storing a publication of this app: without it two instances
+    /// publishing at once can keep beating each other to the next number.
+    Publishing(&'a str),
+}
+
 /// Everything the server keeps.
 pub trait Store: Send + Sync {
     // ---- the store itself ----
@@ -550,12 +560,14 @@ pub trait Store: Send + Sync {
     /// Calls `on` with each change other instances make (a store no other instance shares
     /// has none to tell).
     fn watch(&self, _on: std::sync::Arc<dyn Fn(Change) + Send + Sync>) {}
-    /// Runs `f` while no other instance runs its own (the first start's seeding).
+    /// Runs `f` while no other instance holds `lock` (a store no other instance shares needs
+    /// no lock: the process's own mutexes do).
     ///
     /// # Errors
-    /// What `f` returns, or a message when the lock cannot be taken.
-    fn exclusively(&self, f: &mut dyn FnMut() -> Result<(), String>) -> Result<(), String> {
-        f()
+    /// `Unavailable` when the lock cannot be taken in time; `f` is not run then.
+    fn exclusively(&self, _lock: Lock<'_>, f: &mut dyn FnMut()) -> StoreResult<()> {
+        f();
+        Ok(())
     }
 
     // ---- versions ----
@@ -597,6 +609,9 @@ pub trait Store: Send + Sync {
     fn access(&self, q: &AccessQuery) -> StoreResult<Vec<AccessEntry>>;
     /// Deletes entries older than `before`; how many.
     fn prune_access(&self, before: i64) -> StoreResult<u64>;
+    /// Deletes decision events received before `before` (ms), and takes them off their
+    /// reporters' totals; the chains' heads stay, so a chain goes on without a false gap.
+    fn prune_decisions(&self, before: i64) -> StoreResult<u64>;
     /// Stores an alert.
     fn add_alert(&self, a: &Alert) -> StoreResult<()>;
     /// Alerts since `since`, newest first, at most `limit`.

@@ -88,6 +88,8 @@ const MIGRATIONS: &[&str] = &[
        decision TEXT NOT NULL DEFAULT '', note TEXT NOT NULL DEFAULT '', decided_by TEXT,
        decided_at BIGINT, PRIMARY KEY (review, n));
      CREATE INDEX review_lines_by_reviewer ON review_lines (reviewer);",
+    // 2: decision events pruned by age.
+    "CREATE INDEX decisions_by_time ON decisions (received_at);",
 ];
 
 /// Advisory lock keys (one namespace for fieldgate's locks).
@@ -456,25 +458,44 @@ impl Store for PostgresStore {
         self.listen(on);
     }
 
-    fn exclusively(&self, f: &mut dyn FnMut() -> Result<(), String>) -> Result<(), String> {
-        // The lock is held by one connection of its own while `f` uses the pool.
+    fn exclusively(&self, lock: Lock<'_>, f: &mut dyn FnMut()) -> StoreResult<()> {
+        // The lock is held by a connection of its own while `f` uses the pool: it is released
+        // however `f` ends, and by the database if this process dies.
         let Some(rt) = &self.rt else {
-            return Err("the store is closed".into());
+            return Err(StoreError::Unavailable("the store is closed".into()));
         };
         let config = self.config.clone();
-        let (client, conn) = rt
-            .block_on(config.connect(NoTls))
-            .map_err(|e| format!("the database cannot be reached: {e}"))?;
-        let driver = rt.spawn(conn);
-        let locked =
-            rt.block_on(client.execute("SELECT pg_advisory_lock($1)", &[&FIRST_START_LOCK]));
-        let result = match locked {
-            Ok(_) => f(),
-            Err(e) => Err(format!("the database cannot be reached: {e}")),
+        let taken = rt.block_on(tokio::time::timeout(DEADLINE, async move {
+            let (client, conn) = config.connect(NoTls).await.map_err(pg)?;
+            let driver = tokio::spawn(conn);
+            // The two-key form is a key space of its own: no clash with the one-key locks.
+            let r = match lock {
+                Lock::FirstStart => {
+                    client
+                        .execute("SELECT pg_advisory_lock($1)", &[&FIRST_START_LOCK])
+                        .await
+                }
+                Lock::Publishing(app) => {
+                    client
+                        .execute("SELECT pg_advisory_lock(1, hashtext($1))", &[&app])
+                        .await
+                }
+            };
+            r.map(|_| (client, driver)).map_err(pg)
+        }));
+        let (client, driver) = match taken {
+            Ok(held) => held?,
+            Err(_) => {
+                return Err(StoreError::Unavailable(format!(
+                    "another instance held the lock for {}s",
+                    DEADLINE.as_secs()
+                )))
+            }
         };
+        f();
         drop(client);
         driver.abort();
-        result
+        Ok(())
     }
 
     fn current(&self, app: &str) -> StoreResult<Option<Version>> {
@@ -756,6 +777,22 @@ impl Store for PostgresStore {
 
     fn prune_access(&self, before: i64) -> StoreResult<u64> {
         self.run(self.execute("DELETE FROM access WHERE at < $1", &[&before]))
+    }
+
+    fn prune_decisions(&self, before: i64) -> StoreResult<u64> {
+        self.run(async {
+            let rows = self
+                .query(
+                    "WITH gone AS (DELETE FROM decisions WHERE received_at < $1 RETURNING reported_by),
+                          n AS (SELECT reported_by, count(*) AS c FROM gone GROUP BY reported_by),
+                          t AS (UPDATE decision_totals SET n = decision_totals.n - n.c FROM n
+                                WHERE decision_totals.reported_by = n.reported_by)
+                     SELECT COALESCE(SUM(c), 0)::BIGINT FROM n",
+                    &[&before],
+                )
+                .await?;
+            Ok(rows.first().map_or(0, |r| count(r.get(0))))
+        })
     }
 
     fn add_alert(&self, a: &Alert) -> StoreResult<()> {

@@ -599,6 +599,16 @@ impl Store for SqliteStore {
         })
     }
 
+    fn prune_decisions(&self, before: i64) -> StoreResult<u64> {
+        self.with(|c| {
+            c.execute(
+                "DELETE FROM decisions WHERE received_at < ?1",
+                params![before],
+            )
+            .map(|n| n as u64)
+        })
+    }
+
     fn add_alert(&self, a: &Alert) -> StoreResult<()> {
         self.with(|c| {
             c.execute(
