@@ -7,6 +7,9 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --all-targets -- -D warnings
-echo "== cargo test"
+echo "== cargo test (with a throwaway PostgreSQL cluster: scripts/pg.sh)"
+FIELDGATE_TEST_PG_URL=$(./scripts/pg.sh start target/pg)
+export FIELDGATE_TEST_PG_URL
+trap './scripts/pg.sh stop target/pg' EXIT
 cargo test --all-targets
 ./scripts/test-js.sh --node-only

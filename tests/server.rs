@@ -31,3 +31,68 @@ fn first_start_makes_a_private_data_dir() {
         1
     );
 }
+
+/// A signing key rotated without downtime: both keys sign during the overlap, then the new
+/// one alone, with the old public key named as retired for the versions it signed.
+#[test]
+fn signing_keys_rotate_with_an_overlap() {
+    use fieldgate::bundle::{verify, PublicKey, TrustedKeys, VerifyOptions};
+    let dir = common::temp_dir("server-rotation");
+    let old = Server::start_in(dir.clone(), &[]).public_key();
+    let new = fieldgate::host::keys::generate().unwrap();
+    let (new_file, old_pub) = (dir.join("new.key"), dir.join("data/signing.pub"));
+    std::fs::write(&new_file, new.to_base64()).unwrap();
+    let verifies_with = |s: &Server, key: &PublicKey| {
+        let bundle = s
+            .admin("GET", "/v1/apps/acme-erp/bundle", &Value::Null)
+            .body;
+        let keys = TrustedKeys::new(vec![key.clone()]);
+        verify(
+            &bundle,
+            &VerifyOptions::new(&keys, common::server::now_ms()),
+        )
+        .map(|_| ())
+        .map_err(|e| e.code.as_str().to_string())
+    };
+    let trusted =
+        |s: &Server| s.admin("GET", "/v1/config", &Value::Null).json()["trusted_keys"].clone();
+
+    let s = Server::start_in(
+        dir.clone(),
+        &["--next-signing-key", new_file.to_str().unwrap()],
+    );
+    assert_eq!(
+        trusted(&s),
+        serde_json::json!([old.to_base64(), new.public().to_base64()])
+    );
+    assert_eq!(
+        verifies_with(&s, &old),
+        Ok(()),
+        "clients still on the old key"
+    );
+    assert_eq!(
+        verifies_with(&s, &new.public()),
+        Ok(()),
+        "clients already on the new key"
+    );
+    drop(s);
+
+    // The new key alone: the stored versions were signed by the old one only.
+    let refused = Server::try_start_in(dir.clone(), &["--signing-key", new_file.to_str().unwrap()])
+        .err()
+        .expect("a key that signed nothing stored is refused");
+    assert!(refused.contains("--retired-key"), "{refused}");
+
+    let s = Server::start_in(
+        dir,
+        &[
+            "--signing-key",
+            new_file.to_str().unwrap(),
+            "--retired-key",
+            old_pub.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(trusted(&s), serde_json::json!([new.public().to_base64()]));
+    assert_eq!(verifies_with(&s, &new.public()), Ok(()));
+    assert_eq!(verifies_with(&s, &old), Err("untrusted_key".to_string()));
+}

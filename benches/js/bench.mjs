@@ -159,3 +159,8 @@ console.log(`- can with record: CASL / fieldgate = ${(casl.can / fg.can).toFixed
 console.log(`- can, peer workload (distinct owners): CASL / fieldgate = ${(peerCan.casl / peerCan.fg).toFixed(2)}x; plain JS / fieldgate = ${(peerCan.plain / peerCan.fg).toFixed(2)}x; an onDecision listener adds ${(peerCan.fgListener - peerCan.fgBatched).toFixed(0)} ns per check, delivery included`);
 console.log(`- session: CASL ability / fieldgate session = ${(casl.session / fg.session).toFixed(2)}x`);
 console.log(`(sink ${sink > 0})`);
+// For scripts/figures.sh: every median, by name (ns per call).
+if (process.env.FIGURES_OUT) {
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(process.env.FIGURES_OUT, JSON.stringify(Object.fromEntries(results.map((r) => [r.name, r.ns])), null, 1));
+}

@@ -4,8 +4,28 @@
 // decision is the engine's (`can`, `redact`, `writable`); this file only wires them to HTTP.
 
 import { readFile, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 // The package's own Node entry, by name: one engine module whichever entry a backend imports.
 import { Engine, FieldgateError } from 'fieldgate';
+
+/**
+ * The file a `--publish-dir` pointer (`latest.json`: `{"app", "version", "bundle"}`) names, or
+ * null for anything else (a bundle). A pointer names a version file beside it, nothing more.
+ */
+function pointee(bytes) {
+  if (bytes[0] !== 0x7b || bytes.length > 4096) return null;
+  let doc;
+  try {
+    doc = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return null;
+  }
+  if (!doc || typeof doc !== 'object' || 'payload' in doc || !('bundle' in doc)) return null;
+  if (typeof doc.bundle !== 'string' || !/^v[0-9]+\.json$/.test(doc.bundle)) {
+    throw new FieldgateError('bad_bundle', `the pointer names \`${doc.bundle}\`, not a version file beside it`);
+  }
+  return doc.bundle;
+}
 
 /** The JSON error every refusal answers with, as the policy server's API does. */
 function problem(status, code, message, more) {
@@ -99,7 +119,9 @@ export class PolicySource {
     const s = await stat(this.#o.file);
     const stamp = `${s.mtimeMs}:${s.size}`;
     if (stamp === this.#fileStamp && this.#engine) return null;
-    const bytes = new Uint8Array(await readFile(this.#o.file));
+    let bytes = new Uint8Array(await readFile(this.#o.file));
+    const next = pointee(bytes);
+    if (next) bytes = new Uint8Array(await readFile(join(dirname(this.#o.file), next)));
     this.#fileStamp = stamp;
     return bytes;
   }

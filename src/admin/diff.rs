@@ -21,7 +21,7 @@ use crate::core::policy::{Grant, Rule, Targets};
 use crate::core::{FieldState, Input, Mode, Policy, Session, Subject};
 use serde::Serialize;
 use serde_json::{Map, Value};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
@@ -309,8 +309,9 @@ pub fn diff(
             });
         }
         let (a, b) = (old.session(rep), new.session(rep));
+        let named = pair.named_by(&a, &b);
         for r in &resources {
-            if pair.same_for(&a, &b, r) {
+            if named.as_ref().is_some_and(|n| !n.contains(r)) || pair.same_for(&a, &b, r) {
                 continue;
             }
             let found = compare_resource(&pair, rep, r, &a, &b);
@@ -505,6 +506,8 @@ struct Pair<'p> {
     /// Whether either policy compares `user.id` with anything but a record attribute (then
     /// people are told apart by id).
     by_id: bool,
+    /// Resources declared differently, or in one policy only.
+    declared_differently: HashSet<&'p str>,
 }
 
 /// One policy and its precomputed parts.
@@ -564,6 +567,23 @@ impl<'p> Side<'p> {
         }
     }
 
+    /// Adds the resources `s`'s grants and rules name to `out`; false when one names every
+    /// resource.
+    fn names(&self, s: &Session, out: &mut HashSet<&'p str>) -> bool {
+        let p: &'p Policy = self.policy;
+        let grants = s.grants.iter().map(|&g| &p.grants[g as usize].targets);
+        let rules = s.rules.iter().map(|&r| &p.rules[r as usize].targets);
+        for t in grants.chain(rules) {
+            match t {
+                Targets::One(r, _) => {
+                    out.insert(p.resources[*r as usize].name.as_str());
+                }
+                Targets::All(_) => return false,
+            }
+        }
+        true
+    }
+
     /// What decides a session's answers on resource `r`: the resource's declaration, the
     /// session's grants and rules on it (and its role names when conditions read them).
     fn fingerprint(&self, s: &Session, r: &str) -> Option<u64> {
@@ -603,11 +623,17 @@ impl<'p> Pair<'p> {
                 .flatten()
                 .any(compares_user_id_off_record)
         };
+        let (old_side, new_side) = (Side::new(old_doc, old), Side::new(new_doc, new));
+        let declared_differently = union(old.resource_names(), new.resource_names())
+            .into_iter()
+            .filter(|r| old_side.resource_hash.get(r) != new_side.resource_hash.get(r))
+            .collect();
         Pair {
-            old: Side::new(old_doc, old),
-            new: Side::new(new_doc, new),
+            old: old_side,
+            new: new_side,
             same_departments: old_doc.get("departments") == new_doc.get("departments"),
             by_id: compares_id(old) || compares_id(new),
+            declared_differently,
         }
     }
 
@@ -637,6 +663,15 @@ impl<'p> Pair<'p> {
             (Some(x), Some(y)) => x == y,
             _ => false,
         }
+    }
+
+    /// The resources whose answers can differ for this person: those their grants and rules
+    /// name in either policy, and those declared differently (or in one policy only). On any
+    /// other resource they have no grant in either policy, so every answer is "no" in both.
+    /// `None` when a grant or rule names every resource.
+    fn named_by(&self, a: &Session, b: &Session) -> Option<HashSet<&'p str>> {
+        let mut out = self.declared_differently.clone();
+        (self.old.names(a, &mut out) && self.new.names(b, &mut out)).then_some(out)
     }
 
     /// The record paths of the resource's owner and department attributes (from whichever

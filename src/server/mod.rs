@@ -69,6 +69,16 @@ pub struct Options {
     /// without it, `<data>/signing.key`, made on first start.
     #[arg(long)]
     pub signing_key: Option<PathBuf>,
+    /// During a key rotation, the next signing key (or `FIELDGATE_NEXT_SIGNING_KEY`): every
+    /// bundle is signed by both keys and `/v1/config` trusts both, so clients can move to the
+    /// new key before the old one stops signing (docs/deploy.md).
+    #[arg(long)]
+    pub next_signing_key: Option<PathBuf>,
+    /// After a rotation, the public key (`signing.pub`) of a retired key that signed versions
+    /// stored before it: accepted by the start-up check that stored versions were signed
+    /// here, and never trusted for serving (repeat for several).
+    #[arg(long)]
+    pub retired_key: Vec<PathBuf>,
     /// A file holding the key login cookies are signed with (any secret text), or the key
     /// itself in `FIELDGATE_COOKIE_KEY`. Required with `--database`; without it,
     /// `<data>/cookie.key`, made on first start.

@@ -538,6 +538,11 @@ pub async fn events_ticket(_: Admin, State(state): State<Shared>) -> ApiResult<J
 /// `GET /v1/config`: what a page needs to trust bundles (the demo pins the key from here).
 pub async fn config(State(state): State<Shared>, admin: MaybeAdmin) -> Json<Value> {
     let public = state.key.public();
+    // During a rotation both keys sign, and clients should trust both.
+    let trusted: Vec<String> = std::iter::once(&state.key)
+        .chain(&state.next_key)
+        .map(|k| k.public().to_base64())
+        .collect();
     let mut apps: Vec<String> = state
         .current
         .read()
@@ -548,7 +553,7 @@ pub async fn config(State(state): State<Shared>, admin: MaybeAdmin) -> Json<Valu
     apps.sort();
     Json(json!({
         "apps": apps,
-        "trusted_keys": [public.to_base64()],
+        "trusted_keys": trusted,
         "key_id": public.id(),
         "public_bundle": state.options.public_bundle,
         "admin": admin.0,

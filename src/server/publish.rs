@@ -10,7 +10,7 @@ use super::error::{ApiError, ApiResult, ServerCode};
 use super::state::{AppState, BundleKey, Current, Served};
 use super::store::{AuditEntry, Lock, NewVersion, PublishError, Reassign, Version};
 use crate::admin::{diff, Diff, Directory, Limits};
-use crate::bundle::{sign, Encoding, SignOptions};
+use crate::bundle::{sign, Encoding, SecretKey, SignOptions};
 use crate::core::{minimize, valid_app_name, Policy, Subject};
 use axum::http::HeaderValue;
 use serde_json::{json, Value};
@@ -270,24 +270,26 @@ pub fn compiled_version(v: &Version) -> ApiResult<Current> {
     })
 }
 
-/// Checks that a stored version's bundle was signed by `key`: a data directory whose key is
-/// not the one its database's bundles were signed with is refused at start.
+/// Checks that a stored version's bundle was signed by one of `keys`: a server given a key
+/// that is not the one its database's bundles were signed with is refused at start.
 ///
 /// # Errors
 /// A message naming the key ids.
-pub fn check_signed_by(v: &Version, key: &crate::bundle::SecretKey) -> Result<(), String> {
-    let trusted = crate::bundle::TrustedKeys::new(vec![key.public()]);
+pub fn check_signed_by(v: &Version, keys: &[crate::bundle::PublicKey]) -> Result<(), String> {
+    let trusted = crate::bundle::TrustedKeys::new(keys.to_vec());
     let mut opts = crate::bundle::VerifyOptions::new(&trusted, crate::host::now_ms());
     opts.skew_ms = i64::MAX / 4;
     crate::bundle::verify(v.bundle.as_bytes(), &opts)
         .map(|_| ())
         .map_err(|e| {
+            let ids: Vec<&str> = keys.iter().map(|k| k.id()).collect();
             format!(
-                "{} v{}: its stored bundle does not verify with signing.key (key id {}): {e}; \
-             this is not the key that signed it",
+                "{} v{}: its stored bundle does not verify with this server's keys (key ids \
+                 {}): {e}; the signing key is not the one that signed it (after a rotation, \
+                 name the old public key with --retired-key)",
                 v.app,
                 v.version,
-                key.public().id()
+                ids.join(", ")
             )
         })
 }
@@ -386,5 +388,6 @@ fn sign_doc(
         encoding,
     };
     let bytes = serde_json::to_vec(doc).map_err(ApiError::internal)?;
-    sign(&bytes, &[&state.key], &opts).map_err(ApiError::internal)
+    let keys: Vec<&SecretKey> = std::iter::once(&state.key).chain(&state.next_key).collect();
+    sign(&bytes, &keys, &opts).map_err(ApiError::internal)
 }

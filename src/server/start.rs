@@ -7,7 +7,7 @@ use super::publish::{self, Publication};
 use super::state::{AppState, Shared, DATA_APP};
 use super::store::{self, Lock, PostgresStore, SqliteStore, Store, StoreError};
 use super::{access, auth, limits, peers, sample, Options, SAMPLE_APP, SAMPLE_POLICY};
-use crate::bundle::SecretKey;
+use crate::bundle::{PublicKey, SecretKey};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
@@ -38,13 +38,31 @@ pub fn open(opts: &Options) -> Result<(Shared, Vec<String>), String> {
         Some(url) => shared(opts, url)?,
         None => local(opts)?,
     };
+    let next_key = files::given_key(
+        opts.next_signing_key.as_deref(),
+        "FIELDGATE_NEXT_SIGNING_KEY",
+    )?
+    .map(|t| signing_key(&t))
+    .transpose()?;
+    // The keys stored versions may carry: this instance's, and those retired by a rotation.
+    let mut signed_here: Vec<PublicKey> = [Some(&opened.key), next_key.as_ref()]
+        .into_iter()
+        .flatten()
+        .map(SecretKey::public)
+        .collect();
+    for file in &opts.retired_key {
+        let text = files::given_key(Some(file), "")?.unwrap_or_default();
+        let key = PublicKey::from_base64(&text)
+            .map_err(|e| format!("the retired key `{}`: {e}", file.display()))?;
+        signed_here.push(key);
+    }
     for app in opened.store.apps().map_err(fail)? {
         if let Some(v) = opened.store.current(&app).map_err(fail)? {
-            publish::check_signed_by(&v, &opened.key)?;
+            publish::check_signed_by(&v, &signed_here)?;
         }
     }
     admin(opts, &opened, &mut notes)?;
-    let state = state(opts, opened);
+    let state = state(opts, opened, next_key);
     let mut seeded = Ok(());
     state
         .store
@@ -213,7 +231,7 @@ fn admin(opts: &Options, opened: &Opened, notes: &mut Vec<String>) -> Result<(),
         .map_err(fail)
 }
 
-fn state(opts: &Options, o: Opened) -> Shared {
+fn state(opts: &Options, o: Opened, next_key: Option<SecretKey>) -> Shared {
     let (tx, _) = tokio::sync::broadcast::channel(64);
     let (admin_tx, _) = tokio::sync::broadcast::channel(64);
     let ms = |d: humantime::Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 4);
@@ -235,6 +253,7 @@ fn state(opts: &Options, o: Opened) -> Shared {
         access,
         admin_events: admin_tx,
         key: o.key,
+        next_key,
         cookie_key: o.cookie_key,
         options: opts.clone(),
         bundle_ttl_ms: ms(opts.bundle_ttl),

@@ -57,6 +57,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// The signing key.
     pub key: SecretKey,
+    /// During a rotation, the next signing key: bundles are signed by both.
+    pub next_key: Option<SecretKey>,
     /// The key login cookies are signed with (the same on every instance).
     pub cookie_key: Vec<u8>,
     /// How the server was started.

@@ -18,11 +18,12 @@ const data = JSON.parse(readFileSync(join(here, 'acme-erp.data.json'), 'utf8'));
 const customers = Object.fromEntries(data.records.customer.map((c) => [c.id, c]));
 const people = Object.fromEntries(data.users.map((u) => [u.id, { id: u.id, department: u.department, groups: u.groups ?? [] }]));
 
-let server, origin, dataDir, service, trustedKeys;
+let server, origin, dataDir, publishDir, service, trustedKeys;
 
 before(async () => {
   dataDir = join(mkdtempSync(join(tmpdir(), 'fieldgate-mw-')), 'data');
-  server = startServer(here, process.env.FIELDGATE_BIN, ['serve', '--addr', '127.0.0.1:0', '--data', dataDir, '--www', tmpdir(), '--pkg', tmpdir()]);
+  publishDir = join(dataDir, 'bundles');
+  server = startServer(here, process.env.FIELDGATE_BIN, ['serve', '--addr', '127.0.0.1:0', '--data', dataDir, '--www', tmpdir(), '--pkg', tmpdir(), '--publish-dir', publishDir]);
   origin = (await server.url).replace(/\/$/, '');
   service = execFileSync(process.env.FIELDGATE_BIN, ['service', 'add', 'orders-api', '--data', dataDir], { encoding: 'utf8' }).trim();
   trustedKeys = (await (await fetch(`${origin}/v1/config`)).json()).trusted_keys;
@@ -191,6 +192,14 @@ test('the bundle is refreshed by ETag, and a bad one leaves the previous in forc
   assert.equal(source.version, 3);
   assert.ok(source.engine.session(people['u-alice']).can('view', 'customer', customers['c-1001']));
   await assert.rejects(new PolicySource({ file: join(dir, 'missing.json'), trustedKeys, refreshMs: 0 }).start(), (e) => e.code === 'ENOENT');
+  // The server's --publish-dir: `latest.json` points at the newest version's file.
+  const latest = await new PolicySource({ file: join(publishDir, 'acme-erp', 'latest.json'), trustedKeys, app: 'acme-erp', refreshMs: 0 }).start();
+  assert.equal(latest.version, 3);
+  assert.ok(latest.engine.session(people['u-alice']).can('view', 'customer', customers['c-1001']));
+  // A pointer may only name a version file beside it.
+  const bad = join(dir, 'latest.json');
+  writeFileSync(bad, JSON.stringify({ app: 'acme-erp', version: 3, bundle: '../bundle.json' }));
+  await assert.rejects(new PolicySource({ file: bad, trustedKeys, refreshMs: 0 }).start(), (e) => e.code === 'bad_bundle');
 });
 
 test('past its expiry without a fresh bundle the engine goes stale: view only', async () => {

@@ -84,6 +84,10 @@ const MIGRATIONS: &[&str] = &[
      CREATE INDEX review_lines_by_reviewer ON review_lines (reviewer);",
     // 7: how many records an access entry is about (an export lists only its first ids).
     "ALTER TABLE access ADD COLUMN count INTEGER NOT NULL DEFAULT 0;",
+    // 8: an unchained event sent again is found by an index, not by reading every event its
+    //    reporter sent; pruning by age finds old events the same way.
+    "CREATE INDEX decisions_unchained ON decisions (reported_by, event) WHERE chain IS NULL;
+     CREATE INDEX decisions_by_time ON decisions (received_at);",
 ];
 
 /// The database of one server.
