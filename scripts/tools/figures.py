@@ -150,8 +150,12 @@ def rows():
         command = f"LOAD_STORE={store} LOAD_INSTANCES={n} ./scripts/load.sh"
         if "bundle_304" in f:
             p99 = f.get("bundle_304_p99")
-            target, ok = "≥ 10,000/s, p99 < 10 ms", f["bundle_304"] >= 10_000 and (p99 is None or p99 < 10)
-            if store == "postgres" and ("sqlite", 1) in loads and n == 1:
+            # The targets: the server's own (SQLite), and PostgreSQL within 2x of it; two
+            # instances on two cores have none (they compete with the load generator).
+            target, ok = "", None
+            if store == "sqlite":
+                target, ok = "≥ 10,000/s, p99 < 10 ms", f["bundle_304"] >= 10_000 and (p99 is None or p99 < 10)
+            elif ("sqlite", 1) in loads and n == 1:
                 ratio = loads[("sqlite", 1)]["bundle_304"] / f["bundle_304"]
                 target, ok = f"within 2x of SQLite (SQLite / this = {ratio:.2f}x)", ratio <= 2
             add(f"server, {label}: bundle 304s (`If-None-Match`), 64 connections",
@@ -177,8 +181,9 @@ def rows():
         command = "./scripts/bench-export.sh"
         for fmt in ("csv", "xlsx"):
             if f"export_{fmt}_seconds" in f:
+                size, rows_text = f[f"export_{fmt}_bytes"].split(" ", 1)
                 add(f"export of 100,000 customers as {fmt.upper()} (`/v1/data/customer/export`)",
-                    f"{f[f'export_{fmt}_seconds']} s, {f[f'export_{fmt}_bytes']}", "", None, day, command)
+                    f"{f[f'export_{fmt}_seconds']} s, {int(size) / 1e6:.1f} MB {rows_text}", "", None, day, command)
         if "export_rss_before_kb" in f and "export_rss_after_xlsx_kb" in f:
             before, after = int(f["export_rss_before_kb"]), int(f["export_rss_after_xlsx_kb"])
             add("export: the server's peak memory, before the exports -> after both",
