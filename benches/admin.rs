@@ -59,7 +59,7 @@ fn benches(c: &mut Criterion) {
     let mut g = c.benchmark_group("diff");
     g.sample_size(10).measurement_time(Duration::from_secs(60));
     g.bench_function(
-        &format!(
+        format!(
             "diff: {} KiB policy pair, 10,000 people",
             old_text.len() / 1024
         ),

@@ -61,7 +61,7 @@ enum Command {
     Lint(admin::LintArgs),
     /// Run the reference policy server and the demo pages.
     #[cfg(feature = "server")]
-    Serve(crate::server::Options),
+    Serve(Box<crate::server::Options>),
     /// Named admins of a server's data directory: add (prints a token), remove, list.
     #[cfg(feature = "server")]
     #[command(subcommand)]
@@ -98,7 +98,7 @@ pub fn main() -> ExitCode {
         Command::Review(a) => review::run(a),
         Command::Lint(a) => admin::lint_run(a),
         #[cfg(feature = "server")]
-        Command::Serve(o) => crate::server::run(o).map(|()| ExitCode::SUCCESS),
+        Command::Serve(o) => crate::server::run(*o).map(|()| ExitCode::SUCCESS),
         #[cfg(feature = "server")]
         Command::Admin(c) => credentials::run("admin", c),
         #[cfg(feature = "server")]
