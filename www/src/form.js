@@ -35,7 +35,7 @@ function FieldTemplate(props) {
   const why = formContext.explainField(name);
   return h('div', { className: 'form-group', 'data-field': name },
     h('div', { className: 'field-head' },
-      h('label', { htmlFor: id }, label, required ? ' *' : '', h('span', { className: 'state', 'data-state': why?.state }, why && t(`state.${why.state}`))),
+      h('label', { htmlFor: id }, label, required ? ' *' : '', why && h('span', { className: 'state', 'data-state': why.state }, t(`state.${why.state}`))),
       why && h('button', { type: 'button', className: 'why', 'aria-expanded': open, 'aria-label': t('whyLabel', { label, state: t(`state.${why.state}`) }), onClick: () => setOpen(!open) }, t('why'))),
     children,
     open && why && h('div', { className: 'explain', role: 'note' }, why.text),
