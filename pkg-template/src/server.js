@@ -21,7 +21,7 @@ function pointee(bytes) {
     return null;
   }
   if (!doc || typeof doc !== 'object' || 'payload' in doc || !('bundle' in doc)) return null;
-  if (typeof doc.bundle !== 'string' || !/^v[0-9]+\.json$/.test(doc.bundle)) {
+  if (typeof doc.bundle !== 'string' || !/^v[0-9]+(-[0-9]+)?\.json$/.test(doc.bundle)) {
     throw new FieldgateError('bad_bundle', `the pointer names \`${doc.bundle}\`, not a version file beside it`);
   }
   return doc.bundle;

@@ -1,5 +1,6 @@
 //! Files of a data directory (signing key, admin token, cookie key: all 0600) and the static
-//! publish directory (`<app>/v<n>.json`, immutable, plus a `latest.json` pointer).
+//! publish directory (`<app>/v<n>.json`, immutable, plus a `latest.json` pointer; the current
+//! version re-signed as `<app>/v<n>-<issued ms>.json` before its bundle expires).
 
 use super::store::Version;
 use crate::bundle::SecretKey;
@@ -133,7 +134,54 @@ pub fn write_bundle(dir: &Path, v: &Version) -> Result<(), String> {
 /// # Errors
 /// A message when the file cannot be written.
 pub fn write_latest(dir: &Path, v: &Version) -> Result<(), String> {
-    let lock_path = dir.join(&v.app).join(".latest.lock");
+    point_latest(dir, &v.app, v.version, v.published_at, &bundle_name(v))
+}
+
+/// Writes the current version `version` of `app` signed again at `issued_ms` (`bytes`) as
+/// `<dir>/<app>/v<n>-<issued_ms>.json` and points `latest.json` at it, unless it already points
+/// at a newer version or a later signing: a bundle on a CDN never runs out while current.
+///
+/// # Errors
+/// A message when a file cannot be written.
+pub fn write_resigned(
+    dir: &Path,
+    app: &str,
+    version: u64,
+    issued_ms: i64,
+    bytes: &[u8],
+) -> Result<(), String> {
+    if !crate::core::valid_app_name(app) {
+        return Err(format!("`{app}` is not an app name; not written"));
+    }
+    let name = format!("v{version}-{issued_ms}.json");
+    atomic_write(&dir.join(app).join(&name), bytes)?;
+    point_latest(dir, app, version, issued_ms, &name)
+}
+
+/// When the bundle `latest.json` points at was signed (ms; 0 for a pointer from before this was
+/// recorded, or none).
+pub fn latest_issued(dir: &Path, app: &str) -> Option<(u64, i64)> {
+    let l: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join(app).join("latest.json")).ok()?).ok()?;
+    let version = l.get("version")?.as_u64()?;
+    Some((
+        version,
+        l.get("issued_at")
+            .and_then(serde_json::Value::as_i64)
+            .unwrap_or(0),
+    ))
+}
+
+/// Points `latest.json` at `name` (version `version`, signed at `issued_ms`) unless it points
+/// at a newer version, or at the same one signed later.
+fn point_latest(
+    dir: &Path,
+    app: &str,
+    version: u64,
+    issued_ms: i64,
+    name: &str,
+) -> Result<(), String> {
+    let lock_path = dir.join(app).join(".latest.lock");
     let lock = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
@@ -142,17 +190,16 @@ pub fn write_latest(dir: &Path, v: &Version) -> Result<(), String> {
         .map_err(|e| format!("{}: {e}", lock_path.display()))?;
     lock.lock()
         .map_err(|e| format!("{}: {e}", lock_path.display()))?;
-    let path = dir.join(&v.app).join("latest.json");
-    let newer = std::fs::read(&path)
-        .ok()
-        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-        .and_then(|l| l.get("version")?.as_u64())
-        .is_some_and(|n| n > v.version);
+    let newer = latest_issued(dir, app).is_some_and(|(n, at)| (n, at) >= (version, issued_ms));
     if newer {
         return Ok(());
     }
-    let pointer = serde_json::json!({"app": v.app, "version": v.version, "bundle": bundle_name(v)});
-    atomic_write(&path, pointer.to_string().as_bytes())
+    let pointer =
+        serde_json::json!({"app": app, "version": version, "bundle": name, "issued_at": issued_ms});
+    atomic_write(
+        &dir.join(app).join("latest.json"),
+        pointer.to_string().as_bytes(),
+    )
 }
 
 fn bundle_name(v: &Version) -> String {

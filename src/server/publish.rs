@@ -256,6 +256,35 @@ fn write_files(state: &AppState, v: &Version) {
     }
 }
 
+/// Signs each app's current version again, into `--publish-dir`, once half its bundle's life
+/// has passed (any instance may: the pointer only moves to a later signing).
+pub fn refresh_files(state: &AppState, now_ms: i64) {
+    let Some(dir) = &state.options.publish_dir else {
+        return;
+    };
+    let current: Vec<(String, Arc<Current>)> = {
+        let map = state.current.read().unwrap_or_else(|p| p.into_inner());
+        map.iter().map(|(a, c)| (a.clone(), c.clone())).collect()
+    };
+    for (app, c) in current {
+        let fresh = super::files::latest_issued(dir, &app)
+            .is_some_and(|(v, at)| v > c.version || now_ms - at < state.bundle_ttl_ms / 2);
+        if fresh {
+            continue;
+        }
+        let _one = state
+            .publish_files
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let written = sign_doc(state, &c.doc, None, Encoding::Json, now_ms)
+            .map_err(|e| e.message)
+            .and_then(|b| super::files::write_resigned(dir, &app, c.version, now_ms, &b));
+        if let Err(e) = written {
+            eprintln!("publish-dir: re-signing {app} v{}: {e}", c.version);
+        }
+    }
+}
+
 /// A stored version, compiled.
 ///
 /// # Errors

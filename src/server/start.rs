@@ -90,6 +90,19 @@ pub fn open(opts: &Options) -> Result<(Shared, Vec<String>), String> {
         }
     }
     peers::watch(&state);
+    if opts.publish_dir.is_some() {
+        // A quarter of a bundle's life between looks: re-signed by half of it, at the latest.
+        let every = std::time::Duration::from_millis(
+            u64::try_from(state.bundle_ttl_ms / 4)
+                .unwrap_or(0)
+                .clamp(100, 600_000),
+        );
+        let s = state.clone();
+        std::thread::spawn(move || loop {
+            publish::refresh_files(&s, crate::host::now_ms());
+            std::thread::sleep(every);
+        });
+    }
     Ok((state, notes))
 }
 

@@ -1153,6 +1153,58 @@ fn publish_dir_gets_immutable_versions_and_a_latest_pointer() {
     );
 }
 
+/// A bundle in `--publish-dir` is signed again before it expires (a CDN copy would otherwise
+/// run out while its version is still current); the published file stays as it was, and a
+/// newer version is never displaced by a re-signed older one.
+#[test]
+fn publish_dir_bundles_are_signed_again_before_they_expire() {
+    let dir = temp_dir("server-publish-dir-refresh");
+    let out = dir.join("cdn");
+    let s = start_in(
+        dir,
+        &["--publish-dir", out.to_str().unwrap(), "--bundle-ttl", "2s"],
+    );
+    let latest = || -> Value {
+        serde_json::from_slice(&std::fs::read(out.join("acme-erp/latest.json")).unwrap()).unwrap()
+    };
+    let original = std::fs::read(out.join("acme-erp/v1.json")).unwrap();
+    let first = s.verify(&original, None).expires_at_ms;
+    let start = std::time::Instant::now();
+    let name = loop {
+        let name = latest()["bundle"].as_str().unwrap().to_string();
+        if name != "v1.json" {
+            break name;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "never signed again"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(name.starts_with("v1-"), "{name}");
+    let again = s.verify(
+        &std::fs::read(out.join("acme-erp").join(&name)).unwrap(),
+        None,
+    );
+    assert_eq!(again.policy.version(), 1);
+    assert!(again.expires_at_ms > first, "a later expiry");
+    assert_eq!(
+        std::fs::read(out.join("acme-erp/v1.json")).unwrap(),
+        original
+    );
+
+    assert_eq!(
+        s.admin("POST", "/v1/apps/acme-erp/policy", &more_access())
+            .status,
+        201
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    let now = latest();
+    assert_eq!(now["version"], 2, "{now}");
+    let bytes = std::fs::read(out.join("acme-erp").join(now["bundle"].as_str().unwrap())).unwrap();
+    assert_eq!(s.verify(&bytes, None).policy.version(), 2);
+}
+
 /// Kills the server (SIGKILL) while publishes are in flight, many times; after each restart the
 /// store must be whole: versions 1..=current with nothing missing, every document compiling and
 /// every stored bundle verifying, and the served bundle being the current version.
