@@ -14,15 +14,26 @@ function alertLine(a) {
     t('alertText', { user: a.user, n: a.detail?.refusals, min: Math.round((a.detail?.window_ms || 0) / 60000), action: last.action, resource: last.resource }));
 }
 
+/** Shows the stored alerts and those the stream brought (an alert raised while the stream was
+ * connecting is stored, so the list is read again on each (re)connection), newest first. */
+async function showAlerts(list, live) {
+  const { alerts } = await admin('/v1/audit/alerts');
+  const seen = new Set(alerts.map((a) => `${a.at}:${a.user}`));
+  const all = [...alerts, ...live.filter((a) => !seen.has(`${a.at}:${a.user}`))].sort((a, b) => b.at - a.at);
+  fill(list, ...(all.length ? all.map(alertLine) : [el('li', { class: 'empty muted' }, t('noAlerts'))]));
+}
+
 /** Listens for alerts on the admin event stream (a ticket, as an EventSource cannot send the
  * token); returns a function that stops. */
 async function listen(list) {
   const { ticket } = await admin('/v1/admin/events-ticket', { method: 'POST' });
   const es = new EventSource(`/v1/events?ticket=${ticket}`);
+  const live = [];
+  const show = () => showAlerts(list, live).catch(() => {});
+  es.addEventListener('open', show);
   es.addEventListener('alert', (e) => {
-    const a = JSON.parse(e.data).alert;
-    list.querySelector('.empty')?.remove();
-    list.prepend(alertLine(a));
+    live.push(JSON.parse(e.data).alert);
+    show();
   });
   return () => es.close();
 }
@@ -48,8 +59,7 @@ export function activityTab() {
     const a = await admin('/v1/audit?limit=100');
     fill(audit, ...a.entries.map((e) => el('li', { 'data-kind': e.kind },
       `${when(e.at)} · ${e.actor} · ${e.kind} · ${e.endpoint}`, e.detail?.version ? ` · v${e.detail.version}` : '')));
-    const al = await admin('/v1/audit/alerts');
-    fill(alerts, ...(al.alerts.length ? al.alerts.map(alertLine) : [el('li', { class: 'empty muted' }, t('noAlerts'))]));
+    await showAlerts(alerts, []);
     const rv = await admin(`/v1/apps/${APP}/reviews`);
     fill(coverage, ...rv.coverage.map((c) => el('li', { class: c.overdue ? 'overdue' : '', 'data-resource': c.resource },
       `${c.resource}: ${when(c.last_reviewed_at)}`, c.overdue ? ` · ${t('overdue')}` : '')));
