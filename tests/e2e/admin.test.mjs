@@ -246,6 +246,14 @@ test('admin: an access review campaign from opening to the published revocation'
     // The admin closes it: the revocation is the draft; publishing it takes the phone away.
     await page.click('[data-tab=reviews]');
     await page.waitForSelector('text=/1 to revoke/');
+    // A slow draft read: the publish tab must not show (and diff) the draft from before the close.
+    await page.evaluate(() => {
+      const fetch0 = window.fetch;
+      window.fetch = async (url, init) => {
+        if (String(url).endsWith('/draft') && (init?.method ?? 'GET') === 'GET') await new Promise((r) => setTimeout(r, 1000));
+        return fetch0(url, init);
+      };
+    });
     await page.getByRole('button', { name: 'Close: turn revocations into the draft' }).click();
     await page.waitForSelector('text=/Closed: 1 revocation/');
     await page.getByRole('button', { name: 'Review changes' }).click();

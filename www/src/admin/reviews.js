@@ -36,9 +36,10 @@ export function reviewsTab(go) {
       c.closed_at ? el('span', { class: 'muted' }, ` · ${new Date(c.closed_at).toLocaleString()}`) : el('button', { type: 'button', onclick: async () => {
         try {
           const out = await admin(`/v1/apps/${APP}/reviews/${c.id}/close`, { method: 'POST' });
+          // Load the draft the close wrote before showing it: the publish tab reads it.
+          await load();
           note('publish', t('closed', { n: out.outcome.revoked }));
           go('publish');
-          await load();
         } catch (e) { say(msg, describe(e), 'error'); }
       } }, t('close')))));
   };
