@@ -332,15 +332,22 @@ pub fn run(opts: Options) -> Result<(), String> {
             "fieldgate serve: listening on http://{addr} (data in {})",
             opts.data.display()
         );
+        let stopping = state.stopping.clone();
         let app = router(state, &opts.www, &opts.pkg);
-        serve(listener, app, &opts).await;
+        serve(listener, app, &opts, &stopping).await;
         Ok(())
     })
 }
 
 /// Accepts connections under the connection caps and serves each with HTTP/1.1, headers
-/// bounded in time; stops accepting at Ctrl-C or SIGTERM and lets open requests finish.
-async fn serve(listener: tokio::net::TcpListener, app: Router, opts: &Options) {
+/// bounded in time; stops accepting at Ctrl-C or SIGTERM, ends event streams (`stopping`) and
+/// lets open requests finish.
+async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    opts: &Options,
+    stopping: &tokio::sync::watch::Sender<bool>,
+) {
     use hyper_util::rt::{TokioIo, TokioTimer};
     use tokio::io::AsyncWriteExt;
     use tower::ServiceExt;
@@ -401,6 +408,7 @@ async fn serve(listener: tokio::net::TcpListener, app: Router, opts: &Options) {
         });
     }
     drop(listener);
+    stopping.send_replace(true);
     let _ = tokio::time::timeout(std::time::Duration::from_secs(10), graceful.shutdown()).await;
 }
 

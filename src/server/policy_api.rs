@@ -20,6 +20,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use tokio::sync::broadcast;
 
 /// `?for=me`.
 #[derive(Deserialize)]
@@ -490,40 +491,52 @@ pub async fn events(
         .map_err(|f| refusal(f, "event streams"))?;
     let public = state.events.subscribe();
     let private = admin.then(|| state.admin_events.subscribe());
+    let stopping = state.stopping.subscribe();
     let stream = futures_util::stream::unfold(
-        (public, private, slot),
-        |(mut public, mut private, slot)| async move {
-            use tokio::sync::broadcast::error::RecvError;
-            loop {
-                let next = match &mut private {
-                    Some(p) => tokio::select! {
-                        r = public.recv() => r.map(|d| ("published", d)),
-                        r = p.recv() => r.map(|d| {
-                            let kind = serde_json::from_str::<Value>(&d)
-                                .ok()
-                                .and_then(|v| v["type"].as_str().map(str::to_string));
-                            (if kind.as_deref() == Some("alert") { "alert" } else { "admin" }, d)
-                        }),
-                    },
-                    None => public.recv().await.map(|d| ("published", d)),
-                };
-                match next {
-                    Ok((name, data)) => {
-                        let e = Event::default().event(name).data(data);
-                        return Some((
-                            Ok::<_, std::convert::Infallible>(e),
-                            (public, private, slot),
-                        ));
-                    }
-                    Err(RecvError::Lagged(_)) => continue,
-                    Err(RecvError::Closed) => return None,
-                }
-            }
+        (public, private, stopping, slot),
+        |(mut public, mut private, mut stopping, slot)| async move {
+            let (name, data) = tokio::select! {
+                _ = stopping.wait_for(|s| *s) => return None,
+                next = next_event(&mut public, private.as_mut()) => next?,
+            };
+            let e = Event::default().event(name).data(data);
+            Some((
+                Ok::<_, std::convert::Infallible>(e),
+                (public, private, stopping, slot),
+            ))
         },
     );
     Ok(Sse::new(stream)
         .keep_alive(KeepAlive::default())
         .into_response())
+}
+
+/// The next event for a stream: a publication, or with `private` an admin event (`alert` or
+/// `admin`); `None` when the server's channels close. A stream that lagged skips what it missed.
+async fn next_event(
+    public: &mut broadcast::Receiver<String>,
+    mut private: Option<&mut broadcast::Receiver<String>>,
+) -> Option<(&'static str, String)> {
+    use broadcast::error::RecvError;
+    loop {
+        let next = match private.as_deref_mut() {
+            Some(p) => tokio::select! {
+                r = public.recv() => r.map(|d| ("published", d)),
+                r = p.recv() => r.map(|d| {
+                    let kind = serde_json::from_str::<Value>(&d)
+                        .ok()
+                        .and_then(|v| v["type"].as_str().map(str::to_string));
+                    (if kind.as_deref() == Some("alert") { "alert" } else { "admin" }, d)
+                }),
+            },
+            None => public.recv().await.map(|d| ("published", d)),
+        };
+        match next {
+            Ok(e) => return Some(e),
+            Err(RecvError::Lagged(_)) => continue,
+            Err(RecvError::Closed) => return None,
+        }
+    }
 }
 
 /// `POST /v1/admin/events-ticket` (admin): a ticket for `GET /v1/events?ticket=` (an

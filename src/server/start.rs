@@ -281,6 +281,7 @@ fn state(opts: &Options, o: Opened, next_key: Option<SecretKey>) -> Shared {
         events: tx,
         pinned: Mutex::new(Vec::new()),
         tickets: Mutex::new(HashMap::new()),
+        stopping: tokio::sync::watch::Sender::new(false),
     })
 }
 

@@ -91,6 +91,9 @@ pub struct AppState {
     pub pinned: Mutex<Vec<Pinned>>,
     /// Live events tickets (by hash) and when each expires.
     pub tickets: Mutex<HashMap<String, i64>>,
+    /// Set when the server stops: event streams end then, rather than hold the shutdown
+    /// until its time limit (their browsers reconnect to another instance or the restarted one).
+    pub stopping: tokio::sync::watch::Sender<bool>,
 }
 
 impl AppState {

@@ -26,6 +26,23 @@ async function publish(page) {
   return Number((await page.locator('text=/Published version \\d+\\./').innerText()).match(/(\d+)/)[1]);
 }
 
+/** `user` tries `n` times to edit Alice's customer and is refused each time (an alert's cause). */
+async function refuse(s, user, n) {
+  const login = await fetch(`${s.url}/v1/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: s.url }, body: JSON.stringify({ user }) });
+  const cookie = login.headers.get('set-cookie').split(';')[0];
+  for (let i = 0; i < n; i++) {
+    const r = await fetch(`${s.url}/v1/data/customer/c-1001`, { method: 'PUT', headers: { cookie, origin: s.url, 'content-type': 'application/json' }, body: JSON.stringify({ notes: 'x' }) });
+    assert.equal(r.status, 403);
+  }
+}
+
+/** Waits (up to 15 s) until `f()` holds. */
+async function waitUntil(f) {
+  for (let end = Date.now() + 15000; !f(); await new Promise((r) => setTimeout(r, 50))) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${f}`);
+  }
+}
+
 /** What `user` sees of a customer record through the data API. */
 async function asPerson(s, user, path) {
   const login = await fetch(`${s.url}/v1/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: s.url }, body: JSON.stringify({ user }) });
@@ -267,17 +284,28 @@ test('admin: an access review campaign from opening to the published revocation'
   });
 });
 
+test('admin: live alerts keep coming after the server restarts', async () => {
+  await withBrowser(async ({ ctx, open, s }) => {
+    const streams = [];
+    ctx.on('response', (r) => { if (r.url().includes('/v1/events?ticket=')) streams.push(r.status()); });
+    const page = await console_(open, s, 'activity');
+    await page.waitForSelector('[data-testid=alerts] li');
+    await waitUntil(() => streams.includes(200));
+    // A deployment restarts the server: the stream drops, and the ticket it was opened with is
+    // used up, so the page must come back with a new one.
+    await s.restart();
+    await waitUntil(() => streams.filter((x) => x === 200).length === 2);
+    await refuse(s, 'u-bob', 5);
+    await page.waitForSelector('[data-testid=alerts] li.alert[data-user=u-bob]');
+  });
+});
+
 test('admin: the activity view: admin actions, live alerts, the access log', async () => {
   await withBrowser(async ({ open, s }) => {
     const page = await console_(open, s, 'activity');
     await page.waitForSelector('[data-testid=alerts] li');
     // Bob tries to edit Alice's customer again and again: an alert appears live.
-    const login = await fetch(`${s.url}/v1/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: s.url }, body: JSON.stringify({ user: 'u-bob' }) });
-    const cookie = login.headers.get('set-cookie').split(';')[0];
-    for (let i = 0; i < 5; i++) {
-      const r = await fetch(`${s.url}/v1/data/customer/c-1001`, { method: 'PUT', headers: { cookie, origin: s.url, 'content-type': 'application/json' }, body: JSON.stringify({ notes: 'x' }) });
-      assert.equal(r.status, 403);
-    }
+    await refuse(s, 'u-bob', 5);
     await page.waitForSelector('[data-testid=alerts] li.alert[data-user=u-bob]');
     await page.getByLabel('Data access log: User').fill('u-bob');
     await page.getByRole('button', { name: 'Search' }).click();

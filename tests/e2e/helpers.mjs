@@ -14,15 +14,22 @@ export const artifacts = join(root, 'target/e2e-artifacts');
 await mkdir(artifacts, { recursive: true });
 export const policy = JSON.parse(await readFile(join(root, 'examples/acme-erp.policy.json'), 'utf8'));
 
-/** A server on a fresh data dir: its URL, admin token, and a way to publish a document. */
-export async function server(extra = []) {
-  const data = await mkdtemp(join(tmpdir(), 'fieldgate-e2e-'));
-  const child = spawn(join(root, 'target/release/fieldgate'), ['serve', '--addr', '127.0.0.1:0', '--data', data, ...extra], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] });
+/** Starts `fieldgate serve` on `addr` with `data`; resolves to the process and its URL. */
+async function spawnServer(addr, data, extra) {
+  const child = spawn(join(root, 'target/release/fieldgate'), ['serve', '--addr', addr, '--data', data, ...extra], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] });
   const lines = createInterface({ input: child.stdout });
   const url = await new Promise((resolve, reject) => {
     lines.on('line', (l) => { const m = l.match(/listening on (http:\/\/\S+)/); if (m) resolve(m[1]); });
     child.on('exit', () => reject(new Error('server exited')));
   });
+  return { child, url };
+}
+
+/** A server on a fresh data dir: its URL, admin token, a way to publish a document, and a
+ * restart (SIGTERM, then the same port and data, as a deployment does). */
+export async function server(extra = []) {
+  const data = await mkdtemp(join(tmpdir(), 'fieldgate-e2e-'));
+  let { child, url } = await spawnServer('127.0.0.1:0', data, extra);
   const token = (await readFile(join(data, 'admin.token'), 'utf8')).trim();
   const call = async (method, path, body, headers = {}) => {
     const res = await fetch(`${url}${path}`, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}), ...headers }, body: body ? JSON.stringify(body) : undefined });
@@ -34,7 +41,13 @@ export async function server(extra = []) {
     assert.equal(r.status, 201, r.text);
     return r.json;
   };
-  return { url, token, data, call, publish, stop: () => child.kill() };
+  const restart = async () => {
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+    ({ child } = await spawnServer(new URL(url).host, data, extra));
+  };
+  return { url, token, data, call, publish, restart, stop: () => child.kill() };
 }
 
 /** A fresh Chromium profile; `options` go to the context (`{ serviceWorkers: 'block' }`). */

@@ -23,19 +23,45 @@ async function showAlerts(list, live) {
   fill(list, ...(all.length ? all.map(alertLine) : [el('li', { class: 'empty muted' }, t('noAlerts'))]));
 }
 
-/** Listens for alerts on the admin event stream (a ticket, as an EventSource cannot send the
- * token); returns a function that stops. */
-async function listen(list) {
-  const { ticket } = await admin('/v1/admin/events-ticket', { method: 'POST' });
-  const es = new EventSource(`/v1/events?ticket=${ticket}`);
+/** Listens for alerts on the admin event stream while `list` is on the page; returns a function
+ * that stops. A ticket works once (an EventSource cannot send the token), so when the stream
+ * drops, the browser's own retry would be refused: it reconnects with a new ticket instead,
+ * waiting longer after each failure. */
+function listen(list) {
   const live = [];
   const show = () => showAlerts(list, live).catch(() => {});
-  es.addEventListener('open', show);
-  es.addEventListener('alert', (e) => {
-    live.push(JSON.parse(e.data).alert);
-    show();
-  });
-  return () => es.close();
+  let es = null;
+  let timer = 0;
+  let wait = 1000;
+  let stopped = false;
+  const stop = () => {
+    stopped = true;
+    clearTimeout(timer);
+    es?.close();
+  };
+  const retry = () => {
+    es?.close();
+    if (stopped || !list.isConnected) return stop();
+    timer = setTimeout(connect, wait);
+    wait = Math.min(wait * 2, 30000);
+  };
+  const connect = async () => {
+    try {
+      const { ticket } = await admin('/v1/admin/events-ticket', { method: 'POST' });
+      if (stopped) return;
+      es = new EventSource(`/v1/events?ticket=${ticket}`);
+      es.addEventListener('open', () => { wait = 1000; show(); });
+      es.addEventListener('alert', (e) => {
+        live.push(JSON.parse(e.data).alert);
+        show();
+      });
+      es.addEventListener('error', retry);
+    } catch {
+      retry();
+    }
+  };
+  connect();
+  return stop;
 }
 
 let stopListening = () => {};
@@ -65,7 +91,7 @@ export function activityTab() {
       `${c.resource}: ${when(c.last_reviewed_at)}`, c.overdue ? ` · ${t('overdue')}` : '')));
     await search();
     stopListening();
-    stopListening = await listen(alerts);
+    stopListening = listen(alerts);
   })().catch(() => {});
   return el('div', {},
     el('section', { class: 'card', 'aria-labelledby': 'alerts-h' }, el('h2', { id: 'alerts-h' }, t('alerts')), alerts),
