@@ -106,6 +106,76 @@ fn a_publication_on_one_instance_reaches_the_other_within_a_second() {
     }
 }
 
+/// An admin event stream on `on`, with a ticket `issuer` gave; its reader after the status.
+fn admin_stream(issuer: &Server, on: &Server) -> (std::io::BufReader<TcpStream>, String) {
+    use std::io::{BufRead, Write};
+    let ticket = issuer
+        .admin("POST", "/v1/admin/events-ticket", &Value::Null)
+        .json()["ticket"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut stream = TcpStream::connect(&on.addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    write!(
+        stream,
+        "GET /v1/events?ticket={ticket} HTTP/1.1\r\nhost: x\r\n\r\n"
+    )
+    .unwrap();
+    let mut events = std::io::BufReader::new(stream);
+    let mut status = String::new();
+    events.read_line(&mut status).unwrap();
+    assert!(status.contains("200"), "{status}");
+    (events, ticket)
+}
+
+/// The `alert` events a stream shows within `wait` of the last one, as their data lines.
+fn alerts_on(events: &mut std::io::BufReader<TcpStream>, wait: Duration) -> Vec<String> {
+    use std::io::BufRead;
+    events.get_ref().set_read_timeout(Some(wait)).unwrap();
+    let (mut alerts, mut line, mut named) = (Vec::new(), String::new(), false);
+    while events.read_line(&mut line).is_ok_and(|n| n > 0) {
+        if named && line.starts_with("data:") {
+            alerts.push(line.clone());
+        }
+        named = line.starts_with("event: alert") || (named && !line.starts_with("data:"));
+        line.clear();
+    }
+    alerts
+}
+
+#[test]
+fn admin_streams_take_tickets_from_any_instance_and_show_every_instances_alerts_once() {
+    let dir = temp_dir("multi-alerts");
+    let (a, b) = pair(&dir, &["--alert-refusals", "3", "--alert-window", "1m"]);
+    // Behind a load balancer a ticket comes from one instance and the stream from another.
+    let (mut on_b, ticket) = admin_stream(&a, &b);
+    let (mut on_a, _) = admin_stream(&b, &a);
+    assert_eq!(
+        b.get(&format!("/v1/events?ticket={ticket}")).status,
+        401,
+        "a ticket works once on an instance"
+    );
+    // u-bob is refused on A: the alert shows once on A's stream and once on B's.
+    let bob = a.login("u-bob");
+    for _ in 0..3 {
+        let put = a.user(
+            &bob,
+            "PUT",
+            "/v1/data/customer/c-1001",
+            &json!({"notes": "x"}),
+        );
+        assert_eq!(put.status, 403);
+    }
+    for (name, events) in [("A", &mut on_a), ("B", &mut on_b)] {
+        let alerts = alerts_on(events, Duration::from_secs(2));
+        assert_eq!(alerts.len(), 1, "{name}'s stream: {alerts:?}");
+        assert!(alerts[0].contains("\"user\":\"u-bob\""), "{alerts:?}");
+    }
+}
+
 #[test]
 fn concurrent_publishers_on_both_instances_get_consecutive_versions() {
     let dir = temp_dir("multi-concurrent");

@@ -214,10 +214,15 @@ fn write_loop(store: &dyn Store, rx: &mpsc::Receiver<Msg>, retention: Retention)
     }
 }
 
-/// Raises an alert: stored, pushed to admin event streams, posted to the webhook.
+/// An alert as admin event streams carry it.
+pub fn alert_event(alert: &Alert) -> String {
+    json!({"type": "alert", "alert": alert}).to_string()
+}
+
+/// Raises an alert: stored (which tells other instances), pushed to admin event streams,
+/// posted to the webhook.
 pub async fn raise(state: &Shared, alert: Alert) {
-    let event = json!({"type": "alert", "alert": alert}).to_string();
-    let _ = state.admin_events.send(event);
+    let _ = state.admin_events.send(alert_event(&alert));
     let s = state.clone();
     let stored = alert.clone();
     if let Err(e) = blocking(move || Ok(s.store.add_alert(&stored)?)).await {

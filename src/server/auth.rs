@@ -255,22 +255,49 @@ pub fn cleared_cookie() -> String {
 /// How long an events ticket lasts.
 pub const TICKET_MS: i64 = 60_000;
 
-/// A new events ticket (kept hashed until redeemed or expired).
+/// A new events ticket, `<expiry ms>.<random>.<HMAC>` under the cookie key every instance
+/// shares: whichever instance the stream reaches can check it.
 ///
 /// # Errors
 /// 500 when no randomness is available.
 pub fn issue_ticket(state: &AppState) -> ApiResult<String> {
-    let ticket = crate::host::keys::random_hex().map_err(ApiError::internal)?;
-    let now = crate::host::now_ms();
-    let mut t = state.tickets.lock().unwrap_or_else(|p| p.into_inner());
-    t.retain(|_, exp| *exp > now);
-    t.insert(token_hash(&ticket), now + TICKET_MS);
-    Ok(ticket)
+    use hmac::Mac;
+    let random = crate::host::keys::random_hex().map_err(ApiError::internal)?;
+    let body = format!("{}.{random}", crate::host::now_ms() + TICKET_MS);
+    let mac = hex(&ticket_mac(state, &body).finalize().into_bytes());
+    Ok(format!("{body}.{mac}"))
 }
 
-/// Whether `ticket` is a live events ticket; it is used up either way.
+/// Whether `ticket` is a live ticket of this deployment not used on this instance before (an
+/// instance remembers, by hash, the tickets used on it until they expire).
 pub fn redeem_ticket(state: &AppState, ticket: &str) -> bool {
-    let mut t = state.tickets.lock().unwrap_or_else(|p| p.into_inner());
-    t.remove(&token_hash(ticket))
-        .is_some_and(|exp| exp > crate::host::now_ms())
+    use hmac::Mac;
+    let Some((body, mac)) = ticket.rsplit_once('.') else {
+        return false;
+    };
+    let Some(mac) = crate::host::keys::unhex(mac) else {
+        return false;
+    };
+    // Compared in constant time.
+    if ticket_mac(state, body).verify_slice(&mac).is_err() {
+        return false;
+    }
+    let Some(expires) = body
+        .split_once('.')
+        .and_then(|(e, _)| e.parse::<i64>().ok())
+    else {
+        return false;
+    };
+    let now = crate::host::now_ms();
+    if expires <= now {
+        return false;
+    }
+    let mut used = state.tickets.lock().unwrap_or_else(|p| p.into_inner());
+    used.retain(|_, exp| *exp > now);
+    used.insert(token_hash(ticket), expires).is_none()
+}
+
+/// A ticket's MAC: the cookie key over a text no session id can be (ids are hex).
+fn ticket_mac(state: &AppState, body: &str) -> hmac::Hmac<Sha256> {
+    cookie_mac(state, &format!("events-ticket:{body}"))
 }

@@ -1,7 +1,8 @@
 //! What other instances sharing the database change, applied here: their publications become
 //! current in this instance too (and are announced on its event streams), their directory
-//! changes drop the cached directory. The store tells (PostgreSQL `LISTEN`); after a
-//! reconnection everything is looked at again, so a missed announcement only delays.
+//! changes drop the cached directory, and their alerts reach this instance's admin streams.
+//! The store tells (PostgreSQL `LISTEN`); after a reconnection everything is looked at again,
+//! so a missed announcement only delays (a missed alert is in the stored list the page reads).
 
 use super::publish;
 use super::state::Shared;
@@ -21,6 +22,7 @@ pub fn watch(state: &Shared) {
             match change {
                 Change::Published { app, .. } => catch_up(&state, Some(app)).await,
                 Change::Directory { app } => state.forget_directory(&app),
+                Change::Alert { at, user, .. } => show_alert(&state, at, user).await,
                 Change::Resync => {
                     catch_up(&state, None).await;
                     state
@@ -68,5 +70,19 @@ async fn catch_up(state: &Shared, app: Option<String>) {
             Err(_) => {}
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// Pushes the stored alert raised on another instance at `at` for `user` to this instance's
+/// admin event streams.
+async fn show_alert(state: &Shared, at: i64, user: String) {
+    let s = state.clone();
+    match super::blocking(move || Ok(s.store.alerts(at, 100)?)).await {
+        Ok(alerts) => {
+            for a in alerts.iter().filter(|a| a.at == at && a.user == user) {
+                let _ = state.admin_events.send(super::access::alert_event(a));
+            }
+        }
+        Err(e) => eprintln!("alerts of other instances: {}", e.message),
     }
 }

@@ -89,7 +89,7 @@ pub struct AppState {
     pub access: super::access::AccessLog,
     /// Versions other than the current one that callers pinned, compiled (the last few).
     pub pinned: Mutex<Vec<Pinned>>,
-    /// Live events tickets (by hash) and when each expires.
+    /// Events tickets used on this instance (by hash) and when each expires.
     pub tickets: Mutex<HashMap<String, i64>>,
     /// Set when the server stops: event streams end then, rather than hold the shutdown
     /// until its time limit (their browsers reconnect to another instance or the restarted one).

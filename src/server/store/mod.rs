@@ -62,18 +62,32 @@ pub enum Change {
         /// The app.
         app: String,
     },
+    /// An alert was raised (and stored); admin event streams on every instance show it.
+    Alert {
+        /// When it was raised.
+        at: i64,
+        /// Whose refusals.
+        user: String,
+        /// The store (instance) that raised it, which has shown it already.
+        from: String,
+    },
     /// Announcements may have been missed (the listener reconnected): look at everything.
     Resync,
 }
 
 impl Change {
-    /// As announced: `{"published": app, "version": n}` or `{"directory": app}`.
+    /// As announced: `{"published": app, "version": n}`, `{"directory": app}` or
+    /// `{"alert": user, "at": ms, "from": store}` (what was announced is read from the store:
+    /// an announcement is bounded in size).
     pub fn payload(&self) -> String {
         match self {
             Change::Published { app, version } => {
                 serde_json::json!({"published": app, "version": version}).to_string()
             }
             Change::Directory { app } => serde_json::json!({"directory": app}).to_string(),
+            Change::Alert { at, user, from } => {
+                serde_json::json!({"alert": user, "at": at, "from": from}).to_string()
+            }
             Change::Resync => "{}".into(),
         }
     }
@@ -86,6 +100,13 @@ impl Change {
             return Some(Change::Published {
                 app: app.to_string(),
                 version,
+            });
+        }
+        if let Some(user) = v.get("alert").and_then(Value::as_str) {
+            return Some(Change::Alert {
+                at: v.get("at")?.as_i64()?,
+                user: user.to_string(),
+                from: v.get("from")?.as_str()?.to_string(),
             });
         }
         let app = v.get("directory")?.as_str()?;
@@ -711,4 +732,32 @@ pub trait Store: Send + Sync {
     fn seed_records(&self, resource: &str, records: &[Value]) -> StoreResult<()>;
     /// Whether any record exists.
     fn has_records(&self) -> StoreResult<bool>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Change;
+
+    #[test]
+    fn announcements_read_back_as_made_and_unknown_ones_are_skipped() {
+        let changes = [
+            Change::Published {
+                app: "acme-erp".into(),
+                version: 7,
+            },
+            Change::Directory {
+                app: "acme-erp".into(),
+            },
+            Change::Alert {
+                at: 1_796_000_000_000,
+                user: "u-bob".into(),
+                from: "a1b2".into(),
+            },
+        ];
+        for c in changes {
+            assert_eq!(Change::from_payload(&c.payload()), Some(c));
+        }
+        assert_eq!(Change::from_payload(r#"{"something": "new"}"#), None);
+        assert_eq!(Change::from_payload(r#"{"alert": "u-bob"}"#), None);
+    }
 }

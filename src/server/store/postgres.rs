@@ -107,6 +107,8 @@ pub struct PostgresStore {
     rt: Option<tokio::runtime::Runtime>,
     pool: Pool,
     config: tokio_postgres::Config,
+    /// This store's id in its announcements, so it skips its own alerts.
+    origin: String,
 }
 
 impl Drop for PostgresStore {
@@ -198,6 +200,7 @@ impl PostgresStore {
             rt: Some(rt),
             pool,
             config,
+            origin: crate::host::keys::random_hex().map_err(StoreError::Failed)?,
         };
         store.run(store.migrate())?;
         Ok(store)
@@ -292,6 +295,7 @@ impl PostgresStore {
     fn listen(&self, on: Arc<dyn Fn(Change) + Send + Sync>) {
         let Some(rt) = &self.rt else { return };
         let config = self.config.clone();
+        let origin = self.origin.clone();
         rt.spawn(async move {
             loop {
                 match config.connect(NoTls).await {
@@ -314,8 +318,10 @@ impl PostgresStore {
                         {
                             on(Change::Resync);
                             while let Some(payload) = rx.recv().await {
-                                if let Some(c) = Change::from_payload(&payload) {
-                                    on(c);
+                                match Change::from_payload(&payload) {
+                                    Some(Change::Alert { from, .. }) if from == origin => {}
+                                    Some(c) => on(c),
+                                    None => {}
                                 }
                             }
                         }
@@ -797,12 +803,23 @@ impl Store for PostgresStore {
 
     fn add_alert(&self, a: &Alert) -> StoreResult<()> {
         self.run(async {
-            self.execute(
+            let mut client = self.client().await?;
+            let tx = client.transaction().await.map_err(pg)?;
+            tx.execute(
                 "INSERT INTO alerts (at, user_id, detail) VALUES ($1, $2, $3)",
                 &[&a.at, &a.user, &a.detail.to_string()],
             )
             .await
-            .map(|_| ())
+            .map_err(pg)?;
+            let note = Change::Alert {
+                at: a.at,
+                user: a.user.clone(),
+                from: self.origin.clone(),
+            };
+            tx.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &note.payload()])
+                .await
+                .map_err(pg)?;
+            tx.commit().await.map_err(pg)
         })
     }
 
