@@ -104,6 +104,14 @@ test('form: the approval buttons show only when allowed and move the order; nobo
     await page.locator('[data-id=o-2001]').click();
     await page.waitForSelector('[data-action=approve]');
     await page.getByLabel('Comment (Approve)').fill('ok for this quarter');
+    // A slow list read: the page must not say "approved" while it still offers to approve.
+    await page.evaluate(() => {
+      const fetch0 = window.fetch;
+      window.fetch = async (url, init) => {
+        if (String(url).endsWith('/v1/data/inbound_order') && (init?.method ?? 'GET') === 'GET') await new Promise((r) => setTimeout(r, 1000));
+        return fetch0(url, init);
+      };
+    });
     await page.locator('[data-action=approve]').click();
     await page.waitForSelector('text=o-2001 is now approved.');
     assert.equal(await page.locator('[data-action=approve]').count(), 0);

@@ -211,7 +211,9 @@ function Workspace({ store, user, users, onUser }) {
         records.length === 0 && h('p', { className: 'muted' }, t('nothing'))),
       selected || mode === 'create'
         ? h(RecordForm, { key: `${resource}:${mode}:${selected?.id}:${engine.version}:${selected?.status}`, resource, mode, record: selected, setError,
-          onSaved: (text) => { setNotice(text); load(); } })
+          // The list is read again before the notice shows: "approved" with the approve button
+          // still there invites a second click.
+          onSaved: async (text) => { await load(); setNotice(text); } })
         : h('div', { className: 'card muted' }, t('pick'))),
     h(MyReviews, { user }),
     h('div', { className: 'status', 'data-testid': 'bundle-status' },
