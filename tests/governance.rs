@@ -7,7 +7,7 @@ mod common;
 use common::server::Server;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::time::Duration;
 
 fn access(s: &Server, query: &str) -> Vec<Value> {
@@ -194,25 +194,8 @@ fn repeated_refusals_raise_one_alert_listed_pushed_and_posted() {
         ],
     );
     // An admin page listening for admin events.
-    let ticket = s
-        .admin("POST", "/v1/admin/events-ticket", &Value::Null)
-        .json()["ticket"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let mut stream = TcpStream::connect(&s.addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
-    write!(
-        stream,
-        "GET /v1/events?ticket={ticket} HTTP/1.1\r\nhost: x\r\n\r\n"
-    )
-    .unwrap();
-    let mut events = BufReader::new(stream);
-    let mut status = String::new();
-    events.read_line(&mut status).unwrap();
-    assert!(status.contains("200"), "{status}");
+    let ticket = s.events_ticket();
+    let mut events = s.event_stream(Some(&ticket));
     assert_eq!(
         s.get(&format!("/v1/events?ticket={ticket}")).status,
         401,

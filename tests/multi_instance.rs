@@ -106,31 +106,6 @@ fn a_publication_on_one_instance_reaches_the_other_within_a_second() {
     }
 }
 
-/// An admin event stream on `on`, with a ticket `issuer` gave; its reader after the status.
-fn admin_stream(issuer: &Server, on: &Server) -> (std::io::BufReader<TcpStream>, String) {
-    use std::io::{BufRead, Write};
-    let ticket = issuer
-        .admin("POST", "/v1/admin/events-ticket", &Value::Null)
-        .json()["ticket"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let mut stream = TcpStream::connect(&on.addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
-    write!(
-        stream,
-        "GET /v1/events?ticket={ticket} HTTP/1.1\r\nhost: x\r\n\r\n"
-    )
-    .unwrap();
-    let mut events = std::io::BufReader::new(stream);
-    let mut status = String::new();
-    events.read_line(&mut status).unwrap();
-    assert!(status.contains("200"), "{status}");
-    (events, ticket)
-}
-
 /// The `alert` events a stream shows within `wait` of the last one, as their data lines.
 fn alerts_on(events: &mut std::io::BufReader<TcpStream>, wait: Duration) -> Vec<String> {
     use std::io::BufRead;
@@ -151,8 +126,9 @@ fn admin_streams_take_tickets_from_any_instance_and_show_every_instances_alerts_
     let dir = temp_dir("multi-alerts");
     let (a, b) = pair(&dir, &["--alert-refusals", "3", "--alert-window", "1m"]);
     // Behind a load balancer a ticket comes from one instance and the stream from another.
-    let (mut on_b, ticket) = admin_stream(&a, &b);
-    let (mut on_a, _) = admin_stream(&b, &a);
+    let ticket = a.events_ticket();
+    let mut on_b = b.event_stream(Some(&ticket));
+    let mut on_a = a.event_stream(Some(&b.events_ticket()));
     assert_eq!(
         b.get(&format!("/v1/events?ticket={ticket}")).status,
         401,

@@ -99,19 +99,9 @@ fn signing_keys_rotate_with_an_overlap() {
 
 #[test]
 fn a_stopping_server_ends_its_event_streams_and_exits_promptly() {
-    use std::io::{Read, Write};
     use std::time::{Duration, Instant};
     let mut s = Server::start("server-stop");
-    let mut stream = std::net::TcpStream::connect(&s.addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
-    stream
-        .write_all(b"GET /v1/events HTTP/1.1\r\nhost: x\r\naccept: text/event-stream\r\n\r\n")
-        .unwrap();
-    let mut head = [0u8; 64];
-    let n = stream.read(&mut head).unwrap();
-    assert!(head[..n].starts_with(b"HTTP/1.1 200"));
+    let mut stream = s.event_stream(None);
     let asked = Instant::now();
     let term = std::process::Command::new("kill")
         .args(["-TERM", &s.child.id().to_string()])
@@ -120,7 +110,7 @@ fn a_stopping_server_ends_its_event_streams_and_exits_promptly() {
     assert!(term.success());
     // The stream ends (not only when the shutdown's time limit cuts it) and the process exits.
     let mut rest = Vec::new();
-    let _ = stream.read_to_end(&mut rest);
+    let _ = std::io::Read::read_to_end(&mut stream, &mut rest);
     let ended = asked.elapsed();
     let status = s.child.wait().unwrap();
     assert!(

@@ -168,6 +168,32 @@ impl Server {
         self.call("GET", path, &[], b"")
     }
 
+    /// A ticket for an admin event stream, from this instance.
+    pub fn events_ticket(&self) -> String {
+        let r = self.admin("POST", "/v1/admin/events-ticket", &Value::Null);
+        r.json()["ticket"].as_str().unwrap().to_string()
+    }
+
+    /// An open `/v1/events` stream (with a ticket: the admin one), read line by line after
+    /// its status line, which must be 200; reads wait up to 20 s.
+    pub fn event_stream(&self, ticket: Option<&str>) -> BufReader<TcpStream> {
+        let mut stream = TcpStream::connect(&self.addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        let query = ticket.map(|t| format!("?ticket={t}")).unwrap_or_default();
+        write!(
+            stream,
+            "GET /v1/events{query} HTTP/1.1\r\nhost: x\r\naccept: text/event-stream\r\n\r\n"
+        )
+        .unwrap();
+        let mut events = BufReader::new(stream);
+        let mut status = String::new();
+        events.read_line(&mut status).unwrap();
+        assert!(status.starts_with("HTTP/1.1 200"), "{status}");
+        events
+    }
+
     /// A request as the admin `admin` (a JSON body unless `null`).
     pub fn admin(&self, method: &str, path: &str, body: &Value) -> Reply {
         self.admin_as(&self.token(), method, path, body)
