@@ -186,7 +186,7 @@ export declare class Session {
   writable<T extends Obj>(resource: string, mode: Mode, record: Obj | null | undefined, formData: T, context?: Obj | null): Partial<T>;
   form(resource: string, mode: Mode, record?: Obj | null, context?: Obj | null): { actions: Record<string, boolean>; fields: Record<string, FieldState> };
   canMany(action: string, resource: string, records: Obj[], context?: Obj | null): Uint8Array;
-  /** What an export of `records` may contain: the records the user may `export`, shaped as
+  /** What an export of `records` may contain: the records the user may `export` and `view`, shaped as
    * the view shows them, in columns `id` and the fields shown on at least one of them. */
   exportRows(resource: string, records: Obj[], context?: Obj | null): { columns: string[]; rows: unknown[][] };
   explain(action: string, resource: string, record?: Obj | null, context?: Obj | null): Explanation;

@@ -14,6 +14,8 @@ export interface PolicySourceOptions {
   trustedKeys: LoadOptions['trustedKeys'];
   app?: string;
   minVersion?: number;
+  /** A file that keeps the highest version loaded across restarts (the rollback floor): an older bundle is then refused with `rollback` even by a restarted backend. */
+  floorFile?: string;
   /** How often to refresh, ms (default 30 000; 0 never). */
   refreshMs?: number;
   /** How long past its expiry a bundle still decides in full before the engine goes stale (view only), ms (default 0). */

@@ -138,6 +138,38 @@ fn a_pinned_version_answers_until_it_is_gone() {
     );
 }
 
+/// A version may be pinned only until a later one has replaced it for `--max-version-age`:
+/// a backend pinning for ever kept answering with rights revoked since.
+#[test]
+fn a_version_replaced_longer_ago_than_the_max_age_is_gone() {
+    let s = Server::start_in(
+        common::temp_dir("decision-max-age"),
+        &["--max-version-age", "1s"],
+    );
+    let t = s.token();
+    let p = s.admin("POST", "/v1/apps/acme-erp/policy", &sample_policy());
+    assert_eq!(p.status, 201, "{}", p.text());
+    let body = json!({"subject": {"id": "u-alice"}, "version": 1, "requests": [
+        {"action": "view", "resource": "customer"}]});
+    assert_eq!(check(&s, &t, &body).status, 200, "replaced just now");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let old = check(&s, &t, &body);
+    assert_eq!(
+        (old.status, old.json()["code"].clone()),
+        (410, json!("version_gone")),
+        "{}",
+        old.text()
+    );
+    assert!(old.text().contains("--max-version-age"));
+    let current = json!({"subject": {"id": "u-alice"}, "version": 2, "requests": [
+        {"action": "view", "resource": "customer"}]});
+    assert_eq!(
+        check(&s, &t, &current).status,
+        200,
+        "the current one is never too old"
+    );
+}
+
 #[test]
 fn batches_are_bounded() {
     let s = Server::start("decide-bounds");

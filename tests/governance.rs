@@ -876,3 +876,166 @@ fn tamper_first_payload(path: &std::path::Path) {
     changed[at] = if changed[at] == b'A' { b'B' } else { b'A' };
     std::fs::write(path, changed).unwrap();
 }
+
+/// Runs `fieldgate restore` of `file` into `data` with extra arguments.
+fn restore(file: &std::path::Path, data: &std::path::Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "restore",
+        "--in",
+        file.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    common::fieldgate(&args, "")
+}
+
+/// A backup whose current document was changed after it was taken (u-alice made `admin`,
+/// triggers dropped, bundles left signed and valid) is refused: the server enforces and
+/// re-signs the document, so it must be the policy its bundle signed. Nothing is restored.
+#[test]
+fn a_backup_with_a_changed_document_is_refused() {
+    let s = Server::start("gov-restore-forged");
+    let file = s.data.parent().unwrap().join("plain.db");
+    let out = common::fieldgate(
+        &[
+            "backup",
+            "--data",
+            s.data.to_str().unwrap(),
+            "--out",
+            file.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    drop(s);
+    {
+        let c = rusqlite::Connection::open(&file).unwrap();
+        let doc: String = c
+            .query_row("SELECT document FROM versions WHERE version = 1", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        let mut doc: Value = serde_json::from_str(&doc).unwrap();
+        doc["assignments"]["users"]["u-alice"] = json!(["admin"]);
+        c.execute_batch("DROP TRIGGER versions_no_update").unwrap();
+        c.execute(
+            "UPDATE versions SET document = ?1 WHERE version = 1",
+            [doc.to_string()],
+        )
+        .unwrap();
+    }
+    let target = common::temp_dir("gov-restore-forged-into").join("data");
+    let r = restore(&file, &target, &[]);
+    assert!(!r.status.success());
+    assert!(
+        common::stderr(&r).contains("not the policy its bundle signed"),
+        "{}",
+        common::stderr(&r)
+    );
+    assert!(!target.join("fieldgate.db").exists(), "nothing restored");
+}
+
+/// Credentials come back from a backup only with `--include-credentials`: without it, a
+/// token added to the file (or revoked since it was taken) stays out, and a directory
+/// restored over keeps its own.
+#[test]
+fn a_restore_takes_credentials_only_when_asked() {
+    let s = Server::start("gov-restore-credentials");
+    let data = s.data.clone();
+    let add = |name: &str, dir: &std::path::Path| {
+        let out = common::fieldgate(&["admin", "add", name, "--data", dir.to_str().unwrap()], "");
+        assert!(out.status.success(), "{}", common::stderr(&out));
+        common::stdout(&out).trim().to_string()
+    };
+    let olga = add("olga", &data);
+    let file = data.parent().unwrap().join("creds.db");
+    let out = common::fieldgate(
+        &[
+            "backup",
+            "--data",
+            data.to_str().unwrap(),
+            "--out",
+            file.to_str().unwrap(),
+            "--include-keys",
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let token = s.token();
+    drop(s);
+    let names = |dir: &std::path::Path| {
+        let out = common::fieldgate(&["admin", "list", "--data", dir.to_str().unwrap()], "");
+        common::stdout(&out)
+    };
+
+    // Into an empty directory: no credentials without the flag.
+    let fresh = common::temp_dir("gov-restore-creds-fresh");
+    let r = restore(&file, &fresh.join("data"), &[]);
+    assert!(r.status.success(), "{}", common::stderr(&r));
+    assert!(
+        common::stdout(&r).contains("credentials: none"),
+        "{}",
+        common::stdout(&r)
+    );
+    assert!(!names(&fresh.join("data")).contains("olga"));
+    let s = Server::start_in(fresh, &["--admin-token", &token]);
+    assert_eq!(
+        s.admin_as(&olga, "GET", "/v1/apps/acme-erp/versions", &Value::Null)
+            .status,
+        401,
+        "olga's token did not come back"
+    );
+    drop(s);
+
+    // With the flag: they come back.
+    let asked = common::temp_dir("gov-restore-creds-asked");
+    let r = restore(&file, &asked.join("data"), &["--include-credentials"]);
+    assert!(r.status.success(), "{}", common::stderr(&r));
+    assert!(names(&asked.join("data")).contains("olga"));
+
+    // Over a directory (--force): it keeps its own credentials, not the backup's.
+    let over = common::temp_dir("gov-restore-creds-over");
+    let r = restore(&file, &over.join("data"), &[]);
+    assert!(r.status.success(), "{}", common::stderr(&r));
+    add("piet", &over.join("data"));
+    let r = restore(&file, &over.join("data"), &["--force"]);
+    assert!(r.status.success(), "{}", common::stderr(&r));
+    assert!(
+        common::stdout(&r).contains("own 1 kept"),
+        "{}",
+        common::stdout(&r)
+    );
+    let listed = names(&over.join("data"));
+    assert!(
+        listed.contains("piet") && !listed.contains("olga"),
+        "{listed}"
+    );
+}
+
+/// `backup --out` never follows a link, even a dangling one, to write elsewhere.
+#[test]
+fn a_backup_does_not_follow_a_link() {
+    let s = Server::start("gov-backup-link");
+    let dir = s.data.parent().unwrap().to_path_buf();
+    let elsewhere = dir.join("elsewhere.db");
+    let link = dir.join("link.db");
+    std::os::unix::fs::symlink(&elsewhere, &link).unwrap();
+    let out = common::fieldgate(
+        &[
+            "backup",
+            "--data",
+            s.data.to_str().unwrap(),
+            "--out",
+            link.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert!(!out.status.success());
+    assert!(
+        common::stderr(&out).contains("exists"),
+        "{}",
+        common::stderr(&out)
+    );
+    assert!(!elsewhere.exists());
+}

@@ -699,3 +699,47 @@ fn decision_events_are_reported_by_the_session_and_checked_one_by_one() {
         .iter()
         .all(|d| d["reported_by"] == "u-alice" && d["link"] != "edited"));
 }
+
+/// Below the open-file limit the connection cap fits what the process may open: with 300
+/// descriptors and the default cap of 1,024, `accept` failed with "Too many open files" and
+/// clients hung (`/v1/config` took 3.9 s). Now the cap is lowered to fit, said at start, and
+/// connections over it get the cap's 503 at once while the server keeps answering.
+#[test]
+fn the_connection_cap_fits_the_open_file_limit() {
+    let s = Server::start_limited(
+        "hard-nofile",
+        300,
+        &["--max-connections-per-client", "2000"],
+    );
+    assert!(
+        s.printed
+            .contains("--max-connections lowered from 1024 to 44"),
+        "{}",
+        s.printed
+    );
+    let idle: Vec<TcpStream> = (0..200)
+        .filter_map(|_| TcpStream::connect(&s.addr).ok())
+        .collect();
+    assert!(idle.len() >= 100, "{}", idle.len());
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let r = loop {
+        let started = std::time::Instant::now();
+        let r = request(&s.addr, "GET", "/v1/config", &[], b"");
+        if r.status != 200 || std::time::Instant::now() > deadline {
+            assert!(
+                started.elapsed() < Duration::from_secs(2),
+                "answered at once"
+            );
+            break r;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (503, json!("overloaded")),
+        "the cap's answer"
+    );
+    drop(idle);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(s.get("/v1/config").status, 200, "free again");
+}

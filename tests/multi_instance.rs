@@ -375,6 +375,13 @@ fn with_the_database_stopped_instances_answer_503_serve_their_bundle_and_recover
             (versions.status, versions.json()["code"].clone()),
             (503, json!("unavailable"))
         );
+        // Not ready (the store does not answer), but alive.
+        let ready = s.get("/readyz");
+        assert_eq!(
+            (ready.status, ready.json()["reason"].clone()),
+            (503, json!("store"))
+        );
+        assert_eq!(s.get("/healthz").status, 200);
         // The current bundle is served from memory all along.
         let bundle = s.admin("GET", "/v1/apps/acme-erp/bundle", &Value::Null);
         assert_eq!(bundle.status, 200);
@@ -402,6 +409,7 @@ fn with_the_database_stopped_instances_answer_503_serve_their_bundle_and_recover
         std::thread::sleep(Duration::from_millis(200));
     };
     assert_eq!(v, 3);
+    assert_eq!(a.get("/readyz").json()["status"], "ready");
     let start = Instant::now();
     while served_version(&b) != Some(3) {
         assert!(

@@ -123,3 +123,173 @@ fn a_stopping_server_ends_its_event_streams_and_exits_promptly() {
         asked.elapsed()
     );
 }
+
+/// A workbook of one sheet with text cells at `(row, col)`.
+fn workbook(cells: &[(u32, u16, &str)]) -> Vec<u8> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let ws = book.add_worksheet();
+    for (r, c, text) in cells {
+        ws.write_string(*r, *c, *text).unwrap();
+    }
+    book.save_to_buffer().unwrap()
+}
+
+/// Spreadsheet uploads are read within limits, and what comes back is bounded: a 1,800-byte
+/// workbook with cells at A1 and XFD1048576 aborted the server (a 550 GB grid), and a header
+/// of long unknown columns was echoed back in a 419 MB error.
+#[test]
+fn spreadsheet_uploads_are_read_within_limits_and_errors_are_bounded() {
+    let s = Server::start("server-xlsx-limits");
+    let auth = format!("Bearer {}", s.token());
+    let put = |body: &[u8]| {
+        s.call(
+            "PUT",
+            "/v1/apps/acme-erp/directory",
+            &[("authorization", &auth)],
+            body,
+        )
+    };
+    let far = workbook(&[(0, 0, "id"), (1_048_575, 16_383, "x")]);
+    let r = put(&far);
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (422, serde_json::json!("bad_directory")),
+        "{}",
+        r.text()
+    );
+    let long = "长".repeat(30_000);
+    let header: Vec<(u32, u16, &str)> = (0..300).map(|c| (0, c, long.as_str())).collect();
+    let r = put(&workbook(&header));
+    assert_eq!(r.status, 422, "{}", &r.text()[..200.min(r.text().len())]);
+    assert!(
+        r.body.len() < 1 << 20,
+        "the error does not echo the cells: {} bytes",
+        r.body.len()
+    );
+    // The matrix import reads the same way.
+    let doc = s
+        .admin("GET", "/v1/apps/acme-erp/versions/1", &Value::Null)
+        .json()["document"]
+        .clone();
+    use base64::Engine as _;
+    let r = s.admin(
+        "POST",
+        "/v1/drafts/matrix/import",
+        &serde_json::json!({"document": doc, "resource": "customer",
+            "file": base64::engine::general_purpose::STANDARD.encode(&far)}),
+    );
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert!(r.text().contains("more than"), "{}", r.text());
+    assert_eq!(s.get("/v1/config").status, 200, "the server is alive");
+}
+
+/// Health for orchestrators, security headers on every answer, and reads with the login
+/// cookie that another page made refused before anything is read or counted.
+#[test]
+fn health_headers_and_reads_from_other_pages() {
+    let s = Server::start("server-health-headers");
+    let health = s.get("/healthz");
+    assert_eq!(
+        (health.status, health.json()["status"].clone()),
+        (200, "ok".into())
+    );
+    let ready = s.get("/readyz");
+    assert_eq!(
+        (ready.status, ready.json()["status"].clone()),
+        (200, "ready".into())
+    );
+    for path in ["/", "/admin", "/v1/config"] {
+        let r = s.get(path);
+        let csp = r.header("content-security-policy").unwrap_or_default();
+        assert!(
+            csp.contains("frame-ancestors 'none'") && csp.contains("'wasm-unsafe-eval'"),
+            "{path}: {csp}"
+        );
+        assert_eq!(r.header("x-frame-options"), Some("DENY"), "{path}");
+        assert_eq!(
+            r.header("x-content-type-options"),
+            Some("nosniff"),
+            "{path}"
+        );
+    }
+    let alice = s.login("u-alice");
+    let read = |site: &str| {
+        s.call(
+            "GET",
+            "/v1/data/customer/c-1003",
+            &[("cookie", &alice), ("sec-fetch-site", site)],
+            b"",
+        )
+    };
+    assert_eq!(read("same-origin").status, 200);
+    for site in ["same-site", "cross-site"] {
+        let r = read(site);
+        assert_eq!(
+            (r.status, r.json()["code"].clone()),
+            (403, "forbidden_origin".into()),
+            "{site}"
+        );
+    }
+    // Refused before the session is read: no refusal counted against Alice.
+    let log = s
+        .admin("GET", "/v1/audit/access?user=u-alice", &Value::Null)
+        .json();
+    let entries = log["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "only the same-origin read: {log}");
+    assert_eq!(entries[0]["outcome"], "ok");
+}
+
+/// `--alert-webhook` is checked at start: a scheme the server cannot post to stops it with the
+/// reason instead of losing the first alert.
+#[test]
+fn a_webhook_it_cannot_post_to_stops_the_start() {
+    for url in ["ftp://alerts.example/hook", "http://", "not a url"] {
+        let e = Server::try_start_in(
+            common::temp_dir("server-webhook-scheme"),
+            &["--alert-webhook", url],
+        )
+        .err()
+        .unwrap_or_else(|| panic!("{url} was accepted"));
+        assert!(e.contains("--alert-webhook"), "{url}: {e}");
+    }
+}
+
+/// A person's minimized bundle follows the directory: moved to another department, they get a
+/// new bundle (and ETag) at once, not the cached one until the next publication.
+#[test]
+fn a_minimized_bundle_follows_a_directory_change() {
+    let s = Server::start("server-for-me-directory");
+    let zoe_in = |dept: &str| {
+        let csv = format!("id,name,department\nu-alice,Alice,sales-east\nu-zoe,Zoe,{dept}\n");
+        let auth = format!("Bearer {}", s.token());
+        let r = s.call(
+            "PUT",
+            "/v1/apps/acme-erp/directory",
+            &[("authorization", &auth)],
+            csv.as_bytes(),
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+    };
+    zoe_in("sales-east");
+    let zoe = s.login("u-zoe");
+    let first = s.user(&zoe, "GET", "/v1/apps/acme-erp/bundle?for=me", &Value::Null);
+    assert_eq!(first.status, 200);
+    let tag = first.header("etag").unwrap().to_string();
+    // The warehouse department holds a role: her bundle is another one now.
+    zoe_in("warehouse");
+    let origin = s.origin();
+    let again = s.call(
+        "GET",
+        "/v1/apps/acme-erp/bundle?for=me",
+        &[
+            ("cookie", &zoe),
+            ("origin", &origin),
+            ("if-none-match", &tag),
+        ],
+        b"",
+    );
+    let me = s.user(&zoe, "GET", "/v1/me", &Value::Null).json();
+    assert_eq!(me["department"], "warehouse");
+    assert_eq!(again.status, 200, "a new bundle, not 304");
+    assert_ne!(again.header("etag"), Some(tag.as_str()));
+}

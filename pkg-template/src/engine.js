@@ -585,7 +585,7 @@ export class Session {
 
   /**
    * What an export of `records` may contain: `{ columns, rows }`, the records the user may
-   * `export` as the view shows them (the session's `redact`), in columns `id` and then the
+   * both `export` and `view` as the view shows them (the session's `redact`), in columns `id` and then the
    * fields whose view state is not hidden on at least one of them, in declaration order; a
    * cell of a field hidden on its record is null. The server's export follows the same rule
    * (tests compare the two on the sample data).
@@ -595,7 +595,7 @@ export class Session {
     const seen = new Uint8Array(names.length);
     const kept = [];
     for (const record of records) {
-      if (!this.can('export', resource, record, context)) continue;
+      if (!this.can('export', resource, record, context) || !this.can('view', resource, record, context)) continue;
       const codes = this.fieldStates(resource, 'view', record, context);
       for (let i = 0; i < codes.length; i++) seen[i] |= codes[i] > 0 ? 1 : 0;
       kept.push(this.redact(resource, 'view', record, context));

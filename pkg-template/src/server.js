@@ -3,7 +3,7 @@
 // ETag, or a file); `createGate` builds Express/Koa middleware and response helpers on it. Every
 // decision is the engine's (`can`, `redact`, `writable`); this file only wires them to HTTP.
 
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 // The package's own Node entry, by name: one engine module whichever entry a backend imports.
 import { Engine, FieldgateError } from 'fieldgate';
@@ -93,13 +93,44 @@ export class PolicySource {
     try {
       const bytes = this.#o.url ? await this.#fetch() : await this.#read();
       if (!bytes) return false;
-      const opts = { trustedKeys: this.#o.trustedKeys, app: this.#o.app, minVersion: this.#o.minVersion, now: this.#o.now() };
+      const minVersion = Math.max(this.#o.minVersion ?? 0, await this.#floor());
+      const opts = { trustedKeys: this.#o.trustedKeys, app: this.#o.app, minVersion, now: this.#o.now() };
       if (this.#engine) await this.#engine.update(bytes, opts);
       else this.#engine = await Engine.load(bytes, opts);
+      await this.#keepFloor(this.#engine.version);
       return true;
     } finally {
       this.#checkExpiry();
     }
+  }
+
+  /**
+   * The highest version this backend ever loaded, from `floorFile` (0 without one, or before
+   * the first load): a restarted backend refuses an older bundle a stale mirror serves, as a
+   * running one does. A file it cannot read as a version is refused, not taken as 0.
+   */
+  async #floor() {
+    if (!this.#o.floorFile) return 0;
+    let text;
+    try {
+      text = await readFile(this.#o.floorFile, 'utf8');
+    } catch (e) {
+      if (e.code === 'ENOENT') return 0;
+      throw e;
+    }
+    const n = Number(text.trim());
+    if (!Number.isSafeInteger(n) || n < 0) {
+      throw new FieldgateError('bad_request', `the floor file ${this.#o.floorFile} does not hold a version`);
+    }
+    return n;
+  }
+
+  /** Writes `version` to `floorFile` when it is higher (whole: a temporary file, then a rename). */
+  async #keepFloor(version) {
+    if (!this.#o.floorFile || version <= await this.#floor()) return;
+    const tmp = `${this.#o.floorFile}.${process.pid}.tmp`;
+    await writeFile(tmp, `${version}\n`);
+    await rename(tmp, this.#o.floorFile);
   }
 
   async #fetch() {

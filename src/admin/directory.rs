@@ -98,6 +98,26 @@ const COLUMNS: [(&str, &[&str]); 5] = [
     ("roles", &["roles", "role", "角色"]),
 ];
 
+/// An id as people read it: in Unicode's composed form (NFC), case-folded. Two ids with the
+/// same look are one person to whoever reads a list of names, so a directory refuses them.
+fn look(id: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    id.nfc().flat_map(char::to_lowercase).collect()
+}
+
+/// Characters that show as nothing (or only change direction) and so make an id look like
+/// another: white space, controls, zero-width spaces and joiners, direction marks and
+/// overrides, the soft hyphen and the byte order mark.
+fn invisible(c: char) -> bool {
+    c.is_whitespace()
+        || c.is_control()
+        || matches!(
+            c,
+            '\u{ad}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{2069}' | '\u{feff}'
+        )
+}
+
 impl Directory {
     /// A directory of these people, checked: ids present and unique, departments known to
     /// the policy (when it declares any).
@@ -122,6 +142,7 @@ impl Directory {
         mut errors: Vec<DirectoryError>,
     ) -> Result<Directory, Vec<DirectoryError>> {
         let mut by_id = HashMap::with_capacity(people.len());
+        let mut by_look: HashMap<String, usize> = HashMap::with_capacity(people.len());
         let known: Option<Vec<&str>> = policy
             .map(|p| p.department_names().collect::<Vec<_>>())
             .filter(|d| !d.is_empty());
@@ -136,11 +157,27 @@ impl Directory {
                 ));
                 continue;
             }
+            if let Some(c) = p.id.chars().find(|c| invisible(*c)) {
+                let msg = format!(
+                    "the id has an invisible character (U+{:04X}): ids that look the same must be \
+                     the same",
+                    u32::from(c)
+                );
+                errors.push(err(row, "id", "bad_value", msg));
+                continue;
+            }
             if let Some(&first) = by_id.get(&p.id) {
                 let msg = format!("`{}` is already row {}", p.id, rows[first]);
                 errors.push(err(row, "id", "duplicate_id", msg));
+            } else if let Some(&first) = by_look.get(&look(&p.id)) {
+                let msg = format!(
+                    "`{}` looks the same as `{}` of row {} (only case or Unicode form differ)",
+                    p.id, people[first].id, rows[first]
+                );
+                errors.push(err(row, "id", "duplicate_id", msg));
             } else {
                 by_id.insert(p.id.clone(), i);
+                by_look.insert(look(&p.id), i);
             }
             if let (Some(d), Some(known)) = (&p.department, &known) {
                 if !known.contains(&d.as_str()) {
@@ -497,6 +534,26 @@ mod tests {
             .map(|e| (e.row, e.column.as_str(), e.code))
             .collect();
         assert_eq!(got, [(4, "id", "duplicate_id"), (5, "id", "missing_id")]);
+        // Look-alikes: case, Unicode form (é composed vs e + combining accent), and a
+        // zero-width space are refused, naming the row they look like.
+        let e = Directory::from_table(
+            &t(&[
+                &["id"],
+                &["u-alice"],
+                &["U-Alice"],
+                &["u-alice\u{200b}"],
+                &["u-\u{e9}"],
+                &["u-e\u{301}"],
+            ]),
+            None,
+        )
+        .unwrap_err();
+        let got: Vec<(usize, &str)> = e.iter().map(|e| (e.row, e.code)).collect();
+        assert_eq!(
+            got,
+            [(3, "duplicate_id"), (4, "bad_value"), (6, "duplicate_id")]
+        );
+        assert!(e[0].message.contains("row 2"), "{}", e[0].message);
         let e = Directory::from_table(&t(&[&["name", "dept"]]), None).unwrap_err();
         assert_eq!(e[0].code, "bad_header");
     }

@@ -67,6 +67,9 @@ pub struct VerifiedBundle {
     pub issued_at_ms: i64,
     /// `expires_at`, Unix milliseconds.
     pub expires_at_ms: i64,
+    /// The signed body as it was signed: for a JSON bundle, the policy document with its
+    /// stamps (what a restore compares stored documents with).
+    pub body: Vec<u8>,
 }
 
 impl UnverifiedBundle {
@@ -166,6 +169,7 @@ impl UnverifiedBundle {
             encoding: d.encoding,
             issued_at_ms,
             expires_at_ms,
+            body: d.body,
         })
     }
 }

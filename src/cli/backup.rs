@@ -32,6 +32,11 @@ pub(crate) struct RestoreArgs {
     /// Replace what the directory holds.
     #[arg(long)]
     force: bool,
+    /// Take the admin and service tokens from the backup. Without it, the directory keeps
+    /// the tokens it has (a token added to a backup, or one revoked since it was taken, does
+    /// not come back).
+    #[arg(long)]
+    include_credentials: bool,
 }
 
 fn report(what: &str, s: &backup::Summary) {
@@ -60,8 +65,20 @@ pub(crate) fn backup_run(a: BackupArgs) -> CliResult {
 }
 
 pub(crate) fn restore_run(a: RestoreArgs) -> CliResult {
-    let s = backup::restore(&a.input, &a.data, a.force)?;
+    let s = backup::restore(&a.input, &a.data, a.force, a.include_credentials)?;
     report(&format!("restored into {}", a.data.display()), &s);
+    match s.credentials {
+        Some((backup::Credentials::Backup, n)) => {
+            println!("credentials: {n} from the backup (--include-credentials)");
+        }
+        Some((backup::Credentials::Kept, n)) => {
+            println!("credentials: the directory's own {n} kept; none taken from the backup");
+        }
+        None => println!(
+            "credentials: none (not taken from the backup without --include-credentials); \
+             create them with `fieldgate credentials`"
+        ),
+    }
     if !s.keys && !a.data.join("signing.key").exists() {
         eprintln!(
             "note: the backup has no signing key; put the old signing.key into {} before \

@@ -1,9 +1,10 @@
 //! Spreadsheets as tables of text cells: CSV (UTF-8 with or without a BOM, or GBK/GB18030 as
 //! Excel on Chinese Windows saves it) and XLSX workbooks, read and written.
 //!
-//! Every writer escapes cells that a spreadsheet would run as a formula (a leading `=`, `+`,
-//! `-`, `@`, tab or carriage return gets a `'` in front), and every reader takes that quote off
-//! again, so what is exported reads back as it was.
+//! Every writer escapes cells that a spreadsheet would run as a formula (see [`escape`]: a
+//! `'` goes in front), and every reader takes that quote off again, so what is exported reads
+//! back as it was. CSV cells are all quoted, so a `;` inside one never splits it into a new
+//! cell where `;` separates them (Excel in many European locales).
 
 use std::borrow::Cow;
 
@@ -63,33 +64,45 @@ pub fn decode(bytes: &[u8], encoding: Encoding) -> Result<String, String> {
     }
 }
 
-/// Reads CSV bytes into rows (rows may differ in length).
+/// Reads CSV bytes into rows (rows may differ in length), within [`MAX_ROWS`],
+/// [`MAX_COLUMNS`], [`MAX_CELLS`] and [`MAX_CELL_CHARS`].
 ///
 /// # Errors
-/// A message for bytes that are not text in the encoding, or malformed CSV.
+/// A message for bytes that are not text in the encoding, malformed CSV, or a table over a
+/// limit.
 pub fn read_csv(bytes: &[u8], encoding: Encoding) -> Result<Table, String> {
     let text = decode(bytes, encoding)?;
     let mut r = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .from_reader(text.as_bytes());
-    r.records()
-        .map(|rec| {
-            rec.map(|r| r.iter().map(|c| unescape(c).to_string()).collect())
-                .map_err(|e| format!("bad CSV: {e}"))
-        })
-        .collect()
+    let mut grid = Grid::default();
+    for (row, rec) in r.records().enumerate() {
+        let rec = rec.map_err(|e| format!("bad CSV: {e}"))?;
+        for (col, cell) in rec.iter().enumerate() {
+            grid.put(row, col, unescape(cell))?;
+        }
+        grid.row(row)?;
+    }
+    Ok(grid.rows)
 }
 
 /// CSV text of the rows: UTF-8 with a BOM (so Excel reads Chinese text right), formula-like
 /// cells escaped.
 pub fn write_csv(rows: &[Vec<String>]) -> Vec<u8> {
-    let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+    let mut w = csv_writer(b"\xEF\xBB\xBF".to_vec());
     for row in rows {
         // Writing to memory cannot fail.
         let _ = w.write_record(row.iter().map(|c| escape(c).into_owned()));
     }
     w.into_inner().unwrap_or_default()
+}
+
+/// A CSV writer as every export needs one: each cell quoted (see the module's notes).
+pub fn csv_writer<W: std::io::Write>(out: W) -> csv::Writer<W> {
+    csv::WriterBuilder::new()
+        .quote_style(csv::QuoteStyle::Always)
+        .from_writer(out)
 }
 
 /// Whether the bytes are a ZIP archive (an XLSX workbook), not CSV text.
@@ -184,38 +197,134 @@ pub fn write_xlsx(sheets: &[Sheet]) -> Result<Vec<u8>, String> {
     book.save_to_buffer().map_err(e)
 }
 
-/// Reads every sheet of a workbook, in order.
+/// Most bytes a workbook's parts may unpack to, all together, counted as they unpack (a
+/// ZIP entry may claim any size): what bounds the memory and time of reading one.
+pub const MAX_UNPACKED: u64 = 64 << 20;
+/// Most rows of a sheet or CSV file.
+pub const MAX_ROWS: usize = 200_000;
+/// Most columns.
+pub const MAX_COLUMNS: usize = 1_000;
+/// Most cells a table holds, counting the empty ones before a row's last value.
+pub const MAX_CELLS: usize = 4_000_000;
+/// Most characters in a cell (Excel's own limit).
+pub const MAX_CELL_CHARS: usize = 32_767;
+
+/// A table built cell by cell within the limits, holding only up to each row's last value
+/// (a sheet whose only cells are A1 and XFD1048576 never becomes a dense grid).
+#[derive(Default)]
+struct Grid {
+    rows: Table,
+    cells: usize,
+}
+
+impl Grid {
+    /// Makes sure row `row` exists (rows before it stay empty).
+    fn row(&mut self, row: usize) -> Result<&mut Vec<String>, String> {
+        if row >= MAX_ROWS {
+            return Err(format!("the table has more than {MAX_ROWS} rows"));
+        }
+        if self.rows.len() <= row {
+            self.rows.resize_with(row + 1, Vec::new);
+        }
+        // PANIC SAFETY: the row was just made to exist
+        #[allow(clippy::indexing_slicing)]
+        Ok(&mut self.rows[row])
+    }
+
+    /// Puts a value at `(row, col)`, zero-based; cells before it in the row stay empty.
+    fn put(&mut self, row: usize, col: usize, value: &str) -> Result<(), String> {
+        if col >= MAX_COLUMNS {
+            return Err(format!(
+                "row {} has more than {MAX_COLUMNS} columns",
+                row + 1
+            ));
+        }
+        if value.chars().count() > MAX_CELL_CHARS {
+            return Err(format!(
+                "the cell at row {}, column {} has more than {MAX_CELL_CHARS} characters",
+                row + 1,
+                col + 1
+            ));
+        }
+        let cells = self.cells;
+        let cells_in_row = self.row(row)?;
+        let grow = (col + 1).saturating_sub(cells_in_row.len());
+        if cells + grow > MAX_CELLS {
+            return Err(format!("the table has more than {MAX_CELLS} cells"));
+        }
+        if grow > 0 {
+            cells_in_row.resize_with(col + 1, String::new);
+        }
+        // PANIC SAFETY: the row was just made at least `col + 1` long
+        #[allow(clippy::indexing_slicing)]
+        {
+            cells_in_row[col] = value.to_string();
+        }
+        self.cells = cells + grow;
+        Ok(())
+    }
+}
+
+/// Unpacks every part of a ZIP archive into nothing, failing once they come to more than
+/// [`MAX_UNPACKED`] bytes: checked before the workbook reader unpacks them for real.
+fn check_unpacked(bytes: &[u8]) -> Result<(), String> {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+        .map_err(|e| format!("not a readable XLSX workbook: {e}"))?;
+    let mut total = 0u64;
+    for i in 0..zip.len() {
+        let entry = zip
+            .by_index(i)
+            .map_err(|e| format!("not a readable XLSX workbook: {e}"))?;
+        let mut bounded = std::io::Read::take(entry, MAX_UNPACKED - total + 1);
+        total += std::io::copy(&mut bounded, &mut std::io::sink())
+            .map_err(|e| format!("not a readable XLSX workbook: {e}"))?;
+        if total > MAX_UNPACKED {
+            return Err(format!(
+                "the workbook unpacks to more than {} MiB",
+                MAX_UNPACKED >> 20
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Reads every sheet of a workbook, in order, cell by cell within the limits (see
+/// [`MAX_UNPACKED`]). Row and column numbers are the ones the spreadsheet shows: rows start
+/// at A1, not at the first cell with a value.
 ///
 /// # Errors
-/// A message when the bytes are not a readable XLSX workbook.
+/// A message when the bytes are not a readable XLSX workbook or a sheet is over a limit.
 // TRUNCATION: `f` is a whole number below 1e15 in that branch, exactly an i64
 #[allow(clippy::cast_possible_truncation)]
 pub fn read_xlsx(bytes: &[u8]) -> Result<Vec<Sheet>, String> {
-    use calamine::{Data, Reader};
+    use calamine::{DataRef, Reader};
+    check_unpacked(bytes)?;
     let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes))
         .map_err(|e| format!("not a readable XLSX workbook: {e}"))?;
     let mut out = Vec::new();
     for name in book.sheet_names() {
-        let range = book
-            .worksheet_range(&name)
-            .map_err(|e| format!("sheet `{name}`: {e}"))?;
-        // Rows start at the sheet's first row (A1), not at the first cell with a value, so row
-        // numbers in messages are the ones the spreadsheet shows.
-        let (top, left) = range.start().unwrap_or((0, 0));
-        let mut rows: Table = vec![Vec::new(); top as usize];
-        for row in range.rows() {
-            let mut cells = vec![String::new(); left as usize];
-            cells.extend(row.iter().map(|c| match c {
-                Data::Empty => String::new(),
-                Data::String(s) => unescape(s).to_string(),
-                Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
-                other => other.to_string(),
-            }));
-            rows.push(cells);
+        let bad = |e: calamine::XlsxError| format!("sheet `{name}`: {e}");
+        let mut cells = book.worksheet_cells_reader(&name).map_err(bad)?;
+        let mut grid = Grid::default();
+        while let Some(cell) = cells.next_cell().map_err(bad)? {
+            let (row, col) = cell.get_position();
+            let text = match cell.get_value() {
+                DataRef::Empty => continue,
+                DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => {
+                    unescape(s).to_string()
+                }
+                DataRef::SharedString(s) => unescape(s).to_string(),
+                DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => {
+                    format!("{}", *f as i64)
+                }
+                other => calamine::Data::from(other.clone()).to_string(),
+            };
+            grid.put(row as usize, col as usize, &text)
+                .map_err(|e| format!("sheet `{name}`: {e}"))?;
         }
         out.push(Sheet {
             name,
-            rows,
+            rows: grid.rows,
             ..Sheet::default()
         });
     }
@@ -237,9 +346,20 @@ pub fn read_any(bytes: &[u8], encoding: Encoding) -> Result<Vec<Sheet>, String> 
     }])
 }
 
+/// Whether a spreadsheet would read `cell` as a formula: its first character is `=`, `+`,
+/// `-`, `@` (or their full-width forms, which some spreadsheets take too), or a tab, carriage
+/// return or line feed, once the white space and invisible characters that spreadsheets skip
+/// (spaces, no-break and zero-width spaces, joiners, byte order marks) are passed over.
+fn formula_like(cell: &str) -> bool {
+    let invisible = |c: char| matches!(c, ' ' | '\u{a0}' | '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{2064}' | '\u{feff}');
+    cell.trim_start_matches(invisible).starts_with([
+        '=', '+', '-', '@', '\t', '\r', '\n', '\u{ff1d}', '\u{ff0b}', '\u{ff0d}', '\u{ff20}',
+    ])
+}
+
 /// A cell as written to a file: with a `'` in front when a spreadsheet would run it.
 pub fn escape(cell: &str) -> Cow<'_, str> {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    if formula_like(cell) {
         Cow::Owned(format!("'{cell}"))
     } else {
         Cow::Borrowed(cell)
@@ -249,7 +369,7 @@ pub fn escape(cell: &str) -> Cow<'_, str> {
 /// A cell as read from a file: the quote [`escape`] adds is taken off.
 pub fn unescape(cell: &str) -> &str {
     match cell.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
+        Some(rest) if formula_like(rest) => rest,
         _ => cell,
     }
 }
@@ -275,6 +395,106 @@ mod tests {
         assert!(read_csv(&gbk, Encoding::Utf8)
             .unwrap_err()
             .contains("not UTF-8"));
+    }
+
+    /// A workbook of one sheet with text cells at `(row, col)`.
+    fn workbook(cells: &[(u32, u16, &str)]) -> Vec<u8> {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let ws = book.add_worksheet();
+        for (r, c, text) in cells {
+            ws.write_string(*r, *c, *text).unwrap();
+        }
+        book.save_to_buffer().unwrap()
+    }
+
+    #[test]
+    fn a_sheet_with_far_apart_cells_is_refused_without_a_dense_grid() {
+        // A1 and XFD1048576: the dense reader asked for about 550 GB and aborted.
+        let far = workbook(&[(0, 0, "id"), (1_048_575, 16_383, "x")]);
+        assert!(far.len() < 10_000, "a small file: {}", far.len());
+        let e = read_xlsx(&far).unwrap_err();
+        assert!(e.contains("more than"), "{e}");
+        // A1 + CV1048576 (5.7 GB before): refused on the row limit.
+        let e = read_xlsx(&workbook(&[(0, 0, "id"), (1_048_575, 99, "x")])).unwrap_err();
+        assert!(e.contains(&format!("more than {MAX_ROWS} rows")), "{e}");
+        // Far apart but within the limits: rows hold only up to their last value.
+        let ok = read_xlsx(&workbook(&[(0, 0, "id"), (5, 900, "x")])).unwrap();
+        let rows = &ok[0].rows;
+        assert_eq!(rows.len(), 6);
+        assert_eq!(rows[0], vec!["id".to_string()]);
+        assert!(rows[1..5].iter().all(Vec::is_empty));
+        assert_eq!(rows[5].len(), 901);
+        assert_eq!(rows[5][900], "x");
+    }
+
+    #[test]
+    fn the_cell_count_is_bounded_across_rows() {
+        let mut g = Grid::default();
+        let per_row = MAX_COLUMNS - 1;
+        let fill = MAX_CELLS / MAX_COLUMNS;
+        for row in 0..fill {
+            g.put(row, per_row, "x").unwrap();
+        }
+        let e = g.put(fill, per_row, "x").unwrap_err();
+        assert!(e.contains(&format!("more than {MAX_CELLS} cells")), "{e}");
+        let long = "长".repeat(MAX_CELL_CHARS + 1);
+        let e = Grid::default().put(0, 0, &long).unwrap_err();
+        assert!(e.contains("characters"), "{e}");
+        assert!(e.len() < 200, "the cell is not echoed: {}", e.len());
+    }
+
+    #[test]
+    fn a_workbook_unpacking_past_the_limit_is_refused_as_it_unpacks() {
+        use std::io::Write;
+        // One part of zeros that compresses to a few hundred KB: the reader that unpacked
+        // shared strings whole took gigabytes for such a file.
+        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        zip.start_file("xl/sharedStrings.xml", opts).unwrap();
+        let block = vec![b'a'; 1 << 20];
+        for _ in 0..=(MAX_UNPACKED >> 20) {
+            zip.write_all(&block).unwrap();
+        }
+        let bytes = zip.finish().unwrap().into_inner();
+        assert!(bytes.len() < 1 << 20, "{}", bytes.len());
+        let e = read_xlsx(&bytes).unwrap_err();
+        assert!(e.contains("unpacks to more than"), "{e}");
+    }
+
+    #[test]
+    fn formula_escaping_sees_past_what_spreadsheets_skip_and_quotes_every_csv_cell() {
+        for cell in [
+            " =1+1",
+            "\n=1+1",
+            "\u{200b}=1+1",
+            "\u{feff}@SUM(A1)",
+            "\u{ff1d}1+1",
+            "\u{a0}-2",
+            "\t=x",
+        ] {
+            assert_eq!(escape(cell), format!("'{cell}"), "{cell:?}");
+            assert_eq!(unescape(&escape(cell)), cell);
+        }
+        for cell in ["x;=1+1", "ok", "a-b", "", "'quoted"] {
+            assert_eq!(escape(cell), cell, "{cell:?}");
+        }
+        let rows = vec![vec!["x;=1+1".to_string(), " =1+1".into(), "plain".into()]];
+        let bytes = write_csv(&rows);
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert_eq!(
+            text.trim_start_matches('\u{feff}'),
+            "\"x;=1+1\",\"' =1+1\",\"plain\"\n",
+            "quoted, so `;` locales keep one cell"
+        );
+        assert_eq!(read_csv(&bytes, Encoding::Auto).unwrap(), rows);
+    }
+
+    #[test]
+    fn csv_is_held_to_the_same_limits() {
+        let wide = format!("{}x\n", ",".repeat(MAX_COLUMNS));
+        let e = read_csv(wide.as_bytes(), Encoding::Auto).unwrap_err();
+        assert!(e.contains("columns"), "{e}");
     }
 
     #[test]

@@ -246,15 +246,28 @@ pub async fn log(state: &Shared, e: AccessEntry) {
     }
 }
 
+/// A webhook URL as the server can post to: `http://` with a host, checked at start so a
+/// mistyped scheme is not found only when the first alert is lost.
+///
+/// # Errors
+/// Why it cannot be used.
+pub fn check_webhook(url: &str) -> Result<hyper::Uri, String> {
+    let uri: hyper::Uri = url.parse().map_err(|e| format!("not a URL: {e}"))?;
+    if uri.scheme_str() != Some("http") {
+        return Err("only http:// webhooks (put a relay in front for https)".into());
+    }
+    if uri.host().is_none_or(str::is_empty) {
+        return Err("the URL names no host".into());
+    }
+    Ok(uri)
+}
+
 /// POSTs `body` to an `http://` URL, within five seconds.
 async fn post_json(url: &str, body: &Value) -> Result<(), String> {
     use http_body_util::Full;
     use hyper_util::client::legacy::Client;
     use hyper_util::rt::TokioExecutor;
-    let uri: hyper::Uri = url.parse().map_err(|e| format!("bad URL: {e}"))?;
-    if uri.scheme_str() != Some("http") {
-        return Err("only http:// webhooks (put a relay in front for https)".into());
-    }
+    let uri = check_webhook(url)?;
     let req = hyper::Request::post(uri)
         .header("content-type", "application/json")
         .body(Full::new(axum::body::Bytes::from(body.to_string())))

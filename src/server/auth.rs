@@ -143,7 +143,9 @@ impl FromRequestParts<Shared> for User {
         let Some(id) = session_id(state, &parts.headers) else {
             return Err(ApiError::unauthorized("log in first (POST /v1/login)"));
         };
-        if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        if matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
+            same_site_reads_only(&parts.headers)?;
+        } else {
             same_origin(state, &parts.headers, true)?;
         }
         let hash = token_hash(&id);
@@ -184,6 +186,28 @@ fn cookie_mac(state: &AppState, id: &str) -> hmac::Hmac<Sha256> {
         .expect("HMAC takes a key of any length");
     m.update(id.as_bytes());
     m
+}
+
+/// Refuses a read with the login cookie that a browser says another page made
+/// (`Sec-Fetch-Site` other than `same-origin` or `none`): a page on a sibling subdomain could
+/// otherwise make a victim's browser fetch records with `<img>` tags and raise refusal alerts
+/// in their name. Refused before the session is read, so nothing is logged against the person.
+/// Browsers too old to send the header are not covered (docs/security.md).
+///
+/// # Errors
+/// 403 `forbidden_origin`.
+fn same_site_reads_only(headers: &HeaderMap) -> ApiResult<()> {
+    let site = headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_ascii_lowercase);
+    match site.as_deref() {
+        None | Some("same-origin" | "none") => Ok(()),
+        Some(other) => Err(ApiError::new(
+            ServerCode::ForbiddenOrigin,
+            format!("a {other} page may not read with the login cookie"),
+        )),
+    }
 }
 
 /// Checks that a request comes from the server's own origin: its `Origin` (or, without one,

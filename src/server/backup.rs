@@ -7,8 +7,13 @@
 //! itself is in it only when asked (`--include-keys`).
 //!
 //! A restore refuses to overwrite a directory with anything in it (unless forced), checks the
-//! file (`PRAGMA integrity_check`, and every stored bundle verified with the key it names),
-//! and only then puts it in place; the server then starts on the same current version.
+//! file (`PRAGMA integrity_check`; every stored bundle verified with the key it names, and
+//! every stored document the same as the policy its bundle signed, since the server enforces
+//! and re-signs the document), and only then puts it in place; the server then starts on the
+//! same current version. Credentials are not taken from a backup unless asked
+//! (`--include-credentials`): a token added to the file, or one revoked since it was taken,
+//! would come back. The directory keeps the credentials it had instead; login sessions are
+//! never restored.
 
 use super::files::{private_dir, private_file};
 use crate::bundle::{verify, PublicKey, SecretKey, TrustedKeys, VerifyOptions};
@@ -26,6 +31,17 @@ pub struct Summary {
     pub keys: bool,
     /// The current version of each app.
     pub current: Vec<(String, u64)>,
+    /// Where the restored database's credentials came from, and how many.
+    pub credentials: Option<(Credentials, u64)>,
+}
+
+/// Where a restore took credentials from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credentials {
+    /// The backup (`--include-credentials`).
+    Backup,
+    /// The data directory's database, as it was before the restore.
+    Kept,
 }
 
 fn err(what: &str) -> impl Fn(rusqlite::Error) -> String + '_ {
@@ -44,7 +60,8 @@ pub fn backup(data: &Path, out: &Path, include_keys: bool) -> Result<Summary, St
             data.display()
         ));
     }
-    if out.exists() {
+    // `symlink_metadata`: a link (even a dangling one) is not followed to write elsewhere.
+    if std::fs::symlink_metadata(out).is_ok() {
         return Err(format!("`{}` exists: give a new file", out.display()));
     }
     let src = Connection::open_with_flags(&db, OpenFlags::SQLITE_OPEN_READ_ONLY)
@@ -96,15 +113,23 @@ fn summary(c: &Connection, keys: bool) -> Result<Summary, String> {
         versions: u64::try_from(versions).unwrap_or(0),
         keys,
         current,
+        credentials: None,
     })
 }
 
-/// Checks the backup `input` and makes it `data`'s database (and keys, when it has them).
+/// Checks the backup `input` and makes it `data`'s database (and keys, when it has them);
+/// its credentials only with `include_credentials` (else `data`'s own are kept).
 ///
 /// # Errors
-/// A message when `data` is not empty (without `force`), the file is not a sound backup, or
-/// a stored bundle does not verify with the key the backup names.
-pub fn restore(input: &Path, data: &Path, force: bool) -> Result<Summary, String> {
+/// A message when `data` is not empty (without `force`), the file is not a sound backup, a
+/// stored bundle does not verify with the key the backup names, or a stored document is not
+/// the policy its bundle signed.
+pub fn restore(
+    input: &Path,
+    data: &Path,
+    force: bool,
+    include_credentials: bool,
+) -> Result<Summary, String> {
     let busy = std::fs::read_dir(data).is_ok_and(|mut d| d.next().is_some());
     if busy && !force {
         return Err(format!(
@@ -146,22 +171,27 @@ pub fn restore(input: &Path, data: &Path, force: bool) -> Result<Summary, String
         }
     }
     verify_bundles(&c, &trusted)?;
-    let s = summary(&c, key.is_some())?;
+    let mut s = summary(&c, key.is_some())?;
     drop(c);
 
     private_dir(data)?;
-    for stale in ["fieldgate.db-wal", "fieldgate.db-shm"] {
-        let _ = std::fs::remove_file(data.join(stale));
-    }
     let db = data.join("fieldgate.db");
     let tmp = data.join("fieldgate.db.restoring");
     std::fs::copy(input, &tmp).map_err(|e| format!("cannot copy the backup: {e}"))?;
     {
         let c = Connection::open(&tmp).map_err(err("restore"))?;
-        c.execute_batch("DROP TABLE backup_meta")
+        c.execute_batch("DROP TABLE backup_meta; DELETE FROM sessions;")
             .map_err(err("restore"))?;
+        s.credentials = if include_credentials {
+            Some((Credentials::Backup, count(&c, "main")?))
+        } else {
+            keep_credentials(&c, &db)?
+        };
     }
     private_file(&tmp)?;
+    for stale in ["fieldgate.db-wal", "fieldgate.db-shm"] {
+        let _ = std::fs::remove_file(data.join(stale));
+    }
     std::fs::rename(&tmp, &db).map_err(|e| format!("cannot put the database in place: {e}"))?;
     std::fs::write(data.join("signing.pub"), format!("{}\n", public.trim()))
         .map_err(|e| format!("signing.pub: {e}"))?;
@@ -173,11 +203,44 @@ pub fn restore(input: &Path, data: &Path, force: bool) -> Result<Summary, String
     Ok(s)
 }
 
+/// Replaces the credentials in `c` with those of the database at `db` (the directory's, before
+/// the restore), when there is one; what was kept.
+fn keep_credentials(c: &Connection, db: &Path) -> Result<Option<(Credentials, u64)>, String> {
+    c.execute("DELETE FROM credentials", [])
+        .map_err(err("restore"))?;
+    if !db.exists() {
+        return Ok(None);
+    }
+    let path = db
+        .to_str()
+        .ok_or("the data directory's path is not UTF-8")?;
+    c.execute("ATTACH DATABASE ?1 AS previous", params![path])
+        .map_err(err("the directory's database"))?;
+    c.execute_batch("INSERT INTO main.credentials SELECT * FROM previous.credentials")
+        .map_err(err("the directory's credentials"))?;
+    let kept = count(c, "previous")?;
+    c.execute_batch("DETACH DATABASE previous")
+        .map_err(err("restore"))?;
+    Ok(Some((Credentials::Kept, kept)))
+}
+
+/// How many credentials the schema `schema` holds.
+fn count(c: &Connection, schema: &str) -> Result<u64, String> {
+    let n: i64 = c
+        .query_row(
+            &format!("SELECT COUNT(*) FROM {schema}.credentials"),
+            [],
+            |r| r.get(0),
+        )
+        .map_err(err("credentials"))?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
 /// Every stored bundle verifies with the backup's key (its validity window aside: old
-/// versions have expired bundles).
+/// versions have expired bundles), and every stored document is the policy it signed.
 fn verify_bundles(c: &Connection, trusted: &TrustedKeys) -> Result<(), String> {
     let mut stmt = c
-        .prepare("SELECT app, version, bundle FROM versions ORDER BY app, version")
+        .prepare("SELECT app, version, bundle, document FROM versions ORDER BY app, version")
         .map_err(err("versions"))?;
     let rows = stmt
         .query_map([], |r| {
@@ -185,11 +248,12 @@ fn verify_bundles(c: &Connection, trusted: &TrustedKeys) -> Result<(), String> {
                 r.get::<_, String>(0)?,
                 r.get::<_, i64>(1)?,
                 r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
             ))
         })
         .map_err(err("versions"))?;
     for row in rows {
-        let (app, version, bundle) = row.map_err(err("versions"))?;
+        let (app, version, bundle, document) = row.map_err(err("versions"))?;
         let mut opts = VerifyOptions::new(trusted, crate::host::now_ms());
         opts.skew_ms = i64::MAX / 4;
         opts.app = Some(&app);
@@ -200,6 +264,33 @@ fn verify_bundles(c: &Connection, trusted: &TrustedKeys) -> Result<(), String> {
                 "{app} v{version}: the stored bundle carries another version"
             ));
         }
+        if !same_policy(&document, &b.body) {
+            return Err(format!(
+                "{app} v{version}: the stored document is not the policy its bundle signed \
+                 (the backup was changed after it was taken)"
+            ));
+        }
     }
     Ok(())
+}
+
+/// Whether a stored document is the policy a bundle's body signed: the same JSON once the
+/// stamps signing adds (`issued_at`, `expires_at`, `subject`) are set aside.
+fn same_policy(document: &str, signed: &[u8]) -> bool {
+    let unstamped = |v: serde_json::Value| {
+        let mut v = v;
+        if let Some(o) = v.as_object_mut() {
+            for stamp in ["issued_at", "expires_at", "subject"] {
+                o.remove(stamp);
+            }
+        }
+        v
+    };
+    match (
+        serde_json::from_str(document),
+        serde_json::from_slice(signed),
+    ) {
+        (Ok(d), Ok(b)) => unstamped(d) == unstamped(b),
+        _ => false,
+    }
 }

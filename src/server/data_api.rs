@@ -327,11 +327,12 @@ async fn insert(
     if TRANSITIONS.iter().any(|(res, ..)| *res == resource) {
         r.insert("status".into(), Value::from(INITIAL_STATUS));
     }
-    let r = Value::Object(r);
-    allow(&session, "create", &resource, &r)?;
-    check_writes(&session, &resource, Mode::Create, &r, &data)?;
-    let mut full = data;
-    merge(&mut full, &r);
+    // The record as it will be stored (the caller's values, then what the server sets) is
+    // what `create` is asked about, so a rule on the values being created applies to them.
+    let mut full = data.clone();
+    merge(&mut full, &Value::Object(r));
+    allow(&session, "create", &resource, &full)?;
+    check_writes(&session, &resource, Mode::Create, &full, &data)?;
     let (s, res, i, body) = (state.clone(), resource.clone(), id.clone(), full.clone());
     let fresh = blocking(move || Ok(s.store.insert_record(&res, &i, &body)?)).await?;
     if !fresh {

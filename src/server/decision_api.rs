@@ -12,6 +12,7 @@ use super::publish::{check_app, compiled_version, unknown_app};
 use super::state::{Current, Shared};
 use crate::core::sql::{Dialect, SqlError};
 use crate::core::{Ask, Session, Subject};
+use crate::host::now_ms;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
@@ -179,34 +180,51 @@ async fn session(
     Ok((current, session))
 }
 
-/// The current version of `app`, or version `n` if it is stored (compiled once, then kept
-/// among the last few asked for).
+/// The current version of `app`, or version `n` if it is stored and was replaced less than
+/// `--max-version-age` ago (compiled once, then kept among the last few asked for).
 async fn policy(state: &Shared, app: &str, n: Option<u64>) -> ApiResult<Arc<Current>> {
     let current = state.current(app).ok_or_else(|| unknown_app(app))?;
     let Some(n) = n.filter(|&n| n != current.version) else {
         return Ok(current);
     };
-    if let Some(c) = state.pinned(app, n) {
-        return Ok(c);
+    let gone = |why: String| ApiError::new(ServerCode::VersionGone, why);
+    let (compiled, superseded_at) = match state.pinned(app, n) {
+        Some(pinned) => pinned,
+        None => {
+            let s = state.clone();
+            let a = app.to_string();
+            let stored = super::blocking(move || {
+                let Some(v) = s.store.version(&a, n)? else {
+                    return Ok(None);
+                };
+                // When it stopped being current: the next version's publication.
+                let next = s.store.version(&a, n + 1)?;
+                Ok(Some((compiled_version(&v)?, next.map(|v| v.published_at))))
+            })
+            .await?;
+            let (compiled, superseded_at) = match stored {
+                Some((c, Some(at))) => (Arc::new(c), at),
+                // Newer than this instance's current one (another instance published it and
+                // the news is on its way): not superseded, so not cached as such.
+                Some((c, None)) if n > current.version => return Ok(Arc::new(c)),
+                _ => {
+                    return Err(gone(format!(
+                        "`{app}` has no version {n} (the current one is {})",
+                        current.version
+                    )))
+                }
+            };
+            state.pin(app, compiled.clone(), superseded_at);
+            (compiled, superseded_at)
+        }
+    };
+    let max = i64::try_from(state.options.max_version_age.as_millis()).unwrap_or(i64::MAX);
+    if now_ms().saturating_sub(superseded_at) > max {
+        return Err(gone(format!(
+            "version {n} of `{app}` was replaced more than {} ago (--max-version-age): ask \
+             about the current one, {}",
+            state.options.max_version_age, current.version
+        )));
     }
-    let s = state.clone();
-    let a = app.to_string();
-    let stored = super::blocking(move || {
-        s.store
-            .version(&a, n)?
-            .map(|v| compiled_version(&v))
-            .transpose()
-    })
-    .await?;
-    let compiled = Arc::new(stored.ok_or_else(|| {
-        ApiError::new(
-            ServerCode::VersionGone,
-            format!(
-                "`{app}` has no version {n} (the current one is {})",
-                current.version
-            ),
-        )
-    })?);
-    state.pin(app, compiled.clone());
     Ok(compiled)
 }

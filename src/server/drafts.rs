@@ -193,23 +193,29 @@ pub async fn matrix_import(
             .map_err(|_| ApiError::bad_request("`file` is not base64"))?,
         _ => return Err(ApiError::bad_request("give `csv` or `file`")),
     };
-    let sheets = table::read_any(&bytes, encoding).map_err(|m| {
-        cells(vec![CellError {
-            sheet: String::new(),
-            row: 0,
-            column: String::new(),
-            message: m,
-        }])
-    })?;
-    let first = sheets
-        .first()
-        .ok_or_else(|| ApiError::bad_request("the file has no sheet"))?;
-    let sheet = if table::is_xlsx(&bytes) {
-        first.name.as_str()
-    } else {
-        ""
-    };
-    let out = matrix::import(&d.doc, &d.policy, &b.resource, &first.rows, sheet).map_err(cells)?;
+    // Reading a workbook takes memory and time (within the reader's limits): off the async
+    // threads, like the import itself.
+    let (doc, policy) = (d.doc, d.policy.clone());
+    let out = super::blocking(move || {
+        let sheets = table::read_any(&bytes, encoding).map_err(|m| {
+            cells(vec![CellError {
+                sheet: String::new(),
+                row: 0,
+                column: String::new(),
+                message: m,
+            }])
+        })?;
+        let first = sheets
+            .first()
+            .ok_or_else(|| ApiError::bad_request("the file has no sheet"))?;
+        let sheet = if table::is_xlsx(&bytes) {
+            first.name.as_str()
+        } else {
+            ""
+        };
+        matrix::import(&doc, &policy, &b.resource, &first.rows, sheet).map_err(cells)
+    })
+    .await?;
     with_diff(&state, &d.policy, out).await
 }
 

@@ -154,9 +154,11 @@ pub struct More {
 impl ApiError {
     /// An error without details.
     pub fn new(code: ServerCode, message: impl Into<String>) -> ApiError {
+        let mut message = message.into();
+        bound_text(&mut message, MAX_ECHOED_CHARS);
         ApiError {
             code,
-            message: message.into(),
+            message,
             more: None,
             retry_after: None,
         }
@@ -207,8 +209,13 @@ impl ApiError {
     }
 
     /// With bad cells or rows (`bad_cells`, `bad_directory`).
+    /// Only the first [`MAX_ECHOED`] are kept, and long texts in them are cut.
     pub fn with_cells(self, cells: impl Serialize) -> ApiError {
-        self.with(|m| m.cells = serde_json::to_value(cells).ok())
+        let mut cells = serde_json::to_value(cells).ok();
+        if let Some(v) = &mut cells {
+            bound_value(v);
+        }
+        self.with(|m| m.cells = cells)
     }
 
     /// With the fields a write may not touch.
@@ -230,6 +237,36 @@ impl IntoResponse for ApiError {
                 .insert(axum::http::header::RETRY_AFTER, HeaderValue::from(s));
         }
         r
+    }
+}
+
+/// Most characters of an error's message: an answer never grows with what the request sent
+/// (a 400 MB header cell is not echoed back).
+pub const MAX_ECHOED_CHARS: usize = 1_000;
+/// Most characters of a text in an error's cells (a column name, a cell's message).
+pub const MAX_CELL_ECHO_CHARS: usize = 200;
+/// Most entries of a list in an error's cells.
+pub const MAX_ECHOED: usize = 200;
+
+/// Cuts `s` to `max` characters, marking the cut.
+fn bound_text(s: &mut String, max: usize) {
+    if let Some((at, _)) = s.char_indices().nth(max) {
+        s.truncate(at);
+        s.push('…');
+    }
+}
+
+/// Bounds every text and list in `v` ([`MAX_CELL_ECHO_CHARS`], [`MAX_ECHOED`]).
+fn bound_value(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => bound_text(s, MAX_CELL_ECHO_CHARS),
+        Value::Array(items) => {
+            items.truncate(MAX_ECHOED);
+            items.iter_mut().for_each(bound_value);
+        }
+        Value::Object(members) => members.values_mut().for_each(bound_value),
+        _ => {}
     }
 }
 

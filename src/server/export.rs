@@ -261,7 +261,7 @@ impl Sink {
                 tx,
                 buf: b"\xEF\xBB\xBF".to_vec(),
             };
-            Sink::Csv(Box::new(csv::Writer::from_writer(out)))
+            Sink::Csv(Box::new(table::csv_writer(out)))
         } else {
             let mut book = Box::new(rust_xlsxwriter::Workbook::new());
             let failed = book

@@ -147,6 +147,38 @@ impl RateLimiter {
     }
 }
 
+/// Descriptors kept for what is not a client connection: the store, its pool, log and bundle
+/// files, the listener.
+pub const RESERVED_DESCRIPTORS: u64 = 256;
+
+/// Raises the soft open-file limit to the hard one, and fits `max_connections` below what it
+/// then allows (less [`RESERVED_DESCRIPTORS`]): past the limit `accept` fails and clients hang
+/// instead of getting the cap's 503. The cap to use, and a note when it had to be lowered.
+pub fn fit_descriptors(max_connections: usize) -> (usize, Option<String>) {
+    use rustix::process::{getrlimit, setrlimit, Resource};
+    let mut limit = getrlimit(Resource::Nofile);
+    if let (Some(soft), Some(hard)) = (limit.current, limit.maximum) {
+        if soft < hard {
+            limit.current = Some(hard);
+            // Not allowed (a container's policy): the soft limit stays, and the cap fits it.
+            let _ = setrlimit(Resource::Nofile, limit);
+        }
+    }
+    let Some(soft) = getrlimit(Resource::Nofile).current else {
+        return (max_connections, None);
+    };
+    let wanted = u64::try_from(max_connections).unwrap_or(u64::MAX);
+    if soft >= wanted.saturating_add(RESERVED_DESCRIPTORS) {
+        return (max_connections, None);
+    }
+    let fit = usize::try_from(soft.saturating_sub(RESERVED_DESCRIPTORS).max(16)).unwrap_or(16);
+    let note = format!(
+        "note: the open-file limit is {soft}: --max-connections lowered from {max_connections} \
+         to {fit} (raise the limit, e.g. LimitNOFILE= or ulimit -n, to allow more)"
+    );
+    (fit, Some(note))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,6 +19,7 @@ mod drafts;
 mod error;
 mod export;
 mod files;
+mod health;
 mod limits;
 mod peers;
 mod policy_api;
@@ -159,6 +160,11 @@ pub struct Options {
     /// The window of `--alert-refusals`.
     #[arg(long, default_value = "10m")]
     pub alert_window: humantime::Duration,
+    /// How long after a later version replaced it a version may still be pinned in decision
+    /// requests (`"version"`): older pins get 410 `version_gone`, so a backend cannot keep
+    /// answering with rights revoked since.
+    #[arg(long, default_value = "1d")]
+    pub max_version_age: humantime::Duration,
     /// Where alerts are also posted as JSON (`http://` only; put a relay in front for https).
     #[arg(long)]
     pub alert_webhook: Option<String>,
@@ -264,7 +270,10 @@ pub fn router(state: Shared, www: &Path, pkg: &Path) -> Router {
         .route_service("/style.css", page("style.css"))
         .route_service("/sw.js", page("sw.js"))
         .route_service("/manifest.json", page("manifest.json"))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
         .fallback(|| async { ApiError::not_found("no such page") })
+        .layer(middleware::from_fn(page_headers))
         .layer(middleware::from_fn(json_errors))
         .layer(middleware::from_fn(log))
         .with_state(state)
@@ -297,6 +306,33 @@ async fn json_errors(req: Request, next: Next) -> Response {
     out
 }
 
+/// What a page may load and who may frame it: scripts and styles from this server only (the
+/// package compiles its WebAssembly: `wasm-unsafe-eval`), no plugins, no framing by other
+/// sites (clickjacking); and no guessing of content types. Set on every answer (an API answer
+/// rendered by a browser gets the same).
+const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+                   style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; \
+                   connect-src 'self'; object-src 'none'; base-uri 'none'; \
+                   form-action 'self'; frame-ancestors 'none'";
+
+/// Adds the security headers ([`CSP`], `X-Frame-Options`, `X-Content-Type-Options`,
+/// `Referrer-Policy`) where an answer has none of its own.
+async fn page_headers(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    for (name, value) in [
+        (header::CONTENT_SECURITY_POLICY, CSP),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "same-origin"),
+    ] {
+        if !h.contains_key(&name) {
+            h.insert(name, header::HeaderValue::from_static(value));
+        }
+    }
+    res
+}
+
 /// One line per request: method, path, status, time.
 async fn log(req: Request, next: Next) -> Response {
     let start = Instant::now();
@@ -324,6 +360,12 @@ pub fn run(opts: Options) -> Result<(), String> {
         for n in notes {
             println!("{n}");
         }
+        let mut opts = opts;
+        let (fit, note) = limits::fit_descriptors(opts.max_connections);
+        if let Some(note) = note {
+            println!("{note}");
+        }
+        opts.max_connections = fit;
         let listener = tokio::net::TcpListener::bind(opts.addr)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", opts.addr))?;

@@ -424,7 +424,9 @@ pub async fn put_directory(
         .parse()
         .map_err(ApiError::bad_request)?;
     let current = state.current(&app);
-    let d =
+    // Reading a workbook takes memory and time (within the reader's limits): off the async
+    // threads.
+    let d = blocking(move || {
         crate::host::sheets::read_directory(&bytes, encoding, current.as_ref().map(|c| &*c.policy))
             .map_err(|e| match e {
                 crate::host::sheets::DirectoryLoadError::Unreadable(m) => {
@@ -435,7 +437,9 @@ pub async fn put_directory(
                     format!("{} bad row(s); nothing was stored", rows.len()),
                 )
                 .with_cells(&rows),
-            })?;
+            })
+    })
+    .await?;
     let people = d.to_json();
     let count = d.len();
     let s = state.clone();

@@ -365,7 +365,11 @@ pub fn bundle(
         .read()
         .unwrap_or_else(|p| p.into_inner())
         .get(&key)
-        .filter(|s| s.version == current.version && now_ms < s.refresh_at_ms)
+        .filter(|s| {
+            s.version == current.version
+                && now_ms < s.refresh_at_ms
+                && s.subject.as_ref() == subject
+        })
     {
         return Ok(s.clone());
     }
@@ -379,6 +383,7 @@ pub fn bundle(
         etag: etag(&bytes),
         bytes: bytes.into(),
         refresh_at_ms: now_ms + state.bundle_ttl_ms / 2,
+        subject: subject.cloned(),
     });
     state
         .bundles

@@ -9,17 +9,19 @@
 use super::audit;
 use super::auth::{Admin, User};
 use super::blocking;
-use super::body::Json as Body;
+use super::body::{Json as Body, LARGE};
 use super::error::{ApiError, ApiResult, ServerCode};
 use super::policy_api::XLSX;
 use super::publish::{check_app, unknown_app};
 use super::state::Shared;
-use super::store::{DecideError, Decisions, NewDraft, NewReview, Review, ReviewLine};
+use super::store::{
+    CloseError, DecideError, Decisions, NewDraft, NewReview, Review, ReviewClose, ReviewLine,
+};
 use crate::admin::review::{self, Coverage, Line, COLUMNS};
 use crate::host::now_ms;
 use crate::host::table::{self, Sheet};
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
@@ -246,12 +248,13 @@ pub struct DecideBody {
 }
 
 /// `POST /v1/apps/{app}/reviews/{id}/decisions`: the logged-in reviewer marks their lines
-/// `keep` or `revoke` (with a note); all or none. Decisions are stored with who and when.
+/// `keep` or `revoke` (with a note); all or none. The body may be as large as a policy's
+/// (a reviewer with thousands of lines decides them in one request). Decisions are stored with who and when.
 pub async fn decide(
     User(person): User,
     State(state): State<Shared>,
     Path((app, id)): Path<(String, i64)>,
-    Body(body): Body<DecideBody>,
+    Body(body): Body<DecideBody, LARGE>,
 ) -> ApiResult<Json<Value>> {
     check_app(&app)?;
     let mut lines = Vec::new();
@@ -278,60 +281,87 @@ pub async fn decide(
 
 /// `POST /v1/apps/{app}/reviews/{id}/close` (admin): turns the revoked lines into the admin's
 /// draft (based on the current version; the page reviews and publishes it) and closes the
-/// campaign. 422 `bad_cells` with each line that cannot be revoked on its own; the campaign
-/// stays open then.
+/// campaign, in one transaction with the lines it read: a decision is either in the draft or
+/// refused as coming after the close (409). The draft is written only over the revision the
+/// admin read (`If-Match: "d<revision>"`; without it, only when the admin has no draft): 412
+/// `stale_draft` otherwise, and the campaign stays open. 422 `bad_cells` with each line that
+/// cannot be revoked on its own; the campaign stays open then too.
 pub async fn close(
     Admin(admin): Admin,
     State(state): State<Shared>,
     Path((app, id)): Path<(String, i64)>,
+    headers: HeaderMap,
 ) -> ApiResult<Json<Value>> {
-    let (review, rows) = load(&state, &app, id).await?;
-    if review.closed_at.is_some() {
-        return Err(ApiError::new(ServerCode::Conflict, "this review is closed"));
-    }
+    check_app(&app)?;
+    let expected = match headers.get(header::IF_MATCH) {
+        None => 0,
+        Some(v) => super::saved::draft_tag(v)?,
+    };
     let current = state.current(&app).ok_or_else(|| unknown_app(&app))?;
     let directory = state.directory(&app).await?;
-    let lines: Vec<Line> = rows.iter().map(line_of).collect();
-    let (doc, policy) = (current.doc.clone(), current.policy.clone());
-    let applied = blocking(move || {
-        review::apply(&doc, &policy, &lines, Some(&directory)).map_err(|refusals| {
-            ApiError::new(
-                ServerCode::BadCells,
-                format!(
-                    "{} line(s) cannot be revoked on their own; the review stays open",
-                    refusals.len()
-                ),
+    let (s, a, by) = (state.clone(), app.clone(), admin.clone());
+    let closed = blocking(move || {
+        let mut declined = None;
+        let mut done = None;
+        let mut make = |rows: &[ReviewLine]| {
+            let lines: Vec<Line> = rows.iter().map(line_of).collect();
+            let (draft, outcome) =
+                match review::apply(&current.doc, &current.policy, &lines, Some(&directory)) {
+                    Ok(applied) => applied,
+                    Err(refusals) => {
+                        declined = Some(
+                            ApiError::new(
+                                ServerCode::BadCells,
+                                format!(
+                                    "{} line(s) cannot be revoked on their own; the review \
+                                     stays open",
+                                    refusals.len()
+                                ),
+                            )
+                            .with_cells(&refusals),
+                        );
+                        return None;
+                    }
+                };
+            let at = now_ms();
+            let summary = json!({
+                "revoked": outcome.revoked, "kept": outcome.kept, "changes": outcome.changes,
+                "draft_base": current.version, "totals": totals(rows),
+            });
+            done = Some((summary.clone(), outcome.revoked));
+            Some(ReviewClose {
+                by: by.clone(),
+                at,
+                outcome: summary,
+                draft: NewDraft {
+                    document: draft.to_string(),
+                    base: Some(current.version),
+                    at,
+                },
+                expected,
+            })
+        };
+        let written = s.store.close_review(&a, id, &mut make);
+        match written {
+            Ok(Some(revision)) => done
+                .map(|(summary, revoked)| (revision, summary, revoked))
+                .ok_or_else(|| ApiError::internal("the closing was not made")),
+            Ok(None) => Err(declined.unwrap_or_else(|| ApiError::internal("declined"))),
+            Err(CloseError::Stale { revision }) => Err(ApiError::new(
+                ServerCode::StaleDraft,
+                "your draft changed since this page read it (another tab?): load it again, \
+                 then close the review",
             )
-            .with_cells(&refusals)
-        })
+            .with_detail(json!({ "revision": revision }))),
+            Err(CloseError::Refused(DecideError::Missing)) => {
+                Err(ApiError::not_found(format!("`{a}` has no review {id}")))
+            }
+            Err(CloseError::Refused(e)) => Err(store_error(e)),
+        }
     })
     .await?;
-    let (draft, outcome) = applied;
-    let at = now_ms();
-    let totals = totals(&rows);
-    let summary = json!({
-        "revoked": outcome.revoked, "kept": outcome.kept, "changes": outcome.changes,
-        "draft_base": current.version, "totals": totals,
-    });
-    let (s, a, who, sum) = (state.clone(), app.clone(), admin.clone(), summary.clone());
-    let saved = blocking(move || {
-        let d = NewDraft {
-            document: draft.to_string(),
-            base: Some(current.version),
-            at,
-        };
-        let revision = match s.store.put_draft(&a, &who, &d, None) {
-            Ok(r) => r,
-            Err(super::store::DraftError::Stale { revision }) => revision,
-            Err(super::store::DraftError::Store(e)) => return Err(e.into()),
-        };
-        s.store
-            .close_review(&a, id, &who, at, &sum)
-            .map_err(store_error)?;
-        Ok(revision)
-    })
-    .await?;
-    let detail = json!({"review": id, "revoked": outcome.revoked, "draft_revision": saved});
+    let (saved, summary, revoked) = closed;
+    let detail = json!({"review": id, "revoked": revoked, "draft_revision": saved});
     let e = audit::entry(
         &admin,
         "review_close",

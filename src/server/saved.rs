@@ -70,16 +70,7 @@ pub async fn put(
             "a draft is a JSON object",
         ));
     }
-    let expected = match headers.get(header::IF_MATCH) {
-        None => None,
-        Some(v) => Some(
-            v.to_str()
-                .ok()
-                .map(|t| t.trim().trim_matches('"').trim_start_matches('d'))
-                .and_then(|t| t.parse::<u64>().ok())
-                .ok_or_else(|| ApiError::bad_request("If-Match must be a draft's ETag"))?,
-        ),
-    };
+    let expected = headers.get(header::IF_MATCH).map(draft_tag).transpose()?;
     let d = NewDraft {
         document: body.document.to_string(),
         base: body.base,
@@ -110,6 +101,18 @@ pub async fn put(
         Json(json!({ "revision": revision })),
     )
         .into_response())
+}
+
+/// The revision in an `If-Match: "d<revision>"` header (`"d0"`: no draft).
+///
+/// # Errors
+/// 400 when it is not a draft's ETag.
+pub fn draft_tag(v: &HeaderValue) -> ApiResult<u64> {
+    v.to_str()
+        .ok()
+        .map(|t| t.trim().trim_matches('"').trim_start_matches('d'))
+        .and_then(|t| t.parse::<u64>().ok())
+        .ok_or_else(|| ApiError::bad_request("If-Match must be a draft's ETag"))
 }
 
 /// `DELETE /v1/apps/{app}/draft` (admin): forgets the admin's draft (after publishing it, or

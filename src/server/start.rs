@@ -33,6 +33,9 @@ fn fail(e: StoreError) -> String {
 /// A message when the store or the keys cannot be used, the admin token is empty, or the data
 /// directory had data but its database is missing or damaged.
 pub fn open(opts: &Options) -> Result<(Shared, Vec<String>), String> {
+    if let Some(url) = &opts.alert_webhook {
+        access::check_webhook(url).map_err(|e| format!("--alert-webhook `{url}`: {e}"))?;
+    }
     let mut notes = Vec::new();
     let opened = match &opts.database {
         Some(url) => shared(opts, url)?,

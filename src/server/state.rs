@@ -20,8 +20,9 @@ use tokio::sync::broadcast;
 /// The app whose policy guards the sample data and whose directory the demo logs in from.
 pub const DATA_APP: &str = "acme-erp";
 
-/// A stored version a caller pinned: its app and the compiled version.
-pub type Pinned = (String, Arc<Current>);
+/// A stored version a caller pinned: its app, the compiled version, and when a later version
+/// replaced it (Unix milliseconds).
+pub type Pinned = (String, Arc<Current>, i64);
 
 /// How many pinned versions are kept compiled.
 const PINNED: usize = 8;
@@ -46,6 +47,9 @@ pub struct Served {
     pub etag: HeaderValue,
     /// When it should be re-signed (half its lifetime), Unix milliseconds.
     pub refresh_at_ms: i64,
+    /// For a minimized bundle, the subject it was made for: a person moved in the directory
+    /// (department, groups, roles) gets a new bundle, not the cached one, before any publish.
+    pub subject: Option<crate::core::Subject>,
 }
 
 /// Which bundle: app, user (for minimized bundles) and encoding.
@@ -137,20 +141,20 @@ impl AppState {
     }
 
     /// Version `n` of `app`, if a caller pinned it lately.
-    pub fn pinned(&self, app: &str, n: u64) -> Option<Arc<Current>> {
+    pub fn pinned(&self, app: &str, n: u64) -> Option<(Arc<Current>, i64)> {
         let pinned = self.pinned.lock().unwrap_or_else(|p| p.into_inner());
         pinned
             .iter()
             .find(|p| p.0 == app && p.1.version == n)
-            .map(|p| p.1.clone())
+            .map(|p| (p.1.clone(), p.2))
     }
 
     /// Keeps a compiled stored version for the next caller that pins it, forgetting the
     /// oldest beyond `PINNED`.
-    pub fn pin(&self, app: &str, c: Arc<Current>) {
+    pub fn pin(&self, app: &str, c: Arc<Current>, superseded_at: i64) {
         let mut pinned = self.pinned.lock().unwrap_or_else(|p| p.into_inner());
         pinned.retain(|p| !(p.0 == app && p.1.version == c.version));
-        pinned.push((app.to_string(), c));
+        pinned.push((app.to_string(), c, superseded_at));
         let over = pinned.len().saturating_sub(PINNED);
         pinned.drain(..over);
     }

@@ -45,6 +45,11 @@ pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+/// Stderr as text.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
 /// The sample policy's path.
 pub fn sample_policy() -> PathBuf {
     root().join("examples/acme-erp.policy.json")

@@ -21,6 +21,8 @@ pub enum Store {
 
 /// A running server.
 pub struct Server {
+    /// What it printed before it listened (notes at start).
+    pub printed: String,
     /// The process.
     pub child: Child,
     /// `127.0.0.1:<port>`.
@@ -71,12 +73,18 @@ impl Server {
                 (Some(url), args)
             }
         };
-        Server::spawn(dir, &store_args, database, extra)
+        Server::spawn(dir, &store_args, database, extra, None)
+    }
+
+    /// A server on a fresh directory whose open-file limit (soft and hard) is `open_files`.
+    pub fn start_limited(name: &str, open_files: u32, extra: &[&str]) -> Server {
+        Server::spawn(super::temp_dir(name), &[], None, extra, Some(open_files))
+            .unwrap_or_else(|e| panic!("server did not start: {e}"))
     }
 
     /// A server on `dir/data` whose `extra` arguments name `database` (from `postgres_in`).
     pub fn start_in_with(dir: PathBuf, extra: &[&str], database: &str) -> Server {
-        Server::spawn(dir, &[], Some(database.to_string()), extra)
+        Server::spawn(dir, &[], Some(database.to_string()), extra, None)
             .unwrap_or_else(|e| panic!("server did not start: {e}"))
     }
 
@@ -85,11 +93,21 @@ impl Server {
         store_args: &[String],
         database: Option<String>,
         extra: &[&str],
+        open_files: Option<u32>,
     ) -> Result<Server, String> {
         let data = dir.join("data");
         // `FIELDGATE_BIN` runs another build (e.g. an older one, to see a regression test fail).
         let bin = std::env::var("FIELDGATE_BIN").unwrap_or(env!("CARGO_BIN_EXE_fieldgate").into());
-        let mut child = Command::new(bin)
+        let mut command = match open_files {
+            None => Command::new(bin),
+            Some(n) => {
+                let mut c = Command::new("/bin/sh");
+                c.args(["-c", &format!("ulimit -n {n} && exec \"$0\" \"$@\""), &bin]);
+                c
+            }
+        };
+        let mut printed = String::new();
+        let mut child = command
             .args(["serve", "--addr", "127.0.0.1:0", "--data"])
             .arg(&data)
             .args(store_args)
@@ -116,6 +134,7 @@ impl Server {
             {
                 break rest.split(' ').next().unwrap().to_string();
             }
+            printed.push_str(&line);
         };
         // Keep draining the server's log so it never blocks on a full pipe.
         let mut err = child.stderr.take().unwrap();
@@ -128,6 +147,7 @@ impl Server {
             addr,
             data,
             database,
+            printed,
         })
     }
 

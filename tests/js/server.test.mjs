@@ -200,6 +200,19 @@ test('the bundle is refreshed by ETag, and a bad one leaves the previous in forc
   const bad = join(dir, 'latest.json');
   writeFileSync(bad, JSON.stringify({ app: 'acme-erp', version: 3, bundle: '../bundle.json' }));
   await assert.rejects(new PolicySource({ file: bad, trustedKeys, refreshMs: 0 }).start(), (e) => e.code === 'bad_bundle');
+  // The rollback floor across restarts: with `floorFile`, a restarted backend refuses an older
+  // bundle (a stale mirror serving v1) as a running one does; without it, a restart forgets.
+  const floorFile = join(dir, 'floor');
+  const version = (n) => join(publishDir, 'acme-erp', `v${n}.json`);
+  const newest = await new PolicySource({ file: version(3), trustedKeys, app: 'acme-erp', refreshMs: 0, floorFile }).start();
+  assert.equal(newest.version, 3);
+  assert.equal(readFileSync(floorFile, 'utf8').trim(), '3');
+  await assert.rejects(new PolicySource({ file: version(1), trustedKeys, app: 'acme-erp', refreshMs: 0, floorFile }).start(), (e) => e.code === 'rollback');
+  assert.equal(readFileSync(floorFile, 'utf8').trim(), '3', 'the floor never goes down');
+  const forgetful = await new PolicySource({ file: version(1), trustedKeys, app: 'acme-erp', refreshMs: 0 }).start();
+  assert.equal(forgetful.version, 1);
+  writeFileSync(floorFile, 'three');
+  await assert.rejects(new PolicySource({ file: version(3), trustedKeys, app: 'acme-erp', refreshMs: 0, floorFile }).start(), (e) => e.code === 'bad_request');
 });
 
 test('past its expiry without a fresh bundle the engine goes stale: view only', async () => {

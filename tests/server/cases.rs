@@ -1317,3 +1317,349 @@ fn serves_the_built_pages_and_the_package_and_nothing_else() {
         (405, json!("method_not_allowed"))
     );
 }
+
+/// Publishes `doc` as the next version, or fails the test.
+fn publish(s: &Server, doc: &Value) {
+    let r = s.admin("POST", "/v1/apps/acme-erp/policy", doc);
+    assert_eq!(r.status, 201, "{}", r.text());
+}
+
+/// A rule on the values being created applies to them: the server asks `can(create)` about
+/// the record as it will be stored, as `fieldgate eval` does (it checked only the attributes
+/// the server sets, and a 50,000 order was created against a rule refusing it above 10,000).
+#[test]
+fn a_create_is_checked_with_the_values_being_created() {
+    let s = start("server-create-values");
+    let mut doc = sample_policy();
+    doc["rules"].as_array_mut().unwrap().push(json!({
+        "id": "small-orders-only", "effect": "deny", "resource": "inbound_order",
+        "actions": ["create"], "when": "record.total_amount > 10000"
+    }));
+    publish(&s, &doc);
+    let dave = s.login("u-dave");
+    let big = s.user(
+        &dave,
+        "POST",
+        "/v1/data/inbound_order",
+        &json!({"order_no": "IN-9", "total_amount": 50000}),
+    );
+    assert_eq!(
+        (big.status, big.json()["code"].clone()),
+        (403, json!("forbidden")),
+        "{}",
+        big.text()
+    );
+    let small = s.user(
+        &dave,
+        "POST",
+        "/v1/data/inbound_order",
+        &json!({"order_no": "IN-10", "total_amount": 5000}),
+    );
+    assert_eq!(small.status, 201, "{}", small.text());
+    let list = s
+        .user(&dave, "GET", "/v1/data/inbound_order", &Value::Null)
+        .json();
+    let numbers: Vec<&Value> = list["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["order_no"])
+        .collect();
+    assert!(numbers.contains(&&json!("IN-10")) && !numbers.contains(&&json!("IN-9")));
+}
+
+/// Writing a list, or anything but an object, replaces the container whole: refused when it
+/// holds a part the caller may not write (`PUT {"lines": []}` deleted every readonly price).
+#[test]
+fn replacing_a_container_with_a_readonly_part_is_refused() {
+    let s = start("server-containers");
+    let mut doc = sample_policy();
+    let fields = doc["resources"]["customer"]["fields"]
+        .as_object_mut()
+        .unwrap();
+    for f in ["lines", "lines.sku", "lines.price", "postal", "postal.zip"] {
+        fields.insert(f.into(), json!({}));
+    }
+    doc["rules"].as_array_mut().unwrap().push(json!({
+        "id": "fixed-parts", "effect": "limit", "resource": "customer",
+        "fields": {"lines.price": "readonly", "postal.zip": "readonly"}
+    }));
+    publish(&s, &doc);
+    let alice = s.login("u-alice");
+    for (body, field) in [
+        (json!({"lines": []}), "lines"),
+        (json!({"lines": [{"sku": "b"}]}), "lines"),
+        (json!({"postal": []}), "postal"),
+        (json!({"postal": null}), "postal"),
+    ] {
+        let r = s.user(&alice, "PUT", "/v1/data/customer/c-1001", &body);
+        assert_eq!(
+            (
+                r.status,
+                r.json()["code"].clone(),
+                r.json()["fields"].clone()
+            ),
+            (403, json!("forbidden_fields"), json!([field])),
+            "{body}: {}",
+            r.text()
+        );
+    }
+    // An object is written member by member: what it does not name is kept.
+    let ok = s.user(
+        &alice,
+        "PUT",
+        "/v1/data/customer/c-1001",
+        &json!({"postal": {"city": "Shanghai"}}),
+    );
+    assert_eq!(ok.status, 200, "{}", ok.text());
+}
+
+/// An export lists only records the caller may also view (with `export` but not `view`, one
+/// record gave 404 and the list was empty, but the export returned every id).
+#[test]
+fn an_export_lists_only_records_the_caller_may_view() {
+    let s = start("server-export-view");
+    let bob = s.login("u-bob");
+    let ids = |s: &Server| -> Vec<String> {
+        let r = s.user(&bob, "GET", "/v1/data/customer/export", &Value::Null);
+        if r.status == 403 {
+            // "Nothing may be exported" is answered 403, before any row.
+            assert_eq!(r.json()["code"], "forbidden");
+            return Vec::new();
+        }
+        assert_eq!(r.status, 200, "{}", r.text());
+        let text = String::from_utf8(r.body.clone()).unwrap();
+        text.lines()
+            .skip(1)
+            .map(|l| l.split(',').next().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(ids(&s), vec!["c-1003".to_string()], "Bob exports his own");
+    let mut doc = sample_policy();
+    doc["rules"].as_array_mut().unwrap().push(json!({
+        "id": "silver-unseen", "effect": "deny", "resource": "customer",
+        "actions": ["view"], "when": "record.tier == 'silver'"
+    }));
+    publish(&s, &doc);
+    let one = s.user(&bob, "GET", "/v1/data/customer/c-1003", &Value::Null);
+    assert_eq!(one.status, 404);
+    assert!(ids(&s).is_empty(), "nothing he may not view");
+}
+
+/// Draft revisions never repeat for an admin and app: a stale tab's `If-Match: "d2"` after a
+/// DELETE matched the next draft's second save and overwrote it.
+#[test]
+fn draft_revisions_never_repeat_after_a_delete() {
+    let s = start("server-draft-revisions");
+    let doc = sample_policy();
+    let auth = format!("Bearer {}", s.token());
+    let save = |tag: Option<&str>, note: &str| {
+        let body = json!({"document": {"note": note, "policy": doc}, "base": 1});
+        let mut h = vec![
+            ("authorization", auth.as_str()),
+            ("content-type", "application/json"),
+        ];
+        if let Some(t) = tag {
+            h.push(("if-match", t));
+        }
+        s.call(
+            "PUT",
+            "/v1/apps/acme-erp/draft",
+            &h,
+            body.to_string().as_bytes(),
+        )
+    };
+    assert_eq!(save(None, "a").json()["revision"], 1);
+    assert_eq!(save(Some("\"d1\""), "b").json()["revision"], 2);
+    assert_eq!(
+        s.admin("DELETE", "/v1/apps/acme-erp/draft", &Value::Null)
+            .status,
+        204
+    );
+    let fresh = save(Some("\"d0\""), "c");
+    assert_eq!(fresh.status, 200, "d0: no draft, as now");
+    assert_eq!(fresh.json()["revision"], 3, "numbers go on");
+    let stale = save(Some("\"d2\""), "stale tab");
+    assert_eq!(
+        (stale.status, stale.json()["code"].clone()),
+        (412, json!("stale_draft"))
+    );
+    let kept = s.admin("GET", "/v1/apps/acme-erp/draft", &Value::Null);
+    assert_eq!(kept.json()["document"]["note"], "c");
+    assert_eq!(
+        save(Some("\"d0\""), "d").status,
+        412,
+        "there is a draft now"
+    );
+}
+
+/// Opens a campaign over customers with Carol reviewing sales-east; its id and Carol's lines.
+fn campaign(s: &Server, carol: &str) -> (i64, Vec<Value>) {
+    let open = s.admin(
+        "POST",
+        "/v1/apps/acme-erp/reviews",
+        &json!({"resources": ["customer"], "reviewers": {"departments": {"sales-east": "u-carol", "*": "u-grace"}}}),
+    );
+    assert_eq!(open.status, 201, "{}", open.text());
+    let id = open.json()["id"].as_i64().unwrap();
+    let review = s
+        .admin(
+            "GET",
+            &format!("/v1/apps/acme-erp/reviews/{id}"),
+            &Value::Null,
+        )
+        .json();
+    let lines = review["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["reviewer"] == "u-carol")
+        .cloned()
+        .collect();
+    let _ = carol;
+    (id, lines)
+}
+
+/// Closing a review writes the admin's draft only over the revision they read: without
+/// `If-Match` it overwrote their draft, and a second admin whose close got 409 lost theirs.
+#[test]
+fn closing_a_review_never_overwrites_a_draft_unasked() {
+    let s = start("server-review-close-draft");
+    let carol = s.login("u-carol");
+    let (id, lines) = campaign(&s, &carol);
+    let revoke = s.user(
+        &carol,
+        "POST",
+        &format!("/v1/apps/acme-erp/reviews/{id}/decisions"),
+        &json!({"decisions": [{"n": lines[0]["n"], "decision": "revoke"}]}),
+    );
+    assert_eq!(revoke.status, 200, "{}", revoke.text());
+    let mine = json!({"document": {"work": "in progress"}, "base": 1});
+    assert_eq!(
+        s.admin("PUT", "/v1/apps/acme-erp/draft", &mine).json()["revision"],
+        1
+    );
+    let close = |tag: Option<&str>| {
+        let auth = format!("Bearer {}", s.token());
+        let mut h = vec![("authorization", auth.as_str())];
+        if let Some(t) = tag {
+            h.push(("if-match", t));
+        }
+        s.call(
+            "POST",
+            &format!("/v1/apps/acme-erp/reviews/{id}/close"),
+            &h,
+            b"",
+        )
+    };
+    for tag in [None, Some("\"d0\""), Some("\"d7\"")] {
+        let r = close(tag);
+        assert_eq!(
+            (r.status, r.json()["code"].clone()),
+            (412, json!("stale_draft")),
+            "{tag:?}: {}",
+            r.text()
+        );
+        assert_eq!(r.json()["detail"]["revision"], 1);
+    }
+    let draft = s.admin("GET", "/v1/apps/acme-erp/draft", &Value::Null);
+    assert_eq!(draft.json()["document"]["work"], "in progress", "kept");
+    let reviews = s
+        .admin("GET", "/v1/apps/acme-erp/reviews", &Value::Null)
+        .json();
+    assert!(reviews["reviews"][0]["closed_at"].is_null(), "still open");
+    let ok = close(Some("\"d1\""));
+    assert_eq!(ok.status, 200, "{}", ok.text());
+    assert_eq!(ok.json()["draft_revision"], 2);
+    // A second close is refused and writes nothing.
+    let again = close(Some("\"d2\""));
+    assert_eq!(again.status, 409);
+    let draft = s.admin("GET", "/v1/apps/acme-erp/draft", &Value::Null);
+    assert_eq!(draft.header("etag"), Some("\"d2\""));
+    assert!(draft.json()["document"]["resources"].is_object());
+}
+
+/// Decisions racing a close are either applied by it or refused (409): none is stored and
+/// left out of the draft (16 of 20 campaigns lost one in a race test).
+#[test]
+fn decisions_racing_a_close_are_applied_or_refused() {
+    let s = start("server-review-race");
+    let carol = s.login("u-carol");
+    for round in 0..12 {
+        let (id, lines) = campaign(&s, &carol);
+        let _ = s.admin("DELETE", "/v1/apps/acme-erp/draft", &Value::Null);
+        let outcome = std::thread::scope(|t| {
+            let deciding = t.spawn(|| {
+                let mut stored = 0;
+                for l in &lines {
+                    let r = s.user(
+                        &carol,
+                        "POST",
+                        &format!("/v1/apps/acme-erp/reviews/{id}/decisions"),
+                        &json!({"decisions": [{"n": l["n"], "decision": "revoke"}]}),
+                    );
+                    match r.status {
+                        200 => stored += 1,
+                        409 => break,
+                        _ => panic!("{}", r.text()),
+                    }
+                }
+                stored
+            });
+            std::thread::sleep(Duration::from_millis(5 * (round % 4)));
+            let auth = format!("Bearer {}", s.token());
+            let closed = s.call(
+                "POST",
+                &format!("/v1/apps/acme-erp/reviews/{id}/close"),
+                &[("authorization", &auth), ("if-match", "\"d0\"")],
+                b"",
+            );
+            assert_eq!(closed.status, 200, "{}", closed.text());
+            (closed.json(), deciding.join().unwrap())
+        });
+        let (closed, stored) = outcome;
+        let review = s
+            .admin(
+                "GET",
+                &format!("/v1/apps/acme-erp/reviews/{id}"),
+                &Value::Null,
+            )
+            .json();
+        let revoked_lines = review["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|l| l["decision"] == "revoke")
+            .count();
+        assert_eq!(revoked_lines, stored, "round {round}: every 200 is stored");
+        assert_eq!(
+            closed["outcome"]["revoked"], stored,
+            "round {round}: the close applied every stored revocation"
+        );
+    }
+}
+
+/// Review decisions take bodies up to the documented 4 MiB (64 KiB refused a reviewer with
+/// a few thousand lines).
+#[test]
+fn review_decisions_take_bodies_up_to_the_documented_limit() {
+    let s = start("server-review-limit");
+    let carol = s.login("u-carol");
+    let (id, lines) = campaign(&s, &carol);
+    let note = "n".repeat(100 * 1024);
+    let r = s.user(
+        &carol,
+        "POST",
+        &format!("/v1/apps/acme-erp/reviews/{id}/decisions"),
+        &json!({"decisions": [{"n": lines[0]["n"], "decision": "keep", "note": note}]}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let big = "n".repeat(5 * 1024 * 1024);
+    let r = s.user(
+        &carol,
+        "POST",
+        &format!("/v1/apps/acme-erp/reviews/{id}/decisions"),
+        &json!({"decisions": [{"n": lines[0]["n"], "decision": "keep", "note": big}]}),
+    );
+    assert_eq!(r.json()["code"], "too_large");
+}

@@ -66,7 +66,8 @@ impl Session {
     }
 
     /// A copy of `form_data` holding only the declared fields editable in `mode` for
-    /// `record`: what may be submitted.
+    /// `record`: what may be submitted. A list (or any value but an object) holding a field
+    /// that is not editable is left out whole: writing it would replace that field too.
     ///
     /// # Errors
     /// `unknown_resource`; `bad_request` when the data is not an object.
@@ -94,11 +95,15 @@ impl Session {
                 (split(n), keep)
             })
             .collect();
-        Ok(select(form_data, 0, &refs(&fields)).unwrap_or_default())
+        let mut out = select(form_data, 0, &refs(&fields)).unwrap_or_default();
+        let paths: Vec<Vec<&str>> = fields.into_iter().map(|(p, _)| p).collect();
+        drop_locked(&mut out, &paths, &states.states);
+        Ok(out)
     }
 
-    /// One record of an export: `None` when the user may not `export` it; else the record as
-    /// the view shows it (hidden out, masked masked) and, per declared field, whether it shows.
+    /// One record of an export: `None` when the user may not both `export` and `view` it (an
+    /// export shows nothing the screen would not); else the record as the view shows it
+    /// (hidden out, masked masked) and, per declared field, whether it shows.
     ///
     /// # Errors
     /// `unknown_resource`, `unknown_action` (a resource without `export`); `bad_request` when
@@ -111,7 +116,7 @@ impl Session {
     ) -> Result<Option<(Value, Vec<bool>)>, RequestError> {
         as_object(record, "record")?;
         let input = Input::json(Some(record), context);
-        if !self.can("export", resource, input)? {
+        if !self.can("export", resource, input)? || !self.can("view", resource, input)? {
             return Ok(None);
         }
         let shown = self.redact(resource, Mode::View, record, context)?;
@@ -150,7 +155,9 @@ impl Session {
     }
 
     /// The paths in `changes` that the user may not write on `record` in `mode`: not a
-    /// declared field (nor inside one), or not editable. What a server refuses.
+    /// declared field (nor inside one), not editable, or a container replaced whole (a list,
+    /// or any value but an object) while it holds a field that is not editable. What a server
+    /// refuses.
     ///
     /// # Errors
     /// `unknown_resource`; `bad_request` when the changes are not an object.
@@ -206,6 +213,12 @@ fn check<'v>(
             }
             return;
         }
+        // Anything but an object replaces the container whole (a list is written as a new
+        // list): refused when it holds a field the user may not write.
+        if locks(paths, states, &at) {
+            out.push(at.join("."));
+            return;
+        }
         if let Some(items) = v.as_array() {
             for item in items {
                 check(paths, states, at.clone(), item, out);
@@ -220,6 +233,48 @@ fn check<'v>(
         .max_by_key(|(_, p)| p.len());
     if covering.is_none_or(|(i, _)| states[i] != FieldState::Editable) {
         out.push(at.join("."));
+    }
+}
+
+/// Whether a declared field below `at` (strictly) is not editable: the container at `at` may
+/// then be written only member by member, never replaced.
+// PANIC SAFETY: `paths` and `states` both have one entry per declared field
+#[allow(clippy::indexing_slicing)]
+fn locks(paths: &[Vec<&str>], states: &[FieldState], at: &[&str]) -> bool {
+    paths
+        .iter()
+        .enumerate()
+        .any(|(i, p)| p.len() > at.len() && p.starts_with(at) && states[i] != FieldState::Editable)
+}
+
+/// Takes out of `data` every container that a write would replace whole (a list, or a value
+/// that is not an object) while it holds a field the user may not write: what
+/// [`Session::forbidden_writes`] refuses is never offered.
+fn drop_locked(data: &mut Value, paths: &[Vec<&str>], states: &[FieldState]) {
+    let mut containers: Vec<&[&str]> = paths
+        .iter()
+        .flat_map(|p| (1..p.len()).map(move |n| p.get(..n).unwrap_or_default()))
+        .filter(|c| locks(paths, states, c))
+        .collect();
+    containers.sort_unstable_by_key(|c| c.len());
+    containers.dedup();
+    for c in containers {
+        if get(data, c).is_some_and(|v| !v.is_object()) {
+            remove(data, c);
+        }
+    }
+}
+
+/// Removes the member at `path`, reading only own members of objects.
+fn remove(v: &mut Value, path: &[&str]) {
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
+    let parent = parents
+        .iter()
+        .try_fold(v, |at, k| at.as_object_mut()?.get_mut(*k));
+    if let Some(obj) = parent.and_then(Value::as_object_mut) {
+        obj.remove(*last);
     }
 }
 
@@ -320,4 +375,60 @@ fn as_object<'v>(v: &'v Value, what: &str) -> Result<&'v Map<String, Value>, Req
             format!("the {what} must be a JSON object"),
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::core::{Mode, Policy, Subject};
+    use alloc::sync::Arc;
+    use serde_json::json;
+
+    /// A list is written whole, so writing one that holds a readonly part is refused, as is
+    /// replacing an object by anything else; an object is written member by member.
+    #[test]
+    fn a_container_holding_a_part_not_editable_is_never_replaced() {
+        let policy = Arc::new(
+            Policy::from_json(
+                r#"{"format": "fieldgate/1", "app": "t", "version": 1,
+                "resources": {"order": {"actions": ["edit"], "fields": {
+                  "lines.sku": {}, "lines.price": {}, "address": {}, "address.zip": {},
+                  "notes.text": {}}}},
+                "roles": {"clerk": {"grants": [{"resource": "order", "actions": ["edit"],
+                  "fields": {"*": "editable", "lines.price": "readonly",
+                             "address.zip": "readonly"}}]}}}"#,
+            )
+            .unwrap(),
+        );
+        let s = policy.session(&Subject {
+            roles: vec!["clerk".into()],
+            ..Subject::new("u-1")
+        });
+        let forbidden = |changes| {
+            s.forbidden_writes("order", Mode::Edit, None, &changes, None)
+                .unwrap()
+        };
+        assert_eq!(forbidden(json!({"lines": []})), ["lines"]);
+        assert_eq!(forbidden(json!({"lines": [{"sku": "b"}]})), ["lines"]);
+        assert_eq!(forbidden(json!({"address": []})), ["address"]);
+        assert_eq!(forbidden(json!({"address": "x"})), ["address"]);
+        assert_eq!(forbidden(json!({"address": {"zip": "1"}})), ["address.zip"]);
+        assert!(forbidden(json!({"address": {"city": "x"}})).is_empty());
+        // A list whose parts are all editable may be written whole.
+        assert!(forbidden(json!({"notes": [{"text": "a"}]})).is_empty());
+        let w = s
+            .writable(
+                "order",
+                Mode::Edit,
+                None,
+                &json!({"lines": [{"sku": "b", "price": 1}], "address": {"city": "x"},
+                        "notes": [{"text": "a"}]}),
+                None,
+            )
+            .unwrap();
+        assert_eq!(
+            w,
+            json!({"address": {"city": "x"}, "notes": [{"text": "a"}]}),
+            "what forbidden_writes refuses is not offered"
+        );
+    }
 }

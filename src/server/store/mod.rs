@@ -345,6 +345,61 @@ pub enum DraftError {
     Store(StoreError),
 }
 
+/// The revision a draft's next save gets, or why it may not be saved: `stored` is the row's
+/// revision and whether it still holds a draft (a forgotten draft keeps its number, so
+/// revisions never repeat for an admin and app, and a stale tab's `If-Match` never matches a
+/// later draft); `expected` is the revision the writer read (0: no draft), when it says.
+///
+/// # Errors
+/// `Stale` with the revision the writer would overwrite (0: none).
+pub fn next_draft_revision(
+    stored: Option<(u64, bool)>,
+    expected: Option<u64>,
+) -> Result<u64, DraftError> {
+    let (last, live) = stored.unwrap_or((0, false));
+    let visible = if live { last } else { 0 };
+    match expected {
+        Some(want) if want != visible => Err(DraftError::Stale { revision: visible }),
+        _ => Ok(last + 1),
+    }
+}
+
+/// A campaign's closing: what it did and the draft its revocations made, written in one
+/// transaction with the lines they were made from.
+pub struct ReviewClose {
+    /// The admin closing it (whose draft it writes).
+    pub by: String,
+    /// When, Unix milliseconds.
+    pub at: i64,
+    /// What closing it did.
+    pub outcome: Value,
+    /// The draft.
+    pub draft: NewDraft,
+    /// The revision of the admin's draft it may replace (0: only when they have none).
+    pub expected: u64,
+}
+
+/// Why a campaign was not closed; nothing was written.
+#[derive(Debug)]
+pub enum CloseError {
+    /// Missing, closed already, or the store failed.
+    Refused(DecideError),
+    /// The admin's draft is not at the expected revision (the revision it is at).
+    Stale {
+        /// The revision now stored (0: none).
+        revision: u64,
+    },
+}
+
+impl From<DraftError> for CloseError {
+    fn from(e: DraftError) -> CloseError {
+        match e {
+            DraftError::Stale { revision } => CloseError::Stale { revision },
+            DraftError::Store(e) => CloseError::Refused(DecideError::Store(e)),
+        }
+    }
+}
+
 /// An access review campaign to open: its scope, the version and the lines to review, each
 /// with its reviewer.
 pub struct NewReview {
@@ -642,7 +697,8 @@ pub trait Store: Send + Sync {
 
     /// An admin's draft of `app`.
     fn draft(&self, app: &str, admin: &str) -> StoreResult<Option<Draft>>;
-    /// Saves it (if its revision is still `expected`, when given); the new revision.
+    /// Saves it (if its revision is still `expected`, when given: 0 for none); the new
+    /// revision (see [`next_draft_revision`]).
     fn put_draft(
         &self,
         app: &str,
@@ -650,7 +706,7 @@ pub trait Store: Send + Sync {
         d: &NewDraft,
         expected: Option<u64>,
     ) -> Result<u64, DraftError>;
-    /// Forgets it.
+    /// Forgets it (its revision number is kept, never given again).
     fn delete_draft(&self, app: &str, admin: &str) -> StoreResult<()>;
 
     // ---- access review campaigns ----
@@ -665,15 +721,16 @@ pub trait Store: Send + Sync {
     fn lines_for(&self, reviewer: &str) -> StoreResult<Vec<(Review, Vec<ReviewLine>)>>;
     /// Records decisions, all or none; how many.
     fn decide(&self, app: &str, id: i64, d: &Decisions) -> Result<usize, DecideError>;
-    /// Closes a campaign with what closing it did.
+    /// Closes a campaign: `make` turns its lines, read and held in the closing's transaction
+    /// (no decision lands meanwhile), into the closing, which is written with the admin's
+    /// draft, together or not at all. The draft's new revision, or `None` when `make`
+    /// declined (nothing is written).
     fn close_review(
         &self,
         app: &str,
         id: i64,
-        by: &str,
-        at: i64,
-        outcome: &Value,
-    ) -> Result<(), DecideError>;
+        make: &mut dyn FnMut(&[ReviewLine]) -> Option<ReviewClose>,
+    ) -> Result<Option<u64>, CloseError>;
 
     // ---- credentials and sessions ----
 

@@ -137,6 +137,53 @@ fn classify(e: &tokio_postgres::Error) -> StoreError {
     }
 }
 
+/// Saves a draft inside `tx`, holding the pair's lock (a first save has no row to lock); the
+/// new revision, or `Stale` (see [`next_draft_revision`]).
+async fn write_draft(
+    tx: &tokio_postgres::Transaction<'_>,
+    app: &str,
+    admin: &str,
+    d: &NewDraft,
+    expected: Option<u64>,
+) -> StoreResult<Result<u64, DraftError>> {
+    tx.execute(
+        "SELECT pg_advisory_xact_lock(hashtext('draft:' || $1 || ':' || $2))",
+        &[&app, &admin],
+    )
+    .await
+    .map_err(pg)?;
+    let stored: Option<(u64, bool)> = tx
+        .query_opt(
+            "SELECT revision, document <> '' FROM drafts WHERE app = $1 AND admin = $2",
+            &[&app, &admin],
+        )
+        .await
+        .map_err(pg)?
+        .map(|r| (count(r.get(0)), r.get(1)));
+    let next = match next_draft_revision(stored, expected) {
+        Ok(next) => next,
+        Err(e) => return Ok(Err(e)),
+    };
+    tx.execute(
+        "INSERT INTO drafts (app, admin, document, base, revision, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (app, admin) DO UPDATE SET document = excluded.document,
+           base = excluded.base, revision = excluded.revision,
+           updated_at = excluded.updated_at",
+        &[
+            &app,
+            &admin,
+            &d.document,
+            &d.base.map(int),
+            &int(next),
+            &d.at,
+        ],
+    )
+    .await
+    .map_err(pg)?;
+    Ok(Ok(next))
+}
+
 fn pg(e: tokio_postgres::Error) -> StoreError {
     classify(&e)
 }
@@ -846,7 +893,8 @@ impl Store for PostgresStore {
         self.run(async {
             let row = self
                 .query_opt(
-                    "SELECT document, base, revision, updated_at FROM drafts WHERE app = $1 AND admin = $2",
+                    "SELECT document, base, revision, updated_at FROM drafts
+                     WHERE app = $1 AND admin = $2 AND document <> ''",
                     &[&app, &admin],
                 )
                 .await?;
@@ -869,46 +917,10 @@ impl Store for PostgresStore {
         self.run(async {
             let mut c = self.client().await?;
             let tx = c.transaction().await.map_err(pg)?;
-            // Lock the draft's row (or, for a first save, the pair) against a concurrent save.
-            tx.execute(
-                "SELECT pg_advisory_xact_lock(hashtext('draft:' || $1 || ':' || $2))",
-                &[&app, &admin],
-            )
-            .await
-            .map_err(pg)?;
-            let now: Option<u64> = tx
-                .query_opt(
-                    "SELECT revision FROM drafts WHERE app = $1 AND admin = $2",
-                    &[&app, &admin],
-                )
-                .await
-                .map_err(pg)?
-                .map(|r| count(r.get(0)));
-            if let Some(want) = expected {
-                if now.unwrap_or(0) != want {
-                    return Ok(Err(DraftError::Stale {
-                        revision: now.unwrap_or(0),
-                    }));
-                }
-            }
-            let next = now.unwrap_or(0) + 1;
-            tx.execute(
-                "INSERT INTO drafts (app, admin, document, base, revision, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6)
-                 ON CONFLICT (app, admin) DO UPDATE SET document = excluded.document,
-                   base = excluded.base, revision = excluded.revision,
-                   updated_at = excluded.updated_at",
-                &[
-                    &app,
-                    &admin,
-                    &d.document,
-                    &d.base.map(int),
-                    &int(next),
-                    &d.at,
-                ],
-            )
-            .await
-            .map_err(pg)?;
+            let next = match write_draft(&tx, app, admin, d, expected).await? {
+                Ok(next) => next,
+                Err(stale) => return Ok(Err(stale)),
+            };
             tx.commit().await.map_err(pg)?;
             Ok(Ok(next))
         })
@@ -918,7 +930,7 @@ impl Store for PostgresStore {
     fn delete_draft(&self, app: &str, admin: &str) -> StoreResult<()> {
         self.run(async {
             self.execute(
-                "DELETE FROM drafts WHERE app = $1 AND admin = $2",
+                "UPDATE drafts SET document = '', base = NULL WHERE app = $1 AND admin = $2",
                 &[&app, &admin],
             )
             .await
@@ -1062,22 +1074,51 @@ impl Store for PostgresStore {
         &self,
         app: &str,
         id: i64,
-        by: &str,
-        at: i64,
-        outcome: &Value,
-    ) -> Result<(), DecideError> {
-        let n = self
-            .run(self.execute(
+        make: &mut dyn FnMut(&[ReviewLine]) -> Option<ReviewClose>,
+    ) -> Result<Option<u64>, CloseError> {
+        self.run(async {
+            let mut conn = self.client().await?;
+            let tx = conn.transaction().await.map_err(pg)?;
+            // The campaign's row, locked: `decide` takes the same lock, so no decision lands
+            // between reading the lines here and closing.
+            let closed: Option<Option<i64>> = tx
+                .query_opt(
+                    "SELECT closed_at FROM reviews WHERE app = $1 AND id = $2 FOR UPDATE",
+                    &[&app, &id],
+                )
+                .await
+                .map_err(pg)?
+                .map(|r| r.get(0));
+            match closed {
+                None => return Ok(Err(CloseError::Refused(DecideError::Missing))),
+                Some(Some(_)) => return Ok(Err(CloseError::Refused(DecideError::Closed))),
+                Some(None) => {}
+            }
+            let lines: Vec<ReviewLine> = tx
+                .query(&format!("{LINES} WHERE review = $1 ORDER BY n"), &[&id])
+                .await
+                .map_err(pg)?
+                .iter()
+                .map(row_line)
+                .collect();
+            let Some(c) = make(&lines) else {
+                return Ok(Ok(None));
+            };
+            let revision = match write_draft(&tx, app, &c.by, &c.draft, Some(c.expected)).await? {
+                Ok(r) => r,
+                Err(e) => return Ok(Err(e.into())),
+            };
+            tx.execute(
                 "UPDATE reviews SET closed_by = $3, closed_at = $4, outcome = $5
-                 WHERE app = $1 AND id = $2 AND closed_at IS NULL",
-                &[&app, &id, &by, &at, &outcome.to_string()],
-            ))
-            .map_err(DecideError::Store)?;
-        if n == 1 {
-            Ok(())
-        } else {
-            Err(DecideError::Closed)
-        }
+                 WHERE app = $1 AND id = $2",
+                &[&app, &id, &c.by, &c.at, &c.outcome.to_string()],
+            )
+            .await
+            .map_err(pg)?;
+            tx.commit().await.map_err(pg)?;
+            Ok(Ok(Some(revision)))
+        })
+        .map_err(|e| CloseError::Refused(DecideError::Store(e)))?
     }
 
     fn credentials(&self) -> StoreResult<Vec<Credential>> {

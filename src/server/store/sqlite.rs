@@ -167,6 +167,42 @@ fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// Saves a draft inside `tx` (see [`next_draft_revision`]); the new revision.
+fn write_draft(
+    tx: &rusqlite::Transaction<'_>,
+    app: &str,
+    admin: &str,
+    d: &NewDraft,
+    expected: Option<u64>,
+) -> Result<u64, DraftError> {
+    let stored: Option<(i64, bool)> = tx
+        .query_row(
+            "SELECT revision, document <> '' FROM drafts WHERE app = ?1 AND admin = ?2",
+            params![app, admin],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(|e| DraftError::Store(failed(e)))?;
+    let stored = stored.map(|(n, live)| (u64::try_from(n).unwrap_or(0), live));
+    let next = next_draft_revision(stored, expected)?;
+    tx.execute(
+        "INSERT INTO drafts (app, admin, document, base, revision, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (app, admin) DO UPDATE SET document = excluded.document,
+           base = excluded.base, revision = excluded.revision, updated_at = excluded.updated_at",
+        params![
+            app,
+            admin,
+            d.document,
+            d.base.map(sql_int),
+            sql_int(next),
+            d.at
+        ],
+    )
+    .map_err(|e| DraftError::Store(failed(e)))?;
+    Ok(next)
+}
+
 fn has_column(c: &Connection, table: &str, column: &str) -> rusqlite::Result<bool> {
     let mut stmt = c.prepare("SELECT name FROM pragma_table_info(?1)")?;
     let names = stmt.query_map(params![table], |r| r.get::<_, String>(0))?;
@@ -642,12 +678,15 @@ impl Store for SqliteStore {
     fn draft(&self, app: &str, admin: &str) -> StoreResult<Option<Draft>> {
         self.with(|c| {
             c.query_row(
-                "SELECT document, base, revision, updated_at FROM drafts WHERE app = ?1 AND admin = ?2",
+                "SELECT document, base, revision, updated_at FROM drafts
+                 WHERE app = ?1 AND admin = ?2 AND document <> ''",
                 params![app, admin],
                 |r| {
                     Ok(Draft {
                         document: r.get(0)?,
-                        base: r.get::<_, Option<i64>>(1)?.map(|b| u64::try_from(b).unwrap_or(0)),
+                        base: r
+                            .get::<_, Option<i64>>(1)?
+                            .map(|b| u64::try_from(b).unwrap_or(0)),
                         revision: u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
                         updated_at: r.get(3)?,
                     })
@@ -668,39 +707,15 @@ impl Store for SqliteStore {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| DraftError::Store(failed(e)))?;
-        let now: Option<i64> = tx
-            .query_row(
-                "SELECT revision FROM drafts WHERE app = ?1 AND admin = ?2",
-                params![app, admin],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(|e| DraftError::Store(failed(e)))?;
-        let now = now.map(|n| u64::try_from(n).unwrap_or(0));
-        if let Some(want) = expected {
-            if now.unwrap_or(0) != want {
-                return Err(DraftError::Stale {
-                    revision: now.unwrap_or(0),
-                });
-            }
-        }
-        let next = now.unwrap_or(0) + 1;
-        tx.execute(
-            "INSERT INTO drafts (app, admin, document, base, revision, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT (app, admin) DO UPDATE SET document = excluded.document,
-               base = excluded.base, revision = excluded.revision, updated_at = excluded.updated_at",
-            params![app, admin, d.document, d.base.map(sql_int), sql_int(next), d.at],
-        )
-        .and_then(|_| tx.commit())
-        .map_err(|e| DraftError::Store(failed(e)))?;
+        let next = write_draft(&tx, app, admin, d, expected)?;
+        tx.commit().map_err(|e| DraftError::Store(failed(e)))?;
         Ok(next)
     }
 
     fn delete_draft(&self, app: &str, admin: &str) -> StoreResult<()> {
         self.with(|c| {
             c.execute(
-                "DELETE FROM drafts WHERE app = ?1 AND admin = ?2",
+                "UPDATE drafts SET document = '', base = NULL WHERE app = ?1 AND admin = ?2",
                 params![app, admin],
             )
             .map(|_| ())
@@ -830,23 +845,41 @@ impl Store for SqliteStore {
         &self,
         app: &str,
         id: i64,
-        by: &str,
-        at: i64,
-        outcome: &Value,
-    ) -> Result<(), DecideError> {
-        let c = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        let n = c
-            .execute(
-                "UPDATE reviews SET closed_by = ?3, closed_at = ?4, outcome = ?5
-                 WHERE app = ?1 AND id = ?2 AND closed_at IS NULL",
-                params![app, id, by, at, outcome.to_string()],
+        make: &mut dyn FnMut(&[ReviewLine]) -> Option<ReviewClose>,
+    ) -> Result<Option<u64>, CloseError> {
+        let store = |e| CloseError::Refused(DecideError::Store(failed(e)));
+        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        // Immediate: the transaction holds the write lock from here, so no decision is
+        // stored between reading the lines and closing.
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(store)?;
+        let closed: Option<Option<i64>> = tx
+            .query_row(
+                "SELECT closed_at FROM reviews WHERE app = ?1 AND id = ?2",
+                params![app, id],
+                |r| r.get(0),
             )
-            .map_err(|e| DecideError::Store(failed(e)))?;
-        if n == 1 {
-            Ok(())
-        } else {
-            Err(DecideError::Closed)
+            .optional()
+            .map_err(store)?;
+        match closed {
+            None => return Err(CloseError::Refused(DecideError::Missing)),
+            Some(Some(_)) => return Err(CloseError::Refused(DecideError::Closed)),
+            Some(None) => {}
         }
+        let lines = review_lines(&tx, "WHERE review = ?1", params![id]).map_err(store)?;
+        let Some(c) = make(&lines) else {
+            return Ok(None);
+        };
+        let revision = write_draft(&tx, app, &c.by, &c.draft, Some(c.expected))?;
+        tx.execute(
+            "UPDATE reviews SET closed_by = ?3, closed_at = ?4, outcome = ?5
+             WHERE app = ?1 AND id = ?2",
+            params![app, id, c.by, c.at, c.outcome.to_string()],
+        )
+        .map_err(store)?;
+        tx.commit().map_err(store)?;
+        Ok(Some(revision))
     }
 
     fn credentials(&self) -> StoreResult<Vec<Credential>> {

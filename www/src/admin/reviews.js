@@ -4,7 +4,7 @@
 import { APP } from '../api.js';
 import { describe, el, fill, messageBox, picker, say } from '../dom.js';
 import { t } from '../i18n.js';
-import { admin, load, note, personLabel, state } from './state.js';
+import { admin, load, note, personLabel, save, state } from './state.js';
 
 export function reviewsTab(go) {
   const box = el('section', { class: 'card', 'aria-labelledby': 'reviews-h' });
@@ -35,7 +35,11 @@ export function reviewsTab(go) {
       ' · ', el('a', { href: '#', onclick: (e) => { e.preventDefault(); openReport(c.id, 'xlsx'); } }, 'XLSX'),
       c.closed_at ? el('span', { class: 'muted' }, ` · ${new Date(c.closed_at).toLocaleString()}`) : el('button', { type: 'button', onclick: async () => {
         try {
-          const out = await admin(`/v1/apps/${APP}/reviews/${c.id}/close`, { method: 'POST' });
+          // The close writes the draft: save pending edits first, then replace only the
+          // revision this page holds (412 stale_draft when another tab saved since).
+          await save();
+          const headers = { 'if-match': `"d${state.revision}"` };
+          const out = await admin(`/v1/apps/${APP}/reviews/${c.id}/close`, { method: 'POST', headers });
           // Load the draft the close wrote before showing it: the publish tab reads it.
           await load();
           note('publish', t('closed', { n: out.outcome.revoked }));

@@ -112,7 +112,8 @@ export async function save() {
   if (state.status !== 'unsaved') return;
   state.status = 'saving';
   changed();
-  const headers = state.revision ? { 'if-match': `"d${state.revision}"` } : {};
+  // "d0" says this page read no draft: a draft another tab saved meanwhile is not overwritten.
+  const headers = { 'if-match': `"d${state.revision}"` };
   saving = admin(`/v1/apps/${APP}/draft`, { method: 'PUT', body: { document: state.draft, base: state.base }, headers });
   try {
     const r = await saving;
