@@ -6,7 +6,7 @@
 
 use super::auth::Admin;
 use super::blocking;
-use super::error::{ApiError, ApiResult};
+use super::error::{ApiError, ApiResult, ServerCode};
 use super::state::Shared;
 use super::store::{AccessEntry, AccessQuery, Alert, Store};
 use crate::host::now_ms;
@@ -30,10 +30,14 @@ const LINGER: Duration = Duration::from_millis(100);
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 enum Msg {
-    Entry(AccessEntry),
+    /// An entry, and who waits to hear that it is written (true) or was dropped (false).
+    Entry(AccessEntry, Option<tokio::sync::oneshot::Sender<bool>>),
     /// Answered once everything queued before it is written.
     Flush(mpsc::Sender<()>),
 }
+
+/// How long a sensitive read waits for its entry to be written before it is refused.
+const DURABLE_WAIT: Duration = Duration::from_secs(10);
 
 /// What the access log is told to do about refusals.
 #[derive(Debug, Clone)]
@@ -77,15 +81,20 @@ impl AccessLog {
         }
     }
 
-    /// Queues an entry; returns the alert it raises, if any.
-    pub fn record(&self, e: AccessEntry) -> Option<Alert> {
+    /// Queues an entry (with `written` told when it is in the store); returns the alert it
+    /// raises, if any.
+    fn record(
+        &self,
+        e: AccessEntry,
+        written: Option<tokio::sync::oneshot::Sender<bool>>,
+    ) -> Option<Alert> {
         let alert = if e.refused() {
             self.note_refusal(&e)
         } else {
             None
         };
         let tx = self.tx.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        if tx.send(Msg::Entry(e)).is_err() {
+        if tx.send(Msg::Entry(e, written)).is_err() {
             eprintln!("access log: the writer has stopped; an entry was not written");
         }
         alert
@@ -157,6 +166,26 @@ fn prune(store: &dyn Store, retention: Retention) {
     }
 }
 
+/// What the writer took off the queue for one batch.
+#[derive(Default)]
+struct Queued {
+    batch: Vec<AccessEntry>,
+    waiting: Vec<tokio::sync::oneshot::Sender<bool>>,
+    flushes: Vec<mpsc::Sender<()>>,
+}
+
+impl Queued {
+    fn take(&mut self, m: Msg) {
+        match m {
+            Msg::Entry(e, w) => {
+                self.batch.push(e);
+                self.waiting.extend(w);
+            }
+            Msg::Flush(done) => self.flushes.push(done),
+        }
+    }
+}
+
 fn write_loop(store: &dyn Store, rx: &mpsc::Receiver<Msg>, retention: Retention) {
     let mut last_prune: Option<std::time::Instant> = None;
     loop {
@@ -170,45 +199,46 @@ fn write_loop(store: &dyn Store, rx: &mpsc::Receiver<Msg>, retention: Retention)
             }
             continue;
         };
-        let mut batch = Vec::new();
-        let mut flushes = Vec::new();
-        let take =
-            |m: Msg, batch: &mut Vec<AccessEntry>, flushes: &mut Vec<mpsc::Sender<()>>| match m {
-                Msg::Entry(e) => batch.push(e),
-                Msg::Flush(done) => flushes.push(done),
-            };
-        take(first, &mut batch, &mut flushes);
+        let mut q = Queued::default();
+        q.take(first);
+        // Linger for more entries only while nobody waits: a sensitive read is answered after
+        // its entry is written, so its batch goes at once (with whatever else is queued).
         let until = std::time::Instant::now() + LINGER;
-        while batch.len() < BATCH && flushes.is_empty() {
+        while q.batch.len() < BATCH && q.flushes.is_empty() && q.waiting.is_empty() {
             let left = until.saturating_duration_since(std::time::Instant::now());
             match rx.recv_timeout(left) {
-                Ok(m) => take(m, &mut batch, &mut flushes),
+                Ok(m) => q.take(m),
                 Err(_) => break,
             }
         }
-        while batch.len() < BATCH {
+        while q.batch.len() < BATCH {
             match rx.try_recv() {
-                Ok(m) => take(m, &mut batch, &mut flushes),
+                Ok(m) => q.take(m),
                 Err(_) => break,
             }
         }
-        if !batch.is_empty() {
+        let mut written = true;
+        if !q.batch.is_empty() {
             // A failing database keeps the entries for the next try, up to a bound.
             let mut tries = 0;
-            while let Err(e) = store.add_access(&batch) {
+            while let Err(e) = store.add_access(&q.batch) {
                 tries += 1;
                 eprintln!(
                     "access log: writing {} entries failed ({e}), try {tries}",
-                    batch.len()
+                    q.batch.len()
                 );
                 if tries >= 5 {
-                    eprintln!("access log: {} entries dropped", batch.len());
+                    eprintln!("access log: {} entries dropped", q.batch.len());
+                    written = false;
                     break;
                 }
                 std::thread::sleep(Duration::from_millis(200 * tries));
             }
         }
-        for done in flushes {
+        for w in q.waiting {
+            let _ = w.send(written);
+        }
+        for done in q.flushes {
             let _ = done.send(());
         }
     }
@@ -239,10 +269,34 @@ pub async fn raise(state: &Shared, alert: Alert) {
     }
 }
 
-/// Logs an entry and raises the alert it causes.
-pub async fn log(state: &Shared, e: AccessEntry) {
-    if let Some(alert) = state.access.record(e) {
+/// Logs an entry and raises the alert it causes. A sensitive read of the server's (sensitive
+/// fields shown unmasked, or an export) is answered only once its entry is in the store, so a crash never
+/// loses the record of what was shown; other entries are written within a batch's linger.
+///
+/// # Errors
+/// 503 `unavailable` when a sensitive read's entry could not be written: the read is refused.
+pub async fn log(state: &Shared, e: AccessEntry) -> ApiResult<()> {
+    let sensitive = e.source == "server"
+        && e.outcome == "ok"
+        && (!e.unmasked.is_empty() || e.action == "export");
+    let (tell, written) = if sensitive {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        (Some(tx), Some(rx))
+    } else {
+        (None, None)
+    };
+    if let Some(alert) = state.access.record(e, tell) {
         raise(state, alert).await;
+    }
+    let Some(written) = written else {
+        return Ok(());
+    };
+    match tokio::time::timeout(DURABLE_WAIT, written).await {
+        Ok(Ok(true)) => Ok(()),
+        _ => Err(ApiError::new(
+            ServerCode::Unavailable,
+            "the access log could not be written, so nothing is shown; try again",
+        )),
     }
 }
 

@@ -130,8 +130,7 @@ pub async fn list(
     }
     .await;
     let entry = trail.with_outcome(out.as_ref().err());
-    super::access::log(&state, entry).await;
-    out
+    super::access::log(&state, entry).await.and(out)
 }
 
 /// `GET /v1/data/{resource}/{id}`: one record, if the caller may view it (404 otherwise, as
@@ -158,8 +157,7 @@ pub async fn get(
     }
     .await;
     let entry = trail.with_outcome(out.as_ref().err());
-    super::access::log(&state, entry).await;
-    out
+    super::access::log(&state, entry).await.and(out)
 }
 
 /// `PUT /v1/data/{resource}/{id}`: change fields of a record. Refused whole unless the caller
@@ -190,8 +188,7 @@ pub async fn put(
         trail.refused_view();
     }
     let entry = trail.with_outcome(out.as_ref().err());
-    super::access::log(&state, entry).await;
-    out
+    super::access::log(&state, entry).await.and(out)
 }
 
 /// The body of `put`; sets `hidden` when the record exists but the caller may not view it.
@@ -286,8 +283,7 @@ pub async fn create(
     let mut trail = Trail::new(&person, "create", &resource);
     let out = insert(&state, &person, &resource, data, &mut trail).await;
     let entry = trail.with_outcome(out.as_ref().err());
-    super::access::log(&state, entry).await;
-    out
+    super::access::log(&state, entry).await.and(out)
 }
 
 /// The body of `create`; the new record's id goes to the trail.
@@ -571,8 +567,7 @@ pub async fn transition(
         trail.refused_view();
     }
     let entry = trail.with_outcome(out.as_ref().err());
-    super::access::log(&state, entry).await;
-    out
+    super::access::log(&state, entry).await.and(out)
 }
 
 /// The body of `transition`.

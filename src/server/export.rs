@@ -54,7 +54,7 @@ pub async fn export(
         trail.entry.fields.clone_from(&plan.columns);
     }
     let entry = trail.with_outcome(out.as_ref().err());
-    super::access::log(&state, entry).await;
+    super::access::log(&state, entry).await?;
     let (_, body) = out?;
     let (kind, ext) = match q.format.as_deref().unwrap_or("csv") {
         "xlsx" => (super::policy_api::XLSX, "xlsx"),

@@ -23,7 +23,9 @@ pub fn temp_dir(name: &str) -> PathBuf {
 
 /// Runs the `fieldgate` binary with `args` and `stdin`.
 pub fn fieldgate(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fieldgate"))
+    // `FIELDGATE_BIN` runs another build (e.g. an older one, to see a regression test fail).
+    let bin = std::env::var("FIELDGATE_BIN").unwrap_or(env!("CARGO_BIN_EXE_fieldgate").into());
+    let mut child = Command::new(bin)
         .args(args)
         .current_dir(root())
         .stdin(Stdio::piped())

@@ -286,6 +286,14 @@ impl Server {
     }
 }
 
+impl Server {
+    /// Kills the process with SIGKILL (no chance to finish anything), from any thread.
+    pub fn kill_hard(&self) {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-9", &pid]).status();
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();

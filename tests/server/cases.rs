@@ -1663,3 +1663,61 @@ fn review_decisions_take_bodies_up_to_the_documented_limit() {
     );
     assert_eq!(r.json()["code"], "too_large");
 }
+
+/// Sensitive reads (fields with a mask shown unmasked) are answered only once their access log
+/// entry is stored: after a SIGKILL under load every answered read is in the log. The log was
+/// written in batches that lingered 100 ms, so the reads answered in that time were lost.
+#[test]
+fn every_answered_sensitive_read_survives_a_crash_in_the_access_log() {
+    let dir = temp_dir("server-access-crash");
+    let s = start_in(dir.clone(), &[]);
+    let alice = s.login("u-alice");
+    let answered = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|t| {
+        for _ in 0..4 {
+            t.spawn(|| loop {
+                let Ok(mut conn) = TcpStream::connect(&s.addr) else {
+                    break;
+                };
+                let head = format!(
+                    "GET /v1/data/customer/c-1001 HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\
+                     cookie: {alice}\r\n\r\n"
+                );
+                if conn.write_all(head.as_bytes()).is_err() {
+                    break;
+                }
+                let mut reply = Vec::new();
+                if conn.read_to_end(&mut reply).is_err() || !reply.starts_with(b"HTTP/1.1 200") {
+                    break;
+                }
+                // The full answer, with the unmasked phone, reached the reader.
+                assert!(String::from_utf8_lossy(&reply).contains("13812345678"));
+                answered.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            });
+        }
+        while answered.load(std::sync::atomic::Ordering::SeqCst) < 200 {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        s.kill_hard();
+    });
+    let answered = answered.into_inner();
+    drop(s);
+    let s = start_in(dir, &[]);
+    let log = s
+        .admin(
+            "GET",
+            "/v1/audit/access?user=u-alice&record=c-1001&limit=100000",
+            &Value::Null,
+        )
+        .json();
+    let stored = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["outcome"] == "ok" && e["action"] == "view")
+        .count();
+    assert!(
+        stored >= answered,
+        "every answered read is logged: {stored} of {answered}"
+    );
+}
