@@ -31,7 +31,7 @@ const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 enum Msg {
     /// An entry, and who waits to hear that it is written (true) or was dropped (false).
-    Entry(AccessEntry, Option<tokio::sync::oneshot::Sender<bool>>),
+    Entry(Box<AccessEntry>, Option<tokio::sync::oneshot::Sender<bool>>),
     /// Answered once everything queued before it is written.
     Flush(mpsc::Sender<()>),
 }
@@ -94,7 +94,7 @@ impl AccessLog {
             None
         };
         let tx = self.tx.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        if tx.send(Msg::Entry(e, written)).is_err() {
+        if tx.send(Msg::Entry(Box::new(e), written)).is_err() {
             eprintln!("access log: the writer has stopped; an entry was not written");
         }
         alert
@@ -178,7 +178,7 @@ impl Queued {
     fn take(&mut self, m: Msg) {
         match m {
             Msg::Entry(e, w) => {
-                self.batch.push(e);
+                self.batch.push(*e);
                 self.waiting.extend(w);
             }
             Msg::Flush(done) => self.flushes.push(done),
