@@ -293,3 +293,61 @@ fn a_minimized_bundle_follows_a_directory_change() {
     assert_eq!(again.status, 200, "a new bundle, not 304");
     assert_ne!(again.header("etag"), Some(tag.as_str()));
 }
+
+/// Operators' view: `GET /metrics` (admin or `--metrics-token`) in the Prometheus text format,
+/// and one JSON log line per request with the id it was answered under.
+#[test]
+fn metrics_and_structured_request_logs() {
+    let s = Server::start_in(
+        common::temp_dir("server-metrics-logs"),
+        &["--metrics-token", "scrape-me", "--log-format", "json"],
+    );
+    assert_eq!(s.get("/v1/config").status, 200);
+    let tagged = s.call("GET", "/v1/config", &[("x-request-id", "lb-4711")], b"");
+    assert_eq!(tagged.header("x-request-id"), Some("lb-4711"));
+    let fresh = s.get("/v1/config");
+    let id = fresh.header("x-request-id").unwrap().to_string();
+    assert_eq!(id.len(), 16, "{id}");
+    let t = s.token();
+    let check = s.admin(
+        "POST",
+        "/v1/apps/acme-erp/check",
+        &serde_json::json!({"subject": {"id": "u-alice"}, "requests": [
+            {"action": "view", "resource": "customer"},
+            {"action": "fly", "resource": "customer"}]}),
+    );
+    assert_eq!(check.status, 200, "{}", check.text());
+    assert_eq!(s.get("/metrics").status, 401);
+    let wrong = s.admin_as("nope", "GET", "/metrics", &Value::Null);
+    assert_eq!(wrong.status, 401);
+    for token in ["scrape-me", t.as_str()] {
+        let m = s.admin_as(token, "GET", "/metrics", &Value::Null);
+        assert_eq!(m.status, 200);
+        assert!(m
+            .header("content-type")
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4"));
+        let text = m.text();
+        for want in [
+            r#"fieldgate_http_requests_total{method="GET",route="/v1/config",status="200"} 3"#,
+            r#"fieldgate_http_request_duration_seconds_bucket{le="+Inf",method="GET",route="/v1/config"} 3"#,
+            r#"fieldgate_decisions_total{outcome="allow"} 1"#,
+            r#"fieldgate_decisions_total{outcome="error"} 1"#,
+            "fieldgate_access_log_queue ",
+            "fieldgate_publishes_total 1", // the sample, published at first start
+        ] {
+            assert!(text.contains(want), "{want} in:\n{text}");
+        }
+    }
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let log = s.log();
+    let line = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|l| l["request_id"] == id.as_str())
+        .unwrap_or_else(|| panic!("a JSON line for {id} in:\n{log}"));
+    assert_eq!(line["route"], "/v1/config");
+    assert_eq!(line["status"], 200);
+    assert_eq!(line["method"], "GET");
+    assert!(line["micros"].is_u64());
+}

@@ -62,6 +62,8 @@ pub struct Retention {
 /// The log's handle: queueing entries, the refusal windows per user.
 pub struct AccessLog {
     tx: Mutex<mpsc::SyncSender<Msg>>,
+    /// Entries queued and not yet taken by the writer (`GET /metrics`).
+    queued: Arc<std::sync::atomic::AtomicUsize>,
     rules: AlertRules,
     /// Per user: the times of recent refusals, and until when an alert was already raised.
     recent: Mutex<HashMap<String, (VecDeque<i64>, i64)>>,
@@ -73,9 +75,12 @@ impl AccessLog {
     pub fn start(store: Arc<dyn Store>, retention: Retention, rules: AlertRules) -> AccessLog {
         // Bounded: a writer that falls behind slows requests down rather than growing memory.
         let (tx, rx) = mpsc::sync_channel(50_000);
-        std::thread::spawn(move || write_loop(&*store, &rx, retention));
+        let queued = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let taken = queued.clone();
+        std::thread::spawn(move || write_loop(&*store, &rx, retention, &taken));
         AccessLog {
             tx: Mutex::new(tx),
+            queued,
             rules,
             recent: Mutex::new(HashMap::new()),
         }
@@ -93,11 +98,26 @@ impl AccessLog {
         } else {
             None
         };
+        if e.refused() {
+            super::metrics::refused(&e.outcome);
+        }
         let tx = self.tx.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        self.queued
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if tx.send(Msg::Entry(Box::new(e), written)).is_err() {
-            eprintln!("access log: the writer has stopped; an entry was not written");
+            self.queued
+                .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+            tracing::error!(
+                target: "fieldgate::access",
+                "the writer has stopped; an entry was not written"
+            );
         }
         alert
+    }
+
+    /// Entries queued and not yet taken by the writer.
+    pub fn queued(&self) -> usize {
+        self.queued.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Waits until everything queued so far is written.
@@ -159,9 +179,11 @@ fn prune(store: &dyn Store, retention: Retention) {
     ];
     for (what, pruned) in passes {
         match pruned {
-            Ok(n) if n > 0 => eprintln!("pruned {n} {what} past retention"),
+            Ok(n) if n > 0 => {
+                tracing::info!(target: "fieldgate::access", "pruned {n} {what} past retention");
+            }
             Ok(_) => {}
-            Err(e) => eprintln!("pruning {what} failed: {e}"),
+            Err(e) => tracing::warn!(target: "fieldgate::access", "pruning {what} failed: {e}"),
         }
     }
 }
@@ -186,7 +208,12 @@ impl Queued {
     }
 }
 
-fn write_loop(store: &dyn Store, rx: &mpsc::Receiver<Msg>, retention: Retention) {
+fn write_loop(
+    store: &dyn Store,
+    rx: &mpsc::Receiver<Msg>,
+    retention: Retention,
+    queued: &std::sync::atomic::AtomicUsize,
+) {
     let mut last_prune: Option<std::time::Instant> = None;
     loop {
         if last_prune.is_none_or(|t| t.elapsed() > PRUNE_EVERY) {
@@ -217,18 +244,24 @@ fn write_loop(store: &dyn Store, rx: &mpsc::Receiver<Msg>, retention: Retention)
                 Err(_) => break,
             }
         }
+        queued.fetch_sub(q.batch.len(), std::sync::atomic::Ordering::Relaxed);
         let mut written = true;
         if !q.batch.is_empty() {
             // A failing database keeps the entries for the next try, up to a bound.
             let mut tries = 0;
             while let Err(e) = store.add_access(&q.batch) {
                 tries += 1;
-                eprintln!(
-                    "access log: writing {} entries failed ({e}), try {tries}",
+                tracing::warn!(
+                    target: "fieldgate::access",
+                    "writing {} entries failed ({e}), try {tries}",
                     q.batch.len()
                 );
                 if tries >= 5 {
-                    eprintln!("access log: {} entries dropped", q.batch.len());
+                    tracing::error!(
+                        target: "fieldgate::access",
+                        "{} entries dropped",
+                        q.batch.len()
+                    );
                     written = false;
                     break;
                 }
@@ -256,14 +289,14 @@ pub async fn raise(state: &Shared, alert: Alert) {
     let s = state.clone();
     let stored = alert.clone();
     if let Err(e) = blocking(move || Ok(s.store.add_alert(&stored)?)).await {
-        eprintln!("alerts: storing failed: {}", e.message);
+        tracing::error!(target: "fieldgate::alerts", "storing failed: {}", e.message);
     }
     if let Some(url) = state.access.rules.webhook.clone() {
         tokio::spawn(async move {
             if let Err(e) =
                 post_json(&url, &json!({"type": "fieldgate.alert", "alert": alert})).await
             {
-                eprintln!("alerts: webhook {url}: {e}");
+                tracing::warn!(target: "fieldgate::alerts", "webhook {url}: {e}");
             }
         });
     }

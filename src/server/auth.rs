@@ -117,6 +117,29 @@ impl FromRequestParts<Shared> for Caller {
     }
 }
 
+/// Who may read `GET /metrics`: an admin, or the `--metrics-token`.
+pub struct MetricsReader;
+
+impl FromRequestParts<Shared> for MetricsReader {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &Shared) -> ApiResult<MetricsReader> {
+        if let (Some(given), Some(want)) = (bearer(&parts.headers), &state.options.metrics_token) {
+            // Hashes compared: the time taken says nothing about where two tokens differ.
+            if !want.trim().is_empty() && token_hash(given) == token_hash(want) {
+                return Ok(MetricsReader);
+            }
+        }
+        Admin::from_request_parts(parts, state)
+            .await
+            .map(|_| MetricsReader)
+            .map_err(|_| {
+                ApiError::unauthorized(
+                    "this needs an admin token or the metrics token (Authorization: Bearer <token>)",
+                )
+            })
+    }
+}
+
 /// An optional admin: `None` without a bearer token or with a service's, 401 with a wrong one.
 pub struct MaybeAdmin(pub Option<String>);
 

@@ -57,8 +57,17 @@ pub async fn check(
         .iter()
         .map(
             |r| match Ask::from_json(r).and_then(|a| session.answer(&a)) {
-                Ok(answer) => answer.to_json(),
-                Err(e) => json!({"error": {"code": e.code, "message": e.message}}),
+                Ok(answer) => {
+                    super::metrics::decision(match answer.allow {
+                        Some(false) => "deny",
+                        _ => "allow",
+                    });
+                    answer.to_json()
+                }
+                Err(e) => {
+                    super::metrics::decision("error");
+                    json!({"error": {"code": e.code, "message": e.message}})
+                }
             },
         )
         .collect();

@@ -181,7 +181,7 @@ impl ApiError {
 
     /// 500 `internal`: the detail goes to the log, not to the caller.
     pub fn internal(detail: impl std::fmt::Display) -> ApiError {
-        eprintln!("internal error: {detail}");
+        tracing::error!(target: "fieldgate::server", "internal error: {detail}");
         ApiError::new(ServerCode::Internal, "internal error")
     }
 
@@ -284,13 +284,17 @@ impl From<super::store::StoreError> for ApiError {
     fn from(e: super::store::StoreError) -> ApiError {
         match e {
             super::store::StoreError::Unavailable(m) => {
-                eprintln!("store unavailable: {m}");
+                super::metrics::store_error("unavailable");
+                tracing::warn!(target: "fieldgate::store", "store unavailable: {m}");
                 ApiError::new(
                     ServerCode::Unavailable,
                     "the database cannot be reached; try again shortly",
                 )
             }
-            other => ApiError::internal(other),
+            other => {
+                super::metrics::store_error("other");
+                ApiError::internal(other)
+            }
         }
     }
 }

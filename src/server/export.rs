@@ -212,7 +212,7 @@ async fn start(
             return;
         }
         if let Some(e) = failure {
-            eprintln!("export: {}", e.message);
+            tracing::warn!(target: "fieldgate::export", "{}", e.message);
         }
         sink.finish();
     });

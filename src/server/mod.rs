@@ -21,6 +21,8 @@ mod export;
 mod files;
 mod health;
 mod limits;
+mod logs;
+mod metrics;
 mod peers;
 mod policy_api;
 mod publish;
@@ -46,7 +48,6 @@ use state::Shared;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Instant;
 use tower_http::services::{ServeDir, ServeFile};
 
 /// The app of the sample policy published on first start.
@@ -108,6 +109,13 @@ pub struct Options {
     /// requests made with the login cookie (repeat for several).
     #[arg(long)]
     pub public_origin: Vec<String>,
+    /// A token that may read `GET /metrics` (besides admins), for a Prometheus scraper.
+    #[arg(long, env = "FIELDGATE_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+    /// How log lines are written on stderr: `text` or `json` (filter with `FIELDGATE_LOG`,
+    /// e.g. `warn` or `fieldgate::http=info`).
+    #[arg(long, value_enum, default_value_t)]
+    pub log_format: logs::LogFormat,
     /// Serve the whole bundle without a token. It holds every person's personal grants,
     /// denies and limits: turn it on only where that is not sensitive.
     #[arg(long)]
@@ -272,10 +280,11 @@ pub fn router(state: Shared, www: &Path, pkg: &Path) -> Router {
         .route_service("/manifest.json", page("manifest.json"))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::scrape))
         .fallback(|| async { ApiError::not_found("no such page") })
         .layer(middleware::from_fn(page_headers))
         .layer(middleware::from_fn(json_errors))
-        .layer(middleware::from_fn(log))
+        .layer(middleware::from_fn(logs::requests))
         .with_state(state)
 }
 
@@ -333,19 +342,6 @@ async fn page_headers(req: Request, next: Next) -> Response {
     res
 }
 
-/// One line per request: method, path, status, time.
-async fn log(req: Request, next: Next) -> Response {
-    let start = Instant::now();
-    let (method, path) = (req.method().clone(), req.uri().path().to_string());
-    let res = next.run(req).await;
-    eprintln!(
-        "{method} {path} {} {}us",
-        res.status().as_u16(),
-        start.elapsed().as_micros()
-    );
-    res
-}
-
 /// Runs the server until Ctrl-C or SIGTERM.
 ///
 /// # Errors
@@ -355,6 +351,7 @@ pub fn run(opts: Options) -> Result<(), String> {
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
+    logs::init(opts.log_format);
     rt.block_on(async move {
         let (state, notes) = tokio::task::block_in_place(|| open(&opts))?;
         for n in notes {
@@ -403,7 +400,7 @@ async fn serve(
             accepted = listener.accept() => match accepted {
                 Ok(a) => a,
                 Err(e) => {
-                    eprintln!("accept: {e}");
+                    tracing::warn!(target: "fieldgate::http", "accept: {e}");
                     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
                     continue;
                 }

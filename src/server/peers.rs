@@ -66,7 +66,9 @@ async fn catch_up(state: &Shared, app: Option<String>) {
         .await;
         match done {
             Ok(()) => return,
-            Err(e) if attempt == 0 => eprintln!("catching up with other instances: {}", e.message),
+            Err(e) if attempt == 0 => {
+                tracing::warn!(target: "fieldgate::peers", "catching up with other instances: {}", e.message)
+            }
             Err(_) => {}
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
@@ -83,6 +85,8 @@ async fn show_alert(state: &Shared, at: i64, user: String) {
                 let _ = state.admin_events.send(super::access::alert_event(a));
             }
         }
-        Err(e) => eprintln!("alerts of other instances: {}", e.message),
+        Err(e) => {
+            tracing::warn!(target: "fieldgate::peers", "alerts of other instances: {}", e.message)
+        }
     }
 }

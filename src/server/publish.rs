@@ -167,7 +167,11 @@ pub fn publish(
     state.store.exclusively(Lock::Publishing(app), &mut || {
         result = Some(publish_now(state, app, &p, directory, now_ms));
     })?;
-    result.unwrap_or_else(|| Err(ApiError::internal("the publication did not run")))
+    let done = result.unwrap_or_else(|| Err(ApiError::internal("the publication did not run")));
+    if done.is_ok() {
+        super::metrics::published();
+    }
+    done
 }
 
 /// `publish` holding the locks.
@@ -252,7 +256,7 @@ fn write_files(state: &AppState, v: &Version) {
         .lock()
         .unwrap_or_else(|p| p.into_inner());
     if let Err(e) = super::files::write_version(dir, v) {
-        eprintln!("publish-dir: {e} (repaired at next start)");
+        tracing::warn!(target: "fieldgate::publish", "publish-dir: {e} (repaired at next start)");
     }
 }
 
@@ -280,7 +284,7 @@ pub fn refresh_files(state: &AppState, now_ms: i64) {
             .map_err(|e| e.message)
             .and_then(|b| super::files::write_resigned(dir, &app, c.version, now_ms, &b));
         if let Err(e) = written {
-            eprintln!("publish-dir: re-signing {app} v{}: {e}", c.version);
+            tracing::warn!(target: "fieldgate::publish", "publish-dir: re-signing {app} v{}: {e}", c.version);
         }
     }
 }

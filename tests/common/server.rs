@@ -23,6 +23,8 @@ pub enum Store {
 pub struct Server {
     /// What it printed before it listened (notes at start).
     pub printed: String,
+    /// The last MiB of its log (stderr).
+    log: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
     /// The process.
     pub child: Child,
     /// `127.0.0.1:<port>`.
@@ -136,11 +138,23 @@ impl Server {
             }
             printed.push_str(&line);
         };
-        // Keep draining the server's log so it never blocks on a full pipe.
+        // Keep draining the server's log so it never blocks on a full pipe; the last MiB is
+        // kept for tests that read it.
         let mut err = child.stderr.take().unwrap();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = log.clone();
         std::thread::spawn(move || {
-            let mut sink = [0u8; 4096];
-            while err.read(&mut sink).unwrap_or(0) > 0 {}
+            let mut chunk = [0u8; 4096];
+            loop {
+                let n = err.read(&mut chunk).unwrap_or(0);
+                if n == 0 {
+                    break;
+                }
+                let mut log = kept.lock().unwrap();
+                log.extend_from_slice(&chunk[..n]);
+                let over = log.len().saturating_sub(1 << 20);
+                log.drain(..over);
+            }
         });
         Ok(Server {
             child,
@@ -148,6 +162,7 @@ impl Server {
             data,
             database,
             printed,
+            log,
         })
     }
 
@@ -287,6 +302,11 @@ impl Server {
 }
 
 impl Server {
+    /// The last MiB of what it logged.
+    pub fn log(&self) -> String {
+        String::from_utf8_lossy(&self.log.lock().unwrap()).into_owned()
+    }
+
     /// Kills the process with SIGKILL (no chance to finish anything), from any thread.
     pub fn kill_hard(&self) {
         let pid = self.child.id().to_string();

@@ -333,6 +333,17 @@ pub struct NewDraft {
     pub at: i64,
 }
 
+/// A connection pool's state (`GET /metrics`).
+#[derive(Debug, Clone, Copy)]
+pub struct PoolStatus {
+    /// Connections open.
+    pub open: usize,
+    /// Of those, idle.
+    pub idle: usize,
+    /// Callers waiting for one.
+    pub waiting: usize,
+}
+
 /// Why a draft was not saved.
 #[derive(Debug)]
 pub enum DraftError {
@@ -692,6 +703,11 @@ pub trait Store: Send + Sync {
     fn add_alert(&self, a: &Alert) -> StoreResult<()>;
     /// Alerts since `since`, newest first, at most `limit`.
     fn alerts(&self, since: i64, limit: u32) -> StoreResult<Vec<Alert>>;
+
+    /// The connection pool's state, for a store that has one.
+    fn pool_status(&self) -> Option<PoolStatus> {
+        None
+    }
 
     // ---- drafts ----
 

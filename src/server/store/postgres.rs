@@ -374,7 +374,7 @@ impl PostgresStore {
                         }
                         pump.abort();
                     }
-                    Err(e) => eprintln!("postgres: listening for changes: {e}; retrying"),
+                    Err(e) => tracing::warn!(target: "fieldgate::store", "postgres: listening for changes: {e}; retrying"),
                 }
                 tokio::time::sleep(Duration::from_millis(250)).await;
             }
@@ -904,6 +904,15 @@ impl Store for PostgresStore {
                 revision: count(r.get(2)),
                 updated_at: r.get(3),
             }))
+        })
+    }
+
+    fn pool_status(&self) -> Option<PoolStatus> {
+        let s = self.pool.status();
+        Some(PoolStatus {
+            open: s.size,
+            idle: s.available,
+            waiting: s.waiting,
         })
     }
 
