@@ -2,6 +2,9 @@
 # A throwaway PostgreSQL cluster for the tests, on loopback, owned by an unprivileged user.
 #   scripts/pg.sh start DIR   initialises (once) and starts it; prints its URL
 #   scripts/pg.sh stop DIR    stops it
+# With PG_TLS=1 the cluster takes TCP connections only over TLS (`hostssl`; plain ones are
+# rejected), with a certificate for `localhost` signed by a CA of its own in DIR/tls/ca.pem;
+# the Unix socket in DIR stays open without TLS for setting up.
 # Its default collation is ICU English, not byte order, so the tests see what a real
 # database does to string comparisons.
 set -euo pipefail
@@ -31,8 +34,29 @@ start)
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     echo "$port" >"$dir/port"
   fi
+  tls_opts=""
+  if [ "${PG_TLS:-}" = 1 ]; then
+    if [ ! -f "$dir/tls/server.pem" ]; then
+      mkdir -p "$dir/tls"
+      (
+        cd "$dir/tls"
+        openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 3 \
+          -subj /CN=fieldgate-test-ca >/dev/null 2>&1
+        openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr \
+          -subj /CN=localhost >/dev/null 2>&1
+        printf 'subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' >ext
+        openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+          -out server.pem -days 3 -extfile ext >/dev/null 2>&1
+        chmod 600 server.key
+      )
+      [ "$(id -u)" = 0 ] && chown -R postgres "$dir/tls"
+      printf 'local all all trust\nhostssl all all 127.0.0.1/32 trust\nhostnossl all all 127.0.0.1/32 reject\n' \
+        >"$dir/db/pg_hba.conf"
+    fi
+    tls_opts="-c ssl=on -c ssl_cert_file=$dir/tls/server.pem -c ssl_key_file=$dir/tls/server.key"
+  fi
   as_owner "$bin/pg_ctl" -D "$dir/db" -l "$dir/server.log" -w -t 60 \
-    -o "-h 127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=200" start >/dev/null \
+    -o "-h 127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=200 $tls_opts" start >/dev/null \
     || { tail -20 "$dir/server.log" >&2; exit 1; }
   echo "postgres://fieldgate@127.0.0.1:$port/postgres"
   ;;

@@ -1039,3 +1039,184 @@ fn a_backup_does_not_follow_a_link() {
     );
     assert!(!elsewhere.exists());
 }
+
+/// A CA and a certificate for `localhost` it signed, made with openssl in `dir`: `(ca.pem,
+/// server.pem, server.key)`.
+fn localhost_certificate(dir: &std::path::Path) -> (String, String, String) {
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", common::stderr(&out));
+    };
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=fieldgate-test-ca",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=localhost",
+    ]);
+    std::fs::write(
+        dir.join("ext"),
+        "subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "ext",
+    ]);
+    let p = |f: &str| dir.join(f).display().to_string();
+    (p("ca.pem"), p("server.pem"), p("server.key"))
+}
+
+/// An https server on loopback (Python's, with the certificate) that prints each body posted
+/// to it; its port and what it printed, line by line.
+fn https_receiver(
+    cert: &str,
+    key: &str,
+) -> (std::process::Child, u16, std::sync::mpsc::Receiver<String>) {
+    let script = r#"
+import http.server, ssl, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers['content-length']))
+        print(body.decode(), flush=True)
+        self.send_response(204); self.end_headers()
+    def log_message(self, *a): pass
+srv = http.server.HTTPServer(('127.0.0.1', 0), H)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); ctx.load_cert_chain(sys.argv[1], sys.argv[2])
+srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+print(srv.server_address[1], flush=True)
+srv.serve_forever()
+"#;
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", script, cert, key])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut port = String::new();
+    out.read_line(&mut port).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in out.lines() {
+            let Ok(line) = line else { break };
+            let _ = tx.send(line);
+        }
+    });
+    (child, port.trim().parse().unwrap(), rx)
+}
+
+/// Alerts go to an https webhook, its certificate checked in full (chain and name) against
+/// `--alert-webhook-ca` (only http:// webhooks were possible before).
+#[test]
+fn alerts_are_posted_to_an_https_webhook_whose_certificate_is_checked() {
+    let dir = common::temp_dir("gov-https-hook");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (ca, cert, key) = localhost_certificate(&dir);
+    let (mut python, port, posted) = https_receiver(&cert, &key);
+    let refuse = |s: &Server| {
+        let bob = s.login("u-bob");
+        for _ in 0..2 {
+            let r = s.user(
+                &bob,
+                "PUT",
+                "/v1/data/customer/c-1001",
+                &json!({"notes": "x"}),
+            );
+            assert_eq!(r.status, 403);
+        }
+    };
+    // Trusted CA, the name on the certificate: posted.
+    let url = format!("https://localhost:{port}/hook");
+    let s = Server::start_in(
+        common::temp_dir("gov-https-hook-ok"),
+        &[
+            "--alert-refusals",
+            "2",
+            "--alert-webhook",
+            &url,
+            "--alert-webhook-ca",
+            &ca,
+        ],
+    );
+    refuse(&s);
+    let body: Value =
+        serde_json::from_str(&posted.recv_timeout(Duration::from_secs(10)).unwrap()).unwrap();
+    assert_eq!(
+        (body["type"].clone(), body["alert"]["user"].clone()),
+        (json!("fieldgate.alert"), json!("u-bob"))
+    );
+    drop(s);
+    // Another name than the certificate's, or the built-in roots (which do not know this CA):
+    // nothing is posted.
+    for (url, ca) in [
+        (format!("https://127.0.0.1:{port}/hook"), Some(ca.as_str())),
+        (url.clone(), None),
+    ] {
+        let mut args = vec!["--alert-refusals", "2", "--alert-webhook", url.as_str()];
+        if let Some(ca) = ca {
+            args.extend(["--alert-webhook-ca", ca]);
+        }
+        let s = Server::start_in(common::temp_dir("gov-https-hook-bad"), &args);
+        refuse(&s);
+        assert!(
+            posted.recv_timeout(Duration::from_secs(3)).is_err(),
+            "{url}: nothing posted to a server whose certificate does not check"
+        );
+        assert!(
+            s.log().contains("webhook"),
+            "the failure is logged: {}",
+            s.log()
+        );
+    }
+    // A CA file that cannot be read stops the start.
+    let e = Server::try_start_in(
+        common::temp_dir("gov-https-hook-noca"),
+        &[
+            "--alert-webhook",
+            &url,
+            "--alert-webhook-ca",
+            "/nonexistent/ca.pem",
+        ],
+    )
+    .err()
+    .expect("refused");
+    assert!(e.contains("CA file"), "{e}");
+    let _ = python.kill();
+}

@@ -297,10 +297,12 @@ fn an_instance_killed_while_publishing_loses_nothing_acknowledged() {
     assert_eq!(served_version(&restarted), Some(current));
 }
 
-/// `scripts/pg.sh <command> <dir>`; what it printed.
-fn pg_sh(command: &str, dir: &std::path::Path) -> String {
+/// `scripts/pg.sh <command> <dir>` (with `PG_TLS=1` for a cluster that takes TCP only over
+/// TLS); what it printed.
+fn pg_sh(command: &str, dir: &std::path::Path, tls: bool) -> String {
     let out = Command::new(common::root().join("scripts/pg.sh"))
         .args([command, dir.to_str().unwrap()])
+        .env("PG_TLS", if tls { "1" } else { "" })
         .output()
         .unwrap();
     assert!(
@@ -318,7 +320,11 @@ struct Cluster {
 
 impl Cluster {
     fn start(dir: &std::path::Path) -> (Cluster, String) {
-        let url = pg_sh("start", dir);
+        Cluster::start_with(dir, false)
+    }
+
+    fn start_with(dir: &std::path::Path, tls: bool) -> (Cluster, String) {
+        let url = pg_sh("start", dir, tls);
         (
             Cluster {
                 dir: dir.to_path_buf(),
@@ -328,11 +334,11 @@ impl Cluster {
     }
 
     fn stop(&self) {
-        pg_sh("stop", &self.dir);
+        pg_sh("stop", &self.dir, false);
     }
 
     fn restart(&self) {
-        pg_sh("start", &self.dir);
+        pg_sh("start", &self.dir, false);
     }
 }
 
@@ -419,4 +425,67 @@ fn with_the_database_stopped_instances_answer_503_serve_their_bundle_and_recover
         std::thread::sleep(Duration::from_millis(50));
     }
     drop((a, b));
+}
+
+/// The database reached over TLS, checked as the URL's `sslmode` says (libpq's words): a
+/// cluster that refuses plain TCP connections, with a certificate for `localhost` from a CA of
+/// its own. Before, every connection was plain (`NoTls`).
+#[test]
+fn the_database_is_reached_over_tls_checked_as_sslmode_says() {
+    let dir = temp_dir("multi-tls");
+    let pg = common::root().join("target/pg-tls");
+    let (_cluster, url) = Cluster::start_with(&pg, true);
+    let port = url
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    // Set up over the Unix socket (no TLS there), then connect over TCP.
+    let socket = pg.to_str().unwrap().replace('/', "%2F");
+    let (database, args) = common::server::postgres_in(
+        &format!("postgres://fieldgate@{socket}:{port}/postgres"),
+        &dir,
+    );
+    let name = database.rsplit('/').next().unwrap().to_string();
+    let ca = pg.join("tls/ca.pem").display().to_string();
+    let with = |host: &str, params: &str| {
+        let url = format!("postgres://fieldgate@{host}:{port}/{name}?{params}");
+        let mut args = args.clone();
+        args[1].clone_from(&url);
+        let extra: Vec<&str> = args.iter().map(String::as_str).collect();
+        Server::try_start_in_with(dir.clone(), &extra, &url)
+    };
+    let e = with("127.0.0.1", "sslmode=disable")
+        .err()
+        .expect("plain TCP is refused");
+    assert!(e.contains("no encryption"), "{e}");
+    let s = with(
+        "localhost",
+        &format!("sslmode=verify-full&sslrootcert={ca}"),
+    )
+    .unwrap();
+    assert_eq!(publish(&s, "over tls").status, 201);
+    drop(s);
+    let e = with(
+        "127.0.0.1",
+        &format!("sslmode=verify-full&sslrootcert={ca}"),
+    )
+    .err()
+    .expect("verify-full checks the name");
+    assert!(e.to_lowercase().contains("name"), "{e}");
+    let s = with("127.0.0.1", &format!("sslmode=verify-ca&sslrootcert={ca}")).unwrap();
+    assert_eq!(publish(&s, "verify-ca").status, 201);
+    drop(s);
+    let e = with("localhost", "sslmode=verify-full")
+        .err()
+        .expect("a CA it does not trust is refused");
+    assert!(
+        e.to_lowercase().contains("issuer") || e.to_lowercase().contains("certificate"),
+        "{e}"
+    );
+    let s = with("127.0.0.1", "sslmode=require").unwrap();
+    assert_eq!(publish(&s, "require").status, 201);
 }

@@ -46,8 +46,10 @@ pub struct AlertRules {
     pub refusals: usize,
     /// ... within this window, ms.
     pub window_ms: i64,
-    /// Where alerts are also posted (`http://` only).
+    /// Where alerts are also posted (`http://` or `https://`).
     pub webhook: Option<String>,
+    /// The CA file an https webhook's certificate is checked against (else the bundled roots).
+    pub webhook_ca: Option<std::path::PathBuf>,
 }
 
 /// How long entries are kept, ms.
@@ -292,10 +294,10 @@ pub async fn raise(state: &Shared, alert: Alert) {
         tracing::error!(target: "fieldgate::alerts", "storing failed: {}", e.message);
     }
     if let Some(url) = state.access.rules.webhook.clone() {
+        let ca = state.access.rules.webhook_ca.clone();
         tokio::spawn(async move {
-            if let Err(e) =
-                post_json(&url, &json!({"type": "fieldgate.alert", "alert": alert})).await
-            {
+            let body = json!({"type": "fieldgate.alert", "alert": alert});
+            if let Err(e) = post_json(&url, ca.as_deref(), &body).await {
                 tracing::warn!(target: "fieldgate::alerts", "webhook {url}: {e}");
             }
         });
@@ -333,15 +335,20 @@ pub async fn log(state: &Shared, e: AccessEntry) -> ApiResult<()> {
     }
 }
 
-/// A webhook URL as the server can post to: `http://` with a host, checked at start so a
-/// mistyped scheme is not found only when the first alert is lost.
+/// A webhook URL as the server can post to: `http://` or `https://` with a host (and for https,
+/// a CA file that reads), checked at start so a mistyped scheme is not found only when the
+/// first alert is lost.
 ///
 /// # Errors
 /// Why it cannot be used.
-pub fn check_webhook(url: &str) -> Result<hyper::Uri, String> {
+pub fn check_webhook(url: &str, ca: Option<&std::path::Path>) -> Result<hyper::Uri, String> {
     let uri: hyper::Uri = url.parse().map_err(|e| format!("not a URL: {e}"))?;
-    if uri.scheme_str() != Some("http") {
-        return Err("only http:// webhooks (put a relay in front for https)".into());
+    match uri.scheme_str() {
+        Some("http") => {}
+        Some("https") => {
+            super::tls::client_config(super::tls::Verify::Full, ca)?;
+        }
+        _ => return Err("the URL must start with http:// or https://".into()),
     }
     if uri.host().is_none_or(str::is_empty) {
         return Err("the URL names no host".into());
@@ -349,21 +356,28 @@ pub fn check_webhook(url: &str) -> Result<hyper::Uri, String> {
     Ok(uri)
 }
 
-/// POSTs `body` to an `http://` URL, within five seconds.
-async fn post_json(url: &str, body: &Value) -> Result<(), String> {
+/// POSTs `body` to the webhook, within five seconds. An https webhook's certificate is
+/// checked in full (chain and name) against `ca`, else the bundled roots.
+async fn post_json(url: &str, ca: Option<&std::path::Path>, body: &Value) -> Result<(), String> {
     use http_body_util::Full;
     use hyper_util::client::legacy::Client;
     use hyper_util::rt::TokioExecutor;
-    let uri = check_webhook(url)?;
+    let uri = check_webhook(url, ca)?;
     let req = hyper::Request::post(uri)
         .header("content-type", "application/json")
         .body(Full::new(axum::body::Bytes::from(body.to_string())))
         .map_err(|e| e.to_string())?;
-    let client = Client::builder(TokioExecutor::new()).build_http();
+    let tls = super::tls::client_config(super::tls::Verify::Full, ca)?;
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http()
+        .enable_http1()
+        .build();
+    let client = Client::builder(TokioExecutor::new()).build(connector);
     let res = tokio::time::timeout(Duration::from_secs(5), client.request(req))
         .await
         .map_err(|_| "timed out".to_string())?
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| format!("{e:?}"))?;
     if res.status().is_success() {
         Ok(())
     } else {

@@ -32,6 +32,7 @@ mod saved;
 mod start;
 mod state;
 mod store;
+mod tls;
 
 pub use error::ServerCode;
 pub use store::{SqliteStore, Store, StoreError};
@@ -173,9 +174,13 @@ pub struct Options {
     /// answering with rights revoked since.
     #[arg(long, default_value = "1d")]
     pub max_version_age: humantime::Duration,
-    /// Where alerts are also posted as JSON (`http://` only; put a relay in front for https).
+    /// Where alerts are also posted as JSON (`http://` or `https://`; checked at start).
     #[arg(long)]
     pub alert_webhook: Option<String>,
+    /// A PEM file of the CA certificates an https `--alert-webhook` is checked against (default:
+    /// the Mozilla roots built in).
+    #[arg(long)]
+    pub alert_webhook_ca: Option<PathBuf>,
     /// A resource not reviewed for longer than this is flagged in the activity view.
     #[arg(long, default_value = "90d")]
     pub review_period: humantime::Duration,

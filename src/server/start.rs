@@ -34,7 +34,8 @@ fn fail(e: StoreError) -> String {
 /// directory had data but its database is missing or damaged.
 pub fn open(opts: &Options) -> Result<(Shared, Vec<String>), String> {
     if let Some(url) = &opts.alert_webhook {
-        access::check_webhook(url).map_err(|e| format!("--alert-webhook `{url}`: {e}"))?;
+        access::check_webhook(url, opts.alert_webhook_ca.as_deref())
+            .map_err(|e| format!("--alert-webhook `{url}`: {e}"))?;
     }
     let mut notes = Vec::new();
     let opened = match &opts.database {
@@ -255,6 +256,7 @@ fn state(opts: &Options, o: Opened, next_key: Option<SecretKey>) -> Shared {
         refusals: opts.alert_refusals.max(1),
         window_ms: ms(opts.alert_window),
         webhook: opts.alert_webhook.clone(),
+        webhook_ca: opts.alert_webhook_ca.clone(),
     };
     let access = access::AccessLog::start(
         o.store.clone(),

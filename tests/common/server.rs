@@ -86,8 +86,17 @@ impl Server {
 
     /// A server on `dir/data` whose `extra` arguments name `database` (from `postgres_in`).
     pub fn start_in_with(dir: PathBuf, extra: &[&str], database: &str) -> Server {
-        Server::spawn(dir, &[], Some(database.to_string()), extra, None)
+        Server::try_start_in_with(dir, extra, database)
             .unwrap_or_else(|e| panic!("server did not start: {e}"))
+    }
+
+    /// As `start_in_with`, or what it printed when it refused to start.
+    pub fn try_start_in_with(
+        dir: PathBuf,
+        extra: &[&str],
+        database: &str,
+    ) -> Result<Server, String> {
+        Server::spawn(dir, &[], Some(database.to_string()), extra, None)
     }
 
     fn spawn(

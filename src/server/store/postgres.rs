@@ -18,7 +18,8 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio_postgres::{error::SqlState, types::ToSql, NoTls, Row};
+use tokio_postgres::{error::SqlState, types::ToSql, Row};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 /// The schema, one migration per step; `schema_version` records how many ran.
 const MIGRATIONS: &[&str] = &[
@@ -107,6 +108,8 @@ pub struct PostgresStore {
     rt: Option<tokio::runtime::Runtime>,
     pool: Pool,
     config: tokio_postgres::Config,
+    /// TLS as the URL's `sslmode` asks (every connection: the pool, listening, locks).
+    tls: MakeRustlsConnect,
     /// This store's id in its announcements, so it skips its own alerts.
     origin: String,
 }
@@ -123,6 +126,7 @@ impl Drop for PostgresStore {
 /// An error of the database as the store's: a lost or refused connection is `Unavailable`
 /// (503: try again), a statement the database refused is `Failed`.
 fn classify(e: &tokio_postgres::Error) -> StoreError {
+    let text = explain(e);
     match e.code() {
         Some(c)
             if *c == SqlState::ADMIN_SHUTDOWN
@@ -130,11 +134,24 @@ fn classify(e: &tokio_postgres::Error) -> StoreError {
                 || *c == SqlState::CANNOT_CONNECT_NOW
                 || c.code().starts_with("08") =>
         {
-            StoreError::Unavailable(e.to_string())
+            StoreError::Unavailable(text)
         }
-        Some(_) => StoreError::Failed(e.to_string()),
-        None => StoreError::Unavailable(e.to_string()),
+        Some(_) => StoreError::Failed(text),
+        None => StoreError::Unavailable(text),
     }
+}
+
+/// An error with its causes (`db error` alone hides the database's message, and a TLS
+/// failure's reason is a cause too).
+fn explain(e: &tokio_postgres::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
 }
 
 /// Saves a draft inside `tx`, holding the pair's lock (a first save has no row to lock); the
@@ -215,9 +232,19 @@ impl PostgresStore {
     /// # Errors
     /// A bad URL, an unreachable database, or a failed migration.
     pub fn connect(url: &str) -> Result<PostgresStore, StoreError> {
-        let config: tokio_postgres::Config = url
+        let bad = |e: String| StoreError::Failed(format!("bad database URL: {e}"));
+        let wanted = crate::server::tls::database(url).map_err(bad)?;
+        let tls = MakeRustlsConnect::new(
+            crate::server::tls::client_config(
+                wanted.verify,
+                wanted.root.as_deref().map(std::path::Path::new),
+            )
+            .map_err(bad)?,
+        );
+        let config: tokio_postgres::Config = wanted
+            .url
             .parse()
-            .map_err(|e| StoreError::Failed(format!("bad database URL: {e}")))?;
+            .map_err(|e: tokio_postgres::Error| bad(e.to_string()))?;
         let mut config = config;
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(5));
@@ -230,7 +257,7 @@ impl PostgresStore {
             .map_err(|e| StoreError::Failed(e.to_string()))?;
         let manager = Manager::from_config(
             config.clone(),
-            NoTls,
+            tls.clone(),
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
@@ -247,6 +274,7 @@ impl PostgresStore {
             rt: Some(rt),
             pool,
             config,
+            tls,
             origin: crate::host::keys::random_hex().map_err(StoreError::Failed)?,
         };
         store.run(store.migrate())?;
@@ -342,10 +370,11 @@ impl PostgresStore {
     fn listen(&self, on: Arc<dyn Fn(Change) + Send + Sync>) {
         let Some(rt) = &self.rt else { return };
         let config = self.config.clone();
+        let tls = self.tls.clone();
         let origin = self.origin.clone();
         rt.spawn(async move {
             loop {
-                match config.connect(NoTls).await {
+                match config.connect(tls.clone()).await {
                     Ok((client, mut conn)) => {
                         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
                         let pump = tokio::spawn(async move {
@@ -518,8 +547,9 @@ impl Store for PostgresStore {
             return Err(StoreError::Unavailable("the store is closed".into()));
         };
         let config = self.config.clone();
+        let tls = self.tls.clone();
         let taken = rt.block_on(tokio::time::timeout(DEADLINE, async move {
-            let (client, conn) = config.connect(NoTls).await.map_err(pg)?;
+            let (client, conn) = config.connect(tls).await.map_err(pg)?;
             let driver = tokio::spawn(conn);
             // The two-key form is a key space of its own: no clash with the one-key locks.
             let r = match lock {
