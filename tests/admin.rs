@@ -614,9 +614,9 @@ mod matrix {
         args.push(csv.to_str().unwrap());
         assert!(common::fieldgate(&args, "").status.success());
         let bytes = std::fs::read(&csv).unwrap();
-        assert!(bytes.starts_with(b"\xEF\xBB\xBFrole,field:name,"));
+        assert!(bytes.starts_with(b"\xEF\xBB\xBF\"role\",\"field:name\","));
         let text = String::from_utf8(bytes).unwrap();
-        assert!(text.contains("\n#label,客户名称,"), "{text}");
+        assert!(text.contains("\n\"#label\",\"客户名称\","), "{text}");
         assert!(
             text.contains("'=HYPERLINK"),
             "formula cells are escaped: {text}"

@@ -122,7 +122,9 @@ fn the_access_log_records_reads_unmasked_fields_and_refusals() {
     assert!(csv
         .text()
         .trim_start_matches('\u{feff}')
-        .starts_with("at,user,action,resource,records,unmasked,outcome,fields,source"));
+        .starts_with(
+            "\"at\",\"user\",\"action\",\"resource\",\"records\",\"unmasked\",\"outcome\",\"fields\",\"source\""
+        ));
     assert!(csv.text().contains("forbidden_fields"));
     let xlsx = s.admin("GET", "/v1/audit/access?format=xlsx", &Value::Null);
     assert_eq!(&xlsx.body[..2], b"PK");

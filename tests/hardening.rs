@@ -181,7 +181,7 @@ fn streams_and_connections_are_capped_and_publishing_still_answers() {
         c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
         c.write_all(b"GET /v1/events HTTP/1.1\r\nhost: x\r\naccept: text/event-stream\r\n\r\n")
             .unwrap();
-        let mut buf = [0u8; 512];
+        let mut buf = [0u8; 4096];
         let n = c.read(&mut buf).unwrap();
         let head = String::from_utf8_lossy(&buf[..n]).to_string();
         if head.starts_with("HTTP/1.1 200") {

@@ -7,12 +7,12 @@
 
 mod common;
 
+use common::cluster::Cluster;
 use common::server::{more_access, request, Server, Store};
 use common::temp_dir;
 use serde_json::{json, Value};
 use std::io::Read;
 use std::net::TcpStream;
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -295,57 +295,6 @@ fn an_instance_killed_while_publishing_loses_nothing_acknowledged() {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert_eq!(served_version(&restarted), Some(current));
-}
-
-/// `scripts/pg.sh <command> <dir>` (with `PG_TLS=1` for a cluster that takes TCP only over
-/// TLS); what it printed.
-fn pg_sh(command: &str, dir: &std::path::Path, tls: bool) -> String {
-    let out = Command::new(common::root().join("scripts/pg.sh"))
-        .args([command, dir.to_str().unwrap()])
-        .env("PG_TLS", if tls { "1" } else { "" })
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
-
-/// A cluster of this test's own, so stopping it stops nobody else's database.
-struct Cluster {
-    dir: std::path::PathBuf,
-}
-
-impl Cluster {
-    fn start(dir: &std::path::Path) -> (Cluster, String) {
-        Cluster::start_with(dir, false)
-    }
-
-    fn start_with(dir: &std::path::Path, tls: bool) -> (Cluster, String) {
-        let url = pg_sh("start", dir, tls);
-        (
-            Cluster {
-                dir: dir.to_path_buf(),
-            },
-            url,
-        )
-    }
-
-    fn stop(&self) {
-        pg_sh("stop", &self.dir, false);
-    }
-
-    fn restart(&self) {
-        pg_sh("start", &self.dir, false);
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        self.stop();
-    }
 }
 
 #[test]
