@@ -49,17 +49,24 @@ struct Soak {
 struct Dice(u64);
 
 impl Dice {
-    fn below(&mut self, n: u64) -> u64 {
+    /// A number in `0..n`.
+    fn below(&mut self, n: usize) -> usize {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
-        self.0 % n.max(1)
+        let n = u64::try_from(n.max(1)).unwrap_or(u64::MAX);
+        usize::try_from(self.0 % n).unwrap_or(0)
+    }
+
+    /// A duration of `base` plus up to `spread` more, in steps of `step`.
+    fn wait(&mut self, base: Duration, step: Duration, spread: usize) -> Duration {
+        base + step * u32::try_from(self.below(spread)).unwrap_or(0)
     }
 }
 
 impl Soak {
     fn addr(&self, dice: &mut Dice) -> String {
-        self.addrs.read().unwrap()[dice.below(2) as usize].clone()
+        self.addrs.read().unwrap()[dice.below(2)].clone()
     }
 
     /// Counts an answer: `None` or 503 is "down"; `check` says whether the rest is right.
@@ -173,16 +180,16 @@ fn bundles(s: &Soak, dice: &mut Dice) {
 /// Decision API batches: each answer equals the engine's here, on the same subject.
 fn decisions(s: &Soak, dice: &mut Dice) {
     let addr = s.addr(dice);
-    let person = s.people[dice.below(s.people.len() as u64) as usize].clone();
+    let person = s.people[dice.below(s.people.len())].clone();
     let subject = json!({"id": person["id"], "department": person["department"], "groups": person.get("groups").cloned().unwrap_or(json!([]))});
     let owners = ["u-alice", "u-bob", "u-carol", "u-dave"];
     let requests: Vec<Value> = (0..20)
         .map(|_| {
-            let owner = owners[dice.below(4) as usize];
-            let on_customer = ["view", "edit", "export"][dice.below(3) as usize];
-            let on_order = ["submit", "approve", "edit"][dice.below(3) as usize];
-            let tier = ["gold", "vip"][dice.below(2) as usize];
-            let status = ["draft", "pending"][dice.below(2) as usize];
+            let owner = owners[dice.below(4)];
+            let on_customer = ["view", "edit", "export"][dice.below(3)];
+            let on_order = ["submit", "approve", "edit"][dice.below(3)];
+            let tier = ["gold", "vip"][dice.below(2)];
+            let status = ["draft", "pending"][dice.below(2)];
             match dice.below(3) {
                 0 => json!({"action": on_customer, "resource": "customer",
                             "record": {"owner_id": owner, "tier": tier}}),
@@ -399,7 +406,7 @@ fn soak() {
         for (i, (f, pause)) in work.into_iter().enumerate() {
             let soak = &soak;
             t.spawn(move || {
-                let mut dice = Dice(0x9e37_79b9_7f4a_7c15 ^ (i as u64 + 1));
+                let mut dice = Dice(0x9e37_79b9_7f4a_7c15 ^ (u64::try_from(i).unwrap_or(0) + 1));
                 let mut cookie = None;
                 let mut n = 0;
                 while !soak.stop.load(Ordering::Relaxed) {
@@ -413,7 +420,8 @@ fn soak() {
         let mut dice = Dice(0x2545_f491_4f6c_dd1d);
         let mut b = b;
         let mut next_memory = Instant::now();
-        let mut next_chaos = Instant::now() + Duration::from_secs(10 + dice.below(10));
+        let second = Duration::from_secs(1);
+        let mut next_chaos = Instant::now() + dice.wait(second * 10, second, 10);
         while Instant::now() < deadline {
             if Instant::now() >= next_memory {
                 memory.push((started.elapsed().as_secs(), a.rss_kib()));
@@ -424,7 +432,8 @@ fn soak() {
                 if dice.below(2) == 0 {
                     b.kill_hard();
                     drop(b);
-                    std::thread::sleep(Duration::from_millis(500 + 500 * dice.below(4)));
+                    let half = Duration::from_millis(500);
+                    std::thread::sleep(dice.wait(half, half, 4));
                     b = Server::start_in_with(dir.clone(), &extra, &database);
                     soak.addrs.write().unwrap()[1].clone_from(&b.addr);
                     chaos_log.push(format!(
@@ -432,11 +441,11 @@ fn soak() {
                     ));
                 } else {
                     cluster.stop();
-                    std::thread::sleep(Duration::from_secs(2 + dice.below(4)));
+                    std::thread::sleep(dice.wait(second * 2, second, 4));
                     cluster.restart();
                     chaos_log.push(format!("{at}s: the database stopped and started again"));
                 }
-                next_chaos = Instant::now() + Duration::from_secs(15 + dice.below(20));
+                next_chaos = Instant::now() + dice.wait(second * 15, second, 20);
             }
             std::thread::sleep(Duration::from_millis(200));
         }
