@@ -38,15 +38,7 @@ impl Mask {
     pub fn apply_str(self, text: &str) -> String {
         match self {
             Mask::Keep(a, b) => keep(text, a.into(), b.into()),
-            Mask::Bank => {
-                let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-                let masked: Vec<char> = keep(&compact, 4, 4).chars().collect();
-                masked
-                    .chunks(4)
-                    .map(|c| c.iter().collect::<String>())
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            }
+            Mask::Bank => bank(text),
             Mask::Email => match text.split_once('@') {
                 Some((local, domain)) if !local.is_empty() => {
                     let first = local.chars().next().map(String::from).unwrap_or_default();
@@ -57,6 +49,30 @@ impl Mask {
             Mask::Full => FULL.into(),
         }
     }
+}
+
+/// A card or account number as banks print it: the first and last four digits kept, each a
+/// group of its own, the hidden middle in groups of four (the last one shorter when the length
+/// is not a multiple of four): 19 digits read `6222 **** **** *** 3445`, never a group that
+/// splits the visible tail.
+fn bank(text: &str) -> String {
+    let compact: Vec<char> = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let n = compact.len();
+    let hidden = |len: usize| {
+        (0..len)
+            .step_by(4)
+            .map(move |i| "*".repeat((len - i).min(4)))
+    };
+    let groups: Vec<String> = if n <= 8 {
+        // Too short to show anything: hidden whole, still grouped.
+        hidden(n).collect()
+    } else {
+        core::iter::once(compact.iter().take(4).collect())
+            .chain(hidden(n - 8))
+            .chain(core::iter::once(compact.iter().skip(n - 4).collect()))
+            .collect()
+    };
+    groups.join(" ")
 }
 
 /// Keeps `a` leading and `b` trailing characters; a value too short to hide anything is masked
@@ -122,6 +138,11 @@ mod tests {
         assert_eq!(m("name", "张三丰"), "张**");
         assert_eq!(m("name", "张"), "*");
         assert_eq!(m("bank", "6222 0212 3456 7890"), "6222 **** **** 7890");
+        // 19 digits (a common Chinese debit card): the last four stay together.
+        assert_eq!(m("bank", "6222020200112233445"), "6222 **** **** *** 3445");
+        assert_eq!(m("bank", "62220202001122334"), "6222 **** **** * 2334");
+        assert_eq!(m("bank", "1234567890"), "1234 ** 7890");
+        assert_eq!(m("bank", "12345678"), "**** ****");
         assert_eq!(m("email", "alice@example.com"), "a***@example.com");
         assert_eq!(m("email", "not-an-email"), "****");
         assert_eq!(m("full", "anything at all"), "****");
