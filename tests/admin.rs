@@ -355,6 +355,20 @@ fn lint_finds_each_kind_of_mistake() {
         );
     }
     assert_eq!(got.len(), want.len(), "no other warnings: {got:?}");
+    // A role the directory gives (its `roles` column) is assigned: no `unassigned_role`.
+    let people = fieldgate::admin::Directory::from_json(
+        &json!([{"id": "u-root", "roles": ["admin"]}]),
+        Some(&p),
+    )
+    .unwrap();
+    let with_directory: Vec<(String, &str)> = lint(&doc, &p, Some(&people))
+        .into_iter()
+        .map(|w| (w.path, w.code))
+        .collect();
+    assert!(
+        !with_directory.contains(&("roles.admin".to_string(), "unassigned_role")),
+        "{with_directory:?}"
+    );
 }
 
 #[test]

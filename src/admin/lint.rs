@@ -29,7 +29,7 @@ pub fn lint(doc: &Value, p: &Arc<Policy>, directory: Option<&Directory>) -> Vec<
     let mut out = Vec::new();
     sod_conflicts(doc, p, directory, &mut out);
     unused_templates(doc, p, &mut out);
-    unassigned_roles(doc, p, &mut out);
+    unassigned_roles(doc, p, directory, &mut out);
     invisible_fields(p, &mut out);
     broad_grants(p, &mut out);
     shadowed_grants(p, &mut out);
@@ -70,8 +70,14 @@ fn unused_templates(doc: &Value, p: &Policy, out: &mut Vec<Warning>) {
     }
 }
 
-/// Roles nothing assigns or inherits.
-fn unassigned_roles(doc: &Value, p: &Policy, out: &mut Vec<Warning>) {
+/// Roles nothing assigns or inherits: not the policy, and not the directory's `roles` column
+/// when a directory is given.
+fn unassigned_roles(
+    doc: &Value,
+    p: &Policy,
+    directory: Option<&Directory>,
+    out: &mut Vec<Warning>,
+) {
     let names = |v: &Value| -> Vec<String> {
         v.as_array()
             .into_iter()
@@ -93,9 +99,17 @@ fn unassigned_roles(doc: &Value, p: &Policy, out: &mut Vec<Warning>) {
     for u in section("users") {
         assigned.extend(names(u.get("roles").unwrap_or(&Value::Null)));
     }
+    for person in directory.map(Directory::people).unwrap_or_default() {
+        assigned.extend(person.roles.iter().cloned());
+    }
     for r in p.roles.iter().filter(|r| !assigned.contains(&r.name)) {
         let msg = format!(
-            "nothing in the policy assigns or inherits role `{}` (only the app can give it)",
+            "nothing in the policy{} assigns or inherits role `{}` (only the app can give it)",
+            if directory.is_some() {
+                " or the directory"
+            } else {
+                ""
+            },
             r.name
         );
         warn(out, format!("roles.{}", r.name), "unassigned_role", msg);
