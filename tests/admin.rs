@@ -331,7 +331,8 @@ fn lint_finds_each_kind_of_mistake() {
         "rules": [
             {"id": "never", "effect": "deny", "resource": "doc", "actions": ["edit"], "when": "1 == 2"},
             {"id": "noop", "effect": "limit", "resource": "doc", "fields": {"*": "editable"}},
-            {"id": "real", "effect": "deny", "resource": "doc", "actions": ["edit"], "when": "record.locked == true"}
+            {"id": "real", "effect": "deny", "resource": "doc", "actions": ["edit"], "when": "record.locked == true"},
+            {"id": "empty", "effect": "deny", "resource": "doc", "actions": []}
         ]
     });
     let p = std::sync::Arc::new(Policy::from_value(&doc).unwrap());
@@ -347,6 +348,7 @@ fn lint_finds_each_kind_of_mistake() {
         ("roles.clerk.grants[1]", "shadowed_grant"),
         ("rules[0]", "rule_never_applies"),
         ("rules[1]", "rule_has_no_effect"),
+        ("rules[3]", "rule_has_no_effect"),
     ];
     for w in want {
         assert!(

@@ -189,6 +189,14 @@ fn idle_rules(p: &Policy, out: &mut Vec<Warning>) {
         if rule.effect == Effect::Limit && no_cap {
             let msg = format!("limit rule `{}` caps no field below editable", rule.id);
             warn(out, path, "rule_has_no_effect", msg);
+        } else if rule.effect == Effect::Deny {
+            let denies_none = (0..p.resources.len() as u32)
+                .filter_map(|r| rule.targets.shape(&p.resources, r))
+                .all(|s| s.actions == 0);
+            if denies_none {
+                let msg = format!("deny rule `{}` denies no action", rule.id);
+                warn(out, path, "rule_has_no_effect", msg);
+            }
         }
     }
 }
