@@ -117,3 +117,52 @@ fn the_xlsx_input_is_the_csv_as_a_workbook() {
     let sheets = table::read_xlsx(&std::fs::read(&path).unwrap()).unwrap();
     assert_eq!(sheets[0].rows, rows);
 }
+
+/// A sheet is read cell by cell, never as a dense grid from the first to the last used cell:
+/// a file whose only cells are A1 and XFD1048576 asked for about 550 GB and aborted the
+/// process (the server and `fieldgate matrix import`, exit 134).
+#[test]
+fn a_sheet_with_far_apart_cells_is_refused_without_a_dense_grid() {
+    let far = common::workbook(&[(0, 0, "id"), (1_048_575, 16_383, "x")]);
+    assert!(far.len() < 10_000, "a small file: {}", far.len());
+    let e = table::read_xlsx(&far).unwrap_err();
+    assert!(e.contains("more than"), "{e}");
+    // A1 + CV1048576 (5.7 GB before): refused on the row limit.
+    let e = table::read_xlsx(&common::workbook(&[(0, 0, "id"), (1_048_575, 99, "x")])).unwrap_err();
+    assert!(
+        e.contains(&format!("more than {} rows", table::MAX_ROWS)),
+        "{e}"
+    );
+    // Far apart but within the limits: rows hold only up to their last value.
+    let ok = table::read_xlsx(&common::workbook(&[(0, 0, "id"), (5, 900, "x")])).unwrap();
+    let rows = &ok[0].rows;
+    assert_eq!(rows.len(), 6);
+    assert_eq!(rows[0], vec!["id".to_string()]);
+    assert!(rows[1..5].iter().all(Vec::is_empty));
+    assert_eq!((rows[5].len(), rows[5][900].as_str()), (901, "x"));
+    // The command line reads the same way: an error, not an abort.
+    let dir = common::temp_dir("directory-far-cells");
+    let file = dir.join("far.xlsx");
+    std::fs::write(&file, &far).unwrap();
+    let out = common::fieldgate(
+        &[
+            "matrix",
+            "import",
+            "--policy",
+            "examples/acme-erp.policy.json",
+            "--resource",
+            "customer",
+            "--in",
+            file.to_str().unwrap(),
+            "--out",
+            dir.join("out.json").to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", common::stderr(&out));
+    assert!(
+        common::stderr(&out).contains("more than"),
+        "{}",
+        common::stderr(&out)
+    );
+}

@@ -879,6 +879,19 @@ fn tamper_first_payload(path: &std::path::Path) {
     std::fs::write(path, changed).unwrap();
 }
 
+/// Runs `fieldgate backup` of `data` into `file` with extra arguments.
+fn backup(data: &std::path::Path, file: &std::path::Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "backup",
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        file.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    common::fieldgate(&args, "")
+}
+
 /// Runs `fieldgate restore` of `file` into `data` with extra arguments.
 fn restore(file: &std::path::Path, data: &std::path::Path, extra: &[&str]) -> std::process::Output {
     let mut args = vec![
@@ -899,16 +912,7 @@ fn restore(file: &std::path::Path, data: &std::path::Path, extra: &[&str]) -> st
 fn a_backup_with_a_changed_document_is_refused() {
     let s = Server::start("gov-restore-forged");
     let file = s.data.parent().unwrap().join("plain.db");
-    let out = common::fieldgate(
-        &[
-            "backup",
-            "--data",
-            s.data.to_str().unwrap(),
-            "--out",
-            file.to_str().unwrap(),
-        ],
-        "",
-    );
+    let out = backup(&s.data, &file, &[]);
     assert!(out.status.success(), "{}", common::stderr(&out));
     drop(s);
     {
@@ -952,17 +956,7 @@ fn a_restore_takes_credentials_only_when_asked() {
     };
     let olga = add("olga", &data);
     let file = data.parent().unwrap().join("creds.db");
-    let out = common::fieldgate(
-        &[
-            "backup",
-            "--data",
-            data.to_str().unwrap(),
-            "--out",
-            file.to_str().unwrap(),
-            "--include-keys",
-        ],
-        "",
-    );
+    let out = backup(&data, &file, &["--include-keys"]);
     assert!(out.status.success(), "{}", common::stderr(&out));
     let token = s.token();
     drop(s);
@@ -1023,16 +1017,7 @@ fn a_backup_does_not_follow_a_link() {
     let elsewhere = dir.join("elsewhere.db");
     let link = dir.join("link.db");
     std::os::unix::fs::symlink(&elsewhere, &link).unwrap();
-    let out = common::fieldgate(
-        &[
-            "backup",
-            "--data",
-            s.data.to_str().unwrap(),
-            "--out",
-            link.to_str().unwrap(),
-        ],
-        "",
-    );
+    let out = backup(&s.data, &link, &[]);
     assert!(!out.status.success());
     assert!(
         common::stderr(&out).contains("exists"),

@@ -124,16 +124,6 @@ fn a_stopping_server_ends_its_event_streams_and_exits_promptly() {
     );
 }
 
-/// A workbook of one sheet with text cells at `(row, col)`.
-fn workbook(cells: &[(u32, u16, &str)]) -> Vec<u8> {
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let ws = book.add_worksheet();
-    for (r, c, text) in cells {
-        ws.write_string(*r, *c, *text).unwrap();
-    }
-    book.save_to_buffer().unwrap()
-}
-
 /// Spreadsheet uploads are read within limits, and what comes back is bounded: a 1,800-byte
 /// workbook with cells at A1 and XFD1048576 aborted the server (a 550 GB grid), and a header
 /// of long unknown columns was echoed back in a 419 MB error.
@@ -149,7 +139,7 @@ fn spreadsheet_uploads_are_read_within_limits_and_errors_are_bounded() {
             body,
         )
     };
-    let far = workbook(&[(0, 0, "id"), (1_048_575, 16_383, "x")]);
+    let far = common::workbook(&[(0, 0, "id"), (1_048_575, 16_383, "x")]);
     let r = put(&far);
     assert_eq!(
         (r.status, r.json()["code"].clone()),
@@ -159,7 +149,7 @@ fn spreadsheet_uploads_are_read_within_limits_and_errors_are_bounded() {
     );
     let long = "长".repeat(30_000);
     let header: Vec<(u32, u16, &str)> = (0..300).map(|c| (0, c, long.as_str())).collect();
-    let r = put(&workbook(&header));
+    let r = put(&common::workbook(&header));
     assert_eq!(r.status, 422, "{}", &r.text()[..200.min(r.text().len())]);
     assert!(
         r.body.len() < 1 << 20,

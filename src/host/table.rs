@@ -397,36 +397,6 @@ mod tests {
             .contains("not UTF-8"));
     }
 
-    /// A workbook of one sheet with text cells at `(row, col)`.
-    fn workbook(cells: &[(u32, u16, &str)]) -> Vec<u8> {
-        let mut book = rust_xlsxwriter::Workbook::new();
-        let ws = book.add_worksheet();
-        for (r, c, text) in cells {
-            ws.write_string(*r, *c, *text).unwrap();
-        }
-        book.save_to_buffer().unwrap()
-    }
-
-    #[test]
-    fn a_sheet_with_far_apart_cells_is_refused_without_a_dense_grid() {
-        // A1 and XFD1048576: the dense reader asked for about 550 GB and aborted.
-        let far = workbook(&[(0, 0, "id"), (1_048_575, 16_383, "x")]);
-        assert!(far.len() < 10_000, "a small file: {}", far.len());
-        let e = read_xlsx(&far).unwrap_err();
-        assert!(e.contains("more than"), "{e}");
-        // A1 + CV1048576 (5.7 GB before): refused on the row limit.
-        let e = read_xlsx(&workbook(&[(0, 0, "id"), (1_048_575, 99, "x")])).unwrap_err();
-        assert!(e.contains(&format!("more than {MAX_ROWS} rows")), "{e}");
-        // Far apart but within the limits: rows hold only up to their last value.
-        let ok = read_xlsx(&workbook(&[(0, 0, "id"), (5, 900, "x")])).unwrap();
-        let rows = &ok[0].rows;
-        assert_eq!(rows.len(), 6);
-        assert_eq!(rows[0], vec!["id".to_string()]);
-        assert!(rows[1..5].iter().all(Vec::is_empty));
-        assert_eq!(rows[5].len(), 901);
-        assert_eq!(rows[5][900], "x");
-    }
-
     #[test]
     fn the_cell_count_is_bounded_across_rows() {
         let mut g = Grid::default();

@@ -62,3 +62,14 @@ pub fn sample_policy() -> PathBuf {
 pub fn read_json(path: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
+
+/// A workbook of one sheet with text cells at `(row, col)`, written sparsely (what a crafted
+/// upload looks like).
+pub fn workbook(cells: &[(u32, u16, &str)]) -> Vec<u8> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let ws = book.add_worksheet();
+    for (r, c, text) in cells {
+        ws.write_string(*r, *c, *text).unwrap();
+    }
+    book.save_to_buffer().unwrap()
+}

@@ -367,21 +367,8 @@ pub fn request(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> Reply {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-length: {}\r\n",
-        body.len()
-    );
-    for (k, v) in headers {
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    head.push_str("\r\n");
-    s.write_all(head.as_bytes()).unwrap();
-    let _ = s.write_all(body);
-    let mut raw = Vec::new();
-    let _ = s.read_to_end(&mut raw);
-    parse_reply(&raw)
+    try_request(addr, method, path, headers, body)
+        .unwrap_or_else(|| panic!("no HTTP answer from {addr} to {method} {path}"))
 }
 
 /// As `request`, or `None` when no whole answer came (refused, reset, timed out): for tests
@@ -394,7 +381,7 @@ pub fn try_request(
     body: &[u8],
 ) -> Option<Reply> {
     let mut s = TcpStream::connect(addr).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(60))).ok()?;
     let mut head = format!(
         "{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-length: {}\r\n",
         body.len()
@@ -404,9 +391,10 @@ pub fn try_request(
     }
     head.push_str("\r\n");
     s.write_all(head.as_bytes()).ok()?;
-    s.write_all(body).ok()?;
+    // A server may answer (413) and close before the whole body is sent: read what came.
+    let _ = s.write_all(body);
     let mut raw = Vec::new();
-    s.read_to_end(&mut raw).ok()?;
+    let _ = s.read_to_end(&mut raw);
     raw.windows(4)
         .any(|w| w == b"\r\n\r\n")
         .then(|| parse_reply(&raw))

@@ -1431,7 +1431,7 @@ fn an_export_lists_only_records_the_caller_may_view() {
         let text = String::from_utf8(r.body.clone()).unwrap();
         text.lines()
             .skip(1)
-            .map(|l| l.split(',').next().unwrap().to_string())
+            .map(|l| l.split(',').next().unwrap().trim_matches('"').to_string())
             .collect()
     };
     assert_eq!(ids(&s), vec!["c-1003".to_string()], "Bob exports his own");
@@ -1493,15 +1493,8 @@ fn draft_revisions_never_repeat_after_a_delete() {
     );
 }
 
-/// Opens a campaign over customers with Carol reviewing sales-east; its id and Carol's lines.
-fn campaign(s: &Server, carol: &str) -> (i64, Vec<Value>) {
-    let open = s.admin(
-        "POST",
-        "/v1/apps/acme-erp/reviews",
-        &json!({"resources": ["customer"], "reviewers": {"departments": {"sales-east": "u-carol", "*": "u-grace"}}}),
-    );
-    assert_eq!(open.status, 201, "{}", open.text());
-    let id = open.json()["id"].as_i64().unwrap();
+/// A campaign's lines, as stored.
+fn review_lines(s: &Server, id: i64) -> Vec<Value> {
     let review = s
         .admin(
             "GET",
@@ -1509,14 +1502,22 @@ fn campaign(s: &Server, carol: &str) -> (i64, Vec<Value>) {
             &Value::Null,
         )
         .json();
-    let lines = review["lines"]
-        .as_array()
-        .unwrap()
-        .iter()
+    review["lines"].as_array().unwrap().clone()
+}
+
+/// Opens a campaign over customers with Carol reviewing sales-east; its id and Carol's lines.
+fn campaign(s: &Server) -> (i64, Vec<Value>) {
+    let open = s.admin(
+        "POST",
+        "/v1/apps/acme-erp/reviews",
+        &json!({"resources": ["customer"], "reviewers": {"departments": {"sales-east": "u-carol", "*": "u-grace"}}}),
+    );
+    assert_eq!(open.status, 201, "{}", open.text());
+    let id = open.json()["id"].as_i64().unwrap();
+    let lines = review_lines(s, id)
+        .into_iter()
         .filter(|l| l["reviewer"] == "u-carol")
-        .cloned()
         .collect();
-    let _ = carol;
     (id, lines)
 }
 
@@ -1526,7 +1527,7 @@ fn campaign(s: &Server, carol: &str) -> (i64, Vec<Value>) {
 fn closing_a_review_never_overwrites_a_draft_unasked() {
     let s = start("server-review-close-draft");
     let carol = s.login("u-carol");
-    let (id, lines) = campaign(&s, &carol);
+    let (id, lines) = campaign(&s);
     let revoke = s.user(
         &carol,
         "POST",
@@ -1586,7 +1587,7 @@ fn decisions_racing_a_close_are_applied_or_refused() {
     let s = start("server-review-race");
     let carol = s.login("u-carol");
     for round in 0..12 {
-        let (id, lines) = campaign(&s, &carol);
+        let (id, lines) = campaign(&s);
         let _ = s.admin("DELETE", "/v1/apps/acme-erp/draft", &Value::Null);
         let outcome = std::thread::scope(|t| {
             let deciding = t.spawn(|| {
@@ -1618,16 +1619,7 @@ fn decisions_racing_a_close_are_applied_or_refused() {
             (closed.json(), deciding.join().unwrap())
         });
         let (closed, stored) = outcome;
-        let review = s
-            .admin(
-                "GET",
-                &format!("/v1/apps/acme-erp/reviews/{id}"),
-                &Value::Null,
-            )
-            .json();
-        let revoked_lines = review["lines"]
-            .as_array()
-            .unwrap()
+        let revoked_lines = review_lines(&s, id)
             .iter()
             .filter(|l| l["decision"] == "revoke")
             .count();
@@ -1645,7 +1637,7 @@ fn decisions_racing_a_close_are_applied_or_refused() {
 fn review_decisions_take_bodies_up_to_the_documented_limit() {
     let s = start("server-review-limit");
     let carol = s.login("u-carol");
-    let (id, lines) = campaign(&s, &carol);
+    let (id, lines) = campaign(&s);
     let note = "n".repeat(100 * 1024);
     let r = s.user(
         &carol,

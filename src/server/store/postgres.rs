@@ -154,6 +154,28 @@ fn explain(e: &tokio_postgres::Error) -> String {
     text
 }
 
+/// Whether campaign `id` of `app` exists and is open, its row locked until `tx` ends (what
+/// `decide` and closing both take, so neither slips between the other's reads and writes).
+async fn review_open(
+    tx: &tokio_postgres::Transaction<'_>,
+    app: &str,
+    id: i64,
+) -> StoreResult<Result<(), DecideError>> {
+    let closed: Option<Option<i64>> = tx
+        .query_opt(
+            "SELECT closed_at FROM reviews WHERE app = $1 AND id = $2 FOR UPDATE",
+            &[&app, &id],
+        )
+        .await
+        .map_err(pg)?
+        .map(|r| r.get(0));
+    Ok(match closed {
+        None => Err(DecideError::Missing),
+        Some(Some(_)) => Err(DecideError::Closed),
+        Some(None) => Ok(()),
+    })
+}
+
 /// Saves a draft inside `tx`, holding the pair's lock (a first save has no row to lock); the
 /// new revision, or `Stale` (see [`next_draft_revision`]).
 async fn write_draft(
@@ -1064,18 +1086,8 @@ impl Store for PostgresStore {
         self.run(async {
             let mut c = self.client().await?;
             let tx = c.transaction().await.map_err(pg)?;
-            let closed: Option<Option<i64>> = tx
-                .query_opt(
-                    "SELECT closed_at FROM reviews WHERE app = $1 AND id = $2 FOR UPDATE",
-                    &[&app, &id],
-                )
-                .await
-                .map_err(pg)?
-                .map(|r| r.get(0));
-            match closed {
-                None => return Ok(Err(DecideError::Missing)),
-                Some(Some(_)) => return Ok(Err(DecideError::Closed)),
-                Some(None) => {}
+            if let Err(e) = review_open(&tx, app, id).await? {
+                return Ok(Err(e));
             }
             let mut n = 0;
             for (line, decision, note) in &d.lines {
@@ -1120,18 +1132,8 @@ impl Store for PostgresStore {
             let tx = conn.transaction().await.map_err(pg)?;
             // The campaign's row, locked: `decide` takes the same lock, so no decision lands
             // between reading the lines here and closing.
-            let closed: Option<Option<i64>> = tx
-                .query_opt(
-                    "SELECT closed_at FROM reviews WHERE app = $1 AND id = $2 FOR UPDATE",
-                    &[&app, &id],
-                )
-                .await
-                .map_err(pg)?
-                .map(|r| r.get(0));
-            match closed {
-                None => return Ok(Err(CloseError::Refused(DecideError::Missing))),
-                Some(Some(_)) => return Ok(Err(CloseError::Refused(DecideError::Closed))),
-                Some(None) => {}
+            if let Err(e) = review_open(&tx, app, id).await? {
+                return Ok(Err(CloseError::Refused(e)));
             }
             let lines: Vec<ReviewLine> = tx
                 .query(&format!("{LINES} WHERE review = $1 ORDER BY n"), &[&id])

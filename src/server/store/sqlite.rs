@@ -167,6 +167,24 @@ fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// Whether campaign `id` of `app` exists and is open, read inside `tx` (which holds the write
+/// lock, so it stays so until `tx` ends).
+fn review_open(tx: &rusqlite::Transaction<'_>, app: &str, id: i64) -> Result<(), DecideError> {
+    let closed: Option<Option<i64>> = tx
+        .query_row(
+            "SELECT closed_at FROM reviews WHERE app = ?1 AND id = ?2",
+            params![app, id],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(|e| DecideError::Store(failed(e)))?;
+    match closed {
+        None => Err(DecideError::Missing),
+        Some(Some(_)) => Err(DecideError::Closed),
+        Some(None) => Ok(()),
+    }
+}
+
 /// Saves a draft inside `tx` (see [`next_draft_revision`]); the new revision.
 fn write_draft(
     tx: &rusqlite::Transaction<'_>,
@@ -799,19 +817,7 @@ impl Store for SqliteStore {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| DecideError::Store(failed(e)))?;
-        let closed: Option<Option<i64>> = tx
-            .query_row(
-                "SELECT closed_at FROM reviews WHERE app = ?1 AND id = ?2",
-                params![app, id],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(|e| DecideError::Store(failed(e)))?;
-        match closed {
-            None => return Err(DecideError::Missing),
-            Some(Some(_)) => return Err(DecideError::Closed),
-            Some(None) => {}
-        }
+        review_open(&tx, app, id)?;
         let mut n = 0;
         for (line, decision, note) in &d.lines {
             let reviewer: Option<String> = tx
@@ -854,19 +860,7 @@ impl Store for SqliteStore {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(store)?;
-        let closed: Option<Option<i64>> = tx
-            .query_row(
-                "SELECT closed_at FROM reviews WHERE app = ?1 AND id = ?2",
-                params![app, id],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(store)?;
-        match closed {
-            None => return Err(CloseError::Refused(DecideError::Missing)),
-            Some(Some(_)) => return Err(CloseError::Refused(DecideError::Closed)),
-            Some(None) => {}
-        }
+        review_open(&tx, app, id).map_err(CloseError::Refused)?;
         let lines = review_lines(&tx, "WHERE review = ?1", params![id]).map_err(store)?;
         let Some(c) = make(&lines) else {
             return Ok(None);
