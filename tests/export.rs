@@ -68,7 +68,7 @@ fn exports_carry_only_what_the_caller_may_export_shaped_like_the_screen() {
     );
     assert_eq!(
         col(&t, "bank_account"),
-        ["6228 **** **** ***0 018"],
+        ["6228 **** **** *** 0018"],
         "masked as on screen"
     );
 
