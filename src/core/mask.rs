@@ -56,23 +56,19 @@ impl Mask {
 /// is not a multiple of four): 19 digits read `6222 **** **** *** 3445`, never a group that
 /// splits the visible tail.
 fn bank(text: &str) -> String {
-    let compact: Vec<char> = text.chars().filter(|c| !c.is_whitespace()).collect();
-    let n = compact.len();
-    let hidden = |len: usize| {
-        (0..len)
-            .step_by(4)
-            .map(move |i| "*".repeat((len - i).min(4)))
-    };
-    let groups: Vec<String> = if n <= 8 {
-        // Too short to show anything: hidden whole, still grouped.
-        hidden(n).collect()
-    } else {
-        core::iter::once(compact.iter().take(4).collect())
-            .chain(hidden(n - 8))
-            .chain(core::iter::once(compact.iter().skip(n - 4).collect()))
-            .collect()
-    };
-    groups.join(" ")
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let masked = keep(&compact, 4, 4);
+    let n = masked.chars().count();
+    let mut out = String::with_capacity(masked.len() + n / 4);
+    for (i, c) in masked.chars().enumerate() {
+        // A space before each group of four, and before the visible tail of a long number.
+        let tail = n > 8 && i == n - 4;
+        if i > 0 && (tail || (i % 4 == 0 && (n <= 8 || i < n - 4))) {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Keeps `a` leading and `b` trailing characters; a value too short to hide anything is masked

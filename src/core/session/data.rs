@@ -95,10 +95,19 @@ impl Session {
                 (split(n), keep)
             })
             .collect();
-        let mut out = select(form_data, 0, &refs(&fields)).unwrap_or_default();
-        let paths: Vec<Vec<&str>> = fields.into_iter().map(|(p, _)| p).collect();
-        drop_locked(&mut out, &paths, &states.states);
-        Ok(out)
+        // The containers a write would replace whole while they hold a part not editable:
+        // `select` leaves them out unless they are objects (written member by member).
+        let paths: Vec<Vec<&str>> = fields.iter().map(|(p, _)| p.clone()).collect();
+        let mut all = fields;
+        for p in &paths {
+            for n in 1..p.len() {
+                let c = p.get(..n).unwrap_or_default();
+                if locks(&paths, &states.states, c) {
+                    all.push((c.to_vec(), Keep::Lock));
+                }
+            }
+        }
+        Ok(select(form_data, 0, &refs(&all)).unwrap_or_default())
     }
 
     /// One record of an export: `None` when the user may not both `export` and `view` it (an
@@ -247,43 +256,14 @@ fn locks(paths: &[Vec<&str>], states: &[FieldState], at: &[&str]) -> bool {
         .any(|(i, p)| p.len() > at.len() && p.starts_with(at) && states[i] != FieldState::Editable)
 }
 
-/// Takes out of `data` every container that a write would replace whole (a list, or a value
-/// that is not an object) while it holds a field the user may not write: what
-/// [`Session::forbidden_writes`] refuses is never offered.
-fn drop_locked(data: &mut Value, paths: &[Vec<&str>], states: &[FieldState]) {
-    let mut containers: Vec<&[&str]> = paths
-        .iter()
-        .flat_map(|p| (1..p.len()).map(move |n| p.get(..n).unwrap_or_default()))
-        .filter(|c| locks(paths, states, c))
-        .collect();
-    containers.sort_unstable_by_key(|c| c.len());
-    containers.dedup();
-    for c in containers {
-        if get(data, c).is_some_and(|v| !v.is_object()) {
-            remove(data, c);
-        }
-    }
-}
-
-/// Removes the member at `path`, reading only own members of objects.
-fn remove(v: &mut Value, path: &[&str]) {
-    let Some((last, parents)) = path.split_last() else {
-        return;
-    };
-    let parent = parents
-        .iter()
-        .try_fold(v, |at, k| at.as_object_mut()?.get_mut(*k));
-    if let Some(obj) = parent.and_then(Value::as_object_mut) {
-        obj.remove(*last);
-    }
-}
-
 /// What becomes of a declared field's value.
 #[derive(Clone, Copy)]
 enum Keep {
     Drop,
     Copy,
     Mask(Mask),
+    /// A container kept only as an object (see [`Session::writable`]).
+    Lock,
 }
 
 fn refs<'f>(fields: &'f [(Vec<&'f str>, Keep)]) -> Vec<(&'f [&'f str], Keep)> {
@@ -299,7 +279,7 @@ fn refs<'f>(fields: &'f [(Vec<&'f str>, Keep)]) -> Vec<(&'f [&'f str], Keep)> {
 fn select(v: &Value, depth: usize, fields: &[(&[&str], Keep)]) -> Option<Value> {
     let here = fields
         .iter()
-        .find(|(p, _)| p.len() == depth)
+        .find(|(p, k)| p.len() == depth && !matches!(k, Keep::Lock))
         .map(|(_, k)| *k);
     let deeper = fields.iter().any(|(p, _)| p.len() > depth);
     let whole = |keep: Option<Keep>, v: &Value| match keep {
@@ -328,6 +308,12 @@ fn select(v: &Value, depth: usize, fields: &[(&[&str], Keep)]) -> Option<Value> 
             .filter(|(p, _)| p.len() > depth && p[depth] == k)
             .copied()
             .collect();
+        let locked = sub
+            .iter()
+            .any(|(p, keep)| p.len() == depth + 1 && matches!(keep, Keep::Lock));
+        if locked && !child.is_object() {
+            continue;
+        }
         let kept = if sub.is_empty() {
             whole(here, child)
         } else {
