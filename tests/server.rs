@@ -195,6 +195,11 @@ fn health_headers_and_reads_from_other_pages() {
             csp.contains("frame-ancestors 'none'") && csp.contains("'wasm-unsafe-eval'"),
             "{path}: {csp}"
         );
+        assert_eq!(
+            csp.contains("'unsafe-eval'"),
+            path == "/",
+            "only the form page (its form library compiles validators) allows eval: {path}: {csp}"
+        );
         assert_eq!(r.header("x-frame-options"), Some("DENY"), "{path}");
         assert_eq!(
             r.header("x-content-type-options"),

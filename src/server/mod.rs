@@ -329,13 +329,25 @@ const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
                    connect-src 'self'; object-src 'none'; base-uri 'none'; \
                    form-action 'self'; frame-ancestors 'none'";
 
+/// [`CSP`] for the demo's form page, which also allows `unsafe-eval`: its form library
+/// (react-jsonschema-form's AJV validator) compiles each schema's validator into a function at
+/// run time. The package itself needs no eval (tested on a page whose CSP forbids it); the
+/// console and every other answer keep the strict policy.
+const FORM_PAGE_CSP: &str = "default-src 'self'; \
+                   script-src 'self' 'wasm-unsafe-eval' 'unsafe-eval'; \
+                   style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; \
+                   connect-src 'self'; object-src 'none'; base-uri 'none'; \
+                   form-action 'self'; frame-ancestors 'none'";
+
 /// Adds the security headers ([`CSP`], `X-Frame-Options`, `X-Content-Type-Options`,
 /// `Referrer-Policy`) where an answer has none of its own.
 async fn page_headers(req: Request, next: Next) -> Response {
+    let form_page = matches!(req.uri().path(), "/" | "/index.html");
     let mut res = next.run(req).await;
     let h = res.headers_mut();
+    let csp = if form_page { FORM_PAGE_CSP } else { CSP };
     for (name, value) in [
-        (header::CONTENT_SECURITY_POLICY, CSP),
+        (header::CONTENT_SECURITY_POLICY, csp),
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "same-origin"),
