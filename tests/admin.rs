@@ -83,6 +83,19 @@ fn golden_outputs_on_the_sample() {
         &["diff", P, "tests/golden/admin/acme-erp.v2.policy.json"],
         1,
     );
+    golden(
+        "diff-zh",
+        &[
+            "diff",
+            "--lang",
+            "zh-CN",
+            "--directory",
+            "examples/acme-erp.directory.csv",
+            P,
+            "tests/golden/admin/acme-erp.v2.policy.json",
+        ],
+        1,
+    );
     let matrix = [
         "matrix",
         "export",
@@ -838,11 +851,11 @@ fn personal_limits_cap_one_person_and_show_everywhere() {
     )
     .unwrap();
     assert!(
-        d.summary()
+        d.summary(fieldgate::admin::words::Lang::En)
             .iter()
-            .any(|l| l == "u-alice goes down to hidden on customer.phone (view, create, edit)"),
+            .any(|l| l == "u-alice: Customer › Phone goes from editable to hidden (in edit forms; their own records)"),
         "{:#?}",
-        d.summary()
+        d.summary(fieldgate::admin::words::Lang::En)
     );
     // Mistakes in one are found with their path.
     doc["assignments"]["users"]["u-alice"]["limits"] =

@@ -7,6 +7,7 @@ mod common;
 
 use common::gen::*;
 use fieldgate::admin::matrix::{apply, CellEdit, Matrix};
+use fieldgate::admin::words::Lang;
 use fieldgate::admin::{diff, subjects, who_can, Directory, Limits, Person, Question};
 use fieldgate::{FieldState, Input, Mode, Policy, Subject};
 use proptest::prelude::*;
@@ -176,6 +177,68 @@ proptest! {
                 }
             }
         }
+    }
+
+    /// Every summary line is made from its access entries and claims exactly what they say:
+    /// the same effect, people, records, conditions and causes; every entry is in one line.
+    #[test]
+    fn summary_lines_claim_exactly_their_entries((a, b) in pair(), list in people(), zh in any::<bool>()) {
+        let (pa, pb) = (compile(&a), compile(&b));
+        let named: Vec<Person> = list.into_iter().map(|p| Person { name: Some(format!("Name {}", p.id)), ..p }).collect();
+        let dir = Directory::new(named, None, 1).unwrap();
+        let d = diff(&a, &pa, &b, &pb, Some(&dir), &Limits::default()).unwrap();
+        let lang = if zh { Lang::Zh } else { Lang::En };
+        let impact = d.impact(lang);
+        let mut seen = vec![0usize; d.access.len()];
+        for g in &impact.groups {
+            for l in &g.lines {
+                prop_assert!(!l.entries.is_empty());
+                let entries: Vec<&fieldgate::admin::AccessChange> = l.entries.iter().map(|&i| &d.access[i]).collect();
+                for &i in &l.entries { seen[i] += 1; }
+                let mut subjects: Vec<&str> = Vec::new();
+                for e in &entries {
+                    if !subjects.contains(&e.subject.as_str()) { subjects.push(&e.subject); }
+                    prop_assert_eq!(&e.causes, &g.causes);
+                    prop_assert_eq!(e.direction, l.direction);
+                    prop_assert_eq!(&e.resource, &l.resource);
+                    prop_assert_eq!(&e.from, &l.from);
+                    prop_assert_eq!(&e.to, &l.to);
+                    let mode = e.what.strip_prefix(&format!("{} (", l.what)).and_then(|m| m.strip_suffix(')'));
+                    match mode {
+                        Some(m) => prop_assert!(l.modes.iter().any(|x| x == m), "{:?} {:?}", e.what, l.modes),
+                        None => prop_assert!(e.what == l.what && l.modes.is_empty(), "{:?} {:?}", e.what, l.what),
+                    }
+                }
+                let mut line_subjects: Vec<&str> = l.subjects.iter().map(String::as_str).collect();
+                let people: Vec<&str> = l.people.iter().map(|p| p.subject.as_str()).collect();
+                prop_assert_eq!(&line_subjects, &people);
+                line_subjects.sort_unstable();
+                subjects.sort_unstable();
+                prop_assert_eq!(line_subjects, subjects);
+                let mut kinds: Vec<&str> = entries.iter().map(|e| e.records).collect();
+                kinds.sort_unstable();
+                kinds.dedup();
+                let mut claimed = l.records.clone();
+                claimed.sort_unstable();
+                prop_assert_eq!(claimed, kinds);
+                prop_assert_eq!(l.all_records, entries.iter().all(|e| e.all_records));
+                let all_words = lang.pick("all records", "全部记录");
+                prop_assert_eq!(l.text.contains(all_words), l.all_records, "{}", l.text);
+                let mut conditions: Vec<String> = entries.iter().flat_map(|e| e.conditions.iter().map(Value::to_string)).collect();
+                conditions.sort();
+                conditions.dedup();
+                let mut said: Vec<String> = l.conditions.iter().map(Value::to_string).collect();
+                said.sort();
+                prop_assert_eq!(said, conditions);
+                prop_assert_eq!(l.text.contains(lang.pick("only when", "仅当")), !l.conditions.is_empty(), "{}", l.text);
+                // The people named are the real ones (the stand-ins when there are none).
+                let real: Vec<&fieldgate::admin::PersonRef> = l.people.iter().filter(|p| p.subject.starts_with("user:")).collect();
+                if (1..=3).contains(&real.len()) {
+                    for p in &real { prop_assert!(l.text.contains(&p.name), "{} lacks {}", l.text, p.name); }
+                }
+            }
+        }
+        prop_assert!(seen.iter().all(|&n| n == 1), "every entry in exactly one line: {:?}", seen);
     }
 
     #[test]

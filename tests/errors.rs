@@ -390,3 +390,29 @@ fn cli_check_prints_path_code_message_and_exits_1() {
     let out = common::fieldgate(&["check", common::sample_policy().to_str().unwrap()], "");
     assert_eq!(out.status.code(), Some(0), "{}", common::stdout(&out));
 }
+
+/// A `label` is a text or texts by language, on resources, fields, roles, departments and
+/// rules; anything else is `wrong_type` at its path.
+#[test]
+fn labels_are_texts_or_texts_by_language() {
+    let both = json!({"zh-CN": "客户", "en": "Customer"});
+    let mut doc = base();
+    for pointer in [
+        "/resources/customer/label",
+        "/resources/customer/fields/name/label",
+        "/roles/sales/label",
+        "/departments/d1/label",
+        "/rules/0/label",
+    ] {
+        doc = patch(doc, pointer, both.clone());
+    }
+    assert!(errors(&doc).is_empty(), "{:?}", errors(&doc));
+    check(
+        "/resources/customer/fields/name/label",
+        json!({"zh-CN": 3}),
+        "resources.customer.fields.name.label.zh-CN",
+        Code::WrongType,
+    );
+    check("/roles/sales/label", json!(7), "roles.sales.label", Code::WrongType);
+    check("/rules/0/label", json!(["x"]), "rules[0].label", Code::WrongType);
+}

@@ -590,13 +590,13 @@ fn an_access_review_campaign_from_opening_to_the_revocation_draft() {
     assert!(
         lines
             .iter()
-            .all(|l| l.as_str().unwrap().starts_with("u-alice")),
+            .all(|l| l.as_str().unwrap().starts_with("Alice Chen")),
         "only alice changes: {lines:?}"
     );
     assert!(
         lines
             .iter()
-            .any(|l| l.as_str().unwrap().contains("customer.phone")),
+            .any(|l| l.as_str().unwrap().contains("Customer › Phone")),
         "{lines:?}"
     );
 

@@ -12,8 +12,11 @@ pub mod subjects;
 mod suite;
 mod transfer;
 mod who_can;
+pub mod words;
 
-pub use diff::{diff, AccessChange, Diff, DiffError, Limits, StructuralChange, SummaryLine};
+pub use diff::{
+    diff, AccessChange, Diff, DiffError, Group, Impact, Limits, Line, PersonRef, StructuralChange,
+};
 pub use directory::{Directory, DirectoryError, Person};
 pub use lint::{lint, Warning};
 pub use suite::{run_suite, CaseResult, SuiteReport};

@@ -339,6 +339,9 @@ pub(crate) struct DiffArgs {
     /// Print the diff as JSON.
     #[arg(long)]
     json: bool,
+    /// The language of the summary: zh-CN or en.
+    #[arg(long, default_value = "en")]
+    lang: crate::admin::words::Lang,
 }
 
 /// A policy document from a policy file or a JSON bundle's payload.
@@ -387,25 +390,45 @@ pub(crate) fn diff_run(a: DiffArgs) -> CliResult {
     };
     let d = crate::admin::diff(&old_doc, &old, &new_doc, &new, directory.as_ref(), &limits)
         .map_err(|e| e.to_string())?;
+    let impact = d.impact(a.lang);
     if a.json {
-        print_json(&d)?;
+        print_json(&serde_json::json!({
+            "structure": d.structure,
+            "access": d.access,
+            "impact": impact,
+        }))?;
     } else {
+        let l = a.lang;
         for c in &d.structure {
             let mark = match c.change {
                 "added" => '+',
                 "removed" => '-',
                 _ => '~',
             };
-            println!("{mark} {} {}", c.kind.replace('_', " "), c.name);
+            println!(
+                "{mark} {} {}",
+                crate::admin::words::entry_kind(c.kind, l),
+                c.name
+            );
         }
-        for line in d.summary() {
-            println!("{line}");
+        for g in &impact.groups {
+            println!("{} ({})", g.text, g.counts);
+            for line in &g.lines {
+                println!("  {}", line.text);
+            }
         }
-        println!(
-            "{} structural changes, {} access changes",
-            d.structure.len(),
-            d.access.len()
-        );
+        match l {
+            crate::admin::words::Lang::En => println!(
+                "{} structural changes, {} access changes",
+                d.structure.len(),
+                d.access.len()
+            ),
+            crate::admin::words::Lang::Zh => println!(
+                "{} 处结构变化，{} 条访问变化",
+                d.structure.len(),
+                d.access.len()
+            ),
+        }
     }
     Ok(if d.access.is_empty() {
         ExitCode::SUCCESS

@@ -57,6 +57,7 @@ const RULE_KEYS: &[&str] = &[
     "when",
     "except_roles",
     "description",
+    "label",
 ];
 
 impl Policy {
@@ -261,6 +262,7 @@ impl Compiler {
             let p = path.key(name);
             let parent = self.object(*v, &p).and_then(|m| {
                 self.known_keys(m, &["parent", "label"], &p);
+                self.label(m, &p);
                 let pp = p.key("parent");
                 let parent = self.string(m.get("parent")?, &pp)?;
                 self.department_ref(parent, &pp)
@@ -305,6 +307,7 @@ impl Compiler {
                     &["actions", "fields", "owner", "department", "label"],
                     &p,
                 );
+                self.label(m, &p);
                 let ap = p.key("actions");
                 if let Some(actions) = self.required(m, "actions", &p) {
                     for (i, a) in self.strings(actions, &ap) {
@@ -342,9 +345,7 @@ impl Compiler {
     fn field(&mut self, v: Val<'_>, path: &JsonPath) -> Option<Mask> {
         let m = self.object(v, path)?;
         self.known_keys(m, &["mask", "label"], path);
-        if let Some(l) = m.get("label") {
-            self.string(l, &path.key("label"));
-        }
+        self.label(m, path);
         let spec = self.string(m.get("mask")?, &path.key("mask"))?;
         spec.parse::<Mask>()
             .map_err(|msg| self.error(&path.key("mask"), Code::BadMask, msg))
@@ -384,6 +385,7 @@ impl Compiler {
             let mut grants = Vec::new();
             if let Some(m) = self.object(*v, &p) {
                 self.known_keys(m, &["inherits", "templates", "grants", "label"], &p);
+                self.label(m, &p);
                 parents = self.role_refs(m.get("inherits"), &p.key("inherits"));
                 let tp = p.key("templates");
                 for (j, t) in m
@@ -501,6 +503,7 @@ impl Compiler {
                 continue;
             };
             self.known_keys(m, RULE_KEYS, &p);
+            self.label(m, &p);
             let id = self
                 .required(m, "id", &p)
                 .and_then(|v| self.string(v, &p.key("id")));
@@ -885,6 +888,25 @@ impl Compiler {
             self.wrong_type(v, "an object", path);
         }
         m
+    }
+
+    /// A `label` (for the tools, never decided on): a text, or texts by language tag
+    /// (`{"zh-CN": "客户", "en": "Customer"}`).
+    fn label(&mut self, m: Obj<'_>, path: &JsonPath) {
+        let Some(l) = m.get("label") else { return };
+        let p = path.key("label");
+        match l.as_object() {
+            Some(texts) => {
+                for k in texts.keys() {
+                    if let Some(t) = texts.get(k) {
+                        self.string(t, &p.key(k));
+                    }
+                }
+            }
+            None => {
+                self.string(l, &p);
+            }
+        }
     }
 
     fn string<'v>(&mut self, v: Val<'v>, path: &JsonPath) -> Option<&'v str> {

@@ -5,9 +5,11 @@
 use super::auth::Admin;
 use super::body::{Json as Body, LARGE};
 use super::error::{ApiError, ApiResult, ServerCode};
+use super::lang::Want;
 use super::policy_api::XLSX;
 use super::state::Shared;
 use crate::admin::matrix::{self, CellEdit, CellError, Matrix};
+use crate::admin::words::Lang;
 use crate::admin::{transfer, Selection, Transfer, TransferError};
 use crate::core::Policy;
 use crate::host::{sheets, table};
@@ -32,6 +34,8 @@ pub struct Draft<T> {
     pub policy: Arc<Policy>,
     /// The rest of the request.
     pub rest: T,
+    /// The admin's language (`Accept-Language`), for the diff's words.
+    pub lang: Lang,
 }
 
 impl<T: DeserializeOwned> FromRequest<Shared> for Draft<T> {
@@ -40,6 +44,7 @@ impl<T: DeserializeOwned> FromRequest<Shared> for Draft<T> {
         let (mut parts, body) = req.into_parts();
         use axum::extract::FromRequestParts;
         let Admin(admin) = Admin::from_request_parts(&mut parts, state).await?;
+        let lang = Want::of(&parts.headers);
         let req = Request::from_parts(parts, body);
         let Body(mut all): Body<Value, LARGE> = Body::from_request(req, state).await?;
         let doc = all
@@ -54,6 +59,7 @@ impl<T: DeserializeOwned> FromRequest<Shared> for Draft<T> {
             doc,
             policy,
             rest,
+            lang,
         })
     }
 }
@@ -195,7 +201,7 @@ pub async fn matrix_import(
     };
     // Reading a workbook takes memory and time (within the reader's limits): off the async
     // threads, like the import itself.
-    let (doc, policy) = (d.doc, d.policy.clone());
+    let (doc, policy, lang) = (d.doc, d.policy.clone(), d.lang);
     let out = super::blocking(move || {
         let sheets = table::read_any(&bytes, encoding).map_err(|m| {
             cells(vec![CellError {
@@ -216,7 +222,7 @@ pub async fn matrix_import(
         matrix::import(&doc, &policy, &b.resource, &first.rows, sheet).map_err(cells)
     })
     .await?;
-    with_diff(&state, &d.policy, out).await
+    with_diff(&state, &d.policy, out, lang).await
 }
 
 /// A page's cell edits.
@@ -252,13 +258,13 @@ pub async fn matrix_edit(
         })
         .collect();
     let out = matrix::apply(&d.doc, &d.policy, &d.rest.resource, &edits).map_err(cells)?;
-    with_diff(&state, &d.policy, out).await
+    with_diff(&state, &d.policy, out, d.lang).await
 }
 
 /// `POST /v1/drafts/check` (admin): the draft checked (422 `bad_policy` with every JSON path)
 /// and diffed against the current version, for the app's people.
 pub async fn check_draft(State(state): State<Shared>, d: Draft<Value>) -> ApiResult<Json<Value>> {
-    with_diff(&state, &d.policy, d.doc.clone()).await
+    with_diff(&state, &d.policy, d.doc.clone(), d.lang).await
 }
 
 /// A person to look at on a draft.
@@ -314,7 +320,12 @@ fn cells(errors: Vec<CellError>) -> ApiError {
 
 /// `{"document": out, "diff": ...}`: the new draft and its access diff against the current
 /// version of its app (none when nothing is published for it).
-async fn with_diff(state: &Shared, policy: &Arc<Policy>, out: Value) -> ApiResult<Json<Value>> {
+async fn with_diff(
+    state: &Shared,
+    policy: &Arc<Policy>,
+    out: Value,
+    lang: Lang,
+) -> ApiResult<Json<Value>> {
     let app = policy.app().to_string();
     let directory = state.directory(&app).await?;
     let s = state.clone();
@@ -326,7 +337,7 @@ async fn with_diff(state: &Shared, policy: &Arc<Policy>, out: Value) -> ApiResul
         let compiled = Arc::new(Policy::from_value(&doc).map_err(|e| ApiError::bad_policy(&e))?);
         let people = (!directory.is_empty()).then_some(&*directory);
         let d = super::publish::access_diff(&s, &current, &doc, &compiled, people)?;
-        let mut j = super::publish::diff_json(&d);
+        let mut j = super::publish::diff_json(&d, lang);
         j["from"] = json!(current.version);
         Ok(j)
     })

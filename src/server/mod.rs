@@ -20,6 +20,7 @@ mod error;
 mod export;
 mod files;
 mod health;
+mod lang;
 mod limits;
 mod logs;
 mod metrics;

@@ -5,6 +5,7 @@ use super::auth::{Admin, Caller, MaybeAdmin, User};
 use super::blocking;
 use super::body::{Json as Body, Raw, LARGE};
 use super::error::{ApiError, ApiResult, ServerCode};
+use super::lang::Want;
 use super::limits::{refusal, ClientIp};
 use super::publish::{
     self, check, check_app, compiled_version, diff_json, unknown_app, Publication,
@@ -149,6 +150,7 @@ pub struct DiffQuery {
 /// directory, with summary lines naming who.
 pub async fn diff(
     _: Admin,
+    Want(lang): Want,
     State(state): State<Shared>,
     Path(app): Path<String>,
     Query(q): Query<DiffQuery>,
@@ -175,7 +177,7 @@ pub async fn diff(
         publish::access_diff(&s, &a, &b.doc, &b.policy, people)
     })
     .await?;
-    let mut out = diff_json(&d);
+    let mut out = diff_json(&d, lang);
     out["from"] = json!(q.from);
     out["to"] = json!(to);
     Ok(Json(out))
@@ -215,7 +217,7 @@ pub async fn publish_policy(
             Ok((next, check(&s, &a, doc, next, current.as_deref(), people)?))
         })
         .await?;
-        let mut out = c.diff_json();
+        let mut out = c.diff_json(Want::of(&headers));
         out["dry_run"] = json!(true);
         out["version"] = json!(next);
         out["current"] = json!(state.current(&app).map(|c| c.version));

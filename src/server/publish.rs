@@ -9,6 +9,7 @@
 use super::error::{ApiError, ApiResult, ServerCode};
 use super::state::{AppState, BundleKey, Current, Served};
 use super::store::{AuditEntry, Lock, NewVersion, PublishError, Reassign, Version};
+use crate::admin::words::Lang;
 use crate::admin::{diff, Diff, Directory, Limits};
 use crate::bundle::{sign, Encoding, SecretKey, SignOptions};
 use crate::core::{minimize, valid_app_name, Policy, Subject};
@@ -36,22 +37,29 @@ impl Candidate {
         json!({
             "structural_changes": self.diff.structure.len(),
             "access_changes": self.diff.access.len(),
-            "lines": self.diff.summary(),
+            "lines": self.diff.summary(Lang::En),
+            "lines_zh": self.diff.summary(Lang::Zh),
         })
     }
 
     /// The diff as the API shows it: summary lines (with everyone each is about), structure
     /// and access changes.
-    pub fn diff_json(&self) -> Value {
-        diff_json(&self.diff)
+    pub fn diff_json(&self, lang: Lang) -> Value {
+        diff_json(&self.diff, lang)
     }
 }
 
-/// A diff as the API shows it.
-pub fn diff_json(d: &Diff) -> Value {
+/// A diff as the API shows it, in `lang`: `impact` (by cause, then by person), `lines` (every
+/// group's lines), `summary` (their texts), and the structural and access changes they are
+/// made from.
+pub fn diff_json(d: &Diff, lang: Lang) -> Value {
+    let impact = d.impact(lang);
+    let lines: Vec<&crate::admin::Line> = impact.groups.iter().flat_map(|g| &g.lines).collect();
     json!({
-        "summary": d.summary(),
-        "lines": d.summary_lines(),
+        "lang": lang.tag(),
+        "summary": lines.iter().map(|l| l.text.as_str()).collect::<Vec<_>>(),
+        "lines": lines,
+        "impact": impact,
         "structure": d.structure,
         "access": d.access,
     })
@@ -118,10 +126,7 @@ pub fn check(
     let policy = Arc::new(Policy::from_value(&doc).map_err(|e| ApiError::bad_policy(&e))?);
     let diff = match current {
         Some(c) => access_diff(state, c, &doc, &policy, directory)?,
-        None => Diff {
-            structure: Vec::new(),
-            access: Vec::new(),
-        },
+        None => Diff::default(),
     };
     Ok(Candidate { doc, policy, diff })
 }

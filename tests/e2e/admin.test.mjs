@@ -151,7 +151,7 @@ test('admin: export the matrix as XLSX, edit it with a spreadsheet library, impo
     await book.xlsx.writeFile(file);
     await page.getByLabel('Import XLSX or CSV').setInputFiles(file);
     await page.waitForSelector('dialog.confirm');
-    assert.match(await page.locator('dialog.confirm').innerText(), /credit_limit/);
+    assert.match(await page.locator('dialog.confirm').innerText(), /Credit limit/);
     await shots(page, 'admin-import-preview');
     await page.locator('dialog.confirm [data-confirm]').click();
     await page.waitForSelector('text=Applied to the draft.');
@@ -275,7 +275,7 @@ test('admin: an access review campaign from opening to the published revocation'
     await page.waitForSelector('text=/Closed: 1 revocation/');
     await page.getByRole('button', { name: 'Review changes' }).click();
     await page.waitForSelector('[data-testid=diff] li');
-    assert.match(await page.getByTestId('diff').innerText(), /u-alice/);
+    assert.match(await page.getByTestId('diff').innerText(), /Alice Chen/);
     await publish(page);
     assert.equal((await asPerson(s, 'u-alice', '/v1/data/customer/c-1001')).phone, undefined);
     await page.click('[data-tab=activity]');

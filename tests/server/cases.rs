@@ -164,11 +164,15 @@ fn publish_keeps_every_version_with_its_admin_and_diff_and_rollback_adds_one() {
     );
     assert_eq!(dry.status, 200, "{}", dry.text());
     let lines = dry.json()["summary"].clone();
-    let expected = "u-alice, u-bob and 1 more gain editable on customer.credit_limit (edit)";
-    assert!(
-        lines.as_array().unwrap().iter().any(|l| l == expected),
-        "{lines}"
-    );
+    // Each line says whose records: Alice and Bob gain on their own customers, Carol (who
+    // already edits her department's) on her own filed elsewhere.
+    let expected = "Alice Chen and Bob Li: Customer › Credit limit goes from read-only to \
+                    editable (in edit forms; their own records)";
+    let carol = "Carol Wang: Customer › Credit limit goes from read-only to editable (in edit \
+                 forms; their own records in other departments)";
+    let texts = lines.as_array().unwrap();
+    assert!(texts.iter().any(|l| l == expected), "{lines}");
+    assert!(texts.iter().any(|l| l == carol), "{lines}");
     let detail = dry.json()["lines"]
         .as_array()
         .unwrap()
@@ -176,15 +180,11 @@ fn publish_keeps_every_version_with_its_admin_and_diff_and_rollback_adds_one() {
         .find(|l| l["text"] == expected)
         .cloned()
         .unwrap();
+    assert_eq!(detail["records"], json!(["own", "own_elsewhere", "any"]));
+    assert_eq!(detail["all_records"], false);
     assert_eq!(
         detail["subjects"],
-        json!([
-            "user:u-alice",
-            "user:u-bob",
-            "user:u-carol",
-            "role:sales",
-            "role:sales_manager"
-        ])
+        json!(["user:u-alice", "user:u-bob", "role:sales"])
     );
     assert_eq!(
         s.admin("GET", "/v1/apps/acme-erp/versions", &Value::Null)
@@ -237,12 +237,9 @@ fn publish_keeps_every_version_with_its_admin_and_diff_and_rollback_adds_one() {
         .clone();
     old["version"] = json!(3);
     assert_eq!(v3["document"], old, "rollback republishes the old content");
-    assert!(v3["summary"]["lines"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|l| l
-            == "u-alice, u-bob and 1 more go down to readonly on customer.credit_limit (edit)"));
+    assert!(v3["summary"]["lines"].as_array().unwrap().iter().any(|l| l
+        == "Alice Chen and Bob Li: Customer › Credit limit goes from editable to read-only \
+                (in edit forms; their own records)"));
     assert_eq!(
         s.admin("GET", "/v1/apps/acme-erp/versions/9", &Value::Null)
             .status,
@@ -560,9 +557,10 @@ fn the_access_diff_sees_a_department_assignment_and_names_the_people() {
         .map(|l| l.as_str().unwrap())
         .collect();
     assert!(
-        lines
-            .iter()
-            .any(|l| l.starts_with("u-alice gains editable on customer.bank_account")),
+        lines.contains(
+            &"Alice Chen: Customer › Bank account goes from masked to editable (in create and \
+              edit forms; their own records)"
+        ),
         "{lines:#?}"
     );
     assert!(dry["access"]
@@ -570,6 +568,77 @@ fn the_access_diff_sees_a_department_assignment_and_names_the_people() {
         .unwrap()
         .iter()
         .any(|c| c["subject"] == "user:u-alice"));
+    // Grouped by what the admin changed, with everyone it reaches.
+    let groups = dry["impact"]["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 1, "{groups:#?}");
+    assert_eq!(
+        groups[0]["text"],
+        "Department Sales East gets role Administrator"
+    );
+    assert_eq!(groups[0]["people"][0]["name"], "Alice Chen");
+}
+
+/// The issue's cases: a line keeps whose records it is about, and a department given a role
+/// names everyone in it (Carol too), in the admin's language.
+#[test]
+fn diff_lines_say_which_records_and_who_in_chinese() {
+    let s = start("server-diff-words");
+    let zh = |doc: &Value| {
+        let r = s.call(
+            "POST",
+            "/v1/apps/acme-erp/policy?dry_run=true",
+            &[
+                ("authorization", &format!("Bearer {}", s.token())),
+                ("content-type", "application/json"),
+                ("accept-language", "zh-CN,zh;q=0.9,en;q=0.8"),
+            ],
+            doc.to_string().as_bytes(),
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        r.json()
+    };
+    // Unticking customer_reader from sales: Alice keeps her own customers.
+    let mut doc = sample_policy();
+    doc["roles"]["sales"]["templates"] = json!(["customer_owner"]);
+    let d = zh(&doc);
+    assert_eq!(d["lang"], "zh-CN");
+    let view = d["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["what"] == "action view" && l["subjects"][0] == "user:u-alice")
+        .cloned()
+        .unwrap();
+    assert_eq!(view["direction"], "lost");
+    assert!(
+        !view["records"].as_array().unwrap().contains(&json!("own")),
+        "she keeps her own: {view:#}"
+    );
+    let text = view["text"].as_str().unwrap();
+    assert!(
+        text.contains("失去") && text.contains("其他部门的记录"),
+        "{text}"
+    );
+    assert!(!text.contains("全部记录"), "{text}");
+    // The Sales department given admin: everyone in it and below, by name.
+    let mut doc = sample_policy();
+    doc["assignments"]["departments"]["sales"] = json!(["admin"]);
+    let d = zh(&doc);
+    let g = &d["impact"]["groups"][0];
+    assert!(g["text"].as_str().unwrap().contains("获得角色"), "{g:#}");
+    let names: Vec<&str> = g["people"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["subject"].as_str().unwrap().starts_with("user:"))
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Alice Chen", "Bob Li", "Carol Wang"]);
+    assert!(g["counts"].as_str().unwrap().starts_with("3 人"), "{g:#}");
+    // Every line names people or counts them, never cells.
+    for l in d["summary"].as_array().unwrap() {
+        assert!(!l.as_str().unwrap().contains("处权限变化"), "{l}");
+    }
 }
 
 #[test]
@@ -875,7 +944,7 @@ fn drafts_transfer_and_matrix_round_trip() {
         .any(|l| l
             .as_str()
             .unwrap()
-            .starts_with("u-erin gains view on customer")));
+            .starts_with("Erin Xu gains view on Customer")));
     let xlsx = s.admin(
         "POST",
         "/v1/drafts/matrix/export?format=xlsx",

@@ -1,11 +1,18 @@
-// Small helpers over the server's JSON API, shared by the form and admin pages.
+// Small helpers over the server's JSON API, shared by the form and admin pages. Every request
+// says the page's language, so the server's words (diffs) come in it.
+
+import { lang } from './i18n.js';
 
 /** JSON request; throws an Error carrying the server's `code` (and body) on failure. */
 export async function api(path, { method = 'GET', body, headers = {} } = {}) {
   const res = await fetch(path, {
     method,
     credentials: 'same-origin',
-    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+    headers: {
+      'accept-language': lang === 'zh' ? 'zh-CN' : 'en',
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...headers,
+    },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();

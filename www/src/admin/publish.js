@@ -9,16 +9,31 @@ import { confirmDialog, describe, el, fill, messageBox, say } from '../dom.js';
 import { t } from '../i18n.js';
 import { admin, check, load, note, replace, state, strip, takeNote } from './state.js';
 
-/** A diff as a list of its summary lines (who gains or loses what), and, when given, the
- * parts of the document that changed (labels, descriptions: changes that move no access). */
+/** A diff as the server words it: one section per change the admin made, with how many people
+ * and capabilities it moves, its lines (who gains or loses what, on which records), and everyone
+ * it reaches listed on demand (name and id); and, when given, the parts of the document that
+ * changed without moving access (labels, descriptions). */
 export function diffList(diff, changed = []) {
-  const lines = diff?.summary || [];
+  const groups = diff?.impact?.groups || [];
   const other = changed.length
     ? el('div', {}, el('p', {}, t('otherChanges')), el('ul', { class: 'diff' }, changed.map((p) => el('li', {}, el('code', {}, p)))))
     : null;
-  if (!lines.length) return el('div', {}, el('p', { class: 'muted' }, t('noChanges')), other);
-  return el('div', {}, el('p', {}, t('affects', { n: diff.access?.length ?? lines.length })),
-    el('ul', { class: 'diff' }, lines.map((l) => el('li', {}, l))), other);
+  if (!groups.length) {
+    // A diff that failed to come: its words, as a list.
+    const lines = diff?.summary || [];
+    if (!lines.length) return el('div', {}, el('p', { class: 'muted' }, t('noChanges')), other);
+    return el('div', {}, el('ul', { class: 'diff' }, lines.map((l) => el('li', {}, l))), other);
+  }
+  const person = (p) => el('li', { 'data-subject': p.subject }, p.name,
+    p.subject.startsWith('user:') && p.name !== p.subject.slice(5) ? el('span', { class: 'muted' }, ` (${p.subject.slice(5)})`) : null);
+  return el('div', {},
+    el('p', {}, t('affects', { people: diff.impact.people, n: diff.impact.capabilities })),
+    groups.map((g) => el('section', { class: 'cause', 'data-causes': g.causes.join(',') },
+      el('h4', {}, g.text, ' ', el('span', { class: 'muted' }, `(${g.counts})`)),
+      el('ul', { class: 'diff' }, g.lines.map((l) => el('li', { 'data-what': l.what, 'data-resource': l.resource }, l.text))),
+      el('details', { class: 'everyone' }, el('summary', {}, t('everyone', { n: g.people.length })),
+        el('ul', { class: 'people' }, g.people.map(person))))),
+    other);
 }
 
 /** Where two documents differ, as paths (`rules[no-self-approval].description`): what
@@ -87,7 +102,7 @@ export function publishTab() {
   const reviewChanges = async () => {
     try {
       const d = await admin(`/v1/apps/${APP}/policy?dry_run=true`, { method: 'POST', body: strip(state.draft) });
-      fill(diffBox, el('p', {}, t('publishWill', { v: d.version, n: d.access.length })), diffList(d));
+      fill(diffBox, el('p', {}, t('publishWill', { v: d.version })), diffList(d));
     } catch (e) {
       say(msg, describe(e), 'error');
     }

@@ -14,8 +14,15 @@
 //! nothing written for them by id) are asked once, and a (person, resource) pair is skipped
 //! when both policies give that person the very same grants and rules on the resource.
 
+mod causes;
+mod structure;
+mod summary;
+
+pub use summary::{Group, Impact, Line, PersonRef};
+
 use super::directory::Directory;
 use super::subjects;
+use super::words::{Labels, Lang};
 use crate::core::condition::{CmpOp, Expr, Operand, SlotTable, UserRef};
 use crate::core::policy::{Grant, Rule, Targets};
 use crate::core::{FieldState, Input, Mode, Policy, Session, Subject};
@@ -35,6 +42,12 @@ pub struct StructuralChange {
     pub name: String,
     /// `added`, `removed` or `changed`.
     pub change: &'static str,
+    /// For assignments: the roles given.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub roles_added: Vec<String>,
+    /// For assignments: the roles taken away.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub roles_removed: Vec<String>,
 }
 
 /// One answer that differs between the two policies.
@@ -63,32 +76,48 @@ pub struct AccessChange {
     pub to: String,
     /// `gained` or `lost`.
     pub direction: &'static str,
-}
-
-/// One line of a diff's summary, with everyone it is about.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SummaryLine {
-    /// The line, e.g. `u-alice, u-bob and 1 more gain editable on customer.credit_limit (edit)`.
-    pub text: String,
-    /// `gained` or `lost`.
-    pub direction: &'static str,
-    /// The resource.
-    pub resource: String,
-    /// `action <name>` or `field <name> (<mode>)`.
-    pub what: String,
-    /// The new answer.
-    pub to: String,
-    /// Every subject it happens to, in order.
-    pub subjects: Vec<String>,
+    /// Whether it happens on every record shape asked about for this person (then it covers
+    /// all their records of the resource, whoever owns them).
+    pub all_records: bool,
+    /// When it happens on only some records of this kind: the conditions (tree form, see
+    /// `Expr::to_tree`) that tell those records apart.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Value>,
+    /// The changes of the document that can cause it (positions in `structure`).
+    pub causes: Vec<u32>,
 }
 
 /// A structural and access diff.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Diff {
     /// What changed in the document.
     pub structure: Vec<StructuralChange>,
     /// Who gains or loses what.
     pub access: Vec<AccessChange>,
+    /// What the diff's words are made from: both documents' names and labels, and the
+    /// directory's display names.
+    #[serde(skip)]
+    names: Arc<Names>,
+}
+
+/// The labelled parts of both documents and the people's display names.
+#[derive(Debug, Default)]
+struct Names {
+    old: Value,
+    new: Value,
+    people: Vec<(String, String)>,
+}
+
+/// The parts of a document that hold names and labels (resources, roles, departments,
+/// rules).
+fn labels_of(doc: &Value) -> Value {
+    let mut out = Map::new();
+    for k in ["resources", "roles", "templates", "departments", "rules"] {
+        if let Some(v) = doc.get(k) {
+            out.insert(k.into(), v.clone());
+        }
+    }
+    Value::Object(out)
 }
 
 /// How far a diff may go before it gives up.
@@ -131,144 +160,29 @@ impl std::fmt::Display for DiffError {
 impl std::error::Error for DiffError {}
 
 impl Diff {
-    /// One line per distinct access change, naming who it happens to, e.g.
-    /// `u-alice, u-bob and 1 more gain editable on customer.credit_limit (edit)` or
-    /// `department sales-east loses export on customer`.
-    pub fn summary(&self) -> Vec<String> {
-        self.summary_lines().into_iter().map(|l| l.text).collect()
+    /// The labels the diff's words use, in `lang`.
+    pub fn labels(&self, lang: Lang) -> Labels {
+        Labels::new(
+            lang,
+            &self.names.new,
+            &self.names.old,
+            self.names.people.iter().cloned(),
+        )
     }
 
-    /// The summary with everyone each line is about (for pages that list them on demand).
-    pub fn summary_lines(&self) -> Vec<SummaryLine> {
-        type Key<'a> = (&'static str, &'a str, &'a str, &'a str);
-        let mut at: HashMap<Key<'_>, usize> = HashMap::new();
-        let mut groups: Vec<(Key<'_>, Vec<&str>, BTreeSet<&str>)> = Vec::new();
-        for c in &self.access {
-            let key = (
-                c.direction,
-                c.resource.as_str(),
-                c.what.as_str(),
-                c.to.as_str(),
-            );
-            let i = *at.entry(key).or_insert_with(|| {
-                groups.push((key, Vec::new(), BTreeSet::new()));
-                groups.len() - 1
-            });
-            let (_, who, seen) = &mut groups[i];
-            if seen.insert(c.subject.as_str()) {
-                who.push(c.subject.as_str());
-            }
-        }
-        // A field that changes alike in several modes for the same people is one line:
-        // `readonly on customer.name (view, create, edit)`.
-        let mut merged: Vec<Merged<'_>> = Vec::new();
-        for ((direction, resource, what, to), who, _) in groups {
-            let (base, mode) = match what.strip_suffix(')').and_then(|w| w.rsplit_once(" (")) {
-                Some((b, m)) if what.starts_with("field ") => (b.to_string(), Some(m)),
-                _ => (what.to_string(), None),
-            };
-            let same = merged.iter_mut().find(|m| {
-                m.direction == direction
-                    && m.resource == resource
-                    && m.base == base
-                    && m.to == to
-                    && m.who == who
-                    && mode.is_some()
-            });
-            match (same, mode) {
-                (Some(m), Some(mode)) => m.modes.push(mode),
-                _ => merged.push(Merged {
-                    direction,
-                    resource,
-                    base,
-                    modes: mode.into_iter().collect(),
-                    to,
-                    who,
-                }),
-            }
-        }
-        merged
+    /// The access changes in words, grouped by cause and then by person (see [`Impact`]).
+    pub fn impact(&self, lang: Lang) -> Impact {
+        summary::impact(self, &self.labels(lang))
+    }
+
+    /// One line per effect, in `lang` (every group's lines, in order).
+    pub fn summary(&self, lang: Lang) -> Vec<String> {
+        self.impact(lang)
+            .groups
             .into_iter()
-            .map(
-                |Merged {
-                     direction,
-                     resource,
-                     base,
-                     modes,
-                     to,
-                     who,
-                 }| {
-                    let what = if modes.is_empty() {
-                        base
-                    } else {
-                        format!("{base} ({})", modes.join(", "))
-                    };
-                    let text = line(direction, resource, &what, to, &who);
-                    SummaryLine {
-                        text,
-                        direction,
-                        resource: resource.to_string(),
-                        what,
-                        to: to.to_string(),
-                        subjects: who.iter().map(|s| s.to_string()).collect(),
-                    }
-                },
-            )
+            .flat_map(|g| g.lines.into_iter().map(|l| l.text))
             .collect()
     }
-}
-
-/// Summary lines being merged: one change, in the modes it happens in, for the same people.
-struct Merged<'a> {
-    direction: &'static str,
-    resource: &'a str,
-    base: String,
-    modes: Vec<&'a str>,
-    to: &'a str,
-    who: Vec<&'a str>,
-}
-
-/// A summary line: the people named first (then stand-ins for departments and groups, then
-/// roles), two by name and the rest counted.
-fn line(direction: &str, resource: &str, what: &str, to: &str, who: &[&str]) -> String {
-    let rank = |s: &&str| match s.split_once(':').map(|(k, _)| k) {
-        Some("user") => 0,
-        Some("department" | "group") => 1,
-        _ => 2,
-    };
-    let best = who.iter().map(rank).min().unwrap_or(2);
-    let names: Vec<String> = who
-        .iter()
-        .filter(|s| rank(s) == best)
-        .map(|s| match s.split_once(':') {
-            Some(("user", id)) => id.to_string(),
-            Some((kind, name)) => format!("{kind} {name}"),
-            None => s.to_string(),
-        })
-        .collect();
-    let subject = match names.as_slice() {
-        [one] => one.clone(),
-        [a, b] => format!("{a} and {b}"),
-        [a, b, rest @ ..] => format!("{a}, {b} and {} more", rest.len()),
-        [] => "nobody".into(),
-    };
-    let one = names.len() == 1;
-    let verb = match (direction, what.starts_with("action "), one) {
-        ("gained", _, true) => "gains",
-        ("gained", _, false) => "gain",
-        (_, true, true) => "loses",
-        (_, true, false) => "lose",
-        (_, false, true) => "goes down to",
-        (_, false, false) => "go down to",
-    };
-    let object = match what.strip_prefix("action ") {
-        Some(action) => format!("{action} on {resource}"),
-        None => {
-            let field = what.strip_prefix("field ").unwrap_or(what);
-            format!("{to} on {resource}.{field}")
-        }
-    };
-    format!("{subject} {verb} {object}")
 }
 
 /// Compares two policies (documents and their compiled forms) for the people of `directory`
@@ -284,7 +198,8 @@ pub fn diff(
     directory: Option<&Directory>,
     limits: &Limits<'_>,
 ) -> Result<Diff, DiffError> {
-    let structure = structural(old_doc, new_doc);
+    let structure = structure::structural(old_doc, new_doc);
+    let reach = causes::Reach::new(&structure, [old_doc, new_doc], [old, new]);
     let pair = Pair::new(old_doc, old, new_doc, new);
     let people = subjects_of(old, new, directory);
     let mut classes: Vec<(Subject, Vec<(String, Subject)>)> = Vec::new();
@@ -315,7 +230,14 @@ pub fn diff(
                 continue;
             }
             let found = compare_resource(&pair, rep, r, &a, &b);
+            if found.is_empty() {
+                continue;
+            }
+            let shared = reach.shared(rep, &a, &b, r);
             for (label, s) in members {
+                let mut causes = shared.clone();
+                causes.extend_from_slice(reach.personal(&s.id));
+                causes.sort_unstable();
                 for c in &found {
                     access.push(AccessChange {
                         subject: label.clone(),
@@ -326,6 +248,9 @@ pub fn diff(
                         from: c.from.clone(),
                         to: c.to.clone(),
                         direction: c.direction,
+                        all_records: c.all_records,
+                        conditions: c.conditions.clone(),
+                        causes: causes.clone(),
                     });
                 }
             }
@@ -340,7 +265,24 @@ pub fn diff(
             }
         }
     }
-    Ok(Diff { structure, access })
+    let names = Names {
+        old: labels_of(old_doc),
+        new: labels_of(new_doc),
+        people: directory
+            .map(|d| {
+                d.people()
+                    .iter()
+                    .filter_map(|p| Some((p.id.clone(), p.name.clone()?)))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    };
+    drop(reach);
+    Ok(Diff {
+        structure,
+        access,
+        names: Arc::new(names),
+    })
 }
 
 /// Who is asked about, labelled: the directory's people, everyone the policies name, and
@@ -391,83 +333,6 @@ fn subjects_of(
     out
 }
 
-/// The structural changes between two documents.
-fn structural(old_doc: &Value, new_doc: &Value) -> Vec<StructuralChange> {
-    let mut structure = Vec::new();
-    if old_doc.get("app") != new_doc.get("app") {
-        structure.push(StructuralChange {
-            kind: "header",
-            name: "app".into(),
-            change: "changed",
-        });
-    }
-    for (kind, pointer) in [
-        ("department", "/departments"),
-        ("resource", "/resources"),
-        ("template", "/templates"),
-        ("role", "/roles"),
-        ("user", "/assignments/users"),
-        ("department_assignment", "/assignments/departments"),
-        ("group_assignment", "/assignments/groups"),
-    ] {
-        compare_maps(
-            kind,
-            old_doc.pointer(pointer),
-            new_doc.pointer(pointer),
-            &mut structure,
-        );
-    }
-    let by_id = |doc: &Value| -> Value {
-        let rules = doc.get("rules").and_then(Value::as_array);
-        Value::Object(
-            rules
-                .into_iter()
-                .flatten()
-                .filter_map(|r| Some((r.get("id")?.as_str()?.to_string(), r.clone())))
-                .collect(),
-        )
-    };
-    compare_maps(
-        "rule",
-        Some(&by_id(old_doc)),
-        Some(&by_id(new_doc)),
-        &mut structure,
-    );
-    structure
-}
-
-fn compare_maps(
-    kind: &'static str,
-    old: Option<&Value>,
-    new: Option<&Value>,
-    out: &mut Vec<StructuralChange>,
-) {
-    let empty = Map::new();
-    let (o, n) = (
-        old.and_then(Value::as_object).unwrap_or(&empty),
-        new.and_then(Value::as_object).unwrap_or(&empty),
-    );
-    for (k, v) in o {
-        let change = match n.get(k) {
-            None => "removed",
-            Some(w) if w != v => "changed",
-            Some(_) => continue,
-        };
-        out.push(StructuralChange {
-            kind,
-            name: k.clone(),
-            change,
-        });
-    }
-    for k in n.keys().filter(|k| !o.contains_key(*k)) {
-        out.push(StructuralChange {
-            kind,
-            name: k.clone(),
-            change: "added",
-        });
-    }
-}
-
 /// A record to ask about, described independently of the person: its kind and the attribute
 /// values a condition compares.
 #[derive(Debug, Clone, PartialEq)]
@@ -495,6 +360,8 @@ struct Found {
     from: String,
     to: String,
     direction: &'static str,
+    all_records: bool,
+    conditions: Vec<Value>,
 }
 
 /// Both policies, with what the diff precomputes about them.
@@ -1025,10 +892,17 @@ fn compare_resource(pair: &Pair<'_>, s: &Subject, r: &str, a: &Session, b: &Sess
     };
     let (at_old, at_new) = (position(&fields_old), position(&fields_new));
     let mut seen: std::collections::HashSet<(String, String, String)> = Default::default();
-    for (records, shape) in cases {
+    // Per answer that changes (what, from, to): the cases it changes in.
+    let mut changed_in: HashMap<(String, String, String), Vec<usize>> = HashMap::new();
+    for (case, (records, shape)) in cases.iter().enumerate() {
+        let records = *records;
         let rec = shape.as_ref().map(|sh| pair.record(r, sh, s));
         let input = Input::json(rec.as_ref(), None);
         let mut push = |what: String, from: String, to: String, gained: bool| {
+            changed_in
+                .entry((what.clone(), from.clone(), to.clone()))
+                .or_default()
+                .push(case);
             // One change per answer and record shape kind; the first record that shows it.
             if seen.insert((records.to_string(), what.clone(), from.clone() + "|" + &to)) {
                 out.push(Found {
@@ -1038,6 +912,8 @@ fn compare_resource(pair: &Pair<'_>, s: &Subject, r: &str, a: &Session, b: &Sess
                     from,
                     to,
                     direction: if gained { "gained" } else { "lost" },
+                    all_records: false,
+                    conditions: Vec::new(),
                 });
             }
         };
@@ -1068,6 +944,17 @@ fn compare_resource(pair: &Pair<'_>, s: &Subject, r: &str, a: &Session, b: &Sess
             }
         }
     }
+    let on_records = cases.len() - 1;
+    for f in &mut out {
+        let key = (f.what.clone(), f.from.clone(), f.to.clone());
+        let Some(changed) = changed_in.get(&key) else {
+            continue;
+        };
+        f.all_records = on_records > 0 && changed.iter().filter(|&&c| c > 0).count() == on_records;
+        if f.records != "any" {
+            f.conditions = pair.telling_apart(r, a, b, &cases, changed, f.records);
+        }
+    }
     out
 }
 
@@ -1075,4 +962,96 @@ fn compare_resource(pair: &Pair<'_>, s: &Subject, r: &str, a: &Session, b: &Sess
 fn union<'n>(a: impl Iterator<Item = &'n str>, b: impl Iterator<Item = &'n str>) -> Vec<&'n str> {
     let mut seen = std::collections::HashSet::new();
     a.chain(b).filter(|n| seen.insert(*n)).collect()
+}
+
+/// Whether a condition tree reads the record attribute `path`.
+fn reads_attr(tree: &Value, path: &str) -> bool {
+    match tree {
+        Value::Object(m) => {
+            m.get("attr").and_then(Value::as_str) == Some(path)
+                || m.values().any(|v| reads_attr(v, path))
+        }
+        Value::Array(items) => items.iter().any(|v| reads_attr(v, path)),
+        _ => false,
+    }
+}
+
+impl Pair<'_> {
+    /// The conditions of either session on `r` that tell apart the records of `kind` where an
+    /// answer changes (`changed`, positions in `cases`) from those where it does not; none when
+    /// it changes on all of them.
+    fn telling_apart(
+        &self,
+        r: &str,
+        a: &Session,
+        b: &Session,
+        cases: &[(&'static str, Option<Shape>)],
+        changed: &[usize],
+        kind: &str,
+    ) -> Vec<Value> {
+        let of_kind: Vec<(usize, &Shape)> = cases
+            .iter()
+            .enumerate()
+            .filter(|(_, (k, _))| *k == kind)
+            .filter_map(|(i, (_, sh))| Some((i, sh.as_ref()?)))
+            .collect();
+        let (yes, no): (Vec<_>, Vec<_>) = of_kind.iter().partition(|(i, _)| changed.contains(i));
+        if yes.is_empty() || no.is_empty() {
+            return Vec::new();
+        }
+        let values = |shapes: &[&(usize, &Shape)], path: &str| -> BTreeSet<String> {
+            shapes
+                .iter()
+                .map(|(_, sh)| {
+                    sh.set
+                        .iter()
+                        .find(|(p, _)| p == path)
+                        .map_or_else(String::new, |(_, c)| format!("{c:?}"))
+                })
+                .collect()
+        };
+        let paths: BTreeSet<&str> = of_kind
+            .iter()
+            .flat_map(|(_, sh)| sh.set.iter().map(|(p, _)| p.as_str()))
+            .collect();
+        let differing: Vec<&str> = paths
+            .iter()
+            .copied()
+            .filter(|p| values(&yes, p) != values(&no, p))
+            .collect();
+        let telling: &[&str] = if differing.is_empty() {
+            &[]
+        } else {
+            &differing
+        };
+        let mut out: Vec<Value> = Vec::new();
+        for (side, s) in [(&self.old, a), (&self.new, b)] {
+            let p = &**side.policy;
+            let Ok(pos) = p.resource_id(r) else { continue };
+            let pos = pos.index() as usize;
+            let grants = side.grants_on[pos]
+                .iter()
+                .chain(&side.every_grant)
+                .filter(|g| s.grants.binary_search(g).is_ok())
+                .map(|&g| &p.grants[g as usize].when);
+            let rules = side.rules_on[pos]
+                .iter()
+                .chain(&side.every_rule)
+                .filter(|ru| s.rules.contains(ru))
+                .map(|&ru| &p.rules[ru as usize].when);
+            for e in grants.chain(rules).flatten() {
+                let tree = e.to_tree(&p.slots);
+                // With no attribute told apart, every condition on a compared attribute.
+                let reads = if telling.is_empty() {
+                    paths.iter().any(|d| reads_attr(&tree, d))
+                } else {
+                    telling.iter().any(|d| reads_attr(&tree, d))
+                };
+                if reads && !out.contains(&tree) {
+                    out.push(tree);
+                }
+            }
+        }
+        out
+    }
 }
