@@ -143,7 +143,11 @@ fn diff_exit_codes_json_and_bundles() {
     let d: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         d,
-        json!({"structure": [{"kind": "resource", "name": "customer", "change": "changed"}], "access": []})
+        json!({
+            "structure": [{"kind": "resource", "name": "customer", "change": "changed"}],
+            "access": [],
+            "impact": {"lang": "en", "people": 0, "capabilities": 0, "groups": []}
+        })
     );
     // Signed JSON bundles are read (and verified with --trust).
     let keys = dir.join("keys");
@@ -705,13 +709,10 @@ fn diff_sees_department_and_group_assignments_and_names_who() {
     assert_eq!(out.status.code(), Some(1), "access changed");
     let text = common::stdout(&out);
     assert!(
-        text.contains("u-alice gains editable on customer.bank_account"),
+        text.contains("Alice Chen: Customer › Bank account goes from masked to editable"),
         "{text}"
     );
-    assert!(
-        !text.contains("u-bob gains"),
-        "u-bob is in sales-west: {text}"
-    );
+    assert!(!text.contains("Bob Li"), "u-bob is in sales-west: {text}");
     // Without one: the department's stand-in shows it.
     let out = common::fieldgate(&["diff", P, p2, "--json"], "");
     assert_eq!(out.status.code(), Some(1));
@@ -736,7 +737,7 @@ fn diff_sees_department_and_group_assignments_and_names_who() {
         "",
     );
     assert!(
-        common::stdout(&out).contains("u-heidi gains approve on inbound_order"),
+        common::stdout(&out).contains("Heidi Wu gains approve on Inbound order"),
         "{}",
         common::stdout(&out)
     );

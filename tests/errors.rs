@@ -413,6 +413,16 @@ fn labels_are_texts_or_texts_by_language() {
         "resources.customer.fields.name.label.zh-CN",
         Code::WrongType,
     );
-    check("/roles/sales/label", json!(7), "roles.sales.label", Code::WrongType);
-    check("/rules/0/label", json!(["x"]), "rules[0].label", Code::WrongType);
+    check(
+        "/roles/sales/label",
+        json!(7),
+        "roles.sales.label",
+        Code::WrongType,
+    );
+    check(
+        "/rules/0/label",
+        json!(["x"]),
+        "rules[0].label",
+        Code::WrongType,
+    );
 }

@@ -163,6 +163,7 @@ pub fn entry_kind(kind: &str, lang: Lang) -> &str {
         "role" => ("role", "角色"),
         "rule" => ("rule", "规则"),
         "user" => ("person", "人员"),
+        "directory" => ("directory", "通讯录"),
         "department_assignment" => ("department assignment", "部门的角色"),
         "group_assignment" => ("group assignment", "群组的角色"),
         other => return other,
@@ -189,6 +190,14 @@ pub fn records(kind: &str, lang: Lang) -> &'static str {
         ),
         "subtree" => ("records of departments below theirs", "下级部门的记录"),
         "other" => ("other departments' records", "其他部门的记录"),
+        "former_department" => (
+            "colleagues' records in their former department",
+            "原部门同事的记录",
+        ),
+        "former_subtree" => (
+            "records of departments below their former one",
+            "原部门下级部门的记录",
+        ),
         _ => (
             "with no record open (lists and new forms)",
             "未打开具体记录时（列表和新建表单）",

@@ -342,6 +342,10 @@ pub(crate) struct DiffArgs {
     /// The language of the summary: zh-CN or en.
     #[arg(long, default_value = "en")]
     lang: crate::admin::words::Lang,
+    /// The directory after the change (`--directory` is the one before): people moved,
+    /// added, removed or given roles are diffed with the policy change.
+    #[arg(long)]
+    new_directory: Option<PathBuf>,
 }
 
 /// A policy document from a policy file or a JSON bundle's payload.
@@ -383,12 +387,17 @@ pub(crate) fn diff_run(a: DiffArgs) -> CliResult {
     let (old_doc, old) = policy_document(&a.old, &a.trust)?;
     let (new_doc, new) = policy_document(&a.new, &a.trust)?;
     let directory = a.directory.load(Some(&new))?;
+    let after = match &a.new_directory {
+        Some(path) => a.directory.load_from(Some(path), Some(&new))?,
+        None => directory.clone(),
+    };
     let deadline = crate::host::Deadline::after(std::time::Duration::from_secs(a.deadline));
     let limits = Limits {
         max_changes: a.max_changes,
         expired: &|| deadline.passed(),
     };
-    let d = crate::admin::diff(&old_doc, &old, &new_doc, &new, directory.as_ref(), &limits)
+    let people = [directory.as_ref(), after.as_ref()];
+    let d = crate::admin::diff_people(&old_doc, &old, &new_doc, &new, people, &limits)
         .map_err(|e| e.to_string())?;
     let impact = d.impact(a.lang);
     if a.json {

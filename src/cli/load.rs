@@ -101,7 +101,16 @@ pub(crate) struct DirectoryArgs {
 impl DirectoryArgs {
     /// The directory, checked against `policy`, if one is given.
     pub(crate) fn load(&self, policy: Option<&Policy>) -> Result<Option<Directory>, String> {
-        let Some(path) = &self.directory else {
+        self.load_from(self.directory.as_deref(), policy)
+    }
+
+    /// The directory at `path` (in this encoding), checked against `policy`, if one is given.
+    pub(crate) fn load_from(
+        &self,
+        path: Option<&std::path::Path>,
+        policy: Option<&Policy>,
+    ) -> Result<Option<Directory>, String> {
+        let Some(path) = path else {
             return Ok(None);
         };
         let encoding = self.encoding.parse()?;

@@ -12,7 +12,7 @@ pub(super) struct Reach<'d> {
     structure: &'d [StructuralChange],
     docs: [&'d Value; 2],
     policies: [&'d Policy; 2],
-    /// Positions of the `user` changes, by user id.
+    /// Positions of the changes to one person (`user` and `directory`), by user id.
     users: HashMap<&'d str, Vec<u32>>,
 }
 
@@ -26,7 +26,7 @@ impl<'d> Reach<'d> {
     ) -> Reach<'d> {
         let mut users: HashMap<&str, Vec<u32>> = HashMap::new();
         for (i, c) in structure.iter().enumerate() {
-            if c.kind == "user" {
+            if c.kind == "user" || c.kind == "directory" {
                 users.entry(c.name.as_str()).or_default().push(i as u32);
             }
         }
@@ -96,7 +96,7 @@ impl<'d> Reach<'d> {
                     .iter()
                     .any(|p| within(p, d, name) || within(p, name, d))
             }),
-            "user" => false,
+            "user" | "directory" => false,
             _ => true,
         }
     }

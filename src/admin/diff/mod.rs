@@ -20,6 +20,8 @@ mod summary;
 
 pub use summary::{Group, Impact, Line, PersonRef};
 
+use super::directory::Person;
+
 use super::directory::Directory;
 use super::subjects;
 use super::words::{Labels, Lang};
@@ -48,6 +50,15 @@ pub struct StructuralChange {
     /// For assignments: the roles taken away.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub roles_removed: Vec<String>,
+    /// For a person of the directory (kind `directory`) who changed department: from, to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub department: Option<(Option<String>, Option<String>)>,
+    /// For a person of the directory: the groups joined.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub groups_added: Vec<String>,
+    /// For a person of the directory: the groups left.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub groups_removed: Vec<String>,
 }
 
 /// One answer that differs between the two policies.
@@ -198,14 +209,35 @@ pub fn diff(
     directory: Option<&Directory>,
     limits: &Limits<'_>,
 ) -> Result<Diff, DiffError> {
-    let structure = structure::structural(old_doc, new_doc);
+    diff_people(old_doc, old, new_doc, new, [directory, directory], limits)
+}
+
+/// [`diff`] where the people change too: everyone as `directories[0]` describes them under
+/// the old policy, and as `directories[1]` does under the new one (a person moved to another
+/// department, given a role, or added or removed). Their changes are structural changes of
+/// kind `directory` and causes like any other.
+///
+/// # Errors
+/// `diff_too_large` when the limits are reached.
+pub fn diff_people(
+    old_doc: &Value,
+    old: &Arc<Policy>,
+    new_doc: &Value,
+    new: &Arc<Policy>,
+    directories: [Option<&Directory>; 2],
+    limits: &Limits<'_>,
+) -> Result<Diff, DiffError> {
+    let mut structure = structure::structural(old_doc, new_doc);
+    if let [Some(was), Some(is)] = directories {
+        structure.extend(structure::people(was, is));
+    }
     let reach = causes::Reach::new(&structure, [old_doc, new_doc], [old, new]);
     let pair = Pair::new(old_doc, old, new_doc, new);
-    let people = subjects_of(old, new, directory);
-    let mut classes: Vec<(Subject, Vec<(String, Subject)>)> = Vec::new();
+    let people = subjects_of(old, new, directories);
+    let mut classes: Vec<(Both, Vec<(String, Both)>)> = Vec::new();
     let mut class_of: HashMap<String, usize> = HashMap::new();
     for (label, s) in people {
-        let key = pair.class_key(&s);
+        let key = format!("{}|{}", pair.class_key(&s.was), pair.class_key(&s.is));
         match class_of.get(&key) {
             Some(&i) => classes[i].1.push((label, s)),
             None => {
@@ -223,27 +255,30 @@ pub fn diff(
                     .into(),
             });
         }
-        let (a, b) = (old.session(rep), new.session(rep));
+        let (a, b) = (old.session(&rep.was), new.session(&rep.is));
         let named = pair.named_by(&a, &b);
+        let moved = rep.was.department != rep.is.department;
         for r in &resources {
-            if named.as_ref().is_some_and(|n| !n.contains(r)) || pair.same_for(&a, &b, r) {
+            if named.as_ref().is_some_and(|n| !n.contains(r))
+                || (!moved && pair.same_for(&a, &b, r))
+            {
                 continue;
             }
             let found = compare_resource(&pair, rep, r, &a, &b);
             if found.is_empty() {
                 continue;
             }
-            let shared = reach.shared(rep, &a, &b, r);
+            let shared = reach.shared(&rep.is, &a, &b, r);
             for (label, s) in members {
                 let mut causes = shared.clone();
-                causes.extend_from_slice(reach.personal(&s.id));
+                causes.extend_from_slice(reach.personal(&s.is.id));
                 causes.sort_unstable();
                 for c in &found {
                     access.push(AccessChange {
                         subject: label.clone(),
                         resource: r.to_string(),
                         records: c.records,
-                        record: c.shape.as_ref().map(|sh| pair.record(r, sh, s)),
+                        record: c.shape.as_ref().map(|sh| pair.record(r, sh, s.on(sh))),
                         what: c.what.clone(),
                         from: c.from.clone(),
                         to: c.to.clone(),
@@ -268,14 +303,12 @@ pub fn diff(
     let names = Names {
         old: labels_of(old_doc),
         new: labels_of(new_doc),
-        people: directory
-            .map(|d| {
-                d.people()
-                    .iter()
-                    .filter_map(|p| Some((p.id.clone(), p.name.clone()?)))
-                    .collect()
-            })
-            .unwrap_or_default(),
+        people: directories
+            .into_iter()
+            .flatten()
+            .flat_map(|d| d.people())
+            .filter_map(|p| Some((p.id.clone(), p.name.clone()?)))
+            .collect(),
     };
     drop(reach);
     Ok(Diff {
@@ -290,47 +323,84 @@ pub fn diff(
 fn subjects_of(
     old: &Policy,
     new: &Policy,
-    directory: Option<&Directory>,
-) -> Vec<(String, Subject)> {
+    directories: [Option<&Directory>; 2],
+) -> Vec<(String, Both)> {
     let mut out = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    let mut add = |label: String, s: Subject, out: &mut Vec<(String, Subject)>| {
+    let mut add = |label: String, s: Both, out: &mut Vec<(String, Both)>| {
         if seen.insert(label.clone()) {
             out.push((label, s));
         }
     };
-    if let Some(d) = directory {
+    let [was, is] = directories;
+    // Someone in one directory only is, in the other, just their id (what the policy names).
+    let person = |d: Option<&Directory>, id: &str| {
+        d.and_then(|d| d.get(id))
+            .map_or_else(|| Subject::new(id), Person::subject)
+    };
+    for d in [is, was].into_iter().flatten() {
         for p in d.people() {
-            add(format!("user:{}", p.id), p.subject(), &mut out);
+            let both = Both {
+                was: person(was, &p.id),
+                is: person(is, &p.id),
+            };
+            add(format!("user:{}", p.id), both, &mut out);
         }
     }
     for p in [old, new] {
         for u in p.user_ids() {
-            add(format!("user:{u}"), Subject::new(u), &mut out);
+            add(format!("user:{u}"), Both::same(Subject::new(u)), &mut out);
         }
     }
-    if directory.is_none() {
+    if was.is_none() && is.is_none() {
         for p in [old, new] {
             for d in p.department_names() {
-                add(
-                    format!("department:{d}"),
-                    subjects::department_member(d),
-                    &mut out,
-                );
+                let s = subjects::department_member(d);
+                add(format!("department:{d}"), Both::same(s), &mut out);
             }
         }
         for p in [old, new] {
             for g in p.group_names() {
-                add(format!("group:{g}"), subjects::group_member(g), &mut out);
+                add(
+                    format!("group:{g}"),
+                    Both::same(subjects::group_member(g)),
+                    &mut out,
+                );
             }
         }
     }
     for p in [old, new] {
         for r in p.role_names() {
-            add(format!("role:{r}"), subjects::role(r), &mut out);
+            add(format!("role:{r}"), Both::same(subjects::role(r)), &mut out);
         }
     }
     out
+}
+
+/// One person as the old and the new directory describe them.
+#[derive(Debug, Clone)]
+struct Both {
+    was: Subject,
+    is: Subject,
+}
+
+impl Both {
+    fn same(s: Subject) -> Both {
+        Both {
+            was: s.clone(),
+            is: s,
+        }
+    }
+
+    /// Whom a record shape is relative to: the old description for the former department's
+    /// records, the new one otherwise.
+    fn on(&self, shape: &Shape) -> &Subject {
+        if shape.kind.starts_with("former_") {
+            &self.was
+        } else {
+            &self.is
+        }
+    }
 }
 
 /// A record to ask about, described independently of the person: its kind and the attribute
@@ -635,8 +705,8 @@ impl<'p> Pair<'p> {
             "own" => (me, theirs),
             "own_elsewhere" => (me, elsewhere),
             "own_subtree" => (me, below()),
-            "department" => (someone, theirs),
-            "subtree" => (someone, below()),
+            "department" | "former_department" => (someone, theirs),
+            "subtree" | "former_subtree" => (someone, below()),
             _ => (someone, elsewhere),
         };
         if let Some(path) = owner {
@@ -871,10 +941,25 @@ fn set_path(rec: &mut Value, path: &str, v: Value) {
 }
 
 /// Every answer of both sessions on `r` that differs, with no record and on each shape.
-fn compare_resource(pair: &Pair<'_>, s: &Subject, r: &str, a: &Session, b: &Session) -> Vec<Found> {
+fn compare_resource(pair: &Pair<'_>, who: &Both, r: &str, a: &Session, b: &Session) -> Vec<Found> {
     let mut out = Vec::new();
     let mut cases: Vec<(&'static str, Option<Shape>)> = vec![("any", None)];
-    cases.extend(pair.shapes(r, s).into_iter().map(|sh| (sh.kind, Some(sh))));
+    cases.extend(
+        pair.shapes(r, &who.is)
+            .into_iter()
+            .map(|sh| (sh.kind, Some(sh))),
+    );
+    // Someone who moved: their former department's records (and those below it) too.
+    if who.was.department != who.is.department && who.was.department.is_some() {
+        for sh in pair.shapes(r, &who.was) {
+            let kind = match sh.kind {
+                "department" => "former_department",
+                "subtree" => "former_subtree",
+                _ => continue,
+            };
+            cases.push((kind, Some(Shape { kind, ..sh })));
+        }
+    }
     let (old, new) = (a.policy(), b.policy());
     let actions = union(
         old.action_names(r).unwrap_or_default().into_iter(),
@@ -896,7 +981,7 @@ fn compare_resource(pair: &Pair<'_>, s: &Subject, r: &str, a: &Session, b: &Sess
     let mut changed_in: HashMap<(String, String, String), Vec<usize>> = HashMap::new();
     for (case, (records, shape)) in cases.iter().enumerate() {
         let records = *records;
-        let rec = shape.as_ref().map(|sh| pair.record(r, sh, s));
+        let rec = shape.as_ref().map(|sh| pair.record(r, sh, who.on(sh)));
         let input = Input::json(rec.as_ref(), None);
         let mut push = |what: String, from: String, to: String, gained: bool| {
             changed_in
@@ -964,6 +1049,68 @@ fn union<'n>(a: impl Iterator<Item = &'n str>, b: impl Iterator<Item = &'n str>)
     a.chain(b).filter(|n| seen.insert(*n)).collect()
 }
 
+/// The records where a change happens, said as the values they hold (`status == 'approved'`,
+/// `tier in ['gold', 'vip']`, `created_by == user.id`), when that says exactly which of the
+/// kind's records they are; none for values compared by order (a number: the policy's own
+/// condition says it better) or when the records are no such product of values.
+fn described_by_values(
+    of_kind: &[(usize, &Shape)],
+    yes: &[&(usize, &Shape)],
+    paths: &[&str],
+) -> Option<Value> {
+    let value = |sh: &Shape, p: &str| sh.set.iter().find(|(q, _)| q == p).map(|(_, c)| c.clone());
+    let mut parts = Vec::new();
+    let mut held: Vec<(&str, Vec<Candidate>)> = Vec::new();
+    for &p in paths {
+        let mut vals: Vec<Candidate> = Vec::new();
+        for (_, sh) in yes {
+            let v = value(sh, p)?;
+            if matches!(&v, Candidate::Value(Value::Number(_))) {
+                return None;
+            }
+            if !vals.contains(&v) {
+                vals.push(v);
+            }
+        }
+        let operand = |c: &Candidate| match c {
+            Candidate::Value(v) => serde_json::json!({"value": v}),
+            Candidate::UserId => serde_json::json!({"user": "id"}),
+            Candidate::UserDepartment => serde_json::json!({"user": "department"}),
+        };
+        let left = serde_json::json!({"attr": p});
+        parts.push(match vals.as_slice() {
+            [one] => serde_json::json!({"op": "==", "left": left, "right": operand(one)}),
+            many if many.iter().all(|c| matches!(c, Candidate::Value(_))) => {
+                let list: Vec<Value> = many
+                    .iter()
+                    .filter_map(|c| match c {
+                        Candidate::Value(v) => Some(v.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                serde_json::json!({"op": "in", "left": left, "right": {"value": list}})
+            }
+            _ => return None,
+        });
+        held.push((p, vals));
+    }
+    // Exact: the kind's records holding those values are the changed ones, no more.
+    let matching = of_kind
+        .iter()
+        .filter(|(_, sh)| {
+            held.iter()
+                .all(|(p, vals)| value(sh, p).is_some_and(|v| vals.contains(&v)))
+        })
+        .count();
+    if parts.is_empty() || matching != yes.len() {
+        return None;
+    }
+    Some(match parts.len() {
+        1 => parts.remove(0),
+        _ => serde_json::json!({ "and": parts }),
+    })
+}
+
 /// Whether a condition tree reads the record attribute `path`.
 fn reads_attr(tree: &Value, path: &str) -> bool {
     match tree {
@@ -1019,13 +1166,16 @@ impl Pair<'_> {
             .copied()
             .filter(|p| values(&yes, p) != values(&no, p))
             .collect();
+        if let Some(exact) = described_by_values(&of_kind, &yes, &differing) {
+            return vec![exact];
+        }
         let telling: &[&str] = if differing.is_empty() {
             &[]
         } else {
             &differing
         };
-        let mut out: Vec<Value> = Vec::new();
-        for (side, s) in [(&self.old, a), (&self.new, b)] {
+        let mut sides: [Vec<Value>; 2] = [Vec::new(), Vec::new()];
+        for ((side, s), out) in [(&self.old, a), (&self.new, b)].into_iter().zip(&mut sides) {
             let p = &**side.policy;
             let Ok(pos) = p.resource_id(r) else { continue };
             let pos = pos.index() as usize;
@@ -1051,6 +1201,14 @@ impl Pair<'_> {
                     out.push(tree);
                 }
             }
+        }
+        // The conditions one side has and the other lacks are what the change brought or
+        // took away; when both have the same, each may tell the records apart.
+        let [was, is] = sides;
+        let mut out: Vec<Value> = was.iter().filter(|c| !is.contains(c)).cloned().collect();
+        out.extend(is.iter().filter(|c| !was.contains(c)).cloned());
+        if out.is_empty() {
+            out = was;
         }
         out
     }

@@ -2,6 +2,7 @@
 //! roles an assignment gains or loses (what a person reads as the cause of an access change).
 
 use super::StructuralChange;
+use crate::admin::directory::{Directory, Person};
 use serde_json::{Map, Value};
 
 /// The structural changes between two documents.
@@ -77,6 +78,9 @@ impl StructuralChange {
             change,
             roles_added: Vec::new(),
             roles_removed: Vec::new(),
+            department: None,
+            groups_added: Vec::new(),
+            groups_removed: Vec::new(),
         }
     }
 
@@ -99,6 +103,63 @@ impl StructuralChange {
         let (was, is) = (roles(old), roles(new));
         self.roles_added = is.iter().filter(|r| !was.contains(r)).cloned().collect();
         self.roles_removed = was.iter().filter(|r| !is.contains(r)).cloned().collect();
+        self
+    }
+}
+
+/// What changed about the people between two directories: everyone added, removed, moved to
+/// another department, given or taken a role, joining or leaving a group, or with other
+/// attributes (kind `directory`, named by id).
+pub(super) fn people(was: &Directory, is: &Directory) -> Vec<StructuralChange> {
+    let mut out = Vec::new();
+    let gone = |a: &[String], b: &[String]| -> Vec<String> {
+        a.iter().filter(|x| !b.contains(x)).cloned().collect()
+    };
+    for p in is.people() {
+        let Some(q) = was.get(&p.id) else {
+            out.push(
+                StructuralChange::new("directory", p.id.clone(), "added").with_person(None, p),
+            );
+            continue;
+        };
+        if q == p {
+            continue;
+        }
+        let mut c =
+            StructuralChange::new("directory", p.id.clone(), "changed").with_person(Some(q), p);
+        c.roles_added = gone(&p.roles, &q.roles);
+        c.roles_removed = gone(&q.roles, &p.roles);
+        out.push(c);
+    }
+    for q in was.people().iter().filter(|q| is.get(&q.id).is_none()) {
+        let mut c = StructuralChange::new("directory", q.id.clone(), "removed");
+        c.roles_removed = q.roles.clone();
+        out.push(c);
+    }
+    out
+}
+
+impl StructuralChange {
+    /// A person's department move and groups, from `was` (none: new) to `is`.
+    fn with_person(mut self, was: Option<&Person>, is: &Person) -> StructuralChange {
+        let (dept, groups) = was.map_or((None, &[][..]), |w| (w.department.clone(), &w.groups[..]));
+        if dept != is.department {
+            self.department = Some((dept, is.department.clone()));
+        }
+        self.groups_added = is
+            .groups
+            .iter()
+            .filter(|g| !groups.contains(g))
+            .cloned()
+            .collect();
+        self.groups_removed = groups
+            .iter()
+            .filter(|g| !is.groups.contains(g))
+            .cloned()
+            .collect();
+        if was.is_none() {
+            self.roles_added = is.roles.clone();
+        }
         self
     }
 }

@@ -87,12 +87,14 @@ pub struct Line {
 }
 
 /// The order kinds are said in.
-const KINDS: [&str; 7] = [
+const KINDS: [&str; 9] = [
     "own",
     "own_elsewhere",
     "own_subtree",
     "department",
     "subtree",
+    "former_department",
+    "former_subtree",
     "other",
     "any",
 ];
@@ -464,6 +466,9 @@ fn cause_text(c: &StructuralChange, labels: &Labels) -> String {
         let names: Vec<String> = list.iter().map(|r| labels.role(r)).collect();
         l.list(&names)
     };
+    if c.kind == "directory" {
+        return person_change(c, labels);
+    }
     let holder = match c.kind {
         "department_assignment" => Some(match l {
             Lang::En => format!("Department {}", labels.department(&c.name)),
@@ -526,4 +531,75 @@ fn cause_text(c: &StructuralChange, labels: &Labels) -> String {
             format!("{verb}{zh_kind}「{name}」")
         }
     }
+}
+
+/// A change of one person in the directory in words: `Dave Zhou moves from Purchasing to
+/// Warehouse; gets role Approver`.
+fn person_change(c: &StructuralChange, labels: &Labels) -> String {
+    let l = labels.lang();
+    let who = labels.person(&c.name);
+    let dept = |d: &Option<String>| {
+        d.as_deref().map_or_else(
+            || l.pick("no department", "无部门").to_string(),
+            |d| labels.department(d),
+        )
+    };
+    let names = |list: &[String], role: bool| -> String {
+        let words: Vec<String> = list
+            .iter()
+            .map(|r| if role { labels.role(r) } else { r.clone() })
+            .collect();
+        l.list(&words)
+    };
+    let mut parts = Vec::new();
+    match c.change {
+        "added" => parts.push(match l {
+            Lang::En => format!("{who} joins the directory"),
+            Lang::Zh => format!("通讯录新增 {who}"),
+        }),
+        "removed" => parts.push(match l {
+            Lang::En => format!("{who} leaves the directory"),
+            Lang::Zh => format!("{who} 从通讯录移除"),
+        }),
+        _ => {}
+    }
+    if let Some((from, to)) = &c.department {
+        parts.push(match (l, c.change) {
+            (Lang::En, "added") => format!("in {}", dept(to)),
+            (Lang::Zh, "added") => format!("加入「{}」", dept(to)),
+            (Lang::En, _) => format!("{who} moves from {} to {}", dept(from), dept(to)),
+            (Lang::Zh, _) => format!("{who} 从「{}」调到「{}」", dept(from), dept(to)),
+        });
+    }
+    if !c.roles_added.is_empty() && c.change != "removed" {
+        parts.push(match l {
+            Lang::En => format!("{who} gets role {}", names(&c.roles_added, true)),
+            Lang::Zh => format!("{who} 获得角色 {}", names(&c.roles_added, true)),
+        });
+    }
+    if !c.roles_removed.is_empty() && c.change != "removed" {
+        parts.push(match l {
+            Lang::En => format!("{who} loses role {}", names(&c.roles_removed, true)),
+            Lang::Zh => format!("{who} 失去角色 {}", names(&c.roles_removed, true)),
+        });
+    }
+    if !c.groups_added.is_empty() {
+        parts.push(match l {
+            Lang::En => format!("{who} joins group {}", names(&c.groups_added, false)),
+            Lang::Zh => format!("{who} 加入群组 {}", names(&c.groups_added, false)),
+        });
+    }
+    if !c.groups_removed.is_empty() {
+        parts.push(match l {
+            Lang::En => format!("{who} leaves group {}", names(&c.groups_removed, false)),
+            Lang::Zh => format!("{who} 退出群组 {}", names(&c.groups_removed, false)),
+        });
+    }
+    if parts.is_empty() {
+        parts.push(match l {
+            Lang::En => format!("{who}'s details in the directory change"),
+            Lang::Zh => format!("{who} 的通讯录信息有变"),
+        });
+    }
+    parts.join(l.pick("; ", "；"))
 }
