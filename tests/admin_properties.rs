@@ -8,7 +8,7 @@ mod common;
 use common::gen::*;
 use fieldgate::admin::matrix::{apply, CellEdit, Matrix};
 use fieldgate::admin::words::Lang;
-use fieldgate::admin::{diff, subjects, who_can, Directory, Limits, Person, Question};
+use fieldgate::admin::{diff, diff_people, subjects, who_can, Directory, Limits, Person, Question};
 use fieldgate::{FieldState, Input, Mode, Policy, Subject};
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
@@ -173,6 +173,41 @@ proptest! {
                         let label = format!("user:{}", p.id);
                         let found = d.access.iter().any(|c| c.subject == label && c.what == what && c.from == x && c.to == y);
                         prop_assert!(found, "{} {} {} -> {} on {:?} not reported:\n{:#?}", label, what, x, y, rec, d.access);
+                    }
+                }
+            }
+        }
+    }
+
+    /// With the people changing too (moved, given roles, added, removed): each reported change
+    /// is what eval answers for the person as the old directory has them under the old policy
+    /// and as the new one has them under the new policy, and each such difference is reported.
+    #[test]
+    fn diff_of_people_reports_exactly_what_eval_shows((a, b) in pair(), was in people(), is in people()) {
+        let (pa, pb) = (compile(&a), compile(&b));
+        let (dw, di) = (Directory::new(was.clone(), None, 1).unwrap(), Directory::new(is.clone(), None, 1).unwrap());
+        let d = diff_people(&a, &pa, &b, &pb, [Some(&dw), Some(&di)], &Limits::default()).unwrap();
+        let person = |dir: &Directory, id: &str| dir.get(id).map(Person::subject).unwrap_or_else(|| Subject::new(id));
+        for c in d.access.iter().filter(|c| c.resource == "doc") {
+            let (x, y) = match c.subject.split_once(':').unwrap() {
+                ("user", id) => (person(&dw, id), person(&di, id)),
+                ("role", r) => (subjects::role(r), subjects::role(r)),
+                other => panic!("{other:?} with a directory"),
+            };
+            prop_assert_eq!(&answer(&pa, &x, c.record.as_ref(), &c.what), &c.from, "{:?}", c);
+            prop_assert_eq!(&answer(&pb, &y, c.record.as_ref(), &c.what), &c.to, "{:?}", c);
+        }
+        for p in &is {
+            let (x, y) = (person(&dw, &p.id), p.subject());
+            let mut recs = records(p);
+            if let Some(old) = dw.get(&p.id) { recs.extend(records(old)); }
+            for rec in recs {
+                for what in whats() {
+                    let (u, v) = (answer(&pa, &x, rec.as_ref(), &what), answer(&pb, &y, rec.as_ref(), &what));
+                    if u != v {
+                        let label = format!("user:{}", p.id);
+                        let found = d.access.iter().any(|c| c.subject == label && c.what == what && c.from == u && c.to == v);
+                        prop_assert!(found, "{} {} {} -> {} on {:?} not reported", label, what, u, v, rec);
                     }
                 }
             }

@@ -190,6 +190,14 @@ pub fn records(kind: &str, lang: Lang) -> &'static str {
         ),
         "subtree" => ("records of departments below theirs", "下级部门的记录"),
         "other" => ("other departments' records", "其他部门的记录"),
+        "former_own" => (
+            "their own records in their former department",
+            "本人在原部门的记录",
+        ),
+        "former_own_subtree" => (
+            "their own records below their former department",
+            "本人在原部门下级部门的记录",
+        ),
         "former_department" => (
             "colleagues' records in their former department",
             "原部门同事的记录",

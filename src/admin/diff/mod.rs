@@ -702,9 +702,9 @@ impl<'p> Pair<'p> {
         let me = Value::from(s.id.clone());
         let below = || self.child_department(s).map_or(Value::Null, Value::from);
         let (o, d) = match shape.kind {
-            "own" => (me, theirs),
+            "own" | "former_own" => (me, theirs),
             "own_elsewhere" => (me, elsewhere),
-            "own_subtree" => (me, below()),
+            "own_subtree" | "former_own_subtree" => (me, below()),
             "department" | "former_department" => (someone, theirs),
             "subtree" | "former_subtree" => (someone, below()),
             _ => (someone, elsewhere),
@@ -953,6 +953,8 @@ fn compare_resource(pair: &Pair<'_>, who: &Both, r: &str, a: &Session, b: &Sessi
     if who.was.department != who.is.department && who.was.department.is_some() {
         for sh in pair.shapes(r, &who.was) {
             let kind = match sh.kind {
+                "own" => "former_own",
+                "own_subtree" => "former_own_subtree",
                 "department" => "former_department",
                 "subtree" => "former_subtree",
                 _ => continue,

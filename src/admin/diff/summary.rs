@@ -87,10 +87,12 @@ pub struct Line {
 }
 
 /// The order kinds are said in.
-const KINDS: [&str; 9] = [
+const KINDS: [&str; 11] = [
     "own",
     "own_elsewhere",
     "own_subtree",
+    "former_own",
+    "former_own_subtree",
     "department",
     "subtree",
     "former_department",
