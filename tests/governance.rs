@@ -286,13 +286,7 @@ fn the_approval_flow_moves_orders_and_nobody_approves_their_own() {
     let mut csv =
         std::fs::read_to_string(common::root().join("examples/acme-erp.directory.csv")).unwrap();
     csv.push_str("u-zed,Zed Wu,purchasing,,purchaser;approver,Buyer and approver\n");
-    let auth = format!("Bearer {}", s.token());
-    let r = s.call(
-        "PUT",
-        "/v1/apps/acme-erp/directory",
-        &[("authorization", &auth)],
-        csv.as_bytes(),
-    );
+    let r = s.publish_people(csv.as_bytes());
     assert_eq!(r.status, 200, "{}", r.text());
 
     let zed = s.login("u-zed");

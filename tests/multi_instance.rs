@@ -75,17 +75,9 @@ fn a_publication_on_one_instance_reaches_the_other_within_a_second() {
         on_stream < Duration::from_secs(1),
         "B announced it after {on_stream:?}"
     );
-    // Directory changes too: B forgets its cached directory.
+    // Directory changes too (published with a version): B forgets its cached directory.
     let csv = "id,name,department,groups,roles\nu-new,New Person,sales,,sales\n";
-    let put = a.call(
-        "PUT",
-        "/v1/apps/acme-erp/directory",
-        &[
-            ("authorization", &format!("Bearer {}", a.token())),
-            ("content-type", "text/csv"),
-        ],
-        csv.as_bytes(),
-    );
+    let put = a.publish_people(csv.as_bytes());
     assert_eq!(put.status, 200, "{}", put.text());
     let start = Instant::now();
     loop {

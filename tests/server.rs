@@ -256,13 +256,7 @@ fn a_minimized_bundle_follows_a_directory_change() {
     let s = Server::start("server-for-me-directory");
     let zoe_in = |dept: &str| {
         let csv = format!("id,name,department\nu-alice,Alice,sales-east\nu-zoe,Zoe,{dept}\n");
-        let auth = format!("Bearer {}", s.token());
-        let r = s.call(
-            "PUT",
-            "/v1/apps/acme-erp/directory",
-            &[("authorization", &auth)],
-            csv.as_bytes(),
-        );
+        let r = s.publish_people(csv.as_bytes());
         assert_eq!(r.status, 200, "{}", r.text());
     };
     zoe_in("sales-east");

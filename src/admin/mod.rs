@@ -15,8 +15,8 @@ mod who_can;
 pub mod words;
 
 pub use diff::{
-    diff, diff_people, AccessChange, Diff, DiffError, Group, Impact, Limits, Line, PersonRef,
-    StructuralChange,
+    diff, diff_people, directory_changes, AccessChange, Diff, DiffError, Group, Impact, Limits,
+    Line, PersonRef, StructuralChange,
 };
 pub use directory::{Directory, DirectoryError, Person};
 pub use lint::{lint, Warning};

@@ -201,7 +201,7 @@ pub async fn matrix_import(
     };
     // Reading a workbook takes memory and time (within the reader's limits): off the async
     // threads, like the import itself.
-    let (doc, policy, lang) = (d.doc, d.policy.clone(), d.lang);
+    let (doc, policy, lang, admin) = (d.doc, d.policy.clone(), d.lang, d.admin);
     let out = super::blocking(move || {
         let sheets = table::read_any(&bytes, encoding).map_err(|m| {
             cells(vec![CellError {
@@ -222,7 +222,7 @@ pub async fn matrix_import(
         matrix::import(&doc, &policy, &b.resource, &first.rows, sheet).map_err(cells)
     })
     .await?;
-    with_diff(&state, &d.policy, out, lang).await
+    with_diff(&state, &d.policy, out, (&admin, lang)).await
 }
 
 /// A page's cell edits.
@@ -258,13 +258,13 @@ pub async fn matrix_edit(
         })
         .collect();
     let out = matrix::apply(&d.doc, &d.policy, &d.rest.resource, &edits).map_err(cells)?;
-    with_diff(&state, &d.policy, out, d.lang).await
+    with_diff(&state, &d.policy, out, (&d.admin, d.lang)).await
 }
 
 /// `POST /v1/drafts/check` (admin): the draft checked (422 `bad_policy` with every JSON path)
 /// and diffed against the current version, for the app's people.
 pub async fn check_draft(State(state): State<Shared>, d: Draft<Value>) -> ApiResult<Json<Value>> {
-    with_diff(&state, &d.policy, d.doc.clone(), d.lang).await
+    with_diff(&state, &d.policy, d.doc.clone(), (&d.admin, d.lang)).await
 }
 
 /// A person to look at on a draft.
@@ -324,10 +324,11 @@ async fn with_diff(
     state: &Shared,
     policy: &Arc<Policy>,
     out: Value,
-    lang: Lang,
+    (admin, lang): (&str, Lang),
 ) -> ApiResult<Json<Value>> {
     let app = policy.app().to_string();
     let directory = state.directory(&app).await?;
+    let pending = super::saved::pending_directory(state, &app, admin).await?;
     let s = state.clone();
     let doc = out.clone();
     let diff = super::blocking(move || {
@@ -335,7 +336,8 @@ async fn with_diff(
             return Ok(Value::Null);
         };
         let compiled = Arc::new(Policy::from_value(&doc).map_err(|e| ApiError::bad_policy(&e))?);
-        let people = (!directory.is_empty()).then_some(&*directory);
+        let now = (!directory.is_empty()).then_some(&*directory);
+        let people = [now, pending.as_deref().or(now)];
         let d = super::publish::access_diff(&s, &current, &doc, &compiled, people)?;
         let mut j = super::publish::diff_json(&d, lang);
         j["from"] = json!(current.version);

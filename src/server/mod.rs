@@ -143,6 +143,11 @@ pub struct Options {
     /// How long a client has to send a request's body.
     #[arg(long, default_value = "30s")]
     pub body_timeout: humantime::Duration,
+    /// Let `PUT /v1/apps/{app}/directory?apply=now` change the people at once, unreviewed
+    /// (for an identity-provider sync); without it every directory change goes into the
+    /// admin's draft and takes effect when published.
+    #[arg(long)]
+    pub directory_apply_now: bool,
     /// How long an access diff may run before it gives up (`diff_too_large`).
     #[arg(long, default_value = "10s")]
     pub diff_deadline: humantime::Duration,

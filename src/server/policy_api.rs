@@ -10,8 +10,10 @@ use super::limits::{refusal, ClientIp};
 use super::publish::{
     self, check, check_app, compiled_version, diff_json, unknown_app, Publication,
 };
+use super::saved;
 use super::state::{Shared, DATA_APP};
-use super::store::{AuditEntry, Reassign, Version};
+use super::store::{AuditEntry, DraftError, NewDraft, Reassign, Version};
+use crate::admin::Directory;
 use crate::bundle::Encoding;
 use crate::host::now_ms;
 use axum::extract::{Path, Query, State};
@@ -21,6 +23,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use std::sync::Arc;
 use tokio::sync::broadcast;
 
 /// `?for=me`.
@@ -146,8 +149,9 @@ pub struct DiffQuery {
     to: Option<u64>,
 }
 
-/// `GET /v1/apps/{app}/diff?from=&to=` (admin): structural and access diff over the app's
-/// directory, with summary lines naming who.
+/// `GET /v1/apps/{app}/diff?from=&to=` (admin): structural and access diff, each version with
+/// the directory it was published with (versions from before directories were versioned: the
+/// one in force), with summary lines naming who.
 pub async fn diff(
     _: Admin,
     Want(lang): Want,
@@ -169,11 +173,15 @@ pub async fn diff(
         stored(&state, &app, q.from).await?,
         stored(&state, &app, to).await?,
     );
-    let directory = state.directory(&app).await?;
+    // Each version with the people it was in force with.
+    let (was, is) = (
+        people_of(&state, &app, &a).await?,
+        people_of(&state, &app, &b).await?,
+    );
     let s = state.clone();
     let d = blocking(move || {
         let (a, b) = (compiled_version(&a)?, compiled_version(&b)?);
-        let people = (!directory.is_empty()).then_some(&*directory);
+        let people = [was.as_deref(), is.as_deref()];
         publish::access_diff(&s, &a, &b.doc, &b.policy, people)
     })
     .await?;
@@ -195,7 +203,8 @@ pub struct PublishQuery {
 
 /// `POST /v1/apps/{app}/policy` (admin): publish the body as the next version. With
 /// `If-Match: "<version>"`, only if that version is still current (409 `conflict`
-/// otherwise). With `?dry_run=true`, only check it and return the access diff.
+/// otherwise). With `?dry_run=true`, only check it and return the access diff. People waiting
+/// in the admin's draft (a directory upload) are published with it, in the same version.
 pub async fn publish_policy(
     Admin(by): Admin,
     State(state): State<Shared>,
@@ -207,17 +216,24 @@ pub async fn publish_policy(
     check_app(&app)?;
     let base = if_match(&headers)?;
     let directory = state.directory(&app).await?;
+    let pending = saved::pending_directory(&state, &app, &by).await?;
     if q.dry_run {
         let s = state.clone();
         let a = app.clone();
-        let (next, c) = blocking(move || {
+        let then = pending.clone();
+        let (next, c, lint) = blocking(move || {
             let current = s.current(&a);
             let next = s.store.last_version(&a)?.map_or(1, |v| v + 1);
-            let people = (!directory.is_empty()).then_some(&*directory);
-            Ok((next, check(&s, &a, doc, next, current.as_deref(), people)?))
+            let now = (!directory.is_empty()).then_some(&*directory);
+            let people = [now, then.as_deref().or(now)];
+            let c = check(&s, &a, doc, next, current.as_deref(), people)?;
+            let lint = new_warnings(current.as_deref(), &c.doc, &c.policy, people);
+            Ok((next, c, lint))
         })
         .await?;
         let mut out = c.diff_json(Want::of(&headers));
+        out["lint"] = json!(lint);
+        out["directory"] = json!(pending.map(|d| d.len()));
         out["dry_run"] = json!(true);
         out["version"] = json!(next);
         out["current"] = json!(state.current(&app).map(|c| c.version));
@@ -238,6 +254,7 @@ pub async fn publish_policy(
         base,
         reassign,
         note: None,
+        directory: pending,
         kind: "publish",
         endpoint: format!("POST /v1/apps/{app}/policy"),
     };
@@ -328,11 +345,16 @@ pub async fn rollback(
         None
     };
     let directory = state.directory(&app).await?;
+    // The people as they were at version n, when they were kept and differ from today's.
+    let then = people_of(&state, &app, &old)
+        .await?
+        .filter(|d| d.to_json() != directory.to_json());
     let publication = Publication {
         doc,
         by,
         base,
         reassign,
+        directory: then,
         note: Some(format!("rollback to {n}")),
         kind: "rollback",
         endpoint: format!("POST /v1/apps/{app}/rollback-to/{n}"),
@@ -402,17 +424,25 @@ pub async fn get_directory(
 /// The XLSX media type.
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
-/// `?encoding=auto|utf-8|gbk` for a CSV directory.
+/// `?encoding=auto|utf-8|gbk` for a CSV directory; `?apply=now` to skip the draft (only on a
+/// server started with `--directory-apply-now`).
 #[derive(Deserialize)]
 pub struct DirectoryQuery {
     encoding: Option<String>,
+    apply: Option<String>,
 }
 
-/// `PUT /v1/apps/{app}/directory` (admin): replace the app's people with a CSV, XLSX or JSON
-/// body. Every bad row is reported (422 `bad_directory`, with row and column) and nothing is
-/// stored.
+/// `PUT /v1/apps/{app}/directory` (admin): the app's people from a CSV, XLSX or JSON body,
+/// into the admin's draft: they take effect when the draft is published, in the same version
+/// as its policy changes. Answers the access diff they make (with the draft's policy) and the
+/// lint warnings they bring. Every bad row is reported (422 `bad_directory`, with row and
+/// column) and nothing is stored. With `?apply=now` (a server started with
+/// `--directory-apply-now`, for an identity-provider sync) they take effect at once; otherwise
+/// that is 403 `forbidden`. An app with no published version takes them at once: nobody has
+/// access to change yet.
 pub async fn put_directory(
     Admin(by): Admin,
+    Want(lang): Want,
     State(state): State<Shared>,
     Path(app): Path<String>,
     Query(q): Query<DirectoryQuery>,
@@ -425,11 +455,29 @@ pub async fn put_directory(
         .unwrap_or("auto")
         .parse()
         .map_err(ApiError::bad_request)?;
+    let now = match q.apply.as_deref() {
+        None => false,
+        Some("now") if state.options.directory_apply_now => true,
+        Some("now") => {
+            return Err(ApiError::new(
+                ServerCode::Forbidden,
+                "this server reviews directory changes: they go into your draft and take \
+                 effect when it is published (start it with --directory-apply-now for an \
+                 identity-provider sync)",
+            ))
+        }
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "`apply` is `now` or absent, not `{other}`"
+            )))
+        }
+    };
     let current = state.current(&app);
+    let policy = current.clone();
     // Reading a workbook takes memory and time (within the reader's limits): off the async
     // threads.
     let d = blocking(move || {
-        crate::host::sheets::read_directory(&bytes, encoding, current.as_ref().map(|c| &*c.policy))
+        crate::host::sheets::read_directory(&bytes, encoding, policy.as_ref().map(|c| &*c.policy))
             .map_err(|e| match e {
                 crate::host::sheets::DirectoryLoadError::Unreadable(m) => {
                     ApiError::new(ServerCode::BadDirectory, m)
@@ -442,26 +490,107 @@ pub async fn put_directory(
             })
     })
     .await?;
-    let people = d.to_json();
+    let was = state.directory(&app).await?;
     let count = d.len();
-    let s = state.clone();
-    let a = app.clone();
-    let entry = AuditEntry {
-        id: 0,
-        at: now_ms(),
-        actor: by.clone(),
-        kind: "directory".into(),
-        endpoint: format!("PUT /v1/apps/{app}/directory"),
-        app: Some(app.clone()),
-        detail: json!({ "people": count }),
-    };
-    blocking(move || {
-        s.store.put_directory(&a, &people, &by, entry.at)?;
-        Ok(s.store.add_audit(&entry)?)
+    match current {
+        Some(current) if !now => to_draft(&state, &app, &by, lang, current, was, d).await,
+        _ => {
+            let moved = crate::admin::directory_changes(&was, &d);
+            let people = d.to_json();
+            let entry = AuditEntry {
+                id: 0,
+                at: now_ms(),
+                actor: by.clone(),
+                kind: "directory".into(),
+                endpoint: format!("PUT /v1/apps/{app}/directory"),
+                app: Some(app.clone()),
+                detail: json!({ "people": count, "directory": moved }),
+            };
+            let (s, a) = (state.clone(), app.clone());
+            blocking(move || {
+                s.store.put_directory(&a, &people, &by, entry.at)?;
+                Ok(s.store.add_audit(&entry)?)
+            })
+            .await?;
+            state.forget_directory(&app);
+            Ok(Json(json!({"app": app, "people": count, "applied": true})))
+        }
+    }
+}
+
+/// Puts people into `admin`'s draft of `app` (made from the current version when there is
+/// none), keeping its policy; answers the access diff and the new lint warnings.
+async fn to_draft(
+    state: &Shared,
+    app: &str,
+    admin: &str,
+    lang: crate::admin::words::Lang,
+    current: Arc<super::state::Current>,
+    was: Arc<Directory>,
+    is: Directory,
+) -> ApiResult<Json<Value>> {
+    let moved = crate::admin::directory_changes(&was, &is);
+    let people = is.to_json().to_string();
+    let (s, a, who) = (state.clone(), app.to_string(), admin.to_string());
+    let base_doc = current.doc.to_string();
+    let base = current.version;
+    // Only the people change: a save that lost to another tab is made again on its draft.
+    let (revision, doc) = blocking(move || {
+        for _ in 0..4 {
+            let draft = s.store.draft(&a, &who)?;
+            let (document, draft_base, expected) = match &draft {
+                Some(d) => (d.document.clone(), d.base, d.revision),
+                None => (base_doc.clone(), Some(base), 0),
+            };
+            let new = NewDraft {
+                document: document.clone(),
+                base: draft_base,
+                at: now_ms(),
+                directory: Some(people.clone()),
+            };
+            match s.store.put_draft(&a, &who, &new, Some(expected)) {
+                Ok(r) => return Ok((r, document)),
+                Err(DraftError::Stale { .. }) => continue,
+                Err(DraftError::Store(e)) => return Err(e.into()),
+            }
+        }
+        Err(ApiError::new(
+            ServerCode::StaleDraft,
+            "the draft kept changing while the people were saved into it: try again",
+        ))
     })
     .await?;
-    state.forget_directory(&app);
-    Ok(Json(json!({"app": app, "people": count})))
+    let count = is.len();
+    let e = super::audit::entry(
+        admin,
+        "directory_draft",
+        format!("PUT /v1/apps/{app}/directory"),
+        Some(app),
+        json!({"people": count, "revision": revision, "directory": moved}),
+    );
+    super::audit::record(state, e).await?;
+    let s = state.clone();
+    let (diff, lint) = blocking(move || {
+        let doc: Value = serde_json::from_str(&doc).map_err(ApiError::internal)?;
+        // A draft being edited may not compile yet: then the people are saved, undiffed.
+        let Ok(policy) = crate::core::Policy::from_value(&doc) else {
+            return Ok((Value::Null, Vec::new()));
+        };
+        let policy = Arc::new(policy);
+        let people = [(!was.is_empty()).then_some(&*was), Some(&is)];
+        let d = publish::access_diff(&s, &current, &doc, &policy, people)?;
+        let lint = new_warnings(Some(&current), &doc, &policy, people);
+        Ok((diff_json(&d, lang), lint))
+    })
+    .await?;
+    Ok(Json(json!({
+        "app": app,
+        "people": count,
+        "applied": false,
+        "revision": revision,
+        "diff": diff,
+        "lint": lint,
+    })))
 }
 
 /// The query of `GET /v1/events`.
@@ -577,6 +706,43 @@ pub async fn config(State(state): State<Shared>, admin: MaybeAdmin) -> Json<Valu
         "public_bundle": state.options.public_bundle,
         "admin": admin.0,
     }))
+}
+
+/// The lint warnings of a candidate (with the people it will have) that the current version
+/// (with today's people) does not have: what the change brings, such as a person who may now
+/// both create and approve.
+pub fn new_warnings(
+    current: Option<&super::state::Current>,
+    doc: &Value,
+    policy: &Arc<crate::core::Policy>,
+    people: [Option<&Directory>; 2],
+) -> Vec<crate::admin::Warning> {
+    let before = current
+        .map(|c| crate::admin::lint(&c.doc, &c.policy, people[0]))
+        .unwrap_or_default();
+    crate::admin::lint(doc, policy, people[1])
+        .into_iter()
+        .filter(|w| !before.contains(w))
+        .collect()
+}
+
+/// The people a version was in force with: its directory snapshot, else (a version from before
+/// they were kept) the directory in force now; none when there is no directory.
+async fn people_of(state: &Shared, app: &str, v: &Version) -> ApiResult<Option<Arc<Directory>>> {
+    let kept = match v.directory.clone() {
+        Some(sha) => {
+            let (s, a) = (state.clone(), app.to_string());
+            blocking(move || Ok(s.store.directory_snapshot(&a, &sha)?)).await?
+        }
+        None => None,
+    };
+    let d = match kept {
+        Some(people) => Arc::new(Directory::from_json(&people, None).map_err(|e| {
+            ApiError::internal(format!("a kept directory of `{app}` is bad: {e:?}"))
+        })?),
+        None => state.directory(app).await?,
+    };
+    Ok((!d.is_empty()).then_some(d))
 }
 
 async fn stored(state: &Shared, app: &str, n: u64) -> ApiResult<Version> {

@@ -10,7 +10,7 @@ use super::error::{ApiError, ApiResult, ServerCode};
 use super::state::{AppState, BundleKey, Current, Served};
 use super::store::{AuditEntry, Lock, NewVersion, PublishError, Reassign, Version};
 use crate::admin::words::Lang;
-use crate::admin::{diff, Diff, Directory, Limits};
+use crate::admin::{diff_people, Diff, Directory, Limits};
 use crate::bundle::{sign, Encoding, SecretKey, SignOptions};
 use crate::core::{minimize, valid_app_name, Policy, Subject};
 use axum::http::HeaderValue;
@@ -80,7 +80,8 @@ pub fn check_app(app: &str) -> ApiResult<()> {
     }
 }
 
-/// The diff between two versions for the app's people, within the server's limits.
+/// The diff between two versions for the app's people (`people`: as they are, and as they
+/// will be), within the server's limits.
 ///
 /// # Errors
 /// 422 `diff_too_large`.
@@ -89,14 +90,14 @@ pub fn access_diff(
     old: &Current,
     new_doc: &Value,
     new: &Arc<Policy>,
-    directory: Option<&Directory>,
+    people: [Option<&Directory>; 2],
 ) -> ApiResult<Diff> {
     let deadline = crate::host::Deadline::after(state.options.diff_deadline.into());
     let limits = Limits {
         max_changes: state.options.diff_max_changes,
         expired: &|| deadline.passed(),
     };
-    diff(&old.doc, &old.policy, new_doc, new, directory, &limits)
+    diff_people(&old.doc, &old.policy, new_doc, new, people, &limits)
         .map_err(|e| ApiError::new(ServerCode::DiffTooLarge, e.message))
 }
 
@@ -111,7 +112,7 @@ pub fn check(
     mut doc: Value,
     n: u64,
     current: Option<&Current>,
-    directory: Option<&Directory>,
+    people: [Option<&Directory>; 2],
 ) -> ApiResult<Candidate> {
     let obj = doc
         .as_object_mut()
@@ -125,7 +126,7 @@ pub fn check(
     obj.insert("version".into(), Value::from(n));
     let policy = Arc::new(Policy::from_value(&doc).map_err(|e| ApiError::bad_policy(&e))?);
     let diff = match current {
-        Some(c) => access_diff(state, c, &doc, &policy, directory)?,
+        Some(c) => access_diff(state, c, &doc, &policy, people)?,
         None => Diff::default(),
     };
     Ok(Candidate { doc, policy, diff })
@@ -145,6 +146,9 @@ pub struct Publication {
     pub reassign: Option<Reassign>,
     /// What else to know, e.g. `rollback to 3`.
     pub note: Option<String>,
+    /// The people to publish with it, when they change (a directory waiting in the draft, or
+    /// the one a rollback returns to).
+    pub directory: Option<Arc<Directory>>,
     /// For the audit log: its kind (`publish`, `rollback`) and the request.
     pub kind: &'static str,
     /// The request that published, e.g. `POST /v1/apps/acme-erp/policy`.
@@ -195,7 +199,15 @@ fn publish_now(
             return Err(conflict(want, base));
         }
         let n = state.store.last_version(app)?.map_or(1, |v| v + 1);
-        let c = check(state, app, p.doc.clone(), n, current.as_ref(), directory)?;
+        let people = [directory, p.directory.as_deref().or(directory)];
+        let c = check(state, app, p.doc.clone(), n, current.as_ref(), people)?;
+        // Who moved where, for the audit log: the directory's changes.
+        let moved: Vec<&crate::admin::StructuralChange> = c
+            .diff
+            .structure
+            .iter()
+            .filter(|s| s.kind == "directory")
+            .collect();
         let bundle = sign_doc(state, &c.doc, None, Encoding::Json, now_ms)?;
         let new = NewVersion {
             version: n,
@@ -206,6 +218,7 @@ fn publish_now(
             at: now_ms,
             reassign: p.reassign.clone(),
             note: p.note.clone(),
+            directory: p.directory.as_ref().map(|d| d.to_json()),
             audit: AuditEntry {
                 id: 0,
                 at: now_ms,
@@ -213,11 +226,14 @@ fn publish_now(
                 kind: p.kind.to_string(),
                 endpoint: p.endpoint.clone(),
                 app: Some(app.to_string()),
-                detail: json!({"note": p.note, "summary": c.summary()}),
+                detail: json!({"note": p.note, "summary": c.summary(), "directory": moved}),
             },
         };
         match state.store.publish(app, base, new) {
             Ok(version) => {
+                if version.directory_changed {
+                    state.forget_directory(app);
+                }
                 install(state, app, version.version, c.doc, c.policy);
                 write_files(state, &version);
                 let event = json!({"type": "published", "app": app, "version": version.version});

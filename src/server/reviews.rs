@@ -337,6 +337,7 @@ pub async fn close(
                     document: draft.to_string(),
                     base: Some(current.version),
                     at,
+                    directory: None,
                 },
                 expected,
             })

@@ -10,6 +10,7 @@ use super::error::{ApiError, ApiResult, ServerCode};
 use super::publish::check_app;
 use super::state::Shared;
 use super::store::{DraftError, NewDraft};
+use crate::admin::Directory;
 use crate::host::now_ms;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -17,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use std::sync::Arc;
 
 /// `{"document": <policy>, "base": <version>?}`.
 #[derive(Deserialize)]
@@ -30,7 +32,8 @@ fn tag(revision: u64) -> HeaderValue {
 }
 
 /// `GET /v1/apps/{app}/draft` (admin): the admin's draft of the app, `{"document", "base",
-/// "revision", "updated_at"}` with its revision as the ETag; 404 when there is none.
+/// "revision", "updated_at", "directory"}` (`directory`: the people it will publish, when
+/// an upload changed them; else null) with its revision as the ETag; 404 when there is none.
 pub async fn get(
     Admin(admin): Admin,
     State(state): State<Shared>,
@@ -43,11 +46,18 @@ pub async fn get(
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no draft of `{app}` is saved")))?;
     let document: Value = serde_json::from_str(&d.document).map_err(ApiError::internal)?;
+    let directory: Option<Value> = d
+        .directory
+        .as_deref()
+        .map(serde_json::from_str)
+        .transpose()
+        .map_err(ApiError::internal)?;
     let body = json!({
         "document": document,
         "base": d.base,
         "revision": d.revision,
         "updated_at": d.updated_at,
+        "directory": directory,
     });
     Ok(([(header::ETAG, tag(d.revision))], Json(body)).into_response())
 }
@@ -75,6 +85,7 @@ pub async fn put(
         document: body.document.to_string(),
         base: body.base,
         at: now_ms(),
+        directory: None,
     };
     let (s, a, who) = (state.clone(), app.clone(), admin.clone());
     let revision = blocking(move || match s.store.put_draft(&a, &who, &d, expected) {
@@ -126,4 +137,31 @@ pub async fn delete(
     let s = state.clone();
     blocking(move || Ok(s.store.delete_draft(&app, &admin)?)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// The people waiting in `admin`'s draft of `app` to be published, when they differ from the
+/// directory in force.
+///
+/// # Errors
+/// When the store fails, or 500 when the stored people are not a directory.
+pub async fn pending_directory(
+    state: &Shared,
+    app: &str,
+    admin: &str,
+) -> ApiResult<Option<Arc<Directory>>> {
+    let (s, a, who) = (state.clone(), app.to_string(), admin.to_string());
+    let Some(text) = blocking(move || Ok(s.store.draft(&a, &who)?))
+        .await?
+        .and_then(|d| d.directory)
+    else {
+        return Ok(None);
+    };
+    let people: Value = serde_json::from_str(&text).map_err(ApiError::internal)?;
+    let current = state.directory(app).await?;
+    if current.to_json() == people {
+        return Ok(None);
+    }
+    let d = Directory::from_json(&people, None)
+        .map_err(|e| ApiError::internal(format!("the draft's directory is bad: {e:?}")))?;
+    Ok(Some(Arc::new(d)))
 }

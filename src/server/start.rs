@@ -315,6 +315,7 @@ fn first_start(state: &AppState, notes: &mut Vec<String>) -> Result<(), String> 
             base: None,
             reassign: None,
             note: Some("the sample policy".into()),
+            directory: None,
             kind: "publish",
             endpoint: "fieldgate serve (first start)".into(),
         };

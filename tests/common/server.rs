@@ -238,6 +238,28 @@ impl Server {
         events
     }
 
+    /// Puts people into the admin's draft (`PUT /v1/apps/acme-erp/directory`) and, when that
+    /// succeeds, publishes the draft, as an admin does in the console; the PUT's answer.
+    pub fn publish_people(&self, body: &[u8]) -> Reply {
+        let auth = format!("Bearer {}", self.token());
+        let r = self.call(
+            "PUT",
+            "/v1/apps/acme-erp/directory",
+            &[("authorization", &auth)],
+            body,
+        );
+        if r.status == 200 {
+            let draft = self
+                .admin("GET", "/v1/apps/acme-erp/draft", &Value::Null)
+                .json();
+            let p = self.admin("POST", "/v1/apps/acme-erp/policy", &draft["document"]);
+            assert_eq!(p.status, 201, "{}", p.text());
+            let gone = self.admin("DELETE", "/v1/apps/acme-erp/draft", &Value::Null);
+            assert_eq!(gone.status, 204);
+        }
+        r
+    }
+
     /// A request as the admin `admin` (a JSON body unless `null`).
     pub fn admin(&self, method: &str, path: &str, body: &Value) -> Reply {
         self.admin_as(&self.token(), method, path, body)

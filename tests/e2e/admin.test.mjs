@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import ExcelJS from 'exceljs';
 import { withBrowser, shots, pick } from './helpers.mjs';
 
@@ -90,6 +91,48 @@ test("admin: change a person's personal field limit", async () => {
     assert.equal(after.phone, undefined, 'her phone field is hidden now');
     const bob = await asPerson(s, 'u-bob', '/v1/data/customer/c-1003');
     assert.ok(bob.phone, 'nobody else changes');
+  });
+});
+
+test('admin: a directory upload goes into the draft, says who moves and what it changes, and takes effect when published', async () => {
+  await withBrowser(async ({ open, s }) => {
+    const page = await console_(open, s, 'people');
+    // The search box's list, open over the page's list, does not take a click aimed at a name.
+    await page.getByRole('searchbox', { name: 'Search by name, id or department' }).focus();
+    await page.waitForSelector('.picker .picks li');
+    await page.locator('ul.people [data-person=u-frank]').click();
+    await page.waitForSelector('h3[data-person=u-frank]');
+    assert.equal(await page.locator('.picker .picks li').count(), 0, 'the list closed after the click');
+    // Dave moves from purchasing to the warehouse in the exported directory.
+    const auth = { authorization: `Bearer ${s.token}` };
+    const exported = await (await fetch(`${s.url}/v1/apps/acme-erp/directory`, { headers: { ...auth, accept: 'text/csv' } })).text();
+    const moved = exported.replace(/(u-dave"?,"?Dave Zhou"?,"?)purchasing/, '$1warehouse');
+    assert.notEqual(moved, exported);
+    const file = join(tmpdir(), `fieldgate-people-${process.pid}.csv`);
+    writeFileSync(file, moved);
+    const ordersBefore = (await asPerson(s, 'u-dave', '/v1/data/inbound_order')).records.length;
+    await page.getByLabel('Import the directory (XLSX or CSV)').setInputFiles(file);
+    await page.waitForSelector('[data-testid=directory-diff] section.cause');
+    const report = await page.getByTestId('directory-diff').innerText();
+    assert.match(report, /Dave Zhou moves from Purchasing to Warehouse/);
+    assert.match(report, /Dave Zhou gains/);
+    await page.waitForSelector('[data-testid=draft-people]');
+    await shots(page, 'admin-directory-draft');
+    // Nothing is live yet.
+    const people = (await (await fetch(`${s.url}/v1/apps/acme-erp/directory`, { headers: auth })).json()).people;
+    assert.equal(people.find((p) => p.id === 'u-dave').department, 'purchasing');
+    assert.equal((await asPerson(s, 'u-dave', '/v1/data/inbound_order')).records.length, ordersBefore);
+    // The publish tab shows the same change, then publishing makes it so.
+    await page.click('[data-tab=publish]');
+    await page.getByRole('button', { name: 'Review changes' }).click();
+    await page.waitForSelector('[data-testid=diff] section.cause');
+    assert.match(await page.getByTestId('diff').innerText(), /Dave Zhou moves from Purchasing to Warehouse/);
+    const v = await publish(page);
+    const after = (await (await fetch(`${s.url}/v1/apps/acme-erp/directory`, { headers: auth })).json()).people;
+    assert.equal(after.find((p) => p.id === 'u-dave').department, 'warehouse');
+    const versions = await (await fetch(`${s.url}/v1/apps/acme-erp/versions`, { headers: auth })).json();
+    assert.equal(versions.versions.find((x) => x.version === v).directory_changed, true);
+    await page.waitForSelector('text=people changed');
   });
 });
 

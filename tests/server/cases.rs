@@ -471,17 +471,9 @@ fn minimized_bundle_for_me_is_bound_to_the_logged_in_user() {
 #[test]
 fn the_directory_is_stored_per_app_and_checked() {
     let s = start("server-directory");
-    let put = |body: &[u8], query: &str| {
-        let auth = format!("Bearer {}", s.token());
-        s.call(
-            "PUT",
-            &format!("/v1/apps/acme-erp/directory{query}"),
-            &[("authorization", &auth)],
-            body,
-        )
-    };
+    let put = |body: &[u8]| s.publish_people(body);
     let csv = "id,name,department,groups,roles\nu-alice,Alice,sales-east,,\nu-zoe,Zoe,sales-west,,sales\n";
-    let r = put(csv.as_bytes(), "");
+    let r = put(csv.as_bytes());
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["people"], 2);
     let d = s
@@ -502,12 +494,12 @@ fn the_directory_is_stored_per_app_and_checked() {
     );
     // GBK CSV and XLSX bodies are read too.
     let gbk = std::fs::read(root().join("tests/golden/directory/gbk.csv")).unwrap();
-    assert_eq!(put(&gbk, "").status, 200);
+    assert_eq!(put(&gbk).status, 200);
     let xlsx = std::fs::read(root().join("tests/golden/directory/people.xlsx")).unwrap();
-    assert_eq!(put(&xlsx, "").status, 200);
+    assert_eq!(put(&xlsx).status, 200);
     // Bad rows: every one reported, nothing stored.
     let bad = std::fs::read(root().join("tests/golden/directory/bad-rows.csv")).unwrap();
-    let r = put(&bad, "");
+    let r = put(&bad);
     assert_eq!(
         (r.status, r.json()["code"].clone()),
         (422, json!("bad_directory"))
@@ -522,7 +514,7 @@ fn the_directory_is_stored_per_app_and_checked() {
         "the XLSX's two people stay"
     );
     let audit = s
-        .admin("GET", "/v1/audit?kind=directory", &Value::Null)
+        .admin("GET", "/v1/audit?kind=directory_draft", &Value::Null)
         .json();
     let people: Vec<&Value> = audit["entries"]
         .as_array()
@@ -540,6 +532,148 @@ fn the_directory_is_stored_per_app_and_checked() {
         audit["entries"][0]["endpoint"],
         "PUT /v1/apps/acme-erp/directory"
     );
+}
+
+/// The first harm: an upload moving Dave to the warehouse was live at once, unreviewed,
+/// and the audit kept only a count. Now it waits in the draft with its diff, is published in a
+/// version that records it (the audit says who moved where), and a rollback brings it back.
+#[test]
+fn a_directory_upload_changes_nothing_until_published() {
+    let s = start("server-directory-draft");
+    let auth = format!("Bearer {}", s.token());
+    let people = || {
+        s.admin("GET", "/v1/apps/acme-erp/directory", &Value::Null)
+            .json()["people"]
+            .clone()
+    };
+    let dave = |p: &Value| {
+        p.as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["id"] == "u-dave")
+            .unwrap()["department"]
+            .clone()
+    };
+    let before = people();
+    assert_eq!(dave(&before), "purchasing");
+    let csv = String::from_utf8(
+        s.call(
+            "GET",
+            "/v1/apps/acme-erp/directory",
+            &[("authorization", &auth), ("accept", "text/csv")],
+            b"",
+        )
+        .body,
+    )
+    .unwrap();
+    let moved = csv.replacen("\"purchasing\"", "\"warehouse\"", 1);
+    let moved = if moved == csv {
+        csv.replacen(",purchasing,", ",warehouse,", 1)
+    } else {
+        moved
+    };
+    assert_ne!(moved, csv, "{csv}");
+    let put = |query: &str| {
+        s.call(
+            "PUT",
+            &format!("/v1/apps/acme-erp/directory{query}"),
+            &[("authorization", &auth), ("accept-language", "zh-CN")],
+            moved.as_bytes(),
+        )
+    };
+    // Applying at once is for identity-provider syncs only.
+    let now = put("?apply=now");
+    assert_eq!(
+        (now.status, now.json()["code"].clone()),
+        (403, json!("forbidden"))
+    );
+    let r = put("");
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = r.json();
+    assert_eq!(r["applied"], false);
+    let cause = r["diff"]["impact"]["groups"][0]["text"].as_str().unwrap();
+    assert!(
+        cause.contains("Dave Zhou 从「Purchasing」调到「Warehouse」"),
+        "{cause}"
+    );
+    // Nothing is live: the directory, Dave's login and his bundle are as before.
+    assert_eq!(people(), before);
+    let me = s
+        .user(&s.login("u-dave"), "GET", "/v1/me", &Value::Null)
+        .json();
+    assert_eq!(me["department"], "purchasing");
+    // The draft holds it.
+    let draft = s
+        .admin("GET", "/v1/apps/acme-erp/draft", &Value::Null)
+        .json();
+    assert_eq!(dave(&draft["directory"]), "warehouse");
+    // Publishing the draft makes it so, in one version that says so.
+    let dry = s.admin(
+        "POST",
+        "/v1/apps/acme-erp/policy?dry_run=true",
+        &draft["document"],
+    );
+    assert!(dry.json()["structure"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["kind"] == "directory" && c["name"] == "u-dave"));
+    let p = s.admin("POST", "/v1/apps/acme-erp/policy", &draft["document"]);
+    assert_eq!(p.status, 201, "{}", p.text());
+    assert_eq!(p.json()["directory_changed"], true);
+    let v2 = p.json()["version"].as_u64().unwrap();
+    assert_eq!(dave(&people()), "warehouse");
+    let me = s
+        .user(&s.login("u-dave"), "GET", "/v1/me", &Value::Null)
+        .json();
+    assert_eq!(me["department"], "warehouse");
+    let audit = s
+        .admin("GET", "/v1/audit?kind=publish", &Value::Null)
+        .json();
+    let moves = &audit["entries"][0]["detail"]["directory"];
+    assert_eq!(moves[0]["name"], "u-dave");
+    assert_eq!(moves[0]["department"], json!(["purchasing", "warehouse"]));
+    // The diff between the versions sees the move; a rollback brings the people back.
+    let d = s
+        .admin(
+            "GET",
+            &format!("/v1/apps/acme-erp/diff?from={}&to={v2}", v2 - 1),
+            &Value::Null,
+        )
+        .json();
+    assert!(d["structure"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["kind"] == "directory"));
+    let back = s.admin(
+        "POST",
+        &format!("/v1/apps/acme-erp/rollback-to/{}", v2 - 1),
+        &Value::Null,
+    );
+    assert_eq!(back.status, 201, "{}", back.text());
+    assert_eq!(back.json()["directory_changed"], true);
+    assert_eq!(dave(&people()), "purchasing");
+}
+
+/// A server for an identity-provider sync takes people at once with `?apply=now`.
+#[test]
+fn a_sync_server_applies_a_directory_at_once() {
+    let s = start_in(temp_dir("server-directory-now"), &["--directory-apply-now"]);
+    let auth = format!("Bearer {}", s.token());
+    let csv = "id,name,department\nu-zoe,Zoe,sales-west\n";
+    let r = s.call(
+        "PUT",
+        "/v1/apps/acme-erp/directory?apply=now",
+        &[("authorization", &auth)],
+        csv.as_bytes(),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["applied"], true);
+    let d = s
+        .admin("GET", "/v1/apps/acme-erp/directory", &Value::Null)
+        .json();
+    assert_eq!(d["people"][0]["id"], "u-zoe");
 }
 
 #[test]

@@ -50,7 +50,16 @@ export function picker({ items, label, onPick, placeholder, name }) {
   };
   input.addEventListener('input', show);
   input.addEventListener('focus', show);
-  return { box: el('div', { class: 'picker' }, input, list), input };
+  // The list takes its own room in the page (it never covers what a person aims at) and
+  // closes after a click elsewhere has landed, on Escape and on Tab.
+  const box = el('div', { class: 'picker' }, input, list);
+  const outside = (e) => {
+    if (!box.isConnected) document.removeEventListener('click', outside);
+    else if (!box.contains(e.target)) list.replaceChildren();
+  };
+  document.addEventListener('click', outside);
+  input.addEventListener('keydown', (e) => { if (e.key === 'Escape' || e.key === 'Tab') list.replaceChildren(); });
+  return { box, input };
 }
 
 /** A download of `bytes` (Blob, string or bytes) under `name`. */

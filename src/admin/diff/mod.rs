@@ -1113,6 +1113,12 @@ fn described_by_values(
     })
 }
 
+/// The changes between two directories (kind `directory`): who joined, left, moved to another
+/// department, was given or lost a role, or joined or left a group.
+pub fn directory_changes(was: &Directory, is: &Directory) -> Vec<StructuralChange> {
+    structure::people(was, is)
+}
+
 /// Whether a condition tree reads the record attribute `path`.
 fn reads_attr(tree: &Value, path: &str) -> bool {
     match tree {

@@ -140,6 +140,12 @@ pub struct Version {
     /// What else to know, e.g. `rollback to 3`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Whether this publication changed the directory (its people were in the draft).
+    pub directory_changed: bool,
+    /// The directory in force from this version on, by [`people_sha`] (none for versions
+    /// published before directories were versioned, or with no directory).
+    #[serde(skip)]
+    pub directory: Option<String>,
     /// The policy document (JSON text), omitted from listings.
     #[serde(skip)]
     pub document: String,
@@ -206,6 +212,8 @@ pub struct NewVersion {
     pub reassign: Option<Reassign>,
     /// What else to know, e.g. `rollback to 3`.
     pub note: Option<String>,
+    /// The directory it brings into force (JSON people list), when it changes it.
+    pub directory: Option<Value>,
     /// Its audit entry, stored in the same transaction (the store adds `version` and
     /// `reassigned` to its detail).
     pub audit: AuditEntry,
@@ -321,6 +329,8 @@ pub struct Draft {
     pub revision: u64,
     /// When it was last saved, Unix milliseconds.
     pub updated_at: i64,
+    /// The directory it will publish (JSON people list), when it changes the directory.
+    pub directory: Option<String>,
 }
 
 /// A draft to save.
@@ -331,6 +341,18 @@ pub struct NewDraft {
     pub base: Option<u64>,
     /// When, Unix milliseconds.
     pub at: i64,
+    /// The directory to publish with it (JSON people list); `None` keeps the stored one.
+    pub directory: Option<String>,
+}
+
+/// The name of a directory snapshot: the SHA-256 of its JSON text, in hex. Versions name the
+/// directory in force with it, so a rollback restores the people as they were.
+pub fn people_sha(text: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// A connection pool's state (`GET /metrics`).
@@ -680,6 +702,8 @@ pub trait Store: Send + Sync {
     fn directory(&self, app: &str) -> StoreResult<Option<(Value, String, i64)>>;
     /// Replaces the directory of `app`.
     fn put_directory(&self, app: &str, people: &Value, by: &str, at: i64) -> StoreResult<()>;
+    /// A directory a version was published with, by [`people_sha`].
+    fn directory_snapshot(&self, app: &str, sha: &str) -> StoreResult<Option<Value>>;
 
     // ---- the admin audit log ----
 

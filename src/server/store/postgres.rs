@@ -91,6 +91,12 @@ const MIGRATIONS: &[&str] = &[
      CREATE INDEX review_lines_by_reviewer ON review_lines (reviewer);",
     // 2: decision events pruned by age.
     "CREATE INDEX decisions_by_time ON decisions (received_at);",
+    // 3: directories published with versions (see the SQLite store's ninth migration).
+    "ALTER TABLE drafts ADD COLUMN directory TEXT;
+     ALTER TABLE versions ADD COLUMN directory TEXT;
+     ALTER TABLE versions ADD COLUMN directory_changed BOOLEAN NOT NULL DEFAULT FALSE;
+     CREATE TABLE directory_snapshots (
+       app TEXT NOT NULL, sha TEXT NOT NULL, people TEXT NOT NULL, PRIMARY KEY (app, sha));",
 ];
 
 /// Advisory lock keys (one namespace for fieldgate's locks).
@@ -204,11 +210,12 @@ async fn write_draft(
         Err(e) => return Ok(Err(e)),
     };
     tx.execute(
-        "INSERT INTO drafts (app, admin, document, base, revision, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6)
+        "INSERT INTO drafts (app, admin, document, base, revision, updated_at, directory)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (app, admin) DO UPDATE SET document = excluded.document,
            base = excluded.base, revision = excluded.revision,
-           updated_at = excluded.updated_at",
+           updated_at = excluded.updated_at,
+           directory = COALESCE(excluded.directory, drafts.directory)",
         &[
             &app,
             &admin,
@@ -216,6 +223,7 @@ async fn write_draft(
             &d.base.map(int),
             &int(next),
             &d.at,
+            &d.directory,
         ],
     )
     .await
@@ -434,7 +442,7 @@ impl PostgresStore {
 }
 
 const SELECT: &str = "SELECT v.app, v.version, v.document, v.bundle, v.published_by,
-  v.published_at, v.summary, r.moved, v.note FROM versions v
+  v.published_at, v.summary, r.moved, v.note, v.directory, v.directory_changed FROM versions v
   LEFT JOIN reassignments r ON r.app = v.app AND r.version = v.version";
 
 fn row_version(r: &Row) -> Version {
@@ -448,7 +456,53 @@ fn row_version(r: &Row) -> Version {
         summary: json(r.get(6)),
         reassigned: r.get::<_, Option<String>>(7).map(|t| json(&t)),
         note: r.get(8),
+        directory: r.get(9),
+        directory_changed: r.get(10),
     }
+}
+
+/// Within a publication: makes `v`'s directory the app's (when it brings one, announcing it)
+/// and returns the snapshot name of the directory in force from `v` on, keeping that snapshot.
+async fn publish_directory_in(
+    tx: &tokio_postgres::Transaction<'_>,
+    app: &str,
+    v: &NewVersion,
+) -> StoreResult<Option<String>> {
+    let text: Option<String> = match &v.directory {
+        Some(people) => {
+            let text = people.to_string();
+            tx.execute(
+                "INSERT INTO directories (app, people, updated_by, updated_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (app) DO UPDATE SET people = excluded.people,
+                   updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+                &[&app, &text, &v.by, &v.at],
+            )
+            .await
+            .map_err(pg)?;
+            let note = Change::Directory {
+                app: app.to_string(),
+            };
+            tx.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &note.payload()])
+                .await
+                .map_err(pg)?;
+            Some(text)
+        }
+        None => tx
+            .query_opt("SELECT people FROM directories WHERE app = $1", &[&app])
+            .await
+            .map_err(pg)?
+            .map(|r| r.get(0)),
+    };
+    let Some(text) = text else { return Ok(None) };
+    let sha = people_sha(&text);
+    tx.execute(
+        "INSERT INTO directory_snapshots (app, sha, people) VALUES ($1, $2, $3)
+         ON CONFLICT (app, sha) DO NOTHING",
+        &[&app, &sha, &text],
+    )
+    .await
+    .map_err(pg)?;
+    Ok(Some(sha))
 }
 
 fn review_select() -> String {
@@ -683,10 +737,14 @@ impl Store for PostgresStore {
             if current != base || v.version != next {
                 return Ok(Err(PublishError::Moved { current }));
             }
+            let directory = publish_directory_in(&tx, app, &v).await?;
+            let changed = v.directory.is_some();
             tx.execute(
-                "INSERT INTO versions (app, version, document, bundle, published_by, published_at, summary, note)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                &[&app, &int(v.version), &v.document, &v.bundle, &v.by, &v.at, &v.summary.to_string(), &v.note],
+                "INSERT INTO versions (app, version, document, bundle, published_by, published_at, summary, note,
+                   directory, directory_changed)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                &[&app, &int(v.version), &v.document, &v.bundle, &v.by, &v.at, &v.summary.to_string(), &v.note,
+                  &directory, &changed],
             )
             .await
             .map_err(pg)?;
@@ -732,10 +790,24 @@ impl Store for PostgresStore {
                 summary: v.summary.clone(),
                 reassigned,
                 note: v.note.clone(),
+                directory_changed: changed,
+                directory,
                 document: v.document.clone(),
                 bundle: v.bundle.clone(),
             }))
         })?
+    }
+
+    fn directory_snapshot(&self, app: &str, sha: &str) -> StoreResult<Option<Value>> {
+        self.run(async {
+            let row = self
+                .query_opt(
+                    "SELECT people FROM directory_snapshots WHERE app = $1 AND sha = $2",
+                    &[&app, &sha],
+                )
+                .await?;
+            Ok(row.map(|r| json(r.get(0))))
+        })
     }
 
     fn directory(&self, app: &str) -> StoreResult<Option<(Value, String, i64)>> {
@@ -945,7 +1017,7 @@ impl Store for PostgresStore {
         self.run(async {
             let row = self
                 .query_opt(
-                    "SELECT document, base, revision, updated_at FROM drafts
+                    "SELECT document, base, revision, updated_at, directory FROM drafts
                      WHERE app = $1 AND admin = $2 AND document <> ''",
                     &[&app, &admin],
                 )
@@ -955,6 +1027,7 @@ impl Store for PostgresStore {
                 base: r.get::<_, Option<i64>>(1).map(count),
                 revision: count(r.get(2)),
                 updated_at: r.get(3),
+                directory: r.get(4),
             }))
         })
     }
@@ -991,7 +1064,8 @@ impl Store for PostgresStore {
     fn delete_draft(&self, app: &str, admin: &str) -> StoreResult<()> {
         self.run(async {
             self.execute(
-                "UPDATE drafts SET document = '', base = NULL WHERE app = $1 AND admin = $2",
+                "UPDATE drafts SET document = '', base = NULL, directory = NULL
+                 WHERE app = $1 AND admin = $2",
                 &[&app, &admin],
             )
             .await

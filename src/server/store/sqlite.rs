@@ -88,6 +88,13 @@ const MIGRATIONS: &[&str] = &[
     //    reporter sent; pruning by age finds old events the same way.
     "CREATE INDEX decisions_unchained ON decisions (reported_by, event) WHERE chain IS NULL;
      CREATE INDEX decisions_by_time ON decisions (received_at);",
+    // 9: directories published with versions: each version names the snapshot of the people
+    //    in force from it on (a rollback restores them); a draft may carry a directory.
+    "ALTER TABLE drafts ADD COLUMN directory TEXT;
+     ALTER TABLE versions ADD COLUMN directory TEXT;
+     ALTER TABLE versions ADD COLUMN directory_changed INTEGER NOT NULL DEFAULT 0;
+     CREATE TABLE directory_snapshots (
+       app TEXT NOT NULL, sha TEXT NOT NULL, people TEXT NOT NULL, PRIMARY KEY (app, sha));",
 ];
 
 /// The database of one server.
@@ -204,17 +211,19 @@ fn write_draft(
     let stored = stored.map(|(n, live)| (u64::try_from(n).unwrap_or(0), live));
     let next = next_draft_revision(stored, expected)?;
     tx.execute(
-        "INSERT INTO drafts (app, admin, document, base, revision, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+        "INSERT INTO drafts (app, admin, document, base, revision, updated_at, directory)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
          ON CONFLICT (app, admin) DO UPDATE SET document = excluded.document,
-           base = excluded.base, revision = excluded.revision, updated_at = excluded.updated_at",
+           base = excluded.base, revision = excluded.revision, updated_at = excluded.updated_at,
+           directory = COALESCE(excluded.directory, drafts.directory)",
         params![
             app,
             admin,
             d.document,
             d.base.map(sql_int),
             sql_int(next),
-            d.at
+            d.at,
+            d.directory
         ],
     )
     .map_err(|e| DraftError::Store(failed(e)))?;
@@ -234,7 +243,7 @@ fn has_column(c: &Connection, table: &str, column: &str) -> rusqlite::Result<boo
 
 const SELECT: &str =
     "SELECT v.app, v.version, v.document, v.bundle, v.published_by, v.published_at,
-  v.summary, r.moved, v.note FROM versions v
+  v.summary, r.moved, v.note, v.directory, v.directory_changed FROM versions v
   LEFT JOIN reassignments r ON r.app = v.app AND r.version = v.version";
 
 /// SQLite integers are signed; versions never get near the limit.
@@ -266,7 +275,44 @@ fn row_version(r: &rusqlite::Row<'_>) -> rusqlite::Result<Version> {
             .get::<_, Option<String>>(7)?
             .and_then(|t| serde_json::from_str(&t).ok()),
         note: r.get(8)?,
+        directory: r.get(9)?,
+        directory_changed: r.get::<_, i64>(10)? != 0,
     })
+}
+
+/// Within a publication: makes `v`'s directory the app's (when it brings one) and returns the
+/// snapshot name of the directory in force from `v` on, keeping that snapshot.
+fn publish_directory_in(
+    tx: &rusqlite::Transaction<'_>,
+    app: &str,
+    v: &NewVersion,
+) -> rusqlite::Result<Option<String>> {
+    let text = match &v.directory {
+        Some(people) => {
+            let text = people.to_string();
+            tx.execute(
+                "INSERT INTO directories (app, people, updated_by, updated_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (app) DO UPDATE SET people = excluded.people,
+                   updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+                params![app, text, v.by, v.at],
+            )?;
+            Some(text)
+        }
+        None => tx
+            .query_row(
+                "SELECT people FROM directories WHERE app = ?1",
+                params![app],
+                |r| r.get(0),
+            )
+            .optional()?,
+    };
+    let Some(text) = text else { return Ok(None) };
+    let sha = people_sha(&text);
+    tx.execute(
+        "INSERT OR IGNORE INTO directory_snapshots (app, sha, people) VALUES (?1, ?2, ?3)",
+        params![app, sha, text],
+    )?;
+    Ok(Some(sha))
 }
 
 /// A review with its line counts (followed by a WHERE and GROUP BY).
@@ -474,10 +520,14 @@ impl Store for SqliteStore {
             return Err(PublishError::Moved { current });
         }
         let summary = v.summary.to_string();
+        let directory = publish_directory_in(&tx, app, &v).map_err(failed)?;
+        let changed = v.directory.is_some();
         tx.execute(
-            "INSERT INTO versions (app, version, document, bundle, published_by, published_at, summary, note)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![app, sql_int(v.version), v.document, v.bundle, v.by, v.at, summary, v.note],
+            "INSERT INTO versions (app, version, document, bundle, published_by, published_at, summary, note,
+               directory, directory_changed)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![app, sql_int(v.version), v.document, v.bundle, v.by, v.at, summary, v.note,
+              directory, i64::from(changed)],
         )
         .and_then(|_| {
             tx.execute(
@@ -514,9 +564,23 @@ impl Store for SqliteStore {
             summary: v.summary,
             reassigned,
             note: v.note,
+            directory_changed: changed,
+            directory,
             document: v.document,
             bundle: v.bundle,
         })
+    }
+
+    fn directory_snapshot(&self, app: &str, sha: &str) -> StoreResult<Option<Value>> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT people FROM directory_snapshots WHERE app = ?1 AND sha = ?2",
+                params![app, sha],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()
+        })
+        .map(|t| t.map(|t| serde_json::from_str(&t).unwrap_or(Value::Null)))
     }
 
     fn directory(&self, app: &str) -> StoreResult<Option<(Value, String, i64)>> {
@@ -696,7 +760,7 @@ impl Store for SqliteStore {
     fn draft(&self, app: &str, admin: &str) -> StoreResult<Option<Draft>> {
         self.with(|c| {
             c.query_row(
-                "SELECT document, base, revision, updated_at FROM drafts
+                "SELECT document, base, revision, updated_at, directory FROM drafts
                  WHERE app = ?1 AND admin = ?2 AND document <> ''",
                 params![app, admin],
                 |r| {
@@ -707,6 +771,7 @@ impl Store for SqliteStore {
                             .map(|b| u64::try_from(b).unwrap_or(0)),
                         revision: u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
                         updated_at: r.get(3)?,
+                        directory: r.get(4)?,
                     })
                 },
             )
@@ -733,7 +798,8 @@ impl Store for SqliteStore {
     fn delete_draft(&self, app: &str, admin: &str) -> StoreResult<()> {
         self.with(|c| {
             c.execute(
-                "UPDATE drafts SET document = '', base = NULL WHERE app = ?1 AND admin = ?2",
+                "UPDATE drafts SET document = '', base = NULL, directory = NULL
+                 WHERE app = ?1 AND admin = ?2",
                 params![app, admin],
             )
             .map(|_| ())

@@ -47,7 +47,10 @@ function statusBar() {
     line.textContent = statusText();
     if (stale()) stale().hidden = state.status !== 'stale';
   });
-  return el('div', { class: 'draftbar' }, line,
+  const people = state.draftPeople
+    ? el('span', { class: 'notice', 'data-testid': 'draft-people' }, t('directoryPending', { n: state.draftPeople.length }))
+    : null;
+  return el('div', { class: 'draftbar' }, line, people,
     el('button', { type: 'button', class: 'stale', hidden: state.status !== 'stale', onclick: () => load() }, t('loadDraft')),
     el('button', { type: 'button', class: 'secondary', onclick: async () => {
       if (!(await confirmDialog(t('discard'), el('p', {}, t('discardConfirm', { v: state.current })), { ok: t('discard'), cancel: t('cancel') }))) return;

@@ -6,12 +6,23 @@
 
 import { APP } from '../api.js';
 import { describe, download, el, fill, messageBox, picker, say } from '../dom.js';
-import { t } from '../i18n.js';
+import { lang, t } from '../i18n.js';
 import { conditionEditor, grantList, resources, STATES } from './grants.js';
 import { diffList } from './publish.js';
 import { admin, check, edit, load, note, personLabel, replace, state, strip, takeNote } from './state.js';
 
 let openPerson = null;
+/** What the last directory upload changes (shown until the next one or a reload). */
+let lastUpload = null;
+
+/** A directory upload's answer: what it changes, who now needs a second look. */
+function uploadReport(r) {
+  const warnings = r.lint || [];
+  return el('div', { class: 'upload', 'data-testid': 'directory-diff' },
+    r.diff ? diffList(r.diff) : null,
+    warnings.length ? el('div', { class: 'msg error' }, el('p', {}, t('newWarnings')),
+      el('ul', {}, warnings.map((w) => el('li', { 'data-code': w.code }, w.message)))) : null);
+}
 
 const userEntry = (d, id) => {
   d.assignments ??= {};
@@ -175,10 +186,12 @@ export function peopleTab() {
     const f = file.files[0];
     if (!f) return;
     try {
-      const res = await fetch(`/v1/apps/${APP}/directory`, { method: 'PUT', headers: { authorization: `Bearer ${state.token}` }, body: await f.arrayBuffer() });
+      const headers = { authorization: `Bearer ${state.token}`, 'accept-language': lang === 'zh' ? 'zh-CN' : 'en' };
+      const res = await fetch(`/v1/apps/${APP}/directory`, { method: 'PUT', headers, body: await f.arrayBuffer() });
       const r = await res.json();
       if (!res.ok) throw Object.assign(new Error(r.message), { code: r.code, data: r });
-      note('people', t('directoryStored', { n: r.people }));
+      note('people', t(r.applied ? 'directoryStored' : 'directoryDrafted', { n: r.people }));
+      lastUpload = r.applied ? null : r;
       await load();
     } catch (e) {
       say(msg, describe(e), 'error');
@@ -197,6 +210,7 @@ export function peopleTab() {
         download(`${APP}-people.xlsx`, await res.blob());
       } }, t('directoryExport'))),
     msg,
+    lastUpload ? uploadReport(lastUpload) : null,
     el('ul', { class: 'people' }, state.people.slice(0, 50).map((p) => el('li', {}, el('button', { type: 'button', class: 'link', 'data-person': p.id, onclick: () => { openPerson = p.id; personPage(p.id, page); } }, personLabel(p))))),
     page);
   if (openPerson) personPage(openPerson, page);

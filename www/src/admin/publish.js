@@ -102,7 +102,12 @@ export function publishTab() {
   const reviewChanges = async () => {
     try {
       const d = await admin(`/v1/apps/${APP}/policy?dry_run=true`, { method: 'POST', body: strip(state.draft) });
-      fill(diffBox, el('p', {}, t('publishWill', { v: d.version })), diffList(d));
+      const warnings = d.lint || [];
+      fill(diffBox, el('p', {}, t('publishWill', { v: d.version })),
+        d.directory != null ? el('p', { class: 'notice' }, t('directoryPending', { n: d.directory })) : null,
+        diffList(d),
+        warnings.length ? el('div', { class: 'msg error', 'data-testid': 'new-warnings' }, el('p', {}, t('newWarnings')),
+          el('ul', {}, warnings.map((w) => el('li', { 'data-code': w.code }, w.message)))) : null);
     } catch (e) {
       say(msg, describe(e), 'error');
     }
@@ -175,6 +180,7 @@ export function publishTab() {
   const history = () => el('ul', { class: 'versions' }, state.versions.map((v) => el('li', { 'data-version': v.version },
     `v${v.version} · ${t('by', { who: v.published_by })} · ${new Date(v.published_at).toLocaleString()}`,
     v.note ? ` · ${v.note}` : '',
+    v.directory_changed ? ` · ${t('directoryChanged')}` : '',
     v.reassigned ? ` · ${v.reassigned.from} → ${v.reassigned.to}` : '',
     ' ',
     v.version === state.current

@@ -27,6 +27,8 @@ export const state = {
   savedAt: null,
   /** The app's people. */
   people: [],
+  /** The people the draft will publish (a directory upload), or null. */
+  draftPeople: null,
 };
 
 /** An API call with the admin token. */
@@ -74,8 +76,10 @@ export async function load() {
     state.base = d.base ?? state.current;
     state.revision = d.revision;
     state.savedAt = d.updated_at;
+    state.draftPeople = d.directory ?? null;
   } catch (e) {
     if (e.status !== 404) throw e;
+    state.draftPeople = null;
     state.draft = structuredClone(state.currentDoc);
     state.base = state.current;
     state.revision = 0;
@@ -132,6 +136,7 @@ export async function save() {
 /** Forgets the draft and starts again from the current version. */
 export async function discard() {
   await admin(`/v1/apps/${APP}/draft`, { method: 'DELETE' });
+  state.draftPeople = null;
   state.draft = structuredClone(state.currentDoc);
   state.base = state.current;
   state.revision = 0;
