@@ -146,7 +146,8 @@ fn diff_exit_codes_json_and_bundles() {
         json!({
             "structure": [{"kind": "resource", "name": "customer", "change": "changed"}],
             "access": [],
-            "impact": {"lang": "en", "people": 0, "capabilities": 0, "groups": []}
+            "impact": {"lang": "en", "people": 0, "capabilities": 0,
+                       "counts": "0 people, 0 capabilities", "groups": []}
         })
     );
     // Signed JSON bundles are read (and verified with --trust).

@@ -21,6 +21,8 @@ pub struct Impact {
     /// How many capabilities change (an action, or a field's state, on a resource, for
     /// someone), counted once per cause.
     pub capabilities: usize,
+    /// Both counts in words: `4 people, 12 capabilities` / `4 人，12 项权限变化`.
+    pub counts: String,
     /// By cause, in the order the changes were found.
     pub groups: Vec<Group>,
 }
@@ -276,6 +278,7 @@ pub(super) fn impact(d: &Diff, labels: &Labels) -> Impact {
         lang: labels.lang().tag(),
         people: everyone.len(),
         capabilities,
+        counts: counts(everyone.len(), capabilities, labels.lang()),
         groups,
     }
 }

@@ -27,7 +27,7 @@ export function diffList(diff, changed = []) {
   const person = (p) => el('li', { 'data-subject': p.subject }, p.name,
     p.subject.startsWith('user:') && p.name !== p.subject.slice(5) ? el('span', { class: 'muted' }, ` (${p.subject.slice(5)})`) : null);
   return el('div', {},
-    el('p', {}, t('affects', { people: diff.impact.people, n: diff.impact.capabilities })),
+    el('p', {}, t('affects', { counts: diff.impact.counts })),
     groups.map((g) => el('section', { class: 'cause', 'data-causes': g.causes.join(',') },
       el('h4', {}, g.text, ' ', el('span', { class: 'muted' }, `(${g.counts})`)),
       el('ul', { class: 'diff' }, g.lines.map((l) => el('li', { 'data-what': l.what, 'data-resource': l.resource }, l.text))),
