@@ -345,7 +345,8 @@ fn lint_finds_each_kind_of_mistake() {
             "helper": {"grants": [{"resource": "*", "actions": ["view"], "fields": {"secret": "hidden"}}]},
             "admin": {"grants": [{"resource": "*", "actions": ["*"], "fields": {"secret": "hidden"}}]}
         },
-        "assignments": {"users": {"u": {"roles": ["clerk", "helper"]}}},
+        "assignments": {"users": {"u": {"roles": ["clerk", "helper"],
+            "limits": [{"resource": "doc", "fields": {}}]}}},
         "rules": [
             {"id": "never", "effect": "deny", "resource": "doc", "actions": ["edit"], "when": "1 == 2"},
             {"id": "noop", "effect": "limit", "resource": "doc", "fields": {"*": "editable"}},
@@ -367,6 +368,8 @@ fn lint_finds_each_kind_of_mistake() {
         ("rules[0]", "rule_never_applies"),
         ("rules[1]", "rule_has_no_effect"),
         ("rules[3]", "rule_has_no_effect"),
+        // A personal limit that caps nothing, by its path.
+        ("assignments.users.u.limits[0]", "rule_has_no_effect"),
     ];
     for w in want {
         assert!(

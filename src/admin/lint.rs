@@ -173,12 +173,11 @@ fn shadowed_grants(p: &Policy, out: &mut Vec<Warning>) {
 // TRUNCATION: a policy has fewer than 2^32 of anything (its document is at most 8 MiB)
 #[allow(clippy::cast_possible_truncation)]
 fn idle_rules(p: &Policy, out: &mut Vec<Warning>) {
-    let rules = p
-        .global_rules
-        .iter()
-        .filter_map(|&r| p.rules.get(r as usize));
-    for (i, rule) in rules.enumerate() {
-        let path = format!("rules[{i}]");
+    // Global rules by their place in `rules`; personal denies and limits by their JSON path
+    // (their id), so an empty personal limit is found too.
+    for (i, rule) in p.rules.iter().enumerate() {
+        let global = p.global_rules.iter().position(|&g| g as usize == i);
+        let path = global.map_or_else(|| rule.id.clone(), |k| format!("rules[{k}]"));
         if rule.when.as_ref().and_then(Expr::closed_value) == Some(false) {
             let msg = format!("the condition of `{}` is always false", rule.id);
             warn(out, path.clone(), "rule_never_applies", msg);

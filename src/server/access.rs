@@ -426,7 +426,19 @@ pub async fn list(
     })
     .await?;
     match p.format.as_deref().unwrap_or("json") {
-        "json" => Ok(Json(json!({ "entries": entries })).into_response()),
+        "json" => {
+            // Each with whether it was refused (what alerts count): a button a page checked and
+            // greyed out is not a refusal, only an attempt is.
+            let entries: Vec<Value> = entries
+                .iter()
+                .map(|e| {
+                    let mut v = json!(e);
+                    v["refused"] = json!(e.refused());
+                    v
+                })
+                .collect();
+            Ok(Json(json!({ "entries": entries })).into_response())
+        }
         "csv" => {
             let bytes = table::write_csv(&rows(&entries));
             Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], bytes).into_response())

@@ -53,6 +53,14 @@ pub async fn login(
             .create_session(&hash, &user, now_ms() + auth::LOGIN_MS)?)
     })
     .await?;
+    let e = super::audit::entry(
+        &person.id,
+        "login",
+        "POST /v1/login".into(),
+        Some(DATA_APP),
+        json!({}),
+    );
+    super::audit::record(&state, e).await?;
     Ok(([(header::SET_COOKIE, cookie)], Json(person_json(&person))).into_response())
 }
 
@@ -61,7 +69,17 @@ pub async fn logout(State(state): State<Shared>, headers: HeaderMap) -> ApiResul
     if let Some(id) = auth::session_id(&state, &headers) {
         same_origin(&state, &headers, true)?;
         let (s, hash) = (state.clone(), token_hash(&id));
-        blocking(move || Ok(s.store.end_session(&hash)?)).await?;
+        let who = blocking(move || {
+            let who = s.store.session(&hash, now_ms())?;
+            s.store.end_session(&hash)?;
+            Ok(who)
+        })
+        .await?;
+        if let Some(user) = who {
+            let endpoint = "POST /v1/logout".into();
+            let e = super::audit::entry(&user, "logout", endpoint, Some(DATA_APP), json!({}));
+            super::audit::record(&state, e).await?;
+        }
     }
     Ok((
         [(header::SET_COOKIE, cleared_cookie())],

@@ -238,6 +238,8 @@ mod tests {
             summary: Value::Null,
             reassigned: None,
             note: None,
+            directory_changed: false,
+            directory: None,
             document: String::new(),
             bundle: format!("{{\"v\":{n}}}"),
         }

@@ -197,6 +197,8 @@ pub async fn diff(
 pub struct PublishQuery {
     #[serde(default)]
     dry_run: bool,
+    /// The admin's note on the version (at most 500 characters kept).
+    note: Option<String>,
     reassign_from: Option<String>,
     reassign_to: Option<String>,
 }
@@ -253,7 +255,10 @@ pub async fn publish_policy(
         by,
         base,
         reassign,
-        note: None,
+        note: q
+            .note
+            .map(|n| publish::shorten(n.trim(), 500))
+            .filter(|n| !n.is_empty()),
         directory: pending,
         kind: "publish",
         endpoint: format!("POST /v1/apps/{app}/policy"),

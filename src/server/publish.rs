@@ -32,13 +32,30 @@ pub struct Candidate {
 }
 
 impl Candidate {
-    /// The stored summary: counts and one line per access change.
+    /// The stored summary: counts, one line per effect (in English and Chinese), and a
+    /// headline in both: what the admin changed, for the history.
     pub fn summary(&self) -> Value {
+        let headline = |lang: Lang| {
+            let causes: Vec<String> = self
+                .diff
+                .impact(lang)
+                .groups
+                .into_iter()
+                .map(|g| g.text)
+                .collect();
+            let text = if causes.is_empty() {
+                lang.pick("No access changes", "权限没有变化").to_string()
+            } else {
+                causes.join(lang.pick("; ", "；"))
+            };
+            shorten(&text, HEADLINE_CHARS)
+        };
         json!({
             "structural_changes": self.diff.structure.len(),
             "access_changes": self.diff.access.len(),
             "lines": self.diff.summary(Lang::En),
             "lines_zh": self.diff.summary(Lang::Zh),
+            "headline": {"en": headline(Lang::En), "zh-CN": headline(Lang::Zh)},
         })
     }
 
@@ -46,6 +63,17 @@ impl Candidate {
     /// and access changes.
     pub fn diff_json(&self, lang: Lang) -> Value {
         diff_json(&self.diff, lang)
+    }
+}
+
+/// How long a version's headline may be, in characters.
+const HEADLINE_CHARS: usize = 200;
+
+/// `text` cut to `max` characters, with an ellipsis when cut.
+pub fn shorten(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
     }
 }
 

@@ -350,11 +350,22 @@ test('admin: the activity view: admin actions, live alerts, the access log', asy
     // Bob tries to edit Alice's customer again and again: an alert appears live.
     await refuse(s, 'u-bob', 5);
     await page.waitForSelector('[data-testid=alerts] li.alert[data-user=u-bob]');
-    await page.getByLabel('Data access log: User').fill('u-bob');
+    // Searched by name: the log shows names and outcomes in words.
+    await page.getByLabel('Data access log: User').fill('Bob');
     await page.getByRole('button', { name: 'Search' }).click();
     await page.waitForSelector('tr.refused');
-    assert.match(await page.locator('tr.refused').first().innerText(), /forbidden/);
+    assert.match(await page.locator('tr.refused').first().innerText(), /Bob Li \(u-bob\).*refused/);
     assert.ok(await page.locator('[data-testid=audit] li').count() >= 1);
+    // Opening the matrix tab is not an export; logins are in the admin log, filtered by name.
+    await page.click('[data-tab=matrix]');
+    await page.waitForSelector('table');
+    await page.click('[data-tab=activity]');
+    await page.waitForSelector('[data-testid=audit] li');
+    assert.equal(await page.locator('[data-testid=audit] li[data-kind=export]').count(), 0);
+    await page.getByLabel('Admin activity: User').fill('Bob');
+    await page.getByRole('button', { name: 'Show this person' }).click();
+    await page.waitForSelector('[data-testid=audit] li[data-kind=login]');
+    assert.match(await page.locator('[data-testid=audit] li').first().innerText(), /Bob Li \(u-bob\) · logged in/);
     await shots(page, 'admin-activity');
   });
 });

@@ -1916,3 +1916,77 @@ fn every_answered_sensitive_read_survives_a_crash_in_the_access_log() {
         "every answered read is logged: {stored} of {answered}"
     );
 }
+
+/// The activity log: logins and logouts are there, the console's matrix view is not an export
+/// (a file is), a page's greyed-out button check is not a refusal, and a publication carries
+/// the admin's note and a headline in both languages.
+#[test]
+fn the_activity_log_is_worth_reading() {
+    let s = start("server-activity");
+    let alice = s.login("u-alice");
+    let out = s.user(&alice, "POST", "/v1/logout", &Value::Null);
+    assert_eq!(out.status, 200);
+    let audit = |kind: &str| {
+        s.admin("GET", &format!("/v1/audit?kind={kind}"), &Value::Null)
+            .json()["entries"]
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(audit("login")[0]["actor"], "u-alice");
+    assert_eq!(audit("logout")[0]["actor"], "u-alice");
+    let body = json!({"document": sample_policy(), "resource": "customer"});
+    let view = s.admin("POST", "/v1/drafts/matrix/export?format=json", &body);
+    assert_eq!(view.status, 200);
+    assert!(
+        audit("export").is_empty(),
+        "viewing the matrix is not an export"
+    );
+    let file = s.admin("POST", "/v1/drafts/matrix/export?format=csv", &body);
+    assert_eq!(file.status, 200);
+    assert_eq!(audit("export").len(), 1);
+    // A check the page made (greyed out a button) and an attempt (refused).
+    let bob = s.login("u-bob");
+    let events = json!({"events": [
+        {"kind": "check", "action": "delete", "resource": "customer", "allow": false},
+    ]});
+    let sent = s.user(&bob, "POST", "/v1/decisions", &events);
+    assert!(sent.status < 300, "{}", sent.text());
+    let tried = s.user(
+        &bob,
+        "PUT",
+        "/v1/data/customer/c-1001",
+        &json!({"notes": "x"}),
+    );
+    assert_eq!(tried.status, 403);
+    let log = s
+        .admin("GET", "/v1/audit/access?user=u-bob", &Value::Null)
+        .json();
+    let entries = log["entries"].as_array().unwrap();
+    let check = entries.iter().find(|e| e["outcome"] == "refused_check");
+    let attempt = entries
+        .iter()
+        .find(|e| e["outcome"] == "forbidden")
+        .unwrap();
+    assert_eq!(attempt["refused"], true);
+    if let Some(c) = check {
+        assert_eq!(c["refused"], false);
+    }
+    // A publication's note and headline.
+    let p = s.admin(
+        "POST",
+        "/v1/apps/acme-erp/policy?note=Erin%20covers%20December",
+        &more_access(),
+    );
+    assert_eq!(p.status, 201, "{}", p.text());
+    let v = p.json();
+    assert_eq!(v["note"], "Erin covers December");
+    assert_eq!(
+        v["summary"]["headline"]["en"],
+        "Template customer_owner changed"
+    );
+    assert_eq!(
+        v["summary"]["headline"]["zh-CN"],
+        "修改权限模板「customer_owner」"
+    );
+}

@@ -8,6 +8,26 @@ import { admin, state } from './state.js';
 
 const when = (ms) => (ms ? new Date(ms).toLocaleString() : t('never'));
 
+/** A word of the logs in the page's language (`outcome.forbidden`), else the word itself. */
+const words = (group, w) => {
+  const text = t(`${group}.${w}`);
+  return text === `${group}.${w}` ? w : text;
+};
+
+/** A person's name from the directory, with their id; the id alone for anyone else. */
+const nameOf = (id) => {
+  const p = state.people.find((x) => x.id === id);
+  return p?.name ? `${p.name} (${id})` : id;
+};
+
+/** The id a search box means: a person's id, or the one person whose name holds the text. */
+const personId = (text) => {
+  const q = text.trim();
+  if (!q || state.people.some((p) => p.id === q)) return q;
+  const named = state.people.filter((p) => (p.name || '').toLowerCase().includes(q.toLowerCase()));
+  return named.length === 1 ? named[0].id : q;
+};
+
 function alertLine(a) {
   const last = a.detail?.last || {};
   return el('li', { class: 'alert', 'data-user': a.user }, `${when(a.at)} · `,
@@ -71,20 +91,26 @@ export function activityTab() {
   const alerts = el('ul', { class: 'log', 'data-testid': 'alerts', 'aria-live': 'polite' });
   const access = el('tbody', {});
   const coverage = el('ul', { 'data-testid': 'coverage' });
-  const user = el('input', { type: 'search', 'aria-label': `${t('accessLog')}: ${t('user')}`, placeholder: 'u-alice' });
+  const user = el('input', { type: 'search', 'aria-label': `${t('accessLog')}: ${t('user')}`, placeholder: t('nameOrId') });
   const resource = el('input', { type: 'search', 'aria-label': `${t('accessLog')}: ${t('resource')}`, placeholder: 'customer' });
-  const query = () => new URLSearchParams(Object.entries({ user: user.value.trim(), resource: resource.value.trim() }).filter(([, v]) => v)).toString();
+  const actor = el('input', { type: 'search', 'aria-label': `${t('activity')}: ${t('user')}`, placeholder: t('nameOrId') });
+  const query = () => new URLSearchParams(Object.entries({ user: personId(user.value), resource: resource.value.trim() }).filter(([, v]) => v)).toString();
   const search = async () => {
     const r = await admin(`/v1/audit/access?limit=200&${query()}`);
-    fill(access, ...r.entries.map((e) => el('tr', { class: e.outcome === 'ok' ? '' : 'refused' },
-      el('td', {}, when(e.at)), el('td', {}, e.user), el('td', {}, e.action), el('td', {}, e.resource),
+    fill(access, ...r.entries.map((e) => el('tr', { class: e.refused ? 'refused' : '' },
+      el('td', {}, when(e.at)), el('td', {}, nameOf(e.user)), el('td', {}, e.action), el('td', {}, e.resource),
       el('td', {}, e.count > e.records.length ? `${e.records.slice(0, 3).join(' ')} … (${e.count})` : e.records.join(' ')),
-      el('td', {}, e.unmasked.join(' ')), el('td', {}, e.outcome), el('td', {}, e.source))));
+      el('td', {}, e.unmasked.join(' ')), el('td', {}, words('outcome', e.outcome)), el('td', {}, words('source', e.source)))));
+  };
+  const showAudit = async () => {
+    const who = personId(actor.value);
+    const a = await admin(`/v1/audit?limit=100${who ? `&actor=${encodeURIComponent(who)}` : ''}`);
+    fill(audit, ...a.entries.map((e) => el('li', { 'data-kind': e.kind },
+      `${when(e.at)} · ${nameOf(e.actor)} · ${words('kind', e.kind)}`, e.detail?.version ? ` · v${e.detail.version}` : '',
+      el('span', { class: 'muted' }, ` · ${e.endpoint}`))));
   };
   (async () => {
-    const a = await admin('/v1/audit?limit=100');
-    fill(audit, ...a.entries.map((e) => el('li', { 'data-kind': e.kind },
-      `${when(e.at)} · ${e.actor} · ${e.kind} · ${e.endpoint}`, e.detail?.version ? ` · v${e.detail.version}` : '')));
+    await showAudit();
     await showAlerts(alerts, []);
     const rv = await admin(`/v1/apps/${APP}/reviews`);
     fill(coverage, ...rv.coverage.map((c) => el('li', { class: c.overdue ? 'overdue' : '', 'data-resource': c.resource },
@@ -104,7 +130,9 @@ export function activityTab() {
           download('access-log.xlsx', await res.blob());
         } }, t('exportLog'))),
       el('div', { class: 'scroll' }, el('table', { 'aria-label': t('accessLog') },
-        el('thead', {}, el('tr', {}, ['at', 'user', 'action', 'resource', 'records', 'unmasked', 'outcome', 'source'].map((h) => el('th', { scope: 'col' }, h)))),
+        el('thead', {}, el('tr', {}, ['at', 'user', 'action', 'resource', 'records', 'unmasked', 'outcome', 'source'].map((h) => el('th', { scope: 'col' }, t(`col.${h}`))))),
         access))),
-    el('section', { class: 'card', 'aria-labelledby': 'activity-h' }, el('h2', { id: 'activity-h' }, t('activity')), audit));
+    el('section', { class: 'card', 'aria-labelledby': 'activity-h' }, el('h2', { id: 'activity-h' }, t('activity')),
+      el('div', { class: 'bar' }, actor, el('button', { type: 'button', onclick: showAudit }, t('filterLog'))),
+      audit));
 }

@@ -6,7 +6,7 @@
 
 import { APP } from '../api.js';
 import { confirmDialog, describe, el, fill, messageBox, say } from '../dom.js';
-import { t } from '../i18n.js';
+import { lang, t } from '../i18n.js';
 import { admin, check, load, note, replace, state, strip, takeNote } from './state.js';
 
 /** A diff as the server words it: one section per change the admin made, with how many people
@@ -31,7 +31,7 @@ export function diffList(diff, changed = []) {
     groups.map((g) => el('section', { class: 'cause', 'data-causes': g.causes.join(',') },
       el('h4', {}, g.text, ' ', el('span', { class: 'muted' }, `(${g.counts})`)),
       el('ul', { class: 'diff' }, g.lines.map((l) => el('li', { 'data-what': l.what, 'data-resource': l.resource }, l.text))),
-      el('details', { class: 'everyone' }, el('summary', {}, t('everyone', { n: g.people.length })),
+      el('details', { class: 'everyone' }, el('summary', {}, t('reaches', { n: g.people.length })),
         el('ul', { class: 'people' }, g.people.map(person))))),
     other);
 }
@@ -113,9 +113,12 @@ export function publishTab() {
     }
   };
 
+  const noteBox = el('input', { type: 'text', maxlength: 500, 'aria-label': t('versionNote'), placeholder: t('versionNoteHint') });
   const publish = async () => {
     const r = state.draft['x-fieldgate-reassign'];
-    const q = r ? `?reassign_from=${encodeURIComponent(r.from)}&reassign_to=${encodeURIComponent(r.to)}` : '';
+    const params = new URLSearchParams(r ? { reassign_from: r.from, reassign_to: r.to } : {});
+    if (noteBox.value.trim()) params.set('note', noteBox.value.trim());
+    const q = params.size ? `?${params}` : '';
     try {
       const v = await admin(`/v1/apps/${APP}/policy${q}`, { method: 'POST', body: strip(state.draft), headers: { 'if-match': `"${state.base}"` } });
       await admin(`/v1/apps/${APP}/draft`, { method: 'DELETE' }).catch(() => {});
@@ -176,10 +179,17 @@ export function publishTab() {
     }
   };
 
-  /** Every version, newest first, each but the current one with its rollback. */
+  /** A version's note in words (a rollback's is the server's fixed `rollback to N`). */
+  const noteText = (n) => {
+    const back = /^rollback to (\d+)$/.exec(n || '');
+    return back ? t('rollbackNote', { v: back[1] }) : n;
+  };
+  /** Every version, newest first, each but the current one with its rollback: who, when, what
+   * it changed (the server's headline, in the page's language) and the admin's note. */
   const history = () => el('ul', { class: 'versions' }, state.versions.map((v) => el('li', { 'data-version': v.version },
     `v${v.version} · ${t('by', { who: v.published_by })} · ${new Date(v.published_at).toLocaleString()}`,
-    v.note ? ` · ${v.note}` : '',
+    v.summary?.headline ? el('div', { class: 'headline' }, v.summary.headline[lang === 'zh' ? 'zh-CN' : 'en']) : null,
+    v.note ? el('div', { class: 'muted' }, `${t('note')}: ${noteText(v.note)}`) : '',
     v.directory_changed ? ` · ${t('directoryChanged')}` : '',
     v.reassigned ? ` · ${v.reassigned.from} → ${v.reassigned.to}` : '',
     ' ',
@@ -193,6 +203,7 @@ export function publishTab() {
   fill(box,
     el('h2', { id: 'publish-h' }, t('tab.publish')),
     reassign ? el('p', { class: 'notice' }, t('reassignPending', reassign)) : null,
+    el('label', {}, t('versionNote'), noteBox),
     el('div', { class: 'actions' },
       el('button', { type: 'button', class: 'secondary', onclick: reviewChanges }, t('review')),
       el('button', { type: 'button', onclick: publish }, t('publish'))),
