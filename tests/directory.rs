@@ -16,7 +16,11 @@ fn dir() -> std::path::PathBuf {
 fn read(name: &str, encoding: Encoding) -> Value {
     let policy = Policy::from_slice(&std::fs::read(common::sample_policy()).unwrap()).unwrap();
     let bytes = std::fs::read(dir().join(name)).unwrap();
-    match read_directory(&bytes, encoding, Some(&policy)) {
+    match read_directory(
+        &bytes,
+        encoding,
+        fieldgate::admin::directory::Org::of(Some(&policy)),
+    ) {
         Ok(d) => json!({"people": d.to_json()}),
         Err(DirectoryLoadError::Rows(rows)) => json!({"errors": rows}),
         Err(DirectoryLoadError::Unreadable(m)) => json!({"unreadable": m}),

@@ -52,11 +52,87 @@ impl Person {
     }
 }
 
+/// The organisation a directory is checked against: the policy's departments and, with its
+/// document at hand, their labels, so that a department may be given by name ("销售部") or by
+/// path ("销售部/华东") as contact exports write them.
+#[derive(Debug, Clone, Copy)]
+pub struct Org<'a> {
+    /// The compiled policy: its departments and their parents.
+    pub policy: &'a Policy,
+    /// Its document (for the departments' labels).
+    pub doc: Option<&'a Value>,
+}
+
+impl<'a> Org<'a> {
+    /// The organisation of `policy`, departments by id only.
+    pub fn of(policy: Option<&'a Policy>) -> Option<Org<'a>> {
+        policy.map(|policy| Org { policy, doc: None })
+    }
+
+    /// The names a department goes by: its id and its labels in every language.
+    fn names(&self, id: &str) -> Vec<String> {
+        let label = self
+            .doc
+            .and_then(|d| d.get("departments")?.get(id)?.get("label"));
+        let mut out = vec![id.to_string()];
+        match label {
+            Some(Value::String(s)) => out.push(s.clone()),
+            Some(Value::Object(m)) => {
+                out.extend(m.values().filter_map(Value::as_str).map(str::to_string))
+            }
+            _ => {}
+        }
+        out
+    }
+
+    /// The department a name or path ("销售部/华东": the last part, under the parts before it)
+    /// means: none when nothing matches, an error when several do.
+    fn department_named(&self, text: &str) -> Result<Option<String>, String> {
+        let parts: Vec<&str> = text
+            .split('/')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect();
+        let Some((last, above)) = parts.split_last() else {
+            return Ok(None);
+        };
+        let is = |id: &str, part: &str| self.names(id).iter().any(|n| n == part);
+        let found: Vec<&str> = self
+            .policy
+            .department_names()
+            .filter(|d| {
+                if !is(d, last) {
+                    return false;
+                }
+                let mut at = self.policy.department_parent(d);
+                for part in above.iter().rev() {
+                    match at {
+                        Some(p) if is(p, part) => at = self.policy.department_parent(p),
+                        _ => return false,
+                    }
+                }
+                true
+            })
+            .collect();
+        match found.as_slice() {
+            [] => Ok(None),
+            [one] => Ok(Some(one.to_string())),
+            many => Err(format!(
+                "`{text}` names {} departments ({}): give its path, e.g. `parent/{text}`",
+                many.len(),
+                many.join(", ")
+            )),
+        }
+    }
+}
+
 /// The people of an app, in the order given, found by id.
 #[derive(Debug, Clone, Default)]
 pub struct Directory {
     people: Vec<Person>,
     by_id: HashMap<String, usize>,
+    /// The columns of the table it was read from that nothing reads (kept for the report).
+    ignored: Vec<String>,
 }
 
 /// A mistake in a directory: where it is and why, with a stable code.
@@ -98,6 +174,51 @@ const COLUMNS: [(&str, &[&str]); 5] = [
     ("roles", &["roles", "role", "角色"]),
 ];
 
+/// Columns of contact exports (DingTalk, WeCom, Feishu) kept as attributes under a fixed key,
+/// with the headers each is known by.
+const ATTR_COLUMNS: [(&str, &[&str]); 5] = [
+    (
+        "title",
+        &["title", "job title", "position", "职位", "职务", "岗位"],
+    ),
+    ("mobile", &["mobile", "phone", "手机", "手机号", "手机号码"]),
+    (
+        "email",
+        &["email", "e-mail", "邮箱", "企业邮箱", "电子邮箱"],
+    ),
+    ("location", &["location", "办公地点", "工作地点"]),
+    ("joined", &["joined", "hire date", "入职时间", "入职日期"]),
+];
+
+/// The column `header` is a typo of (two letters off one of the table's own English names).
+fn misspelt(header: &str) -> Option<&'static str> {
+    if header.chars().count() < 4 || !header.is_ascii() {
+        return None;
+    }
+    COLUMNS
+        .iter()
+        .map(|(name, _)| *name)
+        .find(|name| name.len() >= 4 && edits(header, name) <= 2)
+}
+
+/// The edit distance between two ASCII words (Levenshtein).
+fn edits(a: &str, b: &str) -> usize {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, x) in a.iter().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, y) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (diagonal + usize::from(x != y))
+                .min(row[j] + 1)
+                .min(above + 1);
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
 /// An id as people read it: in Unicode's composed form (NFC), case-folded. Two ids with the
 /// same look are one person to whoever reads a list of names, so a directory refuses them.
 fn look(id: &str) -> String {
@@ -130,22 +251,45 @@ impl Directory {
         first_row: usize,
     ) -> Result<Directory, Vec<DirectoryError>> {
         let rows: Vec<usize> = (0..people.len()).map(|i| first_row + i).collect();
-        Directory::checked(people, policy, &rows, Vec::new())
+        Directory::checked(people, Org::of(policy), &rows, Vec::new())
+    }
+
+    /// The columns the table had that nothing reads (neither a person's field nor a known
+    /// attribute): what a contact export brought that the app does not use.
+    pub fn ignored_columns(&self) -> &[String] {
+        &self.ignored
     }
 
     /// The directory, unless `errors` (found while reading) or its own checks find mistakes;
     /// `rows[i]` is where person `i` was read.
     fn checked(
-        people: Vec<Person>,
-        policy: Option<&Policy>,
+        mut people: Vec<Person>,
+        org: Option<Org<'_>>,
         rows: &[usize],
         mut errors: Vec<DirectoryError>,
     ) -> Result<Directory, Vec<DirectoryError>> {
         let mut by_id = HashMap::with_capacity(people.len());
         let mut by_look: HashMap<String, usize> = HashMap::with_capacity(people.len());
-        let known: Option<Vec<&str>> = policy
-            .map(|p| p.department_names().collect::<Vec<_>>())
+        let known: Option<Vec<&str>> = org
+            .map(|o| o.policy.department_names().collect::<Vec<_>>())
             .filter(|d| !d.is_empty());
+        // Departments given by name or path ("销售部/华东"), as contact exports write them.
+        if let (Some(o), Some(known)) = (org, &known) {
+            for (i, p) in people.iter_mut().enumerate() {
+                let Some(d) = p
+                    .department
+                    .clone()
+                    .filter(|d| !known.contains(&d.as_str()))
+                else {
+                    continue;
+                };
+                match o.department_named(&d) {
+                    Ok(Some(id)) => p.department = Some(id),
+                    Ok(None) => {}
+                    Err(msg) => errors.push(err(rows[i], "department", "unknown_department", msg)),
+                }
+            }
+        }
         for (i, p) in people.iter().enumerate() {
             let row = rows[i];
             if p.id.trim().is_empty() {
@@ -180,14 +324,21 @@ impl Directory {
                 by_look.insert(look(&p.id), i);
             }
             if let (Some(d), Some(known)) = (&p.department, &known) {
-                if !known.contains(&d.as_str()) {
+                let reported = errors
+                    .iter()
+                    .any(|e| e.row == row && e.column == "department");
+                if !known.contains(&d.as_str()) && !reported {
                     let msg = format!("the policy has no department `{d}`");
                     errors.push(err(row, "department", "unknown_department", msg));
                 }
             }
         }
         if errors.is_empty() {
-            Ok(Directory { people, by_id })
+            Ok(Directory {
+                people,
+                by_id,
+                ignored: Vec::new(),
+            })
         } else {
             errors.sort_by_key(|e| e.row);
             Err(errors)
@@ -204,34 +355,57 @@ impl Directory {
         rows: &[Vec<String>],
         policy: Option<&Policy>,
     ) -> Result<Directory, Vec<DirectoryError>> {
+        Directory::from_table_in(rows, Org::of(policy))
+    }
+
+    /// [`Directory::from_table`] for an organisation whose departments may be given by name
+    /// or path as well as by id. Contact exports' columns (职位, 手机, 邮箱, …) become
+    /// attributes (`title`, `mobile`, `email`, …); any other column is ignored and listed
+    /// ([`Directory::ignored_columns`]).
+    ///
+    /// # Errors
+    /// Every bad header, row and cell.
+    pub fn from_table_in(
+        rows: &[Vec<String>],
+        org: Option<Org<'_>>,
+    ) -> Result<Directory, Vec<DirectoryError>> {
         let Some(head) = rows.first() else {
             return Err(vec![err(1, "", "bad_header", "the sheet is empty".into())]);
         };
         enum Col {
             Known(&'static str),
             Attr(String),
+            /// An export's column kept as text (a phone number is not a number).
+            Text(&'static str),
             Ignored,
         }
         let mut errors = Vec::new();
         let mut cols = Vec::new();
+        let mut ignored = Vec::new();
         for h in head {
             let t = h.trim();
             let lower = t.to_lowercase();
-            let col = if let Some((name, _)) = COLUMNS
-                .iter()
-                .find(|(_, names)| names.contains(&lower.as_str()))
-            {
+            let named = |table: &[(&'static str, &[&str])]| {
+                table
+                    .iter()
+                    .find(|(_, names)| names.contains(&lower.as_str()))
+                    .map(|(name, _)| *name)
+            };
+            let col = if let Some(name) = named(&COLUMNS) {
                 Col::Known(name)
+            } else if let Some(key) = named(&ATTR_COLUMNS) {
+                Col::Text(key)
             } else if let Some(key) = t.strip_prefix("attrs.").filter(|k| !k.is_empty()) {
                 Col::Attr(key.to_string())
-            } else if t.is_empty() || t.starts_with("x-") {
+            } else if let Some(meant) = misspelt(&lower) {
+                // A typo of a column that matters is a mistake, not a column to ignore.
+                let msg = format!("unknown column `{t}`: did you mean `{meant}`?");
+                errors.push(err(1, t, "bad_header", msg));
                 Col::Ignored
             } else {
-                let msg = format!(
-                    "unknown column `{t}`: use id, name, department, groups, roles, \
-                     attrs.<key>, or x-<anything> for a column to ignore"
-                );
-                errors.push(err(1, t, "bad_header", msg));
+                if !t.is_empty() && !t.starts_with("x-") {
+                    ignored.push(t.to_string());
+                }
                 Col::Ignored
             };
             cols.push(col);
@@ -274,6 +448,9 @@ impl Directory {
                     Col::Attr(key) if !cell.is_empty() => {
                         p.attrs.insert(key.clone(), attr_value(cell));
                     }
+                    Col::Text(key) if !cell.is_empty() => {
+                        p.attrs.insert((*key).to_string(), Value::from(cell));
+                    }
                     _ => {}
                 }
             }
@@ -288,7 +465,9 @@ impl Directory {
             people.push(p);
             rows_of.push(line);
         }
-        Directory::checked(people, policy, &rows_of, errors)
+        let mut d = Directory::checked(people, org, &rows_of, errors)?;
+        d.ignored = ignored;
+        Ok(d)
     }
 
     /// Reads the JSON form: `[{"id", "name"?, "department"?, "groups"?, "roles"?, "attrs"?}]`
@@ -299,6 +478,18 @@ impl Directory {
     pub fn from_json(
         doc: &Value,
         policy: Option<&Policy>,
+    ) -> Result<Directory, Vec<DirectoryError>> {
+        Directory::from_json_in(doc, Org::of(policy))
+    }
+
+    /// [`Directory::from_json`] for an organisation whose departments may be given by name or
+    /// path as well as by id.
+    ///
+    /// # Errors
+    /// Every bad person or member.
+    pub fn from_json_in(
+        doc: &Value,
+        org: Option<Org<'_>>,
     ) -> Result<Directory, Vec<DirectoryError>> {
         let list = doc
             .as_array()
@@ -363,7 +554,7 @@ impl Directory {
                 attrs,
             });
         }
-        Directory::checked(people, policy, &rows, errors)
+        Directory::checked(people, org, &rows, errors)
     }
 
     /// The people, in the order given.
@@ -556,5 +747,65 @@ mod tests {
         assert!(e[0].message.contains("row 2"), "{}", e[0].message);
         let e = Directory::from_table(&t(&[&["name", "dept"]]), None).unwrap_err();
         assert_eq!(e[0].code, "bad_header");
+    }
+
+    #[test]
+    fn reads_a_dingtalk_export_as_it_is() {
+        let doc = serde_json::json!({
+            "format": "fieldgate/1", "app": "t", "version": 1,
+            "departments": {"hq": {"label": "总部"}, "sales": {"parent": "hq", "label": {"zh-CN": "销售部", "en": "Sales"}},
+                            "east": {"parent": "sales", "label": "华东"}, "ops": {"parent": "hq", "label": "运营部"},
+                            "ops-east": {"parent": "ops", "label": "华东"}},
+            "resources": {}
+        });
+        let p = Policy::from_value(&doc).unwrap();
+        let org = Some(Org {
+            policy: &p,
+            doc: Some(&doc),
+        });
+        let d = Directory::from_table_in(
+            &t(&[
+                &[
+                    "姓名",
+                    "UserID",
+                    "手机",
+                    "部门",
+                    "职位",
+                    "邮箱",
+                    "分机号",
+                    "备注",
+                ],
+                &[
+                    "张三",
+                    "u-1",
+                    "138",
+                    "销售部",
+                    "销售员",
+                    "z@x.cn",
+                    "801",
+                    "",
+                ],
+                &["李四", "u-2", "139", "销售部/华东", "主管", "", "", "新人"],
+                &["王五", "u-3", "", "Sales", "", "", "", ""],
+            ]),
+            org,
+        )
+        .unwrap();
+        assert_eq!(d.get("u-1").unwrap().department.as_deref(), Some("sales"));
+        assert_eq!(d.get("u-2").unwrap().department.as_deref(), Some("east"));
+        assert_eq!(d.get("u-3").unwrap().department.as_deref(), Some("sales"));
+        assert_eq!(d.get("u-1").unwrap().attrs["title"], "销售员");
+        assert_eq!(d.get("u-1").unwrap().attrs["mobile"], "138");
+        assert_eq!(d.get("u-1").unwrap().attrs["email"], "z@x.cn");
+        assert_eq!(d.ignored_columns(), ["分机号", "备注"]);
+        // A name two departments share needs its path; an unknown one is reported.
+        let e = Directory::from_table_in(
+            &t(&[&["id", "部门"], &["u-1", "华东"], &["u-2", "北方"]]),
+            org,
+        )
+        .unwrap_err();
+        let got: Vec<(usize, &str)> = e.iter().map(|e| (e.row, e.code)).collect();
+        assert_eq!(got, [(2, "unknown_department"), (3, "unknown_department")]);
+        assert!(e[0].message.contains("give its path"), "{}", e[0].message);
     }
 }

@@ -114,7 +114,8 @@ impl DirectoryArgs {
             return Ok(None);
         };
         let encoding = self.encoding.parse()?;
-        crate::host::sheets::read_directory(&read(path)?, encoding, policy)
+        let org = crate::admin::directory::Org::of(policy);
+        crate::host::sheets::read_directory(&read(path)?, encoding, org)
             .map(Some)
             .map_err(|e| format!("`{}`: {e}", path.display()))
     }

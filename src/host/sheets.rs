@@ -3,9 +3,9 @@
 //! comes from, and a protected legend sheet), and directories read from CSV, XLSX or JSON.
 
 use super::table::{self, Encoding, Sheet};
-use crate::admin::directory::{Directory, DirectoryError};
+use crate::admin::directory::{Directory, DirectoryError, Org};
 use crate::admin::matrix::{Matrix, SCOPES};
-use crate::core::{FieldState, Policy};
+use crate::core::FieldState;
 
 /// Why a directory file could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,7 +36,7 @@ impl std::fmt::Display for DirectoryLoadError {
 pub fn read_directory(
     bytes: &[u8],
     encoding: Encoding,
-    policy: Option<&Policy>,
+    org: Option<Org<'_>>,
 ) -> Result<Directory, DirectoryLoadError> {
     let unreadable = DirectoryLoadError::Unreadable;
     if table::is_xlsx(bytes) {
@@ -45,16 +45,16 @@ pub fn read_directory(
             .into_iter()
             .next()
             .ok_or_else(|| unreadable("the workbook has no sheet".into()))?;
-        return Directory::from_table(&first.rows, policy).map_err(DirectoryLoadError::Rows);
+        return Directory::from_table_in(&first.rows, org).map_err(DirectoryLoadError::Rows);
     }
     let text = table::decode(bytes, encoding).map_err(unreadable)?;
     if text.trim_start().starts_with(['[', '{']) {
         let doc: serde_json::Value =
             serde_json::from_str(&text).map_err(|e| unreadable(format!("not valid JSON: {e}")))?;
-        return Directory::from_json(&doc, policy).map_err(DirectoryLoadError::Rows);
+        return Directory::from_json_in(&doc, org).map_err(DirectoryLoadError::Rows);
     }
     let rows = table::read_csv(text.as_bytes(), Encoding::Utf8).map_err(unreadable)?;
-    Directory::from_table(&rows, policy).map_err(DirectoryLoadError::Rows)
+    Directory::from_table_in(&rows, org).map_err(DirectoryLoadError::Rows)
 }
 
 /// A directory as a one-sheet workbook.

@@ -482,23 +482,31 @@ pub async fn put_directory(
     // Reading a workbook takes memory and time (within the reader's limits): off the async
     // threads.
     let d = blocking(move || {
-        crate::host::sheets::read_directory(&bytes, encoding, policy.as_ref().map(|c| &*c.policy))
-            .map_err(|e| match e {
-                crate::host::sheets::DirectoryLoadError::Unreadable(m) => {
-                    ApiError::new(ServerCode::BadDirectory, m)
-                }
-                crate::host::sheets::DirectoryLoadError::Rows(rows) => ApiError::new(
-                    ServerCode::BadDirectory,
-                    format!("{} bad row(s); nothing was stored", rows.len()),
-                )
-                .with_cells(&rows),
-            })
+        let org = policy.as_ref().map(|c| crate::admin::directory::Org {
+            policy: &c.policy,
+            doc: Some(&c.doc),
+        });
+        crate::host::sheets::read_directory(&bytes, encoding, org).map_err(|e| match e {
+            crate::host::sheets::DirectoryLoadError::Unreadable(m) => {
+                ApiError::new(ServerCode::BadDirectory, m)
+            }
+            crate::host::sheets::DirectoryLoadError::Rows(rows) => ApiError::new(
+                ServerCode::BadDirectory,
+                format!("{} bad row(s); nothing was stored", rows.len()),
+            )
+            .with_cells(&rows),
+        })
     })
     .await?;
     let was = state.directory(&app).await?;
     let count = d.len();
+    let ignored = d.ignored_columns().to_vec();
     match current {
-        Some(current) if !now => to_draft(&state, &app, &by, lang, current, was, d).await,
+        Some(current) if !now => {
+            let Json(mut out) = to_draft(&state, &app, &by, lang, current, was, d).await?;
+            out["ignored_columns"] = json!(ignored);
+            Ok(Json(out))
+        }
         _ => {
             let moved = crate::admin::directory_changes(&was, &d);
             let people = d.to_json();
@@ -518,7 +526,9 @@ pub async fn put_directory(
             })
             .await?;
             state.forget_directory(&app);
-            Ok(Json(json!({"app": app, "people": count, "applied": true})))
+            Ok(Json(
+                json!({"app": app, "people": count, "applied": true, "ignored_columns": ignored}),
+            ))
         }
     }
 }

@@ -18,7 +18,9 @@ let lastUpload = null;
 /** A directory upload's answer: what it changes, who now needs a second look. */
 function uploadReport(r) {
   const warnings = r.lint || [];
+  const ignored = r.ignored_columns || [];
   return el('div', { class: 'upload', 'data-testid': 'directory-diff' },
+    ignored.length ? el('p', { class: 'muted' }, t('ignoredColumns', { cols: ignored.join(lang === 'zh' ? '、' : ', ') })) : null,
     r.diff ? diffList(r.diff) : null,
     warnings.length ? el('div', { class: 'msg error' }, el('p', {}, t('newWarnings')),
       el('ul', {}, warnings.map((w) => el('li', { 'data-code': w.code }, w.message)))) : null);
