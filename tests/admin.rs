@@ -437,7 +437,7 @@ fn lint_finds_who_can_both_edit_and_approve_the_same_record() {
 
 mod matrix {
     use super::{common, sample};
-    use fieldgate::admin::matrix::{apply, import, CellEdit, Matrix};
+    use fieldgate::admin::matrix::{apply, import, import_partly, CellEdit, Matrix};
     use fieldgate::Policy;
     use serde_json::{json, Value};
     use std::sync::Arc;
@@ -590,6 +590,47 @@ mod matrix {
         assert_eq!(
             cell(&table(&out, "inbound_order"), "purchaser", "action:delete"),
             ""
+        );
+    }
+
+    /// The page's import makes the cells it can and answers the rest, each with why: a value
+    /// that is no state, and an edit that would change another role too.
+    #[test]
+    fn a_partial_import_makes_what_it_can() {
+        let doc = sample();
+        let p = compiled(&doc);
+        let mut t = table(&doc, "customer");
+        let row = |t: &[Vec<String>], role: &str| t.iter().position(|r| r[0] == role).unwrap();
+        let col = |t: &[Vec<String>], c: &str| t[0].iter().position(|h| h == c).unwrap();
+        let (wh, purchaser, manager) = (
+            row(&t, "warehouse_admin"),
+            row(&t, "purchaser"),
+            row(&t, "sales_manager"),
+        );
+        let (view, notes) = (col(&t, "action:view"), col(&t, "field:notes"));
+        t[wh][view] = "all".into();
+        t[purchaser][view] = "visible".into();
+        t[manager][notes] = "read-only".into();
+        let (out, refused) = import_partly(&doc, &p, "customer", &t, "m").unwrap();
+        let got: Vec<(usize, &str)> = refused.iter().map(|e| (e.row, e.column.as_str())).collect();
+        assert_eq!(
+            got,
+            [(purchaser + 1, "action:view"), (manager + 1, "field:notes")]
+        );
+        let after = table(&out, "customer");
+        assert_eq!(after[wh][view], "all");
+        assert_eq!(
+            after[manager][notes],
+            table(&doc, "customer")[manager][notes]
+        );
+        // Nothing makeable: every reason, nothing made.
+        let mut none = table(&doc, "customer");
+        none[purchaser][view] = "visible".into();
+        assert_eq!(
+            import_partly(&doc, &p, "customer", &none, "m")
+                .unwrap_err()
+                .len(),
+            1
         );
     }
 

@@ -514,6 +514,24 @@ pub fn edits_from_table(
     table: &[Vec<String>],
     sheet: &str,
 ) -> Result<Vec<CellEdit>, Vec<CellError>> {
+    let (edits, errors) = cells_of(now, table, sheet)?;
+    if errors.is_empty() {
+        Ok(edits)
+    } else {
+        Err(errors)
+    }
+}
+
+/// The edits a sheet asks for and its cells that read as nothing (an unknown role, a value
+/// that is no state or scope).
+///
+/// # Errors
+/// A header that is not this matrix's: nothing of the sheet can be read then.
+fn cells_of(
+    now: &Matrix,
+    table: &[Vec<String>],
+    sheet: &str,
+) -> Result<(Vec<CellEdit>, Vec<CellError>), Vec<CellError>> {
     let err = |row, column: &str, message: String| CellError {
         sheet: sheet.to_string(),
         row,
@@ -592,10 +610,54 @@ pub fn edits_from_table(
             }
         }
     }
-    if errors.is_empty() {
-        Ok(edits)
-    } else {
-        Err(errors)
+    Ok((edits, errors))
+}
+
+/// [`import`] that makes what it can: the edits that can be made on their own are made; the
+/// cells that cannot (unreadable, or an edit that would change something else) are answered
+/// with why. The admin confirms the whole result once.
+///
+/// # Errors
+/// A header that is not this matrix's, or a sheet none of whose edits can be made (then every
+/// reason).
+pub fn import_partly(
+    doc: &Value,
+    policy: &Arc<Policy>,
+    resource: &str,
+    table: &[Vec<String>],
+    sheet: &str,
+) -> Result<(Value, Vec<CellError>), Vec<CellError>> {
+    let now = Matrix::build(doc, policy, resource, None, &[])
+        .map_err(|m| vec![cell_error(sheet, 0, "", m)])?;
+    let (mut edits, mut refused) = cells_of(&now, table, sheet)?;
+    // Each round drops the edits that could not be made and tries the rest again; an edit
+    // refused alone is refused, so this ends.
+    loop {
+        if edits.is_empty() {
+            return if refused.is_empty() {
+                Ok((doc.clone(), refused))
+            } else {
+                Err(refused)
+            };
+        }
+        match apply_to(doc, policy, &now, &edits, sheet) {
+            Ok(out) => return Ok((out, refused)),
+            Err(errors) => {
+                let of_edit = |e: &CellEdit| {
+                    errors
+                        .iter()
+                        .any(|x| x.row == e.row && x.column == e.column)
+                };
+                let before = edits.len();
+                edits.retain(|e| !of_edit(e));
+                if edits.len() == before {
+                    // Refusals that name no edit: the sheet as a whole cannot be made.
+                    refused.extend(errors);
+                    return Err(refused);
+                }
+                refused.extend(errors);
+            }
+        }
     }
 }
 

@@ -182,9 +182,10 @@ pub struct ImportBody {
     encoding: Option<String>,
 }
 
-/// `POST /v1/drafts/matrix/import` (admin): the draft with an edited matrix (CSV or XLSX)
-/// applied, and the access diff; 422 `bad_cells` with every bad cell (sheet, row, column,
-/// message) and no change otherwise.
+/// `POST /v1/drafts/matrix/import` (admin): the draft with what an edited matrix (CSV or XLSX)
+/// can change applied, the access diff, and `refused`: every cell that could not be applied
+/// (sheet, row, column, message). 422 `bad_cells` when nothing can be applied (a header that
+/// is not the matrix's, or no cell that can be made).
 pub async fn matrix_import(
     State(state): State<Shared>,
     d: Draft<ImportBody>,
@@ -223,10 +224,13 @@ pub async fn matrix_import(
         } else {
             ""
         };
-        matrix::import(&doc, &policy, &b.resource, &first.rows, sheet).map_err(cells)
+        matrix::import_partly(&doc, &policy, &b.resource, &first.rows, sheet).map_err(cells)
     })
     .await?;
-    with_diff(&state, &d.policy, out, (&admin, lang)).await
+    let (out, refused) = out;
+    let Json(mut answer) = with_diff(&state, &d.policy, out, (&admin, lang)).await?;
+    answer["refused"] = json!(refused);
+    Ok(Json(answer))
 }
 
 /// A page's cell edits.

@@ -1112,6 +1112,25 @@ fn drafts_transfer_and_matrix_round_trip() {
     assert_eq!(bad.status, 422);
     assert_eq!(bad.json()["code"], "bad_cells");
     assert_eq!(bad.json()["cells"][0]["row"], wh + 1);
+    // One bad cell among good ones: the good ones are made, the bad one is answered.
+    rows[wh][view] = "all".into();
+    let purchaser = rows.iter().position(|r| r[0] == "purchaser").unwrap();
+    rows[purchaser][view] = "visible".into();
+    let mixed_csv = String::from_utf8(fieldgate::host::table::write_csv(&rows)).unwrap();
+    let mixed = s.admin(
+        "POST",
+        "/v1/drafts/matrix/import",
+        &json!({"document": doc, "resource": "customer", "csv": mixed_csv}),
+    );
+    assert_eq!(mixed.status, 200, "{}", mixed.text());
+    let refused = mixed.json()["refused"].clone();
+    assert_eq!(refused.as_array().unwrap().len(), 1, "{refused}");
+    assert_eq!(refused[0]["row"], purchaser + 1);
+    assert_eq!(
+        mixed.json()["document"],
+        imported.json()["document"],
+        "the good cell is made"
+    );
     let e = s.admin("POST", "/v1/drafts/matrix/edit", &json!({"document": doc, "resource": "customer", "edits": [{"role": "sales", "column": "field:notes", "value": "hidden"}]}));
     assert_eq!(e.status, 422);
     assert!(e.json()["cells"][0]["message"]

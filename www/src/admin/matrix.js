@@ -83,7 +83,13 @@ export function matrixTab(go) {
       for (let i = 0; i < bytes.length; i += 0x8000) b64 += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
       try {
         const r = await admin('/v1/drafts/matrix/import', { method: 'POST', body: { document: strip(state.draft), resource, file: btoa(b64) } });
-        const ok = await confirmDialog(t('importSheet'), el('div', {}, el('p', {}, t('importPreview')), diffList(r.diff)), { ok: t('apply'), cancel: t('cancel') });
+        const refused = r.refused || [];
+        const body = el('div', {},
+          refused.length ? el('div', { class: 'msg error', 'data-testid': 'refused-cells' },
+            el('p', {}, t('cellsRefused', { n: refused.length })),
+            el('ul', {}, refused.map((c) => el('li', {}, `${t('row')} ${c.row} · ${c.column}: ${c.message}`)))) : null,
+          el('p', {}, t('importPreview')), diffList(r.diff));
+        const ok = await confirmDialog(t('importSheet'), body, { ok: t('apply'), cancel: t('cancel') });
         if (ok) {
           note('matrix', t('applied'));
           replace(r.document);
