@@ -60,6 +60,16 @@ test('admin: create a role from a template and give it to a department', async (
     await page.getByRole('button', { name: 'Create', exact: true }).click();
     await page.waitForSelector('[data-editing=sales_reader]');
     assert.equal(await page.getByLabel('Templates sales_reader: customer_reader').isChecked(), true);
+    // A new grant gives nothing until ticked, and an unset field state says what it means,
+    // as the engine answers for the grant.
+    await page.getByRole('button', { name: 'Add a grant' }).click();
+    const grant = page.locator('fieldset.grant').last();
+    const path = await grant.getAttribute('data-path');
+    assert.equal(await grant.locator('.checks input:checked').count(), 0, 'no action ticked');
+    await grant.getByLabel(`view ${path}`, { exact: true }).check();
+    await grant.locator('summary').click();
+    await page.waitForFunction((p) => /default \(view: read-only\)/.test(document.querySelector(`fieldset[data-path="${p}"] select[aria-label="name ${p}"] option[data-default]`)?.textContent || ''), path);
+    await grant.getByRole('button', { name: 'Remove this grant' }).click();
     await shots(page, 'admin-role-created');
     await page.click('[data-tab=org]');
     await page.getByLabel('finance: sales_reader').check();

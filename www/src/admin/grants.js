@@ -2,9 +2,47 @@
 // condition with a small builder for the common cases and the raw text as a fallback, checked
 // live by compiling the draft with the engine (the error's position is shown).
 
+import { Engine } from 'fieldgate';
 import { el, fill, messageBox, say } from '../dom.js';
 import { t } from '../i18n.js';
 import { compile, edit, state } from './state.js';
+
+/** The form modes and the action that opens each. */
+const MODES = [['view', 'view'], ['create', 'create'], ['edit', 'edit']];
+
+/**
+ * What this grant alone gives each field, per form mode its actions open, as the engine
+ * decides it (a field left unset takes the grant's default: the page asks, never guesses).
+ * `{mode: {field: state}}`, or null when the grant cannot be asked about (`*`, or invalid).
+ */
+async function grantStates(gr) {
+  const res = state.draft.resources?.[gr.resource];
+  if (!res || gr.resource === '*') return null;
+  await compile();
+  const probe = { resource: gr.resource, actions: gr.actions || [], ...(gr.fields ? { fields: gr.fields } : {}) };
+  const doc = {
+    format: state.draft.format, app: state.draft.app, version: 1,
+    resources: { [gr.resource]: res }, roles: { probe: { grants: [probe] } },
+  };
+  try {
+    const s = Engine.fromPolicyUnverified(doc).session({ id: 'probe', roles: ['probe'] });
+    const all = (gr.actions || []).includes('*');
+    const out = {};
+    for (const [mode, action] of MODES) {
+      if (all || (gr.actions || []).includes(action)) out[mode] = s.fields(gr.resource, mode);
+    }
+    return out;
+  } catch {
+    return null;
+  }
+}
+
+/** The unset choice of field `f` in words: "default (view: read-only, edit: editable)". */
+function defaultWords(states, f) {
+  if (!states || !f) return t('stateDefault');
+  const parts = Object.entries(states).filter(([, fs]) => fs[f]).map(([mode, fs]) => t('modeState', { mode: t(`modeName.${mode}`), state: t(`state.${fs[f]}`) }));
+  return parts.length ? t('stateDefaultIs', { states: parts.join(t('listSep')) }) : t('stateDefaultNone');
+}
 
 const STATES = ['hidden', 'masked', 'readonly', 'editable'];
 const SCOPES = ['all', 'own', 'department', 'department_tree'];
@@ -90,25 +128,34 @@ export function grantEditor({ get, path, remove, withScope = true }) {
         actionNames.map((a) => el('label', {}, el('input', {
           type: 'checkbox', disabled: all, checked: all || (gr.actions || []).includes(a),
           'aria-label': `${a} ${path}`,
-          onchange: (e) => edit(() => {
-            const list = new Set(get().actions || []);
-            if (e.target.checked) list.add(a); else list.delete(a);
-            get().actions = [...list];
-          }),
+          onchange: (e) => {
+            edit(() => {
+              const list = new Set(get().actions || []);
+              if (e.target.checked) list.add(a); else list.delete(a);
+              get().actions = [...list];
+            });
+            showDefaults();
+          },
         }), a))),
       conditionEditor({ get, key: 'when', resource: () => get().resource, path }),
       el('details', {}, el('summary', {}, t('fieldStates')),
         el('div', { class: 'fields' },
-          ['*', ...fieldNames].map((f) => el('label', {}, f === '*' ? t('everyField') : f,
+          ['*', ...fieldNames].map((f) => el('label', {}, f === '*' ? t('everyField') : (res?.fields?.[f]?.label && typeof res.fields[f].label === 'string' ? res.fields[f].label : f),
             el('select', {
               'aria-label': `${f} ${path}`,
-              onchange: (e) => edit(() => {
+              onchange: (e) => { edit(() => {
                 const fs = get().fields ?? (get().fields = {});
                 if (e.target.value) fs[f] = e.target.value; else delete fs[f];
                 if (!Object.keys(fs).length) delete get().fields;
-              }),
-            }, ['', ...STATES].map((s) => el('option', { value: s, selected: (gr.fields?.[f] || '') === s }, s ? t(`state.${s}`) : '—'))))))),
+              }); showDefaults(); },
+            }, ['', ...STATES].map((s) => el('option', { value: s, 'data-default': s ? null : f, selected: (gr.fields?.[f] || '') === s }, s ? t(`state.${s}`) : t('stateDefault')))))))),
     );
+    showDefaults();
+  };
+  /** Writes what "unset" means for each field, as the engine answers for this grant. */
+  const showDefaults = async () => {
+    const states = await grantStates(get());
+    for (const o of wrap.querySelectorAll('option[data-default]')) o.textContent = defaultWords(states, o.dataset.default === '*' ? null : o.dataset.default);
   };
   render();
   return wrap;
@@ -128,7 +175,8 @@ export function grantList({ get, path, withScope = true }) {
       })),
       el('button', { type: 'button', class: 'secondary', onclick: () => {
         const first = resources()[0]?.[0] || '*';
-        edit(() => get().push({ resource: first, actions: ['view'] }));
+        // A new grant gives nothing until the admin ticks what it gives.
+        edit(() => get().push({ resource: first, actions: [] }));
         render();
       } }, t('addGrant')));
   };
