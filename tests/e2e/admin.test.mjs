@@ -85,6 +85,32 @@ test('admin: create a role from a template and give it to a department', async (
   });
 });
 
+test('admin: one person in one place: give and take a role, see where each comes from and why an action is allowed', async () => {
+  await withBrowser(async ({ open, s }) => {
+    const page = await console_(open, s, 'people');
+    await page.locator('ul.people [data-person=u-erin]').click();
+    await page.waitForSelector('h3[data-person=u-erin]');
+    // Erin's role comes from her department: it says so, and cannot be taken away here.
+    const held = page.locator('[data-testid=person-roles] li[data-role=warehouse_admin]');
+    assert.equal(await held.filter({ hasText: 'through department warehouse' }).getByRole('button').count(), 0);
+    assert.equal(await held.filter({ hasText: 'assigned to the person' }).getByRole('button', { name: 'Take away warehouse_admin' }).count(), 1);
+    await page.getByLabel('Give a role', { exact: true }).selectOption('admin');
+    await page.getByRole('button', { name: 'Give', exact: true }).click();
+    await page.waitForSelector('[data-testid=person-roles] li[data-role=admin]');
+    await saved(page);
+    const draft = async () => (await (await fetch(`${s.url}/v1/apps/acme-erp/draft`, { headers: { authorization: `Bearer ${s.token}` } })).json()).document;
+    assert.deepEqual((await draft()).assignments.users['u-erin'].roles, ['warehouse_admin', 'admin']);
+    // Why an action is allowed, in words.
+    await page.locator('details.access[data-resource=customer] summary').click();
+    assert.match(await page.locator('details.access[data-resource=customer] li[data-action=export]').innerText(), /allowed by: grant 1 of role Administrator \(admin\)/);
+    await shots(page, 'admin-person-roles');
+    await page.getByRole('button', { name: 'Take away admin' }).click();
+    await page.waitForFunction(() => !document.querySelector('[data-testid=person-roles] li[data-role=admin]'));
+    await saved(page);
+    assert.deepEqual((await draft()).assignments.users['u-erin'].roles, ['warehouse_admin']);
+  });
+});
+
 test("admin: change a person's personal field limit", async () => {
   await withBrowser(async ({ open, s }) => {
     const page = await console_(open, s, 'people');

@@ -145,6 +145,90 @@ function transferEditor(id, msg) {
     out);
 }
 
+/** A policy `label` in the page's language (a text, or texts by language). */
+const labelText = (l) => (typeof l === 'string' ? l : l?.[lang === 'zh' ? 'zh-CN' : 'en'] ?? l?.['zh-CN'] ?? l?.en);
+
+/** A role's name as the admin knows it. */
+const roleName = (r) => {
+  const text = labelText(state.draft.roles?.[r]?.label);
+  return text ? `${text} (${r})` : r;
+};
+
+/** A field's label (its name when it has none). */
+const fieldName = (resource, f) => labelText(state.draft.resources?.[resource]?.fields?.[f]?.label) || f;
+
+/** Why an action is allowed or not, in words (the engine's reason and what decided). */
+function reasonWords(a) {
+  const e = a.explain;
+  if (e.reason === 'denied_by_rule') return t('reason.denied_by_rule', { rules: e.denied_by.join(t('listSep')) });
+  if (e.reason !== 'allowed') return t(`reason.${e.reason}`);
+  const by = e.grants.filter((g) => g.applies && g.lists_action).map((g) => t(`grantOf.${g.source}`, { name: g.source === 'role' ? roleName(g.name) : g.name, n: g.index + 1, scope: t(`scope.${g.scope}`) }));
+  return t('reason.allowed', { by: by.join(t('listSep')) });
+}
+
+/**
+ * The person's roles where they are held, each with its source: those given to the person
+ * can be taken away here, the others say where to change them; and a role can be given. All
+ * into the draft.
+ */
+function rolesEditor(id, info, rerender) {
+  const own = () => userEntry(state.draft, id).roles ?? [];
+  const give = el('select', { 'aria-label': t('giveRole') },
+    el('option', { value: '' }, t('pickRole')),
+    Object.keys(state.draft.roles || {}).filter((r) => !info.roles.some((x) => x.role === r)).map((r) => el('option', { value: r }, roleName(r))));
+  return el('div', { class: 'roles-edit' },
+    el('ul', { 'data-testid': 'person-roles' }, info.roles.map((r) => el('li', { 'data-role': r.role }, `${roleName(r.role)} · ${via(r.via)}`,
+      r.via.kind === 'user' && own().includes(r.role)
+        ? el('button', { type: 'button', class: 'secondary', 'aria-label': t('takeRoleOf', { r: r.role }), onclick: () => {
+          edit((d) => {
+            const e = userEntry(d, id);
+            e.roles = (e.roles || []).filter((x) => x !== r.role);
+            if (!e.roles.length) delete e.roles;
+          });
+          rerender();
+        } }, t('takeRole'))
+        : null))),
+    el('div', { class: 'bar' }, el('label', {}, t('giveRole'), give),
+      el('button', { type: 'button', onclick: () => {
+        if (!give.value) return;
+        edit((d) => {
+          const e = userEntry(d, id);
+          e.roles = [...new Set([...(e.roles || []), give.value])];
+        });
+        rerender();
+      } }, t('give'))));
+}
+
+/** The person's department and groups, changed in the draft's directory (published with it). */
+function placeEditor(p, msg, rerender) {
+  const people = () => structuredClone(state.draftPeople ?? state.people);
+  const dept = el('select', { 'aria-label': t('department') },
+    el('option', { value: '' }, '—'),
+    Object.entries(state.draft.departments || {}).map(([d, v]) => el('option', { value: d, selected: d === p.department },
+      typeof v.label === 'string' ? `${v.label} (${d})` : d)));
+  const groups = el('input', { type: 'text', 'aria-label': t('groups'), value: (p.groups || []).join(', ') });
+  const save = async () => {
+    const list = people();
+    const me = list.find((x) => x.id === p.id);
+    if (!me) return;
+    if (dept.value) me.department = dept.value; else delete me.department;
+    const g = groups.value.split(/[,，;；]/).map((x) => x.trim()).filter(Boolean);
+    if (g.length) me.groups = g; else delete me.groups;
+    try {
+      const r = await admin(`/v1/apps/${APP}/directory`, { method: 'PUT', body: list });
+      note('people', t('directoryDrafted', { n: r.people }));
+      lastUpload = r;
+      await load();
+      rerender();
+    } catch (e) {
+      say(msg, describe(e), 'error');
+    }
+  };
+  return el('div', { class: 'bar place' },
+    el('label', {}, t('department'), dept), el('label', {}, t('groups'), groups),
+    el('button', { type: 'button', class: 'secondary', onclick: save }, t('saveToDraft')));
+}
+
 async function personPage(id, box) {
   const msg = messageBox();
   let info;
@@ -155,22 +239,25 @@ async function personPage(id, box) {
     return say(msg, describe(e), 'error');
   }
   const p = info.person;
+  const rerender = () => personPage(id, box);
+  const pending = (state.draftPeople || []).find((x) => x.id === id);
   fill(box, 
     el('h3', { 'data-person': p.id }, personLabel(p)),
     msg,
+    el('h4', {}, t('personPlace')),
+    placeEditor(pending ?? p, msg, rerender),
     el('h4', {}, t('personRoles')),
-    el('ul', { 'data-testid': 'person-roles' }, info.roles.map((r) => el('li', {}, `${r.role} · ${via(r.via)}`))),
+    rolesEditor(id, info, rerender),
     el('h4', {}, t('access')),
     info.resources.map((r) => el('details', { class: 'access', 'data-resource': r.resource },
       el('summary', {}, r.resource, ': ', r.actions.filter((a) => a.allow).map((a) => a.action).join(', ') || '—'),
       el('div', { class: 'scroll' }, el('table', { 'aria-label': `${t('fieldsByMode')} ${r.resource}` },
         el('thead', {}, el('tr', {}, el('th', {}, ''), Object.keys(r.fields).map((m) => el('th', { scope: 'col' }, t(`mode.${m}`))))),
         el('tbody', {}, Object.keys(Object.values(r.fields)[0] || {}).map((f) => el('tr', {},
-          el('th', { scope: 'row' }, f),
+          el('th', { scope: 'row', title: f }, fieldName(r.resource, f)),
           Object.keys(r.fields).map((m) => el('td', { 'data-field': f, 'data-mode': m }, t(`state.${r.fields[m][f]}`)))))))),
       el('h5', {}, t('allowedActions')),
-      el('ul', {}, r.actions.map((a) => el('li', { 'data-action': a.action }, `${a.action}: ${a.allow ? '✓' : '✗'} — ${a.explain.reason}${a.explain.denied_by.length ? ` (${a.explain.denied_by.join(', ')})` : ''}`,
-        a.allow ? ` · ${a.explain.grants.filter((g) => g.applies && g.lists_action).map((g) => `${g.id} (${t(`scope.${g.scope}`)})`).join(', ')}` : ''))))),
+      el('ul', {}, r.actions.map((a) => el('li', { 'data-action': a.action }, `${a.action}: ${a.allow ? '✓' : '✗'} — ${reasonWords(a)}`))))),
     el('h4', {}, t('personalGrants')),
     grantList({ get: () => userEntry(state.draft, id).grants ??= [], path: `assignments.users.${id}.grants` }),
     el('h4', {}, t('personalDenies')), deniesEditor(id),
