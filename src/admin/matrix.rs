@@ -13,6 +13,7 @@
 //! would change any other answer of any role, is refused with the reason, and nothing changes.
 
 use super::subjects;
+use super::words::{self, Lang};
 use crate::admin::directory::Person;
 use crate::core::{
     Explanation, FieldState, GrantTrace, Input, Mode, Policy, Reason, Scope, Session,
@@ -135,6 +136,21 @@ impl Matrix {
         roles: Option<&[String]>,
         people: &[Person],
     ) -> Result<Matrix, String> {
+        Matrix::build_in(doc, policy, resource, roles, people, Lang::En)
+    }
+
+    /// [`Matrix::build`] with the policy's labels in `lang`.
+    ///
+    /// # Errors
+    /// A message for an unknown resource or role.
+    pub fn build_in(
+        doc: &Value,
+        policy: &Arc<Policy>,
+        resource: &str,
+        roles: Option<&[String]>,
+        people: &[Person],
+        lang: Lang,
+    ) -> Result<Matrix, String> {
         let fields = policy
             .field_names(resource)
             .ok_or_else(|| format!("no resource `{resource}`"))?;
@@ -145,10 +161,7 @@ impl Matrix {
             return Err(format!("no role `{r}`"));
         }
         let fdoc = doc.pointer(&format!("/resources/{}/fields", key(resource)));
-        let label = |f: &str| {
-            fdoc.and_then(|d| d.get(f)?.get("label")?.as_str())
-                .map(str::to_string)
-        };
+        let label = |f: &str| words::label(fdoc.and_then(|d| d.get(f)?.get("label")), lang);
         let mut rows = Vec::new();
         for role in wanted {
             let s = policy.session(&subjects::role(role));
@@ -156,10 +169,7 @@ impl Matrix {
             rows.push(Row {
                 kind: "role",
                 name: role.clone(),
-                label: doc
-                    .pointer(&format!("/roles/{}/label", key(role)))
-                    .and_then(Value::as_str)
-                    .map(str::to_string),
+                label: words::label(doc.pointer(&format!("/roles/{}/label", key(role))), lang),
                 fields: f,
                 actions: a,
             });

@@ -143,7 +143,7 @@ pub async fn matrix_export(
         None
     };
     let people = directory.as_ref().map(|d| d.people()).unwrap_or_default();
-    let m = Matrix::build(&d.doc, &d.policy, &d.rest.resource, None, people)
+    let m = Matrix::build_in(&d.doc, &d.policy, &d.rest.resource, None, people, d.lang)
         .map_err(|m| ApiError::new(ServerCode::UnknownResource, m))?;
     let format = q.format.as_deref().unwrap_or("csv");
     // Who can do what leaves the server as a file: logged like a change. The JSON form is

@@ -8,6 +8,7 @@
 use super::auth::User;
 use super::data_api::{session_for, Trail};
 use super::error::{ApiError, ApiResult, ServerCode};
+use super::lang::Want;
 use super::state::{Shared, DATA_APP};
 use crate::core::{export_cells, Input};
 use crate::host::table;
@@ -42,12 +43,13 @@ struct Plan {
 /// `GET /v1/data/{resource}/export?format=csv|xlsx[&fields=a,b][&labels=true]`.
 pub async fn export(
     User(person): User,
+    Want(lang): Want,
     State(state): State<Shared>,
     Path(resource): Path<String>,
     Query(q): Query<ExportQuery>,
 ) -> ApiResult<Response> {
     let mut trail = Trail::new(&person, "export", &resource);
-    let out = start(&state, &person, &resource, &q).await;
+    let out = start(&state, &person, &resource, &q, lang).await;
     if let Ok((plan, _)) = &out {
         trail.entry.count = plan.count;
         trail.entry.records.clone_from(&plan.ids);
@@ -77,6 +79,7 @@ async fn start(
     person: &crate::admin::Person,
     resource: &str,
     q: &ExportQuery,
+    lang: crate::admin::words::Lang,
 ) -> ApiResult<(Plan, Body)> {
     let format = q.format.clone().unwrap_or_else(|| "csv".into());
     if !matches!(format.as_str(), "csv" | "xlsx") {
@@ -126,8 +129,10 @@ async fn start(
     let labels: Vec<String> = names
         .iter()
         .map(|n| {
-            let label = &current.doc["resources"][resource]["fields"][n]["label"];
-            label.as_str().filter(|_| q.labels).unwrap_or(n).to_string()
+            let label = current.doc["resources"][resource]["fields"][n].get("label");
+            crate::admin::words::label(label, lang)
+                .filter(|_| q.labels)
+                .unwrap_or_else(|| n.to_string())
         })
         .collect();
 

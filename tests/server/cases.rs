@@ -593,7 +593,7 @@ fn a_directory_upload_changes_nothing_until_published() {
     assert_eq!(r["applied"], false);
     let cause = r["diff"]["impact"]["groups"][0]["text"].as_str().unwrap();
     assert!(
-        cause.contains("Dave Zhou 从「Purchasing」调到「Warehouse」"),
+        cause.contains("Dave Zhou 从「采购部」调到「仓库」"),
         "{cause}"
     );
     // Nothing is live: the directory, Dave's login and his bundle are as before.

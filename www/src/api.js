@@ -30,27 +30,27 @@ export async function api(path, { method = 'GET', body, headers = {} } = {}) {
 /** The app the demo pages work on. */
 export const APP = 'acme-erp';
 
-/** JSON schemas of the demo forms (what a form builder would store). */
+/** JSON schemas of the demo forms (what a form builder would store), titles in both languages. */
 export const SCHEMAS = {
   customer: {
-    title: 'Customer', type: 'object',
+    title: { en: 'Customer', zh: '客户' }, type: 'object',
     properties: {
-      name: { type: 'string', title: 'Customer name' }, company: { type: 'string', title: 'Company' },
-      phone: { type: 'string', title: 'Phone' }, email: { type: 'string', title: 'Email' },
-      id_number: { type: 'string', title: 'ID number' }, address: { type: 'string', title: 'Address' },
-      tier: { type: 'string', title: 'Tier', enum: ['silver', 'gold', 'vip'] },
-      credit_limit: { type: 'number', title: 'Credit limit' }, bank_account: { type: 'string', title: 'Bank account' },
-      notes: { type: 'string', title: 'Notes' },
+      name: { type: 'string', title: { en: 'Customer name', zh: '客户名称' } }, company: { type: 'string', title: { en: 'Company', zh: '公司' } },
+      phone: { type: 'string', title: { en: 'Phone', zh: '电话' } }, email: { type: 'string', title: { en: 'Email', zh: '邮箱' } },
+      id_number: { type: 'string', title: { en: 'ID number', zh: '身份证号' } }, address: { type: 'string', title: { en: 'Address', zh: '地址' } },
+      tier: { type: 'string', title: { en: 'Tier', zh: '等级' }, enum: ['silver', 'gold', 'vip'] },
+      credit_limit: { type: 'number', title: { en: 'Credit limit', zh: '信用额度' } }, bank_account: { type: 'string', title: { en: 'Bank account', zh: '银行账号' } },
+      notes: { type: 'string', title: { en: 'Notes', zh: '备注' } },
     },
   },
   inbound_order: {
-    title: 'Inbound order', type: 'object',
+    title: { en: 'Inbound order', zh: '入库单' }, type: 'object',
     properties: {
-      order_no: { type: 'string', title: 'Order no.' }, supplier: { type: 'string', title: 'Supplier' },
-      warehouse: { type: 'string', title: 'Warehouse' }, sku: { type: 'string', title: 'SKU' },
-      quantity: { type: 'number', title: 'Quantity' }, unit_price: { type: 'number', title: 'Unit price' },
-      total_amount: { type: 'number', title: 'Total amount' }, status: { type: 'string', title: 'Approval status' },
-      approver_comment: { type: 'string', title: 'Approver comment' },
+      order_no: { type: 'string', title: { en: 'Order no.', zh: '单号' } }, supplier: { type: 'string', title: { en: 'Supplier', zh: '供应商' } },
+      warehouse: { type: 'string', title: { en: 'Warehouse', zh: '仓库' } }, sku: { type: 'string', title: { en: 'SKU', zh: '商品编码' } },
+      quantity: { type: 'number', title: { en: 'Quantity', zh: '数量' } }, unit_price: { type: 'number', title: { en: 'Unit price', zh: '单价' } },
+      total_amount: { type: 'number', title: { en: 'Total amount', zh: '总金额' } }, status: { type: 'string', title: { en: 'Approval status', zh: '审批状态' } },
+      approver_comment: { type: 'string', title: { en: 'Approver comment', zh: '审批意见' } },
     },
   },
 };

@@ -11,12 +11,41 @@ import { BundleStore, DecisionLog } from 'fieldgate';
 import { rjsfProps, submitData } from 'fieldgate/rjsf';
 import { FieldgateProvider, useSession, Can } from 'fieldgate/react';
 import { api, APP, SCHEMAS } from './api.js';
-import { languageSwitch, t } from './i18n.js';
+
+/** Developer details (the key id, timings) only with `?debug` in the address. */
+const DEBUG = new URLSearchParams(location.search).has('debug');
+
+/** A schema with its titles in the page's language (a form builder keeps them per language). */
+function localized(schema) {
+  const title = (x) => (x && typeof x === 'object' ? x[lang] ?? x.en : x);
+  const walk = (s) => (s && typeof s === 'object' && !Array.isArray(s)
+    ? Object.fromEntries(Object.entries(s).map(([k, v]) => [k, k === 'title' ? title(v) : walk(v)]))
+    : s);
+  return walk(schema);
+}
+
+/** Where a grant or rule is written (its JSON path or id), in words. */
+function whereWords(path) {
+  let m = /^roles\.([^.]+)\.grants\[(\d+)\]$/.exec(path);
+  if (m) return t('whereRole', { r: m[1] });
+  m = /^templates\.([^[]+)\[(\d+)\]$/.exec(path);
+  if (m) return t('whereTemplate', { r: m[1] });
+  if (/^assignments\.users\.[^.]+\.grants/.test(path)) return t('wherePersonal');
+  if (/^assignments\.users\.[^.]+\.limits/.test(path)) return t('wherePersonalLimit');
+  return t('whereRule', { r: path });
+}
+
+/** A record's status in words. */
+const statusWord = (s) => {
+  const w = t(`status.${s}`);
+  return w === `status.${s}` ? s : w;
+};
+import { lang, languageSwitch, locale, t } from './i18n.js';
 
 const MODES = ['view', 'create', 'edit'];
 /** The approval flow's steps per resource (the server does them: `POST .../{id}/{step}`). */
 const STEPS = { customer: [], inbound_order: ['submit', 'approve', 'reject', 'receive'] };
-const fmtTime = (iso) => (iso ? new Date(iso).toLocaleString() : '—');
+const fmtTime = (iso) => (iso ? new Date(iso).toLocaleString(locale()) : '—');
 
 async function fetchBundle(etagRef) {
   const headers = etagRef.current ? { 'if-none-match': etagRef.current } : {};
@@ -78,7 +107,7 @@ function RecordForm({ resource, mode, record, onSaved, setError }) {
   }, [session, resource, mode, input]);
   const allowed = session.can(action, resource, input);
   const props = useMemo(
-    () => rjsfProps(session, { resource, mode, record: input, schema: SCHEMAS[resource] }),
+    () => rjsfProps(session, { resource, mode, record: input, schema: localized(SCHEMAS[resource]) }),
     [session, resource, mode, input],
   );
   const explanation = useMemo(() => session.explain(action, resource, input), [session, action, resource, input]);
@@ -89,8 +118,8 @@ function RecordForm({ resource, mode, record, onSaved, setError }) {
     if (!f) return null;
     const state = t(`state.${f.state}`);
     const text = f.capped_by
-      ? t('capped', { state, granted: t(`state.${f.granted}`), by: f.capped_by })
-      : f.set_by ? t('setBy', { state, by: f.set_by }) : t('noGrant', { state, reason: explanation.reason });
+      ? t('capped', { state, granted: t(`state.${f.granted}`), by: whereWords(f.capped_by) })
+      : f.set_by ? t('setBy', { state, by: whereWords(f.set_by) }) : t('noGrant', { state, reason: t(`reasonShort.${explanation.reason}`) });
     return { state: f.state, text };
   };
   const submit = async ({ formData }) => {
@@ -110,7 +139,7 @@ function RecordForm({ resource, mode, record, onSaved, setError }) {
     h('h2', null, `${t(`res.${resource}`)} · ${t(`mode.${mode}`)}`, record && mode !== 'create' ? ` · ${record.id}` : ''),
     !allowed && h('p', { className: 'error', role: 'alert', 'data-testid': 'not-allowed' }, t('notAllowed', { action: t(`mode.${action}`), resource: t(`res.${resource}`) })),
     h(Form, {
-      schema: { ...SCHEMAS[resource], title: undefined },
+      schema: { ...localized(SCHEMAS[resource]), title: undefined },
       validator, uiSchema: { ...props.uiSchema, 'ui:submitButtonOptions': { norender: mode === 'view' || !allowed, submitText: t('save') } },
       formData: data, onChange: (e) => setData(e.formData), onSubmit: submit,
       templates: { FieldTemplate }, formContext: { explainField }, noHtml5Validate: true,
@@ -118,8 +147,8 @@ function RecordForm({ resource, mode, record, onSaved, setError }) {
     }),
     mode !== 'create' && record && STEPS[resource].length > 0 && h('div', { className: 'actions', 'data-testid': 'steps' },
       STEPS[resource].map((step) => h(StepButton, { key: step, step, resource, record, setError,
-        onDone: (r) => onSaved(t('moved', { id: r.id, status: r.status })) }))),
-    h('p', { className: 'muted', 'data-testid': 'eval-time' }, t('evalTime', { us: perEval.toFixed(1) })));
+        onDone: (r) => onSaved(t('moved', { id: r.id, status: statusWord(r.status) })) }))),
+    DEBUG && h('p', { className: 'muted', 'data-testid': 'eval-time' }, t('evalTime', { us: perEval.toFixed(1) })));
 }
 
 /** The logged-in person's lines in open access reviews: keep or revoke, with a note. */
@@ -218,10 +247,10 @@ function Workspace({ store, user, users, onUser }) {
     h(MyReviews, { user }),
     h('div', { className: 'status', 'data-testid': 'bundle-status' },
       h('span', { 'data-testid': 'version' }, t('policyVersion', { v: engine.version })),
-      h('span', null, t('key', { k: engine.keyId })),
+      DEBUG && h('span', null, t('key', { k: engine.keyId })),
       h('span', null, t('expires', { t: fmtTime(engine.expiresAt) })),
-      h('span', null, t('bundleFor', { who: engine.subject ?? t('everyone') })),
-      h('span', { 'data-testid': 'store-status' }, t('status', { s: store.status }))));
+      DEBUG && h('span', null, t('bundleFor', { who: engine.subject ?? t('everyone') })),
+      h('span', { 'data-testid': 'store-status' }, t('status', { s: t(`storeStatus.${store.status}`) }))));
 }
 
 function App() {

@@ -36,7 +36,7 @@ const en = {
   expires: 'expires {t}',
   bundleFor: 'bundle for {who}',
   everyone: 'everyone',
-  status: 'status {s}',
+  status: 'permissions {s}',
   offline: 'offline',
   refused: 'Bundle refused ({code}): {message}. Still using version {v}.',
   export: 'Export',
@@ -93,6 +93,16 @@ const en = {
   importPreview: 'The import changes this (nothing is applied yet):',
   cellsRefused: '{n} cell(s) cannot be applied and are left as they are; the rest can:',
   row: 'Row',
+  whereRole: "role {r}'s grant",
+  whereTemplate: 'template {r}',
+  wherePersonal: 'a grant of your own',
+  wherePersonalLimit: 'a limit set for you',
+  whereRule: 'rule {r}',
+  'reasonShort.allowed': 'allowed', 'reasonShort.no_grant': 'no grant', 'reasonShort.denied_by_rule': 'a rule forbids it', 'reasonShort.stale': 'out of date',
+  'status.draft': 'draft', 'status.pending': 'pending approval', 'status.approved': 'approved', 'status.rejected': 'rejected', 'status.received': 'received',
+  'storeStatus.fresh': 'up to date', 'storeStatus.grace': 'up to date (renewing)', 'storeStatus.stale': 'out of date: view only', 'storeStatus.empty': 'loading', 'storeStatus.offline': 'offline',
+  badRoleName: '“{n}” cannot be a role name: use letters (Chinese too), digits, _ . or -, at most 64.',
+  roleTaken: 'A role named “{n}” already exists.',
   giveRole: 'Give a role',
   pickRole: 'choose a role',
   give: 'Give',
@@ -295,7 +305,7 @@ const zh = {
   expires: '过期 {t}',
   bundleFor: '策略包属于 {who}',
   everyone: '所有人',
-  status: '状态 {s}',
+  status: '权限{s}',
   offline: '离线',
   refused: '策略包被拒绝（{code}）：{message}。仍在使用版本 {v}。',
   export: '导出',
@@ -351,6 +361,16 @@ const zh = {
   importPreview: '导入会带来这些变化（尚未应用）：',
   cellsRefused: '有 {n} 个单元格无法应用，保持原样；其余可以应用：',
   row: '行',
+  whereRole: '角色 {r} 的授权',
+  whereTemplate: '权限模板 {r}',
+  wherePersonal: '你的个人授权',
+  wherePersonalLimit: '为你设置的限制',
+  whereRule: '规则 {r}',
+  'reasonShort.allowed': '允许', 'reasonShort.no_grant': '没有授权', 'reasonShort.denied_by_rule': '被规则禁止', 'reasonShort.stale': '权限已过期',
+  'status.draft': '草稿', 'status.pending': '待审批', 'status.approved': '已审批', 'status.rejected': '已驳回', 'status.received': '已入库',
+  'storeStatus.fresh': '已是最新', 'storeStatus.grace': '已是最新（正在更新）', 'storeStatus.stale': '已过期：只能查看', 'storeStatus.empty': '加载中', 'storeStatus.offline': '离线',
+  badRoleName: '“{n}”不能作为角色名：请使用文字（可用中文）、数字或 _ . -，最多 64 个字符。',
+  roleTaken: '已有名为“{n}”的角色。',
   giveRole: '添加角色',
   pickRole: '选择角色',
   give: '添加',
@@ -525,6 +545,9 @@ const dictionaries = { en, zh };
 export let lang = localStorage.getItem('fieldgate-lang')
   || ((navigator.languages || [navigator.language || 'en']).some((l) => l.toLowerCase().startsWith('zh')) ? 'zh' : 'en');
 document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+
+/** The page's locale for dates and numbers. */
+export const locale = () => (lang === 'zh' ? 'zh-CN' : 'en');
 
 /** A string in the page's language, `{name}` filled in from `vars`. */
 export function t(key, vars = {}) {

@@ -62,17 +62,12 @@ impl<'d> Reach<'d> {
 
     fn reaches(&self, c: &StructuralChange, s: &Subject, roles: &[&str], resource: &str) -> bool {
         let name = c.name.as_str();
+        // A new label (or description) changes no answer: only what decides something.
+        if self.labels_only(c) {
+            return false;
+        }
         match c.kind {
-            // A new label changes no answer: only a declaration that decides something.
-            "resource" => {
-                name == resource && {
-                    let decl = |d: &Value| {
-                        d.pointer(&format!("/resources/{}", pointer_key(name)))
-                            .map(without_labels)
-                    };
-                    decl(self.docs[0]) != decl(self.docs[1])
-                }
-            }
+            "resource" => name == resource,
             "rule" => self.docs.iter().any(|d| rule_targets(d, name, resource)),
             "role" => {
                 roles.contains(&name)
@@ -99,6 +94,47 @@ impl<'d> Reach<'d> {
             "user" | "directory" => false,
             _ => true,
         }
+    }
+}
+
+impl Reach<'_> {
+    /// Whether a change of an entry is only to its labels and extensions.
+    fn labels_only(&self, c: &StructuralChange) -> bool {
+        let key = pointer_key(&c.name);
+        let entry = |d: &Value| -> Option<Value> {
+            let v = match c.kind {
+                "department" => d.pointer(&format!("/departments/{key}")),
+                "resource" => d.pointer(&format!("/resources/{key}")),
+                "template" => d.pointer(&format!("/templates/{key}")),
+                "role" => d.pointer(&format!("/roles/{key}")),
+                "user" => d.pointer(&format!("/assignments/users/{key}")),
+                "rule" => d
+                    .get("rules")?
+                    .as_array()?
+                    .iter()
+                    .find(|r| r.get("id").and_then(Value::as_str) == Some(c.name.as_str())),
+                _ => return None,
+            };
+            v.map(|v| without_labels(&strip_description(v)))
+        };
+        c.change == "changed"
+            && matches!(
+                (entry(self.docs[0]), entry(self.docs[1])),
+                (Some(a), Some(b)) if a == b
+            )
+    }
+}
+
+/// A rule without its `description` (words for people, like a label).
+fn strip_description(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(k, _)| *k != "description")
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        ),
+        other => other.clone(),
     }
 }
 

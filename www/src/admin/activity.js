@@ -3,10 +3,10 @@
 
 import { APP } from '../api.js';
 import { download, el, fill } from '../dom.js';
-import { t } from '../i18n.js';
+import { locale, t } from '../i18n.js';
 import { admin, state } from './state.js';
 
-const when = (ms) => (ms ? new Date(ms).toLocaleString() : t('never'));
+const when = (ms) => (ms ? new Date(ms).toLocaleString(locale()) : t('never'));
 
 /** A word of the logs in the page's language (`outcome.forbidden`), else the word itself. */
 const words = (group, w) => {

@@ -5,7 +5,7 @@
 import { Engine } from 'fieldgate';
 import { el, fill, messageBox, say } from '../dom.js';
 import { t } from '../i18n.js';
-import { compile, edit, state } from './state.js';
+import { compile, edit, labelText, state } from './state.js';
 
 /** The form modes and the action that opens each. */
 const MODES = [['view', 'view'], ['create', 'create'], ['edit', 'edit']];
@@ -140,7 +140,7 @@ export function grantEditor({ get, path, remove, withScope = true }) {
       conditionEditor({ get, key: 'when', resource: () => get().resource, path }),
       el('details', {}, el('summary', {}, t('fieldStates')),
         el('div', { class: 'fields' },
-          ['*', ...fieldNames].map((f) => el('label', {}, f === '*' ? t('everyField') : (res?.fields?.[f]?.label && typeof res.fields[f].label === 'string' ? res.fields[f].label : f),
+          ['*', ...fieldNames].map((f) => el('label', {}, f === '*' ? t('everyField') : (labelText(res?.fields?.[f]?.label) || f),
             el('select', {
               'aria-label': `${f} ${path}`,
               onchange: (e) => { edit(() => {

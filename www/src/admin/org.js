@@ -3,7 +3,7 @@
 
 import { el } from '../dom.js';
 import { t } from '../i18n.js';
-import { edit, state } from './state.js';
+import { edit, labelText, state } from './state.js';
 
 function rolesFor(section, name) {
   const roles = Object.keys(state.draft.roles || {});
@@ -36,7 +36,7 @@ export function orgTab() {
     el('h3', {}, t('departments')),
     el('p', { class: 'muted' }, t('deptHelp')),
     el('ul', { class: 'tree' }, ordered.map((d) => el('li', { style: `margin-left:${depth(d) * 1.2}em`, 'data-department': d },
-      el('strong', {}, depts[d].label ? `${depts[d].label} (${d})` : d), rolesFor('departments', d)))),
+      el('strong', {}, labelText(depts[d].label) ? `${labelText(depts[d].label)} (${d})` : d), rolesFor('departments', d)))),
     el('h3', {}, t('groups')),
     el('ul', {}, groups.map((g) => el('li', { 'data-group': g }, el('strong', {}, g), rolesFor('groups', g)))));
 }

@@ -9,7 +9,7 @@ import { describe, download, el, fill, messageBox, picker, say } from '../dom.js
 import { lang, t } from '../i18n.js';
 import { conditionEditor, grantList, resources, STATES } from './grants.js';
 import { diffList } from './publish.js';
-import { admin, check, edit, load, note, personLabel, replace, state, strip, takeNote } from './state.js';
+import { admin, check, edit, labelText, load, note, personLabel, replace, state, strip, takeNote } from './state.js';
 
 let openPerson = null;
 /** What the last directory upload changes (shown until the next one or a reload). */
@@ -145,9 +145,6 @@ function transferEditor(id, msg) {
     out);
 }
 
-/** A policy `label` in the page's language (a text, or texts by language). */
-const labelText = (l) => (typeof l === 'string' ? l : l?.[lang === 'zh' ? 'zh-CN' : 'en'] ?? l?.['zh-CN'] ?? l?.en);
-
 /** A role's name as the admin knows it. */
 const roleName = (r) => {
   const text = labelText(state.draft.roles?.[r]?.label);
@@ -205,7 +202,7 @@ function placeEditor(p, msg, rerender) {
   const dept = el('select', { 'aria-label': t('department') },
     el('option', { value: '' }, '—'),
     Object.entries(state.draft.departments || {}).map(([d, v]) => el('option', { value: d, selected: d === p.department },
-      typeof v.label === 'string' ? `${v.label} (${d})` : d)));
+      labelText(v.label) ? `${labelText(v.label)} (${d})` : d)));
   const groups = el('input', { type: 'text', 'aria-label': t('groups'), value: (p.groups || []).join(', ') });
   const save = async () => {
     const list = people();

@@ -6,7 +6,7 @@
 
 import { APP } from '../api.js';
 import { confirmDialog, describe, el, fill, messageBox, say } from '../dom.js';
-import { lang, t } from '../i18n.js';
+import { lang, locale, t } from '../i18n.js';
 import { admin, check, load, note, replace, state, strip, takeNote } from './state.js';
 
 /** A diff as the server words it: one section per change the admin made, with how many people
@@ -187,7 +187,7 @@ export function publishTab() {
   /** Every version, newest first, each but the current one with its rollback: who, when, what
    * it changed (the server's headline, in the page's language) and the admin's note. */
   const history = () => el('ul', { class: 'versions' }, state.versions.map((v) => el('li', { 'data-version': v.version },
-    `v${v.version} · ${t('by', { who: v.published_by })} · ${new Date(v.published_at).toLocaleString()}`,
+    `v${v.version} · ${t('by', { who: v.published_by })} · ${new Date(v.published_at).toLocaleString(locale())}`,
     v.summary?.headline ? el('div', { class: 'headline' }, v.summary.headline[lang === 'zh' ? 'zh-CN' : 'en']) : null,
     v.note ? el('div', { class: 'muted' }, `${t('note')}: ${noteText(v.note)}`) : '',
     v.directory_changed ? ` · ${t('directoryChanged')}` : '',

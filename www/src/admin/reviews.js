@@ -3,7 +3,7 @@
 
 import { APP } from '../api.js';
 import { describe, el, fill, messageBox, picker, say } from '../dom.js';
-import { t } from '../i18n.js';
+import { locale, t } from '../i18n.js';
 import { admin, load, note, personLabel, save, state } from './state.js';
 
 export function reviewsTab(go) {
@@ -29,11 +29,11 @@ export function reviewsTab(go) {
   const refresh = async () => {
     const r = await admin(`/v1/apps/${APP}/reviews`);
     fill(list, ...r.reviews.map((c) => el('li', { 'data-review': c.id },
-      el('strong', {}, `#${c.id}`), ` v${c.version} · ${new Date(c.opened_at).toLocaleString()} · `,
+      el('strong', {}, `#${c.id}`), ` v${c.version} · ${new Date(c.opened_at).toLocaleString(locale())} · `,
       t('progress', { decided: c.decided, lines: c.lines, revoked: c.revoked }),
       ' · ', el('a', { href: '#', onclick: (e) => { e.preventDefault(); openReport(c.id, 'html'); } }, `${t('report')} (HTML)`),
       ' · ', el('a', { href: '#', onclick: (e) => { e.preventDefault(); openReport(c.id, 'xlsx'); } }, 'XLSX'),
-      c.closed_at ? el('span', { class: 'muted' }, ` · ${new Date(c.closed_at).toLocaleString()}`) : el('button', { type: 'button', onclick: async () => {
+      c.closed_at ? el('span', { class: 'muted' }, ` · ${new Date(c.closed_at).toLocaleString(locale())}`) : el('button', { type: 'button', onclick: async () => {
         try {
           // The close writes the draft: save pending edits first, then replace only the
           // revision this page holds (412 stale_draft when another tab saved since).

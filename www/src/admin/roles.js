@@ -7,7 +7,7 @@ import { confirmDialog, describe, el, fill, messageBox, say } from '../dom.js';
 import { t } from '../i18n.js';
 import { grantList } from './grants.js';
 import { diffList } from './publish.js';
-import { check, edit, state } from './state.js';
+import { check, edit, labelText, state, withLabel } from './state.js';
 
 let openRole = null;
 
@@ -44,7 +44,16 @@ export function deleteRole(doc, name) {
   for (const rule of doc.rules || []) rule.except_roles = drop(rule.except_roles);
 }
 
-const validName = (n) => /^[A-Za-z0-9_.-]{1,64}$/.test(n);
+/** A role name: letters of any script (a Chinese name too), digits, `_`, `.` or `-`. */
+const validName = (n) => /^[\p{L}\p{N}_.-]{1,64}$/u.test(n);
+
+/** The name a new role gets: the one typed, else one made from its label. */
+function nameFor(typed, label, taken) {
+  if (typed) return typed;
+  let n = label.replace(/[^\p{L}\p{N}_.-]+/gu, '_').replace(/^_+|_+$/g, '').slice(0, 60) || 'role';
+  while (taken.includes(n)) n += '_';
+  return n;
+}
 
 function checks(label, all, chosen, onToggle) {
   return el('div', { class: 'checks', role: 'group', 'aria-label': label },
@@ -68,8 +77,9 @@ export function rolesTab(go) {
     const label = el('input', { type: 'text', 'aria-label': `${t('newRole')}: ${t('label')}` });
     const from = el('select', { 'aria-label': `${t('newRole')}: ${t('fromTemplate')}` }, el('option', { value: '' }, t('none')), templates.map((x) => el('option', { value: x }, x)));
     const create = () => {
-      const n = name.value.trim();
-      if (!validName(n) || roles.includes(n)) return say(msg, `${t('name')}: ${n || '—'}`, 'error');
+      const n = nameFor(name.value.trim(), label.value.trim(), roles);
+      if (!validName(n)) return say(msg, t('badRoleName', { n }), 'error');
+      if (roles.includes(n)) return say(msg, t('roleTaken', { n }), 'error');
       edit((d) => {
         d.roles ??= {};
         d.roles[n] = { ...(label.value.trim() ? { label: label.value.trim() } : {}), ...(from.value ? { templates: [from.value] } : {}), grants: [] };
@@ -89,14 +99,15 @@ export function rolesTab(go) {
       el('div', { class: 'split' },
         el('nav', { class: 'list', 'aria-label': t('roles') }, roles.map((r) => el('button', {
           type: 'button', 'aria-pressed': r === openRole, 'data-role': r, onclick: () => { openRole = r; render(); },
-        }, state.draft.roles[r].label ? `${state.draft.roles[r].label} (${r})` : r))),
+        }, labelText(state.draft.roles[r].label) ? `${labelText(state.draft.roles[r].label)} (${r})` : r))),
         role ? el('div', { class: 'editor', 'data-editing': openRole },
           el('div', { class: 'bar' },
-            el('label', {}, t('label'), el('input', { type: 'text', 'aria-label': `${t('label')} ${openRole}`, value: role.label || '', onchange: (e) => edit((d) => { if (e.target.value.trim()) d.roles[openRole].label = e.target.value.trim(); else delete d.roles[openRole].label; }) })),
+            el('label', {}, t('label'), el('input', { type: 'text', 'aria-label': `${t('label')} ${openRole}`, value: labelText(role.label), onchange: (e) => edit((d) => { if (e.target.value.trim()) d.roles[openRole].label = withLabel(d.roles[openRole].label, e.target.value.trim()); else delete d.roles[openRole].label; }) })),
             el('label', {}, t('rename'), rename),
             el('button', { type: 'button', class: 'secondary', onclick: () => {
               const n = rename.value.trim();
-              if (!validName(n) || roles.includes(n)) return say(msg, `${t('rename')}: ${n}`, 'error');
+              if (!validName(n)) return say(msg, t('badRoleName', { n }), 'error');
+              if (roles.includes(n)) return say(msg, t('roleTaken', { n }), 'error');
               edit((d) => renameRole(d, openRole, n));
               say(msg, `${openRole} → ${n}`);
               openRole = n;

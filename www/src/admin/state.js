@@ -5,7 +5,7 @@
 
 import { init, Engine } from 'fieldgate';
 import { api, APP } from '../api.js';
-import { t } from '../i18n.js';
+import { lang, locale, t } from '../i18n.js';
 
 const listeners = new Set();
 const reloads = new Set();
@@ -168,12 +168,21 @@ export async function compile(doc = state.draft) {
   }
 }
 
+/** A policy `label` in the page's language: a text, or texts by language (`zh-CN`, `en`). */
+export const labelText = (l) => (typeof l === 'string' ? l : l?.[lang === 'zh' ? 'zh-CN' : 'en'] ?? l?.['zh-CN'] ?? l?.en ?? '');
+
+/** A `label` with the page's language's text set to `text` (the other language's kept). */
+export function withLabel(l, text) {
+  if (l && typeof l === 'object') return { ...l, [lang === 'zh' ? 'zh-CN' : 'en']: text };
+  return text;
+}
+
 /** A label for a person of the directory. */
 export const personLabel = (p) => `${p.name || p.id} (${p.id}${p.department ? `, ${p.department}` : ''})`;
 
 /** The status line of the draft. */
 export function statusText() {
-  const when = state.savedAt ? new Date(state.savedAt).toLocaleTimeString() : '';
+  const when = state.savedAt ? new Date(state.savedAt).toLocaleTimeString(locale()) : '';
   const s = { saved: state.savedAt ? t('draftSaved', { t: when }) : '', saving: t('draftSaving'), unsaved: t('draftUnsaved'), stale: t('draftStale') }[state.status];
   return [t('draftOf', { v: state.base }), s].filter(Boolean).join(' · ');
 }
