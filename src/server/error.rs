@@ -88,6 +88,50 @@ codes! {
 }
 
 impl ServerCode {
+    /// What it means, in Chinese (for `Accept-Language: zh`): the answer's `message` says
+    /// this, and the English specifics stay in `message_en`.
+    pub fn zh(self) -> &'static str {
+        use ServerCode::*;
+        match self {
+            BadRequest => "请求有误，请检查参数",
+            BadJson => "请求内容不是有效的 JSON，或格式不对",
+            Unauthorized => "未登录，或管理令牌无效",
+            Forbidden => "没有权限执行此操作",
+            ForbiddenFields => "没有权限修改其中的部分字段",
+            ForbiddenOrigin => "请求来自其他网站，已拒绝",
+            NotFound => "没有找到（或你无权查看）",
+            UnknownApp => "这个应用还没有发布任何策略",
+            UnknownUser => "通讯录中没有这个人",
+            UnknownResource => "策略中没有这个表单",
+            UnknownAction => "这个表单没有这个操作",
+            Conflict => "当前版本已被其他管理员更新：请先查看他们的修改并合并",
+            VersionGone => "这个版本已不存在",
+            WrongStatus => "单据当前的状态不允许此操作",
+            StaleDraft => "草稿已在其他页面保存过：请重新加载",
+            StaleRecord => "记录已被他人修改：请重新加载",
+            TooLarge => "内容太大，超出此操作的上限",
+            UnsupportedMediaType => "请以 JSON 格式提交",
+            Timeout => "请求超时",
+            BadPolicy => "策略有误：请按下列位置逐条修改",
+            WrongApp => "这个策略属于其他应用",
+            WrongType => "策略必须是一个 JSON 对象",
+            BadCells => "表格中有无法读取或无法应用的单元格",
+            BadDirectory => "通讯录中有错误的行：未导入任何人员",
+            BadApp => "应用名只能用小写字母、数字和 -",
+            SameUser => "不能转交给离职人员本人",
+            UnknownEntry => "离职人员没有这一项权限",
+            DiffTooLarge => "变更影响太大，无法计算：请分几次发布",
+            RateLimited => "请求太频繁，请稍后再试",
+            Overloaded => "服务器繁忙，请稍后再试",
+            Unavailable => "数据库暂时无法访问，请稍后再试",
+            Internal => "服务器内部错误",
+            SqlUnsupported => "这个条件无法转换为 SQL",
+            BadColumn => "列映射有误",
+            BadDialect => "数据库类型只能是 postgres、mysql 或 sqlite",
+            MethodNotAllowed => "此地址不支持这种请求方法",
+        }
+    }
+
     /// Its HTTP status.
     pub fn status(self) -> StatusCode {
         use ServerCode::*;

@@ -295,6 +295,7 @@ pub fn router(state: Shared, www: &Path, pkg: &Path) -> Router {
         .fallback(|| async { ApiError::not_found("no such page") })
         .layer(middleware::from_fn(page_headers))
         .layer(middleware::from_fn(json_errors))
+        .layer(middleware::from_fn(lang::localize_errors))
         .layer(middleware::from_fn(logs::requests))
         .with_state(state)
 }

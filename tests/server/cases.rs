@@ -2009,3 +2009,38 @@ fn the_activity_log_is_worth_reading() {
         "修改权限模板「customer_owner」"
     );
 }
+
+/// Every error answer has its message in Chinese for a reader who asks, with the same code
+/// and the English specifics kept.
+#[test]
+fn errors_speak_chinese_when_asked() {
+    let s = start("server-errors-zh");
+    let auth = format!("Bearer {}", s.token());
+    let bad = json!({"format": "fieldgate/1", "app": "acme-erp", "version": 1, "resources": 3});
+    let ask = |lang: &str| {
+        s.call(
+            "POST",
+            "/v1/apps/acme-erp/policy?dry_run=true",
+            &[
+                ("authorization", auth.as_str()),
+                ("content-type", "application/json"),
+                ("accept-language", lang),
+            ],
+            bad.to_string().as_bytes(),
+        )
+    };
+    let zh = ask("zh-CN,zh;q=0.9");
+    assert_eq!(zh.status, 422);
+    let z = zh.json();
+    assert_eq!(z["code"], "bad_policy");
+    assert_eq!(z["message"], "策略有误：请按下列位置逐条修改");
+    assert!(z["message_en"].as_str().unwrap().len() > 3, "{z}");
+    assert!(z["errors"].as_array().is_some_and(|e| !e.is_empty()), "{z}");
+    let en = ask("en").json();
+    assert_eq!(en["code"], "bad_policy");
+    assert_eq!(en["message"], z["message_en"]);
+    // Not logged in: the same.
+    let r = s.call("GET", "/v1/me", &[("accept-language", "zh")], b"");
+    assert_eq!(r.status, 401);
+    assert_eq!(r.json()["message"], "未登录，或管理令牌无效");
+}
