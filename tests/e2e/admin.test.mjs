@@ -294,6 +294,18 @@ test('admin: a reload keeps the draft, and leaving with unsaved edits asks first
     await page.locator('[data-rule=lock-under-approval] summary').click();
     assert.equal(await page.getByLabel('Description rules[0]').inputValue(), 'kept across reloads');
     assert.match(await page.getByTestId('draft-status').innerText(), /saved/);
+    // Changing what the rule does keeps it open; the builder says a list without code.
+    await page.getByLabel('Effect rules[0]').selectOption('limit');
+    assert.equal(await page.locator('[data-rule=lock-under-approval]').getAttribute('open'), '');
+    await page.getByLabel('Effect rules[0]').selectOption('deny');
+    await page.getByLabel('Builder rules[0]', { exact: true }).selectOption('record.status');
+    await page.getByLabel('Builder op rules[0]').selectOption('in');
+    await page.getByLabel('Builder value rules[0]').fill('pending, approved');
+    await page.locator('[data-rule=lock-under-approval]').getByRole('button', { name: 'Add a condition' }).click();
+    assert.equal(await page.getByLabel('Condition rules[0]').inputValue(), "record.status == 'pending' && record.status in ['pending', 'approved']");
+    await page.getByLabel('Condition rules[0]').fill("record.status == 'pending'");
+    await page.getByLabel('Condition rules[0]').dispatchEvent('change');
+    await saved(page);
     await shots(page, 'admin-rules');
     // An edit not yet saved: leaving asks.
     await page.getByLabel('Description rules[0]').fill('not yet saved');

@@ -81,21 +81,34 @@ export function conditionEditor({ get, key, resource, path, label = t('condition
   };
   text.addEventListener('change', () => set(text.value));
   const res = () => state.draft.resources?.[resource()] ?? { fields: {} };
+  // What a clause may test: the record's fields (by label) and the person's own facts.
+  const attrKeys = [...new Set(state.people.flatMap((p) => Object.keys(p.attrs || {})))];
   const field = el('select', { 'aria-label': `${t('builder')} ${path}` },
-    Object.keys(res().fields || {}).concat(['status']).filter((v, i, a) => a.indexOf(v) === i).map((f) => el('option', { value: f }, `record.${f}`)));
-  const op = el('select', { 'aria-label': `${t('builder')} op ${path}` }, OPS.map((o) => el('option', { value: o }, o)));
-  const value = el('input', { type: 'text', 'aria-label': `${t('builder')} value ${path}`, size: 10 });
+    el('optgroup', { label: t('recordFields') },
+      Object.keys(res().fields || {}).concat(['status']).filter((v, i, a) => a.indexOf(v) === i)
+        .map((f) => el('option', { value: `record.${f}` }, labelText(res().fields?.[f]?.label) || f))),
+    el('optgroup', { label: t('userFacts') },
+      ['department', 'groups', 'roles', 'id'].map((u) => el('option', { value: `user.${u}` }, t(`user.${u}`))),
+      attrKeys.map((k) => el('option', { value: `user.attrs.${k}` }, t('user.attr', { k })))));
+  const op = el('select', { 'aria-label': `${t('builder')} op ${path}` }, OPS.map((o) => el('option', { value: o }, t(`op.${o}`))));
+  const value = el('input', { type: 'text', 'aria-label': `${t('builder')} value ${path}`, size: 14, placeholder: t('valueHint') });
   const add = (clause) => {
     text.value = text.value.trim() ? `${text.value.trim()} && ${clause}` : clause;
     set(text.value);
   };
+  /** The right side: a list for `in` (comma-separated), else one value. */
+  const right = () => (op.value === 'in'
+    ? `[${value.value.split(/[,，、]/).map((v) => v.trim()).filter(Boolean).map(literal).join(', ')}]`
+    : literal(value.value));
   const owner = () => res().owner;
+  const dept = () => res().department;
   return el('div', { class: 'condition' },
     el('label', {}, label, text),
     el('div', { class: 'builder' },
       field, op, value,
-      el('button', { type: 'button', class: 'secondary', onclick: () => value.value.trim() && add(`record.${field.value} ${op.value} ${literal(value.value)}`) }, t('addCondition')),
-      owner() && el('button', { type: 'button', class: 'secondary', onclick: () => add(`record.${owner()} == user.id`) }, t('creatorIsUser'))),
+      el('button', { type: 'button', class: 'secondary', onclick: () => value.value.trim() && add(`${field.value} ${op.value} ${right()}`) }, t('addCondition')),
+      owner() && el('button', { type: 'button', class: 'secondary', onclick: () => add(`record.${owner()} == user.id`) }, t('creatorIsUser')),
+      dept() && el('button', { type: 'button', class: 'secondary', onclick: () => add(`record.${dept()} == user.department`) }, t('sameDepartment'))),
     box);
 }
 

@@ -15,6 +15,9 @@ function plain(r) {
   return `${r.resource}: ${what}${r.when ? ` (${r.when})` : ''}`;
 }
 
+/** The rules open in the page (by place): a render keeps them open while they are edited. */
+const opened = new Set();
+
 export function rulesTab() {
   const box = el('section', { class: 'card', 'aria-labelledby': 'rules-h' });
   const msg = messageBox();
@@ -29,7 +32,9 @@ export function rulesTab() {
         const res = state.draft.resources?.[r.resource];
         const fields = r.resource === '*' ? [...new Set(resources().flatMap(([, x]) => Object.keys(x.fields || {})))] : Object.keys(res?.fields || {});
         const actions = r.resource === '*' ? [...new Set(resources().flatMap(([, x]) => x.actions || []))] : res?.actions || [];
-        return el('details', { class: 'rule', 'data-rule': r.id },
+        const d = el('details', { class: 'rule', 'data-rule': r.id, open: opened.has(i) });
+        d.addEventListener('toggle', () => (d.open ? opened.add(i) : opened.delete(i)));
+        return fill(d,
           el('summary', {}, el('strong', {}, r.id), ' — ', plain(r), r.except_roles?.length ? ` · ${t('exceptRoles')}: ${r.except_roles.join(', ')}` : ''),
           el('div', { class: 'bar' },
             el('label', {}, t('id'), el('input', { type: 'text', value: r.id, 'aria-label': `${t('id')} ${path}`, onchange: (e) => edit(() => { list()[i].id = e.target.value.trim(); }) })),
