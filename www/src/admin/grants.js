@@ -5,7 +5,7 @@
 import { Engine } from 'fieldgate';
 import { el, fill, messageBox, say } from '../dom.js';
 import { t } from '../i18n.js';
-import { compile, edit, labelText, state } from './state.js';
+import { actionWord, compile, edit, labelText, resourceWord, state } from './state.js';
 
 /** The form modes and the action that opens each. */
 const MODES = [['view', 'view'], ['create', 'create'], ['edit', 'edit']];
@@ -129,10 +129,10 @@ export function grantEditor({ get, path, remove, withScope = true }) {
       : Object.keys(res?.fields || {});
     const all = Array.isArray(gr.actions) && gr.actions.includes('*');
     fill(wrap, 
-      el('legend', {}, path),
+      el('legend', { title: path }, t('grantN', { n: Number(/\[(\d+)\]$/.exec(path)?.[1] ?? 0) + 1 })),
       el('div', { class: 'bar' },
         el('label', {}, t('resource'), el('select', { 'aria-label': `${t('resource')} ${path}`, onchange: (e) => { edit(() => { get().resource = e.target.value; }); render(); } },
-          ['*', ...resources().map(([n]) => n)].map((n) => el('option', { value: n, selected: n === gr.resource }, n)))),
+          ['*', ...resources().map(([n]) => n)].map((n) => el('option', { value: n, selected: n === gr.resource }, n === '*' ? t('everyForm') : resourceWord(n))))),
         withScope && el('label', {}, t('scope'), el('select', { 'aria-label': `${t('scope')} ${path}`, onchange: (e) => edit(() => { if (e.target.value === 'all') delete get().scope; else get().scope = e.target.value; }) },
           SCOPES.map((s) => el('option', { value: s, selected: (gr.scope || 'all') === s }, t(`scope.${s}`))))),
         remove && el('button', { type: 'button', class: 'danger', onclick: () => remove() }, t('removeGrant'))),
@@ -149,7 +149,7 @@ export function grantEditor({ get, path, remove, withScope = true }) {
             });
             showDefaults();
           },
-        }), a))),
+        }), actionWord(a)))),
       conditionEditor({ get, key: 'when', resource: () => get().resource, path }),
       el('details', {}, el('summary', {}, t('fieldStates')),
         el('div', { class: 'fields' },

@@ -8,13 +8,29 @@ import { APP } from '../api.js';
 import { confirmDialog, describe, download, el, fill, messageBox, say } from '../dom.js';
 import { t } from '../i18n.js';
 import { diffList } from './publish.js';
-import { admin, note, replace, state, strip, takeNote } from './state.js';
+import { admin, labelText, note, replace, state, strip, takeNote } from './state.js';
 
 let resource = null;
 
 const VALUES = { field: ['hidden', 'masked', 'readonly', 'editable'], action: ['', 'all', 'department_tree', 'department', 'own'] };
 
 /** Where a cell's note says its value comes from: a tab to open and a label. */
+/** A cell's note in the page's words (the server's `text` is its English). */
+function noteWords(n) {
+  const rule = () => labelText((state.draft.rules || []).find((r) => r.id === n.name)?.label) || n.name;
+  switch (n.kind) {
+    case 'template': return t('note.template', { name: n.name });
+    case 'role': return t('note.role', { name: labelText(state.draft.roles?.[n.name]?.label) || n.name });
+    case 'personal': return t('note.personal');
+    case 'wildcard': return t('note.wildcard');
+    case 'scope': return t(`scope.${n.name}`);
+    case 'condition': return t('note.condition', { when: n.name });
+    case 'rule': return t('note.rule', { name: rule() });
+    case 'rule_when': return t('note.ruleWhen', { name: rule() });
+    default: return n.text;
+  }
+}
+
 function source(note) {
   switch (note.kind) {
     case 'template': return { tab: 'templates', label: `${t('tab.templates')}: ${note.name}` };
@@ -43,7 +59,7 @@ export function matrixTab(go) {
       const c = (kind === 'field' ? row.fields : row.actions)[i];
       const column = `${kind}:${name}`;
       const notes = c.notes || [];
-      const why = notes.map((n) => n.text).join('; ') || t('cellSet');
+      const why = notes.map(noteWords).join(t('listSep')) || t('cellSet');
       const links = notes.map(source).filter(Boolean);
       const select = el('select', {
         'aria-label': `${row.name} ${column}`, 'data-role': row.name, 'data-column': column,
@@ -115,7 +131,7 @@ export function matrixTab(go) {
       el('h2', { id: 'matrix-h' }, t('tab.matrix')),
       el('div', { class: 'bar' },
         el('label', {}, t('resource'), el('select', { 'aria-label': t('resource'), onchange: (e) => { resource = e.target.value; render(); } },
-          Object.keys(state.draft.resources || {}).map((r) => el('option', { value: r, selected: r === resource }, r)))),
+          Object.keys(state.draft.resources || {}).map((r) => el('option', { value: r, selected: r === resource }, labelText(state.draft.resources[r].label) || r)))),
         el('button', { type: 'button', class: 'secondary', onclick: () => exportAs('xlsx') }, t('exportXlsx')),
         el('button', { type: 'button', class: 'secondary', onclick: () => exportAs('csv') }, t('exportCsv')),
         el('label', { class: 'file' }, t('importSheet'), file)),

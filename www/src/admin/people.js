@@ -9,7 +9,7 @@ import { describe, download, el, fill, messageBox, picker, say } from '../dom.js
 import { lang, t } from '../i18n.js';
 import { conditionEditor, grantList, resources, STATES } from './grants.js';
 import { diffList } from './publish.js';
-import { admin, check, edit, labelText, load, note, personLabel, replace, state, strip, takeNote } from './state.js';
+import { admin, check, edit, labelText, load, note, personLabel, replace, resourceWord, state, strip, takeNote } from './state.js';
 
 let openPerson = null;
 /** What the last directory upload changes (shown until the next one or a reload). */
@@ -52,10 +52,10 @@ function deniesEditor(id) {
     fill(box, ...list().map((d, i) => {
       const path = `assignments.users.${id}.denies[${i}]`;
       const res = state.draft.resources?.[d.resource];
-      return el('fieldset', { class: 'grant', 'data-path': path }, el('legend', {}, path),
+      return el('fieldset', { class: 'grant', 'data-path': path }, el('legend', { title: path }, t('entryN', { n: i + 1 })),
         el('div', { class: 'bar' },
           el('label', {}, t('resource'), el('select', { 'aria-label': `${t('resource')} ${path}`, onchange: (e) => { edit(() => { list()[i].resource = e.target.value; }); render(); } },
-            ['*', ...resources().map(([n]) => n)].map((n) => el('option', { value: n, selected: n === d.resource }, n)))),
+            ['*', ...resources().map(([n]) => n)].map((n) => el('option', { value: n, selected: n === d.resource }, n === '*' ? t('everyForm') : resourceWord(n))))),
           el('button', { type: 'button', class: 'danger', onclick: () => { edit(() => list().splice(i, 1)); render(); } }, t('delete'))),
         el('div', { class: 'checks', role: 'group', 'aria-label': `${t('deniesActions')} ${path}` },
           (res?.actions || []).map((a) => el('label', {}, el('input', { type: 'checkbox', checked: (d.actions || []).includes(a), 'aria-label': `${a} ${path}`,
@@ -75,7 +75,7 @@ function limitsEditor(id) {
     fill(box, el('p', { class: 'muted' }, t('limitHelp')), ...list().map((l, i) => {
       const path = `assignments.users.${id}.limits[${i}]`;
       const fields = Object.keys(state.draft.resources?.[l.resource]?.fields || {});
-      return el('fieldset', { class: 'grant', 'data-path': path }, el('legend', {}, path),
+      return el('fieldset', { class: 'grant', 'data-path': path }, el('legend', { title: path }, t('entryN', { n: i + 1 })),
         el('div', { class: 'bar' },
           el('label', {}, t('resource'), el('select', { 'aria-label': `${t('resource')} ${path}`, onchange: (e) => { edit(() => { list()[i].resource = e.target.value; list()[i].fields = {}; }); render(); } },
             resources().map(([n]) => el('option', { value: n, selected: n === l.resource }, n)))),

@@ -55,10 +55,13 @@ function nameFor(typed, label, taken) {
   return n;
 }
 
-function checks(label, all, chosen, onToggle) {
+function checks(label, all, chosen, onToggle, word = (x) => x) {
   return el('div', { class: 'checks', role: 'group', 'aria-label': label },
-    all.length ? all.map((x) => el('label', {}, el('input', { type: 'checkbox', checked: chosen.includes(x), 'aria-label': `${label}: ${x}`, onchange: (e) => onToggle(x, e.target.checked) }), x)) : el('span', { class: 'muted' }, t('none')));
+    all.length ? all.map((x) => el('label', {}, el('input', { type: 'checkbox', checked: chosen.includes(x), 'aria-label': `${label}: ${x}`, onchange: (e) => onToggle(x, e.target.checked) }), word(x))) : el('span', { class: 'muted' }, t('none')));
 }
+
+/** A role by its label (with its name). */
+const roleWord = (r) => (labelText(state.draft.roles?.[r]?.label) ? `${labelText(state.draft.roles[r].label)} (${r})` : r);
 
 function toggle(list, x, on) {
   const s = new Set(list || []);
@@ -137,7 +140,7 @@ export function rolesTab(go) {
               render();
             } }, t('delete'))),
           el('h3', {}, t('inherits')),
-          checks(`${t('inherits')} ${openRole}`, roles.filter((r) => r !== openRole), role.inherits || [], (x, on) => edit((d) => { d.roles[openRole].inherits = toggle(d.roles[openRole].inherits, x, on); })),
+          checks(`${t('inherits')} ${openRole}`, roles.filter((r) => r !== openRole), role.inherits || [], (x, on) => edit((d) => { d.roles[openRole].inherits = toggle(d.roles[openRole].inherits, x, on); }), roleWord),
           el('h3', {}, t('templates')),
           checks(`${t('templates')} ${openRole}`, templates, role.templates || [], (x, on) => edit((d) => { d.roles[openRole].templates = toggle(d.roles[openRole].templates, x, on); })),
           el('h3', {}, t('grants')),

@@ -171,6 +171,15 @@ export async function compile(doc = state.draft) {
 /** A policy `label` in the page's language: a text, or texts by language (`zh-CN`, `en`). */
 export const labelText = (l) => (typeof l === 'string' ? l : l?.[lang === 'zh' ? 'zh-CN' : 'en'] ?? l?.['zh-CN'] ?? l?.en ?? '');
 
+/** An action in the page's words (its name when the page has none). */
+export function actionWord(a) {
+  const w = t(`action.${a}`);
+  return w === `action.${a}` ? a : w;
+}
+
+/** A form (resource) by its label, else its name. */
+export const resourceWord = (r) => labelText(state.draft?.resources?.[r]?.label) || r;
+
 /** A `label` with the page's language's text set to `text` (the other language's kept). */
 export function withLabel(l, text) {
   if (l && typeof l === 'object') return { ...l, [lang === 'zh' ? 'zh-CN' : 'en']: text };
