@@ -608,6 +608,33 @@ fn an_access_review_campaign_from_opening_to_the_revocation_draft() {
         )
         .text();
     assert!(html.contains("Totals") && html.contains("quarterly") && html.contains("u-carol"));
+    // In the reader's language.
+    let auth = format!("Bearer {}", s.token());
+    let zh = s.call(
+        "GET",
+        &format!("/v1/apps/acme-erp/reviews/{id}/report.html"),
+        &[("authorization", &auth), ("accept-language", "zh-CN")],
+        b"",
+    );
+    let zh = zh.text();
+    assert!(
+        zh.contains("权限复核") && zh.contains("汇总") && zh.contains("u-carol"),
+        "{zh}"
+    );
+    assert!(!zh.contains("Totals"));
+    let log = s.call(
+        "GET",
+        "/v1/audit/access?format=csv",
+        &[("authorization", &auth), ("accept-language", "zh-CN")],
+        b"",
+    );
+    assert!(
+        log.text()
+            .trim_start_matches('\u{feff}')
+            .starts_with("\"时间\""),
+        "{}",
+        log.text()
+    );
     let list = s
         .admin("GET", "/v1/apps/acme-erp/reviews", &Value::Null)
         .json();

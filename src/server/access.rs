@@ -402,6 +402,7 @@ pub struct AccessParams {
 /// (admin): entries newest first (default 500, at most 100,000), as JSON or a sheet.
 pub async fn list(
     _: Admin,
+    super::lang::Want(lang): super::lang::Want,
     State(state): State<Shared>,
     Query(p): Query<AccessParams>,
 ) -> ApiResult<Response> {
@@ -440,13 +441,13 @@ pub async fn list(
             Ok(Json(json!({ "entries": entries })).into_response())
         }
         "csv" => {
-            let bytes = table::write_csv(&rows(&entries));
+            let bytes = table::write_csv(&rows(&entries, lang));
             Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], bytes).into_response())
         }
         "xlsx" => {
             let sheet = Sheet {
                 name: "access".into(),
-                rows: rows(&entries),
+                rows: rows(&entries, lang),
                 freeze: (1, 0),
                 ..Sheet::default()
             };
@@ -460,10 +461,26 @@ pub async fn list(
 }
 
 /// The entries as a table with a header row.
-fn rows(entries: &[AccessEntry]) -> Vec<Vec<String>> {
-    let head = [
-        "at", "user", "action", "resource", "records", "unmasked", "outcome", "fields", "source",
-    ];
+/// The entries as a table with a header row in `lang` (the values are the log's own words:
+/// ids, codes and times).
+fn rows(entries: &[AccessEntry], lang: crate::admin::words::Lang) -> Vec<Vec<String>> {
+    let head: [&str; 9] = match lang {
+        crate::admin::words::Lang::En => [
+            "at", "user", "action", "resource", "records", "unmasked", "outcome", "fields",
+            "source",
+        ],
+        crate::admin::words::Lang::Zh => [
+            "时间",
+            "人员",
+            "操作",
+            "表单",
+            "记录",
+            "明文查看",
+            "结果",
+            "字段",
+            "来源",
+        ],
+    };
     let mut out = vec![head.iter().map(|h| h.to_string()).collect()];
     for e in entries {
         out.push(vec![

@@ -495,9 +495,11 @@ pub async fn report_xlsx(
         .into_response())
 }
 
-/// `GET /v1/apps/{app}/reviews/{id}/report.html` (admin): a printable report with totals.
+/// `GET /v1/apps/{app}/reviews/{id}/report.html` (admin): a printable report with totals, in
+/// the reader's language (`Accept-Language`).
 pub async fn report_html(
     _: Admin,
+    super::lang::Want(lang): super::lang::Want,
     State(state): State<Shared>,
     Path((app, id)): Path<(String, i64)>,
 ) -> ApiResult<Html<String>> {
@@ -508,23 +510,44 @@ pub async fn report_html(
             .replace('>', "&gt;")
             .replace('"', "&quot;")
     };
+    let w = |en: &'static str, zh: &'static str| lang.pick(en, zh);
     let time = |t: Option<i64>| {
         t.map(crate::bundle::format_rfc3339)
-            .unwrap_or_else(|| "open".into())
+            .unwrap_or_else(|| w("open", "进行中").into())
     };
+    let title = format!("{} {id} · {app}", w("Access review", "权限复核"));
+    let head =
+        |cells: &[&str]| -> String { cells.iter().map(|c| format!("<th>{c}</th>")).collect() };
     let mut html = format!(
-        "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>Access review {id} · {app}</title>\
+        "<!doctype html><html lang=\"{}\"><meta charset=\"utf-8\"><title>{title}</title>\
          <style>body{{font:14px system-ui,sans-serif;margin:2em}}table{{border-collapse:collapse;width:100%;margin:1em 0}}\
          th,td{{border:1px solid #999;padding:4px 6px;text-align:left}}th{{background:#eee}}\
          .revoke{{color:#a00;font-weight:600}}@media print{{a{{display:none}}}}</style>\
-         <h1>Access review {id} · {app}</h1><p>Version {} · opened by {} at {} · closed by {} at {}</p>",
+         <h1>{title}</h1><p>{} {} · {} {} · {} {} · {} {} · {} {}</p>",
+        lang.tag(),
+        w("Version", "版本"),
         review.version,
+        w("opened by", "发起人"),
         esc(&review.opened_by),
+        w("at", "发起于"),
         time(Some(review.opened_at)),
+        w("closed by", "结束人"),
         esc(review.closed_by.as_deref().unwrap_or("—")),
+        w("at", "结束于"),
         time(review.closed_at),
     );
-    html.push_str("<h2>Totals</h2><table><tr><th>Reviewer</th><th>Resource</th><th>Lines</th><th>Kept</th><th>Revoked</th><th>Undecided</th></tr>");
+    html.push_str(&format!(
+        "<h2>{}</h2><table><tr>{}</tr>",
+        w("Totals", "汇总"),
+        head(&[
+            w("Reviewer", "复核人"),
+            w("Resource", "表单"),
+            w("Lines", "条目"),
+            w("Kept", "保留"),
+            w("Revoked", "撤销"),
+            w("Undecided", "未决定"),
+        ])
+    ));
     for t in totals(&rows).as_array().into_iter().flatten() {
         html.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -536,7 +559,21 @@ pub async fn report_html(
             t["undecided"]
         ));
     }
-    html.push_str("</table><h2>Lines</h2><table><tr><th>#</th><th>Person</th><th>Resource</th><th>Item</th><th>Access</th><th>Source</th><th>Reviewer</th><th>Decision</th><th>Note</th></tr>");
+    html.push_str(&format!(
+        "</table><h2>{}</h2><table><tr>{}</tr>",
+        w("Lines", "复核条目"),
+        head(&[
+            "#",
+            w("Person", "人员"),
+            w("Resource", "表单"),
+            w("Item", "项目"),
+            w("Access", "权限"),
+            w("Source", "来源"),
+            w("Reviewer", "复核人"),
+            w("Decision", "决定"),
+            w("Note", "备注"),
+        ])
+    ));
     for r in &rows {
         let l = line_of(r);
         let class = if review::revokes(&l.decision) {

@@ -126,7 +126,7 @@ export function activityTab() {
       el('div', { class: 'bar' }, user, resource,
         el('button', { type: 'button', onclick: search }, t('searchLog')),
         el('button', { type: 'button', class: 'secondary', onclick: async () => {
-          const res = await fetch(`/v1/audit/access?format=xlsx&limit=100000&${query()}`, { headers: { authorization: `Bearer ${state.token}` } });
+          const res = await fetch(`/v1/audit/access?format=xlsx&limit=100000&${query()}`, { headers: { authorization: `Bearer ${state.token}`, 'accept-language': locale() } });
           download('access-log.xlsx', await res.blob());
         } }, t('exportLog'))),
       el('div', { class: 'scroll' }, el('table', { 'aria-label': t('accessLog') },

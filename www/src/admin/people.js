@@ -9,7 +9,7 @@ import { describe, download, el, fill, messageBox, picker, say } from '../dom.js
 import { lang, t } from '../i18n.js';
 import { conditionEditor, grantList, resources, STATES } from './grants.js';
 import { diffList } from './publish.js';
-import { admin, check, edit, labelText, load, note, personLabel, replace, resourceWord, state, strip, takeNote } from './state.js';
+import { admin, check, edit, labelText, load, note, personLabel, replace, resourceWord, state, strip, takeNote, warningWords } from './state.js';
 
 let openPerson = null;
 /** What the last directory upload changes (shown until the next one or a reload). */
@@ -23,7 +23,7 @@ function uploadReport(r) {
     ignored.length ? el('p', { class: 'muted' }, t('ignoredColumns', { cols: ignored.join(lang === 'zh' ? '、' : ', ') })) : null,
     r.diff ? diffList(r.diff) : null,
     warnings.length ? el('div', { class: 'msg error' }, el('p', {}, t('newWarnings')),
-      el('ul', {}, warnings.map((w) => el('li', { 'data-code': w.code }, w.message)))) : null);
+      el('ul', {}, warnings.map((w) => el('li', { 'data-code': w.code, title: w.message }, warningWords(w))))) : null);
 }
 
 const userEntry = (d, id) => {

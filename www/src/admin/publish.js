@@ -7,7 +7,7 @@
 import { APP } from '../api.js';
 import { confirmDialog, describe, el, fill, messageBox, say } from '../dom.js';
 import { lang, locale, t } from '../i18n.js';
-import { admin, check, load, note, replace, state, strip, takeNote } from './state.js';
+import { admin, check, load, note, replace, state, strip, takeNote, warningWords } from './state.js';
 
 /** A diff as the server words it: one section per change the admin made, with how many people
  * and capabilities it moves, its lines (who gains or loses what, on which records), and everyone
@@ -107,7 +107,7 @@ export function publishTab() {
         d.directory != null ? el('p', { class: 'notice' }, t('directoryPending', { n: d.directory })) : null,
         diffList(d),
         warnings.length ? el('div', { class: 'msg error', 'data-testid': 'new-warnings' }, el('p', {}, t('newWarnings')),
-          el('ul', {}, warnings.map((w) => el('li', { 'data-code': w.code }, w.message)))) : null);
+          el('ul', {}, warnings.map((w) => el('li', { 'data-code': w.code, title: w.message }, warningWords(w))))) : null);
     } catch (e) {
       say(msg, describe(e), 'error');
     }

@@ -171,6 +171,15 @@ export async function compile(doc = state.draft) {
 /** A policy `label` in the page's language: a text, or texts by language (`zh-CN`, `en`). */
 export const labelText = (l) => (typeof l === 'string' ? l : l?.[lang === 'zh' ? 'zh-CN' : 'en'] ?? l?.['zh-CN'] ?? l?.en ?? '');
 
+/** A lint warning in the page's words: what kind of problem, and where (`title`: the
+ * checker's own sentence). */
+export function warningWords(w) {
+  const where = /^(?:roles|templates|resources|rules|assignments)\b/.test(w.path) ? w.path : '';
+  const who = /`([^`]+)`/.exec(w.message)?.[1] ?? '';
+  const text = t(`lint.${w.code}`, { who, where });
+  return text === `lint.${w.code}` ? w.message : text;
+}
+
 /** An action in the page's words (its name when the page has none). */
 export function actionWord(a) {
   const w = t(`action.${a}`);
