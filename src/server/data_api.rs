@@ -14,7 +14,7 @@ use super::store::{AccessEntry, Reassign, UpdateError};
 use crate::admin::Person;
 use crate::core::{Input, Mode, Session};
 use crate::host::now_ms;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -123,6 +123,55 @@ pub async fn demo_people(State(state): State<Shared>) -> ApiResult<Json<Value>> 
 pub async fn users(_: Admin, State(state): State<Shared>) -> ApiResult<Json<Value>> {
     let d = state.directory(DATA_APP).await?;
     Ok(Json(d.to_json()))
+}
+
+/// `?q=`: what a record picker searches for.
+#[derive(Deserialize)]
+pub struct PickQuery {
+    q: Option<String>,
+}
+
+/// How many records a picker shows.
+const PICKED: usize = 20;
+
+/// `GET /v1/admin/records/{resource}?q=` (admin): records of the demo app whose id or name
+/// holds `q`, as `{id, label}` only, for the console's condition builder ("only this record").
+pub async fn pick(
+    _: Admin,
+    State(state): State<Shared>,
+    Path(resource): Path<String>,
+    Query(q): Query<PickQuery>,
+) -> ApiResult<Json<Value>> {
+    let current = state
+        .current(DATA_APP)
+        .ok_or_else(|| super::publish::unknown_app(DATA_APP))?;
+    let fields = current.policy.field_names(&resource).ok_or_else(|| {
+        ApiError::new(
+            ServerCode::UnknownResource,
+            format!("no resource `{resource}`"),
+        )
+    })?;
+    // The name a person knows a record by: its first declared text field.
+    let first = fields.first().map(|f| f.to_string());
+    let want = q.q.unwrap_or_default().to_lowercase();
+    let (s, r) = (state.clone(), resource.clone());
+    let records = blocking(move || Ok(s.store.records(&r)?)).await?;
+    let found: Vec<Value> = records
+        .iter()
+        .filter_map(|rec| {
+            let id = rec.body.get("id")?.as_str()?;
+            let label = first
+                .as_deref()
+                .and_then(|f| rec.body.get(f)?.as_str())
+                .unwrap_or_default();
+            let hit = want.is_empty()
+                || id.to_lowercase().contains(&want)
+                || label.to_lowercase().contains(&want);
+            hit.then(|| json!({"id": id, "label": label}))
+        })
+        .take(PICKED)
+        .collect();
+    Ok(Json(json!({ "records": found })))
 }
 
 /// `GET /v1/data/{resource}`: the caller's viewable records, as the view form shows them.

@@ -266,6 +266,7 @@ pub fn router(state: Shared, www: &Path, pkg: &Path) -> Router {
             post(data_api::transition),
         )
         .route("/admin/reassign-records", post(data_api::reassign))
+        .route("/admin/records/{resource}", get(data_api::pick))
         .route("/audit", get(audit::list))
         .route("/admin/events-ticket", post(policy_api::events_ticket))
         .route("/audit/access", get(access::list))

@@ -303,6 +303,10 @@ test('admin: a reload keeps the draft, and leaving with unsaved edits asks first
     await page.getByLabel('Builder value rules[0]').fill('pending, approved');
     await page.locator('[data-rule=lock-under-approval]').getByRole('button', { name: 'Add a condition' }).click();
     assert.equal(await page.getByLabel('Condition rules[0]').inputValue(), "record.status == 'pending' && record.status in ['pending', 'approved']");
+    // One record, picked by what people call it.
+    await page.getByLabel('Only the record rules[0]').fill('2001');
+    await page.locator('[data-rule=lock-under-approval] [data-testid=record-picks] button').first().click();
+    assert.match(await page.getByLabel('Condition rules[0]').inputValue(), / && record\.id == 'o-2001'$/);
     await page.getByLabel('Condition rules[0]').fill("record.status == 'pending'");
     await page.getByLabel('Condition rules[0]').dispatchEvent('change');
     await saved(page);

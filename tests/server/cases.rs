@@ -2044,3 +2044,18 @@ fn errors_speak_chinese_when_asked() {
     assert_eq!(r.status, 401);
     assert_eq!(r.json()["message"], "未登录，或管理令牌无效");
 }
+
+/// The console's record picker: admins only, ids and names only.
+#[test]
+fn the_record_picker_finds_records_by_name_for_admins_only() {
+    let s = start("server-record-picker");
+    assert_eq!(s.get("/v1/admin/records/customer?q=zhang").status, 401);
+    let r = s
+        .admin("GET", "/v1/admin/records/customer?q=zhang", &Value::Null)
+        .json();
+    let records = r["records"].as_array().unwrap();
+    assert_eq!(records.len(), 1, "{r}");
+    assert_eq!(records[0], json!({"id": "c-1001", "label": "Zhang Wei"}));
+    let bad = s.admin("GET", "/v1/admin/records/nothing", &Value::Null);
+    assert_eq!(bad.json()["code"], "unknown_resource");
+}

@@ -5,7 +5,7 @@
 import { Engine } from 'fieldgate';
 import { el, fill, messageBox, say } from '../dom.js';
 import { t } from '../i18n.js';
-import { actionWord, compile, edit, labelText, resourceWord, state } from './state.js';
+import { actionWord, admin, compile, edit, labelText, resourceWord, state } from './state.js';
 
 /** The form modes and the action that opens each. */
 const MODES = [['view', 'view'], ['create', 'create'], ['edit', 'edit']];
@@ -102,6 +102,27 @@ export function conditionEditor({ get, key, resource, path, label = t('condition
     : literal(value.value));
   const owner = () => res().owner;
   const dept = () => res().department;
+  // Only one record: found by its name or id, as the app's people know it.
+  const found = el('ul', { class: 'picks', 'data-testid': 'record-picks' });
+  const search = el('input', { type: 'search', 'aria-label': `${t('oneRecord')} ${path}`, placeholder: t('oneRecordHint') });
+  let timer = 0;
+  search.addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const q = search.value.trim();
+      if (!q || !resource() || resource() === '*') return fill(found);
+      try {
+        const r = await admin(`/v1/admin/records/${encodeURIComponent(resource())}?q=${encodeURIComponent(q)}`);
+        fill(found, r.records.map((x) => el('li', {}, el('button', { type: 'button', onclick: () => {
+          add(`record.id == ${literal(x.id)}`);
+          search.value = '';
+          fill(found);
+        } }, x.label ? `${x.label} (${x.id})` : x.id))));
+      } catch {
+        fill(found);
+      }
+    }, 200);
+  });
   return el('div', { class: 'condition' },
     el('label', {}, label, text),
     el('div', { class: 'builder' },
@@ -109,6 +130,7 @@ export function conditionEditor({ get, key, resource, path, label = t('condition
       el('button', { type: 'button', class: 'secondary', onclick: () => value.value.trim() && add(`${field.value} ${op.value} ${right()}`) }, t('addCondition')),
       owner() && el('button', { type: 'button', class: 'secondary', onclick: () => add(`record.${owner()} == user.id`) }, t('creatorIsUser')),
       dept() && el('button', { type: 'button', class: 'secondary', onclick: () => add(`record.${dept()} == user.department`) }, t('sameDepartment'))),
+    el('div', { class: 'picker' }, el('label', {}, t('oneRecord'), search), found),
     box);
 }
 
