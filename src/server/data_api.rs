@@ -295,6 +295,7 @@ async fn edit(
             }
             allow(&session, "edit", &r, now)?;
             check_writes(&session, &r, Mode::Edit, now, &changes)?;
+            flow_only(&r, now, &changes)?;
             let mut next = now.clone();
             merge(&mut next, &changes);
             Ok(next)
@@ -571,6 +572,20 @@ fn check_writes(
         ),
     )
     .with_fields(forbidden.clone()))
+}
+
+/// A record's status moves only through its flow (submit, approve, reject, receive), whatever
+/// the grants say of the field: a plain edit setting it would skip the approval.
+fn flow_only(resource: &str, now: &Value, changes: &Value) -> ApiResult<()> {
+    let flowing = TRANSITIONS.iter().any(|(res, ..)| *res == resource);
+    match changes.get("status") {
+        Some(to) if flowing && Some(to) != now.get("status") => Err(ApiError::new(
+            ServerCode::ForbiddenFields,
+            "the status moves only through the approval flow (submit, approve, reject, receive)",
+        )
+        .with_fields(vec!["status".to_string()])),
+        _ => Ok(()),
+    }
 }
 
 /// A resource's `owner` and `department` record attributes, from the document.

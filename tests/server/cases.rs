@@ -2059,3 +2059,32 @@ fn the_record_picker_finds_records_by_name_for_admins_only() {
     let bad = s.admin("GET", "/v1/admin/records/nothing", &Value::Null);
     assert_eq!(bad.json()["code"], "unknown_resource");
 }
+
+/// An order's status moves only through the approval flow: even an admin whose grant leaves
+/// `status` editable cannot set it with a plain edit (it answered 200 and skipped approval).
+#[test]
+fn the_status_moves_only_through_the_flow() {
+    let s = start("server-flow-only");
+    let grace = s.login("u-grace");
+    let order = s
+        .user(&grace, "GET", "/v1/data/inbound_order/o-2001", &Value::Null)
+        .json();
+    assert_ne!(order["status"], "approved", "{order}");
+    let skip = s.user(
+        &grace,
+        "PUT",
+        "/v1/data/inbound_order/o-2001",
+        &json!({"status": "approved"}),
+    );
+    assert_eq!(skip.status, 403, "{}", skip.text());
+    assert_eq!(skip.json()["code"], "forbidden_fields");
+    assert_eq!(skip.json()["fields"], json!(["status"]));
+    // Other fields, and the status as it is, still save.
+    let fine = s.user(
+        &grace,
+        "PUT",
+        "/v1/data/inbound_order/o-2001",
+        &json!({"quantity": 7, "status": order["status"]}),
+    );
+    assert_eq!(fine.status, 200, "{}", fine.text());
+}
