@@ -136,9 +136,18 @@ pub async fn version(
     let v = stored(&state, &app, n).await?;
     let doc: Value = serde_json::from_str(&v.document).map_err(ApiError::internal)?;
     let bundle: Value = serde_json::from_str(&v.bundle).map_err(ApiError::internal)?;
+    let kept = match v.directory.clone() {
+        Some(sha) => {
+            let (s, a) = (state.clone(), app.clone());
+            blocking(move || Ok(s.store.directory_snapshot(&a, &sha)?)).await?
+        }
+        None => None,
+    };
     let mut out = serde_json::to_value(&v).map_err(ApiError::internal)?;
     out["document"] = doc;
     out["bundle"] = bundle;
+    // The people in force from this version on (null: from before they were kept).
+    out["directory"] = kept.unwrap_or(Value::Null);
     Ok(Json(out))
 }
 

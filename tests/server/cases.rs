@@ -623,6 +623,18 @@ fn a_directory_upload_changes_nothing_until_published() {
     assert_eq!(p.json()["directory_changed"], true);
     let v2 = p.json()["version"].as_u64().unwrap();
     assert_eq!(dave(&people()), "warehouse");
+    let kept = s
+        .admin(
+            "GET",
+            &format!("/v1/apps/acme-erp/versions/{v2}"),
+            &Value::Null,
+        )
+        .json();
+    assert_eq!(
+        dave(&kept["directory"]),
+        "warehouse",
+        "the version keeps its people"
+    );
     let me = s
         .user(&s.login("u-dave"), "GET", "/v1/me", &Value::Null)
         .json();
