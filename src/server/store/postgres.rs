@@ -461,6 +461,31 @@ fn row_version(r: &Row) -> Version {
     }
 }
 
+/// Makes `text` the directory of `app` and announces it (in the caller's transaction).
+async fn put_directory_in(
+    tx: &tokio_postgres::Transaction<'_>,
+    app: &str,
+    text: &str,
+    by: &str,
+    at: i64,
+) -> StoreResult<()> {
+    tx.execute(
+        "INSERT INTO directories (app, people, updated_by, updated_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (app) DO UPDATE SET people = excluded.people,
+           updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+        &[&app, &text, &by, &at],
+    )
+    .await
+    .map_err(pg)?;
+    let note = Change::Directory {
+        app: app.to_string(),
+    };
+    tx.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &note.payload()])
+        .await
+        .map_err(pg)?;
+    Ok(())
+}
+
 /// Within a publication: makes `v`'s directory the app's (when it brings one, announcing it)
 /// and returns the snapshot name of the directory in force from `v` on, keeping that snapshot.
 async fn publish_directory_in(
@@ -471,20 +496,7 @@ async fn publish_directory_in(
     let text: Option<String> = match &v.directory {
         Some(people) => {
             let text = people.to_string();
-            tx.execute(
-                "INSERT INTO directories (app, people, updated_by, updated_at) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (app) DO UPDATE SET people = excluded.people,
-                   updated_by = excluded.updated_by, updated_at = excluded.updated_at",
-                &[&app, &text, &v.by, &v.at],
-            )
-            .await
-            .map_err(pg)?;
-            let note = Change::Directory {
-                app: app.to_string(),
-            };
-            tx.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &note.payload()])
-                .await
-                .map_err(pg)?;
+            put_directory_in(tx, app, &text, &v.by, v.at).await?;
             Some(text)
         }
         None => tx
@@ -826,20 +838,7 @@ impl Store for PostgresStore {
         self.run(async {
             let mut c = self.client().await?;
             let tx = c.transaction().await.map_err(pg)?;
-            tx.execute(
-                "INSERT INTO directories (app, people, updated_by, updated_at) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (app) DO UPDATE SET people = excluded.people,
-                   updated_by = excluded.updated_by, updated_at = excluded.updated_at",
-                &[&app, &people.to_string(), &by, &at],
-            )
-            .await
-            .map_err(pg)?;
-            let note = Change::Directory {
-                app: app.to_string(),
-            };
-            tx.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &note.payload()])
-                .await
-                .map_err(pg)?;
+            put_directory_in(&tx, app, &people.to_string(), by, at).await?;
             tx.commit().await.map_err(pg)
         })
     }

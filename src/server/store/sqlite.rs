@@ -280,6 +280,23 @@ fn row_version(r: &rusqlite::Row<'_>) -> rusqlite::Result<Version> {
     })
 }
 
+/// Makes `text` the directory of `app`.
+fn put_directory_in(
+    c: &Connection,
+    app: &str,
+    text: &str,
+    by: &str,
+    at: i64,
+) -> rusqlite::Result<()> {
+    c.execute(
+        "INSERT INTO directories (app, people, updated_by, updated_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (app) DO UPDATE SET people = excluded.people,
+           updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+        params![app, text, by, at],
+    )
+    .map(|_| ())
+}
+
 /// Within a publication: makes `v`'s directory the app's (when it brings one) and returns the
 /// snapshot name of the directory in force from `v` on, keeping that snapshot.
 fn publish_directory_in(
@@ -290,12 +307,7 @@ fn publish_directory_in(
     let text = match &v.directory {
         Some(people) => {
             let text = people.to_string();
-            tx.execute(
-                "INSERT INTO directories (app, people, updated_by, updated_at) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (app) DO UPDATE SET people = excluded.people,
-                   updated_by = excluded.updated_by, updated_at = excluded.updated_at",
-                params![app, text, v.by, v.at],
-            )?;
+            put_directory_in(tx, app, &text, &v.by, v.at)?;
             Some(text)
         }
         None => tx
@@ -602,15 +614,7 @@ impl Store for SqliteStore {
     }
 
     fn put_directory(&self, app: &str, people: &Value, by: &str, at: i64) -> StoreResult<()> {
-        self.with(|c| {
-            c.execute(
-                "INSERT INTO directories (app, people, updated_by, updated_at) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (app) DO UPDATE SET people = excluded.people,
-                   updated_by = excluded.updated_by, updated_at = excluded.updated_at",
-                params![app, people.to_string(), by, at],
-            )
-            .map(|_| ())
-        })
+        self.with(|c| put_directory_in(c, app, &people.to_string(), by, at))
     }
 
     fn add_audit(&self, e: &AuditEntry) -> StoreResult<()> {
