@@ -35,14 +35,15 @@ impl Candidate {
     /// The stored summary: counts, one line per effect (in English and Chinese), and a
     /// headline in both: what the admin changed, for the history.
     pub fn summary(&self) -> Value {
-        let headline = |lang: Lang| {
-            let causes: Vec<String> = self
-                .diff
-                .impact(lang)
-                .groups
-                .into_iter()
-                .map(|g| g.text)
-                .collect();
+        let (en, zh) = (self.diff.impact(Lang::En), self.diff.impact(Lang::Zh));
+        let lines = |i: &crate::admin::Impact| -> Vec<String> {
+            i.groups
+                .iter()
+                .flat_map(|g| g.lines.iter().map(|l| l.text.clone()))
+                .collect()
+        };
+        let headline = |i: &crate::admin::Impact, lang: Lang| {
+            let causes: Vec<String> = i.groups.iter().map(|g| g.text.clone()).collect();
             let text = if causes.is_empty() {
                 lang.pick("No access changes", "权限没有变化").to_string()
             } else {
@@ -53,9 +54,9 @@ impl Candidate {
         json!({
             "structural_changes": self.diff.structure.len(),
             "access_changes": self.diff.access.len(),
-            "lines": self.diff.summary(Lang::En),
-            "lines_zh": self.diff.summary(Lang::Zh),
-            "headline": {"en": headline(Lang::En), "zh-CN": headline(Lang::Zh)},
+            "lines": lines(&en),
+            "lines_zh": lines(&zh),
+            "headline": {"en": headline(&en, Lang::En), "zh-CN": headline(&zh, Lang::Zh)},
         })
     }
 
@@ -237,11 +238,13 @@ fn publish_now(
             .filter(|s| s.kind == "directory")
             .collect();
         let bundle = sign_doc(state, &c.doc, None, Encoding::Json, now_ms)?;
+        // The summary in both languages, made once for the version and its audit entry.
+        let summary = c.summary();
         let new = NewVersion {
             version: n,
             document: c.doc.to_string(),
             bundle: String::from_utf8(bundle).map_err(ApiError::internal)?,
-            summary: c.summary(),
+            summary: summary.clone(),
             by: p.by.clone(),
             at: now_ms,
             reassign: p.reassign.clone(),
@@ -254,7 +257,7 @@ fn publish_now(
                 kind: p.kind.to_string(),
                 endpoint: p.endpoint.clone(),
                 app: Some(app.to_string()),
-                detail: json!({"note": p.note, "summary": c.summary(), "directory": moved}),
+                detail: json!({"note": p.note, "summary": summary, "directory": moved}),
             },
         };
         match state.store.publish(app, base, new) {
