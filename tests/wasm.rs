@@ -99,7 +99,7 @@ fn errors_cross_with_codes_and_paths() {
         "bad_json"
     );
     let bad = POLICY.replace(
-        "\"phone\": {\"label\": \"Phone\", \"mask\": \"phone\"},",
+        "\"phone\": {\"label\": {\"zh-CN\": \"电话\", \"en\": \"Phone\"}, \"mask\": \"phone\"},",
         "",
     );
     assert_ne!(bad, POLICY);
