@@ -19,7 +19,8 @@ for d in good_docs:
 bad = dict(good_docs[0]); bad["extra"] = 1
 bad2 = json.loads(json.dumps(good_docs[0])); bad2["roles"]["sales"]["grants"][0]["scope"] = "mine"
 bad3 = json.loads(json.dumps(good_docs[0])); bad3["rules"][0]["effect"] = "allow"
-for d in (bad, bad2, bad3):
+bad4 = json.loads(json.dumps(good_docs[0])); bad4["roles"]["sales"]["label"] = {"zh-CN": 3}
+for d in (bad, bad2, bad3, bad4):
     if v.is_valid(d):
         failed += 1
         print("schema accepts an invalid policy")
