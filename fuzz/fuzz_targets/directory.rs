@@ -18,7 +18,8 @@ fn policy() -> &'static Policy {
 }
 
 fuzz_target!(|bytes: &[u8]| {
-    if let Ok(d) = read_directory(bytes, Encoding::Auto, Some(policy())) {
+    let org = fieldgate::admin::directory::Org::of(Some(policy()));
+    if let Ok(d) = read_directory(bytes, Encoding::Auto, org) {
         let again = Directory::from_table(&d.to_table(), Some(policy())).unwrap();
         assert_eq!(again.people(), d.people());
     }

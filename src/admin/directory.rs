@@ -606,6 +606,10 @@ impl Directory {
             ];
             row.extend(keys.iter().map(|k| match p.attrs.get(*k) {
                 None | Some(Value::Null) => String::new(),
+                // A text that would read back as something else is written as a JSON string.
+                Some(Value::String(s)) if attr_value(s) != Value::String(s.clone()) => {
+                    Value::String(s.clone()).to_string()
+                }
                 Some(Value::String(s)) => s.clone(),
                 Some(v) => v.to_string(),
             }));
@@ -654,6 +658,12 @@ fn list(cell: &str) -> Vec<String> {
 
 /// An attribute cell: a number or boolean when it reads as one, else the text.
 fn attr_value(cell: &str) -> Value {
+    // A JSON string (`"138"`) is that text: how a text that looks like a number is written.
+    if cell.len() >= 2 && cell.starts_with('"') && cell.ends_with('"') {
+        if let Ok(Value::String(s)) = serde_json::from_str::<Value>(cell) {
+            return Value::String(s);
+        }
+    }
     match cell {
         "true" => Value::Bool(true),
         "false" => Value::Bool(false),
@@ -798,6 +808,9 @@ mod tests {
         assert_eq!(d.get("u-1").unwrap().attrs["mobile"], "138");
         assert_eq!(d.get("u-1").unwrap().attrs["email"], "z@x.cn");
         assert_eq!(d.ignored_columns(), ["分机号", "备注"]);
+        // Written back and read again: the same people (a phone number stays text).
+        let again = Directory::from_table(&d.to_table(), None).unwrap();
+        assert_eq!(again.people(), d.people());
         // A name two departments share needs its path; an unknown one is reported.
         let e = Directory::from_table_in(
             &t(&[&["id", "部门"], &["u-1", "华东"], &["u-2", "北方"]]),
