@@ -13,11 +13,12 @@ export type ErrorCode =
   | 'bad_format' | 'bad_version' | 'bad_name' | 'unknown_role' | 'unknown_template'
   | 'unknown_resource' | 'unknown_field' | 'unknown_action' | 'unknown_department' | 'bad_state'
   | 'bad_scope' | 'bad_effect' | 'bad_mask' | 'bad_condition' | 'condition_too_long'
-  | 'condition_too_deep' | 'scope_needs_owner' | 'scope_needs_department' | 'duplicate_rule_id'
-  | 'duplicate' | 'department_cycle' | 'role_cycle' | 'too_many_actions' | 'bad_request' | 'bad_app'
-  | 'bad_bundle' | 'untrusted_key' | 'bad_signature' | 'bad_policy' | 'wrong_app' | 'rollback'
-  | 'expired' | 'not_yet_valid' | 'wrong_subject' | 'bad_key' | 'not_initialized' | 'freed'
-  | 'wasm_not_found' | 'internal' | 'unavailable' | 'unauthorized';
+  | 'condition_too_deep' | 'scope_needs_owner' | 'scope_needs_department' | 'scope_needs_members'
+  | 'scope_needs_parent' | 'parent_cycle' | 'duplicate_rule_id' | 'duplicate' | 'department_cycle'
+  | 'role_cycle' | 'too_many_actions' | 'bad_request' | 'bad_app' | 'bad_bundle' | 'untrusted_key'
+  | 'bad_signature' | 'bad_policy' | 'wrong_app' | 'rollback' | 'expired' | 'not_yet_valid'
+  | 'wrong_subject' | 'bad_key' | 'not_initialized' | 'freed' | 'wasm_not_found' | 'internal'
+  | 'unavailable' | 'unauthorized';
 // generated: end
 
 /** One mistake in a policy, located by its JSON path. */
@@ -48,6 +49,12 @@ export interface Subject {
   department?: string | null;
   groups?: string[];
   attrs?: Record<string, unknown>;
+  /**
+   * Everyone below the user in the reporting line, by id, with their distance (1: a direct
+   * report): what `subordinates` scopes match and conditions read as `user.reports`. The server
+   * fills it from its directory (a `?for=me` bundle carries it).
+   */
+  reports?: Record<string, number>;
 }
 
 /** How a bundle is trusted. */
@@ -132,7 +139,9 @@ export type FilterTree =
   | boolean
   | { and: FilterTree[] } | { or: FilterTree[] } | { not: FilterTree }
   | { op: '==' | '!=' | '<' | '<=' | '>' | '>=' | 'in' | 'contains'; left: FilterOperand; right: FilterOperand }
-  | { truthy: FilterOperand };
+  | { truthy: FilterOperand }
+  /** A `parent` scope: the parent record (under the parent resource's name) meets `filter`. */
+  | { parent: string; filter: FilterTree };
 
 type Obj = Record<string, unknown>;
 
@@ -142,9 +151,11 @@ export declare function init(urlOrBytes?: InitInput): Promise<void>;
 
 /** A verified policy and the sessions made from it. */
 export declare class Engine {
-  /** Verifies a signed bundle (JSON or binary) and loads it. */
+  /** Verifies a signed bundle (JSON or binary) and loads it: signatures by WebCrypto's Ed25519
+   * (in Node by node:crypto), every other check in the module. */
   static load(bundle: BundleInput, options: LoadOptions): Promise<Engine>;
-  /** Synchronous start: hand over the .wasm bytes. */
+  /** Synchronous start: hand over the .wasm bytes. In a browser hand over
+   * `fieldgate_wasm_full_bg.wasm` (it checks signatures itself; WebCrypto cannot synchronously). */
   static loadSync(bundle: BundleInput, wasmBytes: BufferSource | WebAssembly.Module, options: LoadOptions): Engine;
   /** NO signature check: previews and tests only. */
   static fromPolicyUnverified(policy: string | object): Engine;

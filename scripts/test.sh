@@ -12,7 +12,9 @@ echo "== cargo clippy (each supported feature set: default, std, std + bundle, w
 cargo clippy --all-targets -- -D warnings
 cargo clippy --lib --no-default-features --features std -- -D warnings
 cargo clippy --lib --no-default-features --features std,bundle -- -D warnings
+cargo clippy --lib --no-default-features --features std,ed25519 -- -D warnings
 cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features wasm -- -D warnings
+cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features wasm,ed25519 -- -D warnings
 CARGO_TARGET_DIR=target/python cargo clippy --manifest-path python/Cargo.toml -- -D warnings
 echo "== cargo test (with a throwaway PostgreSQL cluster: scripts/pg.sh)"
 FIELDGATE_TEST_PG_URL=$(./scripts/pg.sh start target/pg)

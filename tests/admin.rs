@@ -187,7 +187,7 @@ fn diff_exit_codes_json_and_bundles() {
         .as_array()
         .unwrap()
         .iter()
-        .any(|c| c["subject"] == "user:u-ivan"
+        .any(|c| c["subject"] == "user:u-judy"
             && c["what"] == "action view"
             && c["direction"] == "gained"));
 }

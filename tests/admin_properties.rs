@@ -38,6 +38,8 @@ fn people() -> impl Strategy<Value = Vec<Person>> {
                 groups: g.into_iter().map(String::from).collect(),
                 roles: r.into_iter().map(String::from).collect(),
                 attrs: Map::new(),
+                manager: None,
+                reports: Default::default(),
             })
             .collect()
     })

@@ -474,6 +474,18 @@ proptest! {
 /// on) would leave the fuzzer probing only the readers' error paths.
 #[test]
 fn the_fuzz_seeds_still_read() {
+    if std::env::var_os("FIELDGATE_BLESS").is_some() {
+        // A new binary format: the binary seeds again, signed by key 7, valid 2026-11-22 to
+        // 2027-11-22 (around both fuzz targets' clocks).
+        let o = SignOptions {
+            issued_at_ms: NOW,
+            expires_at_ms: NOW + 365 * DAY,
+            ..opts(Encoding::Binary)
+        };
+        let bin = sign(&policy_bytes(), &[&key(7)], &o).unwrap();
+        std::fs::write("fuzz/seeds/bundle/acme.bin", &bin).unwrap();
+        std::fs::write("fuzz/seeds/binary_body/acme.body", binary_parts(&bin).0).unwrap();
+    }
     for seed in ["acme.bin", "acme.json"] {
         let bytes = std::fs::read(format!("fuzz/seeds/bundle/{seed}")).unwrap();
         let read = UnverifiedBundle::parse(&bytes, DEFAULT_MAX_BYTES);

@@ -253,22 +253,31 @@ fn filters_come_as_trees_and_as_sql_or_not_at_all() {
     };
     let body = json!({"subject": {"id": "u-alice"}, "resource": "customer", "action": "edit"});
     let tree = ask("", body.clone()).json();
+    // Her own customers, and those shared with her.
     assert_eq!(
         tree["filter"],
-        json!({"op": "==", "left": {"attr": "owner_id"}, "right": {"value": "u-alice"}})
+        json!({"or": [
+            {"op": "==", "left": {"attr": "owner_id"}, "right": {"value": "u-alice"}},
+            {"op": "in", "left": {"value": "u-alice"}, "right": {"attr": "shared_with"}},
+        ]})
     );
     assert!(tree.get("where").is_none());
     let pg = ask("?as=sql&dialect=postgres", body.clone()).json();
     assert_eq!(
-        pg["where"], "(\"owner_id\" IS NOT DISTINCT FROM $1)",
+        pg["where"],
+        "((\"owner_id\" IS NOT DISTINCT FROM $1) OR COALESCE(CASE WHEN \
+         jsonb_typeof((\"shared_with\")::jsonb) = 'array' THEN (\"shared_with\")::jsonb @> \
+         jsonb_build_array(($2)::text) ELSE FALSE END, FALSE))",
         "{pg}"
     );
-    assert_eq!(pg["params"], json!(["u-alice"]));
+    assert_eq!(pg["params"], json!(["u-alice", "u-alice"]));
     let mut mapped = body.clone();
-    mapped["columns"] = json!({"owner_id": "c.owner"});
+    mapped["columns"] = json!({"owner_id": "c.owner", "shared_with": "c.team"});
     let my = ask("?as=sql&dialect=mysql", mapped).json();
     assert_eq!(
-        my["where"], "(CAST(`c`.`owner` AS BINARY) <=> CAST(? AS BINARY))",
+        my["where"],
+        "((CAST(`c`.`owner` AS BINARY) <=> CAST(? AS BINARY)) OR COALESCE(JSON_TYPE(`c`.`team`) \
+         = 'ARRAY' AND CAST(? AS CHAR) MEMBER OF(`c`.`team`), FALSE))",
         "{my}"
     );
     let mut evil = body.clone();
@@ -297,6 +306,18 @@ fn filters_come_as_trees_and_as_sql_or_not_at_all() {
     let r = ask("?as=sql&dialect=sqlite", online);
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["params"], json!(["u-bob"]));
+    // A contact follows its customer: a subquery over the customers' table.
+    let contacts = json!({"subject": {"id": "u-alice"}, "resource": "contact", "action": "edit",
+        "columns": {"customer": "customers"}});
+    let r = ask("?as=sql&dialect=postgres", contacts).json();
+    assert_eq!(
+        r["where"],
+        "COALESCE(\"customer_id\" IN (SELECT \"p1\".\"id\" FROM \"customers\" AS \"p1\" WHERE \
+         ((\"p1\".\"owner_id\" IS NOT DISTINCT FROM $1) OR COALESCE(CASE WHEN \
+         jsonb_typeof((\"p1\".\"shared_with\")::jsonb) = 'array' THEN (\"p1\".\"shared_with\")::jsonb \
+         @> jsonb_build_array(($2)::text) ELSE FALSE END, FALSE))), FALSE)",
+        "{r}"
+    );
 }
 
 /// Every golden case, asked through `check` instead of `fieldgate eval`: the same answers.

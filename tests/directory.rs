@@ -102,6 +102,59 @@ fn every_bad_row_is_reported_with_row_and_column() {
     );
 }
 
+/// The reporting line: a `manager` column (直属主管, 上级) names each person's direct manager;
+/// everyone learns who is below them and how far. An unknown manager or a circle of managers is
+/// a bad row, and nothing loads.
+#[test]
+fn the_reporting_line_reads_from_the_manager_column() {
+    let got = read("managers.csv", Encoding::Auto);
+    golden("managers.csv", &got);
+    assert_eq!(got["people"][1]["manager"], "u-lead");
+    let policy = Policy::from_slice(&std::fs::read(common::sample_policy()).unwrap()).unwrap();
+    let bytes = std::fs::read(dir().join("managers.csv")).unwrap();
+    let org = fieldgate::admin::directory::Org::of(Some(&policy));
+    let d = read_directory(&bytes, Encoding::Auto, org).unwrap();
+    let reports = |id: &str| {
+        let s = d.get(id).unwrap().subject();
+        serde_json::to_value(s.reports).unwrap()
+    };
+    assert_eq!(
+        reports("u-lead"),
+        json!({"u-alice": 1, "u-bob": 1, "u-eve": 2})
+    );
+    assert_eq!(reports("u-alice"), json!({"u-eve": 1}));
+    assert_eq!(reports("u-eve"), json!({}));
+    // The table form writes the column back, and reads back to the same people.
+    let again = fieldgate::admin::Directory::from_table(&d.to_table(), Some(&policy)).unwrap();
+    assert_eq!(again.people(), d.people());
+
+    for (name, want) in [
+        (
+            "manager-cycle.csv",
+            vec![
+                (2, "manager_cycle"),
+                (3, "manager_cycle"),
+                (4, "manager_cycle"),
+                (6, "manager_cycle"),
+            ],
+        ),
+        ("unknown-manager.csv", vec![(3, "unknown_manager")]),
+    ] {
+        let got = read(name, Encoding::Auto);
+        golden(name, &got);
+        let codes: Vec<(u64, &str)> = got["errors"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{name}: {got}"))
+            .iter()
+            .map(|e| {
+                assert_eq!(e["column"], "manager");
+                (e["row"].as_u64().unwrap(), e["code"].as_str().unwrap())
+            })
+            .collect();
+        assert_eq!(codes, want, "{name}");
+    }
+}
+
 /// The XLSX input is made from the UTF-8 CSV by the project's own writer
 /// (`UPDATE_GOLDEN=1` makes it again).
 #[test]

@@ -210,7 +210,7 @@ fn repeated_refusals_raise_one_alert_listed_pushed_and_posted() {
             s.user(
                 &bob,
                 "PUT",
-                "/v1/data/customer/c-1001",
+                "/v1/data/customer/c-1002",
                 &json!({"notes": "x"})
             )
             .status,
@@ -228,7 +228,7 @@ fn repeated_refusals_raise_one_alert_listed_pushed_and_posted() {
             s.user(
                 &bob,
                 "PUT",
-                "/v1/data/customer/c-1001",
+                "/v1/data/customer/c-1002",
                 &json!({"notes": "x"})
             )
             .status,
@@ -243,7 +243,7 @@ fn repeated_refusals_raise_one_alert_listed_pushed_and_posted() {
     );
     assert_eq!(alerts[0]["user"], "u-bob");
     assert_eq!(alerts[0]["detail"]["refusals"], 3);
-    assert_eq!(alerts[0]["detail"]["last"]["records"], json!(["c-1001"]));
+    assert_eq!(alerts[0]["detail"]["last"]["records"], json!(["c-1002"]));
 
     let posted: Value =
         serde_json::from_str(&hook.recv_timeout(Duration::from_secs(10)).unwrap()).unwrap();
@@ -1164,7 +1164,7 @@ fn alerts_are_posted_to_an_https_webhook_whose_certificate_is_checked() {
             let r = s.user(
                 &bob,
                 "PUT",
-                "/v1/data/customer/c-1001",
+                "/v1/data/customer/c-1002",
                 &json!({"notes": "x"}),
             );
             assert_eq!(r.status, 403);

@@ -44,11 +44,10 @@ fn a_field_the_policy_drops_is_never_served() {
             .unwrap()
             .remove("bank_account");
     }
-    for r in ["sales", "sales_manager"] {
-        v2["roles"][r]["grants"][0]["fields"]
-            .as_object_mut()
-            .unwrap()
-            .remove("bank_account");
+    for r in ["sales", "sales_manager", "sales_lead"] {
+        for g in v2["roles"][r]["grants"].as_array_mut().unwrap() {
+            g["fields"].as_object_mut().unwrap().remove("bank_account");
+        }
     }
     for f in ["bank_account", "id_number"] {
         v2["roles"]["auditor"]["grants"][0]["fields"]

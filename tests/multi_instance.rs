@@ -132,7 +132,7 @@ fn admin_streams_take_tickets_from_any_instance_and_show_every_instances_alerts_
         let put = a.user(
             &bob,
             "PUT",
-            "/v1/data/customer/c-1001",
+            "/v1/data/customer/c-1002",
             &json!({"notes": "x"}),
         );
         assert_eq!(put.status, 403);

@@ -53,6 +53,7 @@ struct Naive<'a> {
     doc: &'a Value,
     roles: Vec<String>,
     user: UserValues,
+    reports: Vec<(String, u32)>,
     slots: SlotTable,
 }
 
@@ -102,11 +103,17 @@ impl<'a> Naive<'a> {
             groups: json!(s.groups),
             attrs: vec![],
             department_tree: Value::Null,
+            reports: json!(s.reports.keys().collect::<Vec<_>>()),
         };
         Naive {
             doc,
             roles,
             user,
+            reports: s
+                .reports
+                .iter()
+                .map(|(u, d)| (u.clone(), u32::try_from(d.as_u64().unwrap()).unwrap()))
+                .collect(),
             slots: SlotTable::default(),
         }
     }
@@ -123,7 +130,8 @@ impl<'a> Naive<'a> {
         e.eval(&env)
     }
 
-    fn grants(&self) -> Vec<Value> {
+    /// The user's grants on `res` (written for it or for `*`).
+    fn grants(&self, res: &str) -> Vec<Value> {
         let mut out = Vec::new();
         for r in &self.roles {
             out.extend(
@@ -139,6 +147,7 @@ impl<'a> Naive<'a> {
                 .cloned()
                 .unwrap_or_default(),
         );
+        out.retain(|g| g["resource"] == res || g["resource"] == "*");
         out
     }
 
@@ -155,13 +164,49 @@ impl<'a> Naive<'a> {
         false
     }
 
-    fn grant_applies(&mut self, g: &Value, rec: Option<&Value>, ctx: &Value) -> bool {
+    /// Whether grant `g` gives `action` on this record of `res` (the action matters only to a
+    /// `parent` scope, which asks the parent record).
+    fn grant_truth(
+        &mut self,
+        g: &Value,
+        res: &str,
+        action: &str,
+        rec: Option<&Value>,
+        ctx: &Value,
+    ) -> Truth {
         let dept = self.user.department.as_str().map(String::from);
+        let declared = |key: &str| self.doc["resources"][res].get(key).is_some();
         let scope = match (g["scope"].as_str().unwrap_or("all"), rec) {
             ("all", _) => Truth::True,
-            (_, None) if g["scope"] != "own" && dept.is_none() => Truth::False,
+            ("member" | "parent", _)
+                if !declared(if g["scope"] == "member" {
+                    "members"
+                } else {
+                    "parent"
+                }) =>
+            {
+                Truth::False
+            }
+            ("parent", None) => self.decision("acct", action, None, ctx),
+            ("parent", Some(r)) if r["acct"].is_null() => Truth::False,
+            ("parent", Some(r)) => self.decision("acct", action, Some(&r["acct"]), ctx),
+            ("department" | "department_tree", None) if dept.is_none() => Truth::False,
             (_, None) => Truth::Unknown,
             ("own", Some(r)) => Truth::from(r["owner"] == self.user.id),
+            ("subordinates", Some(r)) => {
+                let depth = g["depth"].as_u64().unwrap_or(u64::MAX);
+                let owner = r["owner"].as_str().unwrap_or_default();
+                let below = self
+                    .reports
+                    .iter()
+                    .any(|(u, d)| u == owner && u64::from(*d) <= depth);
+                Truth::from(r["owner"] == self.user.id || below)
+            }
+            ("member", Some(r)) => Truth::from(
+                r["team"]
+                    .as_array()
+                    .is_some_and(|t| t.contains(&self.user.id)),
+            ),
             ("department", Some(r)) => {
                 Truth::from(dept.is_some() && r["dept"].as_str() == dept.as_deref())
             }
@@ -170,10 +215,30 @@ impl<'a> Naive<'a> {
                     .is_some_and(|d| r["dept"].as_str().is_some_and(|x| self.in_tree(x, d))),
             ),
         };
-        scope.and(self.cond(g["when"].as_str(), rec, ctx)) != Truth::False
+        scope.and(self.cond(g["when"].as_str(), rec, ctx))
     }
 
-    fn rules(&mut self, rec: Option<&Value>, ctx: &Value) -> Vec<Value> {
+    /// Whether `action` on this record of `res` is allowed, three-valued: some grant gives it
+    /// and no deny applies.
+    fn decision(&mut self, res: &str, action: &str, rec: Option<&Value>, ctx: &Value) -> Truth {
+        let mut granted = Truth::False;
+        for g in self.grants(res) {
+            if Naive::lists(&g["actions"], action) {
+                granted = granted.or(self.grant_truth(&g, res, action, rec, ctx));
+            }
+        }
+        let mut denied = Truth::False;
+        for r in self.rules() {
+            if r["effect"] == "deny" && r["resource"] == res && Naive::lists(&r["actions"], action)
+            {
+                denied = denied.or(self.cond(r["when"].as_str(), rec, ctx));
+            }
+        }
+        granted.and(denied.not())
+    }
+
+    /// The rules that do not spare one of the user's roles.
+    fn rules(&self) -> Vec<Value> {
         let mut all: Vec<Value> = self.doc["rules"].as_array().cloned().unwrap_or_default();
         all.retain(|r| {
             !r["except_roles"]
@@ -182,7 +247,6 @@ impl<'a> Naive<'a> {
                 .iter()
                 .any(|x| self.roles.iter().any(|y| y == x))
         });
-        all.retain(|r| self.cond(r["when"].as_str(), rec, ctx) == Truth::True);
         all
     }
 
@@ -194,20 +258,23 @@ impl<'a> Naive<'a> {
     }
 
     fn answers(&mut self, rec: Option<&Value>, ctx: &Value) -> Answers {
-        let grants: Vec<Value> = self
-            .grants()
-            .into_iter()
-            .filter(|g| self.grant_applies(g, rec, ctx))
-            .collect();
-        let rules = self.rules(rec, ctx);
-        let denies: Vec<&Value> = rules.iter().filter(|r| r["effect"] == "deny").collect();
         let can = ACTIONS
             .iter()
-            .map(|a| {
-                grants.iter().any(|g| Naive::lists(&g["actions"], a))
-                    && !denies.iter().any(|r| Naive::lists(&r["actions"], a))
-            })
+            .map(|a| self.decision("doc", a, rec, ctx) != Truth::False)
             .collect();
+        let mut rules = self.rules();
+        rules.retain(|r| self.cond(r["when"].as_str(), rec, ctx) == Truth::True);
+        let denies: Vec<&Value> = rules.iter().filter(|r| r["effect"] == "deny").collect();
+        // Each grant with the actions it gives here.
+        let mut grants: Vec<(Value, Vec<&str>)> = Vec::new();
+        for g in self.grants("doc") {
+            let given = ACTIONS
+                .into_iter()
+                .filter(|a| Naive::lists(&g["actions"], a))
+                .filter(|a| self.grant_truth(&g, "doc", a, rec, ctx) != Truth::False)
+                .collect();
+            grants.push((g, given));
+        }
         let state = |v: &Value| {
             STATES
                 .iter()
@@ -221,15 +288,13 @@ impl<'a> Naive<'a> {
                     .iter()
                     .map(|f| {
                         let mut st = FieldState::Hidden;
-                        for g in &grants {
+                        for (g, given) in &grants {
                             let s = state(&g["fields"][f])
                                 .or(state(&g["fields"]["*"]))
                                 .unwrap_or(FieldState::Editable);
                             let c = match mode.action() {
-                                Some(a) if Naive::lists(&g["actions"], a) => s,
-                                _ if Naive::lists(&g["actions"], "view") => {
-                                    s.min(FieldState::Readonly)
-                                }
+                                Some(a) if given.contains(&a) => s,
+                                _ if given.contains(&"view") => s.min(FieldState::Readonly),
                                 _ => FieldState::Hidden,
                             };
                             st = st.max(c);

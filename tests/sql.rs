@@ -27,10 +27,33 @@ struct Row {
     locked: Option<bool>,
     status: Option<&'static str>,
     name: Option<&'static str>,
+    /// The members list (a JSON array in a text column).
+    team: Option<Vec<&'static str>>,
+    /// The id of the parent `acct` row (which may not exist).
+    acct: Option<usize>,
 }
 
 impl Row {
-    fn record(&self, id: usize) -> Value {
+    /// The row as the engine's record: with its parent `acct` row under `acct` when there is one.
+    fn record(&self, id: usize, accts: &[Row]) -> Value {
+        let mut rec = self.plain(id);
+        if let Some(t) = &self.team {
+            rec["team"] = json!(t);
+        }
+        if let Some(a) = self.acct {
+            rec["acct_id"] = json!(a);
+            if let Some(parent) = accts.get(a) {
+                rec["acct"] = parent.plain(a);
+            }
+        }
+        rec
+    }
+
+    fn team_text(&self) -> Option<String> {
+        self.team.as_ref().map(|t| json!(t).to_string())
+    }
+
+    fn plain(&self, id: usize) -> Value {
         let mut m = Map::new();
         m.insert("id".into(), json!(id));
         let text = [
@@ -63,7 +86,7 @@ impl Row {
 fn row() -> impl Strategy<Value = Row> {
     let text = |xs: Vec<&'static str>| prop::option::weighted(0.8, prop::sample::select(xs));
     (
-        text(vec!["u0", "u1", "U0"]),
+        text(vec!["u0", "u1", "u2", "U0"]),
         text(vec!["d0", "d1", "d2", "d3"]),
         prop::option::weighted(
             0.8,
@@ -72,15 +95,24 @@ fn row() -> impl Strategy<Value = Row> {
         prop::option::weighted(0.8, prop::bool::ANY),
         text(vec!["a", "b", "c", "B", "ä", "ab"]),
         text(vec!["alpha", "Beta", "gamma", "ab", ""]),
+        prop::option::weighted(
+            0.8,
+            prop::sample::subsequence(vec!["u0", "u1", "u2", "U0"], 0..=2),
+        ),
+        prop::option::weighted(0.8, 0..4usize),
     )
-        .prop_map(|(owner, dept, amount, locked, status, name)| Row {
-            owner,
-            dept,
-            amount,
-            locked,
-            status,
-            name,
-        })
+        .prop_map(
+            |(owner, dept, amount, locked, status, name, team, acct)| Row {
+                owner,
+                dept,
+                amount,
+                locked,
+                status,
+                name,
+                team,
+                acct,
+            },
+        )
 }
 
 /// Conditions over every kind of attribute, with literals of the attribute's own type.
@@ -141,9 +173,15 @@ fn conditioned_policy() -> impl Strategy<Value = Value> {
             let mut doc = json!({
                 "format": "fieldgate/1", "app": "sql", "version": 1,
                 "departments": {"d0": {}, "d1": {"parent": "d0"}, "d2": {"parent": "d1"}, "d3": {"parent": "d0"}},
-                "resources": {"doc": {"actions": ["view"], "owner": "owner", "department": "dept",
-                    "fields": {"f0": {}}}},
-                "roles": {"r0": {"grants": [{"resource": "doc", "actions": ["view"], "scope": scope, "when": when}]}},
+                "resources": {
+                    "doc": {"actions": ["view"], "owner": "owner", "department": "dept", "members": "team",
+                            "parent": {"resource": "acct", "via": "acct_id"}, "fields": {"f0": {}}},
+                    "acct": {"actions": ["view"], "owner": "owner", "department": "dept", "fields": {"f0": {}}},
+                },
+                "roles": {"r0": {"grants": [
+                    {"resource": "doc", "actions": ["view"], "scope": scope, "when": when},
+                    {"resource": "acct", "actions": ["view"], "scope": "subordinates", "when": "record.amount < 60"},
+                ]}},
             });
             if let Some(d) = deny {
                 doc["rules"] = json!([{"id": "no", "effect": "deny", "resource": "doc", "actions": ["view"], "when": d}]);
@@ -153,15 +191,34 @@ fn conditioned_policy() -> impl Strategy<Value = Value> {
 }
 
 /// The ids `clause` keeps, in SQLite.
-fn sqlite_ids(rows: &[Row], clause: &str, params: &[Value]) -> Vec<usize> {
+fn sqlite_ids(rows: &[Row], accts: &[Row], clause: &str, params: &[Value]) -> Vec<usize> {
     let db = rusqlite::Connection::open_in_memory().unwrap();
     db.execute_batch(
-        "CREATE TABLE doc (id INTEGER, owner TEXT, dept TEXT, amount REAL, locked BOOLEAN, status TEXT, name TEXT)",
+        "CREATE TABLE doc (id INTEGER, owner TEXT, dept TEXT, amount REAL, locked BOOLEAN, status TEXT, name TEXT, \
+         team TEXT, acct_id INTEGER); \
+         CREATE TABLE acct (id INTEGER, owner TEXT, dept TEXT, amount REAL, locked BOOLEAN, status TEXT, name TEXT)",
     )
     .unwrap();
     for (i, r) in rows.iter().enumerate() {
         db.execute(
-            "INSERT INTO doc VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO doc VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            rusqlite::params![
+                i as i64,
+                r.owner,
+                r.dept,
+                r.amount,
+                r.locked,
+                r.status,
+                r.name,
+                r.team_text(),
+                r.acct.map(|a| a as i64)
+            ],
+        )
+        .unwrap();
+    }
+    for (i, r) in accts.iter().enumerate() {
+        db.execute(
+            "INSERT INTO acct VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             rusqlite::params![i as i64, r.owner, r.dept, r.amount, r.locked, r.status, r.name],
         )
         .unwrap();
@@ -192,6 +249,8 @@ fn postgres() -> Option<&'static Mutex<postgres::Client>> {
             .unwrap_or_else(|e| panic!("FIELDGATE_TEST_PG_URL={url}: {e}"));
         c.batch_execute(
             "CREATE TEMP TABLE doc (id INTEGER, owner TEXT, dept TEXT, amount DOUBLE PRECISION, \
+             locked BOOLEAN, status TEXT, name TEXT, team JSONB, acct_id INTEGER); \
+             CREATE TEMP TABLE acct (id INTEGER, owner TEXT, dept TEXT, amount DOUBLE PRECISION, \
              locked BOOLEAN, status TEXT, name TEXT)",
         )
         .unwrap();
@@ -204,15 +263,34 @@ fn postgres() -> Option<&'static Mutex<postgres::Client>> {
 fn postgres_ids(
     pg: &Mutex<postgres::Client>,
     rows: &[Row],
+    accts: &[Row],
     clause: &str,
     params: &[Value],
 ) -> Vec<usize> {
     let mut c = pg.lock().unwrap_or_else(|p| p.into_inner());
     let mut tx = c.transaction().unwrap();
-    tx.batch_execute("DELETE FROM doc").unwrap();
+    tx.batch_execute("DELETE FROM doc; DELETE FROM acct")
+        .unwrap();
     for (i, r) in rows.iter().enumerate() {
         tx.execute(
-            "INSERT INTO doc VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO doc VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::jsonb, $9)",
+            &[
+                &(i as i32),
+                &r.owner,
+                &r.dept,
+                &r.amount,
+                &r.locked,
+                &r.status,
+                &r.name,
+                &r.team_text(),
+                &r.acct.map(|a| a as i32),
+            ],
+        )
+        .unwrap();
+    }
+    for (i, r) in accts.iter().enumerate() {
+        tx.execute(
+            "INSERT INTO acct VALUES ($1, $2, $3, $4, $5, $6, $7)",
             &[
                 &(i as i32),
                 &r.owner,
@@ -255,11 +333,16 @@ fn compare(
     subject: &Subject,
     context: &Value,
     rows: &[Row],
+    accts: &[Row],
 ) -> Result<(u32, u32), TestCaseError> {
     let mut tally = (0, 0);
     let policy = Arc::new(Policy::from_value(doc).unwrap());
     let session = policy.session(subject);
-    let records: Vec<Value> = rows.iter().enumerate().map(|(i, r)| r.record(i)).collect();
+    let records: Vec<Value> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| r.record(i, accts))
+        .collect();
     for action in policy.action_names("doc").unwrap() {
         let allowed: Vec<usize> = records
             .iter()
@@ -284,9 +367,9 @@ fn compare(
             };
             tally.0 += 1;
             let got = match dialect {
-                Dialect::Sqlite => sqlite_ids(rows, &sql.clause, &sql.params),
+                Dialect::Sqlite => sqlite_ids(rows, accts, &sql.clause, &sql.params),
                 _ => match postgres() {
-                    Some(pg) => postgres_ids(pg, rows, &sql.clause, &sql.params),
+                    Some(pg) => postgres_ids(pg, rows, accts, &sql.clause, &sql.params),
                     None => continue,
                 },
             };
@@ -315,9 +398,10 @@ proptest! {
         subject in gen::subject(),
         context in gen::context(),
         rows in prop::collection::vec(row(), 0..24),
+        accts in prop::collection::vec(row(), 0..4),
     ) {
         let subject = Subject { roles: vec!["r0".into()], ..subject };
-        compare(&doc, &subject, &context, &rows)?;
+        compare(&doc, &subject, &context, &rows, &accts)?;
     }
 
     #[test]
@@ -326,8 +410,9 @@ proptest! {
         subject in gen::subject(),
         context in gen::context(),
         rows in prop::collection::vec(row(), 0..16),
+        accts in prop::collection::vec(row(), 0..4),
     ) {
-        compare(&doc, &subject, &context, &rows)?;
+        compare(&doc, &subject, &context, &rows, &accts)?;
     }
 }
 
@@ -340,15 +425,17 @@ fn most_random_filters_are_written() {
         gen::subject(),
         gen::context(),
         prop::collection::vec(row(), 0..8),
+        prop::collection::vec(row(), 0..4),
     );
     let (mut written, mut refused) = (0, 0);
     for _ in 0..200 {
-        let (doc, subject, context, rows) = strategy.new_tree(&mut runner).unwrap().current();
+        let (doc, subject, context, rows, accts) =
+            strategy.new_tree(&mut runner).unwrap().current();
         let subject = Subject {
             roles: vec!["r0".into()],
             ..subject
         };
-        let (w, r) = compare(&doc, &subject, &context, &rows).unwrap();
+        let (w, r) = compare(&doc, &subject, &context, &rows, &accts).unwrap();
         written += w;
         refused += r;
     }
@@ -372,7 +459,7 @@ fn what_sql_cannot_say_is_refused() {
         ..Subject::new("u0")
     };
     for when in [
-        "'x' in record.tags",
+        "1 in record.tags",
         "record.a == record.b",
         "record.status in ['a', 1]",
         "record.status == ['a']",

@@ -9,6 +9,7 @@
 import { internValue, scratchAddress, WasmEngine } from './fieldgate_wasm.js';
 import { call, FieldgateError } from './errors.js';
 import { init, initNow, instance } from './wasm.js';
+import { checkSignatures, checkSignaturesNow } from './signatures.js';
 
 export { init };
 
@@ -27,11 +28,12 @@ function toBytes(bundle) {
   throw new FieldgateError('bad_request', 'a bundle is a string, Uint8Array or ArrayBuffer');
 }
 
-function loadOptions(options, minVersion) {
+function loadOptions(options, minVersion, checked) {
   if (!options || !Array.isArray(options.trustedKeys)) {
     throw new FieldgateError('bad_key', 'options.trustedKeys must list the trusted public keys');
   }
   return JSON.stringify({
+    checked,
     trustedKeys: options.trustedKeys,
     threshold: options.threshold,
     app: options.app,
@@ -315,14 +317,18 @@ export class Engine {
   /** Verifies a signed bundle (JSON or binary) and loads it; initialises the wasm module once. */
   static async load(bundle, options) {
     await init(options && options.wasm);
-    return Engine.#fromBundle(bundle, options);
+    const bytes = toBytes(bundle);
+    const checked = await checkSignatures(bytes, loadOptions(options, 0), options.trustedKeys);
+    return Engine.#fromBundle(bytes, options, checked);
   }
 
   /** Synchronous start for mobile web views that cannot await: hand over the .wasm bytes
    * (in Node they may be left out). */
   static loadSync(bundle, wasmBytes, options) {
     initNow(wasmBytes);
-    return Engine.#fromBundle(bundle, options);
+    const bytes = toBytes(bundle);
+    const checked = checkSignaturesNow(bytes, loadOptions(options, 0), options.trustedKeys);
+    return Engine.#fromBundle(bytes, options, checked);
   }
 
   /** Compiles a policy document with NO signature check: previews and tests only. */
@@ -332,9 +338,8 @@ export class Engine {
     return new Engine(call(() => WasmEngine.fromPolicyUnverified(text)), null);
   }
 
-  static #fromBundle(bundle, options) {
-    const bytes = toBytes(bundle);
-    const wasm = call(() => WasmEngine.load(bytes, loadOptions(options, 0)));
+  static #fromBundle(bytes, options, checked) {
+    const wasm = call(() => WasmEngine.load(bytes, loadOptions(options, 0, checked)));
     return new Engine(wasm, options);
   }
 
@@ -382,7 +387,9 @@ export class Engine {
     if (!opts) throw new FieldgateError('bad_request', 'an unverified engine cannot take bundles; give options');
     await init(opts.wasm);
     const bytes = toBytes(bundle);
-    const wasm = call(() => WasmEngine.load(bytes, loadOptions({ ...opts, now: options?.now ?? Date.now() }, this.version)));
+    const at = { ...opts, now: options?.now ?? Date.now() };
+    const checked = await checkSignatures(bytes, loadOptions(at, this.version), opts.trustedKeys);
+    const wasm = call(() => WasmEngine.load(bytes, loadOptions(at, this.version, checked)));
     const previous = this.#live;
     this.#compiled = new Compiled(wasm);
     this.#options = opts;
@@ -470,12 +477,13 @@ const isEmptyObject = (v) => {
  * empty `attrs` (their defaults), which `JSON.stringify` is slow to write.
  */
 function subjectJson(s) {
-  const { roles, department, groups, attrs } = s;
+  const { roles, department, groups, attrs, reports } = s;
   let out = '{"id":' + JSON.stringify(s.id);
   if (roles !== undefined && !isEmptyList(roles)) out += ',"roles":' + JSON.stringify(roles);
   if (department !== undefined) out += ',"department":' + JSON.stringify(department);
   if (groups !== undefined && !isEmptyList(groups)) out += ',"groups":' + JSON.stringify(groups);
   if (attrs !== undefined && !isEmptyObject(attrs)) out += ',"attrs":' + JSON.stringify(attrs);
+  if (reports !== undefined && !isEmptyObject(reports)) out += ',"reports":' + JSON.stringify(reports);
   return out + '}';
 }
 

@@ -5,8 +5,8 @@
 
 import wasmInit, { initSync } from './fieldgate_wasm.js';
 import { FieldgateError } from './errors.js';
+import { webCryptoHasEd25519 } from './signatures.js';
 
-const FILE = 'fieldgate_wasm_bg.wasm';
 let source = null;
 let exports = null;
 let loading = null;
@@ -51,16 +51,20 @@ export function initNow(bytes) {
  * index.html: that is noticed (no wasm magic) and the file is taken from the package itself.
  */
 async function fetchModule() {
-  // A literal, so bundlers see the asset (a computed name makes Vite import the whole folder).
-  const here = new URL('./fieldgate_wasm_bg.wasm', import.meta.url);
+  // Literals, so bundlers see the assets (a computed name makes Vite import the whole folder).
+  // A browser without Ed25519 in WebCrypto takes the module that checks signatures itself.
+  const here = await webCryptoHasEd25519()
+    ? new URL('./fieldgate_wasm_bg.wasm', import.meta.url)
+    : new URL('./fieldgate_wasm_full_bg.wasm', import.meta.url);
   const tried = [];
   const candidates = [here];
-  if (here.pathname.includes('/.vite/deps/')) candidates.push(new URL('../../fieldgate/' + FILE, here));
+  const file = here.pathname.slice(here.pathname.lastIndexOf('/') + 1);
+  if (here.pathname.includes('/.vite/deps/')) candidates.push(new URL('../../fieldgate/' + file, here));
   for (const url of candidates) {
     const found = await compileFrom(url, tried);
     if (found) return found;
   }
-  throw new FieldgateError('wasm_not_found', `fieldgate could not load ${FILE} (${tried.join('; ')}). `
+  throw new FieldgateError('wasm_not_found', `fieldgate could not load ${file} (${tried.join('; ')}). `
     + 'Vite: add `optimizeDeps: { exclude: [\'fieldgate\'] }` to vite.config.js. '
     + 'webpack and Next.js serve it as an asset with no setting. '
     + 'A page with an import map: map "fieldgate" to the package folder, or call '

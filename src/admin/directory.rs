@@ -32,6 +32,13 @@ pub struct Person {
     /// Free attributes (`user.attrs.*`).
     #[serde(skip_serializing_if = "Map::is_empty")]
     pub attrs: Map<String, Value>,
+    /// The direct manager's id (the reporting line: `subordinates` scopes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manager: Option<String>,
+    /// Everyone below the person in the reporting line, with their distance: worked out by
+    /// the directory from every `manager`, never read.
+    #[serde(skip)]
+    pub reports: Map<String, Value>,
 }
 
 impl Person {
@@ -43,6 +50,7 @@ impl Person {
             department: self.department.clone(),
             groups: self.groups.clone(),
             attrs: self.attrs.clone(),
+            reports: self.reports.clone(),
         }
     }
 
@@ -166,12 +174,23 @@ impl std::fmt::Display for DirectoryError {
 
 /// The columns a directory table may have, with the headers each is known by (the English
 /// name first; the others are what Chinese contact exports call them).
-const COLUMNS: [(&str, &[&str]); 5] = [
+const COLUMNS: [(&str, &[&str]); 6] = [
     ("id", &["id", "userid", "user id", "工号", "用户id", "账号"]),
     ("name", &["name", "姓名", "名字"]),
     ("department", &["department", "dept", "部门"]),
     ("groups", &["groups", "group", "群组", "分组", "组"]),
     ("roles", &["roles", "role", "角色"]),
+    (
+        "manager",
+        &[
+            "manager",
+            "直属主管",
+            "主管",
+            "上级",
+            "汇报对象",
+            "reports to",
+        ],
+    ),
 ];
 
 /// Columns of contact exports (DingTalk, WeCom, Feishu) kept as attributes under a fixed key,
@@ -334,6 +353,9 @@ impl Directory {
             }
         }
         if errors.is_empty() {
+            reporting_line(&mut people, &by_id, rows, &mut errors);
+        }
+        if errors.is_empty() {
             Ok(Directory {
                 people,
                 by_id,
@@ -436,6 +458,8 @@ impl Directory {
                 groups: Vec::new(),
                 roles: Vec::new(),
                 attrs: Map::new(),
+                manager: None,
+                reports: Map::new(),
             };
             for (c, col) in cols.iter().enumerate() {
                 let cell = row.get(c).map_or("", |s| s.trim());
@@ -445,6 +469,7 @@ impl Directory {
                     Col::Known("department") => p.department = non_empty(cell),
                     Col::Known("groups") => p.groups = list(cell),
                     Col::Known("roles") => p.roles = list(cell),
+                    Col::Known("manager") => p.manager = non_empty(cell),
                     Col::Attr(key) if !cell.is_empty() => {
                         p.attrs.insert(key.clone(), attr_value(cell));
                     }
@@ -506,9 +531,16 @@ impl Directory {
             };
             rows.push(row);
             for k in m.keys() {
-                if !["id", "name", "department", "groups", "roles", "attrs"].contains(&k.as_str())
-                    && !k.starts_with("x-")
-                {
+                let known = [
+                    "id",
+                    "name",
+                    "department",
+                    "groups",
+                    "roles",
+                    "attrs",
+                    "manager",
+                ];
+                if !known.contains(&k.as_str()) && !k.starts_with("x-") {
                     errors.push(err(row, k, "bad_value", format!("unknown member `{k}`")));
                 }
             }
@@ -552,6 +584,8 @@ impl Directory {
                 groups: names("groups", &mut errors),
                 roles: names("roles", &mut errors),
                 attrs,
+                manager: text("manager", &mut errors),
+                reports: Map::new(),
             });
         }
         Directory::checked(people, org, &rows, errors)
@@ -593,7 +627,13 @@ impl Directory {
                 }
             }
         }
-        let mut head: Vec<String> = COLUMNS.iter().map(|(c, _)| c.to_string()).collect();
+        // The reporting line only when there is one (most directories have none).
+        let managed = self.people.iter().any(|p| p.manager.is_some());
+        let mut head: Vec<String> = COLUMNS
+            .iter()
+            .map(|(c, _)| c.to_string())
+            .filter(|c| managed || c != "manager")
+            .collect();
         head.extend(keys.iter().map(|k| format!("attrs.{k}")));
         let mut rows = vec![head];
         for p in &self.people {
@@ -604,6 +644,9 @@ impl Directory {
                 p.groups.join(";"),
                 p.roles.join(";"),
             ];
+            if managed {
+                row.push(p.manager.clone().unwrap_or_default());
+            }
             row.extend(keys.iter().map(|k| match p.attrs.get(*k) {
                 None | Some(Value::Null) => String::new(),
                 // A text that would read back as something else is written as a JSON string.
@@ -616,6 +659,32 @@ impl Directory {
             rows.push(row);
         }
         rows
+    }
+
+    /// The subject to decide for, from a subject given as JSON: only an id (`{"id": …}`) is
+    /// the directory's person; a subject given in full is used as given, with the person's
+    /// reporting line when it brings none of its own.
+    ///
+    /// # Errors
+    /// A message when the JSON is not a subject.
+    pub fn resolve(dir: Option<&Directory>, given: &Value) -> Result<Subject, String> {
+        let subject: Subject =
+            serde_json::from_value(given.clone()).map_err(|e| format!("bad subject: {e}"))?;
+        let Some(person) = dir.and_then(|d| d.get(&subject.id)) else {
+            return Ok(subject);
+        };
+        let only_id = given.as_object().is_some_and(|m| m.len() == 1);
+        if only_id {
+            return Ok(person.subject());
+        }
+        Ok(Subject {
+            reports: if subject.reports.is_empty() {
+                person.reports.clone()
+            } else {
+                subject.reports
+            },
+            ..subject
+        })
     }
 
     /// People whose name, id or department contains `query` (case-insensitive), in order.
@@ -631,6 +700,58 @@ impl Directory {
                     .as_deref()
                     .is_some_and(|d| d.to_lowercase().contains(&q))
         })
+    }
+}
+
+/// Checks every `manager` (a person of the directory, and no one their own manager's
+/// manager), then gives each person everyone below them with their distance.
+fn reporting_line(
+    people: &mut [Person],
+    by_id: &HashMap<String, usize>,
+    rows: &[usize],
+    errors: &mut Vec<DirectoryError>,
+) {
+    let mut up: Vec<Option<usize>> = vec![None; people.len()];
+    for (i, p) in people.iter().enumerate() {
+        let Some(m) = &p.manager else { continue };
+        match by_id.get(m) {
+            Some(&j) => up[i] = Some(j),
+            None => {
+                let msg = format!("no one in the directory has the id `{m}`");
+                errors.push(err(rows[i], "manager", "unknown_manager", msg));
+            }
+        }
+    }
+    let mut below: Vec<Vec<(usize, u32)>> = vec![Vec::new(); people.len()];
+    for i in 0..people.len() {
+        let (mut at, mut d) = (up[i], 1);
+        while let Some(j) = at {
+            if j == i {
+                let msg = format!(
+                    "`{}` is above themselves in the reporting line (the managers form a circle)",
+                    people[i].id
+                );
+                errors.push(err(rows[i], "manager", "manager_cycle", msg));
+                break;
+            }
+            if d as usize > people.len() {
+                // Into a circle this person is not part of: its members are reported.
+                break;
+            }
+            below[j].push((i, d));
+            at = up[j];
+            d += 1;
+        }
+    }
+    if !errors.is_empty() {
+        return;
+    }
+    for (j, list) in below.into_iter().enumerate() {
+        let reports = list
+            .into_iter()
+            .map(|(i, d)| (people[i].id.clone(), Value::from(d)))
+            .collect();
+        people[j].reports = reports;
     }
 }
 

@@ -12,7 +12,8 @@
 //! `subject` and `record` name an entry of `subjects`/`records` or are given inline; `record`
 //! and `context` are optional; `mode` defaults to `view`.
 
-use crate::core::{Input, Mode, Policy, Subject};
+use crate::admin::Directory;
+use crate::core::{Input, Mode, Policy};
 use serde::Serialize;
 use serde_json::Value;
 use std::sync::Arc;
@@ -49,7 +50,11 @@ impl SuiteReport {
 ///
 /// # Errors
 /// A message when the suite itself is not an object with a `cases` array.
-pub fn run_suite(policy: &Arc<Policy>, suite: &Value) -> Result<SuiteReport, String> {
+pub fn run_suite(
+    policy: &Arc<Policy>,
+    suite: &Value,
+    directory: Option<&Directory>,
+) -> Result<SuiteReport, String> {
     let cases = suite
         .get("cases")
         .and_then(Value::as_array)
@@ -72,7 +77,7 @@ pub fn run_suite(policy: &Arc<Policy>, suite: &Value) -> Result<SuiteReport, Str
             .get("name")
             .and_then(Value::as_str)
             .map_or_else(|| format!("cases[{i}]"), String::from);
-        let failures = match run_case(policy, case, &named) {
+        let failures = match run_case(policy, case, &named, directory) {
             Ok(f) => f,
             Err(e) => vec![e],
         };
@@ -83,11 +88,14 @@ pub fn run_suite(policy: &Arc<Policy>, suite: &Value) -> Result<SuiteReport, Str
 
 type Named<'a> = dyn Fn(&str, Option<&Value>) -> Result<Option<Value>, String> + 'a;
 
-fn run_case(policy: &Arc<Policy>, case: &Value, named: &Named<'_>) -> Result<Vec<String>, String> {
-    let subject: Subject = serde_json::from_value(
-        named("subjects", case.get("subject"))?.ok_or("a case needs a `subject`")?,
-    )
-    .map_err(|e| format!("bad subject: {e}"))?;
+fn run_case(
+    policy: &Arc<Policy>,
+    case: &Value,
+    named: &Named<'_>,
+    directory: Option<&Directory>,
+) -> Result<Vec<String>, String> {
+    let given = named("subjects", case.get("subject"))?.ok_or("a case needs a `subject`")?;
+    let subject = Directory::resolve(directory, &given)?;
     let resource = case
         .get("resource")
         .and_then(Value::as_str)

@@ -8,7 +8,7 @@
 use super::directory::Directory;
 use super::subjects;
 use crate::core::{
-    FieldState, GrantTrace, Input, Mode, Policy, RequestError, RoleVia, Session, Subject,
+    FieldState, GrantTrace, Input, Mode, Policy, RequestError, RoleVia, Scope, Session, Subject,
 };
 use serde::Serialize;
 use std::sync::Arc;
@@ -54,6 +54,9 @@ pub struct Source {
     /// How the subject holds that role.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub through: Option<RoleVia>,
+    /// The records the grant reaches: `all`, `own`, `department`, `department_tree`,
+    /// `subordinates`, `member` or `parent`.
+    pub scope: Scope,
 }
 
 /// One person, stand-in or role that can.
@@ -206,6 +209,7 @@ pub(crate) fn sources(g: &GrantTrace, roles: &[crate::core::RoleSource]) -> Vec<
         name: g.name.clone(),
         role,
         through,
+        scope: g.scope,
     };
     if g.via_roles.is_empty() {
         return vec![one(None, None)];

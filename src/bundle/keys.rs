@@ -4,6 +4,7 @@ use super::error::{BundleCode, BundleError};
 use crate::prelude::*;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
+#[cfg(feature = "ed25519")]
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use sha2::{Digest, Sha256};
 
@@ -18,6 +19,8 @@ pub fn key_id(public: &[u8; 32]) -> String {
 /// A public key a verifier may trust.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PublicKey {
+    bytes: [u8; 32],
+    #[cfg(feature = "ed25519")]
     key: VerifyingKey,
     id: String,
 }
@@ -40,12 +43,14 @@ impl PublicKey {
     /// From the raw 32 bytes.
     ///
     /// # Errors
-    /// `bad_key` when the bytes are not a valid Ed25519 point.
+    /// `bad_key` when the bytes are not a valid Ed25519 point (checked with `ed25519`;
+    /// without, the host's verifier refuses such a key).
     pub fn from_bytes(bytes: &[u8; 32]) -> Result<PublicKey, BundleError> {
-        let key = VerifyingKey::from_bytes(bytes)
-            .map_err(|_| BundleError::new(BundleCode::BadKey, "not an Ed25519 public key"))?;
         Ok(PublicKey {
-            key,
+            bytes: *bytes,
+            #[cfg(feature = "ed25519")]
+            key: VerifyingKey::from_bytes(bytes)
+                .map_err(|_| BundleError::new(BundleCode::BadKey, "not an Ed25519 public key"))?,
             id: key_id(bytes),
         })
     }
@@ -57,9 +62,10 @@ impl PublicKey {
 
     /// The base64 of the raw key.
     pub fn to_base64(&self) -> String {
-        B64.encode(self.key.as_bytes())
+        B64.encode(self.bytes)
     }
 
+    #[cfg(feature = "ed25519")]
     pub(crate) fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
         let Ok(sig) = Signature::from_slice(signature) else {
             return false;
@@ -69,10 +75,12 @@ impl PublicKey {
 }
 
 /// A secret signing key.
+#[cfg(feature = "ed25519")]
 pub struct SecretKey {
     key: SigningKey,
 }
 
+#[cfg(feature = "ed25519")]
 impl SecretKey {
     /// From 32 secret bytes (the seed).
     pub fn from_seed(seed: &[u8; 32]) -> SecretKey {
@@ -109,6 +117,7 @@ impl SecretKey {
     pub fn public(&self) -> PublicKey {
         let bytes = self.key.verifying_key().to_bytes();
         PublicKey {
+            bytes,
             key: self.key.verifying_key(),
             id: key_id(&bytes),
         }
@@ -130,6 +139,11 @@ impl TrustedKeys {
     /// Trusts these keys; one valid signature by any of them suffices.
     pub fn new(keys: Vec<PublicKey>) -> TrustedKeys {
         TrustedKeys { keys, threshold: 1 }
+    }
+
+    /// The keys, in the order given.
+    pub fn keys(&self) -> &[PublicKey] {
+        &self.keys
     }
 
     /// Requires `k` distinct trusted keys to have signed.

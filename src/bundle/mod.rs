@@ -1,5 +1,8 @@
 //! Signed policy bundles: DSSE envelopes with Ed25519 signatures, key rotation and thresholds,
-//! anti-rollback, expiry, subject binding, and the compact binary form.
+//! anti-rollback, expiry, subject binding, and the compact binary form. With the `ed25519`
+//! feature signatures are checked here; without it (the npm package) the host checks the ones
+//! [`UnverifiedBundle::to_check`] lists and says which verified ([`VerifyOptions::checked`]):
+//! every other check stays here.
 //!
 //! Trust is a type: bytes become an [`UnverifiedBundle`], which becomes a [`VerifiedBundle`]
 //! only through every check. Pure: the current time is a parameter.
@@ -15,6 +18,7 @@
 mod dsse;
 mod error;
 mod keys;
+#[cfg(feature = "ed25519")]
 mod sign;
 mod time;
 mod verify;
@@ -22,11 +26,14 @@ mod wire;
 
 pub use dsse::{pae, Envelope, EnvelopeSignature, BINARY_PAYLOAD_TYPE, JSON_PAYLOAD_TYPE};
 pub use error::{BundleCode, BundleError};
-pub use keys::{key_id, PublicKey, SecretKey, TrustedKeys};
+#[cfg(feature = "ed25519")]
+pub use keys::SecretKey;
+pub use keys::{key_id, PublicKey, TrustedKeys};
+#[cfg(feature = "ed25519")]
 pub use sign::{seal_unchecked, sign, SignOptions};
 pub use time::{format_rfc3339, parse_rfc3339};
 pub use verify::{
-    session_for, verify, UnverifiedBundle, VerifiedBundle, VerifyOptions, DEFAULT_MAX_BYTES,
-    DEFAULT_SKEW_MS,
+    session_for, verify, ToCheck, UnverifiedBundle, VerifiedBundle, VerifyOptions,
+    DEFAULT_MAX_BYTES, DEFAULT_SKEW_MS,
 };
 pub use wire::{Encoding, BINARY_VERSION, MAGIC};

@@ -32,6 +32,9 @@ pub struct VerifyOptions<'a> {
     pub max_bytes: usize,
     /// The current user: a bundle bound to anyone else is refused.
     pub subject: Option<&'a str>,
+    /// The signatures the host checked itself: positions in [`UnverifiedBundle::to_check`]'s
+    /// list of those that verified. `None`: checked here (the `ed25519` feature).
+    pub checked: Option<&'a [usize]>,
 }
 
 impl<'a> VerifyOptions<'a> {
@@ -45,6 +48,7 @@ impl<'a> VerifyOptions<'a> {
             skew_ms: DEFAULT_SKEW_MS,
             max_bytes: DEFAULT_MAX_BYTES,
             subject: None,
+            checked: None,
         }
     }
 }
@@ -87,6 +91,19 @@ impl UnverifiedBundle {
         })
     }
 
+    /// The signatures a host that checks them itself must check, with the signed message: the
+    /// first signature of each trusted key, in the bundle's order (a key counts once, so a
+    /// bundle carrying one signature many times costs one check).
+    pub fn to_check(&self, keys: &TrustedKeys) -> ToCheck {
+        let d = &self.decoded;
+        ToCheck {
+            message: pae(d.payload_type(), &d.body),
+            signatures: candidates(d, keys)
+                .map(|(k, s)| (k, s.sig.clone()))
+                .collect(),
+        }
+    }
+
     /// Runs every check in order: signatures (`untrusted_key`, `bad_signature`), payload
     /// (`bad_policy`), `wrong_app`, `rollback`, `expired`, `not_yet_valid`, `wrong_subject`.
     ///
@@ -94,7 +111,7 @@ impl UnverifiedBundle {
     /// The first check that fails.
     pub fn verify(self, opts: &VerifyOptions<'_>) -> Result<VerifiedBundle, BundleError> {
         let d = self.decoded;
-        let key_ids = check_signatures(&d, opts.keys)?;
+        let key_ids = check_signatures(&d, opts)?;
         let policy = match d.encoding {
             Encoding::Json => Policy::from_slice(&d.body).map_err(|errors| BundleError {
                 code: BundleCode::BadPolicy,
@@ -182,25 +199,52 @@ pub fn verify(bytes: &[u8], opts: &VerifyOptions<'_>) -> Result<VerifiedBundle, 
     UnverifiedBundle::parse(bytes, opts.max_bytes)?.verify(opts)
 }
 
-/// The ids of the trusted keys whose signatures verify. Each trusted key counts once (its
-/// first signature is the one checked), and checking stops once the threshold is met, so a
-/// bundle carrying one signature many times costs one check, not many.
-fn check_signatures(d: &Decoded, keys: &TrustedKeys) -> Result<Vec<String>, BundleError> {
-    let message = pae(d.payload_type(), &d.body);
+/// What a host checks when it verifies signatures itself: `message`, and each signature with
+/// the position of its key among the trusted keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToCheck {
+    /// The signed message (DSSE's pre-authentication encoding of the body).
+    pub message: Vec<u8>,
+    /// (trusted key position, signature bytes), in the bundle's order.
+    pub signatures: Vec<(usize, Vec<u8>)>,
+}
+
+/// The first signature of each trusted key, in order, with the key's position.
+fn candidates<'d>(
+    d: &'d Decoded,
+    keys: &'d TrustedKeys,
+) -> impl Iterator<Item = (usize, &'d super::wire::RawSignature)> {
+    let mut seen: Vec<usize> = Vec::new();
+    d.signatures.iter().filter_map(move |s| {
+        let k = keys.keys().iter().position(|k| k.id() == s.keyid)?;
+        if seen.contains(&k) {
+            return None;
+        }
+        seen.push(k);
+        Some((k, s))
+    })
+}
+
+/// The ids of the trusted keys whose signatures verify (checked here, or by the host as
+/// `opts.checked` says). Checking stops once the threshold is met.
+fn check_signatures(d: &Decoded, opts: &VerifyOptions<'_>) -> Result<Vec<String>, BundleError> {
+    let keys = opts.keys;
+    let message = match opts.checked {
+        None => pae(d.payload_type(), &d.body),
+        Some(_) => Vec::new(),
+    };
     let mut good: Vec<String> = Vec::new();
     let mut trusted_seen = false;
-    for s in &d.signatures {
+    for (i, (k, s)) in candidates(d, keys).enumerate() {
         if good.len() >= keys.threshold() {
             break;
         }
-        if good.contains(&s.keyid) {
-            continue;
-        }
-        let Some(key) = keys.get(&s.keyid) else {
-            continue;
-        };
         trusted_seen = true;
-        if !key.verify(&message, &s.sig) {
+        let verified = match opts.checked {
+            Some(list) => list.contains(&i),
+            None => verify_here(keys, k, &message, &s.sig)?,
+        };
+        if !verified {
             let msg = format!("the signature by key {} does not verify", s.keyid);
             return Err(BundleError::new(BundleCode::BadSignature, msg));
         }
@@ -220,6 +264,29 @@ fn check_signatures(d: &Decoded, keys: &TrustedKeys) -> Result<Vec<String>, Bund
         return Err(BundleError::new(BundleCode::BadSignature, msg));
     }
     Ok(good)
+}
+
+/// Whether trusted key `k`'s signature verifies, checked in this crate.
+// WRAPS: the same signature as the build without Ed25519, which refuses
+#[cfg(feature = "ed25519")]
+#[allow(clippy::unnecessary_wraps)]
+fn verify_here(
+    keys: &TrustedKeys,
+    k: usize,
+    message: &[u8],
+    sig: &[u8],
+) -> Result<bool, BundleError> {
+    Ok(keys
+        .keys()
+        .get(k)
+        .is_some_and(|key| key.verify(message, sig)))
+}
+
+/// Without Ed25519 in the crate the host checks signatures: asked to check here, it refuses.
+#[cfg(not(feature = "ed25519"))]
+fn verify_here(_: &TrustedKeys, _: usize, _: &[u8], _: &[u8]) -> Result<bool, BundleError> {
+    let msg = "this build checks no signatures itself: the host checks `to_check`'s list";
+    Err(BundleError::new(BundleCode::BadSignature, msg))
 }
 
 /// A session for `subject` on a verified policy. A minimized bundle answers for its one user

@@ -128,13 +128,14 @@ pub(crate) fn who_can_run(a: WhoCanArgs) -> CliResult {
     Ok(ExitCode::SUCCESS)
 }
 
-/// A source in words: `template customer_owner in role sales (department sales-east)`; a
+/// A source in words: `template customer_owner in role sales (department sales-east) [own]`; a
 /// role stand-in holds its role by definition, so how is left out.
 fn source_text(s: &crate::admin::Source, stand_in: bool) -> String {
     use crate::core::RoleVia;
+    let scope = s.scope.as_str();
     let holder = match s.holder {
         "template" => format!("template {} in ", s.name),
-        "user" => return "personal grant".into(),
+        "user" => return format!("personal grant [{scope}]"),
         _ => String::new(),
     };
     let how = match &s.through {
@@ -144,7 +145,10 @@ fn source_text(s: &crate::admin::Source, stand_in: bool) -> String {
         Some(RoleVia::Subject) if !stand_in => " (from the directory)".into(),
         Some(RoleVia::Subject | RoleVia::User) | None => String::new(),
     };
-    format!("{holder}role {}{how}", s.role.as_deref().unwrap_or("?"))
+    format!(
+        "{holder}role {}{how} [{scope}]",
+        s.role.as_deref().unwrap_or("?")
+    )
 }
 
 /// `fieldgate test POLICY TESTS.json`.
@@ -157,11 +161,15 @@ pub(crate) struct TestArgs {
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
+    /// Subjects given by id alone are these people (with their reporting line).
+    #[command(flatten)]
+    directory: DirectoryArgs,
 }
 
 pub(crate) fn test_run(a: TestArgs) -> CliResult {
     let policy = load::valid_policy(&a.policy)?;
-    let report = run_suite(&policy, &read_json(&a.tests)?)?;
+    let directory = a.directory.load(Some(&policy))?;
+    let report = run_suite(&policy, &read_json(&a.tests)?, directory.as_ref())?;
     if a.json {
         print_json(&report)?;
     } else {

@@ -1,8 +1,9 @@
 //! `fieldgate eval`: JSON Lines in, one JSON line out per request, in order.
 
 use super::{load, CliResult};
+use crate::admin::Directory;
 use crate::core::request::object;
-use crate::core::{Ask, Code, Mode, Policy, RequestError, Session, Subject, Want};
+use crate::core::{Ask, Code, Mode, Policy, RequestError, Session, Want};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::io::{BufRead, Write};
@@ -23,6 +24,10 @@ pub(crate) struct Args {
     /// Add the reasons to every answer.
     #[arg(long)]
     explain: bool,
+    /// A subject given by id alone (`{"id": …}`) is this directory's person, with their
+    /// department, groups, roles and reporting line.
+    #[command(flatten)]
+    directory: load::DirectoryArgs,
 }
 
 pub(crate) fn run(a: Args) -> CliResult {
@@ -31,7 +36,8 @@ pub(crate) fn run(a: Args) -> CliResult {
         (None, Some(b)) => load::verified_policy(b, &a.trust)?,
         (None, None) => return Err("give --policy or --bundle".into()),
     };
-    let mut evaluator = Evaluator::new(policy, a.explain);
+    let directory = a.directory.load(Some(&policy))?;
+    let mut evaluator = Evaluator::new(policy, a.explain, directory);
     let stdin = std::io::stdin().lock();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for line in stdin.lines() {
@@ -50,16 +56,22 @@ pub(crate) fn run(a: Args) -> CliResult {
 pub(crate) struct Evaluator {
     policy: Arc<Policy>,
     explain: bool,
+    directory: Option<Directory>,
     sessions: HashMap<String, Session>,
 }
 
 const MAX_CACHED_SESSIONS: usize = 1024;
 
 impl Evaluator {
-    pub(crate) fn new(policy: Arc<Policy>, explain: bool) -> Evaluator {
+    pub(crate) fn new(
+        policy: Arc<Policy>,
+        explain: bool,
+        directory: Option<Directory>,
+    ) -> Evaluator {
         Evaluator {
             policy,
             explain,
+            directory,
             sessions: HashMap::new(),
         }
     }
@@ -85,8 +97,7 @@ impl Evaluator {
             .ok_or_else(|| bad("`resource` is required".into()))?;
         let key = subject_json.to_string();
         if !self.sessions.contains_key(&key) {
-            let subject: Subject = serde_json::from_value(subject_json.clone())
-                .map_err(|e| bad(format!("bad subject: {e}")))?;
+            let subject = Directory::resolve(self.directory.as_ref(), subject_json).map_err(bad)?;
             if self.sessions.len() >= MAX_CACHED_SESSIONS {
                 self.sessions.clear();
             }

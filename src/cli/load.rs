@@ -83,6 +83,7 @@ impl SubjectArgs {
             department: self.department,
             groups: self.groups,
             attrs: Default::default(),
+            reports: Default::default(),
         }
     }
 }

@@ -20,8 +20,21 @@ pub struct AttrPath {
 impl AttrPath {
     /// The dotted spelling, e.g. `customer.region`.
     pub fn dotted(&self) -> String {
-        self.keys.join(".")
+        dotted(&self.keys)
     }
+}
+
+/// `parts` joined by dots (a plain loop: the library's `join` is a larger function per element
+/// type, and the wasm module would carry three of them).
+pub fn dotted<S: AsRef<str>>(parts: &[S]) -> String {
+    let mut out = String::new();
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        out.push_str(p.as_ref());
+    }
+    out
 }
 
 /// Something attributes can be read from; a missing attribute reads as `None` (null).

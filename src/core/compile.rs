@@ -45,7 +45,10 @@ const TOP_KEYS: &[&str] = &[
     "expires_at",
     "subject",
 ];
-const GRANT_KEYS: &[&str] = &["resource", "actions", "scope", "when", "fields"];
+const GRANT_KEYS: &[&str] = &["resource", "actions", "scope", "depth", "when", "fields"];
+
+/// Most levels of `parent` above a resource (a contact's customer's account's …).
+const MAX_PARENT_LEVELS: usize = 4;
 const DENY_KEYS: &[&str] = &["resource", "actions", "when"];
 const LIMIT_KEYS: &[&str] = &["resource", "fields", "when"];
 const RULE_KEYS: &[&str] = &[
@@ -300,11 +303,21 @@ impl Compiler {
                 field_index: NameIndex::default(),
                 owner: None,
                 department: None,
+                members: None,
+                parent: None,
             };
             if let Some(m) = self.object(*v, &p) {
                 self.known_keys(
                     m,
-                    &["actions", "fields", "owner", "department", "label"],
+                    &[
+                        "actions",
+                        "fields",
+                        "owner",
+                        "department",
+                        "members",
+                        "parent",
+                        "label",
+                    ],
                     &p,
                 );
                 self.label(m, &p);
@@ -335,8 +348,69 @@ impl Compiler {
                 res.field_index = NameIndex::build(fields.iter().map(|(n, _)| *n));
                 res.owner = self.attribute(m.get("owner"), &p.key("owner"));
                 res.department = self.attribute(m.get("department"), &p.key("department"));
+                res.members = self.attribute(m.get("members"), &p.key("members"));
+                res.parent = m
+                    .get("parent")
+                    .and_then(|v| self.parent(v, &p.key("parent")));
             }
             self.resources.push(res);
+        }
+        self.parent_chains(&entries, path);
+    }
+
+    /// `"parent": {"resource": "customer", "via": "customer_id"}`.
+    fn parent(&mut self, v: Val<'_>, path: &JsonPath) -> Option<ParentLink> {
+        let m = self.object(v, path)?;
+        self.known_keys(m, &["resource", "via"], path);
+        let rp = path.key("resource");
+        let name = self
+            .required(m, "resource", path)
+            .and_then(|r| self.string(r, &rp));
+        let via = self.required(m, "via", path);
+        let via = via.and_then(|v| self.attribute(Some(v), &path.key("via")));
+        let name = name?;
+        let Some(&resource) = self.resource_index.get(name) else {
+            self.error(&rp, Code::UnknownResource, format!("no resource `{name}`"));
+            return None;
+        };
+        let via = self.slots.record.get(via? as usize)?.dotted();
+        let slot = condition::intern(&mut self.slots.record, &[name.to_string()]);
+        Some(ParentLink {
+            resource,
+            slot,
+            via,
+        })
+    }
+
+    /// Refuses parents that lead back to the resource or climb more than
+    /// [`MAX_PARENT_LEVELS`] levels.
+    // PANIC SAFETY: parents are positions in the resource list this pass built
+    #[allow(clippy::indexing_slicing)]
+    fn parent_chains(&mut self, entries: &[(&str, Val<'_>)], path: &JsonPath) {
+        for (i, (name, _)) in entries.iter().enumerate() {
+            let mut at = self.resources[i].parent.as_ref().map(|l| l.resource);
+            let mut levels = 0;
+            let holder = path.key(name);
+            let p = holder.key("parent");
+            while let Some(j) = at {
+                levels += 1;
+                if j as usize == i {
+                    let msg = format!("resource `{name}` is its own parent record's ancestor");
+                    self.error(&p, Code::ParentCycle, msg);
+                    break;
+                }
+                if levels > MAX_PARENT_LEVELS {
+                    let msg = format!(
+                        "resource `{name}` has more than {MAX_PARENT_LEVELS} levels of parents"
+                    );
+                    self.error(&p, Code::ParentCycle, msg);
+                    break;
+                }
+                at = self.resources[j as usize]
+                    .parent
+                    .as_ref()
+                    .map(|l| l.resource);
+            }
         }
     }
 
@@ -592,6 +666,7 @@ impl Compiler {
         let resource = self.resource_ref(m, path);
         let actions = self.action_names(m, resource, path);
         let scope = self.scope(m.get("scope"), resource, &path.key("scope"));
+        let depth = self.depth(m.get("depth"), scope, &path.key("depth"));
         let when = self.condition(m.get("when"), &path.key("when"));
         let fields = match m.get("fields") {
             Some(f) => self.field_states(f, resource, &path.key("fields")),
@@ -604,6 +679,7 @@ impl Compiler {
             index,
             targets,
             scope,
+            depth,
             when,
         });
         Some(self.grants.len() as u32 - 1)
@@ -747,8 +823,14 @@ impl Compiler {
             "own" => Scope::Own,
             "department" => Scope::Department,
             "department_tree" => Scope::DepartmentTree,
+            "subordinates" => Scope::Subordinates,
+            "member" => Scope::Member,
+            "parent" => Scope::Parent,
             other => {
-                let msg = format!("scope `{other}` is not all, own, department or department_tree");
+                let msg = format!(
+                    "scope `{other}` is not all, own, department, department_tree, \
+                     subordinates, member or parent"
+                );
                 self.error(path, Code::BadScope, msg);
                 return None;
             }
@@ -757,9 +839,18 @@ impl Compiler {
             let res = &self.resources[r as usize];
             let name = res.name.clone();
             match scope {
-                Scope::Own if res.owner.is_none() => {
-                    let msg = format!("scope `own` needs resource `{name}` to declare `owner`");
+                Scope::Own | Scope::Subordinates if res.owner.is_none() => {
+                    let msg = format!("scope `{text}` needs resource `{name}` to declare `owner`");
                     self.error(path, Code::ScopeNeedsOwner, msg);
+                }
+                Scope::Member if res.members.is_none() => {
+                    let msg =
+                        format!("scope `member` needs resource `{name}` to declare `members`");
+                    self.error(path, Code::ScopeNeedsMembers, msg);
+                }
+                Scope::Parent if res.parent.is_none() => {
+                    let msg = format!("scope `parent` needs resource `{name}` to declare `parent`");
+                    self.error(path, Code::ScopeNeedsParent, msg);
                 }
                 Scope::Department | Scope::DepartmentTree if res.department.is_none() => {
                     let msg =
@@ -770,6 +861,24 @@ impl Compiler {
             }
         }
         Some(scope)
+    }
+
+    /// A grant's `depth`: how far down the reporting line a `subordinates` scope reaches.
+    fn depth(&mut self, v: Option<Val<'_>>, scope: Option<Scope>, path: &JsonPath) -> Option<u32> {
+        let v = v?;
+        if scope.is_some_and(|s| s != Scope::Subordinates) {
+            let msg = "`depth` goes only with scope `subordinates`".to_string();
+            self.error(path, Code::BadScope, msg);
+            return None;
+        }
+        match v.as_u64().and_then(|n| u32::try_from(n).ok()) {
+            Some(n) if n >= 1 => Some(n),
+            _ => {
+                let msg = format!("`depth` must be a whole number from 1, not `{v}`");
+                self.error(path, Code::BadScope, msg);
+                None
+            }
+        }
     }
 
     // PANIC SAFETY: resource positions come from the resource list this pass built

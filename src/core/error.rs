@@ -39,7 +39,8 @@ codes! {
         UnknownDepartment = "unknown_department",
         /// A field state other than hidden, masked, readonly, editable.
         BadState = "bad_state",
-        /// A scope other than all, own, department, department_tree.
+        /// A scope other than all, own, department, department_tree, subordinates, member,
+        /// parent (or a `depth` that is not a whole number from 1, or not on `subordinates`).
         BadScope = "bad_scope",
         /// A rule effect other than deny or limit.
         BadEffect = "bad_effect",
@@ -55,6 +56,12 @@ codes! {
         ScopeNeedsOwner = "scope_needs_owner",
         /// Scope `department` or `department_tree` on a resource without `department`.
         ScopeNeedsDepartment = "scope_needs_department",
+        /// Scope `member` on a resource without `members`.
+        ScopeNeedsMembers = "scope_needs_members",
+        /// Scope `parent` on a resource without `parent`.
+        ScopeNeedsParent = "scope_needs_parent",
+        /// A resource's parents lead back to it, or climb more than four levels.
+        ParentCycle = "parent_cycle",
         /// Two rules with the same id.
         DuplicateRuleId = "duplicate_rule_id",
         /// A name listed twice where names must be unique.

@@ -2,9 +2,8 @@
 //! or building a server query.
 
 use crate::core::attrs::Attrs;
-use crate::core::condition::{Env, Expr, Junction, Truth};
+use crate::core::condition::{Env, Expr, Truth};
 use crate::core::error::RequestError;
-use crate::core::policy::lists;
 use crate::core::session::{Input, Session};
 use crate::prelude::*;
 use serde_json::Value;
@@ -69,38 +68,10 @@ impl Session {
                 expr: Expr::Const(false),
             });
         }
-        let bit = 1u64 << aid.0;
-        let r = rid.0;
         let ctx = context.map(|c| (c as &dyn Attrs, &p.slots));
-        let specialize = |e: Expr| e.specialize(&self.user, ctx);
-        let grants = self
-            .grants
-            .iter()
-            .map(|&g| &p.grants[g as usize])
-            .filter(|g| {
-                g.targets
-                    .shape(&p.resources, r)
-                    .is_some_and(|s| lists(s.actions, bit))
-            })
-            .map(|g| specialize(self.grant_condition(g, r)));
-        let denies = self
-            .rules
-            .iter()
-            .map(|&ru| &p.rules[ru as usize])
-            .filter(|ru| {
-                ru.targets
-                    .shape(&p.resources, r)
-                    .is_some_and(|s| lists(s.actions, bit))
-                    && ru.effect == crate::core::policy::Effect::Deny
-            })
-            .map(|ru| specialize(self.specialized(ru.when.as_ref())));
-        let allowed = Expr::junction(grants, Junction::Or);
-        let denied = match Expr::junction(denies, Junction::Or) {
-            Expr::Const(b) => Expr::Const(!b),
-            other => Expr::Not(Box::new(other)),
-        };
+        let decision = self.decision(rid.0, 1u64 << aid.0);
         Ok(ScopeFilter {
-            expr: Expr::junction([allowed, denied], Junction::And),
+            expr: decision.specialize(&self.user, ctx),
         })
     }
 

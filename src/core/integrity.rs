@@ -62,13 +62,29 @@ impl Policy {
             })
         };
         for (i, r) in self.resources.iter().enumerate() {
-            at(
-                "resource",
-                i,
-                record_slot(r.owner).and(record_slot(r.department)),
-            )?;
+            let parent = r.parent.as_ref().map_or(Ok(()), |l| {
+                in_range("parent", l.resource, self.resources.len()).and(record_slot(Some(l.slot)))
+            });
+            let slots = record_slot(r.owner)
+                .and(record_slot(r.department))
+                .and(record_slot(r.members));
+            at("resource", i, slots.and(parent))?;
             if r.actions.len() > MAX_ACTIONS {
                 return Err(format!("resource {i}: {} actions", r.actions.len()));
+            }
+        }
+        for i in 0..self.resources.len() {
+            let mut up = self.resources.get(i).and_then(|r| r.parent.as_ref());
+            let mut steps = 0;
+            while let Some(l) = up {
+                steps += 1;
+                if steps > self.resources.len() {
+                    return Err(format!("resource {i}: its parents form a cycle"));
+                }
+                up = self
+                    .resources
+                    .get(l.resource as usize)
+                    .and_then(|r| r.parent.as_ref());
             }
         }
         for (i, r) in self.roles.iter().enumerate() {
@@ -141,17 +157,21 @@ fn expr_ok(e: &Expr, s: &SlotTable) -> bool {
         Expr::Not(e) => expr_ok(e, s),
         Expr::Cmp(_, a, b) => operand_ok(a, s) && operand_ok(b, s),
         Expr::Truthy(a) => operand_ok(a, s),
+        // Made per session, never stored in a policy.
+        Expr::Parent(_) => false,
     }
 }
 
 fn operand_ok(o: &Operand, s: &SlotTable) -> bool {
     match o {
         Operand::Lit(_) | Operand::User(UserRef::Id | UserRef::Roles | UserRef::Department) => true,
-        Operand::User(UserRef::Groups | UserRef::DepartmentTree) => true,
+        Operand::User(UserRef::Groups | UserRef::DepartmentTree | UserRef::Reports) => true,
         Operand::User(UserRef::Attr(i)) => (*i as usize) < s.user_attrs.len(),
         Operand::Record(i) => (*i as usize) < s.record.len(),
         Operand::Context(i) => (*i as usize) < s.context.len(),
         Operand::List(items) => items.iter().all(|o| operand_ok(o, s)),
+        // Made per session, never stored in a policy.
+        Operand::Ids(_) => false,
     }
 }
 

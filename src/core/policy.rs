@@ -3,6 +3,7 @@
 //! Built once by [`Policy::from_json`](crate::core::Policy::from_json) (see `compile.rs`); read
 //! by every session. Everything here is plain data so it can be cached in the binary form.
 
+use crate::core::attrs::AttrPath;
 use crate::core::condition::{Expr, SlotTable, UserRef};
 use crate::core::error::{Code, RequestError};
 use crate::core::mask::Mask;
@@ -108,6 +109,22 @@ pub(crate) struct Resource {
     pub owner: Option<u32>,
     /// Record slot of the department attribute.
     pub department: Option<u32>,
+    /// Record slot of the members attribute (a list of user ids: `member` scopes).
+    pub members: Option<u32>,
+    /// The resource whose records this one's follow (`parent` scopes).
+    pub parent: Option<ParentLink>,
+}
+
+/// How a record reaches its parent record: the engine reads the parent under the parent
+/// resource's name (`record.customer`); SQL joins the parent table through `via`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct ParentLink {
+    /// The parent resource.
+    pub resource: u32,
+    /// Record slot of the path holding the parent record (the parent resource's name).
+    pub slot: u32,
+    /// The attribute holding the parent's id.
+    pub via: String,
 }
 
 impl Resource {
@@ -234,6 +251,13 @@ pub enum Scope {
     Department,
     /// Records of the user's department or any department below it.
     DepartmentTree,
+    /// Records owned by the user or by anyone below them in the reporting line (`user.reports`),
+    /// down to the grant's `depth`.
+    Subordinates,
+    /// Records whose members list (the resource's `members`) holds the user.
+    Member,
+    /// Records whose parent record allows the same action.
+    Parent,
 }
 
 impl Scope {
@@ -244,6 +268,9 @@ impl Scope {
             Scope::Own => "own",
             Scope::Department => "department",
             Scope::DepartmentTree => "department_tree",
+            Scope::Subordinates => "subordinates",
+            Scope::Member => "member",
+            Scope::Parent => "parent",
         }
     }
 }
@@ -338,6 +365,8 @@ pub(crate) struct Grant {
     pub index: u32,
     pub targets: Targets,
     pub scope: Scope,
+    /// For `subordinates`: how far down the reporting line (`None`: all the way).
+    pub depth: Option<u32>,
     pub when: Option<Expr>,
 }
 
@@ -440,14 +469,19 @@ impl Policy {
         self.resources[resource.0 as usize].fields.len()
     }
 
-    /// The record slots decisions about resource `r` can read: its owner and department
-    /// attributes and every slot the conditions of grants and rules covering it read, sorted
+    /// The record slots decisions about resource `r` can read: its owner, department and
+    /// members attributes, its parent record (read whole), and every slot the conditions of
+    /// grants and rules covering it read, sorted
     /// (what a caller handing records over as slots must fill; the others are never read).
     // PANIC SAFETY: a `ResourceId` is only made for a resource of this policy
     #[allow(clippy::indexing_slicing)]
     pub fn record_slots(&self, r: ResourceId) -> Vec<u32> {
         let res = &self.resources[r.0 as usize];
-        let mut slots: Vec<u32> = res.owner.into_iter().chain(res.department).collect();
+        let parent = res.parent.as_ref().map(|l| l.slot);
+        let mut slots: Vec<u32> = [res.owner, res.department, res.members, parent]
+            .into_iter()
+            .flatten()
+            .collect();
         let covers = |t: &Targets| match t {
             Targets::One(x, _) => *x == r.0,
             Targets::All(_) => true,
@@ -498,6 +532,21 @@ impl Policy {
     pub fn field_names(&self, resource: &str) -> Option<Vec<&str>> {
         let r = self.resource(resource)?;
         Some(r.fields.names().collect())
+    }
+
+    /// The resource whose records `resource`'s follow (`parent` scopes) and the attribute
+    /// holding the parent's id, if it declares one.
+    pub fn parent_of(&self, resource: &str) -> Option<(&str, &str)> {
+        let link = self.resource(resource)?.parent.as_ref()?;
+        let up = self.resources.get(link.resource as usize)?;
+        Some((&up.name, &link.via))
+    }
+
+    /// The record attribute (dotted) holding the ids `resource`'s records are shared with
+    /// (`member` scopes), if it declares one.
+    pub fn members_attribute(&self, resource: &str) -> Option<String> {
+        let slot = self.resource(resource)?.members?;
+        self.slots.record.get(slot as usize).map(AttrPath::dotted)
     }
 
     /// Action names of `resource` in declaration order, or `None` for an unknown resource.

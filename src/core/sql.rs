@@ -9,7 +9,7 @@
 //! NULL), so `NOT` means what it means to the engine; strings compare by code point (Postgres
 //! `COLLATE "C"`, MySQL binary casts; SQLite's default already does).
 
-use crate::core::condition::{CmpOp, Expr, Operand};
+use crate::core::condition::{CmpOp, Expr, Operand, ParentTest};
 use crate::core::filter::ScopeFilter;
 use crate::core::session::Session;
 use crate::prelude::*;
@@ -103,6 +103,7 @@ impl ScopeFilter {
             dialect,
             session,
             columns,
+            parents: Vec::new(),
             out: Sql {
                 clause: String::new(),
                 params: Vec::new(),
@@ -117,6 +118,9 @@ struct Writer<'a> {
     dialect: Dialect,
     session: &'a Session,
     columns: &'a BTreeMap<String, String>,
+    /// The parent records being read, outermost first: their path from the filtered record
+    /// (`customer`, `customer.account`), each a subquery over its table under alias `p1`, `p2`…
+    parents: Vec<String>,
     out: Sql,
 }
 
@@ -171,7 +175,45 @@ impl Writer<'_> {
                 self.push(&format!("({col} IS TRUE)"));
             }
             Expr::Cmp(op, a, b) => self.compare(*op, a, b)?,
+            Expr::Parent(link) => self.parent(link)?,
         }
+        Ok(())
+    }
+
+    /// A parent record's decision: `via IN (SELECT id FROM parent_table WHERE decision)`. The
+    /// parent table is what `columns` maps the parent path to (`customer` -> `customers`; by
+    /// default the parent resource's name), its key the column `<path>.id` maps to (by default
+    /// `id`). The outer `via` column is read outside the subquery, so it can never be taken for
+    /// a parent's column of the same name.
+    fn parent(&mut self, link: &ParentTest) -> Result<(), SqlError> {
+        let p = self.session.policy();
+        let Some(up) = p.resources.get(link.resource as usize) else {
+            return Err(unsupported("a parent resource the policy does not have"));
+        };
+        let Some(via) = p
+            .resources
+            .iter()
+            .filter_map(|r| r.parent.as_ref())
+            .find(|l| l.slot == link.slot && l.resource == link.resource)
+            .map(|l| l.via.clone())
+        else {
+            return Err(unsupported("a parent link the policy does not declare"));
+        };
+        let via = self.column_of(&via)?;
+        let path = self.qualified(&up.name);
+        let table = self.mapped(&path, &up.name)?;
+        let key = self.mapped(&format!("{path}.id"), "id")?;
+        self.parents.push(path);
+        let alias = format!("p{}", self.parents.len());
+        self.push(&format!(
+            "COALESCE({via} IN (SELECT {} FROM {} AS {} WHERE ",
+            self.quote_in(&alias, &key),
+            self.quote(&table),
+            self.quote(&alias)
+        ));
+        self.expr(&link.test)?;
+        self.push("), FALSE)");
+        self.parents.pop();
         Ok(())
     }
 
@@ -179,6 +221,9 @@ impl Writer<'_> {
     fn compare(&mut self, op: CmpOp, a: &Operand, b: &Operand) -> Result<(), SqlError> {
         let (col, lit, op) = match (a, b) {
             (Operand::Record(_), Operand::Lit(v)) => (self.column(a)?, &**v, op),
+            (Operand::Record(_), Operand::Ids(_)) => {
+                (self.column(a)?, b.as_lit().unwrap_or(&Value::Null), op)
+            }
             (Operand::Lit(v), Operand::Record(_)) => {
                 let flipped = match op {
                     CmpOp::Eq | CmpOp::Ne => op,
@@ -186,12 +231,13 @@ impl Writer<'_> {
                     CmpOp::Le => CmpOp::Ge,
                     CmpOp::Gt => CmpOp::Lt,
                     CmpOp::Ge => CmpOp::Le,
-                    CmpOp::In | CmpOp::Contains => {
-                        return Err(unsupported(format!(
-                            "`{}` with the attribute on its right reads the attribute as a list",
-                            op.as_str()
-                        )))
+                    CmpOp::In => {
+                        let col = self.column(b)?;
+                        return self.member_of(&col, v);
                     }
+                    CmpOp::Contains => return Err(unsupported(
+                        "`contains` with the attribute on its right reads the attribute as a list",
+                    )),
                 };
                 (self.column(b)?, &**v, flipped)
             }
@@ -293,6 +339,33 @@ impl Writer<'_> {
         Ok(())
     }
 
+    /// `"text" in attr`: the column holds a JSON array of which the text is an element (a
+    /// members list). Any other column value, or NULL, holds nothing.
+    fn member_of(&mut self, col: &str, lit: &Value) -> Result<(), SqlError> {
+        if kind(lit) != Some(Kind::Text) {
+            return Err(unsupported(
+                "`in` a list attribute with something other than a string",
+            ));
+        }
+        let p = self.param(lit);
+        let s = match self.dialect {
+            Dialect::Postgres => format!(
+                "COALESCE(CASE WHEN jsonb_typeof(({col})::jsonb) = 'array' \
+                 THEN ({col})::jsonb @> jsonb_build_array(({p})::text) ELSE FALSE END, FALSE)"
+            ),
+            Dialect::Sqlite => format!(
+                "COALESCE(CASE WHEN json_valid({col}) AND json_type({col}) = 'array' \
+                 THEN EXISTS (SELECT 1 FROM json_each({col}) AS \"m\" \
+                 WHERE \"m\".\"type\" = 'text' AND \"m\".\"value\" = {p}) ELSE FALSE END, FALSE)"
+            ),
+            Dialect::Mysql => format!(
+                "COALESCE(JSON_TYPE({col}) = 'ARRAY' AND CAST({p} AS CHAR) MEMBER OF({col}), FALSE)"
+            ),
+        };
+        self.push(&s);
+        Ok(())
+    }
+
     /// `attr contains "text"`: a substring test (a column holds a scalar, not a list).
     fn contains(&mut self, col: &str, lit: &Value) -> Result<(), SqlError> {
         match kind(lit) {
@@ -353,34 +426,70 @@ impl Writer<'_> {
                 "a condition on something other than a record attribute",
             ));
         };
-        let attr = self.name(o);
-        let name = match self.columns.get(&attr) {
+        self.column_of(&self.name(o))
+    }
+
+    /// The quoted column of the attribute `attr` of the record being read (inside a parent's
+    /// subquery, of the parent record, qualified by its alias).
+    fn column_of(&self, attr: &str) -> Result<String, SqlError> {
+        let path = self.qualified(attr);
+        let name = self.mapped(&path, attr)?;
+        match self.parents.len() {
+            0 => Ok(self.quote(&name)),
+            n => Ok(self.quote_in(&format!("p{n}"), &name)),
+        }
+    }
+
+    /// The attribute's path from the filtered record (`customer.owner` inside the customer's
+    /// subquery).
+    fn qualified(&self, attr: &str) -> String {
+        match self.parents.last() {
+            Some(up) => format!("{up}.{attr}"),
+            None => attr.to_string(),
+        }
+    }
+
+    /// What `columns` maps `path` to, else `default` when it is a plain identifier.
+    fn mapped(&self, path: &str, default: &str) -> Result<String, SqlError> {
+        let name = match self.columns.get(path) {
             Some(c) => c.as_str(),
-            None if is_identifier(&attr) => attr.as_str(),
+            None if is_identifier(default) => default,
             None => {
                 return Err(SqlError::new(
                     SqlCode::BadColumn,
-                    format!("map the attribute `{attr}` to a column"),
+                    format!("map the attribute `{path}` to a column"),
                 ))
             }
         };
+        if name.split('.').all(is_identifier) {
+            Ok(name.to_string())
+        } else {
+            Err(SqlError::new(
+                SqlCode::BadColumn,
+                format!("`{name}` (for `{path}`) is not a column name"),
+            ))
+        }
+    }
+
+    /// `name` (one or more dotted identifiers) quoted.
+    fn quote(&self, name: &str) -> String {
+        let q = if self.dialect == Dialect::Mysql {
+            '`'
+        } else {
+            '"'
+        };
         let mut out = String::new();
         for (i, part) in name.split('.').enumerate() {
-            if !is_identifier(part) {
-                return Err(SqlError::new(
-                    SqlCode::BadColumn,
-                    format!("`{name}` (for `{attr}`) is not a column name"),
-                ));
-            }
-            let q = if self.dialect == Dialect::Mysql {
-                '`'
-            } else {
-                '"'
-            };
             // An identifier holds no quote, so none needs doubling.
             let _ = write!(out, "{}{q}{part}{q}", if i > 0 { "." } else { "" });
         }
-        Ok(out)
+        out
+    }
+
+    /// Column `name` of the table under `alias` (a mapped `table.column` keeps its last part).
+    fn quote_in(&self, alias: &str, name: &str) -> String {
+        let last = name.rsplit('.').next().unwrap_or(name);
+        self.quote(&format!("{alias}.{last}"))
     }
 
     /// The filter tree's name of an operand (`{"attr": "a.b"}` -> `a.b`).

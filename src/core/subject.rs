@@ -7,7 +7,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
 /// A user as the app knows them. Unknown roles are ignored; the policy adds the roles it assigns.
-/// Read from JSON as `{ id, roles?, department?, groups?, attrs? }` (absent and `null` alike).
+/// Read from JSON as `{ id, roles?, department?, groups?, attrs?, reports? }` (absent and `null`
+/// alike).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Subject {
     /// The user id (`user.id`, matched by `own` scopes and `assignments.users`).
@@ -20,6 +21,12 @@ pub struct Subject {
     pub groups: Vec<String>,
     /// Free attributes (`user.attrs.*`).
     pub attrs: Map<String, Value>,
+    /// Everyone below the user in the reporting line, by id, with their distance (a whole
+    /// number from 1; 1: a direct report): what `subordinates` scopes match and conditions read
+    /// as `user.reports`. (A JSON object like `attrs`, so the module reads it with the code it
+    /// already has.)
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    pub reports: Map<String, Value>,
 }
 
 impl<'de> Deserialize<'de> for Subject {
@@ -29,15 +36,20 @@ impl<'de> Deserialize<'de> for Subject {
 }
 
 impl Subject {
-    /// Reads `{ id, roles?, department?, groups?, attrs? }`; other members are ignored.
+    /// Reads `{ id, roles?, department?, groups?, attrs?, reports? }`; other members are ignored.
     fn read(v: Val<'_>) -> Result<Subject, String> {
         let m = Members::of(v)?;
+        let reports = m.object("reports")?.unwrap_or_default();
+        if let Some((id, d)) = reports.iter().find(|(_, d)| distance(d).is_none()) {
+            return Err(format!("`reports.{id}` must be a distance from 1, not {d}"));
+        }
         Ok(Subject {
             id: required("id", m.string("id")?)?,
             roles: m.strings("roles")?.unwrap_or_default(),
             department: m.string("department")?,
             groups: m.strings("groups")?.unwrap_or_default(),
             attrs: m.object("attrs")?.unwrap_or_default(),
+            reports,
         })
     }
 
@@ -48,6 +60,22 @@ impl Subject {
             ..Subject::default()
         }
     }
+}
+
+/// The ids of `reports` (a subject's) at most `depth` below the user (all with `None`), sorted.
+pub(crate) fn reports_within(
+    reports: &Map<String, Value>,
+    depth: Option<u32>,
+) -> impl Iterator<Item = &str> {
+    reports
+        .iter()
+        .filter(move |(_, d)| distance(d).is_some_and(|d| depth.is_none_or(|n| d <= u64::from(n))))
+        .map(|(id, _)| id.as_str())
+}
+
+/// A distance in the reporting line: a whole number from 1.
+fn distance(v: &Value) -> Option<u64> {
+    v.as_u64().filter(|d| *d >= 1)
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use super::auth::{self, cleared_cookie, new_session, same_origin, token_hash, Ad
 use super::blocking;
 use super::body::{Json as Body, Raw, SMALL};
 use super::error::{ApiError, ApiResult, ServerCode};
+use super::parents::Parents;
 use super::publish::unknown_app;
 use super::state::{Shared, DATA_APP};
 use super::store::{AccessEntry, Reassign, UpdateError};
@@ -183,14 +184,16 @@ pub async fn list(
     let mut trail = Trail::new(&person, "list", &resource);
     let out = async {
         let session = session_for(&state, &person, &resource)?;
+        let parents = parents(&state, &resource).await?;
         let s = state.clone();
         let r = resource.clone();
         let records = blocking(move || Ok(s.store.records(&r)?)).await?;
         let mut out = Vec::new();
         for rec in records {
-            if session.can("view", &resource, Input::json(Some(&rec.body), None))? {
-                trail.read(&session, &resource, &rec.body)?;
-                out.push(session.redact(&resource, Mode::View, &rec.body, None)?);
+            let rec = parents.join(&rec.body);
+            if session.can("view", &resource, Input::json(Some(&rec), None))? {
+                trail.read(&session, &resource, &rec)?;
+                out.push(parents.strip(session.redact(&resource, Mode::View, &rec, None)?));
             }
         }
         Ok(Json(json!({"resource": resource, "records": out})))
@@ -211,15 +214,17 @@ pub async fn get(
     trail.entry.records.push(id.clone());
     let out = async {
         let session = session_for(&state, &person, &resource)?;
+        let parents = parents(&state, &resource).await?;
         let rec = record(&state, &resource, &id).await?;
-        if !session.can("view", &resource, Input::json(Some(&rec.body), None))? {
+        let body = parents.join(&rec.body);
+        if !session.can("view", &resource, Input::json(Some(&body), None))? {
             // The caller sees a 404, as for a record that does not exist; the log sees a refusal.
             trail.refused_view();
             return Err(not_found(&resource, &id));
         }
         trail.entry.records.clear();
-        trail.read(&session, &resource, &rec.body)?;
-        let shown = session.redact(&resource, Mode::View, &rec.body, None)?;
+        trail.read(&session, &resource, &body)?;
+        let shown = parents.strip(session.redact(&resource, Mode::View, &body, None)?);
         Ok(([(header::ETAG, revision_tag(rec.revision))], Json(shown)).into_response())
     }
     .await;
@@ -285,10 +290,12 @@ async fn edit(
                 .ok_or_else(|| ApiError::bad_request("If-Match must be a record's ETag"))?,
         ),
     };
+    let parents = parents(state, resource).await?;
     let s = state.clone();
     let (r, i) = (resource.to_string(), id.to_string());
     let outcome = blocking(move || {
-        let res = s.store.update_record(&r, &i, expected, &mut |now| {
+        let res = s.store.update_record(&r, &i, expected, &mut |stored| {
+            let now = &parents.join(stored);
             if !session.can("view", &r, Input::json(Some(now), None))? {
                 hidden.store(true, Ordering::Relaxed);
                 return Err(not_found(&r, &i));
@@ -296,13 +303,13 @@ async fn edit(
             allow(&session, "edit", &r, now)?;
             check_writes(&session, &r, Mode::Edit, now, &changes)?;
             flow_only(&r, now, &changes)?;
-            let mut next = now.clone();
+            let mut next = stored.clone();
             merge(&mut next, &changes);
             Ok(next)
         });
         match res {
             Ok(rec) => Ok((
-                session.redact(&r, Mode::View, &rec.body, None)?,
+                parents.strip(session.redact(&r, Mode::View, &parents.join(&rec.body), None)?),
                 rec.revision,
             )),
             Err(UpdateError::Missing) => Err(not_found(&r, &i)),
@@ -395,8 +402,10 @@ async fn insert(
     // what `create` is asked about, so a rule on the values being created applies to them.
     let mut full = data.clone();
     merge(&mut full, &Value::Object(r));
-    allow(&session, "create", &resource, &full)?;
-    check_writes(&session, &resource, Mode::Create, &full, &data)?;
+    let parents = parents(state, &resource).await?;
+    let joined = parents.join(&full);
+    allow(&session, "create", &resource, &joined)?;
+    check_writes(&session, &resource, Mode::Create, &joined, &data)?;
     let (s, res, i, body) = (state.clone(), resource.clone(), id.clone(), full.clone());
     let fresh = blocking(move || Ok(s.store.insert_record(&res, &i, &body)?)).await?;
     if !fresh {
@@ -405,7 +414,7 @@ async fn insert(
             "that id was taken; try again",
         ));
     }
-    let shown = session.redact(&resource, Mode::View, &full, None)?;
+    let shown = parents.strip(session.redact(&resource, Mode::View, &joined, None)?);
     Ok((
         StatusCode::CREATED,
         [(header::ETAG, revision_tag(1))],
@@ -470,7 +479,20 @@ pub(super) fn session_for(state: &Shared, person: &Person, resource: &str) -> Ap
     Ok(current.policy.session(&person.subject()))
 }
 
-async fn record(state: &Shared, resource: &str, id: &str) -> ApiResult<super::store::Record> {
+/// The parent records `resource`'s decisions read (none for most resources).
+pub(super) async fn parents(state: &Shared, resource: &str) -> ApiResult<Arc<Parents>> {
+    let current = state
+        .current(DATA_APP)
+        .ok_or_else(|| unknown_app(DATA_APP))?;
+    let (s, r) = (state.clone(), resource.to_string());
+    blocking(move || Ok(Arc::new(Parents::load(&*s.store, &current.policy, &r)?))).await
+}
+
+pub(super) async fn record(
+    state: &Shared,
+    resource: &str,
+    id: &str,
+) -> ApiResult<super::store::Record> {
     let (s, r, i) = (state.clone(), resource.to_string(), id.to_string());
     blocking(move || Ok(s.store.record(&r, &i)?))
         .await?
@@ -533,7 +555,7 @@ impl Trail {
     }
 }
 
-fn not_found(resource: &str, id: &str) -> ApiError {
+pub(super) fn not_found(resource: &str, id: &str) -> ApiError {
     ApiError::not_found(format!("no {resource} `{id}`"))
 }
 
@@ -671,10 +693,12 @@ async fn advance(
         )));
     };
     let session = session_for(state, person, resource)?;
+    let parents = parents(state, resource).await?;
     let s = state.clone();
     let (r, i, step) = (resource.to_string(), id.to_string(), step.to_string());
     let rec = blocking(move || {
-        let res = s.store.update_record(&r, &i, None, &mut |now| {
+        let res = s.store.update_record(&r, &i, None, &mut |stored| {
+            let now = &parents.join(stored);
             if !session.can("view", &r, Input::json(Some(now), None))? {
                 hidden.store(true, Ordering::Relaxed);
                 return Err(not_found(&r, &i));
@@ -693,7 +717,7 @@ async fn advance(
                     ),
                 ));
             }
-            let mut next = now.clone();
+            let mut next = stored.clone();
             next["status"] = Value::from(to);
             if let (Some(c), "approve" | "reject") = (&comment, step.as_str()) {
                 next["approver_comment"] = Value::from(c.clone());
@@ -702,7 +726,7 @@ async fn advance(
         });
         match res {
             Ok(rec) => Ok((
-                session.redact(&r, Mode::View, &rec.body, None)?,
+                parents.strip(session.redact(&r, Mode::View, &parents.join(&rec.body), None)?),
                 rec.revision,
             )),
             Err(UpdateError::Missing) => Err(not_found(&r, &i)),

@@ -138,16 +138,24 @@ async fn start(
 
     let (first, plan_rx) = oneshot::channel::<ApiResult<Plan>>();
     let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(16);
-    let (s, r) = (state.clone(), resource.to_string());
+    let (s, r, policy) = (state.clone(), resource.to_string(), current.policy.clone());
     let csv = format == "csv";
     tokio::task::spawn_blocking(move || {
         let mut first = Some(first);
+        // Records that follow their parent are decided with it (never exported with it).
+        let parents = match super::parents::Parents::load(&*s.store, &policy, &r) {
+            Ok(p) => p,
+            Err(e) => {
+                let _ = first.take().map(|f| f.send(Err(e.into())));
+                return;
+            }
+        };
         let mut seen = vec![false; names.len()];
         let mut plan: Option<Plan> = None;
         let mut sink = Sink::new(tx, csv);
         let scan = s.store.scan_records(&r, 2, &mut |pass, rec| {
             let row = session
-                .export_row(&r, rec, None)
+                .export_row(&r, &parents.join(rec), None)
                 .map_err(|e| e.to_string())?;
             let Some((shown, visible)) = row else {
                 return Ok(());

@@ -24,12 +24,14 @@ mod lang;
 mod limits;
 mod logs;
 mod metrics;
+mod parents;
 mod peers;
 mod policy_api;
 mod publish;
 mod reviews;
 mod sample;
 mod saved;
+mod sharing;
 mod start;
 mod state;
 mod store;
@@ -261,6 +263,10 @@ pub fn router(state: Shared, www: &Path, pkg: &Path) -> Router {
             get(data_api::get).put(data_api::put),
         )
         .route("/data/{resource}/export", get(export::export))
+        .route(
+            "/data/{resource}/{id}/members",
+            get(sharing::get).put(sharing::put),
+        )
         .route(
             "/data/{resource}/{id}/{transition}",
             post(data_api::transition),

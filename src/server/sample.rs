@@ -21,6 +21,9 @@ struct SamplePerson {
     groups: Vec<String>,
     #[serde(default)]
     roles: Vec<String>,
+    /// The direct manager's id.
+    #[serde(default)]
+    manager: Option<String>,
 }
 
 /// The sample file: people and records per resource.
@@ -49,6 +52,8 @@ pub fn sample() -> Result<(Directory, Map<String, Value>), String> {
             attrs: [("title".to_string(), Value::from(u.title))]
                 .into_iter()
                 .collect(),
+            manager: u.manager,
+            reports: Default::default(),
         })
         .collect();
     let d = Directory::new(people, None, 1)

@@ -49,6 +49,8 @@ struct LoadOptions {
     skew_ms: Option<f64>,
     max_bytes: Option<u64>,
     user: Option<String>,
+    /// Positions in `toCheck`'s list of the signatures the host verified (WebCrypto).
+    checked: Option<Vec<usize>>,
 }
 
 impl<'de> serde::Deserialize<'de> for LoadOptions {
@@ -64,9 +66,49 @@ impl<'de> serde::Deserialize<'de> for LoadOptions {
                 skew_ms: m.f64("skewMs")?,
                 max_bytes: m.u64("maxBytes")?,
                 user: m.string("user")?,
+                checked: match m.array("checked")? {
+                    None => None,
+                    Some(list) => Some(
+                        list.map(|v| v.as_u64().and_then(|n| usize::try_from(n).ok()))
+                            .collect::<Option<Vec<usize>>>()
+                            .ok_or("`checked` lists positions")?,
+                    ),
+                },
             })
         })
     }
+}
+
+/// Load options from their JSON.
+fn load_options(json: &str) -> Result<LoadOptions, JsValue> {
+    serde_json::from_str(json).map_err(|e| {
+        js_error(
+            Code::BadRequest.as_str(),
+            &format!("bad load options: {e}"),
+            None,
+        )
+    })
+}
+
+/// The trusted keys and threshold the options give.
+fn trusted_keys(o: &LoadOptions) -> Result<TrustedKeys, JsValue> {
+    let keys = o
+        .trusted_keys
+        .iter()
+        .map(|k| PublicKey::from_base64(k))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| from_bundle(&e))?;
+    if keys.is_empty() {
+        return Err(js_error(
+            BundleCode::BadKey.as_str(),
+            "trustedKeys must name at least one key",
+            None,
+        ));
+    }
+    let threshold = o
+        .threshold
+        .map_or(1, |t| usize::try_from(t).unwrap_or(usize::MAX));
+    Ok(TrustedKeys::new(keys).with_threshold(threshold))
 }
 
 /// [`WasmEngine::schema`]'s JSON.
@@ -103,38 +145,18 @@ pub struct WasmEngine {
 
 #[wasm_bindgen]
 impl WasmEngine {
-    /// Verifies a signed bundle (JSON or binary) and compiles it.
+    /// Verifies a signed bundle (JSON or binary) and compiles it. Without Ed25519 in the module
+    /// the options carry `checked`: which of [`WasmEngine::to_check`]'s signatures verified.
     // TRUNCATION: times in milliseconds are far below 2^63, and `as` saturates anything else
     #[allow(clippy::cast_possible_truncation)]
     pub fn load(bytes: &[u8], options_json: &str) -> Result<WasmEngine, JsValue> {
-        let o: LoadOptions = serde_json::from_str(options_json).map_err(|e| {
-            js_error(
-                Code::BadRequest.as_str(),
-                &format!("bad load options: {e}"),
-                None,
-            )
-        })?;
-        let keys = o
-            .trusted_keys
-            .iter()
-            .map(|k| PublicKey::from_base64(k))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| from_bundle(&e))?;
-        if keys.is_empty() {
-            return Err(js_error(
-                BundleCode::BadKey.as_str(),
-                "trustedKeys must name at least one key",
-                None,
-            ));
-        }
-        let threshold = o
-            .threshold
-            .map_or(1, |t| usize::try_from(t).unwrap_or(usize::MAX));
-        let keys = TrustedKeys::new(keys).with_threshold(threshold);
+        let o = load_options(options_json)?;
+        let keys = trusted_keys(&o)?;
         let mut opts = VerifyOptions::new(&keys, o.now as i64);
         opts.app = o.app.as_deref();
         opts.min_version = o.min_version.unwrap_or(0);
         opts.subject = o.user.as_deref();
+        opts.checked = o.checked.as_deref();
         if let Some(s) = o.skew_ms {
             opts.skew_ms = s as i64;
         }
@@ -148,6 +170,46 @@ impl WasmEngine {
             issued_at: Some(format_rfc3339(b.issued_at_ms)),
             expires_at: Some(format_rfc3339(b.expires_at_ms)),
         })
+    }
+
+    /// The signatures the host checks (WebCrypto) before `load`, for the same bytes and
+    /// options: a count (little-endian u16), then per signature its position in the list
+    /// (what `checked` names), its trusted key's position in `trustedKeys` (u16 each) and its
+    /// 64 bytes, then the signed message. A signature that is not 64
+    /// bytes long is left out: it cannot verify, and `load` says so.
+    #[wasm_bindgen(js_name = toCheck)]
+    pub fn to_check(bytes: &[u8], options_json: &str) -> Result<Vec<u8>, JsValue> {
+        let o = load_options(options_json)?;
+        let keys = trusted_keys(&o)?;
+        let max = o.max_bytes.map_or(crate::bundle::DEFAULT_MAX_BYTES, |m| {
+            usize::try_from(m).unwrap_or(usize::MAX)
+        });
+        let c = crate::bundle::UnverifiedBundle::parse(bytes, max)
+            .map_err(|e| from_bundle(&e))?
+            .to_check(&keys);
+        let sigs: Vec<(usize, usize, &[u8])> = c
+            .signatures
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, s))| s.len() == 64)
+            .map(|(i, (k, s))| (i, *k, s.as_slice()))
+            .collect();
+        let mut out = Vec::with_capacity(2 + sigs.len() * 68 + c.message.len());
+        out.extend_from_slice(&u16::try_from(sigs.len()).unwrap_or(u16::MAX).to_le_bytes());
+        for (i, k, s) in sigs.iter().take(usize::from(u16::MAX)) {
+            out.extend_from_slice(&u16::try_from(*i).unwrap_or(u16::MAX).to_le_bytes());
+            out.extend_from_slice(&u16::try_from(*k).unwrap_or(u16::MAX).to_le_bytes());
+            out.extend_from_slice(s);
+        }
+        out.extend_from_slice(&c.message);
+        Ok(out)
+    }
+
+    /// Whether this module checks signatures itself (the `_full` module: platforms without
+    /// Ed25519 in WebCrypto, synchronous loads in a browser).
+    #[wasm_bindgen(js_name = checksSignatures)]
+    pub fn checks_signatures() -> bool {
+        cfg!(feature = "ed25519")
     }
 
     /// Compiles a policy document with no signature check: previews and tests only.

@@ -7,14 +7,25 @@ use serde_json::{json, Map, Value};
 pub const ACTIONS: [&str; 5] = ["view", "create", "edit", "delete", "export"];
 pub const FIELDS: [&str; 4] = ["f0", "f1", "f2", "f3"];
 pub const STATES: [&str; 4] = ["hidden", "masked", "readonly", "editable"];
-pub const SCOPES: [&str; 4] = ["all", "own", "department", "department_tree"];
-pub const CONDS: [&str; 6] = [
+pub const SCOPES: [&str; 7] = [
+    "all",
+    "own",
+    "department",
+    "department_tree",
+    "subordinates",
+    "member",
+    "parent",
+];
+/// The people records are owned by and shared with.
+pub const USERS: [&str; 3] = ["u0", "u1", "u2"];
+pub const CONDS: [&str; 7] = [
     "record.amount < 50",
     "record.locked == true",
     "user.department == 'd1'",
     "context.channel == 'web'",
     "record.status in ['a', 'b'] || record.amount >= 80",
     "!(record.locked == true) && 'r1' in user.roles",
+    "record.owner in user.reports",
 ];
 pub const DEPTS: [(&str, Option<&str>); 4] = [
     ("d0", None),
@@ -23,10 +34,10 @@ pub const DEPTS: [(&str, Option<&str>); 4] = [
     ("d3", Some("d0")),
 ];
 
-/// A grant on `doc` or `*`.
+/// A grant on `doc`, `acct` (the parent of `doc`) or `*`.
 pub fn grant() -> impl Strategy<Value = Value> {
     (
-        prop::bool::weighted(0.8),
+        prop::sample::select(vec!["doc", "doc", "doc", "acct", "*"]),
         prop::sample::subsequence(ACTIONS.to_vec(), 1..=3),
         prop::bool::weighted(0.1),
         prop::sample::select(SCOPES.to_vec()),
@@ -37,9 +48,14 @@ pub fn grant() -> impl Strategy<Value = Value> {
             0..3,
         ),
     )
-        .prop_map(|(specific, actions, star, scope, when, fields)| {
+        .prop_flat_map(|(resource, actions, star, scope, when, fields)| {
+            // `acct` has no members and no parent of its own.
+            let scope = match (resource, scope) {
+                ("acct", "member" | "parent") => "own",
+                _ => scope,
+            };
             let mut g = json!({
-                "resource": if specific { "doc" } else { "*" },
+                "resource": resource,
                 "actions": if star { json!(["*"]) } else { json!(actions) },
                 "scope": scope,
                 "fields": fields,
@@ -47,7 +63,18 @@ pub fn grant() -> impl Strategy<Value = Value> {
             if let Some(w) = when {
                 g["when"] = json!(w);
             }
-            g
+            let depth = if scope == "subordinates" {
+                0..3u32
+            } else {
+                0..1
+            };
+            depth.prop_map(move |d| {
+                let mut g = g.clone();
+                if d > 0 {
+                    g["depth"] = json!(d);
+                }
+                g
+            })
         })
 }
 
@@ -102,8 +129,13 @@ pub fn policy_doc() -> impl Strategy<Value = Value> {
             json!({
                 "format": "fieldgate/1", "app": "prop", "version": 1,
                 "departments": departments,
-                "resources": {"doc": {"actions": ACTIONS, "owner": "owner", "department": "dept",
-                                      "fields": {"f0": {}, "f1": {"mask": "phone"}, "f2": {}, "f3": {}}}},
+                "resources": {
+                    "doc": {"actions": ACTIONS, "owner": "owner", "department": "dept", "members": "team",
+                            "parent": {"resource": "acct", "via": "acct_id"},
+                            "fields": {"f0": {}, "f1": {"mask": "phone"}, "f2": {}, "f3": {}}},
+                    "acct": {"actions": ACTIONS, "owner": "owner", "department": "dept",
+                             "fields": {"f0": {}, "f1": {}, "f2": {}, "f3": {}}},
+                },
                 "roles": roles,
                 "assignments": {"users": {"u0": {"grants": personal}}, "departments": {"d1": dept_roles}},
                 "rules": rules,
@@ -111,33 +143,62 @@ pub fn policy_doc() -> impl Strategy<Value = Value> {
         })
 }
 
-/// A subject: `u0` or `u1`, some roles, maybe a department.
+/// A subject: one of [`USERS`], some roles, maybe a department, maybe people below them in
+/// the reporting line (the others, at distance 1 or 2).
 pub fn subject() -> impl Strategy<Value = Subject> {
     (
-        prop::sample::select(vec!["u0", "u1"]),
+        prop::sample::select(USERS.to_vec()),
         prop::sample::subsequence(vec!["r0", "r1", "r2", "r3", "ghost"], 0..=3),
         prop::option::of(prop::sample::select(vec!["d0", "d1", "d2", "d3"])),
+        prop::collection::vec(0..3u32, USERS.len()),
     )
-        .prop_map(|(id, roles, dept)| Subject {
+        .prop_map(|(id, roles, dept, distances)| Subject {
             id: id.into(),
             roles: roles.into_iter().map(String::from).collect(),
             department: dept.map(String::from),
+            reports: USERS
+                .iter()
+                .zip(distances)
+                .filter(|(u, d)| **u != id && *d > 0)
+                .map(|(u, d)| (u.to_string(), Value::from(d)))
+                .collect(),
             ..Subject::default()
         })
 }
 
-/// A record of `doc`, or none.
+/// The attributes `doc` and `acct` records share.
+fn fields() -> impl Strategy<Value = Value> {
+    (
+        prop::sample::select(USERS.to_vec()),
+        prop::sample::select(vec!["d0", "d1", "d2", "d3"]),
+        0..100i64,
+        prop::bool::ANY,
+        prop::sample::select(vec!["a", "b", "c"]),
+    )
+        .prop_map(
+            |(o, d, a, l, s)| json!({"owner": o, "dept": d, "amount": a, "locked": l, "status": s}),
+        )
+}
+
+/// A record of `doc` (with its members and, mostly, its `acct` parent record), or none.
 pub fn record() -> impl Strategy<Value = Option<Value>> {
     prop::option::weighted(
         0.8,
         (
-            prop::sample::select(vec!["u0", "u1"]),
-            prop::sample::select(vec!["d0", "d1", "d2", "d3"]),
-            0..100i64,
-            prop::bool::ANY,
-            prop::sample::select(vec!["a", "b", "c"]),
+            fields(),
+            prop::option::weighted(0.8, prop::sample::subsequence(USERS.to_vec(), 0..=2)),
+            prop::option::weighted(0.8, fields()),
         )
-            .prop_map(|(o, d, a, l, s)| json!({"owner": o, "dept": d, "amount": a, "locked": l, "status": s})),
+            .prop_map(|(mut rec, team, parent)| {
+                if let Some(t) = team {
+                    rec["team"] = json!(t);
+                }
+                if let Some(p) = parent {
+                    rec["acct_id"] = json!(1);
+                    rec["acct"] = p;
+                }
+                rec
+            }),
     )
 }
 

@@ -704,8 +704,8 @@ fn the_access_diff_sees_a_department_assignment_and_names_the_people() {
         .collect();
     assert!(
         lines.contains(
-            &"Alice Chen: Customer › Bank account goes from masked to editable (in create and \
-              edit forms; their own records)"
+            &"Alice Chen and Ivan Ma: Customer › Bank account goes from masked to editable (in \
+              create and edit forms; their own records)"
         ),
         "{lines:#?}"
     );
@@ -779,8 +779,8 @@ fn diff_lines_say_which_records_and_who_in_chinese() {
         .filter(|p| p["subject"].as_str().unwrap().starts_with("user:"))
         .map(|p| p["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["Alice Chen", "Bob Li", "Carol Wang"]);
-    assert!(g["counts"].as_str().unwrap().starts_with("3 人"), "{g:#}");
+    assert_eq!(names, ["Alice Chen", "Bob Li", "Ivan Ma", "Carol Wang"]);
+    assert!(g["counts"].as_str().unwrap().starts_with("4 人"), "{g:#}");
     // Every line names people or counts them, never cells.
     for l in d["summary"].as_array().unwrap() {
         assert!(!l.as_str().unwrap().contains("处权限变化"), "{l}");
@@ -1986,7 +1986,7 @@ fn the_activity_log_is_worth_reading() {
     let tried = s.user(
         &bob,
         "PUT",
-        "/v1/data/customer/c-1001",
+        "/v1/data/customer/c-1002",
         &json!({"notes": "x"}),
     );
     assert_eq!(tried.status, 403);

@@ -812,6 +812,8 @@ fn collect_candidates(e: &Expr, slots: &SlotTable, out: &mut Vec<(String, Vec<Ca
                 _ => {}
             }
         }
+        // Only made per session: a policy's conditions never hold one.
+        Expr::Parent(_) => {}
     }
 }
 
@@ -864,6 +866,7 @@ fn compares_user_id_off_record(e: &Expr) -> bool {
             }
             (x, y) => reads_id(x) || reads_id(y),
         },
+        Expr::Parent(link) => compares_user_id_off_record(&link.test),
     }
 }
 

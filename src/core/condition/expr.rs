@@ -92,6 +92,8 @@ pub enum UserRef {
     /// The user's department and every department below it (what `department_tree` scopes
     /// match; not written in conditions).
     DepartmentTree,
+    /// `user.reports`: the ids of everyone below the user in the reporting line.
+    Reports,
 }
 
 /// A value in a condition.
@@ -107,6 +109,34 @@ pub enum Operand {
     Context(u32),
     /// A list with at least one non-literal element.
     List(#[serde(deserialize_with = "nested::deserialize")] Vec<Operand>),
+    /// A literal list of user ids, searchable in logarithmic time (a `subordinates` scope's
+    /// owners: a manager may have thousands; made per session, never in a policy).
+    #[serde(skip)]
+    Ids(Arc<Ids>),
+}
+
+/// User ids as a JSON list and sorted, for [`Operand::Ids`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ids {
+    sorted: Vec<String>,
+    list: Value,
+}
+
+impl Ids {
+    /// The set of these ids, in any order.
+    pub fn new<'a>(ids: impl Iterator<Item = &'a str>) -> Ids {
+        let mut sorted: Vec<String> = ids.map(String::from).collect();
+        sorted.sort_unstable();
+        sorted.dedup();
+        let list = Value::Array(sorted.iter().cloned().map(Value::String).collect());
+        Ids { sorted, list }
+    }
+
+    /// Whether `v` is one of the ids.
+    fn holds(&self, v: &Value) -> bool {
+        v.as_str()
+            .is_some_and(|s| self.sorted.binary_search_by(|x| x.as_str().cmp(s)).is_ok())
+    }
 }
 
 /// A compiled condition.
@@ -124,6 +154,23 @@ pub enum Expr {
     Cmp(CmpOp, Operand, Operand),
     /// A bare value: true only if it is the boolean `true`.
     Truthy(Operand),
+    /// A decision about the parent record (a `parent` scope, made per session: never in a
+    /// policy or a bundle).
+    #[serde(skip)]
+    Parent(Box<ParentTest>),
+}
+
+/// Whether the parent record allows an action: `test`, the parent resource's decision for the
+/// user, read against the record under `slot` (the parent resource's name). Unknown without a
+/// record, false when the record has no parent record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParentTest {
+    /// The parent resource's position in the policy.
+    pub resource: u32,
+    /// The record slot holding the parent record.
+    pub slot: u32,
+    /// The parent resource's decision, reading the parent record's own attributes.
+    pub test: Expr,
 }
 
 /// Which junction [`Expr::junction`] builds.
@@ -162,6 +209,8 @@ pub struct UserValues {
     /// The user's department and every department below it, as a list (null without a
     /// department).
     pub department_tree: Value,
+    /// `user.reports`: the ids below the user in the reporting line, as a list.
+    pub reports: Value,
 }
 
 impl UserValues {
@@ -173,11 +222,13 @@ impl UserValues {
             UserRef::Groups => &self.groups,
             UserRef::Attr(slot) => self.attrs.get(slot as usize).unwrap_or(&NULL),
             UserRef::DepartmentTree => &self.department_tree,
+            UserRef::Reports => &self.reports,
         }
     }
 }
 
 /// What a condition is evaluated against.
+#[derive(Clone, Copy)]
 pub struct Env<'a> {
     /// The attribute tables of the policy.
     pub slots: &'a SlotTable,
@@ -209,6 +260,7 @@ impl Operand {
                     .attr(&env.slots.context[*slot as usize])
                     .unwrap_or(&NULL),
             )),
+            Operand::Ids(ids) => Some(Cow::Borrowed(&ids.list)),
             Operand::List(items) => {
                 let vals: Option<Vec<Value>> = items
                     .iter()
@@ -240,13 +292,15 @@ impl Operand {
                     items.iter().map(|i| i.specialize(user, context)).collect();
                 literal_list(items)
             }
-            Operand::Lit(_) | Operand::Record(_) => self.clone(),
+            Operand::Lit(_) | Operand::Record(_) | Operand::Ids(_) => self.clone(),
         }
     }
 
-    fn as_lit(&self) -> Option<&Value> {
+    /// The literal value, when the operand is one.
+    pub(crate) fn as_lit(&self) -> Option<&Value> {
         match self {
             Operand::Lit(v) => Some(v),
+            Operand::Ids(ids) => Some(&ids.list),
             _ => None,
         }
     }
@@ -261,7 +315,7 @@ impl Operand {
 
     fn reads_path(&self) -> bool {
         match self {
-            Operand::Lit(_) => false,
+            Operand::Lit(_) | Operand::Ids(_) => false,
             Operand::List(items) => items.iter().any(Operand::reads_path),
             _ => true,
         }
@@ -274,6 +328,7 @@ impl Operand {
     pub(crate) fn tree(&self, slots: &SlotTable) -> Value {
         let (key, value) = match self {
             Operand::Lit(v) => ("value", Value::clone(v)),
+            Operand::Ids(ids) => ("value", ids.list.clone()),
             Operand::User(u) => {
                 let name = match u {
                     UserRef::Id => "id".to_string(),
@@ -282,6 +337,7 @@ impl Operand {
                     UserRef::Groups => "groups".to_string(),
                     UserRef::Attr(s) => format!("attrs.{}", slots.user_attrs[*s as usize].dotted()),
                     UserRef::DepartmentTree => "department_tree".to_string(),
+                    UserRef::Reports => "reports".to_string(),
                 };
                 ("user", name.into())
             }
@@ -312,7 +368,7 @@ pub(crate) fn literal_list(items: Vec<Operand>) -> Operand {
                 .into_iter()
                 .filter_map(|i| match i {
                     Operand::Lit(v) => Some(Arc::unwrap_or_clone(v)),
-                    _ => None,
+                    other => other.as_lit().cloned(),
                 })
                 .collect(),
         )))
@@ -347,6 +403,10 @@ impl Expr {
                 acc
             }
             Expr::Not(x) => x.eval(env).not(),
+            Expr::Cmp(CmpOp::In, a, Operand::Ids(ids)) => match a.value(env) {
+                Some(v) => Truth::from(ids.holds(&v)),
+                None => Truth::Unknown,
+            },
             Expr::Cmp(op, a, b) => match (a.value(env), b.value(env)) {
                 (Some(a), Some(b)) => Truth::from(op.apply(&a, &b)),
                 _ => Truth::Unknown,
@@ -355,6 +415,7 @@ impl Expr {
                 Some(v) => Truth::from(*v == Value::Bool(true)),
                 None => Truth::Unknown,
             },
+            Expr::Parent(link) => link.eval(env),
         }
     }
 
@@ -385,6 +446,10 @@ impl Expr {
                 Operand::Lit(v) => Expr::Const(*v == Value::Bool(true)),
                 other => Expr::Truthy(other),
             },
+            Expr::Parent(link) => Expr::Parent(Box::new(ParentTest {
+                test: link.test.specialize(user, context),
+                ..**link
+            })),
         }
     }
 
@@ -408,6 +473,7 @@ impl Expr {
             groups: Value::Null,
             attrs: Vec::new(),
             department_tree: Value::Null,
+            reports: Value::Null,
         };
         closed
             .then(|| self.specialize(&nobody, None).as_const())
@@ -437,6 +503,8 @@ impl Expr {
                 operand(b, out);
             }
             Expr::Truthy(a) => operand(a, out),
+            // The whole parent record is read, under one slot.
+            Expr::Parent(link) => out.push(link.slot),
         }
     }
 
@@ -447,12 +515,15 @@ impl Expr {
             Expr::Not(x) => x.any_operand(f),
             Expr::Cmp(_, a, b) => f(a) || f(b),
             Expr::Truthy(a) => f(a),
+            Expr::Parent(link) => link.test.any_operand(f),
         }
     }
 
     /// The JSON tree form (for scope filters): `true`, `false`, `{"and":[..]}`, `{"or":[..]}`,
     /// `{"not":t}`, `{"op":"==","left":o,"right":o}`, `{"truthy":o}`; operands are
     /// `{"attr":"a.b"}`, `{"value":v}`, `{"context":"x"}`, `{"user":"id"}`, `{"list":[..]}`.
+    // PANIC SAFETY: slot numbers in a compiled condition index the policy's slot tables
+    #[allow(clippy::indexing_slicing)]
     pub fn to_tree(&self, slots: &SlotTable) -> Value {
         match self {
             Expr::Const(b) => Value::Bool(*b),
@@ -465,6 +536,10 @@ impl Expr {
                 ("right", b.tree(slots)),
             ]),
             Expr::Truthy(a) => object([("truthy", a.tree(slots))]),
+            Expr::Parent(link) => object([
+                ("parent", slots.record[link.slot as usize].dotted().into()),
+                ("filter", link.test.to_tree(slots)),
+            ]),
         }
     }
 
@@ -490,6 +565,23 @@ impl Expr {
             None if kept.is_empty() => Expr::Const(is_and),
             None if is_and => Expr::And(kept),
             None => Expr::Or(kept),
+        }
+    }
+}
+
+impl ParentTest {
+    // PANIC SAFETY: slot numbers in a compiled condition index the policy's slot tables
+    #[allow(clippy::indexing_slicing)]
+    fn eval(&self, env: &Env<'_>) -> Truth {
+        let Some(record) = env.record else {
+            return self.test.eval(env);
+        };
+        match record.attr(&env.slots.record[self.slot as usize]) {
+            Some(parent) if !parent.is_null() => self.test.eval(&Env {
+                record: Some(parent),
+                ..*env
+            }),
+            _ => Truth::False,
         }
     }
 }

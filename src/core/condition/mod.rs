@@ -7,7 +7,9 @@ mod expr;
 mod parse;
 mod truth;
 
-pub use expr::{CmpOp, Env, Expr, Junction, Operand, SlotTable, UserRef, UserValues};
+pub use expr::{
+    CmpOp, Env, Expr, Ids, Junction, Operand, ParentTest, SlotTable, UserRef, UserValues,
+};
 pub(crate) use parse::intern;
 pub use parse::{parse, ParseError, MAX_CONDITION_DEPTH, MAX_CONDITION_LEN};
 pub use truth::Truth;

@@ -1,7 +1,7 @@
 //! Lexer and recursive-descent parser for conditions, with length and depth limits.
 
 use super::expr::{literal_list, CmpOp, Expr, Operand, SlotTable, UserRef};
-use crate::core::attrs::AttrPath;
+use crate::core::attrs::{dotted, AttrPath};
 use crate::core::error::Code;
 use crate::prelude::*;
 use alloc::sync::Arc;
@@ -79,7 +79,7 @@ impl Tok {
             Tok::Not => "`!`".into(),
             Tok::Op(op) => format!("`{}`", op.as_str()),
             Tok::Lit(v) => format!("`{v}`"),
-            Tok::Path(p) => format!("`{}`", p.join(".")),
+            Tok::Path(p) => format!("`{}`", dotted(p)),
             Tok::End => "end of condition".into(),
         }
     }
@@ -395,18 +395,19 @@ impl Parser<'_> {
     #[allow(clippy::indexing_slicing)]
     fn path(&mut self, parts: &[String]) -> Result<Operand, String> {
         let rest = &parts[1..];
-        let dotted = || parts.join(".");
+        let joined = || dotted(parts);
         match (parts[0].as_str(), rest) {
             ("user", [one]) if one == "id" => Ok(Operand::User(UserRef::Id)),
             ("user", [one]) if one == "roles" => Ok(Operand::User(UserRef::Roles)),
             ("user", [one]) if one == "department" => Ok(Operand::User(UserRef::Department)),
             ("user", [one]) if one == "groups" => Ok(Operand::User(UserRef::Groups)),
+            ("user", [one]) if one == "reports" => Ok(Operand::User(UserRef::Reports)),
             ("user", [attrs, keys @ ..]) if attrs == "attrs" && !keys.is_empty() => {
                 Ok(Operand::User(UserRef::Attr(intern(&mut self.slots.user_attrs, keys))))
             }
             ("user", _) => Err(format!(
-                "unknown path `{}`: user paths are user.id, user.roles, user.department, user.groups and user.attrs.<name>",
-                dotted()
+                "unknown path `{}`: user paths are user.id, user.roles, user.department, user.groups, user.reports and user.attrs.<name>",
+                joined()
             )),
             ("record", keys) if !keys.is_empty() => {
                 Ok(Operand::Record(intern(&mut self.slots.record, keys)))
@@ -414,10 +415,10 @@ impl Parser<'_> {
             ("context", keys) if !keys.is_empty() => {
                 Ok(Operand::Context(intern(&mut self.slots.context, keys)))
             }
-            ("record" | "context", _) => Err(format!("`{}` needs an attribute name", dotted())),
+            ("record" | "context", _) => Err(format!("`{}` needs an attribute name", joined())),
             _ => Err(format!(
                 "unknown name `{}`: paths start with `user.`, `record.` or `context.`",
-                dotted()
+                joined()
             )),
         }
     }

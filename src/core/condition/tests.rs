@@ -14,6 +14,7 @@ fn user() -> UserValues {
         groups: json!(["g1"]),
         attrs: vec![],
         department_tree: json!(["east"]),
+        reports: json!(["u2"]),
     }
 }
 

@@ -225,7 +225,7 @@ fn check<'v>(
         // Anything but an object replaces the container whole (a list is written as a new
         // list): refused when it holds a field the user may not write.
         if locks(paths, states, &at) {
-            out.push(at.join("."));
+            out.push(crate::core::attrs::dotted(&at));
             return;
         }
         if let Some(items) = v.as_array() {
@@ -241,7 +241,7 @@ fn check<'v>(
         .filter(|(_, p)| at.starts_with(p))
         .max_by_key(|(_, p)| p.len());
     if covering.is_none_or(|(i, _)| states[i] != FieldState::Editable) {
-        out.push(at.join("."));
+        out.push(crate::core::attrs::dotted(&at));
     }
 }
 

@@ -14,15 +14,17 @@ use plan::{lower, raise_capped};
 pub use roles::{RoleSource, RoleVia};
 
 use crate::core::attrs::{Attrs, NoAttrs};
-use crate::core::condition::{CmpOp, Env, Expr, Junction, Operand, Truth, UserRef, UserValues};
+use crate::core::condition::{
+    CmpOp, Env, Expr, Ids, Junction, Operand, ParentTest, Truth, UserRef, UserValues,
+};
 use crate::core::error::RequestError;
 use crate::core::policy::*;
 use crate::core::state::{FieldState, Mode};
-use crate::core::subject::Subject;
+use crate::core::subject::{reports_within, Subject};
 use crate::prelude::*;
 use alloc::sync::Arc;
 use core::cell::OnceCell;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// A resource, resolved once by name for the fast paths.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -86,6 +88,8 @@ pub struct Session {
     pub(crate) grants: Vec<u32>,
     pub(crate) rules: Vec<u32>,
     pub(crate) user: UserValues,
+    /// The reporting line below the user, by id, with distances (the subject's).
+    reports: Map<String, Value>,
     plans: Vec<OnceCell<Plan>>,
     stale: bool,
 }
@@ -168,6 +172,13 @@ impl Session {
                 .map(|path| subject.attrs.attr(path).cloned().unwrap_or(Value::Null))
                 .collect(),
             department_tree,
+            reports: Value::Array(
+                subject
+                    .reports
+                    .keys()
+                    .map(|id| Value::String(id.clone()))
+                    .collect(),
+            ),
         };
         let plans = (0..p.resources.len()).map(|_| OnceCell::new()).collect();
         Session {
@@ -176,6 +187,7 @@ impl Session {
             grants,
             rules,
             user,
+            reports: subject.reports.clone(),
             plans,
             stale: false,
         }
@@ -352,12 +364,14 @@ impl Session {
         self.plans[resource.0 as usize].get_or_init(|| self.build_plan(resource.0))
     }
 
-    /// The grant's scope and `when`, specialised to this user. The scope compares the record
-    /// with the user's own values by reference (no copies); scope filters specialise it.
+    /// The grant's scope and `when`, specialised to this user, for the action with bit `bit`
+    /// (only a `parent` scope depends on the action: it asks the parent record about the same
+    /// action). The scope compares the record with the user's own values by reference (no
+    /// copies); scope filters specialise it.
     // PANIC SAFETY: ids a policy stores index its own tables: the compiler makes them so and
     // `check_integrity` proves it for a decoded policy
     #[allow(clippy::indexing_slicing)]
-    pub(crate) fn grant_condition(&self, grant: &Grant, resource: u32) -> Expr {
+    pub(crate) fn grant_condition(&self, grant: &Grant, resource: u32, bit: ActionMask) -> Expr {
         let res = &self.policy.resources[resource as usize];
         let user = &self.user;
         let matches = |op, slot, u| Expr::Cmp(op, Operand::Record(slot), Operand::User(u));
@@ -370,12 +384,83 @@ impl Session {
             (Scope::DepartmentTree, _, Some(slot)) if !user.department_tree.is_null() => {
                 matches(CmpOp::In, slot, UserRef::DepartmentTree)
             }
+            (Scope::Subordinates, Some(slot), _) => {
+                let below = reports_within(&self.reports, grant.depth);
+                let ids = Ids::new(core::iter::once(self.user_id()).chain(below));
+                Expr::Cmp(
+                    CmpOp::In,
+                    Operand::Record(slot),
+                    Operand::Ids(Arc::new(ids)),
+                )
+            }
+            (Scope::Member, _, _) => match res.members {
+                Some(slot) => {
+                    Expr::Cmp(CmpOp::In, Operand::User(UserRef::Id), Operand::Record(slot))
+                }
+                None => Expr::Const(false),
+            },
+            (Scope::Parent, _, _) => match &res.parent {
+                Some(link) => {
+                    let name = (0..res.actions.len())
+                        .find(|&i| bit == 1 << i)
+                        .and_then(|i| res.actions.get(i));
+                    let up = &self.policy.resources[link.resource as usize];
+                    let test = match name.map(|a| up.action_bit(a)) {
+                        Some(b) if b != 0 => self.decision(link.resource, b),
+                        _ => Expr::Const(false),
+                    };
+                    Expr::Parent(Box::new(ParentTest {
+                        resource: link.resource,
+                        slot: link.slot,
+                        test,
+                    }))
+                }
+                None => Expr::Const(false),
+            },
             _ => Expr::Const(false),
         };
         Expr::junction(
             [scope, self.specialized(grant.when.as_ref())],
             Junction::And,
         )
+    }
+
+    /// The condition a record of resource `r` must meet for the action with bit `bit`: the
+    /// applying grants that list the action, minus the deny rules that list it (context paths
+    /// left to read).
+    // PANIC SAFETY: ids a policy stores index its own tables: the compiler makes them so and
+    // `check_integrity` proves it for a decoded policy
+    #[allow(clippy::indexing_slicing)]
+    pub(crate) fn decision(&self, r: u32, bit: ActionMask) -> Expr {
+        let p = &*self.policy;
+        let grants = self
+            .grants
+            .iter()
+            .map(|&g| &p.grants[g as usize])
+            .filter(|g| {
+                g.targets
+                    .shape(&p.resources, r)
+                    .is_some_and(|s| lists(s.actions, bit))
+            })
+            .map(|g| self.grant_condition(g, r, bit));
+        let denies = self
+            .rules
+            .iter()
+            .map(|&ru| &p.rules[ru as usize])
+            .filter(|ru| {
+                ru.effect == Effect::Deny
+                    && ru
+                        .targets
+                        .shape(&p.resources, r)
+                        .is_some_and(|s| lists(s.actions, bit))
+            })
+            .map(|ru| self.specialized(ru.when.as_ref()));
+        let allowed = Expr::junction(grants, Junction::Or);
+        let denied = match Expr::junction(denies, Junction::Or) {
+            Expr::Const(b) => Expr::Const(!b),
+            other => Expr::Not(Box::new(other)),
+        };
+        Expr::junction([allowed, denied], Junction::And)
     }
 
     /// A rule's or grant's `when`, specialised to this user (`true` when absent).

@@ -91,26 +91,38 @@ impl Session {
             let Some(shape) = grant.targets.shape(&p.resources, r) else {
                 continue;
             };
-            let cond = self.grant_condition(grant, r);
-            let caps: [FieldState; 3] = core::array::from_fn(|m| plan.mode_cap(shape.actions, m));
-            match cond.as_const() {
-                Some(false) => {}
-                Some(true) => {
-                    plan.granted |= shape.actions;
-                    for (m, cap) in caps.into_iter().enumerate() {
-                        raise_capped(&mut plan.states[m * n..], &shape.states, cap);
-                    }
-                }
-                None => plan.cond_grants.push(plan.grants.len() as u32),
-            }
             let shape = shape.into_owned();
-            plan.grants.push(PlanGrant {
-                id: g,
-                actions: shape.actions,
-                cond,
-                states: shape.states,
-                caps,
-            });
+            // A `parent` scope asks the parent record about each action apart: one part per
+            // action (every other scope reads the same condition for all).
+            let parts: Vec<ActionMask> = if grant.scope == Scope::Parent {
+                (0..res.actions.len())
+                    .map(|i| 1 << i)
+                    .filter(|&b| lists(shape.actions, b))
+                    .collect()
+            } else {
+                vec![shape.actions]
+            };
+            for actions in parts {
+                let cond = self.grant_condition(grant, r, actions);
+                let caps: [FieldState; 3] = core::array::from_fn(|m| plan.mode_cap(actions, m));
+                match cond.as_const() {
+                    Some(false) => {}
+                    Some(true) => {
+                        plan.granted |= actions;
+                        for (m, cap) in caps.into_iter().enumerate() {
+                            raise_capped(&mut plan.states[m * n..], &shape.states, cap);
+                        }
+                    }
+                    None => plan.cond_grants.push(plan.grants.len() as u32),
+                }
+                plan.grants.push(PlanGrant {
+                    id: g,
+                    actions,
+                    cond,
+                    states: Arc::clone(&shape.states),
+                    caps,
+                });
+            }
         }
         for &ru in &self.rules {
             let rule = &p.rules[ru as usize];
