@@ -17,8 +17,8 @@ export type ErrorCode =
   | 'scope_needs_parent' | 'parent_cycle' | 'duplicate_rule_id' | 'duplicate' | 'department_cycle'
   | 'role_cycle' | 'too_many_actions' | 'bad_request' | 'bad_app' | 'bad_bundle' | 'untrusted_key'
   | 'bad_signature' | 'bad_policy' | 'wrong_app' | 'rollback' | 'expired' | 'not_yet_valid'
-  | 'wrong_subject' | 'bad_key' | 'not_initialized' | 'freed' | 'wasm_not_found' | 'internal'
-  | 'unavailable' | 'unauthorized';
+  | 'wrong_subject' | 'subject_mismatch' | 'bad_key' | 'not_initialized' | 'freed'
+  | 'wasm_not_found' | 'internal' | 'unavailable' | 'unauthorized';
 // generated: end
 
 /** One mistake in a policy, located by its JSON path. */
@@ -99,7 +99,7 @@ export interface DecisionEvent {
 }
 
 /** A data scope. */
-export type Scope = 'all' | 'own' | 'department' | 'department_tree';
+export type Scope = 'all' | 'own' | 'department' | 'department_tree' | 'subordinates' | 'member' | 'parent';
 
 /** Why a decision came out as it did: read from the same plan the decision used. */
 export interface Explanation {
@@ -124,6 +124,11 @@ export interface Explanation {
     wildcard: boolean;
     applies: boolean;
     lists_action: boolean;
+    /** What a reporting-line, members or parent scope matched on the record (when it applies). */
+    matched?:
+      | { scope: 'subordinates'; owner: string; distance: number }
+      | { scope: 'member'; list: string }
+      | { scope: 'parent'; resource: string; id: string | null };
   }[];
   rules: { id: string; effect: 'deny' | 'limit'; applies: boolean; lists_action: boolean; conditional: boolean }[];
   mode: Mode;
@@ -172,8 +177,12 @@ export declare class Engine {
   resources(): string[];
   fields(resource: string): string[];
   actions(resource: string): string[];
-  /** A session for one user; a malformed subject throws `bad_request` here. */
-  session(subject: Subject): Session;
+  /** A session for one user; a malformed subject throws `bad_request` here. With no subject, the
+   * bundle's signed `person` (`?for=me` bundles); a per-user bundle refuses another user
+   * (`wrong_subject`) and other attributes for its user (`subject_mismatch`). */
+  session(subject?: Subject): Session;
+  /** The user a `?for=me` bundle was made for, as the server resolved them. */
+  readonly person: Subject | null;
   /** Atomic: on any failure it throws and the current policy stays in force. */
   update(bundle: BundleInput, options?: LoadOptions): Promise<Engine>;
   /** Returns a function that removes the listener. */

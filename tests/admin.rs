@@ -395,6 +395,38 @@ fn lint_finds_each_kind_of_mistake() {
 }
 
 #[test]
+fn lint_finds_a_reporting_line_scope_over_a_directory_without_managers() {
+    let doc = json!({
+        "format": "fieldgate/1", "app": "l", "version": 1,
+        "resources": {"doc": {"actions": ["view"], "owner": "owner", "fields": {"a": {}}}},
+        "roles": {"lead": {"grants": [{"resource": "doc", "actions": ["view"], "scope": "subordinates"}]}},
+        "assignments": {"users": {"u-a": {"roles": ["lead"]}}}
+    });
+    let p = std::sync::Arc::new(Policy::from_value(&doc).unwrap());
+    let codes = |people: serde_json::Value| -> Vec<(String, &'static str)> {
+        let d = fieldgate::admin::Directory::from_json(&people, Some(&p)).unwrap();
+        lint(&doc, &p, Some(&d))
+            .into_iter()
+            .map(|w| (w.path, w.code))
+            .collect()
+    };
+    let flat = codes(json!([{"id": "u-a"}, {"id": "u-b"}]));
+    assert!(
+        flat.contains(&("roles.lead.grants[0]".to_string(), "no_reporting_line")),
+        "{flat:?}"
+    );
+    let line = codes(json!([{"id": "u-a"}, {"id": "u-b", "manager": "u-a"}]));
+    assert!(
+        !line.iter().any(|(_, c)| *c == "no_reporting_line"),
+        "{line:?}"
+    );
+    // Without a directory there is nothing to say about it.
+    assert!(!lint(&doc, &p, None)
+        .iter()
+        .any(|w| w.code == "no_reporting_line"));
+}
+
+#[test]
 fn lint_finds_who_can_both_edit_and_approve_the_same_record() {
     // The sample before separation of duties: approvers could edit pending orders they
     // approve, and someone with both roles could approve their own.
@@ -493,7 +525,18 @@ mod matrix {
         );
         let customer = table(&doc, "customer");
         assert_eq!(cell(&customer, "sales", "field:phone"), "editable");
+        // Their own customers, and those shared with them on top (a note says so).
         assert_eq!(cell(&customer, "sales", "action:edit"), "own");
+        let c = customer[0].iter().position(|h| h == "action:edit").unwrap();
+        let at = customer.iter().position(|r| r[0] == "sales").unwrap();
+        assert!(
+            customer[at + 1][c].contains("also member records"),
+            "{:?}",
+            customer[at + 1]
+        );
+        assert_eq!(cell(&customer, "sales_lead", "action:edit"), "subordinates");
+        let contact = table(&doc, "contact");
+        assert_eq!(cell(&contact, "sales", "action:edit"), "parent");
         assert_eq!(
             cell(&customer, "sales_manager", "action:edit"),
             "department_tree"
@@ -1111,4 +1154,137 @@ fn a_review_sheet_and_its_revocations() {
         common::stdout(&r)
     );
     assert!(!dir.join("p3.json").exists());
+}
+
+#[test]
+fn explain_names_the_reporting_line_members_list_or_parent_a_grant_matched() {
+    let doc = common::read_json(&common::root().join("tests/fixtures/core/crm-scopes.json"))
+        ["policy"]
+        .clone();
+    let p = std::sync::Arc::new(Policy::from_value(&doc).unwrap());
+    let matched = |subject: Value, action: &str, resource: &str, record: Value| -> Vec<Value> {
+        let s = p.session(&serde_json::from_value(subject).unwrap());
+        let e = s
+            .explain(
+                action,
+                resource,
+                fieldgate::Input::json(Some(&record), None),
+            )
+            .unwrap();
+        e.grants
+            .iter()
+            .filter(|g| g.applies && g.lists_action)
+            .map(|g| serde_json::to_value(&g.matched).unwrap())
+            .collect()
+    };
+    let lead = json!({"id": "u-l", "roles": ["lead"], "reports": {"u-a": 1, "u-b": 2}});
+    assert_eq!(
+        matched(lead.clone(), "edit", "customer", json!({"owner": "u-b"})),
+        [json!({"scope": "subordinates", "owner": "u-b", "distance": 2})]
+    );
+    assert_eq!(
+        matched(lead, "edit", "customer", json!({"owner": "u-l"})),
+        [json!({"scope": "subordinates", "owner": "u-l", "distance": 0})]
+    );
+    let rep = json!({"id": "u-b", "roles": ["rep"]});
+    assert_eq!(
+        matched(
+            rep.clone(),
+            "edit",
+            "customer",
+            json!({"owner": "u-z", "team": ["u-b"]})
+        ),
+        [json!({"scope": "member", "list": "team"})]
+    );
+    // A parent grant is traced once, though it is planned once per action.
+    let contact = json!({"customer": {"id": "c-1", "owner": "u-b"}});
+    assert_eq!(
+        matched(rep.clone(), "edit", "contact", contact.clone()),
+        [json!({"scope": "parent", "resource": "customer", "id": "c-1"})]
+    );
+    let s = p.session(&serde_json::from_value(rep).unwrap());
+    let e = s
+        .explain(
+            "view",
+            "contact",
+            fieldgate::Input::json(Some(&contact), None),
+        )
+        .unwrap();
+    assert_eq!(e.grants.len(), 1, "{:?}", e.grants);
+}
+
+#[test]
+fn a_new_manager_in_the_directory_is_an_access_change_naming_who_gains_and_loses() {
+    let doc = sample();
+    let p = std::sync::Arc::new(Policy::from_value(&doc).unwrap());
+    let people =
+        common::read_json(&common::root().join("examples/acme-erp.data.json"))["users"].clone();
+    let with_bob_under = |manager: Option<&str>| {
+        let mut list = people.clone();
+        for u in list.as_array_mut().unwrap() {
+            let title = u.as_object_mut().unwrap().remove("title");
+            u["attrs"] = json!({ "title": title });
+            if u["id"] == "u-bob" {
+                match manager {
+                    Some(m) => u["manager"] = json!(m),
+                    None => {
+                        u.as_object_mut().unwrap().remove("manager");
+                    }
+                }
+            }
+        }
+        fieldgate::admin::Directory::from_json(&list, Some(&p)).unwrap()
+    };
+    let (under_ivan, alone) = (with_bob_under(Some("u-ivan")), with_bob_under(None));
+    let changes = |was: &fieldgate::admin::Directory, is: &fieldgate::admin::Directory| {
+        let d = fieldgate::admin::diff_people(
+            &doc,
+            &p,
+            &doc,
+            &p,
+            [Some(was), Some(is)],
+            &Default::default(),
+        )
+        .unwrap();
+        d.access
+            .iter()
+            .map(|c| {
+                let owner = c.record.as_ref().map(|r| r["owner_id"].clone());
+                (
+                    c.subject.clone(),
+                    c.records,
+                    c.what.clone(),
+                    c.direction,
+                    owner,
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let lost = changes(&under_ivan, &alone);
+    assert!(
+        lost.contains(&(
+            "user:u-ivan".into(),
+            "former_report",
+            "action edit".into(),
+            "lost",
+            Some(json!("u-bob"))
+        )),
+        "{lost:#?}"
+    );
+    assert!(
+        lost.iter()
+            .all(|c| c.0 == "user:u-ivan" || c.0 == "user:u-carol"),
+        "only the managers above Bob lose: {lost:#?}"
+    );
+    let gained = changes(&alone, &under_ivan);
+    assert!(
+        gained.contains(&(
+            "user:u-ivan".into(),
+            "report",
+            "action edit".into(),
+            "gained",
+            Some(json!("u-bob"))
+        )),
+        "{gained:#?}"
+    );
 }

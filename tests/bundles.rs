@@ -621,3 +621,55 @@ fn versions_past_javascripts_safe_integers_and_inverted_windows_are_refused() {
         BundleCode::BadPolicy
     );
 }
+
+/// A per-user bundle carries its user as the server resolved them (`person`, reporting line
+/// included), inside the signed payload: a session given the id alone decides with it, one that
+/// says other things of the user is refused, and so is anyone else, in both encodings.
+#[test]
+fn a_per_user_bundle_decides_with_its_signed_person() {
+    let doc: Value = serde_json::from_slice(&policy_bytes()).unwrap();
+    let full = Arc::new(fieldgate::Policy::from_value(&doc).unwrap());
+    let ivan: Subject = serde_json::from_value(json!({
+        "id": "u-ivan", "department": "sales-east", "roles": [],
+        "reports": {"u-alice": 1, "u-bob": 1}
+    }))
+    .unwrap();
+    let small = fieldgate::core::minimize(&doc, &full, &ivan);
+    let text = serde_json::to_vec(&small).unwrap();
+    for encoding in [Encoding::Json, Encoding::Binary] {
+        let o = SignOptions {
+            subject: Some("u-ivan".into()),
+            ..opts(encoding)
+        };
+        let bundle = sign(&text, &[&key(1)], &o).unwrap();
+        let k = key(1);
+        let v = verify(&bundle, &VerifyOptions::new(&trust(&[&k]), NOW)).unwrap();
+        let person: Subject =
+            serde_json::from_str(v.policy.header().person.as_deref().unwrap()).unwrap();
+        assert_eq!(person, ivan);
+        let p = Arc::new(v.policy);
+        // By id alone: the signed person, so Bob's customers are Ivan's to edit.
+        let s = session_for(&p, &Subject::new("u-ivan")).unwrap();
+        let bobs = json!({"owner_id": "u-bob", "department": "sales-west"});
+        assert!(s
+            .can("edit", "customer", Input::json(Some(&bobs), None))
+            .unwrap());
+        // The same, said in full (roles in another order), is the same.
+        assert!(session_for(&p, &ivan).is_ok());
+        // Another reporting line or department for him is refused; so is anyone else.
+        let mut other = ivan.clone();
+        other.reports.insert("u-carol".into(), json!(1));
+        let e = session_for(&p, &other).err().unwrap();
+        assert_eq!(e.code, BundleCode::SubjectMismatch);
+        let moved = Subject {
+            department: Some("sales".into()),
+            ..ivan.clone()
+        };
+        assert_eq!(
+            session_for(&p, &moved).err().unwrap().code,
+            BundleCode::SubjectMismatch
+        );
+        let e = session_for(&p, &Subject::new("u-bob")).err().unwrap();
+        assert_eq!(e.code, BundleCode::WrongSubject);
+    }
+}

@@ -23,7 +23,7 @@ fn unverified_policy_decides() {
     assert_eq!(schema["app"], "acme-erp");
     assert_eq!(
         schema["recordPaths"].as_array().unwrap().len(),
-        5,
+        8,
         "{schema}"
     );
     let s = e.session(r#"{"id":"u-alice"}"#).unwrap();
@@ -88,6 +88,25 @@ fn signed_bundles_verify_in_wasm() {
         assert_eq!(
             error_code(load(r#","app":"crm""#).err().unwrap()),
             "wrong_app"
+        );
+        // The host's check (WebCrypto in the package): what to check, then its verdicts.
+        let o = format!(
+            r#"{{"trustedKeys":["{}"],"now":{NOW}}}"#,
+            key.public().to_base64()
+        );
+        let packed = WasmEngine::to_check(&bundle, &o).unwrap();
+        assert_eq!(
+            &packed[..6],
+            &[1, 0, 0, 0, 0, 0],
+            "one signature, by trusted key 0"
+        );
+        let (sig, message) = (&packed[6..70], &packed[70..]);
+        assert!(key.public().verifies(message, sig));
+        assert!(load(r#","checked":[0]"#).is_ok());
+        assert_eq!(
+            error_code(load(r#","checked":[]"#).err().unwrap()),
+            "bad_signature",
+            "a signature the host did not verify is not taken"
         );
     }
 }

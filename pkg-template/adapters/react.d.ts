@@ -1,8 +1,8 @@
 import type { ReactNode, ReactElement } from 'react';
 import type { Engine, FieldState, Mode, Session, Subject } from '../index.js';
 type Obj = Record<string, unknown>;
-/** Provides a session for `subject`; re-renders when the engine loads a new bundle. */
-export declare function FieldgateProvider(props: { engine: Engine; subject: Subject; children?: ReactNode }): ReactElement;
+/** Provides a session for `subject` (by default the person a per-user bundle carries); re-renders when the engine loads a new bundle. */
+export declare function FieldgateProvider(props: { engine: Engine; subject?: Subject; children?: ReactNode }): ReactElement;
 /** The current session. */
 export declare function useSession(): Session;
 /** Whether the action is allowed. */

@@ -3,7 +3,10 @@ import { createContext, createElement, useContext, useEffect, useMemo, useState 
 
 const Ctx = createContext(null);
 
-/** Provides a session for `subject` from `engine` to its children. */
+/**
+ * Provides a session for `subject` from `engine` to its children; without one, for the person a
+ * per-user bundle carries (`engine.person`).
+ */
 export function FieldgateProvider({ engine, subject, children }) {
   const [tick, setTick] = useState(0);
   useEffect(() => engine.onUpdate(() => setTick((t) => t + 1)), [engine]);

@@ -8,7 +8,7 @@ export interface FieldgateApi {
   setSubject(subject: Subject): void;
 }
 /** The plugin: `app.use(createFieldgate({ engine, subject }))`; registers `v-can`. */
-export declare function createFieldgate(options: { engine: Engine; subject: MaybeRef<Subject> }): FieldgateApi & { install(app: App): void };
+export declare function createFieldgate(options: { engine: Engine; subject?: MaybeRef<Subject> }): FieldgateApi & { install(app: App): void };
 /** The plugin's API inside a component. */
 export declare function useFieldgate(): FieldgateApi;
 /** Field states, reactive to arguments and bundle updates. */

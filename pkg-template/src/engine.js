@@ -351,6 +351,11 @@ export class Engine {
   /** The user a minimized bundle is bound to, if any (sessions for anyone else are refused). */
   get subject() { return this.#live.info.subject; }
   /**
+   * That user as the server resolved them (department, groups, roles, reporting line), signed
+   * with the policy (`?for=me` bundles): `session()` with no subject decides for them.
+   */
+  get person() { return this.#live.info.person ? JSON.parse(this.#live.info.person) : null; }
+  /**
    * Stale mode (set by `BundleStore` past an opted-in grace period): every field is at most
    * readonly and every action but `view` is denied, in every answer, until a fresh bundle
    * arrives. The evaluator applies it; sessions follow.
@@ -369,8 +374,13 @@ export class Engine {
   /** Declared actions of a resource, in order. */
   actions(resource) { return [...this.#live.resource(resource).actionNames]; }
 
-  /** A session for one user: reuse it for every decision about that user. */
+  /**
+   * A session for one user: reuse it for every decision about that user. With no subject, the
+   * bundle's own `person`. A per-user bundle refuses anyone else (`wrong_subject`) and any
+   * subject that says other things of its user (`subject_mismatch`).
+   */
   session(subject) {
+    subject ??= this.person;
     if (!subject || typeof subject.id !== 'string') {
       throw new FieldgateError('bad_request', 'a subject needs a string `id`');
     }

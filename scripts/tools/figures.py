@@ -86,6 +86,7 @@ def rows():
             "can_at: with record": ("< 50 ns", 50),
             "can_at: with record as slots": ("< 50 ns", 50),
             "can_at: no record": ("< 50 ns", 50),
+            "can_at: subordinates, 1,000 reports, with record": ("< 200 ns", 200),
             "session: user with 3 roles": ("< 2 µs", 2e3),
             "session + first fields: user with 3 roles": ("< 2 µs", 2e3),
         }

@@ -17,7 +17,8 @@ pub struct Warning {
     /// JSON path of what the warning is about.
     pub path: String,
     /// `shadowed_grant`, `unused_template`, `unassigned_role`, `field_never_visible`,
-    /// `broad_grant`, `rule_never_applies`, `rule_has_no_effect` or `sod_conflict`.
+    /// `broad_grant`, `rule_never_applies`, `rule_has_no_effect`, `sod_conflict` or
+    /// `no_reporting_line`.
     pub code: &'static str,
     /// What to look at.
     pub message: String,
@@ -34,6 +35,9 @@ pub fn lint(doc: &Value, p: &Arc<Policy>, directory: Option<&Directory>) -> Vec<
     broad_grants(p, &mut out);
     shadowed_grants(p, &mut out);
     idle_rules(p, &mut out);
+    if let Some(d) = directory {
+        flat_reporting_line(p, d, &mut out);
+    }
     out
 }
 
@@ -151,6 +155,22 @@ fn broad_grants(p: &Policy, out: &mut Vec<Warning>) {
             let msg = format!("grant on `*` with scope `all` outside an admin role (`{holder}`)");
             warn(out, g.path(p), "broad_grant", msg);
         }
+    }
+}
+
+/// `subordinates` grants over a directory without a reporting line (no `manager` column, or no
+/// one in it has a manager): they reach only the user's own records, like `own`.
+fn flat_reporting_line(p: &Policy, d: &Directory, out: &mut Vec<Warning>) {
+    if d.people().iter().any(|person| person.manager.is_some()) {
+        return;
+    }
+    for g in p.grants.iter().filter(|g| g.scope == Scope::Subordinates) {
+        let (_, holder) = g.origin.holder(p);
+        let msg = format!(
+            "`{holder}` has a `subordinates` grant, but the directory names no manager: it \
+             reaches only the user's own records"
+        );
+        warn(out, g.path(p), "no_reporting_line", msg);
     }
 }
 

@@ -23,8 +23,19 @@ use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// Scope words from the broadest down, as cells write them.
-pub const SCOPES: [&str; 4] = ["all", "department_tree", "department", "own"];
+/// Scope words from the broadest down, as cells write them. `subordinates` includes `own`;
+/// `member` and `parent` reach records beside a role's own line (shared ones, a parent's
+/// children) and rank last: a cell shows them when nothing else gives the action, and notes them
+/// (`also_scope`) when something does.
+pub const SCOPES: [&str; 7] = [
+    "all",
+    "department_tree",
+    "department",
+    "subordinates",
+    "own",
+    "member",
+    "parent",
+];
 
 /// A resource's matrix.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -80,7 +91,8 @@ pub struct Cell {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Note {
     /// `template`, `role` (inherited), `wildcard` (a grant on every resource), `personal`,
-    /// `condition`, `scope`, `rule` (a cap or deny that always applies) or `rule_when` (one
+    /// `condition`, `scope`, `also_scope` (shared records or a parent's children, reached on
+    /// top of the cell's scope), `rule` (a cap or deny that always applies) or `rule_when` (one
     /// that applies on some records).
     pub kind: &'static str,
     /// What it names: the template, role or rule, or the grant's id.
@@ -278,9 +290,9 @@ pub fn parse_state(text: &str) -> Option<FieldState> {
     })
 }
 
-/// An action cell in any spelling: a scope (`all`, `own`, `department`, `department_tree`, any
-/// case, spaces or dashes for `_`, the Chinese labels), or not allowed (empty, `no`, `none`,
-/// `-`, `否`, `无`). `Some(None)` is "not allowed".
+/// An action cell in any spelling: a scope (`all`, `own`, `department`, `department_tree`,
+/// `subordinates`, `member`, `parent`, any case, spaces or dashes for `_`, the Chinese labels),
+/// or not allowed (empty, `no`, `none`, `-`, `否`, `无`). `Some(None)` is "not allowed".
 pub fn parse_scope(text: &str) -> Option<Option<&'static str>> {
     let t = text.trim().to_lowercase().replace(['-', ' '], "_");
     Some(Some(match t.as_str() {
@@ -288,11 +300,19 @@ pub fn parse_scope(text: &str) -> Option<Option<&'static str>> {
             return Some(None)
         }
         "all" | "yes" | "全部" | "所有" | "是" => "all",
-        "department_tree" | "departmenttree" | "dept_tree" | "本部门及下级" | "部门及下级" => {
-            "department_tree"
-        }
+        "department_tree"
+        | "departmenttree"
+        | "dept_tree"
+        | "本部门及下级部门"
+        | "本部门及下级"
+        | "部门及下级" => "department_tree",
         "department" | "dept" | "本部门" | "部门" => "department",
         "own" | "mine" | "本人" | "自己" => "own",
+        "subordinates" | "reports" | "本人及下属" | "下属" | "本人及下级" => {
+            "subordinates"
+        }
+        "member" | "members" | "shared" | "协作" | "协作的记录" | "共享" => "member",
+        "parent" | "随上级记录" | "随上级" | "随父记录" => "parent",
         _ => return None,
     }))
 }
@@ -413,6 +433,20 @@ fn action_cell(doc: &Value, ex: &Explanation, role: Option<&str>) -> Cell {
         .copied();
     if let Some(g) = shown {
         notes.splice(0..0, grant_notes(doc, g, role));
+    }
+    // Shared records and a parent's children come on top of the scope the cell shows.
+    for s in SCOPES
+        .iter()
+        .skip(broadest + 1)
+        .filter(|s| matches!(**s, "member" | "parent"))
+    {
+        if giving.iter().any(|g| g.scope.as_str() == *s) {
+            notes.push(Note {
+                kind: "also_scope",
+                name: (*s).to_string(),
+                text: format!("also {s} records"),
+            });
+        }
     }
     Cell {
         value: SCOPES[broadest].to_string(),
@@ -602,7 +636,8 @@ fn cells_of(
                     Some(s) => s.unwrap_or("").to_string(),
                     None => {
                         let msg = format!(
-                            "`{}` is not empty, no, all, department_tree, department or own",
+                            "`{}` is not empty, no, all, department_tree, department, \
+                             subordinates, parent, member or own",
                             text.trim()
                         );
                         errors.push(err(line, column, msg));
@@ -756,8 +791,14 @@ fn apply_to(
         };
         let done = match e.column.split_once(':') {
             Some(("action", a)) => match parse_scope(&e.value) {
-                Some(Some("own")) if !has_owner => Err(format!(
-                    "`own` needs resource `{resource}` to declare `owner`"
+                Some(Some(s @ ("own" | "subordinates"))) if !has_owner => Err(format!(
+                    "`{s}` needs resource `{resource}` to declare `owner`"
+                )),
+                Some(Some("member")) if policy.members_attribute(resource).is_none() => Err(
+                    format!("`member` needs resource `{resource}` to declare `members`"),
+                ),
+                Some(Some("parent")) if policy.parent_of(resource).is_none() => Err(format!(
+                    "`parent` needs resource `{resource}` to declare `parent`"
                 )),
                 Some(Some(s @ ("department" | "department_tree"))) if !has_dept => Err(format!(
                     "`{s}` needs resource `{resource}` to declare `department`"

@@ -206,6 +206,21 @@ pub fn records(kind: &str, lang: Lang) -> &'static str {
             "records of departments below their former one",
             "原部门下级部门的记录",
         ),
+        "report" => ("records of someone reporting to them", "下属的记录"),
+        "indirect_report" => (
+            "records of someone reporting to them through others",
+            "间接下属的记录",
+        ),
+        "former_report" => ("records of someone who reported to them", "原下属的记录"),
+        "shared" => ("records shared with them", "共享给本人的记录"),
+        "parent_own" => (
+            "records under a record of their own (a customer's contacts)",
+            "本人上级记录下的记录（如本人客户的联系人）",
+        ),
+        "parent_other" => (
+            "records under someone else's record",
+            "他人上级记录下的记录",
+        ),
         _ => (
             "with no record open (lists and new forms)",
             "未打开具体记录时（列表和新建表单）",
@@ -380,6 +395,9 @@ impl Labels {
             ("department", _) => l.pick("the user's department", "当前用户的部门").into(),
             ("department_tree", _) => l
                 .pick("the user's department tree", "当前用户的部门及下级部门")
+                .into(),
+            ("reports", _) => l
+                .pick("the people reporting to the user", "当前用户的下属")
                 .into(),
             ("roles", _) => l.pick("the user's roles", "当前用户的角色").into(),
             ("groups", _) => l.pick("the user's groups", "当前用户的群组").into(),

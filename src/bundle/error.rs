@@ -29,6 +29,9 @@ codes! {
         NotYetValid = "not_yet_valid",
         /// Bound to another user.
         WrongSubject = "wrong_subject",
+        /// A session for a per-user bundle's user that says other things of them than the
+        /// bundle's signed `person`.
+        SubjectMismatch = "subject_mismatch",
         /// A key file or key string that is not an Ed25519 key.
         BadKey = "bad_key",
     }

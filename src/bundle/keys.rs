@@ -65,8 +65,9 @@ impl PublicKey {
         B64.encode(self.bytes)
     }
 
+    /// Whether `signature` is this key's over `message`.
     #[cfg(feature = "ed25519")]
-    pub(crate) fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+    pub fn verifies(&self, message: &[u8], signature: &[u8]) -> bool {
         let Ok(sig) = Signature::from_slice(signature) else {
             return false;
         };

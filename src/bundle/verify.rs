@@ -279,7 +279,7 @@ fn verify_here(
     Ok(keys
         .keys()
         .get(k)
-        .is_some_and(|key| key.verify(message, sig)))
+        .is_some_and(|key| key.verifies(message, sig)))
 }
 
 /// Without Ed25519 in the crate the host checks signatures: asked to check here, it refuses.
@@ -290,10 +290,13 @@ fn verify_here(_: &TrustedKeys, _: usize, _: &[u8], _: &[u8]) -> Result<bool, Bu
 }
 
 /// A session for `subject` on a verified policy. A minimized bundle answers for its one user
-/// only: for anyone else it would decide with that user's grants.
+/// only: for anyone else it would decide with that user's grants. A bundle that carries the
+/// user as the server resolved them (`person`) decides with exactly that subject: a subject
+/// given by id alone becomes it, any other must say the same.
 ///
 /// # Errors
-/// `wrong_subject` for a minimized policy and another user.
+/// `wrong_subject` for a minimized policy and another user, `subject_mismatch` for the same
+/// user with other attributes than the bundle's.
 pub fn session_for(policy: &Arc<Policy>, subject: &Subject) -> Result<Session, BundleError> {
     if let Some(bound) = policy.header().subject.as_deref() {
         if bound != subject.id {
@@ -306,7 +309,24 @@ pub fn session_for(policy: &Arc<Policy>, subject: &Subject) -> Result<Session, B
             ));
         }
     }
-    Ok(policy.session(subject))
+    let person = match &policy.header().person {
+        Some(text) => Some(serde_json::from_str::<Subject>(text).map_err(|e| {
+            BundleError::new(BundleCode::BadBundle, format!("the bundle's `person`: {e}"))
+        })?),
+        None => None,
+    };
+    match &person {
+        Some(person) if subject.only_id() || subject.same_as(person) => Ok(policy.session(person)),
+        Some(_) => Err(BundleError::new(
+            BundleCode::SubjectMismatch,
+            format!(
+                "the bundle was made for `{}` as the server knows them; a session may not say \
+                 otherwise of their department, groups, roles, attributes or reports",
+                subject.id
+            ),
+        )),
+        None => Ok(policy.session(subject)),
+    }
 }
 
 #[cfg(test)]

@@ -15,13 +15,22 @@ pub(crate) struct Args {
     /// Write here instead of stdout.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// The user as this directory has them (department, groups, roles, reporting line), as
+    /// the server resolves a `?for=me` bundle's person.
+    #[command(flatten)]
+    directory: load::DirectoryArgs,
 }
 
 pub(crate) fn run(a: Args) -> CliResult {
     let policy = load::valid_policy(&a.policy)?;
     let doc: serde_json::Value =
         serde_json::from_slice(&load::read(&a.policy)?).map_err(|e| e.to_string())?;
-    let subject = a.subject.into_subject();
+    let directory = a.directory.load(Some(&policy))?;
+    let given = a.subject.into_subject();
+    let subject = match directory.as_ref().and_then(|d| d.get(&given.id)) {
+        Some(person) if given.only_id() => person.subject(),
+        _ => given,
+    };
     let text = serde_json::to_string_pretty(&minimize(&doc, &policy, &subject))
         .map_err(|e| e.to_string())?;
     match a.out {

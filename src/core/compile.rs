@@ -9,6 +9,7 @@ use crate::core::names::{Lazy, NameIndex, Named};
 use crate::core::path::JsonPath;
 use crate::core::policy::*;
 use crate::core::state::FieldState;
+use crate::core::subject::Subject;
 use crate::prelude::*;
 
 /// Largest policy document accepted, in bytes.
@@ -44,6 +45,7 @@ const TOP_KEYS: &[&str] = &[
     "issued_at",
     "expires_at",
     "subject",
+    "person",
 ];
 const GRANT_KEYS: &[&str] = &["resource", "actions", "scope", "depth", "when", "fields"];
 
@@ -202,6 +204,13 @@ impl Compiler {
             issued_at: optional_text("issued_at"),
             expires_at: optional_text("expires_at"),
             subject: optional_text("subject"),
+            person: None,
+        };
+        let header = Header {
+            person: top
+                .get("person")
+                .and_then(|v| self.person(v, &root.key("person"))),
+            ..header
         };
 
         self.departments(top.get("departments"), &root.key("departments"));
@@ -356,6 +365,18 @@ impl Compiler {
             self.resources.push(res);
         }
         self.parent_chains(&entries, path);
+    }
+
+    /// `person`: the subject a per-user bundle was made for, as the server resolved it (checked
+    /// here, kept as its JSON text).
+    fn person(&mut self, v: Val<'_>, path: &JsonPath) -> Option<String> {
+        match Subject::read(v) {
+            Ok(_) => serde_json::to_string(&v).ok(),
+            Err(msg) => {
+                self.error(path, Code::WrongType, msg);
+                None
+            }
+        }
     }
 
     /// `"parent": {"resource": "customer", "via": "customer_id"}`.

@@ -7,6 +7,7 @@ use crate::core::session::{Input, ResourceId, Session};
 use crate::core::state::{FieldState, Mode};
 use crate::prelude::*;
 use serde::Serialize;
+use serde_json::Value;
 
 /// Why a decision came out as it did.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -69,6 +70,36 @@ pub struct GrantTrace {
     pub applies: bool,
     /// Whether it lists the action.
     pub lists_action: bool,
+    /// What its scope matched on the record, for the scopes that reach past the record itself
+    /// (absent without a record, or when it does not apply).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub matched: Option<ScopeMatch>,
+}
+
+/// What a `subordinates`, `member` or `parent` scope matched on a record: the reporting line,
+/// the members list or the parent record that let the grant apply.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "scope", rename_all = "snake_case")]
+pub enum ScopeMatch {
+    /// The record's owner and how far below the user they are (0: the user themself).
+    Subordinates {
+        /// The owner's id.
+        owner: String,
+        /// Levels below the user in the reporting line.
+        distance: u64,
+    },
+    /// The record's members list (the attribute) holds the user.
+    Member {
+        /// The members attribute.
+        list: String,
+    },
+    /// The parent record the same action is allowed on.
+    Parent {
+        /// The parent resource.
+        resource: String,
+        /// The parent record's id, when it has one.
+        id: Option<String>,
+    },
 }
 
 /// One rule, seen from this decision.
@@ -247,6 +278,19 @@ impl Session {
                 .filter(|&&ro| p.roles[ro as usize].grants.contains(&g.id))
                 .map(|&ro| p.roles[ro as usize].name.clone())
                 .collect();
+            // A `parent` grant is planned once per action (each decides on its own action of
+            // the parent record): it is traced once, as the entry for this action.
+            let lists_action = lists(g.actions, bit);
+            if let Some(seen) = grants.iter_mut().find(|t: &&mut GrantTrace| t.id == path) {
+                if lists_action && !seen.lists_action {
+                    seen.applies = applies;
+                    seen.lists_action = true;
+                    seen.matched = applies
+                        .then(|| self.scope_match(rid, grant.scope, input))
+                        .flatten();
+                }
+                continue;
+            }
             grants.push(GrantTrace {
                 id: path,
                 source,
@@ -256,11 +300,49 @@ impl Session {
                 scope: grant.scope,
                 conditional: grant.when.is_some(),
                 wildcard: matches!(grant.targets, Targets::All(_)),
+                matched: applies
+                    .then(|| self.scope_match(rid, grant.scope, input))
+                    .flatten(),
                 applies,
-                lists_action: lists(g.actions, bit),
+                lists_action,
             });
         }
         grants
+    }
+
+    /// What `scope` matched on the record of `input` (for the scopes reaching past the record).
+    // PANIC SAFETY: ids a policy stores index its own tables: the compiler makes them so and
+    // `check_integrity` proves it for a decoded policy
+    #[allow(clippy::indexing_slicing)]
+    fn scope_match(&self, rid: ResourceId, scope: Scope, input: Input<'_>) -> Option<ScopeMatch> {
+        let p: &Policy = self.policy();
+        let res = &p.resources[rid.0 as usize];
+        let record = input.record?;
+        let slot = |s: u32| &p.slots.record[s as usize];
+        let text = |s: u32| Some(record.attr(slot(s))?.as_str()?.to_string());
+        match scope {
+            Scope::Subordinates => {
+                let owner = text(res.owner?)?;
+                let distance = if owner == self.user_id() {
+                    0
+                } else {
+                    self.reports.get(&owner)?.as_u64()?
+                };
+                Some(ScopeMatch::Subordinates { owner, distance })
+            }
+            Scope::Member => Some(ScopeMatch::Member {
+                list: slot(res.members?).dotted(),
+            }),
+            Scope::Parent => {
+                let link = res.parent.as_ref()?;
+                let parent = record.attr(slot(link.slot))?;
+                Some(ScopeMatch::Parent {
+                    resource: p.resources[link.resource as usize].name.clone(),
+                    id: parent.get("id").and_then(Value::as_str).map(String::from),
+                })
+            }
+            _ => None,
+        }
     }
 
     /// Every rule of the plan as seen from this decision, and the deny rules that refuse it;

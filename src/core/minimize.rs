@@ -72,6 +72,12 @@ pub fn minimize(doc: &Value, policy: &Arc<Policy>, subject: &Subject) -> Value {
         .collect();
     out.insert("rules".into(), Value::Array(rules));
     out.insert("subject".into(), Value::String(subject.id.clone()));
+    // The user as the caller resolved them, signed with the policy: the browser decides with
+    // exactly this subject.
+    out.insert(
+        "person".into(),
+        serde_json::to_value(subject).unwrap_or(Value::Null),
+    );
     Value::Object(out)
 }
 

@@ -89,6 +89,11 @@ pub struct Header {
     pub expires_at: Option<String>,
     /// `subject`: the user a minimized bundle is bound to.
     pub subject: Option<String>,
+    /// `person`: that user as the server resolved them (department, groups, directory roles,
+    /// reporting line), signed with the policy: sessions from the bundle use it. Kept as the
+    /// subject's JSON text, read when a session is made (`bundle::session_for`): the module
+    /// reads subjects from text anyway, and carries no second reader for the binary form.
+    pub person: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

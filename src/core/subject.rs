@@ -37,7 +37,7 @@ impl<'de> Deserialize<'de> for Subject {
 
 impl Subject {
     /// Reads `{ id, roles?, department?, groups?, attrs?, reports? }`; other members are ignored.
-    fn read(v: Val<'_>) -> Result<Subject, String> {
+    pub(crate) fn read(v: Val<'_>) -> Result<Subject, String> {
         let m = Members::of(v)?;
         let reports = m.object("reports")?.unwrap_or_default();
         if let Some((id, d)) = reports.iter().find(|(_, d)| distance(d).is_none()) {
@@ -51,6 +51,29 @@ impl Subject {
             attrs: m.object("attrs")?.unwrap_or_default(),
             reports,
         })
+    }
+
+    /// Whether `other` says the same of the user: the same id, department, attributes and
+    /// reporting line, and the same roles and groups in any order.
+    pub fn same_as(&self, other: &Subject) -> bool {
+        let set = |a: &[String], b: &[String]| {
+            a.iter().all(|x| b.contains(x)) && b.iter().all(|x| a.contains(x))
+        };
+        self.id == other.id
+            && self.department == other.department
+            && set(&self.roles, &other.roles)
+            && set(&self.groups, &other.groups)
+            && self.attrs == other.attrs
+            && self.reports == other.reports
+    }
+
+    /// Whether only the id is given (everything else at its default).
+    pub fn only_id(&self) -> bool {
+        self.department.is_none()
+            && self.roles.is_empty()
+            && self.groups.is_empty()
+            && self.attrs.is_empty()
+            && self.reports.is_empty()
     }
 
     /// A subject with only an id.

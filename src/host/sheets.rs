@@ -140,9 +140,20 @@ fn legend() -> Sheet {
             row(&["readonly", "shown, not editable (read-only)", "只读：可见不可改"]),
             row(&["editable", "shown and editable", "可编辑"]),
             row(&["all", "every record", "全部：所有记录"]),
-            row(&["department_tree", "records of their department and below", "本部门及下级"]),
+            row(&["department_tree", "records of their department and below", "本部门及下级部门"]),
             row(&["department", "records of their department", "本部门"]),
+            row(&[
+                "subordinates",
+                "records they or anyone reporting to them own",
+                "本人及下属：自己和下属（汇报给自己的人）的记录",
+            ]),
             row(&["own", "records they own", "本人：自己的记录"]),
+            row(&["member", "records shared with them", "协作：共享给自己的记录"]),
+            row(&[
+                "parent",
+                "records whose parent record they may act on the same way",
+                "随上级记录：能对上级记录（如联系人的客户）做同样操作时",
+            ]),
             row(&["(empty) / no", "not allowed", "不允许"]),
             row(&[]),
             row(&[

@@ -193,7 +193,7 @@ pub async fn list(
             let rec = parents.join(&rec.body);
             if session.can("view", &resource, Input::json(Some(&rec), None))? {
                 trail.read(&session, &resource, &rec)?;
-                out.push(parents.strip(session.redact(&resource, Mode::View, &rec, None)?));
+                out.push(session.redact(&resource, Mode::View, &rec, None)?);
             }
         }
         Ok(Json(json!({"resource": resource, "records": out})))
@@ -224,7 +224,7 @@ pub async fn get(
         }
         trail.entry.records.clear();
         trail.read(&session, &resource, &body)?;
-        let shown = parents.strip(session.redact(&resource, Mode::View, &body, None)?);
+        let shown = session.redact(&resource, Mode::View, &body, None)?;
         Ok(([(header::ETAG, revision_tag(rec.revision))], Json(shown)).into_response())
     }
     .await;
@@ -309,7 +309,7 @@ async fn edit(
         });
         match res {
             Ok(rec) => Ok((
-                parents.strip(session.redact(&r, Mode::View, &parents.join(&rec.body), None)?),
+                session.redact(&r, Mode::View, &parents.join(&rec.body), None)?,
                 rec.revision,
             )),
             Err(UpdateError::Missing) => Err(not_found(&r, &i)),
@@ -414,7 +414,7 @@ async fn insert(
             "that id was taken; try again",
         ));
     }
-    let shown = parents.strip(session.redact(&resource, Mode::View, &joined, None)?);
+    let shown = session.redact(&resource, Mode::View, &joined, None)?;
     Ok((
         StatusCode::CREATED,
         [(header::ETAG, revision_tag(1))],
@@ -726,7 +726,7 @@ async fn advance(
         });
         match res {
             Ok(rec) => Ok((
-                parents.strip(session.redact(&r, Mode::View, &parents.join(&rec.body), None)?),
+                session.redact(&r, Mode::View, &parents.join(&rec.body), None)?,
                 rec.revision,
             )),
             Err(UpdateError::Missing) => Err(not_found(&r, &i)),

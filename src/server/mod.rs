@@ -253,6 +253,7 @@ pub fn router(state: Shared, www: &Path, pkg: &Path) -> Router {
         .route("/logout", post(data_api::logout))
         .route("/me", get(data_api::me))
         .route("/demo/people", get(data_api::demo_people))
+        .route("/people", get(sharing::people))
         .route("/users", get(data_api::users))
         .route(
             "/data/{resource}",

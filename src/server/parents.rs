@@ -1,8 +1,9 @@
 //! Records that follow their parent (a customer's contacts): a `parent` scope decides on the
 //! parent record, which the engine reads under the parent resource's name (`record.customer`).
-//! The store keeps each record alone; this joins the parent in for decisions, up the chain,
-//! and takes it out again of what is shown (the parent's own fields answer to the parent's
-//! own decisions, never to the child's).
+//! The store keeps each record alone; this joins the parent in for decisions, up the chain.
+//! What is shown of the parent is the core's `redact`: the parent as viewing it would show it,
+//! and only to someone who may view it (its fields answer to its own decisions, never to the
+//! child's).
 
 use super::store::{Store, StoreError};
 use crate::core::Policy;
@@ -65,14 +66,6 @@ impl Parents {
             m.insert(up.clone(), self.join_from(level + 1, p));
         }
         out
-    }
-
-    /// What is shown of a record: without the parent record joined in.
-    pub(super) fn strip(&self, mut shown: Value) -> Value {
-        if let (Some((_, up, _)), Some(m)) = (self.chain.first(), shown.as_object_mut()) {
-            m.remove(up);
-        }
-        shown
     }
 }
 

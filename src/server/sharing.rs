@@ -12,7 +12,7 @@ use super::state::{Shared, DATA_APP};
 use super::store::UpdateError;
 use crate::admin::{Directory, Person};
 use crate::core::{Input, Session};
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -21,6 +21,15 @@ use std::sync::Arc;
 
 /// Most people one record is shared with.
 const MAX_MEMBERS: usize = 500;
+
+/// Most people a picker's search answers with.
+const MAX_FOUND: usize = 20;
+
+/// `?q=`: what the person picker searches for.
+#[derive(Deserialize)]
+pub struct Find {
+    q: Option<String>,
+}
 
 /// `{"members": ["u-bob", …]}`.
 #[derive(Deserialize)]
@@ -198,6 +207,33 @@ fn set(record: &mut Value, attr: &str, value: Value) {
         }
         at = m.entry((*k).to_string()).or_insert_with(|| json!({}));
     }
+}
+
+/// `GET /v1/people?q=`: colleagues to share a record with, for anyone logged in (as a company
+/// address book is): up to 20 people whose name, id or department holds `q` (any case), as
+/// `{"people": [{id, name, department}]}`.
+pub async fn people(
+    User(_): User,
+    State(state): State<Shared>,
+    Query(find): Query<Find>,
+) -> ApiResult<Json<Value>> {
+    let q = find.q.unwrap_or_default().trim().to_lowercase();
+    let directory = state.directory(DATA_APP).await?;
+    let found: Vec<Value> = directory
+        .people()
+        .iter()
+        .filter(|p| {
+            let hay = [
+                p.label(),
+                &p.id,
+                p.department.as_deref().unwrap_or_default(),
+            ];
+            q.is_empty() || hay.iter().any(|h| h.to_lowercase().contains(&q))
+        })
+        .take(MAX_FOUND)
+        .map(|p| json!({"id": p.id, "name": p.label(), "department": p.department}))
+        .collect();
+    Ok(Json(json!({ "people": found })))
 }
 
 /// `{"members": [{id, name, department}], "can_share"}`.

@@ -121,6 +121,8 @@ struct Schema<'a> {
     expires_at: Option<&'a str>,
     key_id: Option<&'a str>,
     subject: Option<&'a str>,
+    /// The signed person's JSON text (the wrapper parses it).
+    person: Option<&'a str>,
     record_paths: Vec<String>,
     context_paths: Vec<String>,
     resources: Vec<&'a str>,
@@ -240,6 +242,7 @@ impl WasmEngine {
             expires_at: self.expires_at.as_deref(),
             key_id: self.key_ids.first().map(String::as_str),
             subject: h.subject.as_deref(),
+            person: h.person.as_deref(),
             record_paths: p.record_paths(),
             context_paths: p.context_paths(),
             resources: p.resource_names().collect(),
@@ -286,7 +289,8 @@ impl WasmEngine {
             .map_err(|e| from_request(&e))
     }
 
-    /// A session for one user; `subject_json` is `{ id, roles?, department?, groups?, attrs? }`.
+    /// A session for one user; `subject_json` is `{ id, roles?, department?, groups?, attrs?,
+    /// reports? }` (a per-user bundle's own `person` when given by id alone).
     pub fn session(&self, subject_json: &str) -> Result<WasmSession, JsValue> {
         let subject: Subject = serde_json::from_str(subject_json).map_err(|e| {
             js_error(

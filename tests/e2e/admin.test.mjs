@@ -85,6 +85,46 @@ test('admin: create a role from a template and give it to a department', async (
   });
 });
 
+test('admin: the scope picker offers every CRM scope, in both languages, and the reporting line a depth', async () => {
+  await withBrowser(async ({ open, s }) => {
+    const page = await console_(open, s, 'roles');
+    await page.getByLabel('New role: Name').fill('team_lead');
+    await page.getByRole('button', { name: 'Create', exact: true }).click();
+    await page.waitForSelector('[data-editing=team_lead]');
+    await page.getByRole('button', { name: 'Add a grant' }).click();
+    const grant = page.locator('fieldset.grant').last();
+    const path = await grant.getAttribute('data-path');
+    await grant.getByLabel(`Resource ${path}`, { exact: true }).selectOption('customer');
+    const scope = grant.getByLabel(`Scope ${path}`, { exact: true });
+    const options = async () => scope.locator('option').evaluateAll((os) => os.map((o) => `${o.value}=${o.textContent}`));
+    // Customers are shared (members) but follow no parent; contacts follow their customer.
+    assert.deepEqual(await options(), ['all=all', 'own=own', 'subordinates=own and subordinates', 'department=department',
+      'department_tree=department tree', 'member=shared with them']);
+    await grant.getByLabel(`view ${path}`, { exact: true }).check();
+    await scope.selectOption('subordinates');
+    await grant.getByLabel(`Levels ${path}`, { exact: true }).selectOption('1');
+    await saved(page);
+    await shots(page, 'admin-scope-subordinates');
+    await grant.getByLabel(`Resource ${path}`, { exact: true }).selectOption('contact');
+    assert.ok((await options()).includes('parent=follows the parent record'), String(await options()));
+    await grant.getByLabel(`Resource ${path}`, { exact: true }).selectOption('customer');
+    await page.evaluate(() => localStorage.setItem('fieldgate-lang', 'zh'));
+    await page.reload();
+    await page.waitForSelector('[role=tab]');
+    await page.click('[data-tab=roles]');
+    await page.locator('[data-role=team_lead]').click();
+    await page.waitForSelector('[data-editing=team_lead]');
+    const zh = await page.locator(`select[aria-label="数据范围 ${path}"] option`).evaluateAll((os) => os.map((o) => o.textContent));
+    assert.deepEqual(zh, ['全部', '本人', '本人及下属', '本部门', '本部门及下级部门', '协作的记录']);
+    await page.evaluate(() => localStorage.setItem('fieldgate-lang', 'en'));
+    await page.reload();
+    await page.waitForSelector('[role=tab]');
+    const v = await publish(page);
+    const doc = (await s.call('GET', `/v1/apps/acme-erp/versions/${v}`)).json.document;
+    assert.deepEqual(doc.roles.team_lead.grants, [{ resource: 'customer', actions: ['view'], scope: 'subordinates', depth: 1 }]);
+  });
+});
+
 test('admin: one person in one place: give and take a role, see where each comes from and why an action is allowed', async () => {
   await withBrowser(async ({ open, s }) => {
     const page = await console_(open, s, 'people');

@@ -213,3 +213,63 @@ test('form: the Chinese page', async () => {
     await page.waitForSelector('text=Records in your scope');
   });
 });
+
+test('form: the team lead edits his reports\' customers; sharing lets a colleague edit; contacts follow their customer', async () => {
+  await withBrowser(async ({ open }) => {
+    const page = await formPage(open);
+    // Ivan leads Alice (sales-east) and Bob (sales-west): their customers are his to edit,
+    // Carol's (his own manager's) only to read.
+    await asUser(page, 'u-ivan');
+    await pick(page, 'Mode', 'edit');
+    await page.locator('[data-id=c-1003]').click();
+    await page.waitForSelector('#root_notes');
+    assert.equal(await page.locator('#root_notes').isEditable(), true, "Bob's customer (another department)");
+    await page.locator('[data-id=c-1004]').click();
+    await page.waitForSelector('[data-testid=not-allowed]');
+    assert.equal(await page.locator('#root_notes').isEditable(), false, "Carol's customer");
+    await page.locator('[data-id=c-1001]').click();
+    await page.waitForSelector('#root_notes:not([readonly])');
+    await shots(page, 'form-team-lead');
+
+    // Alice shares Liu Yang (c-1002) with Bob through the person picker.
+    await asUser(page, 'u-bob');
+    await pick(page, 'Mode', 'edit');
+    await page.locator('[data-id=c-1002]').click();
+    await page.waitForSelector('[data-testid=not-allowed]');
+    await asUser(page, 'u-alice');
+    await page.locator('[data-id=c-1002]').click();
+    await page.waitForSelector('[data-testid=sharing]');
+    assert.match(await page.getByTestId('sharing').innerText(), /Not shared with anyone/);
+    await page.getByLabel('Share with a colleague').fill('sales-west');
+    await page.locator('[data-testid=people-found] button[data-id=u-bob]').click();
+    await page.waitForSelector('[data-testid=members] li[data-id=u-bob]');
+    assert.match(await page.getByTestId('sharing').innerText(), /Bob Li \(u-bob · sales-west\)/);
+    await shots(page, 'form-sharing');
+    await asUser(page, 'u-bob');
+    await pick(page, 'Mode', 'edit');
+    await page.locator('[data-id=c-1002]').click();
+    await page.waitForSelector('#root_notes');
+    assert.equal(await page.getByTestId('not-allowed').count(), 0, 'shared with him now');
+    assert.equal(await page.locator('#root_notes').isEditable(), true);
+    assert.equal(await page.locator('#root_phone').isEditable(), false, 'a collaborator edits the notes only');
+    assert.equal(await page.getByLabel('Share with a colleague').count(), 0, 'only who may share sees the picker');
+    await page.locator('#root_notes').fill('Bob called back');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.waitForSelector('text=Saved c-1002');
+
+    // Contacts follow their customer: Bob edits the contact of a customer he owns or shares,
+    // not of Carol's; Dave (purchasing) sees no contacts.
+    await pick(page, 'Form', 'contact');
+    await page.waitForSelector('[data-testid=records] [data-id=ct-3004]');
+    assert.match(await page.locator('[data-id=ct-3003]').innerText(), /Chen Jing/, 'the customer shown with its contact');
+    await page.locator('[data-id=ct-3003]').click();
+    await page.waitForSelector('#root_title');
+    assert.equal(await page.locator('#root_title').isEditable(), true, 'his own customer\'s contact');
+    await page.locator('[data-id=ct-3004]').click();
+    await page.waitForSelector('[data-testid=not-allowed]');
+    await shots(page, 'form-contacts');
+    await asUser(page, 'u-dave');
+    await pick(page, 'Form', 'contact');
+    await page.waitForSelector('text=Nothing in your scope.');
+  });
+});

@@ -55,7 +55,14 @@ test('refuses bad bundles with stable codes', async () => {
   await rejects(Engine.load(v3, { trustedKeys: ['bm90IGEga2V5'] }), 'bad_key');
   const alice = read('./bundles/alice.json');
   await rejects(Engine.load(alice, { ...opts, user: 'u-bob' }), 'wrong_subject');
-  assert.equal((await Engine.load(alice, { ...opts, user: 'u-alice' })).subject, 'u-alice');
+  const mine = await Engine.load(alice, { ...opts, user: 'u-alice' });
+  assert.equal(mine.subject, 'u-alice');
+  // The bundle carries its user as signed: `session()` decides for them, and a session that says
+  // otherwise of them, or is for someone else, is refused.
+  assert.deepEqual(mine.person, { id: 'u-alice' });
+  assert.equal(mine.session().can('edit', 'customer', { owner_id: 'u-alice' }), true);
+  assert.throws(() => mine.session({ id: 'u-alice', department: 'finance' }), (e) => e.code === 'subject_mismatch');
+  assert.throws(() => mine.session({ id: 'u-bob' }), (e) => e.code === 'wrong_subject');
 });
 
 test('sessions answer can, fields, fieldStates, form, redact, writable', async () => {

@@ -441,6 +441,19 @@ fn minimized_bundle_for_me_is_bound_to_the_logged_in_user() {
     assert_eq!(r.header("cache-control"), Some("private, no-cache"));
     let b = s.verify(&r.body, Some("u-alice"));
     assert_eq!(b.policy.header().subject.as_deref(), Some("u-alice"));
+    // The person as the server resolves them, signed: department, directory roles, reporting
+    // line.
+    let ivan = s.login("u-ivan");
+    let r = s.call(
+        "GET",
+        "/v1/apps/acme-erp/bundle?for=me",
+        &[("cookie", &ivan)],
+        b"",
+    );
+    let v = s.verify(&r.body, Some("u-ivan"));
+    let person: Value = serde_json::from_str(v.policy.header().person.as_deref().unwrap()).unwrap();
+    assert_eq!(person["department"], "sales-east");
+    assert_eq!(person["reports"], json!({"u-alice": 1, "u-bob": 1}));
     assert!(
         b.policy.user_ids().all(|u| u == "u-alice"),
         "other users' assignments are cut"
@@ -702,13 +715,16 @@ fn the_access_diff_sees_a_department_assignment_and_names_the_people() {
         .iter()
         .map(|l| l.as_str().unwrap())
         .collect();
-    assert!(
-        lines.contains(
-            &"Alice Chen and Ivan Ma: Customer › Bank account goes from masked to editable (in \
-              create and edit forms; their own records)"
-        ),
-        "{lines:#?}"
-    );
+    // Ivan leads a team: the change reaches his reports' records too, and his line says so.
+    for line in [
+        "Alice Chen: Customer › Bank account goes from masked to editable (in create and edit \
+         forms; their own records)",
+        "Ivan Ma: Customer › Bank account goes from masked to editable (in create and edit \
+         forms; their own records; records of someone reporting to them)",
+        "Alice Chen and Ivan Ma gain delete on Customer (all records)",
+    ] {
+        assert!(lines.contains(&line), "{line}\n{lines:#?}");
+    }
     assert!(dry["access"]
         .as_array()
         .unwrap()
@@ -2099,4 +2115,179 @@ fn the_status_moves_only_through_the_flow() {
         &json!({"quantity": 7, "status": order["status"]}),
     );
     assert_eq!(fine.status, 200, "{}", fine.text());
+}
+
+/// The CRM scopes through the data API: a team lead sees their reports' customers (across
+/// departments), a customer shared with a colleague is theirs to read and annotate, sharing is
+/// checked, audited and logged, and contacts follow their customer.
+#[test]
+fn crm_scopes_reach_the_records_the_issue_says() {
+    let s = start("server-crm-scopes");
+    let ids = |r: &Value| -> Vec<String> {
+        r["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // Ivan leads Alice (sales-east) and Bob (sales-west): he edits both their customers, not
+    // Carol's.
+    let ivan = s.login("u-ivan");
+    for (id, want) in [("c-1001", 200), ("c-1003", 200), ("c-1004", 403)] {
+        let r = s.user(
+            &ivan,
+            "PUT",
+            &format!("/v1/data/customer/{id}"),
+            &json!({"tier": "gold"}),
+        );
+        assert_eq!(r.status, want, "{id}: {}", r.text());
+    }
+    // Bob reads c-1001 (Alice's, shared with him) with the phone unmasked and edits its notes
+    // only.
+    let bob = s.login("u-bob");
+    let c = s
+        .user(&bob, "GET", "/v1/data/customer/c-1001", &Value::Null)
+        .json();
+    assert_eq!(c["phone"], "13812345678", "{c}");
+    let r = s.user(
+        &bob,
+        "PUT",
+        "/v1/data/customer/c-1001",
+        &json!({"notes": "met"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = s.user(
+        &bob,
+        "PUT",
+        "/v1/data/customer/c-1001",
+        &json!({"tier": "vip"}),
+    );
+    assert_eq!(r.json()["code"], "forbidden_fields");
+    // Who it is shared with; Bob may not share it further, Alice may.
+    let m = s
+        .user(
+            &bob,
+            "GET",
+            "/v1/data/customer/c-1001/members",
+            &Value::Null,
+        )
+        .json();
+    assert_eq!(m["members"][0]["name"], "Bob Li");
+    assert_eq!(m["can_share"], false);
+    let r = s.user(
+        &bob,
+        "PUT",
+        "/v1/data/customer/c-1001/members",
+        &json!({"members": ["u-bob", "u-dave"]}),
+    );
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (403, json!("forbidden"))
+    );
+    let alice = s.login("u-alice");
+    let r = s.user(
+        &alice,
+        "PUT",
+        "/v1/data/customer/c-1001/members",
+        &json!({"members": ["u-bob", "u-nobody"]}),
+    );
+    assert_eq!(r.json()["code"], "unknown_user", "{}", r.text());
+    let r = s.user(
+        &alice,
+        "PUT",
+        "/v1/data/customer/c-1002/members",
+        &json!({"members": ["u-bob"]}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["members"][0]["id"], "u-bob");
+    let r = s.user(
+        &bob,
+        "PUT",
+        "/v1/data/customer/c-1002",
+        &json!({"notes": "now mine too"}),
+    );
+    assert_eq!(r.status, 200, "shared with him now: {}", r.text());
+    let audit = s.admin("GET", "/v1/audit?kind=share", &Value::Null).json()["entries"].clone();
+    assert_eq!(audit[0]["detail"]["added"], json!(["u-bob"]), "{audit}");
+    assert_eq!(audit[0]["actor"], "u-alice");
+    let log = s
+        .admin("GET", "/v1/audit/access?user=u-bob", &Value::Null)
+        .json();
+    assert!(
+        log["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "share" && e["outcome"] == "forbidden"),
+        "{log}"
+    );
+    // The person picker finds colleagues by name, id or department, for anyone logged in.
+    assert_eq!(s.get("/v1/people?q=ivan").status, 401);
+    let found = s
+        .user(&bob, "GET", "/v1/people?q=IVAN", &Value::Null)
+        .json();
+    assert_eq!(found["people"][0]["id"], "u-ivan", "{found}");
+    assert_eq!(found["people"][0]["department"], "sales-east", "{found}");
+    let found = s
+        .user(&bob, "GET", "/v1/people?q=sales-west", &Value::Null)
+        .json();
+    assert!(
+        found["people"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["department"] == "sales-west")
+            && found["people"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["id"] == "u-bob"),
+        "{found}"
+    );
+    // Contacts follow their customer: Dave (purchasing) sees none, Bob sees those of customers
+    // he owns or shares; a contact carries its customer exactly as viewing that customer
+    // shows it to him (so the page decides the contact on what he may see).
+    let dave = s.login("u-dave");
+    let none = s
+        .user(&dave, "GET", "/v1/data/contact", &Value::Null)
+        .json();
+    assert!(ids(&none).is_empty(), "{none}");
+    let mine = s.user(&bob, "GET", "/v1/data/contact", &Value::Null).json();
+    assert_eq!(
+        ids(&mine),
+        ["ct-3001", "ct-3002", "ct-3003", "ct-3004"],
+        "sales view every customer"
+    );
+    for c in mine["records"].as_array().unwrap() {
+        let id = c["customer_id"].as_str().unwrap();
+        let own = s.user(
+            &bob,
+            "GET",
+            &format!("/v1/data/customer/{id}"),
+            &Value::Null,
+        );
+        assert_eq!(c["customer"], own.json(), "{c}");
+    }
+    let r = s.user(
+        &bob,
+        "PUT",
+        "/v1/data/contact/ct-3003",
+        &json!({"title": "CEO"}),
+    );
+    assert_eq!(r.status, 200, "his own customer's contact: {}", r.text());
+    let r = s.user(
+        &bob,
+        "PUT",
+        "/v1/data/contact/ct-3004",
+        &json!({"title": "CEO"}),
+    );
+    assert_eq!(r.status, 403, "Carol's customer's contact: {}", r.text());
+    let r = s.user(
+        &bob,
+        "PUT",
+        "/v1/data/contact/ct-3001",
+        &json!({"title": "CEO"}),
+    );
+    assert_eq!(r.status, 200, "a shared customer's contact: {}", r.text());
 }

@@ -43,6 +43,13 @@ export const SCHEMAS = {
       notes: { type: 'string', title: { en: 'Notes', zh: '备注' } },
     },
   },
+  contact: {
+    title: { en: 'Contact', zh: '联系人' }, type: 'object',
+    properties: {
+      name: { type: 'string', title: { en: 'Name', zh: '姓名' } }, title: { type: 'string', title: { en: 'Title', zh: '职务' } },
+      phone: { type: 'string', title: { en: 'Phone', zh: '电话' } }, email: { type: 'string', title: { en: 'Email', zh: '邮箱' } },
+    },
+  },
   inbound_order: {
     title: { en: 'Inbound order', zh: '入库单' }, type: 'object',
     properties: {

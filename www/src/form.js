@@ -17,9 +17,11 @@ const DEBUG = new URLSearchParams(location.search).has('debug');
 
 /** A schema with its titles in the page's language (a form builder keeps them per language). */
 function localized(schema) {
-  const title = (x) => (x && typeof x === 'object' ? x[lang] ?? x.en : x);
+  // A title by language is `{en, zh}`; a property named `title` (a contact's job title) is a
+  // schema like any other.
+  const texts = (x) => x && typeof x === 'object' && typeof x.en === 'string';
   const walk = (s) => (s && typeof s === 'object' && !Array.isArray(s)
-    ? Object.fromEntries(Object.entries(s).map(([k, v]) => [k, k === 'title' ? title(v) : walk(v)]))
+    ? Object.fromEntries(Object.entries(s).map(([k, v]) => [k, k === 'title' && texts(v) ? v[lang] ?? v.en : walk(v)]))
     : s);
   return walk(schema);
 }
@@ -44,7 +46,7 @@ import { lang, languageSwitch, locale, t } from './i18n.js';
 
 const MODES = ['view', 'create', 'edit'];
 /** The approval flow's steps per resource (the server does them: `POST .../{id}/{step}`). */
-const STEPS = { customer: [], inbound_order: ['submit', 'approve', 'reject', 'receive'] };
+const STEPS = { customer: [], contact: [], inbound_order: ['submit', 'approve', 'reject', 'receive'] };
 const fmtTime = (iso) => (iso ? new Date(iso).toLocaleString(locale()) : '—');
 
 async function fetchBundle(etagRef) {
@@ -148,7 +150,54 @@ function RecordForm({ resource, mode, record, onSaved, setError }) {
     mode !== 'create' && record && STEPS[resource].length > 0 && h('div', { className: 'actions', 'data-testid': 'steps' },
       STEPS[resource].map((step) => h(StepButton, { key: step, step, resource, record, setError,
         onDone: (r) => onSaved(t('moved', { id: r.id, status: statusWord(r.status) })) }))),
+    mode !== 'create' && record && resource === 'customer' && h(Sharing, { resource, record, setError, onSaved }),
     DEBUG && h('p', { className: 'muted', 'data-testid': 'eval-time' }, t('evalTime', { us: perEval.toFixed(1) })));
+}
+
+/**
+ * Who a record is shared with (协作人), and for whoever may `share` it (the engine decides, the
+ * server checks again) a person picker searching colleagues by name, id or department.
+ */
+function Sharing({ resource, record, setError, onSaved }) {
+  const session = useSession();
+  const [members, setMembers] = useState(null);
+  const [q, setQ] = useState('');
+  const [found, setFound] = useState([]);
+  const url = `/v1/data/${resource}/${encodeURIComponent(record.id)}/members`;
+  useEffect(() => { api(url).then((r) => setMembers(r.members)).catch(() => setMembers([])); }, [url]);
+  useEffect(() => {
+    if (!q.trim()) { setFound([]); return undefined; }
+    const timer = setTimeout(() => {
+      api(`/v1/people?q=${encodeURIComponent(q.trim())}`).then((r) => setFound(r.people)).catch(() => setFound([]));
+    }, 200);
+    return () => clearTimeout(timer);
+  }, [q]);
+  if (!members) return null;
+  const may = session.can('share', resource, record);
+  const save = async (ids) => {
+    setError(null);
+    if (!session.attempt('share', resource, record)) return;
+    try {
+      const r = await api(url, { method: 'PUT', body: { members: ids } });
+      setMembers(r.members);
+      setQ('');
+      onSaved(t('shareSaved', { id: record.id, n: r.members.length }));
+    } catch (e) {
+      setError(`${e.code || 'error'}: ${e.message}`);
+    }
+  };
+  const ids = members.map((m) => m.id);
+  const who = (p) => `${p.name} (${p.id}${p.department ? ` · ${p.department}` : ''})`;
+  return h('section', { className: 'sharing', 'data-testid': 'sharing', 'aria-label': t('sharedWith') },
+    h('h3', null, t('sharedWith')),
+    members.length === 0 && h('p', { className: 'muted' }, t('notShared')),
+    h('ul', { className: 'members', 'data-testid': 'members' }, members.map((m) => h('li', { key: m.id, 'data-id': m.id }, who(m),
+      may && h('button', { type: 'button', className: 'secondary', 'aria-label': t('unshareWho', { who: m.name }), onClick: () => save(ids.filter((x) => x !== m.id)) }, t('unshare'))))),
+    may && h('div', { className: 'picker' },
+      h('input', { type: 'search', value: q, onChange: (e) => setQ(e.target.value), placeholder: t('shareSearch'), 'aria-label': t('shareWith') }),
+      found.length > 0 && h('ul', { className: 'picks', 'data-testid': 'people-found' },
+        found.filter((p) => !ids.includes(p.id) && p.id !== session.subject.id).map((p) => h('li', { key: p.id },
+          h('button', { type: 'button', 'data-id': p.id, onClick: () => save([...ids, p.id]) }, who(p)))))));
 }
 
 /** The logged-in person's lines in open access reviews: keep or revoke, with a note. */
@@ -220,7 +269,7 @@ function Workspace({ store, user, users, onUser }) {
       h('label', null, t('user'), h('select', { value: user.id, onChange: (e) => onUser(e.target.value), 'aria-label': 'User' },
         users.map((u) => h('option', { key: u.id, value: u.id }, `${u.name} — ${u.title}`)))),
       h('label', null, t('form'), h('select', { value: resource, onChange: (e) => setResource(e.target.value), 'aria-label': 'Form' },
-        h('option', { value: 'customer' }, t('res.customer')), h('option', { value: 'inbound_order' }, t('res.inbound_order')))),
+        ['customer', 'contact', 'inbound_order'].map((r) => h('option', { key: r, value: r }, t(`res.${r}`))))),
       h('label', null, t('mode'), h('select', { value: mode, onChange: (e) => setMode(e.target.value), 'aria-label': 'Mode' },
         MODES.map((m) => h('option', { key: m, value: m }, t(`mode.${m}`)))))),
     error && h('div', { className: 'error', role: 'alert', 'data-testid': 'error' }, error),
@@ -236,7 +285,7 @@ function Workspace({ store, user, users, onUser }) {
           records.map((r) => h('li', { key: r.id },
             h('button', { 'aria-pressed': selected?.id === r.id, 'data-id': r.id, onClick: () => setSelected(r) },
               h('strong', null, r.name || r.order_no || r.id), ' ',
-              h('span', { className: 'muted' }, [r.owner_id || r.created_by, r.status].filter(Boolean).join(' · ')))))),
+              h('span', { className: 'muted' }, [r.customer?.name, r.owner_id || r.created_by, r.status].filter(Boolean).join(' · ')))))),
         records.length === 0 && h('p', { className: 'muted' }, t('nothing'))),
       selected || mode === 'create'
         ? h(RecordForm, { key: `${resource}:${mode}:${selected?.id}:${engine.version}:${selected?.status}`, resource, mode, record: selected, setError,
@@ -316,7 +365,9 @@ function App() {
   }, []);
   if (fatal) return h('div', { className: 'error', role: 'alert', 'data-testid': 'error' }, fatal);
   if (!store || !user) return h('p', { className: 'muted' }, t('loading'));
-  return h(FieldgateProvider, { engine: store.engine, subject: { id: user.id, department: user.department, groups: user.groups || [], roles: user.roles || [] } },
+  // The bundle is made for this person and carries them as the server knows them (reporting
+  // line included): the session is theirs, with no subject to restate.
+  return h(FieldgateProvider, { engine: store.engine },
     h(Workspace, { key: user.id, store, user, users, onUser: (id) => { setStore(null); login(id, window.__fieldgateConfig); } }));
 }
 

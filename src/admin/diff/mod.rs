@@ -257,7 +257,9 @@ pub fn diff_people(
         }
         let (a, b) = (old.session(&rep.was), new.session(&rep.is));
         let named = pair.named_by(&a, &b);
-        let moved = rep.was.department != rep.is.department;
+        // A new department or a new reporting line changes which records are theirs to
+        // reach, under the same policy too.
+        let moved = rep.was.department != rep.is.department || rep.was.reports != rep.is.reports;
         for r in &resources {
             if named.as_ref().is_some_and(|n| !n.contains(r))
                 || (!moved && pair.same_for(&a, &b, r))
@@ -522,7 +524,8 @@ impl<'p> Side<'p> {
     }
 
     /// What decides a session's answers on resource `r`: the resource's declaration, the
-    /// session's grants and rules on it (and its role names when conditions read them).
+    /// session's grants and rules on it (and its role names when conditions read them), and its
+    /// parent's, for records that follow one.
     fn fingerprint(&self, s: &Session, r: &str) -> Option<u64> {
         let p = &**self.policy;
         let pos = p.resource_id(r).ok()?.index() as usize;
@@ -541,7 +544,18 @@ impl<'p> Side<'p> {
             .collect();
         rules.sort_unstable();
         let roles = p.reads_user_roles().then(|| s.roles());
-        Some(hash(&(self.resource_hash.get(r), grants, rules, roles)))
+        // A `parent` grant decides on the parent's own grants: they are part of the answer.
+        let parent = match p.parent_of(r) {
+            Some((up, _)) => Some(self.fingerprint(s, up)?),
+            None => None,
+        };
+        Some(hash(&(
+            self.resource_hash.get(r),
+            grants,
+            rules,
+            roles,
+            parent,
+        )))
     }
 }
 
@@ -588,7 +602,9 @@ impl<'p> Pair<'p> {
         roles.sort();
         let mut groups = s.groups.clone();
         groups.sort();
-        serde_json::json!([id, roles, s.department, groups, s.attrs]).to_string()
+        let mut reports: Vec<(&String, &Value)> = s.reports.iter().collect();
+        reports.sort_unstable_by_key(|(id, _)| *id);
+        serde_json::json!([id, roles, s.department, groups, s.attrs, reports]).to_string()
     }
 
     /// Whether both policies surely answer alike for this session pair on `r`.
@@ -650,13 +666,52 @@ impl<'p> Pair<'p> {
                 }
             }
         }
+        if self.members_path(r).is_some() {
+            kinds.push("shared");
+        }
+        if self.parent_link(r).is_some() {
+            kinds.extend(["parent_own", "parent_other"]);
+        }
         let mut out = Vec::new();
         for kind in kinds {
             for set in variants(&candidates) {
                 out.push(Shape { kind, set });
             }
         }
+        // The reporting line: a direct report's record, and the farthest report's.
+        if let Some(path) = owner {
+            let mut line: Vec<(u64, &String)> = s
+                .reports
+                .iter()
+                .filter_map(|(id, d)| Some((d.as_u64()?, id)))
+                .collect();
+            line.sort_unstable();
+            let picks = [("report", line.first()), ("indirect_report", line.last())];
+            for (kind, pick) in picks {
+                let Some(&(distance, id)) = pick else {
+                    continue;
+                };
+                if kind == "indirect_report" && distance < 2 {
+                    continue;
+                }
+                out.extend(report_shapes(kind, &path, id, &candidates));
+            }
+        }
         out
+    }
+
+    /// The record path of the resource's members list (from whichever policy declares it).
+    fn members_path(&self, r: &str) -> Option<String> {
+        [self.old.policy, self.new.policy]
+            .into_iter()
+            .find_map(|p| p.members_attribute(r))
+    }
+
+    /// The resource's parent resource (from whichever policy declares it).
+    fn parent_link(&self, r: &str) -> Option<String> {
+        [self.old.policy, self.new.policy]
+            .into_iter()
+            .find_map(|p| Some(p.parent_of(r)?.0.to_string()))
     }
 
     /// A department directly below the subject's, in either policy.
@@ -715,6 +770,30 @@ impl<'p> Pair<'p> {
         if let Some(path) = dept {
             set_path(&mut rec, &path, d);
         }
+        if let Some(path) = self.members_path(r) {
+            let members = if shape.kind == "shared" {
+                vec![Value::from(s.id.clone())]
+            } else {
+                Vec::new()
+            };
+            set_path(&mut rec, &path, Value::Array(members));
+        }
+        if let Some(up) = self.parent_link(r).filter(|up| up != r) {
+            let kind = match shape.kind {
+                "parent_own" => "own",
+                "parent_other" => "other",
+                _ => "",
+            };
+            if !kind.is_empty() {
+                let of = Shape {
+                    kind,
+                    set: Vec::new(),
+                };
+                let mut parent = self.record(&up, &of, s);
+                set_path(&mut parent, "id", Value::from("\u{0}the parent record"));
+                set_path(&mut rec, &up, parent);
+            }
+        }
         for (path, c) in &shape.set {
             let v = match c {
                 Candidate::Value(v) => v.clone(),
@@ -725,6 +804,20 @@ impl<'p> Pair<'p> {
         }
         rec
     }
+}
+
+/// The shapes of a record owned by `id` (someone in the reporting line), with each variant of
+/// the candidate values.
+fn report_shapes<'c>(
+    kind: &'static str,
+    owner: &'c str,
+    id: &'c str,
+    candidates: &'c [(String, Vec<Candidate>)],
+) -> impl Iterator<Item = Shape> + 'c {
+    variants(candidates).into_iter().map(move |mut set| {
+        set.push((owner.to_string(), Candidate::Value(Value::from(id))));
+        Shape { kind, set }
+    })
 }
 
 /// Records worth asking one policy about on `resource` for `s`: the diff's shapes (the
@@ -963,6 +1056,29 @@ fn compare_resource(pair: &Pair<'_>, who: &Both, r: &str, a: &Session, b: &Sessi
                 _ => continue,
             };
             cases.push((kind, Some(Shape { kind, ..sh })));
+        }
+    }
+    // A new reporting line: the records of each person who joined or left it (a few of each).
+    if let (Some(path), true) = (pair.owner_paths(r).0, who.was.reports != who.is.reports) {
+        let candidates = pair.candidates(r);
+        let joined = who
+            .is
+            .reports
+            .keys()
+            .filter(|id| !who.was.reports.contains_key(*id));
+        let left = who
+            .was
+            .reports
+            .keys()
+            .filter(|id| !who.is.reports.contains_key(*id));
+        for id in joined.take(3) {
+            cases.extend(
+                report_shapes("report", &path, id, &candidates).map(|sh| (sh.kind, Some(sh))),
+            );
+        }
+        for id in left.take(3) {
+            let kind = "former_report";
+            cases.extend(report_shapes(kind, &path, id, &candidates).map(|sh| (sh.kind, Some(sh))));
         }
     }
     let (old, new) = (a.policy(), b.policy());

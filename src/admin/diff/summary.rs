@@ -89,16 +89,22 @@ pub struct Line {
 }
 
 /// The order kinds are said in.
-const KINDS: [&str; 11] = [
+const KINDS: [&str; 17] = [
     "own",
     "own_elsewhere",
     "own_subtree",
     "former_own",
     "former_own_subtree",
+    "report",
+    "indirect_report",
+    "former_report",
+    "shared",
     "department",
     "subtree",
     "former_department",
     "former_subtree",
+    "parent_own",
+    "parent_other",
     "other",
     "any",
 ];
@@ -172,6 +178,7 @@ pub(super) fn impact(d: &Diff, labels: &Labels) -> Impact {
     let mut line_at: HashMap<(Effect<'_>, Option<&str>), usize> = HashMap::new();
     for ((subject, causes, direction, resource, base, mode, from, to), entries) in per_person {
         let of = |i: &usize| &d.access[*i];
+        let all_records = entries.iter().map(of).all(|c| c.all_records);
         let effect = Effect {
             causes,
             direction,
@@ -179,8 +186,14 @@ pub(super) fn impact(d: &Diff, labels: &Labels) -> Impact {
             base,
             from,
             to,
-            all_records: entries.iter().map(of).all(|c| c.all_records),
-            records: kinds(entries.iter().map(of)),
+            all_records,
+            // On every record, which kinds were asked about (a manager's reports' records too)
+            // does not tell people apart.
+            records: if all_records {
+                Vec::new()
+            } else {
+                kinds(entries.iter().map(of))
+            },
             conditions: conditions(entries.iter().map(of))
                 .iter()
                 .map(Value::to_string)
@@ -234,7 +247,7 @@ pub(super) fn impact(d: &Diff, labels: &Labels) -> Impact {
             from: effect.from.to_string(),
             to: effect.to.to_string(),
             all_records: effect.all_records,
-            records: effect.records.clone(),
+            records: kinds(entries.iter().map(|&i| &d.access[i])),
             conditions: conditions(entries.iter().map(|&i| &d.access[i])),
             subjects: who.iter().map(|s| s.to_string()).collect(),
             people,

@@ -6,7 +6,7 @@
 //! `lines.*.price`). Only own members of objects are read. Where declared fields nest, the
 //! deeper one decides its part.
 
-use super::{Input, Session};
+use super::{Input, ResourceId, Session};
 use crate::core::error::{Code, RequestError};
 use crate::core::mask::Mask;
 use crate::core::state::{FieldState, Mode};
@@ -16,7 +16,9 @@ use serde_json::{Map, Value};
 impl Session {
     /// A copy of `record` as `mode` shows it: only the declared fields the user may see
     /// (masked ones masked), and the attributes that address the record (`id`, and the
-    /// resource's owner and department attributes). Everything else is left out, so a field
+    /// resource's owner, department and members attributes and the parent's id). A parent record joined in
+    /// (`record.customer` for a contact) is shown as viewing that record would show it, and
+    /// only when the user may view it, so a page decides a `parent` scope on what it may see. Everything else is left out, so a field
     /// a policy stops declaring is never shown.
     ///
     /// # Errors
@@ -48,8 +50,11 @@ impl Session {
             })
             .collect();
         let mut out = select(record, 0, &refs(&fields)).unwrap_or_default();
-        let slots = &self.policy().slots.record;
-        let attrs = [res.owner, res.department].into_iter().flatten();
+        let p = self.policy();
+        let slots = &p.slots.record;
+        let attrs = [res.owner, res.department, res.members]
+            .into_iter()
+            .flatten();
         let address = attrs.map(|s| {
             slots[s as usize]
                 .keys
@@ -60,6 +65,31 @@ impl Session {
         for path in core::iter::once(vec!["id"]).chain(address) {
             if let Some(v) = get(record, &path) {
                 put(&mut out, &path, v.clone());
+            }
+        }
+        if let Some(link) = &res.parent {
+            let via: Vec<&str> = link.via.split('.').collect();
+            if let Some(v) = get(record, &via) {
+                put(&mut out, &via, v.clone());
+            }
+            let up = &p.resources[link.resource as usize].name;
+            if let Some(parent) = record.get(up.as_str()).filter(|v| v.is_object()) {
+                let seen = p
+                    .action_id(ResourceId(link.resource), "view")
+                    .is_ok_and(|a| {
+                        self.can_at(
+                            ResourceId(link.resource),
+                            a,
+                            Input::json(Some(parent), context),
+                        )
+                    });
+                if seen {
+                    put(
+                        &mut out,
+                        &[up.as_str()],
+                        self.redact(up, Mode::View, parent, context)?,
+                    );
+                }
             }
         }
         Ok(out)

@@ -89,7 +89,7 @@ pub struct Session {
     pub(crate) rules: Vec<u32>,
     pub(crate) user: UserValues,
     /// The reporting line below the user, by id, with distances (the subject's).
-    reports: Map<String, Value>,
+    pub(crate) reports: Map<String, Value>,
     plans: Vec<OnceCell<Plan>>,
     stale: bool,
 }

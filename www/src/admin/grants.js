@@ -45,7 +45,18 @@ function defaultWords(states, f) {
 }
 
 const STATES = ['hidden', 'masked', 'readonly', 'editable'];
-const SCOPES = ['all', 'own', 'department', 'department_tree'];
+/** Scopes in the order a CRM admin reads them: 全部, 本人, 本人及下属, 本部门, 本部门及下级, 协作, 随上级. */
+const SCOPES = ['all', 'own', 'subordinates', 'department', 'department_tree', 'member', 'parent'];
+
+/**
+ * The scopes a grant on `res` can take: `member` needs the resource's members list and
+ * `parent` its parent link (a grant on every form may use neither); the grant's own scope is
+ * always offered, so a scope the check refuses stays visible next to its error.
+ */
+function scopesFor(res, current) {
+  return SCOPES.filter((s) => s === current
+    || (s === 'member' ? Boolean(res?.members) : s === 'parent' ? Boolean(res?.parent) : true));
+}
 const OPS = ['==', '!=', '<', '<=', '>', '>=', 'in', 'contains'];
 
 /** The draft's resources: `[name, declaration]`. */
@@ -155,8 +166,19 @@ export function grantEditor({ get, path, remove, withScope = true }) {
       el('div', { class: 'bar' },
         el('label', {}, t('resource'), el('select', { 'aria-label': `${t('resource')} ${path}`, onchange: (e) => { edit(() => { get().resource = e.target.value; }); render(); } },
           ['*', ...resources().map(([n]) => n)].map((n) => el('option', { value: n, selected: n === gr.resource }, n === '*' ? t('everyForm') : resourceWord(n))))),
-        withScope && el('label', {}, t('scope'), el('select', { 'aria-label': `${t('scope')} ${path}`, onchange: (e) => edit(() => { if (e.target.value === 'all') delete get().scope; else get().scope = e.target.value; }) },
-          SCOPES.map((s) => el('option', { value: s, selected: (gr.scope || 'all') === s }, t(`scope.${s}`))))),
+        withScope && el('label', {}, t('scope'), el('select', { 'aria-label': `${t('scope')} ${path}`, onchange: (e) => {
+          edit(() => {
+            if (e.target.value === 'all') delete get().scope; else get().scope = e.target.value;
+            // `depth` belongs to the reporting line only.
+            if (e.target.value !== 'subordinates') delete get().depth;
+          });
+          render();
+        } },
+        scopesFor(res, gr.scope || 'all').map((s) => el('option', { value: s, selected: (gr.scope || 'all') === s }, t(`scope.${s}`))))),
+        withScope && gr.scope === 'subordinates' && el('label', {}, t('depth'), el('select', { 'aria-label': `${t('depth')} ${path}`, onchange: (e) => edit(() => {
+          if (e.target.value) get().depth = Number(e.target.value); else delete get().depth;
+        }) },
+        ['', 1, 2, 3, 4, 5].map((d) => el('option', { value: d, selected: (gr.depth ?? '') === d }, d ? t('depthN', { n: d }) : t('depthAll'))))),
         remove && el('button', { type: 'button', class: 'danger', onclick: () => remove() }, t('removeGrant'))),
       el('div', { class: 'checks', role: 'group', 'aria-label': `${t('actions')} ${path}` },
         el('label', {}, el('input', { type: 'checkbox', checked: all, onchange: (e) => { edit(() => { get().actions = e.target.checked ? ['*'] : []; }); render(); } }), t('allActions')),

@@ -12,7 +12,7 @@ import { admin, labelText, note, replace, state, strip, takeNote } from './state
 
 let resource = null;
 
-const VALUES = { field: ['hidden', 'masked', 'readonly', 'editable'], action: ['', 'all', 'department_tree', 'department', 'own'] };
+const VALUES = { field: ['hidden', 'masked', 'readonly', 'editable'], action: ['', 'all', 'department_tree', 'department', 'subordinates', 'own', 'member', 'parent'] };
 
 /** Where a cell's note says its value comes from: a tab to open and a label. */
 /** A cell's note in the page's words (the server's `text` is its English). */
@@ -27,6 +27,7 @@ function noteWords(n) {
     case 'condition': return t('note.condition', { when: n.name });
     case 'rule': return t('note.rule', { name: rule() });
     case 'rule_when': return t('note.ruleWhen', { name: rule() });
+    case 'also_scope': return t('note.alsoScope', { scope: t(`scope.${n.name}`) });
     default: return n.text;
   }
 }
