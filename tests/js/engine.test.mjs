@@ -59,7 +59,8 @@ test('refuses bad bundles with stable codes', async () => {
   assert.equal(mine.subject, 'u-alice');
   // The bundle carries its user as signed: `session()` decides for them, and a session that says
   // otherwise of them, or is for someone else, is refused.
-  assert.deepEqual(mine.person, { id: 'u-alice' });
+  assert.equal(mine.person.id, 'u-alice');
+  assert.deepEqual(mine.person.roles ?? [], []);
   assert.equal(mine.session().can('edit', 'customer', { owner_id: 'u-alice' }), true);
   assert.throws(() => mine.session({ id: 'u-alice', department: 'finance' }), (e) => e.code === 'subject_mismatch');
   assert.throws(() => mine.session({ id: 'u-bob' }), (e) => e.code === 'wrong_subject');
