@@ -152,17 +152,22 @@ def test_bad_questions_raise_request_errors_with_codes():
 
 def test_scope_filters_as_trees_and_as_sql_keep_the_allowed_rows():
     s = Policy.from_json(SAMPLE).session({"id": "u-alice", "department": "sales-east"})
-    assert s.scope_filter("customer", "edit") == {
-        "op": "==", "left": {"attr": "owner_id"}, "right": {"value": "u-alice"}}
-    rows = [("c-1", "u-alice", "vip"), ("c-2", "u-bob", None), ("c-3", None, "gold"), ("c-4", "U-ALICE", None)]
+    # Her own customers, and those shared with her (the members list, a JSON array in SQL).
+    assert s.scope_filter("customer", "edit") == {"or": [
+        {"op": "==", "left": {"attr": "owner_id"}, "right": {"value": "u-alice"}},
+        {"op": "in", "left": {"value": "u-alice"}, "right": {"attr": "shared_with"}}]}
+    rows = [("c-1", "u-alice", "vip", None), ("c-2", "u-bob", None, '["u-carol"]'),
+            ("c-3", None, "gold", "[]"), ("c-4", "U-ALICE", None, None),
+            ("c-5", "u-bob", None, '["u-carol", "u-alice"]'), ("c-6", "u-bob", None, '"u-alice"')]
     db = sqlite3.connect(":memory:")
-    db.execute("CREATE TABLE customer (id TEXT, owner TEXT, tier TEXT)")
-    db.executemany("INSERT INTO customer VALUES (?, ?, ?)", rows)
-    clause, params = s.scope_filter_sql("customer", "edit", "sqlite", {"owner_id": "owner"})
+    db.execute("CREATE TABLE customer (id TEXT, owner TEXT, tier TEXT, team TEXT)")
+    db.executemany("INSERT INTO customer VALUES (?, ?, ?, ?)", rows)
+    clause, params = s.scope_filter_sql("customer", "edit", "sqlite", {"owner_id": "owner", "shared_with": "team"})
     got = [r[0] for r in db.execute(f"SELECT id FROM customer WHERE {clause} ORDER BY id", params)]
-    allowed = [i for (i, owner, tier) in rows
-               if s.can("edit", "customer", {k: v for k, v in {"id": i, "owner_id": owner, "tier": tier}.items() if v is not None})]
-    assert got == allowed == ["c-1"]
+    record = lambda i, owner, tier, team: {k: v for k, v in {
+        "id": i, "owner_id": owner, "tier": tier, "shared_with": json.loads(team) if team else None}.items() if v is not None}
+    allowed = [r[0] for r in rows if s.can("edit", "customer", record(*r))]
+    assert got == allowed == ["c-1", "c-5"]
     # Bob's export depends on the context (no export offline): SQL cannot say that without it.
     bob = Policy.from_json(SAMPLE).session({"id": "u-bob"})
     with pytest.raises(SqlError) as e:

@@ -27,12 +27,13 @@ async function publish(page) {
   return Number((await page.locator('text=/Published version \\d+\\./').innerText()).match(/(\d+)/)[1]);
 }
 
-/** `user` tries `n` times to edit Alice's customer and is refused each time (an alert's cause). */
+/** `user` tries `n` times to edit Alice's customer (one not shared with anyone) and is refused
+ * each time (an alert's cause). */
 async function refuse(s, user, n) {
   const login = await fetch(`${s.url}/v1/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: s.url }, body: JSON.stringify({ user }) });
   const cookie = login.headers.get('set-cookie').split(';')[0];
   for (let i = 0; i < n; i++) {
-    const r = await fetch(`${s.url}/v1/data/customer/c-1001`, { method: 'PUT', headers: { cookie, origin: s.url, 'content-type': 'application/json' }, body: JSON.stringify({ notes: 'x' }) });
+    const r = await fetch(`${s.url}/v1/data/customer/c-1002`, { method: 'PUT', headers: { cookie, origin: s.url, 'content-type': 'application/json' }, body: JSON.stringify({ notes: 'x' }) });
     assert.equal(r.status, 403);
   }
 }
@@ -380,6 +381,7 @@ test('admin: an access review campaign from opening to the published revocation'
   await withBrowser(async ({ open, s }) => {
     const page = await console_(open, s, 'reviews');
     await page.getByLabel('Resource inbound_order').uncheck();
+    await page.getByLabel('Resource contact').uncheck();
     await page.getByRole('searchbox', { name: 'Reviewer *all*' }).fill('u-carol');
     await page.locator('.picks button', { hasText: 'u-carol' }).click();
     await page.getByRole('button', { name: 'Open a campaign' }).click();
@@ -390,8 +392,8 @@ test('admin: an access review campaign from opening to the published revocation'
     await form.waitForSelector('[data-testid=records] button');
     await pick(form, 'User', 'u-carol');
     await form.waitForSelector('[data-testid=my-reviews]');
-    await form.getByLabel('Revoke u-alice field:phone').check();
-    await form.getByLabel('Note u-alice field:phone').fill('left the key accounts team');
+    await form.getByLabel('Revoke u-alice customer field:phone').check();
+    await form.getByLabel('Note u-alice customer field:phone').fill('left the key accounts team');
     await form.locator('[data-testid=my-reviews] button').click();
     await form.waitForSelector('text=/Saved \\d+ decision/');
     await shots(form, 'form-my-reviews');

@@ -229,8 +229,8 @@ function MyReviews({ user }) {
             h('td', null, l.line.access),
             h('td', null, l.line.source),
             h('td', null, ['keep', 'revoke'].map((d) => h('label', { key: d },
-              h('input', { type: 'radio', name: key, checked: cur === d, 'aria-label': `${t(d)} ${l.line.person} ${l.line.item}`, onChange: () => set(key, { decision: d }) }), t(d)))),
-            h('td', null, h('input', { type: 'text', 'aria-label': `${t('note')} ${l.line.person} ${l.line.item}`, defaultValue: l.note, onChange: (e) => set(key, { note: e.target.value }) })));
+              h('input', { type: 'radio', name: key, checked: cur === d, 'aria-label': `${t(d)} ${l.line.person} ${l.line.resource} ${l.line.item}`, onChange: () => set(key, { decision: d }) }), t(d)))),
+            h('td', null, h('input', { type: 'text', 'aria-label': `${t('note')} ${l.line.person} ${l.line.resource} ${l.line.item}`, defaultValue: l.note, onChange: (e) => set(key, { note: e.target.value }) })));
         })))),
       h('button', { type: 'button', onClick: () => send(c) }, t('save')))),
     msg && h('p', { className: 'notice', role: 'status' }, msg));
