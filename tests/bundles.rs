@@ -475,14 +475,15 @@ proptest! {
 #[test]
 fn the_fuzz_seeds_still_read() {
     if std::env::var_os("FIELDGATE_BLESS").is_some() {
-        // A new binary format: the binary seeds again, signed by key 7, valid 2026-11-22 to
-        // 2027-11-22 (around both fuzz targets' clocks).
+        // A new binary format: the binary seeds again, valid 2026-11-22 to 2027-11-22 (around
+        // both fuzz targets' clocks). The bundle seed is signed by key 8, which the `bundle`
+        // target does not trust: that target fails on anything that verifies.
         let o = SignOptions {
             issued_at_ms: NOW,
             expires_at_ms: NOW + 365 * DAY,
             ..opts(Encoding::Binary)
         };
-        let bin = sign(&policy_bytes(), &[&key(7)], &o).unwrap();
+        let bin = sign(&policy_bytes(), &[&key(8)], &o).unwrap();
         std::fs::write("fuzz/seeds/bundle/acme.bin", &bin).unwrap();
         std::fs::write("fuzz/seeds/binary_body/acme.body", binary_parts(&bin).0).unwrap();
     }
@@ -490,6 +491,14 @@ fn the_fuzz_seeds_still_read() {
         let bytes = std::fs::read(format!("fuzz/seeds/bundle/{seed}")).unwrap();
         let read = UnverifiedBundle::parse(&bytes, DEFAULT_MAX_BYTES);
         assert!(read.is_ok(), "{seed}: {:?}", read.err());
+        // The `bundle` target's key and clock: a seed must not verify there.
+        let fuzz_key = key(7);
+        let trusted = trust(&[&fuzz_key]);
+        let at = VerifyOptions::new(&trusted, NOW);
+        assert!(
+            verify(&bytes, &at).is_err(),
+            "{seed} verifies in the fuzz target"
+        );
     }
     let body = std::fs::read("fuzz/seeds/binary_body/acme.body").unwrap();
     let k = key(7);
