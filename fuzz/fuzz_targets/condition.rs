@@ -16,6 +16,7 @@ fuzz_target!(|text: &str| {
             groups: json!([]),
             attrs: vec![json!(1); slots.user_attrs.len()],
             department_tree: json!(["d1", "d2"]),
+            reports: json!(["u2"]),
         };
         let record = json!({"a": 1, "b": "x", "c": [1, 2]});
         let ctx = json!({});
