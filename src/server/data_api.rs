@@ -11,7 +11,7 @@ use super::error::{ApiError, ApiResult, ServerCode};
 use super::parents::Parents;
 use super::publish::unknown_app;
 use super::state::{Shared, DATA_APP};
-use super::store::{AccessEntry, Reassign, UpdateError};
+use super::store::{update_checked, AccessEntry, Reassign, UpdateError};
 use crate::admin::Person;
 use crate::core::{Input, Mode, Session};
 use crate::host::now_ms;
@@ -294,7 +294,7 @@ async fn edit(
     let s = state.clone();
     let (r, i) = (resource.to_string(), id.to_string());
     let outcome = blocking(move || {
-        let res = s.store.update_record(&r, &i, expected, &mut |stored| {
+        let res = update_checked(&*s.store, &r, &i, expected, |stored| {
             let now = &parents.join(stored);
             if !session.can("view", &r, Input::json(Some(now), None))? {
                 hidden.store(true, Ordering::Relaxed);
@@ -697,7 +697,7 @@ async fn advance(
     let s = state.clone();
     let (r, i, step) = (resource.to_string(), id.to_string(), step.to_string());
     let rec = blocking(move || {
-        let res = s.store.update_record(&r, &i, None, &mut |stored| {
+        let res = update_checked(&*s.store, &r, &i, None, |stored| {
             let now = &parents.join(stored);
             if !session.can("view", &r, Input::json(Some(now), None))? {
                 hidden.store(true, Ordering::Relaxed);

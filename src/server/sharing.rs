@@ -9,7 +9,7 @@ use super::body::Json as Body;
 use super::data_api::{not_found, parents, record, session_for, Trail};
 use super::error::{ApiError, ApiResult, ServerCode};
 use super::state::{Shared, DATA_APP};
-use super::store::UpdateError;
+use super::store::{update_checked, UpdateError};
 use crate::admin::{Directory, Person};
 use crate::core::{Input, Session};
 use axum::extract::{Path, Query, State};
@@ -128,7 +128,7 @@ async fn share(
     let was = Arc::new(std::sync::Mutex::new(Vec::new()));
     let before = was.clone();
     blocking(move || {
-        let res = s.store.update_record(&r, &i, None, &mut |stored| {
+        let res = update_checked(&*s.store, &r, &i, None, |stored| {
             let now = &parents.join(stored);
             if !session.can("view", &r, Input::json(Some(now), None))? {
                 hidden.store(true, Ordering::Relaxed);

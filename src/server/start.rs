@@ -5,7 +5,7 @@
 use super::files;
 use super::publish::{self, Publication};
 use super::state::{AppState, Shared, DATA_APP};
-use super::store::{self, Lock, PostgresStore, SqliteStore, Store, StoreError};
+use super::store::{self, Lock, PostgresStore, SqliteStore, Store, StoreError, VersionStore};
 use super::{access, auth, limits, peers, sample, Options, SAMPLE_APP, SAMPLE_POLICY};
 use crate::bundle::{PublicKey, SecretKey};
 use std::collections::HashMap;
