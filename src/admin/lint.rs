@@ -1,7 +1,7 @@
 //! Lint: likely mistakes that are not errors, each with a JSON path.
 
-use super::diff::sample_records;
 use super::directory::Directory;
+use super::probe::sample_records;
 use super::subjects;
 use crate::core::condition::Expr;
 use crate::core::policy::{lists, Effect, Policy, Scope, Targets, ALL_ACTIONS};

@@ -7,6 +7,7 @@ mod diff;
 pub mod directory;
 mod lint;
 pub mod matrix;
+mod probe;
 pub mod review;
 pub mod subjects;
 mod suite;

@@ -20,7 +20,7 @@ pub(crate) struct Args {
     #[arg(long, requires = "trust")]
     bundle: Option<PathBuf>,
     #[command(flatten)]
-    trust: super::verify::Trust,
+    trust: super::load::Trust,
     /// Add the reasons to every answer.
     #[arg(long)]
     explain: bool,

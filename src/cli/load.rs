@@ -43,10 +43,7 @@ pub(crate) fn trusted_keys(
 }
 
 /// A verified bundle's policy, or the verification error as a message.
-pub(crate) fn verified_policy(
-    path: &Path,
-    t: &super::verify::Trust,
-) -> Result<Arc<Policy>, String> {
+pub(crate) fn verified_policy(path: &Path, t: &Trust) -> Result<Arc<Policy>, String> {
     let keys = trusted_keys(&t.trust, t.threshold)?;
     let mut opts = crate::bundle::VerifyOptions::new(&keys, crate::host::now_ms());
     opts.app = t.app.as_deref();
@@ -120,4 +117,24 @@ impl DirectoryArgs {
             .map(Some)
             .map_err(|e| format!("`{}`: {e}", path.display()))
     }
+}
+
+/// Trust options shared by `verify` and `eval --bundle`.
+#[derive(clap::Args)]
+pub(crate) struct Trust {
+    /// A trusted public key: a `signing.pub` file or the base64 key itself. Repeat for several.
+    #[arg(long)]
+    pub trust: Vec<String>,
+    /// How many distinct trusted keys must have signed.
+    #[arg(long, default_value_t = 1)]
+    pub threshold: usize,
+    /// The app the bundle must be for.
+    #[arg(long)]
+    pub app: Option<String>,
+    /// The lowest acceptable version.
+    #[arg(long, default_value_t = 0)]
+    pub min_version: u64,
+    /// The current user: a bundle bound to another user is refused.
+    #[arg(long)]
+    pub user: Option<String>,
 }

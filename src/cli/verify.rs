@@ -6,30 +6,10 @@ use crate::host::now_ms;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// Trust options shared by `verify` and `eval --bundle`.
-#[derive(clap::Args)]
-pub(crate) struct Trust {
-    /// A trusted public key: a `signing.pub` file or the base64 key itself. Repeat for several.
-    #[arg(long)]
-    pub trust: Vec<String>,
-    /// How many distinct trusted keys must have signed.
-    #[arg(long, default_value_t = 1)]
-    pub threshold: usize,
-    /// The app the bundle must be for.
-    #[arg(long)]
-    pub app: Option<String>,
-    /// The lowest acceptable version.
-    #[arg(long, default_value_t = 0)]
-    pub min_version: u64,
-    /// The current user: a bundle bound to another user is refused.
-    #[arg(long)]
-    pub user: Option<String>,
-}
-
 #[derive(clap::Args)]
 pub(crate) struct Args {
     #[command(flatten)]
-    trust: Trust,
+    trust: load::Trust,
     /// The bundle.
     bundle: PathBuf,
 }

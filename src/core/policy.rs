@@ -9,7 +9,6 @@ use crate::core::error::{Code, RequestError};
 use crate::core::mask::Mask;
 use crate::core::names::{Lazy, NameIndex, Named};
 use crate::core::path::JsonPath;
-use crate::core::session::{ActionId, ResourceId};
 use crate::core::state::FieldState;
 use crate::prelude::*;
 use alloc::borrow::Cow;
@@ -629,6 +628,14 @@ impl Policy {
         self.department_index.get(name, d.len(), |i| &d[i].name)
     }
 }
+
+/// A resource, resolved once by name for the fast paths.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ResourceId(pub(crate) u32);
+
+/// An action of one resource, resolved once by name for the fast paths.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ActionId(pub(crate) u8);
 
 #[cfg(test)]
 mod tests {

@@ -8,5 +8,8 @@ pub mod clock;
 pub mod keys;
 pub mod sheets;
 pub mod table;
+/// TLS for the server's connections out (only the server makes any).
+#[cfg(feature = "server")]
+pub mod tls;
 
 pub use clock::{now_ms, Deadline};

@@ -346,7 +346,7 @@ pub fn check_webhook(url: &str, ca: Option<&std::path::Path>) -> Result<hyper::U
     match uri.scheme_str() {
         Some("http") => {}
         Some("https") => {
-            super::tls::client_config(super::tls::Verify::Full, ca)?;
+            crate::host::tls::client_config(crate::host::tls::Verify::Full, ca)?;
         }
         _ => return Err("the URL must start with http:// or https://".into()),
     }
@@ -367,7 +367,7 @@ async fn post_json(url: &str, ca: Option<&std::path::Path>, body: &Value) -> Res
         .header("content-type", "application/json")
         .body(Full::new(axum::body::Bytes::from(body.to_string())))
         .map_err(|e| e.to_string())?;
-    let tls = super::tls::client_config(super::tls::Verify::Full, ca)?;
+    let tls = crate::host::tls::client_config(crate::host::tls::Verify::Full, ca)?;
     let connector = hyper_rustls::HttpsConnectorBuilder::new()
         .with_tls_config(tls)
         .https_or_http()

@@ -50,8 +50,10 @@ pub async fn login(
     let (id, cookie) = new_session(&state)?;
     let (s, hash, user) = (state.clone(), token_hash(&id), person.id.clone());
     blocking(move || {
+        // A session ended a login's length ago is forgotten as a new one starts.
+        let now = now_ms();
         Ok(s.store
-            .create_session(&hash, &user, now_ms() + auth::LOGIN_MS)?)
+            .create_session(&hash, &user, now + auth::LOGIN_MS, now - auth::LOGIN_MS)?)
     })
     .await?;
     let e = super::audit::entry(

@@ -35,7 +35,6 @@ mod sharing;
 mod start;
 mod state;
 mod store;
-mod tls;
 
 pub use error::ServerCode;
 pub use store::{SqliteStore, Store, StoreError};

@@ -8,6 +8,7 @@ mod data;
 mod plan;
 mod roles;
 
+pub use crate::core::policy::{ActionId, ResourceId};
 pub use data::export_cells;
 pub(crate) use plan::Plan;
 use plan::{lower, raise_capped};
@@ -25,14 +26,6 @@ use crate::prelude::*;
 use alloc::sync::Arc;
 use core::cell::OnceCell;
 use serde_json::{Map, Value};
-
-/// A resource, resolved once by name for the fast paths.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ResourceId(pub(crate) u32);
-
-/// An action of one resource, resolved once by name for the fast paths.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ActionId(pub(crate) u8);
 
 impl ResourceId {
     /// The position of the resource in declaration order.

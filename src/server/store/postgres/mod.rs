@@ -131,9 +131,9 @@ impl PostgresStore {
     /// A bad URL, an unreachable database, or a failed migration.
     pub fn connect(url: &str) -> Result<PostgresStore, StoreError> {
         let bad = |e: String| StoreError::Failed(format!("bad database URL: {e}"));
-        let wanted = crate::server::tls::database(url).map_err(bad)?;
+        let wanted = crate::host::tls::database(url).map_err(bad)?;
         let tls = MakeRustlsConnect::new(
-            crate::server::tls::client_config(
+            crate::host::tls::client_config(
                 wanted.verify,
                 wanted.root.as_deref().map(std::path::Path::new),
             )

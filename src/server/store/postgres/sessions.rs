@@ -3,11 +3,17 @@
 use super::*;
 
 impl SessionStore for PostgresStore {
-    fn create_session(&self, id_hash: &str, user: &str, expires_at: i64) -> StoreResult<()> {
+    fn create_session(
+        &self,
+        id_hash: &str,
+        user: &str,
+        expires_at: i64,
+        forget_before: i64,
+    ) -> StoreResult<()> {
         self.run(async {
             self.execute(
                 "DELETE FROM sessions WHERE expires_at < $1",
-                &[&(expires_at - 2 * crate::server::auth::LOGIN_MS)],
+                &[&forget_before],
             )
             .await?;
             self.execute(

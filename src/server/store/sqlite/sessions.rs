@@ -3,11 +3,17 @@
 use super::*;
 
 impl SessionStore for SqliteStore {
-    fn create_session(&self, id_hash: &str, user: &str, expires_at: i64) -> StoreResult<()> {
+    fn create_session(
+        &self,
+        id_hash: &str,
+        user: &str,
+        expires_at: i64,
+        forget_before: i64,
+    ) -> StoreResult<()> {
         self.with(|c| {
             c.execute(
                 "DELETE FROM sessions WHERE expires_at < ?1",
-                params![expires_at - 2 * crate::server::auth::LOGIN_MS],
+                params![forget_before],
             )?;
             c.execute(
                 "INSERT INTO sessions (id_hash, user, expires_at) VALUES (?1, ?2, ?3)",
