@@ -141,6 +141,15 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Decoded, BundleError> {
     })
 }
 
+/// A bundle's body read without checking its signatures, after the same framing checks as
+/// [`decode`]: for tools that show or compare the policy a bundle carries, never for decisions.
+///
+/// # Errors
+/// `bad_bundle` when the framing is wrong.
+pub fn unverified_body(bytes: &[u8]) -> Result<Vec<u8>, BundleError> {
+    decode(bytes).map(|d| d.body)
+}
+
 /// Writes a JSON envelope.
 #[cfg(feature = "ed25519")]
 pub(crate) fn encode_json(body: &[u8], signatures: Vec<RawSignature>) -> Vec<u8> {

@@ -361,7 +361,6 @@ fn policy_document(
     path: &std::path::Path,
     trust: &[String],
 ) -> Result<(serde_json::Value, std::sync::Arc<crate::core::Policy>), String> {
-    use base64::Engine as _;
     let bytes = load::read(path)?;
     if bytes.starts_with(crate::bundle::MAGIC) {
         return Err(format!(
@@ -371,16 +370,15 @@ fn policy_document(
     }
     let doc = read_json(path)?;
     let doc = match serde_json::from_value::<crate::bundle::Envelope>(doc.clone()) {
-        Ok(env) => {
+        Ok(_) => {
             if !trust.is_empty() {
                 let keys = load::trusted_keys(trust, 1)?;
                 let opts = crate::bundle::VerifyOptions::new(&keys, crate::host::now_ms());
                 crate::bundle::verify(&bytes, &opts)
                     .map_err(|e| format!("`{}` refused: {e}", path.display()))?;
             }
-            let payload = base64::engine::general_purpose::STANDARD
-                .decode(&env.payload)
-                .map_err(|_| format!("`{}`: payload is not base64", path.display()))?;
+            let payload = crate::bundle::unverified_body(&bytes)
+                .map_err(|e| format!("`{}`: {e}", path.display()))?;
             serde_json::from_slice(&payload)
                 .map_err(|e| format!("`{}`: payload is not JSON: {e}", path.display()))?
         }

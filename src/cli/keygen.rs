@@ -1,8 +1,6 @@
 //! `fieldgate keygen --out-dir DIR`.
 
 use super::CliResult;
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -16,24 +14,7 @@ pub(crate) struct Args {
 pub(crate) fn run(a: Args) -> CliResult {
     std::fs::create_dir_all(&a.out_dir)
         .map_err(|e| format!("cannot create `{}`: {e}", a.out_dir.display()))?;
-    let secret_path = a.out_dir.join("signing.key");
-    let public_path = a.out_dir.join("signing.pub");
-    if secret_path.exists() || public_path.exists() {
-        return Err(format!(
-            "`{}` already holds a key; refusing to overwrite it",
-            a.out_dir.display()
-        ));
-    }
-    let key = crate::host::keys::generate()?;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&secret_path)
-        .map_err(|e| format!("cannot create `{}`: {e}", secret_path.display()))?;
-    writeln!(file, "{}", key.to_base64()).map_err(|e| e.to_string())?;
-    let public = key.public();
-    std::fs::write(&public_path, format!("{}\n", public.to_base64())).map_err(|e| e.to_string())?;
+    let public = crate::host::keys::write_pair(&a.out_dir)?;
     println!("{}", public.id());
     Ok(ExitCode::SUCCESS)
 }

@@ -30,14 +30,7 @@ pub(crate) fn trusted_keys(
     }
     let mut keys = Vec::new();
     for v in values {
-        let text = match std::fs::read_to_string(v) {
-            Ok(t) => t,
-            Err(_) => v.clone(),
-        };
-        keys.push(
-            crate::bundle::PublicKey::from_base64(&text)
-                .map_err(|e| format!("--trust `{v}`: {e}"))?,
-        );
+        keys.push(crate::host::keys::read_public(v)?);
     }
     Ok(crate::bundle::TrustedKeys::new(keys).with_threshold(threshold))
 }

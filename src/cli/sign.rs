@@ -42,7 +42,7 @@ pub(crate) fn run(a: Args) -> CliResult {
     let keys = a
         .key
         .iter()
-        .map(|p| read_secret(p))
+        .map(|p| crate::host::keys::read_secret(p))
         .collect::<Result<Vec<_>, _>>()?;
     let policy = load::read(&a.policy)?;
     let lifetime = humantime::parse_duration(&a.expires_in)
@@ -72,10 +72,4 @@ pub(crate) fn run(a: Args) -> CliResult {
             Ok(ExitCode::from(1))
         }
     }
-}
-
-pub(crate) fn read_secret(path: &std::path::Path) -> Result<SecretKey, String> {
-    let text =
-        String::from_utf8(load::read(path)?).map_err(|_| "key file is not text".to_string())?;
-    SecretKey::from_base64(&text).map_err(|e| format!("`{}`: {e}", path.display()))
 }

@@ -10,6 +10,12 @@ pub fn now_ms() -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
+/// The monotonic clock, for intervals (cache ages, rate windows, lingering): never the time of
+/// day.
+pub fn instant() -> Instant {
+    Instant::now()
+}
+
 /// A point in time after which long work gives up (the pure layers take it as a plain
 /// "has it passed?" function, so they never read the clock themselves).
 #[derive(Debug, Clone, Copy)]

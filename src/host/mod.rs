@@ -7,6 +7,7 @@
 pub mod clock;
 pub mod keys;
 pub mod sheets;
+pub mod sync;
 pub mod table;
 /// TLS for the server's connections out (only the server makes any).
 #[cfg(feature = "server")]

@@ -10,6 +10,7 @@ use super::error::{ApiError, ApiResult, ServerCode};
 use super::state::Shared;
 use super::store::{AccessEntry, AccessQuery, Alert, Store};
 use crate::host::now_ms;
+use crate::host::sync::Unpoisoned;
 use crate::host::table::{self, Sheet};
 use axum::extract::{Query, State};
 use axum::http::header;
@@ -103,7 +104,7 @@ impl AccessLog {
         if e.refused() {
             super::metrics::refused(&e.outcome);
         }
-        let tx = self.tx.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let tx = self.tx.locked().clone();
         self.queued
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if tx.send(Msg::Entry(Box::new(e), written)).is_err() {
@@ -125,14 +126,14 @@ impl AccessLog {
     /// Waits until everything queued so far is written.
     pub fn flush(&self) {
         let (done, wait) = mpsc::channel();
-        let tx = self.tx.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let tx = self.tx.locked().clone();
         if tx.send(Msg::Flush(done)).is_ok() {
             let _ = wait.recv_timeout(Duration::from_secs(30));
         }
     }
 
     fn note_refusal(&self, e: &AccessEntry) -> Option<Alert> {
-        let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
+        let mut recent = self.recent.locked();
         if recent.len() > 100_000 {
             recent.retain(|_, (times, _)| {
                 times
@@ -220,7 +221,7 @@ fn write_loop(
     loop {
         if last_prune.is_none_or(|t| t.elapsed() > PRUNE_EVERY) {
             prune(store, retention);
-            last_prune = Some(std::time::Instant::now());
+            last_prune = Some(crate::host::clock::instant());
         }
         let Ok(first) = rx.recv_timeout(PRUNE_EVERY) else {
             if matches!(rx.try_recv(), Err(mpsc::TryRecvError::Disconnected)) {
@@ -232,9 +233,9 @@ fn write_loop(
         q.take(first);
         // Linger for more entries only while nobody waits: a sensitive read is answered after
         // its entry is written, so its batch goes at once (with whatever else is queued).
-        let until = std::time::Instant::now() + LINGER;
+        let until = crate::host::clock::instant() + LINGER;
         while q.batch.len() < BATCH && q.flushes.is_empty() && q.waiting.is_empty() {
-            let left = until.saturating_duration_since(std::time::Instant::now());
+            let left = until.saturating_duration_since(crate::host::clock::instant());
             match rx.recv_timeout(left) {
                 Ok(m) => q.take(m),
                 Err(_) => break,

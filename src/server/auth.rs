@@ -11,6 +11,7 @@ use super::state::{AppState, Shared};
 use super::store::StoreError;
 use crate::admin::Person;
 use crate::host::keys::hex;
+use crate::host::sync::{Unpoisoned, UnpoisonedRw};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, Method};
@@ -42,7 +43,7 @@ pub struct Credentials(RwLock<Option<(Instant, Arc<ByHash>)>>);
 impl Credentials {
     /// `(name, kind)` of the credential with this token hash.
     fn lookup(&self, state: &AppState, hash: &str) -> ApiResult<Option<(String, String)>> {
-        let cached = self.0.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let cached = self.0.reading().clone();
         if let Some((at, map)) = &cached {
             if at.elapsed() < CREDENTIALS_TTL {
                 return Ok(map.get(hash).cloned());
@@ -62,7 +63,7 @@ impl Credentials {
             .map(|c| (c.token_hash, (c.name, c.kind)))
             .collect();
         let found = map.get(hash).cloned();
-        *self.0.write().unwrap_or_else(|p| p.into_inner()) = Some((Instant::now(), Arc::new(map)));
+        *self.0.writing() = Some((crate::host::clock::instant(), Arc::new(map)));
         Ok(found)
     }
 }
@@ -339,7 +340,7 @@ pub fn redeem_ticket(state: &AppState, ticket: &str) -> bool {
     if expires <= now {
         return false;
     }
-    let mut used = state.tickets.lock().unwrap_or_else(|p| p.into_inner());
+    let mut used = state.tickets.locked();
     used.retain(|_, exp| *exp > now);
     used.insert(token_hash(ticket), expires).is_none()
 }

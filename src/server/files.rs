@@ -1,11 +1,9 @@
-//! Files of a data directory (signing key, admin token, cookie key: all 0600) and the static
+//! A data directory made private (its keys and tokens are made by `host::keys`) and the static
 //! publish directory (`<app>/v<n>.json`, immutable, plus a `latest.json` pointer; the current
 //! version re-signed as `<app>/v<n>-<issued ms>.json` before its bundle expires).
 
 use super::store::Version;
-use crate::bundle::SecretKey;
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 /// Makes `dir` (and its parents) if absent, and forces it to mode 0700 (also when it exists:
@@ -33,33 +31,6 @@ pub fn private_file(path: &Path) -> Result<(), String> {
         .map_err(|e| format!("cannot make `{}` private: {e}", path.display()))
 }
 
-/// Reads a secret file, or creates it (mode 0600) from `make` when absent.
-/// Returns the text and whether it was created.
-///
-/// # Errors
-/// A message when the file cannot be read or written.
-pub fn secret(
-    path: &Path,
-    make: impl FnOnce() -> Result<String, String>,
-) -> Result<(String, bool), String> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => Ok((text.trim().to_string(), false)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let text = make()?;
-            let mut f = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(path)
-                .map_err(|e| format!("cannot create `{}`: {e}", path.display()))?;
-            writeln!(f, "{text}").map_err(|e| e.to_string())?;
-            f.sync_all().map_err(|e| e.to_string())?;
-            Ok((text, true))
-        }
-        Err(e) => Err(format!("cannot read `{}`: {e}", path.display())),
-    }
-}
-
 /// A key given to the server: the contents of `file`, else of the environment variable
 /// `env` (trimmed); `None` when neither is given.
 ///
@@ -81,23 +52,6 @@ pub fn given_key(file: Option<&Path>, env: &str) -> Result<Option<String>, Strin
         return Err(format!("the key in `{from}` is empty"));
     }
     Ok(Some(text))
-}
-
-/// The data directory's signing key (created on first start; `signing.pub` beside it).
-///
-/// # Errors
-/// A message when the key cannot be read or made.
-pub fn signing_key(dir: &Path) -> Result<SecretKey, String> {
-    let (text, _) = secret(&dir.join("signing.key"), || {
-        Ok(crate::host::keys::generate()?.to_base64())
-    })?;
-    let key = SecretKey::from_base64(&text).map_err(|e| format!("signing.key: {e}"))?;
-    std::fs::write(
-        dir.join("signing.pub"),
-        format!("{}\n", key.public().to_base64()),
-    )
-    .map_err(|e| format!("signing.pub: {e}"))?;
-    Ok(key)
 }
 
 /// Writes a version's bundle as `<dir>/<app>/v<n>.json` (never overwriting one that exists)

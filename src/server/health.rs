@@ -4,6 +4,7 @@
 
 use super::blocking;
 use super::state::Shared;
+use crate::host::sync::UnpoisonedRw;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -18,13 +19,7 @@ pub async fn healthz() -> Response {
 /// `GET /readyz`: 200 when a current version is loaded and the store answers a query; 503
 /// with the reason otherwise (`no_version`, `store`).
 pub async fn readyz(State(state): State<Shared>) -> Response {
-    let app = state
-        .current
-        .read()
-        .unwrap_or_else(|p| p.into_inner())
-        .keys()
-        .next()
-        .cloned();
+    let app = state.current.reading().keys().next().cloned();
     let Some(app) = app else {
         return not_ready("no_version");
     };

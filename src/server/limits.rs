@@ -3,6 +3,7 @@
 //! `docs/security.md` and `fieldgate serve --help`.
 
 use super::error::{ApiError, ServerCode};
+use crate::host::sync::Unpoisoned;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
@@ -26,7 +27,7 @@ pub struct Slot {
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        let mut open = self.counter.open.lock().unwrap_or_else(|p| p.into_inner());
+        let mut open = self.counter.open.locked();
         open.0 = open.0.saturating_sub(1);
         if let Some(n) = open.1.get_mut(&self.ip) {
             *n = n.saturating_sub(1);
@@ -57,7 +58,7 @@ impl Counter {
         per_client: usize,
         total: usize,
     ) -> Result<Slot, Full> {
-        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        let mut open = self.open.locked();
         if open.0 >= total {
             return Err(Full::Total);
         }
@@ -75,7 +76,7 @@ impl Counter {
 
     /// How many are open in total.
     pub fn total(&self) -> usize {
-        self.open.lock().unwrap_or_else(|p| p.into_inner()).0
+        self.open.locked().0
     }
 }
 
@@ -124,13 +125,13 @@ impl RateLimiter {
     #[allow(clippy::cast_possible_truncation)]
     pub fn take(&self, key: &str, n: usize) -> Result<(), u64> {
         let n = n as f64;
-        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        let mut buckets = self.buckets.locked();
         if buckets.len() > 100_000 {
             // Forget full buckets: they hold nothing a fresh one would not.
             let (rate, burst) = (self.per_minute, self.burst);
             buckets.retain(|_, (t, at)| *t + at.elapsed().as_secs_f64() * rate / 60.0 < burst);
         }
-        let now = Instant::now();
+        let now = crate::host::clock::instant();
         let (tokens, at) = buckets.entry(key.to_string()).or_insert((self.burst, now));
         *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * self.per_minute / 60.0)
             .min(self.burst);

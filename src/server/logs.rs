@@ -7,7 +7,6 @@ use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
-use std::time::Instant;
 use tracing::Instrument;
 use tracing_subscriber::EnvFilter;
 
@@ -60,7 +59,7 @@ fn request_id(headers: &HeaderMap) -> String {
 
 /// Logs and counts each request; every event while it is answered carries its id.
 pub async fn requests(req: Request, next: Next) -> Response {
-    let started = Instant::now();
+    let started = crate::host::clock::instant();
     let id = request_id(req.headers());
     let method = req.method().as_str().to_string();
     let path = req.uri().path().to_string();

@@ -7,6 +7,7 @@
 use super::publish;
 use super::state::Shared;
 use super::store::Change;
+use crate::host::sync::UnpoisonedRw;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,11 +26,7 @@ pub fn watch(state: &Shared) {
                 Change::Alert { at, user, .. } => show_alert(&state, at, user).await,
                 Change::Resync => {
                     catch_up(&state, None).await;
-                    state
-                        .directories
-                        .write()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .clear();
+                    state.directories.writing().clear();
                 }
             }
         }

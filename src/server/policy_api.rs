@@ -16,6 +16,7 @@ use super::store::{AuditEntry, DraftError, NewDraft, Reassign, Version};
 use crate::admin::Directory;
 use crate::bundle::Encoding;
 use crate::host::now_ms;
+use crate::host::sync::UnpoisonedRw;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -715,13 +716,7 @@ pub async fn config(State(state): State<Shared>, admin: MaybeAdmin) -> Json<Valu
         .chain(&state.next_key)
         .map(|k| k.public().to_base64())
         .collect();
-    let mut apps: Vec<String> = state
-        .current
-        .read()
-        .unwrap_or_else(|p| p.into_inner())
-        .keys()
-        .cloned()
-        .collect();
+    let mut apps: Vec<String> = state.current.reading().keys().cloned().collect();
     apps.sort();
     Json(json!({
         "apps": apps,

@@ -13,6 +13,7 @@ use crate::admin::words::Lang;
 use crate::admin::{diff_people, Diff, Directory, Limits};
 use crate::bundle::{sign, Encoding, SecretKey, SignOptions};
 use crate::core::{minimize, valid_app_name, Policy, Subject};
+use crate::host::sync::{Unpoisoned, UnpoisonedRw};
 use axum::http::HeaderValue;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -200,7 +201,7 @@ pub fn publish(
     check_app(app)?;
     // One publication at a time in this process, and of this app across the instances sharing
     // the store (which still checks the base); data reads never wait on it.
-    let _one = state.publishing.lock().unwrap_or_else(|e| e.into_inner());
+    let _one = state.publishing.locked();
     let mut result = None;
     state.store.exclusively(Lock::Publishing(app), &mut || {
         result = Some(publish_now(state, app, &p, directory, now_ms));
@@ -303,10 +304,7 @@ fn write_files(state: &AppState, v: &Version) {
     let Some(dir) = &state.options.publish_dir else {
         return;
     };
-    let _one = state
-        .publish_files
-        .lock()
-        .unwrap_or_else(|p| p.into_inner());
+    let _one = state.publish_files.locked();
     if let Err(e) = super::files::write_version(dir, v) {
         tracing::warn!(target: "fieldgate::publish", "publish-dir: {e} (repaired at next start)");
     }
@@ -319,7 +317,7 @@ pub fn refresh_files(state: &AppState, now_ms: i64) {
         return;
     };
     let current: Vec<(String, Arc<Current>)> = {
-        let map = state.current.read().unwrap_or_else(|p| p.into_inner());
+        let map = state.current.reading();
         map.iter().map(|(a, c)| (a.clone(), c.clone())).collect()
     };
     for (app, c) in current {
@@ -328,10 +326,7 @@ pub fn refresh_files(state: &AppState, now_ms: i64) {
         if fresh {
             continue;
         }
-        let _one = state
-            .publish_files
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
+        let _one = state.publish_files.locked();
         let written = sign_doc(state, &c.doc, None, Encoding::Json, now_ms)
             .map_err(|e| e.message)
             .and_then(|b| super::files::write_resigned(dir, &app, c.version, now_ms, &b));
@@ -382,7 +377,7 @@ pub fn check_signed_by(v: &Version, keys: &[crate::bundle::PublicKey]) -> Result
 /// Makes a compiled version current in memory (unless a newer one already is) and drops
 /// bundles signed for older ones.
 pub fn install(state: &AppState, app: &str, version: u64, doc: Value, policy: Arc<Policy>) {
-    let mut current = state.current.write().unwrap_or_else(|p| p.into_inner());
+    let mut current = state.current.writing();
     if current.get(app).is_some_and(|c| c.version > version) {
         return;
     }
@@ -395,11 +390,7 @@ pub fn install(state: &AppState, app: &str, version: u64, doc: Value, policy: Ar
         }),
     );
     drop(current);
-    state
-        .bundles
-        .write()
-        .unwrap_or_else(|p| p.into_inner())
-        .retain(|(a, _, _), _| a != app);
+    state.bundles.writing().retain(|(a, _, _), _| a != app);
 }
 
 /// The current bundle of `app` (minimized for `subject` when given), signed on first request
@@ -416,17 +407,9 @@ pub fn bundle(
 ) -> ApiResult<Arc<Served>> {
     let current = state.current(app).ok_or_else(|| unknown_app(app))?;
     let key: BundleKey = (app.to_string(), subject.map(|s| s.id.clone()), encoding);
-    if let Some(s) = state
-        .bundles
-        .read()
-        .unwrap_or_else(|p| p.into_inner())
-        .get(&key)
-        .filter(|s| {
-            s.version == current.version
-                && now_ms < s.refresh_at_ms
-                && s.subject.as_ref() == subject
-        })
-    {
+    if let Some(s) = state.bundles.reading().get(&key).filter(|s| {
+        s.version == current.version && now_ms < s.refresh_at_ms && s.subject.as_ref() == subject
+    }) {
         return Ok(s.clone());
     }
     let doc = match subject {
@@ -441,11 +424,7 @@ pub fn bundle(
         refresh_at_ms: now_ms + state.bundle_ttl_ms / 2,
         subject: subject.cloned(),
     });
-    state
-        .bundles
-        .write()
-        .unwrap_or_else(|p| p.into_inner())
-        .insert(key, served.clone());
+    state.bundles.writing().insert(key, served.clone());
     Ok(served)
 }
 

@@ -147,11 +147,11 @@ fn local(opts: &Options) -> Result<Opened, String> {
     check_app_names(&store)?;
     let key = match files::given_key(opts.signing_key.as_deref(), "FIELDGATE_SIGNING_KEY")? {
         Some(text) => signing_key(&text)?,
-        None => files::signing_key(dir)?,
+        None => crate::host::keys::data_dir_key(dir)?,
     };
     let cookie_key = match files::given_key(opts.cookie_key.as_deref(), "FIELDGATE_COOKIE_KEY")? {
         Some(text) => text.into_bytes(),
-        None => files::secret(&dir.join("cookie.key"), crate::host::keys::random_hex)?
+        None => crate::host::keys::secret(&dir.join("cookie.key"), crate::host::keys::random_hex)?
             .0
             .into_bytes(),
     };
@@ -212,7 +212,7 @@ fn admin(opts: &Options, opened: &Opened, notes: &mut Vec<String>) -> Result<(),
     let token = match (&opts.admin_token, &opened.admin_file) {
         (Some(t), _) => t.trim().to_string(),
         (None, Some(path)) => {
-            let (token, created) = files::secret(path, crate::host::keys::random_hex)?;
+            let (token, created) = crate::host::keys::secret(path, crate::host::keys::random_hex)?;
             if created {
                 notes.push(format!("admin token (also in {}): {token}", path.display()));
             }

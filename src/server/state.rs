@@ -10,6 +10,7 @@ use super::Options;
 use crate::admin::{Directory, Person};
 use crate::bundle::{Encoding, SecretKey};
 use crate::core::Policy;
+use crate::host::sync::{Unpoisoned, UnpoisonedRw};
 use axum::body::Bytes;
 use axum::http::HeaderValue;
 use serde_json::Value;
@@ -103,11 +104,7 @@ pub struct AppState {
 impl AppState {
     /// The current policy of `app`.
     pub fn current(&self, app: &str) -> Option<Arc<Current>> {
-        self.current
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(app)
-            .cloned()
+        self.current.reading().get(app).cloned()
     }
 
     /// The directory of `app` (empty when none is stored).
@@ -115,12 +112,7 @@ impl AppState {
     /// # Errors
     /// When the store fails.
     pub async fn directory(self: &Arc<Self>, app: &str) -> ApiResult<Arc<Directory>> {
-        if let Some(d) = self
-            .directories
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(app)
-        {
+        if let Some(d) = self.directories.reading().get(app) {
             return Ok(d.clone());
         }
         let s = self.clone();
@@ -134,15 +126,14 @@ impl AppState {
         };
         let d = Arc::new(d);
         self.directories
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
+            .writing()
             .insert(app.to_string(), d.clone());
         Ok(d)
     }
 
     /// Version `n` of `app`, if a caller pinned it lately.
     pub fn pinned(&self, app: &str, n: u64) -> Option<(Arc<Current>, i64)> {
-        let pinned = self.pinned.lock().unwrap_or_else(|p| p.into_inner());
+        let pinned = self.pinned.locked();
         pinned
             .iter()
             .find(|p| p.0 == app && p.1.version == n)
@@ -152,7 +143,7 @@ impl AppState {
     /// Keeps a compiled stored version for the next caller that pins it, forgetting the
     /// oldest beyond `PINNED`.
     pub fn pin(&self, app: &str, c: Arc<Current>, superseded_at: i64) {
-        let mut pinned = self.pinned.lock().unwrap_or_else(|p| p.into_inner());
+        let mut pinned = self.pinned.locked();
         pinned.retain(|p| !(p.0 == app && p.1.version == c.version));
         pinned.push((app.to_string(), c, superseded_at));
         let over = pinned.len().saturating_sub(PINNED);
@@ -161,10 +152,7 @@ impl AppState {
 
     /// Forgets the cached directory of `app` (after a change).
     pub fn forget_directory(&self, app: &str) {
-        self.directories
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(app);
+        self.directories.writing().remove(app);
     }
 
     /// A person of the demo app's directory, by id.

@@ -26,6 +26,12 @@ fn to_js(e: &JsError<'_>) -> JsValue {
     JsValue::from_str(&serde_json::to_string(e).unwrap_or_else(|_| e.message.to_string()))
 }
 
+/// `v` as JSON text for the JS side; a failure (none is expected of these plain structs) is an
+/// `internal` error, not an empty string the wrapper would fail to parse.
+pub(crate) fn json_text<T: Serialize>(v: &T) -> Result<String, JsValue> {
+    serde_json::to_string(v).map_err(|e| js_error("internal", &e.to_string(), None))
+}
+
 /// An error with a code, a message and an optional JSON path.
 pub(crate) fn js_error(code: &str, message: &str, path: Option<&str>) -> JsValue {
     to_js(&JsError {

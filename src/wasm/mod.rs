@@ -22,7 +22,7 @@ use crate::core::members::{self, required, Members};
 use crate::core::{Code, Input, Mode, Policy, ResourceId, Session, Subject};
 use crate::prelude::*;
 use alloc::sync::Arc;
-use error::{from_bundle, from_policy, from_request, js_error};
+use error::{from_bundle, from_policy, from_request, js_error, json_text};
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
@@ -232,7 +232,7 @@ impl WasmEngine {
     /// `contextPaths` the policy reads (in slot order), and the `resources` by name in
     /// declaration order (a resource's id is its index). The rest per resource, when first
     /// used: a large policy loads without listing every field.
-    pub fn schema(&self) -> String {
+    pub fn schema(&self) -> Result<String, JsValue> {
         let p = &self.policy;
         let h = p.header();
         let schema = Schema {
@@ -247,7 +247,7 @@ impl WasmEngine {
             context_paths: p.context_paths(),
             resources: p.resource_names().collect(),
         };
-        serde_json::to_string(&schema).unwrap_or_default()
+        json_text(&schema)
     }
 
     /// One resource, as JSON: its `fields` and `actions` in declaration order, and the record
@@ -267,7 +267,7 @@ impl WasmEngine {
             actions: p.action_names(name).unwrap_or_default(),
             slots: p.record_slots(r),
         };
-        Ok(serde_json::to_string(&schema).unwrap_or_default())
+        json_text(&schema)
     }
 
     /// The id of a resource (throws `unknown_resource`).
@@ -472,7 +472,7 @@ impl WasmSession {
             .session
             .explain(action, resource, Input::json(rec.as_ref(), ctx.as_ref()))
             .map_err(|e| from_request(&e))?;
-        Ok(serde_json::to_string(&e).unwrap_or_default())
+        json_text(&e)
     }
 
     /// The scope filter as a JSON condition tree.

@@ -1,10 +1,11 @@
 //! The data access log and its alerts in SQLite.
 
 use super::*;
+use crate::host::sync::Unpoisoned;
 
 impl AccessStore for SqliteStore {
     fn add_access(&self, rows: &[AccessEntry]) -> StoreResult<()> {
-        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let mut conn = self.conn.locked();
         let tx = conn.transaction().map_err(failed)?;
         {
             let mut stmt = tx

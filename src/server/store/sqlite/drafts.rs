@@ -1,6 +1,7 @@
 //! Admins' drafts in SQLite.
 
 use super::*;
+use crate::host::sync::Unpoisoned;
 
 /// Saves a draft inside `tx` (see [`next_draft_revision`]); the new revision.
 pub(super) fn write_draft(
@@ -70,7 +71,7 @@ impl DraftStore for SqliteStore {
         d: &NewDraft,
         expected: Option<u64>,
     ) -> Result<u64, DraftError> {
-        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let mut conn = self.conn.locked();
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| DraftError::Store(failed(e)))?;

@@ -15,6 +15,7 @@ mod reviews;
 mod sessions;
 mod versions;
 use self::{audit::*, directory::*, drafts::*, records::*};
+use crate::host::sync::Unpoisoned;
 
 use super::*;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
@@ -80,7 +81,7 @@ impl SqliteStore {
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> StoreResult<T> {
-        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let mut conn = self.conn.locked();
         f(&mut conn).map_err(failed)
     }
 }

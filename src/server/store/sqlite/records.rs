@@ -1,6 +1,7 @@
 //! Records in SQLite.
 
 use super::*;
+use crate::host::sync::Unpoisoned;
 
 pub(super) fn row_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<Record> {
     Ok(Record {
@@ -108,7 +109,7 @@ impl RecordStore for SqliteStore {
         change: &mut dyn FnMut(&Value) -> Option<Value>,
     ) -> Result<Record, UpdateError<()>> {
         let store = |e: rusqlite::Error| UpdateError::Store(failed(e));
-        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let mut conn = self.conn.locked();
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(store)?;

@@ -1,6 +1,7 @@
 //! Access review campaigns in SQLite.
 
 use super::*;
+use crate::host::sync::Unpoisoned;
 
 /// Whether campaign `id` of `app` exists and is open, read inside `tx` (which holds the write
 /// lock, so it stays so until `tx` ends).
@@ -73,7 +74,7 @@ pub(super) fn review_lines(
 
 impl ReviewStore for SqliteStore {
     fn open_review(&self, r: &NewReview) -> StoreResult<i64> {
-        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let mut conn = self.conn.locked();
         let tx = conn.transaction().map_err(failed)?;
         tx.execute(
             "INSERT INTO reviews (app, scope, version, opened_by, opened_at) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -145,7 +146,7 @@ impl ReviewStore for SqliteStore {
     }
 
     fn decide(&self, app: &str, id: i64, d: &Decisions) -> Result<usize, DecideError> {
-        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let mut conn = self.conn.locked();
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| DecideError::Store(failed(e)))?;
@@ -180,7 +181,7 @@ impl ReviewStore for SqliteStore {
         make: &mut dyn FnMut(&[ReviewLine]) -> Option<ReviewClose>,
     ) -> Result<Option<u64>, CloseError> {
         let store = |e| CloseError::Refused(DecideError::Store(failed(e)));
-        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let mut conn = self.conn.locked();
         // Immediate: the transaction holds the write lock from here, so no decision is
         // stored between reading the lines and closing.
         let tx = conn

@@ -1,6 +1,7 @@
 //! Published versions in SQLite.
 
 use super::*;
+use crate::host::sync::Unpoisoned;
 
 pub(super) const SELECT: &str =
     "SELECT v.app, v.version, v.document, v.bundle, v.published_by, v.published_at,
@@ -87,7 +88,7 @@ impl VersionStore for SqliteStore {
         base: Option<u64>,
         v: NewVersion,
     ) -> Result<Version, PublishError> {
-        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let mut conn = self.conn.locked();
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(failed)?;
