@@ -4,6 +4,7 @@
 
 mod common;
 
+use fieldgate::admin::{AdminCode, LintCode};
 use fieldgate::bundle::BundleCode;
 use fieldgate::core::sql::SqlCode;
 use fieldgate::server::ServerCode;
@@ -29,6 +30,8 @@ fn markers(path: &str, what: &str) -> (String, String) {
     );
     if path.ends_with(".md") {
         (format!("<!-- {b} -->"), format!("<!-- {e} -->"))
+    } else if path.ends_with(".py") {
+        (format!("# {b}"), format!("# {e}"))
     } else {
         (format!("// {b}"), format!("// {e}"))
     }
@@ -124,6 +127,27 @@ fn markdown() -> String {
     );
     out += "\n";
     out += &table(
+        "Admin tools: directories, transfers, diffs (`fieldgate::admin::AdminCode`)",
+        "server answers",
+        AdminCode::ALL
+            .iter()
+            .map(|c| {
+                let s = fieldgate::server::ServerCode::from(*c);
+                row(c.as_str(), &format!("`{s}`"), c.doc())
+            })
+            .collect(),
+    );
+    out += "\n";
+    out += &table(
+        "Lint warnings (`fieldgate::admin::LintCode`)",
+        "where",
+        LintCode::ALL
+            .iter()
+            .map(|c| row(c.as_str(), "`fieldgate lint`, the console", c.doc()))
+            .collect(),
+    );
+    out += "\n";
+    out += &table(
         "The npm package only",
         "where",
         PACKAGE_CODES
@@ -158,6 +182,38 @@ fn check(path: &str, what: &str, generated: &str) {
     panic!("{path} is out of date with the Rust enums: run FIELDGATE_BLESS=1 cargo test --test codes\nwant:{want}");
 }
 
+/// The Python package's `CODES`: every code its errors can carry (policies, requests, bundles
+/// with their former names, SQL), with what each means.
+fn python() -> String {
+    let mut codes: Vec<(&str, &str)> = Vec::new();
+    let mut add = |c: &'static str, doc: &'static str| {
+        if !codes.iter().any(|(k, _)| *k == c) {
+            codes.push((c, doc));
+        }
+    };
+    Code::ALL.iter().for_each(|c| add(c.as_str(), c.doc()));
+    for c in BundleCode::ALL {
+        add(c.as_str(), c.doc());
+        if let Some(a) = c.alias() {
+            add(a, c.doc());
+        }
+    }
+    SqlCode::ALL.iter().for_each(|c| add(c.as_str(), c.doc()));
+    let mut out =
+        String::from("#: Every code a fieldgate error can carry, with what it means.\nCODES = {\n");
+    for (c, doc) in codes {
+        let doc = serde_json::to_string(doc.trim()).unwrap();
+        out += &format!("    \"{c}\": {doc},\n");
+    }
+    out.push('}');
+    out
+}
+
+#[test]
+fn python_error_codes_match_the_enums() {
+    check("python/fieldgate/errors.py", "CODES", &python());
+}
+
 #[test]
 fn typescript_error_codes_match_the_enums() {
     check("pkg-template/index.d.ts", "ErrorCode", &typescript());
@@ -176,6 +232,8 @@ fn codes_are_snake_case_and_unique_within_their_enum() {
         BundleCode::ALL.iter().map(|c| c.as_str()).collect(),
         ServerCode::ALL.iter().map(|c| c.as_str()).collect(),
         SqlCode::ALL.iter().map(|c| c.as_str()).collect(),
+        AdminCode::ALL.iter().map(|c| c.as_str()).collect(),
+        LintCode::ALL.iter().map(|c| c.as_str()).collect(),
     ];
     for codes in all {
         let set: BTreeSet<_> = codes.iter().collect();

@@ -74,6 +74,9 @@ def test_a_policy_with_mistakes_names_each_with_its_path():
         Policy.from_json("{")
     assert e.value.code == "bad_json"
     assert isinstance(e.value, FieldgateError)
+    # Every code raised is in the registry's list, with what it means.
+    assert {c for (c, _, _) in e.value.errors} <= set(fieldgate.errors.CODES)
+    assert fieldgate.errors.CODES["bad_json"] == "The input is not valid JSON."
 
 
 def test_bundles_verify_with_every_check():
@@ -146,6 +149,7 @@ def test_bad_questions_raise_request_errors_with_codes():
         with pytest.raises(RequestError) as e:
             call()
         assert e.value.code == code
+        assert code in fieldgate.errors.CODES
     with pytest.raises(TypeError):
         s.can("edit", "customer", {"when": object()})
 

@@ -7,6 +7,7 @@
 //! `;`-separated) or from JSON (`[{"id", "name"?, "department"?, "groups"?, "roles"?,
 //! "attrs"?}]`). Every bad row is reported, with its row and column, and nothing is loaded.
 
+use crate::admin::codes::AdminCode;
 use crate::core::{Policy, Subject};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -151,9 +152,8 @@ pub struct DirectoryError {
     pub row: usize,
     /// The column (or JSON member) at fault; empty for a whole row.
     pub column: String,
-    /// `bad_header`, `missing_id`, `duplicate_id`, `unknown_department`, `bad_value` or
-    /// `bad_json`.
-    pub code: &'static str,
+    /// Why.
+    pub code: AdminCode,
     /// What is wrong.
     pub message: String,
 }
@@ -305,7 +305,12 @@ impl Directory {
                 match o.department_named(&d) {
                     Ok(Some(id)) => p.department = Some(id),
                     Ok(None) => {}
-                    Err(msg) => errors.push(err(rows[i], "department", "unknown_department", msg)),
+                    Err(msg) => errors.push(err(
+                        rows[i],
+                        "department",
+                        AdminCode::UnknownDepartment,
+                        msg,
+                    )),
                 }
             }
         }
@@ -315,7 +320,7 @@ impl Directory {
                 errors.push(err(
                     row,
                     "id",
-                    "missing_id",
+                    AdminCode::MissingId,
                     "every person needs an id".into(),
                 ));
                 continue;
@@ -326,18 +331,18 @@ impl Directory {
                      the same",
                     u32::from(c)
                 );
-                errors.push(err(row, "id", "bad_value", msg));
+                errors.push(err(row, "id", AdminCode::BadValue, msg));
                 continue;
             }
             if let Some(&first) = by_id.get(&p.id) {
                 let msg = format!("`{}` is already row {}", p.id, rows[first]);
-                errors.push(err(row, "id", "duplicate_id", msg));
+                errors.push(err(row, "id", AdminCode::DuplicateId, msg));
             } else if let Some(&first) = by_look.get(&look(&p.id)) {
                 let msg = format!(
                     "`{}` looks the same as `{}` of row {} (only case or Unicode form differ)",
                     p.id, people[first].id, rows[first]
                 );
-                errors.push(err(row, "id", "duplicate_id", msg));
+                errors.push(err(row, "id", AdminCode::DuplicateId, msg));
             } else {
                 by_id.insert(p.id.clone(), i);
                 by_look.insert(look(&p.id), i);
@@ -348,7 +353,7 @@ impl Directory {
                     .any(|e| e.row == row && e.column == "department");
                 if !known.contains(&d.as_str()) && !reported {
                     let msg = format!("the policy has no department `{d}`");
-                    errors.push(err(row, "department", "unknown_department", msg));
+                    errors.push(err(row, "department", AdminCode::UnknownDepartment, msg));
                 }
             }
         }
@@ -392,7 +397,12 @@ impl Directory {
         org: Option<Org<'_>>,
     ) -> Result<Directory, Vec<DirectoryError>> {
         let Some(head) = rows.first() else {
-            return Err(vec![err(1, "", "bad_header", "the sheet is empty".into())]);
+            return Err(vec![err(
+                1,
+                "",
+                AdminCode::BadHeader,
+                "the sheet is empty".into(),
+            )]);
         };
         enum Col {
             Known(&'static str),
@@ -422,7 +432,7 @@ impl Directory {
             } else if let Some(meant) = misspelt(&lower) {
                 // A typo of a column that matters is a mistake, not a column to ignore.
                 let msg = format!("unknown column `{t}`: did you mean `{meant}`?");
-                errors.push(err(1, t, "bad_header", msg));
+                errors.push(err(1, t, AdminCode::BadHeader, msg));
                 Col::Ignored
             } else {
                 if !t.is_empty() && !t.starts_with("x-") {
@@ -436,7 +446,7 @@ impl Directory {
             errors.push(err(
                 1,
                 "id",
-                "bad_header",
+                AdminCode::BadHeader,
                 "the header has no `id` column".into(),
             ));
         }
@@ -485,7 +495,7 @@ impl Directory {
                     row.len(),
                     cols.len()
                 );
-                errors.push(err(line, "", "bad_value", msg));
+                errors.push(err(line, "", AdminCode::BadValue, msg));
             }
             people.push(p);
             rows_of.push(line);
@@ -519,14 +529,26 @@ impl Directory {
         let list = doc
             .as_array()
             .or_else(|| doc.get("people").and_then(Value::as_array))
-            .ok_or_else(|| vec![err(0, "", "bad_json", "expected a list of people".into())])?;
+            .ok_or_else(|| {
+                vec![err(
+                    0,
+                    "",
+                    AdminCode::BadJson,
+                    "expected a list of people".into(),
+                )]
+            })?;
         let mut errors = Vec::new();
         let mut people = Vec::new();
         let mut rows = Vec::new();
         for (i, v) in list.iter().enumerate() {
             let row = i + 1;
             let Some(m) = v.as_object() else {
-                errors.push(err(row, "", "bad_json", "a person is a JSON object".into()));
+                errors.push(err(
+                    row,
+                    "",
+                    AdminCode::BadJson,
+                    "a person is a JSON object".into(),
+                ));
                 continue;
             };
             rows.push(row);
@@ -541,14 +563,24 @@ impl Directory {
                     "manager",
                 ];
                 if !known.contains(&k.as_str()) && !k.starts_with("x-") {
-                    errors.push(err(row, k, "bad_value", format!("unknown member `{k}`")));
+                    errors.push(err(
+                        row,
+                        k,
+                        AdminCode::BadValue,
+                        format!("unknown member `{k}`"),
+                    ));
                 }
             }
             let text = |k: &str, errors: &mut Vec<DirectoryError>| match m.get(k) {
                 None | Some(Value::Null) => None,
                 Some(Value::String(s)) => Some(s.clone()),
                 Some(_) => {
-                    errors.push(err(row, k, "bad_value", format!("`{k}` must be a string")));
+                    errors.push(err(
+                        row,
+                        k,
+                        AdminCode::BadValue,
+                        format!("`{k}` must be a string"),
+                    ));
                     None
                 }
             };
@@ -560,7 +592,7 @@ impl Directory {
                     .collect(),
                 Some(_) => {
                     let msg = format!("`{k}` must be a list of strings");
-                    errors.push(err(row, k, "bad_value", msg));
+                    errors.push(err(row, k, AdminCode::BadValue, msg));
                     Vec::new()
                 }
             };
@@ -571,7 +603,7 @@ impl Directory {
                     errors.push(err(
                         row,
                         "attrs",
-                        "bad_value",
+                        AdminCode::BadValue,
                         "`attrs` must be an object".into(),
                     ));
                     Map::new()
@@ -718,7 +750,7 @@ fn reporting_line(
             Some(&j) => up[i] = Some(j),
             None => {
                 let msg = format!("no one in the directory has the id `{m}`");
-                errors.push(err(rows[i], "manager", "unknown_manager", msg));
+                errors.push(err(rows[i], "manager", AdminCode::UnknownManager, msg));
             }
         }
     }
@@ -731,7 +763,7 @@ fn reporting_line(
                     "`{}` is above themselves in the reporting line (the managers form a circle)",
                     people[i].id
                 );
-                errors.push(err(rows[i], "manager", "manager_cycle", msg));
+                errors.push(err(rows[i], "manager", AdminCode::ManagerCycle, msg));
                 break;
             }
             if d as usize > people.len() {
@@ -755,7 +787,7 @@ fn reporting_line(
     }
 }
 
-fn err(row: usize, column: &str, code: &'static str, message: String) -> DirectoryError {
+fn err(row: usize, column: &str, code: AdminCode, message: String) -> DirectoryError {
     DirectoryError {
         row,
         column: column.to_string(),
@@ -853,7 +885,7 @@ mod tests {
         .unwrap_err();
         let got: Vec<(usize, &str, &str)> = e
             .iter()
-            .map(|e| (e.row, e.column.as_str(), e.code))
+            .map(|e| (e.row, e.column.as_str(), e.code.as_str()))
             .collect();
         assert_eq!(got, [(4, "id", "duplicate_id"), (5, "id", "missing_id")]);
         // Look-alikes: case, Unicode form (é composed vs e + combining accent), and a
@@ -870,7 +902,7 @@ mod tests {
             None,
         )
         .unwrap_err();
-        let got: Vec<(usize, &str)> = e.iter().map(|e| (e.row, e.code)).collect();
+        let got: Vec<(usize, &str)> = e.iter().map(|e| (e.row, e.code.as_str())).collect();
         assert_eq!(
             got,
             [(3, "duplicate_id"), (4, "bad_value"), (6, "duplicate_id")]
@@ -938,7 +970,7 @@ mod tests {
             org,
         )
         .unwrap_err();
-        let got: Vec<(usize, &str)> = e.iter().map(|e| (e.row, e.code)).collect();
+        let got: Vec<(usize, &str)> = e.iter().map(|e| (e.row, e.code.as_str())).collect();
         assert_eq!(got, [(2, "unknown_department"), (3, "unknown_department")]);
         assert!(e[0].message.contains("give its path"), "{}", e[0].message);
     }

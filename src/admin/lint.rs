@@ -1,5 +1,6 @@
 //! Lint: likely mistakes that are not errors, each with a JSON path.
 
+use super::codes::LintCode;
 use super::directory::Directory;
 use super::probe::sample_records;
 use super::subjects;
@@ -16,9 +17,7 @@ use std::sync::Arc;
 pub struct Warning {
     /// JSON path of what the warning is about.
     pub path: String,
-    /// `shadowed_grant`, `unused_template`, `unassigned_role`, `field_never_visible`,
-    /// `broad_grant`, `rule_never_applies`, `rule_has_no_effect`, `sod_conflict` or
-    /// `no_reporting_line`.
+    /// A [`LintCode`]'s string.
     pub code: &'static str,
     /// What to look at.
     pub message: String,
@@ -41,10 +40,10 @@ pub fn lint(doc: &Value, p: &Arc<Policy>, directory: Option<&Directory>) -> Vec<
     out
 }
 
-fn warn(out: &mut Vec<Warning>, path: String, code: &'static str, message: String) {
+fn warn(out: &mut Vec<Warning>, path: String, code: LintCode, message: String) {
     out.push(Warning {
         path,
-        code,
+        code: code.as_str(),
         message,
     });
 }
@@ -70,7 +69,7 @@ fn unused_templates(doc: &Value, p: &Policy, out: &mut Vec<Warning>) {
     let used = role_refs(doc, "templates");
     for t in p.templates.iter().filter(|t| !used.contains(t)) {
         let msg = format!("no role uses template `{t}`");
-        warn(out, format!("templates.{t}"), "unused_template", msg);
+        warn(out, format!("templates.{t}"), LintCode::UnusedTemplate, msg);
     }
 }
 
@@ -116,7 +115,12 @@ fn unassigned_roles(
             },
             r.name
         );
-        warn(out, format!("roles.{}", r.name), "unassigned_role", msg);
+        warn(
+            out,
+            format!("roles.{}", r.name),
+            LintCode::UnassignedRole,
+            msg,
+        );
     }
 }
 
@@ -138,7 +142,7 @@ fn invisible_fields(p: &Policy, out: &mut Vec<Warning>) {
         for (_, field) in res.fields.iter().enumerate().filter(|(f, _)| !shows(*f)) {
             let msg = format!("no grant shows `{}.{}` to anyone", res.name, field.name);
             let path = format!("resources.{}.fields.{}", res.name, field.name);
-            warn(out, path, "field_never_visible", msg);
+            warn(out, path, LintCode::FieldNeverVisible, msg);
         }
     }
 }
@@ -153,7 +157,7 @@ fn broad_grants(p: &Policy, out: &mut Vec<Warning>) {
             && !holder.to_lowercase().contains("admin")
         {
             let msg = format!("grant on `*` with scope `all` outside an admin role (`{holder}`)");
-            warn(out, g.path(p), "broad_grant", msg);
+            warn(out, g.path(p), LintCode::BroadGrant, msg);
         }
     }
 }
@@ -170,7 +174,7 @@ fn flat_reporting_line(p: &Policy, d: &Directory, out: &mut Vec<Warning>) {
             "`{holder}` has a `subordinates` grant, but the directory names no manager: it \
              reaches only the user's own records"
         );
-        warn(out, g.path(p), "no_reporting_line", msg);
+        warn(out, g.path(p), LintCode::NoReportingLine, msg);
     }
 }
 
@@ -184,7 +188,7 @@ fn shadowed_grants(p: &Policy, out: &mut Vec<Warning>) {
             .find(|(j, h)| *j != i && h.origin == g.origin && covers(p, h, g));
         if let Some((_, h)) = by {
             let msg = format!("adds nothing: `{}` already gives all of it", h.path(p));
-            warn(out, g.path(p), "shadowed_grant", msg);
+            warn(out, g.path(p), LintCode::ShadowedGrant, msg);
         }
     }
 }
@@ -200,21 +204,21 @@ fn idle_rules(p: &Policy, out: &mut Vec<Warning>) {
         let path = global.map_or_else(|| rule.id.clone(), |k| format!("rules[{k}]"));
         if rule.when.as_ref().and_then(Expr::closed_value) == Some(false) {
             let msg = format!("the condition of `{}` is always false", rule.id);
-            warn(out, path.clone(), "rule_never_applies", msg);
+            warn(out, path.clone(), LintCode::RuleNeverApplies, msg);
         }
         let no_cap = (0..p.resources.len() as u32)
             .filter_map(|r| rule.targets.shape(&p.resources, r))
             .all(|s| s.states.iter().all(|&st| st == FieldState::Editable));
         if rule.effect == Effect::Limit && no_cap {
             let msg = format!("limit rule `{}` caps no field below editable", rule.id);
-            warn(out, path, "rule_has_no_effect", msg);
+            warn(out, path, LintCode::RuleHasNoEffect, msg);
         } else if rule.effect == Effect::Deny {
             let denies_none = (0..p.resources.len() as u32)
                 .filter_map(|r| rule.targets.shape(&p.resources, r))
                 .all(|s| s.actions == 0);
             if denies_none {
                 let msg = format!("deny rule `{}` denies no action", rule.id);
-                warn(out, path, "rule_has_no_effect", msg);
+                warn(out, path, LintCode::RuleHasNoEffect, msg);
             }
         }
     }
@@ -274,7 +278,7 @@ fn sod_conflicts(
                     "{who} can both create or edit and approve the same {} ({kind} records)",
                     res.name
                 );
-                warn(out, path, "sod_conflict", msg);
+                warn(out, path, LintCode::SodConflict, msg);
             }
         }
     }

@@ -3,6 +3,7 @@
 //! Pure library functions over the core; the CLI and the server are thin shells around them.
 //! Every answer they show comes from the core's sessions, never from reading grants anew.
 
+pub mod codes;
 mod diff;
 pub mod directory;
 mod lint;
@@ -15,6 +16,7 @@ mod transfer;
 mod who_can;
 pub mod words;
 
+pub use codes::{AdminCode, LintCode};
 pub use diff::{
     diff, diff_people, directory_changes, AccessChange, Diff, DiffError, Group, Impact, Limits,
     Line, PersonRef, StructuralChange,

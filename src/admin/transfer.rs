@@ -6,6 +6,7 @@
 //! report lists it, so nobody expects it to move.
 
 use super::directory::Directory;
+use crate::admin::codes::AdminCode;
 use crate::core::{Policy, PolicyErrors, RoleVia};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -101,12 +102,12 @@ pub enum TransferError {
 
 impl TransferError {
     /// The stable code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> AdminCode {
         match self {
-            TransferError::UnknownUser(_) => "unknown_user",
-            TransferError::SameUser => "same_user",
-            TransferError::UnknownEntry(_) => "unknown_entry",
-            TransferError::BadPolicy(_) => "bad_policy",
+            TransferError::UnknownUser(_) => AdminCode::UnknownUser,
+            TransferError::SameUser => AdminCode::SameUser,
+            TransferError::UnknownEntry(_) => AdminCode::UnknownEntry,
+            TransferError::BadPolicy(_) => AdminCode::BadPolicy,
         }
     }
 }

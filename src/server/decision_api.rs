@@ -143,8 +143,7 @@ pub async fn filter(
 }
 
 fn sql_error(e: SqlError) -> ApiError {
-    let code = ServerCode::named(e.code.as_str()).unwrap_or(ServerCode::BadRequest);
-    ApiError::new(code, e.message)
+    ApiError::new(e.code.into(), e.message)
 }
 
 /// The answer with `x-fieldgate-version`.

@@ -108,10 +108,7 @@ pub async fn transfer_draft(
     match transfer(&d.doc, &t, people) {
         Ok((document, report)) => Ok(Json(json!({"document": document, "report": report}))),
         Err(TransferError::BadPolicy(e)) => Err(ApiError::bad_policy(&e)),
-        Err(e) => {
-            let code = ServerCode::named(e.code()).unwrap_or(ServerCode::BadRequest);
-            Err(ApiError::new(code, e.to_string()))
-        }
+        Err(e) => Err(ApiError::new(e.code().into(), e.to_string())),
     }
 }
 

@@ -157,9 +157,88 @@ impl ServerCode {
         }
     }
 
-    /// The code of a core or admin error, by its string.
+    /// A code read back from an answer's JSON (the Chinese message layer reads it there).
     pub fn named(code: &str) -> Option<ServerCode> {
         ServerCode::ALL.iter().copied().find(|c| c.as_str() == code)
+    }
+}
+
+/// Each core code as the server answers it: a request's own mistakes keep their code, and
+/// every policy-compiling code (which a request cannot cause) is a `bad_request`. Exhaustive:
+/// a new core code must be placed here.
+impl From<crate::core::Code> for ServerCode {
+    fn from(c: crate::core::Code) -> ServerCode {
+        use crate::core::Code as C;
+        match c {
+            C::BadJson => ServerCode::BadJson,
+            C::TooLarge => ServerCode::TooLarge,
+            C::WrongType => ServerCode::WrongType,
+            C::UnknownResource => ServerCode::UnknownResource,
+            C::UnknownAction => ServerCode::UnknownAction,
+            C::BadApp => ServerCode::BadApp,
+            C::BadRequest
+            | C::TooDeep
+            | C::MissingKey
+            | C::UnknownKey
+            | C::BadFormat
+            | C::BadVersion
+            | C::BadName
+            | C::UnknownRole
+            | C::UnknownTemplate
+            | C::UnknownField
+            | C::UnknownDepartment
+            | C::BadState
+            | C::BadScope
+            | C::BadEffect
+            | C::BadMask
+            | C::BadCondition
+            | C::ConditionTooLong
+            | C::ConditionTooDeep
+            | C::ScopeNeedsOwner
+            | C::ScopeNeedsDepartment
+            | C::ScopeNeedsMembers
+            | C::ScopeNeedsParent
+            | C::ParentCycle
+            | C::DuplicateRuleId
+            | C::Duplicate
+            | C::DepartmentCycle
+            | C::RoleCycle
+            | C::TooManyActions => ServerCode::BadRequest,
+        }
+    }
+}
+
+/// Each admin tool's refusal as the server answers it.
+impl From<crate::admin::AdminCode> for ServerCode {
+    fn from(c: crate::admin::AdminCode) -> ServerCode {
+        use crate::admin::AdminCode as A;
+        match c {
+            A::BadHeader
+            | A::BadValue
+            | A::BadJson
+            | A::MissingId
+            | A::DuplicateId
+            | A::UnknownDepartment
+            | A::UnknownManager
+            | A::ManagerCycle => ServerCode::BadDirectory,
+            A::UnknownUser => ServerCode::UnknownUser,
+            A::SameUser => ServerCode::SameUser,
+            A::UnknownEntry => ServerCode::UnknownEntry,
+            A::BadPolicy => ServerCode::BadPolicy,
+            A::DiffTooLarge => ServerCode::DiffTooLarge,
+        }
+    }
+}
+
+/// A scope filter's SQL refusal as the server answers it.
+impl From<crate::core::sql::SqlCode> for ServerCode {
+    fn from(c: crate::core::sql::SqlCode) -> ServerCode {
+        use crate::core::sql::SqlCode as S;
+        match c {
+            S::Unsupported => ServerCode::SqlUnsupported,
+            S::BadColumn => ServerCode::BadColumn,
+            S::BadDialect => ServerCode::BadDialect,
+        }
     }
 }
 
@@ -319,8 +398,7 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 impl From<crate::core::RequestError> for ApiError {
     fn from(e: crate::core::RequestError) -> ApiError {
-        let code = ServerCode::named(e.code.as_str()).unwrap_or(ServerCode::BadRequest);
-        ApiError::new(code, e.message)
+        ApiError::new(e.code.into(), e.message)
     }
 }
 

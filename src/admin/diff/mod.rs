@@ -22,6 +22,7 @@ mod summary;
 pub use summary::{Group, Impact, Line, PersonRef};
 
 use super::directory::Person;
+use crate::admin::codes::AdminCode;
 
 use super::directory::Directory;
 use super::probe::*;
@@ -157,8 +158,8 @@ pub struct DiffError {
 
 impl DiffError {
     /// The stable code.
-    pub fn code(&self) -> &'static str {
-        "diff_too_large"
+    pub fn code(&self) -> AdminCode {
+        AdminCode::DiffTooLarge
     }
 }
 
