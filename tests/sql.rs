@@ -3,8 +3,10 @@
 //! `FIELDGATE_TEST_PG_URL` names one, as scripts/test.sh does), compared with `can` on the same
 //! rows as records. A filter SQL cannot say must be refused, never widened.
 
-// TRUNCATION: row ids are below 24 and amounts below 100, whole where cast.
-#![allow(clippy::cast_possible_truncation)]
+#![expect(
+    clippy::cast_possible_truncation,
+    reason = "row ids are below 24 and amounts below 100, whole where cast"
+)]
 
 mod common;
 

@@ -1,5 +1,5 @@
 //! Benchmark corpora shared by the bench targets.
-#![allow(dead_code)]
+#![allow(dead_code, reason = "each bench uses a part of the shared helpers")]
 
 use serde_json::{json, Value};
 

@@ -247,7 +247,10 @@ impl PyBundle {
     /// (`min_version`), validity window (`now_ms`, default now) and subject binding (`user`).
     #[staticmethod]
     #[pyo3(signature = (data, trusted_keys, app=None, min_version=0, now_ms=None, user=None, threshold=1, max_bytes=None))]
-    #[allow(clippy::too_many_arguments)]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "Python's keyword arguments: every check of the browser's verifier, each optional"
+    )]
     fn verify(
         py: Python<'_>,
         data: &[u8],

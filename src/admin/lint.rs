@@ -125,8 +125,10 @@ fn unassigned_roles(
 }
 
 /// Fields no grant ever shows.
-// TRUNCATION: a policy has fewer than 2^32 of anything (its document is at most 8 MiB)
-#[allow(clippy::cast_possible_truncation)]
+#[expect(
+    clippy::cast_possible_truncation,
+    reason = "a policy has fewer than 2^32 of anything (its document is at most 8 MiB)"
+)]
 fn invisible_fields(p: &Policy, out: &mut Vec<Warning>) {
     for (ri, res) in p.resources.iter().enumerate() {
         let shows = |f: usize| {
@@ -194,8 +196,10 @@ fn shadowed_grants(p: &Policy, out: &mut Vec<Warning>) {
 }
 
 /// Rules that cannot matter: never applying, or limiting nothing.
-// TRUNCATION: a policy has fewer than 2^32 of anything (its document is at most 8 MiB)
-#[allow(clippy::cast_possible_truncation)]
+#[expect(
+    clippy::cast_possible_truncation,
+    reason = "a policy has fewer than 2^32 of anything (its document is at most 8 MiB)"
+)]
 fn idle_rules(p: &Policy, out: &mut Vec<Warning>) {
     // Global rules by their place in `rules`; personal denies and limits by their JSON path
     // (their id), so an empty personal limit is found too.
@@ -285,8 +289,10 @@ fn sod_conflicts(
 }
 
 /// Whether grant `h` gives everything `g` gives, on every record.
-// TRUNCATION: a policy has fewer than 2^32 of anything (its document is at most 8 MiB)
-#[allow(clippy::cast_possible_truncation)]
+#[expect(
+    clippy::cast_possible_truncation,
+    reason = "a policy has fewer than 2^32 of anything (its document is at most 8 MiB)"
+)]
 fn covers(p: &Policy, h: &crate::core::policy::Grant, g: &crate::core::policy::Grant) -> bool {
     let same_targets = match (&h.targets, &g.targets) {
         (Targets::One(a, _), Targets::One(b, _)) => a == b,

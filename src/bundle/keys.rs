@@ -9,8 +9,7 @@ use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use sha2::{Digest, Sha256};
 
 /// The key id of a public key: the first 16 lowercase hex characters of SHA-256 of its 32 bytes.
-// PANIC SAFETY: a SHA-256 digest has 32 bytes
-#[allow(clippy::indexing_slicing)]
+#[expect(clippy::indexing_slicing, reason = "a SHA-256 digest has 32 bytes")]
 pub fn key_id(public: &[u8; 32]) -> String {
     let digest = Sha256::digest(public);
     digest[..8].iter().map(|b| format!("{b:02x}")).collect()

@@ -7,7 +7,7 @@
 //! Trust is a type: bytes become an [`UnverifiedBundle`], which becomes a [`VerifiedBundle`]
 //! only through every check. Pure: the current time is a parameter.
 
-// No panics in the evaluator's paths: each justified exception says why (`PANIC SAFETY:`).
+// No panics in the evaluator's paths: each justified exception says why (`#[expect(…, reason = …)]`).
 #![deny(
     clippy::unwrap_used,
     clippy::expect_used,

@@ -10,9 +10,11 @@ const MS_PER_DAY: i64 = 86_400_000;
 /// Parses an RFC 3339 timestamp (e.g. `2026-11-22T10:00:00Z`, `2026-11-22T11:00:00.250+01:00`)
 /// into Unix milliseconds (fractions below a millisecond are dropped). Times before 1970 and
 /// leap seconds are refused.
-// PANIC SAFETY: `sep(at, ..)` just found a byte at `at`, so `at + 1..` is in range. TRUNCATION:
-// `digits.min(3)` is at most 3
-#[allow(clippy::cast_possible_truncation, clippy::indexing_slicing)]
+#[expect(
+    clippy::cast_possible_truncation,
+    clippy::indexing_slicing,
+    reason = "`sep(at, ..)` just found a byte at `at`, so `at + 1..` is in range; narrowing: `digits.min(3)` is at most 3"
+)]
 pub fn parse_rfc3339(text: &str) -> Option<i64> {
     let b = text.as_bytes();
     let num = |from: usize, len: usize| -> Option<i64> {

@@ -267,9 +267,11 @@ fn check_signatures(d: &Decoded, opts: &VerifyOptions<'_>) -> Result<Vec<String>
 }
 
 /// Whether trusted key `k`'s signature verifies, checked in this crate.
-// WRAPS: the same signature as the build without Ed25519, which refuses
 #[cfg(feature = "ed25519")]
-#[allow(clippy::unnecessary_wraps)]
+#[expect(
+    clippy::unnecessary_wraps,
+    reason = "the same signature as the build without Ed25519, which refuses"
+)]
 fn verify_here(
     keys: &TrustedKeys,
     k: usize,
@@ -335,8 +337,10 @@ mod tests {
     use crate::bundle::{seal_unchecked, SecretKey, TrustedKeys};
 
     #[test]
-    // TRUNCATION: a test policy's counts are tiny
-    #[allow(clippy::cast_possible_truncation)]
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "a test policy's counts are tiny"
+    )]
     fn a_signed_binary_body_that_is_not_sound_is_refused() {
         let text = include_str!("../../examples/acme-erp.policy.json");
         let mut policy = Policy::from_json(text).expect("the sample compiles");

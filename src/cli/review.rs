@@ -83,8 +83,10 @@ pub(crate) fn run(a: Args) -> CliResult {
     }
 }
 
-// TRUNCATION: `decision` is a position in the eleven COLUMNS
-#[allow(clippy::cast_possible_truncation)]
+#[expect(
+    clippy::cast_possible_truncation,
+    reason = "`decision` is a position in the eleven COLUMNS"
+)]
 fn write_run(a: WriteArgs) -> CliResult {
     let (Some(path), Some(out)) = (a.policy, a.out) else {
         return Err("give --policy, --directory and --out".into());

@@ -88,8 +88,10 @@ pub(crate) struct Val<'d> {
 }
 
 impl<'d> Val<'d> {
-    // PANIC SAFETY: the reader never moves past the node list the builder made
-    #[allow(clippy::indexing_slicing)]
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "the reader never moves past the node list the builder made"
+    )]
     fn node(&self) -> &'d Node<'d> {
         &self.nodes[self.at]
     }
@@ -185,8 +187,10 @@ pub(crate) struct Children<'d> {
 impl<'d> Iterator for Children<'d> {
     type Item = Val<'d>;
 
-    // PANIC SAFETY: `at` is a node position the builder made
-    #[allow(clippy::indexing_slicing)]
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "`at` is a node position the builder made"
+    )]
     fn next(&mut self) -> Option<Val<'d>> {
         if self.left == 0 {
             return None;
@@ -299,8 +303,10 @@ struct Builder<'s, 'a> {
 }
 
 impl<'s, 'a> Builder<'s, 'a> {
-    // TRUNCATION: a document is at most 8 MiB, so it has fewer than 2^32 nodes
-    #[allow(clippy::cast_possible_truncation)]
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "a document is at most 8 MiB, so it has fewer than 2^32 nodes"
+    )]
     fn leaf(self, kind: Kind<'a>) {
         let end = self.nodes.len() as u32 + 1;
         self.nodes.push(Node {
@@ -324,9 +330,11 @@ impl<'s, 'a> Builder<'s, 'a> {
     }
 }
 
-// PANIC SAFETY: `at` is the position the matching `open` pushed. TRUNCATION: a document is at most
-// 8 MiB, so it has fewer than 2^32 nodes
-#[allow(clippy::cast_possible_truncation, clippy::indexing_slicing)]
+#[expect(
+    clippy::cast_possible_truncation,
+    clippy::indexing_slicing,
+    reason = "`at` is the position the matching `open` pushed; narrowing: a document is at most 8 MiB, so it has fewer than 2^32 nodes"
+)]
 fn close(nodes: &mut [Node<'_>], at: usize, len: u32) {
     let end = nodes.len() as u32;
     let node = &mut nodes[at];

@@ -163,9 +163,10 @@ impl Session {
     ///
     /// # Errors
     /// `unknown_resource`, `unknown_action`.
-    // PANIC SAFETY: a `ResourceId` is only made for a resource of this policy; `decided` and
-    // every vector of `trail` have one entry per declared field
-    #[allow(clippy::indexing_slicing)]
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "a `ResourceId` is only made for a resource of this policy; `decided` and every vector of `trail` have one entry per declared field"
+    )]
     pub fn explain(
         &self,
         action: &str,
@@ -240,10 +241,10 @@ impl Session {
 
     /// Every grant of the plan as seen from this decision; records in `trail` which applying
     /// grant gave each field its best state.
-    // PANIC SAFETY: ids a policy stores index its own tables: the compiler makes them so and
-    // `check_integrity` proves it for a decoded policy; field positions index arrays made with
-    // one entry per declared field of the same resource
-    #[allow(clippy::indexing_slicing)]
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids a policy stores index its own tables: the compiler makes them so and `check_integrity` proves it for a decoded policy; field positions index arrays made with one entry per declared field of the same resource"
+    )]
     fn trace_grants(
         &self,
         rid: ResourceId,
@@ -311,9 +312,10 @@ impl Session {
     }
 
     /// What `scope` matched on the record of `input` (for the scopes reaching past the record).
-    // PANIC SAFETY: ids a policy stores index its own tables: the compiler makes them so and
-    // `check_integrity` proves it for a decoded policy
-    #[allow(clippy::indexing_slicing)]
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids a policy stores index its own tables: the compiler makes them so and `check_integrity` proves it for a decoded policy"
+    )]
     fn scope_match(&self, rid: ResourceId, scope: Scope, input: Input<'_>) -> Option<ScopeMatch> {
         let p: &Policy = self.policy();
         let res = &p.resources[rid.0 as usize];
@@ -347,9 +349,10 @@ impl Session {
 
     /// Every rule of the plan as seen from this decision, and the deny rules that refuse it;
     /// lowers `trail.states` where applying rules cap them.
-    // PANIC SAFETY: ids a policy stores index its own tables: the compiler makes them so and
-    // `check_integrity` proves it for a decoded policy
-    #[allow(clippy::indexing_slicing)]
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids a policy stores index its own tables: the compiler makes them so and `check_integrity` proves it for a decoded policy"
+    )]
     fn trace_rules(
         &self,
         rid: ResourceId,
@@ -402,9 +405,10 @@ impl Session {
     ///
     /// # Errors
     /// `unknown_resource`.
-    // PANIC SAFETY: ids a policy stores index its own tables: the compiler makes them so and
-    // `check_integrity` proves it for a decoded policy
-    #[allow(clippy::indexing_slicing)]
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids a policy stores index its own tables: the compiler makes them so and `check_integrity` proves it for a decoded policy"
+    )]
     pub fn rule_caps(&self, resource: &str, mode: Mode) -> Result<Vec<RuleCap>, RequestError> {
         let p = self.policy();
         let rid = p.resource_id(resource)?;

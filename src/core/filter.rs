@@ -51,9 +51,6 @@ impl Session {
     ///
     /// # Errors
     /// `unknown_resource`, `unknown_action`.
-    // PANIC SAFETY: ids a policy stores index its own tables: the compiler makes them so and
-    // `check_integrity` proves it for a decoded policy
-    #[allow(clippy::indexing_slicing)]
     pub fn scope_filter(
         &self,
         resource: &str,

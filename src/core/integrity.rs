@@ -13,8 +13,10 @@ impl Policy {
     ///
     /// # Errors
     /// A description such as `grant 12: resource 40 of 3`.
-    // PANIC SAFETY: each parent is checked in range (`in_range`) just before it is followed
-    #[allow(clippy::indexing_slicing)]
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "each parent is checked in range (`in_range`) just before it is followed"
+    )]
     pub(crate) fn check_integrity(&self) -> Result<(), String> {
         if self.header.version > crate::core::MAX_VERSION {
             return Err(format!(
@@ -186,8 +188,10 @@ mod tests {
     }
 
     #[test]
-    // TRUNCATION: a test policy's counts are tiny
-    #[allow(clippy::cast_possible_truncation)]
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "a test policy's counts are tiny"
+    )]
     fn compiled_policies_hold_it_and_each_fault_is_named() {
         assert_eq!(acme().check_integrity(), Ok(()));
 

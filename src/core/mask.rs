@@ -73,8 +73,10 @@ fn bank(text: &str) -> String {
 
 /// Keeps `a` leading and `b` trailing characters; a value too short to hide anything is masked
 /// whole, one `*` per character.
-// PANIC SAFETY: `a + b < n` is checked first, so both slices are within the `n` characters
-#[allow(clippy::indexing_slicing)]
+#[expect(
+    clippy::indexing_slicing,
+    reason = "`a + b < n` is checked first, so both slices are within the `n` characters"
+)]
 fn keep(text: &str, a: usize, b: usize) -> String {
     let chars: Vec<char> = text.chars().collect();
     let n = chars.len();

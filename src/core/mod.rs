@@ -2,7 +2,7 @@
 //!
 //! Architecture invariant: nothing here does I/O, reads a clock, or knows about JavaScript.
 
-// No panics in the evaluator's paths: each justified exception says why (`PANIC SAFETY:`).
+// No panics in the evaluator's paths: each justified exception says why (`#[expect(…, reason = …)]`).
 #![deny(
     clippy::unwrap_used,
     clippy::expect_used,

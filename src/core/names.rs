@@ -54,8 +54,10 @@ impl NameIndex {
         NameIndex(Lazy::with(Self::map(names)))
     }
 
-    // TRUNCATION: a policy has fewer than 2^32 of anything (its document is at most 8 MiB)
-    #[allow(clippy::cast_possible_truncation)]
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "a policy has fewer than 2^32 of anything (its document is at most 8 MiB)"
+    )]
     fn map<'n>(names: impl Iterator<Item = &'n str>) -> FxHashMap<u64, u32> {
         let mut map = FxHashMap::with_capacity_and_hasher(names.size_hint().0, Default::default());
         for (i, n) in names.enumerate() {
@@ -68,9 +70,10 @@ impl NameIndex {
 
     /// The position of `key` among the `len` names that `name_at` reads by position (which
     /// must be the same names, in order).
-    // PANIC SAFETY: the name index holds positions in this table only. TRUNCATION: a policy has
-    // fewer than 2^32 of anything (its document is at most 8 MiB)
-    #[allow(clippy::cast_possible_truncation)]
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "the name index holds positions in this table only; narrowing: a policy has fewer than 2^32 of anything (its document is at most 8 MiB)"
+    )]
     pub fn get<'n>(
         &self,
         key: &str,
@@ -113,9 +116,10 @@ impl<V> From<Vec<(String, V)>> for Named<V> {
 
 impl<V> Named<V> {
     /// The value called `name` (the first, should a decoded list repeat it).
-    // PANIC SAFETY: the name index holds positions in this table only. TRUNCATION: a policy has
-    // fewer than 2^32 of anything (its document is at most 8 MiB)
-    #[allow(clippy::indexing_slicing)]
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "the name index holds positions in this table only; narrowing: a policy has fewer than 2^32 of anything (its document is at most 8 MiB)"
+    )]
     pub fn get(&self, name: &str) -> Option<&V> {
         let e = &self.entries;
         let i = self.index.get(name, e.len(), |i| &e[i].0)?;

@@ -167,8 +167,10 @@ pub(crate) struct Field<'r> {
 
 impl Fields {
     /// Declares the next field.
-    // TRUNCATION: a policy has fewer than 2^32 of anything (its document is at most 8 MiB)
-    #[allow(clippy::cast_possible_truncation)]
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "a policy has fewer than 2^32 of anything (its document is at most 8 MiB)"
+    )]
     pub fn push(&mut self, name: &str, mask: Option<Mask>) {
         self.names.push_str(name);
         self.ends.push(self.names.len() as u32);
@@ -231,9 +233,10 @@ pub(crate) enum Origin {
 
 impl Origin {
     /// What holds the grant (`role`, `template` or `user`) and its name.
-    // PANIC SAFETY: ids a policy stores index its own tables: the compiler makes them so and
-    // `check_integrity` proves it for a decoded policy
-    #[allow(clippy::indexing_slicing)]
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids a policy stores index its own tables: the compiler makes them so and `check_integrity` proves it for a decoded policy"
+    )]
     pub fn holder<'p>(&'p self, p: &'p Policy) -> (&'static str, &'p str) {
         match self {
             Origin::Role(r) => ("role", &p.roles[*r as usize].name),
@@ -302,8 +305,10 @@ pub(crate) struct Pattern<S = String> {
 
 impl<S: AsRef<str>> Pattern<S> {
     /// The shape this pattern takes on one resource.
-    // PANIC SAFETY: field positions come from the resource's own field index
-    #[allow(clippy::indexing_slicing)]
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "field positions come from the resource's own field index"
+    )]
     pub fn shape(&self, r: &Resource) -> Shape {
         let actions = match &self.actions {
             None => ALL_ACTIONS,
@@ -437,9 +442,11 @@ impl Policy {
     ///
     /// # Errors
     /// `unknown_action` when the resource does not declare it.
-    // PANIC SAFETY: a `ResourceId` is only made for a resource of this policy. TRUNCATION: a
-    // resource has at most 63 actions
-    #[allow(clippy::cast_possible_truncation, clippy::indexing_slicing)]
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::indexing_slicing,
+        reason = "a `ResourceId` is only made for a resource of this policy; narrowing: a resource has at most 63 actions"
+    )]
     pub fn action_id(&self, resource: ResourceId, name: &str) -> Result<ActionId, RequestError> {
         let res = &self.resources[resource.0 as usize];
         res.actions
@@ -458,17 +465,21 @@ impl Policy {
     }
 
     /// The action with this index on a resource, if declared.
-    // PANIC SAFETY: a `ResourceId` is only made for a resource of this policy. TRUNCATION: `index`
-    // is below the action count, at most 63
-    #[allow(clippy::cast_possible_truncation, clippy::indexing_slicing)]
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::indexing_slicing,
+        reason = "a `ResourceId` is only made for a resource of this policy; narrowing: `index` is below the action count, at most 63"
+    )]
     pub fn action_at(&self, resource: ResourceId, index: u32) -> Option<ActionId> {
         let n = self.resources[resource.0 as usize].actions.len();
         ((index as usize) < n).then_some(ActionId(index as u8))
     }
 
     /// Number of declared fields of a resource.
-    // PANIC SAFETY: a `ResourceId` is only made for a resource of this policy
-    #[allow(clippy::indexing_slicing)]
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "a `ResourceId` is only made for a resource of this policy"
+    )]
     pub fn field_count(&self, resource: ResourceId) -> usize {
         self.resources[resource.0 as usize].fields.len()
     }
@@ -477,8 +488,10 @@ impl Policy {
     /// members attributes, its parent record (read whole), and every slot the conditions of
     /// grants and rules covering it read, sorted
     /// (what a caller handing records over as slots must fill; the others are never read).
-    // PANIC SAFETY: a `ResourceId` is only made for a resource of this policy
-    #[allow(clippy::indexing_slicing)]
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "a `ResourceId` is only made for a resource of this policy"
+    )]
     pub fn record_slots(&self, r: ResourceId) -> Vec<u32> {
         let res = &self.resources[r.0 as usize];
         let parent = res.parent.as_ref().map(|l| l.slot);
@@ -580,9 +593,10 @@ impl Policy {
     }
 
     /// The parent of a department, if it has one.
-    // PANIC SAFETY: ids a policy stores index its own tables: the compiler makes them so and
-    // `check_integrity` proves it for a decoded policy
-    #[allow(clippy::indexing_slicing)]
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids a policy stores index its own tables: the compiler makes them so and `check_integrity` proves it for a decoded policy"
+    )]
     pub fn department_parent(&self, name: &str) -> Option<&str> {
         let d = self.department_pos(name)?;
         let parent = self.departments[d as usize].parent?;
@@ -601,28 +615,36 @@ impl Policy {
         ids.into_iter()
     }
 
-    // PANIC SAFETY: the name index holds positions in the resource list only
-    #[allow(clippy::indexing_slicing)]
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "the name index holds positions in the resource list only"
+    )]
     pub(crate) fn resource(&self, name: &str) -> Option<&Resource> {
         self.resource_pos(name).map(|i| &self.resources[i as usize])
     }
 
-    // PANIC SAFETY: the name index holds positions in the resource list only
-    #[allow(clippy::indexing_slicing)]
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "the name index holds positions in the resource list only"
+    )]
     pub(crate) fn resource_pos(&self, name: &str) -> Option<u32> {
         let r = &self.resources;
         self.resource_index.get(name, r.len(), |i| &r[i].name)
     }
 
-    // PANIC SAFETY: the name index holds positions in the role list only
-    #[allow(clippy::indexing_slicing)]
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "the name index holds positions in the role list only"
+    )]
     pub(crate) fn role_pos(&self, name: &str) -> Option<u32> {
         let r = &self.roles;
         self.role_index.get(name, r.len(), |i| &r[i].name)
     }
 
-    // PANIC SAFETY: the name index holds positions in the department list only
-    #[allow(clippy::indexing_slicing)]
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "the name index holds positions in the department list only"
+    )]
     pub(crate) fn department_pos(&self, name: &str) -> Option<u32> {
         let d = &self.departments;
         self.department_index.get(name, d.len(), |i| &d[i].name)

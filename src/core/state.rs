@@ -130,9 +130,11 @@ pub(crate) mod codes {
     /// The longest run one byte holds.
     const MAX_RUN: usize = 64;
 
-    // PANIC SAFETY: a state's discriminant is its position in `FieldState::ALL`. TRUNCATION: there
-    // are four states
-    #[allow(clippy::cast_possible_truncation, clippy::indexing_slicing)]
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::indexing_slicing,
+        reason = "a state's discriminant is its position in `FieldState::ALL`; narrowing: there are four states"
+    )]
     pub fn serialize<S: Serializer>(states: &[FieldState], s: S) -> Result<S::Ok, S::Error> {
         let mut runs = Vec::new();
         for chunk in states.chunk_by(|a, b| a == b) {
@@ -142,8 +144,10 @@ pub(crate) mod codes {
         s.serialize_bytes(&runs)
     }
 
-    // PANIC SAFETY: the code is checked below four first
-    #[allow(clippy::indexing_slicing)]
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "the code is checked below four first"
+    )]
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<[FieldState]>, D::Error> {
         let runs: &[u8] = <&[u8]>::deserialize(d)?;
         let len = runs.iter().map(|&r| usize::from(r & 0x3f) + 1).sum();
@@ -188,8 +192,7 @@ mod tests {
     }
 
     #[test]
-    // TRUNCATION: there are four states
-    #[allow(clippy::cast_possible_truncation)]
+    #[expect(clippy::cast_possible_truncation, reason = "there are four states")]
     fn state_codes_are_the_states_positions() {
         for (code, state) in FieldState::ALL.into_iter().enumerate() {
             assert_eq!(state as usize, code);

@@ -226,8 +226,7 @@ impl Grid {
         if self.rows.len() <= row {
             self.rows.resize_with(row + 1, Vec::new);
         }
-        // PANIC SAFETY: the row was just made to exist
-        #[allow(clippy::indexing_slicing)]
+        #[expect(clippy::indexing_slicing, reason = "the row was just made to exist")]
         Ok(&mut self.rows[row])
     }
 
@@ -255,8 +254,10 @@ impl Grid {
         if grow > 0 {
             cells_in_row.resize_with(col + 1, String::new);
         }
-        // PANIC SAFETY: the row was just made at least `col + 1` long
-        #[allow(clippy::indexing_slicing)]
+        #[expect(
+            clippy::indexing_slicing,
+            reason = "the row was just made at least `col + 1` long"
+        )]
         {
             cells_in_row[col] = value.to_string();
         }
@@ -294,8 +295,10 @@ fn check_unpacked(bytes: &[u8]) -> Result<(), String> {
 ///
 /// # Errors
 /// A message when the bytes are not a readable XLSX workbook or a sheet is over a limit.
-// TRUNCATION: `f` is a whole number below 1e15 in that branch, exactly an i64
-#[allow(clippy::cast_possible_truncation)]
+#[expect(
+    clippy::cast_possible_truncation,
+    reason = "`f` is a whole number below 1e15 in that branch, exactly an i64"
+)]
 pub fn read_xlsx(bytes: &[u8]) -> Result<Vec<Sheet>, String> {
     use calamine::{DataRef, Reader};
     check_unpacked(bytes)?;

@@ -252,8 +252,10 @@ fn js_json(v: &Value, out: &mut String) {
 
 /// A number as JavaScript's `Number.prototype.toString` writes it: plain digits from 1e-6 up
 /// to below 1e21, exponent form (`1e+21`, `1.5e-7`) outside.
-// TRUNCATION: a shortest f64 form has at most 17 digits
-#[allow(clippy::cast_possible_truncation)]
+#[expect(
+    clippy::cast_possible_truncation,
+    reason = "a shortest f64 form has at most 17 digits"
+)]
 fn js_number(n: &serde_json::Number) -> String {
     let Some(f) = n.as_f64() else {
         return n.to_string();

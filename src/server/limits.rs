@@ -121,8 +121,10 @@ impl RateLimiter {
     ///
     /// # Errors
     /// The seconds to wait.
-    // TRUNCATION: the wait is at most a minute's worth of seconds; `as` saturates anything else
-    #[allow(clippy::cast_possible_truncation)]
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "the wait is at most a minute's worth of seconds; `as` saturates anything else"
+    )]
     pub fn take(&self, key: &str, n: usize) -> Result<(), u64> {
         let n = n as f64;
         let mut buckets = self.buckets.locked();

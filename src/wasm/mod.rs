@@ -6,7 +6,7 @@
 //! cross as one shape, `{ code, message, path?, errors? }`, made in [`error`]; the npm wrapper
 //! turns them into `FieldgateError`.
 
-// No panics in the evaluator's paths: each justified exception says why (`PANIC SAFETY:`).
+// No panics in the evaluator's paths: each justified exception says why (`#[expect(…, reason = …)]`).
 #![deny(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -149,8 +149,10 @@ pub struct WasmEngine {
 impl WasmEngine {
     /// Verifies a signed bundle (JSON or binary) and compiles it. Without Ed25519 in the module
     /// the options carry `checked`: which of [`WasmEngine::to_check`]'s signatures verified.
-    // TRUNCATION: times in milliseconds are far below 2^63, and `as` saturates anything else
-    #[allow(clippy::cast_possible_truncation)]
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "times in milliseconds are far below 2^63, and `as` saturates anything else"
+    )]
     pub fn load(bytes: &[u8], options_json: &str) -> Result<WasmEngine, JsValue> {
         let o = load_options(options_json)?;
         let keys = trusted_keys(&o)?;

@@ -33,8 +33,10 @@ static STATES: SpinMutex<Vec<FieldState>> = SpinMutex::new(Vec::new());
 
 /// Interns a value; returns its id, or `None` when the table was full and has been cleared
 /// (then every id handed out before is void).
-// TRUNCATION: the table holds at most MAX_INTERNED (2^16) values
-#[allow(clippy::cast_possible_truncation)]
+#[expect(
+    clippy::cast_possible_truncation,
+    reason = "the table holds at most MAX_INTERNED (2^16) values"
+)]
 pub(crate) fn intern(value: Value) -> Option<u32> {
     let mut s = STATE.lock();
     if s.interned.len() >= MAX_INTERNED {
@@ -56,8 +58,10 @@ pub(crate) fn scratch(len: usize) -> usize {
 
 /// Lets `f` fill `len` field states in a reused buffer, then writes them as codes into the
 /// outgoing code buffer; returns its address in wasm memory.
-// PANIC SAFETY: the buffer was just resized to `len`
-#[allow(clippy::indexing_slicing)]
+#[expect(
+    clippy::indexing_slicing,
+    reason = "the buffer was just resized to `len`"
+)]
 pub(crate) fn write_states(len: usize, f: impl FnOnce(&mut [FieldState])) -> usize {
     let mut states = STATES.lock();
     states.resize(len, FieldState::Hidden);
@@ -70,8 +74,10 @@ pub(crate) fn write_states(len: usize, f: impl FnOnce(&mut [FieldState])) -> usi
 }
 
 /// Writes `len` codes into the outgoing code buffer; returns its address in wasm memory.
-// PANIC SAFETY: the buffer was just resized to at least `len`
-#[allow(clippy::indexing_slicing)]
+#[expect(
+    clippy::indexing_slicing,
+    reason = "the buffer was just resized to at least `len`"
+)]
 pub(crate) fn write_codes(len: usize, f: impl FnOnce(&mut [u8])) -> usize {
     let mut c = CODES.lock();
     if c.len() < len {
@@ -93,9 +99,10 @@ static FALSE: Value = Value::Bool(false);
 static TRUE: Value = Value::Bool(true);
 
 impl Attrs for Decoded<'_> {
-    // TRUNCATION: tags and ids come from JS as small integers; `as` saturates anything else, and
-    // `get` checks every id
-    #[allow(clippy::cast_possible_truncation)]
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "tags and ids come from JS as small integers; `as` saturates anything else, and `get` checks every id"
+    )]
     fn attr(&self, path: &AttrPath) -> Option<&Value> {
         let i = path.slot as usize;
         let value = match *self.raw.get(2 * i)? as u8 {
@@ -113,9 +120,11 @@ impl Attrs for Decoded<'_> {
 /// (all with `None`); other entries are left as they are: a decision reads only the slots its
 /// resource's conditions name, so the JS side writes only those, and the rest of the buffer
 /// may hold an earlier call's values.
-// PANIC SAFETY: `out` was just resized to the slot count and `i` is a slot. TRUNCATION: tags are
-// small integers; `as` saturates anything else
-#[allow(clippy::cast_possible_truncation, clippy::indexing_slicing)]
+#[expect(
+    clippy::cast_possible_truncation,
+    clippy::indexing_slicing,
+    reason = "`out` was just resized to the slot count and `i` is a slot; narrowing: tags are small integers; `as` saturates anything else"
+)]
 fn decode_numbers(raw: &[f64], only: Option<&[u32]>, out: &mut Vec<Value>) {
     let slots = raw.len() / 2;
     if out.len() < slots {

@@ -1,5 +1,8 @@
 //! Helpers shared by the integration tests.
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    reason = "each test crate uses a part of the shared helpers"
+)]
 
 pub mod cluster;
 pub mod gen;

@@ -17,8 +17,10 @@ pub(super) struct Reach<'d> {
 }
 
 impl<'d> Reach<'d> {
-    // TRUNCATION: a document has fewer than 2^32 entries (it is at most 8 MiB)
-    #[allow(clippy::cast_possible_truncation)]
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "a document has fewer than 2^32 entries (it is at most 8 MiB)"
+    )]
     pub(super) fn new(
         structure: &'d [StructuralChange],
         docs: [&'d Value; 2],
@@ -40,8 +42,7 @@ impl<'d> Reach<'d> {
 
     /// The changes that reach everyone like `s` (same roles, department and groups) on
     /// `resource`, but not those written for one person by id (see [`Reach::personal`]).
-    // TRUNCATION: as in `new`
-    #[allow(clippy::cast_possible_truncation)]
+    #[expect(clippy::cast_possible_truncation, reason = "as in `new`")]
     pub(super) fn shared(&self, s: &Subject, a: &Session, b: &Session, resource: &str) -> Vec<u32> {
         let mut roles: Vec<&str> = a.roles();
         roles.extend(b.roles());

@@ -81,8 +81,10 @@ pub(crate) fn collect_candidates(
 }
 
 /// Values of a record attribute on both sides of a comparison with literal `v`.
-// TRUNCATION: `f` is a whole number below 9e15 in that branch, exactly an i64
-#[allow(clippy::cast_possible_truncation)]
+#[expect(
+    clippy::cast_possible_truncation,
+    reason = "`f` is a whole number below 9e15 in that branch, exactly an i64"
+)]
 pub(crate) fn literal_candidates(op: CmpOp, v: &Value, record_left: bool) -> Vec<Value> {
     match (op, record_left) {
         (CmpOp::Lt | CmpOp::Le | CmpOp::Gt | CmpOp::Ge, _) => match v {

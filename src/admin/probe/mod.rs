@@ -96,8 +96,10 @@ pub(crate) fn sample_records(
 }
 
 impl<'p> Side<'p> {
-    // TRUNCATION: a policy has fewer than 2^32 of anything (its document is at most 8 MiB)
-    #[allow(clippy::cast_possible_truncation)]
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "a policy has fewer than 2^32 of anything (its document is at most 8 MiB)"
+    )]
     pub(crate) fn new(doc: &'p Value, policy: &'p Arc<Policy>) -> Side<'p> {
         let p = &**policy;
         let mut grants_on = vec![Vec::new(); p.resources.len()];

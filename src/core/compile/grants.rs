@@ -4,8 +4,10 @@
 use super::*;
 
 impl Compiler {
-    // TRUNCATION: a policy has fewer than 2^32 of anything (its document is at most 8 MiB)
-    #[allow(clippy::cast_possible_truncation)]
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "a policy has fewer than 2^32 of anything (its document is at most 8 MiB)"
+    )]
     pub(super) fn grant_list(
         &mut self,
         v: Option<Val<'_>>,
@@ -21,8 +23,10 @@ impl Compiler {
         ids
     }
 
-    // TRUNCATION: a policy has fewer than 2^32 of anything (its document is at most 8 MiB)
-    #[allow(clippy::cast_possible_truncation)]
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "a policy has fewer than 2^32 of anything (its document is at most 8 MiB)"
+    )]
     pub(super) fn grant(
         &mut self,
         v: Val<'_>,
@@ -54,8 +58,10 @@ impl Compiler {
         Some(self.grants.len() as u32 - 1)
     }
 
-    // TRUNCATION: a policy has fewer than 2^32 of anything (its document is at most 8 MiB)
-    #[allow(clippy::cast_possible_truncation)]
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "a policy has fewer than 2^32 of anything (its document is at most 8 MiB)"
+    )]
     pub(super) fn deny(&mut self, v: Val<'_>, path: &JsonPath) -> Option<u32> {
         let m = self.object(v, path)?;
         self.known_keys(m, DENY_KEYS, path);
@@ -76,8 +82,10 @@ impl Compiler {
     }
 
     /// A personal limit: a limit rule for one user, its id its JSON path.
-    // TRUNCATION: a policy has fewer than 2^32 of anything (its document is at most 8 MiB)
-    #[allow(clippy::cast_possible_truncation)]
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "a policy has fewer than 2^32 of anything (its document is at most 8 MiB)"
+    )]
     pub(super) fn limit(&mut self, v: Val<'_>, path: &JsonPath) -> Option<u32> {
         let m = self.object(v, path)?;
         self.known_keys(m, LIMIT_KEYS, path);
@@ -98,8 +106,10 @@ impl Compiler {
     }
 
     /// The shapes of a grant or rule over the resources it covers.
-    // PANIC SAFETY: resource positions come from the resource list this pass built
-    #[allow(clippy::indexing_slicing)]
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "resource positions come from the resource list this pass built"
+    )]
     pub(super) fn targets(
         &self,
         resource: Option<u32>,
@@ -135,8 +145,10 @@ impl Compiler {
         }
     }
 
-    // PANIC SAFETY: resource positions come from the resource list this pass built
-    #[allow(clippy::indexing_slicing)]
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "resource positions come from the resource list this pass built"
+    )]
     pub(super) fn action_names<'v>(
         &mut self,
         m: Obj<'v>,
@@ -180,8 +192,10 @@ impl Compiler {
         })
     }
 
-    // PANIC SAFETY: resource positions come from the resource list this pass built
-    #[allow(clippy::indexing_slicing)]
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "resource positions come from the resource list this pass built"
+    )]
     pub(super) fn scope(
         &mut self,
         v: Option<Val<'_>>,
@@ -258,8 +272,10 @@ impl Compiler {
         }
     }
 
-    // PANIC SAFETY: resource positions come from the resource list this pass built
-    #[allow(clippy::indexing_slicing)]
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "resource positions come from the resource list this pass built"
+    )]
     pub(super) fn field_states<'v>(
         &mut self,
         v: Val<'v>,

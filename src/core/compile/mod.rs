@@ -28,8 +28,7 @@ pub const MAX_VERSION: u64 = (1 << 53) - 1;
 
 /// Whether `name` is a usable app name: `[a-z0-9][a-z0-9-]{0,63}`. App names become file and
 /// URL path segments, so nothing else is accepted.
-// PANIC SAFETY: `b` is not empty (checked first)
-#[allow(clippy::indexing_slicing)]
+#[expect(clippy::indexing_slicing, reason = "`b` is not empty (checked first)")]
 pub fn valid_app_name(name: &str) -> bool {
     let b = name.as_bytes();
     let ok = |c: &u8| c.is_ascii_lowercase() || c.is_ascii_digit();
@@ -163,8 +162,10 @@ struct Compiler {
 }
 
 impl Compiler {
-    // TRUNCATION: a policy has fewer than 2^32 of anything (its document is at most 8 MiB)
-    #[allow(clippy::cast_possible_truncation)]
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "a policy has fewer than 2^32 of anything (its document is at most 8 MiB)"
+    )]
     fn compile(mut self, doc: Val<'_>) -> Result<Policy, PolicyErrors> {
         let root = JsonPath::ROOT;
         let Some(top) = self.object(doc, &root) else {
@@ -276,8 +277,10 @@ fn lazy_set<'c, 'n>(
     cache.get_or_insert_with(|| names.map(str::to_string).collect())
 }
 
-// TRUNCATION: a policy has fewer than 2^32 of anything (its document is at most 8 MiB)
-#[allow(clippy::cast_possible_truncation)]
+#[expect(
+    clippy::cast_possible_truncation,
+    reason = "a policy has fewer than 2^32 of anything (its document is at most 8 MiB)"
+)]
 fn index_of(entries: &[(&str, Val<'_>)]) -> FxHashMap<String, u32> {
     entries
         .iter()

@@ -4,8 +4,10 @@
 use super::*;
 
 impl Compiler {
-    // PANIC SAFETY: parents are positions in the department list this pass built
-    #[allow(clippy::indexing_slicing)]
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "parents are positions in the department list this pass built"
+    )]
     pub(super) fn departments(&mut self, v: Option<Val<'_>>, path: &JsonPath) {
         let entries = self.entries(v, path);
         self.department_index = index_of(&entries);
@@ -144,8 +146,10 @@ impl Compiler {
 
     /// Refuses parents that lead back to the resource or climb more than
     /// [`MAX_PARENT_LEVELS`] levels.
-    // PANIC SAFETY: parents are positions in the resource list this pass built
-    #[allow(clippy::indexing_slicing)]
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "parents are positions in the resource list this pass built"
+    )]
     pub(super) fn parent_chains(&mut self, entries: &[(&str, Val<'_>)], path: &JsonPath) {
         for (i, (name, _)) in entries.iter().enumerate() {
             let mut at = self.resources[i].parent.as_ref().map(|l| l.resource);
@@ -201,10 +205,11 @@ impl Compiler {
         Some(condition::intern(&mut self.slots.record, &keys))
     }
 
-    // PANIC SAFETY: template and role positions come from the lists this pass built, `inherits` has
-    // one entry per role. TRUNCATION: a policy has fewer than 2^32 of anything (its document is at
-    // most 8 MiB)
-    #[allow(clippy::cast_possible_truncation, clippy::indexing_slicing)]
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::indexing_slicing,
+        reason = "template and role positions come from the lists this pass built, `inherits` has one entry per role; narrowing: a policy has fewer than 2^32 of anything (its document is at most 8 MiB)"
+    )]
     pub(super) fn roles(
         &mut self,
         entries: &[(&str, Val<'_>)],
@@ -268,7 +273,10 @@ impl Compiler {
         roles
     }
 
-    #[allow(clippy::type_complexity)]
+    #[expect(
+        clippy::type_complexity,
+        reason = "the three tables one section fills: users, then department and group roles"
+    )]
     pub(super) fn assignments(
         &mut self,
         v: Option<Val<'_>>,
@@ -326,8 +334,10 @@ impl Compiler {
         (users.into(), department_roles, group_roles.into())
     }
 
-    // TRUNCATION: a policy has fewer than 2^32 of anything (its document is at most 8 MiB)
-    #[allow(clippy::cast_possible_truncation)]
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "a policy has fewer than 2^32 of anything (its document is at most 8 MiB)"
+    )]
     pub(super) fn rules(&mut self, v: Option<Val<'_>>, path: &JsonPath) -> Vec<u32> {
         let mut ids: FxHashMap<String, usize> = FxHashMap::default();
         let mut out = Vec::new();

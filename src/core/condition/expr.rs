@@ -241,10 +241,10 @@ pub struct Env<'a> {
 }
 
 impl Operand {
-    // PANIC SAFETY: slot numbers in a compiled condition index the policy's slot tables (ids a
-    // policy stores index its own tables: the compiler makes them so and `check_integrity` proves
-    // it for a decoded policy)
-    #[allow(clippy::indexing_slicing)]
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "slot numbers in a compiled condition index the policy's slot tables (ids a policy stores index its own tables: the compiler makes them so and `check_integrity` proves it for a decoded policy)"
+    )]
     fn value<'e>(&'e self, env: &Env<'e>) -> Option<Cow<'e, Value>> {
         match self {
             Operand::Lit(v) => Some(Cow::Borrowed(v)),
@@ -272,10 +272,10 @@ impl Operand {
     }
 
     /// Replaces `user.*` (and, when given, `context.*`) by literals.
-    // PANIC SAFETY: slot numbers in a compiled condition index the policy's slot tables (ids a
-    // policy stores index its own tables: the compiler makes them so and `check_integrity` proves
-    // it for a decoded policy)
-    #[allow(clippy::indexing_slicing)]
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "slot numbers in a compiled condition index the policy's slot tables (ids a policy stores index its own tables: the compiler makes them so and `check_integrity` proves it for a decoded policy)"
+    )]
     fn specialize(&self, user: &UserValues, context: Option<(&dyn Attrs, &SlotTable)>) -> Operand {
         match self {
             Operand::User(u) => Operand::Lit(Arc::new(user.get(*u).clone())),
@@ -321,10 +321,10 @@ impl Operand {
         }
     }
 
-    // PANIC SAFETY: slot numbers in a compiled condition index the policy's slot tables (ids a
-    // policy stores index its own tables: the compiler makes them so and `check_integrity` proves
-    // it for a decoded policy)
-    #[allow(clippy::indexing_slicing)]
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "slot numbers in a compiled condition index the policy's slot tables (ids a policy stores index its own tables: the compiler makes them so and `check_integrity` proves it for a decoded policy)"
+    )]
     pub(crate) fn tree(&self, slots: &SlotTable) -> Value {
         let (key, value) = match self {
             Operand::Lit(v) => ("value", Value::clone(v)),
@@ -522,8 +522,10 @@ impl Expr {
     /// The JSON tree form (for scope filters): `true`, `false`, `{"and":[..]}`, `{"or":[..]}`,
     /// `{"not":t}`, `{"op":"==","left":o,"right":o}`, `{"truthy":o}`; operands are
     /// `{"attr":"a.b"}`, `{"value":v}`, `{"context":"x"}`, `{"user":"id"}`, `{"list":[..]}`.
-    // PANIC SAFETY: slot numbers in a compiled condition index the policy's slot tables
-    #[allow(clippy::indexing_slicing)]
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "slot numbers in a compiled condition index the policy's slot tables"
+    )]
     pub fn to_tree(&self, slots: &SlotTable) -> Value {
         match self {
             Expr::Const(b) => Value::Bool(*b),
@@ -570,8 +572,10 @@ impl Expr {
 }
 
 impl ParentTest {
-    // PANIC SAFETY: slot numbers in a compiled condition index the policy's slot tables
-    #[allow(clippy::indexing_slicing)]
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "slot numbers in a compiled condition index the policy's slot tables"
+    )]
     fn eval(&self, env: &Env<'_>) -> Truth {
         let Some(record) = env.record else {
             return self.test.eval(env);

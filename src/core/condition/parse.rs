@@ -85,8 +85,10 @@ impl Tok {
     }
 }
 
-// PANIC SAFETY: `i` and `end` stay below `chars.len()` (each loop checks it before indexing)
-#[allow(clippy::indexing_slicing)]
+#[expect(
+    clippy::indexing_slicing,
+    reason = "`i` and `end` stay below `chars.len()` (each loop checks it before indexing)"
+)]
 fn lex(chars: &[char]) -> Result<Vec<(Tok, usize)>, ParseError> {
     let err = |message: String, position| ParseError {
         code: Code::BadCondition,
@@ -188,9 +190,10 @@ fn word_token(word: &str) -> Result<Tok, String> {
 }
 
 /// Lexes a quoted string starting at `start`; returns the text and the index after the quote.
-// PANIC SAFETY: `start` is the position of the opening quote and `i` is checked against
-// `chars.len()`
-#[allow(clippy::indexing_slicing)]
+#[expect(
+    clippy::indexing_slicing,
+    reason = "`start` is the position of the opening quote and `i` is checked against `chars.len()`"
+)]
 fn lex_string(chars: &[char], start: usize) -> Result<(String, usize), (String, usize)> {
     let quote = chars[start];
     let mut s = String::new();
@@ -241,21 +244,27 @@ struct Parser<'s> {
 }
 
 impl Parser<'_> {
-    // PANIC SAFETY: the token list ends with `End`, which `bump` never moves past
-    #[allow(clippy::indexing_slicing)]
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "the token list ends with `End`, which `bump` never moves past"
+    )]
     fn peek(&self) -> &Tok {
         &self.tokens[self.at].0
     }
 
-    // PANIC SAFETY: the token list ends with `End`, which `bump` never moves past
-    #[allow(clippy::indexing_slicing)]
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "the token list ends with `End`, which `bump` never moves past"
+    )]
     fn position(&self) -> usize {
         self.tokens[self.at].1
     }
 
     /// Takes the current token and moves on (the last token, `End`, stays).
-    // PANIC SAFETY: `at` was a valid position before it moved on
-    #[allow(clippy::indexing_slicing)]
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "`at` was a valid position before it moved on"
+    )]
     fn bump(&mut self) -> Tok {
         if self.at + 1 < self.tokens.len() {
             self.at += 1;
@@ -391,8 +400,7 @@ impl Parser<'_> {
         }
     }
 
-    // PANIC SAFETY: `split` gives at least one part
-    #[allow(clippy::indexing_slicing)]
+    #[expect(clippy::indexing_slicing, reason = "`split` gives at least one part")]
     fn path(&mut self, parts: &[String]) -> Result<Operand, String> {
         let rest = &parts[1..];
         let joined = || dotted(parts);
@@ -425,8 +433,10 @@ impl Parser<'_> {
 }
 
 /// The slot of `keys` in `table`, added when new.
-// TRUNCATION: a condition is at most 4096 characters, so it names far fewer than 2^32 paths
-#[allow(clippy::cast_possible_truncation)]
+#[expect(
+    clippy::cast_possible_truncation,
+    reason = "a condition is at most 4096 characters, so it names far fewer than 2^32 paths"
+)]
 pub(crate) fn intern(table: &mut Vec<AttrPath>, keys: &[String]) -> u32 {
     if let Some(p) = table.iter().find(|p| {
         p.keys

@@ -23,9 +23,10 @@ impl Session {
     ///
     /// # Errors
     /// `unknown_resource`; `bad_request` when the record is not an object.
-    // PANIC SAFETY: ids a policy stores index its own tables: the compiler makes them so and
-    // `check_integrity` proves it for a decoded policy
-    #[allow(clippy::indexing_slicing)]
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids a policy stores index its own tables: the compiler makes them so and `check_integrity` proves it for a decoded policy"
+    )]
     pub fn redact(
         &self,
         resource: &str,
@@ -231,8 +232,10 @@ pub fn export_cells(shown: &Value, columns: &[&str]) -> Vec<Value> {
 }
 
 /// Adds to `out` the paths under `at` (holding `v`) that may not be written.
-// PANIC SAFETY: `paths` and `states` both have one entry per declared field
-#[allow(clippy::indexing_slicing)]
+#[expect(
+    clippy::indexing_slicing,
+    reason = "`paths` and `states` both have one entry per declared field"
+)]
 fn check<'v>(
     paths: &[Vec<&str>],
     states: &[FieldState],
@@ -277,8 +280,10 @@ fn check<'v>(
 
 /// Whether a declared field below `at` (strictly) is not editable: the container at `at` may
 /// then be written only member by member, never replaced.
-// PANIC SAFETY: `paths` and `states` both have one entry per declared field
-#[allow(clippy::indexing_slicing)]
+#[expect(
+    clippy::indexing_slicing,
+    reason = "`paths` and `states` both have one entry per declared field"
+)]
 fn locks(paths: &[Vec<&str>], states: &[FieldState], at: &[&str]) -> bool {
     paths
         .iter()
@@ -304,8 +309,10 @@ fn refs<'f>(fields: &'f [(Vec<&'f str>, Keep)]) -> Vec<(&'f [&'f str], Keep)> {
 /// value, except the parts a deeper declared field decides; members no field reaches are kept
 /// only under a field that keeps its value. A list's items are each selected at the same
 /// depth; items left empty stay as `{}`, so rows keep their places.
-// PANIC SAFETY: `p[depth]` only after `p.len() > depth`
-#[allow(clippy::indexing_slicing)]
+#[expect(
+    clippy::indexing_slicing,
+    reason = "`p[depth]` only after `p.len() > depth`"
+)]
 fn select(v: &Value, depth: usize, fields: &[(&[&str], Keep)]) -> Option<Value> {
     let here = fields
         .iter()

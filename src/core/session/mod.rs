@@ -88,10 +88,11 @@ pub struct Session {
 }
 
 impl Session {
-    // PANIC SAFETY: ids a policy stores index its own tables: the compiler makes them so and
-    // `check_integrity` proves it for a decoded policy. TRUNCATION: a policy has fewer than 2^32 of
-    // anything (its document is at most 8 MiB)
-    #[allow(clippy::cast_possible_truncation, clippy::indexing_slicing)]
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::indexing_slicing,
+        reason = "ids a policy stores index its own tables: the compiler makes them so and `check_integrity` proves it for a decoded policy; narrowing: a policy has fewer than 2^32 of anything (its document is at most 8 MiB)"
+    )]
     fn new(policy: Arc<Policy>, subject: &Subject) -> Session {
         let p = &*policy;
         let assignment = p.users.get(&subject.id);
@@ -209,9 +210,10 @@ impl Session {
     }
 
     /// Effective role names, sorted by name (what conditions see as `user.roles`).
-    // PANIC SAFETY: ids a policy stores index its own tables: the compiler makes them so and
-    // `check_integrity` proves it for a decoded policy
-    #[allow(clippy::indexing_slicing)]
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids a policy stores index its own tables: the compiler makes them so and `check_integrity` proves it for a decoded policy"
+    )]
     pub fn roles(&self) -> Vec<&str> {
         by_name(
             self.roles
@@ -243,10 +245,10 @@ impl Session {
 
     /// Writes the state of every field, in declaration order, into `out`
     /// (which must hold [`Policy::field_count`] states).
-    // PANIC SAFETY: ids a policy stores index its own tables: the compiler makes them so and
-    // `check_integrity` proves it for a decoded policy; field positions index arrays made with one
-    // entry per declared field of the same resource
-    #[allow(clippy::indexing_slicing)]
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids a policy stores index its own tables: the compiler makes them so and `check_integrity` proves it for a decoded policy; field positions index arrays made with one entry per declared field of the same resource"
+    )]
     pub fn fields_into(
         &self,
         resource: ResourceId,
@@ -307,9 +309,10 @@ impl Session {
     ///
     /// # Errors
     /// `unknown_resource`.
-    // PANIC SAFETY: ids a policy stores index its own tables: the compiler makes them so and
-    // `check_integrity` proves it for a decoded policy
-    #[allow(clippy::indexing_slicing)]
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids a policy stores index its own tables: the compiler makes them so and `check_integrity` proves it for a decoded policy"
+    )]
     pub fn fields(
         &self,
         resource: &str,
@@ -350,9 +353,10 @@ impl Session {
         }
     }
 
-    // PANIC SAFETY: a session has one plan slot per resource of its policy, and a `ResourceId` is
-    // only made for one of them
-    #[allow(clippy::indexing_slicing)]
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "a session has one plan slot per resource of its policy, and a `ResourceId` is only made for one of them"
+    )]
     pub(crate) fn plan(&self, resource: ResourceId) -> &Plan {
         self.plans[resource.0 as usize].get_or_init(|| self.build_plan(resource.0))
     }
@@ -361,9 +365,10 @@ impl Session {
     /// (only a `parent` scope depends on the action: it asks the parent record about the same
     /// action). The scope compares the record with the user's own values by reference (no
     /// copies); scope filters specialise it.
-    // PANIC SAFETY: ids a policy stores index its own tables: the compiler makes them so and
-    // `check_integrity` proves it for a decoded policy
-    #[allow(clippy::indexing_slicing)]
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids a policy stores index its own tables: the compiler makes them so and `check_integrity` proves it for a decoded policy"
+    )]
     pub(crate) fn grant_condition(&self, grant: &Grant, resource: u32, bit: ActionMask) -> Expr {
         let res = &self.policy.resources[resource as usize];
         let user = &self.user;
@@ -421,9 +426,10 @@ impl Session {
     /// The condition a record of resource `r` must meet for the action with bit `bit`: the
     /// applying grants that list the action, minus the deny rules that list it (context paths
     /// left to read).
-    // PANIC SAFETY: ids a policy stores index its own tables: the compiler makes them so and
-    // `check_integrity` proves it for a decoded policy
-    #[allow(clippy::indexing_slicing)]
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids a policy stores index its own tables: the compiler makes them so and `check_integrity` proves it for a decoded policy"
+    )]
     pub(crate) fn decision(&self, r: u32, bit: ActionMask) -> Expr {
         let p = &*self.policy;
         let grants = self
@@ -474,9 +480,10 @@ fn by_name<'n>(names: impl Iterator<Item = &'n str>) -> Vec<&'n str> {
 }
 
 /// Whether department `c` is `d` or below it.
-// PANIC SAFETY: ids a policy stores index its own tables: the compiler makes them so and
-// `check_integrity` proves it for a decoded policy
-#[allow(clippy::indexing_slicing)]
+#[expect(
+    clippy::indexing_slicing,
+    reason = "ids a policy stores index its own tables: the compiler makes them so and `check_integrity` proves it for a decoded policy"
+)]
 fn is_within(p: &Policy, c: u32, d: u32) -> bool {
     let mut at = Some(c);
     for _ in 0..=p.departments.len() {
@@ -502,9 +509,10 @@ impl<'p> FieldStates<'p> {
         self.field(name).map(|(_, s)| s)
     }
 
-    // PANIC SAFETY: ids a policy stores index its own tables: the compiler makes them so and
-    // `check_integrity` proves it for a decoded policy
-    #[allow(clippy::indexing_slicing)]
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids a policy stores index its own tables: the compiler makes them so and `check_integrity` proves it for a decoded policy"
+    )]
     fn field(&self, name: &str) -> Option<(Field<'p>, FieldState)> {
         let i = self.resource.field_pos(name)? as usize;
         Some((self.resource.fields.get(i), self.states[i]))

@@ -60,11 +60,11 @@ pub(crate) struct PlanRule {
 
 impl Session {
     /// The plan of resource `r`: every grant and rule of the session that covers it.
-    // PANIC SAFETY: ids a policy stores index its own tables: the compiler makes them so and
-    // `check_integrity` proves it for a decoded policy; field positions index arrays made with one
-    // entry per declared field of the same resource. TRUNCATION: a policy has fewer than 2^32 of
-    // anything (its document is at most 8 MiB)
-    #[allow(clippy::cast_possible_truncation, clippy::indexing_slicing)]
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::indexing_slicing,
+        reason = "ids a policy stores index its own tables: the compiler makes them so and `check_integrity` proves it for a decoded policy; field positions index arrays made with one entry per declared field of the same resource; narrowing: a policy has fewer than 2^32 of anything (its document is at most 8 MiB)"
+    )]
     pub(super) fn build_plan(&self, r: u32) -> Plan {
         let p = &*self.policy;
         let res = &p.resources[r as usize];
@@ -166,15 +166,19 @@ impl Session {
 
 impl Plan {
     /// The grants whose condition depends on the record or context.
-    // PANIC SAFETY: the plan's index lists hold positions in its own grant list
-    #[allow(clippy::indexing_slicing)]
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "the plan's index lists hold positions in its own grant list"
+    )]
     pub(super) fn cond_grants(&self) -> impl Iterator<Item = &PlanGrant> {
         self.cond_grants.iter().map(|&i| &self.grants[i as usize])
     }
 
     /// The rules whose condition depends on the record or context.
-    // PANIC SAFETY: the plan's index lists hold positions in its own rule list
-    #[allow(clippy::indexing_slicing)]
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "the plan's index lists hold positions in its own rule list"
+    )]
     pub(super) fn cond_rules(&self) -> impl Iterator<Item = &PlanRule> {
         self.cond_rules.iter().map(|&i| &self.rules[i as usize])
     }
@@ -199,9 +203,10 @@ impl Plan {
 
     /// The most a grant listing `actions` gives any field in mode `m`: editable when it lists
     /// the mode's action, readonly when it lists only `view`, else hidden.
-    // PANIC SAFETY: field positions index arrays made with one entry per declared field of the same
-    // resource
-    #[allow(clippy::indexing_slicing)]
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "field positions index arrays made with one entry per declared field of the same resource"
+    )]
     pub(crate) fn mode_cap(&self, actions: ActionMask, m: usize) -> FieldState {
         match self.modes[m] {
             Some(bit) if lists(actions, bit) => FieldState::Editable,
@@ -212,9 +217,10 @@ impl Plan {
 
     /// A deny listing `view` (or `*`) hides every field; one listing the mode's action caps
     /// every field at readonly.
-    // PANIC SAFETY: field positions index arrays made with one entry per declared field of the same
-    // resource
-    #[allow(clippy::indexing_slicing)]
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "field positions index arrays made with one entry per declared field of the same resource"
+    )]
     pub(crate) fn apply_deny(&self, deny: ActionMask, mode: Mode, out: &mut [FieldState]) {
         if deny == 0 {
             return;
@@ -233,9 +239,10 @@ impl Plan {
 }
 
 /// Row `i` of `rows`, rows of `n` states each.
-// PANIC SAFETY: field positions index arrays made with one entry per declared field of the same
-// resource
-#[allow(clippy::indexing_slicing)]
+#[expect(
+    clippy::indexing_slicing,
+    reason = "field positions index arrays made with one entry per declared field of the same resource"
+)]
 fn row(rows: &[FieldState], i: usize, n: usize) -> &[FieldState] {
     &rows[i * n..(i + 1) * n]
 }

@@ -10,9 +10,10 @@ impl Policy {
     /// Every way `subject` holds a role, in the order sessions resolve them: a role may be
     /// reached several ways, each reported. What sessions are built from, so the admin tools
     /// that say why someone has a role (who-can, review, the person page) cannot disagree.
-    // PANIC SAFETY: ids a policy stores index its own tables: the compiler makes them so and
-    // `check_integrity` proves it for a decoded policy
-    #[allow(clippy::indexing_slicing)]
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids a policy stores index its own tables: the compiler makes them so and `check_integrity` proves it for a decoded policy"
+    )]
     pub fn role_sources(&self, subject: &Subject) -> Vec<RoleSource> {
         let mut out = Vec::new();
         self.resolve_roles(subject, |r, via| {
@@ -34,9 +35,10 @@ impl Policy {
     }
 
     /// Calls `found` for each (role, how it is held); a role's ancestors follow it.
-    // PANIC SAFETY: ids a policy stores index its own tables: the compiler makes them so and
-    // `check_integrity` proves it for a decoded policy
-    #[allow(clippy::indexing_slicing)]
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids a policy stores index its own tables: the compiler makes them so and `check_integrity` proves it for a decoded policy"
+    )]
     pub(crate) fn resolve_roles<'s>(
         &self,
         subject: &'s Subject,

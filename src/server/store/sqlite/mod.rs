@@ -87,8 +87,10 @@ impl SqliteStore {
 }
 
 /// Runs the migrations a database has not run yet.
-// TRUNCATION: the schema version is a small count of migrations
-#[allow(clippy::cast_possible_truncation)]
+#[expect(
+    clippy::cast_possible_truncation,
+    reason = "the schema version is a small count of migrations"
+)]
 fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     conn.execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")?;
     let done: i64 = conn
