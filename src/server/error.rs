@@ -402,11 +402,11 @@ impl From<crate::core::RequestError> for ApiError {
     }
 }
 
-impl From<super::store::StoreError> for ApiError {
-    fn from(e: super::store::StoreError) -> ApiError {
+impl From<crate::server::store::StoreError> for ApiError {
+    fn from(e: crate::server::store::StoreError) -> ApiError {
         match e {
-            super::store::StoreError::Unavailable(m) => {
-                super::metrics::store_error("unavailable");
+            crate::server::store::StoreError::Unavailable(m) => {
+                crate::server::services::metrics::store_error("unavailable");
                 tracing::warn!(target: "fieldgate::store", "store unavailable: {m}");
                 ApiError::new(
                     ServerCode::Unavailable,
@@ -414,7 +414,7 @@ impl From<super::store::StoreError> for ApiError {
                 )
             }
             other => {
-                super::metrics::store_error("other");
+                crate::server::services::metrics::store_error("other");
                 ApiError::internal(other)
             }
         }

@@ -7,34 +7,15 @@
 //! capped per client address and in total, headers and bodies must arrive in time, bodies are
 //! read only after the caller is known and only up to each endpoint's size.
 
-mod access;
-mod audit;
-mod auth;
-pub mod backup;
-mod body;
-mod data_api;
-mod decision_api;
-mod decisions;
-mod drafts;
+mod demo;
 mod error;
-mod export;
-mod files;
-mod health;
-mod lang;
-mod limits;
-mod logs;
-mod metrics;
-mod parents;
-mod peers;
-mod policy_api;
-mod publish;
-mod reviews;
-mod sample;
-mod saved;
-mod sharing;
+mod http;
+pub mod services;
 mod start;
 mod state;
 mod store;
+
+pub use services::{backup, credentials};
 
 pub use error::ServerCode;
 pub use store::{SqliteStore, Store, StoreError};
@@ -46,16 +27,16 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use error::{ApiError, ApiResult};
-use limits::{ClientIp, Counter};
+use services::limits::{ClientIp, Counter};
 use state::Shared;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tower_http::services::{ServeDir, ServeFile};
 
-/// The app of the sample policy published on first start.
+/// The sample app: its policy is published on first start, and the demo's records, people and
+/// logins are its.
 pub const SAMPLE_APP: &str = "acme-erp";
-const SAMPLE_POLICY: &str = include_str!("../../examples/acme-erp.policy.json");
 
 /// How the server is set up. Every limit has a default fit for one machine; see
 /// `docs/security.md`.
@@ -118,7 +99,7 @@ pub struct Options {
     /// How log lines are written on stderr: `text` or `json` (filter with `FIELDGATE_LOG`,
     /// e.g. `warn` or `fieldgate::http=info`).
     #[arg(long, value_enum, default_value_t)]
-    pub log_format: logs::LogFormat,
+    pub log_format: http::logs::LogFormat,
     /// Serve the whole bundle without a token. It holds every person's personal grants,
     /// denies and limits: turn it on only where that is not sensitive.
     #[arg(long)]
@@ -210,79 +191,66 @@ pub use start::open;
 /// The HTTP routes: the API under `/v1`, the npm package under `/pkg`, the built demo pages.
 pub fn router(state: Shared, www: &Path, pkg: &Path) -> Router {
     let api = Router::new()
-        .route("/config", get(policy_api::config))
-        .route("/events", get(policy_api::events))
-        .route("/apps/{app}/bundle", get(policy_api::get_bundle))
-        .route("/apps/{app}/check", post(decision_api::check))
-        .route("/apps/{app}/filter", post(decision_api::filter))
-        .route("/apps/{app}/versions", get(policy_api::versions))
-        .route("/apps/{app}/versions/{n}", get(policy_api::version))
-        .route("/apps/{app}/diff", get(policy_api::diff))
-        .route("/apps/{app}/policy", post(policy_api::publish_policy))
-        .route("/apps/{app}/rollback-to/{n}", post(policy_api::rollback))
+        .route("/config", get(http::policy_api::config))
+        .route("/events", get(http::policy_api::events))
+        .route("/apps/{app}/bundle", get(http::policy_api::get_bundle))
+        .route("/apps/{app}/check", post(http::decision_api::check))
+        .route("/apps/{app}/filter", post(http::decision_api::filter))
+        .route("/apps/{app}/versions", get(http::policy_api::versions))
+        .route("/apps/{app}/versions/{n}", get(http::policy_api::version))
+        .route("/apps/{app}/diff", get(http::policy_api::diff))
+        .route("/apps/{app}/policy", post(http::policy_api::publish_policy))
+        .route(
+            "/apps/{app}/rollback-to/{n}",
+            post(http::policy_api::rollback),
+        )
         .route(
             "/apps/{app}/reviews",
-            get(reviews::list).post(reviews::open),
+            get(http::reviews::list).post(http::reviews::open),
         )
-        .route("/apps/{app}/reviews/{id}", get(reviews::get))
-        .route("/apps/{app}/reviews/{id}/decisions", post(reviews::decide))
-        .route("/apps/{app}/reviews/{id}/close", post(reviews::close))
+        .route("/apps/{app}/reviews/{id}", get(http::reviews::get))
+        .route(
+            "/apps/{app}/reviews/{id}/decisions",
+            post(http::reviews::decide),
+        )
+        .route("/apps/{app}/reviews/{id}/close", post(http::reviews::close))
         .route(
             "/apps/{app}/reviews/{id}/report.xlsx",
-            get(reviews::report_xlsx),
+            get(http::reviews::report_xlsx),
         )
         .route(
             "/apps/{app}/reviews/{id}/report.html",
-            get(reviews::report_html),
+            get(http::reviews::report_html),
         )
-        .route("/reviews/mine", get(reviews::mine))
+        .route("/reviews/mine", get(http::reviews::mine))
         .route(
             "/apps/{app}/draft",
-            get(saved::get).put(saved::put).delete(saved::delete),
+            get(http::saved::get)
+                .put(http::saved::put)
+                .delete(http::saved::delete),
         )
         .route(
             "/apps/{app}/directory",
-            get(policy_api::get_directory).put(policy_api::put_directory),
+            get(http::policy_api::get_directory).put(http::policy_api::put_directory),
         )
         .route(
             "/decisions",
-            post(decisions::decisions).get(decisions::recent_decisions),
+            post(http::decisions::decisions).get(http::decisions::recent_decisions),
         )
-        .route("/login", post(data_api::login))
-        .route("/logout", post(data_api::logout))
-        .route("/me", get(data_api::me))
-        .route("/demo/people", get(data_api::demo_people))
-        .route("/people", get(sharing::people))
-        .route("/users", get(data_api::users))
+        .merge(demo::routes())
+        .route("/audit", get(http::audit::list))
         .route(
-            "/data/{resource}",
-            get(data_api::list).post(data_api::create),
+            "/admin/events-ticket",
+            post(http::policy_api::events_ticket),
         )
-        .route(
-            "/data/{resource}/{id}",
-            get(data_api::get).put(data_api::put),
-        )
-        .route("/data/{resource}/export", get(export::export))
-        .route(
-            "/data/{resource}/{id}/members",
-            get(sharing::get).put(sharing::put),
-        )
-        .route(
-            "/data/{resource}/{id}/{transition}",
-            post(data_api::transition),
-        )
-        .route("/admin/reassign-records", post(data_api::reassign))
-        .route("/admin/records/{resource}", get(data_api::pick))
-        .route("/audit", get(audit::list))
-        .route("/admin/events-ticket", post(policy_api::events_ticket))
-        .route("/audit/access", get(access::list))
-        .route("/audit/alerts", get(access::alerts))
-        .route("/drafts/transfer", post(drafts::transfer_draft))
-        .route("/drafts/check", post(drafts::check_draft))
-        .route("/drafts/person", post(drafts::person))
-        .route("/drafts/matrix/export", post(drafts::matrix_export))
-        .route("/drafts/matrix/import", post(drafts::matrix_import))
-        .route("/drafts/matrix/edit", post(drafts::matrix_edit))
+        .route("/audit/access", get(http::access::list))
+        .route("/audit/alerts", get(http::access::alerts))
+        .route("/drafts/transfer", post(http::drafts::transfer_draft))
+        .route("/drafts/check", post(http::drafts::check_draft))
+        .route("/drafts/person", post(http::drafts::person))
+        .route("/drafts/matrix/export", post(http::drafts::matrix_export))
+        .route("/drafts/matrix/import", post(http::drafts::matrix_import))
+        .route("/drafts/matrix/edit", post(http::drafts::matrix_edit))
         .fallback(|| async { ApiError::not_found("no such endpoint") });
     let page = |name: &str| ServeFile::new(www.join(name));
     Router::new()
@@ -296,14 +264,14 @@ pub fn router(state: Shared, www: &Path, pkg: &Path) -> Router {
         .route_service("/style.css", page("style.css"))
         .route_service("/sw.js", page("sw.js"))
         .route_service("/manifest.json", page("manifest.json"))
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/metrics", get(metrics::scrape))
+        .route("/healthz", get(http::health::healthz))
+        .route("/readyz", get(http::health::readyz))
+        .route("/metrics", get(http::metrics::scrape))
         .fallback(|| async { ApiError::not_found("no such page") })
         .layer(middleware::from_fn(page_headers))
         .layer(middleware::from_fn(json_errors))
-        .layer(middleware::from_fn(lang::localize_errors))
-        .layer(middleware::from_fn(logs::requests))
+        .layer(middleware::from_fn(http::lang::localize_errors))
+        .layer(middleware::from_fn(http::logs::requests))
         .with_state(state)
 }
 
@@ -382,14 +350,14 @@ pub fn run(opts: Options) -> Result<(), String> {
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    logs::init(opts.log_format);
+    http::logs::init(opts.log_format);
     rt.block_on(async move {
         let (state, notes) = tokio::task::block_in_place(|| open(&opts))?;
         for n in notes {
             println!("{n}");
         }
         let mut opts = opts;
-        let (fit, note) = limits::fit_descriptors(opts.max_connections);
+        let (fit, note) = services::limits::fit_descriptors(opts.max_connections);
         if let Some(note) = note {
             println!("{note}");
         }
@@ -443,7 +411,7 @@ async fn serve(
         {
             Ok(s) => s,
             Err(full) => {
-                let e = limits::refusal(full, "connections");
+                let e = services::limits::refusal(full, "connections");
                 let body = serde_json::to_string(&e).unwrap_or_default();
                 let status = e.code.status();
                 tokio::spawn(async move {
@@ -495,84 +463,4 @@ async fn shutdown() {
         }
     };
     tokio::select! { () = ctrl_c => {}, () = term => {} }
-}
-
-/// `fieldgate admin|service add|remove|list`: named credentials in a data directory's
-/// database or a shared PostgreSQL one.
-pub mod credentials {
-    use super::store::{Credential, PostgresStore, SqliteStore, Store};
-    use std::path::Path;
-
-    /// Where the credentials are: the data directory, unless a database URL is given.
-    pub struct Place<'a> {
-        /// The data directory.
-        pub data: &'a Path,
-        /// A PostgreSQL database (`--database`).
-        pub database: Option<&'a str>,
-    }
-
-    /// Adds a credential of `kind` called `name` and returns its token (shown once; only its
-    /// hash is kept).
-    ///
-    /// # Errors
-    /// A message when the database cannot be opened or written.
-    pub fn add(at: &Place<'_>, kind: &str, name: &str) -> Result<String, String> {
-        if name.trim().is_empty() || name.len() > 100 {
-            return Err("a name is 1 to 100 characters".into());
-        }
-        let store = open(at)?;
-        let token = crate::host::keys::random_hex()?;
-        store
-            .put_credential(&Credential {
-                name: name.to_string(),
-                kind: kind.to_string(),
-                token_hash: super::auth::token_hash(&token),
-                created_at: crate::host::now_ms(),
-            })
-            .map_err(|e| e.to_string())?;
-        Ok(token)
-    }
-
-    /// Removes a credential; whether there was one.
-    ///
-    /// # Errors
-    /// A message when the database cannot be opened or written.
-    pub fn remove(at: &Place<'_>, kind: &str, name: &str) -> Result<bool, String> {
-        open(at)?
-            .remove_credential(name, kind)
-            .map_err(|e| e.to_string())
-    }
-
-    /// The credentials of a kind: `(name, created_at)`.
-    ///
-    /// # Errors
-    /// A message when the database cannot be opened.
-    pub fn list(at: &Place<'_>, kind: &str) -> Result<Vec<(String, i64)>, String> {
-        Ok(open(at)?
-            .credentials()
-            .map_err(|e| e.to_string())?
-            .into_iter()
-            .filter(|c| c.kind == kind)
-            .map(|c| (c.name, c.created_at))
-            .collect())
-    }
-
-    fn open(at: &Place<'_>) -> Result<Box<dyn Store>, String> {
-        if let Some(url) = at.database {
-            return Ok(Box::new(
-                PostgresStore::connect(url).map_err(|e| e.to_string())?,
-            ));
-        }
-        let db = at.data.join("fieldgate.db");
-        if !db.exists() {
-            return Err(format!(
-                "`{}` has no database; start `fieldgate serve --data {}` once first",
-                at.data.display(),
-                at.data.display()
-            ));
-        }
-        Ok(Box::new(
-            SqliteStore::open(&db, false).map_err(|e| e.to_string())?,
-        ))
-    }
 }

@@ -2,12 +2,15 @@
 //! instances share), its keys, the admin credential, the first start's sample data, and
 //! listening for what other instances change.
 
-use super::files;
-use super::publish::{self, Publication};
-use super::state::{AppState, Shared, DATA_APP};
-use super::store::{self, Lock, PostgresStore, SqliteStore, Store, StoreError, VersionStore};
-use super::{access, auth, limits, peers, sample, Options, SAMPLE_APP, SAMPLE_POLICY};
 use crate::bundle::{PublicKey, SecretKey};
+use crate::server::services::files;
+use crate::server::services::publish;
+use crate::server::services::{access_log, limits, peers};
+use crate::server::state::{AppState, Shared};
+use crate::server::store::{
+    self, Lock, PostgresStore, SqliteStore, Store, StoreError, VersionStore,
+};
+use crate::server::Options;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
@@ -34,7 +37,7 @@ fn fail(e: StoreError) -> String {
 /// directory had data but its database is missing or damaged.
 pub fn open(opts: &Options) -> Result<(Shared, Vec<String>), String> {
     if let Some(url) = &opts.alert_webhook {
-        access::check_webhook(url, opts.alert_webhook_ca.as_deref())
+        access_log::check_webhook(url, opts.alert_webhook_ca.as_deref())
             .map_err(|e| format!("--alert-webhook `{url}`: {e}"))?;
     }
     let mut notes = Vec::new();
@@ -71,7 +74,7 @@ pub fn open(opts: &Options) -> Result<(Shared, Vec<String>), String> {
     state
         .store
         .exclusively(Lock::FirstStart, &mut || {
-            seeded = first_start(&state, &mut notes);
+            seeded = crate::server::demo::sample::seed(&state, &mut notes);
         })
         .map_err(fail)?;
     seeded?;
@@ -242,7 +245,7 @@ fn admin(opts: &Options, opened: &Opened, notes: &mut Vec<String>) -> Result<(),
         .put_credential(&store::Credential {
             name: "admin".into(),
             kind: "admin".into(),
-            token_hash: auth::token_hash(&token),
+            token_hash: crate::server::services::credentials::token_hash(&token),
             created_at: crate::host::now_ms(),
         })
         .map_err(fail)
@@ -252,15 +255,15 @@ fn state(opts: &Options, o: Opened, next_key: Option<SecretKey>) -> Shared {
     let (tx, _) = tokio::sync::broadcast::channel(64);
     let (admin_tx, _) = tokio::sync::broadcast::channel(64);
     let ms = |d: humantime::Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 4);
-    let rules = access::AlertRules {
+    let rules = access_log::AlertRules {
         refusals: opts.alert_refusals.max(1),
         window_ms: ms(opts.alert_window),
         webhook: opts.alert_webhook.clone(),
         webhook_ca: opts.alert_webhook_ca.clone(),
     };
-    let access = access::AccessLog::start(
+    let access = access_log::AccessLog::start(
         o.store.clone(),
-        access::Retention {
+        access_log::Retention {
             access_ms: ms(opts.access_retention),
             decisions_ms: ms(opts.decision_retention),
         },
@@ -278,7 +281,7 @@ fn state(opts: &Options, o: Opened, next_key: Option<SecretKey>) -> Shared {
         current: RwLock::new(HashMap::new()),
         bundles: RwLock::new(HashMap::new()),
         directories: RwLock::new(HashMap::new()),
-        credentials: auth::Credentials::default(),
+        credentials: crate::server::services::credentials::Credentials::default(),
         streams: Arc::new(limits::Counter::default()),
         decision_rate: limits::RateLimiter::new(opts.decision_rate, opts.decision_burst),
         publish_files: Mutex::new(()),
@@ -288,49 +291,4 @@ fn state(opts: &Options, o: Opened, next_key: Option<SecretKey>) -> Shared {
         tickets: Mutex::new(HashMap::new()),
         stopping: tokio::sync::watch::Sender::new(false),
     })
-}
-
-/// On an empty store, the demo's records and directory and the sample policy, once (other
-/// instances starting at the same time wait for this one: `Store::exclusively`).
-fn first_start(state: &AppState, notes: &mut Vec<String>) -> Result<(), String> {
-    let (directory, records) = sample::sample()?;
-    if !state.store.has_records().map_err(fail)? {
-        for (resource, list) in &records {
-            let list = list.as_array().cloned().unwrap_or_default();
-            state.store.seed_records(resource, &list).map_err(fail)?;
-        }
-    }
-    if state.store.directory(DATA_APP).map_err(fail)?.is_none() {
-        let now = crate::host::now_ms();
-        state
-            .store
-            .put_directory(DATA_APP, &directory.to_json(), "fieldgate (sample)", now)
-            .map_err(fail)?;
-    }
-    if state.store.current(SAMPLE_APP).map_err(fail)?.is_none() {
-        let doc = serde_json::from_str(SAMPLE_POLICY).map_err(|e| e.to_string())?;
-        let p = Publication {
-            doc,
-            by: "fieldgate".into(),
-            base: None,
-            reassign: None,
-            note: Some("the sample policy".into()),
-            directory: None,
-            kind: "publish",
-            endpoint: "fieldgate serve (first start)".into(),
-        };
-        let v = publish::publish(
-            state,
-            SAMPLE_APP,
-            p,
-            Some(&directory),
-            crate::host::now_ms(),
-        )
-        .map_err(|e| e.message)?;
-        notes.push(format!(
-            "published the sample policy as {SAMPLE_APP} v{}",
-            v.version
-        ));
-    }
-    Ok(())
 }

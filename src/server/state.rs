@@ -2,24 +2,22 @@
 //! policy and the directory per app, the cache of signed bundles, credentials, limits and the
 //! event channel.
 
-use super::auth::Credentials;
-use super::error::{ApiError, ApiResult};
-use super::limits::{RateLimiter, StreamCounter};
-use super::store::Store;
 use super::Options;
 use crate::admin::{Directory, Person};
 use crate::bundle::{Encoding, SecretKey};
 use crate::core::Policy;
 use crate::host::sync::{Unpoisoned, UnpoisonedRw};
+use crate::server::error::{ApiError, ApiResult};
+use crate::server::services::credentials::Credentials;
+use crate::server::services::limits::{RateLimiter, StreamCounter};
+use crate::server::store::Store;
+use crate::server::SAMPLE_APP;
 use axum::body::Bytes;
 use axum::http::HeaderValue;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use tokio::sync::broadcast;
-
-/// The app whose policy guards the sample data and whose directory the demo logs in from.
-pub const DATA_APP: &str = "acme-erp";
 
 /// A stored version a caller pinned: its app, the compiled version, and when a later version
 /// replaced it (Unix milliseconds).
@@ -91,7 +89,7 @@ pub struct AppState {
     /// Events only admin pages receive (alerts, audit entries).
     pub admin_events: broadcast::Sender<String>,
     /// The data access log.
-    pub access: super::access::AccessLog,
+    pub access: crate::server::services::access_log::AccessLog,
     /// Versions other than the current one that callers pinned, compiled (the last few).
     pub pinned: Mutex<Vec<Pinned>>,
     /// Events tickets used on this instance (by hash) and when each expires.
@@ -117,7 +115,7 @@ impl AppState {
         }
         let s = self.clone();
         let a = app.to_string();
-        let stored = super::blocking(move || Ok(s.store.directory(&a)?)).await?;
+        let stored = crate::server::blocking(move || Ok(s.store.directory(&a)?)).await?;
         let d = match stored {
             Some((people, _, _)) => Directory::from_json(&people, None).map_err(|e| {
                 ApiError::internal(format!("the stored directory of `{app}` is bad: {e:?}"))
@@ -160,7 +158,7 @@ impl AppState {
     /// # Errors
     /// When the store fails.
     pub async fn person(self: &Arc<Self>, id: &str) -> ApiResult<Option<Person>> {
-        Ok(self.directory(DATA_APP).await?.get(id).cloned())
+        Ok(self.directory(SAMPLE_APP).await?.get(id).cloned())
     }
 }
 

@@ -1,12 +1,12 @@
 //! The admin audit log: every state-changing admin request, with the admin's name, the time,
 //! the endpoint and what changed; and `GET /v1/audit` to read it.
 
-use super::auth::Admin;
-use super::blocking;
-use super::error::{ApiError, ApiResult};
-use super::state::Shared;
-use super::store::{AuditEntry, AuditQuery};
 use crate::host::now_ms;
+use crate::server::blocking;
+use crate::server::error::{ApiError, ApiResult};
+use crate::server::http::auth::Admin;
+use crate::server::state::Shared;
+use crate::server::store::{AuditEntry, AuditQuery};
 use axum::extract::{Query, State};
 use axum::Json;
 use serde::Deserialize;

@@ -3,8 +3,8 @@
 //! 415 `unsupported_media_type` (a JSON endpoint wants `Content-Type: application/json`),
 //! 400 `bad_json`.
 
-use super::error::{ApiError, ApiResult, ServerCode};
-use super::state::Shared;
+use crate::server::error::{ApiError, ApiResult, ServerCode};
+use crate::server::state::Shared;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::header;

@@ -7,14 +7,14 @@
 //! Who reported an event is the logged-in person, never what the event says. Each user has a
 //! rate and a quota of stored events; a bad event is refused alone, the rest of its batch kept.
 
-use super::auth::{Admin, User};
-use super::blocking;
-use super::body::{Raw, EVENTS};
-use super::error::{ApiError, ApiResult, ServerCode};
-use super::state::Shared;
-use super::store::{AccessEntry, ChainLink, Link, Reported};
 use crate::host::keys::hex;
 use crate::host::now_ms;
+use crate::server::blocking;
+use crate::server::error::{ApiError, ApiResult, ServerCode};
+use crate::server::http::auth::{Admin, User};
+use crate::server::http::body::{Raw, EVENTS};
+use crate::server::state::Shared;
+use crate::server::store::{AccessEntry, ChainLink, Link, Reported};
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::Json;
@@ -37,7 +37,7 @@ pub async fn decisions(
     headers: HeaderMap,
     Raw(body): Raw<EVENTS>,
 ) -> ApiResult<Json<Value>> {
-    if !super::body::is_json(&headers) {
+    if !crate::server::http::body::is_json(&headers) {
         return Err(ApiError::new(
             ServerCode::UnsupportedMediaType,
             "send the events as JSON with `Content-Type: application/json`",
@@ -91,7 +91,7 @@ pub async fn decisions(
     for (entry, link) in entries.into_iter().zip(&outcome.links) {
         if link.is_some() {
             // Client-reported: this request shows nothing, so nothing waits on the write.
-            let _ = super::access::log(&state, entry).await;
+            let _ = crate::server::http::access::log(&state, entry).await;
         }
     }
     let breaks: Vec<Value> = outcome

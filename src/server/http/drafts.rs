@@ -2,17 +2,17 @@
 //! until `POST .../policy`): staff transfer, permission matrices (CSV, XLSX, JSON, and cell
 //! edits from the page), and previews.
 
-use super::auth::Admin;
-use super::body::{Json as Body, LARGE};
-use super::error::{ApiError, ApiResult, ServerCode};
-use super::lang::Want;
-use super::policy_api::XLSX;
-use super::state::Shared;
 use crate::admin::matrix::{self, CellEdit, CellError, Matrix};
 use crate::admin::words::Lang;
 use crate::admin::{transfer, Selection, Transfer, TransferError};
 use crate::core::Policy;
 use crate::host::{sheets, table};
+use crate::server::error::{ApiError, ApiResult, ServerCode};
+use crate::server::http::auth::Admin;
+use crate::server::http::body::{Json as Body, LARGE};
+use crate::server::http::lang::Want;
+use crate::server::http::policy_api::XLSX;
+use crate::server::state::Shared;
 use axum::extract::{FromRequest, Query, Request, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -149,8 +149,14 @@ pub async fn matrix_export(
         let detail =
             json!({"resource": d.rest.resource, "format": format, "people": d.rest.people});
         let endpoint = "POST /v1/drafts/matrix/export".to_string();
-        let e = super::audit::entry(&d.admin, "export", endpoint, Some(d.policy.app()), detail);
-        super::audit::record(&state, e).await?;
+        let e = crate::server::http::audit::entry(
+            &d.admin,
+            "export",
+            endpoint,
+            Some(d.policy.app()),
+            detail,
+        );
+        crate::server::http::audit::record(&state, e).await?;
     }
     match format {
         "csv" => Ok((
@@ -204,7 +210,7 @@ pub async fn matrix_import(
     // Reading a workbook takes memory and time (within the reader's limits): off the async
     // threads, like the import itself.
     let (doc, policy, lang, admin) = (d.doc, d.policy.clone(), d.lang, d.admin);
-    let out = super::blocking(move || {
+    let out = crate::server::blocking(move || {
         let sheets = table::read_any(&bytes, encoding).map_err(|m| {
             cells(vec![CellError {
                 sheet: String::new(),
@@ -333,18 +339,19 @@ async fn with_diff(
 ) -> ApiResult<Json<Value>> {
     let app = policy.app().to_string();
     let directory = state.directory(&app).await?;
-    let pending = super::saved::pending_directory(state, &app, admin).await?;
+    let pending = crate::server::http::saved::pending_directory(state, &app, admin).await?;
     let s = state.clone();
     let doc = out.clone();
-    let diff = super::blocking(move || {
+    let diff = crate::server::blocking(move || {
         let Some(current) = s.current(&app) else {
             return Ok(Value::Null);
         };
         let compiled = Arc::new(Policy::from_value(&doc).map_err(|e| ApiError::bad_policy(&e))?);
         let now = (!directory.is_empty()).then_some(&*directory);
         let people = [now, pending.as_deref().or(now)];
-        let d = super::publish::access_diff(&s, &current, &doc, &compiled, people)?;
-        let mut j = super::publish::diff_json(&d, lang);
+        let d =
+            crate::server::services::publish::access_diff(&s, &current, &doc, &compiled, people)?;
+        let mut j = crate::server::services::publish::diff_json(&d, lang);
         j["from"] = json!(current.version);
         Ok(j)
     })

@@ -4,10 +4,10 @@
 //! The store tells (PostgreSQL `LISTEN`); after a reconnection everything is looked at again,
 //! so a missed announcement only delays (a missed alert is in the stored list the page reads).
 
-use super::publish;
-use super::state::Shared;
-use super::store::Change;
 use crate::host::sync::UnpoisonedRw;
+use crate::server::services::publish;
+use crate::server::state::Shared;
+use crate::server::store::Change;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -40,7 +40,7 @@ async fn catch_up(state: &Shared, app: Option<String>) {
     for attempt in 0..20 {
         let s = state.clone();
         let a = app.clone();
-        let done = super::blocking(move || {
+        let done = crate::server::blocking(move || {
             let apps = match a {
                 Some(a) => vec![a],
                 None => s.store.apps()?,
@@ -76,10 +76,12 @@ async fn catch_up(state: &Shared, app: Option<String>) {
 /// admin event streams.
 async fn show_alert(state: &Shared, at: i64, user: String) {
     let s = state.clone();
-    match super::blocking(move || Ok(s.store.alerts(at, 100)?)).await {
+    match crate::server::blocking(move || Ok(s.store.alerts(at, 100)?)).await {
         Ok(alerts) => {
             for a in alerts.iter().filter(|a| a.at == at && a.user == user) {
-                let _ = state.admin_events.send(super::access::alert_event(a));
+                let _ = state
+                    .admin_events
+                    .send(crate::server::services::access_log::alert_event(a));
             }
         }
         Err(e) => {

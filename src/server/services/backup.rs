@@ -15,8 +15,8 @@
 //! would come back. The directory keeps the credentials it had instead; login sessions are
 //! never restored.
 
-use super::files::{private_dir, private_file};
 use crate::bundle::{verify, PublicKey, SecretKey, TrustedKeys, VerifyOptions};
+use crate::server::services::files::{private_dir, private_file};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use std::path::Path;
 

@@ -2,9 +2,9 @@
 //! `GET /readyz` that it can serve (a current version is loaded and the store answers). Both
 //! are unauthenticated and cheap, and say nothing but up or down and why.
 
-use super::blocking;
-use super::state::Shared;
 use crate::host::sync::UnpoisonedRw;
+use crate::server::blocking;
+use crate::server::state::Shared;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

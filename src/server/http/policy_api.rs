@@ -1,22 +1,23 @@
 //! Policy endpoints: bundles (with ETags), versions, diffs, publish, rollback, the directory,
 //! and the server-sent events that announce new versions.
 
-use super::auth::{Admin, Caller, MaybeAdmin, User};
-use super::blocking;
-use super::body::{Json as Body, Raw, LARGE};
-use super::error::{ApiError, ApiResult, ServerCode};
-use super::lang::Want;
-use super::limits::{refusal, ClientIp};
-use super::publish::{
-    self, check, check_app, compiled_version, diff_json, unknown_app, Publication,
-};
-use super::saved;
-use super::state::{Shared, DATA_APP};
-use super::store::{AuditEntry, DraftError, NewDraft, Reassign, Version};
 use crate::admin::Directory;
 use crate::bundle::Encoding;
 use crate::host::now_ms;
 use crate::host::sync::UnpoisonedRw;
+use crate::server::blocking;
+use crate::server::error::{ApiError, ApiResult, ServerCode};
+use crate::server::http::auth::{Admin, Caller, MaybeAdmin, User};
+use crate::server::http::body::{Json as Body, Raw, LARGE};
+use crate::server::http::lang::Want;
+use crate::server::http::saved;
+use crate::server::services::limits::{refusal, ClientIp};
+use crate::server::services::publish::{
+    self, check, check_app, compiled_version, diff_json, unknown_app, Publication,
+};
+use crate::server::state::Shared;
+use crate::server::store::{AuditEntry, DraftError, NewDraft, Reassign, Version};
+use crate::server::SAMPLE_APP;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -285,9 +286,9 @@ pub async fn publish_policy(
 /// The records to move from `from` to `to` (both in the app's directory), by each resource's
 /// owner attribute.
 async fn reassign_for(state: &Shared, app: &str, from: String, to: String) -> ApiResult<Reassign> {
-    if app != DATA_APP {
+    if app != SAMPLE_APP {
         return Err(ApiError::bad_request(format!(
-            "records are kept for `{DATA_APP}` only"
+            "records are kept for `{SAMPLE_APP}` only"
         )));
     }
     let directory = state.directory(app).await?;
@@ -550,7 +551,7 @@ async fn to_draft(
     app: &str,
     admin: &str,
     lang: crate::admin::words::Lang,
-    current: Arc<super::state::Current>,
+    current: Arc<crate::server::state::Current>,
     was: Arc<Directory>,
     is: Directory,
 ) -> ApiResult<Json<Value>> {
@@ -586,14 +587,14 @@ async fn to_draft(
     })
     .await?;
     let count = is.len();
-    let e = super::audit::entry(
+    let e = crate::server::http::audit::entry(
         admin,
         "directory_draft",
         format!("PUT /v1/apps/{app}/directory"),
         Some(app),
         json!({"people": count, "revision": revision, "directory": moved}),
     );
-    super::audit::record(state, e).await?;
+    crate::server::http::audit::record(state, e).await?;
     let s = state.clone();
     let (diff, lint) = blocking(move || {
         let doc: Value = serde_json::from_str(&doc).map_err(ApiError::internal)?;
@@ -634,7 +635,7 @@ pub async fn events(
 ) -> ApiResult<Response> {
     let admin = match q.ticket {
         Some(t) => {
-            if !super::auth::redeem_ticket(&state, &t) {
+            if !crate::server::http::auth::redeem_ticket(&state, &t) {
                 return Err(ApiError::unauthorized(
                     "this events ticket is not valid (they last a minute and work once)",
                 ));
@@ -702,9 +703,9 @@ async fn next_event(
 /// `POST /v1/admin/events-ticket` (admin): a ticket for `GET /v1/events?ticket=` (an
 /// EventSource cannot send the admin token), valid for one minute and one stream.
 pub async fn events_ticket(_: Admin, State(state): State<Shared>) -> ApiResult<Json<Value>> {
-    let ticket = super::auth::issue_ticket(&state)?;
+    let ticket = crate::server::http::auth::issue_ticket(&state)?;
     Ok(Json(
-        json!({ "ticket": ticket, "expires_in_ms": super::auth::TICKET_MS }),
+        json!({ "ticket": ticket, "expires_in_ms": crate::server::http::auth::TICKET_MS }),
     ))
 }
 
@@ -731,7 +732,7 @@ pub async fn config(State(state): State<Shared>, admin: MaybeAdmin) -> Json<Valu
 /// (with today's people) does not have: what the change brings, such as a person who may now
 /// both create and approve.
 pub fn new_warnings(
-    current: Option<&super::state::Current>,
+    current: Option<&crate::server::state::Current>,
     doc: &Value,
     policy: &Arc<crate::core::Policy>,
     people: [Option<&Directory>; 2],

@@ -3,15 +3,16 @@
 //! resource names in `members`, and `member` scopes decide on it, so sharing is a write like
 //! any other: checked against the record as it is, in one transaction, audited and logged.
 
-use super::auth::User;
-use super::blocking;
-use super::body::Json as Body;
-use super::data_api::{not_found, parents, record, session_for, Trail};
-use super::error::{ApiError, ApiResult, ServerCode};
-use super::state::{Shared, DATA_APP};
-use super::store::{update_checked, UpdateError};
 use crate::admin::{Directory, Person};
 use crate::core::{Input, Session};
+use crate::server::blocking;
+use crate::server::demo::data_api::{not_found, parents, record, session_for, Trail};
+use crate::server::error::{ApiError, ApiResult, ServerCode};
+use crate::server::http::auth::User;
+use crate::server::http::body::Json as Body;
+use crate::server::state::Shared;
+use crate::server::store::{update_checked, UpdateError};
+use crate::server::SAMPLE_APP;
 use axum::extract::{Path, Query, State};
 use axum::Json;
 use serde::Deserialize;
@@ -56,12 +57,14 @@ pub async fn get(
             return Err(not_found(&resource, &id));
         }
         let can_share = session.can("share", &resource, Input::json(Some(&rec), None))?;
-        let directory = state.directory(DATA_APP).await?;
+        let directory = state.directory(SAMPLE_APP).await?;
         Ok(Json(answer(&directory, ids(&rec, &attr), can_share)))
     }
     .await;
     let entry = trail.with_outcome(out.as_ref().err());
-    super::access::log(&state, entry).await.and(out)
+    crate::server::http::access::log(&state, entry)
+        .await
+        .and(out)
 }
 
 /// `PUT /v1/data/{resource}/{id}/members` with `{"members": [ids]}`: shares the record with
@@ -90,7 +93,9 @@ pub async fn put(
         trail.entry.outcome = "forbidden".into();
     }
     let entry = trail.with_outcome(out.as_ref().err());
-    super::access::log(&state, entry).await.and(out)
+    crate::server::http::access::log(&state, entry)
+        .await
+        .and(out)
 }
 
 async fn share(
@@ -102,7 +107,7 @@ async fn share(
     hidden: Arc<AtomicBool>,
 ) -> ApiResult<Json<Value>> {
     let (session, attr) = shared(state, person, resource)?;
-    let directory = state.directory(DATA_APP).await?;
+    let directory = state.directory(SAMPLE_APP).await?;
     let mut members: Vec<String> = Vec::new();
     for m in wanted {
         if !members.contains(&m) {
@@ -159,8 +164,9 @@ async fn share(
     let removed: Vec<&String> = was.iter().filter(|m| !members.contains(m)).collect();
     let detail = json!({"resource": resource, "record": id, "added": added, "removed": removed});
     let endpoint = format!("PUT /v1/data/{resource}/{id}/members");
-    let e = super::audit::entry(&person.id, "share", endpoint, Some(DATA_APP), detail);
-    super::audit::record(state, e).await?;
+    let e =
+        crate::server::http::audit::entry(&person.id, "share", endpoint, Some(SAMPLE_APP), detail);
+    crate::server::http::audit::record(state, e).await?;
     Ok(Json(answer(&directory, members, true)))
 }
 
@@ -218,7 +224,7 @@ pub async fn people(
     Query(find): Query<Find>,
 ) -> ApiResult<Json<Value>> {
     let q = find.q.unwrap_or_default().trim().to_lowercase();
-    let directory = state.directory(DATA_APP).await?;
+    let directory = state.directory(SAMPLE_APP).await?;
     let found: Vec<Value> = directory
         .people()
         .iter()

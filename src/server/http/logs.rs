@@ -74,7 +74,7 @@ pub async fn requests(req: Request, next: Next) -> Response {
     }
     let elapsed = started.elapsed();
     let status = res.status().as_u16();
-    super::metrics::request(&method, &route, status, elapsed.as_secs_f64());
+    crate::server::services::metrics::request(&method, &route, status, elapsed.as_secs_f64());
     span.in_scope(|| {
         tracing::info!(
             target: "fieldgate::http",

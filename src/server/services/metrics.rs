@@ -1,13 +1,8 @@
-//! `GET /metrics` in the Prometheus text format, for an admin or whoever holds the
-//! `--metrics-token`: requests by route and status with latency histograms, decisions,
-//! publications, refusals, store errors, the PostgreSQL pool and the access log's queue. One
-//! set per process (a process serves one server), so any layer can count without the state.
+//! The server's Prometheus metrics: requests by route and status with latency histograms,
+//! decisions, publications, refusals, store errors, the PostgreSQL pool and the access log's
+//! queue. One set per process (a process serves one server), so any layer can count without
+//! the state; `GET /metrics` (`http::metrics`) writes them out.
 
-use super::auth::MetricsReader;
-use super::state::Shared;
-use axum::extract::State;
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -154,29 +149,19 @@ pub fn store_error(kind: &'static str) {
         .inc();
 }
 
-/// `GET /metrics` (admin or `--metrics-token`).
-pub async fn scrape(_: MetricsReader, State(state): State<Shared>) -> Response {
+/// Every metric in the text format, with the pool's state and the access log's queue as they
+/// are now; `None` if they could not be written.
+pub fn text(pool: Option<crate::server::store::PoolStatus>, queued: usize) -> Option<String> {
     let m = metrics();
-    if let Some(p) = state.store.pool_status() {
+    if let Some(p) = pool {
         for (name, n) in [("open", p.open), ("idle", p.idle), ("waiting", p.waiting)] {
             m.pool
                 .get_or_create(&vec![("state", name.to_string())])
                 .set(i64::try_from(n).unwrap_or(i64::MAX));
         }
     }
-    m.queue
-        .set(i64::try_from(state.access.queued()).unwrap_or(i64::MAX));
+    m.queue.set(i64::try_from(queued).unwrap_or(i64::MAX));
     let mut text = String::new();
-    if encode(&mut text, &m.registry).is_err() {
-        return super::error::ApiError::internal("the metrics could not be written")
-            .into_response();
-    }
-    (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        text,
-    )
-        .into_response()
+    encode(&mut text, &m.registry).ok()?;
+    Some(text)
 }

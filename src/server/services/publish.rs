@@ -6,14 +6,14 @@
 //! publication was based on is still current, and a publication that lost that race is made
 //! again on the new current version (or refused with 409 when the caller named its base).
 
-use super::error::{ApiError, ApiResult, ServerCode};
-use super::state::{AppState, BundleKey, Current, Served};
-use super::store::{AuditEntry, Lock, NewVersion, PublishError, Reassign, Version};
 use crate::admin::words::Lang;
 use crate::admin::{diff_people, Diff, Directory, Limits};
 use crate::bundle::{sign, Encoding, SecretKey, SignOptions};
 use crate::core::{minimize, valid_app_name, Policy, Subject};
 use crate::host::sync::{Unpoisoned, UnpoisonedRw};
+use crate::server::error::{ApiError, ApiResult, ServerCode};
+use crate::server::state::{AppState, BundleKey, Current, Served};
+use crate::server::store::{AuditEntry, Lock, NewVersion, PublishError, Reassign, Version};
 use axum::http::HeaderValue;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -208,7 +208,7 @@ pub fn publish(
     })?;
     let done = result.unwrap_or_else(|| Err(ApiError::internal("the publication did not run")));
     if done.is_ok() {
-        super::metrics::published();
+        crate::server::services::metrics::published();
     }
     done
 }
@@ -305,7 +305,7 @@ fn write_files(state: &AppState, v: &Version) {
         return;
     };
     let _one = state.publish_files.locked();
-    if let Err(e) = super::files::write_version(dir, v) {
+    if let Err(e) = crate::server::services::files::write_version(dir, v) {
         tracing::warn!(target: "fieldgate::publish", "publish-dir: {e} (repaired at next start)");
     }
 }
@@ -321,7 +321,7 @@ pub fn refresh_files(state: &AppState, now_ms: i64) {
         map.iter().map(|(a, c)| (a.clone(), c.clone())).collect()
     };
     for (app, c) in current {
-        let fresh = super::files::latest_issued(dir, &app)
+        let fresh = crate::server::services::files::latest_issued(dir, &app)
             .is_some_and(|(v, at)| v > c.version || now_ms - at < state.bundle_ttl_ms / 2);
         if fresh {
             continue;
@@ -329,7 +329,9 @@ pub fn refresh_files(state: &AppState, now_ms: i64) {
         let _one = state.publish_files.locked();
         let written = sign_doc(state, &c.doc, None, Encoding::Json, now_ms)
             .map_err(|e| e.message)
-            .and_then(|b| super::files::write_resigned(dir, &app, c.version, now_ms, &b));
+            .and_then(|b| {
+                crate::server::services::files::write_resigned(dir, &app, c.version, now_ms, &b)
+            });
         if let Err(e) = written {
             tracing::warn!(target: "fieldgate::publish", "publish-dir: re-signing {app} v{}: {e}", c.version);
         }

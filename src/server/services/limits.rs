@@ -2,8 +2,8 @@
 //! and in total, and decision events per user over time. Every limit and its default is in
 //! `docs/security.md` and `fieldgate serve --help`.
 
-use super::error::{ApiError, ServerCode};
 use crate::host::sync::Unpoisoned;
+use crate::server::error::{ApiError, ServerCode};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};

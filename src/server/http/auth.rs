@@ -6,67 +6,21 @@
 //! server's own origin (same-site pages on other ports are other origins); bearer-token
 //! requests are for scripts and services and need no `Origin`.
 
-use super::error::{ApiError, ApiResult, ServerCode};
-use super::state::{AppState, Shared};
-use super::store::StoreError;
 use crate::admin::Person;
 use crate::host::keys::hex;
-use crate::host::sync::{Unpoisoned, UnpoisonedRw};
+use crate::host::sync::Unpoisoned;
+use crate::server::error::{ApiError, ApiResult, ServerCode};
+use crate::server::services::credentials::token_hash;
+use crate::server::state::{AppState, Shared};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, Method};
-use sha2::{Digest, Sha256};
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use sha2::Sha256;
 
 /// The login cookie's name.
 pub const COOKIE: &str = "fg_session";
 /// How long a login lasts, ms.
 pub const LOGIN_MS: i64 = 12 * 3600 * 1000;
-/// How long a removed credential may still be honoured.
-const CREDENTIALS_TTL: Duration = Duration::from_millis(500);
-
-/// SHA-256 of a token, hex: what is stored and compared (so comparing takes the same time
-/// wherever two tokens differ).
-pub fn token_hash(token: &str) -> String {
-    hex(&Sha256::digest(token.trim().as_bytes()))
-}
-
-/// `(name, kind)` of each credential, by token hash.
-type ByHash = HashMap<String, (String, String)>;
-
-/// Credentials by token hash, read from the store at most every half second.
-#[derive(Default)]
-pub struct Credentials(RwLock<Option<(Instant, Arc<ByHash>)>>);
-
-impl Credentials {
-    /// `(name, kind)` of the credential with this token hash.
-    fn lookup(&self, state: &AppState, hash: &str) -> ApiResult<Option<(String, String)>> {
-        let cached = self.0.reading().clone();
-        if let Some((at, map)) = &cached {
-            if at.elapsed() < CREDENTIALS_TTL {
-                return Ok(map.get(hash).cloned());
-            }
-        }
-        let all = match state.store.credentials() {
-            Ok(all) => all,
-            // While the database is out of reach the credentials last read still hold (none
-            // can be added or removed meanwhile): bundles and decisions keep being served.
-            Err(StoreError::Unavailable(_)) if cached.is_some() => {
-                return Ok(cached.and_then(|(_, map)| map.get(hash).cloned()));
-            }
-            Err(e) => return Err(e.into()),
-        };
-        let map: ByHash = all
-            .into_iter()
-            .map(|c| (c.token_hash, (c.name, c.kind)))
-            .collect();
-        let found = map.get(hash).cloned();
-        *self.0.writing() = Some((crate::host::clock::instant(), Arc::new(map)));
-        Ok(found)
-    }
-}
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers
@@ -85,7 +39,7 @@ async fn credential(state: &Shared, headers: &HeaderMap) -> ApiResult<Option<(St
     };
     let hash = token_hash(token);
     let s = state.clone();
-    super::blocking(move || s.credentials.lookup(&s, &hash)).await
+    crate::server::blocking(move || s.credentials.lookup(&*s.store, &hash)).await
 }
 
 /// A named admin (`Authorization: Bearer <admin token>`).
@@ -175,7 +129,7 @@ impl FromRequestParts<Shared> for User {
         let hash = token_hash(&id);
         let s = state.clone();
         let now = crate::host::now_ms();
-        let user = super::blocking(move || Ok(s.store.session(&hash, now)?)).await?;
+        let user = crate::server::blocking(move || Ok(s.store.session(&hash, now)?)).await?;
         let person = match user {
             Some(u) => state.person(&u).await?,
             None => None,

@@ -2,7 +2,7 @@
 //! publish directory (`<app>/v<n>.json`, immutable, plus a `latest.json` pointer; the current
 //! version re-signed as `<app>/v<n>-<issued ms>.json` before its bundle expires).
 
-use super::store::Version;
+use crate::server::store::Version;
 use std::io::Write;
 use std::path::Path;
 

@@ -6,20 +6,20 @@
 //! and leaves a report (XLSX, and a printable page with totals). Campaigns are kept; how long
 //! ago each resource was last reviewed is part of the activity view.
 
-use super::audit;
-use super::auth::{Admin, User};
-use super::blocking;
-use super::body::{Json as Body, LARGE};
-use super::error::{ApiError, ApiResult, ServerCode};
-use super::policy_api::XLSX;
-use super::publish::{check_app, unknown_app};
-use super::state::Shared;
-use super::store::{
-    CloseError, DecideError, Decisions, NewDraft, NewReview, Review, ReviewClose, ReviewLine,
-};
 use crate::admin::review::{self, Coverage, Line, COLUMNS};
 use crate::host::now_ms;
 use crate::host::table::{self, Sheet};
+use crate::server::blocking;
+use crate::server::error::{ApiError, ApiResult, ServerCode};
+use crate::server::http::audit;
+use crate::server::http::auth::{Admin, User};
+use crate::server::http::body::{Json as Body, LARGE};
+use crate::server::http::policy_api::XLSX;
+use crate::server::services::publish::{check_app, unknown_app};
+use crate::server::state::Shared;
+use crate::server::store::{
+    CloseError, DecideError, Decisions, NewDraft, NewReview, Review, ReviewClose, ReviewLine,
+};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -295,7 +295,7 @@ pub async fn close(
     check_app(&app)?;
     let expected = match headers.get(header::IF_MATCH) {
         None => 0,
-        Some(v) => super::saved::draft_tag(v)?,
+        Some(v) => crate::server::http::saved::draft_tag(v)?,
     };
     let current = state.current(&app).ok_or_else(|| unknown_app(&app))?;
     let directory = state.directory(&app).await?;
@@ -499,7 +499,7 @@ pub async fn report_xlsx(
 /// the reader's language (`Accept-Language`).
 pub async fn report_html(
     _: Admin,
-    super::lang::Want(lang): super::lang::Want,
+    crate::server::http::lang::Want(lang): crate::server::http::lang::Want,
     State(state): State<Shared>,
     Path((app, id)): Path<(String, i64)>,
 ) -> ApiResult<Html<String>> {

@@ -61,7 +61,7 @@ pub async fn localize_errors(
     let code = v
         .get("code")
         .and_then(|c| c.as_str())
-        .and_then(super::error::ServerCode::named);
+        .and_then(crate::server::error::ServerCode::named);
     if let (Some(code), Some(obj)) = (code, v.as_object_mut()) {
         if let Some(en) = obj.remove("message") {
             obj.insert("message_en".into(), en);

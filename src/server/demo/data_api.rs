@@ -4,17 +4,19 @@
 //! editable for the caller on that record are refused whole (403 listing the fields), and run
 //! in one transaction against the record as it is at that moment.
 
-use super::auth::{self, cleared_cookie, new_session, same_origin, token_hash, Admin, User};
-use super::blocking;
-use super::body::{Json as Body, Raw, SMALL};
-use super::error::{ApiError, ApiResult, ServerCode};
-use super::parents::Parents;
-use super::publish::unknown_app;
-use super::state::{Shared, DATA_APP};
-use super::store::{update_checked, AccessEntry, Reassign, UpdateError};
 use crate::admin::Person;
 use crate::core::{Input, Mode, Session};
 use crate::host::now_ms;
+use crate::server::blocking;
+use crate::server::demo::parents::Parents;
+use crate::server::error::{ApiError, ApiResult, ServerCode};
+use crate::server::http::auth::{self, cleared_cookie, new_session, same_origin, Admin, User};
+use crate::server::http::body::{Json as Body, Raw, SMALL};
+use crate::server::services::credentials::token_hash;
+use crate::server::services::publish::unknown_app;
+use crate::server::state::Shared;
+use crate::server::store::{update_checked, AccessEntry, Reassign, UpdateError};
+use crate::server::SAMPLE_APP;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -56,14 +58,14 @@ pub async fn login(
             .create_session(&hash, &user, now + auth::LOGIN_MS, now - auth::LOGIN_MS)?)
     })
     .await?;
-    let e = super::audit::entry(
+    let e = crate::server::http::audit::entry(
         &person.id,
         "login",
         "POST /v1/login".into(),
-        Some(DATA_APP),
+        Some(SAMPLE_APP),
         json!({}),
     );
-    super::audit::record(&state, e).await?;
+    crate::server::http::audit::record(&state, e).await?;
     Ok(([(header::SET_COOKIE, cookie)], Json(person_json(&person))).into_response())
 }
 
@@ -80,8 +82,14 @@ pub async fn logout(State(state): State<Shared>, headers: HeaderMap) -> ApiResul
         .await?;
         if let Some(user) = who {
             let endpoint = "POST /v1/logout".into();
-            let e = super::audit::entry(&user, "logout", endpoint, Some(DATA_APP), json!({}));
-            super::audit::record(&state, e).await?;
+            let e = crate::server::http::audit::entry(
+                &user,
+                "logout",
+                endpoint,
+                Some(SAMPLE_APP),
+                json!({}),
+            );
+            crate::server::http::audit::record(&state, e).await?;
         }
     }
     Ok((
@@ -113,7 +121,7 @@ pub async fn demo_people(State(state): State<Shared>) -> ApiResult<Json<Value>> 
     if !state.options.demo_login {
         return Err(ApiError::not_found("the demo login is off on this server"));
     }
-    let d = state.directory(DATA_APP).await?;
+    let d = state.directory(SAMPLE_APP).await?;
     let people: Vec<Value> = d
         .people()
         .iter()
@@ -124,7 +132,7 @@ pub async fn demo_people(State(state): State<Shared>) -> ApiResult<Json<Value>> 
 
 /// `GET /v1/users` (admin): the demo app's directory, every person as it describes them.
 pub async fn users(_: Admin, State(state): State<Shared>) -> ApiResult<Json<Value>> {
-    let d = state.directory(DATA_APP).await?;
+    let d = state.directory(SAMPLE_APP).await?;
     Ok(Json(d.to_json()))
 }
 
@@ -146,8 +154,8 @@ pub async fn pick(
     Query(q): Query<PickQuery>,
 ) -> ApiResult<Json<Value>> {
     let current = state
-        .current(DATA_APP)
-        .ok_or_else(|| super::publish::unknown_app(DATA_APP))?;
+        .current(SAMPLE_APP)
+        .ok_or_else(|| crate::server::services::publish::unknown_app(SAMPLE_APP))?;
     let fields = current.policy.field_names(&resource).ok_or_else(|| {
         ApiError::new(
             ServerCode::UnknownResource,
@@ -202,7 +210,9 @@ pub async fn list(
     }
     .await;
     let entry = trail.with_outcome(out.as_ref().err());
-    super::access::log(&state, entry).await.and(out)
+    crate::server::http::access::log(&state, entry)
+        .await
+        .and(out)
 }
 
 /// `GET /v1/data/{resource}/{id}`: one record, if the caller may view it (404 otherwise, as
@@ -231,7 +241,9 @@ pub async fn get(
     }
     .await;
     let entry = trail.with_outcome(out.as_ref().err());
-    super::access::log(&state, entry).await.and(out)
+    crate::server::http::access::log(&state, entry)
+        .await
+        .and(out)
 }
 
 /// `PUT /v1/data/{resource}/{id}`: change fields of a record. Refused whole unless the caller
@@ -262,7 +274,9 @@ pub async fn put(
         trail.refused_view();
     }
     let entry = trail.with_outcome(out.as_ref().err());
-    super::access::log(&state, entry).await.and(out)
+    crate::server::http::access::log(&state, entry)
+        .await
+        .and(out)
 }
 
 /// The body of `put`; sets `hidden` when the record exists but the caller may not view it.
@@ -360,7 +374,9 @@ pub async fn create(
     let mut trail = Trail::new(&person, "create", &resource);
     let out = insert(&state, &person, &resource, data, &mut trail).await;
     let entry = trail.with_outcome(out.as_ref().err());
-    super::access::log(&state, entry).await.and(out)
+    crate::server::http::access::log(&state, entry)
+        .await
+        .and(out)
 }
 
 /// The body of `create`; the new record's id goes to the trail.
@@ -374,8 +390,8 @@ async fn insert(
     let resource = resource.to_string();
     let session = session_for(state, person, &resource)?;
     let current = state
-        .current(DATA_APP)
-        .ok_or_else(|| unknown_app(DATA_APP))?;
+        .current(SAMPLE_APP)
+        .ok_or_else(|| unknown_app(SAMPLE_APP))?;
     let (owner, department) = record_attrs(&current.doc, &resource).ok_or_else(|| {
         ApiError::new(
             ServerCode::UnknownResource,
@@ -448,12 +464,12 @@ pub async fn reassign(
         }
     }
     let current = state
-        .current(DATA_APP)
-        .ok_or_else(|| unknown_app(DATA_APP))?;
+        .current(SAMPLE_APP)
+        .ok_or_else(|| unknown_app(SAMPLE_APP))?;
     let r = Reassign {
         from: body.from.clone(),
         to: body.to.clone(),
-        owners: super::policy_api::owners(&current.doc),
+        owners: crate::server::http::policy_api::owners(&current.doc),
         only: None,
     };
     let s = state.clone();
@@ -466,8 +482,14 @@ pub async fn reassign(
         .collect();
     let detail = json!({"from": body.from, "to": body.to, "records": moved["records"]});
     let endpoint = "POST /v1/admin/reassign-records".to_string();
-    let e = super::audit::entry(&admin, "reassignment", endpoint, Some(DATA_APP), detail);
-    super::audit::record(&state, e).await?;
+    let e = crate::server::http::audit::entry(
+        &admin,
+        "reassignment",
+        endpoint,
+        Some(SAMPLE_APP),
+        detail,
+    );
+    crate::server::http::audit::record(&state, e).await?;
     Ok(Json(
         json!({"from": body.from, "to": body.to, "moved": counts, "records": moved["records"]}),
     ))
@@ -475,8 +497,8 @@ pub async fn reassign(
 
 pub(super) fn session_for(state: &Shared, person: &Person, resource: &str) -> ApiResult<Session> {
     let current = state
-        .current(DATA_APP)
-        .ok_or_else(|| unknown_app(DATA_APP))?;
+        .current(SAMPLE_APP)
+        .ok_or_else(|| unknown_app(SAMPLE_APP))?;
     current.policy.resource_id(resource)?;
     Ok(current.policy.session(&person.subject()))
 }
@@ -484,8 +506,8 @@ pub(super) fn session_for(state: &Shared, person: &Person, resource: &str) -> Ap
 /// The parent records `resource`'s decisions read (none for most resources).
 pub(super) async fn parents(state: &Shared, resource: &str) -> ApiResult<Arc<Parents>> {
     let current = state
-        .current(DATA_APP)
-        .ok_or_else(|| unknown_app(DATA_APP))?;
+        .current(SAMPLE_APP)
+        .ok_or_else(|| unknown_app(SAMPLE_APP))?;
     let (s, r) = (state.clone(), resource.to_string());
     blocking(move || Ok(Arc::new(Parents::load(&*s.store, &current.policy, &r)?))).await
 }
@@ -494,7 +516,7 @@ pub(super) async fn record(
     state: &Shared,
     resource: &str,
     id: &str,
-) -> ApiResult<super::store::Record> {
+) -> ApiResult<crate::server::store::Record> {
     let (s, r, i) = (state.clone(), resource.to_string(), id.to_string());
     blocking(move || Ok(s.store.record(&r, &i)?))
         .await?
@@ -673,7 +695,9 @@ pub async fn transition(
         trail.refused_view();
     }
     let entry = trail.with_outcome(out.as_ref().err());
-    super::access::log(&state, entry).await.and(out)
+    crate::server::http::access::log(&state, entry)
+        .await
+        .and(out)
 }
 
 /// The body of `transition`.

@@ -2,16 +2,16 @@
 //! admin's tabs. Each save has a revision; a save made from an older revision (another tab
 //! saved first) is refused with 412 `stale_draft`, so no save silently overwrites another.
 
-use super::audit;
-use super::auth::Admin;
-use super::blocking;
-use super::body::{Json as Body, LARGE};
-use super::error::{ApiError, ApiResult, ServerCode};
-use super::publish::check_app;
-use super::state::Shared;
-use super::store::{DraftError, NewDraft};
 use crate::admin::Directory;
 use crate::host::now_ms;
+use crate::server::blocking;
+use crate::server::error::{ApiError, ApiResult, ServerCode};
+use crate::server::http::audit;
+use crate::server::http::auth::Admin;
+use crate::server::http::body::{Json as Body, LARGE};
+use crate::server::services::publish::check_app;
+use crate::server::state::Shared;
+use crate::server::store::{DraftError, NewDraft};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};

@@ -5,8 +5,8 @@
 //! and only to someone who may view it (its fields answer to its own decisions, never to the
 //! child's).
 
-use super::store::{Store, StoreError};
 use crate::core::Policy;
+use crate::server::store::{Store, StoreError};
 use serde_json::Value;
 use std::collections::HashMap;
 

@@ -5,14 +5,14 @@
 //! or from a stored one the caller pins, so a backend decides with the version its browser
 //! pages show.
 
-use super::auth::Caller;
-use super::body::{Json as Body, LARGE};
-use super::error::{ApiError, ApiResult, ServerCode};
-use super::publish::{check_app, compiled_version, unknown_app};
-use super::state::{Current, Shared};
 use crate::core::sql::{Dialect, SqlError};
 use crate::core::{Ask, Session, Subject};
 use crate::host::now_ms;
+use crate::server::error::{ApiError, ApiResult, ServerCode};
+use crate::server::http::auth::Caller;
+use crate::server::http::body::{Json as Body, LARGE};
+use crate::server::services::publish::{check_app, compiled_version, unknown_app};
+use crate::server::state::{Current, Shared};
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
@@ -58,14 +58,14 @@ pub async fn check(
         .map(
             |r| match Ask::from_json(r).and_then(|a| session.answer(&a)) {
                 Ok(answer) => {
-                    super::metrics::decision(match answer.allow {
+                    crate::server::services::metrics::decision(match answer.allow {
                         Some(false) => "deny",
                         _ => "allow",
                     });
                     answer.to_json()
                 }
                 Err(e) => {
-                    super::metrics::decision("error");
+                    crate::server::services::metrics::decision("error");
                     json!({"error": {"code": e.code, "message": e.message}})
                 }
             },
@@ -201,7 +201,7 @@ async fn policy(state: &Shared, app: &str, n: Option<u64>) -> ApiResult<Arc<Curr
         None => {
             let s = state.clone();
             let a = app.to_string();
-            let stored = super::blocking(move || {
+            let stored = crate::server::blocking(move || {
                 let Some(v) = s.store.version(&a, n)? else {
                     return Ok(None);
                 };

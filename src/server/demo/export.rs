@@ -5,13 +5,14 @@
 //! memory does not grow with their number. Cells starting with `= + - @` are escaped; CSV is
 //! UTF-8 with a BOM. Every export is in the access log with how many records and which fields.
 
-use super::auth::User;
-use super::data_api::{session_for, Trail};
-use super::error::{ApiError, ApiResult, ServerCode};
-use super::lang::Want;
-use super::state::{Shared, DATA_APP};
 use crate::core::{export_cells, Input};
 use crate::host::table;
+use crate::server::demo::data_api::{session_for, Trail};
+use crate::server::error::{ApiError, ApiResult, ServerCode};
+use crate::server::http::auth::User;
+use crate::server::http::lang::Want;
+use crate::server::state::Shared;
+use crate::server::SAMPLE_APP;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
 use axum::http::header;
@@ -56,10 +57,10 @@ pub async fn export(
         trail.entry.fields.clone_from(&plan.columns);
     }
     let entry = trail.with_outcome(out.as_ref().err());
-    super::access::log(&state, entry).await?;
+    crate::server::http::access::log(&state, entry).await?;
     let (_, body) = out?;
     let (kind, ext) = match q.format.as_deref().unwrap_or("csv") {
-        "xlsx" => (super::policy_api::XLSX, "xlsx"),
+        "xlsx" => (crate::server::http::policy_api::XLSX, "xlsx"),
         _ => ("text/csv; charset=utf-8", "csv"),
     };
     let name = format!("attachment; filename=\"{resource}.{ext}\"");
@@ -89,8 +90,8 @@ async fn start(
     }
     let session = session_for(state, person, resource)?;
     let current = state
-        .current(DATA_APP)
-        .ok_or_else(|| super::publish::unknown_app(DATA_APP))?;
+        .current(SAMPLE_APP)
+        .ok_or_else(|| crate::server::services::publish::unknown_app(SAMPLE_APP))?;
     if !current
         .policy
         .action_names(resource)
@@ -143,7 +144,7 @@ async fn start(
     tokio::task::spawn_blocking(move || {
         let mut first = Some(first);
         // Records that follow their parent are decided with it (never exported with it).
-        let parents = match super::parents::Parents::load(&*s.store, &policy, &r) {
+        let parents = match crate::server::demo::parents::Parents::load(&*s.store, &policy, &r) {
             Ok(p) => p,
             Err(e) => {
                 let _ = first.take().map(|f| f.send(Err(e.into())));
