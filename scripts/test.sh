@@ -16,6 +16,8 @@ cargo clippy --lib --no-default-features --features std,ed25519 -- -D warnings
 cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features wasm -- -D warnings
 cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features wasm,ed25519 -- -D warnings
 CARGO_TARGET_DIR=target/python cargo clippy --manifest-path python/Cargo.toml -- -D warnings
+echo "== layers (no import cycle in src/, no arrow up a layer)"
+python3 scripts/tools/layers.py
 echo "== cargo test (with a throwaway PostgreSQL cluster: scripts/pg.sh)"
 FIELDGATE_TEST_PG_URL=$(./scripts/pg.sh start target/pg)
 export FIELDGATE_TEST_PG_URL

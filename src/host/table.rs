@@ -197,6 +197,9 @@ pub fn write_xlsx(sheets: &[Sheet]) -> Result<Vec<u8>, String> {
     book.save_to_buffer().map_err(e)
 }
 
+/// The media type of an XLSX workbook (answers and downloads name it).
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
 /// Most bytes a workbook's parts may unpack to, all together, counted as they unpack (a
 /// ZIP entry may claim any size): what bounds the memory and time of reading one.
 pub const MAX_UNPACKED: u64 = 64 << 20;

@@ -60,7 +60,7 @@ pub async fn export(
     crate::server::http::access::log(&state, entry).await?;
     let (_, body) = out?;
     let (kind, ext) = match q.format.as_deref().unwrap_or("csv") {
-        "xlsx" => (crate::server::http::policy_api::XLSX, "xlsx"),
+        "xlsx" => (crate::host::table::XLSX, "xlsx"),
         _ => ("text/csv; charset=utf-8", "csv"),
     };
     let name = format!("attachment; filename=\"{resource}.{ext}\"");

@@ -136,11 +136,7 @@ pub async fn list(
                 ..Sheet::default()
             };
             let bytes = table::write_xlsx(&[sheet]).map_err(ApiError::internal)?;
-            Ok((
-                [(header::CONTENT_TYPE, crate::server::http::policy_api::XLSX)],
-                bytes,
-            )
-                .into_response())
+            Ok(([(header::CONTENT_TYPE, crate::host::table::XLSX)], bytes).into_response())
         }
         other => Err(ApiError::bad_request(format!(
             "`format` is json, csv or xlsx, not `{other}`"

@@ -5,6 +5,7 @@ use crate::admin::Directory;
 use crate::bundle::Encoding;
 use crate::host::now_ms;
 use crate::host::sync::UnpoisonedRw;
+use crate::host::table::XLSX;
 use crate::server::blocking;
 use crate::server::error::{ApiError, ApiResult, ServerCode};
 use crate::server::http::auth::{Admin, Caller, MaybeAdmin, User};
@@ -436,9 +437,6 @@ pub async fn get_directory(
     }
     Ok(Json(json!({"app": app, "people": d.to_json()})).into_response())
 }
-
-/// The XLSX media type.
-pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// `?encoding=auto|utf-8|gbk` for a CSV directory; `?apply=now` to skip the draft (only on a
 /// server started with `--directory-apply-now`).

@@ -8,13 +8,13 @@
 
 use crate::admin::review::{self, Coverage, Line, COLUMNS};
 use crate::host::now_ms;
+use crate::host::table::XLSX;
 use crate::host::table::{self, Sheet};
 use crate::server::blocking;
 use crate::server::error::{ApiError, ApiResult, ServerCode};
 use crate::server::http::audit;
 use crate::server::http::auth::{Admin, User};
 use crate::server::http::body::{Json as Body, LARGE};
-use crate::server::http::policy_api::XLSX;
 use crate::server::services::publish::{check_app, unknown_app};
 use crate::server::state::Shared;
 use crate::server::store::{
