@@ -74,6 +74,23 @@ fn benches(c: &mut Criterion) {
     c.bench_function("load: same policy, binary bundle (verify + decode)", |b| {
         b.iter_with_large_drop(|| verify(black_box(&binary), &opts).unwrap())
     });
+    // What a publication does with the document: check it (compile, once), then sign its
+    // bundle on the compiled form.
+    let doc: serde_json::Value = serde_json::from_str(&policy).unwrap();
+    c.bench_function("publish: check + sign a 1 MiB policy (JSON bundle)", |b| {
+        b.iter_with_large_drop(|| {
+            let checked = fieldgate::Checked::from_value(black_box(&doc).clone()).unwrap();
+            let opts = SignOptions {
+                version: None,
+                issued_at_ms: NOW,
+                expires_at_ms: NOW + 86_400_000,
+                subject: None,
+                encoding: Encoding::Json,
+            };
+            let bundle = fieldgate::bundle::sign_checked(&checked, &[&key], &opts).unwrap();
+            (checked, bundle)
+        })
+    });
 }
 
 criterion_group! {

@@ -31,6 +31,6 @@ pub mod cli;
 pub mod server;
 
 pub use crate::core::{
-    Code, Explanation, FieldState, Input, Mode, Policy, PolicyError, PolicyErrors, RequestError,
-    Session, Subject,
+    Checked, Code, Explanation, FieldState, Input, Mode, Policy, PolicyError, PolicyErrors,
+    RequestError, Session, Subject, MAX_VERSION,
 };

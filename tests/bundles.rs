@@ -682,3 +682,58 @@ fn a_per_user_bundle_decides_with_its_signed_person() {
         assert_eq!(e.code, BundleCode::WrongSubject);
     }
 }
+
+#[test]
+fn a_stamp_on_the_compiled_policy_is_what_compiling_the_stamped_document_gives() {
+    // Signing compiles once and stamps the header on the compiled form: the binary body must
+    // be the policy the stamped JSON payload compiles to, for every stamp.
+    let k = key(1);
+    let checked = fieldgate::Checked::from_slice(&policy_bytes()).unwrap();
+    for (version, subject) in [(None, None), (Some(9), Some("u-alice")), (Some(0), None)] {
+        let o = |encoding| SignOptions {
+            version,
+            subject: subject.map(String::from),
+            ..opts(encoding)
+        };
+        let json = sign_checked(&checked, &[&k], &o(Encoding::Json)).unwrap();
+        let binary = sign_checked(&checked, &[&k], &o(Encoding::Binary)).unwrap();
+        let trusted = trust(&[&k]);
+        let mut v = VerifyOptions::new(&trusted, NOW);
+        v.subject = subject;
+        let from_json = verify(&json, &v).unwrap();
+        let from_binary = verify(&binary, &v).unwrap();
+        let compiled = fieldgate::Policy::from_slice(&from_json.body).unwrap();
+        // Compared as data: the name indexes are caches filled on first use (their addresses
+        // differ), the rest is the policy.
+        let data = |p: &fieldgate::Policy| {
+            let text = format!("{p:?}");
+            let mut out = String::new();
+            for (i, part) in text.split("OnceBox(").enumerate() {
+                out.push_str(if i == 0 {
+                    part
+                } else {
+                    &part[part.find(')').unwrap()..]
+                });
+            }
+            out
+        };
+        assert_eq!(data(&from_binary.policy), data(&compiled));
+        assert_eq!(from_binary.policy.header(), compiled.header());
+        assert_eq!(compiled.header().version, version.unwrap_or(1));
+        // And the same bytes as signing the document's text.
+        assert_eq!(
+            sign(&policy_bytes(), &[&k], &o(Encoding::Binary)).unwrap(),
+            binary
+        );
+    }
+    let too_high = SignOptions {
+        version: Some(fieldgate::MAX_VERSION + 1),
+        ..opts(Encoding::Json)
+    };
+    let e = sign_checked(&checked, &[&k], &too_high).unwrap_err();
+    assert_eq!(e.code, BundleCode::BadPolicy);
+    assert_eq!(
+        e.policy_errors.unwrap().first_code(),
+        fieldgate::Code::BadVersion
+    );
+}

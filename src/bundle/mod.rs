@@ -30,7 +30,7 @@ pub use error::{BundleCode, BundleError};
 pub use keys::SecretKey;
 pub use keys::{key_id, PublicKey, TrustedKeys};
 #[cfg(feature = "ed25519")]
-pub use sign::{seal_unchecked, sign, SignOptions};
+pub use sign::{seal_unchecked, sign, sign_checked, SignOptions};
 pub use time::{format_rfc3339, parse_rfc3339};
 pub use verify::{
     session_for, verify, ToCheck, UnverifiedBundle, VerifiedBundle, VerifyOptions,

@@ -6,9 +6,9 @@ use super::error::{BundleCode, BundleError};
 use super::keys::SecretKey;
 use super::time::format_rfc3339;
 use super::wire::{encode_binary, encode_json, BinaryBody, Encoding, RawSignature};
-use crate::core::Policy;
+use crate::core::{Checked, PolicyErrors, Stamp};
 use crate::prelude::*;
-use serde_json::Value;
+use alloc::sync::Arc;
 
 /// What `sign` sets in the payload.
 #[derive(Debug, Clone)]
@@ -35,46 +35,51 @@ pub fn sign(
     keys: &[&SecretKey],
     opts: &SignOptions,
 ) -> Result<Vec<u8>, BundleError> {
-    let bad_policy = |errors| BundleError {
-        code: BundleCode::BadPolicy,
-        message: "the policy is not valid; nothing was signed".into(),
-        policy_errors: Some(errors),
-    };
-    Policy::from_slice(policy_json).map_err(bad_policy)?;
+    let checked = Checked::from_slice(policy_json).map_err(bad_policy)?;
+    sign_checked(&checked, keys, opts)
+}
+
+/// [`sign`] for a policy checked already: the header is stamped on its compiled form, which is
+/// not compiled again.
+///
+/// # Errors
+/// `bad_policy` when the stamp is out of range or the window ends before it starts.
+pub fn sign_checked(
+    checked: &Checked,
+    keys: &[&SecretKey],
+    opts: &SignOptions,
+) -> Result<Vec<u8>, BundleError> {
     if opts.expires_at_ms < opts.issued_at_ms {
         let msg = "the bundle would expire before it is issued; nothing was signed";
         return Err(BundleError::new(BundleCode::BadPolicy, msg));
     }
-    let mut doc: Value = serde_json::from_slice(policy_json)
-        .map_err(|e| BundleError::new(BundleCode::BadPolicy, e.to_string()))?;
-    let obj = doc
-        .as_object_mut()
-        .ok_or_else(|| BundleError::new(BundleCode::BadPolicy, "not an object"))?;
-    if let Some(v) = opts.version {
-        obj.insert("version".into(), Value::from(v));
-    }
-    obj.insert(
-        "issued_at".into(),
-        Value::String(format_rfc3339(opts.issued_at_ms)),
-    );
-    obj.insert(
-        "expires_at".into(),
-        Value::String(format_rfc3339(opts.expires_at_ms)),
-    );
-    match &opts.subject {
-        Some(s) => obj.insert("subject".into(), Value::String(s.clone())),
-        None => obj.remove("subject"),
+    let stamp = Stamp {
+        version: opts.version,
+        issued_at: Some(format_rfc3339(opts.issued_at_ms)),
+        expires_at: Some(format_rfc3339(opts.expires_at_ms)),
+        subject: opts.subject.clone(),
     };
+    let (doc, policy) = checked.stamped(&stamp).map_err(bad_policy)?.into_parts();
     let payload = serde_json::to_vec(&doc)
         .map_err(|e| BundleError::new(BundleCode::BadPolicy, e.to_string()))?;
-    let policy = Policy::from_slice(&payload).map_err(bad_policy)?;
     let key_ids: Vec<String> = keys.iter().map(|k| k.public().id().to_string()).collect();
     let body = match opts.encoding {
         Encoding::Json => payload,
-        Encoding::Binary => postcard::to_allocvec(&BinaryBody { key_ids, policy })
-            .map_err(|e| BundleError::new(BundleCode::BadPolicy, e.to_string()))?,
+        Encoding::Binary => postcard::to_allocvec(&BinaryBody {
+            key_ids,
+            policy: Arc::unwrap_or_clone(policy),
+        })
+        .map_err(|e| BundleError::new(BundleCode::BadPolicy, e.to_string()))?,
     };
     Ok(seal_unchecked(opts.encoding, body, keys))
+}
+
+fn bad_policy(errors: PolicyErrors) -> BundleError {
+    BundleError {
+        code: BundleCode::BadPolicy,
+        message: "the policy is not valid; nothing was signed".into(),
+        policy_errors: Some(errors),
+    }
 }
 
 /// Frames and signs `body` exactly as given, without checking that it is a policy. `sign` is

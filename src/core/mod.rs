@@ -11,6 +11,7 @@
 )]
 
 pub mod attrs;
+mod checked;
 mod compile;
 pub mod condition;
 pub(crate) mod doc;
@@ -32,6 +33,7 @@ pub mod state;
 pub mod subject;
 
 pub use attrs::{AttrPath, Attrs, NoAttrs, Slots};
+pub use checked::{Checked, Stamp};
 pub use compile::{valid_app_name, FORMAT, MAX_POLICY_BYTES, MAX_VERSION};
 pub use error::{Code, PolicyError, PolicyErrors, RequestError};
 pub use explain::{Explanation, FieldTrace, GrantTrace, Reason, RuleCap, RuleTrace};

@@ -81,7 +81,7 @@ pub fn open(opts: &Options) -> Result<(Shared, Vec<String>), String> {
     for app in state.store.apps().map_err(fail)? {
         if let Some(v) = state.store.current(&app).map_err(fail)? {
             let c = publish::compiled_version(&v).map_err(|e| e.message)?;
-            publish::install(&state, &app, c.version, c.doc, c.policy);
+            publish::install(&state, &app, c.version, c.checked);
         }
     }
     if let Some(pd) = &opts.publish_dir {

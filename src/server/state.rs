@@ -5,7 +5,7 @@
 use super::Options;
 use crate::admin::{Directory, Person};
 use crate::bundle::{Encoding, SecretKey};
-use crate::core::Policy;
+use crate::core::{Checked, Policy};
 use crate::host::sync::{Unpoisoned, UnpoisonedRw};
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::services::credentials::Credentials;
@@ -30,10 +30,20 @@ const PINNED: usize = 8;
 pub struct Current {
     /// Its version number.
     pub version: u64,
+    /// The document with its compiled policy, checked once.
+    pub checked: Checked,
+}
+
+impl Current {
     /// The document.
-    pub doc: Value,
+    pub fn doc(&self) -> &Value {
+        self.checked.doc()
+    }
+
     /// The compiled policy.
-    pub policy: Arc<Policy>,
+    pub fn policy(&self) -> &Arc<Policy> {
+        self.checked.policy()
+    }
 }
 
 /// A signed bundle ready to serve.

@@ -156,7 +156,7 @@ pub async fn pick(
     let current = state
         .current(SAMPLE_APP)
         .ok_or_else(|| crate::server::services::publish::unknown_app(SAMPLE_APP))?;
-    let fields = current.policy.field_names(&resource).ok_or_else(|| {
+    let fields = current.policy().field_names(&resource).ok_or_else(|| {
         ApiError::new(
             ServerCode::UnknownResource,
             format!("no resource `{resource}`"),
@@ -392,7 +392,7 @@ async fn insert(
     let current = state
         .current(SAMPLE_APP)
         .ok_or_else(|| unknown_app(SAMPLE_APP))?;
-    let (owner, department) = record_attrs(&current.doc, &resource).ok_or_else(|| {
+    let (owner, department) = record_attrs(current.doc(), &resource).ok_or_else(|| {
         ApiError::new(
             ServerCode::UnknownResource,
             format!("no resource `{resource}`"),
@@ -469,7 +469,7 @@ pub async fn reassign(
     let r = Reassign {
         from: body.from.clone(),
         to: body.to.clone(),
-        owners: crate::server::http::policy_api::owners(&current.doc),
+        owners: crate::server::http::policy_api::owners(current.doc()),
         only: None,
     };
     let s = state.clone();
@@ -499,8 +499,8 @@ pub(super) fn session_for(state: &Shared, person: &Person, resource: &str) -> Ap
     let current = state
         .current(SAMPLE_APP)
         .ok_or_else(|| unknown_app(SAMPLE_APP))?;
-    current.policy.resource_id(resource)?;
-    Ok(current.policy.session(&person.subject()))
+    current.policy().resource_id(resource)?;
+    Ok(current.policy().session(&person.subject()))
 }
 
 /// The parent records `resource`'s decisions read (none for most resources).
@@ -509,7 +509,7 @@ pub(super) async fn parents(state: &Shared, resource: &str) -> ApiResult<Arc<Par
         .current(SAMPLE_APP)
         .ok_or_else(|| unknown_app(SAMPLE_APP))?;
     let (s, r) = (state.clone(), resource.to_string());
-    blocking(move || Ok(Arc::new(Parents::load(&*s.store, &current.policy, &r)?))).await
+    blocking(move || Ok(Arc::new(Parents::load(&*s.store, current.policy(), &r)?))).await
 }
 
 pub(super) async fn record(

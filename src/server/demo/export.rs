@@ -93,7 +93,7 @@ async fn start(
         .current(SAMPLE_APP)
         .ok_or_else(|| crate::server::services::publish::unknown_app(SAMPLE_APP))?;
     if !current
-        .policy
+        .policy()
         .action_names(resource)
         .unwrap_or_default()
         .contains(&"export")
@@ -107,7 +107,7 @@ async fn start(
         return Err(forbidden(&session, resource));
     }
     let names: Vec<String> = current
-        .policy
+        .policy()
         .field_names(resource)
         .unwrap_or_default()
         .into_iter()
@@ -130,7 +130,7 @@ async fn start(
     let labels: Vec<String> = names
         .iter()
         .map(|n| {
-            let label = current.doc["resources"][resource]["fields"][n].get("label");
+            let label = current.doc()["resources"][resource]["fields"][n].get("label");
             crate::admin::words::label(label, lang)
                 .filter(|_| q.labels)
                 .unwrap_or_else(|| n.to_string())
@@ -139,7 +139,11 @@ async fn start(
 
     let (first, plan_rx) = oneshot::channel::<ApiResult<Plan>>();
     let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(16);
-    let (s, r, policy) = (state.clone(), resource.to_string(), current.policy.clone());
+    let (s, r, policy) = (
+        state.clone(),
+        resource.to_string(),
+        current.policy().clone(),
+    );
     let csv = format == "csv";
     tokio::task::spawn_blocking(move || {
         let mut first = Some(first);

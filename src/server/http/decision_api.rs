@@ -184,7 +184,7 @@ async fn session(
         None => serde_json::from_value::<Subject>(subject.clone())
             .map_err(|e| ApiError::bad_request(format!("bad subject: {e}")))?,
     };
-    let session = current.policy.session(&subject);
+    let session = current.policy().session(&subject);
     Ok((current, session))
 }
 

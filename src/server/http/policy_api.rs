@@ -194,7 +194,7 @@ pub async fn diff(
     let d = blocking(move || {
         let (a, b) = (compiled_version(&a)?, compiled_version(&b)?);
         let people = [was.as_deref(), is.as_deref()];
-        publish::access_diff(&s, &a, &b.doc, &b.policy, people)
+        publish::access_diff(&s, &a, b.doc(), b.policy(), people)
     })
     .await?;
     let mut out = diff_json(&d, lang);
@@ -241,7 +241,12 @@ pub async fn publish_policy(
             let now = (!directory.is_empty()).then_some(&*directory);
             let people = [now, then.as_deref().or(now)];
             let c = check(&s, &a, doc, next, current.as_deref(), people)?;
-            let lint = new_warnings(current.as_deref(), &c.doc, &c.policy, people);
+            let lint = new_warnings(
+                current.as_deref(),
+                c.checked.doc(),
+                c.checked.policy(),
+                people,
+            );
             Ok((next, c, lint))
         })
         .await?;
@@ -305,7 +310,7 @@ async fn reassign_for(state: &Shared, app: &str, from: String, to: String) -> Ap
     Ok(Reassign {
         from,
         to,
-        owners: owners(&current.doc),
+        owners: owners(current.doc()),
         only: None,
     })
 }
@@ -408,7 +413,7 @@ async fn moved_back(state: &Shared, app: &str, n: u64) -> ApiResult<Option<Reass
     Ok(Some(Reassign {
         from: text("to"),
         to: text("from"),
-        owners: owners(&current.doc),
+        owners: owners(current.doc()),
         only: moved.get("records").cloned(),
     }))
 }
@@ -492,8 +497,8 @@ pub async fn put_directory(
     // threads.
     let d = blocking(move || {
         let org = policy.as_ref().map(|c| crate::admin::directory::Org {
-            policy: &c.policy,
-            doc: Some(&c.doc),
+            policy: c.policy(),
+            doc: Some(c.doc()),
         });
         crate::host::sheets::read_directory(&bytes, encoding, org).map_err(|e| match e {
             crate::host::sheets::DirectoryLoadError::Unreadable(m) => {
@@ -556,7 +561,7 @@ async fn to_draft(
     let moved = crate::admin::directory_changes(&was, &is);
     let people = is.to_json().to_string();
     let (s, a, who) = (state.clone(), app.to_string(), admin.to_string());
-    let base_doc = current.doc.to_string();
+    let base_doc = current.doc().to_string();
     let base = current.version;
     // Only the people change: a save that lost to another tab is made again on its draft.
     let (revision, doc) = blocking(move || {
@@ -736,7 +741,7 @@ pub fn new_warnings(
     people: [Option<&Directory>; 2],
 ) -> Vec<crate::admin::Warning> {
     let before = current
-        .map(|c| crate::admin::lint(&c.doc, &c.policy, people[0]))
+        .map(|c| crate::admin::lint(c.doc(), c.policy(), people[0]))
         .unwrap_or_default();
     crate::admin::lint(doc, policy, people[1])
         .into_iter()

@@ -106,7 +106,7 @@ pub async fn open(
             sensitive: body.fields.clone(),
             actions: body.actions.clone(),
         };
-        let got = review::review(&current.doc, &current.policy, &directory, &coverage)
+        let got = review::review(current.doc(), current.policy(), &directory, &coverage)
             .map_err(ApiError::bad_request)?;
         lines.extend(got);
     }
@@ -172,7 +172,7 @@ pub async fn list(
     let now = now_ms();
     let names: Vec<String> = state
         .current(&app)
-        .map(|c| c.policy.resource_names().map(String::from).collect())
+        .map(|c| c.policy().resource_names().map(String::from).collect())
         .unwrap_or_default();
     let coverage: Vec<Value> = names
         .iter()
@@ -306,7 +306,7 @@ pub async fn close(
         let mut make = |rows: &[ReviewLine]| {
             let lines: Vec<Line> = rows.iter().map(line_of).collect();
             let (draft, outcome) =
-                match review::apply(&current.doc, &current.policy, &lines, Some(&directory)) {
+                match review::apply(current.doc(), current.policy(), &lines, Some(&directory)) {
                     Ok(applied) => applied,
                     Err(refusals) => {
                         declined = Some(

@@ -53,7 +53,7 @@ async fn catch_up(state: &Shared, app: Option<String>) {
                     continue;
                 }
                 let c = publish::compiled_version(&v)?;
-                publish::install(&s, &app, c.version, c.doc, c.policy);
+                publish::install(&s, &app, c.version, c.checked);
                 let event =
                     serde_json::json!({"type": "published", "app": app, "version": v.version});
                 let _ = s.events.send(event.to_string());

@@ -8,8 +8,8 @@
 
 use crate::admin::words::Lang;
 use crate::admin::{diff_people, Diff, Directory, Limits};
-use crate::bundle::{sign, Encoding, SecretKey, SignOptions};
-use crate::core::{minimize, valid_app_name, Policy, Subject};
+use crate::bundle::{sign_checked, Encoding, SecretKey, SignOptions};
+use crate::core::{minimize, valid_app_name, Checked, Policy, Subject};
 use crate::host::sync::{Unpoisoned, UnpoisonedRw};
 use crate::server::error::{ApiError, ApiResult, ServerCode};
 use crate::server::state::{AppState, BundleKey, Current, Served};
@@ -24,10 +24,8 @@ const RETRIES: usize = 8;
 
 /// A checked candidate version: its document, compiled policy and diff against the current one.
 pub struct Candidate {
-    /// The document, stamped with its version.
-    pub doc: Value,
-    /// Compiled.
-    pub policy: Arc<Policy>,
+    /// The document stamped with its version, and its compiled policy.
+    pub checked: Checked,
     /// Against the current version (empty for the first).
     pub diff: Diff,
 }
@@ -127,7 +125,7 @@ pub fn access_diff(
         max_changes: state.options.diff_max_changes,
         expired: &|| deadline.passed(),
     };
-    diff_people(&old.doc, &old.policy, new_doc, new, people, &limits)
+    diff_people(old.doc(), old.policy(), new_doc, new, people, &limits)
         .map_err(|e| ApiError::new(ServerCode::DiffTooLarge, e.message))
 }
 
@@ -154,12 +152,12 @@ pub fn check(
         ));
     }
     obj.insert("version".into(), Value::from(n));
-    let policy = Arc::new(Policy::from_value(&doc).map_err(|e| ApiError::bad_policy(&e))?);
+    let checked = Checked::from_value(doc).map_err(|e| ApiError::bad_policy(&e))?;
     let diff = match current {
-        Some(c) => access_diff(state, c, &doc, &policy, people)?,
+        Some(c) => access_diff(state, c, checked.doc(), checked.policy(), people)?,
         None => Diff::default(),
     };
-    Ok(Candidate { doc, policy, diff })
+    Ok(Candidate { checked, diff })
 }
 
 /// What to publish.
@@ -223,14 +221,20 @@ fn publish_now(
 ) -> ApiResult<Version> {
     for _ in 0..RETRIES {
         let stored = state.store.current(app)?;
-        let current = stored.as_ref().map(compiled_version).transpose()?;
+        // The version installed in memory is the stored one, compiled: it is compiled again
+        // only when another instance's publication has not reached this one yet.
+        let current = match (&stored, state.current(app)) {
+            (Some(v), Some(c)) if c.version == v.version => Some(c),
+            (Some(v), _) => Some(Arc::new(compiled_version(v)?)),
+            (None, _) => None,
+        };
         let base = current.as_ref().map(|c| c.version);
         if let Some(want) = p.base.filter(|b| Some(*b) != base) {
             return Err(conflict(want, base));
         }
         let n = state.store.last_version(app)?.map_or(1, |v| v + 1);
         let people = [directory, p.directory.as_deref().or(directory)];
-        let c = check(state, app, p.doc.clone(), n, current.as_ref(), people)?;
+        let c = check(state, app, p.doc.clone(), n, current.as_deref(), people)?;
         // Who moved where, for the audit log: the directory's changes.
         let moved: Vec<&crate::admin::StructuralChange> = c
             .diff
@@ -238,12 +242,12 @@ fn publish_now(
             .iter()
             .filter(|s| s.kind == "directory")
             .collect();
-        let bundle = sign_doc(state, &c.doc, None, Encoding::Json, now_ms)?;
+        let bundle = sign_doc(state, &c.checked, None, Encoding::Json, now_ms)?;
         // The summary in both languages, made once for the version and its audit entry.
         let summary = c.summary();
         let new = NewVersion {
             version: n,
-            document: c.doc.to_string(),
+            document: c.checked.doc().to_string(),
             bundle: String::from_utf8(bundle).map_err(ApiError::internal)?,
             summary: summary.clone(),
             by: p.by.clone(),
@@ -266,7 +270,7 @@ fn publish_now(
                 if version.directory_changed {
                     state.forget_directory(app);
                 }
-                install(state, app, version.version, c.doc, c.policy);
+                install(state, app, version.version, c.checked);
                 write_files(state, &version);
                 let event = json!({"type": "published", "app": app, "version": version.version});
                 let _ = state.events.send(event.to_string());
@@ -327,7 +331,7 @@ pub fn refresh_files(state: &AppState, now_ms: i64) {
             continue;
         }
         let _one = state.publish_files.locked();
-        let written = sign_doc(state, &c.doc, None, Encoding::Json, now_ms)
+        let written = sign_doc(state, &c.checked, None, Encoding::Json, now_ms)
             .map_err(|e| e.message)
             .and_then(|b| {
                 crate::server::services::files::write_resigned(dir, &app, c.version, now_ms, &b)
@@ -343,12 +347,10 @@ pub fn refresh_files(state: &AppState, now_ms: i64) {
 /// # Errors
 /// 500 when the stored document does not compile (the store was tampered with).
 pub fn compiled_version(v: &Version) -> ApiResult<Current> {
-    let doc: Value = serde_json::from_str(&v.document).map_err(ApiError::internal)?;
-    let policy = Policy::from_value(&doc).map_err(ApiError::internal)?;
+    let checked = Checked::from_slice(v.document.as_bytes()).map_err(ApiError::internal)?;
     Ok(Current {
         version: v.version,
-        doc,
-        policy: Arc::new(policy),
+        checked,
     })
 }
 
@@ -378,19 +380,12 @@ pub fn check_signed_by(v: &Version, keys: &[crate::bundle::PublicKey]) -> Result
 
 /// Makes a compiled version current in memory (unless a newer one already is) and drops
 /// bundles signed for older ones.
-pub fn install(state: &AppState, app: &str, version: u64, doc: Value, policy: Arc<Policy>) {
+pub fn install(state: &AppState, app: &str, version: u64, checked: Checked) {
     let mut current = state.current.writing();
     if current.get(app).is_some_and(|c| c.version > version) {
         return;
     }
-    current.insert(
-        app.to_string(),
-        Arc::new(Current {
-            version,
-            doc,
-            policy,
-        }),
-    );
+    current.insert(app.to_string(), Arc::new(Current { version, checked }));
     drop(current);
     state.bundles.writing().retain(|(a, _, _), _| a != app);
 }
@@ -414,11 +409,22 @@ pub fn bundle(
     }) {
         return Ok(s.clone());
     }
-    let doc = match subject {
-        Some(s) => minimize(&current.doc, &current.policy, s),
-        None => current.doc.clone(),
+    let minimized;
+    let checked = match subject {
+        Some(s) => {
+            let doc = minimize(current.doc(), current.policy(), s);
+            minimized = Checked::from_value(doc).map_err(ApiError::internal)?;
+            &minimized
+        }
+        None => &current.checked,
     };
-    let bytes = sign_doc(state, &doc, subject.map(|s| s.id.clone()), encoding, now_ms)?;
+    let bytes = sign_doc(
+        state,
+        checked,
+        subject.map(|s| s.id.clone()),
+        encoding,
+        now_ms,
+    )?;
     let served = Arc::new(Served {
         version: current.version,
         etag: etag(&bytes),
@@ -446,7 +452,7 @@ pub fn etag(bytes: &[u8]) -> HeaderValue {
 
 fn sign_doc(
     state: &AppState,
-    doc: &Value,
+    checked: &Checked,
     subject: Option<String>,
     encoding: Encoding,
     now_ms: i64,
@@ -458,7 +464,6 @@ fn sign_doc(
         subject,
         encoding,
     };
-    let bytes = serde_json::to_vec(doc).map_err(ApiError::internal)?;
     let keys: Vec<&SecretKey> = std::iter::once(&state.key).chain(&state.next_key).collect();
-    sign(&bytes, &keys, &opts).map_err(ApiError::internal)
+    sign_checked(checked, &keys, &opts).map_err(ApiError::internal)
 }
