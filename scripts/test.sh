@@ -24,6 +24,8 @@ export FIELDGATE_TEST_PG_URL
 trap './scripts/pg.sh stop target/pg' EXIT
 cargo test --all-targets
 cargo test --doc
+echo "== explanations against decisions in a release build (no debug assertions to lean on)"
+cargo test --release --test properties explanations
 echo "== soak (bounded: two instances on PostgreSQL, one killed and the database stopped at random)"
 SOAK_SECONDS=${SOAK_SECONDS:-45} SOAK_PROFILE=debug ./scripts/soak.sh
 echo "== Python package (maturin wheel, pytest)"

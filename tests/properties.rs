@@ -398,6 +398,24 @@ proptest! {
             let states = session.fields("doc", e.mode, input).unwrap();
             let explained: Vec<FieldState> = e.fields.iter().map(|f| f.state).collect();
             prop_assert_eq!(explained.as_slice(), states.states(), "{}", a);
+            // The provenance explains those states, in every build (not a debug assertion):
+            // a state below what the grants gave names the rule (or stale mode) that capped
+            // it, and only then; a shown field names an applying grant that gave it.
+            for f in &e.fields {
+                prop_assert!(f.state <= f.granted, "{a} {}: {f:?}", f.name);
+                prop_assert_eq!(f.capped_by.is_some(), f.state < f.granted, "{} {}: {:?}", a, f.name, f);
+                prop_assert_eq!(f.set_by.is_some(), f.granted > FieldState::Hidden, "{} {}: {:?}", a, f.name, f);
+                if let Some(g) = &f.set_by {
+                    // A `parent` grant decides each action on the parent record on its own: its
+                    // trace is the explained action's, while its `view` part may be what shows
+                    // the field (readonly), so only its presence is asked of it.
+                    let t = e.grants.iter().find(|t| &t.id == g);
+                    prop_assert!(t.is_some_and(|t| t.applies || t.scope == fieldgate::core::Scope::Parent), "{a} {}: {g}", f.name);
+                }
+                if let Some(r) = f.capped_by.as_deref().filter(|r| *r != "stale") {
+                    prop_assert!(e.rules.iter().any(|t| t.id == r && t.applies), "{a} {}: {r}", f.name);
+                }
+            }
         }
     }
 
