@@ -427,6 +427,32 @@ fn lint_finds_a_reporting_line_scope_over_a_directory_without_managers() {
 }
 
 #[test]
+fn lint_asks_the_core_which_scope_covers_which() {
+    // A reporting line covers the user's own records; a shallower one does not cover a
+    // deeper one, nor an unbounded one.
+    let doc = json!({
+        "format": "fieldgate/1", "app": "l", "version": 1,
+        "resources": {"doc": {"actions": ["view"], "owner": "owner", "fields": {"a": {}}}},
+        "roles": {
+            "lead": {"grants": [
+                {"resource": "doc", "actions": ["view"], "scope": "subordinates"},
+                {"resource": "doc", "actions": ["view"], "scope": "own"}]},
+            "near": {"grants": [
+                {"resource": "doc", "actions": ["view"], "scope": "subordinates", "depth": 1},
+                {"resource": "doc", "actions": ["view"], "scope": "subordinates", "depth": 2}]}
+        },
+        "assignments": {"users": {"u-a": {"roles": ["lead", "near"]}}}
+    });
+    let p = std::sync::Arc::new(Policy::from_value(&doc).unwrap());
+    let shadowed: Vec<String> = lint(&doc, &p, None)
+        .into_iter()
+        .filter(|w| w.code == "shadowed_grant")
+        .map(|w| w.path)
+        .collect();
+    assert_eq!(shadowed, ["roles.lead.grants[1]", "roles.near.grants[0]"]);
+}
+
+#[test]
 fn lint_finds_who_can_both_edit_and_approve_the_same_record() {
     // The sample before separation of duties: approvers could edit pending orders they
     // approve, and someone with both roles could approve their own.

@@ -5,7 +5,7 @@ use super::directory::Directory;
 use super::probe::sample_records;
 use super::subjects;
 use crate::core::condition::Expr;
-use crate::core::policy::{lists, Effect, Policy, Scope, Targets, ALL_ACTIONS};
+use crate::core::policy::{Effect, ModeCaps, Policy, Scope, Targets, ALL_ACTIONS};
 use crate::core::FieldState;
 use crate::core::Input;
 use serde::Serialize;
@@ -131,13 +131,14 @@ fn unassigned_roles(
 )]
 fn invisible_fields(p: &Policy, out: &mut Vec<Warning>) {
     for (ri, res) in p.resources.iter().enumerate() {
+        let caps = ModeCaps::of(res);
         let shows = |f: usize| {
             p.grants.iter().any(|g| {
                 g.targets.shape(&p.resources, ri as u32).is_some_and(|s| {
-                    let any_mode = ["view", "create", "edit"]
-                        .iter()
-                        .any(|a| lists(s.actions, res.action_bit(a)));
-                    any_mode && s.states.get(f).is_some_and(|&st| st > FieldState::Hidden)
+                    let reach = caps.reach(s.actions);
+                    s.states
+                        .get(f)
+                        .is_some_and(|&st| st.min(reach) > FieldState::Hidden)
                 })
             })
         };
@@ -299,9 +300,12 @@ fn covers(p: &Policy, h: &crate::core::policy::Grant, g: &crate::core::policy::G
         (Targets::All(_), _) => true,
         _ => false,
     };
-    let scope_ok = h.scope == Scope::All
-        || h.scope == g.scope
-        || (h.scope == Scope::DepartmentTree && g.scope == Scope::Department);
+    let deep_enough = match (h.depth, g.depth) {
+        (None, _) => true,
+        (Some(_), None) => g.scope != Scope::Subordinates,
+        (Some(a), Some(b)) => a >= b,
+    };
+    let scope_ok = h.scope.includes(g.scope) && (h.scope != Scope::Subordinates || deep_enough);
     if !same_targets || !scope_ok || !(h.when.is_none() || h.when == g.when) {
         return false;
     }

@@ -146,6 +146,49 @@ impl Resource {
     }
 }
 
+/// What a resource's actions let a grant give its fields in each form mode: editable in a mode
+/// when it lists the mode's action (`create`, `edit`), readonly when it lists `view`. The plan
+/// reads it on every decision; the admin tools ask it what a grant can reach.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ModeCaps {
+    /// The `view` bit.
+    pub view: ActionMask,
+    /// Per mode (view, create, edit), the action that makes a field editable in it.
+    pub modes: [Option<ActionMask>; 3],
+}
+
+impl ModeCaps {
+    /// The caps of `res`.
+    pub fn of(res: &Resource) -> ModeCaps {
+        ModeCaps {
+            view: res.action_bit("view"),
+            modes: [
+                None,
+                Some(res.action_bit("create")),
+                Some(res.action_bit("edit")),
+            ],
+        }
+    }
+
+    /// The most a grant listing `actions` gives any field in mode `m`.
+    pub fn cap(&self, actions: ActionMask, m: usize) -> FieldState {
+        match self.modes.get(m).copied().flatten() {
+            Some(bit) if lists(actions, bit) => FieldState::Editable,
+            _ if lists(actions, self.view) => FieldState::Readonly,
+            _ => FieldState::Hidden,
+        }
+    }
+
+    /// The most a grant listing `actions` gives any field in any mode.
+    #[cfg(feature = "std")]
+    pub fn reach(&self, actions: ActionMask) -> FieldState {
+        (0..3)
+            .map(|m| self.cap(actions, m))
+            .max()
+            .unwrap_or(FieldState::Hidden)
+    }
+}
+
 /// A resource's declared fields, in order. Their names share one string: one allocation per
 /// resource instead of one per field, which was most of the work of loading a binary bundle.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -268,6 +311,19 @@ pub enum Scope {
 }
 
 impl Scope {
+    /// Whether every record `other` matches, for any user, this scope matches too (at any
+    /// `depth` of `subordinates` at least the other's): `all` covers every scope, a
+    /// department's tree its department, a reporting line the user's own records.
+    #[cfg(feature = "std")]
+    pub fn includes(self, other: Scope) -> bool {
+        self == other
+            || self == Scope::All
+            || matches!(
+                (self, other),
+                (Scope::DepartmentTree, Scope::Department) | (Scope::Subordinates, Scope::Own)
+            )
+    }
+
     /// The policy-document spelling.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -533,6 +589,25 @@ impl Policy {
     /// The policy `version`.
     pub fn version(&self) -> u64 {
         self.header.version
+    }
+
+    /// The most a grant on `resource` listing the actions `listed` says yes to can give a
+    /// field in any form mode (hidden for a resource it does not declare): what an editor asks
+    /// before raising a field in a grant.
+    #[cfg(feature = "std")]
+    pub fn grant_reach(&self, resource: &str, listed: impl Fn(&str) -> bool) -> FieldState {
+        self.resources
+            .iter()
+            .find(|r| r.name == resource)
+            .map_or(FieldState::Hidden, |res| {
+                let mask = res
+                    .actions
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, a)| listed(a))
+                    .fold(0, |m, (i, _)| m | (1 << i));
+                ModeCaps::of(res).reach(mask)
+            })
     }
 
     /// The header: app, version, validity window, bound subject.

@@ -79,7 +79,7 @@ pub(super) fn apply_to(
             Some(("field", f)) => match parse_state(&e.value) {
                 Some(to) => {
                     let from = parse_state(&cell.value).unwrap_or(FieldState::Hidden);
-                    edit_field(&mut out, &e.role, resource, f, from, to)
+                    edit_field(&mut out, policy, &e.role, resource, f, from, to)
                 }
                 None => Err(format!("`{}` is not a state", e.value)),
             },
@@ -182,6 +182,7 @@ pub(super) fn lists(g: &Map<String, Value>, action: &str) -> bool {
 /// raising in every grant whose actions let it reach the new state.
 pub(super) fn edit_field(
     doc: &mut Value,
+    policy: &Policy,
     role: &str,
     resource: &str,
     field: &str,
@@ -204,10 +205,15 @@ pub(super) fn edit_field(
         return Ok(());
     }
     let needs_edit = to == FieldState::Editable;
+    // What each grant's actions let it give a field, as the engine decides it.
+    let reach = |g: &Map<String, Value>| {
+        let names = g.get("actions").and_then(Value::as_array);
+        let listed = |a: &str| names.is_some_and(|n| n.iter().any(|x| x == a || x == "*"));
+        policy.grant_reach(resource, listed)
+    };
     let mut raised = false;
     for (_, g) in grants.iter_mut() {
-        let can_reach = lists(g, "create") || lists(g, "edit") || (!needs_edit && lists(g, "view"));
-        if can_reach {
+        if reach(g) >= to {
             raised = true;
             if written_state(g, field) < to {
                 set(g);

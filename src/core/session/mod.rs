@@ -228,7 +228,7 @@ impl Session {
     pub fn can_at(&self, resource: ResourceId, action: ActionId, input: Input<'_>) -> bool {
         let plan = self.plan(resource);
         let bit = 1 << action.0;
-        if self.stale && !lists(plan.view, bit) {
+        if self.stale && !lists(plan.caps.view, bit) {
             return false;
         }
         let env = self.env(input);
@@ -341,7 +341,7 @@ impl Session {
 
     /// Whether stale mode denies `action` of `resource` (everything but `view`).
     pub(crate) fn stale_denies(&self, resource: ResourceId, action: ActionId) -> bool {
-        self.stale && !lists(self.plan(resource).view, 1 << action.0)
+        self.stale && !lists(self.plan(resource).caps.view, 1 << action.0)
     }
 
     pub(crate) fn env<'e>(&'e self, input: Input<'e>) -> Env<'e> {

@@ -13,8 +13,7 @@ use alloc::sync::Arc;
 /// record or context. Every decision about the resource reads it: the hot paths the merged
 /// rows and the conditional lists, explanations every grant and rule in order.
 pub(crate) struct Plan {
-    pub(super) view: ActionMask,
-    pub(super) modes: [Option<ActionMask>; 3],
+    pub(super) caps: ModeCaps,
     pub(super) granted: ActionMask,
     /// Per field, in one allocation: what unconditional grants give in each mode (three rows),
     /// then the cap unconditional limits set (a fourth row).
@@ -70,12 +69,7 @@ impl Session {
         let res = &p.resources[r as usize];
         let n = res.fields.len();
         let mut plan = Plan {
-            view: res.action_bit("view"),
-            modes: [
-                None,
-                Some(res.action_bit("create")),
-                Some(res.action_bit("edit")),
-            ],
+            caps: ModeCaps::of(res),
             granted: 0,
             states: vec![FieldState::Hidden; 4 * n].into(),
             cond_grants: Vec::new(),
@@ -203,16 +197,8 @@ impl Plan {
 
     /// The most a grant listing `actions` gives any field in mode `m`: editable when it lists
     /// the mode's action, readonly when it lists only `view`, else hidden.
-    #[expect(
-        clippy::indexing_slicing,
-        reason = "field positions index arrays made with one entry per declared field of the same resource"
-    )]
     pub(crate) fn mode_cap(&self, actions: ActionMask, m: usize) -> FieldState {
-        match self.modes[m] {
-            Some(bit) if lists(actions, bit) => FieldState::Editable,
-            _ if lists(actions, self.view) => FieldState::Readonly,
-            _ => FieldState::Hidden,
-        }
+        self.caps.cap(actions, m)
     }
 
     /// A deny listing `view` (or `*`) hides every field; one listing the mode's action caps
@@ -225,9 +211,9 @@ impl Plan {
         if deny == 0 {
             return;
         }
-        let cap = if lists(deny, self.view) {
+        let cap = if lists(deny, self.caps.view) {
             FieldState::Hidden
-        } else if self.modes[mode.index()].is_some_and(|bit| lists(deny, bit)) {
+        } else if self.caps.modes[mode.index()].is_some_and(|bit| lists(deny, bit)) {
             FieldState::Readonly
         } else {
             return;
