@@ -36,4 +36,6 @@ pub use verify::{
     session_for, verify, ToCheck, UnverifiedBundle, VerifiedBundle, VerifyOptions,
     DEFAULT_MAX_BYTES, DEFAULT_SKEW_MS,
 };
-pub use wire::{unverified_body, Encoding, BINARY_VERSION, MAGIC};
+#[cfg(feature = "std")]
+pub use wire::unverified_body;
+pub use wire::{Encoding, BINARY_VERSION, MAGIC};

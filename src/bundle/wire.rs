@@ -146,6 +146,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Decoded, BundleError> {
 ///
 /// # Errors
 /// `bad_bundle` when the framing is wrong.
+#[cfg(feature = "std")]
 pub fn unverified_body(bytes: &[u8]) -> Result<Vec<u8>, BundleError> {
     decode(bytes).map(|d| d.body)
 }
