@@ -1,7 +1,11 @@
 // fieldgate: field- and action-level permissions from a signed policy bundle, decided by the
-// WebAssembly evaluator. This file only re-exports: engine.js (Engine, Session), errors.js,
-// store.js (BundleStore, DecisionLog), wasm.js (loading the module).
+// WebAssembly evaluator. This file only re-exports: engine.js (Engine), session.js (Session),
+// marshal.js (what they hand the module), errors.js, store.js (BundleStore), decision-log.js
+// (DecisionLog), storage.js (where they keep things), wasm.js (loading the module).
 
-export { Engine, Session, STATES, init } from './engine.js';
+export { Engine, STATES, init } from './engine.js';
+export { Session } from './session.js';
 export { FieldgateError } from './errors.js';
-export { BundleStore, DecisionLog, memoryStorage } from './store.js';
+export { BundleStore } from './store.js';
+export { DecisionLog } from './decision-log.js';
+export { memoryStorage } from './storage.js';
