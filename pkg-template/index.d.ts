@@ -31,6 +31,7 @@ export interface PolicyErrorDetail {
 
 /** Every error this package throws. */
 export declare class FieldgateError extends Error {
+  constructor(code: ErrorCode, message: string, path?: string | null, errors?: PolicyErrorDetail[] | null, alias?: ErrorCode | null);
   readonly name: 'FieldgateError';
   /** Stable code. */
   readonly code: ErrorCode;

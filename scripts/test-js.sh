@@ -35,7 +35,7 @@ $fg sign --key "$work/bundles/trusted/signing.key" --policy "$work/bundles/alice
 cat > "$work/package.json" <<'JSON'
 { "name": "fieldgate-consumer", "private": true, "type": "module" }
 JSON
-cp tests/js/*.mjs tests/js/*.ts tests/js/*.tsx tests/js/*.html "$work/"
+cp tests/js/*.mjs tests/js/*.ts tests/js/*.tsx tests/js/*.html tests/js/tsconfig.package.json "$work/"
 cp -r tests/js/apps "$work/apps"
 cp -r tests/fixtures "$work/fixtures"
 cp examples/acme-erp.policy.json examples/acme-erp.data.json "$work/"
@@ -61,6 +61,9 @@ install node20 node@20.0.0
 
 echo "== node --test (installed from $(basename "$tarball"))"
 (cd "$work" && FIELDGATE_BIN="$fg" node --test)
+echo "== tsc: the package's own sources (each file // @ts-check; fieldgate/server against the installed index.d.ts)"
+rm -rf "$work/pkg-src" && cp -r target/pkg-src "$work/pkg-src"
+(cd "$work" && npx tsc -p tsconfig.package.json)
 echo "== tsc --noEmit on a consumer file"
 (cd "$work" && npx tsc --noEmit --strict --module nodenext --moduleResolution nodenext --target es2022 consumer.ts)
 echo "== tsc --noEmit on the adapters, against the libraries' own types (bundler resolution, as in a Vite app)"

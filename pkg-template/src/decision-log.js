@@ -1,3 +1,4 @@
+// @ts-check
 // DecisionLog: decision events for the server's audit trail, hash-chained, flushed on a
 // timer, when the page is hidden and on reconnect, backing off when the server asks.
 
@@ -102,6 +103,7 @@ export class DecisionLog {
    * hidden (with `navigator.sendBeacon` where there is one) and when the browser is back
    * online. `url` is the server's `/v1/decisions`; requests carry the login cookie. Returns a
    * function that stops it.
+   * @param {{ url?: string, intervalMs?: number, fetch?: typeof globalThis.fetch }} [options]
    */
   start({ url, intervalMs = 10_000, fetch: doFetch = globalThis.fetch } = {}) {
     if (!url) throw new FieldgateError('bad_request', 'DecisionLog.start needs the server\'s `url`');
@@ -114,10 +116,10 @@ export class DecisionLog {
         body: JSON.stringify({ events }),
       });
       if (!res.ok) {
-        const err = new Error(`decision events refused: ${res.status}`);
-        err.status = res.status;
-        err.retryAfter = res.headers.get('retry-after');
-        throw err;
+        throw Object.assign(new Error(`decision events refused: ${res.status}`), {
+          status: res.status,
+          retryAfter: res.headers.get('retry-after'),
+        });
       }
     };
     const flush = () => this.flush(send).catch(() => {});

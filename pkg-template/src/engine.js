@@ -1,3 +1,4 @@
+// @ts-check
 // The engine: a verified policy version and the sessions made from it (`session.js`); the
 // marshalling they share is `marshal.js`. The API users learn, a thin layer over the wasm
 // evaluator.

@@ -1,3 +1,4 @@
+// @ts-check
 // Errors: every error the package throws is a FieldgateError with a stable `code` (the same
 // codes as the Rust crate and the server), and this is the one place wasm errors become one.
 

@@ -1,3 +1,4 @@
+// @ts-check
 // fieldgate: field- and action-level permissions from a signed policy bundle, decided by the
 // WebAssembly evaluator. This file only re-exports: engine.js (Engine), session.js (Session),
 // marshal.js (what they hand the module), errors.js, store.js (BundleStore), decision-log.js

@@ -1,3 +1,4 @@
+// @ts-check
 // Marshalling between JS and the wasm evaluator: state and mode codes, bundle bytes, interned
 // strings, records written as tagged f64 pairs into the scratch buffer in wasm memory, readers
 // generated once per resource, and the JSON the module answers in. Nothing here decides.

@@ -1,3 +1,4 @@
+// @ts-check
 // fieldgate/server: enforcement in Node backends, with the same engine and the same signed
 // bundle the browser uses. A `PolicySource` keeps a verified bundle fresh (a URL refreshed by
 // ETag, or a file); `createGate` builds Express/Koa middleware and response helpers on it. Every

@@ -1,3 +1,4 @@
+// @ts-check
 // A session: one user's decisions, asked of the evaluator through the engine's compiled
 // resources. Every answer is the evaluator's.
 

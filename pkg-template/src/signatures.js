@@ -1,3 +1,4 @@
+// @ts-check
 // A bundle's signatures, checked by the platform: WebCrypto's Ed25519 (every current browser
 // and Node) or, in Node, node:crypto synchronously. The module then carries no verifier of its
 // own (about 9 KB gzipped less for every user). Which signatures to check and what their

@@ -1,3 +1,4 @@
+// @ts-check
 // Where the package keeps things in a browser: IndexedDB when there is one, else
 // localStorage, else memory; and the byte and hash helpers the stores share.
 

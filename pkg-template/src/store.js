@@ -1,3 +1,4 @@
+// @ts-check
 // BundleStore: the last verified bundle and the highest version seen, kept per app and user so
 // an app starts offline, never goes back to an older policy (even across reloads and logouts),
 // refreshes in the background, and keeps tabs in step. (The decision log is `decision-log.js`,

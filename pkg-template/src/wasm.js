@@ -1,3 +1,4 @@
+// @ts-check
 // Loading the wasm module: once, from wherever the app's setup serves it. Browsers and bundlers
 // fetch `fieldgate_wasm_bg.wasm` next to this file; the Node entry (`node.js`) hands over the
 // module's bytes from inside the package instead, so no file path or URL has to survive a
