@@ -72,6 +72,10 @@ export interface LoadOptions {
   now?: number;
   /** Clock skew allowed on issue and expiry, ms (default 5 minutes). */
   skewMs?: number;
+  /** Opt in: how long past its expiry a bundle still loads (every other check still runs);
+   * the engine's `freshness` then says `grace` or `stale`. Without it an expired bundle is
+   * refused (`expired`). */
+  graceMs?: number;
   /** Input size limit in bytes (default 8 MiB). */
   maxBytes?: number;
   /** The current user: a bundle minimized for someone else is refused (`wrong_subject`). */
@@ -169,6 +173,11 @@ export declare class Engine {
   readonly version: number;
   readonly issuedAt: string | null;
   readonly expiresAt: string | null;
+  /** Where the bundle stood when it was loaded, by the verifier: `fresh`, or with `graceMs`
+   * past its expiry `grace` (serves as it is) or `stale` (serves in stale mode). */
+  readonly freshness: 'fresh' | 'grace' | 'stale';
+  /** Where it stands at `now` by the same rule (`expired`: past the skew, without grace). */
+  freshnessAt(now: number, options?: { skewMs?: number; graceMs?: number }): 'fresh' | 'grace' | 'stale' | 'expired';
   readonly keyId: string | null;
   /** The user a minimized bundle is bound to. */
   readonly subject: string | null;

@@ -737,3 +737,38 @@ fn a_stamp_on_the_compiled_policy_is_what_compiling_the_stamped_document_gives()
         fieldgate::Code::BadVersion
     );
 }
+
+#[test]
+fn the_verifier_says_whether_a_bundle_is_fresh_in_grace_or_stale() {
+    // One rule for the verifier, the browser's bundle store and the Node middleware.
+    let k = key(1);
+    let bytes = signed(Encoding::Binary, &[&k]);
+    let trusted = trust(&[&k]);
+    let expires = NOW + 30 * DAY;
+    let at = |now: i64, grace: Option<i64>| {
+        let mut o = VerifyOptions::new(&trusted, now);
+        o.grace_ms = grace;
+        verify(&bytes, &o).map(|b| b.freshness).map_err(|e| e.code)
+    };
+    let skew = DEFAULT_SKEW_MS;
+    assert_eq!(at(expires + skew, None), Ok(Freshness::Fresh));
+    assert_eq!(at(expires + skew + 1, None), Err(BundleCode::Expired));
+    assert_eq!(at(expires + skew + 1, Some(DAY)), Ok(Freshness::Grace));
+    assert_eq!(at(expires + DAY, Some(DAY)), Ok(Freshness::Grace));
+    assert_eq!(at(expires + DAY + 1, Some(DAY)), Ok(Freshness::Stale));
+    // Grace never lets anything else through: a rollback is still refused.
+    let mut o = VerifyOptions::new(&trusted, expires + DAY + 1);
+    o.grace_ms = Some(DAY);
+    o.min_version = 8;
+    assert_eq!(
+        verify(&bytes, &o).map(|_| ()).map_err(|e| e.code),
+        Err(BundleCode::Rollback)
+    );
+    // The rule itself, as the module's `freshnessAt` asks it.
+    assert_eq!(freshness(expires, expires, 0, None), Some(Freshness::Fresh));
+    assert_eq!(freshness(expires + 1, expires, 0, None), None);
+    assert_eq!(
+        freshness(expires + 1, expires, 0, Some(0)),
+        Some(Freshness::Stale)
+    );
+}

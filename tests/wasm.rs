@@ -19,7 +19,7 @@ fn error_code(e: JsValue) -> String {
 #[wasm_bindgen_test]
 fn unverified_policy_decides() {
     let e = WasmEngine::from_policy_unverified(POLICY).unwrap();
-    let schema: Value = serde_json::from_str(&e.schema()).unwrap();
+    let schema: Value = serde_json::from_str(&e.schema().unwrap()).unwrap();
     assert_eq!(schema["app"], "acme-erp");
     assert_eq!(
         schema["recordPaths"].as_array().unwrap().len(),
@@ -78,7 +78,7 @@ fn signed_bundles_verify_in_wasm() {
             WasmEngine::load(&bundle, &o)
         };
         let e = load("").unwrap();
-        let schema: Value = serde_json::from_str(&e.schema()).unwrap();
+        let schema: Value = serde_json::from_str(&e.schema().unwrap()).unwrap();
         assert_eq!(schema["version"], 3);
         assert_eq!(schema["keyId"], key.public().id());
         assert_eq!(

@@ -17,6 +17,9 @@ import { Compiled, loadOptions, toBytes, wasmBytes } from './marshal.js';
 import { Session } from './session.js';
 
 export { init };
+
+/** Freshness names by the module's code. */
+const FRESHNESS = Object.freeze(['fresh', 'grace', 'stale', 'expired']);
 export { STATES } from './marshal.js';
 
 /** A verified policy and the sessions made from it. */
@@ -72,6 +75,12 @@ export class Engine {
   get version() { return this.#live.info.version; }
   get issuedAt() { return this.#live.info.issuedAt; }
   get expiresAt() { return this.#live.info.expiresAt; }
+  /** `fresh`, `grace` or `stale` when it was loaded, as the verifier judged it. */
+  get freshness() { return this.#live.info.freshness; }
+  /** Where the bundle stands at `now` by the verifier's rule (`expired` without grace). */
+  freshnessAt(now, { skewMs = 0, graceMs = -1 } = {}) {
+    return FRESHNESS[this.#live.wasm.freshnessAt(now, skewMs, graceMs)];
+  }
   get keyId() { return this.#live.info.keyId; }
   /** The user a minimized bundle is bound to, if any (sessions for anyone else are refused). */
   get subject() { return this.#live.info.subject; }

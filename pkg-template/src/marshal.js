@@ -34,6 +34,7 @@ export function loadOptions(options, minVersion, checked) {
     minVersion: Math.max(minVersion ?? 0, options.minVersion ?? 0),
     now: options.now ?? Date.now(),
     skewMs: options.skewMs,
+    graceMs: options.graceMs,
     maxBytes: options.maxBytes,
     user: options.user,
   });

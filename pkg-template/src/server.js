@@ -161,7 +161,7 @@ export class PolicySource {
   #checkExpiry() {
     const e = this.#engine;
     if (!e || !e.expiresAt) return;
-    const stale = this.#o.now() > Date.parse(e.expiresAt) + this.#o.graceMs;
+    const stale = e.freshnessAt(this.#o.now(), { graceMs: this.#o.graceMs }) === 'stale';
     if (stale !== e.stale) e.stale = stale;
   }
 

@@ -149,22 +149,17 @@ export class BundleStore {
    * Until the floor can be trusted again, only a fresh bundle (no grace) is taken. */
   async #adopt(bytes, save) {
     const now = this.#o.now();
-    const opts = { ...this.#o, minVersion: Math.max(this.#o.minVersion ?? 0, this.#highest), now };
-    let status = 'fresh';
+    // Grace is asked for below, only while the floor is trusted.
+    const opts = { ...this.#o, graceMs: undefined, minVersion: Math.max(this.#o.minVersion ?? 0, this.#highest), now };
     // An existing engine updates in place (atomic, and never to a lower version).
     const load = (o) => (this.#engine ? this.#engine.update(bytes, o) : Engine.load(bytes, o));
-    let loaded;
-    try {
-      loaded = await load(opts);
-    } catch (e) {
-      const grace = this.#o.graceMs > 0 && this.#trustCache;
-      if (!(e instanceof FieldgateError) || e.code !== 'expired' || !grace) throw e;
-      // Opted-in grace: every other check still runs; the expiry decides grace or stale mode.
-      loaded = await load({ ...opts, skewMs: 100 * 365 * DAY });
-      status = now <= Date.parse(loaded.expiresAt) + this.#o.graceMs ? 'grace' : 'stale';
-      // Later updates are checked without that extra skew.
-      loaded._options(opts);
-    }
+    // Opted-in grace (while the floor is trusted): the verifier runs every other check and
+    // says whether the bundle is fresh, in grace or stale.
+    const grace = this.#o.graceMs > 0 && this.#trustCache;
+    const loaded = await load(grace ? { ...opts, graceMs: this.#o.graceMs } : opts);
+    const status = loaded.freshness;
+    // Later updates are checked without the grace.
+    if (grace) loaded._options(opts);
     this.#engine = loaded;
     this.#engine.stale = status === 'stale';
     this.#highest = Math.max(this.#highest, this.#engine.version);

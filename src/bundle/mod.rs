@@ -33,8 +33,8 @@ pub use keys::{key_id, PublicKey, TrustedKeys};
 pub use sign::{seal_unchecked, sign, sign_checked, SignOptions};
 pub use time::{format_rfc3339, parse_rfc3339};
 pub use verify::{
-    session_for, verify, ToCheck, UnverifiedBundle, VerifiedBundle, VerifyOptions,
-    DEFAULT_MAX_BYTES, DEFAULT_SKEW_MS,
+    freshness, session_for, verify, Freshness, ToCheck, UnverifiedBundle, VerifiedBundle,
+    VerifyOptions, DEFAULT_MAX_BYTES, DEFAULT_SKEW_MS,
 };
 #[cfg(feature = "std")]
 pub use wire::unverified_body;

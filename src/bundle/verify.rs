@@ -35,6 +35,52 @@ pub struct VerifyOptions<'a> {
     /// The signatures the host checked itself: positions in [`UnverifiedBundle::to_check`]'s
     /// list of those that verified. `None`: checked here (the `ed25519` feature).
     pub checked: Option<&'a [usize]>,
+    /// How long past its expiry a bundle still serves an offline device (opted in; every other
+    /// check still runs): `None` refuses an expired bundle (`expired`).
+    pub grace_ms: Option<i64>,
+}
+
+/// Where a verified bundle stands in time (see [`freshness`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness {
+    /// Within its validity window (and the skew).
+    Fresh,
+    /// Expired, within the grace a device opted into: it serves as it is.
+    Grace,
+    /// Expired past that grace: it serves in stale mode (view only).
+    Stale,
+}
+
+impl Freshness {
+    /// `fresh`, `grace` or `stale`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Freshness::Fresh => "fresh",
+            Freshness::Grace => "grace",
+            Freshness::Stale => "stale",
+        }
+    }
+}
+
+/// Where a bundle expiring at `expires_at_ms` stands at `now_ms`: fresh until its expiry plus
+/// `skew_ms`; then, with `grace_ms`, in grace until its expiry plus the grace, stale after;
+/// without, `None` (refused as expired). The one rule the verifier, the browser's bundle store
+/// and the Node middleware follow.
+pub fn freshness(
+    now_ms: i64,
+    expires_at_ms: i64,
+    skew_ms: i64,
+    grace_ms: Option<i64>,
+) -> Option<Freshness> {
+    if now_ms <= expires_at_ms.saturating_add(skew_ms) {
+        return Some(Freshness::Fresh);
+    }
+    let grace = grace_ms?;
+    Some(if now_ms <= expires_at_ms.saturating_add(grace) {
+        Freshness::Grace
+    } else {
+        Freshness::Stale
+    })
 }
 
 impl<'a> VerifyOptions<'a> {
@@ -49,6 +95,7 @@ impl<'a> VerifyOptions<'a> {
             max_bytes: DEFAULT_MAX_BYTES,
             subject: None,
             checked: None,
+            grace_ms: None,
         }
     }
 }
@@ -71,6 +118,8 @@ pub struct VerifiedBundle {
     pub issued_at_ms: i64,
     /// `expires_at`, Unix milliseconds.
     pub expires_at_ms: i64,
+    /// Where it stands at the verifier's `now_ms`: only `Fresh` unless grace was opted into.
+    pub freshness: Freshness,
     /// The signed body as it was signed: for a JSON bundle, the policy document with its
     /// stamps (what a restore compares stored documents with).
     pub body: Vec<u8>,
@@ -163,10 +212,11 @@ impl UnverifiedBundle {
             let msg = "the signed policy expires before it was issued";
             return Err(BundleError::new(BundleCode::BadPolicy, msg));
         }
-        if opts.now_ms > expires_at_ms.saturating_add(opts.skew_ms) {
+        let Some(freshness) = freshness(opts.now_ms, expires_at_ms, opts.skew_ms, opts.grace_ms)
+        else {
             let msg = format!("expired at {}", h.expires_at.as_deref().unwrap_or_default());
             return Err(BundleError::new(BundleCode::Expired, msg));
-        }
+        };
         if opts.now_ms < issued_at_ms.saturating_sub(opts.skew_ms) {
             let msg = format!(
                 "issued at {}, in the future",
@@ -186,6 +236,7 @@ impl UnverifiedBundle {
             encoding: d.encoding,
             issued_at_ms,
             expires_at_ms,
+            freshness,
             body: d.body,
         })
     }

@@ -17,7 +17,7 @@
 mod error;
 mod slots;
 
-use crate::bundle::{format_rfc3339, BundleCode, PublicKey, TrustedKeys, VerifyOptions};
+use crate::bundle::{format_rfc3339, BundleCode, Freshness, PublicKey, TrustedKeys, VerifyOptions};
 use crate::core::members::{self, required, Members};
 use crate::core::{Code, Input, Mode, Policy, ResourceId, Session, Subject};
 use crate::prelude::*;
@@ -47,6 +47,7 @@ struct LoadOptions {
     min_version: Option<u64>,
     now: f64,
     skew_ms: Option<f64>,
+    grace_ms: Option<f64>,
     max_bytes: Option<u64>,
     user: Option<String>,
     /// Positions in `toCheck`'s list of the signatures the host verified (WebCrypto).
@@ -64,6 +65,7 @@ impl<'de> serde::Deserialize<'de> for LoadOptions {
                 min_version: m.u64("minVersion")?,
                 now: required("now", m.f64("now")?)?,
                 skew_ms: m.f64("skewMs")?,
+                grace_ms: m.f64("graceMs")?,
                 max_bytes: m.u64("maxBytes")?,
                 user: m.string("user")?,
                 checked: match m.array("checked")? {
@@ -119,6 +121,8 @@ struct Schema<'a> {
     version: u64,
     issued_at: Option<&'a str>,
     expires_at: Option<&'a str>,
+    /// `fresh`, `grace` or `stale` when it was loaded.
+    freshness: &'a str,
     key_id: Option<&'a str>,
     subject: Option<&'a str>,
     /// The signed person's JSON text (the wrapper parses it).
@@ -143,6 +147,8 @@ pub struct WasmEngine {
     key_ids: Vec<String>,
     issued_at: Option<String>,
     expires_at: Option<String>,
+    expires_at_ms: Option<i64>,
+    freshness: Freshness,
 }
 
 #[wasm_bindgen]
@@ -164,6 +170,7 @@ impl WasmEngine {
         if let Some(s) = o.skew_ms {
             opts.skew_ms = s as i64;
         }
+        opts.grace_ms = o.grace_ms.map(|g| g as i64);
         if let Some(m) = o.max_bytes {
             opts.max_bytes = usize::try_from(m).unwrap_or(usize::MAX);
         }
@@ -173,6 +180,8 @@ impl WasmEngine {
             key_ids: b.key_ids,
             issued_at: Some(format_rfc3339(b.issued_at_ms)),
             expires_at: Some(format_rfc3339(b.expires_at_ms)),
+            expires_at_ms: Some(b.expires_at_ms),
+            freshness: b.freshness,
         })
     }
 
@@ -209,6 +218,27 @@ impl WasmEngine {
         Ok(out)
     }
 
+    /// Where the bundle stands at `now` (Unix ms) with `skew_ms` and an opted-in `grace_ms`
+    /// (negative: none), by the verifier's own rule: 0 fresh, 1 grace, 2 stale, 3 expired
+    /// (past the skew without grace). A policy loaded without a signature is always fresh.
+    #[wasm_bindgen(js_name = freshnessAt)]
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "times in milliseconds are far below 2^63, and `as` saturates anything else"
+    )]
+    pub fn freshness_at(&self, now: f64, skew_ms: f64, grace_ms: f64) -> u8 {
+        let Some(expires) = self.expires_at_ms else {
+            return 0;
+        };
+        let grace = (grace_ms >= 0.0).then_some(grace_ms as i64);
+        match crate::bundle::freshness(now as i64, expires, skew_ms as i64, grace) {
+            Some(Freshness::Fresh) => 0,
+            Some(Freshness::Grace) => 1,
+            Some(Freshness::Stale) => 2,
+            None => 3,
+        }
+    }
+
     /// Whether this module checks signatures itself (the `_full` module: platforms without
     /// Ed25519 in WebCrypto, synchronous loads in a browser).
     #[wasm_bindgen(js_name = checksSignatures)]
@@ -226,6 +256,8 @@ impl WasmEngine {
             key_ids: Vec::new(),
             issued_at: h.issued_at,
             expires_at: h.expires_at,
+            expires_at_ms: None,
+            freshness: Freshness::Fresh,
         })
     }
 
@@ -242,6 +274,7 @@ impl WasmEngine {
             version: h.version,
             issued_at: self.issued_at.as_deref(),
             expires_at: self.expires_at.as_deref(),
+            freshness: self.freshness.as_str(),
             key_id: self.key_ids.first().map(String::as_str),
             subject: h.subject.as_deref(),
             person: h.person.as_deref(),

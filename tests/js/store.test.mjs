@@ -96,6 +96,14 @@ test('expiry is enforced unless a grace period is opted into; past it, stale mod
   const e = await graced.refresh(async () => v3);
   assert.equal(graced.status, 'grace');
   assert.equal(e.stale, false);
+  // The verifier judged it, and answers for any time by the same rule.
+  assert.equal(e.freshness, 'grace');
+  const expires = Date.parse(e.expiresAt);
+  assert.equal(e.freshnessAt(expires), 'fresh');
+  assert.equal(e.freshnessAt(expires + 1), 'expired');
+  assert.equal(e.freshnessAt(expires + 1, { graceMs: DAY }), 'grace');
+  assert.equal(e.freshnessAt(expires + DAY + 1, { graceMs: DAY }), 'stale');
+  assert.equal(e.freshnessAt(expires + 60_000, { skewMs: 300_000 }), 'fresh');
   const s = e.session({ id: 'u-alice' });
   assert.equal(s.can('edit', 'customer', { owner_id: 'u-alice' }), true);
   graced.close();
