@@ -74,6 +74,25 @@ impl Reassign {
         obj.insert(last.to_string(), Value::from(self.to.clone()));
         Some(rec.to_string())
     }
+
+    /// Of the stored `(id, body)` rows of `resource` (whose owner attribute is `owner`), the
+    /// ones this reassignment moves, with their new bodies: what both stores write.
+    pub fn moves(
+        &self,
+        resource: &str,
+        owner: &str,
+        rows: impl IntoIterator<Item = (String, String)>,
+    ) -> Vec<(String, String)> {
+        rows.into_iter()
+            .filter(|(id, _)| self.covers(resource, id))
+            .filter_map(|(id, body)| Some((id, self.moved(&body, owner)?)))
+            .collect()
+    }
+
+    /// What moved, by resource, as the audit log and the answer show it.
+    pub fn report(&self, moved: serde_json::Map<String, Value>) -> Value {
+        serde_json::json!({"from": self.from, "to": self.to, "records": moved})
+    }
 }
 
 /// What a publication stores.

@@ -23,15 +23,9 @@ pub(super) async fn reassign_in(
             )
             .await
             .map_err(pg)?;
+        let rows = rows.iter().map(|row| (row.get(0), row.get(1)));
         let mut ids = Vec::new();
-        for row in rows {
-            let (id, body): (String, String) = (row.get(0), row.get(1));
-            if !r.covers(resource, &id) {
-                continue;
-            }
-            let Some(body) = r.moved(&body, owner) else {
-                continue;
-            };
+        for (id, body) in r.moves(resource, owner, rows) {
             tx.execute(
                 "UPDATE records SET body = $3, revision = revision + 1 WHERE resource = $1 AND id = $2",
                 &[resource, &id, &body],
@@ -44,7 +38,7 @@ pub(super) async fn reassign_in(
             moved.insert(resource.clone(), Value::Array(ids));
         }
     }
-    Ok(serde_json::json!({"from": r.from, "to": r.to, "records": moved}))
+    Ok(r.report(moved))
 }
 
 impl RecordStore for PostgresStore {

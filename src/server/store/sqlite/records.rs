@@ -20,13 +20,7 @@ pub(super) fn reassign_in(tx: &Connection, r: &Reassign) -> rusqlite::Result<Val
             .query_map(params![resource], |row| Ok((row.get(0)?, row.get(1)?)))?
             .collect::<rusqlite::Result<_>>()?;
         let mut ids = Vec::new();
-        for (id, body) in rows {
-            if !r.covers(resource, &id) {
-                continue;
-            }
-            let Some(body) = r.moved(&body, owner) else {
-                continue;
-            };
+        for (id, body) in r.moves(resource, owner, rows) {
             tx.execute(
                 "UPDATE records SET body = ?3, revision = revision + 1 WHERE resource = ?1 AND id = ?2",
                 params![resource, id, body],
@@ -37,7 +31,7 @@ pub(super) fn reassign_in(tx: &Connection, r: &Reassign) -> rusqlite::Result<Val
             moved.insert(resource.clone(), Value::Array(ids));
         }
     }
-    Ok(serde_json::json!({"from": r.from, "to": r.to, "records": moved}))
+    Ok(r.report(moved))
 }
 
 impl RecordStore for SqliteStore {
