@@ -209,10 +209,7 @@ pub async fn list(
         Ok(Json(json!({"resource": resource, "records": out})))
     }
     .await;
-    let entry = trail.with_outcome(out.as_ref().err());
-    crate::server::http::access::log(&state, entry)
-        .await
-        .and(out)
+    trail.close(&state, out).await
 }
 
 /// `GET /v1/data/{resource}/{id}`: one record, if the caller may view it (404 otherwise, as
@@ -240,10 +237,7 @@ pub async fn get(
         Ok(([(header::ETAG, revision_tag(rec.revision))], Json(shown)).into_response())
     }
     .await;
-    let entry = trail.with_outcome(out.as_ref().err());
-    crate::server::http::access::log(&state, entry)
-        .await
-        .and(out)
+    trail.close(&state, out).await
 }
 
 /// `PUT /v1/data/{resource}/{id}`: change fields of a record. Refused whole unless the caller
@@ -259,24 +253,11 @@ pub async fn put(
 ) -> ApiResult<Response> {
     let mut trail = Trail::new(&person, "edit", &resource);
     trail.entry.records.push(id.clone());
-    let hidden = Arc::new(AtomicBool::new(false));
-    let out = edit(
-        &state,
-        &person,
-        &resource,
-        &id,
-        &headers,
-        changes,
-        hidden.clone(),
-    )
-    .await;
-    if hidden.load(Ordering::Relaxed) {
-        trail.refused_view();
-    }
-    let entry = trail.with_outcome(out.as_ref().err());
-    crate::server::http::access::log(&state, entry)
+    trail
+        .close_write(&state, |hidden| {
+            edit(&state, &person, &resource, &id, &headers, changes, hidden)
+        })
         .await
-        .and(out)
 }
 
 /// The body of `put`; sets `hidden` when the record exists but the caller may not view it.
@@ -373,10 +354,7 @@ pub async fn create(
 ) -> ApiResult<Response> {
     let mut trail = Trail::new(&person, "create", &resource);
     let out = insert(&state, &person, &resource, data, &mut trail).await;
-    let entry = trail.with_outcome(out.as_ref().err());
-    crate::server::http::access::log(&state, entry)
-        .await
-        .and(out)
+    trail.close(&state, out).await
 }
 
 /// The body of `create`; the new record's id goes to the trail.
@@ -565,8 +543,32 @@ impl Trail {
         self.entry.outcome = "forbidden".into();
     }
 
+    /// Logs the entry with the request's outcome `out` (a sensitive read waits for it to be
+    /// stored, and is refused if it cannot be), then answers with `out`.
+    pub(super) async fn close<T>(self, state: &Shared, out: ApiResult<T>) -> ApiResult<T> {
+        let entry = self.with_outcome(out.as_ref().err());
+        crate::server::http::access::log(state, entry)
+            .await
+            .and(out)
+    }
+
+    /// Runs a write (`body` is told, through the flag, when the record exists but the caller
+    /// may not view it: the log says `forbidden`), then logs it as [`Trail::close`] does.
+    async fn close_write<F, Fut>(mut self, state: &Shared, body: F) -> ApiResult<Response>
+    where
+        F: FnOnce(Arc<AtomicBool>) -> Fut,
+        Fut: std::future::Future<Output = ApiResult<Response>>,
+    {
+        let hidden = Arc::new(AtomicBool::new(false));
+        let out = body(hidden.clone()).await;
+        if hidden.load(Ordering::Relaxed) {
+            self.refused_view();
+        }
+        self.close(state, out).await
+    }
+
     /// The entry with the request's outcome.
-    pub(super) fn with_outcome(mut self, err: Option<&ApiError>) -> AccessEntry {
+    fn with_outcome(mut self, err: Option<&ApiError>) -> AccessEntry {
         if let Some(e) = err {
             if self.entry.outcome == "ok" {
                 self.entry.outcome = e.code.as_str().to_string();
@@ -673,7 +675,6 @@ pub async fn transition(
 ) -> ApiResult<Response> {
     let mut trail = Trail::new(&person, &step, &resource);
     trail.entry.records.push(id.clone());
-    let hidden = Arc::new(AtomicBool::new(false));
     let comment = if body.iter().all(u8::is_ascii_whitespace) {
         None
     } else {
@@ -681,23 +682,11 @@ pub async fn transition(
             .map_err(|e| ApiError::new(ServerCode::BadJson, e.to_string()))?
             .comment
     };
-    let out = advance(
-        &state,
-        &person,
-        &resource,
-        &id,
-        &step,
-        comment,
-        hidden.clone(),
-    )
-    .await;
-    if hidden.load(Ordering::Relaxed) {
-        trail.refused_view();
-    }
-    let entry = trail.with_outcome(out.as_ref().err());
-    crate::server::http::access::log(&state, entry)
+    trail
+        .close_write(&state, |hidden| {
+            advance(&state, &person, &resource, &id, &step, comment, hidden)
+        })
         .await
-        .and(out)
 }
 
 /// The body of `transition`.

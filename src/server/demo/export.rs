@@ -56,9 +56,7 @@ pub async fn export(
         trail.entry.records.clone_from(&plan.ids);
         trail.entry.fields.clone_from(&plan.columns);
     }
-    let entry = trail.with_outcome(out.as_ref().err());
-    crate::server::http::access::log(&state, entry).await?;
-    let (_, body) = out?;
+    let (_, body) = trail.close(&state, out).await?;
     let (kind, ext) = match q.format.as_deref().unwrap_or("csv") {
         "xlsx" => (crate::host::table::XLSX, "xlsx"),
         _ => ("text/csv; charset=utf-8", "csv"),

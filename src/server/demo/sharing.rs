@@ -61,10 +61,7 @@ pub async fn get(
         Ok(Json(answer(&directory, ids(&rec, &attr), can_share)))
     }
     .await;
-    let entry = trail.with_outcome(out.as_ref().err());
-    crate::server::http::access::log(&state, entry)
-        .await
-        .and(out)
+    trail.close(&state, out).await
 }
 
 /// `PUT /v1/data/{resource}/{id}/members` with `{"members": [ids]}`: shares the record with
@@ -92,10 +89,7 @@ pub async fn put(
     if hidden.load(Ordering::Relaxed) {
         trail.entry.outcome = "forbidden".into();
     }
-    let entry = trail.with_outcome(out.as_ref().err());
-    crate::server::http::access::log(&state, entry)
-        .await
-        .and(out)
+    trail.close(&state, out).await
 }
 
 async fn share(
