@@ -325,6 +325,12 @@ impl Directory {
                 ));
                 continue;
             }
+            if p.id.starts_with('#') {
+                // A table reads a row whose first cell starts with `#` as a comment.
+                let msg = "an id cannot start with `#` (a table reads that row as a comment)";
+                errors.push(err(row, "id", AdminCode::BadValue, msg.into()));
+                continue;
+            }
             if let Some(c) = p.id.chars().find(|c| invisible(*c)) {
                 let msg = format!(
                     "the id has an invisible character (U+{:04X}): ids that look the same must be \
@@ -480,8 +486,10 @@ impl Directory {
                     Col::Known("groups") => p.groups = list(cell),
                     Col::Known("roles") => p.roles = list(cell),
                     Col::Known("manager") => p.manager = non_empty(cell),
-                    Col::Attr(key) if !cell.is_empty() => {
-                        p.attrs.insert(key.clone(), attr_value(cell));
+                    Col::Attr(key) => {
+                        if let Some(v) = attr_cell(cell) {
+                            p.attrs.insert(key.clone(), v);
+                        }
                     }
                     Col::Text(key) if !cell.is_empty() => {
                         p.attrs.insert((*key).to_string(), Value::from(cell));
@@ -526,7 +534,7 @@ impl Directory {
         doc: &Value,
         org: Option<Org<'_>>,
     ) -> Result<Directory, Vec<DirectoryError>> {
-        let list = doc
+        let given = doc
             .as_array()
             .or_else(|| doc.get("people").and_then(Value::as_array))
             .ok_or_else(|| {
@@ -540,7 +548,7 @@ impl Directory {
         let mut errors = Vec::new();
         let mut people = Vec::new();
         let mut rows = Vec::new();
-        for (i, v) in list.iter().enumerate() {
+        for (i, v) in given.iter().enumerate() {
             let row = i + 1;
             let Some(m) = v.as_object() else {
                 errors.push(err(
@@ -573,7 +581,8 @@ impl Directory {
             }
             let text = |k: &str, errors: &mut Vec<DirectoryError>| match m.get(k) {
                 None | Some(Value::Null) => None,
-                Some(Value::String(s)) => Some(s.clone()),
+                // Read as a table cell is: trimmed, and empty is absent.
+                Some(Value::String(s)) => non_empty(s.trim()),
                 Some(_) => {
                     errors.push(err(
                         row,
@@ -586,10 +595,15 @@ impl Directory {
             };
             let names = |k: &str, errors: &mut Vec<DirectoryError>| match m.get(k) {
                 None | Some(Value::Null) => Vec::new(),
-                Some(Value::Array(a)) if a.iter().all(Value::is_string) => a
-                    .iter()
-                    .filter_map(|s| s.as_str().map(str::to_string))
-                    .collect(),
+                Some(Value::Array(a)) if a.iter().all(Value::is_string) => {
+                    let entries: Vec<&str> = a.iter().filter_map(Value::as_str).collect();
+                    if entries.iter().any(|e| e.contains([';', '；'])) {
+                        // A table cell separates names by `;`: one name cannot hold it.
+                        let msg = format!("a name in `{k}` cannot contain `;`");
+                        errors.push(err(row, k, AdminCode::BadValue, msg));
+                    }
+                    list(&entries.join(";"))
+                }
                 Some(_) => {
                     let msg = format!("`{k}` must be a list of strings");
                     errors.push(err(row, k, AdminCode::BadValue, msg));
@@ -598,7 +612,7 @@ impl Directory {
             };
             let attrs = match m.get("attrs") {
                 None | Some(Value::Null) => Map::new(),
-                Some(Value::Object(a)) => a.clone(),
+                Some(Value::Object(a)) => attrs_of(a, row, &mut errors),
                 Some(_) => {
                     errors.push(err(
                         row,
@@ -682,7 +696,7 @@ impl Directory {
             row.extend(keys.iter().map(|k| match p.attrs.get(*k) {
                 None | Some(Value::Null) => String::new(),
                 // A text that would read back as something else is written as a JSON string.
-                Some(Value::String(s)) if attr_value(s) != Value::String(s.clone()) => {
+                Some(Value::String(s)) if attr_cell(s) != Some(Value::String(s.clone())) => {
                     Value::String(s.clone()).to_string()
                 }
                 Some(Value::String(s)) => s.clone(),
@@ -809,6 +823,35 @@ fn list(cell: &str) -> Vec<String> {
         .collect()
 }
 
+/// A JSON directory's attributes, as a table could carry them: a null is no attribute; a key
+/// is a column header (so not empty, nor padded), and a value a cell (text, number, boolean).
+fn attrs_of(
+    given: &Map<String, Value>,
+    row: usize,
+    errors: &mut Vec<DirectoryError>,
+) -> Map<String, Value> {
+    let mut attrs = Map::new();
+    for (k, v) in given {
+        let column = format!("attrs.{k}");
+        if k.is_empty() || k.trim() != k {
+            let msg = format!("the attribute name `{k}` is empty or starts or ends with a space");
+            errors.push(err(row, &column, AdminCode::BadValue, msg));
+        } else if matches!(v, Value::Array(_) | Value::Object(_)) {
+            let msg = format!("`{column}` must be text, a number or true/false");
+            errors.push(err(row, &column, AdminCode::BadValue, msg));
+        } else if !v.is_null() {
+            attrs.insert(k.clone(), v.clone());
+        }
+    }
+    attrs
+}
+
+/// What an attribute cell holds: nothing when blank, else [`attr_value`] of the trimmed text.
+fn attr_cell(cell: &str) -> Option<Value> {
+    let cell = cell.trim();
+    (!cell.is_empty()).then(|| attr_value(cell))
+}
+
 /// An attribute cell: a number or boolean when it reads as one, else the text.
 fn attr_value(cell: &str) -> Value {
     // A JSON string (`"138"`) is that text: how a text that looks like a number is written.
@@ -823,8 +866,14 @@ fn attr_value(cell: &str) -> Value {
         _ => cell
             .parse::<i64>()
             .map(Value::from)
-            .or_else(|_| cell.parse::<f64>().map(Value::from))
-            .unwrap_or_else(|_| Value::String(cell.to_string())),
+            .or_else(|_| cell.parse::<u64>().map(Value::from))
+            .ok()
+            .or_else(|| {
+                // `inf` and `NaN` parse, but JSON has no such number: they stay text.
+                let f = cell.parse::<f64>().ok().filter(|f| f.is_finite());
+                f.map(Value::from)
+            })
+            .unwrap_or_else(|| Value::String(cell.to_string())),
     }
 }
 
@@ -868,6 +917,34 @@ mod tests {
         assert_eq!(d.get("u-2").unwrap().department, None);
         let back = Directory::from_table(&d.to_table(), None).unwrap();
         assert_eq!(back.people(), d.people());
+    }
+
+    /// What the JSON form holds, a table holds too: found by the `directory` fuzz target
+    /// (an empty name came back absent).
+    #[test]
+    fn a_json_directory_reads_back_from_its_table() {
+        let doc = serde_json::json!([
+            {"id": "u-1", "name": "", "department": " ", "groups": [" a ", ""],
+             "attrs": {"blank": "", "pad": " x ", "nan": "NaN", "big": 18446744073709551615u64,
+                       "none": null, "n": "12"}},
+            {"id": "u-2", "name": " Bo ", "manager": "u-1"},
+        ]);
+        let d = Directory::from_json(&doc, None).unwrap();
+        assert_eq!(d.get("u-1").unwrap().name, None);
+        assert_eq!(d.get("u-1").unwrap().groups, ["a"]);
+        assert!(!d.get("u-1").unwrap().attrs.contains_key("none"));
+        assert_eq!(d.get("u-2").unwrap().name.as_deref(), Some("Bo"));
+        let again = Directory::from_table(&d.to_table(), None).unwrap();
+        assert_eq!(again.people(), d.people());
+        for (bad, column) in [
+            (serde_json::json!([{"id": "#1"}]), "id"),
+            (serde_json::json!([{"id": "u", "roles": ["a;b"]}]), "roles"),
+            (serde_json::json!([{"id": "u", "attrs": {"l": [1]}}]), "attrs.l"),
+            (serde_json::json!([{"id": "u", "attrs": {" l": 1}}]), "attrs. l"),
+        ] {
+            let e = Directory::from_json(&bad, None).unwrap_err();
+            assert_eq!((e[0].code, e[0].column.as_str()), (AdminCode::BadValue, column));
+        }
     }
 
     #[test]
