@@ -8,14 +8,20 @@ cd "$(dirname "$0")/.."
 # LLVM's inliner at opt-level z stops at a threshold of 5; at 25 the module is the same size
 # (+22 B gzipped) and 5-10% faster in every benchmark (BENCHMARKS.md, "Package size"). Only this
 # build: tests and clippy keep the default flags.
-flags='target.wasm32-unknown-unknown.rustflags = ["-C", "llvm-args=-inline-threshold=25"]'
-cargo build --quiet --lib --target wasm32-unknown-unknown --profile wasm --no-default-features --features wasm \
-  --config "$flags"
+# On the pinned nightly (scripts/toolchain.sh), std is rebuilt so that a panic aborts at once,
+# without formatting a message or keeping source locations: a browser never sees either (the
+# module traps, and the glue reports it), and they cost 10 KB gzipped.
+. scripts/toolchain.sh
+flags='target.wasm32-unknown-unknown.rustflags = ["-C", "llvm-args=-inline-threshold=25", "-Zlocation-detail=none", "-Zunstable-options", "-Cpanic=immediate-abort"]'
+module() {
+  cargo +"$NIGHTLY" build --quiet --lib --target wasm32-unknown-unknown --profile wasm --no-default-features \
+    -Zbuild-std=std,panic_abort --config "$flags" "$@"
+}
+module --features wasm --target-dir target/wasm-pkg
 # The `_full` module checks signatures itself (Ed25519 inside): for browsers without Ed25519 in
 # WebCrypto and synchronous loads in a browser. Its own target directory, so neither build
 # undoes the other's. The same exports, so the same glue drives both (checked below).
-cargo build --quiet --lib --target wasm32-unknown-unknown --profile wasm --no-default-features --features wasm,ed25519 \
-  --config "$flags" --target-dir target/wasm-full
+module --features wasm,ed25519 --target-dir target/wasm-full
 gen=target/pkg-gen
 rm -rf "$gen" pkg
 mkdir -p "$gen/full" pkg
@@ -26,7 +32,7 @@ mkdir -p "$gen/full" pkg
 # with data above it, so the low 1 KiB is reached only by a stack already overflowing.
 wasm-opt -Oz --converge --low-memory-unused --strip-debug --strip-producers --enable-bulk-memory --enable-sign-ext \
   --enable-nontrapping-float-to-int --enable-mutable-globals --enable-reference-types --enable-multivalue \
-  -o "$gen/fieldgate.opt.wasm" target/wasm32-unknown-unknown/wasm/fieldgate.wasm
+  -o "$gen/fieldgate.opt.wasm" target/wasm-pkg/wasm32-unknown-unknown/wasm/fieldgate.wasm
 wasm-bindgen --target web --remove-name-section --remove-producers-section --out-dir "$gen" --out-name fieldgate_wasm \
   "$gen/fieldgate.opt.wasm"
 cp "$gen/fieldgate_wasm_bg.wasm" pkg/

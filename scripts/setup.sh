@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs every tool the project needs, idempotently: the wasm target, the nightly toolchain
-# for cargo-fuzz, wasm-bindgen-cli pinned to Cargo.lock, binaryen (wasm-opt), Chromium and its
+# Installs every tool the project needs, idempotently: the wasm target, the pinned nightly toolchain
+# (the package's module, cargo-fuzz), wasm-bindgen-cli pinned to Cargo.lock, binaryen (wasm-opt), Chromium and its
 # driver, wrk, PostgreSQL, a Chinese font, python3-venv, and the npm dev dependencies. Safe to run again: each step checks before it installs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,9 +12,11 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
-if ! rustup toolchain list | grep -q '^nightly'; then
-  log "installing the nightly toolchain (cargo fuzz)"
-  rustup toolchain install nightly --profile minimal
+. scripts/toolchain.sh
+if ! rustup component list --toolchain "$NIGHTLY" --installed 2>/dev/null | grep -q '^rust-src' \
+  || ! rustup target list --toolchain "$NIGHTLY" --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  log "installing the $NIGHTLY toolchain with rust-src and the wasm target (the package's module, cargo fuzz)"
+  rustup toolchain install "$NIGHTLY" --profile minimal --component rust-src --target wasm32-unknown-unknown
 fi
 if ! cargo fuzz --version >/dev/null 2>&1; then
   log "installing cargo-fuzz"
