@@ -214,6 +214,8 @@ export declare class Session {
   fieldStates(resource: string, mode: Mode, record?: Obj | null, context?: Obj | null): Uint8Array;
   redact<T extends Obj>(resource: string, mode: Mode, record: T, context?: Obj | null): Partial<T>;
   writable<T extends Obj>(resource: string, mode: Mode, record: Obj | null | undefined, formData: T, context?: Obj | null): Partial<T>;
+  /** The paths of `changes` the user may not write (in `mode`, to `record`): what a server refuses. */
+  forbiddenWrites(resource: string, mode: Mode, record: Obj | null | undefined, changes: Obj, context?: Obj | null): string[];
   form(resource: string, mode: Mode, record?: Obj | null, context?: Obj | null): { actions: Record<string, boolean>; fields: Record<string, FieldState> };
   canMany(action: string, resource: string, records: Obj[], context?: Obj | null): Uint8Array;
   /** What an export of `records` may contain: the records the user may `export` and `view`, shaped as

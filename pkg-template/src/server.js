@@ -191,18 +191,6 @@ function adapt(a, b, c) {
   };
 }
 
-/** The paths in `sent` that `kept` lacks or changed: what a write tried beyond its rights. */
-function dropped(sent, kept, path = '', out = []) {
-  for (const [k, v] of Object.entries(sent ?? {})) {
-    const p = path ? `${path}.${k}` : k;
-    const w = kept?.[k];
-    if (w === undefined) out.push(p);
-    else if (v && typeof v === 'object' && !Array.isArray(v)) dropped(v, w, p, out);
-    else if (JSON.stringify(v) !== JSON.stringify(w)) out.push(p);
-  }
-  return out;
-}
-
 /**
  * Middleware and helpers on a `PolicySource` (or its options: it is made and started for you).
  *   subject(reqOrCtx) -> { id, roles?, department?, groups?, attrs? } | null   (required)
@@ -273,8 +261,9 @@ export async function createGate(options) {
   const checkWrite = (reqOrCtx, resource, mode, record, data) => {
     const { session, refusal } = sessionOf(reqOrCtx);
     if (refusal) throw new FieldgateError(refusal.body.code, refusal.body.message);
-    const writable = session.writable(resource, mode, record, data, context(reqOrCtx));
-    const forbidden = dropped(data, writable);
+    const ctx = context(reqOrCtx);
+    const writable = session.writable(resource, mode, record, data, ctx);
+    const forbidden = session.forbiddenWrites(resource, mode, record, data, ctx);
     return { ok: forbidden.length === 0, writable, forbidden };
   };
 

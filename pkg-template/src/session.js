@@ -106,30 +106,26 @@ export class Session {
   /** A copy of `formData` with only the declared fields editable here: what may be submitted. */
   writable(resource, mode, record, formData, context) {
     const s = this.#session();
-    return JSON.parse(call(() => s.writable(String(resource), modeCode(mode), json(record), JSON.stringify(formData), json(context))));
+    return JSON.parse(call(() => s.writes(String(resource), modeCode(mode), json(record), JSON.stringify(formData), json(context), false)));
+  }
+
+  /** The paths of `changes` the user may not write (in `mode`, to `record`): not declared, not
+   * editable, or a container replaced whole that holds a field not editable. */
+  forbiddenWrites(resource, mode, record, changes, context) {
+    const s = this.#session();
+    return JSON.parse(call(() => s.writes(String(resource), modeCode(mode), json(record), JSON.stringify(changes), json(context), true)));
   }
 
   /**
    * What an export of `records` may contain: `{ columns, rows }`, the records the user may
    * both `export` and `view` as the view shows them (the session's `redact`), in columns `id` and then the
    * fields whose view state is not hidden on at least one of them, in declaration order; a
-   * cell of a field hidden on its record is null. The server's export follows the same rule
-   * (tests compare the two on the sample data).
+   * cell of a field hidden on its record is null. The core decides it, for the server's export
+   * too.
    */
   exportRows(resource, records, context) {
-    const names = this.#resource(resource).names;
-    const seen = new Uint8Array(names.length);
-    const kept = [];
-    for (const record of records) {
-      if (!this.can('export', resource, record, context) || !this.can('view', resource, record, context)) continue;
-      const codes = this.fieldStates(resource, 'view', record, context);
-      for (let i = 0; i < codes.length; i++) seen[i] |= codes[i] > 0 ? 1 : 0;
-      kept.push(this.redact(resource, 'view', record, context));
-    }
-    const columns = names.filter((_, i) => seen[i]);
-    const at = (v, path) => path.split('.').reduce((x, k) => (x !== null && typeof x === 'object' && !Array.isArray(x) && Object.hasOwn(x, k) ? x[k] : null), v);
-    const rows = kept.map((shown) => [at(shown, 'id'), ...columns.map((c) => at(shown, c))]);
-    return { columns: ['id', ...columns], rows };
+    const s = this.#session();
+    return JSON.parse(call(() => s.exportRows(String(resource), JSON.stringify(records), json(context))));
   }
 
   /** Everything a form needs in one call: `{ actions: { edit: true, … }, fields: { … } }`. */

@@ -939,11 +939,20 @@ mod tests {
         for (bad, column) in [
             (serde_json::json!([{"id": "#1"}]), "id"),
             (serde_json::json!([{"id": "u", "roles": ["a;b"]}]), "roles"),
-            (serde_json::json!([{"id": "u", "attrs": {"l": [1]}}]), "attrs.l"),
-            (serde_json::json!([{"id": "u", "attrs": {" l": 1}}]), "attrs. l"),
+            (
+                serde_json::json!([{"id": "u", "attrs": {"l": [1]}}]),
+                "attrs.l",
+            ),
+            (
+                serde_json::json!([{"id": "u", "attrs": {" l": 1}}]),
+                "attrs. l",
+            ),
         ] {
             let e = Directory::from_json(&bad, None).unwrap_err();
-            assert_eq!((e[0].code, e[0].column.as_str()), (AdminCode::BadValue, column));
+            assert_eq!(
+                (e[0].code, e[0].column.as_str()),
+                (AdminCode::BadValue, column)
+            );
         }
     }
 

@@ -43,7 +43,8 @@ pub use minimize::minimize;
 pub use policy::{Header, Policy, Scope};
 pub use request::{Answer, Ask, Want};
 pub use session::{
-    export_cells, ActionId, FieldStates, Input, ResourceId, RoleSource, RoleVia, Session,
+    export_cells, ActionId, ExportColumns, FieldStates, Input, ResourceId, RoleSource, RoleVia,
+    Session,
 };
 pub use state::{FieldState, Mode};
 pub use subject::Subject;

@@ -468,29 +468,55 @@ impl WasmSession {
         Ok(out.to_string())
     }
 
-    /// Only the editable fields of the form data (JSON in, JSON out).
-    pub fn writable(
+    /// A write's form data (JSON) judged: with `refused` false, only its editable fields (JSON
+    /// out); with `refused` true, the paths that may not be written (a JSON list: what a server
+    /// refuses). One export for the two answers, which share everything but the last step.
+    pub fn writes(
         &self,
         resource: &str,
         mode_code: u8,
         record: Option<String>,
         form: &str,
         context: Option<String>,
+        refused: bool,
     ) -> Result<String, JsValue> {
         let rec = record.map(|r| parse(&r, "record")).transpose()?;
         let data = parse(form, "form data")?;
         let ctx = context.map(|c| parse(&c, "context")).transpose()?;
-        let out = self
+        let (s, mode) = (&self.session, mode(mode_code)?);
+        let out = if refused {
+            s.forbidden_writes(resource, mode, rec.as_ref(), &data, ctx.as_ref())
+                .map(Value::from)
+        } else {
+            s.writable(resource, mode, rec.as_ref(), &data, ctx.as_ref())
+        };
+        Ok(out.map_err(|e| from_request(&e))?.to_string())
+    }
+
+    /// An export of the records (a JSON list): `{"columns": ["id", …], "rows": [[…], …]}`.
+    #[wasm_bindgen(js_name = exportRows)]
+    pub fn export_rows(
+        &self,
+        resource: &str,
+        records: &str,
+        context: Option<String>,
+    ) -> Result<String, JsValue> {
+        let Value::Array(list) = parse(records, "records")? else {
+            return Err(js_error(
+                Code::BadRequest.as_str(),
+                "records must be a list",
+                None,
+            ));
+        };
+        let ctx = context.map(|c| parse(&c, "context")).transpose()?;
+        let (columns, rows) = self
             .session
-            .writable(
-                resource,
-                mode(mode_code)?,
-                rec.as_ref(),
-                &data,
-                ctx.as_ref(),
-            )
+            .export_table(resource, &list, ctx.as_ref())
             .map_err(|e| from_request(&e))?;
-        Ok(out.to_string())
+        let mut out = serde_json::Map::new();
+        out.insert("columns".into(), Value::from(columns));
+        out.insert("rows".into(), Value::from(rows));
+        Ok(Value::Object(out).to_string())
     }
 
     /// The explanation as JSON.

@@ -141,34 +141,6 @@ impl Session {
         Ok(select(form_data, 0, &refs(&all)).unwrap_or_default())
     }
 
-    /// One record of an export: `None` when the user may not both `export` and `view` it (an
-    /// export shows nothing the screen would not); else the record as the view shows it
-    /// (hidden out, masked masked) and, per declared field, whether it shows.
-    ///
-    /// # Errors
-    /// `unknown_resource`, `unknown_action` (a resource without `export`); `bad_request` when
-    /// the record is not an object.
-    pub fn export_row(
-        &self,
-        resource: &str,
-        record: &Value,
-        context: Option<&Value>,
-    ) -> Result<Option<(Value, Vec<bool>)>, RequestError> {
-        as_object(record, "record")?;
-        let input = Input::json(Some(record), context);
-        if !self.can("export", resource, input)? || !self.can("view", resource, input)? {
-            return Ok(None);
-        }
-        let shown = self.redact(resource, Mode::View, record, context)?;
-        let states = self.fields(resource, Mode::View, input)?;
-        let visible = states
-            .states
-            .iter()
-            .map(|s| *s > FieldState::Hidden)
-            .collect();
-        Ok(Some((shown, visible)))
-    }
-
     /// The sensitive fields (those with a mask) `redact` would show unmasked for `record` in
     /// `mode`, among those the record has: what an access log records for a read.
     ///
@@ -218,17 +190,6 @@ impl Session {
         }
         Ok(out)
     }
-}
-
-/// A shown record's cells: its `id`, then each column's value (null where hidden).
-pub fn export_cells(shown: &Value, columns: &[&str]) -> Vec<Value> {
-    let mut cells = vec![shown.get("id").cloned().unwrap_or(Value::Null)];
-    cells.extend(
-        columns
-            .iter()
-            .map(|c| get(shown, &split(c)).cloned().unwrap_or(Value::Null)),
-    );
-    cells
 }
 
 /// Adds to `out` the paths under `at` (holding `v`) that may not be written.
@@ -363,12 +324,12 @@ fn select(v: &Value, depth: usize, fields: &[(&[&str], Keep)]) -> Option<Value> 
     (here.is_some() || !out.is_empty() || depth == 0).then_some(Value::Object(out))
 }
 
-fn split(name: &str) -> Vec<&str> {
+pub(super) fn split(name: &str) -> Vec<&str> {
     name.split('.').collect()
 }
 
 /// The value at `path`, reading only own members of objects.
-fn get<'v>(v: &'v Value, path: &[&str]) -> Option<&'v Value> {
+pub(super) fn get<'v>(v: &'v Value, path: &[&str]) -> Option<&'v Value> {
     path.iter().try_fold(v, |at, k| at.as_object()?.get(*k))
 }
 
@@ -391,7 +352,10 @@ fn put(out: &mut Value, path: &[&str], v: Value) {
     }
 }
 
-fn as_object<'v>(v: &'v Value, what: &str) -> Result<&'v Map<String, Value>, RequestError> {
+pub(super) fn as_object<'v>(
+    v: &'v Value,
+    what: &str,
+) -> Result<&'v Map<String, Value>, RequestError> {
     v.as_object().ok_or_else(|| {
         RequestError::new(
             Code::BadRequest,

@@ -5,11 +5,12 @@
 //! it may submit); `roles.rs` how a subject comes to hold roles.
 
 mod data;
+mod export;
 mod plan;
 mod roles;
 
 pub use crate::core::policy::{ActionId, ResourceId};
-pub use data::export_cells;
+pub use export::{export_cells, ExportColumns};
 pub(crate) use plan::Plan;
 use plan::{lower, raise_capped};
 pub use roles::{RoleSource, RoleVia};

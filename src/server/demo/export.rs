@@ -5,7 +5,7 @@
 //! memory does not grow with their number. Cells starting with `= + - @` are escaped; CSV is
 //! UTF-8 with a BOM. Every export is in the access log with how many records and which fields.
 
-use crate::core::{export_cells, Input};
+use crate::core::{export_cells, ExportColumns, Input};
 use crate::host::table;
 use crate::server::demo::data_api::{session_for, Trail};
 use crate::server::error::{ApiError, ApiResult, ServerCode};
@@ -153,7 +153,7 @@ async fn start(
                 return;
             }
         };
-        let mut seen = vec![false; names.len()];
+        let mut seen = ExportColumns::default();
         let mut plan: Option<Plan> = None;
         let mut sink = Sink::new(tx, csv);
         let scan = s.store.scan_records(&r, 2, &mut |pass, rec| {
@@ -164,9 +164,7 @@ async fn start(
                 return Ok(());
             };
             if pass == 0 {
-                for (s, v) in seen.iter_mut().zip(&visible) {
-                    *s |= *v;
-                }
+                seen.see(&visible);
                 let p = plan.get_or_insert_with(|| Plan {
                     columns: Vec::new(),
                     header: Vec::new(),
@@ -187,11 +185,12 @@ async fn start(
             });
             if let Some(f) = first.take() {
                 // The first pass is over: the columns are known.
-                p.columns = names
-                    .iter()
-                    .zip(&seen)
-                    .filter(|(n, s)| **s && wanted.as_ref().is_none_or(|w| w.contains(n)))
-                    .map(|(n, _)| n.clone())
+                let declared: Vec<&str> = names.iter().map(String::as_str).collect();
+                p.columns = seen
+                    .of(&declared)
+                    .into_iter()
+                    .filter(|n| wanted.as_ref().is_none_or(|w| w.iter().any(|x| x == n)))
+                    .map(String::from)
                     .collect();
                 p.header =
                     std::iter::once("id".to_string())
