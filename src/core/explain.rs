@@ -213,7 +213,7 @@ impl Session {
             decided, trail.states,
             "the trace follows the plan's decision"
         );
-        let res = &p.resources[rid.0 as usize];
+        let res = p.resource_at(rid.0);
         let fields = res
             .fields
             .names()
@@ -243,7 +243,7 @@ impl Session {
     /// grant gave each field its best state.
     #[expect(
         clippy::indexing_slicing,
-        reason = "ids a policy stores index its own tables: the compiler makes them so and `check_integrity` proves it for a decoded policy; field positions index arrays made with one entry per declared field of the same resource"
+        reason = "a mode indexes the three per-mode caps; `trail` has one entry per declared field"
     )]
     fn trace_grants(
         &self,
@@ -259,7 +259,7 @@ impl Session {
         let m = mode.index();
         let mut grants = Vec::with_capacity(plan.grants.len());
         for g in &plan.grants {
-            let grant = &p.grants[g.id as usize];
+            let grant = p.grant(g.id);
             let applies = g.cond.eval(&env) != Truth::False;
             let path = grant.path(p);
             if applies {
@@ -276,8 +276,8 @@ impl Session {
             let via_roles = self
                 .roles
                 .iter()
-                .filter(|&&ro| p.roles[ro as usize].grants.contains(&g.id))
-                .map(|&ro| p.roles[ro as usize].name.clone())
+                .filter(|&&ro| p.role(ro).grants.contains(&g.id))
+                .map(|&ro| p.role(ro).name.clone())
                 .collect();
             // A `parent` grant is planned once per action (each decides on its own action of
             // the parent record): it is traced once, as the entry for this action.
@@ -314,11 +314,11 @@ impl Session {
     /// What `scope` matched on the record of `input` (for the scopes reaching past the record).
     #[expect(
         clippy::indexing_slicing,
-        reason = "ids a policy stores index its own tables: the compiler makes them so and `check_integrity` proves it for a decoded policy"
+        reason = "slot numbers in a compiled condition index the policy's slot tables"
     )]
     fn scope_match(&self, rid: ResourceId, scope: Scope, input: Input<'_>) -> Option<ScopeMatch> {
         let p: &Policy = self.policy();
-        let res = &p.resources[rid.0 as usize];
+        let res = p.resource_at(rid.0);
         let record = input.record?;
         let slot = |s: u32| &p.slots.record[s as usize];
         let text = |s: u32| Some(record.attr(slot(s))?.as_str()?.to_string());
@@ -339,7 +339,7 @@ impl Session {
                 let link = res.parent.as_ref()?;
                 let parent = record.attr(slot(link.slot))?;
                 Some(ScopeMatch::Parent {
-                    resource: p.resources[link.resource as usize].name.clone(),
+                    resource: p.resource_at(link.resource).name.clone(),
                     id: parent.get("id").and_then(Value::as_str).map(String::from),
                 })
             }
@@ -349,10 +349,6 @@ impl Session {
 
     /// Every rule of the plan as seen from this decision, and the deny rules that refuse it;
     /// lowers `trail.states` where applying rules cap them.
-    #[expect(
-        clippy::indexing_slicing,
-        reason = "ids a policy stores index its own tables: the compiler makes them so and `check_integrity` proves it for a decoded policy"
-    )]
     fn trace_rules(
         &self,
         rid: ResourceId,
@@ -368,7 +364,7 @@ impl Session {
         let mut rules = Vec::with_capacity(plan.rules.len());
         let mut denied_by = Vec::new();
         for r in &plan.rules {
-            let rule = &p.rules[r.id as usize];
+            let rule = p.rule(r.id);
             let applies = r.cond.eval(&env) == Truth::True;
             let lists_action = r.deny != 0 && lists(r.deny, bit);
             if applies {
@@ -405,10 +401,6 @@ impl Session {
     ///
     /// # Errors
     /// `unknown_resource`.
-    #[expect(
-        clippy::indexing_slicing,
-        reason = "ids a policy stores index its own tables: the compiler makes them so and `check_integrity` proves it for a decoded policy"
-    )]
     pub fn rule_caps(&self, resource: &str, mode: Mode) -> Result<Vec<RuleCap>, RequestError> {
         let p = self.policy();
         let rid = p.resource_id(resource)?;
@@ -422,7 +414,7 @@ impl Session {
                 let mut caps = vec![FieldState::Editable; n];
                 plan.apply_rule(r, mode, &mut caps);
                 RuleCap {
-                    id: p.rules[r.id as usize].id.clone(),
+                    id: p.rule(r.id).id.clone(),
                     always: r.cond.as_const() == Some(true),
                     caps,
                 }

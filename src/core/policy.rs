@@ -278,11 +278,11 @@ impl Origin {
     /// What holds the grant (`role`, `template` or `user`) and its name.
     #[expect(
         clippy::indexing_slicing,
-        reason = "ids a policy stores index its own tables: the compiler makes them so and `check_integrity` proves it for a decoded policy"
+        reason = "a template id indexes the policy's template list"
     )]
     pub fn holder<'p>(&'p self, p: &'p Policy) -> (&'static str, &'p str) {
         match self {
-            Origin::Role(r) => ("role", &p.roles[*r as usize].name),
+            Origin::Role(r) => ("role", &p.role(*r).name),
             Origin::Template(t) => ("template", &p.templates[*t as usize]),
             Origin::User(u) => ("user", u),
         }
@@ -500,11 +500,10 @@ impl Policy {
     /// `unknown_action` when the resource does not declare it.
     #[expect(
         clippy::cast_possible_truncation,
-        clippy::indexing_slicing,
-        reason = "a `ResourceId` is only made for a resource of this policy; narrowing: a resource has at most 63 actions"
+        reason = "a resource has at most 63 actions"
     )]
     pub fn action_id(&self, resource: ResourceId, name: &str) -> Result<ActionId, RequestError> {
-        let res = &self.resources[resource.0 as usize];
+        let res = self.resource_at(resource.0);
         res.actions
             .iter()
             .position(|a| a == name)
@@ -523,33 +522,24 @@ impl Policy {
     /// The action with this index on a resource, if declared.
     #[expect(
         clippy::cast_possible_truncation,
-        clippy::indexing_slicing,
-        reason = "a `ResourceId` is only made for a resource of this policy; narrowing: `index` is below the action count, at most 63"
+        reason = "`index` is below the action count, at most 63"
     )]
     pub fn action_at(&self, resource: ResourceId, index: u32) -> Option<ActionId> {
-        let n = self.resources[resource.0 as usize].actions.len();
+        let n = self.resource_at(resource.0).actions.len();
         ((index as usize) < n).then_some(ActionId(index as u8))
     }
 
     /// Number of declared fields of a resource.
-    #[expect(
-        clippy::indexing_slicing,
-        reason = "a `ResourceId` is only made for a resource of this policy"
-    )]
     pub fn field_count(&self, resource: ResourceId) -> usize {
-        self.resources[resource.0 as usize].fields.len()
+        self.resource_at(resource.0).fields.len()
     }
 
     /// The record slots decisions about resource `r` can read: its owner, department and
     /// members attributes, its parent record (read whole), and every slot the conditions of
     /// grants and rules covering it read, sorted
     /// (what a caller handing records over as slots must fill; the others are never read).
-    #[expect(
-        clippy::indexing_slicing,
-        reason = "a `ResourceId` is only made for a resource of this policy"
-    )]
     pub fn record_slots(&self, r: ResourceId) -> Vec<u32> {
-        let res = &self.resources[r.0 as usize];
+        let res = self.resource_at(r.0);
         let parent = res.parent.as_ref().map(|l| l.slot);
         let mut slots: Vec<u32> = [res.owner, res.department, res.members, parent]
             .into_iter()
@@ -668,14 +658,10 @@ impl Policy {
     }
 
     /// The parent of a department, if it has one.
-    #[expect(
-        clippy::indexing_slicing,
-        reason = "ids a policy stores index its own tables: the compiler makes them so and `check_integrity` proves it for a decoded policy"
-    )]
     pub fn department_parent(&self, name: &str) -> Option<&str> {
         let d = self.department_pos(name)?;
-        let parent = self.departments[d as usize].parent?;
-        Some(&self.departments[parent as usize].name)
+        let parent = self.department(d).parent?;
+        Some(&self.department(parent).name)
     }
 
     /// Groups named in `assignments.groups`, in document order.
@@ -690,12 +676,62 @@ impl Policy {
         ids.into_iter()
     }
 
+    // Typed access to the tables by the ids the policy stores. Every id a policy holds indexes
+    // its own tables: the compiler makes them so, and `check_integrity` proves it for a decoded
+    // policy. These are the only places that index them.
+
+    /// The resource with id `r`.
     #[expect(
         clippy::indexing_slicing,
-        reason = "the name index holds positions in the resource list only"
+        reason = "ids a policy stores index its own tables"
     )]
+    #[inline]
+    pub(crate) fn resource_at(&self, r: u32) -> &Resource {
+        &self.resources[r as usize]
+    }
+
+    /// The role with id `r`.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids a policy stores index its own tables"
+    )]
+    #[inline]
+    pub(crate) fn role(&self, r: u32) -> &Role {
+        &self.roles[r as usize]
+    }
+
+    /// The grant with id `g`.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids a policy stores index its own tables"
+    )]
+    #[inline]
+    pub(crate) fn grant(&self, g: u32) -> &Grant {
+        &self.grants[g as usize]
+    }
+
+    /// The rule with id `r`.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids a policy stores index its own tables"
+    )]
+    #[inline]
+    pub(crate) fn rule(&self, r: u32) -> &Rule {
+        &self.rules[r as usize]
+    }
+
+    /// The department with id `d`.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids a policy stores index its own tables"
+    )]
+    #[inline]
+    pub(crate) fn department(&self, d: u32) -> &Department {
+        &self.departments[d as usize]
+    }
+
     pub(crate) fn resource(&self, name: &str) -> Option<&Resource> {
-        self.resource_pos(name).map(|i| &self.resources[i as usize])
+        self.resource_pos(name).map(|i| self.resource_at(i))
     }
 
     #[expect(

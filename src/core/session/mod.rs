@@ -91,8 +91,7 @@ pub struct Session {
 impl Session {
     #[expect(
         clippy::cast_possible_truncation,
-        clippy::indexing_slicing,
-        reason = "ids a policy stores index its own tables: the compiler makes them so and `check_integrity` proves it for a decoded policy; narrowing: a policy has fewer than 2^32 of anything (its document is at most 8 MiB)"
+        reason = "a policy has fewer than 2^32 of anything (its document is at most 8 MiB)"
     )]
     fn new(policy: Arc<Policy>, subject: &Subject) -> Session {
         let p = &*policy;
@@ -108,7 +107,7 @@ impl Session {
 
         let mut grants: Vec<u32> = roles
             .iter()
-            .flat_map(|&r| p.roles[r as usize].grants.iter().copied())
+            .flat_map(|&r| p.role(r).grants.iter().copied())
             .collect();
         grants.extend(
             assignment
@@ -123,7 +122,7 @@ impl Session {
             .iter()
             .copied()
             .filter(|&r| {
-                !p.rules[r as usize]
+                !p.rule(r)
                     .except_roles
                     .iter()
                     .any(|x| roles.binary_search(x).is_ok())
@@ -135,19 +134,19 @@ impl Session {
         // and role names only when a condition reads `user.roles`.
         let tree_scoped = grants
             .iter()
-            .any(|&g| p.grants[g as usize].scope == Scope::DepartmentTree);
+            .any(|&g| p.grant(g).scope == Scope::DepartmentTree);
         let department_tree = match (&subject.department, dept) {
             (Some(_), Some(d)) if tree_scoped => Value::Array(
                 (0..p.departments.len() as u32)
                     .filter(|&c| is_within(p, c, d))
-                    .map(|c| Value::String(p.departments[c as usize].name.clone()))
+                    .map(|c| Value::String(p.department(c).name.clone()))
                     .collect(),
             ),
             (Some(name), None) if tree_scoped => Value::Array(vec![Value::String(name.clone())]),
             _ => Value::Null,
         };
         let role_names = if p.reads_user_roles() {
-            let names = by_name(roles.iter().map(|&r| p.roles[r as usize].name.as_str()));
+            let names = by_name(roles.iter().map(|&r| p.role(r).name.as_str()));
             Value::Array(names.into_iter().map(|n| Value::String(n.into())).collect())
         } else {
             Value::Null
@@ -211,15 +210,11 @@ impl Session {
     }
 
     /// Effective role names, sorted by name (what conditions see as `user.roles`).
-    #[expect(
-        clippy::indexing_slicing,
-        reason = "ids a policy stores index its own tables: the compiler makes them so and `check_integrity` proves it for a decoded policy"
-    )]
     pub fn roles(&self) -> Vec<&str> {
         by_name(
             self.roles
                 .iter()
-                .map(|&r| self.policy.roles[r as usize].name.as_str()),
+                .map(|&r| self.policy.role(r).name.as_str()),
         )
     }
 
@@ -248,7 +243,7 @@ impl Session {
     /// (which must hold [`Policy::field_count`] states).
     #[expect(
         clippy::indexing_slicing,
-        reason = "ids a policy stores index its own tables: the compiler makes them so and `check_integrity` proves it for a decoded policy; field positions index arrays made with one entry per declared field of the same resource"
+        reason = "a mode indexes the three per-mode caps; field positions index arrays made with one entry per declared field of the same resource"
     )]
     pub fn fields_into(
         &self,
@@ -310,10 +305,6 @@ impl Session {
     ///
     /// # Errors
     /// `unknown_resource`.
-    #[expect(
-        clippy::indexing_slicing,
-        reason = "ids a policy stores index its own tables: the compiler makes them so and `check_integrity` proves it for a decoded policy"
-    )]
     pub fn fields(
         &self,
         resource: &str,
@@ -324,7 +315,7 @@ impl Session {
         let mut states = vec![FieldState::Hidden; self.policy.field_count(r)];
         self.fields_into(r, mode, input, &mut states);
         Ok(FieldStates {
-            resource: &self.policy.resources[r.0 as usize],
+            resource: self.policy.resource_at(r.0),
             states,
         })
     }
@@ -366,12 +357,8 @@ impl Session {
     /// (only a `parent` scope depends on the action: it asks the parent record about the same
     /// action). The scope compares the record with the user's own values by reference (no
     /// copies); scope filters specialise it.
-    #[expect(
-        clippy::indexing_slicing,
-        reason = "ids a policy stores index its own tables: the compiler makes them so and `check_integrity` proves it for a decoded policy"
-    )]
     pub(crate) fn grant_condition(&self, grant: &Grant, resource: u32, bit: ActionMask) -> Expr {
-        let res = &self.policy.resources[resource as usize];
+        let res = self.policy.resource_at(resource);
         let user = &self.user;
         let matches = |op, slot, u| Expr::Cmp(op, Operand::Record(slot), Operand::User(u));
         let scope = match (grant.scope, res.owner, res.department) {
@@ -403,7 +390,7 @@ impl Session {
                     let name = (0..res.actions.len())
                         .find(|&i| bit == 1 << i)
                         .and_then(|i| res.actions.get(i));
-                    let up = &self.policy.resources[link.resource as usize];
+                    let up = self.policy.resource_at(link.resource);
                     let test = match name.map(|a| up.action_bit(a)) {
                         Some(b) if b != 0 => self.decision(link.resource, b),
                         _ => Expr::Const(false),
@@ -427,16 +414,12 @@ impl Session {
     /// The condition a record of resource `r` must meet for the action with bit `bit`: the
     /// applying grants that list the action, minus the deny rules that list it (context paths
     /// left to read).
-    #[expect(
-        clippy::indexing_slicing,
-        reason = "ids a policy stores index its own tables: the compiler makes them so and `check_integrity` proves it for a decoded policy"
-    )]
     pub(crate) fn decision(&self, r: u32, bit: ActionMask) -> Expr {
         let p = &*self.policy;
         let grants = self
             .grants
             .iter()
-            .map(|&g| &p.grants[g as usize])
+            .map(|&g| p.grant(g))
             .filter(|g| {
                 g.targets
                     .shape(&p.resources, r)
@@ -446,7 +429,7 @@ impl Session {
         let denies = self
             .rules
             .iter()
-            .map(|&ru| &p.rules[ru as usize])
+            .map(|&ru| p.rule(ru))
             .filter(|ru| {
                 ru.effect == Effect::Deny
                     && ru
@@ -481,16 +464,12 @@ fn by_name<'n>(names: impl Iterator<Item = &'n str>) -> Vec<&'n str> {
 }
 
 /// Whether department `c` is `d` or below it.
-#[expect(
-    clippy::indexing_slicing,
-    reason = "ids a policy stores index its own tables: the compiler makes them so and `check_integrity` proves it for a decoded policy"
-)]
 fn is_within(p: &Policy, c: u32, d: u32) -> bool {
     let mut at = Some(c);
     for _ in 0..=p.departments.len() {
         match at {
             Some(x) if x == d => return true,
-            Some(x) => at = p.departments[x as usize].parent,
+            Some(x) => at = p.department(x).parent,
             None => return false,
         }
     }
@@ -512,7 +491,7 @@ impl<'p> FieldStates<'p> {
 
     #[expect(
         clippy::indexing_slicing,
-        reason = "ids a policy stores index its own tables: the compiler makes them so and `check_integrity` proves it for a decoded policy"
+        reason = "a field position indexes `states`, which has one entry per declared field"
     )]
     fn field(&self, name: &str) -> Option<(Field<'p>, FieldState)> {
         let i = self.resource.field_pos(name)? as usize;

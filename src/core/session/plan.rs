@@ -62,11 +62,11 @@ impl Session {
     #[expect(
         clippy::cast_possible_truncation,
         clippy::indexing_slicing,
-        reason = "ids a policy stores index its own tables: the compiler makes them so and `check_integrity` proves it for a decoded policy; field positions index arrays made with one entry per declared field of the same resource; narrowing: a policy has fewer than 2^32 of anything (its document is at most 8 MiB)"
+        reason = "field positions index arrays made with one entry per declared field of the same resource; narrowing: a policy has fewer than 2^32 of anything (its document is at most 8 MiB)"
     )]
     pub(super) fn build_plan(&self, r: u32) -> Plan {
         let p = &*self.policy;
-        let res = &p.resources[r as usize];
+        let res = p.resource_at(r);
         let n = res.fields.len();
         let mut plan = Plan {
             caps: ModeCaps::of(res),
@@ -81,7 +81,7 @@ impl Session {
         };
         plan.states[3 * n..].fill(FieldState::Editable);
         for &g in &self.grants {
-            let grant = &p.grants[g as usize];
+            let grant = p.grant(g);
             let Some(shape) = grant.targets.shape(&p.resources, r) else {
                 continue;
             };
@@ -119,7 +119,7 @@ impl Session {
             }
         }
         for &ru in &self.rules {
-            let rule = &p.rules[ru as usize];
+            let rule = p.rule(ru);
             let Some(shape) = rule.targets.shape(&p.resources, r) else {
                 continue;
             };

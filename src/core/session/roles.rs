@@ -10,24 +10,18 @@ impl Policy {
     /// Every way `subject` holds a role, in the order sessions resolve them: a role may be
     /// reached several ways, each reported. What sessions are built from, so the admin tools
     /// that say why someone has a role (who-can, review, the person page) cannot disagree.
-    #[expect(
-        clippy::indexing_slicing,
-        reason = "ids a policy stores index its own tables: the compiler makes them so and `check_integrity` proves it for a decoded policy"
-    )]
     pub fn role_sources(&self, subject: &Subject) -> Vec<RoleSource> {
         let mut out = Vec::new();
         self.resolve_roles(subject, |r, via| {
             let via = match via {
                 Via::Subject => RoleVia::Subject,
                 Via::User => RoleVia::User,
-                Via::Department(d) => {
-                    RoleVia::Department(self.departments[d as usize].name.clone())
-                }
+                Via::Department(d) => RoleVia::Department(self.department(d).name.clone()),
                 Via::Group(g) => RoleVia::Group(g.to_string()),
-                Via::Inherited(from) => RoleVia::Inherited(self.roles[from as usize].name.clone()),
+                Via::Inherited(from) => RoleVia::Inherited(self.role(from).name.clone()),
             };
             out.push(RoleSource {
-                role: self.roles[r as usize].name.clone(),
+                role: self.role(r).name.clone(),
                 via,
             });
         });
@@ -35,10 +29,6 @@ impl Policy {
     }
 
     /// Calls `found` for each (role, how it is held); a role's ancestors follow it.
-    #[expect(
-        clippy::indexing_slicing,
-        reason = "ids a policy stores index its own tables: the compiler makes them so and `check_integrity` proves it for a decoded policy"
-    )]
     pub(crate) fn resolve_roles<'s>(
         &self,
         subject: &'s Subject,
@@ -46,7 +36,7 @@ impl Policy {
     ) {
         let mut direct = |r: u32, via: Via<'s>| {
             found(r, via);
-            for &a in &self.roles[r as usize].ancestors {
+            for &a in &self.role(r).ancestors {
                 found(a, Via::Inherited(r));
             }
         };
@@ -68,7 +58,7 @@ impl Policy {
             for &r in self.department_roles.get(&d).into_iter().flatten() {
                 direct(r, Via::Department(d));
             }
-            at = self.departments[d as usize].parent;
+            at = self.department(d).parent;
         }
         for g in &subject.groups {
             for &r in self.group_roles.get(g).into_iter().flatten() {
