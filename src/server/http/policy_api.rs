@@ -280,6 +280,17 @@ pub async fn publish_policy(
         kind: "publish",
         endpoint: format!("POST /v1/apps/{app}/policy"),
     };
+    published(&state, app, publication, directory).await
+}
+
+/// Publishes (or rolls back: a publication either way) against today's `directory`: 201 with
+/// the new version.
+async fn published(
+    state: &Shared,
+    app: String,
+    publication: Publication,
+    directory: Arc<Directory>,
+) -> ApiResult<Response> {
     let s = state.clone();
     let v = blocking(move || {
         let people = (!directory.is_empty()).then_some(&*directory);
@@ -381,13 +392,7 @@ pub async fn rollback(
         kind: "rollback",
         endpoint: format!("POST /v1/apps/{app}/rollback-to/{n}"),
     };
-    let s = state.clone();
-    let v = blocking(move || {
-        let people = (!directory.is_empty()).then_some(&*directory);
-        publish::publish(&s, &app, publication, people, now_ms())
-    })
-    .await?;
-    Ok((StatusCode::CREATED, Json(json!(v))).into_response())
+    published(&state, app, publication, directory).await
 }
 
 /// What gives back the records versions after `n` moved (the newest such move).
