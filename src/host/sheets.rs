@@ -2,7 +2,7 @@
 //! dropdowns, a frozen header and role column, field labels, notes saying where each value
 //! comes from, and a protected legend sheet), and directories read from CSV, XLSX or JSON.
 
-use super::table::{self, Encoding, Sheet};
+use super::table::{self, Encoding, Sheet, TableError};
 use crate::admin::directory::{Directory, DirectoryError, Org};
 use crate::admin::matrix::{Matrix, SCOPES};
 use crate::core::FieldState;
@@ -10,8 +10,8 @@ use crate::core::FieldState;
 /// Why a directory file could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DirectoryLoadError {
-    /// The bytes are not a readable file of any kind (message).
-    Unreadable(String),
+    /// The bytes are not a readable file of any kind, or one over a limit.
+    Unreadable(TableError),
     /// Rows or cells are wrong; nothing was loaded.
     Rows(Vec<DirectoryError>),
 }
@@ -19,7 +19,7 @@ pub enum DirectoryLoadError {
 impl std::fmt::Display for DirectoryLoadError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            DirectoryLoadError::Unreadable(m) => f.write_str(m),
+            DirectoryLoadError::Unreadable(e) => e.fmt(f),
             DirectoryLoadError::Rows(errors) => {
                 let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
                 write!(f, "{}; nothing was loaded", lines.join("\n"))
@@ -41,16 +41,15 @@ pub fn read_directory(
     let unreadable = DirectoryLoadError::Unreadable;
     if table::is_xlsx(bytes) {
         let sheets = table::read_xlsx(bytes).map_err(unreadable)?;
-        let first = sheets
-            .into_iter()
-            .next()
-            .ok_or_else(|| unreadable("the workbook has no sheet".into()))?;
+        let first = sheets.into_iter().next().ok_or_else(|| {
+            unreadable(TableError::Unreadable("the workbook has no sheet".into()))
+        })?;
         return Directory::from_table_in(&first.rows, org).map_err(DirectoryLoadError::Rows);
     }
     let text = table::decode(bytes, encoding).map_err(unreadable)?;
     if text.trim_start().starts_with(['[', '{']) {
-        let doc: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| unreadable(format!("not valid JSON: {e}")))?;
+        let doc: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| unreadable(TableError::Unreadable(format!("not valid JSON: {e}"))))?;
         return Directory::from_json_in(&doc, org).map_err(DirectoryLoadError::Rows);
     }
     let rows = table::read_csv(text.as_bytes(), Encoding::Utf8).map_err(unreadable)?;
@@ -61,7 +60,7 @@ pub fn read_directory(
 ///
 /// # Errors
 /// A message when the workbook cannot be built.
-pub fn directory_workbook(d: &Directory) -> Result<Vec<u8>, String> {
+pub fn directory_workbook(d: &Directory) -> Result<Vec<u8>, TableError> {
     let rows = d.to_table();
     let widths = vec![14.0, 16.0, 16.0, 20.0, 24.0];
     table::write_xlsx(&[Sheet {
@@ -77,7 +76,7 @@ pub fn directory_workbook(d: &Directory) -> Result<Vec<u8>, String> {
 ///
 /// # Errors
 /// A message when the workbook cannot be built.
-pub fn matrix_workbook(m: &Matrix) -> Result<Vec<u8>, String> {
+pub fn matrix_workbook(m: &Matrix) -> Result<Vec<u8>, TableError> {
     let mut rows = Vec::new();
     let mut notes = Vec::new();
     let all = m.table();

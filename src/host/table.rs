@@ -7,6 +7,62 @@
 //! cell where `;` separates them (Excel in many European locales).
 
 use std::borrow::Cow;
+use std::fmt;
+
+/// Why a table could not be read or written; the message says where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TableError {
+    /// Bytes that are not text in the chosen encoding, or an encoding that does not exist.
+    Encoding(String),
+    /// Malformed CSV, or bytes that are not a readable XLSX workbook.
+    Unreadable(String),
+    /// Over a limit: rows, columns, cells, a cell's length, or the unpacked workbook.
+    TooLarge(String),
+    /// A workbook that cannot be written (e.g. past a sheet's size).
+    Unwritable(String),
+}
+
+impl TableError {
+    /// The same error, said of sheet `name`.
+    fn in_sheet(self, name: &str) -> TableError {
+        let at = |m: String| format!("sheet `{name}`: {m}");
+        match self {
+            TableError::Encoding(m) => TableError::Encoding(at(m)),
+            TableError::Unreadable(m) => TableError::Unreadable(at(m)),
+            TableError::TooLarge(m) => TableError::TooLarge(at(m)),
+            TableError::Unwritable(m) => TableError::Unwritable(at(m)),
+        }
+    }
+
+    /// What is wrong, in words.
+    pub fn message(&self) -> &str {
+        match self {
+            TableError::Encoding(m)
+            | TableError::Unreadable(m)
+            | TableError::TooLarge(m)
+            | TableError::Unwritable(m) => m,
+        }
+    }
+}
+
+impl fmt::Display for TableError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+impl std::error::Error for TableError {}
+
+/// The shells (the CLI) report a table problem as its message.
+impl From<TableError> for String {
+    fn from(e: TableError) -> String {
+        e.to_string()
+    }
+}
+
+fn unreadable_xlsx(e: impl fmt::Display) -> TableError {
+    TableError::Unreadable(format!("not a readable XLSX workbook: {e}"))
+}
 
 /// Rows of cells.
 pub type Table = Vec<Vec<String>>;
@@ -24,13 +80,15 @@ pub enum Encoding {
 }
 
 impl std::str::FromStr for Encoding {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Encoding, String> {
+    type Err = TableError;
+    fn from_str(s: &str) -> Result<Encoding, TableError> {
         match s.to_ascii_lowercase().as_str() {
             "auto" => Ok(Encoding::Auto),
             "utf-8" | "utf8" => Ok(Encoding::Utf8),
             "gbk" | "gb18030" | "gb2312" => Ok(Encoding::Gbk),
-            _ => Err(format!("`{s}` is not auto, utf-8 or gbk")),
+            _ => Err(TableError::Encoding(format!(
+                "`{s}` is not auto, utf-8 or gbk"
+            ))),
         }
     }
 }
@@ -39,7 +97,7 @@ impl std::str::FromStr for Encoding {
 ///
 /// # Errors
 /// A message when the bytes are not valid in the chosen encoding.
-pub fn decode(bytes: &[u8], encoding: Encoding) -> Result<String, String> {
+pub fn decode(bytes: &[u8], encoding: Encoding) -> Result<String, TableError> {
     let bom = b"\xEF\xBB\xBF";
     let utf8 = |b: &[u8]| {
         let b = b.strip_prefix(bom).unwrap_or(b);
@@ -47,17 +105,18 @@ pub fn decode(bytes: &[u8], encoding: Encoding) -> Result<String, String> {
     };
     match encoding {
         Encoding::Utf8 => utf8(bytes).map_err(|e| {
-            format!(
+            TableError::Encoding(format!(
                 "the file is not UTF-8 (byte {}); save it as UTF-8 or choose GBK",
                 e.valid_up_to()
-            )
+            ))
         }),
         Encoding::Auto if bytes.starts_with(bom) => decode(bytes, Encoding::Utf8),
         Encoding::Auto => utf8(bytes).or_else(|_| decode(bytes, Encoding::Gbk)),
         Encoding::Gbk => {
             let (text, had_errors) = encoding_rs::GB18030.decode_without_bom_handling(bytes);
             if had_errors {
-                return Err("the file is neither UTF-8 nor GBK text".into());
+                let msg = "the file is neither UTF-8 nor GBK text";
+                return Err(TableError::Encoding(msg.into()));
             }
             Ok(text.into_owned())
         }
@@ -70,7 +129,7 @@ pub fn decode(bytes: &[u8], encoding: Encoding) -> Result<String, String> {
 /// # Errors
 /// A message for bytes that are not text in the encoding, malformed CSV, or a table over a
 /// limit.
-pub fn read_csv(bytes: &[u8], encoding: Encoding) -> Result<Table, String> {
+pub fn read_csv(bytes: &[u8], encoding: Encoding) -> Result<Table, TableError> {
     let text = decode(bytes, encoding)?;
     let mut r = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -78,7 +137,7 @@ pub fn read_csv(bytes: &[u8], encoding: Encoding) -> Result<Table, String> {
         .from_reader(text.as_bytes());
     let mut grid = Grid::default();
     for (row, rec) in r.records().enumerate() {
-        let rec = rec.map_err(|e| format!("bad CSV: {e}"))?;
+        let rec = rec.map_err(|e| TableError::Unreadable(format!("bad CSV: {e}")))?;
         for (col, cell) in rec.iter().enumerate() {
             grid.put(row, col, unescape(cell))?;
         }
@@ -134,12 +193,12 @@ pub struct Sheet {
 ///
 /// # Errors
 /// More rows or columns than an XLSX sheet holds.
-pub fn xlsx_cell(row: usize, col: usize) -> Result<(u32, u16), String> {
+pub fn xlsx_cell(row: usize, col: usize) -> Result<(u32, u16), TableError> {
     match (u32::try_from(row), u16::try_from(col)) {
         (Ok(r), Ok(c)) if r < 1_048_576 && c < 16_384 => Ok((r, c)),
-        _ => Err(format!(
+        _ => Err(TableError::Unwritable(format!(
             "cell {row}:{col} is past an XLSX sheet's 1,048,576 rows or 16,384 columns"
-        )),
+        ))),
     }
 }
 
@@ -147,9 +206,9 @@ pub fn xlsx_cell(row: usize, col: usize) -> Result<(u32, u16), String> {
 ///
 /// # Errors
 /// A message when the workbook cannot be built (e.g. a bad sheet name).
-pub fn write_xlsx(sheets: &[Sheet]) -> Result<Vec<u8>, String> {
+pub fn write_xlsx(sheets: &[Sheet]) -> Result<Vec<u8>, TableError> {
     use rust_xlsxwriter::{DataValidation, Format, Note, Workbook};
-    let e = |e: rust_xlsxwriter::XlsxError| e.to_string();
+    let e = |e: rust_xlsxwriter::XlsxError| TableError::Unwritable(e.to_string());
     let mut book = Workbook::new();
     let bold = Format::new().set_bold();
     for s in sheets {
@@ -222,9 +281,10 @@ struct Grid {
 
 impl Grid {
     /// Makes sure row `row` exists (rows before it stay empty).
-    fn row(&mut self, row: usize) -> Result<&mut Vec<String>, String> {
+    fn row(&mut self, row: usize) -> Result<&mut Vec<String>, TableError> {
         if row >= MAX_ROWS {
-            return Err(format!("the table has more than {MAX_ROWS} rows"));
+            let msg = format!("the table has more than {MAX_ROWS} rows");
+            return Err(TableError::TooLarge(msg));
         }
         if self.rows.len() <= row {
             self.rows.resize_with(row + 1, Vec::new);
@@ -234,25 +294,26 @@ impl Grid {
     }
 
     /// Puts a value at `(row, col)`, zero-based; cells before it in the row stay empty.
-    fn put(&mut self, row: usize, col: usize, value: &str) -> Result<(), String> {
+    fn put(&mut self, row: usize, col: usize, value: &str) -> Result<(), TableError> {
         if col >= MAX_COLUMNS {
-            return Err(format!(
+            return Err(TableError::TooLarge(format!(
                 "row {} has more than {MAX_COLUMNS} columns",
                 row + 1
-            ));
+            )));
         }
         if value.chars().count() > MAX_CELL_CHARS {
-            return Err(format!(
+            return Err(TableError::TooLarge(format!(
                 "the cell at row {}, column {} has more than {MAX_CELL_CHARS} characters",
                 row + 1,
                 col + 1
-            ));
+            )));
         }
         let cells = self.cells;
         let cells_in_row = self.row(row)?;
         let grow = (col + 1).saturating_sub(cells_in_row.len());
         if cells + grow > MAX_CELLS {
-            return Err(format!("the table has more than {MAX_CELLS} cells"));
+            let msg = format!("the table has more than {MAX_CELLS} cells");
+            return Err(TableError::TooLarge(msg));
         }
         if grow > 0 {
             cells_in_row.resize_with(col + 1, String::new);
@@ -271,22 +332,18 @@ impl Grid {
 
 /// Unpacks every part of a ZIP archive into nothing, failing once they come to more than
 /// [`MAX_UNPACKED`] bytes: checked before the workbook reader unpacks them for real.
-fn check_unpacked(bytes: &[u8]) -> Result<(), String> {
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
-        .map_err(|e| format!("not a readable XLSX workbook: {e}"))?;
+fn check_unpacked(bytes: &[u8]) -> Result<(), TableError> {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(unreadable_xlsx)?;
     let mut total = 0u64;
     for i in 0..zip.len() {
-        let entry = zip
-            .by_index(i)
-            .map_err(|e| format!("not a readable XLSX workbook: {e}"))?;
+        let entry = zip.by_index(i).map_err(unreadable_xlsx)?;
         let mut bounded = std::io::Read::take(entry, MAX_UNPACKED - total + 1);
-        total += std::io::copy(&mut bounded, &mut std::io::sink())
-            .map_err(|e| format!("not a readable XLSX workbook: {e}"))?;
+        total += std::io::copy(&mut bounded, &mut std::io::sink()).map_err(unreadable_xlsx)?;
         if total > MAX_UNPACKED {
-            return Err(format!(
+            return Err(TableError::TooLarge(format!(
                 "the workbook unpacks to more than {} MiB",
                 MAX_UNPACKED >> 20
-            ));
+            )));
         }
     }
     Ok(())
@@ -302,14 +359,14 @@ fn check_unpacked(bytes: &[u8]) -> Result<(), String> {
     clippy::cast_possible_truncation,
     reason = "`f` is a whole number below 1e15 in that branch, exactly an i64"
 )]
-pub fn read_xlsx(bytes: &[u8]) -> Result<Vec<Sheet>, String> {
+pub fn read_xlsx(bytes: &[u8]) -> Result<Vec<Sheet>, TableError> {
     use calamine::{DataRef, Reader};
     check_unpacked(bytes)?;
-    let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes))
-        .map_err(|e| format!("not a readable XLSX workbook: {e}"))?;
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).map_err(unreadable_xlsx)?;
     let mut out = Vec::new();
     for name in book.sheet_names() {
-        let bad = |e: calamine::XlsxError| format!("sheet `{name}`: {e}");
+        let bad = |e: calamine::XlsxError| TableError::Unreadable(format!("sheet `{name}`: {e}"));
         let mut cells = book.worksheet_cells_reader(&name).map_err(bad)?;
         let mut grid = Grid::default();
         while let Some(cell) = cells.next_cell().map_err(bad)? {
@@ -326,7 +383,7 @@ pub fn read_xlsx(bytes: &[u8]) -> Result<Vec<Sheet>, String> {
                 other => calamine::Data::from(other.clone()).to_string(),
             };
             grid.put(row as usize, col as usize, &text)
-                .map_err(|e| format!("sheet `{name}`: {e}"))?;
+                .map_err(|e| e.in_sheet(&name))?;
         }
         out.push(Sheet {
             name,
@@ -341,7 +398,7 @@ pub fn read_xlsx(bytes: &[u8]) -> Result<Vec<Sheet>, String> {
 ///
 /// # Errors
 /// What [`read_xlsx`] or [`read_csv`] report.
-pub fn read_any(bytes: &[u8], encoding: Encoding) -> Result<Vec<Sheet>, String> {
+pub fn read_any(bytes: &[u8], encoding: Encoding) -> Result<Vec<Sheet>, TableError> {
     if is_xlsx(bytes) {
         return read_xlsx(bytes);
     }
@@ -398,9 +455,11 @@ mod tests {
         assert!(std::str::from_utf8(&gbk).is_err(), "really not UTF-8");
         assert_eq!(read_csv(&gbk, Encoding::Auto).unwrap(), table);
         assert_eq!(read_csv(&gbk, Encoding::Gbk).unwrap(), table);
-        assert!(read_csv(&gbk, Encoding::Utf8)
-            .unwrap_err()
-            .contains("not UTF-8"));
+        let e = read_csv(&gbk, Encoding::Utf8).unwrap_err();
+        assert!(
+            matches!(&e, TableError::Encoding(m) if m.contains("not UTF-8")),
+            "{e}"
+        );
     }
 
     #[test]
@@ -412,11 +471,19 @@ mod tests {
             g.put(row, per_row, "x").unwrap();
         }
         let e = g.put(fill, per_row, "x").unwrap_err();
-        assert!(e.contains(&format!("more than {MAX_CELLS} cells")), "{e}");
+        let cells = format!("more than {MAX_CELLS} cells");
+        assert!(
+            matches!(&e, TableError::TooLarge(m) if m.contains(&cells)),
+            "{e}"
+        );
         let long = "长".repeat(MAX_CELL_CHARS + 1);
         let e = Grid::default().put(0, 0, &long).unwrap_err();
-        assert!(e.contains("characters"), "{e}");
-        assert!(e.len() < 200, "the cell is not echoed: {}", e.len());
+        assert!(
+            matches!(&e, TableError::TooLarge(m) if m.contains("characters")),
+            "{e}"
+        );
+        let n = e.message().len();
+        assert!(n < 200, "the cell is not echoed: {n}");
     }
 
     #[test]
@@ -435,7 +502,10 @@ mod tests {
         let bytes = zip.finish().unwrap().into_inner();
         assert!(bytes.len() < 1 << 20, "{}", bytes.len());
         let e = read_xlsx(&bytes).unwrap_err();
-        assert!(e.contains("unpacks to more than"), "{e}");
+        assert!(
+            matches!(&e, TableError::TooLarge(m) if m.contains("unpacks to more than")),
+            "{e}"
+        );
     }
 
     #[test]
@@ -470,7 +540,10 @@ mod tests {
     fn csv_is_held_to_the_same_limits() {
         let wide = format!("{}x\n", ",".repeat(MAX_COLUMNS));
         let e = read_csv(wide.as_bytes(), Encoding::Auto).unwrap_err();
-        assert!(e.contains("columns"), "{e}");
+        assert!(
+            matches!(&e, TableError::TooLarge(m) if m.contains("columns")),
+            "{e}"
+        );
     }
 
     #[test]

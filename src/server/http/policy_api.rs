@@ -7,7 +7,7 @@ use crate::host::now_ms;
 use crate::host::sync::UnpoisonedRw;
 use crate::host::table::XLSX;
 use crate::server::blocking;
-use crate::server::error::{ApiError, ApiResult, ServerCode};
+use crate::server::error::{unreadable, ApiError, ApiResult, ServerCode};
 use crate::server::http::auth::{Admin, Caller, MaybeAdmin, User};
 use crate::server::http::body::{Json as Body, Raw, LARGE};
 use crate::server::http::lang::Want;
@@ -506,8 +506,8 @@ pub async fn put_directory(
             doc: Some(c.doc()),
         });
         crate::host::sheets::read_directory(&bytes, encoding, org).map_err(|e| match e {
-            crate::host::sheets::DirectoryLoadError::Unreadable(m) => {
-                ApiError::new(ServerCode::BadDirectory, m)
+            crate::host::sheets::DirectoryLoadError::Unreadable(e) => {
+                unreadable(&e, ServerCode::BadDirectory)
             }
             crate::host::sheets::DirectoryLoadError::Rows(rows) => ApiError::new(
                 ServerCode::BadDirectory,

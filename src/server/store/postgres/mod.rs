@@ -173,7 +173,7 @@ impl PostgresStore {
             pool,
             config,
             tls,
-            origin: crate::host::keys::random_hex().map_err(StoreError::Failed)?,
+            origin: crate::host::keys::random_hex().map_err(|e| StoreError::Failed(e.into()))?,
         };
         store.run(store.migrate())?;
         Ok(store)
