@@ -37,13 +37,43 @@ pub struct DatabaseTls {
     pub root: Option<String>,
 }
 
+/// Why a TLS setting cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsError {
+    /// An `sslmode` libpq does not know.
+    Mode(String),
+    /// A CA file that cannot be read or holds no certificate (the file, and why).
+    CaFile(String, String),
+    /// rustls refused the configuration.
+    Config(String),
+}
+
+impl std::fmt::Display for TlsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TlsError::Mode(mode) => write!(f, "sslmode `{mode}` is not a libpq mode"),
+            TlsError::CaFile(file, why) => write!(f, "the CA file `{file}`: {why}"),
+            TlsError::Config(why) => f.write_str(why),
+        }
+    }
+}
+
+impl std::error::Error for TlsError {}
+
+/// The store and the webhook report a TLS problem as its message.
+impl From<TlsError> for String {
+    fn from(e: TlsError) -> String {
+        e.to_string()
+    }
+}
+
 /// Reads `sslmode` and `sslrootcert` from a database URL (`postgres://…?sslmode=verify-full`)
 /// or a key-value string (`host=… sslmode=require`). Without `sslmode` it is libpq's
 /// `prefer`: TLS when the server offers it, unchecked.
 ///
 /// # Errors
 /// An `sslmode` libpq does not know.
-pub fn database(url: &str) -> Result<DatabaseTls, String> {
+pub fn database(url: &str) -> Result<DatabaseTls, TlsError> {
     let is_url = url.starts_with("postgres://") || url.starts_with("postgresql://");
     let (head, params): (&str, Vec<&str>) = if is_url {
         match url.split_once('?') {
@@ -64,7 +94,7 @@ pub fn database(url: &str) -> Result<DatabaseTls, String> {
                     "require" => ("require", Verify::Nothing),
                     "verify-ca" => ("require", Verify::Chain),
                     "verify-full" => ("require", Verify::Full),
-                    _ => return Err(format!("sslmode `{mode}` is not a libpq mode")),
+                    _ => return Err(TlsError::Mode(mode.to_string())),
                 };
                 verify = v;
                 // tokio-postgres has no `allow`: it is `prefer` there.
@@ -100,38 +130,34 @@ pub fn database(url: &str) -> Result<DatabaseTls, String> {
               build a C library into every server for connections to our own database and \
               webhook, where classical ECDHE is what the peers offer"
 )]
-pub fn client_config(verify: Verify, root: Option<&Path>) -> Result<ClientConfig, String> {
+pub fn client_config(verify: Verify, root: Option<&Path>) -> Result<ClientConfig, TlsError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut roots = RootCertStore::empty();
     match root {
         Some(file) => {
-            let certs = CertificateDer::pem_file_iter(file)
-                .map_err(|e| format!("the CA file `{}`: {e}", file.display()))?;
+            let bad = |e: &dyn std::fmt::Display| {
+                TlsError::CaFile(file.display().to_string(), e.to_string())
+            };
+            let certs = CertificateDer::pem_file_iter(file).map_err(|e| bad(&e))?;
             for cert in certs {
-                let cert = cert.map_err(|e| format!("the CA file `{}`: {e}", file.display()))?;
-                roots
-                    .add(cert)
-                    .map_err(|e| format!("the CA file `{}`: {e}", file.display()))?;
+                roots.add(cert.map_err(|e| bad(&e))?).map_err(|e| bad(&e))?;
             }
             if roots.is_empty() {
-                return Err(format!(
-                    "the CA file `{}` holds no certificate",
-                    file.display()
-                ));
+                return Err(bad(&"it holds no certificate"));
             }
         }
         None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
     }
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| TlsError::Config(e.to_string()))?;
     let config = match verify {
         Verify::Full => builder.with_root_certificates(roots).with_no_client_auth(),
         Verify::Chain | Verify::Nothing => {
             let webpki =
                 WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
                     .build()
-                    .map_err(|e| e.to_string())?;
+                    .map_err(|e| TlsError::Config(e.to_string()))?;
             builder
                 .dangerous()
                 .with_custom_certificate_verifier(Arc::new(Partial {

@@ -16,9 +16,68 @@
 //! never restored.
 
 use crate::bundle::{verify, PublicKey, SecretKey, TrustedKeys, VerifyOptions};
-use crate::server::services::files::{private_dir, private_file};
+use crate::server::services::files::{private_dir, private_file, FileError};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use std::fmt;
 use std::path::Path;
+
+/// Why a backup or a restore did not happen; a refused restore changed nothing.
+#[derive(Debug)]
+pub enum BackupError {
+    /// What was given cannot be used: no database, a file that exists, a directory that is
+    /// not empty, or a backup that is not one, is damaged, or was changed after it was taken.
+    Refused(String),
+    /// The database could not be read or written.
+    Database {
+        /// What was being done.
+        doing: &'static str,
+        /// Why.
+        source: rusqlite::Error,
+    },
+    /// A file could not be read, copied or written.
+    File {
+        /// The file.
+        file: &'static str,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The data directory could not be made private.
+    Private(FileError),
+}
+
+impl fmt::Display for BackupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BackupError::Refused(m) => f.write_str(m),
+            BackupError::Database { doing, source } => write!(f, "{doing}: {source}"),
+            BackupError::File { file, source } => write!(f, "{file}: {source}"),
+            BackupError::Private(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for BackupError {}
+
+impl From<FileError> for BackupError {
+    fn from(e: FileError) -> BackupError {
+        BackupError::Private(e)
+    }
+}
+
+/// The CLI reports a backup problem as its message.
+impl From<BackupError> for String {
+    fn from(e: BackupError) -> String {
+        e.to_string()
+    }
+}
+
+fn refused(m: impl Into<String>) -> BackupError {
+    BackupError::Refused(m.into())
+}
+
+fn file(file: &'static str) -> impl FnOnce(std::io::Error) -> BackupError {
+    move |source| BackupError::File { file, source }
+}
 
 const FORMAT: &str = "fieldgate-backup/1";
 
@@ -44,25 +103,28 @@ pub enum Credentials {
     Kept,
 }
 
-fn err(what: &str) -> impl Fn(rusqlite::Error) -> String + '_ {
-    move |e| format!("{what}: {e}")
+fn err(doing: &'static str) -> impl Fn(rusqlite::Error) -> BackupError {
+    move |source| BackupError::Database { doing, source }
 }
 
 /// Copies `data`'s database into a new file `out` (online: the server may be running).
 ///
 /// # Errors
 /// A message when the database cannot be read or `out` exists or cannot be written.
-pub fn backup(data: &Path, out: &Path, include_keys: bool) -> Result<Summary, String> {
+pub fn backup(data: &Path, out: &Path, include_keys: bool) -> Result<Summary, BackupError> {
     let db = data.join("fieldgate.db");
     if !db.exists() {
-        return Err(format!(
+        return Err(refused(format!(
             "`{}` has no database (fieldgate.db)",
             data.display()
-        ));
+        )));
     }
     // `symlink_metadata`: a link (even a dangling one) is not followed to write elsewhere.
     if std::fs::symlink_metadata(out).is_ok() {
-        return Err(format!("`{}` exists: give a new file", out.display()));
+        return Err(refused(format!(
+            "`{}` exists: give a new file",
+            out.display()
+        )));
     }
     let src = Connection::open_with_flags(&db, OpenFlags::SQLITE_OPEN_READ_ONLY)
         .map_err(err("cannot open the database"))?;
@@ -75,16 +137,14 @@ pub fn backup(data: &Path, out: &Path, include_keys: bool) -> Result<Summary, St
         b.run_to_completion(256, std::time::Duration::from_millis(5), None)
             .map_err(err("backup"))?;
     }
-    let public = std::fs::read_to_string(data.join("signing.pub"))
-        .map_err(|e| format!("signing.pub: {e}"))?;
+    let public = std::fs::read_to_string(data.join("signing.pub")).map_err(file("signing.pub"))?;
     let mut meta = vec![
         ("format", FORMAT.to_string()),
         ("created_at", crate::host::now_ms().to_string()),
         ("signing.pub", public.trim().to_string()),
     ];
     if include_keys {
-        let key = std::fs::read_to_string(data.join("signing.key"))
-            .map_err(|e| format!("signing.key: {e}"))?;
+        let key = std::fs::read_to_string(data.join("signing.key")).map_err(file("signing.key"))?;
         meta.push(("signing.key", key.trim().to_string()));
     }
     dst.execute_batch("CREATE TABLE backup_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
@@ -96,7 +156,7 @@ pub fn backup(data: &Path, out: &Path, include_keys: bool) -> Result<Summary, St
     summary(&dst, include_keys)
 }
 
-fn summary(c: &Connection, keys: bool) -> Result<Summary, String> {
+fn summary(c: &Connection, keys: bool) -> Result<Summary, BackupError> {
     let versions: i64 = c
         .query_row("SELECT COUNT(*) FROM versions", [], |r| r.get(0))
         .map_err(err("versions"))?;
@@ -129,14 +189,14 @@ pub fn restore(
     data: &Path,
     force: bool,
     include_credentials: bool,
-) -> Result<Summary, String> {
+) -> Result<Summary, BackupError> {
     let busy = std::fs::read_dir(data).is_ok_and(|mut d| d.next().is_some());
     if busy && !force {
-        return Err(format!(
+        return Err(refused(format!(
             "`{}` is not empty: restore into an empty directory, or give --force to replace \
              what is there",
             data.display()
-        ));
+        )));
     }
     let c = Connection::open_with_flags(input, OpenFlags::SQLITE_OPEN_READ_ONLY)
         .map_err(err("cannot open the backup"))?;
@@ -144,30 +204,32 @@ pub fn restore(
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .map_err(err("not a SQLite file"))?;
     if check != "ok" {
-        return Err(format!("the backup is damaged: {check}"));
+        return Err(refused(format!("the backup is damaged: {check}")));
     }
-    let meta = |k: &str| -> Result<Option<String>, String> {
+    let meta = |k: &str| -> Result<Option<String>, BackupError> {
         c.query_row(
             "SELECT value FROM backup_meta WHERE key = ?1",
             params![k],
             |r| r.get(0),
         )
         .optional()
-        .map_err(|e| format!("not a fieldgate backup ({e})"))
+        .map_err(|e| refused(format!("not a fieldgate backup ({e})")))
     };
     if meta("format")?.as_deref() != Some(FORMAT) {
-        return Err(format!("not a {FORMAT} file"));
+        return Err(refused(format!("not a {FORMAT} file")));
     }
-    let public = meta("signing.pub")?.ok_or("the backup names no signing key")?;
+    let public = meta("signing.pub")?.ok_or_else(|| refused("the backup names no signing key"))?;
     let key = meta("signing.key")?;
     let trusted = TrustedKeys::new(vec![
-        PublicKey::from_base64(&public).map_err(|e| e.to_string())?
+        PublicKey::from_base64(&public).map_err(|e| refused(e.to_string()))?
     ]);
     if let Some(k) = &key {
-        let secret =
-            SecretKey::from_base64(k).map_err(|e| format!("the backup's signing.key: {e}"))?;
+        let secret = SecretKey::from_base64(k)
+            .map_err(|e| refused(format!("the backup's signing.key: {e}")))?;
         if secret.public().to_base64() != public.trim() {
-            return Err("the backup's signing.key does not match its signing.pub".into());
+            return Err(refused(
+                "the backup's signing.key does not match its signing.pub",
+            ));
         }
     }
     verify_bundles(&c, &trusted)?;
@@ -177,7 +239,7 @@ pub fn restore(
     private_dir(data)?;
     let db = data.join("fieldgate.db");
     let tmp = data.join("fieldgate.db.restoring");
-    std::fs::copy(input, &tmp).map_err(|e| format!("cannot copy the backup: {e}"))?;
+    std::fs::copy(input, &tmp).map_err(file("the backup"))?;
     {
         let c = Connection::open(&tmp).map_err(err("restore"))?;
         c.execute_batch("DROP TABLE backup_meta; DELETE FROM sessions;")
@@ -192,12 +254,12 @@ pub fn restore(
     for stale in ["fieldgate.db-wal", "fieldgate.db-shm"] {
         let _ = std::fs::remove_file(data.join(stale));
     }
-    std::fs::rename(&tmp, &db).map_err(|e| format!("cannot put the database in place: {e}"))?;
+    std::fs::rename(&tmp, &db).map_err(file("fieldgate.db"))?;
     std::fs::write(data.join("signing.pub"), format!("{}\n", public.trim()))
-        .map_err(|e| format!("signing.pub: {e}"))?;
+        .map_err(file("signing.pub"))?;
     if let Some(k) = key {
         let path = data.join("signing.key");
-        std::fs::write(&path, format!("{k}\n")).map_err(|e| format!("signing.key: {e}"))?;
+        std::fs::write(&path, format!("{k}\n")).map_err(file("signing.key"))?;
         private_file(&path)?;
     }
     Ok(s)
@@ -205,7 +267,7 @@ pub fn restore(
 
 /// Replaces the credentials in `c` with those of the database at `db` (the directory's, before
 /// the restore), when there is one; what was kept.
-fn keep_credentials(c: &Connection, db: &Path) -> Result<Option<(Credentials, u64)>, String> {
+fn keep_credentials(c: &Connection, db: &Path) -> Result<Option<(Credentials, u64)>, BackupError> {
     c.execute("DELETE FROM credentials", [])
         .map_err(err("restore"))?;
     if !db.exists() {
@@ -213,7 +275,7 @@ fn keep_credentials(c: &Connection, db: &Path) -> Result<Option<(Credentials, u6
     }
     let path = db
         .to_str()
-        .ok_or("the data directory's path is not UTF-8")?;
+        .ok_or_else(|| refused("the data directory's path is not UTF-8"))?;
     c.execute("ATTACH DATABASE ?1 AS previous", params![path])
         .map_err(err("the directory's database"))?;
     c.execute_batch("INSERT INTO main.credentials SELECT * FROM previous.credentials")
@@ -225,7 +287,7 @@ fn keep_credentials(c: &Connection, db: &Path) -> Result<Option<(Credentials, u6
 }
 
 /// How many credentials the schema `schema` holds.
-fn count(c: &Connection, schema: &str) -> Result<u64, String> {
+fn count(c: &Connection, schema: &str) -> Result<u64, BackupError> {
     let n: i64 = c
         .query_row(
             &format!("SELECT COUNT(*) FROM {schema}.credentials"),
@@ -238,7 +300,7 @@ fn count(c: &Connection, schema: &str) -> Result<u64, String> {
 
 /// Every stored bundle verifies with the backup's key (its validity window aside: old
 /// versions have expired bundles), and every stored document is the policy it signed.
-fn verify_bundles(c: &Connection, trusted: &TrustedKeys) -> Result<(), String> {
+fn verify_bundles(c: &Connection, trusted: &TrustedKeys) -> Result<(), BackupError> {
     let mut stmt = c
         .prepare("SELECT app, version, bundle, document FROM versions ORDER BY app, version")
         .map_err(err("versions"))?;
@@ -257,18 +319,21 @@ fn verify_bundles(c: &Connection, trusted: &TrustedKeys) -> Result<(), String> {
         let mut opts = VerifyOptions::new(trusted, crate::host::now_ms());
         opts.skew_ms = i64::MAX / 4;
         opts.app = Some(&app);
-        let b = verify(bundle.as_bytes(), &opts)
-            .map_err(|e| format!("{app} v{version}: the stored bundle does not verify: {e}"))?;
+        let b = verify(bundle.as_bytes(), &opts).map_err(|e| {
+            refused(format!(
+                "{app} v{version}: the stored bundle does not verify: {e}"
+            ))
+        })?;
         if i64::try_from(b.policy.version()).ok() != Some(version) {
-            return Err(format!(
+            return Err(refused(format!(
                 "{app} v{version}: the stored bundle carries another version"
-            ));
+            )));
         }
         if !same_policy(&document, &b.body) {
-            return Err(format!(
+            return Err(refused(format!(
                 "{app} v{version}: the stored document is not the policy its bundle signed \
                  (the backup was changed after it was taken)"
-            ));
+            )));
         }
     }
     Ok(())

@@ -2,33 +2,87 @@
 //! publish directory (`<app>/v<n>.json`, immutable, plus a `latest.json` pointer; the current
 //! version re-signed as `<app>/v<n>-<issued ms>.json` before its bundle expires).
 
+use crate::host::keys::KeyError;
 use crate::server::store::Version;
+use std::fmt;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// What went wrong with a file of the data or publish directory.
+#[derive(Debug)]
+pub enum FileError {
+    /// A file or directory could not be made, read, written or locked.
+    Io {
+        /// What was being done (`make private`, `read`, `write`, `lock`).
+        doing: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A bundle for a name that is not an app name is never written.
+    NotAnApp(String),
+    /// A key given in a file or the environment is empty.
+    EmptyKey(String),
+    /// No randomness for a temporary file's name.
+    Key(KeyError),
+}
+
+impl fmt::Display for FileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FileError::Io {
+                doing,
+                path,
+                source,
+            } => write!(f, "cannot {doing} `{}`: {source}", path.display()),
+            FileError::NotAnApp(app) => write!(f, "`{app}` is not an app name; not written"),
+            FileError::EmptyKey(from) => write!(f, "the key in `{from}` is empty"),
+            FileError::Key(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for FileError {}
+
+/// The server's start reports a file problem as its message.
+impl From<FileError> for String {
+    fn from(e: FileError) -> String {
+        e.to_string()
+    }
+}
+
+fn io<'a>(doing: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> FileError + 'a {
+    move |source| FileError::Io {
+        doing,
+        path: path.to_path_buf(),
+        source,
+    }
+}
 
 /// Makes `dir` (and its parents) if absent, and forces it to mode 0700 (also when it exists:
 /// keys, tokens and the database live in it).
 ///
 /// # Errors
 /// A message when it cannot be made or changed.
-pub fn private_dir(dir: &Path) -> Result<(), String> {
+pub fn private_dir(dir: &Path) -> Result<(), FileError> {
     use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
         .create(dir)
         .and_then(|()| std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)))
-        .map_err(|e| format!("cannot make `{}` private: {e}", dir.display()))
+        .map_err(io("make private", dir))
 }
 
 /// Forces a file to mode 0600.
 ///
 /// # Errors
 /// A message when its mode cannot be changed.
-pub fn private_file(path: &Path) -> Result<(), String> {
+pub fn private_file(path: &Path) -> Result<(), FileError> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-        .map_err(|e| format!("cannot make `{}` private: {e}", path.display()))
+        .map_err(io("make private", path))
 }
 
 /// A key given to the server: the contents of `file`, else of the environment variable
@@ -36,11 +90,9 @@ pub fn private_file(path: &Path) -> Result<(), String> {
 ///
 /// # Errors
 /// A message when the file cannot be read or the key is empty.
-pub fn given_key(file: Option<&Path>, env: &str) -> Result<Option<String>, String> {
+pub fn given_key(file: Option<&Path>, env: &str) -> Result<Option<String>, FileError> {
     let text = match file {
-        Some(f) => {
-            std::fs::read_to_string(f).map_err(|e| format!("cannot read `{}`: {e}", f.display()))?
-        }
+        Some(f) => std::fs::read_to_string(f).map_err(io("read", f))?,
         None => match std::env::var(env) {
             Ok(v) => v,
             Err(_) => return Ok(None),
@@ -49,7 +101,7 @@ pub fn given_key(file: Option<&Path>, env: &str) -> Result<Option<String>, Strin
     let text = text.trim().to_string();
     if text.is_empty() {
         let from = file.map_or_else(|| env.to_string(), |f| f.display().to_string());
-        return Err(format!("the key in `{from}` is empty"));
+        return Err(FileError::EmptyKey(from));
     }
     Ok(Some(text))
 }
@@ -59,7 +111,7 @@ pub fn given_key(file: Option<&Path>, env: &str) -> Result<Option<String>, Strin
 ///
 /// # Errors
 /// A message when a file cannot be written.
-pub fn write_version(dir: &Path, v: &Version) -> Result<(), String> {
+pub fn write_version(dir: &Path, v: &Version) -> Result<(), FileError> {
     write_bundle(dir, v)?;
     write_latest(dir, v)
 }
@@ -68,12 +120,12 @@ pub fn write_version(dir: &Path, v: &Version) -> Result<(), String> {
 ///
 /// # Errors
 /// A message when the file cannot be written.
-pub fn write_bundle(dir: &Path, v: &Version) -> Result<(), String> {
+pub fn write_bundle(dir: &Path, v: &Version) -> Result<(), FileError> {
     if !crate::core::valid_app_name(&v.app) {
-        return Err(format!("`{}` is not an app name; not written", v.app));
+        return Err(FileError::NotAnApp(v.app.clone()));
     }
     let app_dir = dir.join(&v.app);
-    std::fs::create_dir_all(&app_dir).map_err(|e| format!("{}: {e}", app_dir.display()))?;
+    std::fs::create_dir_all(&app_dir).map_err(io("make", &app_dir))?;
     let file = app_dir.join(bundle_name(v));
     if file.exists() {
         return Ok(());
@@ -87,7 +139,7 @@ pub fn write_bundle(dir: &Path, v: &Version) -> Result<(), String> {
 ///
 /// # Errors
 /// A message when the file cannot be written.
-pub fn write_latest(dir: &Path, v: &Version) -> Result<(), String> {
+pub fn write_latest(dir: &Path, v: &Version) -> Result<(), FileError> {
     point_latest(dir, &v.app, v.version, v.published_at, &bundle_name(v))
 }
 
@@ -103,9 +155,9 @@ pub fn write_resigned(
     version: u64,
     issued_ms: i64,
     bytes: &[u8],
-) -> Result<(), String> {
+) -> Result<(), FileError> {
     if !crate::core::valid_app_name(app) {
-        return Err(format!("`{app}` is not an app name; not written"));
+        return Err(FileError::NotAnApp(app.to_string()));
     }
     let name = format!("v{version}-{issued_ms}.json");
     atomic_write(&dir.join(app).join(&name), bytes)?;
@@ -134,16 +186,15 @@ fn point_latest(
     version: u64,
     issued_ms: i64,
     name: &str,
-) -> Result<(), String> {
+) -> Result<(), FileError> {
     let lock_path = dir.join(app).join(".latest.lock");
     let lock = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
         .open(&lock_path)
-        .map_err(|e| format!("{}: {e}", lock_path.display()))?;
-    lock.lock()
-        .map_err(|e| format!("{}: {e}", lock_path.display()))?;
+        .map_err(io("open", &lock_path))?;
+    lock.lock().map_err(io("lock", &lock_path))?;
     let newer = latest_issued(dir, app).is_some_and(|(n, at)| (n, at) >= (version, issued_ms));
     if newer {
         return Ok(());
@@ -162,9 +213,8 @@ fn bundle_name(v: &Version) -> String {
 
 /// Writes through a temporary file of its own (no two writers share one) and a rename, so a
 /// reader sees the old file or the new one, never a part.
-fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    let err = |e: std::io::Error| format!("{}: {e}", path.display());
-    let suffix = crate::host::keys::random_hex()?;
+fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
+    let suffix = crate::host::keys::random_hex().map_err(FileError::Key)?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let tmp = path.with_file_name(format!(".{name}.{}.tmp", &suffix[..16]));
     let written = std::fs::File::create(&tmp).and_then(|mut f| {
@@ -173,7 +223,7 @@ fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), String> {
     });
     if let Err(e) = written.and_then(|()| std::fs::rename(&tmp, path)) {
         let _ = std::fs::remove_file(&tmp);
-        return Err(err(e));
+        return Err(io("write", path)(e));
     }
     Ok(())
 }

@@ -335,6 +335,7 @@ pub fn refresh_files(state: &AppState, now_ms: i64) {
             .map_err(|e| e.message)
             .and_then(|b| {
                 crate::server::services::files::write_resigned(dir, &app, c.version, now_ms, &b)
+                    .map_err(String::from)
             });
         if let Err(e) = written {
             tracing::warn!(target: "fieldgate::publish", "publish-dir: re-signing {app} v{}: {e}", c.version);

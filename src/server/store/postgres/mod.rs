@@ -130,19 +130,19 @@ impl PostgresStore {
     /// # Errors
     /// A bad URL, an unreachable database, or a failed migration.
     pub fn connect(url: &str) -> Result<PostgresStore, StoreError> {
-        let bad = |e: String| StoreError::Failed(format!("bad database URL: {e}"));
-        let wanted = crate::host::tls::database(url).map_err(bad)?;
+        let bad = |e: &dyn std::fmt::Display| StoreError::Failed(format!("bad database URL: {e}"));
+        let wanted = crate::host::tls::database(url).map_err(|e| bad(&e))?;
         let tls = MakeRustlsConnect::new(
             crate::host::tls::client_config(
                 wanted.verify,
                 wanted.root.as_deref().map(std::path::Path::new),
             )
-            .map_err(bad)?,
+            .map_err(|e| bad(&e))?,
         );
         let config: tokio_postgres::Config = wanted
             .url
             .parse()
-            .map_err(|e: tokio_postgres::Error| bad(e.to_string()))?;
+            .map_err(|e: tokio_postgres::Error| bad(&e))?;
         let mut config = config;
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(5));
