@@ -4,9 +4,8 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use fieldgate::admin::{diff, Directory, Limits};
-use fieldgate::Policy;
+use fieldgate::core::Checked;
 use serde_json::{json, Value};
-use std::sync::Arc;
 use std::time::Duration;
 
 mod support;
@@ -41,18 +40,10 @@ fn benches(c: &mut Criterion) {
         .as_array_mut()
         .unwrap()
         .pop();
-    let old = Arc::new(Policy::from_value(&old_doc).unwrap());
-    let new = Arc::new(Policy::from_value(&new_doc).unwrap());
-    let directory = Directory::from_json(&people(&old_doc), Some(&new)).unwrap();
-    let d = diff(
-        &old_doc,
-        &old,
-        &new_doc,
-        &new,
-        Some(&directory),
-        &Limits::default(),
-    )
-    .unwrap();
+    let old = Checked::from_value(old_doc).unwrap();
+    let new = Checked::from_value(new_doc).unwrap();
+    let directory = Directory::from_json(&people(old.doc()), Some(new.policy())).unwrap();
+    let d = diff(&old, &new, Some(&directory), &Limits::default()).unwrap();
     assert!(!d.access.is_empty(), "the change gives and takes access");
     println!("{} access changes", d.access.len());
 
@@ -63,19 +54,7 @@ fn benches(c: &mut Criterion) {
             "diff: {} KiB policy pair, 10,000 people",
             old_text.len() / 1024
         ),
-        |b| {
-            b.iter(|| {
-                diff(
-                    &old_doc,
-                    &old,
-                    &new_doc,
-                    &new,
-                    Some(&directory),
-                    &Limits::default(),
-                )
-                .unwrap()
-            })
-        },
+        |b| b.iter(|| diff(&old, &new, Some(&directory), &Limits::default()).unwrap()),
     );
     g.finish();
 }

@@ -4,6 +4,7 @@
 mod common;
 
 use fieldgate::admin::{lint, transfer, Selection, Transfer};
+use fieldgate::core::Checked;
 use fieldgate::Policy;
 use serde_json::{json, Value};
 
@@ -355,7 +356,7 @@ fn lint_finds_each_kind_of_mistake() {
         ]
     });
     let p = std::sync::Arc::new(Policy::from_value(&doc).unwrap());
-    let got: Vec<(String, &str)> = lint(&doc, &p, None)
+    let got: Vec<(String, &str)> = lint(&checked(&doc), None)
         .into_iter()
         .map(|w| (w.path, w.code))
         .collect();
@@ -384,7 +385,7 @@ fn lint_finds_each_kind_of_mistake() {
         Some(&p),
     )
     .unwrap();
-    let with_directory: Vec<(String, &str)> = lint(&doc, &p, Some(&people))
+    let with_directory: Vec<(String, &str)> = lint(&checked(&doc), Some(&people))
         .into_iter()
         .map(|w| (w.path, w.code))
         .collect();
@@ -405,7 +406,7 @@ fn lint_finds_a_reporting_line_scope_over_a_directory_without_managers() {
     let p = std::sync::Arc::new(Policy::from_value(&doc).unwrap());
     let codes = |people: serde_json::Value| -> Vec<(String, &'static str)> {
         let d = fieldgate::admin::Directory::from_json(&people, Some(&p)).unwrap();
-        lint(&doc, &p, Some(&d))
+        lint(&checked(&doc), Some(&d))
             .into_iter()
             .map(|w| (w.path, w.code))
             .collect()
@@ -421,7 +422,7 @@ fn lint_finds_a_reporting_line_scope_over_a_directory_without_managers() {
         "{line:?}"
     );
     // Without a directory there is nothing to say about it.
-    assert!(!lint(&doc, &p, None)
+    assert!(!lint(&checked(&doc), None)
         .iter()
         .any(|w| w.code == "no_reporting_line"));
 }
@@ -443,8 +444,7 @@ fn lint_asks_the_core_which_scope_covers_which() {
         },
         "assignments": {"users": {"u-a": {"roles": ["lead", "near"]}}}
     });
-    let p = std::sync::Arc::new(Policy::from_value(&doc).unwrap());
-    let shadowed: Vec<String> = lint(&doc, &p, None)
+    let shadowed: Vec<String> = lint(&checked(&doc), None)
         .into_iter()
         .filter(|w| w.code == "shadowed_grant")
         .map(|w| w.path)
@@ -467,14 +467,14 @@ fn lint_finds_who_can_both_edit_and_approve_the_same_record() {
         Some(&p),
     )
     .unwrap();
-    let sod = |doc: &serde_json::Value, p: &std::sync::Arc<Policy>| {
-        lint(doc, p, Some(&people))
+    let sod = |doc: &serde_json::Value| {
+        lint(&checked(doc), Some(&people))
             .into_iter()
             .filter(|w| w.code == "sod_conflict")
             .map(|w| w.message)
             .collect::<Vec<_>>()
     };
-    let before = sod(&doc, &p);
+    let before = sod(&doc);
     assert!(
         before.iter().any(|m| m.starts_with("role `approver`")),
         "{before:?}"
@@ -487,14 +487,13 @@ fn lint_finds_who_can_both_edit_and_approve_the_same_record() {
     );
     // The sample as shipped: only the all-powerful admin is left to flag.
     let shipped = common::read_json(&common::root().join(P));
-    let p = std::sync::Arc::new(Policy::from_value(&shipped).unwrap());
-    let after = sod(&shipped, &p);
+    let after = sod(&shipped);
     assert_eq!(after.len(), 1, "{after:?}");
     assert!(after[0].starts_with("role `admin`"), "{after:?}");
 }
 
 mod matrix {
-    use super::{common, sample};
+    use super::{checked, common, sample};
     use fieldgate::admin::matrix::{apply, import, import_partly, CellEdit, Matrix};
     use fieldgate::Policy;
     use serde_json::{json, Value};
@@ -588,7 +587,7 @@ mod matrix {
         let grants = &out["roles"]["clerk"]["grants"];
         assert_eq!(grants[0]["fields"]["phone"], "masked", "{grants:#}");
         assert_eq!(grants[1]["fields"]["notes"], "readonly", "{grants:#}");
-        let d = fieldgate::admin::diff(&doc, &p, &out, &compiled(&out), None, &Default::default())
+        let d = fieldgate::admin::diff(&checked(&doc), &checked(&out), None, &Default::default())
             .unwrap();
         assert!(!d.access.is_empty());
         assert!(
@@ -957,10 +956,8 @@ fn personal_limits_cap_one_person_and_show_everywhere() {
     );
     // And a diff names it.
     let d = fieldgate::admin::diff(
-        &sample(),
-        &std::sync::Arc::new(Policy::from_value(&sample()).unwrap()),
-        &doc,
-        &p,
+        &checked(&sample()),
+        &checked(&doc),
         None,
         &Default::default(),
     )
@@ -1263,15 +1260,9 @@ fn a_new_manager_in_the_directory_is_an_access_change_naming_who_gains_and_loses
     };
     let (under_ivan, alone) = (with_bob_under(Some("u-ivan")), with_bob_under(None));
     let changes = |was: &fieldgate::admin::Directory, is: &fieldgate::admin::Directory| {
-        let d = fieldgate::admin::diff_people(
-            &doc,
-            &p,
-            &doc,
-            &p,
-            [Some(was), Some(is)],
-            &Default::default(),
-        )
-        .unwrap();
+        let c = checked(&doc);
+        let d = fieldgate::admin::diff_people(&c, &c, [Some(was), Some(is)], &Default::default())
+            .unwrap();
         d.access
             .iter()
             .map(|c| {
@@ -1313,4 +1304,9 @@ fn a_new_manager_in_the_directory_is_an_access_change_naming_who_gains_and_loses
         )),
         "{gained:#?}"
     );
+}
+
+/// A policy document checked once, as the admin toolkit takes it.
+fn checked(doc: &Value) -> Checked {
+    Checked::from_value(doc.clone()).unwrap()
 }

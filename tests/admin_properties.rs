@@ -147,6 +147,11 @@ fn records(p: &Person) -> Vec<Option<Value>> {
     out
 }
 
+/// A policy document checked once, as the admin toolkit takes it.
+fn checked(doc: &Value) -> fieldgate::core::Checked {
+    fieldgate::core::Checked::from_value(doc.clone()).unwrap()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 80, ..ProptestConfig::default() })]
 
@@ -154,7 +159,7 @@ proptest! {
     fn diff_reports_exactly_the_differences_eval_shows((a, b) in pair(), list in people()) {
         let (pa, pb) = (compile(&a), compile(&b));
         let dir = Directory::new(list.clone(), None, 1).unwrap();
-        let d = diff(&a, &pa, &b, &pb, Some(&dir), &Limits::default()).unwrap();
+        let d = diff(&checked(&a), &checked(&b), Some(&dir), &Limits::default()).unwrap();
         // Sound: each reported change is what eval answers on its record.
         for c in d.access.iter().filter(|c| c.resource == "doc") {
             let s = match c.subject.split_once(':').unwrap() {
@@ -188,7 +193,7 @@ proptest! {
     fn diff_of_people_reports_exactly_what_eval_shows((a, b) in pair(), was in people(), is in people()) {
         let (pa, pb) = (compile(&a), compile(&b));
         let (dw, di) = (Directory::new(was.clone(), None, 1).unwrap(), Directory::new(is.clone(), None, 1).unwrap());
-        let d = diff_people(&a, &pa, &b, &pb, [Some(&dw), Some(&di)], &Limits::default()).unwrap();
+        let d = diff_people(&checked(&a), &checked(&b), [Some(&dw), Some(&di)], &Limits::default()).unwrap();
         let person = |dir: &Directory, id: &str| dir.get(id).map(Person::subject).unwrap_or_else(|| Subject::new(id));
         for c in d.access.iter().filter(|c| c.resource == "doc") {
             let (x, y) = match c.subject.split_once(':').unwrap() {
@@ -220,10 +225,9 @@ proptest! {
     /// the same effect, people, records, conditions and causes; every entry is in one line.
     #[test]
     fn summary_lines_claim_exactly_their_entries((a, b) in pair(), list in people(), zh in any::<bool>()) {
-        let (pa, pb) = (compile(&a), compile(&b));
         let named: Vec<Person> = list.into_iter().map(|p| Person { name: Some(format!("Name {}", p.id)), ..p }).collect();
         let dir = Directory::new(named, None, 1).unwrap();
-        let d = diff(&a, &pa, &b, &pb, Some(&dir), &Limits::default()).unwrap();
+        let d = diff(&checked(&a), &checked(&b), Some(&dir), &Limits::default()).unwrap();
         let lang = if zh { Lang::Zh } else { Lang::En };
         let impact = d.impact(lang);
         let mut seen = vec![0usize; d.access.len()];

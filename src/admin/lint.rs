@@ -6,8 +6,8 @@ use super::probe::sample_records;
 use super::subjects;
 use crate::core::condition::Expr;
 use crate::core::policy::{Effect, ModeCaps, Policy, Scope, Targets, ALL_ACTIONS};
-use crate::core::FieldState;
 use crate::core::Input;
+use crate::core::{Checked, FieldState};
 use serde::Serialize;
 use serde_json::Value;
 use std::sync::Arc;
@@ -25,7 +25,8 @@ pub struct Warning {
 
 /// Lints a compiled policy and its source document; with a directory, separation of duties is
 /// checked for its people as well as for each role.
-pub fn lint(doc: &Value, p: &Arc<Policy>, directory: Option<&Directory>) -> Vec<Warning> {
+pub fn lint(checked: &Checked, directory: Option<&Directory>) -> Vec<Warning> {
+    let (doc, p) = (checked.doc(), checked.policy());
     let mut out = Vec::new();
     sod_conflicts(doc, p, directory, &mut out);
     unused_templates(doc, p, &mut out);

@@ -8,10 +8,9 @@
 use super::diff::{diff, Limits};
 use super::directory::Directory;
 use super::who_can::{sources, Source};
-use crate::core::{FieldState, Input, Mode, Policy, RoleVia, Session};
+use crate::core::{Checked, FieldState, Input, Mode, RoleVia, Session};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
-use std::sync::Arc;
 
 /// The columns of a review sheet, in order.
 pub const COLUMNS: [&str; 11] = [
@@ -102,11 +101,11 @@ pub fn export_like(action: &str) -> bool {
 /// # Errors
 /// A message for an unknown resource or field.
 pub fn review(
-    doc: &Value,
-    policy: &Arc<Policy>,
+    checked: &Checked,
     directory: &Directory,
     coverage: &Coverage,
 ) -> Result<Vec<Line>, String> {
+    let (doc, policy) = (checked.doc(), checked.policy());
     let resources: Vec<String> = match &coverage.resource {
         Some(r) => {
             policy.resource_id(r).map_err(|e| e.to_string())?;
@@ -356,11 +355,11 @@ pub struct Applied {
 /// # Errors
 /// Every line that cannot be revoked on its own; nothing changes then.
 pub fn apply(
-    doc: &Value,
-    policy: &Arc<Policy>,
+    checked: &Checked,
     lines: &[Line],
     directory: Option<&Directory>,
 ) -> Result<(Value, Applied), Vec<Refusal>> {
+    let (doc, policy) = (checked.doc(), checked.policy());
     let mut out = doc.clone();
     let mut refusals = Vec::new();
     let mut applied = Applied {
@@ -429,8 +428,8 @@ pub fn apply(
     if revoked.is_empty() {
         return Ok((out, applied));
     }
-    let after = match Policy::from_value(&out) {
-        Ok(p) => Arc::new(p),
+    let after = match Checked::from_value(out.clone()) {
+        Ok(c) => c,
         Err(e) => {
             return Err(vec![Refusal {
                 line: 0,
@@ -440,7 +439,7 @@ pub fn apply(
             }])
         }
     };
-    let d = diff(doc, policy, &out, &after, directory, &Limits::default()).map_err(|e| {
+    let d = diff(checked, &after, directory, &Limits::default()).map_err(|e| {
         vec![Refusal {
             line: 0,
             person: String::new(),

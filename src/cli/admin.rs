@@ -310,9 +310,9 @@ pub(crate) struct LintArgs {
 }
 
 pub(crate) fn lint_run(a: LintArgs) -> CliResult {
-    let policy = load::valid_policy(&a.policy)?;
-    let directory = a.directory.load(Some(&policy))?;
-    let warnings = lint(&read_json(&a.policy)?, &policy, directory.as_ref());
+    let checked = load::checked_policy(&a.policy)?;
+    let directory = a.directory.load(Some(checked.policy()))?;
+    let warnings = lint(&checked, directory.as_ref());
     if a.json {
         print_json(&warnings)?;
     } else {
@@ -360,7 +360,7 @@ pub(crate) struct DiffArgs {
 fn policy_document(
     path: &std::path::Path,
     trust: &[String],
-) -> Result<(serde_json::Value, std::sync::Arc<crate::core::Policy>), String> {
+) -> Result<crate::core::Checked, String> {
     let bytes = load::read(path)?;
     if bytes.starts_with(crate::bundle::MAGIC) {
         return Err(format!(
@@ -384,17 +384,16 @@ fn policy_document(
         }
         Err(_) => doc,
     };
-    let policy = crate::core::Policy::from_value(&doc)
-        .map_err(|e| format!("`{}` is not a valid policy:\n{e}", path.display()))?;
-    Ok((doc, std::sync::Arc::new(policy)))
+    crate::core::Checked::from_value(doc)
+        .map_err(|e| format!("`{}` is not a valid policy:\n{e}", path.display()))
 }
 
 pub(crate) fn diff_run(a: DiffArgs) -> CliResult {
-    let (old_doc, old) = policy_document(&a.old, &a.trust)?;
-    let (new_doc, new) = policy_document(&a.new, &a.trust)?;
-    let directory = a.directory.load(Some(&new))?;
+    let old = policy_document(&a.old, &a.trust)?;
+    let new = policy_document(&a.new, &a.trust)?;
+    let directory = a.directory.load(Some(new.policy()))?;
     let after = match &a.new_directory {
-        Some(path) => a.directory.load_from(Some(path), Some(&new))?,
+        Some(path) => a.directory.load_from(Some(path), Some(new.policy()))?,
         None => directory.clone(),
     };
     let deadline = crate::host::Deadline::after(std::time::Duration::from_secs(a.deadline));
@@ -403,8 +402,7 @@ pub(crate) fn diff_run(a: DiffArgs) -> CliResult {
         expired: &|| deadline.passed(),
     };
     let people = [directory.as_ref(), after.as_ref()];
-    let d = crate::admin::diff_people(&old_doc, &old, &new_doc, &new, people, &limits)
-        .map_err(|e| e.to_string())?;
+    let d = crate::admin::diff_people(&old, &new, people, &limits).map_err(|e| e.to_string())?;
     let impact = d.impact(a.lang);
     if a.json {
         print_json(&serde_json::json!({

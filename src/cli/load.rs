@@ -20,6 +20,12 @@ pub(crate) fn valid_policy(path: &Path) -> Result<Arc<Policy>, String> {
     policy(path)?.map_err(|e| format!("`{}` is not a valid policy:\n{e}", path.display()))
 }
 
+/// A policy file compiled once, with its document (what the admin toolkit reads).
+pub(crate) fn checked_policy(path: &Path) -> Result<crate::core::Checked, String> {
+    crate::core::Checked::from_slice(&read(path)?)
+        .map_err(|e| format!("`{}` is not a valid policy:\n{e}", path.display()))
+}
+
 /// Trusted keys from `--trust` values: `signing.pub` files or base64 keys.
 pub(crate) fn trusted_keys(
     values: &[String],

@@ -1,7 +1,7 @@
 //! `fieldgate review`: the periodic access review sheet, and `fieldgate review apply`, which
 //! turns its revocations into a policy change.
 
-use super::admin::{print_json, read_json};
+use super::admin::print_json;
 use super::load::{self, DirectoryArgs};
 use super::CliResult;
 use crate::admin::review::{self, Coverage, Line, COLUMNS};
@@ -91,18 +91,17 @@ fn write_run(a: WriteArgs) -> CliResult {
     let (Some(path), Some(out)) = (a.policy, a.out) else {
         return Err("give --policy, --directory and --out".into());
     };
-    let policy = load::valid_policy(&path)?;
-    let doc = read_json(&path)?;
+    let checked = load::checked_policy(&path)?;
     let directory = a
         .directory
-        .load(Some(&policy))?
+        .load(Some(checked.policy()))?
         .ok_or("a review needs --directory (the people to review)")?;
     let coverage = Coverage {
         resource: a.resource,
         sensitive: a.sensitive,
         actions: a.action,
     };
-    let lines = review::review(&doc, &policy, &directory, &coverage)?;
+    let lines = review::review(&checked, &directory, &coverage)?;
     let mut rows = vec![COLUMNS.iter().map(|c| c.to_string()).collect::<Vec<_>>()];
     rows.extend(lines.iter().map(Line::cells));
     let bytes = match a.format {
@@ -144,9 +143,8 @@ fn write_run(a: WriteArgs) -> CliResult {
 }
 
 fn apply_run(a: ApplyArgs) -> CliResult {
-    let policy = load::valid_policy(&a.policy)?;
-    let doc = read_json(&a.policy)?;
-    let directory = a.directory.load(Some(&policy))?;
+    let checked = load::checked_policy(&a.policy)?;
+    let directory = a.directory.load(Some(checked.policy()))?;
     let bytes = load::read(&a.input)?;
     let lines: Vec<Line> = if bytes.trim_ascii_start().starts_with(b"[") {
         let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
@@ -169,7 +167,7 @@ fn apply_run(a: ApplyArgs) -> CliResult {
         let sheets = table::read_any(&bytes, table::Encoding::Auto)?;
         review::lines_from_table(&sheets.first().ok_or("the file has no sheet")?.rows)?
     };
-    match review::apply(&doc, &policy, &lines, directory.as_ref()) {
+    match review::apply(&checked, &lines, directory.as_ref()) {
         Ok((out, applied)) => {
             let text = serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?;
             std::fs::write(&a.out, text + "\n")

@@ -28,7 +28,7 @@ use super::directory::Directory;
 use super::probe::*;
 use super::subjects;
 use super::words::{Labels, Lang};
-use crate::core::{FieldState, Input, Mode, Policy, Session, Subject};
+use crate::core::{Checked, FieldState, Input, Mode, Policy, Session, Subject};
 use access::*;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -197,20 +197,18 @@ impl Diff {
     }
 }
 
-/// Compares two policies (documents and their compiled forms) for the people of `directory`
+/// Compares two checked policies (documents and their compiled forms) for the people of `directory`
 /// (see the module documentation for who else is asked about).
 ///
 /// # Errors
 /// `diff_too_large` when the limits are reached.
 pub fn diff(
-    old_doc: &Value,
-    old: &Arc<Policy>,
-    new_doc: &Value,
-    new: &Arc<Policy>,
+    old: &Checked,
+    new: &Checked,
     directory: Option<&Directory>,
     limits: &Limits<'_>,
 ) -> Result<Diff, DiffError> {
-    diff_people(old_doc, old, new_doc, new, [directory, directory], limits)
+    diff_people(old, new, [directory, directory], limits)
 }
 
 /// [`diff`] where the people change too: everyone as `directories[0]` describes them under
@@ -221,13 +219,13 @@ pub fn diff(
 /// # Errors
 /// `diff_too_large` when the limits are reached.
 pub fn diff_people(
-    old_doc: &Value,
-    old: &Arc<Policy>,
-    new_doc: &Value,
-    new: &Arc<Policy>,
+    old: &Checked,
+    new: &Checked,
     directories: [Option<&Directory>; 2],
     limits: &Limits<'_>,
 ) -> Result<Diff, DiffError> {
+    let (old_doc, old) = (old.doc(), old.policy());
+    let (new_doc, new) = (new.doc(), new.policy());
     let mut structure = structure::structural(old_doc, new_doc);
     if let [Some(was), Some(is)] = directories {
         structure.extend(structure::people(was, is));

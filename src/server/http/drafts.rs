@@ -5,7 +5,7 @@
 use crate::admin::matrix::{self, CellEdit, CellError, Matrix};
 use crate::admin::words::Lang;
 use crate::admin::{transfer, Selection, Transfer, TransferError};
-use crate::core::Policy;
+use crate::core::{Checked, Policy};
 use crate::host::table::{TableError, XLSX};
 use crate::host::{sheets, table};
 use crate::server::error::{unreadable, ApiError, ApiResult, ServerCode};
@@ -347,11 +347,10 @@ async fn with_diff(
         let Some(current) = s.current(&app) else {
             return Ok(Value::Null);
         };
-        let compiled = Arc::new(Policy::from_value(&doc).map_err(|e| ApiError::bad_policy(&e))?);
+        let checked = Checked::from_value(doc).map_err(|e| ApiError::bad_policy(&e))?;
         let now = (!directory.is_empty()).then_some(&*directory);
         let people = [now, pending.as_deref().or(now)];
-        let d =
-            crate::server::services::publish::access_diff(&s, &current, &doc, &compiled, people)?;
+        let d = crate::server::services::publish::access_diff(&s, &current, &checked, people)?;
         let mut j = crate::server::services::publish::diff_json(&d, lang);
         j["from"] = json!(current.version);
         Ok(j)

@@ -194,7 +194,7 @@ pub async fn diff(
     let d = blocking(move || {
         let (a, b) = (compiled_version(&a)?, compiled_version(&b)?);
         let people = [was.as_deref(), is.as_deref()];
-        publish::access_diff(&s, &a, b.doc(), b.policy(), people)
+        publish::access_diff(&s, &a, &b.checked, people)
     })
     .await?;
     let mut out = diff_json(&d, lang);
@@ -241,12 +241,7 @@ pub async fn publish_policy(
             let now = (!directory.is_empty()).then_some(&*directory);
             let people = [now, then.as_deref().or(now)];
             let c = check(&s, &a, doc, next, current.as_deref(), people)?;
-            let lint = new_warnings(
-                current.as_deref(),
-                c.checked.doc(),
-                c.checked.policy(),
-                people,
-            );
+            let lint = new_warnings(current.as_deref(), &c.checked, people);
             Ok((next, c, lint))
         })
         .await?;
@@ -607,13 +602,12 @@ async fn to_draft(
     let (diff, lint) = blocking(move || {
         let doc: Value = serde_json::from_str(&doc).map_err(ApiError::internal)?;
         // A draft being edited may not compile yet: then the people are saved, undiffed.
-        let Ok(policy) = crate::core::Policy::from_value(&doc) else {
+        let Ok(checked) = crate::core::Checked::from_value(doc) else {
             return Ok((Value::Null, Vec::new()));
         };
-        let policy = Arc::new(policy);
         let people = [(!was.is_empty()).then_some(&*was), Some(&is)];
-        let d = publish::access_diff(&s, &current, &doc, &policy, people)?;
-        let lint = new_warnings(Some(&current), &doc, &policy, people);
+        let d = publish::access_diff(&s, &current, &checked, people)?;
+        let lint = new_warnings(Some(&current), &checked, people);
         Ok((diff_json(&d, lang), lint))
     })
     .await?;
@@ -741,14 +735,13 @@ pub async fn config(State(state): State<Shared>, admin: MaybeAdmin) -> Json<Valu
 /// both create and approve.
 pub fn new_warnings(
     current: Option<&crate::server::state::Current>,
-    doc: &Value,
-    policy: &Arc<crate::core::Policy>,
+    new: &crate::core::Checked,
     people: [Option<&Directory>; 2],
 ) -> Vec<crate::admin::Warning> {
     let before = current
-        .map(|c| crate::admin::lint(c.doc(), c.policy(), people[0]))
+        .map(|c| crate::admin::lint(&c.checked, people[0]))
         .unwrap_or_default();
-    crate::admin::lint(doc, policy, people[1])
+    crate::admin::lint(new, people[1])
         .into_iter()
         .filter(|w| !before.contains(w))
         .collect()

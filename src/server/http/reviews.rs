@@ -106,7 +106,7 @@ pub async fn open(
             sensitive: body.fields.clone(),
             actions: body.actions.clone(),
         };
-        let got = review::review(current.doc(), current.policy(), &directory, &coverage)
+        let got = review::review(&current.checked, &directory, &coverage)
             .map_err(ApiError::bad_request)?;
         lines.extend(got);
     }
@@ -305,24 +305,23 @@ pub async fn close(
         let mut done = None;
         let mut make = |rows: &[ReviewLine]| {
             let lines: Vec<Line> = rows.iter().map(line_of).collect();
-            let (draft, outcome) =
-                match review::apply(current.doc(), current.policy(), &lines, Some(&directory)) {
-                    Ok(applied) => applied,
-                    Err(refusals) => {
-                        declined = Some(
-                            ApiError::new(
-                                ServerCode::BadCells,
-                                format!(
-                                    "{} line(s) cannot be revoked on their own; the review \
+            let (draft, outcome) = match review::apply(&current.checked, &lines, Some(&directory)) {
+                Ok(applied) => applied,
+                Err(refusals) => {
+                    declined = Some(
+                        ApiError::new(
+                            ServerCode::BadCells,
+                            format!(
+                                "{} line(s) cannot be revoked on their own; the review \
                                      stays open",
-                                    refusals.len()
-                                ),
-                            )
-                            .with_cells(&refusals),
-                        );
-                        return None;
-                    }
-                };
+                                refusals.len()
+                            ),
+                        )
+                        .with_cells(&refusals),
+                    );
+                    return None;
+                }
+            };
             let at = now_ms();
             let summary = json!({
                 "revoked": outcome.revoked, "kept": outcome.kept, "changes": outcome.changes,

@@ -9,7 +9,7 @@
 use crate::admin::words::Lang;
 use crate::admin::{diff_people, Diff, Directory, Limits};
 use crate::bundle::{sign_checked, Encoding, SecretKey, SignOptions};
-use crate::core::{minimize, valid_app_name, Checked, Policy, Subject};
+use crate::core::{minimize, valid_app_name, Checked, Subject};
 use crate::host::sync::{Unpoisoned, UnpoisonedRw};
 use crate::server::error::{ApiError, ApiResult, ServerCode};
 use crate::server::state::{AppState, BundleKey, Current, Served};
@@ -116,8 +116,7 @@ pub fn check_app(app: &str) -> ApiResult<()> {
 pub fn access_diff(
     state: &AppState,
     old: &Current,
-    new_doc: &Value,
-    new: &Arc<Policy>,
+    new: &Checked,
     people: [Option<&Directory>; 2],
 ) -> ApiResult<Diff> {
     let deadline = crate::host::Deadline::after(state.options.diff_deadline.into());
@@ -125,7 +124,7 @@ pub fn access_diff(
         max_changes: state.options.diff_max_changes,
         expired: &|| deadline.passed(),
     };
-    diff_people(old.doc(), old.policy(), new_doc, new, people, &limits)
+    diff_people(&old.checked, new, people, &limits)
         .map_err(|e| ApiError::new(ServerCode::DiffTooLarge, e.message))
 }
 
@@ -154,7 +153,7 @@ pub fn check(
     obj.insert("version".into(), Value::from(n));
     let checked = Checked::from_value(doc).map_err(|e| ApiError::bad_policy(&e))?;
     let diff = match current {
-        Some(c) => access_diff(state, c, checked.doc(), checked.policy(), people)?,
+        Some(c) => access_diff(state, c, &checked, people)?,
         None => Diff::default(),
     };
     Ok(Candidate { checked, diff })
