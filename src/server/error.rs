@@ -440,11 +440,3 @@ pub fn as_json(status: StatusCode, text: &str) -> ApiError {
     };
     ApiError::new(code, message)
 }
-
-/// An uploaded file that cannot be read: over a limit is `too_large`, anything else `code`.
-pub fn unreadable(e: &crate::host::table::TableError, code: ServerCode) -> ApiError {
-    match e {
-        crate::host::table::TableError::TooLarge(m) => ApiError::new(ServerCode::TooLarge, m),
-        _ => ApiError::new(code, e.message()),
-    }
-}

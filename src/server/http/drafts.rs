@@ -6,9 +6,9 @@ use crate::admin::matrix::{self, CellEdit, CellError, Matrix};
 use crate::admin::words::Lang;
 use crate::admin::{transfer, Selection, Transfer, TransferError};
 use crate::core::{Checked, Policy};
-use crate::host::table::{TableError, XLSX};
+use crate::host::table::XLSX;
 use crate::host::{sheets, table};
-use crate::server::error::{unreadable, ApiError, ApiResult, ServerCode};
+use crate::server::error::{ApiError, ApiResult, ServerCode};
 use crate::server::http::auth::Admin;
 use crate::server::http::body::{Json as Body, LARGE};
 use crate::server::http::lang::Want;
@@ -211,14 +211,13 @@ pub async fn matrix_import(
     // threads, like the import itself.
     let (doc, policy, lang, admin) = (d.doc, d.policy.clone(), d.lang, d.admin);
     let out = crate::server::blocking(move || {
-        let sheets = table::read_any(&bytes, encoding).map_err(|e| match e {
-            TableError::TooLarge(_) => unreadable(&e, ServerCode::BadCells),
-            _ => cells(vec![CellError {
+        let sheets = table::read_any(&bytes, encoding).map_err(|e| {
+            cells(vec![CellError {
                 sheet: String::new(),
                 row: 0,
                 column: String::new(),
                 message: e.to_string(),
-            }]),
+            }])
         })?;
         let first = sheets
             .first()

@@ -7,7 +7,7 @@ use crate::host::now_ms;
 use crate::host::sync::UnpoisonedRw;
 use crate::host::table::XLSX;
 use crate::server::blocking;
-use crate::server::error::{unreadable, ApiError, ApiResult, ServerCode};
+use crate::server::error::{ApiError, ApiResult, ServerCode};
 use crate::server::http::auth::{Admin, Caller, MaybeAdmin, User};
 use crate::server::http::body::{Json as Body, Raw, LARGE};
 use crate::server::http::lang::Want;
@@ -502,7 +502,7 @@ pub async fn put_directory(
         });
         crate::host::sheets::read_directory(&bytes, encoding, org).map_err(|e| match e {
             crate::host::sheets::DirectoryLoadError::Unreadable(e) => {
-                unreadable(&e, ServerCode::BadDirectory)
+                ApiError::new(ServerCode::BadDirectory, e.message())
             }
             crate::host::sheets::DirectoryLoadError::Rows(rows) => ApiError::new(
                 ServerCode::BadDirectory,
