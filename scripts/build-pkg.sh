@@ -77,6 +77,12 @@ bundle "$src/node.js" --format=cjs --platform=node --target=node20 --outfile=pkg
 bundle "$src/server.js" --format=esm --platform=node --target=node20 --external:fieldgate --outfile=pkg/server.js
 "$esbuild" pkg/adapters/*.js --minify --format=esm --target=es2022 --sourcemap \
   --outdir=pkg/adapters --allow-overwrite --log-level=warning
+# CommonJS copies, for `require('fieldgate/rjsf')` on Node versions without require(esm)
+# (before 20.19): each with what it shares from states.js inside; React and Vue stay the app's.
+for a in amis formily react rjsf vue; do
+  bundle "pkg-template/adapters/$a.js" --format=cjs --platform=neutral --target=es2022 \
+    --external:react --external:vue --outfile="pkg/adapters/$a.cjs"
+done
 
 # Each file as a browser fetches it: gzipped on its own.
 gz() { gzip -9 -c "$1" | wc -c; }

@@ -57,7 +57,7 @@ if $node_only; then
 fi
 install vite vite@7
 install next next@16 react@19 react-dom@19
-install node20 node@20.0.0
+install node20 node@20.0.0 react@18 vue@3
 
 echo "== node --test (installed from $(basename "$tarball"))"
 (cd "$work" && FIELDGATE_BIN="$fg" node --test)

@@ -48,8 +48,9 @@ export function initNow(bytes) {
 
 /**
  * The module from next to this file. Vite's dev server moves this file into
- * `node_modules/.vite/deps/` but not the .wasm, and answers for the missing file with its
- * index.html: that is noticed (no wasm magic) and the file is taken from the package itself.
+ * `node_modules/.vite/deps/` but not the .wasm: from there the package's own copy is asked
+ * first (one request, not a failed one and then another). Should a setup answer for a missing
+ * file with its index.html, that is noticed (no wasm magic) and the next place is tried.
  */
 async function fetchModule() {
   // Literals, so bundlers see the assets (a computed name makes Vite import the whole folder).
@@ -58,9 +59,10 @@ async function fetchModule() {
     ? new URL('./fieldgate_wasm_bg.wasm', import.meta.url)
     : new URL('./fieldgate_wasm_full_bg.wasm', import.meta.url);
   const tried = [];
-  const candidates = [here];
   const file = here.pathname.slice(here.pathname.lastIndexOf('/') + 1);
-  if (here.pathname.includes('/.vite/deps/')) candidates.push(new URL('../../fieldgate/' + file, here));
+  const candidates = here.pathname.includes('/.vite/deps/')
+    ? [new URL('../../fieldgate/' + file, here), here]
+    : [here];
   for (const url of candidates) {
     const found = await compileFrom(url, tried);
     if (found) return found;

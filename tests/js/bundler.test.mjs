@@ -29,8 +29,14 @@ async function runBuilt(outDir) {
 test('a stock Vite app in dev mode: the page and a module worker load the engine', async () => {
   const dev = startServer(app('vite'), join(app('vite'), 'node_modules/.bin/vite'), ['--host', '127.0.0.1', '--port', '0']);
   try {
-    const result = await resultAt(await dev.url);
+    const requested = [];
+    const result = await resultAt(await dev.url, requested);
     assert.deepEqual(result, expected, dev.log());
+    // The module is fetched from the package, not first from Vite's pre-bundled copy of the
+    // JavaScript (where it never is): one request per realm (the page and its worker).
+    const wasm = requested.filter((u) => u.endsWith('.wasm'));
+    assert.ok(wasm.length >= 1 && wasm.length <= 2, wasm.join('\n'));
+    assert.ok(wasm.every((u) => !u.includes('/.vite/deps/')), wasm.join('\n'));
   } finally {
     dev.stop();
   }
@@ -57,11 +63,21 @@ test('a webpack 5 build of the same app runs in Chromium', async () => {
   assert.deepEqual(await runBuilt(outDir), expected);
 });
 
-test('Node 20.0 (the oldest the package supports): ESM and CommonJS', () => {
+test('Node 20.0 (the oldest the package supports): ESM and CommonJS, the adapters through require()', () => {
   const node = join(app('node20'), 'node_modules/node/bin/node');
-  for (const script of ['check.mjs', 'check.cjs']) {
-    const out = execFileSync(node, [script, join(here, 'bundles')], { cwd: app('node20'), encoding: 'utf8' });
-    assert.deepEqual(JSON.parse(out), { node: 'v20.0.0', version: 3, canEditOwn: true }, script);
-  }
+  const run = (script) => JSON.parse(execFileSync(node, [script, join(here, 'bundles')], { cwd: app('node20'), encoding: 'utf8' }));
+  assert.deepEqual(run('check.mjs'), { node: 'v20.0.0', version: 3, canEditOwn: true });
+  assert.deepEqual(run('check.cjs'), {
+    node: 'v20.0.0',
+    version: 3,
+    canEditOwn: true,
+    adapters: {
+      rjsf: { 'ui:readonly': true },
+      formily: { name: 'x' },
+      amis: 'function',
+      react: ['function', 'function'],
+      vue: ['function', 'function'],
+    },
+  });
 });
 

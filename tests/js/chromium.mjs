@@ -35,10 +35,12 @@ export async function launch() {
   });
 }
 
-/** Opens `url` in Chromium and returns what the page computed. */
-export async function resultAt(url) {
+/** Opens `url` in Chromium and returns what the page computed; the URLs it (and its workers)
+ * requested go into `requested` when given. */
+export async function resultAt(url, requested = []) {
   const browser = await launch();
   try {
+    browser.on('request', (r) => requested.push(r.url()));
     const page = await browser.newPage();
     const errors = [];
     page.on('pageerror', (e) => errors.push(String(e)));
