@@ -159,6 +159,12 @@ type Obj = Record<string, unknown>;
  * module from the wrong place, it throws `wasm_not_found` with the one-line fix. */
 export declare function init(urlOrBytes?: InitInput): Promise<void>;
 
+/** Starts fetching and compiling the wasm module now, without waiting, so its download overlaps
+ * the app's own requests; `Engine.load` then finds it ready. Failures surface at the next
+ * `init` or `Engine.load`. With a `<link rel="preload" as="fetch" crossorigin>` of the .wasm in
+ * the page, the download starts before any script runs. */
+export declare function preload(urlOrBytes?: InitInput): void;
+
 /** A verified policy and the sessions made from it. */
 export declare class Engine {
   /** Verifies a signed bundle (JSON or binary) and loads it: signatures by WebCrypto's Ed25519

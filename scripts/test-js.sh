@@ -52,7 +52,7 @@ install() { (cd "$work/apps/$1" && shift && npm install --silent --no-audit --no
 if $node_only; then
   echo "== node --test, without browsers or real-client apps (installed from $(basename "$tarball"))"
   (cd "$work" && FIELDGATE_BIN="$fg" node --test engine.test.mjs store.test.mjs values.test.mjs \
-    fixtures.test.mjs field-objects.test.mjs adapters.test.mjs export.test.mjs server.test.mjs)
+    fixtures.test.mjs field-objects.test.mjs adapters.test.mjs export.test.mjs server.test.mjs preload.test.mjs)
   exit 0
 fi
 install vite vite@7

@@ -11,12 +11,12 @@
 
 import { WasmEngine } from './fieldgate_wasm.js';
 import { call, FieldgateError } from './errors.js';
-import { init, initNow } from './wasm.js';
+import { init, initNow, preload } from './wasm.js';
 import { checkSignatures, checkSignaturesNow } from './signatures.js';
 import { Compiled, loadOptions, toBytes, wasmBytes } from './marshal.js';
 import { Session } from './session.js';
 
-export { init };
+export { init, preload };
 
 /** Freshness names by the module's code. */
 const FRESHNESS = Object.freeze(['fresh', 'grace', 'stale', 'expired']);

@@ -4,7 +4,7 @@
 // marshal.js (what they hand the module), errors.js, store.js (BundleStore), decision-log.js
 // (DecisionLog), storage.js (where they keep things), wasm.js (loading the module).
 
-export { Engine, STATES, init } from './engine.js';
+export { Engine, STATES, init, preload } from './engine.js';
 export { Session } from './session.js';
 export { FieldgateError } from './errors.js';
 export { BundleStore } from './store.js';

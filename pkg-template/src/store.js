@@ -4,7 +4,7 @@
 // refreshes in the background, and keeps tabs in step. (The decision log is `decision-log.js`,
 // the storages `storage.js`.)
 
-import { Engine } from './engine.js';
+import { Engine, preload } from './engine.js';
 import { FieldgateError } from './errors.js';
 import { defaultStorage, toBase64, fromBase64, asBytes } from './storage.js';
 
@@ -45,6 +45,8 @@ export class BundleStore {
       throw new FieldgateError('bad_request', 'BundleStore needs `app` and `user`');
     }
     this.#o = { graceMs: 0, now: () => Date.now(), ...options };
+    // The module downloads while the first bundle is fetched, not after.
+    preload(options.wasm);
     this.#storage = options.storage ?? defaultStorage();
     this.#key = `fieldgate:${options.app}:${options.user}`;
     this.#floorKey = `fieldgate-floor:${options.app}`;

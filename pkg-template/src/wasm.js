@@ -36,6 +36,17 @@ export async function init(input) {
   return loading;
 }
 
+/**
+ * Starts fetching and compiling the module now, without waiting, so that its download overlaps
+ * the app's own requests (its login, its bundle) instead of following them: call it as early as
+ * the page runs, or put `<link rel="preload" href="…/fieldgate_wasm_bg.wasm" as="fetch"
+ * crossorigin>` in the page's head. `Engine.load` then finds the module ready (or in flight).
+ * A failure is not thrown here: the next `init` or `Engine.load` tries again and reports it.
+ */
+export function preload(input) {
+  init(input).catch(() => {});
+}
+
 /** Loads the module now from `bytes` (or the registered source); for synchronous starts. */
 export function initNow(bytes) {
   if (exports) return;

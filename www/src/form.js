@@ -7,10 +7,13 @@ import { createElement as h, useEffect, useMemo, useRef, useState } from 'react'
 import { createRoot } from 'react-dom/client';
 import Form from '@rjsf/core';
 import validator from '@rjsf/validator-ajv8';
-import { BundleStore, DecisionLog } from 'fieldgate';
+import { BundleStore, DecisionLog, preload } from 'fieldgate';
 import { rjsfProps, submitData } from 'fieldgate/rjsf';
 import { FieldgateProvider, useSession, Can } from 'fieldgate/react';
 import { api, APP, SCHEMAS } from './api.js';
+
+// The engine's module downloads while the page logs in and fetches its bundle.
+preload('/dist/fieldgate_wasm_bg.wasm');
 
 /** Developer details (the key id, timings) only with `?debug` in the address. */
 const DEBUG = new URLSearchParams(location.search).has('debug');

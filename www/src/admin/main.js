@@ -1,6 +1,7 @@
 // The admin console: the token, then the draft's status bar and one tab per task. Every tab
 // edits the draft (kept on the server), and nothing is published until "Publish".
 
+import { preload } from 'fieldgate';
 import { api } from '../api.js';
 import { confirmDialog, describe, el, messageBox, say } from '../dom.js';
 import { languageSwitch, t } from '../i18n.js';
@@ -14,6 +15,9 @@ import { reviewsTab } from './reviews.js';
 import { rolesTab, templatesTab } from './roles.js';
 import { rulesTab } from './rules.js';
 import { discard, load, note, onChange, onReload, state, statusText, takeNote } from './state.js';
+
+// The engine's module (live checks of the draft) downloads while the console loads its data.
+preload('/dist/fieldgate_wasm_bg.wasm');
 
 const TABS = {
   matrix: matrixTab,

@@ -1,0 +1,21 @@
+// preload(): the module starts loading without anyone waiting, and a failed start leaves
+// Engine.load free to try again (its own process: no engine is loaded before it).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { Engine, preload } from 'fieldgate';
+
+const read = (p) => readFileSync(new URL(p, import.meta.url));
+const key = read('./bundles/trusted/signing.pub').toString().trim();
+
+test('a preload of bytes that are no module throws nothing; Engine.load then loads the real one', async () => {
+  let unhandled = null;
+  process.once('unhandledRejection', (e) => { unhandled = e; });
+  assert.equal(preload(new Uint8Array([1, 2, 3, 4])), undefined);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(unhandled, null);
+  const e = await Engine.load(read('./bundles/v3.json'), { trustedKeys: [key], app: 'acme-erp' });
+  assert.equal(e.version, 3);
+  preload(); // once loaded, a no-op
+  assert.equal(e.session({ id: 'u-alice' }).can('edit', 'customer', { owner_id: 'u-alice' }), true);
+});
