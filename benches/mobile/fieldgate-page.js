@@ -1,0 +1,16 @@
+// The page shape both peers share: fetch the policy, then decide one form's fields and one
+// action for the signed-in person. Here: the package's browser entry, its module preloaded.
+import { Engine, preload } from '/pkg/index.js';
+
+preload();
+const key = await (await fetch('/trusted.pub')).text();
+const res = await fetch('/bundle.json');
+const text = await res.text();
+const inHand = performance.now();
+const engine = await Engine.load(text, { trustedKeys: [key.trim()], app: 'acme-erp' });
+const s = engine.session({ id: 'u-alice' });
+const record = { owner_id: 'u-alice', phone: '13812345678', credit_limit: 5 };
+const fields = s.fields('customer', 'edit', record);
+const can = s.can('edit', 'customer', record);
+const done = performance.now();
+window.result = { first: done, inHand: done - inHand, check: [can, fields.phone] };
