@@ -13,7 +13,7 @@ cargo build --quiet --release --bin fieldgate
 site=target/bench-mobile
 rm -rf "$site" && mkdir -p "$site/pkg"
 cp pkg/index.js pkg/fieldgate_wasm_bg.wasm pkg/fieldgate_wasm_full_bg.wasm "$site/pkg/"
-cp benches/mobile/*.html benches/mobile/fieldgate-page.js benches/mobile/fieldgate-late.js benches/mobile/rules.json "$site/"
+cp benches/mobile/*.html benches/mobile/fieldgate-page.js benches/mobile/rules.json "$site/"
 fg=target/release/fieldgate
 $fg keygen --out-dir "$site/keys" >/dev/null
 cp "$site/keys/signing.pub" "$site/trusted.pub"

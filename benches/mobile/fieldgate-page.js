@@ -1,8 +1,10 @@
 // The page shape both peers share: fetch the policy, then decide one form's fields and one
-// action for the signed-in person. Here: the package's browser entry, its module preloaded.
+// action for the signed-in person. Here: the package's browser entry, its module preloaded;
+// with `?late` not, so the module is fetched when Engine.load first runs, after the bundle
+// (how the package loaded before `preload`).
 import { Engine, preload } from '/pkg/index.js';
 
-preload();
+if (!new URL(import.meta.url).searchParams.has('late')) preload();
 const key = await (await fetch('/trusted.pub')).text();
 const res = await fetch('/bundle.json');
 const text = await res.text();
