@@ -28,7 +28,15 @@ export async function init(input) {
   if (exports) return;
   loading ??= (async () => {
     const module = input ?? (source ? source() : await fetchModule());
-    exports = await wasmInit({ module_or_path: module });
+    if (source && !(typeof module === 'string' || module instanceof URL)) {
+      // Node: compiled off the main thread, then instantiated here. The glue's own path asks
+      // for the global `Request` and `Response`, whose first use loads Node's fetch (undici):
+      // 20 ms of a first `Engine.load` that never fetches.
+      const compiled = module instanceof WebAssembly.Module ? module : await WebAssembly.compile(module);
+      exports = initSync({ module: compiled });
+    } else {
+      exports = await wasmInit({ module_or_path: module });
+    }
   })().catch((e) => {
     loading = null;
     throw e;
