@@ -28,11 +28,12 @@ export async function init(input) {
   if (exports) return;
   loading ??= (async () => {
     const module = input ?? (source ? source() : await fetchModule());
-    if (source && !(typeof module === 'string' || module instanceof URL)) {
+    const bytesOrModule = module instanceof WebAssembly.Module || module instanceof ArrayBuffer || ArrayBuffer.isView(module);
+    if (source && bytesOrModule) {
       // Node: compiled off the main thread, then instantiated here. The glue's own path asks
       // for the global `Request` and `Response`, whose first use loads Node's fetch (undici):
       // 20 ms of a first `Engine.load` that never fetches.
-      const compiled = module instanceof WebAssembly.Module ? module : await WebAssembly.compile(module);
+      const compiled = module instanceof WebAssembly.Module ? module : await WebAssembly.compile(/** @type {BufferSource} */ (module));
       exports = initSync({ module: compiled });
     } else {
       exports = await wasmInit({ module_or_path: module });

@@ -3,17 +3,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { Engine, preload } from 'fieldgate';
+import { Engine, init, preload } from 'fieldgate';
 
 const read = (p) => readFileSync(new URL(p, import.meta.url));
 const key = read('./bundles/trusted/signing.pub').toString().trim();
 
-test('a preload of bytes that are no module throws nothing; Engine.load then loads the real one', async () => {
+test('a preload of bytes that are no module throws nothing; init then takes a Response, and Engine.load works', async () => {
   let unhandled = null;
   process.once('unhandledRejection', (e) => { unhandled = e; });
   assert.equal(preload(new Uint8Array([1, 2, 3, 4])), undefined);
   await new Promise((r) => setTimeout(r, 50));
   assert.equal(unhandled, null);
+  // In Node too, init takes a Response (the Node entry instantiates bytes itself, not these).
+  const wasm = read('./node_modules/fieldgate/fieldgate_wasm_bg.wasm');
+  await init(new Response(wasm, { headers: { 'content-type': 'application/wasm' } }));
   const e = await Engine.load(read('./bundles/v3.json'), { trustedKeys: [key], app: 'acme-erp' });
   assert.equal(e.version, 3);
   preload(); // once loaded, a no-op
