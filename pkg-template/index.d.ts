@@ -15,10 +15,10 @@ export type ErrorCode =
   | 'bad_scope' | 'bad_effect' | 'bad_mask' | 'bad_condition' | 'condition_too_long'
   | 'condition_too_deep' | 'scope_needs_owner' | 'scope_needs_department' | 'scope_needs_members'
   | 'scope_needs_parent' | 'parent_cycle' | 'duplicate_rule_id' | 'duplicate' | 'department_cycle'
-  | 'role_cycle' | 'too_many_actions' | 'bad_request' | 'bad_app' | 'bad_bundle' | 'untrusted_key'
-  | 'bad_signature' | 'bad_policy' | 'wrong_app' | 'rollback' | 'expired' | 'not_yet_valid'
-  | 'wrong_subject' | 'subject_mismatch' | 'bad_key' | 'not_initialized' | 'freed'
-  | 'wasm_not_found' | 'internal' | 'unavailable' | 'unauthorized';
+  | 'role_cycle' | 'too_many_actions' | 'bad_request' | 'bad_workflow' | 'unknown_state' | 'bad_app'
+  | 'bad_bundle' | 'untrusted_key' | 'bad_signature' | 'bad_policy' | 'wrong_app' | 'rollback'
+  | 'expired' | 'not_yet_valid' | 'wrong_subject' | 'subject_mismatch' | 'bad_key'
+  | 'not_initialized' | 'freed' | 'wasm_not_found' | 'internal' | 'unavailable' | 'unauthorized';
 // generated: end
 
 /** One mistake in a policy, located by its JSON path. */
@@ -107,6 +107,38 @@ export interface DecisionEvent {
 export type Scope = 'all' | 'own' | 'department' | 'department_tree' | 'subordinates' | 'member' | 'parent';
 
 /** Why a decision came out as it did: read from the same plan the decision used. */
+/** Why a transition or step is open to this person now, or the first thing in the way. */
+export type FlowReason = 'ok' | 'wrong_status' | 'skipped' | 'signed' | 'not_next' | 'distinct' | 'forbidden';
+
+/** One step of a transition, for one person and record. */
+export interface StepAnswer {
+  step: string;
+  /** Whether its `when` holds for the record. */
+  applies: boolean;
+  /** Whether it is signed since the record's state last moved. */
+  signed: boolean;
+  allowed: boolean;
+  reason: FlowReason;
+  /** Who signed it, in any round. */
+  signed_by: string[];
+}
+
+/** One transition of a record's flow, for one person. */
+export interface TransitionAnswer {
+  transition: string;
+  /** The state it reaches. */
+  to: string;
+  /** Whether they may do it now (with steps: sign the next step). */
+  allowed: boolean;
+  reason: FlowReason;
+  /** The step they would sign, when it has steps that apply. */
+  step: string | null;
+  /** Whether doing it now moves the record to `to`. */
+  completes: boolean;
+  comment_required: boolean;
+  steps: StepAnswer[];
+}
+
 export interface Explanation {
   action: string;
   resource: string;
@@ -228,6 +260,8 @@ export declare class Session {
    * the view shows them, in columns `id` and the fields shown on at least one of them. */
   exportRows(resource: string, records: Obj[], context?: Obj | null): { columns: string[]; rows: unknown[][] };
   explain(action: string, resource: string, record?: Obj | null, context?: Obj | null): Explanation;
+  /** The record's approval flow as this person may move it now (empty without a flow). */
+  transitions(resource: string, record: Obj, context?: Obj | null): TransitionAnswer[];
   scopeFilter(resource: string, action: string, context?: Obj | null): FilterTree;
   filter<T extends Obj>(resource: string, action: string, records: T[], context?: Obj | null): T[];
   /** Effective roles, sorted by name (what conditions see as `user.roles`). */

@@ -271,7 +271,12 @@ proptest! {
                 let mut said: Vec<String> = l.conditions.iter().map(Value::to_string).collect();
                 said.sort();
                 prop_assert_eq!(said, conditions);
-                prop_assert_eq!(l.text.contains(lang.pick("only when", "仅当")), !l.conditions.is_empty(), "{}", l.text);
+                // Conditions that say exactly which records read "only when"; others "depending on".
+                prop_assert_eq!(l.exact, entries.iter().all(|e| e.exact));
+                let exact = !l.conditions.is_empty() && l.exact;
+                prop_assert_eq!(l.text.contains(lang.pick("only when", "仅当")), exact, "{}", l.text);
+                let loose = !l.conditions.is_empty() && !l.exact;
+                prop_assert_eq!(l.text.contains(lang.pick("depending on", "而定")), loose, "{}", l.text);
                 // The people named are the real ones (the stand-ins when there are none).
                 let real: Vec<&fieldgate::admin::PersonRef> = l.people.iter().filter(|p| p.subject.starts_with("user:")).collect();
                 if (1..=3).contains(&real.len()) {

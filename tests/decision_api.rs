@@ -380,13 +380,23 @@ fn as_check(req: &Value) -> Option<(Value, Value)> {
     }
     let mut ask = serde_json::Map::new();
     let mut want = Vec::new();
-    for k in ["action", "mode", "resource", "record", "context"] {
+    for k in [
+        "action",
+        "transition",
+        "mode",
+        "resource",
+        "record",
+        "context",
+    ] {
         if let Some(v) = req.get(k) {
             ask.insert(k.into(), v.clone());
         }
     }
-    if req.get("action").is_some() {
+    if req.get("action").is_some() || req.get("transition").is_some() {
         want.push("allow");
+    }
+    if req.get("transitions") == Some(&Value::Bool(true)) {
+        want.push("transitions");
     }
     if req.get("mode").is_some() {
         want.push("fields");

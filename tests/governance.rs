@@ -306,10 +306,11 @@ fn the_approval_flow_moves_orders_and_nobody_approves_their_own() {
             body,
         )
     };
+    let early = step(&zed, "approve", &Value::Null);
     assert_eq!(
-        step(&zed, "approve", &Value::Null).json()["code"],
-        "forbidden",
-        "a draft is not for approval"
+        (early.status, early.json()["code"].clone()),
+        (409, json!("wrong_status")),
+        "a draft is not for approval: the flow takes it from pending only"
     );
     let sent = step(&zed, "submit", &Value::Null);
     assert_eq!(
@@ -322,25 +323,43 @@ fn the_approval_flow_moves_orders_and_nobody_approves_their_own() {
     assert_eq!(
         (own.status, own.json()["code"].clone()),
         (403, json!("forbidden")),
-        "nobody approves their own order"
+        "nobody approves what they submitted (the flow's separation rule, from the history)"
     );
-    assert_eq!(step(&zed, "reject", &Value::Null).status, 403);
+    assert_eq!(step(&zed, "reject", &json!({"comment": "no"})).status, 403);
 
     let frank = s.login("u-frank");
+    let bare = step(&frank, "reject", &Value::Null);
+    assert_eq!(
+        (bare.status, bare.json()["code"].clone()),
+        (422, json!("comment_required")),
+        "a rejection says why"
+    );
     let ok = step(&frank, "approve", &json!({"comment": "fine"}));
     assert_eq!(ok.status, 200, "{}", ok.text());
     assert_eq!(
-        (
-            ok.json()["status"].clone(),
-            ok.json()["approver_comment"].clone()
-        ),
-        (json!("approved"), json!("fine"))
+        ok.json()["status"],
+        json!("approved"),
+        "a small order has one step"
+    );
+    let history = &ok.json()["_flow"]["history"];
+    let said: Vec<(Value, Value, Value)> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["action"].clone(), e["by"].clone(), e["comment"].clone()))
+        .collect();
+    assert_eq!(
+        said,
+        [
+            (json!("submit"), json!("u-zed"), Value::Null),
+            (json!("approve:manager"), json!("u-frank"), json!("fine"))
+        ]
     );
     let again = step(&frank, "approve", &Value::Null);
     assert_eq!(
-        again.status,
-        403,
-        "approved is final for approvers: {}",
+        (again.status, again.json()["code"].clone()),
+        (409, json!("wrong_status")),
+        "approved is past approval: {}",
         again.text()
     );
     let erin = s.login("u-erin");
@@ -352,7 +371,7 @@ fn the_approval_flow_moves_orders_and_nobody_approves_their_own() {
         got.text()
     );
     let late = step(&erin, "receive", &Value::Null);
-    assert_eq!(late.status, 403, "received orders are closed");
+    assert_eq!(late.status, 409, "received is the flow's end");
     let grace = s.login("u-grace");
     let wrong = step(&grace, "approve", &Value::Null);
     assert_eq!(
@@ -376,14 +395,15 @@ fn the_approval_flow_moves_orders_and_nobody_approves_their_own() {
         })
         .collect();
     let expect = [
-        ("u-zed", "approve", "forbidden"),
+        ("u-zed", "approve", "wrong_status"),
         ("u-zed", "submit", "ok"),
         ("u-zed", "approve", "forbidden"),
         ("u-zed", "reject", "forbidden"),
+        ("u-frank", "reject", "comment_required"),
         ("u-frank", "approve", "ok"),
-        ("u-frank", "approve", "forbidden"),
+        ("u-frank", "approve", "wrong_status"),
         ("u-erin", "receive", "ok"),
-        ("u-erin", "receive", "forbidden"),
+        ("u-erin", "receive", "wrong_status"),
         ("u-grace", "approve", "wrong_status"),
         ("u-grace", "ship", "not_found"),
     ];

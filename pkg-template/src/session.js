@@ -152,6 +152,17 @@ export class Session {
     return JSON.parse(call(() => s.explain(String(action), String(resource), json(record), json(context))));
   }
 
+  /**
+   * The record's approval flow as this person may move it now: every transition with whether
+   * they may do it (for one with steps: sign the next step), the step they would sign, whether
+   * that completes it, and each step's state; with reasons (`wrong_status`, `not_next`,
+   * `distinct`, …). Empty for a resource without a flow.
+   */
+  transitions(resource, record, context) {
+    const s = this.#session();
+    return JSON.parse(call(() => s.transitions(String(resource), json(record) ?? 'null', json(context))));
+  }
+
   /** The condition a record must meet for `action`, as a JSON tree (for local lists or queries). */
   scopeFilter(resource, action, context) {
     const s = this.#session();

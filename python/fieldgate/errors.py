@@ -39,6 +39,8 @@ CODES = {
     "role_cycle": "Role inheritance has a cycle.",
     "too_many_actions": "A resource declares more actions than the evaluator supports.",
     "bad_request": "A request that is malformed (bad JSON, bad mode, missing subject).",
+    "bad_workflow": "A flow that cannot work: no states, a `comment` other than required or optional, a separation rule naming fewer than two steps, a field holding the trail.",
+    "unknown_state": "A state that the resource's flow does not declare.",
     "bad_app": "An app name that is not `[a-z0-9][a-z0-9-]{0,63}`.",
     "bad_bundle": "Malformed envelope, base64 or binary framing.",
     "untrusted_key": "No signature by a trusted key. Called `unknown_key` until 0.2 (still given as the alias), which in the core means an unknown JSON key.",

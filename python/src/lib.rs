@@ -431,6 +431,25 @@ impl PySession {
         to_py(py, &serde_json::to_value(e).unwrap_or(Value::Null))
     }
 
+    /// The record's approval flow as this person may move it now: a list of dicts, one per
+    /// transition (`allowed`, `reason`, `step`, `completes`, `steps`); empty without a flow.
+    #[pyo3(signature = (resource, record, context=None))]
+    fn transitions<'py>(
+        &self,
+        py: Python<'py>,
+        resource: &str,
+        record: &Bound<'_, PyAny>,
+        context: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let record = to_json(py, record)?;
+        let context = optional(py, context)?;
+        let t = self
+            .get()
+            .transitions(resource, &record, context.as_ref())
+            .map_err(|e| request_error(py, &e))?;
+        to_py(py, &serde_json::to_value(t).unwrap_or(Value::Null))
+    }
+
     /// The condition a record must meet for `action`: the filter tree (`True`, `False`, or
     /// nested `and`/`or`/`not`/`op` dicts).
     #[pyo3(signature = (resource, action, context=None))]

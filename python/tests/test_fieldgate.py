@@ -34,6 +34,16 @@ def answer(policy, r):
         record, context = r.get("record"), r.get("context")
         if "action" in r:
             got["allow"] = s.can(r["action"], r["resource"], record, context)
+        if "transition" in r:
+            if record is None:
+                raise RequestError("bad_request", "a transition needs a record")
+            found = [t for t in s.transitions(r["resource"], record, context) if t["transition"] == r["transition"]]
+            if not found:
+                raise RequestError("unknown_action", "no such transition")
+            got["allow"] = found[0]["allowed"]
+            got["transition"] = found[0]
+        if r.get("transitions"):
+            got["transitions"] = s.transitions(r["resource"], record, context)
         if "mode" in r:
             got["fields"] = s.fields(r["resource"], r["mode"], record, context)
             if r.get("redact"):

@@ -56,5 +56,13 @@ codes! {
         SodConflict = "sod_conflict",
         /// A `subordinates` grant over a directory where nobody has a manager.
         NoReportingLine = "no_reporting_line",
+        /// A flow's state that no transition reaches (and records do not start in).
+        UnreachableState = "unreachable_state",
+        /// A flow's transition that no role, person or directory member can do.
+        TransitionNobodyCanDo = "transition_nobody_can_do",
+        /// A flow's step that no role, person or directory member can sign.
+        StepNobodyCanSign = "step_nobody_can_sign",
+        /// A flow without a separation rule (`distinct`).
+        FlowWithoutSeparation = "flow_without_separation",
     }
 }

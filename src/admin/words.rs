@@ -284,6 +284,49 @@ impl Labels {
         action_word(name, self.lang).map_or_else(|| name.to_string(), str::to_string)
     }
 
+    /// An action of `resource` in words: a flow's transition by its label, a step's action as
+    /// its transition and step (`审批（财务审批）`), else as [`Labels::action`] says it.
+    pub fn resource_action(&self, resource: &str, name: &str) -> String {
+        let t = |name: &str| {
+            label(
+                self.at(&[
+                    "resources",
+                    resource,
+                    "workflow",
+                    "transitions",
+                    name,
+                    "label",
+                ]),
+                self.lang,
+            )
+            .unwrap_or_else(|| self.action(name))
+        };
+        match name.split_once(':') {
+            Some((transition, step)) => {
+                let steps = self.at(&[
+                    "resources",
+                    resource,
+                    "workflow",
+                    "transitions",
+                    transition,
+                    "steps",
+                ]);
+                let s = steps
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .find(|s| s.get("id").and_then(Value::as_str) == Some(step));
+                let step = label(s.and_then(|s| s.get("label")), self.lang)
+                    .unwrap_or_else(|| step.to_string());
+                match self.lang {
+                    Lang::En => format!("{} ({step})", t(transition)),
+                    Lang::Zh => format!("{}（{step}）", t(transition)),
+                }
+            }
+            None => t(name),
+        }
+    }
+
     /// A role's label.
     pub fn role(&self, name: &str) -> String {
         self.named(&["roles", name, "label"], name)
@@ -366,12 +409,64 @@ impl Labels {
                     (_, Lang::Zh) => "包含",
                     (other, Lang::En) => other,
                 };
-                let side =
-                    |o: Option<&Value>| o.map(|o| self.operand(resource, o)).unwrap_or_default();
+                // A flow's state is said by its label (审批中, not `pending`).
+                let attr = |o: Option<&'_ Value>| -> Option<String> {
+                    Some(o?.get("attr")?.as_str()?.to_string())
+                };
+                let states = [attr(left), attr(right)]
+                    .into_iter()
+                    .flatten()
+                    .find_map(|a| self.flow_states(resource, &a));
+                let side = |o: Option<&Value>| match (o.and_then(|o| o.get("value")), states) {
+                    (Some(v), Some(st)) => self.state_words(st, v),
+                    _ => o.map(|o| self.operand(resource, o)).unwrap_or_default(),
+                };
                 format!("{} {word} {}", side(left), side(right))
             }
             other => other.to_string(),
         }
+    }
+
+    /// The states of `resource`'s flow, when `attr` is its state field.
+    fn flow_states(&self, resource: &str, attr: &str) -> Option<&Value> {
+        let w = self.at(&["resources", resource, "workflow"])?;
+        (w.get("field")?.as_str()? == attr).then(|| w.get("states"))?
+    }
+
+    /// A state (or a list of states) by its label.
+    fn state_words(&self, states: &Value, v: &Value) -> String {
+        let one = |s: &Value| match s.as_str() {
+            Some(name) => label(states.get(name).and_then(|x| x.get("label")), self.lang)
+                .unwrap_or_else(|| name.to_string()),
+            None => value(s, self.lang),
+        };
+        match v.as_array() {
+            Some(items) => {
+                let words: Vec<String> = items.iter().map(one).collect();
+                format!("[{}]", words.join(self.lang.pick(", ", "、")))
+            }
+            None => one(v),
+        }
+    }
+
+    /// The name of `resource`'s flow: its label, else the resource's and "approval flow".
+    pub fn flow(&self, resource: &str) -> String {
+        label(
+            self.at(&["resources", resource, "workflow", "label"]),
+            self.lang,
+        )
+        .unwrap_or_else(|| match self.lang {
+            Lang::En => format!("{} approval flow", self.resource(resource)),
+            Lang::Zh => format!("{}审批流程", self.resource(resource)),
+        })
+    }
+
+    /// A state of `resource`'s flow by its label (its name when it has none).
+    pub fn state(&self, resource: &str, name: &str) -> String {
+        self.named(
+            &["resources", resource, "workflow", "states", name, "label"],
+            name,
+        )
     }
 
     fn operand(&self, resource: &str, o: &Value) -> String {

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 /// The first bytes of a binary bundle.
 pub const MAGIC: &[u8; 4] = b"FGB\0";
 /// The binary format version this build reads and writes.
-pub const BINARY_VERSION: u8 = 3;
+pub const BINARY_VERSION: u8 = 4;
 
 /// How a bundle is encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -193,11 +193,11 @@ mod tests {
         assert_eq!(d.encoding, Encoding::Binary);
         let again = encode_binary(d.body.clone(), d.signatures.clone());
         assert_eq!(again, bytes.to_vec());
-        // Format 2 had no members, parents or depths: its body is not ours.
+        // Format 2 had no members, parents or depths (3: no flows): its body is not ours.
         let mut v2 = bytes.to_vec();
         v2[MAGIC.len()] = 2;
         let e = decode(&v2).err().expect("refused");
         assert_eq!(e.code, BundleCode::BadBundle);
-        assert_eq!(e.message, "binary bundle format 2 is not 3");
+        assert_eq!(e.message, "binary bundle format 2 is not 4");
     }
 }

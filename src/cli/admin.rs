@@ -424,6 +424,9 @@ pub(crate) fn diff_run(a: DiffArgs) -> CliResult {
                 c.name
             );
         }
+        for line in d.flow_words(l) {
+            println!("  {line}");
+        }
         for g in &impact.groups {
             println!("{} ({})", g.text, g.counts);
             for line in &g.lines {

@@ -114,6 +114,11 @@ impl Evaluator {
                 .transpose()
         };
         let action = text("action")?;
+        let transition = text("transition")?;
+        let transitions = req
+            .get("transitions")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
         let mode = text("mode")?
             .map(|m| {
                 m.parse::<Mode>()
@@ -128,25 +133,27 @@ impl Evaluator {
         let data = req.get("formData");
         let ask = Ask {
             action,
+            transition,
             mode,
             resource,
             record,
             context: object(req.get("context"), "context")?,
             data,
             want: Want {
-                allow: action.is_some(),
+                allow: action.is_some() || transition.is_some(),
                 fields: mode.is_some(),
                 redact,
                 writable: mode.is_some() && data.is_some(),
                 explain: self.explain,
+                transitions,
             },
         };
         // The eval protocol's names: the redacted record is `record`, and an explanation
         // that cannot be made for a mode alone is `null`.
-        let explain_mode_only = self.explain && action.is_none();
+        let explain_mode_only = self.explain && action.is_none() && mode.is_some();
         let ask = Ask {
             want: Want {
-                explain: self.explain && !explain_mode_only,
+                explain: self.explain && action.is_some(),
                 ..ask.want
             },
             ..ask

@@ -74,6 +74,11 @@ codes! {
         TooManyActions = "too_many_actions",
         /// A request that is malformed (bad JSON, bad mode, missing subject).
         BadRequest = "bad_request",
+        /// A flow that cannot work: no states, a `comment` other than required or optional, a
+        /// separation rule naming fewer than two steps, a field holding the trail.
+        BadWorkflow = "bad_workflow",
+        /// A state that the resource's flow does not declare.
+        UnknownState = "unknown_state",
         /// An app name that is not `[a-z0-9][a-z0-9-]{0,63}`.
         BadApp = "bad_app",
     }

@@ -70,7 +70,13 @@ impl Policy {
             let slots = record_slot(r.owner)
                 .and(record_slot(r.department))
                 .and(record_slot(r.members));
-            at("resource", i, slots.and(parent))?;
+            let mut flow = r
+                .workflow
+                .iter()
+                .flat_map(|w| &w.transitions)
+                .flat_map(|t| &t.steps);
+            let steps = flow.try_for_each(|s| self.condition_ok(s.when.as_ref()));
+            at("resource", i, slots.and(parent).and(steps))?;
             if r.actions.len() > MAX_ACTIONS {
                 return Err(format!("resource {i}: {} actions", r.actions.len()));
             }
@@ -111,6 +117,7 @@ impl Policy {
             at("rule", i, refs)?;
         }
         all("global rule", &self.global_rules, rules)?;
+        all("flow rule", &self.flow_rules, rules)?;
         for (i, u) in self.users.values().enumerate() {
             let refs = all("role", &u.roles, roles)
                 .and(all("grant", &u.grants, grants))

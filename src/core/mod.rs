@@ -31,6 +31,7 @@ mod session;
 pub mod sql;
 pub mod state;
 pub mod subject;
+pub mod workflow;
 
 pub use attrs::{AttrPath, Attrs, NoAttrs, Slots};
 pub use checked::{Checked, Stamp};
@@ -43,8 +44,8 @@ pub use minimize::minimize;
 pub use policy::{Header, Policy, Scope};
 pub use request::{Answer, Ask, Want};
 pub use session::{
-    export_cells, ActionId, ExportColumns, FieldStates, Input, ResourceId, RoleSource, RoleVia,
-    Session,
+    export_cells, ActionId, ExportColumns, FieldStates, FlowReason, Input, ResourceId, RoleSource,
+    RoleVia, Session, StepAnswer, TransitionAnswer,
 };
 pub use state::{FieldState, Mode};
 pub use subject::Subject;

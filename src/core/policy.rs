@@ -10,6 +10,7 @@ use crate::core::mask::Mask;
 use crate::core::names::{Lazy, NameIndex, Named};
 use crate::core::path::JsonPath;
 use crate::core::state::FieldState;
+use crate::core::workflow::Workflow;
 use crate::prelude::*;
 use alloc::borrow::Cow;
 use alloc::sync::Arc;
@@ -50,6 +51,8 @@ pub struct Policy {
     pub(crate) rules: Vec<Rule>,
     /// Rules from `rules` (personal denies and limits are reached through `users`).
     pub(crate) global_rules: Vec<u32>,
+    /// Rules made from the resources' flows (everyone's, no exceptions).
+    pub(crate) flow_rules: Vec<u32>,
     pub(crate) users: Named<UserAssignment>,
     pub(crate) department_roles: FxHashMap<u32, Vec<u32>>,
     pub(crate) group_roles: Named<Vec<u32>>,
@@ -117,6 +120,8 @@ pub(crate) struct Resource {
     pub members: Option<u32>,
     /// The resource whose records this one's follow (`parent` scopes).
     pub parent: Option<ParentLink>,
+    /// Its approval flow, if it declares one.
+    pub workflow: Option<Workflow>,
 }
 
 /// How a record reaches its parent record: the engine reads the parent under the parent
@@ -484,6 +489,12 @@ pub(crate) struct UserAssignment {
 }
 
 impl Policy {
+    /// The approval flow `resource` declares, if any.
+    pub fn workflow(&self, resource: &str) -> Option<&Workflow> {
+        let r = self.resource_pos(resource)?;
+        self.resources.get(r as usize)?.workflow.as_ref()
+    }
+
     /// Resolves a resource name.
     ///
     /// # Errors

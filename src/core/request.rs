@@ -4,7 +4,7 @@
 
 use crate::core::error::{Code, RequestError};
 use crate::core::explain::Explanation;
-use crate::core::session::{Input, Session};
+use crate::core::session::{Input, Session, TransitionAnswer};
 use crate::core::state::Mode;
 use crate::prelude::*;
 use serde_json::{Map, Value};
@@ -22,6 +22,9 @@ pub struct Want {
     pub writable: bool,
     /// The reasons for the action's (or the mode's) decision.
     pub explain: bool,
+    /// The record's flow: every transition and step, as this person may do them now (needs
+    /// `record`).
+    pub transitions: bool,
 }
 
 /// One decision request.
@@ -29,6 +32,9 @@ pub struct Want {
 pub struct Ask<'a> {
     /// The action asked about.
     pub action: Option<&'a str>,
+    /// A transition of the record's flow asked about: `allow` is whether this person may do
+    /// it now (needs `record`).
+    pub transition: Option<&'a str>,
     /// The form's mode; without it, the mode of the action (`Mode::of_action`).
     pub mode: Option<Mode>,
     /// The resource.
@@ -56,17 +62,29 @@ pub struct Answer {
     pub writable: Option<Value>,
     /// The reasons.
     pub explain: Option<Explanation>,
+    /// The asked transition, as this person may do it now.
+    pub transition: Option<TransitionAnswer>,
+    /// Every transition of the record's flow.
+    pub transitions: Option<Vec<TransitionAnswer>>,
 }
 
 /// The members a check request may have.
-const MEMBERS: [&str; 7] = [
-    "action", "mode", "resource", "record", "context", "data", "want",
+const MEMBERS: [&str; 8] = [
+    "action",
+    "transition",
+    "mode",
+    "resource",
+    "record",
+    "context",
+    "data",
+    "want",
 ];
 
 impl<'a> Ask<'a> {
-    /// Reads a request of the decision API: `{"action"?, "mode"?, "resource", "record"?,
-    /// "context"?, "data"?, "want"?: ["allow", "fields", "redact", "writable", "explain"]}`.
-    /// Without `want`, it is `allow` when there is an action and `fields` when there is a mode.
+    /// Reads a request of the decision API: `{"action"?, "transition"?, "mode"?, "resource",
+    /// "record"?, "context"?, "data"?, "want"?: ["allow", "fields", "redact", "writable",
+    /// "explain", "transitions"]}`. Without `want`, it is `allow` when there is an action or a
+    /// transition and `fields` when there is a mode.
     ///
     /// # Errors
     /// `bad_request`, naming the member.
@@ -88,6 +106,7 @@ impl<'a> Ask<'a> {
             }
         };
         let action = text("action")?;
+        let transition = text("transition")?;
         let mode = text("mode")?
             .map(|m| {
                 m.parse::<Mode>()
@@ -97,7 +116,7 @@ impl<'a> Ask<'a> {
         let resource = text("resource")?.ok_or_else(|| bad("`resource` is required".into()))?;
         let want = match o.get("want") {
             None | Some(Value::Null) => Want {
-                allow: action.is_some(),
+                allow: action.is_some() || transition.is_some(),
                 fields: mode.is_some(),
                 ..Want::default()
             },
@@ -106,6 +125,7 @@ impl<'a> Ask<'a> {
         };
         let ask = Ask {
             action,
+            transition,
             mode,
             resource,
             record: object(o.get("record"), "record")?,
@@ -123,11 +143,30 @@ impl<'a> Ask<'a> {
     /// `bad_request`.
     pub fn check(&self) -> Result<(), RequestError> {
         let w = self.want;
-        if self.action.is_none() && self.mode.is_none() {
-            return Err(bad("a request needs `action` or `mode`".into()));
+        let flow = self.transition.is_some() || w.transitions;
+        if self.action.is_none() && self.mode.is_none() && !flow {
+            return Err(bad(
+                "a request needs `action`, `transition` or `mode`".into()
+            ));
         }
-        if w.allow && self.action.is_none() {
-            return Err(bad("`allow` needs `action`".into()));
+        if self.action.is_some() && self.transition.is_some() {
+            return Err(bad(
+                "a request asks about `action` or `transition`, not both".into(),
+            ));
+        }
+        if w.allow && self.action.is_none() && self.transition.is_none() {
+            return Err(bad("`allow` needs `action` or `transition`".into()));
+        }
+        if flow && self.record.is_none() {
+            return Err(bad("a transition is decided on a `record`".into()));
+        }
+        if (w.fields || w.redact || w.writable || w.explain)
+            && self.action.is_none()
+            && self.mode.is_none()
+        {
+            return Err(bad(
+                "`fields`, `redact`, `writable` and `explain` need `action` or `mode`".into(),
+            ));
         }
         if w.redact && self.record.is_none() {
             return Err(bad("`redact` needs `record`".into()));
@@ -135,7 +174,7 @@ impl<'a> Ask<'a> {
         if w.writable && self.data.or(self.record).is_none() {
             return Err(bad("`writable` needs `data` or `record`".into()));
         }
-        if !(w.allow || w.fields || w.redact || w.writable || w.explain) {
+        if !(w.allow || w.fields || w.redact || w.writable || w.explain || w.transitions) {
             return Err(bad("`want` asks for nothing".into()));
         }
         Ok(())
@@ -157,10 +196,11 @@ fn want(items: &[Value]) -> Result<Want, RequestError> {
             Some("redact") => &mut w.redact,
             Some("writable") => &mut w.writable,
             Some("explain") => &mut w.explain,
+            Some("transitions") => &mut w.transitions,
             _ => {
                 return Err(bad(format!(
-                    "`want` holds allow, fields, redact, writable or explain, not {item}"
-                )))
+                "`want` holds allow, fields, redact, writable, explain or transitions, not {item}"
+            )))
             }
         };
         *flag = true;
@@ -194,9 +234,28 @@ impl Session {
         let (w, mode) = (ask.want, ask.mode());
         let input = Input::json(ask.record, ask.context);
         let mut out = Answer::default();
+        if let (Some(name), Some(record)) = (ask.transition, ask.record) {
+            let all = self.transitions(ask.resource, record, ask.context)?;
+            let t = all
+                .into_iter()
+                .find(|t| t.transition == name)
+                .ok_or_else(|| {
+                    let msg = format!("`{}` has no transition `{name}`", ask.resource);
+                    RequestError::new(Code::UnknownAction, msg)
+                })?;
+            if w.allow {
+                out.allow = Some(t.allowed);
+            }
+            out.transition = Some(t);
+        }
         if w.allow {
             if let Some(action) = ask.action {
                 out.allow = Some(self.can(action, ask.resource, input)?);
+            }
+        }
+        if w.transitions {
+            if let Some(record) = ask.record {
+                out.transitions = Some(self.transitions(ask.resource, record, ask.context)?);
             }
         }
         if w.fields {
@@ -243,6 +302,18 @@ impl Answer {
             m.insert(
                 "explain".into(),
                 serde_json::to_value(e).unwrap_or(Value::Null),
+            );
+        }
+        if let Some(t) = self.transition {
+            m.insert(
+                "transition".into(),
+                serde_json::to_value(t).unwrap_or(Value::Null),
+            );
+        }
+        if let Some(t) = self.transitions {
+            m.insert(
+                "transitions".into(),
+                serde_json::to_value(t).unwrap_or(Value::Null),
             );
         }
         Value::Object(m)

@@ -38,6 +38,11 @@ codes! {
         VersionGone = "version_gone",
         /// 409: the record's status does not allow this transition (e.g. approving a draft).
         WrongStatus = "wrong_status",
+        /// 403: a create or edit that sets a flow's state field (or its trail): only the flow's
+        /// transitions move it.
+        WorkflowField = "workflow_field",
+        /// 422: the transition needs a comment (a rejection's reason, say).
+        CommentRequired = "comment_required",
         /// 412: another save of the draft came first (`If-Match`): load it again.
         StaleDraft = "stale_draft",
         /// 412: the record changed since it was read (`If-Match`).
@@ -107,6 +112,8 @@ impl ServerCode {
             Conflict => "当前版本已被其他管理员更新：请先查看他们的修改并合并",
             VersionGone => "这个版本已不存在",
             WrongStatus => "单据当前的状态不允许此操作",
+            WorkflowField => "审批状态只能通过审批流程改变，不能直接修改",
+            CommentRequired => "请填写审批意见",
             StaleDraft => "草稿已在其他页面保存过：请重新加载",
             StaleRecord => "记录已被他人修改：请重新加载",
             TooLarge => "内容太大，超出此操作的上限",
@@ -138,7 +145,7 @@ impl ServerCode {
         match self {
             BadRequest | BadJson | UnknownAction | BadDialect => StatusCode::BAD_REQUEST,
             Unauthorized => StatusCode::UNAUTHORIZED,
-            Forbidden | ForbiddenFields | ForbiddenOrigin => StatusCode::FORBIDDEN,
+            Forbidden | ForbiddenFields | ForbiddenOrigin | WorkflowField => StatusCode::FORBIDDEN,
             NotFound | UnknownApp | UnknownUser | UnknownResource => StatusCode::NOT_FOUND,
             Timeout => StatusCode::REQUEST_TIMEOUT,
             Conflict | WrongStatus => StatusCode::CONFLICT,
@@ -147,7 +154,7 @@ impl ServerCode {
             TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             BadPolicy | WrongApp | WrongType | BadCells | BadDirectory | BadApp | SameUser
-            | UnknownEntry | DiffTooLarge | SqlUnsupported | BadColumn => {
+            | UnknownEntry | DiffTooLarge | SqlUnsupported | BadColumn | CommentRequired => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             RateLimited => StatusCode::TOO_MANY_REQUESTS,
@@ -203,7 +210,9 @@ impl From<crate::core::Code> for ServerCode {
             | C::Duplicate
             | C::DepartmentCycle
             | C::RoleCycle
-            | C::TooManyActions => ServerCode::BadRequest,
+            | C::TooManyActions
+            | C::BadWorkflow
+            | C::UnknownState => ServerCode::BadRequest,
         }
     }
 }

@@ -536,6 +536,22 @@ impl WasmSession {
         json_text(&e)
     }
 
+    /// The record's flow as this person may move it now (a JSON list of transitions).
+    pub fn transitions(
+        &self,
+        resource: &str,
+        record: &str,
+        context: Option<String>,
+    ) -> Result<String, JsValue> {
+        let rec = parse(record, "record")?;
+        let ctx = context.map(|c| parse(&c, "context")).transpose()?;
+        let t = self
+            .session
+            .transitions(resource, &rec, ctx.as_ref())
+            .map_err(|e| from_request(&e))?;
+        json_text(&t)
+    }
+
     /// The scope filter as a JSON condition tree.
     #[wasm_bindgen(js_name = scopeFilter)]
     pub fn scope_filter(

@@ -21,6 +21,14 @@ for (const name of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
         const s = engine.session(r.subject);
         got = {};
         if (r.action !== undefined) got.allow = s.can(r.action, r.resource, r.record, r.context);
+        if (r.transition !== undefined) {
+          if (!r.record) throw new FieldgateError('bad_request', 'a transition needs a record');
+          const t = s.transitions(r.resource, r.record, r.context).find((x) => x.transition === r.transition);
+          if (!t) throw new FieldgateError('unknown_action', `no transition ${r.transition}`);
+          got.allow = t.allowed;
+          got.transition = t;
+        }
+        if (r.transitions) got.transitions = s.transitions(r.resource, r.record, r.context);
         if (r.mode !== undefined) {
           got.fields = s.fields(r.resource, r.mode, r.record, r.context);
           if (r.redact) got.record = s.redact(r.resource, r.mode, r.record, r.context);

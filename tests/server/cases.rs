@@ -2105,16 +2105,92 @@ fn the_status_moves_only_through_the_flow() {
         &json!({"status": "approved"}),
     );
     assert_eq!(skip.status, 403, "{}", skip.text());
-    assert_eq!(skip.json()["code"], "forbidden_fields");
+    assert_eq!(skip.json()["code"], "workflow_field");
     assert_eq!(skip.json()["fields"], json!(["status"]));
-    // Other fields, and the status as it is, still save.
+    // Nor the trail the flow's rules read.
+    let forged = s.user(
+        &grace,
+        "PUT",
+        "/v1/data/inbound_order/o-2001",
+        &json!({"_flow": {"signed": {"approve": ["manager", "finance"]}}}),
+    );
+    assert_eq!(
+        (forged.status, forged.json()["code"].clone()),
+        (403, json!("workflow_field")),
+        "{}",
+        forged.text()
+    );
+    // Other fields still save.
     let fine = s.user(
         &grace,
         "PUT",
         "/v1/data/inbound_order/o-2001",
-        &json!({"quantity": 7, "status": order["status"]}),
+        &json!({"quantity": 7}),
     );
     assert_eq!(fine.status, 200, "{}", fine.text());
+    // A new record starts where its flow does, and cannot start anywhere else.
+    let dave = s.login("u-dave");
+    let made = s.user(
+        &dave,
+        "POST",
+        "/v1/data/inbound_order",
+        &json!({"order_no": "PO-1"}),
+    );
+    assert_eq!(
+        (made.status, made.json()["status"].clone()),
+        (201, json!("draft")),
+        "{}",
+        made.text()
+    );
+    let ahead = s.user(
+        &dave,
+        "POST",
+        "/v1/data/inbound_order",
+        &json!({"order_no": "PO-2", "status": "approved"}),
+    );
+    assert_eq!(
+        (ahead.status, ahead.json()["code"].clone()),
+        (403, json!("workflow_field")),
+        "{}",
+        ahead.text()
+    );
+}
+
+/// Everyone of the sample, on every order they can see: a `PUT` of the state field never
+/// saves; whoever may edit the order is told `workflow_field`.
+#[test]
+fn nobody_writes_a_flow_state_with_put() {
+    let s = start("server-flow-put");
+    let people = [
+        "u-alice", "u-bob", "u-ivan", "u-carol", "u-dave", "u-erin", "u-frank", "u-judy",
+        "u-grace", "u-heidi",
+    ];
+    let mut told = 0;
+    for who in people {
+        let token = s.login(who);
+        for (resource, to) in [("inbound_order", "received"), ("outbound_order", "shipped")] {
+            let list = s.user(&token, "GET", &format!("/v1/data/{resource}"), &Value::Null);
+            assert_eq!(list.status, 200, "{who}: {}", list.text());
+            for r in list.json()["records"].as_array().unwrap() {
+                let id = r["id"].as_str().unwrap();
+                let put = s.user(
+                    &token,
+                    "PUT",
+                    &format!("/v1/data/{resource}/{id}"),
+                    &json!({ "status": to }),
+                );
+                assert_ne!(put.status, 200, "{who} set {resource} {id} to {to}");
+                let code = put.json()["code"].as_str().unwrap_or_default().to_string();
+                assert!(
+                    ["workflow_field", "forbidden", "not_found"].contains(&code.as_str()),
+                    "{who} {resource} {id}: {}",
+                    put.text()
+                );
+                told += usize::from(code == "workflow_field");
+            }
+        }
+    }
+    assert!(told >= 10, "the editors are told why: {told}");
 }
 
 /// The CRM scopes through the data API: a team lead sees their reports' customers (across

@@ -2,6 +2,7 @@
 //! resource, on which records, and the conditions that tell those records apart.
 
 use super::*;
+use crate::core::policy::{Effect, Targets};
 
 /// One change found for a class of people.
 pub(super) struct Found {
@@ -13,6 +14,8 @@ pub(super) struct Found {
     pub(super) direction: &'static str,
     pub(super) all_records: bool,
     pub(super) conditions: Vec<Value>,
+    /// Whether the conditions say exactly which records (else the change depends on them).
+    pub(super) exact: bool,
 }
 
 /// Every answer of both sessions on `r` that differs, with no record and on each shape.
@@ -105,6 +108,7 @@ pub(super) fn compare_resource(
                     direction: if gained { "gained" } else { "lost" },
                     all_records: false,
                     conditions: Vec::new(),
+                    exact: false,
                 });
             }
         };
@@ -143,7 +147,8 @@ pub(super) fn compare_resource(
         };
         f.all_records = on_records > 0 && changed.iter().filter(|&&c| c > 0).count() == on_records;
         if f.records != "any" {
-            f.conditions = pair.telling_apart(r, a, b, &cases, changed, f.records);
+            (f.conditions, f.exact) =
+                pair.telling_apart(r, (a, b), &cases, changed, (f.records, &f.what));
         }
     }
     out
@@ -211,6 +216,28 @@ fn described_by_values(
     })
 }
 
+/// Whether a grant or rule with `targets` on resource `r` can bear on the answer `what`
+/// (`action NAME`, or `field F (MODE)`): one listing the action; for a field, a limit, or one
+/// listing `view` or the mode's action. A flow's rules on its transitions say nothing about a
+/// field, so they are not offered as what tells its records apart.
+fn bears_on(p: &Policy, r: u32, targets: &Targets, limit: bool, what: &str) -> bool {
+    let Some(shape) = targets.shape(&p.resources, r) else {
+        return false;
+    };
+    let res = p.resource_at(r);
+    let lists = |action: &str| shape.actions & res.action_bit(action) != 0;
+    match what.strip_prefix("action ") {
+        Some(name) => lists(name),
+        None => {
+            let mode = what
+                .rsplit_once('(')
+                .map(|(_, m)| m.trim_end_matches(')'))
+                .and_then(|m| m.parse::<Mode>().ok());
+            limit || lists("view") || mode.and_then(Mode::action).is_some_and(lists)
+        }
+    }
+}
+
 /// Whether a condition tree reads the record attribute `path`.
 fn reads_attr(tree: &Value, path: &str) -> bool {
     match tree {
@@ -226,16 +253,16 @@ fn reads_attr(tree: &Value, path: &str) -> bool {
 impl Pair<'_> {
     /// The conditions of either session on `r` that tell apart the records of `kind` where an
     /// answer changes (`changed`, positions in `cases`) from those where it does not; none when
-    /// it changes on all of them.
+    /// it changes on all of them. With `true` when they say exactly which records (the values
+    /// they hold); otherwise the change depends on them, one way or the other.
     fn telling_apart(
         &self,
         r: &str,
-        a: &Session,
-        b: &Session,
+        (a, b): (&Session, &Session),
         cases: &[(&'static str, Option<Shape>)],
         changed: &[usize],
-        kind: &str,
-    ) -> Vec<Value> {
+        (kind, what): (&str, &str),
+    ) -> (Vec<Value>, bool) {
         let of_kind: Vec<(usize, &Shape)> = cases
             .iter()
             .enumerate()
@@ -244,7 +271,7 @@ impl Pair<'_> {
             .collect();
         let (yes, no): (Vec<_>, Vec<_>) = of_kind.iter().partition(|(i, _)| changed.contains(i));
         if yes.is_empty() || no.is_empty() {
-            return Vec::new();
+            return (Vec::new(), false);
         }
         let values = |shapes: &[&(usize, &Shape)], path: &str| -> BTreeSet<String> {
             shapes
@@ -267,7 +294,7 @@ impl Pair<'_> {
             .filter(|p| values(&yes, p) != values(&no, p))
             .collect();
         if let Some(exact) = described_by_values(&of_kind, &yes, &differing) {
-            return vec![exact];
+            return (vec![exact], true);
         }
         let telling: &[&str] = if differing.is_empty() {
             &[]
@@ -278,17 +305,22 @@ impl Pair<'_> {
         for ((side, s), out) in [(&self.old, a), (&self.new, b)].into_iter().zip(&mut sides) {
             let p = &**side.policy;
             let Ok(pos) = p.resource_id(r) else { continue };
+            let bears = |t: &Targets, limit: bool| bears_on(p, pos.index(), t, limit, what);
             let pos = pos.index() as usize;
             let grants = side.grants_on[pos]
                 .iter()
                 .chain(&side.every_grant)
                 .filter(|g| s.grants.binary_search(g).is_ok())
-                .map(|&g| &p.grants[g as usize].when);
+                .map(|&g| &p.grants[g as usize])
+                .filter(|g| bears(&g.targets, false))
+                .map(|g| &g.when);
             let rules = side.rules_on[pos]
                 .iter()
                 .chain(&side.every_rule)
                 .filter(|ru| s.rules.contains(ru))
-                .map(|&ru| &p.rules[ru as usize].when);
+                .map(|&ru| &p.rules[ru as usize])
+                .filter(|ru| bears(&ru.targets, ru.effect == Effect::Limit))
+                .map(|ru| &ru.when);
             for e in grants.chain(rules).flatten() {
                 let tree = e.to_tree(&p.slots);
                 // With no attribute told apart, every condition on a compared attribute.
@@ -310,6 +342,6 @@ impl Pair<'_> {
         if out.is_empty() {
             out = was;
         }
-        out
+        (out, false)
     }
 }

@@ -16,9 +16,11 @@
 
 mod access;
 mod causes;
+mod flows;
 mod structure;
 mod summary;
 
+pub use flows::FlowEdit;
 pub use summary::{Group, Impact, Line, PersonRef};
 
 use super::directory::Person;
@@ -60,6 +62,12 @@ pub struct StructuralChange {
     /// For a person of the directory: the groups left.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub groups_removed: Vec<String>,
+    /// For a resource: what changed in its approval flow, part by part.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub flow: Vec<FlowEdit>,
+    /// For a resource: whether its flow is all that changed.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub flow_only: bool,
 }
 
 /// One answer that differs between the two policies.
@@ -95,6 +103,10 @@ pub struct AccessChange {
     /// `Expr::to_tree`) that tell those records apart.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Value>,
+    /// Whether `conditions` say exactly which records (`only when`); otherwise the change
+    /// depends on them, one way or the other (`depending on`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub exact: bool,
     /// The changes of the document that can cause it (positions in `structure`).
     pub causes: Vec<u32>,
 }
@@ -185,6 +197,16 @@ impl Diff {
     /// The access changes in words, grouped by cause and then by person (see [`Impact`]).
     pub fn impact(&self, lang: Lang) -> Impact {
         summary::impact(self, &self.labels(lang))
+    }
+
+    /// What changed in approval flows, in words, one line per edit (the structural changes'
+    /// `flow`, in order).
+    pub fn flow_words(&self, lang: Lang) -> Vec<String> {
+        let labels = self.labels(lang);
+        self.structure
+            .iter()
+            .flat_map(|c| flows::flow_words(&c.name, &c.flow, &labels))
+            .collect()
     }
 
     /// One line per effect, in `lang` (every group's lines, in order).
@@ -286,6 +308,7 @@ pub fn diff_people(
                         direction: c.direction,
                         all_records: c.all_records,
                         conditions: c.conditions.clone(),
+                        exact: c.exact,
                         causes: causes.clone(),
                     });
                 }

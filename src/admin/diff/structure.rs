@@ -63,10 +63,18 @@ fn compare_maps(
             Some(w) if w != v => "changed",
             Some(_) => continue,
         };
-        out.push(StructuralChange::new(kind, k.clone(), change).with_roles(Some(v), n.get(k)));
+        out.push(
+            StructuralChange::new(kind, k.clone(), change)
+                .with_roles(Some(v), n.get(k))
+                .with_flow(Some(v), n.get(k)),
+        );
     }
     for (k, v) in n.iter().filter(|(k, _)| !o.contains_key(*k)) {
-        out.push(StructuralChange::new(kind, k.clone(), "added").with_roles(None, Some(v)));
+        out.push(
+            StructuralChange::new(kind, k.clone(), "added")
+                .with_roles(None, Some(v))
+                .with_flow(None, Some(v)),
+        );
     }
 }
 
@@ -81,7 +89,29 @@ impl StructuralChange {
             department: None,
             groups_added: Vec::new(),
             groups_removed: Vec::new(),
+            flow: Vec::new(),
+            flow_only: false,
         }
+    }
+
+    /// For a resource changed: what changed in its flow, and whether that is all.
+    fn with_flow(mut self, old: Option<&Value>, new: Option<&Value>) -> StructuralChange {
+        if self.kind != "resource" || self.change != "changed" {
+            return self;
+        }
+        self.flow = super::flows::flow_edits(
+            old.and_then(|v| v.get("workflow")),
+            new.and_then(|v| v.get("workflow")),
+        );
+        let rest = |v: Option<&Value>| {
+            let mut v = v.cloned().unwrap_or(Value::Null);
+            if let Some(m) = v.as_object_mut() {
+                m.remove("workflow");
+            }
+            v
+        };
+        self.flow_only = !self.flow.is_empty() && rest(old) == rest(new);
+        self
     }
 
     /// For an assignment (of a user, department or group): the roles it gains and loses.

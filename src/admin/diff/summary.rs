@@ -80,6 +80,9 @@ pub struct Line {
     /// And the conditions that tell its records apart (tree form).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Value>,
+    /// Whether they say exactly which records (else the change depends on them).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub exact: bool,
     /// Everyone it happens to.
     pub people: Vec<PersonRef>,
     /// The same people by subject (`user:<id>`, …).
@@ -249,6 +252,7 @@ pub(super) fn impact(d: &Diff, labels: &Labels) -> Impact {
             all_records: effect.all_records,
             records: kinds(entries.iter().map(|&i| &d.access[i])),
             conditions: conditions(entries.iter().map(|&i| &d.access[i])),
+            exact: entries.iter().all(|&i| d.access[i].exact),
             subjects: who.iter().map(|s| s.to_string()).collect(),
             people,
             entries,
@@ -413,9 +417,11 @@ fn qualifier(line: &Line, labels: &Labels) -> String {
             .iter()
             .map(|c| labels.condition(&line.resource, c))
             .collect();
-        parts.push(match l {
-            Lang::En => format!("only when {}", words.join(" or ")),
-            Lang::Zh => format!("仅当 {} 时", words.join(" 或 ")),
+        parts.push(match (l, line.exact) {
+            (Lang::En, true) => format!("only when {}", words.join(" or ")),
+            (Lang::Zh, true) => format!("仅当 {} 时", words.join(" 或 ")),
+            (Lang::En, false) => format!("depending on {}", words.join(" or ")),
+            (Lang::Zh, false) => format!("视 {} 而定", words.join(" 或 ")),
         });
     }
     parts.join(l.pick("; ", "；"))
@@ -429,7 +435,7 @@ fn line_text(line: &Line, labels: &Labels) -> String {
     let scope = qualifier(line, labels);
     let one = matches!(named(&line.people).as_slice(), [p] if p.subject.starts_with("user:"));
     if let Some(action) = line.what.strip_prefix("action ") {
-        let action = labels.action(action);
+        let action = labels.resource_action(&line.resource, action);
         let gained = line.direction == "gained";
         return match l {
             Lang::En => {
@@ -523,6 +529,10 @@ fn cause_text(c: &StructuralChange, labels: &Labels) -> String {
         }
         return parts.join(l.pick("; ", "；"));
     }
+    let flow = super::flows::flow_words(&c.name, &c.flow, labels);
+    if c.flow_only {
+        return flow.join(l.pick("; ", "；"));
+    }
     let (en_kind, zh_kind, name) = match c.kind {
         "role" => ("Role", "角色", labels.role(&c.name)),
         "template" => ("Template", "权限模板", c.name.clone()),
@@ -531,7 +541,7 @@ fn cause_text(c: &StructuralChange, labels: &Labels) -> String {
         "department" => ("Department", "部门", labels.department(&c.name)),
         _ => ("Setting", "设置", c.name.clone()),
     };
-    match l {
+    let entry = match l {
         Lang::En => {
             let verb = match c.change {
                 "added" => "added",
@@ -548,7 +558,11 @@ fn cause_text(c: &StructuralChange, labels: &Labels) -> String {
             };
             format!("{verb}{zh_kind}「{name}」")
         }
-    }
+    };
+    std::iter::once(entry)
+        .chain(flow)
+        .collect::<Vec<_>>()
+        .join(l.pick("; ", "；"))
 }
 
 /// A change of one person in the directory in words: `Dave Zhou moves from Purchasing to

@@ -4,6 +4,7 @@
 mod grants;
 mod sections;
 mod typed;
+mod workflow;
 
 use crate::core::condition::{self, Expr, SlotTable};
 use crate::core::doc::{Children, Doc, Obj, Val};
@@ -238,6 +239,7 @@ impl Compiler {
         let (users, department_roles, group_roles) =
             self.assignments(top.get("assignments"), &root.key("assignments"));
         let global_rules = self.rules(top.get("rules"), &root.key("rules"));
+        let flow_rules = self.flow_rules();
 
         if !self.errors.is_empty() {
             return Err(PolicyErrors(self.errors));
@@ -260,6 +262,7 @@ impl Compiler {
             grants: self.grants,
             rules: self.rules,
             global_rules,
+            flow_rules,
             users,
             department_roles,
             group_roles,

@@ -55,6 +55,7 @@ impl Compiler {
                 department: None,
                 members: None,
                 parent: None,
+                workflow: None,
             };
             if let Some(m) = self.object(*v, &p) {
                 self.known_keys(
@@ -66,6 +67,7 @@ impl Compiler {
                         "department",
                         "members",
                         "parent",
+                        "workflow",
                         "label",
                     ],
                     &p,
@@ -102,6 +104,9 @@ impl Compiler {
                 res.parent = m
                     .get("parent")
                     .and_then(|v| self.parent(v, &p.key("parent")));
+                if let Some(w) = m.get("workflow") {
+                    res.workflow = self.workflow(w, &mut res, &p.key("workflow"));
+                }
             }
             self.resources.push(res);
         }
@@ -351,6 +356,13 @@ impl Compiler {
             let id = self
                 .required(m, "id", &p)
                 .and_then(|v| self.string(v, &p.key("id")));
+            if id.is_some_and(|id| id.starts_with(workflow::FLOW_RULE_PREFIX)) {
+                let msg = format!(
+                    "rule ids starting `{}` are the flows' own",
+                    workflow::FLOW_RULE_PREFIX
+                );
+                self.error(&p.key("id"), Code::DuplicateRuleId, msg);
+            }
             if let Some(id) = id {
                 if let Some(first) = ids.insert(id.to_string(), i) {
                     let msg = format!("rule id `{id}` is already used by rules[{first}]");

@@ -10,13 +10,14 @@ use super::{Input, ResourceId, Session};
 use crate::core::error::{Code, RequestError};
 use crate::core::mask::Mask;
 use crate::core::state::{FieldState, Mode};
+use crate::core::workflow::TRAIL;
 use crate::prelude::*;
 use serde_json::{Map, Value};
 
 impl Session {
     /// A copy of `record` as `mode` shows it: only the declared fields the user may see
     /// (masked ones masked), and the attributes that address the record (`id`, and the
-    /// resource's owner, department and members attributes and the parent's id). A parent record joined in
+    /// resource's owner, department and members attributes, the parent's id and a flow's trail). A parent record joined in
     /// (`record.customer` for a contact) is shown as viewing that record would show it, and
     /// only when the user may view it, so a page decides a `parent` scope on what it may see. Everything else is left out, so a field
     /// a policy stops declaring is never shown.
@@ -63,7 +64,9 @@ impl Session {
                 .map(|k| &**k)
                 .collect::<Vec<_>>()
         });
-        for path in core::iter::once(vec!["id"]).chain(address) {
+        // A flow's trail says where the record is in its flow (and who moved it there).
+        let trail = res.workflow.as_ref().map(|_| vec![TRAIL]);
+        for path in core::iter::once(vec!["id"]).chain(address).chain(trail) {
             if let Some(v) = get(record, &path) {
                 put(&mut out, &path, v.clone());
             }

@@ -6,11 +6,13 @@
 
 mod data;
 mod export;
+mod flow;
 mod plan;
 mod roles;
 
 pub use crate::core::policy::{ActionId, ResourceId};
 pub use export::{export_cells, ExportColumns};
+pub use flow::{FlowReason, StepAnswer, TransitionAnswer};
 pub(crate) use plan::Plan;
 use plan::{lower, raise_capped};
 pub use roles::{RoleSource, RoleVia};
@@ -129,6 +131,7 @@ impl Session {
             })
             .collect();
         rules.extend(assignment.into_iter().flat_map(|a| a.rules.iter().copied()));
+        rules.extend(p.flow_rules.iter().copied());
 
         // The department tree is listed only for a session that has a `department_tree` grant,
         // and role names only when a condition reads `user.roles`.

@@ -5,7 +5,8 @@
 //! in one transaction against the record as it is at that moment.
 
 use crate::admin::Person;
-use crate::core::{Input, Mode, Session};
+use crate::core::workflow::{Entry, TRAIL};
+use crate::core::{FlowReason, Input, Mode, Session, TransitionAnswer};
 use crate::host::now_ms;
 use crate::server::blocking;
 use crate::server::demo::parents::Parents;
@@ -298,8 +299,8 @@ async fn edit(
                 return Err(not_found(&r, &i));
             }
             allow(&session, "edit", &r, now)?;
+            flow_only(&session, &r, now, &changes)?;
             check_writes(&session, &r, Mode::Edit, now, &changes)?;
-            flow_only(&r, now, &changes)?;
             let mut next = stored.clone();
             merge(&mut next, &changes);
             Ok(next)
@@ -390,17 +391,18 @@ async fn insert(
     if let (Some(attr), Some(d)) = (department, &person.department) {
         r.insert(attr.into(), Value::from(d.clone()));
     }
-    // A record of a resource with an approval flow starts at its beginning.
-    if TRANSITIONS.iter().any(|(res, ..)| *res == resource) {
-        r.insert("status".into(), Value::from(INITIAL_STATUS));
-    }
     // The record as it will be stored (the caller's values, then what the server sets) is
     // what `create` is asked about, so a rule on the values being created applies to them.
     let mut full = data.clone();
     merge(&mut full, &Value::Object(r));
+    // A record of a resource with an approval flow starts at its beginning.
+    if let Some(w) = current.policy().workflow(&resource) {
+        full = w.started(&full);
+    }
     let parents = parents(state, &resource).await?;
     let joined = parents.join(&full);
     allow(&session, "create", &resource, &joined)?;
+    flow_only(&session, &resource, &joined, &data)?;
     check_writes(&session, &resource, Mode::Create, &joined, &data)?;
     let (s, res, i, body) = (state.clone(), resource.clone(), id.clone(), full.clone());
     let fresh = blocking(move || Ok(s.store.insert_record(&res, &i, &body)?)).await?;
@@ -581,6 +583,37 @@ impl Trail {
     }
 }
 
+/// Why the caller may not do transition `name` now: 409 `wrong_status` for one they may do on
+/// records in other states, else 403 naming what is in the way.
+fn refused_transition(
+    session: &Session,
+    resource: &str,
+    name: &str,
+    answer: &TransitionAnswer,
+) -> ApiResult<ApiError> {
+    let theirs = session.can(name, resource, Input::NONE)?;
+    let who = session.user_id();
+    let (code, why) = match answer.reason {
+        FlowReason::WrongStatus if theirs => (
+            ServerCode::WrongStatus,
+            format!("the record's state does not allow `{name}`"),
+        ),
+        FlowReason::NotNext => (
+            ServerCode::Forbidden,
+            format!("`{name}` waits for an earlier step that `{who}` may not sign"),
+        ),
+        FlowReason::Distinct => (
+            ServerCode::Forbidden,
+            format!("`{who}` did another step of this record that must be someone else's"),
+        ),
+        _ => (
+            ServerCode::Forbidden,
+            format!("`{who}` may not {name} this {resource}"),
+        ),
+    };
+    Ok(ApiError::new(code, why))
+}
+
 pub(super) fn not_found(resource: &str, id: &str) -> ApiError {
     ApiError::not_found(format!("no {resource} `{id}`"))
 }
@@ -622,18 +655,38 @@ fn check_writes(
     .with_fields(forbidden.clone()))
 }
 
-/// A record's status moves only through its flow (submit, approve, reject, receive), whatever
-/// the grants say of the field: a plain edit setting it would skip the approval.
-fn flow_only(resource: &str, now: &Value, changes: &Value) -> ApiResult<()> {
-    let flowing = TRANSITIONS.iter().any(|(res, ..)| *res == resource);
-    match changes.get("status") {
-        Some(to) if flowing && Some(to) != now.get("status") => Err(ApiError::new(
-            ServerCode::ForbiddenFields,
-            "the status moves only through the approval flow (submit, approve, reject, receive)",
-        )
-        .with_fields(vec!["status".to_string()])),
-        _ => Ok(()),
+/// A flow's state moves only through its transitions, whatever the grants say of the field: a
+/// create or edit that sets it to anything but what it is (on create: the initial state), or
+/// that writes the trail, would skip the approval. Refused as `workflow_field`.
+fn flow_only(session: &Session, resource: &str, now: &Value, changes: &Value) -> ApiResult<()> {
+    let Some(w) = session.policy().workflow(resource) else {
+        return Ok(());
+    };
+    let sent = w.field_path().try_fold(changes, |v, k| v.get(k));
+    let state = w.field_path().try_fold(now, |v, k| v.get(k));
+    let mut fields = Vec::new();
+    if sent.is_some() && sent != state {
+        fields.push(w.field.clone());
     }
+    if changes.get(TRAIL).is_some() {
+        fields.push(TRAIL.to_string());
+    }
+    if fields.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        ServerCode::WorkflowField,
+        format!(
+            "`{}` moves only through the flow's transitions ({})",
+            w.field,
+            w.transitions
+                .iter()
+                .map(|t| t.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    )
+    .with_fields(fields))
 }
 
 /// A resource's `owner` and `department` record attributes, from the document.
@@ -645,35 +698,26 @@ fn record_attrs<'d>(doc: &'d Value, resource: &str) -> Option<(Option<&'d str>, 
     ))
 }
 
-/// Where the approval flow starts.
-const INITIAL_STATUS: &str = "draft";
-
-/// The sample app's approval flow: `(resource, transition, from statuses, to status)`. The
-/// policy decides who may (`can(transition)` on the record); this says what it does.
-const TRANSITIONS: &[(&str, &str, &[&str], &str)] = &[
-    ("inbound_order", "submit", &["draft", "rejected"], "pending"),
-    ("inbound_order", "approve", &["pending"], "approved"),
-    ("inbound_order", "reject", &["pending"], "rejected"),
-    ("inbound_order", "receive", &["approved"], "received"),
-];
-
-/// `{"comment"?}`: an approver's note, kept as `approver_comment` on approve and reject.
+/// `{"comment"?}`: what the person writes with the transition (kept in the record's history).
 #[derive(Deserialize)]
 pub struct TransitionBody {
     comment: Option<String>,
 }
 
-/// `POST /v1/data/{resource}/{id}/{transition}`: moves a record through the approval flow
-/// (`submit`, `approve`, `reject`, `receive` on inbound orders), allowed when the caller may
-/// do that action on the record as it is, in one transaction; 409 `wrong_status` when the
-/// record's status does not allow it. Logged in the access log under the transition's name.
+/// `POST /v1/data/{resource}/{id}/{transition}`: moves a record through the flow its resource
+/// declares, as the engine's `transitions` answers for the caller on the record as it is, in
+/// one transaction: a transition without steps moves the record; one with steps records the
+/// caller's signature of the next step, and moves the record with the last one. 409
+/// `wrong_status` when the record's state does not allow it, 403 when the caller may not do it
+/// or sign the step (`forbidden`, with the reason), 422 `comment_required`. Each transition and
+/// step is added to the record's history. Logged in the access log under the transition's name.
 pub async fn transition(
     User(person): User,
     State(state): State<Shared>,
-    Path((resource, id, step)): Path<(String, String, String)>,
+    Path((resource, id, name)): Path<(String, String, String)>,
     Raw(body): Raw<SMALL>,
 ) -> ApiResult<Response> {
-    let mut trail = Trail::new(&person, &step, &resource);
+    let mut trail = Trail::new(&person, &name, &resource);
     trail.entry.records.push(id.clone());
     let comment = if body.iter().all(u8::is_ascii_whitespace) {
         None
@@ -684,7 +728,7 @@ pub async fn transition(
     };
     trail
         .close_write(&state, |hidden| {
-            advance(&state, &person, &resource, &id, &step, comment, hidden)
+            advance(&state, &person, &resource, &id, &name, comment, hidden)
         })
         .await
 }
@@ -695,22 +739,22 @@ async fn advance(
     person: &Person,
     resource: &str,
     id: &str,
-    step: &str,
+    name: &str,
     comment: Option<String>,
     hidden: Arc<AtomicBool>,
 ) -> ApiResult<Response> {
-    let Some(&(_, _, from, to)) = TRANSITIONS
-        .iter()
-        .find(|(r, t, _, _)| *r == resource && *t == step)
-    else {
-        return Err(ApiError::not_found(format!(
-            "{resource} has no transition `{step}`"
-        )));
-    };
     let session = session_for(state, person, resource)?;
+    let no_such = || ApiError::not_found(format!("{resource} has no transition `{name}`"));
+    let w = session
+        .policy()
+        .workflow(resource)
+        .ok_or_else(no_such)?
+        .clone();
+    let t = w.transition(name).ok_or_else(no_such)?.clone();
+    let comment = comment.filter(|c| !c.trim().is_empty());
     let parents = parents(state, resource).await?;
     let s = state.clone();
-    let (r, i, step) = (resource.to_string(), id.to_string(), step.to_string());
+    let (r, i, by) = (resource.to_string(), id.to_string(), person.id.clone());
     let rec = blocking(move || {
         let res = update_checked(&*s.store, &r, &i, None, |stored| {
             let now = &parents.join(stored);
@@ -718,26 +762,31 @@ async fn advance(
                 hidden.store(true, Ordering::Relaxed);
                 return Err(not_found(&r, &i));
             }
-            allow(&session, &step, &r, now)?;
-            let status = now
-                .get("status")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            if !from.contains(&status) {
+            let answer = session
+                .transitions(&r, now, None)?
+                .into_iter()
+                .find(|a| a.transition == t.name)
+                .ok_or_else(|| ApiError::internal("the flow lost a transition"))?;
+            if !answer.allowed {
+                return Err(refused_transition(&session, &r, &t.name, &answer)?);
+            }
+            if t.comment_required && comment.is_none() {
                 return Err(ApiError::new(
-                    ServerCode::WrongStatus,
-                    format!(
-                        "a {r} that is `{status}` cannot be `{step}`ed (it must be {})",
-                        from.join(" or ")
-                    ),
+                    ServerCode::CommentRequired,
+                    format!("`{}` needs a comment", t.name),
                 ));
             }
-            let mut next = stored.clone();
-            next["status"] = Value::from(to);
-            if let (Some(c), "approve" | "reject") = (&comment, step.as_str()) {
-                next["approver_comment"] = Value::from(c.clone());
-            }
-            Ok(next)
+            let step = answer
+                .step
+                .as_ref()
+                .and_then(|id| t.steps.iter().find(|s| &s.id == id));
+            let at = crate::bundle::format_rfc3339(now_ms());
+            let entry = Entry {
+                by: &by,
+                at: &at,
+                comment: comment.as_deref(),
+            };
+            Ok(w.record_after(stored, &t, step, answer.completes, entry))
         });
         match res {
             Ok(rec) => Ok((

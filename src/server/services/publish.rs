@@ -78,8 +78,8 @@ pub fn shorten(text: &str, max: usize) -> String {
 }
 
 /// A diff as the API shows it, in `lang`: `impact` (by cause, then by person), `lines` (every
-/// group's lines), `summary` (their texts), and the structural and access changes they are
-/// made from.
+/// group's lines), `summary` (their texts), `flow_changes` (what changed in approval flows, in
+/// words), and the structural and access changes they are made from.
 pub fn diff_json(d: &Diff, lang: Lang) -> Value {
     let impact = d.impact(lang);
     let lines: Vec<&crate::admin::Line> = impact.groups.iter().flat_map(|g| &g.lines).collect();
@@ -88,6 +88,7 @@ pub fn diff_json(d: &Diff, lang: Lang) -> Value {
         "summary": lines.iter().map(|l| l.text.as_str()).collect::<Vec<_>>(),
         "lines": lines,
         "impact": impact,
+        "flow_changes": d.flow_words(lang),
         "structure": d.structure,
         "access": d.access,
     })

@@ -1,5 +1,7 @@
 //! Lint: likely mistakes that are not errors, each with a JSON path.
 
+mod flows;
+
 use super::codes::LintCode;
 use super::directory::Directory;
 use super::probe::sample_records;
@@ -35,6 +37,7 @@ pub fn lint(checked: &Checked, directory: Option<&Directory>) -> Vec<Warning> {
     broad_grants(p, &mut out);
     shadowed_grants(p, &mut out);
     idle_rules(p, &mut out);
+    flows::flows(p, directory, &mut out);
     if let Some(d) = directory {
         flat_reporting_line(p, d, &mut out);
     }
@@ -233,9 +236,19 @@ fn idle_rules(p: &Policy, out: &mut Vec<Warning>) {
 /// The action that approves what others made.
 const APPROVE: &str = "approve";
 
+/// Whether a flow keeps approving (or a step of it) apart from something else.
+fn separated(w: Option<&crate::core::workflow::Workflow>) -> bool {
+    w.into_iter()
+        .flat_map(|w| &w.distinct)
+        .flatten()
+        .any(|a| a == APPROVE || a.split_once(':').is_some_and(|(t, _)| t == APPROVE))
+}
+
 /// Separation of duties: one person, or one role, who can both create or edit a record and
 /// approve that same record. Asked of the engine on the records the diff would try (their
-/// own, someone else's, their department's, with the values conditions compare).
+/// own, someone else's, their department's, with the values conditions compare). A resource
+/// whose flow keeps approving apart from another transition (`distinct`) is left to the flow,
+/// which enforces it from each record's history.
 fn sod_conflicts(
     doc: &Value,
     p: &Arc<Policy>,
@@ -263,6 +276,7 @@ fn sod_conflicts(
             .resources
             .iter()
             .filter(|r| r.actions.iter().any(|a| a == APPROVE))
+            .filter(|r| !separated(r.workflow.as_ref()))
         {
             let conflict = sample_records(doc, p, &res.name, &subject)
                 .into_iter()
