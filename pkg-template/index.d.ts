@@ -119,8 +119,6 @@ export interface StepAnswer {
   signed: boolean;
   allowed: boolean;
   reason: FlowReason;
-  /** Who signed it, in any round. */
-  signed_by: string[];
 }
 
 /** One transition of a record's flow, for one person. */

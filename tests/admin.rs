@@ -1447,3 +1447,41 @@ fn diff_says_what_changed_in_a_flow_in_words() {
         "{en}"
     );
 }
+
+#[test]
+fn explain_says_where_a_person_stands_in_a_flow() {
+    let record = r#"{"status":"pending","total_amount":64000,"created_by":"u-dave","_flow":{"by":{"submit":["u-dave"]}}}"#;
+    let line = |user: &str, lang: &str| {
+        let args = [
+            "explain",
+            "--policy",
+            P,
+            "--user",
+            user,
+            "--action",
+            "approve",
+            "--resource",
+            "inbound_order",
+            "--record",
+            record,
+            "--lang",
+            lang,
+        ];
+        let out = common::fieldgate(&args, "");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = common::stdout(&out);
+        text.lines()
+            .find_map(|l| l.strip_prefix("flow: ").map(str::to_string))
+            .unwrap_or_else(|| panic!("no flow line: {text}"))
+    };
+    assert_eq!(line("u-frank", "zh-CN"), "可以审批：第 1 步 部门主管审批");
+    assert_eq!(
+        line("u-judy", "zh-CN"),
+        "不能审批：等待第 1 步 部门主管审批"
+    );
+    assert_eq!(line("u-dave", "en"), "cannot Approve: no grant gives it");
+}

@@ -413,3 +413,106 @@ fn as_check(req: &Value) -> Option<(Value, Value)> {
     }
     Some((subject, Value::Object(ask)))
 }
+
+/// "Records waiting for my step": the filter of a transition, as SQL over a table of the
+/// sample's inbound orders (the trail's lists in JSON columns), selects exactly the orders on
+/// which the engine offers that person the transition.
+#[test]
+fn a_transition_filter_selects_the_records_waiting_for_my_step() {
+    let s = Server::start("decide-flow-filter");
+    let t = s.token();
+    let data = common::read_json(&common::root().join("examples/acme-erp.data.json"));
+    let orders = data["records"]["inbound_order"].as_array().unwrap().clone();
+    let columns = json!({
+        "_flow.signed.approve": "signed_approve",
+        "_flow.by.submit": "by_submit",
+        "_flow.by.reject": "by_reject",
+        "_flow.by.approve.manager": "by_manager",
+        "_flow.by.approve.finance": "by_finance",
+    });
+    let db = rusqlite::Connection::open_in_memory().unwrap();
+    db.execute_batch(
+        "CREATE TABLE inbound_order (id TEXT, status TEXT, total_amount REAL, created_by TEXT, \
+         department TEXT, signed_approve TEXT, by_submit TEXT, by_reject TEXT, by_manager TEXT, \
+         by_finance TEXT)",
+    )
+    .unwrap();
+    let list = |v: &Value| v.as_array().map(|_| v.to_string());
+    for o in &orders {
+        let f = &o["_flow"];
+        db.execute(
+            "INSERT INTO inbound_order VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            rusqlite::params![
+                o["id"].as_str(),
+                o["status"].as_str(),
+                o["total_amount"].as_f64(),
+                o["created_by"].as_str(),
+                o["department"].as_str(),
+                list(&f["signed"]["approve"]),
+                list(&f["by"]["submit"]),
+                list(&f["by"]["reject"]),
+                list(&f["by"]["approve"]["manager"]),
+                list(&f["by"]["approve"]["finance"]),
+            ],
+        )
+        .unwrap();
+    }
+    let mut waiting = std::collections::BTreeMap::new();
+    for who in ["u-frank", "u-judy", "u-grace", "u-dave"] {
+        let body = json!({"subject": {"id": who}, "resource": "inbound_order",
+            "transition": "approve", "columns": columns});
+        let r = s.admin_as(
+            &t,
+            "POST",
+            "/v1/apps/acme-erp/filter?as=sql&dialect=sqlite",
+            &body,
+        );
+        assert_eq!(r.status, 200, "{who}: {}", r.text());
+        assert_eq!(r.json()["transition"], "approve");
+        let sql = format!(
+            "SELECT id FROM inbound_order WHERE {} ORDER BY id",
+            r.json()["where"].as_str().unwrap()
+        );
+        let params: Vec<rusqlite::types::Value> = r.json()["params"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| match p {
+                Value::String(x) => rusqlite::types::Value::Text(x.clone()),
+                Value::Number(n) => rusqlite::types::Value::Real(n.as_f64().unwrap()),
+                Value::Bool(b) => rusqlite::types::Value::Integer(i64::from(*b)),
+                _ => rusqlite::types::Value::Null,
+            })
+            .collect();
+        let mut stmt = db.prepare(&sql).unwrap();
+        let got: Vec<String> = stmt
+            .query_map(rusqlite::params_from_iter(params), |row| row.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        // What the engine offers the same person, order by order.
+        let mut want = Vec::new();
+        for o in &orders {
+            let ask = json!({"subject": {"id": who}, "requests": [
+                {"transition": "approve", "resource": "inbound_order", "record": o}]});
+            let a = s
+                .admin_as(&t, "POST", "/v1/apps/acme-erp/check", &ask)
+                .json();
+            if a["results"][0]["allow"] == json!(true) {
+                want.push(o["id"].as_str().unwrap().to_string());
+            }
+        }
+        want.sort();
+        assert_eq!(got, want, "{who}: {sql}");
+        waiting.insert(who, got);
+    }
+    // Frank signs the manager's step of the pending orders but the one he submitted himself;
+    // Judy the finance step of the large one he signed.
+    assert_eq!(waiting["u-frank"], ["o-2002"].map(String::from));
+    assert_eq!(waiting["u-judy"], ["o-2006"].map(String::from));
+    assert!(waiting["u-dave"].is_empty());
+    let both = json!({"subject": {"id": "u-judy"}, "resource": "inbound_order",
+        "transition": "approve", "action": "view"});
+    let r = s.admin_as(&t, "POST", "/v1/apps/acme-erp/filter", &both);
+    assert_eq!(r.status, 400, "{}", r.text());
+}

@@ -355,6 +355,29 @@ fn the_approval_flow_moves_orders_and_nobody_approves_their_own() {
             (json!("approve:manager"), json!("u-frank"), json!("fine"))
         ]
     );
+    // The history is the record's, for whoever may view it.
+    let read = s.user(
+        &zed,
+        "GET",
+        &format!("/v1/data/inbound_order/{id}/history"),
+        &Value::Null,
+    );
+    assert_eq!(read.status, 200, "{}", read.text());
+    assert_eq!(read.json()["history"], *history);
+    assert_eq!(read.json()["state"], "approved");
+    let alice = s.login("u-alice");
+    let hidden = s.user(
+        &alice,
+        "GET",
+        &format!("/v1/data/inbound_order/{id}/history"),
+        &Value::Null,
+    );
+    assert_eq!(
+        hidden.status,
+        404,
+        "sales do not see inbound orders: {}",
+        hidden.text()
+    );
     let again = step(&frank, "approve", &Value::Null);
     assert_eq!(
         (again.status, again.json()["code"].clone()),
@@ -401,6 +424,8 @@ fn the_approval_flow_moves_orders_and_nobody_approves_their_own() {
         ("u-zed", "reject", "forbidden"),
         ("u-frank", "reject", "comment_required"),
         ("u-frank", "approve", "ok"),
+        ("u-zed", "view", "ok"),
+        ("u-alice", "view", "forbidden"),
         ("u-frank", "approve", "wrong_status"),
         ("u-erin", "receive", "ok"),
         ("u-erin", "receive", "wrong_status"),

@@ -160,7 +160,8 @@ export class Session {
    */
   transitions(resource, record, context) {
     const s = this.#session();
-    return JSON.parse(call(() => s.transitions(String(resource), json(record) ?? 'null', json(context))));
+    // The module answers it through `explain` with no action (one export for both).
+    return JSON.parse(call(() => s.explain('', String(resource), json(record), json(context))));
   }
 
   /** The condition a record must meet for `action`, as a JSON tree (for local lists or queries). */

@@ -447,7 +447,7 @@ impl PySession {
             .get()
             .transitions(resource, &record, context.as_ref())
             .map_err(|e| request_error(py, &e))?;
-        to_py(py, &serde_json::to_value(t).unwrap_or(Value::Null))
+        to_py(py, &fieldgate::core::transitions_json(&t))
     }
 
     /// The condition a record must meet for `action`: the filter tree (`True`, `False`, or

@@ -461,6 +461,69 @@ impl Labels {
         })
     }
 
+    /// Where a person stands with one transition of a record's flow, in words, as the engine
+    /// answered (`Session::transitions`): `可以审批：第 1 步 部门主管审批`, `不能审批：等待第 1 步
+    /// 部门主管审批`, `cannot submit: not from Pending`.
+    pub fn transition(
+        &self,
+        resource: &str,
+        a: &crate::core::TransitionAnswer,
+        state: Option<&str>,
+    ) -> String {
+        use crate::core::FlowReason as R;
+        let l = self.lang;
+        let t = self.resource_action(resource, &a.transition);
+        let step = |id: &str| {
+            let k = a
+                .steps
+                .iter()
+                .position(|s| s.step == id)
+                .map_or(0, |k| k + 1);
+            let name = self.resource_action(resource, &format!("{}:{id}", a.transition));
+            let label = name
+                .rsplit_once(['（', '('])
+                .map_or(name.as_str(), |(_, x)| x);
+            let label = label.trim_end_matches(['）', ')']).to_string();
+            match l {
+                Lang::En => format!("step {k}, {label}"),
+                Lang::Zh => format!("第 {k} 步 {label}"),
+            }
+        };
+        let to = self.state(resource, &a.to);
+        let state = state.map_or_else(
+            || l.pick("none", "无").to_string(),
+            |s| self.state(resource, s),
+        );
+        match (a.reason, l) {
+            (R::Ok, Lang::En) => match &a.step {
+                Some(s) => format!("may {t}: {}", step(s)),
+                None => format!("may {t} (to {to})"),
+            },
+            (R::Ok, Lang::Zh) => match &a.step {
+                Some(s) => format!("可以{t}：{}", step(s)),
+                None => format!("可以{t}（变为「{to}」）"),
+            },
+            (R::WrongStatus, Lang::En) => format!("cannot {t}: not from {state}"),
+            (R::WrongStatus, Lang::Zh) => format!("不能{t}：当前状态「{state}」不允许"),
+            (R::NotNext, Lang::En) => format!(
+                "cannot {t}: waiting for {}",
+                a.step.as_deref().map_or_else(String::new, step)
+            ),
+            (R::NotNext, Lang::Zh) => format!(
+                "不能{t}：等待{}",
+                a.step.as_deref().map_or_else(String::new, step)
+            ),
+            (R::Distinct, Lang::En) => format!(
+                "cannot {t}: they did another step of this record that must be someone else's"
+            ),
+            (R::Distinct, Lang::Zh) => {
+                format!("不能{t}：已在此单据办理过不相容的步骤，须由他人办理")
+            }
+            (_, Lang::En) => format!("cannot {t}: no grant gives it"),
+            (_, Lang::Zh) => format!("不能{t}：没有权限"),
+        }
+    }
+
     /// A state of `resource`'s flow by its label (its name when it has none).
     pub fn state(&self, resource: &str, name: &str) -> String {
         self.named(

@@ -29,10 +29,14 @@ pub(crate) struct Args {
     /// Print the explanation as JSON.
     #[arg(long)]
     json: bool,
+    /// The language of the words: en or zh-CN.
+    #[arg(long, default_value = "en")]
+    lang: crate::admin::words::Lang,
 }
 
 pub(crate) fn run(a: Args) -> CliResult {
-    let policy = load::valid_policy(&a.policy)?;
+    let checked = load::checked_policy(&a.policy)?;
+    let policy = checked.policy();
     let parse = |s: &Option<String>, what: &str| -> Result<Option<Value>, String> {
         s.as_deref()
             .map(|t| serde_json::from_str(t).map_err(|e| format!("bad {what} JSON: {e}")))
@@ -59,6 +63,19 @@ pub(crate) fn run(a: Args) -> CliResult {
             "{}",
             render(&subject.id, &session.roles(), &e, record.is_some())
         );
+        // A transition or a step of the record's flow: where the person stands, in words.
+        let flow = policy.workflow(&a.resource);
+        let name = a.action.split(':').next().unwrap_or_default();
+        if let (Some(w), Some(r)) = (flow, &record) {
+            let answers = session
+                .transitions(&a.resource, r, context.as_ref())
+                .map_err(|e| e.to_string())?;
+            if let Some(t) = answers.iter().find(|t| t.transition == name) {
+                let doc = checked.doc();
+                let labels = crate::admin::words::Labels::new(a.lang, doc, doc, []);
+                println!("flow: {}", labels.transition(&a.resource, t, w.state(r)));
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -2,9 +2,10 @@
 //! or building a server query.
 
 use crate::core::attrs::Attrs;
-use crate::core::condition::{Env, Expr, Truth};
-use crate::core::error::RequestError;
+use crate::core::condition::{Env, Expr, Junction, Truth};
+use crate::core::error::{Code, RequestError};
 use crate::core::session::{Input, Session};
+use crate::core::workflow::step_action;
 use crate::prelude::*;
 use serde_json::Value;
 
@@ -70,6 +71,49 @@ impl Session {
         Ok(ScopeFilter {
             expr: decision.specialize(&self.user, ctx),
         })
+    }
+
+    /// The condition a record must meet for this person to do `transition` of `resource`'s
+    /// flow now: for a transition with steps, to sign the step it waits for (the records
+    /// "waiting for my step"). The flow's own rules are in each action's decision.
+    ///
+    /// # Errors
+    /// `unknown_resource`; `unknown_action` when the resource's flow has no such transition.
+    pub fn transition_filter(
+        &self,
+        resource: &str,
+        transition: &str,
+        context: Option<&Value>,
+    ) -> Result<ScopeFilter, RequestError> {
+        let p = self.policy();
+        p.resource_id(resource)?;
+        let t = p
+            .workflow(resource)
+            .and_then(|w| w.transition(transition))
+            .ok_or_else(|| {
+                let msg = format!("`{resource}` has no transition `{transition}`");
+                RequestError::new(Code::UnknownAction, msg)
+            })?;
+        let of = |action: &str| -> Result<Expr, RequestError> {
+            Ok(self.scope_filter(resource, action, context)?.expr)
+        };
+        let gate = of(&t.name)?;
+        let expr = if t.steps.is_empty() {
+            gate
+        } else {
+            let mut open = t
+                .steps
+                .iter()
+                .map(|s| of(&step_action(&t.name, &s.id)))
+                .collect::<Result<Vec<_>, _>>()?;
+            // No step left to sign: the gate alone moves the record.
+            if let Some(settled) = &t.settled {
+                let ctx = context.map(|c| (c as &dyn Attrs, &p.slots));
+                open.push(settled.specialize(&self.user, ctx));
+            }
+            Expr::junction([gate, Expr::junction(open, Junction::Or)], Junction::And)
+        };
+        Ok(ScopeFilter { expr })
     }
 
     /// For each record, whether `action` is allowed on it.

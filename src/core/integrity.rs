@@ -74,8 +74,13 @@ impl Policy {
                 .workflow
                 .iter()
                 .flat_map(|w| &w.transitions)
-                .flat_map(|t| &t.steps);
-            let steps = flow.try_for_each(|s| self.condition_ok(s.when.as_ref()));
+                .flat_map(|t| {
+                    t.steps
+                        .iter()
+                        .map(|s| s.when.as_ref())
+                        .chain([t.settled.as_ref()])
+                });
+            let steps = flow.try_for_each(|e| self.condition_ok(e));
             at("resource", i, slots.and(parent).and(steps))?;
             if r.actions.len() > MAX_ACTIONS {
                 return Err(format!("resource {i}: {} actions", r.actions.len()));

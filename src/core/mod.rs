@@ -44,8 +44,8 @@ pub use minimize::minimize;
 pub use policy::{Header, Policy, Scope};
 pub use request::{Answer, Ask, Want};
 pub use session::{
-    export_cells, ActionId, ExportColumns, FieldStates, FlowReason, Input, ResourceId, RoleSource,
-    RoleVia, Session, StepAnswer, TransitionAnswer,
+    export_cells, transitions_json, ActionId, ExportColumns, FieldStates, FlowReason, Input,
+    ResourceId, RoleSource, RoleVia, Session, StepAnswer, TransitionAnswer,
 };
 pub use state::{FieldState, Mode};
 pub use subject::Subject;

@@ -54,7 +54,8 @@ pub struct Policy {
     /// Rules made from the resources' flows (everyone's, no exceptions).
     pub(crate) flow_rules: Vec<u32>,
     pub(crate) users: Named<UserAssignment>,
-    pub(crate) department_roles: FxHashMap<u32, Vec<u32>>,
+    /// Roles by department (a list: few departments have roles of their own).
+    pub(crate) department_roles: Vec<(u32, Vec<u32>)>,
     pub(crate) group_roles: Named<Vec<u32>>,
     pub(crate) slots: SlotTable,
     /// Whether a condition reads `user.roles` (found on first use; sessions list the role
@@ -566,7 +567,7 @@ impl Policy {
                 when.record_slots(&mut slots);
             }
         }
-        slots.sort_unstable();
+        sort_ids(&mut slots);
         slots.dedup();
         slots
     }

@@ -4,7 +4,7 @@
 
 use crate::core::error::{Code, RequestError};
 use crate::core::explain::Explanation;
-use crate::core::session::{Input, Session, TransitionAnswer};
+use crate::core::session::{transitions_json, Input, Session, TransitionAnswer};
 use crate::core::state::Mode;
 use crate::prelude::*;
 use serde_json::{Map, Value};
@@ -305,16 +305,10 @@ impl Answer {
             );
         }
         if let Some(t) = self.transition {
-            m.insert(
-                "transition".into(),
-                serde_json::to_value(t).unwrap_or(Value::Null),
-            );
+            m.insert("transition".into(), t.to_json());
         }
         if let Some(t) = self.transitions {
-            m.insert(
-                "transitions".into(),
-                serde_json::to_value(t).unwrap_or(Value::Null),
-            );
+            m.insert("transitions".into(), transitions_json(&t));
         }
         Value::Object(m)
     }

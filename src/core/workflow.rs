@@ -26,22 +26,14 @@ pub struct Workflow {
     pub field: String,
     /// The state a created record starts in.
     pub initial: String,
-    /// The states, as declared.
-    pub states: Vec<FlowState>,
+    /// The states' names, as declared (what a state means to people, `final` included, the
+    /// tools read from the document).
+    pub states: Vec<String>,
     /// The transitions, as declared.
     pub transitions: Vec<Transition>,
     /// Separation rules: in each, no person may do two of the listed actions (transitions and
     /// steps; a transition with steps stands for each of its steps) on one record.
     pub distinct: Vec<Vec<String>>,
-}
-
-/// One state.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct FlowState {
-    /// Its name (the value of the state field).
-    pub name: String,
-    /// `final`: no transition is expected out of it.
-    pub terminal: bool,
 }
 
 /// One transition: gated by the resource's action of the same name.
@@ -57,6 +49,9 @@ pub struct Transition {
     pub comment_required: bool,
     /// The steps it waits for, in order (none: it moves at once).
     pub steps: Vec<Step>,
+    /// With steps: the condition that none is left to sign (each either does not apply or is
+    /// signed in this round), when doing the transition moves the record at once.
+    pub settled: Option<Expr>,
 }
 
 /// One step of a transition, signed through the action `<transition>:<step>`.

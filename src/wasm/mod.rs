@@ -519,7 +519,9 @@ impl WasmSession {
         Ok(Value::Object(out).to_string())
     }
 
-    /// The explanation as JSON.
+    /// The explanation of `action` as JSON; with no action (an empty name), the record's flow
+    /// as this person may move it now (a JSON list of transitions). One export for the two
+    /// answers about one record: each export costs the module its own glue.
     pub fn explain(
         &self,
         action: &str,
@@ -529,27 +531,22 @@ impl WasmSession {
     ) -> Result<String, JsValue> {
         let rec = record.map(|r| parse(&r, "record")).transpose()?;
         let ctx = context.map(|c| parse(&c, "context")).transpose()?;
-        let e = self
-            .session
+        let s = &self.session;
+        if action.is_empty() {
+            let flow = match &rec {
+                Some(r) => s.transitions(resource, r, ctx.as_ref()),
+                None => Err(crate::core::RequestError::new(
+                    crate::core::Code::BadRequest,
+                    "transitions are decided on a record",
+                )),
+            };
+            let flow = flow.map_err(|e| from_request(&e))?;
+            return Ok(crate::core::transitions_json(&flow).to_string());
+        }
+        let e = s
             .explain(action, resource, Input::json(rec.as_ref(), ctx.as_ref()))
             .map_err(|e| from_request(&e))?;
         json_text(&e)
-    }
-
-    /// The record's flow as this person may move it now (a JSON list of transitions).
-    pub fn transitions(
-        &self,
-        resource: &str,
-        record: &str,
-        context: Option<String>,
-    ) -> Result<String, JsValue> {
-        let rec = parse(record, "record")?;
-        let ctx = context.map(|c| parse(&c, "context")).transpose()?;
-        let t = self
-            .session
-            .transitions(resource, &rec, ctx.as_ref())
-            .map_err(|e| from_request(&e))?;
-        json_text(&t)
     }
 
     /// The scope filter as a JSON condition tree.

@@ -103,7 +103,7 @@ test('form: the approval buttons show only when allowed and move the order; nobo
     await pick(page, 'Form', 'inbound_order');
     await page.locator('[data-id=o-2001]').click();
     await page.waitForSelector('[data-action=approve]');
-    await page.getByLabel('Comment (Approve)').fill('ok for this quarter');
+    await page.getByLabel('Comment (Approve · Manager approval)').fill('ok for this quarter');
     // A slow list read: the page must not say "approved" while it still offers to approve.
     await page.evaluate(() => {
       const fetch0 = window.fetch;
@@ -125,6 +125,63 @@ test('form: the approval buttons show only when allowed and move the order; nobo
     // The attempts reached the server's log, with the record's id.
     const flushed = await page.evaluate(() => window.__fieldgateFlush());
     assert.ok(flushed >= 1);
+  });
+});
+
+test('form (zh-CN): the two-step inbound approval and the outbound flow, walked by each person', async () => {
+  await withBrowser(async ({ open }) => {
+    const page = await formPage(open);
+    await page.evaluate(() => localStorage.setItem('fieldgate-lang', 'zh'));
+    await page.reload();
+    await page.waitForSelector('[data-testid=records] button');
+    const openRecord = async (who, resource, id) => {
+      await asUser(page, who);
+      await pick(page, 'Form', resource);
+      await page.locator(`[data-id=${id}]`).click();
+      await page.waitForSelector('[data-testid=form]');
+    };
+    const moved = (id, status) => page.waitForSelector(`text=${id} 现在是 ${status}。`);
+    // 54,000: above 50,000 the approval waits for the manager, then finance.
+    await openRecord('u-dave', 'inbound_order', 'o-2007');
+    await page.locator('[data-action=submit]').click();
+    await moved('o-2007', '待审批');
+    await openRecord('u-judy', 'inbound_order', 'o-2007');
+    await page.waitForSelector('[data-testid=flow]');
+    assert.match(await page.getByTestId('flow').innerText(), /部门主管审批: 待签/);
+    assert.equal(await page.locator('[data-action=approve]').count(), 0, 'finance waits for the manager');
+    await openRecord('u-frank', 'inbound_order', 'o-2007');
+    const manager = page.locator('[data-action=approve]');
+    assert.match(await manager.innerText(), /部门主管审批/);
+    await manager.click();
+    await moved('o-2007', '待审批');
+    await openRecord('u-judy', 'inbound_order', 'o-2007');
+    assert.match(await page.getByTestId('flow').innerText(), /部门主管审批: 已签/);
+    const finance = page.locator('[data-action=approve]');
+    assert.match(await finance.innerText(), /财务审批/);
+    await shots(page, 'form-flow-finance-zh');
+    await finance.click();
+    await moved('o-2007', '已审批');
+    // A rejection needs a reason; the submitter never judges their own order.
+    await openRecord('u-frank', 'inbound_order', 'o-2002');
+    const reject = page.locator('[data-action=reject]');
+    assert.equal(await reject.isDisabled(), true, 'no comment, no rejection');
+    await page.getByLabel('意见 (驳回)').fill('数量不对');
+    await reject.click();
+    await moved('o-2002', '已驳回');
+    await openRecord('u-frank', 'inbound_order', 'o-2005');
+    assert.equal(await page.locator('[data-action=approve]').count(), 0, 'Frank submitted o-2005');
+    // The outbound order's own flow: the salesperson submits, the warehouse checks and ships.
+    await openRecord('u-alice', 'outbound_order', 's-3001');
+    await page.locator('[data-action=submit]').click();
+    await moved('s-3001', '待审批');
+    await openRecord('u-erin', 'outbound_order', 's-3001');
+    assert.match(await page.locator('[data-action=approve]').innerText(), /仓库确认/);
+    await page.locator('[data-action=approve]').click();
+    await moved('s-3001', '已审批');
+    await openRecord('u-erin', 'outbound_order', 's-3001');
+    await page.locator('[data-action=ship]').click();
+    await moved('s-3001', '已出库');
+    await shots(page, 'form-outbound-zh');
   });
 });
 

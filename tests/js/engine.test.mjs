@@ -34,7 +34,7 @@ test('loads a JSON bundle from a string and a binary bundle from bytes', async (
   assert.equal(b.version, 4);
   const c = await Engine.load(v4.buffer.slice(v4.byteOffset, v4.byteOffset + v4.byteLength), opts);
   assert.equal(c.version, 4);
-  assert.deepEqual(e.resources(), ['customer', 'inbound_order', 'contact']);
+  assert.deepEqual(e.resources(), ['customer', 'inbound_order', 'outbound_order', 'contact']);
   assert.deepEqual(e.fields('customer').slice(0, 3), ['name', 'company', 'phone']);
 });
 

@@ -2367,3 +2367,88 @@ fn crm_scopes_reach_the_records_the_issue_says() {
     );
     assert_eq!(r.status, 200, "a shared customer's contact: {}", r.text());
 }
+
+/// The data API's flow and the engine's answer agree: on random moves by everyone of the
+/// sample (a fixed seed), what `check` says of a transition (its `transition` answer, for the
+/// record as stored) is what `POST /v1/data/{resource}/{id}/{transition}` then does: 200 when
+/// allowed, 409 `wrong_status` when the state is wrong for someone who may do it elsewhere,
+/// 403 otherwise.
+#[test]
+fn the_data_api_moves_records_as_the_engine_offers() {
+    let s = start("server-flow-agree");
+    let service = s.token();
+    let grace = s.login("u-grace");
+    let people = [
+        "u-alice", "u-bob", "u-dave", "u-erin", "u-frank", "u-judy", "u-grace", "u-heidi",
+    ];
+    let logins: Vec<String> = people.iter().map(|p| s.login(p)).collect();
+    let flows = [
+        (
+            "inbound_order",
+            vec!["submit", "approve", "reject", "receive"],
+        ),
+        (
+            "outbound_order",
+            vec!["submit", "approve", "reject", "ship"],
+        ),
+    ];
+    let ids = |r: &str| -> Vec<String> {
+        let list = s
+            .user(&grace, "GET", &format!("/v1/data/{r}"), &Value::Null)
+            .json();
+        list["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let mut seed: u64 = 20261206;
+    let mut next = |n: usize| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((seed >> 33) as usize) % n
+    };
+    let (mut moved, mut refused) = (0, 0);
+    for _ in 0..80 {
+        let (resource, transitions) = &flows[next(flows.len())];
+        let all = ids(resource);
+        let id = &all[next(all.len())];
+        let who = next(people.len());
+        let name = transitions[next(transitions.len())];
+        let path = format!("/v1/data/{resource}/{id}");
+        let stored = s.user(&grace, "GET", &path, &Value::Null).json();
+        let ask = json!({
+            "subject": {"id": people[who]},
+            "requests": [{"transition": name, "resource": resource, "record": stored}]
+        });
+        let said = s.admin_as(&service, "POST", "/v1/apps/acme-erp/check", &ask);
+        assert_eq!(said.status, 200, "{}", said.text());
+        let answer = said.json()["results"][0]["transition"].clone();
+        let seen = s.user(&logins[who], "GET", &path, &Value::Null).status == 200;
+        let comment = json!({"comment": "checked"});
+        let done = s.user(&logins[who], "POST", &format!("{path}/{name}"), &comment);
+        let context = format!(
+            "{} {name} {resource} {id}: {answer} -> {}",
+            people[who],
+            done.text()
+        );
+        if !seen {
+            assert_eq!(done.status, 404, "{context}");
+        } else if answer["allowed"] == json!(true) {
+            assert_eq!(done.status, 200, "{context}");
+            moved += 1;
+        } else if answer["reason"] == json!("wrong_status") && done.status == 409 {
+            assert_eq!(done.json()["code"], "wrong_status", "{context}");
+            refused += 1;
+        } else {
+            assert_eq!(done.status, 403, "{context}");
+            refused += 1;
+        }
+    }
+    assert!(
+        moved >= 5 && refused >= 5,
+        "moved {moved}, refused {refused}"
+    );
+}

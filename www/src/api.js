@@ -60,4 +60,13 @@ export const SCHEMAS = {
       approver_comment: { type: 'string', title: { en: 'Approver comment', zh: '审批意见' } },
     },
   },
+  outbound_order: {
+    title: { en: 'Outbound order', zh: '出库单' }, type: 'object',
+    properties: {
+      order_no: { type: 'string', title: { en: 'Order no.', zh: '单号' } }, customer: { type: 'string', title: { en: 'Customer', zh: '客户' } },
+      warehouse: { type: 'string', title: { en: 'Warehouse', zh: '仓库' } }, sku: { type: 'string', title: { en: 'SKU', zh: '商品编码' } },
+      quantity: { type: 'number', title: { en: 'Quantity', zh: '数量' } }, total_amount: { type: 'number', title: { en: 'Total amount', zh: '总金额' } },
+      status: { type: 'string', title: { en: 'Approval status', zh: '审批状态' } },
+    },
+  },
 };

@@ -48,8 +48,8 @@ const statusWord = (s) => {
 import { lang, languageSwitch, locale, t } from './i18n.js';
 
 const MODES = ['view', 'create', 'edit'];
-/** The approval flow's steps per resource (the server does them: `POST .../{id}/{step}`). */
-const STEPS = { customer: [], contact: [], inbound_order: ['submit', 'approve', 'reject', 'receive'] };
+/** The resources the demo shows. */
+const RESOURCES = ['customer', 'contact', 'inbound_order', 'outbound_order'];
 const fmtTime = (iso) => (iso ? new Date(iso).toLocaleString(locale()) : '—');
 
 async function fetchBundle(etagRef) {
@@ -76,27 +76,41 @@ function FieldTemplate(props) {
     rawErrors && rawErrors.length ? h('div', { className: 'error' }, rawErrors.join(', ')) : null);
 }
 
-/** A step of the approval flow: shown only when allowed; the app is about to act, so the
- * decision is logged as an attempt with the record's id. */
-function StepButton({ step, resource, record, onDone, setError }) {
+/** A transition of the record's flow that this person may do now, as the engine answers
+ * (`session.transitions`): for one with steps, signing the step it waits for. The app is about
+ * to act, so the decision is logged as an attempt with the record's id. */
+function StepButton({ flow, resource, record, onDone, setError }) {
   const session = useSession();
   const [comment, setComment] = useState('');
-  const withComment = step === 'approve' || step === 'reject';
+  const step = flow.transition;
+  const label = t(`action.${step}`) + (flow.step ? ` · ${t(`step.${flow.step}`)}` : '');
   const run = async () => {
     setError(null);
     if (!session.attempt(step, resource, record)) return;
     try {
-      const body = withComment && comment.trim() ? { comment: comment.trim() } : undefined;
+      const body = comment.trim() ? { comment: comment.trim() } : undefined;
       const r = await api(`/v1/data/${resource}/${encodeURIComponent(record.id)}/${step}`, { method: 'POST', body });
       onDone(r);
     } catch (e) {
       setError(`${e.code || 'error'}: ${e.message}`);
     }
   };
-  return h(Can, { action: step, resource, record },
-    h('span', { className: 'step' },
-      withComment && h('input', { type: 'text', 'aria-label': `${t('comment')} (${t(`action.${step}`)})`, value: comment, onChange: (e) => setComment(e.target.value), placeholder: t('comment') }),
-      h('button', { type: 'button', 'data-action': step, onClick: run }, t(`action.${step}`))));
+  const needs = flow.comment_required && !comment.trim();
+  return h('span', { className: 'step' },
+    h('input', { type: 'text', 'aria-label': `${t('comment')} (${label})`, value: comment, onChange: (e) => setComment(e.target.value),
+      placeholder: flow.comment_required ? t('commentRequired') : t('comment') }),
+    h('button', { type: 'button', 'data-action': step, disabled: needs, onClick: run }, label));
+}
+
+/** Where the record stands in its flow: each step of the transitions it may take now, signed
+ * or waiting, as the engine answers. */
+function FlowProgress({ flows }) {
+  const steps = flows.flatMap((f) => f.steps.filter((s) => s.applies && f.reason !== 'wrong_status')
+    .map((s) => ({ key: `${f.transition}:${s.step}`, s })));
+  if (!steps.length) return null;
+  return h('ol', { className: 'flow', 'data-testid': 'flow' },
+    steps.map(({ key, s }) => h('li', { key, className: s.signed ? 'signed' : 'waiting' },
+      `${t(`step.${s.step}`)}: ${s.signed ? t('stepSigned') : t('stepWaiting')}`)));
 }
 
 function RecordForm({ resource, mode, record, onSaved, setError }) {
@@ -111,6 +125,8 @@ function RecordForm({ resource, mode, record, onSaved, setError }) {
     return ((performance.now() - t0) / N) * 1000;
   }, [session, resource, mode, input]);
   const allowed = session.can(action, resource, input);
+  // The record's flow: which transitions (and steps) this person may do now.
+  const flows = useMemo(() => (mode !== 'create' && record ? session.transitions(resource, record) : []), [session, resource, mode, record]);
   const props = useMemo(
     () => rjsfProps(session, { resource, mode, record: input, schema: localized(SCHEMAS[resource]) }),
     [session, resource, mode, input],
@@ -150,8 +166,9 @@ function RecordForm({ resource, mode, record, onSaved, setError }) {
       templates: { FieldTemplate }, formContext: { explainField }, noHtml5Validate: true,
       readonly: mode === 'view' || !allowed,
     }),
-    mode !== 'create' && record && STEPS[resource].length > 0 && h('div', { className: 'actions', 'data-testid': 'steps' },
-      STEPS[resource].map((step) => h(StepButton, { key: step, step, resource, record, setError,
+    mode !== 'create' && record && flows.length > 0 && h('div', { className: 'actions', 'data-testid': 'steps' },
+      h(FlowProgress, { flows }),
+      flows.filter((f) => f.allowed).map((flow) => h(StepButton, { key: flow.transition, flow, resource, record, setError,
         onDone: (r) => onSaved(t('moved', { id: r.id, status: statusWord(r.status) })) }))),
     mode !== 'create' && record && resource === 'customer' && h(Sharing, { resource, record, setError, onSaved }),
     DEBUG && h('p', { className: 'muted', 'data-testid': 'eval-time' }, t('evalTime', { us: perEval.toFixed(1) })));
@@ -272,7 +289,7 @@ function Workspace({ store, user, users, onUser }) {
       h('label', null, t('user'), h('select', { value: user.id, onChange: (e) => onUser(e.target.value), 'aria-label': 'User' },
         users.map((u) => h('option', { key: u.id, value: u.id }, `${u.name} — ${u.title}`)))),
       h('label', null, t('form'), h('select', { value: resource, onChange: (e) => setResource(e.target.value), 'aria-label': 'Form' },
-        ['customer', 'contact', 'inbound_order'].map((r) => h('option', { key: r, value: r }, t(`res.${r}`))))),
+        RESOURCES.map((r) => h('option', { key: r, value: r }, t(`res.${r}`))))),
       h('label', null, t('mode'), h('select', { value: mode, onChange: (e) => setMode(e.target.value), 'aria-label': 'Mode' },
         MODES.map((m) => h('option', { key: m, value: m }, t(`mode.${m}`)))))),
     error && h('div', { className: 'error', role: 'alert', 'data-testid': 'error' }, error),

@@ -32,15 +32,15 @@ pub(super) fn flows(p: &Arc<Policy>, directory: Option<&Directory>, out: &mut Ve
     for (resource, w) in flows {
         let at = format!("resources.{resource}.workflow");
         for s in &w.states {
-            let reached = s.name == w.initial || w.transitions.iter().any(|t| t.to == s.name);
+            let reached = *s == w.initial || w.transitions.iter().any(|t| t.to == *s);
             if !reached {
                 let msg = format!(
                     "no transition of `{resource}` leads to state `{}`, and records start in `{}`",
-                    s.name, w.initial
+                    s, w.initial
                 );
                 warn(
                     out,
-                    format!("{at}.states.{}", s.name),
+                    format!("{at}.states.{s}"),
                     LintCode::UnreachableState,
                     msg,
                 );

@@ -172,7 +172,7 @@ impl Compiler {
                         .iter()
                         .flat_map(|r| r.actions.iter().map(String::as_str)),
                 )
-                .contains(a),
+                .contains_key(a),
             };
             if declared || resource.is_none() {
                 names.push(a);
@@ -292,7 +292,7 @@ impl Compiler {
                         &mut self.field_universe,
                         self.resources.iter().flat_map(|r| r.fields.names()),
                     )
-                    .contains(name),
+                    .contains_key(name),
                 };
             if !known && resource.is_some() {
                 let on = match resource {

@@ -153,9 +153,9 @@ struct Compiler {
     resources: Vec<Resource>,
     resource_index: FxHashMap<String, u32>,
     /// Every action some resource declares (to check `*` grants), built on first use.
-    action_universe: Option<FxHashSet<String>>,
+    action_universe: Option<NameSet>,
     /// Every field some resource declares (to check `*` grants), built on first use.
-    field_universe: Option<FxHashSet<String>>,
+    field_universe: Option<NameSet>,
     role_index: FxHashMap<String, u32>,
     template_index: FxHashMap<String, u32>,
     grants: Vec<Grant>,
@@ -272,12 +272,16 @@ impl Compiler {
     }
 }
 
+/// A set of names, as the compiler's name maps (one map type in the browser's module, not one
+/// per key and value type: each costs its own copy of the table code).
+type NameSet = FxHashMap<String, u32>;
+
 /// A set of names, built on first use (only `*` grants and rules need one).
 fn lazy_set<'c, 'n>(
-    cache: &'c mut Option<FxHashSet<String>>,
+    cache: &'c mut Option<NameSet>,
     names: impl Iterator<Item = &'n str>,
-) -> &'c FxHashSet<String> {
-    cache.get_or_insert_with(|| names.map(str::to_string).collect())
+) -> &'c NameSet {
+    cache.get_or_insert_with(|| names.map(|n| (n.to_string(), 0)).collect())
 }
 
 #[expect(
@@ -293,6 +297,7 @@ fn index_of(entries: &[(&str, Val<'_>)]) -> FxHashMap<String, u32> {
 }
 
 fn dedup_keep_order(v: &mut Vec<u32>) {
-    let mut seen = FxHashSet::default();
-    v.retain(|x| seen.insert(*x));
+    // Keyed as the name index is (one map type fewer in the browser's module).
+    let mut seen: FxHashMap<u64, u32> = FxHashMap::default();
+    v.retain(|x| seen.insert(u64::from(*x), 0).is_none());
 }

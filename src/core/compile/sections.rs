@@ -272,7 +272,7 @@ impl Compiler {
                     stack.extend(&inherits[r as usize]);
                 }
             }
-            ancestors.sort_unstable();
+            sort_ids(&mut ancestors);
             roles[i].ancestors = ancestors;
         }
         roles
@@ -286,13 +286,9 @@ impl Compiler {
         &mut self,
         v: Option<Val<'_>>,
         path: &JsonPath,
-    ) -> (
-        Named<UserAssignment>,
-        FxHashMap<u32, Vec<u32>>,
-        Named<Vec<u32>>,
-    ) {
+    ) -> (Named<UserAssignment>, Vec<(u32, Vec<u32>)>, Named<Vec<u32>>) {
         let mut users = Vec::new();
-        let mut department_roles = FxHashMap::default();
+        let mut department_roles = Vec::new();
         let mut group_roles = Vec::new();
         let Some(m) = v.and_then(|v| self.object(v, path)) else {
             return (Named::default(), department_roles, Named::default());
@@ -328,7 +324,7 @@ impl Compiler {
             let p = dp.key(dept);
             let roles = self.role_refs(Some(rv), &p);
             if let Some(d) = self.department_ref(dept, &p) {
-                department_roles.insert(d, roles);
+                department_roles.push((d, roles));
             }
         }
         let gp = path.key("groups");
@@ -344,7 +340,7 @@ impl Compiler {
         reason = "a policy has fewer than 2^32 of anything (its document is at most 8 MiB)"
     )]
     pub(super) fn rules(&mut self, v: Option<Val<'_>>, path: &JsonPath) -> Vec<u32> {
-        let mut ids: FxHashMap<String, usize> = FxHashMap::default();
+        let mut ids: FxHashMap<String, u32> = FxHashMap::default();
         let mut out = Vec::new();
         for (i, rv) in self.array(v, path).enumerate() {
             let p = path.index(i);
@@ -364,7 +360,7 @@ impl Compiler {
                 self.error(&p.key("id"), Code::DuplicateRuleId, msg);
             }
             if let Some(id) = id {
-                if let Some(first) = ids.insert(id.to_string(), i) {
+                if let Some(first) = ids.insert(id.to_string(), i as u32) {
                     let msg = format!("rule id `{id}` is already used by rules[{first}]");
                     self.error(&p.key("id"), Code::DuplicateRuleId, msg);
                 }

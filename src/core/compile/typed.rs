@@ -90,14 +90,15 @@ impl Compiler {
         };
         // Small objects are checked for repeated keys by a scan, large ones through a set.
         let large = m.len() > 16;
-        let mut seen = FxHashSet::with_capacity_and_hasher(
+        // (Keyed as the compiler's other name maps are: one map type in the module, not two.)
+        let mut seen: FxHashMap<String, u32> = FxHashMap::with_capacity_and_hasher(
             if large { m.len() } else { 0 },
             Default::default(),
         );
         let mut out: Vec<(&str, Val<'_>)> = Vec::with_capacity(m.len());
         for (k, v) in m.iter() {
             let new = if large {
-                seen.insert(k)
+                seen.insert(k.to_string(), 0).is_none()
             } else {
                 !out.iter().any(|(o, _)| *o == k)
             };

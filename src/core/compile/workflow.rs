@@ -3,8 +3,8 @@
 //! next one that applies, separation of duties, the state field never written by a form).
 
 use super::*;
-use crate::core::condition::{intern, CmpOp, Junction, Operand, UserRef};
-use crate::core::workflow::{step_action, FlowState, Step, Transition, Workflow, TRAIL};
+use crate::core::condition::{intern, CmpOp, Operand, UserRef};
+use crate::core::workflow::{step_action, Step, Transition, Workflow, TRAIL};
 use alloc::sync::Arc;
 use serde_json::Value;
 
@@ -50,15 +50,12 @@ impl Compiler {
             .and_then(|f| self.string(f, &path.key("field")));
         if let Some(f) = field {
             if res.field_pos(f).is_none() {
-                let msg = format!(
-                    "the state field `{f}` is not a declared field of `{}`",
-                    res.name
-                );
+                let msg = format!("state field `{f}` is not a field of `{}`", res.name);
                 self.error(&path.key("field"), Code::UnknownField, msg);
             }
         }
         if res.field_pos(TRAIL).is_some() {
-            let msg = format!("`{TRAIL}` holds a flow's trail: it cannot be a declared field");
+            let msg = format!("`{TRAIL}` is the flow's trail, not a field");
             self.error(&path.key("field"), Code::BadWorkflow, msg);
         }
         let sp = path.key("states");
@@ -66,21 +63,14 @@ impl Compiler {
         let state_entries = self.required(m, "states", path);
         for (name, sv) in self.entries(state_entries, &sp) {
             let p = sp.key(name);
-            let mut terminal = false;
             if let Some(sm) = self.object(sv, &p) {
                 self.known_keys(sm, STATE_KEYS, &p);
                 self.label(sm, &p);
-                if let Some(f) = sm.get("final") {
-                    match f.to_value() {
-                        Value::Bool(b) => terminal = b,
-                        _ => self.wrong_type(f, "true or false", &p.key("final")),
-                    }
+                if let Some(f) = sm.get("final").filter(|f| f.to_value().as_bool().is_none()) {
+                    self.wrong_type(f, "true or false", &p.key("final"));
                 }
             }
-            states.push(FlowState {
-                name: name.to_string(),
-                terminal,
-            });
+            states.push(name.to_string());
         }
         if states.is_empty() {
             self.error(
@@ -89,12 +79,12 @@ impl Compiler {
                 "a flow needs at least one state".into(),
             );
         }
-        let known = |s: &str| states.iter().any(|x| x.name == s);
+        let known = |s: &str| states.iter().any(|x| x == s);
         let initial = self
             .required(m, "initial", path)
             .and_then(|v| self.string(v, &path.key("initial")));
         if let Some(i) = initial.filter(|i| !known(i)) {
-            let msg = format!("the initial state `{i}` is not one of the flow's states");
+            let msg = format!("no state `{i}` in this flow");
             self.error(&path.key("initial"), Code::UnknownState, msg);
         }
         let tp = path.key("transitions");
@@ -108,9 +98,7 @@ impl Compiler {
         }
         let distinct = self.distinct(m.get("distinct"), &transitions, &path.key("distinct"));
         if res.actions.len() > MAX_ACTIONS {
-            let msg = format!(
-                "a resource may declare at most {MAX_ACTIONS} actions, its flow's steps included"
-            );
+            let msg = format!("more than {MAX_ACTIONS} actions with the flow's steps");
             self.error(&path.key("transitions"), Code::TooManyActions, msg);
         }
         Some(Workflow {
@@ -127,7 +115,7 @@ impl Compiler {
         name: &str,
         v: Val<'_>,
         res: &mut Resource,
-        states: &[FlowState],
+        states: &[String],
         p: &JsonPath,
     ) -> Option<Transition> {
         let m = self.object(v, p)?;
@@ -135,15 +123,15 @@ impl Compiler {
         self.label(m, p);
         if !res.actions.iter().any(|a| a == name) {
             let msg = format!(
-                "transition `{name}` needs an action of the same name: add `{name}` to the actions of `{}`",
+                "transition `{name}` needs the action `{name}` in `{}`",
                 res.name
             );
             self.error(p, Code::UnknownAction, msg);
         } else if FORM_ACTIONS.contains(&name) || !trail_name(name) {
-            let msg = format!("`{name}` cannot be a transition (use a name of letters, digits, `_` and `-` other than view, create and edit)");
+            let msg = format!("`{name}` cannot name a transition (letters, digits, `_`, `-`; not view, create, edit)");
             self.error(p, Code::BadName, msg);
         }
-        let known = |s: &str| states.iter().any(|x| x.name == s);
+        let known = |s: &str| states.iter().any(|x| x == s);
         let fp = p.key("from");
         let from: Vec<String> = match self.required(m, "from", p) {
             Some(f) => self
@@ -153,7 +141,7 @@ impl Compiler {
                     if known(s) {
                         Some(s.to_string())
                     } else {
-                        let msg = format!("`{s}` is not one of the flow's states");
+                        let msg = format!("no state `{s}` in this flow");
                         self.error(&fp.index(i), Code::UnknownState, msg);
                         None
                     }
@@ -165,7 +153,7 @@ impl Compiler {
             .required(m, "to", p)
             .and_then(|v| self.string(v, &p.key("to")));
         if let Some(t) = to.filter(|t| !known(t)) {
-            let msg = format!("`{t}` is not one of the flow's states");
+            let msg = format!("no state `{t}` in this flow");
             self.error(&p.key("to"), Code::UnknownState, msg);
         }
         let comment_required = match m.get("comment").map(|c| (c, c.as_str())) {
@@ -198,11 +186,10 @@ impl Compiler {
             };
             let action = step_action(name, id);
             if !trail_name(id) {
-                let msg = format!("step id `{id}` must be letters, digits, `_` and `-`");
+                let msg = format!("step id `{id}`: letters, digits, `_`, `-`");
                 self.error(&at.key("id"), Code::BadName, msg);
             } else if steps.iter().any(|s| s.id == id) || res.actions.contains(&action) {
-                let msg =
-                    format!("step `{id}` is declared twice (or `{action}` is already an action)");
+                let msg = format!("step `{id}` twice (or `{action}` is an action)");
                 self.error(&at.key("id"), Code::Duplicate, msg);
             } else {
                 res.actions.push(action);
@@ -218,6 +205,7 @@ impl Compiler {
             to: to?.to_string(),
             comment_required,
             steps,
+            settled: None,
         })
     }
 
@@ -257,7 +245,7 @@ impl Compiler {
                         vec![name.to_string()]
                     }
                     _ => {
-                        let msg = format!("`{name}` is not a transition or a step of this flow");
+                        let msg = format!("no transition or step `{name}` in this flow");
                         self.error(&p.index(i), Code::UnknownAction, msg);
                         continue;
                     }
@@ -269,7 +257,7 @@ impl Compiler {
                 }
             }
             if actions.len() < 2 {
-                let msg = "a separation rule names at least two different transitions or steps";
+                let msg = "a separation rule needs two transitions or steps";
                 self.error(&p, Code::BadWorkflow, msg.into());
             }
             out.push(actions);
@@ -278,112 +266,118 @@ impl Compiler {
     }
 
     /// The rules that enforce the flows of every resource (their ids start `workflow:`).
+    /// Plain loops over owned parts: this runs in the browser's module, where every
+    /// monomorphised iterator adapter costs download.
     #[expect(
         clippy::cast_possible_truncation,
         reason = "a policy has fewer than 2^32 of anything (its document is at most 8 MiB)"
     )]
     pub(super) fn flow_rules(&mut self) -> Vec<u32> {
-        let mut made: Vec<Rule> = Vec::new();
-        for (r, res) in self.resources.iter().enumerate() {
-            let Some(w) = &res.workflow else { continue };
-            let r = r as u32;
+        let first = self.rules.len() as u32;
+        for r in 0..self.resources.len() {
+            let Some(mut w) = self.resources.get_mut(r).and_then(|x| x.workflow.take()) else {
+                continue;
+            };
             let field: Vec<String> = w.field_path().map(str::to_string).collect();
             let state = Operand::Record(intern(&mut self.slots.record, &field));
-            let deny = |id: String, action: &str, when: Expr| Rule {
-                id,
-                effect: Effect::Deny,
-                targets: Targets::One(
-                    r,
-                    Pattern::<&str> {
-                        actions: Some(vec![action]),
-                        fields: Vec::new(),
-                    }
-                    .shape(res),
-                ),
-                when: Some(when),
-                except_roles: Vec::new(),
-            };
-            let rid = |what: &str| format!("{FLOW_RULE_PREFIX}{}:{what}", res.name);
-            for t in &w.transitions {
+            let mut made: Vec<(String, Expr)> = Vec::new();
+            for t in &mut w.transitions {
                 let from = Expr::Cmp(
                     CmpOp::In,
                     state.clone(),
                     Operand::Lit(Arc::new(Value::from(t.from.clone()))),
                 );
-                made.push(deny(rid(&t.name), &t.name, not(from.clone())));
-                let signed = intern(
+                made.push((t.name.clone(), not(from.clone())));
+                let signed = Operand::Record(intern(
                     &mut self.slots.record,
                     &[TRAIL.to_string(), "signed".into(), t.name.clone()],
-                );
-                let is_signed = |s: &Step| {
-                    Expr::Cmp(
-                        CmpOp::In,
-                        Operand::Lit(Arc::new(Value::from(s.id.as_str()))),
-                        Operand::Record(signed),
-                    )
-                };
-                let applies = |s: &Step| s.when.clone().unwrap_or(Expr::Const(true));
-                for (k, s) in t.steps.iter().enumerate() {
+                ));
+                // Per step: "it does not apply or it is signed", and "it applies and is not".
+                let mut done = Vec::new();
+                for s in &t.steps {
+                    let applies = s.when.clone().unwrap_or(Expr::Const(true));
+                    let id = Operand::Lit(Arc::new(Value::from(s.id.as_str())));
+                    let is_signed = Expr::Cmp(CmpOp::In, id, signed.clone());
                     // Next: from a state it leaves, applying, not signed, and every step before
                     // it that applies signed.
-                    let before = t
-                        .steps
-                        .iter()
-                        .take(k)
-                        .map(|b| Expr::junction([not(applies(b)), is_signed(b)], Junction::Or));
-                    let next = Expr::junction(
-                        [from.clone(), applies(s), not(is_signed(s))]
-                            .into_iter()
-                            .chain(before),
-                        Junction::And,
-                    );
-                    let action = step_action(&t.name, &s.id);
-                    made.push(deny(rid(&action), &action, not(next)));
+                    let mut next = vec![from.clone(), applies.clone(), not(is_signed.clone())];
+                    next.extend(done.iter().cloned());
+                    made.push((step_action(&t.name, &s.id), not(all(next))));
+                    done.push(any(vec![not(applies), is_signed]));
+                }
+                if !t.steps.is_empty() {
+                    t.settled = Some(all(done));
                 }
             }
-            for (i, rule) in w.distinct.iter().enumerate() {
+            // Per action, everyone a separation rule keeps from it (rules naming it are one).
+            let mut apart: Vec<(String, Vec<Expr>)> = Vec::new();
+            for rule in &w.distinct {
                 // Each listed action, and the gate of each transition whose steps are listed:
                 // denied to whoever did another of the rule's actions (for a gate: another
                 // transition's).
-                let gates = w.transitions.iter().filter(|t| {
-                    !t.steps.is_empty() && rule.iter().any(|a| step_of(a) == Some(t.name.as_str()))
-                });
-                let mut guarded: Vec<(&str, Vec<&String>)> = rule
-                    .iter()
-                    .map(|a| (a.as_str(), rule.iter().filter(|o| *o != a).collect()))
-                    .collect();
-                guarded.extend(gates.map(|t| {
-                    let others = rule
-                        .iter()
-                        .filter(|o| step_of(o) != Some(t.name.as_str()))
-                        .collect();
-                    (t.name.as_str(), others)
-                }));
+                let mut guarded: Vec<(String, Vec<&String>)> = Vec::new();
+                for a in rule {
+                    let others = rule.iter().filter(|o| *o != a).collect();
+                    guarded.push((a.clone(), others));
+                    if let Some(t) = step_of(a) {
+                        if !guarded.iter().any(|(g, _)| g == t) {
+                            let others = rule.iter().filter(|o| step_of(o) != Some(t)).collect();
+                            guarded.push((t.to_string(), others));
+                        }
+                    }
+                }
                 for (a, others) in guarded {
-                    let others = others.into_iter().map(|o| {
+                    let at = match apart.iter().position(|(x, _)| *x == a) {
+                        Some(i) => i,
+                        None => {
+                            apart.push((a, Vec::new()));
+                            apart.len() - 1
+                        }
+                    };
+                    for o in others {
                         let mut keys = vec![TRAIL.to_string(), "by".into()];
                         keys.extend(o.split(':').map(str::to_string));
-                        let by = intern(&mut self.slots.record, &keys);
-                        Expr::Cmp(CmpOp::In, Operand::User(UserRef::Id), Operand::Record(by))
-                    });
-                    let when = Expr::junction(others.collect::<Vec<_>>(), Junction::Or);
-                    made.push(deny(rid(&format!("distinct[{i}]:{a}")), a, when));
+                        let by = Operand::Record(intern(&mut self.slots.record, &keys));
+                        if let Some((_, did)) = apart.get_mut(at) {
+                            did.push(Expr::Cmp(CmpOp::In, Operand::User(UserRef::Id), by));
+                        }
+                    }
                 }
             }
-            let field_cap = Pattern::<&str> {
+            let Some(res) = self.resources.get_mut(r) else {
+                continue;
+            };
+            let apart = apart
+                .into_iter()
+                .map(|(a, did)| (format!("distinct:{a}"), any(did)));
+            for (what, when) in made.into_iter().chain(apart) {
+                let action = what.strip_prefix("distinct:").unwrap_or(&what);
+                let shape = Pattern {
+                    actions: Some(vec![action]),
+                    fields: Vec::new(),
+                }
+                .shape(res);
+                self.rules.push(Rule {
+                    id: format!("{FLOW_RULE_PREFIX}{}:{what}", res.name),
+                    effect: Effect::Deny,
+                    targets: Targets::One(r as u32, shape),
+                    when: Some(when),
+                    except_roles: Vec::new(),
+                });
+            }
+            let field_cap = Pattern {
                 actions: Some(Vec::new()),
                 fields: vec![(Some(w.field.as_str()), FieldState::Readonly)],
             };
-            made.push(Rule {
-                id: rid("field"),
+            self.rules.push(Rule {
+                id: format!("{FLOW_RULE_PREFIX}{}:field", res.name),
                 effect: Effect::Limit,
-                targets: Targets::One(r, field_cap.shape(res)),
+                targets: Targets::One(r as u32, field_cap.shape(res)),
                 when: None,
                 except_roles: Vec::new(),
             });
+            res.workflow = Some(w);
         }
-        let first = self.rules.len() as u32;
-        self.rules.extend(made);
         (first..self.rules.len() as u32).collect()
     }
 }
@@ -391,6 +385,25 @@ impl Compiler {
 /// The transition of a step's action (`approve` of `approve:finance`).
 fn step_of(action: &str) -> Option<&str> {
     action.split_once(':').map(|(t, _)| t)
+}
+
+/// All of `parts` (the enum's own constructors: a generic junction is one more copy of its
+/// folding code in the browser's module, and `not` already folds the constants these meet).
+fn all(mut parts: Vec<Expr>) -> Expr {
+    match parts.len() {
+        0 => Expr::Const(true),
+        1 => parts.remove(0),
+        _ => Expr::And(parts),
+    }
+}
+
+/// Any of `parts`.
+fn any(mut parts: Vec<Expr>) -> Expr {
+    match parts.len() {
+        0 => Expr::Const(false),
+        1 => parts.remove(0),
+        _ => Expr::Or(parts),
+    }
 }
 
 fn not(e: Expr) -> Expr {

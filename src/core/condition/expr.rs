@@ -126,7 +126,7 @@ impl Ids {
     /// The set of these ids, in any order.
     pub fn new<'a>(ids: impl Iterator<Item = &'a str>) -> Ids {
         let mut sorted: Vec<String> = ids.map(String::from).collect();
-        sorted.sort_unstable();
+        sort_ids(&mut sorted);
         sorted.dedup();
         let list = Value::Array(sorted.iter().cloned().map(Value::String).collect());
         Ids { sorted, list }

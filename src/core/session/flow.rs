@@ -7,12 +7,10 @@ use crate::core::condition::Truth;
 use crate::core::error::RequestError;
 use crate::core::workflow::{performers, signed, step_action, Transition, Workflow};
 use crate::prelude::*;
-use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// Why a transition or step is open to this person, or the first thing in the way.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FlowReason {
     /// They may do it now.
     Ok,
@@ -30,8 +28,24 @@ pub enum FlowReason {
     Forbidden,
 }
 
+impl FlowReason {
+    /// Its stable name: `ok`, `wrong_status`, `skipped`, `signed`, `not_next`, `distinct`,
+    /// `forbidden`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FlowReason::Ok => "ok",
+            FlowReason::WrongStatus => "wrong_status",
+            FlowReason::Skipped => "skipped",
+            FlowReason::Signed => "signed",
+            FlowReason::NotNext => "not_next",
+            FlowReason::Distinct => "distinct",
+            FlowReason::Forbidden => "forbidden",
+        }
+    }
+}
+
 /// One step of a transition, for one person and record.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct StepAnswer {
     /// The step's id (its action is `<transition>:<id>`).
     pub step: String,
@@ -43,12 +57,10 @@ pub struct StepAnswer {
     pub allowed: bool,
     /// Why (not).
     pub reason: FlowReason,
-    /// Who signed it, in any round.
-    pub signed_by: Vec<String>,
 }
 
 /// One transition, for one person and record.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct TransitionAnswer {
     /// The transition (and its action).
     pub transition: String,
@@ -66,6 +78,49 @@ pub struct TransitionAnswer {
     pub comment_required: bool,
     /// Its steps.
     pub steps: Vec<StepAnswer>,
+}
+
+impl TransitionAnswer {
+    /// The answer as JSON: `{"transition", "to", "allowed", "reason", "step", "completes",
+    /// "comment_required", "steps": [{"step", "applies", "signed", "allowed", "reason"}]}`.
+    /// Who signed what is the record's own trail (`_flow.by`, and its history).
+    pub fn to_json(&self) -> Value {
+        let mut m = Map::new();
+        let mut put = |k: &str, v: Value| {
+            m.insert(k.into(), v);
+        };
+        put("transition", Value::from(self.transition.as_str()));
+        put("to", Value::from(self.to.as_str()));
+        put("allowed", Value::Bool(self.allowed));
+        put("reason", Value::from(self.reason.as_str()));
+        put(
+            "step",
+            self.step.as_deref().map_or(Value::Null, Value::from),
+        );
+        put("completes", Value::Bool(self.completes));
+        put("comment_required", Value::Bool(self.comment_required));
+        let mut steps = Vec::new();
+        for s in &self.steps {
+            let mut o = Map::new();
+            o.insert("step".into(), Value::from(s.step.as_str()));
+            o.insert("applies".into(), Value::Bool(s.applies));
+            o.insert("signed".into(), Value::Bool(s.signed));
+            o.insert("allowed".into(), Value::Bool(s.allowed));
+            o.insert("reason".into(), Value::from(s.reason.as_str()));
+            steps.push(Value::Object(o));
+        }
+        put("steps", Value::Array(steps));
+        Value::Object(m)
+    }
+}
+
+/// Every transition's answer as a JSON list.
+pub fn transitions_json(answers: &[TransitionAnswer]) -> Value {
+    let mut out = Vec::new();
+    for a in answers {
+        out.push(a.to_json());
+    }
+    Value::Array(out)
 }
 
 impl Session {
@@ -126,10 +181,6 @@ impl Session {
                     signed: is_signed,
                     allowed,
                     reason,
-                    signed_by: performers(record, &t.name, Some(&s.id))
-                        .into_iter()
-                        .map(str::to_string)
-                        .collect(),
                 });
             }
             // Whether a later step that applies is theirs on some record.

@@ -12,7 +12,7 @@ mod roles;
 
 pub use crate::core::policy::{ActionId, ResourceId};
 pub use export::{export_cells, ExportColumns};
-pub use flow::{FlowReason, StepAnswer, TransitionAnswer};
+pub use flow::{transitions_json, FlowReason, StepAnswer, TransitionAnswer};
 pub(crate) use plan::Plan;
 use plan::{lower, raise_capped};
 pub use roles::{RoleSource, RoleVia};
@@ -104,7 +104,7 @@ impl Session {
             .and_then(|d| p.department_pos(d));
         let mut roles: Vec<u32> = Vec::new();
         p.resolve_roles(subject, |r, _| roles.push(r));
-        roles.sort_unstable();
+        sort_ids(&mut roles);
         roles.dedup();
 
         let mut grants: Vec<u32> = roles
@@ -116,7 +116,7 @@ impl Session {
                 .into_iter()
                 .flat_map(|a| a.grants.iter().copied()),
         );
-        grants.sort_unstable();
+        sort_ids(&mut grants);
         grants.dedup();
 
         let mut rules: Vec<u32> = p

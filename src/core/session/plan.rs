@@ -151,7 +151,7 @@ impl Session {
         {
             c.record_slots(&mut slots);
         }
-        slots.sort_unstable();
+        sort_ids(&mut slots);
         slots.dedup();
         plan.slots = slots;
         plan

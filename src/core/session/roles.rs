@@ -55,7 +55,8 @@ impl Policy {
             .as_deref()
             .and_then(|d| self.department_pos(d));
         while let Some(d) = at {
-            for &r in self.department_roles.get(&d).into_iter().flatten() {
+            let held = self.department_roles.iter().find(|(x, _)| *x == d);
+            for &r in held.into_iter().flat_map(|(_, roles)| roles) {
                 direct(r, Via::Department(d));
             }
             at = self.department(d).parent;

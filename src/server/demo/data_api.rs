@@ -241,6 +241,45 @@ pub async fn get(
     trail.close(&state, out).await
 }
 
+/// `GET /v1/data/{resource}/{id}/history`: the record's flow history (who did each transition
+/// and step, when, with what comment), oldest first, for whoever may view the record (404
+/// otherwise, as `get`). Logged as a view.
+pub async fn history(
+    User(person): User,
+    State(state): State<Shared>,
+    Path((resource, id)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    let mut trail = Trail::new(&person, "view", &resource);
+    trail.entry.records.push(id.clone());
+    let out = async {
+        let session = session_for(&state, &person, &resource)?;
+        let w = session
+            .policy()
+            .workflow(&resource)
+            .ok_or_else(|| ApiError::not_found(format!("{resource} has no approval flow")))?;
+        let parents = parents(&state, &resource).await?;
+        let rec = record(&state, &resource, &id).await?;
+        let body = parents.join(&rec.body);
+        if !session.can("view", &resource, Input::json(Some(&body), None))? {
+            trail.refused_view();
+            return Err(not_found(&resource, &id));
+        }
+        let history = body
+            .get(TRAIL)
+            .and_then(|t| t.get("history"))
+            .cloned()
+            .unwrap_or_else(|| json!([]));
+        Ok(Json(json!({
+            "resource": resource,
+            "id": id,
+            "state": w.state(&body),
+            "history": history,
+        })))
+    }
+    .await;
+    trail.close(&state, out).await
+}
+
 /// `PUT /v1/data/{resource}/{id}`: change fields of a record. Refused whole unless the caller
 /// may `edit` the record and every changed field is editable for them on it, checked against
 /// the record as it is when the change is written. Only the changed fields are written. With

@@ -34,6 +34,7 @@ pub fn routes() -> Router<Shared> {
             "/data/{resource}/{id}/members",
             get(sharing::get).put(sharing::put),
         )
+        .route("/data/{resource}/{id}/history", get(data_api::history))
         .route(
             "/data/{resource}/{id}/{transition}",
             post(data_api::transition),

@@ -84,7 +84,10 @@ pub struct FilterBody {
     subject: Value,
     version: Option<u64>,
     resource: String,
-    action: String,
+    /// The action; or `transition`: a transition of the resource's flow (for one with steps,
+    /// the records waiting for a step this subject may sign).
+    action: Option<String>,
+    transition: Option<String>,
     context: Option<Value>,
     /// Attribute path -> column, for `?as=sql`.
     #[serde(default)]
@@ -100,7 +103,7 @@ pub struct FilterQuery {
 }
 
 /// `POST /v1/apps/{app}/filter` (service or admin): the scope filter tree of (subject,
-/// resource, action); with `?as=sql`, also its `where` clause and `params` for the dialect and
+/// resource, action or flow transition); with `?as=sql`, also its `where` clause and `params` for the dialect and
 /// the column mapping, or an error where SQL cannot say it exactly (never a wider filter).
 pub async fn filter(
     _: Caller,
@@ -126,13 +129,25 @@ pub async fn filter(
     };
     let context = crate::core::request::object(body.context.as_ref(), "context")?;
     let (current, session) = session(&state, &app, body.version, &body.subject).await?;
-    let f = session.scope_filter(&body.resource, &body.action, context)?;
+    let f = match (&body.action, &body.transition) {
+        (Some(a), None) => session.scope_filter(&body.resource, a, context)?,
+        (None, Some(t)) => session.transition_filter(&body.resource, t, context)?,
+        _ => {
+            return Err(ApiError::bad_request(
+                "a filter is for one `action` or one `transition`",
+            ))
+        }
+    };
     let mut out = json!({
         "version": current.version,
         "resource": body.resource,
-        "action": body.action,
         "filter": f.to_json(&session),
     });
+    match (&body.action, &body.transition) {
+        (Some(a), _) => out["action"] = json!(a),
+        (_, Some(t)) => out["transition"] = json!(t),
+        _ => {}
+    }
     if let Some(d) = dialect {
         let sql = f.to_sql(&session, d, &body.columns).map_err(sql_error)?;
         out["dialect"] = json!(q.dialect);
