@@ -293,8 +293,8 @@ test("admin: two admins' conflicting publishes: the second gets 409 and rebases"
     // A adds a rule and publishes.
     await a.getByRole('button', { name: 'Add a rule' }).click();
     await a.locator('[data-rule=rule-1] summary').click();
-    await a.getByLabel('Description rules[6]').fill('from admin A');
-    await a.getByLabel('Description rules[6]').dispatchEvent('change');
+    await a.getByLabel('Description rules[5]').fill('from admin A');
+    await a.getByLabel('Description rules[5]').dispatchEvent('change');
     await saved(a);
     await publish(a);
     // B edits another rule's description and publishes: refused, shown, rebased, published.

@@ -305,7 +305,7 @@ function Workspace({ store, user, users, onUser }) {
           records.map((r) => h('li', { key: r.id },
             h('button', { 'aria-pressed': selected?.id === r.id, 'data-id': r.id, onClick: () => setSelected(r) },
               h('strong', null, r.name || r.order_no || r.id), ' ',
-              h('span', { className: 'muted' }, [r.customer?.name, r.owner_id || r.created_by, r.status].filter(Boolean).join(' · ')))))),
+              h('span', { className: 'muted' }, [r.customer?.name, r.owner_id || r.created_by, r.status && statusWord(r.status)].filter(Boolean).join(' · ')))))),
         records.length === 0 && h('p', { className: 'muted' }, t('nothing'))),
       selected || mode === 'create'
         ? h(RecordForm, { key: `${resource}:${mode}:${selected?.id}:${engine.version}:${selected?.status}`, resource, mode, record: selected, setError,

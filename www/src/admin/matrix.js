@@ -18,6 +18,12 @@ const VALUES = { field: ['hidden', 'masked', 'readonly', 'editable'], action: ['
 /** A cell's note in the page's words (the server's `text` is its English). */
 function noteWords(n) {
   const rule = () => labelText((state.draft.rules || []).find((r) => r.id === n.name)?.label) || n.name;
+  // A rule of an approval flow (`workflow:<resource>:…`): the flow decides, by its states, steps
+  // and separation rules.
+  const flow = n.name?.startsWith('workflow:') && n.name.split(':')[1];
+  if (flow && (n.kind === 'rule' || n.kind === 'rule_when')) {
+    return t('note.flow', { name: labelText(state.draft.resources?.[flow]?.workflow?.label) || flow });
+  }
   switch (n.kind) {
     case 'template': return t('note.template', { name: n.name });
     case 'role': return t('note.role', { name: labelText(state.draft.roles?.[n.name]?.label) || n.name });
@@ -36,7 +42,7 @@ function source(note) {
   switch (note.kind) {
     case 'template': return { tab: 'templates', label: `${t('tab.templates')}: ${note.name}` };
     case 'role': return { tab: 'roles', label: `${t('tab.roles')}: ${note.name}` };
-    case 'rule': case 'rule_when': return { tab: 'rules', label: `${t('tab.rules')}: ${note.name}` };
+    case 'rule': case 'rule_when': return note.name.startsWith('workflow:') ? null : { tab: 'rules', label: `${t('tab.rules')}: ${note.name}` };
     case 'personal': return { tab: 'people', label: t('tab.people') };
     default: return null;
   }
