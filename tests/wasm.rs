@@ -21,9 +21,10 @@ fn unverified_policy_decides() {
     let e = WasmEngine::from_policy_unverified(POLICY).unwrap();
     let schema: Value = serde_json::from_str(&e.schema().unwrap()).unwrap();
     assert_eq!(schema["app"], "acme-erp");
+    // The attributes decisions read: 9 the grants and rules name, 10 the flows' trails.
     assert_eq!(
         schema["recordPaths"].as_array().unwrap().len(),
-        8,
+        19,
         "{schema}"
     );
     let s = e.session(r#"{"id":"u-alice"}"#).unwrap();
