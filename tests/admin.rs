@@ -62,6 +62,23 @@ fn golden_outputs_on_the_sample() {
         0,
     );
     golden(
+        "who-can-step-zh",
+        &[
+            "who-can",
+            "--policy",
+            P,
+            "--resource",
+            "inbound_order",
+            "--action",
+            "approve:finance",
+            "--directory",
+            "examples/acme-erp.directory.csv",
+            "--lang",
+            "zh-CN",
+        ],
+        0,
+    );
+    golden(
         "who-can-bank-json",
         &[
             "who-can",

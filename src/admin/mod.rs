@@ -6,6 +6,7 @@
 pub mod codes;
 mod diff;
 pub mod directory;
+mod flow_place;
 mod lint;
 pub mod matrix;
 mod probe;
@@ -22,6 +23,7 @@ pub use diff::{
     Line, PersonRef, StructuralChange,
 };
 pub use directory::{Directory, DirectoryError, Person};
+pub use flow_place::flow_place;
 pub use lint::{lint, Warning};
 pub use suite::{run_suite, CaseResult, SuiteReport};
 pub use transfer::{transfer, Selection, Transfer, TransferError, TransferReport};

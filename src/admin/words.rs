@@ -449,6 +449,15 @@ impl Labels {
         }
     }
 
+    /// A condition's source text in words (as written when it does not parse).
+    pub fn condition_text(&self, resource: &str, text: &str) -> String {
+        let mut slots = crate::core::condition::SlotTable::default();
+        match crate::core::condition::parse(text, &mut slots) {
+            Ok(e) => self.condition(resource, &e.to_tree(&slots)),
+            Err(_) => text.to_string(),
+        }
+    }
+
     /// The name of `resource`'s flow: its label, else the resource's and "approval flow".
     pub fn flow(&self, resource: &str) -> String {
         label(

@@ -52,10 +52,14 @@ pub(crate) struct WhoCanArgs {
     /// Print JSON.
     #[arg(long)]
     json: bool,
+    /// The language of the words (a flow's transition or step said in its place): en or zh-CN.
+    #[arg(long, default_value = "en")]
+    lang: crate::admin::words::Lang,
 }
 
 pub(crate) fn who_can_run(a: WhoCanArgs) -> CliResult {
-    let policy = load::valid_policy(&a.policy)?;
+    let checked = load::checked_policy(&a.policy)?;
+    let policy = checked.policy().clone();
     let directory = a.directory.load(Some(&policy))?;
     let q = match (a.action, a.field, a.state) {
         (Some(action), _, _) => Question::Action(action),
@@ -114,6 +118,13 @@ pub(crate) fn who_can_run(a: WhoCanArgs) -> CliResult {
             String::from_utf8_lossy(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes))
         );
     } else {
+        if let Question::Action(action) = &q {
+            let doc = checked.doc();
+            let labels = crate::admin::words::Labels::new(a.lang, doc, doc, []);
+            if let Some(place) = crate::admin::flow_place(doc, &labels, &a.resource, action) {
+                println!("flow: {place}");
+            }
+        }
         for r in &rows {
             let records = format!("{} records", access(r));
             println!(

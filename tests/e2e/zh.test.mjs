@@ -44,12 +44,16 @@ test('zh-CN: no English left on any console tab or the form page', async () => {
     await page.reload();
     await page.waitForSelector('[role=tab]');
     const found = {};
-    for (const tab of ['matrix', 'roles', 'templates', 'people', 'org', 'rules', 'publish', 'activity', 'reviews']) {
+    for (const tab of ['matrix', 'roles', 'templates', 'people', 'org', 'rules', 'flows', 'publish', 'activity', 'reviews']) {
       await page.click(`[data-tab=${tab}]`);
       await page.waitForTimeout(400);
       if (tab === 'people') {
         await page.locator('ul.people [data-person=u-alice]').click();
         await page.waitForSelector('h3[data-person=u-alice]');
+      }
+      if (tab === 'flows') {
+        await page.getByLabel('资源', { exact: true }).selectOption('inbound_order');
+        await page.waitForSelector('[data-step-id=finance] [data-signer]');
       }
       if (tab === 'publish') {
         // A change to see in words: the Sales department given the admin role.

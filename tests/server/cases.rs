@@ -2193,6 +2193,38 @@ fn nobody_writes_a_flow_state_with_put() {
     assert!(told >= 10, "the editors are told why: {told}");
 }
 
+/// A draft's check says what lint finds in it (what the console's flow tab shows while the
+/// admin edits): a state nothing leads to, gone once a transition does.
+#[test]
+fn a_draft_check_reports_its_lint_warnings() {
+    let s = start("server-draft-lint");
+    let mut doc = sample_policy();
+    let flow = &mut doc["resources"]["outbound_order"]["workflow"];
+    flow["states"]["cancelled"] = json!({"final": true});
+    let codes = |doc: &Value| {
+        let r = s.admin("POST", "/v1/drafts/check", &json!({ "document": doc }));
+        assert_eq!(r.status, 200, "{}", r.text());
+        r.json()["lint"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| {
+                format!(
+                    "{} {}",
+                    w["code"].as_str().unwrap(),
+                    w["path"].as_str().unwrap()
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let warning =
+        "unreachable_state resources.outbound_order.workflow.states.cancelled".to_string();
+    assert!(codes(&doc).contains(&warning), "{:?}", codes(&doc));
+    let flow = &mut doc["resources"]["outbound_order"]["workflow"];
+    flow["transitions"]["reject"]["to"] = json!("cancelled");
+    assert!(!codes(&doc).contains(&warning), "{:?}", codes(&doc));
+}
+
 /// The CRM scopes through the data API: a team lead sees their reports' customers (across
 /// departments), a customer shared with a colleague is theirs to read and annotate, sharing is
 /// checked, audited and logged, and contacts follow their customer.

@@ -3,7 +3,6 @@
 //! reads "入库审批：新增「财务审批」步骤（总金额 > 50,000 时）", not "form changed".
 
 use crate::admin::words::{label, Labels, Lang};
-use crate::core::condition::{parse, SlotTable};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -167,7 +166,7 @@ pub(super) fn flow_words(resource: &str, edits: &[FlowEdit], labels: &Labels) ->
             let when = e
                 .when
                 .as_deref()
-                .map(|w| condition_words(resource, w, labels));
+                .map(|w| labels.condition_text(resource, w));
             let what = words(e, &name, when.as_deref(), l);
             match l {
                 Lang::En => format!("{flow}: {what}"),
@@ -211,15 +210,6 @@ fn words(e: &FlowEdit, name: &str, when: Option<&str>, l: Lang) -> String {
             };
             format!("{verb}{zh_part}")
         }
-    }
-}
-
-/// A condition's text in words (as written when it does not parse).
-fn condition_words(resource: &str, text: &str, labels: &Labels) -> String {
-    let mut slots = SlotTable::default();
-    match parse(text, &mut slots) {
-        Ok(e) => labels.condition(resource, &e.to_tree(&slots)),
-        Err(_) => text.to_string(),
     }
 }
 

@@ -329,8 +329,9 @@ fn cells(errors: Vec<CellError>) -> ApiError {
     .with_cells(&errors)
 }
 
-/// `{"document": out, "diff": ...}`: the new draft and its access diff against the current
-/// version of its app (none when nothing is published for it).
+/// `{"document": out, "diff": ..., "lint": [...]}`: the new draft, its access diff against the
+/// current version of its app (none when nothing is published for it) and every lint warning
+/// it has (with the directory it would publish with), so a tab shows what is wrong as it edits.
 async fn with_diff(
     state: &Shared,
     policy: &Arc<Policy>,
@@ -342,18 +343,19 @@ async fn with_diff(
     let pending = crate::server::http::saved::pending_directory(state, &app, admin).await?;
     let s = state.clone();
     let doc = out.clone();
-    let diff = crate::server::blocking(move || {
-        let Some(current) = s.current(&app) else {
-            return Ok(Value::Null);
-        };
+    let (diff, lint) = crate::server::blocking(move || {
         let checked = Checked::from_value(doc).map_err(|e| ApiError::bad_policy(&e))?;
         let now = (!directory.is_empty()).then_some(&*directory);
         let people = [now, pending.as_deref().or(now)];
+        let lint = crate::admin::lint(&checked, people[1]);
+        let Some(current) = s.current(&app) else {
+            return Ok((Value::Null, lint));
+        };
         let d = crate::server::services::publish::access_diff(&s, &current, &checked, people)?;
         let mut j = crate::server::services::publish::diff_json(&d, lang);
         j["from"] = json!(current.version);
-        Ok(j)
+        Ok((j, lint))
     })
     .await?;
-    Ok(Json(json!({"document": out, "diff": diff})))
+    Ok(Json(json!({"document": out, "diff": diff, "lint": lint})))
 }

@@ -7,6 +7,7 @@ import { confirmDialog, describe, el, messageBox, say } from '../dom.js';
 import { languageSwitch, t } from '../i18n.js';
 import { activityTab } from './activity.js';
 import { advancedTab } from './advanced.js';
+import { flowsTab } from './flows.js';
 import { matrixTab } from './matrix.js';
 import { orgTab } from './org.js';
 import { peopleTab } from './people.js';
@@ -26,6 +27,7 @@ const TABS = {
   people: peopleTab,
   org: orgTab,
   rules: rulesTab,
+  flows: flowsTab,
   publish: publishTab,
   activity: activityTab,
   reviews: reviewsTab,

@@ -174,10 +174,24 @@ export const labelText = (l) => (typeof l === 'string' ? l : l?.[lang === 'zh' ?
 /** A lint warning in the page's words: what kind of problem, and where (`title`: the
  * checker's own sentence). */
 export function warningWords(w) {
-  const where = /^(?:roles|templates|resources|rules|assignments)\b/.test(w.path) ? w.path : '';
+  const where = flowPlace(w.path) ?? (/^(?:roles|templates|resources|rules|assignments)\b/.test(w.path) ? w.path : '');
   const who = /`([^`]+)`/.exec(w.message)?.[1] ?? '';
   const text = t(`lint.${w.code}`, { who, where });
   return text === `lint.${w.code}` ? w.message : text;
+}
+
+/** A place in an approval flow (`resources.R.workflow.states.S`, `….transitions.T.steps[i]`)
+ * by its labels: "入库单 · 入库审批 · 审批 · 财务审批"; null for any other path. */
+function flowPlace(path) {
+  const m = /^resources\.([^.]+)\.workflow(?:\.states\.([^.]+)|\.transitions\.([^.]+)(?:\.steps\[(\d+)\])?)?$/.exec(path);
+  if (!m) return null;
+  const res = state.draft?.resources?.[m[1]];
+  const flow = res?.workflow;
+  const tr = m[3] && flow?.transitions?.[m[3]];
+  const step = m[4] && tr?.steps?.[Number(m[4])];
+  return [labelText(res?.label) || m[1], labelText(flow?.label),
+    m[2] && t('flowState', { s: labelText(flow?.states?.[m[2]]?.label) || m[2] }),
+    m[3] && (labelText(tr?.label) || m[3]), m[4] && (labelText(step?.label) || step?.id || m[4])].filter(Boolean).join(' · ');
 }
 
 /** An action in the page's words (its name when the page has none). */
