@@ -7,7 +7,9 @@
 
 use super::diff::{diff, Limits};
 use super::directory::Directory;
+use super::flow_place::flow_place;
 use super::who_can::{sources, Source};
+use super::words::{Labels, Lang};
 use crate::core::{Checked, FieldState, Input, Mode, RoleVia, Session};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
@@ -86,6 +88,36 @@ pub struct Coverage {
     pub sensitive: Vec<String>,
     /// The actions to review (default: the export-like ones).
     pub actions: Vec<String>,
+}
+
+/// A review line's resource and item in words, in both languages, for the reviewer's page and
+/// the report (the sheet keeps the bare names, which `review apply` reads back):
+/// `{"resource": {"zh-CN", "en"}, "item": {...}}`, with `"flow"` the same way for a flow's
+/// transition or step, saying where it sits in the flow.
+pub fn line_words(doc: &Value, resource: &str, item: &str) -> Value {
+    let mut resource_by = Map::new();
+    let mut item_by = Map::new();
+    let mut flow_by = Map::new();
+    for lang in [Lang::Zh, Lang::En] {
+        let labels = Labels::new(lang, doc, doc, []);
+        resource_by.insert(lang.tag().into(), labels.resource(resource).into());
+        let words = match item.split_once(':') {
+            Some(("field", f)) => labels.field(resource, f),
+            Some(("action", a)) => {
+                if let Some(place) = flow_place(doc, &labels, resource, a) {
+                    flow_by.insert(lang.tag().into(), place.into());
+                }
+                labels.resource_action(resource, a)
+            }
+            _ => item.to_string(),
+        };
+        item_by.insert(lang.tag().into(), words.into());
+    }
+    let mut out = json!({ "resource": resource_by, "item": item_by });
+    if !flow_by.is_empty() {
+        out["flow"] = Value::Object(flow_by);
+    }
+    out
 }
 
 /// Whether an action is export-like (reviewed by default): it takes data out of the app.

@@ -1771,6 +1771,47 @@ fn campaign(s: &Server) -> (i64, Vec<Value>) {
     (id, lines)
 }
 
+/// A review of a flow's step says it in the reviewer's words: the step by its labels and where
+/// it sits in the flow, on the reviewer's lines and in the report, in both languages.
+#[test]
+fn a_review_of_a_flow_step_says_where_it_sits() {
+    let s = start("server-review-flow");
+    let open = s.admin(
+        "POST",
+        "/v1/apps/acme-erp/reviews",
+        &json!({"resources": ["inbound_order"], "actions": ["approve:finance"], "fields": [], "reviewers": {"person": "u-grace"}}),
+    );
+    assert_eq!(open.status, 201, "{}", open.text());
+    let id = open.json()["id"].as_i64().unwrap();
+    let lines = review_lines(&s, id);
+    let judy = lines
+        .iter()
+        .map(|l| &l["line"])
+        .find(|l| l["person"] == "u-judy" && l["item"] == "action:approve:finance")
+        .unwrap_or_else(|| panic!("{lines:?}"));
+    let words = &judy["words"];
+    assert_eq!(words["item"]["zh-CN"], "审批（财务审批）");
+    assert_eq!(words["resource"]["en"], "Inbound order");
+    let flow = words["flow"]["zh-CN"].as_str().unwrap();
+    assert!(
+        flow.contains("第 2 步") && flow.contains("总金额 > 50,000"),
+        "{flow}"
+    );
+    let auth = format!("Bearer {}", s.token());
+    let html = s.call(
+        "GET",
+        &format!("/v1/apps/acme-erp/reviews/{id}/report.html"),
+        &[
+            ("authorization", auth.as_str()),
+            ("accept-language", "zh-CN"),
+        ],
+        b"",
+    );
+    assert_eq!(html.status, 200);
+    let text = html.text();
+    assert!(text.contains("<td>入库单</td><td>审批（财务审批）<br><small>「审批（财务审批）」是入库审批中「审批」的第 2 步"), "{text}");
+}
+
 /// Closing a review writes the admin's draft only over the revision they read: without
 /// `If-Match` it overwrote their draft, and a second admin whose close got 409 lost theirs.
 #[test]

@@ -30,6 +30,14 @@ export async function api(path, { method = 'GET', body, headers = {} } = {}) {
 /** The app the demo pages work on. */
 export const APP = 'acme-erp';
 
+/** An order's approval status: a choice the form shows by its words (the flow moves it; the
+ * form never lets anyone pick it). */
+const status = (...extra) => ({
+  type: 'string', title: { en: 'Approval status', zh: '审批状态' },
+  oneOf: [['draft', 'Draft', '草稿'], ['pending', 'Pending approval', '待审批'], ['approved', 'Approved', '已审批'], ['rejected', 'Rejected', '已驳回'], ...extra]
+    .map(([v, en, zh]) => ({ const: v, title: { en, zh } })),
+});
+
 /** JSON schemas of the demo forms (what a form builder would store), titles in both languages. */
 export const SCHEMAS = {
   customer: {
@@ -56,7 +64,7 @@ export const SCHEMAS = {
       order_no: { type: 'string', title: { en: 'Order no.', zh: '单号' } }, supplier: { type: 'string', title: { en: 'Supplier', zh: '供应商' } },
       warehouse: { type: 'string', title: { en: 'Warehouse', zh: '仓库' } }, sku: { type: 'string', title: { en: 'SKU', zh: '商品编码' } },
       quantity: { type: 'number', title: { en: 'Quantity', zh: '数量' } }, unit_price: { type: 'number', title: { en: 'Unit price', zh: '单价' } },
-      total_amount: { type: 'number', title: { en: 'Total amount', zh: '总金额' } }, status: { type: 'string', title: { en: 'Approval status', zh: '审批状态' } },
+      total_amount: { type: 'number', title: { en: 'Total amount', zh: '总金额' } }, status: status(['received', 'Received', '已入库']),
       approver_comment: { type: 'string', title: { en: 'Approver comment', zh: '审批意见' } },
     },
   },
@@ -66,7 +74,7 @@ export const SCHEMAS = {
       order_no: { type: 'string', title: { en: 'Order no.', zh: '单号' } }, customer: { type: 'string', title: { en: 'Customer', zh: '客户' } },
       warehouse: { type: 'string', title: { en: 'Warehouse', zh: '仓库' } }, sku: { type: 'string', title: { en: 'SKU', zh: '商品编码' } },
       quantity: { type: 'number', title: { en: 'Quantity', zh: '数量' } }, total_amount: { type: 'number', title: { en: 'Total amount', zh: '总金额' } },
-      status: { type: 'string', title: { en: 'Approval status', zh: '审批状态' } },
+      status: status(['shipped', 'Shipped', '已出库']),
     },
   },
 };

@@ -23,9 +23,12 @@ function localized(schema) {
   // A title by language is `{en, zh}`; a property named `title` (a contact's job title) is a
   // schema like any other.
   const texts = (x) => x && typeof x === 'object' && typeof x.en === 'string';
-  const walk = (s) => (s && typeof s === 'object' && !Array.isArray(s)
-    ? Object.fromEntries(Object.entries(s).map(([k, v]) => [k, k === 'title' && texts(v) ? v[lang] ?? v.en : walk(v)]))
-    : s);
+  const walk = (s) => {
+    if (Array.isArray(s)) return s.map(walk);
+    return s && typeof s === 'object'
+      ? Object.fromEntries(Object.entries(s).map(([k, v]) => [k, k === 'title' && texts(v) ? v[lang] ?? v.en : walk(v)]))
+      : s;
+  };
   return walk(schema);
 }
 
@@ -245,7 +248,8 @@ function MyReviews({ user }) {
           const cur = choice[key]?.decision || l.decision;
           return h('tr', { key, 'data-line': l.n },
             h('td', null, `${l.line.name || l.line.person} (${l.line.person})`),
-            h('td', null, `${l.line.resource} · ${l.line.item}`),
+            h('td', null, `${l.line.words?.resource?.[locale()] ?? l.line.resource} · ${l.line.words?.item?.[locale()] ?? l.line.item}`,
+              l.line.words?.flow && h('small', { className: 'muted', style: { display: 'block' } }, l.line.words.flow[locale()])),
             h('td', null, l.line.access),
             h('td', null, l.line.source),
             h('td', null, ['keep', 'revoke'].map((d) => h('label', { key: d },

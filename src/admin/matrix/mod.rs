@@ -114,7 +114,13 @@ pub struct Note {
 impl Cell {
     /// The notes in words, joined.
     pub fn why(&self) -> String {
-        let texts: Vec<&str> = self.notes.iter().map(|n| n.text.as_str()).collect();
+        // A flow speaks through several rules of its own: said once.
+        let mut texts: Vec<&str> = Vec::new();
+        for n in &self.notes {
+            if !texts.contains(&n.text.as_str()) {
+                texts.push(&n.text);
+            }
+        }
         texts.join("; ")
     }
 }

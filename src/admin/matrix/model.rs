@@ -328,8 +328,24 @@ pub(super) fn grant_notes(doc: &Value, g: &GrantTrace, role: Option<&str>) -> Ve
     notes
 }
 
-/// A rule that caps or denies, in words: its description when it has one.
+/// A rule that caps or denies, in words: its description when it has one; a flow's own rule
+/// (`workflow:<resource>:…`) as the flow, by its name, which is what the admin wrote.
 pub(super) fn rule_note(doc: &Value, id: &str, always: bool, effect: &str) -> Note {
+    let kind = if always { "rule" } else { "rule_when" };
+    if let Some(resource) = id
+        .strip_prefix("workflow:")
+        .and_then(|r| r.split(':').next())
+    {
+        let flow = doc.pointer(&format!("/resources/{}/workflow/label", key(resource)));
+        let name = words::label(flow, Lang::En).unwrap_or_else(|| format!("of {resource}"));
+        return Note {
+            kind,
+            name: id.to_string(),
+            text: format!(
+                "the approval flow {name} decides it (its states, steps and separation of duties)"
+            ),
+        };
+    }
     let rule = doc.get("rules").and_then(Value::as_array).and_then(|rs| {
         rs.iter()
             .find(|r| r.get("id").and_then(Value::as_str) == Some(id))
@@ -343,7 +359,7 @@ pub(super) fn rule_note(doc: &Value, id: &str, always: bool, effect: &str) -> No
         .map(|d| format!(": {d}"))
         .unwrap_or_default();
     Note {
-        kind: if always { "rule" } else { "rule_when" },
+        kind,
         name: id.to_string(),
         text: format!("rule {id} {effect}{when}{described}"),
     }

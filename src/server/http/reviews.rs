@@ -124,7 +124,9 @@ pub async fn open(
                     l.department
                 ))
             })?;
-        assigned.push((reviewer, json!(l)));
+        let mut line = json!(l);
+        line["words"] = review::line_words(current.checked.doc(), &l.resource, &l.item);
+        assigned.push((reviewer, line));
     }
     let scope = json!({
         "resources": body.resources, "fields": body.fields, "actions": body.actions,
@@ -573,6 +575,21 @@ pub async fn report_html(
             w("Note", "备注"),
         ])
     ));
+    // Names in the reader's language (lines from before they carried words: as stored).
+    let said = |r: &ReviewLine, k: &str, bare: &str| -> String {
+        r.line["words"][k][lang.tag()]
+            .as_str()
+            .unwrap_or(bare)
+            .to_string()
+    };
+    let item_cell = |r: &ReviewLine, bare: &str| -> String {
+        let flow = r.line["words"]["flow"][lang.tag()].as_str();
+        let words = esc(&said(r, "item", bare));
+        match flow {
+            Some(f) => format!("{words}<br><small>{}</small>", esc(f)),
+            None => words,
+        }
+    };
     for r in &rows {
         let l = line_of(r);
         let class = if review::revokes(&l.decision) {
@@ -585,8 +602,8 @@ pub async fn report_html(
             r.n,
             esc(&l.person),
             esc(&l.name),
-            esc(&l.resource),
-            esc(&l.item),
+            esc(&said(r, "resource", &l.resource)),
+            item_cell(r, &l.item),
             esc(&l.access),
             esc(&l.source),
             esc(&r.reviewer),
