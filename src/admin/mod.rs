@@ -3,6 +3,7 @@
 //! Pure library functions over the core; the CLI and the server are thin shells around them.
 //! Every answer they show comes from the core's sessions, never from reading grants anew.
 
+pub mod admin_scope;
 pub mod codes;
 mod diff;
 pub mod directory;

@@ -62,10 +62,11 @@ enum Command {
     /// Run the reference policy server and the demo pages.
     #[cfg(feature = "server")]
     Serve(Box<crate::server::Options>),
-    /// Named admins of a server's data directory: add (prints a token), remove, list.
+    /// Named admins of a server's data directory: add (prints a token; with a scope, a
+    /// restricted admin), remove, list, transfer (the handover of the admin role).
     #[cfg(feature = "server")]
     #[command(subcommand)]
-    Admin(credentials::Command),
+    Admin(credentials::AdminCommand),
     /// Service credentials of a server's data directory (for the decision API): add, remove,
     /// list.
     #[cfg(feature = "server")]
@@ -100,7 +101,7 @@ pub fn main() -> ExitCode {
         #[cfg(feature = "server")]
         Command::Serve(o) => crate::server::run(*o).map(|()| ExitCode::SUCCESS),
         #[cfg(feature = "server")]
-        Command::Admin(c) => credentials::run("admin", c),
+        Command::Admin(c) => credentials::run_admin(c),
         #[cfg(feature = "server")]
         Command::Service(c) => credentials::run("service", c),
         #[cfg(feature = "server")]

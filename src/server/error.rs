@@ -41,6 +41,11 @@ codes! {
         /// 403: a create or edit that sets a flow's state field (or its trail): only the flow's
         /// transitions move it.
         WorkflowField = "workflow_field",
+        /// 403: a restricted admin's change reaches past what they may change (the detail
+        /// names each part and why); nothing was changed.
+        OutOfAdminScope = "out_of_admin_scope",
+        /// 409: the change would leave an app without an unrestricted admin.
+        LastAdmin = "last_admin",
         /// 422: the transition needs a comment (a rejection's reason, say).
         CommentRequired = "comment_required",
         /// 412: another save of the draft came first (`If-Match`): load it again.
@@ -113,6 +118,8 @@ impl ServerCode {
             VersionGone => "这个版本已不存在",
             WrongStatus => "单据当前的状态不允许此操作",
             WorkflowField => "审批状态只能通过审批流程改变，不能直接修改",
+            OutOfAdminScope => "这项修改超出了你的管理范围，未做任何修改",
+            LastAdmin => "每个应用至少要保留一位不受限的管理员",
             CommentRequired => "请填写审批意见",
             StaleDraft => "草稿已在其他页面保存过：请重新加载",
             StaleRecord => "记录已被他人修改：请重新加载",
@@ -145,10 +152,12 @@ impl ServerCode {
         match self {
             BadRequest | BadJson | UnknownAction | BadDialect => StatusCode::BAD_REQUEST,
             Unauthorized => StatusCode::UNAUTHORIZED,
-            Forbidden | ForbiddenFields | ForbiddenOrigin | WorkflowField => StatusCode::FORBIDDEN,
+            Forbidden | ForbiddenFields | ForbiddenOrigin | WorkflowField | OutOfAdminScope => {
+                StatusCode::FORBIDDEN
+            }
             NotFound | UnknownApp | UnknownUser | UnknownResource => StatusCode::NOT_FOUND,
             Timeout => StatusCode::REQUEST_TIMEOUT,
-            Conflict | WrongStatus => StatusCode::CONFLICT,
+            Conflict | WrongStatus | LastAdmin => StatusCode::CONFLICT,
             VersionGone => StatusCode::GONE,
             StaleRecord | StaleDraft => StatusCode::PRECONDITION_FAILED,
             TooLarge => StatusCode::PAYLOAD_TOO_LARGE,

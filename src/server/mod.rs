@@ -24,7 +24,7 @@ use axum::extract::Request;
 use axum::http::header;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::Router;
 use error::{ApiError, ApiResult};
 use services::limits::{ClientIp, Counter};
@@ -238,6 +238,10 @@ pub fn router(state: Shared, www: &Path, pkg: &Path) -> Router {
             post(http::decisions::decisions).get(http::decisions::recent_decisions),
         )
         .merge(demo::routes())
+        .route("/admins", get(http::admins::list).post(http::admins::add))
+        .route("/admins/me", get(http::admins::me))
+        .route("/admins/transfer", post(http::admins::transfer))
+        .route("/admins/{name}", delete(http::admins::remove))
         .route("/audit", get(http::audit::list))
         .route(
             "/admin/events-ticket",

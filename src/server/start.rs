@@ -247,6 +247,7 @@ fn admin(opts: &Options, opened: &Opened, notes: &mut Vec<String>) -> Result<(),
             kind: "admin".into(),
             token_hash: crate::server::services::credentials::token_hash(&token),
             created_at: crate::host::now_ms(),
+            scope: None,
         })
         .map_err(fail)
 }

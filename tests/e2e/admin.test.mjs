@@ -607,3 +607,54 @@ test('admin (zh-CN): build the inbound two-step approval and the outbound flow i
     assert.equal(submit.status, 200, await submit.text());
   });
 });
+
+test('admin (zh-CN): an admin of everything adds a restricted admin (分级管理员), who sees and changes only their part', async () => {
+  await withBrowser(async ({ open, s, ctx }) => {
+    const page = await open(`/admin#token=${s.token}`);
+    await page.evaluate(() => localStorage.setItem('fieldgate-lang', 'zh'));
+    await page.reload();
+    await page.waitForSelector('[role=tab]');
+    await page.click('[data-tab=admins]');
+    await page.waitForSelector('[data-admin=admin]');
+    await page.getByLabel('名称', { exact: true }).fill('sales-admin');
+    await page.getByLabel('部门: sales', { exact: true }).check();
+    await page.getByLabel('角色: sales', { exact: true }).check();
+    await page.getByLabel('角色: sales_lead', { exact: true }).check();
+    await page.getByRole('button', { name: '添加管理员' }).click();
+    await page.waitForSelector('[data-admin=sales-admin]');
+    assert.match(await page.locator('[data-admin=sales-admin]').innerText(), /仅限 销售部 人员的角色（销售员，销售组长）/);
+    const token = await page.locator('[data-testid=new-token] code').innerText();
+    await shots(page, 'admin-zh-admins');
+
+    // The restricted admin's console: their tabs, their people, their roles.
+    const mine = await ctx.newPage();
+    await mine.goto(`${s.url}/admin#token=${token}`);
+    await mine.waitForSelector('[data-testid=restricted]');
+    const tabs = await mine.locator('[role=tab]').evaluateAll((b) => b.map((x) => x.dataset.tab));
+    assert.deepEqual(tabs, ['matrix', 'roles', 'people', 'publish', 'activity']);
+    await mine.click('[data-tab=people]');
+    await mine.waitForSelector('ul.people [data-person]');
+    const people = await mine.locator('ul.people [data-person]').evaluateAll((b) => b.map((x) => x.dataset.person));
+    assert.deepEqual(people.sort(), ['u-alice', 'u-bob', 'u-carol', 'u-ivan'], 'the sales departments, those below included');
+    await mine.locator('ul.people [data-person=u-bob]').click();
+    await mine.waitForSelector('h3[data-person=u-bob]');
+    const offered = await mine.locator('select[aria-label="添加角色"] option').evaluateAll((o) => o.map((x) => x.value).filter(Boolean));
+    assert.deepEqual(offered, ['sales_lead'], 'only their roles are offered');
+    assert.equal(await mine.getByText('个人授权', { exact: true }).count(), 0, 'personal grants are not theirs');
+    await mine.getByLabel('添加角色', { exact: true }).selectOption('sales_lead');
+    await mine.getByRole('button', { name: '添加', exact: true }).click();
+    await mine.waitForSelector('[data-testid=person-roles] li[data-role=sales_lead]');
+    await saved(mine);
+    await shots(mine, 'admin-zh-restricted');
+    await mine.click('[data-tab=publish]');
+    await mine.getByRole('button', { name: '发布', exact: true }).click();
+    await mine.waitForSelector('text=/已发布版本 \\d+/');
+
+    // What is not theirs is refused by the server whatever a page sends.
+    const doc = (await s.call('GET', '/v1/apps/acme-erp/versions/2')).json.document;
+    doc.rules = [];
+    const refused = await fetch(`${s.url}/v1/apps/acme-erp/policy`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(doc) });
+    assert.equal(refused.status, 403);
+    assert.equal((await refused.json()).code, 'out_of_admin_scope');
+  });
+});

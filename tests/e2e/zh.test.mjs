@@ -44,7 +44,7 @@ test('zh-CN: no English left on any console tab or the form page', async () => {
     await page.reload();
     await page.waitForSelector('[role=tab]');
     const found = {};
-    for (const tab of ['matrix', 'roles', 'templates', 'people', 'org', 'rules', 'flows', 'publish', 'activity', 'reviews']) {
+    for (const tab of ['matrix', 'roles', 'templates', 'people', 'org', 'rules', 'flows', 'publish', 'activity', 'reviews', 'admins']) {
       await page.click(`[data-tab=${tab}]`);
       await page.waitForTimeout(400);
       if (tab === 'people') {

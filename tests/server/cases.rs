@@ -1812,6 +1812,163 @@ fn a_review_of_a_flow_step_says_where_it_sits() {
     assert!(text.contains("<td>入库单</td><td>审批（财务审批）<br><small>「审批（财务审批）」是入库审批中「审批」的第 2 步"), "{text}");
 }
 
+/// 分级管理员: an admin of the sales departments' sales roles publishes what is theirs and
+/// nothing else. Each refusal names every part outside their scope, changes nothing and is
+/// audited; a directory upload is held to the same; admins are managed by an admin of
+/// everything only, who can never remove the last one (`last_admin`); a handover moves
+/// everything and retires the old token.
+#[test]
+fn a_restricted_admin_changes_only_their_part() {
+    let s = start("server-admin-scope");
+    let add = cli(
+        &s,
+        &[
+            "admin",
+            "add",
+            "sales-admin",
+            "--departments",
+            "sales",
+            "--roles",
+            "sales",
+            "sales_lead",
+            "--resources",
+            "customer",
+            "--can-edit-roles",
+        ],
+    );
+    assert!(
+        add.status.success(),
+        "{}",
+        String::from_utf8_lossy(&add.stderr)
+    );
+    let token = String::from_utf8(add.stdout).unwrap().trim().to_string();
+    let list = String::from_utf8(cli(&s, &["admin", "list"]).stdout).unwrap();
+    assert!(
+        list.lines().any(|l| l.starts_with("sales-admin\t") && l.ends_with("\trestricted: departments sales; roles sales,sales_lead; resources customer; can edit roles")),
+        "{list}"
+    );
+    let me = s
+        .admin_as(&token, "GET", "/v1/admins/me", &Value::Null)
+        .json();
+    assert_eq!(
+        (me["name"].clone(), me["restricted"].clone()),
+        (json!("sales-admin"), json!(true))
+    );
+    let current = |s: &Server| {
+        s.admin("GET", "/v1/apps/acme-erp/versions", &Value::Null)
+            .json()["current"]
+            .clone()
+    };
+    let before = current(&s);
+
+    // Theirs: Bob (sales-west, below sales) becomes a team lead; Alice's role can see exports.
+    let mut doc = sample_policy();
+    doc["assignments"]["users"]["u-bob"]["roles"] = json!(["sales", "sales_lead"]);
+    let ok = s.admin_as(&token, "POST", "/v1/apps/acme-erp/policy", &doc);
+    assert_eq!(ok.status, 201, "{}", ok.text());
+    assert_ne!(current(&s), before);
+
+    // Not theirs: Dave (purchasing) given a sales role, a rule removed. Refused whole, each
+    // part named, at publish and at a draft check alike.
+    let published = current(&s);
+    let mut bad = doc.clone();
+    bad["assignments"]["users"]["u-dave"]["roles"] = json!(["purchaser", "sales"]);
+    bad["rules"] = json!([]);
+    for (path, body) in [
+        ("/v1/apps/acme-erp/policy", bad.clone()),
+        ("/v1/drafts/check", json!({ "document": bad })),
+    ] {
+        let r = s.admin_as(&token, "POST", path, &body);
+        assert_eq!(
+            (r.status, r.json()["code"].clone()),
+            (403, json!("out_of_admin_scope")),
+            "{path}: {}",
+            r.text()
+        );
+        let paths: Vec<Value> = r.json()["detail"]["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["path"].clone())
+            .collect();
+        assert_eq!(
+            paths,
+            [json!("assignments.users.u-dave"), json!("rules")],
+            "{path}"
+        );
+    }
+    assert_eq!(current(&s), published, "nothing was published");
+    let refusals = s
+        .admin("GET", "/v1/audit?kind=refused", &Value::Null)
+        .json();
+    assert_eq!(
+        refusals["entries"].as_array().map(Vec::len),
+        Some(2),
+        "{refusals}"
+    );
+
+    // A directory upload moving Dave into sales is outside too (he was in purchasing).
+    let csv = "id,name,department\nu-dave,Dave Zhou,sales\n";
+    let auth = format!("Bearer {token}");
+    let up = s.call(
+        "PUT",
+        "/v1/apps/acme-erp/directory",
+        &[
+            ("authorization", auth.as_str()),
+            ("content-type", "text/csv"),
+        ],
+        csv.as_bytes(),
+    );
+    assert_eq!(
+        (up.status, up.json()["code"].clone()),
+        (403, json!("out_of_admin_scope")),
+        "{}",
+        up.text()
+    );
+
+    // Admins are an admin of everything's to manage; the last one stays.
+    assert_eq!(
+        s.admin_as(&token, "GET", "/v1/admins", &Value::Null).status,
+        403
+    );
+    let last = s.admin("DELETE", "/v1/admins/admin", &Value::Null);
+    assert_eq!(
+        (last.status, last.json()["code"].clone()),
+        (409, json!("last_admin")),
+        "{}",
+        last.text()
+    );
+    let gone = cli(&s, &["admin", "remove", "admin"]);
+    assert!(!gone.status.success() && String::from_utf8_lossy(&gone.stderr).contains("last_admin"));
+
+    // The handover: a new admin gets everything, the old token stops working.
+    let h = s.admin(
+        "POST",
+        "/v1/admins/transfer",
+        &json!({"from": "admin", "to": "it-lead"}),
+    );
+    assert_eq!(h.status, 200, "{}", h.text());
+    let next = h.json()["token"].as_str().unwrap().to_string();
+    std::thread::sleep(std::time::Duration::from_millis(600));
+    assert_eq!(
+        s.admin("GET", "/v1/admins", &Value::Null).status,
+        401,
+        "the old token is retired"
+    );
+    let admins = s.admin_as(&next, "GET", "/v1/admins", &Value::Null).json();
+    let names: Vec<Value> = admins["admins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].clone())
+        .collect();
+    assert_eq!(names, [json!("it-lead"), json!("sales-admin")]);
+    let handover = s
+        .admin_as(&next, "GET", "/v1/audit?kind=admin_transfer", &Value::Null)
+        .json();
+    assert_eq!(handover["entries"][0]["detail"]["to"], "it-lead");
+}
+
 /// Closing a review writes the admin's draft only over the revision they read: without
 /// `If-Match` it overwrote their draft, and a second admin whose close got 409 lost theirs.
 #[test]

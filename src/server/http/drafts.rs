@@ -339,6 +339,8 @@ async fn with_diff(
     (admin, lang): (&str, Lang),
 ) -> ApiResult<Json<Value>> {
     let app = policy.app().to_string();
+    // What a restricted admin may not change is refused here, before it is shown as checked.
+    crate::server::http::scopes::check_policy(state, admin, &app, &out, "POST /v1/drafts").await?;
     let directory = state.directory(&app).await?;
     let pending = crate::server::http::saved::pending_directory(state, &app, admin).await?;
     let s = state.clone();

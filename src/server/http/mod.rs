@@ -3,6 +3,7 @@
 //! Handlers call the services and the state; nothing below calls up here.
 
 pub mod access;
+pub mod admins;
 pub mod audit;
 pub mod auth;
 pub mod body;
@@ -16,3 +17,4 @@ pub mod metrics;
 pub mod policy_api;
 pub mod reviews;
 pub mod saved;
+pub mod scopes;

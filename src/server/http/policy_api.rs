@@ -11,7 +11,7 @@ use crate::server::error::{ApiError, ApiResult, ServerCode};
 use crate::server::http::auth::{Admin, Caller, MaybeAdmin, User};
 use crate::server::http::body::{Json as Body, Raw, LARGE};
 use crate::server::http::lang::Want;
-use crate::server::http::saved;
+use crate::server::http::{saved, scopes};
 use crate::server::services::limits::{refusal, ClientIp};
 use crate::server::services::publish::{
     self, check, check_app, compiled_version, diff_json, unknown_app, Publication,
@@ -231,6 +231,11 @@ pub async fn publish_policy(
     let base = if_match(&headers)?;
     let directory = state.directory(&app).await?;
     let pending = saved::pending_directory(&state, &app, &by).await?;
+    let endpoint = format!("POST /v1/apps/{app}/policy");
+    scopes::check_policy(&state, &by, &app, &doc, &endpoint).await?;
+    if let Some(people) = &pending {
+        scopes::check_people(&state, &by, &app, people, &endpoint).await?;
+    }
     if q.dry_run {
         let s = state.clone();
         let a = app.clone();
@@ -273,7 +278,7 @@ pub async fn publish_policy(
             .filter(|n| !n.is_empty()),
         directory: pending,
         kind: "publish",
-        endpoint: format!("POST /v1/apps/{app}/policy"),
+        endpoint,
     };
     published(&state, app, publication, directory).await
 }
@@ -367,6 +372,8 @@ pub async fn rollback(
     let base = if_match(&headers)?;
     let old = stored(&state, &app, n).await?;
     let doc: Value = serde_json::from_str(&old.document).map_err(ApiError::internal)?;
+    let endpoint = format!("POST /v1/apps/{app}/rollback-to/{n}");
+    scopes::check_policy(&state, &by, &app, &doc, &endpoint).await?;
     let reassign = if q.move_records_back {
         moved_back(&state, &app, n).await?
     } else {
@@ -377,6 +384,9 @@ pub async fn rollback(
     let then = people_of(&state, &app, &old)
         .await?
         .filter(|d| d.to_json() != directory.to_json());
+    if let Some(people) = &then {
+        scopes::check_people(&state, &by, &app, people, &endpoint).await?;
+    }
     let publication = Publication {
         doc,
         by,
@@ -385,7 +395,7 @@ pub async fn rollback(
         directory: then,
         note: Some(format!("rollback to {n}")),
         kind: "rollback",
-        endpoint: format!("POST /v1/apps/{app}/rollback-to/{n}"),
+        endpoint,
     };
     published(&state, app, publication, directory).await
 }
@@ -511,6 +521,14 @@ pub async fn put_directory(
             .with_cells(&rows),
         })
     })
+    .await?;
+    scopes::check_people(
+        &state,
+        &by,
+        &app,
+        &d,
+        &format!("PUT /v1/apps/{app}/directory"),
+    )
     .await?;
     let was = state.directory(&app).await?;
     let count = d.len();

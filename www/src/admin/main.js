@@ -6,6 +6,7 @@ import { api } from '../api.js';
 import { confirmDialog, describe, el, messageBox, say } from '../dom.js';
 import { languageSwitch, t } from '../i18n.js';
 import { activityTab } from './activity.js';
+import { adminsTab } from './admins.js';
 import { advancedTab } from './advanced.js';
 import { flowsTab } from './flows.js';
 import { matrixTab } from './matrix.js';
@@ -15,7 +16,7 @@ import { publishTab } from './publish.js';
 import { reviewsTab } from './reviews.js';
 import { rolesTab, templatesTab } from './roles.js';
 import { rulesTab } from './rules.js';
-import { discard, load, note, onChange, onReload, state, statusText, takeNote } from './state.js';
+import { discard, load, note, onChange, onReload, scopeWords, state, statusText, takeNote } from './state.js';
 
 // The engine's module (live checks of the draft) downloads while the console loads its data.
 preload('/dist/fieldgate_wasm_bg.wasm');
@@ -31,14 +32,22 @@ const TABS = {
   publish: publishTab,
   activity: activityTab,
   reviews: reviewsTab,
+  admins: adminsTab,
   advanced: advancedTab,
 };
+
+/** The tabs a restricted admin (分级管理员) works in: their people's roles, their roles' grants,
+ * publishing. The rest of the policy is not theirs to change. */
+const RESTRICTED = ['matrix', 'roles', 'people', 'publish', 'activity'];
+
+/** The tabs the signed-in admin sees. */
+const tabs = () => Object.keys(TABS).filter((name) => (state.me?.restricted ? RESTRICTED.includes(name) : name !== 'admins' || state.me?.everything));
 
 let tab = (location.hash.match(/tab=(\w+)/) || [])[1] || 'matrix';
 const root = () => document.getElementById('admin');
 
 function go(name) {
-  tab = TABS[name] ? name : 'matrix';
+  tab = tabs().includes(name) ? name : 'matrix';
   history.replaceState(null, '', `#tab=${tab}`);
   render();
 }
@@ -67,12 +76,14 @@ function statusBar() {
 }
 
 function render() {
-  const tabs = el('div', { class: 'tabs', role: 'tablist', 'aria-label': t('admin') }, Object.keys(TABS).map((name) => el('button', {
+  if (!tabs().includes(tab)) tab = 'matrix';
+  const bar = el('div', { class: 'tabs', role: 'tablist', 'aria-label': t('admin') }, tabs().map((name) => el('button', {
     type: 'button', role: 'tab', id: `tab-${name}`, 'aria-selected': name === tab ? 'true' : 'false', 'aria-controls': 'panel',
     'data-tab': name, onclick: () => go(name),
   }, t(`tab.${name}`))));
   const panel = el('div', { id: 'panel', role: 'tabpanel', 'aria-labelledby': `tab-${tab}` }, TABS[tab](go));
-  root().replaceChildren(statusBar(), tabs, panel);
+  const limits = state.me?.restricted ? el('p', { class: 'notice', 'data-testid': 'restricted' }, scopeWords(state.me.scope, true)) : null;
+  root().replaceChildren(...[statusBar(), limits, bar, panel].filter(Boolean));
 }
 
 async function main() {

@@ -9,7 +9,7 @@ import { describe, download, el, fill, messageBox, picker, say } from '../dom.js
 import { lang, t } from '../i18n.js';
 import { conditionEditor, grantList, resources, STATES } from './grants.js';
 import { diffList } from './publish.js';
-import { admin, check, edit, labelText, load, note, personLabel, replace, resourceWord, state, strip, takeNote, warningWords } from './state.js';
+import { admin, check, edit, labelText, load, mayAssign, mayGive, note, personLabel, replace, resourceWord, state, strip, takeNote, warningWords } from './state.js';
 
 let openPerson = null;
 /** What the last directory upload changes (shown until the next one or a reload). */
@@ -172,10 +172,10 @@ function rolesEditor(id, info, rerender) {
   const own = () => userEntry(state.draft, id).roles ?? [];
   const give = el('select', { 'aria-label': t('giveRole') },
     el('option', { value: '' }, t('pickRole')),
-    Object.keys(state.draft.roles || {}).filter((r) => !info.roles.some((x) => x.role === r)).map((r) => el('option', { value: r }, roleName(r))));
+    Object.keys(state.draft.roles || {}).filter((r) => mayGive(r) && !info.roles.some((x) => x.role === r)).map((r) => el('option', { value: r }, roleName(r))));
   return el('div', { class: 'roles-edit' },
     el('ul', { 'data-testid': 'person-roles' }, info.roles.map((r) => el('li', { 'data-role': r.role }, `${roleName(r.role)} · ${via(r.via)}`,
-      r.via.kind === 'user' && own().includes(r.role)
+      r.via.kind === 'user' && own().includes(r.role) && mayGive(r.role)
         ? el('button', { type: 'button', class: 'secondary', 'aria-label': t('takeRoleOf', { r: r.role }), onclick: () => {
           edit((d) => {
             const e = userEntry(d, id);
@@ -255,18 +255,20 @@ async function personPage(id, box) {
           Object.keys(r.fields).map((m) => el('td', { 'data-field': f, 'data-mode': m }, t(`state.${r.fields[m][f]}`)))))))),
       el('h5', {}, t('allowedActions')),
       el('ul', {}, r.actions.map((a) => el('li', { 'data-action': a.action }, `${a.action}: ${a.allow ? '✓' : '✗'} — ${reasonWords(a)}`))))),
-    el('h4', {}, t('personalGrants')),
-    grantList({ get: () => userEntry(state.draft, id).grants ??= [], path: `assignments.users.${id}.grants` }),
-    el('h4', {}, t('personalDenies')), deniesEditor(id),
-    el('h4', {}, t('personalLimits')), limitsEditor(id),
-    el('h4', {}, t('transfer')), transferEditor(id, msg));
+    // Personal grants, denies, limits and transfers are an unrestricted admin's.
+    !state.me?.restricted && [
+      el('h4', {}, t('personalGrants')),
+      grantList({ get: () => userEntry(state.draft, id).grants ??= [], path: `assignments.users.${id}.grants` }),
+      el('h4', {}, t('personalDenies')), deniesEditor(id),
+      el('h4', {}, t('personalLimits')), limitsEditor(id),
+      el('h4', {}, t('transfer')), transferEditor(id, msg)]);
 }
 
 export function peopleTab() {
   const box = el('section', { class: 'card', 'aria-labelledby': 'people-h' });
   const msg = messageBox();
   const page = el('div', { class: 'person' });
-  const search = picker({ items: () => state.people, label: personLabel, onPick: (p) => { openPerson = p.id; personPage(p.id, page); }, placeholder: t('search'), name: t('search') });
+  const search = picker({ items: () => state.people.filter(mayAssign), label: personLabel, onPick: (p) => { openPerson = p.id; personPage(p.id, page); }, placeholder: t('search'), name: t('search') });
   const file = el('input', { type: 'file', accept: '.xlsx,.csv,text/csv', 'aria-label': t('directoryImport') });
   file.addEventListener('change', async () => {
     const f = file.files[0];
@@ -297,7 +299,7 @@ export function peopleTab() {
       } }, t('directoryExport'))),
     msg,
     lastUpload ? uploadReport(lastUpload) : null,
-    el('ul', { class: 'people' }, state.people.slice(0, 50).map((p) => el('li', {}, el('button', { type: 'button', class: 'link', 'data-person': p.id, onclick: () => { openPerson = p.id; personPage(p.id, page); } }, personLabel(p))))),
+    el('ul', { class: 'people' }, state.people.filter(mayAssign).slice(0, 50).map((p) => el('li', {}, el('button', { type: 'button', class: 'link', 'data-person': p.id, onclick: () => { openPerson = p.id; personPage(p.id, page); } }, personLabel(p))))),
     page);
   if (openPerson) personPage(openPerson, page);
   return box;

@@ -7,7 +7,7 @@ import { confirmDialog, describe, el, fill, messageBox, say } from '../dom.js';
 import { t } from '../i18n.js';
 import { grantList } from './grants.js';
 import { diffList } from './publish.js';
-import { check, edit, labelText, state, withLabel } from './state.js';
+import { check, edit, labelText, mayGive, state, withLabel } from './state.js';
 
 let openRole = null;
 
@@ -75,7 +75,10 @@ export function rolesTab(go) {
   const render = () => {
     const roles = Object.keys(state.draft.roles || {});
     const templates = Object.keys(state.draft.templates || {});
-    openRole = roles.includes(openRole) ? openRole : roles[0];
+    // A restricted admin sees their own roles and changes only their grants.
+    const limited = Boolean(state.me?.restricted);
+    const shown = roles.filter(mayGive);
+    openRole = shown.includes(openRole) ? openRole : shown[0];
     const name = el('input', { type: 'text', 'aria-label': `${t('newRole')}: ${t('name')}`, placeholder: 'purchasing_lead' });
     const label = el('input', { type: 'text', 'aria-label': `${t('newRole')}: ${t('label')}` });
     const from = el('select', { 'aria-label': `${t('newRole')}: ${t('fromTemplate')}` }, el('option', { value: '' }, t('none')), templates.map((x) => el('option', { value: x }, x)));
@@ -95,16 +98,16 @@ export function rolesTab(go) {
     const rename = el('input', { type: 'text', 'aria-label': `${t('rename')} ${openRole}`, value: openRole || '' });
     fill(box, 
       el('h2', { id: 'roles-h' }, t('tab.roles')),
-      el('fieldset', {}, el('legend', {}, t('newRole')),
+      !limited && el('fieldset', {}, el('legend', {}, t('newRole')),
         el('div', { class: 'bar' }, el('label', {}, t('name'), name), el('label', {}, t('label'), label), el('label', {}, t('fromTemplate'), from),
           el('button', { type: 'button', onclick: create }, t('create')))),
       msg,
       el('div', { class: 'split' },
-        el('nav', { class: 'list', 'aria-label': t('roles') }, roles.map((r) => el('button', {
+        el('nav', { class: 'list', 'aria-label': t('roles') }, shown.map((r) => el('button', {
           type: 'button', 'aria-pressed': r === openRole, 'data-role': r, onclick: () => { openRole = r; render(); },
         }, labelText(state.draft.roles[r].label) ? `${labelText(state.draft.roles[r].label)} (${r})` : r))),
         role ? el('div', { class: 'editor', 'data-editing': openRole },
-          el('div', { class: 'bar' },
+          !limited && el('div', { class: 'bar' },
             el('label', {}, t('label'), el('input', { type: 'text', 'aria-label': `${t('label')} ${openRole}`, value: labelText(role.label), onchange: (e) => edit((d) => { if (e.target.value.trim()) d.roles[openRole].label = withLabel(d.roles[openRole].label, e.target.value.trim()); else delete d.roles[openRole].label; }) })),
             el('label', {}, t('rename'), rename),
             el('button', { type: 'button', class: 'secondary', onclick: () => {

@@ -29,6 +29,9 @@ export const state = {
   people: [],
   /** The people the draft will publish (a directory upload), or null. */
   draftPeople: null,
+  /** The signed-in admin: `{name, scope, restricted, everything, departments}` (a restricted
+   * admin is shown only what they may change; the server checks every change anyway). */
+  me: null,
 };
 
 /** An API call with the admin token. */
@@ -70,6 +73,7 @@ export async function load() {
   state.versions = versions.versions;
   state.currentDoc = (await admin(`/v1/apps/${APP}/versions/${state.current}`)).document;
   state.people = (await admin(`/v1/apps/${APP}/directory`)).people;
+  state.me = await admin(`/v1/admins/me?app=${APP}`);
   try {
     const d = await admin(`/v1/apps/${APP}/draft`);
     state.draft = d.document;
@@ -207,6 +211,21 @@ export const resourceWord = (r) => labelText(state.draft?.resources?.[r]?.label)
 export function withLabel(l, text) {
   if (l && typeof l === 'object') return { ...l, [lang === 'zh' ? 'zh-CN' : 'en']: text };
   return text;
+}
+
+/** Whether a restricted admin may assign `person` (someone in the departments they reach). */
+export const mayAssign = (person) => !state.me?.restricted || !state.me.departments || state.me.departments.includes(person.department);
+
+/** Whether a restricted admin gives and takes `role`. */
+export const mayGive = (role) => !state.me?.restricted || !state.me.scope?.roles || state.me.scope.roles.includes(role);
+
+/** What an admin may change, in words, by the policy's labels (`self`: said to the admin). */
+export function scopeWords(scope, self = false) {
+  if (!scope || !(scope.departments || scope.roles || scope.resources || scope.can_edit_roles)) return t('adminEverything');
+  const doc = state.currentDoc || {};
+  const list = (names, kind) => (names ? names.map((n) => labelText(doc[kind]?.[n]?.label) || n).join(t('listSep')) : t('allOf'));
+  const vars = { departments: list(scope.departments, 'departments'), roles: list(scope.roles, 'roles'), resources: list(scope.resources, 'resources') };
+  return t(self ? 'restrictedAdmin' : 'adminScope', vars) + (scope.can_edit_roles ? t(self ? 'restrictedGrants' : 'adminScopeGrants', vars) : '');
 }
 
 /** A label for a person of the directory. */

@@ -7,7 +7,7 @@ impl CredentialStore for PostgresStore {
         self.run(async {
             let rows = self
                 .query(
-                    "SELECT name, kind, token_hash, created_at FROM credentials ORDER BY kind, name",
+                    "SELECT name, kind, token_hash, created_at, scope FROM credentials ORDER BY kind, name",
                     &[],
                 )
                 .await?;
@@ -18,6 +18,7 @@ impl CredentialStore for PostgresStore {
                     kind: r.get(1),
                     token_hash: r.get(2),
                     created_at: r.get(3),
+                    scope: scope(r.get(4)),
                 })
                 .collect())
         })
@@ -34,8 +35,8 @@ impl CredentialStore for PostgresStore {
             .await
             .map_err(pg)?;
             tx.execute(
-                "INSERT INTO credentials (name, kind, token_hash, created_at) VALUES ($1, $2, $3, $4)",
-                &[&cr.name, &cr.kind, &cr.token_hash, &cr.created_at],
+                "INSERT INTO credentials (name, kind, token_hash, created_at, scope) VALUES ($1, $2, $3, $4, $5)",
+                &[&cr.name, &cr.kind, &cr.token_hash, &cr.created_at, &scope_text(cr)],
             )
             .await
             .map_err(pg)?;

@@ -36,6 +36,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/01.sql"),
     include_str!("migrations/02.sql"),
     include_str!("migrations/03.sql"),
+    include_str!("migrations/04.sql"),
 ];
 
 /// Advisory lock keys (one namespace for fieldgate's locks).

@@ -6,7 +6,7 @@ impl CredentialStore for SqliteStore {
     fn credentials(&self) -> StoreResult<Vec<Credential>> {
         self.with(|c| {
             let mut stmt = c.prepare(
-                "SELECT name, kind, token_hash, created_at FROM credentials ORDER BY kind, name",
+                "SELECT name, kind, token_hash, created_at, scope FROM credentials ORDER BY kind, name",
             )?;
             let rows = stmt.query_map([], |r| {
                 Ok(Credential {
@@ -14,6 +14,7 @@ impl CredentialStore for SqliteStore {
                     kind: r.get(1)?,
                     token_hash: r.get(2)?,
                     created_at: r.get(3)?,
+                    scope: scope(r.get(4)?),
                 })
             })?;
             rows.collect()
@@ -28,8 +29,8 @@ impl CredentialStore for SqliteStore {
                 params![cr.name, cr.kind, cr.token_hash],
             )?;
             tx.execute(
-                "INSERT INTO credentials (name, kind, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
-                params![cr.name, cr.kind, cr.token_hash, cr.created_at],
+                "INSERT INTO credentials (name, kind, token_hash, created_at, scope) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![cr.name, cr.kind, cr.token_hash, cr.created_at, scope_text(cr)],
             )?;
             tx.commit()
         })

@@ -33,6 +33,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/07.sql"),
     include_str!("migrations/08.sql"),
     include_str!("migrations/09.sql"),
+    include_str!("migrations/10.sql"),
 ];
 
 /// The database of one server.
