@@ -124,6 +124,8 @@ fn golden_outputs_on_the_sample() {
         "--all-roles",
     ];
     golden("matrix-export", &matrix, 0);
+    let zh: Vec<&str> = matrix.iter().copied().chain(["--lang", "zh-CN"]).collect();
+    golden("matrix-export-zh", &zh, 0);
     let out = common::temp_dir("admin-golden").join("p2.json");
     let out = out.to_str().unwrap();
     golden(

@@ -106,7 +106,7 @@ pub fn label(v: Option<&Value>, lang: Lang) -> Option<String> {
 }
 
 /// Common action names in words (an action's own `label` comes first).
-fn action_word(name: &str, lang: Lang) -> Option<&'static str> {
+pub(crate) fn action_word(name: &str, lang: Lang) -> Option<&'static str> {
     let (en, zh) = match name {
         "view" => ("view", "查看"),
         "create" => ("create", "新建"),

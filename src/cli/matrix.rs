@@ -47,6 +47,9 @@ pub(crate) struct ExportArgs {
     /// Where to write (CSV and JSON default to stdout; XLSX needs a file).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// The language of the labels and of where each value comes from: en or zh-CN.
+    #[arg(long, default_value = "en")]
+    lang: crate::admin::words::Lang,
 }
 
 #[derive(clap::Args)]
@@ -83,7 +86,7 @@ fn export_run(a: ExportArgs) -> CliResult {
     let roles = (!a.all_roles).then_some(a.role.as_slice());
     let directory = a.directory.load(Some(&policy))?;
     let people = directory.as_ref().map(|d| d.people()).unwrap_or_default();
-    let m = Matrix::build(&doc, &policy, &a.resource, roles, people)?;
+    let m = Matrix::build_in(&doc, &policy, &a.resource, roles, people, a.lang)?;
     let bytes = match a.format {
         Format::Csv => table::write_csv(&m.table()),
         Format::Xlsx => sheets::matrix_workbook(&m)?,

@@ -1907,6 +1907,20 @@ fn a_restricted_admin_changes_only_their_part() {
         "{refusals}"
     );
 
+    // Dave's records are not theirs to hand to Bob either.
+    let moved = s.admin_as(
+        &token,
+        "POST",
+        "/v1/apps/acme-erp/policy?reassign_from=u-dave&reassign_to=u-bob",
+        &doc,
+    );
+    assert_eq!(
+        (moved.status, moved.json()["code"].clone()),
+        (403, json!("out_of_admin_scope")),
+        "{}",
+        moved.text()
+    );
+
     // A directory upload moving Dave into sales is outside too (he was in purchasing).
     let csv = "id,name,department\nu-dave,Dave Zhou,sales\n";
     let auth = format!("Bearer {token}");

@@ -58,6 +58,9 @@ pub struct Matrix {
     pub actions: Vec<Column>,
     /// Role rows, then person rows.
     pub rows: Vec<Row>,
+    /// The language of the sheet's words (labels and notes).
+    #[serde(skip)]
+    pub lang: Lang,
 }
 
 /// One column.
@@ -107,21 +110,25 @@ pub struct Note {
     pub kind: &'static str,
     /// What it names: the template, role or rule, or the grant's id.
     pub name: String,
-    /// The note in words.
+    /// The note in words (English).
     pub text: String,
+    /// The note in Chinese, for sheets written in Chinese.
+    #[serde(skip)]
+    pub zh: String,
 }
 
 impl Cell {
-    /// The notes in words, joined.
-    pub fn why(&self) -> String {
+    /// The notes in words in `lang`, joined.
+    pub fn why(&self, lang: Lang) -> String {
         // A flow speaks through several rules of its own: said once.
         let mut texts: Vec<&str> = Vec::new();
         for n in &self.notes {
-            if !texts.contains(&n.text.as_str()) {
-                texts.push(&n.text);
+            let t = lang.pick(&n.text, &n.zh);
+            if !texts.contains(&t) {
+                texts.push(t);
             }
         }
-        texts.join("; ")
+        texts.join(lang.pick("; ", "；"))
     }
 }
 

@@ -74,14 +74,18 @@ impl Matrix {
                     label: label(f),
                 })
                 .collect(),
-            actions: actions
-                .iter()
-                .map(|a| Column {
-                    name: a.to_string(),
-                    label: None,
-                })
-                .collect(),
+            actions: {
+                let words = words::Labels::new(lang, doc, doc, []);
+                actions
+                    .iter()
+                    .map(|a| Column {
+                        name: a.to_string(),
+                        label: Some(words.resource_action(resource, a)),
+                    })
+                    .collect()
+            },
             rows,
+            lang,
         })
     }
 
@@ -104,7 +108,11 @@ impl Matrix {
                 .iter()
                 .map(|f| f.label.clone().unwrap_or_else(|| f.name.clone())),
         );
-        labels.extend(self.actions.iter().map(|a| a.name.clone()));
+        labels.extend(
+            self.actions
+                .iter()
+                .map(|a| a.label.clone().unwrap_or_else(|| a.name.clone())),
+        );
         t.push(labels);
         for r in &self.rows {
             let first = match r.kind {
@@ -120,7 +128,7 @@ impl Matrix {
             if r.kind == "role" && cells.clone().any(|c| !c.notes.is_empty()) {
                 t.push(
                     std::iter::once("#why".to_string())
-                        .chain(cells.map(Cell::why))
+                        .chain(cells.map(|c| c.why(self.lang)))
                         .collect(),
                 );
             }
@@ -194,12 +202,10 @@ pub(super) fn cells(
         for c in caps {
             let cap = c.caps[i];
             if cap < FieldState::Editable && (cap < trace.granted || !c.always) {
-                notes.push(rule_note(
-                    doc,
-                    &c.id,
-                    c.always,
-                    &format!("{f} at most {cap}"),
-                ));
+                let field = field_label(doc, resource, f);
+                let zh = format!("{field}最多{}", words::answer(cap.as_str(), Lang::Zh));
+                let effect = (format!("{f} at most {cap}"), zh);
+                notes.push(rule_note(doc, &c.id, c.always, &effect));
             }
         }
         let own = grant.is_none_or(|g| is_own(g, role));
@@ -228,12 +234,12 @@ pub(super) fn action_cell(doc: &Value, ex: &Explanation, role: Option<&str>) -> 
         .collect();
     for r in &ex.rules {
         if r.lists_action && (r.applies || r.conditional) {
-            notes.push(rule_note(
-                doc,
-                &r.id,
-                r.applies,
-                &format!("denies {}", ex.action),
-            ));
+            let zh = format!(
+                "不允许{}",
+                words::action_word(&ex.action, Lang::Zh).unwrap_or(&ex.action)
+            );
+            let effect = (format!("denies {}", ex.action), zh);
+            notes.push(rule_note(doc, &r.id, r.applies, &effect));
         }
     }
     if !ex.allow {
@@ -273,6 +279,7 @@ pub(super) fn action_cell(doc: &Value, ex: &Explanation, role: Option<&str>) -> 
                 kind: "also_scope",
                 name: (*s).to_string(),
                 text: format!("also {s} records"),
+                zh: format!("另有{}", scope_zh(s)),
             });
         }
     }
@@ -291,21 +298,35 @@ pub(super) fn is_own(g: &GrantTrace, role: Option<&str>) -> bool {
 /// Where a grant comes from, in notes.
 pub(super) fn grant_notes(doc: &Value, g: &GrantTrace, role: Option<&str>) -> Vec<Note> {
     let mut notes = Vec::new();
-    let note = |kind, name: &str, text: String| Note {
+    let note = |kind, name: &str, text: String, zh: String| Note {
         kind,
         name: name.to_string(),
         text,
+        zh,
+    };
+    let role_zh = |r: &str| {
+        words::label(doc.pointer(&format!("/roles/{}/label", key(r))), Lang::Zh)
+            .unwrap_or_else(|| r.to_string())
     };
     match g.source {
         "template" => notes.push(note(
             "template",
             &g.name,
             format!("from template {}", g.name),
+            format!("来自权限模板 {}", g.name),
         )),
-        "role" if Some(g.name.as_str()) != role => {
-            notes.push(note("role", &g.name, format!("from role {}", g.name)))
-        }
-        "user" => notes.push(note("personal", &g.id, format!("personal grant {}", g.id))),
+        "role" if Some(g.name.as_str()) != role => notes.push(note(
+            "role",
+            &g.name,
+            format!("from role {}", g.name),
+            format!("来自角色 {}", role_zh(&g.name)),
+        )),
+        "user" => notes.push(note(
+            "personal",
+            &g.id,
+            format!("personal grant {}", g.id),
+            format!("个人授权 {}", g.id),
+        )),
         _ => {}
     }
     if g.wildcard {
@@ -313,55 +334,92 @@ pub(super) fn grant_notes(doc: &Value, g: &GrantTrace, role: Option<&str>) -> Ve
             "wildcard",
             &g.id,
             "a grant on every resource (*)".into(),
+            "对所有表单的授权（*）".into(),
         ));
     }
     if g.scope != Scope::All {
         let s = g.scope.as_str();
-        notes.push(note("scope", s, format!("{} records", s.replace('_', " "))));
+        let en = format!("{} records", s.replace('_', " "));
+        notes.push(note("scope", s, en, scope_zh(s).into()));
     }
     if g.conditional {
         let when = grant_doc(doc, g)
             .and_then(|d| d.get("when")?.as_str())
             .unwrap_or("a condition");
-        notes.push(note("condition", when, format!("when {when}")));
+        notes.push(note(
+            "condition",
+            when,
+            format!("when {when}"),
+            format!("当 {when} 时"),
+        ));
     }
     notes
 }
 
-/// A rule that caps or denies, in words: its description when it has one; a flow's own rule
-/// (`workflow:<resource>:…`) as the flow, by its name, which is what the admin wrote.
-pub(super) fn rule_note(doc: &Value, id: &str, always: bool, effect: &str) -> Note {
+/// A scope's records in Chinese.
+fn scope_zh(scope: &str) -> &'static str {
+    match scope {
+        "own" => "本人的记录",
+        "subordinates" => "本人及下属的记录",
+        "department" => "本部门的记录",
+        "department_tree" => "本部门及下级部门的记录",
+        "member" => "共享给本人的记录",
+        "parent" => "随上级记录可见的记录",
+        _ => "全部记录",
+    }
+}
+
+/// A field's label in Chinese, else its name.
+fn field_label(doc: &Value, resource: &str, field: &str) -> String {
+    let at = format!("/resources/{}/fields/{}/label", key(resource), key(field));
+    words::label(doc.pointer(&at), Lang::Zh).unwrap_or_else(|| field.to_string())
+}
+
+/// A rule that caps or denies, in words (`effect`: English and Chinese): its description when
+/// it has one; a flow's own rule (`workflow:<resource>:…`) as the flow, by its name, which is
+/// what the admin wrote.
+pub(super) fn rule_note(doc: &Value, id: &str, always: bool, effect: &(String, String)) -> Note {
     let kind = if always { "rule" } else { "rule_when" };
+    let label = |at: String, lang: Lang| words::label(doc.pointer(&at), lang);
     if let Some(resource) = id
         .strip_prefix("workflow:")
         .and_then(|r| r.split(':').next())
     {
-        let flow = doc.pointer(&format!("/resources/{}/workflow/label", key(resource)));
-        let name = words::label(flow, Lang::En).unwrap_or_else(|| format!("of {resource}"));
+        let at = format!("/resources/{}/workflow/label", key(resource));
+        let en = label(at.clone(), Lang::En).unwrap_or_else(|| format!("of {resource}"));
+        let zh = label(at, Lang::Zh).unwrap_or_else(|| resource.to_string());
         return Note {
             kind,
             name: id.to_string(),
             text: format!(
-                "the approval flow {name} decides it (its states, steps and separation of duties)"
+                "the approval flow {en} decides it (its states, steps and separation of duties)"
             ),
+            zh: format!("由审批流程「{zh}」决定（状态、步骤和不相容规则）"),
         };
     }
     let rule = doc.get("rules").and_then(Value::as_array).and_then(|rs| {
         rs.iter()
             .find(|r| r.get("id").and_then(Value::as_str) == Some(id))
     });
-    let when = rule
-        .and_then(|r| r.get("when")?.as_str())
-        .map(|w| format!(" when {w}"))
-        .unwrap_or_default();
-    let described = rule
-        .and_then(|r| r.get("description")?.as_str())
-        .map(|d| format!(": {d}"))
-        .unwrap_or_default();
+    let when = rule.and_then(|r| r.get("when")?.as_str());
+    let described = rule.and_then(|r| r.get("description")?.as_str());
+    let name_zh = rule
+        .and_then(|r| words::label(r.get("label"), Lang::Zh))
+        .unwrap_or_else(|| id.to_string());
+    let (en, zh) = effect;
     Note {
         kind,
         name: id.to_string(),
-        text: format!("rule {id} {effect}{when}{described}"),
+        text: format!(
+            "rule {id} {en}{}{}",
+            when.map(|w| format!(" when {w}")).unwrap_or_default(),
+            described.map(|d| format!(": {d}")).unwrap_or_default()
+        ),
+        zh: format!(
+            "规则「{name_zh}」{}{zh}{}",
+            when.map(|w| format!("在 {w} 时")).unwrap_or_default(),
+            described.map(|d| format!("：{d}")).unwrap_or_default()
+        ),
     }
 }
 

@@ -259,7 +259,10 @@ pub async fn publish_policy(
         return Ok(Json(out).into_response());
     }
     let reassign = match (q.reassign_from, q.reassign_to) {
-        (Some(from), Some(to)) => Some(reassign_for(&state, &app, from, to).await?),
+        (Some(from), Some(to)) => {
+            scopes::check_persons(&state, &by, &app, &[&from, &to], &endpoint).await?;
+            Some(reassign_for(&state, &app, from, to).await?)
+        }
         (None, None) => None,
         _ => {
             return Err(ApiError::bad_request(

@@ -65,6 +65,36 @@ pub async fn check_people(
     refuse(state, admin, app, what, &changes).await
 }
 
+/// Refuses moving records between people (`ids`) a restricted admin does not assign: the
+/// leaver's records go to the successor only within their departments.
+pub async fn check_persons(
+    state: &Shared,
+    admin: &str,
+    app: &str,
+    ids: &[&str],
+    what: &str,
+) -> ApiResult<()> {
+    let Some((scope, doc)) = restricted(state, admin, app).await? else {
+        return Ok(());
+    };
+    let directory = state.directory(app).await?;
+    let reach = scope.department_reach(&doc);
+    let changes: Vec<OutOfScope> = ids
+        .iter()
+        .filter(|id| {
+            let dept = directory.get(id).and_then(|p| p.department.clone());
+            reach
+                .as_ref()
+                .is_some_and(|r| !dept.is_some_and(|d| r.contains(&d)))
+        })
+        .map(|id| OutOfScope {
+            path: format!("records of {id}"),
+            reason: "the person is not in this admin's departments".into(),
+        })
+        .collect();
+    refuse(state, admin, app, what, &changes).await
+}
+
 /// A restricted admin's scope and the document in force for `app` (`null` before the first
 /// version); `None` for an admin who may change everything there. An app they do not
 /// administer is refused.

@@ -6,7 +6,7 @@
 
 import { APP } from '../api.js';
 import { confirmDialog, describe, download, el, fill, messageBox, say } from '../dom.js';
-import { t } from '../i18n.js';
+import { locale, t } from '../i18n.js';
 import { diffList } from './publish.js';
 import { admin, labelText, note, replace, state, strip, takeNote } from './state.js';
 
@@ -92,7 +92,7 @@ export function matrixTab(go) {
       el('thead', {}, el('tr', {},
         el('th', { scope: 'col', class: 'sticky' }, t('role')),
         m.fields.map((f) => el('th', { scope: 'col', title: f.name }, f.label || f.name)),
-        m.actions.map((a) => el('th', { scope: 'col', class: 'action' }, a.name)))),
+        m.actions.map((a) => el('th', { scope: 'col', class: 'action', title: a.name }, a.label || a.name)))),
       el('tbody', {}, m.rows.map((row) => el('tr', { 'data-row': row.name },
         el('th', { scope: 'row', class: 'sticky' }, row.label ? `${row.label} (${row.name})` : row.name),
         m.fields.map((f, i) => cellFor(row, 'field', i, f.name)),
@@ -125,7 +125,7 @@ export function matrixTab(go) {
     const exportAs = async (format) => {
       try {
         const res = await fetch(`/v1/drafts/matrix/export?format=${format}`, {
-          method: 'POST', headers: { authorization: `Bearer ${state.token}`, 'content-type': 'application/json' },
+          method: 'POST', headers: { authorization: `Bearer ${state.token}`, 'content-type': 'application/json', 'accept-language': locale() },
           body: JSON.stringify({ document: strip(state.draft), resource }),
         });
         if (!res.ok) throw Object.assign(new Error(`${res.status}`), await res.json().catch(() => ({})));
