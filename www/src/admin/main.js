@@ -36,18 +36,21 @@ const TABS = {
   advanced: advancedTab,
 };
 
-/** The tabs a restricted admin (分级管理员) works in: their people's roles, their roles' grants,
- * publishing. The rest of the policy is not theirs to change. */
+/** The tabs a restricted admin (分级管理员) works in: their people's roles, their roles' grants
+ * (the matrix, when they may edit roles), publishing. The rest of the policy is not theirs to
+ * change. */
 const RESTRICTED = ['matrix', 'roles', 'people', 'publish', 'activity'];
 
 /** The tabs the signed-in admin sees. */
-const tabs = () => Object.keys(TABS).filter((name) => (state.me?.restricted ? RESTRICTED.includes(name) : name !== 'admins' || state.me?.everything));
+const tabs = () => Object.keys(TABS).filter((name) => (state.me?.restricted
+  ? RESTRICTED.includes(name) && (name !== 'matrix' || state.me.scope?.can_edit_roles)
+  : name !== 'admins' || state.me?.everything));
 
 let tab = (location.hash.match(/tab=(\w+)/) || [])[1] || 'matrix';
 const root = () => document.getElementById('admin');
 
 function go(name) {
-  tab = tabs().includes(name) ? name : 'matrix';
+  tab = tabs().includes(name) ? name : tabs()[0];
   history.replaceState(null, '', `#tab=${tab}`);
   render();
 }
@@ -76,7 +79,7 @@ function statusBar() {
 }
 
 function render() {
-  if (!tabs().includes(tab)) tab = 'matrix';
+  if (!tabs().includes(tab)) [tab] = tabs();
   const bar = el('div', { class: 'tabs', role: 'tablist', 'aria-label': t('admin') }, tabs().map((name) => el('button', {
     type: 'button', role: 'tab', id: `tab-${name}`, 'aria-selected': name === tab ? 'true' : 'false', 'aria-controls': 'panel',
     'data-tab': name, onclick: () => go(name),

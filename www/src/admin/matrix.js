@@ -8,7 +8,7 @@ import { APP } from '../api.js';
 import { confirmDialog, describe, download, el, fill, messageBox, say } from '../dom.js';
 import { locale, t } from '../i18n.js';
 import { diffList } from './publish.js';
-import { admin, labelText, note, replace, state, strip, takeNote } from './state.js';
+import { admin, labelText, mayGive, note, replace, state, strip, takeNote } from './state.js';
 
 let resource = null;
 
@@ -93,7 +93,8 @@ export function matrixTab(go) {
         el('th', { scope: 'col', class: 'sticky' }, t('role')),
         m.fields.map((f) => el('th', { scope: 'col', title: f.name }, f.label || f.name)),
         m.actions.map((a) => el('th', { scope: 'col', class: 'action', title: a.name }, a.label || a.name)))),
-      el('tbody', {}, m.rows.map((row) => el('tr', { 'data-row': row.name },
+      // A restricted admin's rows: the roles they give (the server refuses edits of others).
+      el('tbody', {}, m.rows.filter((row) => row.kind !== 'role' || mayGive(row.name)).map((row) => el('tr', { 'data-row': row.name },
         el('th', { scope: 'row', class: 'sticky' }, row.label ? `${row.label} (${row.name})` : row.name),
         m.fields.map((f, i) => cellFor(row, 'field', i, f.name)),
         m.actions.map((a, i) => cellFor(row, 'action', i, a.name))))));
