@@ -848,6 +848,39 @@ fn drafts_person_shows_roles_by_source_and_field_states_with_reasons() {
         .as_array()
         .unwrap()
         .contains(&json!("admin")));
+    // A flow's step by its labels, and where it sits in the flow, in the reader's language.
+    let auth = format!("Bearer {}", s.token());
+    let body = json!({"document": sample_policy(), "person": "u-judy"}).to_string();
+    let judy = s
+        .call(
+            "POST",
+            "/v1/drafts/person",
+            &[
+                ("authorization", auth.as_str()),
+                ("content-type", "application/json"),
+                ("accept-language", "zh-CN"),
+            ],
+            body.as_bytes(),
+        )
+        .json();
+    let step = judy["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["resource"] == "inbound_order")
+        .and_then(|r| {
+            r["actions"]
+                .as_array()?
+                .iter()
+                .find(|a| a["action"] == "approve:finance")
+        })
+        .cloned()
+        .unwrap();
+    assert_eq!(step["label"], "审批（财务审批）");
+    assert!(
+        step["flow"].as_str().unwrap().contains("第 2 步"),
+        "{step:#}"
+    );
     let unknown = s.admin(
         "POST",
         "/v1/drafts/person",

@@ -287,7 +287,8 @@ pub struct PersonBody {
 /// `POST /v1/drafts/person` (admin): one person of the app's directory on the draft: the roles
 /// they hold and how (given with them, assigned to them, through a department or group,
 /// inherited), and per resource the field states in each mode and the actions they may take
-/// on some record, each with the engine's explanation.
+/// on some record, each with the engine's explanation, its name in the reader's language
+/// (`label`) and, for a flow's transition or step, where it sits in the flow (`flow`).
 pub async fn person(State(state): State<Shared>, d: Draft<PersonBody>) -> ApiResult<Json<Value>> {
     let directory = state.directory(d.policy.app()).await?;
     let p = directory.get(&d.rest.person).cloned().ok_or_else(|| {
@@ -299,6 +300,7 @@ pub async fn person(State(state): State<Shared>, d: Draft<PersonBody>) -> ApiRes
     let subject = p.subject();
     let roles = d.policy.role_sources(&subject);
     let session = d.policy.session(&subject);
+    let words = crate::admin::words::Labels::new(d.lang, &d.doc, &d.doc, []);
     let mut resources = Vec::new();
     for r in d.policy.resource_names() {
         let mut modes = serde_json::Map::new();
@@ -309,7 +311,16 @@ pub async fn person(State(state): State<Shared>, d: Draft<PersonBody>) -> ApiRes
         let mut actions = Vec::new();
         for a in d.policy.action_names(r).unwrap_or_default() {
             let why = session.explain(a, r, crate::core::Input::NONE)?;
-            actions.push(json!({"action": a, "allow": why.allow, "explain": why}));
+            let mut action = json!({
+                "action": a,
+                "label": words.resource_action(r, a),
+                "allow": why.allow,
+                "explain": why,
+            });
+            if let Some(place) = crate::admin::flow_place(&d.doc, &words, r, a) {
+                action["flow"] = json!(place);
+            }
+            actions.push(action);
         }
         resources.push(json!({"resource": r, "fields": modes, "actions": actions}));
     }

@@ -157,7 +157,14 @@ const fieldName = (resource, f) => labelText(state.draft.resources?.[resource]?.
 /** Why an action is allowed or not, in words (the engine's reason and what decided). */
 function reasonWords(a) {
   const e = a.explain;
-  if (e.reason === 'denied_by_rule') return t('reason.denied_by_rule', { rules: e.denied_by.join(t('listSep')) });
+  if (e.reason === 'denied_by_rule') {
+    // A flow's own rules (`workflow:<resource>:…`) are said as the flow, once.
+    const flows = [...new Set(e.denied_by.filter((id) => id.startsWith('workflow:')).map((id) => id.split(':')[1]))];
+    const rules = e.denied_by.filter((id) => !id.startsWith('workflow:'));
+    return [rules.length ? t('reason.denied_by_rule', { rules: rules.join(t('listSep')) }) : null,
+      ...flows.map((f) => t('note.flow', { name: labelText(state.draft.resources?.[f]?.workflow?.label) || f }))]
+      .filter(Boolean).join(t('listSep'));
+  }
   if (e.reason !== 'allowed') return t(`reason.${e.reason}`);
   const by = e.grants.filter((g) => g.applies && g.lists_action).map((g) => t(`grantOf.${g.source}`, { name: g.source === 'role' ? roleName(g.name) : g.name, n: g.index + 1, scope: t(`scope.${g.scope}`) }));
   return t('reason.allowed', { by: by.join(t('listSep')) });
@@ -254,7 +261,8 @@ async function personPage(id, box) {
           el('th', { scope: 'row', title: f }, fieldName(r.resource, f)),
           Object.keys(r.fields).map((m) => el('td', { 'data-field': f, 'data-mode': m }, t(`state.${r.fields[m][f]}`)))))))),
       el('h5', {}, t('allowedActions')),
-      el('ul', {}, r.actions.map((a) => el('li', { 'data-action': a.action }, `${a.action}: ${a.allow ? '✓' : '✗'} — ${reasonWords(a)}`))))),
+      el('ul', {}, r.actions.map((a) => el('li', { 'data-action': a.action, title: a.action }, `${a.label || a.action}: ${a.allow ? '✓' : '✗'} — ${reasonWords(a)}`,
+        a.flow && el('small', { class: 'muted', style: 'display:block' }, a.flow)))))),
     // Personal grants, denies, limits and transfers are an unrestricted admin's.
     !state.me?.restricted && [
       el('h4', {}, t('personalGrants')),
