@@ -2010,6 +2010,15 @@ fn a_restricted_admin_changes_only_their_part() {
         .map(|a| a["name"].clone())
         .collect();
     assert_eq!(names, [json!("it-lead"), json!("sales-admin")]);
+    // A token made here works at once (the credentials this server read are read again).
+    let made = s.admin_as(&next, "POST", "/v1/admins", &json!({"name": "quick"}));
+    assert_eq!(made.status, 201, "{}", made.text());
+    let quick = made.json()["token"].as_str().unwrap().to_string();
+    assert_eq!(
+        s.admin_as(&quick, "GET", "/v1/admins/me", &Value::Null)
+            .status,
+        200
+    );
     let handover = s
         .admin_as(&next, "GET", "/v1/audit?kind=admin_transfer", &Value::Null)
         .json();

@@ -98,6 +98,7 @@ pub async fn add(
         }
         let token = credentials::put(&*s.store, "admin", &b.name, b.scope.clone())
             .map_err(ApiError::bad_request)?;
+        s.credentials.forget();
         let detail = json!({"name": b.name, "scope": b.scope});
         let e = crate::server::http::audit::entry(
             &by,
@@ -126,6 +127,7 @@ pub async fn remove(
     let removed =
         blocking(move || credentials::remove_in(&*s.store, "admin", &n, &by).map_err(refused))
             .await?;
+    state.credentials.forget();
     if !removed {
         return Err(ApiError::not_found(format!("no admin `{name}`")));
     }
@@ -152,6 +154,7 @@ pub async fn transfer(
     let token =
         blocking(move || credentials::transfer_in(&*s.store, &from, &to, &by).map_err(refused))
             .await?;
+    state.credentials.forget();
     Ok(Json(json!({"from": h.from, "to": h.to, "token": token})))
 }
 

@@ -47,6 +47,12 @@ impl Credentials {
             .and_then(|c| c.scope.clone()))
     }
 
+    /// Drops what was read, so the next lookup reads the store: after this server changed a
+    /// credential, a new token works at once (other instances see it within the half second).
+    pub fn forget(&self) {
+        *self.0.writing() = None;
+    }
+
     fn all(&self, store: &dyn Store) -> ApiResult<Arc<ByHash>> {
         let cached = self.0.reading().clone();
         if let Some((at, map)) = &cached {
