@@ -9,7 +9,7 @@ use super::diff::{diff, Limits};
 use super::directory::Directory;
 use super::flow_place::flow_place;
 use super::who_can::{sources, Source};
-use super::words::{Labels, Lang};
+use super::words::Labels;
 use crate::core::{Checked, FieldState, Input, Mode, RoleVia, Session};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
@@ -94,17 +94,18 @@ pub struct Coverage {
 /// the report (the sheet keeps the bare names, which `review apply` reads back):
 /// `{"resource": {"zh-CN", "en"}, "item": {...}}`, with `"flow"` the same way for a flow's
 /// transition or step, saying where it sits in the flow.
-pub fn line_words(doc: &Value, resource: &str, item: &str) -> Value {
+/// `labels`: the document's labels in each language, made once for all of a campaign's lines.
+pub fn line_words(doc: &Value, labels: &[Labels; 2], resource: &str, item: &str) -> Value {
     let mut resource_by = Map::new();
     let mut item_by = Map::new();
     let mut flow_by = Map::new();
-    for lang in [Lang::Zh, Lang::En] {
-        let labels = Labels::new(lang, doc, doc, []);
+    for labels in labels {
+        let lang = labels.lang();
         resource_by.insert(lang.tag().into(), labels.resource(resource).into());
         let words = match item.split_once(':') {
             Some(("field", f)) => labels.field(resource, f),
             Some(("action", a)) => {
-                if let Some(place) = flow_place(doc, &labels, resource, a) {
+                if let Some(place) = flow_place(doc, labels, resource, a) {
                     flow_by.insert(lang.tag().into(), place.into());
                 }
                 labels.resource_action(resource, a)

@@ -231,7 +231,7 @@ pub async fn matrix_import(
     })
     .await?;
     let (out, refused) = out;
-    let Json(mut answer) = with_diff(&state, &d.policy, out, (&admin, lang)).await?;
+    let Json(mut answer) = with_diff(&state, &d.policy, out, (&admin, lang), false).await?;
     answer["refused"] = json!(refused);
     Ok(Json(answer))
 }
@@ -269,13 +269,13 @@ pub async fn matrix_edit(
         })
         .collect();
     let out = matrix::apply(&d.doc, &d.policy, &d.rest.resource, &edits).map_err(cells)?;
-    with_diff(&state, &d.policy, out, (&d.admin, d.lang)).await
+    with_diff(&state, &d.policy, out, (&d.admin, d.lang), false).await
 }
 
 /// `POST /v1/drafts/check` (admin): the draft checked (422 `bad_policy` with every JSON path)
 /// and diffed against the current version, for the app's people.
 pub async fn check_draft(State(state): State<Shared>, d: Draft<Value>) -> ApiResult<Json<Value>> {
-    with_diff(&state, &d.policy, d.doc.clone(), (&d.admin, d.lang)).await
+    with_diff(&state, &d.policy, d.doc.clone(), (&d.admin, d.lang), true).await
 }
 
 /// A person to look at on a draft.
@@ -341,13 +341,15 @@ fn cells(errors: Vec<CellError>) -> ApiError {
 }
 
 /// `{"document": out, "diff": ..., "lint": [...]}`: the new draft, its access diff against the
-/// current version of its app (none when nothing is published for it) and every lint warning
-/// it has (with the directory it would publish with), so a tab shows what is wrong as it edits.
+/// current version of its app (none when nothing is published for it) and, `with_lint`, every
+/// lint warning it has (with the directory it would publish with), so a tab shows what is wrong
+/// as it edits.
 async fn with_diff(
     state: &Shared,
     policy: &Arc<Policy>,
     out: Value,
     (admin, lang): (&str, Lang),
+    with_lint: bool,
 ) -> ApiResult<Json<Value>> {
     let app = policy.app().to_string();
     // What a restricted admin may not change is refused here, before it is shown as checked.
@@ -360,7 +362,12 @@ async fn with_diff(
         let checked = Checked::from_value(doc).map_err(|e| ApiError::bad_policy(&e))?;
         let now = (!directory.is_empty()).then_some(&*directory);
         let people = [now, pending.as_deref().or(now)];
-        let lint = crate::admin::lint(&checked, people[1]);
+        // Lint asks every person about every flow: only a draft check (the flow tab) wants it.
+        let lint = if with_lint {
+            json!(crate::admin::lint(&checked, people[1]))
+        } else {
+            Value::Null
+        };
         let Some(current) = s.current(&app) else {
             return Ok((Value::Null, lint));
         };
@@ -370,5 +377,9 @@ async fn with_diff(
         Ok((j, lint))
     })
     .await?;
-    Ok(Json(json!({"document": out, "diff": diff, "lint": lint})))
+    let mut answer = json!({"document": out, "diff": diff});
+    if with_lint {
+        answer["lint"] = lint;
+    }
+    Ok(Json(answer))
 }

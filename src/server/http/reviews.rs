@@ -7,6 +7,7 @@
 //! ago each resource was last reviewed is part of the activity view.
 
 use crate::admin::review::{self, Coverage, Line, COLUMNS};
+use crate::admin::words::{Labels, Lang};
 use crate::host::now_ms;
 use crate::host::table::XLSX;
 use crate::host::table::{self, Sheet};
@@ -110,6 +111,8 @@ pub async fn open(
             .map_err(ApiError::bad_request)?;
         lines.extend(got);
     }
+    let doc = current.checked.doc();
+    let labels = [Lang::Zh, Lang::En].map(|lang| Labels::new(lang, doc, doc, []));
     let mut assigned = Vec::new();
     for l in lines {
         let r = &body.reviewers;
@@ -125,7 +128,7 @@ pub async fn open(
                 ))
             })?;
         let mut line = json!(l);
-        line["words"] = review::line_words(current.checked.doc(), &l.resource, &l.item);
+        line["words"] = review::line_words(doc, &labels, &l.resource, &l.item);
         assigned.push((reviewer, line));
     }
     let scope = json!({

@@ -9,7 +9,7 @@ import { describe, download, el, fill, messageBox, picker, say } from '../dom.js
 import { lang, t } from '../i18n.js';
 import { conditionEditor, grantList, resources, STATES } from './grants.js';
 import { diffList } from './publish.js';
-import { admin, check, edit, labelText, load, mayAssign, mayGive, note, personLabel, replace, resourceWord, state, strip, takeNote, warningWords } from './state.js';
+import { actionWord, admin, check, edit, labelText, load, mayAssign, mayGive, note, personLabel, replace, resourceWord, state, strip, takeNote, warningWords } from './state.js';
 
 let openPerson = null;
 /** What the last directory upload changes (shown until the next one or a reload). */
@@ -92,6 +92,9 @@ function limitsEditor(id) {
 }
 
 /** The staff transfer from `id`: successor, what to move, records, preview, apply. */
+/** The words of what a transfer moves, by kind. */
+const KIND_WORDS = { roles: 'roles', grants: 'personalGrants', denies: 'personalDenies', limits: 'personalLimits' };
+
 function transferEditor(id, msg) {
   const entry = state.draft.assignments?.users?.[id] || {};
   const to = { id: null };
@@ -101,7 +104,7 @@ function transferEditor(id, msg) {
     const value = kind === 'roles' ? item : String(i);
     const c = el('input', { type: 'checkbox', checked: true, 'aria-label': `${t('whatToMove')}: ${kind} ${text(item, i)}` });
     boxes.push({ kind, value, c });
-    return el('label', {}, c, `${kind}: ${text(item, i)}`);
+    return el('label', {}, c, `${t(KIND_WORDS[kind])}: ${text(item, i)}`);
   });
   const copy = el('input', { type: 'checkbox', 'aria-label': t('copy') });
   const records = el('input', { type: 'checkbox', 'aria-label': t('reassignRecords') });
@@ -133,10 +136,10 @@ function transferEditor(id, msg) {
   return el('div', { class: 'transfer' },
     el('label', {}, t('successor'), pick.box),
     el('fieldset', {}, el('legend', {}, t('whatToMove')),
-      choice('roles', 'roles', (r) => r),
-      choice('grants', 'grants', (g, i) => `[${i}] ${g.resource} ${(g.actions || []).join('/')}`),
-      choice('denies', 'denies', (g, i) => `[${i}] ${g.resource} ${(g.actions || []).join('/')}`),
-      choice('limits', 'limits', (g, i) => `[${i}] ${g.resource}`)),
+      choice('roles', 'roles', (r) => roleName(r)),
+      choice('grants', 'grants', (g, i) => `[${i}] ${resourceWord(g.resource)} ${(g.actions || []).map(actionWord).join('/')}`),
+      choice('denies', 'denies', (g, i) => `[${i}] ${resourceWord(g.resource)} ${(g.actions || []).map(actionWord).join('/')}`),
+      choice('limits', 'limits', (g, i) => `[${i}] ${resourceWord(g.resource)}`)),
     el('label', {}, copy, t('copy')),
     el('label', {}, records, t('reassignRecords')),
     el('div', { class: 'actions' },
@@ -254,7 +257,7 @@ async function personPage(id, box) {
     rolesEditor(id, info, rerender),
     el('h4', {}, t('access')),
     info.resources.map((r) => el('details', { class: 'access', 'data-resource': r.resource },
-      el('summary', {}, r.resource, ': ', r.actions.filter((a) => a.allow).map((a) => a.action).join(', ') || '—'),
+      el('summary', {}, resourceWord(r.resource), ': ', r.actions.filter((a) => a.allow).map((a) => a.label || a.action).join(t('listSep')) || '—'),
       el('div', { class: 'scroll' }, el('table', { 'aria-label': `${t('fieldsByMode')} ${r.resource}` },
         el('thead', {}, el('tr', {}, el('th', {}, ''), Object.keys(r.fields).map((m) => el('th', { scope: 'col' }, t(`mode.${m}`))))),
         el('tbody', {}, Object.keys(Object.values(r.fields)[0] || {}).map((f) => el('tr', {},
