@@ -49,6 +49,7 @@ export function adminsTab() {
     el('p', { class: 'muted' }, t('adminsHelp')),
     msg, token, list,
     el('fieldset', {}, el('legend', {}, t('newAdmin')),
+      el('p', { class: 'muted' }, t('newAdminHelp')),
       el('label', {}, t('adminName'), name),
       departments.box, roles.box, resources.box,
       el('label', {}, canEdit, t('canEditRoles')),
