@@ -12,13 +12,14 @@ export type ErrorCode =
   | 'bad_json' | 'too_large' | 'too_deep' | 'wrong_type' | 'missing_key' | 'unknown_key'
   | 'bad_format' | 'bad_version' | 'bad_name' | 'unknown_role' | 'unknown_template'
   | 'unknown_resource' | 'unknown_field' | 'unknown_action' | 'unknown_department' | 'bad_state'
-  | 'bad_scope' | 'bad_effect' | 'bad_mask' | 'bad_condition' | 'condition_too_long'
-  | 'condition_too_deep' | 'scope_needs_owner' | 'scope_needs_department' | 'scope_needs_members'
-  | 'scope_needs_parent' | 'parent_cycle' | 'duplicate_rule_id' | 'duplicate' | 'department_cycle'
-  | 'role_cycle' | 'too_many_actions' | 'bad_request' | 'bad_workflow' | 'unknown_state' | 'bad_app'
-  | 'bad_bundle' | 'untrusted_key' | 'bad_signature' | 'bad_policy' | 'wrong_app' | 'rollback'
-  | 'expired' | 'not_yet_valid' | 'wrong_subject' | 'subject_mismatch' | 'bad_key'
-  | 'not_initialized' | 'freed' | 'wasm_not_found' | 'internal' | 'unavailable' | 'unauthorized';
+  | 'bad_scope' | 'bad_effect' | 'bad_window' | 'bad_mask' | 'bad_condition' | 'condition_too_long'
+  | 'condition_too_deep' | 'scope_needs_owner' | 'scope_needs_department' | 'scope_needs_org'
+  | 'scope_needs_members' | 'scope_needs_parent' | 'parent_cycle' | 'duplicate_rule_id'
+  | 'duplicate' | 'department_cycle' | 'role_cycle' | 'too_many_actions' | 'bad_request'
+  | 'bad_workflow' | 'unknown_state' | 'bad_app' | 'bad_bundle' | 'untrusted_key' | 'bad_signature'
+  | 'bad_policy' | 'wrong_app' | 'rollback' | 'expired' | 'not_yet_valid' | 'wrong_subject'
+  | 'subject_mismatch' | 'bad_key' | 'needs_full_module' | 'not_initialized' | 'freed'
+  | 'wasm_not_found' | 'internal' | 'unavailable' | 'unauthorized';
 // generated: end
 
 /** One mistake in a policy, located by its JSON path. */
@@ -49,6 +50,9 @@ export interface Subject {
   roles?: string[];
   department?: string | null;
   groups?: string[];
+  /** A partner's outside organisation (上下游, 互联企业): they hold external roles only, and
+   * `org` scopes match it. None for the company's own staff. */
+  org?: string | null;
   attrs?: Record<string, unknown>;
   /**
    * Everyone below the user in the reporting line, by id, with their distance (1: a direct
@@ -104,7 +108,7 @@ export interface DecisionEvent {
 }
 
 /** A data scope. */
-export type Scope = 'all' | 'own' | 'department' | 'department_tree' | 'subordinates' | 'member' | 'parent';
+export type Scope = 'all' | 'own' | 'department' | 'department_tree' | 'subordinates' | 'member' | 'parent' | 'org';
 
 /** Why a decision came out as it did: read from the same plan the decision used. */
 /** Why a transition or step is open to this person now, or the first thing in the way. */
@@ -185,15 +189,23 @@ export type FilterTree =
 
 type Obj = Record<string, unknown>;
 
-/** Loads the wasm module once; `Engine.load` does it for you. Where a bundler serves the
- * module from the wrong place, it throws `wasm_not_found` with the one-line fix. */
-export declare function init(urlOrBytes?: InitInput): Promise<void>;
+/** Which module `init` and `preload` fetch when no URL is given. */
+export interface InitOptions {
+  /** The bundles are JSON: fetch `fieldgate_wasm_full_bg.wasm`, which compiles them. The
+   * default module reads binary bundles only (`needs_full_module` for JSON). */
+  json?: boolean;
+}
+
+/** Loads the wasm module once; `Engine.load` does it for you (the JSON-reading module when its
+ * first bundle is JSON). Where a bundler serves the module from the wrong place, it throws
+ * `wasm_not_found` with the one-line fix. */
+export declare function init(urlOrBytes?: InitInput, options?: InitOptions): Promise<void>;
 
 /** Starts fetching and compiling the wasm module now, without waiting, so its download overlaps
  * the app's own requests; `Engine.load` then finds it ready. Failures surface at the next
  * `init` or `Engine.load`. With a `<link rel="preload" as="fetch" crossorigin>` of the .wasm in
  * the page, the download starts before any script runs. */
-export declare function preload(urlOrBytes?: InitInput): void;
+export declare function preload(urlOrBytes?: InitInput, options?: InitOptions): void;
 
 /** A verified policy and the sessions made from it. */
 export declare class Engine {
@@ -225,8 +237,10 @@ export declare class Engine {
   actions(resource: string): string[];
   /** A session for one user; a malformed subject throws `bad_request` here. With no subject, the
    * bundle's signed `person` (`?for=me` bundles); a per-user bundle refuses another user
-   * (`wrong_subject`) and other attributes for its user (`subject_mismatch`). */
-  session(subject?: Subject): Session;
+   * (`wrong_subject`) and other attributes for its user (`subject_mismatch`). `now`: the
+   * decision time for dated access (`from`/`until`); default the device's clock, followed as
+   * dated entries start and end. */
+  session(subject?: Subject | null, options?: { now?: number | Date }): Session;
   /** The user a `?for=me` bundle was made for, as the server resolved them. */
   readonly person: Subject | null;
   /** Atomic: on any failure it throws and the current policy stays in force. */
@@ -287,6 +301,9 @@ export interface BundleStoreOptions extends Omit<LoadOptions, 'now'> {
   graceMs?: number;
   /** The clock (default `Date.now`). */
   now?: () => number;
+  /** The fetcher returns JSON bundles: preload the module that compiles them (binary bundles,
+   * `Accept: application/octet-stream`, need only the smaller default one). */
+  json?: boolean;
 }
 
 /** The state of a BundleStore. */

@@ -17,7 +17,7 @@ cp benches/mobile/*.html benches/mobile/fieldgate-page.js benches/mobile/rules.j
 fg=target/release/fieldgate
 $fg keygen --out-dir "$site/keys" >/dev/null
 cp "$site/keys/signing.pub" "$site/trusted.pub"
-$fg sign --key "$site/keys/signing.key" --policy examples/acme-erp.policy.json --out "$site/bundle.json" >/dev/null
+$fg sign --key "$site/keys/signing.key" --policy examples/acme-erp.policy.json --out "$site/bundle.bin" --format binary >/dev/null
 # CASL as an app ships it: its own npm install, bundled and minified.
 casl=target/bench-mobile-casl
 mkdir -p "$casl"

@@ -10,5 +10,5 @@ npm install --silent --no-audit --no-fund >/dev/null
 rm -rf dist && mkdir -p dist
 npx esbuild form=src/form.js admin=src/admin/main.js --bundle --preserve-symlinks --format=esm --minify --sourcemap --target=es2022 \
   --outdir=dist --log-level=warning
-cp node_modules/fieldgate/fieldgate_wasm_bg.wasm dist/
+cp node_modules/fieldgate/fieldgate_wasm_bg.wasm node_modules/fieldgate/fieldgate_wasm_full_bg.wasm dist/
 echo "www/dist: $(ls dist | tr '\n' ' ')"

@@ -8,13 +8,14 @@ cd "$(dirname "$0")/.."
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 cargo fmt --manifest-path python/Cargo.toml -- --check
-echo "== cargo clippy (each supported feature set: default, std, std + bundle, wasm; the Python bindings)"
+echo "== cargo clippy (each supported feature set: default, std, std + bundle, the three wasm modules; the Python bindings)"
 cargo clippy --all-targets -- -D warnings
 cargo clippy --lib --no-default-features --features std -- -D warnings
 cargo clippy --lib --no-default-features --features std,bundle -- -D warnings
 cargo clippy --lib --no-default-features --features std,ed25519 -- -D warnings
 cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features wasm -- -D warnings
-cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features wasm,ed25519 -- -D warnings
+cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features wasm,compile -- -D warnings
+cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features wasm,ed25519,compile -- -D warnings
 CARGO_TARGET_DIR=target/python cargo clippy --manifest-path python/Cargo.toml -- -D warnings
 echo "== layers (no import cycle in src/, no arrow up a layer)"
 python3 scripts/tools/layers.py

@@ -30,7 +30,9 @@ pub mod cli;
 #[cfg(feature = "server")]
 pub mod server;
 
+#[cfg(feature = "compile")]
+pub use crate::core::Checked;
 pub use crate::core::{
-    Checked, Code, Explanation, FieldState, Input, Mode, Policy, PolicyError, PolicyErrors,
-    RequestError, Session, Subject, MAX_VERSION,
+    Code, Explanation, FieldState, Input, Mode, Policy, PolicyError, PolicyErrors, RequestError,
+    Session, Subject, MAX_VERSION,
 };

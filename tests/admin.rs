@@ -3,7 +3,7 @@
 
 mod common;
 
-use fieldgate::admin::{lint, transfer, Selection, Transfer};
+use fieldgate::admin::{lint, transfer, Horizon, Selection, Transfer};
 use fieldgate::core::Checked;
 use fieldgate::Policy;
 use serde_json::{json, Value};
@@ -243,6 +243,7 @@ fn moving(from: &str, to: &str, copy: bool, new_successor: bool) -> Transfer {
         from: from.into(),
         to: to.into(),
         copy,
+        until: None,
         new_successor,
         selection: Selection::all(),
     }
@@ -375,7 +376,7 @@ fn lint_finds_each_kind_of_mistake() {
         ]
     });
     let p = std::sync::Arc::new(Policy::from_value(&doc).unwrap());
-    let got: Vec<(String, &str)> = lint(&checked(&doc), None)
+    let got: Vec<(String, &str)> = lint(&checked(&doc), None, Horizon::at(0))
         .into_iter()
         .map(|w| (w.path, w.code))
         .collect();
@@ -404,7 +405,7 @@ fn lint_finds_each_kind_of_mistake() {
         Some(&p),
     )
     .unwrap();
-    let with_directory: Vec<(String, &str)> = lint(&checked(&doc), Some(&people))
+    let with_directory: Vec<(String, &str)> = lint(&checked(&doc), Some(&people), Horizon::at(0))
         .into_iter()
         .map(|w| (w.path, w.code))
         .collect();
@@ -425,7 +426,7 @@ fn lint_finds_a_reporting_line_scope_over_a_directory_without_managers() {
     let p = std::sync::Arc::new(Policy::from_value(&doc).unwrap());
     let codes = |people: serde_json::Value| -> Vec<(String, &'static str)> {
         let d = fieldgate::admin::Directory::from_json(&people, Some(&p)).unwrap();
-        lint(&checked(&doc), Some(&d))
+        lint(&checked(&doc), Some(&d), Horizon::at(0))
             .into_iter()
             .map(|w| (w.path, w.code))
             .collect()
@@ -441,7 +442,7 @@ fn lint_finds_a_reporting_line_scope_over_a_directory_without_managers() {
         "{line:?}"
     );
     // Without a directory there is nothing to say about it.
-    assert!(!lint(&checked(&doc), None)
+    assert!(!lint(&checked(&doc), None, Horizon::at(0))
         .iter()
         .any(|w| w.code == "no_reporting_line"));
 }
@@ -463,7 +464,7 @@ fn lint_asks_the_core_which_scope_covers_which() {
         },
         "assignments": {"users": {"u-a": {"roles": ["lead", "near"]}}}
     });
-    let shadowed: Vec<String> = lint(&checked(&doc), None)
+    let shadowed: Vec<String> = lint(&checked(&doc), None, Horizon::at(0))
         .into_iter()
         .filter(|w| w.code == "shadowed_grant")
         .map(|w| w.path)
@@ -498,7 +499,7 @@ fn lint_finds_who_can_both_edit_and_approve_the_same_record() {
     )
     .unwrap();
     let sod = |doc: &serde_json::Value| {
-        lint(&checked(doc), Some(&people))
+        lint(&checked(doc), Some(&people), Horizon::at(0))
             .into_iter()
             .filter(|w| w.code == "sod_conflict")
             .map(|w| w.message)
@@ -534,7 +535,7 @@ mod matrix {
     }
 
     fn table(doc: &Value, resource: &str) -> Vec<Vec<String>> {
-        Matrix::build(doc, &compiled(doc), resource, None, &[])
+        Matrix::build(doc, &compiled(doc), resource, None)
             .unwrap()
             .table()
     }
@@ -1363,7 +1364,7 @@ fn lint_flags_flows_that_cannot_work() {
         "assignments": {"users": {"u-cfo": {"grants": [{"resource": "order", "actions": ["approve:cfo"]}]}}}
     });
     let found = |d: &Value| {
-        lint(&checked(d), None)
+        lint(&checked(d), None, Horizon::at(0))
             .into_iter()
             .map(|w| (w.code, w.path))
             .collect::<Vec<_>>()

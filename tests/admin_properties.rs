@@ -37,6 +37,7 @@ fn people() -> impl Strategy<Value = Vec<Person>> {
                 department: d.map(String::from),
                 groups: g.into_iter().map(String::from).collect(),
                 roles: r.into_iter().map(String::from).collect(),
+                org: None,
                 attrs: Map::new(),
                 manager: None,
                 reports: Default::default(),
@@ -164,7 +165,7 @@ proptest! {
         for c in d.access.iter().filter(|c| c.resource == "doc") {
             let s = match c.subject.split_once(':').unwrap() {
                 ("user", id) => dir.get(id).map(Person::subject).unwrap_or_else(|| Subject::new(id)),
-                ("role", r) => subjects::role(r),
+                ("role", r) => subjects::role(&pa, r),
                 other => panic!("{other:?} with a directory"),
             };
             prop_assert_eq!(&answer(&pa, &s, c.record.as_ref(), &c.what), &c.from, "{:?}", c);
@@ -198,7 +199,7 @@ proptest! {
         for c in d.access.iter().filter(|c| c.resource == "doc") {
             let (x, y) = match c.subject.split_once(':').unwrap() {
                 ("user", id) => (person(&dw, id), person(&di, id)),
-                ("role", r) => (subjects::role(r), subjects::role(r)),
+                ("role", r) => (subjects::role(&pa, r), subjects::role(&pa, r)),
                 other => panic!("{other:?} with a directory"),
             };
             prop_assert_eq!(&answer(&pa, &x, c.record.as_ref(), &c.what), &c.from, "{:?}", c);
@@ -294,7 +295,7 @@ proptest! {
         let p = compile(&doc);
         let dir = Directory::new(list.clone(), None, 1).unwrap();
         for a in ACTIONS {
-            let got: Vec<String> = who_can(&p, "doc", &Question::Action(a.into()), Some(&dir))
+            let got: Vec<String> = who_can(&p, "doc", &Question::Action(a.into()), Some(&dir), 0)
                 .unwrap()
                 .into_iter()
                 .filter(|w| w.kind == "user")
@@ -315,7 +316,7 @@ proptest! {
         for f in FIELDS {
             for (state, mode) in [(FieldState::Masked, Mode::View), (FieldState::Editable, Mode::Edit)] {
                 let q = Question::Field { field: f.into(), state, mode };
-                let got: Vec<String> = who_can(&p, "doc", &q, Some(&dir)).unwrap().into_iter().filter(|w| w.kind == "user").map(|w| w.name).collect();
+                let got: Vec<String> = who_can(&p, "doc", &q, Some(&dir), 0).unwrap().into_iter().filter(|w| w.kind == "user").map(|w| w.name).collect();
                 let reaches = |s: &Subject| p.session(s).fields("doc", mode, Input::NONE).unwrap().get(f).unwrap() >= state;
                 let mut want: Vec<String> = list.iter().filter(|x| reaches(&x.subject())).map(|x| x.id.clone()).collect();
                 want.extend(p.user_ids().filter(|u| dir.get(u).is_none() && reaches(&Subject::new(*u))).map(String::from));
@@ -365,16 +366,19 @@ fn check_edit(
         }
     };
     let q = compile(&out);
-    let after = Matrix::build(&out, &q, resource, None, &[]).unwrap();
+    let after = Matrix::build(&out, &q, resource, None).unwrap();
     let row = after.rows.iter().find(|r| r.name == role).unwrap();
     let got = match column.split_once(':').unwrap() {
         ("field", f) => &row.fields[after.fields.iter().position(|c| c.name == f).unwrap()].value,
         (_, a) => &row.actions[after.actions.iter().position(|c| c.name == a).unwrap()].value,
     };
     prop_assert_eq!(got.as_str(), value, "{} {}", role, column);
-    let before = Matrix::build(doc, &p, resource, None, &[]).unwrap();
+    let before = Matrix::build(doc, &p, resource, None).unwrap();
     for x in p.role_names() {
-        let (s, t) = (p.session(&subjects::role(x)), q.session(&subjects::role(x)));
+        let (s, t) = (
+            p.session(&subjects::role(&p, x)),
+            q.session(&subjects::role(&q, x)),
+        );
         let heir = inherits(doc, x, role);
         for m in Mode::ALL {
             let (a, b) = (
@@ -457,7 +461,7 @@ fn every_single_edit_of_the_sample_is_made_alone_or_refused() {
     let mut tried = 0;
     let p = compile(&doc);
     for resource in ["customer", "inbound_order"] {
-        let m = Matrix::build(&doc, &p, resource, None, &[]).unwrap();
+        let m = Matrix::build(&doc, &p, resource, None).unwrap();
         for r in p.role_names() {
             for f in &m.fields {
                 for s in FieldState::ALL {

@@ -658,27 +658,27 @@ fn a_per_user_bundle_decides_with_its_signed_person() {
         assert_eq!(person, ivan);
         let p = Arc::new(v.policy);
         // By id alone: the signed person, so Bob's customers are Ivan's to edit.
-        let s = session_for(&p, &Subject::new("u-ivan")).unwrap();
+        let s = session_for(&p, &Subject::new("u-ivan"), 0).unwrap();
         let bobs = json!({"owner_id": "u-bob", "department": "sales-west"});
         assert!(s
             .can("edit", "customer", Input::json(Some(&bobs), None))
             .unwrap());
         // The same, said in full (roles in another order), is the same.
-        assert!(session_for(&p, &ivan).is_ok());
+        assert!(session_for(&p, &ivan, 0).is_ok());
         // Another reporting line or department for him is refused; so is anyone else.
         let mut other = ivan.clone();
         other.reports.insert("u-carol".into(), json!(1));
-        let e = session_for(&p, &other).err().unwrap();
+        let e = session_for(&p, &other, 0).err().unwrap();
         assert_eq!(e.code, BundleCode::SubjectMismatch);
         let moved = Subject {
             department: Some("sales".into()),
             ..ivan.clone()
         };
         assert_eq!(
-            session_for(&p, &moved).err().unwrap().code,
+            session_for(&p, &moved, 0).err().unwrap().code,
             BundleCode::SubjectMismatch
         );
-        let e = session_for(&p, &Subject::new("u-bob")).err().unwrap();
+        let e = session_for(&p, &Subject::new("u-bob"), 0).err().unwrap();
         assert_eq!(e.code, BundleCode::WrongSubject);
     }
 }

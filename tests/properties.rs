@@ -81,6 +81,9 @@ impl<'a> Naive<'a> {
                 .as_str()
                 .map(String::from);
         }
+        if s.org.is_some() {
+            direct.retain(|r| doc["roles"][r]["external"] == true);
+        }
         let mut roles: Vec<String> = Vec::new();
         while let Some(r) = direct.pop() {
             if !roles.contains(&r) {
@@ -94,6 +97,11 @@ impl<'a> Naive<'a> {
                 roles.push(r);
             }
         }
+        // A partner (a subject with an `org`) holds external roles only: an internal role reaching
+        // them brings nothing, and of what an external one inherits only external roles count.
+        if s.org.is_some() {
+            roles.retain(|r| doc["roles"][r]["external"] == true);
+        }
         // `user.roles` is sorted by name.
         roles.sort();
         let user = UserValues {
@@ -101,6 +109,7 @@ impl<'a> Naive<'a> {
             roles: json!(roles),
             department: s.department.clone().map_or(Value::Null, Value::String),
             groups: json!(s.groups),
+            org: s.org.clone().map_or(Value::Null, Value::String),
             attrs: vec![],
             department_tree: Value::Null,
             reports: json!(s.reports.keys().collect::<Vec<_>>()),
@@ -191,6 +200,9 @@ impl<'a> Naive<'a> {
             ("parent", Some(r)) if r["acct"].is_null() => Truth::False,
             ("parent", Some(r)) => self.decision("acct", action, Some(&r["acct"]), ctx),
             ("department" | "department_tree", None) if dept.is_none() => Truth::False,
+            ("org", _) if self.user.org.is_null() => Truth::False,
+            ("org", None) => Truth::Unknown,
+            ("org", Some(r)) => Truth::from(r["org"] == self.user.org),
             (_, None) => Truth::Unknown,
             ("own", Some(r)) => Truth::from(r["owner"] == self.user.id),
             ("subordinates", Some(r)) => {
@@ -240,6 +252,18 @@ impl<'a> Naive<'a> {
     /// The rules that do not spare one of the user's roles.
     fn rules(&self) -> Vec<Value> {
         let mut all: Vec<Value> = self.doc["rules"].as_array().cloned().unwrap_or_default();
+        // Personal denies: deny rules for this user alone.
+        let id = self.user.id.as_str().unwrap();
+        for d in self.doc["assignments"]["users"][id]["denies"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let mut r = d.clone();
+            r["effect"] = json!("deny");
+            r["except_roles"] = json!([]);
+            all.push(r);
+        }
         all.retain(|r| {
             !r["except_roles"]
                 .as_array()
@@ -445,5 +469,151 @@ proptest! {
             let w = stale.writable("doc", Mode::Edit, Some(r), &json!({"f0": 1, "f1": 2}), Some(&ctx)).unwrap();
             prop_assert_eq!(w, json!({}));
         }
+    }
+}
+
+// ---- dated access: an entry outside its window does not exist ----
+
+/// The clock's marks: windows open and close on them, and sessions are asked at them and
+/// between them.
+const MARKS: [&str; 4] = [
+    "2027-01-01T00:00:00Z",
+    "2027-01-01T08:00:00+08:00", // the same moment as the first, another offset
+    "2027-01-02T00:00:00Z",
+    "2027-01-03T00:00:00Z",
+];
+
+fn mark_ms(i: usize) -> i64 {
+    fieldgate::core::time::parse_rfc3339(MARKS[i]).unwrap()
+}
+
+/// A window over the marks: `from`, `until`, each maybe absent, `until` never before `from`.
+fn window() -> impl Strategy<Value = (Option<usize>, Option<usize>)> {
+    (prop::option::of(0..4usize), prop::option::of(0..4usize)).prop_map(|(f, u)| match (f, u) {
+        (Some(f), Some(u)) if mark_ms(u) < mark_ms(f) => (Some(u), Some(f)),
+        w => w,
+    })
+}
+
+/// `doc` with u0 given roles, a personal deny, and windows on u0's role entries, grants and
+/// deny and on d1's role entries (`None`: undated).
+fn dated(
+    doc: &Value,
+    roles: &[&str],
+    deny_action: &str,
+    windows: &[Option<(Option<usize>, Option<usize>)>],
+) -> Value {
+    let mut doc = doc.clone();
+    let mut w = windows.iter().cycle();
+    let mut date = |entry: Value| -> Value {
+        let Some(Some((from, until))) = w.next() else {
+            return entry;
+        };
+        let mut m = match entry {
+            Value::String(r) => json!({ "role": r }),
+            other => other,
+        };
+        if let Some(f) = from {
+            m["from"] = json!(MARKS[*f]);
+        }
+        if let Some(u) = until {
+            m["until"] = json!(MARKS[*u]);
+        }
+        m
+    };
+    let mut each = |list: &mut Value| {
+        let dated: Vec<Value> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .cloned()
+            .map(&mut date)
+            .collect();
+        *list = Value::Array(dated);
+    };
+    let u0 = &mut doc["assignments"]["users"]["u0"];
+    u0["roles"] = json!(roles);
+    u0["denies"] = json!([{"resource": "doc", "actions": [deny_action]}]);
+    for k in ["roles", "grants", "denies"] {
+        each(&mut u0[k]);
+    }
+    each(&mut doc["assignments"]["departments"]["d1"]);
+    doc
+}
+
+/// The spec read literally: at `now`, every dated entry outside its window removed and every
+/// other one undated.
+fn as_at(doc: &Value, now: i64) -> Value {
+    let open = |e: &Value| {
+        let bound = |k: &str| {
+            e.get(k)
+                .and_then(Value::as_str)
+                .map(|t| fieldgate::core::time::parse_rfc3339(t).unwrap())
+        };
+        bound("from").is_none_or(|f| now >= f) && bound("until").is_none_or(|u| now <= u)
+    };
+    let undated = |e: &Value| match e {
+        Value::Object(m) if m.contains_key("role") => m["role"].clone(),
+        Value::Object(m) => {
+            let mut m = m.clone();
+            m.remove("from");
+            m.remove("until");
+            Value::Object(m)
+        }
+        other => other.clone(),
+    };
+    let keep = |list: &Value| -> Value {
+        Value::Array(
+            list.as_array()
+                .unwrap()
+                .iter()
+                .filter(|e| open(e))
+                .map(undated)
+                .collect(),
+        )
+    };
+    let mut doc = doc.clone();
+    let u0 = &mut doc["assignments"]["users"]["u0"];
+    for k in ["roles", "grants", "denies"] {
+        u0[k] = keep(&u0[k]);
+    }
+    let d1 = &mut doc["assignments"]["departments"]["d1"];
+    *d1 = keep(d1);
+    doc
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn dated_entries_exist_only_inside_their_windows(
+        doc in policy_doc(),
+        s in subject(),
+        rec in record(),
+        ctx in context(),
+        roles in prop::sample::subsequence(vec!["r0", "r1", "r2", "r3"], 0..=2),
+        deny_action in prop::sample::select(ACTIONS.to_vec()),
+        windows in prop::collection::vec(prop::option::of(window()), 1..8),
+        (mark, offset) in (0..4usize, prop::sample::select(vec![-1i64, 0, 1])),
+    ) {
+        let dated = dated(&doc, &roles, deny_action, &windows);
+        let now = mark_ms(mark) + offset;
+        let p = compile(&dated);
+        let session = p.session_at(&s, now);
+        let input = Input::json(rec.as_ref(), Some(&ctx));
+        let got = Answers {
+            can: ACTIONS.iter().map(|a| session.can(a, "doc", input).unwrap()).collect(),
+            fields: Mode::ALL
+                .iter()
+                .map(|&m| session.fields("doc", m, input).unwrap().states().to_vec())
+                .collect(),
+        };
+        let plain = as_at(&dated, now);
+        let want = Naive::new(&plain, &s).answers(rec.as_ref(), &ctx);
+        prop_assert_eq!(got, want, "at {} policy {:#}", now, dated);
+        // And the engine on the literal reading agrees with itself.
+        let undated = answers(&compile(&plain), &s, rec.as_ref(), &ctx);
+        let again = p.session_at(&s, now);
+        prop_assert_eq!(again.can("view", "doc", input).unwrap(), undated.can[0]);
     }
 }

@@ -21,13 +21,17 @@ fn unverified_policy_decides() {
     let e = WasmEngine::from_policy_unverified(POLICY).unwrap();
     let schema: Value = serde_json::from_str(&e.schema().unwrap()).unwrap();
     assert_eq!(schema["app"], "acme-erp");
-    // The attributes decisions read: 9 the grants and rules name, 10 the flows' trails.
+    // The attributes decisions read: 10 the grants and rules name (the partner's `org` among
+    // them), 10 the flows' trails.
     assert_eq!(
         schema["recordPaths"].as_array().unwrap().len(),
-        19,
+        20,
         "{schema}"
     );
-    let s = e.session(r#"{"id":"u-alice"}"#).unwrap();
+    // At 2027-01-01 (Unix ms): the sample's dated grant (u-bob's export) is in force then.
+    let s = e
+        .session(r#"{"id":"u-alice"}"#, 1_798_761_600_000.0)
+        .unwrap();
     let r = e.resource_id("customer").unwrap();
     let edit = e.action_id(r, "edit").unwrap();
     let delete = e.action_id(r, "delete").unwrap();
@@ -46,6 +50,17 @@ fn unverified_policy_decides() {
     };
     assert_eq!(why("u-alice")["allow"], true);
     assert_eq!(why("u-bob")["reason"], "no_grant");
+    // Dated access: u-bob's export grant ends 2029-12-31 (+08:00); the session's time decides,
+    // and a session on it says when its answers stop holding.
+    let export = e.action_id(r, "export").unwrap();
+    let bob = |now: f64| e.session(r#"{"id":"u-bob"}"#, now).unwrap();
+    assert_eq!(bob(1_798_761_600_000.0).can(r, export, 0), 1);
+    assert_eq!(bob(1_924_992_000_000.0).can(r, export, 0), 0);
+    assert_eq!(
+        bob(1_798_761_600_000.0).changes_at(),
+        1_893_427_199_000.0 + 1.0
+    );
+    assert_eq!(s.changes_at(), f64::INFINITY);
     let shown: Value = serde_json::from_str(
         &s.redact(
             "customer",

@@ -7,7 +7,7 @@ import { createMongoAbility, subject as caslSubject } from '@casl/ability';
 import { permittedFieldsOf } from '@casl/ability/extra';
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import { medianNs, record, user } from './workload.mjs';
-import { caslRules as peerCaslRules, peerPolicy, peerRecords, peerUsers, plainCan } from './peer.mjs';
+import { caslRules as peerCaslRules, peerFewRecords, peerPolicy, peerRecords, peerUsers, plainCan } from './peer.mjs';
 
 const here = (p) => new URL(p, import.meta.url);
 const form60 = JSON.parse(readFileSync(here('./form60.policy.json'), 'utf8'));
@@ -99,11 +99,14 @@ const peer = Engine.fromPolicyUnverified(peerPolicy());
 const sessions = peerUsers.map((u) => peer.session(u));
 const abilities = peerUsers.map((u) => createMongoAbility(peerCaslRules(u)));
 const caslDocs = peerRecords.map((r) => caslSubject('doc', { ...r }));
+const caslFew = peerFewRecords.map((r) => caslSubject('doc', { ...r }));
 // The same answers, or the comparison would mean nothing.
 for (let i = 0; i < 5000; i++) {
   const u = i % 1000, k = (i * 7) % 1000, a = ['view', 'edit', 'approve', 'delete'][i % 4];
   const want = plainCan(peerUsers[u], a, peerRecords[k]);
   if (sessions[u].can(a, 'doc', peerRecords[k]) !== want || abilities[u].can(a, caslDocs[k]) !== want) throw new Error(`peer workload disagrees at ${i}`);
+  const few = plainCan(peerUsers[u], a, peerFewRecords[k % 10]);
+  if (sessions[u].can(a, 'doc', peerFewRecords[k % 10]) !== few || abilities[u].can(a, caslFew[k % 10]) !== few) throw new Error(`10-owner workload disagrees at ${i}`);
 }
 let pi = 0;
 const peerCan = {
@@ -118,6 +121,12 @@ const peerCan = {
   }),
   fgNoRecord: bench('fieldgate s.can(): peer workload, no record', 200000, () => {
     pi = (pi + 1) % 1000; sink += sessions[pi].can('view', 'doc') ? 1 : 0;
+  }),
+  fgFew: bench('fieldgate s.can(): peer workload, 10 owners, the same 10 records again and again', 200000, () => {
+    pi = (pi + 1) % 1000; sink += sessions[pi].can('edit', 'doc', peerFewRecords[pi % 10]) ? 1 : 0;
+  }),
+  caslFew: bench('CASL ability.can(): peer workload, 10 owners, the same 10 records', 200000, () => {
+    pi = (pi + 1) % 1000; sink += abilities[pi].can('edit', caslFew[pi % 10]) ? 1 : 0;
   }),
 };
 // With a listener, events are delivered in a microtask: batches of 1000 checks (a busy screen)
@@ -165,6 +174,7 @@ console.log(`\nRatios, same run (higher = fieldgate faster):`);
 console.log(`- 60-field form: CASL / fieldgate fields() = ${(casl.fields / fg.fields).toFixed(1)}x; cedar-wasm / fieldgate = ${(cedarForm / fg.fields).toFixed(1)}x; plain loop / fieldgate = ${(plain / fg.fields).toFixed(2)}x`);
 console.log(`- can with record: CASL / fieldgate = ${(casl.can / fg.can).toFixed(2)}x`);
 console.log(`- can, peer workload (distinct owners): CASL / fieldgate = ${(peerCan.casl / peerCan.fg).toFixed(2)}x; plain JS / fieldgate = ${(peerCan.plain / peerCan.fg).toFixed(2)}x; an onDecision listener adds ${(peerCan.fgListener - peerCan.fgBatched).toFixed(0)} ns per check, delivery included`);
+console.log(`- can, 10 owners and repeated records: CASL / fieldgate = ${(peerCan.caslFew / peerCan.fgFew).toFixed(2)}x`);
 console.log(`- session: CASL ability / fieldgate session = ${(casl.session / fg.session).toFixed(2)}x`);
 console.log(`(sink ${sink > 0})`);
 // For scripts/figures.sh: every median, by name (ns per call).

@@ -42,6 +42,12 @@ export const peerRecords = Array.from({ length: 1000 }, (_, i) => ({
   owner: `u-${(i * 37) % 1000}`, department: `d-${(i * 13) % DEPTS}`, status: STATUSES[i % 4],
 }));
 
+/** The second workload: 10 records with 10 owners, asked about again and again (a list page
+ * redrawn: the same objects each time). */
+export const peerFewRecords = Array.from({ length: 10 }, (_, i) => ({
+  owner: `u-${i * 3}`, department: `d-${i % DEPTS}`, status: STATUSES[i % 4],
+}));
+
 /** The same rules as CASL rules for one user (conditions in CASL's Mongo syntax). */
 export function caslRules(user) {
   const own = { owner: user.id };

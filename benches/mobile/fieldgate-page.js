@@ -6,10 +6,11 @@ import { Engine, preload } from '/pkg/index.js';
 
 if (!new URL(import.meta.url).searchParams.has('late')) preload();
 const key = await (await fetch('/trusted.pub')).text();
-const res = await fetch('/bundle.json');
-const text = await res.text();
+// The binary form the server signs for browsers: it comes compiled.
+const res = await fetch('/bundle.bin');
+const bytes = new Uint8Array(await res.arrayBuffer());
 const inHand = performance.now();
-const engine = await Engine.load(text, { trustedKeys: [key.trim()], app: 'acme-erp' });
+const engine = await Engine.load(bytes, { trustedKeys: [key.trim()], app: 'acme-erp' });
 const s = engine.session({ id: 'u-alice' });
 const record = { owner_id: 'u-alice', phone: '13812345678', credit_limit: 5 };
 const fields = s.fields('customer', 'edit', record);

@@ -44,8 +44,9 @@ export class Engine {
 
   /** Verifies a signed bundle (JSON or binary) and loads it; initialises the wasm module once. */
   static async load(bundle, options) {
-    await init(options && options.wasm);
     const bytes = toBytes(bundle);
+    // A binary bundle starts with its magic; anything else is read as a JSON envelope.
+    await init(options && options.wasm, { json: bytes[0] !== 0x46 });
     const checked = await checkSignatures(bytes, loadOptions(options, 0), options.trustedKeys);
     return Engine.#fromBundle(bytes, options, checked);
   }
@@ -113,12 +114,17 @@ export class Engine {
    * bundle's own `person`. A per-user bundle refuses anyone else (`wrong_subject`) and any
    * subject that says other things of its user (`subject_mismatch`).
    */
-  session(subject) {
+  session(subject, options) {
     subject ??= this.person;
     if (!subject || typeof subject.id !== 'string') {
       throw new FieldgateError('bad_request', 'a subject needs a string `id`');
     }
-    return new Session(this, subject);
+    const now = options?.now;
+    const ms = now instanceof Date || typeof now === 'number' ? Number(now) : NaN;
+    if (now !== undefined && !Number.isFinite(ms)) {
+      throw new FieldgateError('bad_request', '`now` is a Date or Unix milliseconds');
+    }
+    return new Session(this, subject, now === undefined ? undefined : ms);
   }
 
   /**

@@ -302,11 +302,12 @@ const isEmptyObject = (v) => {
  * empty `attrs` (their defaults), which `JSON.stringify` is slow to write.
  */
 export function subjectJson(s) {
-  const { roles, department, groups, attrs, reports } = s;
+  const { roles, department, groups, org, attrs, reports } = s;
   let out = '{"id":' + JSON.stringify(s.id);
   if (roles !== undefined && !isEmptyList(roles)) out += ',"roles":' + JSON.stringify(roles);
   if (department !== undefined) out += ',"department":' + JSON.stringify(department);
   if (groups !== undefined && !isEmptyList(groups)) out += ',"groups":' + JSON.stringify(groups);
+  if (org !== undefined && org !== null) out += ',"org":' + JSON.stringify(org);
   if (attrs !== undefined && !isEmptyObject(attrs)) out += ',"attrs":' + JSON.stringify(attrs);
   if (reports !== undefined && !isEmptyObject(reports)) out += ',"reports":' + JSON.stringify(reports);
   return out + '}';

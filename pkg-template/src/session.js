@@ -15,11 +15,16 @@ export class Session {
   #generation = -1;
   #inner = null;
   #c = null;
+  // The decision time: fixed when given, else the device's clock, read again only once the
+  // evaluator's `changesAt` (a dated entry starting or ending) has passed.
+  #now;
+  #changesAt = Infinity;
 
-  constructor(engine, subject) {
+  constructor(engine, subject, now) {
     this.#engine = engine;
     this.#subject = subject;
     this.#subjectJson = subjectJson(subject);
+    this.#now = now;
     this.#session(); // a malformed subject (or one a minimized bundle is not for) throws here
   }
 
@@ -29,9 +34,10 @@ export class Session {
   #session() {
     const e = this.#engine;
     const g = e._generation();
-    if (g !== this.#generation) {
+    if (g !== this.#generation || (this.#changesAt !== Infinity && Date.now() >= this.#changesAt)) {
       const c = e._compiled();
-      const inner = call(() => c.wasm.session(this.#subjectJson));
+      const inner = call(() => c.wasm.session(this.#subjectJson, this.#now ?? Date.now()));
+      this.#changesAt = this.#now === undefined ? inner.changesAt() : Infinity;
       if (e.stale) inner.setStale(true);
       this.#inner?.free();
       this.#c = c;

@@ -19,7 +19,9 @@ const floorOf = (v) => (Number.isSafeInteger(v) && v >= 0 ? v : undefined);
  * Options: everything `Engine.load` takes (`trustedKeys`, `app`, …) plus `user` (the key and the
  * bound subject), `storage` (default IndexedDB > localStorage > memory), `graceMs` (opt in: how
  * long an expired bundle still serves an offline device; 0 = expiry is enforced), `now`
- * (a clock function, default `Date.now`).
+ * (a clock function, default `Date.now`), `json` (the fetcher returns JSON bundles: the module
+ * that compiles them is preloaded; binary bundles, `Accept: application/octet-stream`, need the
+ * smaller one).
  *
  * The highest version seen is kept per app, apart from the user's data: `wipe()` (a logout)
  * forgets the bundle but never lowers the floor. A floor that is stored but unreadable is
@@ -46,7 +48,7 @@ export class BundleStore {
     }
     this.#o = { graceMs: 0, now: () => Date.now(), ...options };
     // The module downloads while the first bundle is fetched, not after.
-    preload(options.wasm);
+    preload(options.wasm, { json: options.json });
     this.#storage = options.storage ?? defaultStorage();
     this.#key = `fieldgate:${options.app}:${options.user}`;
     this.#floorKey = `fieldgate-floor:${options.app}`;

@@ -1,6 +1,7 @@
 // @ts-check
 // Loading the wasm module: once, from wherever the app's setup serves it. Browsers and bundlers
-// fetch `fieldgate_wasm_bg.wasm` next to this file; the Node entry (`node.js`) hands over the
+// fetch `fieldgate_wasm_bg.wasm` next to this file: it reads binary bundles, which come compiled
+// (`fieldgate_wasm_full_bg.wasm` also compiles JSON ones, and checks signatures itself); the Node entry (`node.js`) hands over the
 // module's bytes from inside the package instead, so no file path or URL has to survive a
 // server bundle (Next.js) and no Node version needs `fetch` of `file:` URLs.
 
@@ -22,12 +23,14 @@ export function setWasmSource(bytes) {
 
 /**
  * Loads the wasm module once. `Engine.load` calls it for you; call it yourself only to host the
- * .wasm elsewhere (a URL, a Response, bytes or a WebAssembly.Module).
+ * .wasm elsewhere (a URL, a Response, bytes or a WebAssembly.Module). `{ json: true }`: the
+ * bundles are JSON, so the module fetched next to this file is the one that compiles JSON
+ * (`fieldgate_wasm_full_bg.wasm`); binary bundles need only the smaller one.
  */
-export async function init(input) {
+export async function init(input, { json = false } = {}) {
   if (exports) return;
   loading ??= (async () => {
-    const module = input ?? (source ? source() : await fetchModule());
+    const module = input ?? (source ? source() : await fetchModule(json));
     const bytesOrModule = module instanceof WebAssembly.Module || module instanceof ArrayBuffer || ArrayBuffer.isView(module);
     if (source && bytesOrModule) {
       // Node: compiled off the main thread, then instantiated here. The glue's own path asks
@@ -52,8 +55,8 @@ export async function init(input) {
  * crossorigin>` in the page's head. `Engine.load` then finds the module ready (or in flight).
  * A failure is not thrown here: the next `init` or `Engine.load` tries again and reports it.
  */
-export function preload(input) {
-  init(input).catch(() => {});
+export function preload(input, options) {
+  init(input, options).catch(() => {});
 }
 
 /** Loads the module now from `bytes` (or the registered source); for synchronous starts. */
@@ -72,10 +75,11 @@ export function initNow(bytes) {
  * first (one request, not a failed one and then another). Should a setup answer for a missing
  * file with its index.html, that is noticed (no wasm magic) and the next place is tried.
  */
-async function fetchModule() {
+async function fetchModule(json) {
   // Literals, so bundlers see the assets (a computed name makes Vite import the whole folder).
-  // A browser without Ed25519 in WebCrypto takes the module that checks signatures itself.
-  const here = await webCryptoHasEd25519()
+  // A browser without Ed25519 in WebCrypto, or starting from a JSON bundle, takes the module
+  // that checks signatures itself and compiles JSON.
+  const here = !json && await webCryptoHasEd25519()
     ? new URL('./fieldgate_wasm_bg.wasm', import.meta.url)
     : new URL('./fieldgate_wasm_full_bg.wasm', import.meta.url);
   const tried = [];

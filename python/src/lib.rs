@@ -209,14 +209,21 @@ impl PyPolicy {
         self.policy.resource_names().map(String::from).collect()
     }
 
-    /// One user's decisions: `subject` is `{"id", "roles"?, "department"?, "groups"?,
-    /// "attrs"?}`.
-    fn session(&self, py: Python<'_>, subject: &Bound<'_, PyAny>) -> PyResult<PySession> {
+    /// One user's decisions at `now_ms` (default now; dated access counts inside its dates):
+    /// `subject` is `{"id", "roles"?, "department"?, "groups"?, "attrs"?}`.
+    #[pyo3(signature = (subject, now_ms=None))]
+    fn session(
+        &self,
+        py: Python<'_>,
+        subject: &Bound<'_, PyAny>,
+        now_ms: Option<i64>,
+    ) -> PyResult<PySession> {
         let json = to_json(py, subject)?;
         let subject: Subject = serde_json::from_value(json)
             .map_err(|e| bad_request(py, format!("bad subject: {e}")))?;
         let session =
-            bundle::session_for(&self.policy, &subject).map_err(|e| bundle_error(py, &e))?;
+            bundle::session_for(&self.policy, &subject, now_ms.unwrap_or_else(now))
+                .map_err(|e| bundle_error(py, &e))?;
         Ok(PySession {
             session: Mutex::new(session),
         })

@@ -8,6 +8,7 @@ import os
 import pathlib
 import sqlite3
 import threading
+from datetime import datetime
 
 import pytest
 
@@ -29,7 +30,13 @@ def answer(policy, r):
     try:
         if "subject" not in r:
             raise RequestError("bad_request", "no subject")
-        s = policy.session(r["subject"])
+        # A request's own time (dated access); the clock otherwise.
+        now = r.get("now")
+        try:
+            at = None if now is None else round(datetime.fromisoformat(now.replace("Z", "+00:00")).timestamp() * 1000)
+        except ValueError as e:
+            raise RequestError("bad_request", f"`now` is not an RFC 3339 time: {e}")
+        s = policy.session(r["subject"], now_ms=at)
         got = {}
         record, context = r.get("record"), r.get("context")
         if "action" in r:

@@ -125,7 +125,12 @@ def rows():
         casl = "CASL ability.can(): peer workload, same records"
         if peer in js and casl in js:
             add("Node: CASL / fieldgate, `can` on the peer workload (same run)",
-                f"{js[casl] / js[peer]:.2f}x", "", None, day, command)
+                f"{js[casl] / js[peer]:.2f}x", "≥ 1x (#36)", js[casl] >= js[peer], day, command)
+        few = "fieldgate s.can(): peer workload, 10 owners, the same 10 records again and again"
+        casl_few = "CASL ability.can(): peer workload, 10 owners, the same 10 records"
+        if few in js and casl_few in js:
+            add("Node: CASL / fieldgate, `can` with 10 owners and repeated records (same run)",
+                f"{js[casl_few] / js[few]:.2f}x", "≥ 1x (#36)", js[casl_few] >= js[few], day, command)
         a = js.get("fieldgate s.can(): peer workload, batches of 1000 then a microtask, no listener")
         b = js.get("fieldgate s.can(): peer workload, batches of 1000 then a microtask, an onDecision listener")
         if a is not None and b is not None:
@@ -137,8 +142,13 @@ def rows():
         m = re.search(r"total gzipped (\d+) B", text)
         if m:
             total = int(m.group(1))
-            add("npm package, wasm + JS, each file gzipped", f"{total:,} B", "≤ 140,000 B (the build fails above)",
-                total <= 140_000, day, "./scripts/build-pkg.sh")
+            # #36's target for what a browser downloads; the build enforces 118,000 B.
+            add("what a browser downloads: the package's .wasm + index.js, each gzipped", f"{total:,} B",
+                "≤ 100,000 B (#36; the build fails above 118,000)", total <= 100_000, day, "./scripts/build-pkg.sh")
+        m = re.search(r"_full module .*?: (\d+) B gzipped", text)
+        if m:
+            add("the `_full` module (JSON bundles, no Ed25519 in WebCrypto), gzipped", f"{int(m.group(1)):,} B",
+                "", None, day, "./scripts/build-pkg.sh")
 
     loads = {}
     for store, n in (("sqlite", 1), ("postgres", 1), ("postgres", 2)):

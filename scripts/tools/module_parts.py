@@ -16,7 +16,7 @@ import sys
 PARTS = [
     ("core::compile", "compile: JSON policy -> plan"),
     ("core::condition::parse", "condition parser"),
-    ("core::doc", "JSON document reader (compile)"),
+    ("core::doc", "JSON document reader (records, subjects, options)"),
     ("explain", "explain"),
     ("core::sql", "scope filters and SQL"),
     ("filter", "scope filters and SQL"),

@@ -319,12 +319,7 @@ impl AdminScope {
         out: &mut Vec<OutOfScope>,
     ) {
         let (la, lb) = (list(a), list(b));
-        let name = |v: &Value| {
-            v.as_str()
-                .or_else(|| v.get("role")?.as_str())
-                .unwrap_or("")
-                .to_string()
-        };
+        let name = |v: &Value| super::entries::role_name(v).unwrap_or("").to_string();
         let changed = la
             .iter()
             .filter(|x| !lb.contains(x))

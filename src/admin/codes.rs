@@ -28,6 +28,9 @@ codes! {
         SameUser = "same_user",
         /// A transfer selects an entry the leaver does not have.
         UnknownEntry = "unknown_entry",
+        /// A transfer's `until` that is not an RFC 3339 time with an offset, or a stand-in's
+        /// dates on a move (only a copy ends: a move leaves the leaver nothing to go back to).
+        BadWindow = "bad_window",
         /// The policy an admin tool was given is not valid.
         BadPolicy = "bad_policy",
         /// A diff gave up: past its deadline or its most access changes.
@@ -64,5 +67,12 @@ codes! {
         StepNobodyCanSign = "step_nobody_can_sign",
         /// A flow without a separation rule (`distinct`).
         FlowWithoutSeparation = "flow_without_separation",
+        /// A dated entry whose `until` has passed.
+        Expired = "expired",
+        /// A dated entry whose `until` comes within two weeks (`--within`).
+        ExpiresSoon = "expires_soon",
+        /// An internal role (not `external`) reaching a partner (a person with an `org`),
+        /// which the engine ignores.
+        InternalRoleToPartner = "internal_role_to_partner",
     }
 }

@@ -30,6 +30,9 @@ pub struct Person {
     /// Roles the identity provider gives.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub roles: Vec<String>,
+    /// The outside organisation of a partner (上下游, 互联企业); none for the company's staff.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub org: Option<String>,
     /// Free attributes (`user.attrs.*`).
     #[serde(skip_serializing_if = "Map::is_empty")]
     pub attrs: Map<String, Value>,
@@ -50,6 +53,7 @@ impl Person {
             roles: self.roles.clone(),
             department: self.department.clone(),
             groups: self.groups.clone(),
+            org: self.org.clone(),
             attrs: self.attrs.clone(),
             reports: self.reports.clone(),
         }
@@ -174,12 +178,16 @@ impl std::fmt::Display for DirectoryError {
 
 /// The columns a directory table may have, with the headers each is known by (the English
 /// name first; the others are what Chinese contact exports call them).
-const COLUMNS: [(&str, &[&str]); 6] = [
+const COLUMNS: [(&str, &[&str]); 7] = [
     ("id", &["id", "userid", "user id", "工号", "用户id", "账号"]),
     ("name", &["name", "姓名", "名字"]),
     ("department", &["department", "dept", "部门"]),
     ("groups", &["groups", "group", "群组", "分组", "组"]),
     ("roles", &["roles", "role", "角色"]),
+    (
+        "org",
+        &["org", "organisation", "organization", "组织", "所属组织"],
+    ),
     (
         "manager",
         &[
@@ -473,6 +481,7 @@ impl Directory {
                 department: None,
                 groups: Vec::new(),
                 roles: Vec::new(),
+                org: None,
                 attrs: Map::new(),
                 manager: None,
                 reports: Map::new(),
@@ -485,6 +494,7 @@ impl Directory {
                     Col::Known("department") => p.department = non_empty(cell),
                     Col::Known("groups") => p.groups = list(cell),
                     Col::Known("roles") => p.roles = list(cell),
+                    Col::Known("org") => p.org = non_empty(cell),
                     Col::Known("manager") => p.manager = non_empty(cell),
                     Col::Attr(key) => {
                         if let Some(v) = attr_cell(cell) {
@@ -567,6 +577,7 @@ impl Directory {
                     "department",
                     "groups",
                     "roles",
+                    "org",
                     "attrs",
                     "manager",
                 ];
@@ -629,6 +640,7 @@ impl Directory {
                 department: text("department", &mut errors),
                 groups: names("groups", &mut errors),
                 roles: names("roles", &mut errors),
+                org: text("org", &mut errors),
                 attrs,
                 manager: text("manager", &mut errors),
                 reports: Map::new(),
@@ -675,10 +687,12 @@ impl Directory {
         }
         // The reporting line only when there is one (most directories have none).
         let managed = self.people.iter().any(|p| p.manager.is_some());
+        // Partners' organisations only when there are partners.
+        let partners = self.people.iter().any(|p| p.org.is_some());
         let mut head: Vec<String> = COLUMNS
             .iter()
             .map(|(c, _)| c.to_string())
-            .filter(|c| managed || c != "manager")
+            .filter(|c| (managed || c != "manager") && (partners || c != "org"))
             .collect();
         head.extend(keys.iter().map(|k| format!("attrs.{k}")));
         let mut rows = vec![head];
@@ -690,6 +704,9 @@ impl Directory {
                 p.groups.join(";"),
                 p.roles.join(";"),
             ];
+            if partners {
+                row.push(p.org.clone().unwrap_or_default());
+            }
             if managed {
                 row.push(p.manager.clone().unwrap_or_default());
             }
@@ -917,6 +934,30 @@ mod tests {
         assert_eq!(d.get("u-2").unwrap().department, None);
         let back = Directory::from_table(&d.to_table(), None).unwrap();
         assert_eq!(back.people(), d.people());
+    }
+
+    /// Partners: an `org` column under any of its headers, read back from the table and the
+    /// JSON form, and the subject the engine gets carries it.
+    #[test]
+    fn reads_a_partners_organisation_under_each_header() {
+        for header in ["org", "组织", "所属组织"] {
+            let d = Directory::from_table(
+                &t(&[&["id", header], &["u-kim", "shenzhen-parts"], &["u-1", ""]]),
+                None,
+            )
+            .unwrap();
+            let kim = d.get("u-kim").unwrap();
+            assert_eq!(kim.org.as_deref(), Some("shenzhen-parts"), "{header}");
+            assert_eq!(kim.subject().org.as_deref(), Some("shenzhen-parts"));
+            assert_eq!(d.get("u-1").unwrap().org, None, "staff have none");
+            let back = Directory::from_table(&d.to_table(), None).unwrap();
+            assert_eq!(back.people(), d.people());
+            let json = Directory::from_json(&d.to_json(), None).unwrap();
+            assert_eq!(json.people(), d.people());
+        }
+        // Without partners the table has no `org` column.
+        let staff = Directory::from_table(&t(&[&["id"], &["u-1"]]), None).unwrap();
+        assert!(!staff.to_table()[0].contains(&"org".to_string()));
     }
 
     /// What the JSON form holds, a table holds too: found by the `directory` fuzz target

@@ -7,6 +7,7 @@ pub mod admin_scope;
 pub mod codes;
 mod diff;
 pub mod directory;
+pub(crate) mod entries;
 mod flow_place;
 mod lint;
 pub mod matrix;
@@ -25,7 +26,7 @@ pub use diff::{
 };
 pub use directory::{Directory, DirectoryError, Person};
 pub use flow_place::flow_place;
-pub use lint::{lint, Warning};
+pub use lint::{lint, Horizon, Warning};
 pub use suite::{run_suite, CaseResult, SuiteReport};
 pub use transfer::{transfer, Selection, Transfer, TransferError, TransferReport};
 pub use who_can::{who_can, Access, Question, Source, WhoCan};

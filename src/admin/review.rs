@@ -88,6 +88,8 @@ pub struct Coverage {
     pub sensitive: Vec<String>,
     /// The actions to review (default: the export-like ones).
     pub actions: Vec<String>,
+    /// When access is reviewed (Unix ms): dated access counts inside its dates only.
+    pub at: i64,
 }
 
 /// A review line's resource and item in words, in both languages, for the reviewer's page and
@@ -159,8 +161,8 @@ pub fn review(
     let mut out = Vec::new();
     for person in directory.people() {
         let subject = person.subject();
-        let s = policy.session(&subject);
-        let roles = policy.role_sources(&subject);
+        let s = policy.session_at(&subject, coverage.at);
+        let roles = policy.role_sources(&subject, crate::core::At::Time(coverage.at));
         for r in &resources {
             let masked = masked_fields(doc, r);
             let fields = policy.field_names(r).unwrap_or_default();
@@ -297,7 +299,12 @@ fn describe(src: &[Source]) -> (String, String, String) {
             "template" => format!("template {} in ", s.name),
             _ => String::new(),
         };
-        let t = format!("{holder}{how}");
+        // Dated access says when it ends: reviewers keep or revoke it knowing that.
+        let until = s
+            .until
+            .as_deref()
+            .map_or(String::new(), |u| format!(" until {u}"));
+        let t = format!("{holder}{how}{until}");
         if !via.contains(&kind) {
             via.push(kind);
         }

@@ -54,6 +54,7 @@ pub fn run_suite(
     policy: &Arc<Policy>,
     suite: &Value,
     directory: Option<&Directory>,
+    at: i64,
 ) -> Result<SuiteReport, String> {
     let cases = suite
         .get("cases")
@@ -77,7 +78,7 @@ pub fn run_suite(
             .get("name")
             .and_then(Value::as_str)
             .map_or_else(|| format!("cases[{i}]"), String::from);
-        let failures = match run_case(policy, case, &named, directory) {
+        let failures = match run_case(policy, case, &named, directory, at) {
             Ok(f) => f,
             Err(e) => vec![e],
         };
@@ -93,6 +94,7 @@ fn run_case(
     case: &Value,
     named: &Named<'_>,
     directory: Option<&Directory>,
+    at: i64,
 ) -> Result<Vec<String>, String> {
     let given = named("subjects", case.get("subject"))?.ok_or("a case needs a `subject`")?;
     let subject = Directory::resolve(directory, &given)?;
@@ -103,7 +105,15 @@ fn run_case(
     let record = named("records", case.get("record"))?;
     let context = case.get("context").cloned();
     let input = Input::json(record.as_ref(), context.as_ref());
-    let session = policy.session(&subject);
+    // A case may ask at its own time (`"now"`, RFC 3339): dated access counts then.
+    let at = match case.get("now") {
+        None => at,
+        Some(t) => t
+            .as_str()
+            .and_then(crate::core::time::parse_rfc3339)
+            .ok_or("a case's `now` is an RFC 3339 time with an offset")?,
+    };
+    let session = policy.session_at(&subject, at);
     let mut failures = Vec::new();
     for (action, want) in case
         .get("can")

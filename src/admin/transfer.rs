@@ -55,6 +55,9 @@ pub struct Transfer {
     pub to: String,
     /// Copy instead of move: the leaver keeps everything.
     pub copy: bool,
+    /// With `copy`: the stand-in holds what is copied until then (RFC 3339), leave cover
+    /// (代岗); an entry already ending earlier keeps its own end.
+    pub until: Option<String>,
     /// Allow a successor the policy does not name yet (one in the directory is always allowed).
     pub new_successor: bool,
     /// What to move.
@@ -70,6 +73,9 @@ pub struct TransferReport {
     pub to: String,
     /// `true` for a copy: `from` keeps everything.
     pub copied: bool,
+    /// For a stand-in: when what was copied ends (RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
     /// Roles the successor gained.
     pub roles: Vec<String>,
     /// Personal grants the successor gained.
@@ -96,6 +102,8 @@ pub enum TransferError {
     SameUser,
     /// A selected entry the leaver does not have (code `unknown_entry`).
     UnknownEntry(String),
+    /// An `until` that is no RFC 3339 time, or one on a move (code `bad_window`).
+    BadWindow(String),
     /// The input policy is not valid (code `bad_policy`).
     BadPolicy(PolicyErrors),
 }
@@ -107,6 +115,7 @@ impl TransferError {
             TransferError::UnknownUser(_) => AdminCode::UnknownUser,
             TransferError::SameUser => AdminCode::SameUser,
             TransferError::UnknownEntry(_) => AdminCode::UnknownEntry,
+            TransferError::BadWindow(_) => AdminCode::BadWindow,
             TransferError::BadPolicy(_) => AdminCode::BadPolicy,
         }
     }
@@ -123,6 +132,7 @@ impl fmt::Display for TransferError {
             TransferError::UnknownEntry(e) => {
                 write!(f, "unknown_entry: the leaver has no {e} to move")
             }
+            TransferError::BadWindow(why) => write!(f, "bad_window: {why}"),
             TransferError::BadPolicy(e) => write!(f, "bad_policy: the policy is not valid:\n{e}"),
         }
     }
@@ -146,6 +156,20 @@ pub fn transfer(
     if from == to {
         return Err(TransferError::SameUser);
     }
+    let until = match &t.until {
+        None => None,
+        Some(_) if !t.copy => {
+            let why = "only a copy ends on a date (a stand-in): add --copy";
+            return Err(TransferError::BadWindow(why.into()));
+        }
+        Some(text) => match crate::core::time::parse_rfc3339(text) {
+            Some(ms) => Some((text.as_str(), ms)),
+            None => {
+                let why = format!("`{text}` is not an RFC 3339 time with an offset");
+                return Err(TransferError::BadWindow(why));
+            }
+        },
+    };
     let in_directory = |u: &str| directory.is_some_and(|d| d.get(u).is_some());
     let mut out = doc.clone();
     let root = out
@@ -173,6 +197,7 @@ pub fn transfer(
         from: from.into(),
         to: to.into(),
         copied: t.copy,
+        until: t.until.clone(),
         roles: Vec::new(),
         grants: Vec::new(),
         denies: Vec::new(),
@@ -225,6 +250,10 @@ pub fn transfer(
             continue;
         };
         for item in moving.as_array().cloned().unwrap_or_default() {
+            let item = match until {
+                Some(end) => ending(item, end),
+                None => item,
+            };
             if target.contains(&item) {
                 report.already_had += 1;
                 continue;
@@ -233,7 +262,7 @@ pub fn transfer(
             match list.as_str() {
                 "roles" => report
                     .roles
-                    .push(item.as_str().unwrap_or_default().to_string()),
+                    .push(crate::admin::entries::entry_text(&item).unwrap_or_default()),
                 "grants" => report.grants.push(item),
                 "denies" => report.denies.push(item),
                 _ => report.limits.push(item),
@@ -248,7 +277,8 @@ pub fn transfer(
         }
     }
     if let Some(person) = directory.and_then(|d| d.get(from)) {
-        for s in policy.role_sources(&person.subject()) {
+        // Every role they hold some of the time, dated ones too.
+        for s in policy.role_sources(&person.subject(), crate::core::At::Ever) {
             let how = match &s.via {
                 RoleVia::User | RoleVia::Inherited(_) => continue,
                 RoleVia::Subject => "identity provider".to_string(),
@@ -262,6 +292,29 @@ pub fn transfer(
         }
     }
     Ok((out, report))
+}
+
+/// `entry` held until `end` (`(text, ms)`): a role's name becomes `{"role", "until"}`; an entry
+/// already ending earlier keeps its own end.
+fn ending(entry: Value, (text, ms): (&str, i64)) -> Value {
+    let mut m = match entry {
+        Value::String(role) => {
+            let mut m = Map::new();
+            m.insert("role".into(), Value::String(role));
+            m
+        }
+        Value::Object(m) => m,
+        other => return other,
+    };
+    let earlier = m
+        .get("until")
+        .and_then(Value::as_str)
+        .and_then(crate::core::time::parse_rfc3339)
+        .is_some_and(|own| own <= ms);
+    if !earlier {
+        m.insert("until".into(), Value::String(text.into()));
+    }
+    Value::Object(m)
 }
 
 /// The positions of the chosen entries of one list (all of them without a selection).

@@ -8,7 +8,7 @@
 use super::directory::Directory;
 use super::subjects;
 use crate::core::{
-    FieldState, GrantTrace, Input, Mode, Policy, RequestError, RoleVia, Scope, Session, Subject,
+    At, FieldState, GrantTrace, Input, Mode, Policy, RequestError, RoleVia, Scope, Session, Subject,
 };
 use serde::Serialize;
 use std::sync::Arc;
@@ -55,8 +55,12 @@ pub struct Source {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub through: Option<RoleVia>,
     /// The records the grant reaches: `all`, `own`, `department`, `department_tree`,
-    /// `subordinates`, `member` or `parent`.
+    /// `subordinates`, `member`, `parent` or `org`.
     pub scope: Scope,
+    /// When this way of having it ends (RFC 3339): the dated role entry's or personal grant's
+    /// `until`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
 }
 
 /// One person, stand-in or role that can.
@@ -85,6 +89,7 @@ pub fn who_can(
     resource: &str,
     q: &Question,
     directory: Option<&Directory>,
+    at: i64,
 ) -> Result<Vec<WhoCan>, RequestError> {
     let r = policy.resource_id(resource)?;
     if let Question::Action(a) = q {
@@ -120,13 +125,13 @@ pub fn who_can(
         }
     }
     for role in policy.role_names() {
-        asked.push(("role", role.to_string(), None, subjects::role(role)));
+        asked.push(("role", role.to_string(), None, subjects::role(policy, role)));
     }
     let mut out = Vec::new();
     for (kind, name, label, subject) in asked {
-        let s = policy.session(&subject);
+        let s = policy.session_at(&subject, at);
         if let Some((access, grants)) = answer(&s, resource, q)? {
-            let roles = policy.role_sources(&subject);
+            let roles = policy.role_sources(&subject, At::Time(at));
             let via = grants.iter().flat_map(|g| sources(g, &roles)).collect();
             out.push(WhoCan {
                 kind,
@@ -203,21 +208,22 @@ fn answer(
 /// The ways a grant reaches the subject: once per role of theirs that brings it in (and how
 /// they hold that role), or once as a personal grant.
 pub(crate) fn sources(g: &GrantTrace, roles: &[crate::core::RoleSource]) -> Vec<Source> {
-    let one = |role: Option<String>, through: Option<RoleVia>| Source {
+    let one = |role: Option<String>, through: Option<RoleVia>, until: Option<String>| Source {
         grant: g.id.clone(),
         holder: g.source,
         name: g.name.clone(),
         role,
         through,
         scope: g.scope,
+        until,
     };
     if g.via_roles.is_empty() {
-        return vec![one(None, None)];
+        return vec![one(None, None, g.until.clone())];
     }
     let mut out = Vec::new();
     for role in &g.via_roles {
         for s in roles.iter().filter(|s| &s.role == role) {
-            let src = one(Some(role.clone()), Some(s.via.clone()));
+            let src = one(Some(role.clone()), Some(s.via.clone()), s.until.clone());
             if !out.contains(&src) {
                 out.push(src);
             }

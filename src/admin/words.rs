@@ -213,6 +213,7 @@ pub fn records(kind: &str, lang: Lang) -> &'static str {
         ),
         "former_report" => ("records of someone who reported to them", "原下属的记录"),
         "shared" => ("records shared with them", "共享给本人的记录"),
+        "org" => ("their organisation's records", "本组织的记录"),
         "parent_own" => (
             "records under a record of their own (a customer's contacts)",
             "本人上级记录下的记录（如本人客户的联系人）",

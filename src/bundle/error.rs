@@ -34,6 +34,9 @@ codes! {
         SubjectMismatch = "subject_mismatch",
         /// A key file or key string that is not an Ed25519 key.
         BadKey = "bad_key",
+        /// A JSON bundle (or policy document) handed to the browser's module, which reads
+        /// binary bundles only: the `_full` module compiles JSON.
+        NeedsFullModule = "needs_full_module",
     }
 }
 

@@ -20,10 +20,10 @@ mod error;
 mod keys;
 #[cfg(feature = "ed25519")]
 mod sign;
-mod time;
 mod verify;
 mod wire;
 
+pub use crate::core::time::{format_rfc3339, parse_rfc3339};
 pub use dsse::{pae, Envelope, EnvelopeSignature, BINARY_PAYLOAD_TYPE, JSON_PAYLOAD_TYPE};
 pub use error::{BundleCode, BundleError};
 #[cfg(feature = "ed25519")]
@@ -31,7 +31,6 @@ pub use keys::SecretKey;
 pub use keys::{key_id, PublicKey, TrustedKeys};
 #[cfg(feature = "ed25519")]
 pub use sign::{seal_unchecked, sign, sign_checked, SignOptions};
-pub use time::{format_rfc3339, parse_rfc3339};
 pub use verify::{
     freshness, session_for, verify, Freshness, ToCheck, UnverifiedBundle, VerifiedBundle,
     VerifyOptions, DEFAULT_MAX_BYTES, DEFAULT_SKEW_MS,

@@ -4,9 +4,9 @@ use super::dsse::pae;
 use super::dsse::{BINARY_PAYLOAD_TYPE, JSON_PAYLOAD_TYPE};
 use super::error::{BundleCode, BundleError};
 use super::keys::SecretKey;
-use super::time::format_rfc3339;
 use super::wire::{encode_binary, encode_json, BinaryBody, Encoding, RawSignature};
-use crate::core::{Checked, PolicyErrors, Stamp};
+use crate::core::time::format_rfc3339;
+use crate::core::{Checked, PolicyErrors, Stamp, Subject};
 use crate::prelude::*;
 use alloc::sync::Arc;
 
@@ -53,10 +53,27 @@ pub fn sign_checked(
         let msg = "the bundle would expire before it is issued; nothing was signed";
         return Err(BundleError::new(BundleCode::BadPolicy, msg));
     }
+    // A bundle for one person expires no later than the first of their dated entries to end:
+    // a cached copy never outlives the access it carries.
+    let expires_at_ms = match &opts.subject {
+        Some(id) => {
+            let p = checked.policy();
+            let person = p
+                .header()
+                .person
+                .as_deref()
+                .and_then(|t| serde_json::from_str::<Subject>(t).ok())
+                .filter(|s| s.id == *id)
+                .unwrap_or_else(|| Subject::new(id.clone()));
+            p.earliest_until(&person, opts.issued_at_ms)
+                .map_or(opts.expires_at_ms, |u| u.min(opts.expires_at_ms))
+        }
+        None => opts.expires_at_ms,
+    };
     let stamp = Stamp {
         version: opts.version,
         issued_at: Some(format_rfc3339(opts.issued_at_ms)),
-        expires_at: Some(format_rfc3339(opts.expires_at_ms)),
+        expires_at: Some(format_rfc3339(expires_at_ms)),
         subject: opts.subject.clone(),
     };
     let (doc, policy) = checked.stamped(&stamp).map_err(bad_policy)?.into_parts();

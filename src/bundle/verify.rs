@@ -4,8 +4,8 @@
 use super::dsse::pae;
 use super::error::{BundleCode, BundleError};
 use super::keys::TrustedKeys;
-use super::time::parse_rfc3339;
 use super::wire::{decode, BinaryBody, Decoded, Encoding};
+use crate::core::time::parse_rfc3339;
 use crate::core::{Policy, Session, Subject};
 use crate::prelude::*;
 use alloc::sync::Arc;
@@ -162,11 +162,15 @@ impl UnverifiedBundle {
         let d = self.decoded;
         let key_ids = check_signatures(&d, opts)?;
         let policy = match d.encoding {
+            #[cfg(feature = "compile")]
             Encoding::Json => Policy::from_slice(&d.body).map_err(|errors| BundleError {
                 code: BundleCode::BadPolicy,
                 message: "the signed payload is not a valid policy".into(),
                 policy_errors: Some(errors),
             })?,
+            // Never decoded without the compiler (`wire::decode` refuses it first).
+            #[cfg(not(feature = "compile"))]
+            Encoding::Json => return Err(BundleError::new(BundleCode::NeedsFullModule, "")),
             Encoding::Binary => {
                 let bad = |why: String| BundleError::new(BundleCode::BadPolicy, why);
                 let (body, rest): (BinaryBody, _) =
@@ -357,7 +361,11 @@ fn verify_here(_: &TrustedKeys, _: usize, _: &[u8], _: &[u8]) -> Result<bool, Bu
 /// # Errors
 /// `wrong_subject` for a minimized policy and another user, `subject_mismatch` for the same
 /// user with other attributes than the bundle's.
-pub fn session_for(policy: &Arc<Policy>, subject: &Subject) -> Result<Session, BundleError> {
+pub fn session_for(
+    policy: &Arc<Policy>,
+    subject: &Subject,
+    now: i64,
+) -> Result<Session, BundleError> {
     if let Some(bound) = policy.header().subject.as_deref() {
         if bound != subject.id {
             return Err(BundleError::new(
@@ -376,7 +384,9 @@ pub fn session_for(policy: &Arc<Policy>, subject: &Subject) -> Result<Session, B
         None => None,
     };
     match &person {
-        Some(person) if subject.only_id() || subject.same_as(person) => Ok(policy.session(person)),
+        Some(person) if subject.only_id() || subject.same_as(person) => {
+            Ok(policy.session_at(person, now))
+        }
         Some(_) => Err(BundleError::new(
             BundleCode::SubjectMismatch,
             format!(
@@ -385,7 +395,7 @@ pub fn session_for(policy: &Arc<Policy>, subject: &Subject) -> Result<Session, B
                 subject.id
             ),
         )),
-        None => Ok(policy.session(subject)),
+        None => Ok(policy.session_at(subject, now)),
     }
 }
 

@@ -1,18 +1,20 @@
 //! Reading and writing the two bundle encodings: a JSON DSSE envelope, and the compact binary
 //! frame (magic, format version, postcard of body and signatures).
 
-use super::dsse::{Envelope, BINARY_PAYLOAD_TYPE, JSON_PAYLOAD_TYPE};
+#[cfg(feature = "compile")]
+use super::dsse::Envelope;
+use super::dsse::{BINARY_PAYLOAD_TYPE, JSON_PAYLOAD_TYPE};
 use super::error::{BundleCode, BundleError};
 use crate::core::Policy;
 use crate::prelude::*;
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine as _;
+#[cfg(any(feature = "compile", feature = "ed25519"))]
+use base64::{engine::general_purpose::STANDARD as B64, Engine as _};
 use serde::{Deserialize, Serialize};
 
 /// The first bytes of a binary bundle.
 pub const MAGIC: &[u8; 4] = b"FGB\0";
 /// The binary format version this build reads and writes.
-pub const BINARY_VERSION: u8 = 4;
+pub const BINARY_VERSION: u8 = 5;
 
 /// How a bundle is encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -110,6 +112,12 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Decoded, BundleError> {
             signatures: frame.signatures,
         });
     }
+    decode_json(bytes)
+}
+
+/// The DSSE JSON envelope: only where the policy document it carries can be compiled.
+#[cfg(feature = "compile")]
+fn decode_json(bytes: &[u8]) -> Result<Decoded, BundleError> {
     // As text, like every other JSON the module reads: one serde_json reader to ship.
     let text = core::str::from_utf8(bytes).map_err(|_| bad("not a DSSE envelope: not UTF-8"))?;
     let env: Envelope =
@@ -139,6 +147,19 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Decoded, BundleError> {
         body,
         signatures,
     })
+}
+
+/// The browser's module reads binary bundles only (they come compiled); a JSON envelope is
+/// refused before it is read, with the way out.
+#[cfg(not(feature = "compile"))]
+fn decode_json(bytes: &[u8]) -> Result<Decoded, BundleError> {
+    if bytes.trim_ascii_start().first() != Some(&b'{') {
+        return Err(bad("neither a binary bundle nor a DSSE envelope"));
+    }
+    Err(BundleError::new(
+        BundleCode::NeedsFullModule,
+        "this module reads binary bundles: ask the server for one (Accept: application/octet-stream) or load fieldgate_wasm_full_bg.wasm for JSON",
+    ))
 }
 
 /// A bundle's body read without checking its signatures, after the same framing checks as
@@ -193,11 +214,12 @@ mod tests {
         assert_eq!(d.encoding, Encoding::Binary);
         let again = encode_binary(d.body.clone(), d.signatures.clone());
         assert_eq!(again, bytes.to_vec());
-        // Format 2 had no members, parents or depths (3: no flows): its body is not ours.
+        // Format 2 had no members, parents or depths (3: no flows; 4: no dates): its body is
+        // not ours.
         let mut v2 = bytes.to_vec();
         v2[MAGIC.len()] = 2;
         let e = decode(&v2).err().expect("refused");
         assert_eq!(e.code, BundleCode::BadBundle);
-        assert_eq!(e.message, "binary bundle format 2 is not 4");
+        assert_eq!(e.message, "binary bundle format 2 is not 5");
     }
 }

@@ -55,6 +55,8 @@ pub(crate) struct WhoCanArgs {
     /// The language of the words (a flow's transition or step said in its place): en or zh-CN.
     #[arg(long, default_value = "en")]
     lang: crate::admin::words::Lang,
+    #[command(flatten)]
+    at: super::AtArg,
 }
 
 pub(crate) fn who_can_run(a: WhoCanArgs) -> CliResult {
@@ -79,7 +81,8 @@ pub(crate) fn who_can_run(a: WhoCanArgs) -> CliResult {
         }
         _ => return Err("give --action, or --field with --state".into()),
     };
-    let rows = who_can(&policy, &a.resource, &q, directory.as_ref()).map_err(|e| e.to_string())?;
+    let rows = who_can(&policy, &a.resource, &q, directory.as_ref(), a.at.ms())
+        .map_err(|e| e.to_string())?;
     if a.json {
         print_json(&rows)?;
         return Ok(ExitCode::SUCCESS);
@@ -144,9 +147,13 @@ pub(crate) fn who_can_run(a: WhoCanArgs) -> CliResult {
 fn source_text(s: &crate::admin::Source, stand_in: bool) -> String {
     use crate::core::RoleVia;
     let scope = s.scope.as_str();
+    // A dated way of having it says when it ends (the day, UTC).
+    let until = s.until.as_deref().map_or(String::new(), |u| {
+        format!(" until {}", u.get(..10).unwrap_or(u))
+    });
     let holder = match s.holder {
         "template" => format!("template {} in ", s.name),
-        "user" => return format!("personal grant [{scope}]"),
+        "user" => return format!("personal grant [{scope}]{until}"),
         _ => String::new(),
     };
     let how = match &s.through {
@@ -157,7 +164,7 @@ fn source_text(s: &crate::admin::Source, stand_in: bool) -> String {
         Some(RoleVia::Subject | RoleVia::User) | None => String::new(),
     };
     format!(
-        "{holder}role {}{how} [{scope}]",
+        "{holder}role {}{how} [{scope}]{until}",
         s.role.as_deref().unwrap_or("?")
     )
 }
@@ -175,12 +182,20 @@ pub(crate) struct TestArgs {
     /// Subjects given by id alone are these people (with their reporting line).
     #[command(flatten)]
     directory: DirectoryArgs,
+    /// The time of every case without its own `"now"`.
+    #[command(flatten)]
+    at: super::AtArg,
 }
 
 pub(crate) fn test_run(a: TestArgs) -> CliResult {
     let policy = load::valid_policy(&a.policy)?;
     let directory = a.directory.load(Some(&policy))?;
-    let report = run_suite(&policy, &read_json(&a.tests)?, directory.as_ref())?;
+    let report = run_suite(
+        &policy,
+        &read_json(&a.tests)?,
+        directory.as_ref(),
+        a.at.ms(),
+    )?;
     if a.json {
         print_json(&report)?;
     } else {
@@ -219,6 +234,10 @@ pub(crate) struct TransferArgs {
     /// Copy instead of move: the leaver keeps everything.
     #[arg(long)]
     copy: bool,
+    /// With --copy: the stand-in holds what is copied until this time (RFC 3339, e.g.
+    /// 2027-01-31T23:59:59+08:00).
+    #[arg(long, requires = "copy")]
+    until: Option<String>,
     /// Allow a successor in neither `assignments.users` nor the directory.
     #[arg(long)]
     new_user: bool,
@@ -262,6 +281,7 @@ pub(crate) fn transfer_run(a: TransferArgs) -> CliResult {
         from: a.from.clone(),
         to: a.to.clone(),
         copy: a.copy,
+        until: a.until.clone(),
         new_successor: a.new_user,
         selection: Selection {
             roles: pick(a.roles),
@@ -318,12 +338,23 @@ pub(crate) struct LintArgs {
     json: bool,
     #[command(flatten)]
     directory: DirectoryArgs,
+    /// Judge dated access at this time.
+    #[command(flatten)]
+    at: super::AtArg,
+    /// How far ahead an end counts as soon (`expires_soon`), e.g. 14d, 30d.
+    #[arg(long, default_value = "14d")]
+    within: humantime::Duration,
 }
 
 pub(crate) fn lint_run(a: LintArgs) -> CliResult {
     let checked = load::checked_policy(&a.policy)?;
     let directory = a.directory.load(Some(checked.policy()))?;
-    let warnings = lint(&checked, directory.as_ref());
+    let within_ms = i64::try_from(a.within.as_millis()).map_err(|_| "--within is too long")?;
+    let horizon = crate::admin::Horizon {
+        now: a.at.ms(),
+        within_ms,
+    };
+    let warnings = lint(&checked, directory.as_ref(), horizon);
     if a.json {
         print_json(&warnings)?;
     } else {
@@ -365,6 +396,9 @@ pub(crate) struct DiffArgs {
     /// added, removed or given roles are diffed with the policy change.
     #[arg(long)]
     new_directory: Option<PathBuf>,
+    /// Compare access at this time: dated entries count inside their dates.
+    #[command(flatten)]
+    at: super::AtArg,
 }
 
 /// A policy document from a policy file or a JSON bundle's payload.
@@ -411,6 +445,7 @@ pub(crate) fn diff_run(a: DiffArgs) -> CliResult {
     let limits = Limits {
         max_changes: a.max_changes,
         expired: &|| deadline.passed(),
+        at: Some(a.at.ms()),
     };
     let people = [directory.as_ref(), after.as_ref()];
     let d = crate::admin::diff_people(&old, &new, people, &limits).map_err(|e| e.to_string())?;

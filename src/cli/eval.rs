@@ -28,6 +28,9 @@ pub(crate) struct Args {
     /// department, groups, roles and reporting line.
     #[command(flatten)]
     directory: load::DirectoryArgs,
+    /// The time of every request without its own `"now"`.
+    #[command(flatten)]
+    at: super::AtArg,
 }
 
 pub(crate) fn run(a: Args) -> CliResult {
@@ -37,7 +40,7 @@ pub(crate) fn run(a: Args) -> CliResult {
         (None, None) => return Err("give --policy or --bundle".into()),
     };
     let directory = a.directory.load(Some(&policy))?;
-    let mut evaluator = Evaluator::new(policy, a.explain, directory);
+    let mut evaluator = Evaluator::new(policy, a.explain, directory, a.at.ms());
     let stdin = std::io::stdin().lock();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for line in stdin.lines() {
@@ -57,6 +60,8 @@ pub(crate) struct Evaluator {
     policy: Arc<Policy>,
     explain: bool,
     directory: Option<Directory>,
+    /// The time of a request without its own `"now"` (Unix ms).
+    at: i64,
     sessions: HashMap<String, Session>,
 }
 
@@ -67,11 +72,13 @@ impl Evaluator {
         policy: Arc<Policy>,
         explain: bool,
         directory: Option<Directory>,
+        at: i64,
     ) -> Evaluator {
         Evaluator {
             policy,
             explain,
             directory,
+            at,
             sessions: HashMap::new(),
         }
     }
@@ -95,14 +102,23 @@ impl Evaluator {
             .get("resource")
             .and_then(Value::as_str)
             .ok_or_else(|| bad("`resource` is required".into()))?;
-        let key = subject_json.to_string();
+        // The request's own time: RFC 3339 text or Unix milliseconds.
+        let now = match req.get("now") {
+            None => self.at,
+            Some(Value::String(t)) => crate::core::time::parse_rfc3339(t)
+                .ok_or_else(|| bad(format!("`now` is not an RFC 3339 time: {t}")))?,
+            Some(v) => v
+                .as_i64()
+                .ok_or_else(|| bad("`now` is RFC 3339 text or Unix milliseconds".into()))?,
+        };
+        let key = format!("{now} {subject_json}");
         if !self.sessions.contains_key(&key) {
             let subject = Directory::resolve(self.directory.as_ref(), subject_json).map_err(bad)?;
             if self.sessions.len() >= MAX_CACHED_SESSIONS {
                 self.sessions.clear();
             }
             self.sessions
-                .insert(key.clone(), self.policy.session(&subject));
+                .insert(key.clone(), self.policy.session_at(&subject, now));
         }
         let session = &self.sessions[&key];
         let text = |k: &str| {

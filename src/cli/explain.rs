@@ -32,6 +32,8 @@ pub(crate) struct Args {
     /// The language of the words: en or zh-CN.
     #[arg(long, default_value = "en")]
     lang: crate::admin::words::Lang,
+    #[command(flatten)]
+    at: super::AtArg,
 }
 
 pub(crate) fn run(a: Args) -> CliResult {
@@ -45,7 +47,7 @@ pub(crate) fn run(a: Args) -> CliResult {
     let record = parse(&a.record, "record")?;
     let context = parse(&a.context, "context")?;
     let subject = a.subject.into_subject();
-    let session = policy.session(&subject);
+    let session = policy.session_at(&subject, a.at.ms());
     let e = session
         .explain(
             &a.action,
@@ -132,8 +134,12 @@ pub(crate) fn render(user: &str, roles: &[&str], e: &Explanation, has_record: bo
         };
         let _ = writeln!(
             s,
-            "  {} ({} {}{via}): {applies}, {lists} {}",
-            g.id, g.source, g.name, e.action
+            "  {} ({} {}{via}{}): {applies}, {lists} {}",
+            g.id,
+            g.source,
+            g.name,
+            until(g.until.as_deref()),
+            e.action
         );
     }
     let _ = writeln!(s, "rules:");
@@ -146,7 +152,13 @@ pub(crate) fn render(user: &str, roles: &[&str], e: &Explanation, has_record: bo
         } else {
             "does not apply"
         };
-        let _ = writeln!(s, "  {} ({}): {applies}", r.id, r.effect);
+        let _ = writeln!(
+            s,
+            "  {} ({}{}): {applies}",
+            r.id,
+            r.effect,
+            until(r.until.as_deref())
+        );
     }
     let _ = writeln!(s, "fields ({}):", e.mode.as_str());
     let width = e.fields.iter().map(|f| f.name.len()).max().unwrap_or(0);
@@ -161,4 +173,11 @@ pub(crate) fn render(user: &str, roles: &[&str], e: &Explanation, has_record: bo
         let _ = writeln!(s, "  {:width$}  {:8}  {set}{cap}", f.name, f.state.as_str());
     }
     s
+}
+
+/// ", until 2027-01-31" for a dated entry (the day of its last moment, UTC).
+fn until(time: Option<&str>) -> String {
+    time.map_or(String::new(), |t| {
+        format!(", until {}", t.get(..10).unwrap_or(t))
+    })
 }

@@ -78,6 +78,7 @@ impl SubjectArgs {
             roles: self.roles,
             department: self.department,
             groups: self.groups,
+            org: None,
             attrs: Default::default(),
             reports: Default::default(),
         }

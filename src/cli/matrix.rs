@@ -50,6 +50,9 @@ pub(crate) struct ExportArgs {
     /// The language of the labels and of where each value comes from: en or zh-CN.
     #[arg(long, default_value = "en")]
     lang: crate::admin::words::Lang,
+    /// People's rows as they stand at this time (dated access).
+    #[command(flatten)]
+    at: super::AtArg,
 }
 
 #[derive(clap::Args)]
@@ -86,7 +89,14 @@ fn export_run(a: ExportArgs) -> CliResult {
     let roles = (!a.all_roles).then_some(a.role.as_slice());
     let directory = a.directory.load(Some(&policy))?;
     let people = directory.as_ref().map(|d| d.people()).unwrap_or_default();
-    let m = Matrix::build_in(&doc, &policy, &a.resource, roles, people, a.lang)?;
+    let m = Matrix::build_in(
+        &doc,
+        &policy,
+        &a.resource,
+        roles,
+        (people, a.at.ms()),
+        a.lang,
+    )?;
     let bytes = match a.format {
         Format::Csv => table::write_csv(&m.table()),
         Format::Xlsx => sheets::matrix_workbook(&m)?,

@@ -120,3 +120,26 @@ pub fn main() -> ExitCode {
 
 /// A CLI failure: the message printed before exiting with status 2.
 pub(crate) type CliResult = Result<ExitCode, String>;
+
+/// `--at TIME`: when the question is asked (RFC 3339 with an offset), for dated access;
+/// without it, now by this machine's clock.
+#[derive(clap::Args, Clone, Copy, Default)]
+pub(crate) struct AtArg {
+    /// Answer at this time (RFC 3339, e.g. 2027-01-31T23:59:59+08:00); default now.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    at: Option<i64>,
+}
+
+impl AtArg {
+    /// The time asked about, in Unix ms.
+    pub(crate) fn ms(self) -> i64 {
+        self.at.unwrap_or_else(crate::host::now_ms)
+    }
+}
+
+/// An RFC 3339 time with an offset, as Unix ms.
+fn parse_time(text: &str) -> Result<i64, String> {
+    crate::core::time::parse_rfc3339(text).ok_or_else(|| {
+        format!("`{text}` is not an RFC 3339 time with an offset (2027-01-31T23:59:59+08:00)")
+    })
+}

@@ -56,6 +56,8 @@ struct WriteArgs {
     /// Where to write the sheet.
     #[arg(long, required = true)]
     out: Option<PathBuf>,
+    #[command(flatten)]
+    at: super::AtArg,
 }
 
 #[derive(clap::Args)]
@@ -100,6 +102,7 @@ fn write_run(a: WriteArgs) -> CliResult {
         resource: a.resource,
         sensitive: a.sensitive,
         actions: a.action,
+        at: a.at.ms(),
     };
     let lines = review::review(&checked, &directory, &coverage)?;
     let mut rows = vec![COLUMNS.iter().map(|c| c.to_string()).collect::<Vec<_>>()];

@@ -1,9 +1,9 @@
 //! A policy checked once: its document and its compiled form, made together from one input
 //! and kept together, so the tools and the server that need both never compile twice.
 
-use crate::core::compile::MAX_VERSION;
 use crate::core::error::{Code, PolicyError, PolicyErrors};
 use crate::core::Policy;
+use crate::core::MAX_VERSION;
 use crate::prelude::*;
 use alloc::sync::Arc;
 use serde_json::Value;

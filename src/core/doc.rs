@@ -104,6 +104,15 @@ impl<'d> Val<'d> {
         }
     }
 
+    /// The boolean, if this is one.
+    #[cfg(feature = "compile")]
+    pub fn as_bool(&self) -> Option<bool> {
+        match self.node().kind {
+            Kind::Bool(b) => Some(b),
+            _ => None,
+        }
+    }
+
     /// The number, if this is an integer >= 0.
     pub fn as_u64(&self) -> Option<u64> {
         match self.node().kind {
@@ -229,6 +238,7 @@ impl<'d> Obj<'d> {
         self.iter().map(|(k, _)| k)
     }
 
+    #[cfg(feature = "compile")]
     /// The first member called `key`.
     pub fn get(&self, key: &str) -> Option<Val<'d>> {
         self.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
@@ -255,6 +265,7 @@ impl<'d> Obj<'d> {
         Ok(found)
     }
 
+    #[cfg(feature = "compile")]
     /// Whether a member is called `key`.
     pub fn contains_key(&self, key: &str) -> bool {
         self.get(key).is_some()

@@ -44,6 +44,9 @@ codes! {
         BadScope = "bad_scope",
         /// A rule effect other than deny or limit.
         BadEffect = "bad_effect",
+        /// A `from` or `until` that is not an RFC 3339 time with an offset, or an `until`
+        /// before its `from`.
+        BadWindow = "bad_window",
         /// A mask spec that is not a preset or `keep(a,b)`.
         BadMask = "bad_mask",
         /// A condition that does not parse.
@@ -56,6 +59,8 @@ codes! {
         ScopeNeedsOwner = "scope_needs_owner",
         /// Scope `department` or `department_tree` on a resource without `department`.
         ScopeNeedsDepartment = "scope_needs_department",
+        /// Scope `org` on a resource without `org`.
+        ScopeNeedsOrg = "scope_needs_org",
         /// Scope `member` on a resource without `members`.
         ScopeNeedsMembers = "scope_needs_members",
         /// Scope `parent` on a resource without `parent`.

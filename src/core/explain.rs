@@ -5,6 +5,7 @@ use crate::core::error::RequestError;
 use crate::core::policy::{lists, Effect, Policy, Scope, Targets};
 use crate::core::session::{Input, ResourceId, Session};
 use crate::core::state::{FieldState, Mode};
+use crate::core::window::Window;
 use crate::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
@@ -74,6 +75,9 @@ pub struct GrantTrace {
     /// (absent without a record, or when it does not apply).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub matched: Option<ScopeMatch>,
+    /// A personal grant's last moment (RFC 3339), when it is dated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
 }
 
 /// What a `subordinates`, `member` or `parent` scope matched on a record: the reporting line,
@@ -115,6 +119,16 @@ pub struct RuleTrace {
     pub lists_action: bool,
     /// Whether it has a `when` condition.
     pub conditional: bool,
+    /// A personal deny's or limit's last moment (RFC 3339), when it is dated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+}
+
+/// A window's end as RFC 3339 text, for the explanation.
+fn until_text(window: Option<&Window>) -> Option<String> {
+    window
+        .and_then(|w| w.until)
+        .map(crate::core::time::format_rfc3339)
 }
 
 /// One field's state and where it came from.
@@ -306,6 +320,7 @@ impl Session {
                     .flatten(),
                 applies,
                 lists_action,
+                until: until_text(grant.window.as_ref()),
             });
         }
         grants
@@ -391,6 +406,7 @@ impl Session {
                 applies,
                 lists_action,
                 conditional: rule.when.is_some(),
+                until: until_text(rule.window.as_ref()),
             });
         }
         (rules, denied_by)

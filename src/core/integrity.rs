@@ -6,6 +6,7 @@
 
 use crate::core::condition::{Expr, Operand, SlotTable, UserRef};
 use crate::core::policy::{Origin, Policy, Targets, MAX_ACTIONS};
+use crate::core::window::RoleEntry;
 use crate::prelude::*;
 
 impl Policy {
@@ -69,7 +70,8 @@ impl Policy {
             });
             let slots = record_slot(r.owner)
                 .and(record_slot(r.department))
-                .and(record_slot(r.members));
+                .and(record_slot(r.members))
+                .and(record_slot(r.org));
             let mut flow = r
                 .workflow
                 .iter()
@@ -123,18 +125,19 @@ impl Policy {
         }
         all("global rule", &self.global_rules, rules)?;
         all("flow rule", &self.flow_rules, rules)?;
+        let held = |entries: &[RoleEntry]| entries.iter().map(|e| e.role).collect::<Vec<u32>>();
         for (i, u) in self.users.values().enumerate() {
-            let refs = all("role", &u.roles, roles)
+            let refs = all("role", &held(&u.roles), roles)
                 .and(all("grant", &u.grants, grants))
                 .and(all("rule", &u.rules, rules));
             at("user", i, refs)?;
         }
         for (d, rs) in &self.department_roles {
-            let refs = in_range("department", *d, depts).and(all("role", rs, roles));
+            let refs = in_range("department", *d, depts).and(all("role", &held(rs), roles));
             at("department", *d as usize, refs)?;
         }
         for (i, rs) in self.group_roles.values().enumerate() {
-            at("group", i, all("role", rs, roles))?;
+            at("group", i, all("role", &held(rs), roles))?;
         }
         Ok(())
     }
@@ -179,7 +182,9 @@ fn expr_ok(e: &Expr, s: &SlotTable) -> bool {
 fn operand_ok(o: &Operand, s: &SlotTable) -> bool {
     match o {
         Operand::Lit(_) | Operand::User(UserRef::Id | UserRef::Roles | UserRef::Department) => true,
-        Operand::User(UserRef::Groups | UserRef::DepartmentTree | UserRef::Reports) => true,
+        Operand::User(
+            UserRef::Groups | UserRef::Org | UserRef::DepartmentTree | UserRef::Reports,
+        ) => true,
         Operand::User(UserRef::Attr(i)) => (*i as usize) < s.user_attrs.len(),
         Operand::Record(i) => (*i as usize) < s.record.len(),
         Operand::Context(i) => (*i as usize) < s.context.len(),

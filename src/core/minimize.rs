@@ -3,6 +3,7 @@
 
 use crate::core::policy::Policy;
 use crate::core::subject::Subject;
+use crate::core::window::At;
 use crate::prelude::*;
 use alloc::sync::Arc;
 use serde_json::{Map, Value};
@@ -13,11 +14,37 @@ use serde_json::{Map, Value};
 /// dropped; the exemptions of the rest name roles they do not have and are dropped too).
 /// The result is bound to the user with `subject`.
 pub fn minimize(doc: &Value, policy: &Arc<Policy>, subject: &Subject) -> Value {
-    let session = policy.session(subject);
-    let roles: Vec<&str> = session.roles();
+    // Every role the user holds at some time: dated entries travel with their dates and are
+    // decided on the device at its time.
+    let ever = policy.role_sources(subject, At::Ever);
+    let roles: Vec<&str> = ever.iter().map(|s| s.role.as_str()).collect();
+    // The roles held at every time, undated: only their exemptions drop a rule.
+    let always = policy.role_sources(subject, At::Unknown);
+    let always: Vec<&str> = always.iter().map(|s| s.role.as_str()).collect();
     let mut out = doc.as_object().cloned().unwrap_or_default();
 
-    let kept_roles = keep_keys(doc.get("roles"), |name| roles.contains(&name));
+    // A partner's bundle names only the (external) roles they hold: role lists elsewhere are
+    // cut to those, so nothing names a role the bundle leaves out.
+    let held = |list: &Value| -> Value {
+        Value::Array(
+            list.as_array()
+                .into_iter()
+                .flatten()
+                .filter(|e| {
+                    e.as_str()
+                        .or_else(|| e.get("role")?.as_str())
+                        .is_some_and(|r| roles.contains(&r))
+                })
+                .cloned()
+                .collect(),
+        )
+    };
+    let mut kept_roles = keep_keys(doc.get("roles"), |name| roles.contains(&name));
+    for r in kept_roles.values_mut() {
+        if let Some(inherits) = r.get("inherits").map(&held) {
+            r["inherits"] = inherits;
+        }
+    }
     let templates: Vec<String> = kept_roles
         .values()
         .flat_map(|r| {
@@ -36,16 +63,23 @@ pub fn minimize(doc: &Value, policy: &Arc<Policy>, subject: &Subject) -> Value {
 
     let a = doc.get("assignments");
     let mut assignments = Map::new();
-    let users = keep_keys(a.and_then(|a| a.get("users")), |id| id == subject.id);
+    let mut users = keep_keys(a.and_then(|a| a.get("users")), |id| id == subject.id);
+    for u in users.values_mut() {
+        if let Some(list) = u.get("roles").map(&held) {
+            u["roles"] = list;
+        }
+    }
     assignments.insert("users".into(), Value::Object(users));
     let chain = department_chain(doc, subject.department.as_deref());
-    let depts = keep_keys(a.and_then(|a| a.get("departments")), |d| {
+    let mut depts = keep_keys(a.and_then(|a| a.get("departments")), |d| {
         chain.iter().any(|c| c == d)
     });
+    depts.values_mut().for_each(|l| *l = held(l));
     assignments.insert("departments".into(), Value::Object(depts));
-    let groups = keep_keys(a.and_then(|a| a.get("groups")), |g| {
+    let mut groups = keep_keys(a.and_then(|a| a.get("groups")), |g| {
         subject.groups.iter().any(|x| x == g)
     });
+    groups.values_mut().for_each(|l| *l = held(l));
     assignments.insert("groups".into(), Value::Object(groups));
     out.insert("assignments".into(), Value::Object(assignments));
 
@@ -60,12 +94,28 @@ pub fn minimize(doc: &Value, policy: &Arc<Policy>, subject: &Subject) -> Value {
                 .and_then(Value::as_array)
                 .into_iter()
                 .flatten();
-            !exempt.filter_map(Value::as_str).any(|x| roles.contains(&x))
+            !exempt
+                .filter_map(Value::as_str)
+                .any(|x| always.contains(&x))
         })
         .map(|r| {
+            // Exemptions by roles held only for a while stay (decided at the device's time);
+            // those naming roles never held go.
             let mut r = r.clone();
             if let Some(o) = r.as_object_mut() {
-                o.remove("except_roles");
+                let kept: Vec<Value> = o
+                    .get("except_roles")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter(|x| x.as_str().is_some_and(|x| roles.contains(&x)))
+                    .cloned()
+                    .collect();
+                if kept.is_empty() {
+                    o.remove("except_roles");
+                } else {
+                    o.insert("except_roles".into(), Value::Array(kept));
+                }
             }
             r
         })

@@ -11,9 +11,12 @@
 )]
 
 pub mod attrs;
+#[cfg(feature = "compile")]
 mod checked;
+#[cfg(feature = "compile")]
 mod compile;
 pub mod condition;
+mod dated;
 pub(crate) mod doc;
 pub mod error;
 mod explain;
@@ -31,17 +34,22 @@ mod session;
 pub mod sql;
 pub mod state;
 pub mod subject;
+pub mod time;
+mod window;
 pub mod workflow;
 
 pub use attrs::{AttrPath, Attrs, NoAttrs, Slots};
+#[cfg(feature = "compile")]
 pub use checked::{Checked, Stamp};
-pub use compile::{valid_app_name, FORMAT, MAX_POLICY_BYTES, MAX_VERSION};
+#[cfg(feature = "compile")]
+pub use compile::{FORMAT, MAX_POLICY_BYTES};
+pub use dated::DatedEntry;
 pub use error::{Code, PolicyError, PolicyErrors, RequestError};
 pub use explain::{Explanation, FieldTrace, GrantTrace, Reason, RuleCap, RuleTrace};
 pub use filter::ScopeFilter;
 pub use mask::Mask;
 pub use minimize::minimize;
-pub use policy::{Header, Policy, Scope};
+pub use policy::{valid_app_name, Header, Policy, Scope, MAX_VERSION};
 pub use request::{Answer, Ask, Want};
 pub use session::{
     export_cells, transitions_json, ActionId, ExportColumns, FieldStates, FlowReason, Input,
@@ -49,3 +57,4 @@ pub use session::{
 };
 pub use state::{FieldState, Mode};
 pub use subject::Subject;
+pub use window::{At, Window};

@@ -24,6 +24,7 @@ impl<T> Clone for Lazy<T> {
 }
 
 impl<T> Lazy<T> {
+    #[cfg(feature = "compile")]
     /// A value computed now.
     pub fn with(value: T) -> Self {
         Lazy(OnceBox::with_value(Box::new(value)))
@@ -49,6 +50,7 @@ fn name_hash(name: &str) -> u64 {
 }
 
 impl NameIndex {
+    #[cfg(feature = "compile")]
     /// An index built now from `names` (in position order).
     pub fn build<'n>(names: impl Iterator<Item = &'n str>) -> NameIndex {
         NameIndex(Lazy::with(Self::map(names)))

@@ -10,6 +10,7 @@ use crate::core::mask::Mask;
 use crate::core::names::{Lazy, NameIndex, Named};
 use crate::core::path::JsonPath;
 use crate::core::state::FieldState;
+use crate::core::window::{RoleEntry, Window};
 use crate::core::workflow::Workflow;
 use crate::prelude::*;
 use alloc::borrow::Cow;
@@ -55,8 +56,8 @@ pub struct Policy {
     pub(crate) flow_rules: Vec<u32>,
     pub(crate) users: Named<UserAssignment>,
     /// Roles by department (a list: few departments have roles of their own).
-    pub(crate) department_roles: Vec<(u32, Vec<u32>)>,
-    pub(crate) group_roles: Named<Vec<u32>>,
+    pub(crate) department_roles: Vec<(u32, Vec<RoleEntry>)>,
+    pub(crate) group_roles: Named<Vec<RoleEntry>>,
     pub(crate) slots: SlotTable,
     /// Whether a condition reads `user.roles` (found on first use; sessions list the role
     /// names only then).
@@ -119,6 +120,9 @@ pub(crate) struct Resource {
     pub department: Option<u32>,
     /// Record slot of the members attribute (a list of user ids: `member` scopes).
     pub members: Option<u32>,
+    /// Record slot of the outside organisation a record belongs to (`org` scopes: a partner
+    /// sees its own organisation's records).
+    pub org: Option<u32>,
     /// The resource whose records this one's follow (`parent` scopes).
     pub parent: Option<ParentLink>,
     /// Its approval flow, if it declares one.
@@ -215,6 +219,7 @@ pub(crate) struct Field<'r> {
 }
 
 impl Fields {
+    #[cfg(feature = "compile")]
     /// Declares the next field.
     #[expect(
         clippy::cast_possible_truncation,
@@ -270,6 +275,8 @@ pub(crate) struct Role {
     pub ancestors: Vec<u32>,
     /// The role's own grants and its templates' grants.
     pub grants: Vec<u32>,
+    /// Whether partners (people with an `org`) may hold it; they hold no other role.
+    pub external: bool,
 }
 
 /// Where a grant was written.
@@ -314,6 +321,9 @@ pub enum Scope {
     Member,
     /// Records whose parent record allows the same action.
     Parent,
+    /// Records of the user's outside organisation (the resource's `org` attribute equals
+    /// `user.org`): a partner's own orders.
+    Org,
 }
 
 impl Scope {
@@ -340,6 +350,7 @@ impl Scope {
             Scope::Subordinates => "subordinates",
             Scope::Member => "member",
             Scope::Parent => "parent",
+            Scope::Org => "org",
         }
     }
 }
@@ -393,6 +404,7 @@ impl<S: AsRef<str>> Pattern<S> {
         }
     }
 
+    #[cfg(feature = "compile")]
     /// The same pattern with owned names.
     pub fn owned(&self) -> Pattern {
         let own = |n: &S| n.as_ref().to_string();
@@ -439,6 +451,8 @@ pub(crate) struct Grant {
     /// For `subordinates`: how far down the reporting line (`None`: all the way).
     pub depth: Option<u32>,
     pub when: Option<Expr>,
+    /// A personal grant's dates (`from`, `until`).
+    pub window: Option<Window>,
 }
 
 impl Grant {
@@ -479,17 +493,24 @@ pub(crate) struct Rule {
     pub targets: Targets,
     pub when: Option<Expr>,
     pub except_roles: Vec<u32>,
+    /// A personal deny's or limit's dates (`from`, `until`).
+    pub window: Option<Window>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct UserAssignment {
-    pub roles: Vec<u32>,
+    pub roles: Vec<RoleEntry>,
     pub grants: Vec<u32>,
     /// Personal denies, then personal limits (rules for this user alone).
     pub rules: Vec<u32>,
 }
 
 impl Policy {
+    /// Whether role `name` is external (partners may hold it); false for an unknown role.
+    pub fn role_is_external(&self, name: &str) -> bool {
+        self.role_pos(name).is_some_and(|r| self.role(r).external)
+    }
+
     /// The approval flow `resource` declares, if any.
     pub fn workflow(&self, resource: &str) -> Option<&Workflow> {
         let r = self.resource_pos(resource)?;
@@ -546,14 +567,14 @@ impl Policy {
         self.resource_at(resource.0).fields.len()
     }
 
-    /// The record slots decisions about resource `r` can read: its owner, department and
-    /// members attributes, its parent record (read whole), and every slot the conditions of
+    /// The record slots decisions about resource `r` can read: its owner, department, members
+    /// and org attributes, its parent record (read whole), and every slot the conditions of
     /// grants and rules covering it read, sorted
     /// (what a caller handing records over as slots must fill; the others are never read).
     pub fn record_slots(&self, r: ResourceId) -> Vec<u32> {
         let res = self.resource_at(r.0);
         let parent = res.parent.as_ref().map(|l| l.slot);
-        let mut slots: Vec<u32> = [res.owner, res.department, res.members, parent]
+        let mut slots: Vec<u32> = [res.owner, res.department, res.members, res.org, parent]
             .into_iter()
             .flatten()
             .collect();
@@ -640,6 +661,13 @@ impl Policy {
     /// (`member` scopes), if it declares one.
     pub fn members_attribute(&self, resource: &str) -> Option<String> {
         let slot = self.resource(resource)?.members?;
+        self.slots.record.get(slot as usize).map(AttrPath::dotted)
+    }
+
+    /// The record attribute (dotted) holding a record's outside organisation, if `resource`
+    /// declares one (`org` scopes).
+    pub fn org_attribute(&self, resource: &str) -> Option<String> {
+        let slot = self.resource(resource)?.org?;
         self.slots.record.get(slot as usize).map(AttrPath::dotted)
     }
 
@@ -781,6 +809,19 @@ pub struct ResourceId(pub(crate) u32);
 /// An action of one resource, resolved once by name for the fast paths.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ActionId(pub(crate) u8);
+
+/// The highest version a policy may have: JavaScript numbers hold integers exactly up to here
+/// (`Number.MAX_SAFE_INTEGER`), and the package compares versions as numbers.
+pub const MAX_VERSION: u64 = (1 << 53) - 1;
+
+/// Whether `name` is a usable app name: `[a-z0-9][a-z0-9-]{0,63}`. App names become file and
+/// URL path segments, so nothing else is accepted.
+#[expect(clippy::indexing_slicing, reason = "`b` is not empty (checked first)")]
+pub fn valid_app_name(name: &str) -> bool {
+    let b = name.as_bytes();
+    let ok = |c: &u8| c.is_ascii_lowercase() || c.is_ascii_digit();
+    !b.is_empty() && b.len() <= 64 && ok(&b[0]) && b[1..].iter().all(|c| ok(c) || *c == b'-')
+}
 
 #[cfg(test)]
 mod tests {

@@ -7,8 +7,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
 /// A user as the app knows them. Unknown roles are ignored; the policy adds the roles it assigns.
-/// Read from JSON as `{ id, roles?, department?, groups?, attrs?, reports? }` (absent and `null`
-/// alike).
+/// Read from JSON as `{ id, roles?, department?, groups?, org?, attrs?, reports? }` (absent and
+/// `null` alike).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Subject {
     /// The user id (`user.id`, matched by `own` scopes and `assignments.users`).
@@ -19,6 +19,10 @@ pub struct Subject {
     pub department: Option<String>,
     /// Groups the user belongs to.
     pub groups: Vec<String>,
+    /// The outside organisation a partner belongs to (上下游, 互联企业; none for the company's
+    /// own staff): a partner holds external roles only, and `org` scopes match it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub org: Option<String>,
     /// Free attributes (`user.attrs.*`).
     pub attrs: Map<String, Value>,
     /// Everyone below the user in the reporting line, by id, with their distance (a whole
@@ -48,6 +52,7 @@ impl Subject {
             roles: m.strings("roles")?.unwrap_or_default(),
             department: m.string("department")?,
             groups: m.strings("groups")?.unwrap_or_default(),
+            org: m.string("org")?,
             attrs: m.object("attrs")?.unwrap_or_default(),
             reports,
         })
@@ -61,6 +66,7 @@ impl Subject {
         };
         self.id == other.id
             && self.department == other.department
+            && self.org == other.org
             && set(&self.roles, &other.roles)
             && set(&self.groups, &other.groups)
             && self.attrs == other.attrs
@@ -70,6 +76,7 @@ impl Subject {
     /// Whether only the id is given (everything else at its default).
     pub fn only_id(&self) -> bool {
         self.department.is_none()
+            && self.org.is_none()
             && self.roles.is_empty()
             && self.groups.is_empty()
             && self.attrs.is_empty()

@@ -74,6 +74,8 @@ codes! {
         SameUser = "same_user",
         /// 422: a transfer of an entry the leaver does not have.
         UnknownEntry = "unknown_entry",
+        /// 422: a stand-in's end date that is no RFC 3339 time, or one on a move.
+        BadWindow = "bad_window",
         /// 422: the access diff is too large to compute (time or size).
         DiffTooLarge = "diff_too_large",
         /// 429: too many requests, events or streams from this caller (`Retry-After`).
@@ -134,6 +136,7 @@ impl ServerCode {
             BadApp => "应用名只能用小写字母、数字和 -",
             SameUser => "不能转交给离职人员本人",
             UnknownEntry => "离职人员没有这一项权限",
+            BadWindow => "截止时间有误：请填写带时区的时间，且只有代岗（复制）才能设截止时间",
             DiffTooLarge => "变更影响太大，无法计算：请分几次发布",
             RateLimited => "请求太频繁，请稍后再试",
             Overloaded => "服务器繁忙，请稍后再试",
@@ -163,9 +166,8 @@ impl ServerCode {
             TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             BadPolicy | WrongApp | WrongType | BadCells | BadDirectory | BadApp | SameUser
-            | UnknownEntry | DiffTooLarge | SqlUnsupported | BadColumn | CommentRequired => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            | UnknownEntry | BadWindow | DiffTooLarge | SqlUnsupported | BadColumn
+            | CommentRequired => StatusCode::UNPROCESSABLE_ENTITY,
             RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Overloaded | Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -198,6 +200,7 @@ impl From<crate::core::Code> for ServerCode {
             | C::UnknownKey
             | C::BadFormat
             | C::BadVersion
+            | C::BadWindow
             | C::BadName
             | C::UnknownRole
             | C::UnknownTemplate
@@ -212,6 +215,7 @@ impl From<crate::core::Code> for ServerCode {
             | C::ConditionTooDeep
             | C::ScopeNeedsOwner
             | C::ScopeNeedsDepartment
+            | C::ScopeNeedsOrg
             | C::ScopeNeedsMembers
             | C::ScopeNeedsParent
             | C::ParentCycle
@@ -242,6 +246,7 @@ impl From<crate::admin::AdminCode> for ServerCode {
             A::UnknownUser => ServerCode::UnknownUser,
             A::SameUser => ServerCode::SameUser,
             A::UnknownEntry => ServerCode::UnknownEntry,
+            A::BadWindow => ServerCode::BadWindow,
             A::BadPolicy => ServerCode::BadPolicy,
             A::DiffTooLarge => ServerCode::DiffTooLarge,
         }

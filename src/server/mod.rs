@@ -252,6 +252,7 @@ pub fn router(state: Shared, www: &Path, pkg: &Path) -> Router {
         .route("/drafts/transfer", post(http::drafts::transfer_draft))
         .route("/drafts/check", post(http::drafts::check_draft))
         .route("/drafts/person", post(http::drafts::person))
+        .route("/drafts/dated", post(http::drafts::dated))
         .route("/drafts/matrix/export", post(http::drafts::matrix_export))
         .route("/drafts/matrix/import", post(http::drafts::matrix_import))
         .route("/drafts/matrix/edit", post(http::drafts::matrix_edit))

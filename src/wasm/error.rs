@@ -55,6 +55,7 @@ pub(crate) fn from_bundle(e: &BundleError) -> JsValue {
     })
 }
 
+#[cfg(feature = "compile")]
 /// A policy that does not compile: the first error's code and path, and every error.
 pub(crate) fn from_policy(e: &PolicyErrors) -> JsValue {
     let first = e.errors().first();

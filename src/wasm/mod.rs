@@ -22,7 +22,7 @@ use crate::core::members::{self, required, Members};
 use crate::core::{Code, Input, Mode, Policy, ResourceId, Session, Subject};
 use crate::prelude::*;
 use alloc::sync::Arc;
-use error::{from_bundle, from_policy, from_request, js_error, json_text};
+use error::{from_bundle, from_request, js_error, json_text};
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
@@ -111,6 +111,22 @@ fn trusted_keys(o: &LoadOptions) -> Result<TrustedKeys, JsValue> {
         .threshold
         .map_or(1, |t| usize::try_from(t).unwrap_or(usize::MAX));
     Ok(TrustedKeys::new(keys).with_threshold(threshold))
+}
+
+/// A policy document compiled, where the module has the compiler.
+#[cfg(feature = "compile")]
+fn compile_unverified(json: &str) -> Result<Policy, JsValue> {
+    Policy::from_json(json).map_err(|e| error::from_policy(&e))
+}
+
+/// The browser's module has no compiler, but the same exports (one glue drives every module).
+#[cfg(not(feature = "compile"))]
+fn compile_unverified(_: &str) -> Result<Policy, JsValue> {
+    Err(js_error(
+        BundleCode::NeedsFullModule.as_str(),
+        "this module reads binary bundles: load fieldgate_wasm_full_bg.wasm to compile a policy document",
+        None,
+    ))
 }
 
 /// [`WasmEngine::schema`]'s JSON.
@@ -249,7 +265,7 @@ impl WasmEngine {
     /// Compiles a policy document with no signature check: previews and tests only.
     #[wasm_bindgen(js_name = fromPolicyUnverified)]
     pub fn from_policy_unverified(json: &str) -> Result<WasmEngine, JsValue> {
-        let policy = Policy::from_json(json).map_err(|e| from_policy(&e))?;
+        let policy = compile_unverified(json)?;
         let h = policy.header().clone();
         Ok(WasmEngine {
             policy: Arc::new(policy),
@@ -324,9 +340,14 @@ impl WasmEngine {
             .map_err(|e| from_request(&e))
     }
 
-    /// A session for one user; `subject_json` is `{ id, roles?, department?, groups?, attrs?,
-    /// reports? }` (a per-user bundle's own `person` when given by id alone).
-    pub fn session(&self, subject_json: &str) -> Result<WasmSession, JsValue> {
+    /// A session for one user at `now` (Unix ms: dated access counts inside its dates);
+    /// `subject_json` is `{ id, roles?, department?, groups?, attrs?, reports? }` (a per-user
+    /// bundle's own `person` when given by id alone).
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "times in milliseconds are far below 2^63, and `as` saturates anything else"
+    )]
+    pub fn session(&self, subject_json: &str, now: f64) -> Result<WasmSession, JsValue> {
         let subject: Subject = serde_json::from_str(subject_json).map_err(|e| {
             js_error(
                 Code::BadRequest.as_str(),
@@ -334,8 +355,8 @@ impl WasmEngine {
                 None,
             )
         })?;
-        let session =
-            crate::bundle::session_for(&self.policy, &subject).map_err(|e| from_bundle(&e))?;
+        let session = crate::bundle::session_for(&self.policy, &subject, now as i64)
+            .map_err(|e| from_bundle(&e))?;
         Ok(WasmSession { session })
     }
 
@@ -443,6 +464,19 @@ impl WasmSession {
                 *c = u8::from(*ok);
             }
         }))
+    }
+
+    /// When this session's answers stop holding (Unix ms; infinity: never): a dated entry
+    /// reaching the user starts or stops existing then, and the wrapper makes a new session.
+    #[wasm_bindgen(js_name = changesAt)]
+    #[expect(
+        clippy::cast_precision_loss,
+        reason = "times in milliseconds are exact in f64 up to 2^53 ms, far past any date"
+    )]
+    pub fn changes_at(&self) -> f64 {
+        self.session
+            .changes_at()
+            .map_or(f64::INFINITY, |t| t as f64)
     }
 
     /// Stale mode (see `Session::set_stale`).

@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value};
 pub const ACTIONS: [&str; 5] = ["view", "create", "edit", "delete", "export"];
 pub const FIELDS: [&str; 4] = ["f0", "f1", "f2", "f3"];
 pub const STATES: [&str; 4] = ["hidden", "masked", "readonly", "editable"];
-pub const SCOPES: [&str; 7] = [
+pub const SCOPES: [&str; 8] = [
     "all",
     "own",
     "department",
@@ -15,9 +15,12 @@ pub const SCOPES: [&str; 7] = [
     "subordinates",
     "member",
     "parent",
+    "org",
 ];
 /// The people records are owned by and shared with.
 pub const USERS: [&str; 3] = ["u0", "u1", "u2"];
+/// Outside organisations (partners): records belong to one, or to none.
+pub const ORGS: [&str; 2] = ["o1", "o2"];
 pub const CONDS: [&str; 7] = [
     "record.amount < 50",
     "record.locked == true",
@@ -114,13 +117,18 @@ pub fn policy_doc() -> impl Strategy<Value = Value> {
         prop::collection::vec(grant(), 0..2),
         (0..3usize).prop_flat_map(|n| (0..n).map(rule).collect::<Vec<_>>()),
         prop::sample::subsequence(vec!["r0", "r1", "r2", "r3"], 0..=1),
+        prop::collection::vec(prop::bool::weighted(0.4), 4),
     )
-        .prop_map(|(role_grants, inherits, personal, rules, dept_roles)| {
+        .prop_map(|(role_grants, inherits, personal, rules, dept_roles, external)| {
             let mut roles = Map::new();
             for (i, grants) in role_grants.into_iter().enumerate() {
                 // Inherit only from lower-numbered roles: no cycles.
                 let inh: Vec<String> = inherits[i].iter().filter(|&&j| j < i).map(|j| format!("r{j}")).collect();
-                roles.insert(format!("r{i}"), json!({"grants": grants, "inherits": inh}));
+                let mut role = json!({"grants": grants, "inherits": inh});
+                if external[i] {
+                    role["external"] = json!(true);
+                }
+                roles.insert(format!("r{i}"), role);
             }
             let departments: Map<String, Value> = DEPTS
                 .iter()
@@ -130,10 +138,10 @@ pub fn policy_doc() -> impl Strategy<Value = Value> {
                 "format": "fieldgate/1", "app": "prop", "version": 1,
                 "departments": departments,
                 "resources": {
-                    "doc": {"actions": ACTIONS, "owner": "owner", "department": "dept", "members": "team",
+                    "doc": {"actions": ACTIONS, "owner": "owner", "department": "dept", "members": "team", "org": "org",
                             "parent": {"resource": "acct", "via": "acct_id"},
                             "fields": {"f0": {}, "f1": {"mask": "phone"}, "f2": {}, "f3": {}}},
-                    "acct": {"actions": ACTIONS, "owner": "owner", "department": "dept",
+                    "acct": {"actions": ACTIONS, "owner": "owner", "department": "dept", "org": "org",
                              "fields": {"f0": {}, "f1": {}, "f2": {}, "f3": {}}},
                 },
                 "roles": roles,
@@ -151,11 +159,13 @@ pub fn subject() -> impl Strategy<Value = Subject> {
         prop::sample::subsequence(vec!["r0", "r1", "r2", "r3", "ghost"], 0..=3),
         prop::option::of(prop::sample::select(vec!["d0", "d1", "d2", "d3"])),
         prop::collection::vec(0..3u32, USERS.len()),
+        prop::option::weighted(0.3, prop::sample::select(ORGS.to_vec())),
     )
-        .prop_map(|(id, roles, dept, distances)| Subject {
+        .prop_map(|(id, roles, dept, distances, org)| Subject {
             id: id.into(),
             roles: roles.into_iter().map(String::from).collect(),
             department: dept.map(String::from),
+            org: org.map(String::from),
             reports: USERS
                 .iter()
                 .zip(distances)
@@ -174,10 +184,15 @@ fn fields() -> impl Strategy<Value = Value> {
         0..100i64,
         prop::bool::ANY,
         prop::sample::select(vec!["a", "b", "c"]),
+        prop::option::weighted(0.7, prop::sample::select(ORGS.to_vec())),
     )
-        .prop_map(
-            |(o, d, a, l, s)| json!({"owner": o, "dept": d, "amount": a, "locked": l, "status": s}),
-        )
+        .prop_map(|(o, d, a, l, s, org)| {
+            let mut r = json!({"owner": o, "dept": d, "amount": a, "locked": l, "status": s});
+            if let Some(org) = org {
+                r["org"] = json!(org);
+            }
+            r
+        })
 }
 
 /// A record of `doc` (with its members and, mostly, its `acct` parent record), or none.

@@ -659,3 +659,68 @@ test('admin (zh-CN): an admin of everything adds a restricted admin (分级管�
     assert.equal((await refused.json()).code, 'out_of_admin_scope');
   });
 });
+
+test('admin (zh-CN): dated access: a role until the end of the month, a stand-in (代岗) until a day, listed as ending this month, in force once published', async () => {
+  await withBrowser(async ({ open, s }) => {
+    const page = await open(`/admin#token=${s.token}`);
+    await page.evaluate(() => localStorage.setItem('fieldgate-lang', 'zh'));
+    await page.reload();
+    await page.waitForSelector('[role=tab]');
+    await page.click('[data-tab=people]');
+    // The last day of this month, as a date input takes it.
+    const now = new Date();
+    const last = new Date(now.getFullYear(), now.getMonth() + 1, 0);
+    const day = `${last.getFullYear()}-${String(last.getMonth() + 1).padStart(2, '0')}-${String(last.getDate()).padStart(2, '0')}`;
+    const draft = async () => (await (await fetch(`${s.url}/v1/apps/acme-erp/draft`, { headers: { authorization: `Bearer ${s.token}` } })).json()).document;
+
+    // Alice is an auditor until the end of the month.
+    await page.locator('ul.people [data-person=u-alice]').click();
+    await page.waitForSelector('h3[data-person=u-alice]');
+    await page.getByLabel('添加角色', { exact: true }).selectOption('auditor');
+    await page.getByLabel('截止日期（可不填）', { exact: true }).fill(day);
+    await page.getByRole('button', { name: '添加', exact: true }).click();
+    await page.waitForSelector('[data-testid=person-roles] li[data-role=auditor]');
+    assert.match(await page.locator('[data-testid=person-roles] li[data-role=auditor]').innerText(), new RegExp(`审计员 \\(auditor\\) · 分配给此人 · 至 ${day}`));
+    await saved(page);
+    const auditor = (await draft()).assignments.users['u-alice'].roles.find((r) => r.role === 'auditor');
+    assert.match(auditor.until, new RegExp(`^${day}T23:59:59[+-]\\d\\d:\\d\\d$`));
+
+    // Carol's stand-in: Dave gets a copy of her personal access until the same day.
+    await page.locator('ul.people [data-person=u-carol]').click();
+    await page.waitForSelector('h3[data-person=u-carol]');
+    await page.getByRole('searchbox', { name: '接替人' }).fill('u-dave');
+    await page.locator('.transfer .picks button', { hasText: 'u-dave' }).click();
+    await page.getByLabel('复制（离职人保留）', { exact: true }).check();
+    await page.getByLabel('代岗截止（复制时）', { exact: true }).fill(day);
+    await page.getByRole('button', { name: '预览变化' }).click();
+    await page.waitForSelector('.transfer ul.diff li');
+    await page.getByRole('button', { name: '应用', exact: true }).click();
+    await page.waitForSelector(`text=/交接已加入草稿.*至 ${day}/`);
+    await saved(page);
+    const dave = (await draft()).assignments.users['u-dave'];
+    // Carol's role comes as a dated entry; Dave's own role stays as it was.
+    assert.deepEqual(dave.roles.map((r) => (typeof r === 'string' ? r : `${r.role} ${r.until.slice(0, 10)}`)), ['purchaser', `sales_manager ${day}`]);
+    assert.ok(dave.denies.every((d) => d.until.startsWith(day)), JSON.stringify(dave));
+    assert.deepEqual((await draft()).assignments.users['u-carol'].roles, ['sales_manager'], 'a copy: Carol keeps hers');
+
+    // The people tab lists what ends this month.
+    await page.click('[data-tab=roles]');
+    await page.click('[data-tab=people]');
+    await page.waitForSelector('[data-testid=ending] li');
+    const ending = await page.locator('[data-testid=ending]').innerText();
+    assert.match(ending, /本月到期的权限/);
+    assert.match(ending, new RegExp(`u-alice.*审计员 \\(auditor\\).*至 ${day}`));
+    assert.match(ending, new RegExp(`u-dave.*销售经理 \\(sales_manager\\).*至 ${day}`));
+    assert.match(ending, /u-dave.*个人禁止/);
+    await shots(page, 'admin-zh-dated');
+
+    // Published: the dates are in force; before it, a salesperson sees no inbound order.
+    const before = await asPerson(s, 'u-alice', '/v1/data/inbound_order/o-2001');
+    assert.equal(before.id, undefined, 'not an auditor yet');
+    await page.click('[data-tab=publish]');
+    await page.getByRole('button', { name: '发布', exact: true }).click();
+    await page.waitForSelector('text=/已发布版本 \\d+/');
+    const after = await asPerson(s, 'u-alice', '/v1/data/inbound_order/o-2001');
+    assert.equal(after.id, 'o-2001', 'as an auditor until the end of the month she sees it');
+  });
+});

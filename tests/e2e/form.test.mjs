@@ -213,14 +213,13 @@ test('form: a tampered bundle is refused with a visible error and the old policy
   await withBrowser(async ({ open, s, ctx }) => {
     await ctx.route('**/bundle?for=me', async (route) => {
       const res = await route.fetch();
-      if (res.status() !== 200) return route.fulfill({ response: res });
-      const env = JSON.parse(await res.text());
-      if (env.payload === undefined) return route.fulfill({ response: res });
-      const payload = JSON.parse(Buffer.from(env.payload, 'base64').toString());
-      if (payload.version === 1) return route.fulfill({ response: res });
-      payload.roles.sales.grants[0].fields = { credit_limit: 'editable' };
-      env.payload = Buffer.from(JSON.stringify(payload)).toString('base64');
-      return route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(env) });
+      if (res.status() !== 200 || res.headers()['x-fieldgate-version'] === '1') return route.fulfill({ response: res });
+      // The page asks for the binary form: one byte of its signed body changed (the frame
+      // stays whole), so the signature no longer holds.
+      const body = Buffer.from(await res.body());
+      assert.equal(body.subarray(0, 3).toString(), 'FGB');
+      body[body.length >> 1] ^= 0x01;
+      return route.fulfill({ status: 200, contentType: 'application/octet-stream', body });
     });
     const page = await formPage(open);
     const next = structuredClone(policy);
@@ -328,5 +327,34 @@ test('form: the team lead edits his reports\' customers; sharing lets a colleagu
     await asUser(page, 'u-dave');
     await pick(page, 'Form', 'contact');
     await page.waitForSelector('text=Nothing in your scope.');
+  });
+});
+
+test("form: a partner (Shenzhen Parts' account manager) sees only their organisation's inbound orders, the phone masked, nothing to export", async () => {
+  await withBrowser(async ({ open, s }) => {
+    const page = await formPage(open);
+    await asUser(page, 'u-kim');
+    await pick(page, 'Form', 'inbound_order');
+    await page.waitForSelector('[data-testid=records] [data-id]');
+    const ids = await page.locator('[data-testid=records] [data-id]').evaluateAll((b) => b.map((x) => x.dataset.id));
+    assert.deepEqual(ids, ['o-2001'], 'only the order of their own organisation');
+    assert.equal(await page.getByTestId('export').count(), 0, 'no export');
+    await page.locator('[data-id=o-2001]').click();
+    await page.waitForSelector('[data-field=supplier_phone]');
+    assert.match(await page.locator('#root_supplier_phone').inputValue(), /^139\*+6789$/);
+    assert.equal(await field(page, 'unit_price').count(), 0, 'prices are hidden from the partner');
+    assert.doesNotMatch(await page.content(), /13923456789|12\.5|6250/, 'no hidden or unmasked value in the page');
+    await shots(page, 'form-partner');
+    // The server agrees: another organisation's order is not found, the list holds theirs only.
+    const login = await fetch(`${s.url}/v1/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: s.url }, body: JSON.stringify({ user: 'u-kim' }) });
+    const cookie = login.headers.get('set-cookie').split(';')[0];
+    assert.equal((await fetch(`${s.url}/v1/data/inbound_order/o-2002`, { headers: { cookie } })).status, 404);
+    // An internal role given to the partner by the admin changes nothing for them.
+    const next = structuredClone(policy);
+    next.assignments.users['u-kim'] = { roles: ['auditor'] };
+    await s.publish(next);
+    await page.waitForSelector('[data-testid=version]:has-text("policy v2")');
+    assert.equal((await fetch(`${s.url}/v1/data/inbound_order/o-2002`, { headers: { cookie } })).status, 404);
+    assert.equal(await page.getByTestId('export').count(), 0, 'still no export');
   });
 });

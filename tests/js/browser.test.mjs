@@ -19,12 +19,19 @@ test('plain module page and IndexedDB store in Chromium', async () => {
     await page.waitForFunction(() => window.result !== undefined, null, { timeout: 20000 });
     const first = await page.evaluate(() => window.result);
     assert.equal(first.error, undefined, first.error);
-    assert.deepEqual(first, { version: 3, canEditOwn: true, phone: 'masked', refused: 'untrusted_key', alias: 'unknown_key', storeVersion: 4, highest: 4 });
+    assert.deepEqual(first, { version: 3, canEditOwn: true, phone: 'masked', refused: 'untrusted_key', alias: 'unknown_key', storeVersion: 4, highest: 4, wasm: ['fieldgate_wasm_full_bg.wasm'] });
     await page.goto(url + '?offline');
     await page.waitForFunction(() => window.result !== undefined, null, { timeout: 20000 });
     const again = await page.evaluate(() => window.result);
     assert.equal(again.storeVersion, 4, 'started offline from IndexedDB');
     assert.equal(again.highest, 4);
+    // Binary first: only the browser's smaller module is downloaded, and it decides the same.
+    const fresh = await browser.newPage();
+    await fresh.goto(url + '?binary');
+    await fresh.waitForFunction(() => window.result !== undefined, null, { timeout: 20000 });
+    const binary = await fresh.evaluate(() => window.result);
+    assert.equal(binary.error, undefined, binary.error);
+    assert.deepEqual(binary, { version: 4, canEditOwn: true, phone: 'masked', refused: 'needs_full_module', alias: undefined, storeVersion: 4, highest: 4, wasm: ['fieldgate_wasm_bg.wasm'] });
   } finally {
     await browser.close();
     server.close();

@@ -214,3 +214,27 @@ test('the minified package keeps its public class names and ships the readable s
     }
   }
 });
+
+test('dated access: a session decides at its `now`, and one on the clock follows an end as it passes', async () => {
+  const until = new Date(Date.now() + 400).toISOString();
+  const policy = {
+    format: 'fieldgate/1', app: 'dated', version: 1,
+    resources: { doc: { actions: ['view', 'export'], fields: { a: {} } } },
+    roles: { auditor: { grants: [{ resource: 'doc', actions: ['view', 'export'] }] } },
+    assignments: { users: { 'u-temp': { roles: [{ role: 'auditor', from: '2027-01-01T00:00:00+08:00', until: '2027-01-31T23:59:59+08:00' }] },
+                            'u-soon': { grants: [{ resource: 'doc', actions: ['export'], until }] } } },
+  };
+  const engine = Engine.fromPolicyUnverified(policy);
+  const at = (now) => engine.session({ id: 'u-temp' }, { now }).can('export', 'doc');
+  assert.equal(at(Date.parse('2026-12-31T15:59:59.999Z')), false, 'before its from');
+  assert.equal(at(new Date('2027-01-01T00:00:00+08:00')), true, 'at its from, a Date');
+  assert.equal(at(Date.parse('2027-01-31T23:59:59+08:00')), true, 'at its until');
+  assert.equal(at(Date.parse('2027-01-31T23:59:59+08:00') + 1), false, 'just after');
+  assert.throws(() => engine.session({ id: 'u-temp' }, { now: 'tomorrow' }), (e) => e.code === 'bad_request');
+  // On the device's clock: allowed now, refused once the grant's end has passed, without a new
+  // session (the evaluator said when its answers stop holding).
+  const s = engine.session({ id: 'u-soon' });
+  assert.equal(s.can('export', 'doc'), true);
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(s.can('export', 'doc'), false);
+});

@@ -18,7 +18,8 @@ for (const name of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
       let got;
       try {
         if (!r.subject) throw new FieldgateError('bad_request', 'no subject');
-        const s = engine.session(r.subject);
+        // A request's own time (dated access); the device's clock otherwise.
+        const s = engine.session(r.subject, r.now === undefined ? undefined : { now: Date.parse(r.now) });
         got = {};
         if (r.action !== undefined) got.allow = s.can(r.action, r.resource, r.record, r.context);
         if (r.transition !== undefined) {

@@ -17,8 +17,11 @@ test('a preload of bytes that are no module throws nothing; init then takes a Re
   // In Node too, init takes a Response (the Node entry instantiates bytes itself, not these).
   const wasm = read('./node_modules/fieldgate/fieldgate_wasm_bg.wasm');
   await init(new Response(wasm, { headers: { 'content-type': 'application/wasm' } }));
-  const e = await Engine.load(read('./bundles/v3.json'), { trustedKeys: [key], app: 'acme-erp' });
-  assert.equal(e.version, 3);
+  // The browser's module reads binary bundles; a JSON one is refused with the way out.
+  await assert.rejects(Engine.load(read('./bundles/v3.json'), { trustedKeys: [key], app: 'acme-erp' }),
+    (err) => err.code === 'needs_full_module' && /fieldgate_wasm_full_bg\.wasm/.test(err.message));
+  const e = await Engine.load(read('./bundles/v4.bin'), { trustedKeys: [key], app: 'acme-erp' });
+  assert.equal(e.version, 4);
   preload(); // once loaded, a no-op
   assert.equal(e.session({ id: 'u-alice' }).can('edit', 'customer', { owner_id: 'u-alice' }), true);
 });

@@ -62,6 +62,7 @@ export const SCHEMAS = {
     title: { en: 'Inbound order', zh: '入库单' }, type: 'object',
     properties: {
       order_no: { type: 'string', title: { en: 'Order no.', zh: '单号' } }, supplier: { type: 'string', title: { en: 'Supplier', zh: '供应商' } },
+      supplier_phone: { type: 'string', title: { en: 'Supplier phone', zh: '供应商电话' } },
       warehouse: { type: 'string', title: { en: 'Warehouse', zh: '仓库' } }, sku: { type: 'string', title: { en: 'SKU', zh: '商品编码' } },
       quantity: { type: 'number', title: { en: 'Quantity', zh: '数量' } }, unit_price: { type: 'number', title: { en: 'Unit price', zh: '单价' } },
       total_amount: { type: 'number', title: { en: 'Total amount', zh: '总金额' } }, status: status(['received', 'Received', '已入库']),

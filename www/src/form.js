@@ -57,7 +57,7 @@ const fmtTime = (iso) => (iso ? new Date(iso).toLocaleString(locale()) : '—');
 
 async function fetchBundle(etagRef) {
   const headers = etagRef.current ? { 'if-none-match': etagRef.current } : {};
-  const res = await fetch(`/v1/apps/${APP}/bundle?for=me`, { credentials: 'same-origin', headers });
+  const res = await fetch(`/v1/apps/${APP}/bundle?for=me`, { credentials: 'same-origin', headers: { ...headers, accept: 'application/octet-stream' } });
   if (res.status === 304) return null;
   if (!res.ok) throw new Error(`bundle: HTTP ${res.status}`);
   etagRef.current = res.headers.get('etag');

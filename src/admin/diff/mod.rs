@@ -82,7 +82,7 @@ pub struct AccessChange {
     /// subject's, in their department), `other` (someone else's, in another department),
     /// `department` (a colleague's, in their department), `subtree` (someone else's, in a
     /// department below theirs), `own_subtree` and `own_elsewhere` (the subject's, below their
-    /// department or in another one).
+    /// department or in another one), `org` (a partner's organisation's).
     pub records: &'static str,
     /// The record asked about, when there is one (with the attribute values the policies'
     /// conditions compare).
@@ -144,12 +144,16 @@ fn labels_of(doc: &Value) -> Value {
     Value::Object(out)
 }
 
-/// How far a diff may go before it gives up.
+/// How far a diff may go before it gives up, and when it asks.
 pub struct Limits<'a> {
     /// The most access changes it reports.
     pub max_changes: usize,
     /// Whether its time is up (the host's clock; checked between people).
     pub expired: &'a dyn Fn() -> bool,
+    /// When access is compared (Unix ms): an entry whose dates open or close between the two
+    /// policies shows as the access it gives or takes at that time. `None`: dated entries
+    /// count in neither.
+    pub at: Option<i64>,
 }
 
 impl Default for Limits<'_> {
@@ -157,6 +161,7 @@ impl Default for Limits<'_> {
         Limits {
             max_changes: 200_000,
             expired: &|| false,
+            at: None,
         }
     }
 }
@@ -276,7 +281,10 @@ pub fn diff_people(
                     .into(),
             });
         }
-        let (a, b) = (old.session(&rep.was), new.session(&rep.is));
+        let (a, b) = match limits.at {
+            Some(t) => (old.session_at(&rep.was, t), new.session_at(&rep.is, t)),
+            None => (old.session(&rep.was), new.session(&rep.is)),
+        };
         let named = pair.named_by(&a, &b);
         // A new department or a new reporting line changes which records are theirs to
         // reach, under the same policy too.
@@ -395,7 +403,11 @@ fn subjects_of(
     }
     for p in [old, new] {
         for r in p.role_names() {
-            add(format!("role:{r}"), Both::same(subjects::role(r)), &mut out);
+            add(
+                format!("role:{r}"),
+                Both::same(subjects::role(p, r)),
+                &mut out,
+            );
         }
     }
     out

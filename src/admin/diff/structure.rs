@@ -127,9 +127,11 @@ impl StructuralChange {
             list.and_then(Value::as_array)
                 .into_iter()
                 .flatten()
-                .filter_map(|r| r.as_str().map(str::to_string))
+                .filter_map(crate::admin::entries::entry_text)
                 .collect()
         };
+        // A dated entry reads with its dates: new dates show as the old entry taken and the
+        // new one given.
         let (was, is) = (roles(old), roles(new));
         self.roles_added = is.iter().filter(|r| !was.contains(r)).cloned().collect();
         self.roles_removed = was.iter().filter(|r| !is.contains(r)).cloned().collect();

@@ -92,7 +92,7 @@ pub struct Line {
 }
 
 /// The order kinds are said in.
-const KINDS: [&str; 17] = [
+const KINDS: [&str; 18] = [
     "own",
     "own_elsewhere",
     "own_subtree",
@@ -102,6 +102,7 @@ const KINDS: [&str; 17] = [
     "indirect_report",
     "former_report",
     "shared",
+    "org",
     "department",
     "subtree",
     "former_department",

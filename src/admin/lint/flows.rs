@@ -18,7 +18,7 @@ pub(super) fn flows(p: &Arc<Policy>, directory: Option<&Directory>, out: &mut Ve
     if flows.is_empty() {
         return;
     }
-    let mut people: Vec<Subject> = p.roles.iter().map(|r| subjects::role(&r.name)).collect();
+    let mut people: Vec<Subject> = p.roles.iter().map(|r| subjects::role(p, &r.name)).collect();
     people.extend(p.user_ids().map(Subject::new));
     if let Some(d) = directory {
         people.extend(d.people().iter().map(|person| person.subject()));

@@ -1,6 +1,10 @@
 //! Lint: likely mistakes that are not errors, each with a JSON path.
 
+mod dates;
 mod flows;
+mod partners;
+
+pub use dates::Horizon;
 
 use super::codes::LintCode;
 use super::directory::Directory;
@@ -26,10 +30,11 @@ pub struct Warning {
 }
 
 /// Lints a compiled policy and its source document; with a directory, separation of duties is
-/// checked for its people as well as for each role.
-pub fn lint(checked: &Checked, directory: Option<&Directory>) -> Vec<Warning> {
+/// checked for its people as well as for each role. Dated access is judged at `horizon`.
+pub fn lint(checked: &Checked, directory: Option<&Directory>, horizon: Horizon) -> Vec<Warning> {
     let (doc, p) = (checked.doc(), checked.policy());
     let mut out = Vec::new();
+    dates::dates(p, horizon, &mut out);
     sod_conflicts(doc, p, directory, &mut out);
     unused_templates(doc, p, &mut out);
     unassigned_roles(doc, p, directory, &mut out);
@@ -40,6 +45,7 @@ pub fn lint(checked: &Checked, directory: Option<&Directory>) -> Vec<Warning> {
     flows::flows(p, directory, &mut out);
     if let Some(d) = directory {
         flat_reporting_line(p, d, &mut out);
+        partners::partners(p, d, &mut out);
     }
     out
 }
@@ -89,7 +95,7 @@ fn unassigned_roles(
         v.as_array()
             .into_iter()
             .flatten()
-            .filter_map(|r| r.as_str().map(String::from))
+            .filter_map(|r| super::entries::role_name(r).map(String::from))
             .collect()
     };
     let section = |name: &str| -> Vec<Value> {
@@ -259,7 +265,7 @@ fn sod_conflicts(
         (
             format!("roles.{}", r.name),
             format!("role `{}`", r.name),
-            subjects::role(&r.name),
+            subjects::role(p, &r.name),
         )
     });
     let people = directory

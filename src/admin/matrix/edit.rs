@@ -16,8 +16,8 @@ pub fn apply(
     resource: &str,
     edits: &[CellEdit],
 ) -> Result<Value, Vec<CellError>> {
-    let now = Matrix::build(doc, policy, resource, None, &[])
-        .map_err(|m| vec![cell_error("", 0, "", m)])?;
+    let now =
+        Matrix::build(doc, policy, resource, None).map_err(|m| vec![cell_error("", 0, "", m)])?;
     apply_to(doc, policy, &now, edits, "")
 }
 
@@ -102,7 +102,7 @@ pub(super) fn apply_to(
                 .collect())
         }
     };
-    let then = Matrix::build(&out, &after, resource, None, &[])
+    let then = Matrix::build(&out, &after, resource, None)
         .map_err(|m| vec![cell_error(sheet, 0, "", m)])?;
     // Each edited cell has its value now ...
     for e in edits {

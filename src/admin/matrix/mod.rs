@@ -37,7 +37,7 @@ use std::sync::Arc;
 /// `member` and `parent` reach records beside a role's own line (shared ones, a parent's
 /// children) and rank last: a cell shows them when nothing else gives the action, and notes them
 /// (`also_scope`) when something does.
-pub const SCOPES: [&str; 7] = [
+pub const SCOPES: [&str; 8] = [
     "all",
     "department_tree",
     "department",
@@ -45,6 +45,7 @@ pub const SCOPES: [&str; 7] = [
     "own",
     "member",
     "parent",
+    "org",
 ];
 
 /// A resource's matrix.

@@ -4,8 +4,7 @@
 use super::*;
 
 impl Matrix {
-    /// The matrix of `resource`: a row per role (every role, or those named), then a row per
-    /// person given.
+    /// The matrix of `resource`: a row per role (every role, or those named).
     ///
     /// # Errors
     /// A message for an unknown resource or role.
@@ -14,12 +13,13 @@ impl Matrix {
         policy: &Arc<Policy>,
         resource: &str,
         roles: Option<&[String]>,
-        people: &[Person],
     ) -> Result<Matrix, String> {
-        Matrix::build_in(doc, policy, resource, roles, people, Lang::En)
+        // Roles' rows read no time (a role's grants are not dated; people's assignments are).
+        Matrix::build_in(doc, policy, resource, roles, (&[], 0), Lang::En)
     }
 
-    /// [`Matrix::build`] with the policy's labels in `lang`.
+    /// [`Matrix::build`] with a row per person given, as they stand at the time given (Unix
+    /// ms), and the policy's labels in `lang`.
     ///
     /// # Errors
     /// A message for an unknown resource or role.
@@ -28,7 +28,7 @@ impl Matrix {
         policy: &Arc<Policy>,
         resource: &str,
         roles: Option<&[String]>,
-        people: &[Person],
+        (people, at): (&[Person], i64),
         lang: Lang,
     ) -> Result<Matrix, String> {
         let fields = policy
@@ -44,7 +44,7 @@ impl Matrix {
         let label = |f: &str| words::label(fdoc.and_then(|d| d.get(f)?.get("label")), lang);
         let mut rows = Vec::new();
         for role in wanted {
-            let s = policy.session(&subjects::role(role));
+            let s = policy.session(&subjects::role(policy, role));
             let (f, a) = cells(doc, &s, resource, Some(role))?;
             rows.push(Row {
                 kind: "role",
@@ -55,7 +55,7 @@ impl Matrix {
             });
         }
         for person in people {
-            let s = policy.session(&person.subject());
+            let s = policy.session_at(&person.subject(), at);
             let (f, a) = cells(doc, &s, resource, None)?;
             rows.push(Row {
                 kind: "person",
@@ -365,6 +365,7 @@ fn scope_zh(scope: &str) -> &'static str {
         "department_tree" => "本部门及下级部门的记录",
         "member" => "共享给本人的记录",
         "parent" => "随上级记录可见的记录",
+        "org" => "本组织的记录",
         _ => "全部记录",
     }
 }

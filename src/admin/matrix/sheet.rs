@@ -39,6 +39,9 @@ pub fn parse_scope(text: &str) -> Option<Option<&'static str>> {
         }
         "member" | "members" | "shared" | "协作" | "协作的记录" | "共享" => "member",
         "parent" | "随上级记录" | "随上级" | "随父记录" => "parent",
+        "org" | "organisation" | "organization" | "本组织" | "本组织的记录" | "所属组织" => {
+            "org"
+        }
         _ => return None,
     }))
 }
@@ -167,7 +170,7 @@ pub fn import_partly(
     table: &[Vec<String>],
     sheet: &str,
 ) -> Result<(Value, Vec<CellError>), Vec<CellError>> {
-    let now = Matrix::build(doc, policy, resource, None, &[])
+    let now = Matrix::build(doc, policy, resource, None)
         .map_err(|m| vec![cell_error(sheet, 0, "", m)])?;
     let (mut edits, mut refused) = cells_of(&now, table, sheet)?;
     // Each round drops the edits that could not be made and tries the rest again; an edit
@@ -212,7 +215,7 @@ pub fn import(
     table: &[Vec<String>],
     sheet: &str,
 ) -> Result<Value, Vec<CellError>> {
-    let now = Matrix::build(doc, policy, resource, None, &[])
+    let now = Matrix::build(doc, policy, resource, None)
         .map_err(|m| vec![cell_error(sheet, 0, "", m)])?;
     let edits = edits_from_table(&now, table, sheet)?;
     apply_to(doc, policy, &now, &edits, sheet)

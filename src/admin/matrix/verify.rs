@@ -40,7 +40,7 @@ pub(super) fn answers(policy: &Arc<Policy>, resource: &str) -> BTreeMap<(String,
     let fields = policy.field_names(resource).unwrap_or_default();
     let actions = policy.action_names(resource).unwrap_or_default();
     for role in policy.role_names() {
-        let s = policy.session(&subjects::role(role));
+        let s = policy.session(&subjects::role(policy, role));
         for mode in Mode::ALL {
             if let Ok(states) = s.fields(resource, mode, Input::NONE) {
                 for (f, st) in fields.iter().zip(states.states()) {
@@ -109,7 +109,7 @@ pub(super) fn allowed_change(after: &Policy, edits: &[CellEdit], role: &str, ans
 /// Whether `role` is `edited` or inherits it.
 pub(super) fn inherits_or_is(p: &Policy, role: &str, edited: &str) -> bool {
     role == edited
-        || p.role_sources(&subjects::role(role))
+        || p.role_sources(&subjects::role(p, role), crate::core::At::Unknown)
             .iter()
             .any(|s| s.role == edited)
 }

@@ -236,7 +236,7 @@ impl<'p> Pair<'p> {
         groups.sort();
         let mut reports: Vec<(&String, &Value)> = s.reports.iter().collect();
         reports.sort_unstable_by_key(|(id, _)| *id);
-        serde_json::json!([id, roles, s.department, groups, s.attrs, reports]).to_string()
+        serde_json::json!([id, roles, s.department, groups, s.org, s.attrs, reports]).to_string()
     }
 
     /// Whether both policies surely answer alike for this session pair on `r`.
@@ -301,6 +301,10 @@ impl<'p> Pair<'p> {
         if self.members_path(r).is_some() {
             kinds.push("shared");
         }
+        // A partner's own organisation's records.
+        if s.org.is_some() && self.org_path(r).is_some() {
+            kinds.push("org");
+        }
         if self.parent_link(r).is_some() {
             kinds.extend(["parent_own", "parent_other"]);
         }
@@ -337,6 +341,13 @@ impl<'p> Pair<'p> {
         [self.old.policy, self.new.policy]
             .into_iter()
             .find_map(|p| p.members_attribute(r))
+    }
+
+    /// The record path of the resource's organisation (from whichever policy declares it).
+    pub(crate) fn org_path(&self, r: &str) -> Option<String> {
+        [self.old.policy, self.new.policy]
+            .into_iter()
+            .find_map(|p| p.org_attribute(r))
     }
 
     /// The resource's parent resource (from whichever policy declares it).
@@ -409,6 +420,13 @@ impl<'p> Pair<'p> {
                 Vec::new()
             };
             set_path(&mut rec, &path, Value::Array(members));
+        }
+        if let Some(path) = self.org_path(r) {
+            let org = match (shape.kind, &s.org) {
+                ("org", Some(org)) => Value::from(org.clone()),
+                _ => Value::from("\u{0}another organisation"),
+            };
+            set_path(&mut rec, &path, org);
         }
         if let Some(up) = self.parent_link(r).filter(|up| up != r) {
             let kind = match shape.kind {

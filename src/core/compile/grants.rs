@@ -35,7 +35,18 @@ impl Compiler {
         index: u32,
     ) -> Option<u32> {
         let m = self.object(v, path)?;
-        self.known_keys(m, GRANT_KEYS, path);
+        // Only a person's own grants carry dates; a role's last as long as the role is held.
+        let personal = matches!(origin, Origin::User(_));
+        self.known_keys(
+            m,
+            if personal {
+                PERSONAL_GRANT_KEYS
+            } else {
+                GRANT_KEYS
+            },
+            path,
+        );
+        let window = if personal { self.window(m, path) } else { None };
         let resource = self.resource_ref(m, path);
         let actions = self.action_names(m, resource, path);
         let scope = self.scope(m.get("scope"), resource, &path.key("scope"));
@@ -54,6 +65,7 @@ impl Compiler {
             scope,
             depth,
             when,
+            window,
         });
         Some(self.grants.len() as u32 - 1)
     }
@@ -65,6 +77,7 @@ impl Compiler {
     pub(super) fn deny(&mut self, v: Val<'_>, path: &JsonPath) -> Option<u32> {
         let m = self.object(v, path)?;
         self.known_keys(m, DENY_KEYS, path);
+        let window = self.window(m, path);
         let resource = self.resource_ref(m, path);
         let actions = self.action_names(m, resource, path);
         let when = self.condition(m.get("when"), &path.key("when"));
@@ -77,6 +90,7 @@ impl Compiler {
             targets,
             when,
             except_roles: Vec::new(),
+            window,
         });
         Some(self.rules.len() as u32 - 1)
     }
@@ -89,6 +103,7 @@ impl Compiler {
     pub(super) fn limit(&mut self, v: Val<'_>, path: &JsonPath) -> Option<u32> {
         let m = self.object(v, path)?;
         self.known_keys(m, LIMIT_KEYS, path);
+        let window = self.window(m, path);
         let resource = self.resource_ref(m, path);
         let fields = self
             .required(m, "fields", path)
@@ -101,6 +116,7 @@ impl Compiler {
             targets,
             when,
             except_roles: Vec::new(),
+            window,
         });
         Some(self.rules.len() as u32 - 1)
     }
@@ -212,10 +228,11 @@ impl Compiler {
             "subordinates" => Scope::Subordinates,
             "member" => Scope::Member,
             "parent" => Scope::Parent,
+            "org" => Scope::Org,
             other => {
                 let msg = format!(
                     "scope `{other}` is not all, own, department, department_tree, \
-                     subordinates, member or parent"
+                     subordinates, member, parent or org"
                 );
                 self.error(path, Code::BadScope, msg);
                 return None;
@@ -237,6 +254,10 @@ impl Compiler {
                 Scope::Parent if res.parent.is_none() => {
                     let msg = format!("scope `parent` needs resource `{name}` to declare `parent`");
                     self.error(path, Code::ScopeNeedsParent, msg);
+                }
+                Scope::Org if res.org.is_none() => {
+                    let msg = format!("scope `org` needs resource `{name}` to declare `org`");
+                    self.error(path, Code::ScopeNeedsOrg, msg);
                 }
                 Scope::Department | Scope::DepartmentTree if res.department.is_none() => {
                     let msg =
@@ -350,6 +371,63 @@ impl Compiler {
             }
         }
         out
+    }
+
+    /// Roles given by an assignment: names, or `{"role", "from"?, "until"?}` for a while.
+    pub(super) fn role_entries(&mut self, v: Option<Val<'_>>, path: &JsonPath) -> Vec<RoleEntry> {
+        let mut out = Vec::new();
+        for (i, item) in self.array(v, path).enumerate() {
+            let p = path.index(i);
+            let (name, window, at) = match item.as_object() {
+                Some(m) => {
+                    self.known_keys(m, &["role", "from", "until"], &p);
+                    let window = self.window(m, &p);
+                    let role = self.required(m, "role", &p);
+                    let name = role.and_then(|r| self.string(r, &p.key("role")));
+                    (name, window, p.key("role"))
+                }
+                None => (self.string(item, &p), None, p),
+            };
+            let Some(name) = name else { continue };
+            match self.role_index.get(name) {
+                // Kept in document order, repeats too: an entry's position is its path.
+                Some(&role) => out.push(RoleEntry { role, window }),
+                None => self.error(&at, Code::UnknownRole, format!("no role `{name}`")),
+            }
+        }
+        out
+    }
+
+    /// An entry's dates: `from` and `until`, RFC 3339 with an offset, `until` not before
+    /// `from` (`bad_window`). `None` when neither is given (or either is wrong).
+    pub(super) fn window(&mut self, m: Obj<'_>, path: &JsonPath) -> Option<Window> {
+        let mut bound = |key: &str| -> Result<Option<i64>, ()> {
+            let Some(v) = m.get(key) else { return Ok(None) };
+            let p = path.key(key);
+            let text = self.string(v, &p).ok_or(())?;
+            match crate::core::time::parse_rfc3339(text) {
+                Some(ms) => Ok(Some(ms)),
+                None => {
+                    let msg = format!(
+                        "`{text}` is not an RFC 3339 time with an offset (2027-01-31T23:59:59+08:00)"
+                    );
+                    self.error(&p, Code::BadWindow, msg);
+                    Err(())
+                }
+            }
+        };
+        let (from, until) = (bound("from"), bound("until"));
+        let (Ok(from), Ok(until)) = (from, until) else {
+            return None;
+        };
+        if let (Some(f), Some(u)) = (from, until) {
+            if u < f {
+                let msg = "`until` is before `from`: the entry would never exist".to_string();
+                self.error(&path.key("until"), Code::BadWindow, msg);
+                return None;
+            }
+        }
+        (from.is_some() || until.is_some()).then_some(Window { from, until })
     }
 
     pub(super) fn department_ref(&mut self, name: &str, path: &JsonPath) -> Option<u32> {

@@ -15,6 +15,7 @@ use crate::core::path::JsonPath;
 use crate::core::policy::*;
 use crate::core::state::FieldState;
 use crate::core::subject::Subject;
+use crate::core::window::{RoleEntry, Window};
 use crate::prelude::*;
 
 /// Largest policy document accepted, in bytes.
@@ -22,19 +23,6 @@ pub const MAX_POLICY_BYTES: usize = 8 * 1024 * 1024;
 
 /// The format tag every document carries.
 pub const FORMAT: &str = "fieldgate/1";
-
-/// The highest version a policy may have: JavaScript numbers hold integers exactly up to here
-/// (`Number.MAX_SAFE_INTEGER`), and the package compares versions as numbers.
-pub const MAX_VERSION: u64 = (1 << 53) - 1;
-
-/// Whether `name` is a usable app name: `[a-z0-9][a-z0-9-]{0,63}`. App names become file and
-/// URL path segments, so nothing else is accepted.
-#[expect(clippy::indexing_slicing, reason = "`b` is not empty (checked first)")]
-pub fn valid_app_name(name: &str) -> bool {
-    let b = name.as_bytes();
-    let ok = |c: &u8| c.is_ascii_lowercase() || c.is_ascii_digit();
-    !b.is_empty() && b.len() <= 64 && ok(&b[0]) && b[1..].iter().all(|c| ok(c) || *c == b'-')
-}
 
 const TOP_KEYS: &[&str] = &[
     "format",
@@ -55,8 +43,12 @@ const GRANT_KEYS: &[&str] = &["resource", "actions", "scope", "depth", "when", "
 
 /// Most levels of `parent` above a resource (a contact's customer's account's …).
 const MAX_PARENT_LEVELS: usize = 4;
-const DENY_KEYS: &[&str] = &["resource", "actions", "when"];
-const LIMIT_KEYS: &[&str] = &["resource", "fields", "when"];
+/// A personal grant's keys: a grant's, and its dates.
+const PERSONAL_GRANT_KEYS: &[&str] = &[
+    "resource", "actions", "scope", "depth", "when", "fields", "from", "until",
+];
+const DENY_KEYS: &[&str] = &["resource", "actions", "when", "from", "until"];
+const LIMIT_KEYS: &[&str] = &["resource", "fields", "when", "from", "until"];
 const RULE_KEYS: &[&str] = &[
     "id",
     "effect",

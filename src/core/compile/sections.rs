@@ -54,6 +54,7 @@ impl Compiler {
                 owner: None,
                 department: None,
                 members: None,
+                org: None,
                 parent: None,
                 workflow: None,
             };
@@ -66,6 +67,7 @@ impl Compiler {
                         "owner",
                         "department",
                         "members",
+                        "org",
                         "parent",
                         "workflow",
                         "label",
@@ -101,6 +103,7 @@ impl Compiler {
                 res.owner = self.attribute(m.get("owner"), &p.key("owner"));
                 res.department = self.attribute(m.get("department"), &p.key("department"));
                 res.members = self.attribute(m.get("members"), &p.key("members"));
+                res.org = self.attribute(m.get("org"), &p.key("org"));
                 res.parent = m
                     .get("parent")
                     .and_then(|v| self.parent(v, &p.key("parent")));
@@ -227,9 +230,20 @@ impl Compiler {
             let p = path.key(name);
             let mut parents = Vec::new();
             let mut grants = Vec::new();
+            let mut external = false;
             if let Some(m) = self.object(*v, &p) {
-                self.known_keys(m, &["inherits", "templates", "grants", "label"], &p);
+                self.known_keys(
+                    m,
+                    &["inherits", "templates", "grants", "label", "external"],
+                    &p,
+                );
                 self.label(m, &p);
+                if let Some(x) = m.get("external") {
+                    match x.as_bool() {
+                        Some(b) => external = b,
+                        None => self.wrong_type(x, "true or false", &p.key("external")),
+                    }
+                }
                 parents = self.role_refs(m.get("inherits"), &p.key("inherits"));
                 let tp = p.key("templates");
                 for (j, t) in m
@@ -256,6 +270,7 @@ impl Compiler {
                 name: name.to_string(),
                 ancestors: Vec::new(),
                 grants,
+                external,
             });
         }
         for (i, (name, _)) in entries.iter().enumerate() {
@@ -286,7 +301,11 @@ impl Compiler {
         &mut self,
         v: Option<Val<'_>>,
         path: &JsonPath,
-    ) -> (Named<UserAssignment>, Vec<(u32, Vec<u32>)>, Named<Vec<u32>>) {
+    ) -> (
+        Named<UserAssignment>,
+        Vec<(u32, Vec<RoleEntry>)>,
+        Named<Vec<RoleEntry>>,
+    ) {
         let mut users = Vec::new();
         let mut department_roles = Vec::new();
         let mut group_roles = Vec::new();
@@ -300,7 +319,7 @@ impl Compiler {
             let mut a = UserAssignment::default();
             if let Some(um) = self.object(uv, &p) {
                 self.known_keys(um, &["roles", "grants", "denies", "limits"], &p);
-                a.roles = self.role_refs(um.get("roles"), &p.key("roles"));
+                a.roles = self.role_entries(um.get("roles"), &p.key("roles"));
                 a.grants = self.grant_list(um.get("grants"), &p.key("grants"), || {
                     Origin::User(id.to_string())
                 });
@@ -322,14 +341,14 @@ impl Compiler {
         let dp = path.key("departments");
         for (dept, rv) in self.entries(m.get("departments"), &dp) {
             let p = dp.key(dept);
-            let roles = self.role_refs(Some(rv), &p);
+            let roles = self.role_entries(Some(rv), &p);
             if let Some(d) = self.department_ref(dept, &p) {
                 department_roles.push((d, roles));
             }
         }
         let gp = path.key("groups");
         for (group, rv) in self.entries(m.get("groups"), &gp) {
-            let roles = self.role_refs(Some(rv), &gp.key(group));
+            let roles = self.role_entries(Some(rv), &gp.key(group));
             group_roles.push((group.to_string(), roles));
         }
         (users.into(), department_roles, group_roles.into())
@@ -411,6 +430,7 @@ impl Compiler {
                     targets,
                     when,
                     except_roles,
+                    window: None,
                 });
             }
         }

@@ -363,6 +363,7 @@ impl Compiler {
                     targets: Targets::One(r as u32, shape),
                     when: Some(when),
                     except_roles: Vec::new(),
+                    window: None,
                 });
             }
             let field_cap = Pattern {
@@ -375,6 +376,7 @@ impl Compiler {
                 targets: Targets::One(r as u32, field_cap.shape(res)),
                 when: None,
                 except_roles: Vec::new(),
+                window: None,
             });
             res.workflow = Some(w);
         }

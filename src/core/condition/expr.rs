@@ -87,6 +87,8 @@ pub enum UserRef {
     Department,
     /// `user.groups`.
     Groups,
+    /// `user.org`: a partner's organisation (null for the company's own staff).
+    Org,
     /// `user.attrs.…`, by slot in the policy's user-attribute table.
     Attr(u32),
     /// The user's department and every department below it (what `department_tree` scopes
@@ -204,6 +206,8 @@ pub struct UserValues {
     pub department: Value,
     /// `user.groups`.
     pub groups: Value,
+    /// `user.org` (null for the company's own staff).
+    pub org: Value,
     /// `user.attrs.*` in slot order (null when absent).
     pub attrs: Vec<Value>,
     /// The user's department and every department below it, as a list (null without a
@@ -220,6 +224,7 @@ impl UserValues {
             UserRef::Roles => &self.roles,
             UserRef::Department => &self.department,
             UserRef::Groups => &self.groups,
+            UserRef::Org => &self.org,
             UserRef::Attr(slot) => self.attrs.get(slot as usize).unwrap_or(&NULL),
             UserRef::DepartmentTree => &self.department_tree,
             UserRef::Reports => &self.reports,
@@ -335,6 +340,7 @@ impl Operand {
                     UserRef::Roles => "roles".to_string(),
                     UserRef::Department => "department".to_string(),
                     UserRef::Groups => "groups".to_string(),
+                    UserRef::Org => "org".to_string(),
                     UserRef::Attr(s) => format!("attrs.{}", slots.user_attrs[*s as usize].dotted()),
                     UserRef::DepartmentTree => "department_tree".to_string(),
                     UserRef::Reports => "reports".to_string(),
@@ -471,6 +477,7 @@ impl Expr {
             roles: Value::Null,
             department: Value::Null,
             groups: Value::Null,
+            org: Value::Null,
             attrs: Vec::new(),
             department_tree: Value::Null,
             reports: Value::Null,

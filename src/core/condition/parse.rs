@@ -409,6 +409,7 @@ impl Parser<'_> {
             ("user", [one]) if one == "roles" => Ok(Operand::User(UserRef::Roles)),
             ("user", [one]) if one == "department" => Ok(Operand::User(UserRef::Department)),
             ("user", [one]) if one == "groups" => Ok(Operand::User(UserRef::Groups)),
+            ("user", [one]) if one == "org" => Ok(Operand::User(UserRef::Org)),
             ("user", [one]) if one == "reports" => Ok(Operand::User(UserRef::Reports)),
             ("user", [attrs, keys @ ..]) if attrs == "attrs" && !keys.is_empty() => {
                 Ok(Operand::User(UserRef::Attr(intern(&mut self.slots.user_attrs, keys))))

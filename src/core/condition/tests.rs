@@ -12,6 +12,7 @@ fn user() -> UserValues {
         roles: json!(["sales", "admin"]),
         department: json!("east"),
         groups: json!(["g1"]),
+        org: json!(null),
         attrs: vec![],
         department_tree: json!(["east"]),
         reports: json!(["u2"]),

@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 impl Session {
     /// A copy of `record` as `mode` shows it: only the declared fields the user may see
     /// (masked ones masked), and the attributes that address the record (`id`, and the
-    /// resource's owner, department and members attributes, the parent's id and a flow's trail). A parent record joined in
+    /// resource's owner, department, members and org attributes, the parent's id and a flow's trail). A parent record joined in
     /// (`record.customer` for a contact) is shown as viewing that record would show it, and
     /// only when the user may view it, so a page decides a `parent` scope on what it may see. Everything else is left out, so a field
     /// a policy stops declaring is never shown.
@@ -54,7 +54,7 @@ impl Session {
         let mut out = select(record, 0, &refs(&fields)).unwrap_or_default();
         let p = self.policy();
         let slots = &p.slots.record;
-        let attrs = [res.owner, res.department, res.members]
+        let attrs = [res.owner, res.department, res.members, res.org]
             .into_iter()
             .flatten();
         let address = attrs.map(|s| {

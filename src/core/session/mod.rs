@@ -25,6 +25,7 @@ use crate::core::error::RequestError;
 use crate::core::policy::*;
 use crate::core::state::{FieldState, Mode};
 use crate::core::subject::{reports_within, Subject};
+use crate::core::window::{self, At};
 use crate::prelude::*;
 use alloc::sync::Arc;
 use core::cell::OnceCell;
@@ -70,9 +71,15 @@ impl<'a> Input<'a> {
 }
 
 impl Policy {
-    /// Precomputes one user's effective roles, grants and rules.
+    /// Precomputes one user's effective roles, grants and rules with no time given: every
+    /// dated entry (`from`, `until`) is left out. Hosts with a clock use [`Policy::session_at`].
     pub fn session(self: &Arc<Self>, subject: &Subject) -> Session {
-        Session::new(Arc::clone(self), subject)
+        Session::new(Arc::clone(self), subject, At::Unknown)
+    }
+
+    /// The same at `now` (Unix ms): dated entries count inside their window only.
+    pub fn session_at(self: &Arc<Self>, subject: &Subject, now: i64) -> Session {
+        Session::new(Arc::clone(self), subject, At::Time(now))
     }
 }
 
@@ -88,6 +95,9 @@ pub struct Session {
     pub(crate) reports: Map<String, Value>,
     plans: Vec<OnceCell<Plan>>,
     stale: bool,
+    /// When a dated entry reaching the user next starts or stops existing (Unix ms): the
+    /// session's answers hold until then.
+    changes_at: Option<i64>,
 }
 
 impl Session {
@@ -95,7 +105,7 @@ impl Session {
         clippy::cast_possible_truncation,
         reason = "a policy has fewer than 2^32 of anything (its document is at most 8 MiB)"
     )]
-    fn new(policy: Arc<Policy>, subject: &Subject) -> Session {
+    fn new(policy: Arc<Policy>, subject: &Subject, at: At) -> Session {
         let p = &*policy;
         let assignment = p.users.get(&subject.id);
         let dept = subject
@@ -103,7 +113,7 @@ impl Session {
             .as_deref()
             .and_then(|d| p.department_pos(d));
         let mut roles: Vec<u32> = Vec::new();
-        p.resolve_roles(subject, |r, _| roles.push(r));
+        p.resolve_roles(subject, at, |r, _, _| roles.push(r));
         sort_ids(&mut roles);
         roles.dedup();
 
@@ -114,7 +124,8 @@ impl Session {
         grants.extend(
             assignment
                 .into_iter()
-                .flat_map(|a| a.grants.iter().copied()),
+                .flat_map(|a| a.grants.iter().copied())
+                .filter(|&g| window::exists(p.grant(g).window.as_ref(), at)),
         );
         sort_ids(&mut grants);
         grants.dedup();
@@ -130,7 +141,12 @@ impl Session {
                     .any(|x| roles.binary_search(x).is_ok())
             })
             .collect();
-        rules.extend(assignment.into_iter().flat_map(|a| a.rules.iter().copied()));
+        rules.extend(
+            assignment
+                .into_iter()
+                .flat_map(|a| a.rules.iter().copied())
+                .filter(|&r| window::exists(p.rule(r).window.as_ref(), at)),
+        );
         rules.extend(p.flow_rules.iter().copied());
 
         // The department tree is listed only for a session that has a `department_tree` grant,
@@ -162,6 +178,7 @@ impl Session {
                 .clone()
                 .map_or(Value::Null, Value::String),
             groups: Value::Array(subject.groups.iter().cloned().map(Value::String).collect()),
+            org: subject.org.clone().map_or(Value::Null, Value::String),
             attrs: p
                 .slots
                 .user_attrs
@@ -178,6 +195,10 @@ impl Session {
             ),
         };
         let plans = (0..p.resources.len()).map(|_| OnceCell::new()).collect();
+        let changes_at = match at {
+            At::Time(now) => p.next_change(subject, now),
+            At::Unknown | At::Ever => None,
+        };
         Session {
             policy,
             roles,
@@ -187,7 +208,15 @@ impl Session {
             reports: subject.reports.clone(),
             plans,
             stale: false,
+            changes_at,
         }
+    }
+
+    /// When the session's answers stop holding: a dated entry reaching the user starts or
+    /// stops existing then (Unix ms). A host keeping a session across time makes a new one
+    /// at that moment.
+    pub fn changes_at(&self) -> Option<i64> {
+        self.changes_at
     }
 
     /// Stale mode: the policy is past its validity and only kept for an offline device (see
@@ -387,6 +416,10 @@ impl Session {
                     Expr::Cmp(CmpOp::In, Operand::User(UserRef::Id), Operand::Record(slot))
                 }
                 None => Expr::Const(false),
+            },
+            (Scope::Org, _, _) => match res.org {
+                Some(slot) if !user.org.is_null() => matches(CmpOp::Eq, slot, UserRef::Org),
+                _ => Expr::Const(false),
             },
             (Scope::Parent, _, _) => match &res.parent {
                 Some(link) => {

@@ -519,7 +519,7 @@ pub(super) fn session_for(state: &Shared, person: &Person, resource: &str) -> Ap
         .current(SAMPLE_APP)
         .ok_or_else(|| unknown_app(SAMPLE_APP))?;
     current.policy().resource_id(resource)?;
-    Ok(current.policy().session(&person.subject()))
+    Ok(current.policy().session_at(&person.subject(), now_ms()))
 }
 
 /// The parent records `resource`'s decisions read (none for most resources).

@@ -24,6 +24,9 @@ struct SamplePerson {
     groups: Vec<String>,
     #[serde(default)]
     roles: Vec<String>,
+    /// A partner's organisation (the dealer's people).
+    #[serde(default)]
+    org: Option<String>,
     /// The direct manager's id.
     #[serde(default)]
     manager: Option<String>,
@@ -52,6 +55,7 @@ pub fn sample() -> Result<(Directory, Map<String, Value>), String> {
             department: u.department,
             groups: u.groups,
             roles: u.roles,
+            org: u.org,
             attrs: [("title".to_string(), Value::from(u.title))]
                 .into_iter()
                 .collect(),

@@ -32,6 +32,8 @@ pub struct CheckBody {
     subject: Value,
     version: Option<u64>,
     requests: Vec<Value>,
+    /// The batch's time (RFC 3339) for dated access; default the server's clock.
+    now: Option<String>,
 }
 
 /// `POST /v1/apps/{app}/check` (service or admin): one result per request, in order; a
@@ -51,7 +53,13 @@ pub async fn check(
             ),
         ));
     }
-    let (current, session) = session(&state, &app, body.version, &body.subject).await?;
+    let now = match &body.now {
+        None => now_ms(),
+        Some(t) => crate::core::time::parse_rfc3339(t).ok_or_else(|| {
+            ApiError::bad_request(format!("`now` is not an RFC 3339 time with an offset: {t}"))
+        })?,
+    };
+    let (current, session) = session(&state, &app, body.version, &body.subject, now).await?;
     let results: Vec<Value> = body
         .requests
         .iter()
@@ -128,7 +136,7 @@ pub async fn filter(
         }
     };
     let context = crate::core::request::object(body.context.as_ref(), "context")?;
-    let (current, session) = session(&state, &app, body.version, &body.subject).await?;
+    let (current, session) = session(&state, &app, body.version, &body.subject, now_ms()).await?;
     let f = match (&body.action, &body.transition) {
         (Some(a), None) => session.scope_filter(&body.resource, a, context)?,
         (None, Some(t)) => session.transition_filter(&body.resource, t, context)?,
@@ -169,13 +177,14 @@ fn versioned(version: u64, body: Value) -> Response {
     res
 }
 
-/// The version asked for (or the current one) and the subject's session on it. A subject that
-/// is only `{"id"}` is the person of that id in the app's directory.
+/// The version asked for (or the current one) and the subject's session on it at `now`. A
+/// subject that is only `{"id"}` is the person of that id in the app's directory.
 async fn session(
     state: &Shared,
     app: &str,
     version: Option<u64>,
     subject: &Value,
+    now: i64,
 ) -> ApiResult<(Arc<Current>, Session)> {
     check_app(app)?;
     let current = policy(state, app, version).await?;
@@ -199,7 +208,7 @@ async fn session(
         None => serde_json::from_value::<Subject>(subject.clone())
             .map_err(|e| ApiError::bad_request(format!("bad subject: {e}")))?,
     };
-    let session = current.policy().session(&subject);
+    let session = current.policy().session_at(&subject, now);
     Ok((current, session))
 }
 

@@ -81,6 +81,9 @@ pub struct TransferBody {
     denies: Option<Vec<String>>,
     #[serde(default)]
     limits: Option<Vec<String>>,
+    /// With `copy`: the stand-in's access ends then (RFC 3339).
+    #[serde(default)]
+    until: Option<String>,
 }
 
 /// `POST /v1/drafts/transfer` (admin): the draft with `from`'s roles, grants, denies and
@@ -96,6 +99,7 @@ pub async fn transfer_draft(
         from: b.from,
         to: b.to,
         copy: b.copy,
+        until: b.until,
         new_successor: b.new_successor,
         selection: Selection {
             roles: b.roles,
@@ -140,8 +144,16 @@ pub async fn matrix_export(
         None
     };
     let people = directory.as_ref().map(|d| d.people()).unwrap_or_default();
-    let m = Matrix::build_in(&d.doc, &d.policy, &d.rest.resource, None, people, d.lang)
-        .map_err(|m| ApiError::new(ServerCode::UnknownResource, m))?;
+    let at = crate::host::now_ms();
+    let m = Matrix::build_in(
+        &d.doc,
+        &d.policy,
+        &d.rest.resource,
+        None,
+        (people, at),
+        d.lang,
+    )
+    .map_err(|m| ApiError::new(ServerCode::UnknownResource, m))?;
     let format = q.format.as_deref().unwrap_or("csv");
     // Who can do what leaves the server as a file: logged like a change. The JSON form is
     // what the console's matrix tab shows, a view like any other page.
@@ -278,6 +290,39 @@ pub async fn check_draft(State(state): State<Shared>, d: Draft<Value>) -> ApiRes
     with_diff(&state, &d.policy, d.doc.clone(), (&d.admin, d.lang), true).await
 }
 
+/// No more than the draft.
+#[derive(Deserialize)]
+pub struct Nothing {}
+
+/// `POST /v1/drafts/dated` (admin): every dated entry of the draft (role entries of people,
+/// departments and groups; personal grants, denies and limits) with its JSON path, who it is
+/// for, its dates (RFC 3339, UTC) and whether it has ended (`ended`) at the server's clock:
+/// what the console lists as ending this month.
+pub async fn dated(d: Draft<Nothing>) -> ApiResult<Json<Value>> {
+    let now = crate::host::now_ms();
+    let time = |t: Option<i64>| t.map(crate::core::time::format_rfc3339);
+    let entries: Vec<Value> = d
+        .policy
+        .dated_entries()
+        .into_iter()
+        .map(|e| {
+            json!({
+                "path": e.path,
+                "kind": e.kind,
+                "holder": e.holder,
+                "holder_kind": e.holder_kind,
+                "role": e.role,
+                "from": time(e.window.from),
+                "until": time(e.window.until),
+                "ended": e.window.until.is_some_and(|u| u < now),
+            })
+        })
+        .collect();
+    Ok(Json(
+        json!({ "now": crate::core::time::format_rfc3339(now), "entries": entries }),
+    ))
+}
+
 /// A person to look at on a draft.
 #[derive(Deserialize)]
 pub struct PersonBody {
@@ -298,8 +343,9 @@ pub async fn person(State(state): State<Shared>, d: Draft<PersonBody>) -> ApiRes
         )
     })?;
     let subject = p.subject();
-    let roles = d.policy.role_sources(&subject);
-    let session = d.policy.session(&subject);
+    let now = crate::host::now_ms();
+    let roles = d.policy.role_sources(&subject, crate::core::At::Time(now));
+    let session = d.policy.session_at(&subject, now);
     let words = crate::admin::words::Labels::new(d.lang, &d.doc, &d.doc, []);
     let mut resources = Vec::new();
     for r in d.policy.resource_names() {
@@ -364,7 +410,11 @@ async fn with_diff(
         let people = [now, pending.as_deref().or(now)];
         // Lint asks every person about every flow: only a draft check (the flow tab) wants it.
         let lint = if with_lint {
-            json!(crate::admin::lint(&checked, people[1]))
+            json!(crate::admin::lint(
+                &checked,
+                people[1],
+                crate::admin::Horizon::at(crate::host::now_ms())
+            ))
         } else {
             Value::Null
         };

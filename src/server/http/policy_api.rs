@@ -759,10 +759,11 @@ pub fn new_warnings(
     new: &crate::core::Checked,
     people: [Option<&Directory>; 2],
 ) -> Vec<crate::admin::Warning> {
+    let horizon = crate::admin::Horizon::at(crate::host::now_ms());
     let before = current
-        .map(|c| crate::admin::lint(&c.checked, people[0]))
+        .map(|c| crate::admin::lint(&c.checked, people[0], horizon))
         .unwrap_or_default();
-    crate::admin::lint(new, people[1])
+    crate::admin::lint(new, people[1], horizon)
         .into_iter()
         .filter(|w| !before.contains(w))
         .collect()

@@ -106,6 +106,7 @@ pub async fn open(
             resource,
             sensitive: body.fields.clone(),
             actions: body.actions.clone(),
+            at: crate::host::now_ms(),
         };
         let got = review::review(&current.checked, &directory, &coverage)
             .map_err(ApiError::bad_request)?;

@@ -124,6 +124,7 @@ pub fn access_diff(
     let limits = Limits {
         max_changes: state.options.diff_max_changes,
         expired: &|| deadline.passed(),
+        at: Some(crate::host::now_ms()),
     };
     diff_people(&old.checked, new, people, &limits)
         .map_err(|e| ApiError::new(ServerCode::DiffTooLarge, e.message))
@@ -411,6 +412,13 @@ pub fn bundle(
         return Ok(s.clone());
     }
     let minimized;
+    // A person's bundle expires by their first dated entry to end (signing sees to it), so
+    // the copy kept here is made again by then too.
+    let refresh_at_ms = subject
+        .and_then(|s| current.policy().earliest_until(s, now_ms))
+        .map_or(now_ms + state.bundle_ttl_ms / 2, |u| {
+            u.min(now_ms + state.bundle_ttl_ms / 2)
+        });
     let checked = match subject {
         Some(s) => {
             let doc = minimize(current.doc(), current.policy(), s);
@@ -430,7 +438,7 @@ pub fn bundle(
         version: current.version,
         etag: etag(&bytes),
         bytes: bytes.into(),
-        refresh_at_ms: now_ms + state.bundle_ttl_ms / 2,
+        refresh_at_ms,
         subject: subject.cloned(),
     });
     state.bundles.writing().insert(key, served.clone());

@@ -45,8 +45,9 @@ function defaultWords(states, f) {
 }
 
 const STATES = ['hidden', 'masked', 'readonly', 'editable'];
-/** Scopes in the order a CRM admin reads them: 全部, 本人, 本人及下属, 本部门, 本部门及下级, 协作, 随上级. */
-const SCOPES = ['all', 'own', 'subordinates', 'department', 'department_tree', 'member', 'parent'];
+/** Scopes in the order a CRM admin reads them: 全部, 本人, 本人及下属, 本部门, 本部门及下级, 协作, 随上级,
+ * 本组织 (a partner's own organisation). */
+const SCOPES = ['all', 'own', 'subordinates', 'department', 'department_tree', 'member', 'parent', 'org'];
 
 /**
  * The scopes a grant on `res` can take: `member` needs the resource's members list and
@@ -55,7 +56,7 @@ const SCOPES = ['all', 'own', 'subordinates', 'department', 'department_tree', '
  */
 function scopesFor(res, current) {
   return SCOPES.filter((s) => s === current
-    || (s === 'member' ? Boolean(res?.members) : s === 'parent' ? Boolean(res?.parent) : true));
+    || (s === 'member' ? Boolean(res?.members) : s === 'parent' ? Boolean(res?.parent) : s === 'org' ? Boolean(res?.org) : true));
 }
 const OPS = ['==', '!=', '<', '<=', '>', '>=', 'in', 'contains'];
 
@@ -149,6 +150,36 @@ export function conditionEditor({ get, key, resource, path, label = t('condition
  * A grant as a form: resource, actions, scope, condition and field states. `get()` returns the
  * grant inside the draft; `path` is its JSON path; `remove()` takes it out.
  */
+/** This device's offset as RFC 3339 writes it (`+08:00`). */
+function offset() {
+  const m = -new Date().getTimezoneOffset();
+  const abs = Math.abs(m);
+  return `${m < 0 ? '-' : '+'}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+}
+
+/** The day an entry's time falls on, as a date input shows it (`2027-01-31`). */
+export const dayOf = (time) => (time ? time.slice(0, 10) : '');
+
+/** A day from a date input as the entry's bound: its first moment for `from`, its last for
+ * `until`, in this device's offset. */
+export const boundOf = (day, key) => `${day}T${key === 'from' ? '00:00:00' : '23:59:59'}${offset()}`;
+
+/**
+ * Dated access: a person's entry exists from a day and until a day (`from`, `until`, either
+ * left empty), picked on a calendar. The engine decides; this only writes the dates.
+ */
+export function datesEditor({ get, path }) {
+  const input = (key) => el('label', {}, t(`dates.${key}`), el('input', {
+    type: 'date',
+    value: dayOf(get()[key]),
+    'aria-label': `${t(`dates.${key}`)} ${path}`,
+    onchange: (e) => edit(() => {
+      if (e.target.value) get()[key] = boundOf(e.target.value, key); else delete get()[key];
+    }),
+  }));
+  return el('div', { class: 'bar dates' }, input('from'), input('until'));
+}
+
 export function grantEditor({ get, path, remove, withScope = true }) {
   const wrap = el('fieldset', { class: 'grant', 'data-path': path });
   const render = () => {
@@ -195,6 +226,8 @@ export function grantEditor({ get, path, remove, withScope = true }) {
           },
         }), actionWord(a)))),
       conditionEditor({ get, key: 'when', resource: () => get().resource, path }),
+      // A person's own grants may be dated; a role's last as long as the role is held.
+      path.startsWith('assignments.users.') && datesEditor({ get, path }),
       el('details', {}, el('summary', {}, t('fieldStates')),
         el('div', { class: 'fields' },
           ['*', ...fieldNames].map((f) => el('label', {}, f === '*' ? t('everyField') : (labelText(res?.fields?.[f]?.label) || f),

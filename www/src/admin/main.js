@@ -19,7 +19,7 @@ import { rulesTab } from './rules.js';
 import { discard, load, note, onChange, onReload, scopeWords, state, statusText, takeNote } from './state.js';
 
 // The engine's module (live checks of the draft) downloads while the console loads its data.
-preload('/dist/fieldgate_wasm_bg.wasm');
+preload('/dist/fieldgate_wasm_full_bg.wasm');
 
 const TABS = {
   matrix: matrixTab,

@@ -7,7 +7,7 @@
 import { APP } from '../api.js';
 import { describe, download, el, fill, messageBox, picker, say } from '../dom.js';
 import { lang, t } from '../i18n.js';
-import { conditionEditor, grantList, resources, STATES } from './grants.js';
+import { boundOf, conditionEditor, datesEditor, dayOf, grantList, resources, STATES } from './grants.js';
 import { diffList } from './publish.js';
 import { actionWord, admin, check, edit, labelText, load, mayAssign, mayGive, note, personLabel, replace, resourceWord, state, strip, takeNote, warningWords } from './state.js';
 
@@ -60,7 +60,8 @@ function deniesEditor(id) {
         el('div', { class: 'checks', role: 'group', 'aria-label': `${t('deniesActions')} ${path}` },
           (res?.actions || []).map((a) => el('label', {}, el('input', { type: 'checkbox', checked: (d.actions || []).includes(a), 'aria-label': `${a} ${path}`,
             onchange: (e) => edit(() => { const s = new Set(list()[i].actions || []); if (e.target.checked) s.add(a); else s.delete(a); list()[i].actions = [...s]; }) }), a))),
-        conditionEditor({ get: () => list()[i], key: 'when', resource: () => list()[i].resource, path }));
+        conditionEditor({ get: () => list()[i], key: 'when', resource: () => list()[i].resource, path }),
+        datesEditor({ get: () => list()[i], path }));
     }), el('button', { type: 'button', class: 'secondary', onclick: () => { edit(() => list().push({ resource: resources()[0]?.[0] || '*', actions: [] })); render(); } }, t('addDeny')));
   };
   render();
@@ -84,7 +85,8 @@ function limitsEditor(id) {
           'aria-label': `${f} ${path}`,
           onchange: (e) => edit(() => { const fs = list()[i].fields ??= {}; if (e.target.value) fs[f] = e.target.value; else delete fs[f]; }),
         }, ['', ...STATES].map((s) => el('option', { value: s, selected: (l.fields?.[f] || '') === s }, s ? t(`state.${s}`) : '—')))))),
-        conditionEditor({ get: () => list()[i], key: 'when', resource: () => list()[i].resource, path }));
+        conditionEditor({ get: () => list()[i], key: 'when', resource: () => list()[i].resource, path }),
+        datesEditor({ get: () => list()[i], path }));
     }), el('button', { type: 'button', class: 'secondary', onclick: () => { edit(() => list().push({ resource: resources()[0]?.[0], fields: {} })); render(); } }, t('addLimit')));
   };
   render();
@@ -101,18 +103,21 @@ function transferEditor(id, msg) {
   const pick = picker({ items: () => state.people.filter((p) => p.id !== id), label: personLabel, onPick: (p) => { to.id = p.id; }, placeholder: t('search'), name: t('successor') });
   const boxes = [];
   const choice = (list, kind, text) => (entry[list] || []).map((item, i) => {
-    const value = kind === 'roles' ? item : String(i);
+    const value = kind === 'roles' ? (typeof item === 'string' ? item : item.role) : String(i);
     const c = el('input', { type: 'checkbox', checked: true, 'aria-label': `${t('whatToMove')}: ${kind} ${text(item, i)}` });
     boxes.push({ kind, value, c });
     return el('label', {}, c, `${t(KIND_WORDS[kind])}: ${text(item, i)}`);
   });
-  const copy = el('input', { type: 'checkbox', 'aria-label': t('copy') });
+  // A stand-in (代岗) holds a copy until a day; only a copy ends.
+  const until = el('input', { type: 'date', disabled: true, 'aria-label': t('dates.standInUntil') });
+  const copy = el('input', { type: 'checkbox', 'aria-label': t('copy'), onchange: () => { until.disabled = !copy.checked; } });
   const records = el('input', { type: 'checkbox', 'aria-label': t('reassignRecords') });
   const out = el('div', {});
   const body = () => {
     const sel = { roles: [], grants: [], denies: [], limits: [] };
     for (const b of boxes) if (b.c.checked) sel[b.kind].push(b.value);
-    return { from: id, to: to.id, copy: copy.checked, new_successor: true, ...sel };
+    const end = copy.checked && until.value ? { until: boundOf(until.value, 'until') } : {};
+    return { from: id, to: to.id, copy: copy.checked, new_successor: true, ...end, ...sel };
   };
   const run = async (apply) => {
     if (!to.id) return say(msg, `${t('successor')}?`, 'error');
@@ -121,7 +126,7 @@ function transferEditor(id, msg) {
       const doc = r.document;
       if (records.checked) doc['x-fieldgate-reassign'] = { from: id, to: to.id };
       const rep = r.report;
-      const summary = `${rep.from} → ${rep.to}: ${t('roles')} ${rep.roles.join(', ') || '—'}, ${rep.grants.length} grants, ${rep.denies.length} denies, ${rep.limits.length} limits${rep.not_moved.length ? `; not moved: ${rep.not_moved.join(', ')}` : ''}`;
+      const summary = `${rep.from} → ${rep.to}: ${t('roles')} ${rep.roles.join(', ') || '—'}, ${rep.grants.length} grants, ${rep.denies.length} denies, ${rep.limits.length} limits${rep.until ? `; ${t('dates.untilDay', { d: dayOf(rep.until) })}` : ''}${rep.not_moved.length ? `; not moved: ${rep.not_moved.join(', ')}` : ''}`;
       if (!apply) {
         const d = await check(doc);
         fill(out, el('p', {}, summary), diffList(d.diff));
@@ -136,11 +141,12 @@ function transferEditor(id, msg) {
   return el('div', { class: 'transfer' },
     el('label', {}, t('successor'), pick.box),
     el('fieldset', {}, el('legend', {}, t('whatToMove')),
-      choice('roles', 'roles', (r) => roleName(r)),
+      choice('roles', 'roles', (r) => (typeof r === 'string' ? roleName(r) : `${roleName(r.role)} ${r.until ? t('dates.untilDay', { d: dayOf(r.until) }) : ''}`.trim())),
       choice('grants', 'grants', (g, i) => `[${i}] ${resourceWord(g.resource)} ${(g.actions || []).map(actionWord).join('/')}`),
       choice('denies', 'denies', (g, i) => `[${i}] ${resourceWord(g.resource)} ${(g.actions || []).map(actionWord).join('/')}`),
       choice('limits', 'limits', (g, i) => `[${i}] ${resourceWord(g.resource)}`)),
     el('label', {}, copy, t('copy')),
+    el('label', {}, t('dates.standInUntil'), until),
     el('label', {}, records, t('reassignRecords')),
     el('div', { class: 'actions' },
       el('button', { type: 'button', class: 'secondary', onclick: () => run(false) }, t('preview')),
@@ -180,27 +186,42 @@ function reasonWords(a) {
  */
 function rolesEditor(id, info, rerender) {
   const own = () => userEntry(state.draft, id).roles ?? [];
+  // A role entry is a name, or `{ role, from?, until? }` for a while.
+  const named = (x) => (typeof x === 'string' ? x : x.role);
+  const dates = (x) => (typeof x === 'string' ? '' : [x.from && t('dates.fromDay', { d: dayOf(x.from) }), x.until && t('dates.untilDay', { d: dayOf(x.until) })].filter(Boolean).join(' '));
+  const ownDates = (role) => own().filter((x) => named(x) === role).map(dates).filter(Boolean).join(t('listSep'));
+  const take = (role) => el('button', { type: 'button', class: 'secondary', 'aria-label': t('takeRoleOf', { r: role }), onclick: () => {
+    edit((d) => {
+      const e = userEntry(d, id);
+      e.roles = (e.roles || []).filter((x) => named(x) !== role);
+      if (!e.roles.length) delete e.roles;
+    });
+    rerender();
+  } }, t('takeRole'));
+  // Dated roles of theirs not in force now (not yet begun, or ended): shown, to renew or take.
+  const resting = own().filter((x) => typeof x !== 'string' && !info.roles.some((r) => r.role === x.role));
   const give = el('select', { 'aria-label': t('giveRole') },
     el('option', { value: '' }, t('pickRole')),
     Object.keys(state.draft.roles || {}).filter((r) => mayGive(r) && !info.roles.some((x) => x.role === r)).map((r) => el('option', { value: r }, roleName(r))));
+  const until = el('input', { type: 'date', 'aria-label': t('dates.giveUntil') });
   return el('div', { class: 'roles-edit' },
-    el('ul', { 'data-testid': 'person-roles' }, info.roles.map((r) => el('li', { 'data-role': r.role }, `${roleName(r.role)} · ${via(r.via)}`,
-      r.via.kind === 'user' && own().includes(r.role) && mayGive(r.role)
-        ? el('button', { type: 'button', class: 'secondary', 'aria-label': t('takeRoleOf', { r: r.role }), onclick: () => {
-          edit((d) => {
-            const e = userEntry(d, id);
-            e.roles = (e.roles || []).filter((x) => x !== r.role);
-            if (!e.roles.length) delete e.roles;
-          });
-          rerender();
-        } }, t('takeRole'))
-        : null))),
-    el('div', { class: 'bar' }, el('label', {}, t('giveRole'), give),
+    el('ul', { 'data-testid': 'person-roles' },
+      info.roles.map((r) => {
+        const mine = r.via.kind === 'user' && own().some((x) => named(x) === r.role);
+        // Their own entries say their dates; a department's or group's dated entry, its end.
+        const when = mine ? ownDates(r.role) : (r.until ? t('dates.untilDay', { d: localDay(r.until) }) : '');
+        return el('li', { 'data-role': r.role }, `${roleName(r.role)} · ${via(r.via)}${when ? ` · ${when}` : ''}`,
+          mine && mayGive(r.role) ? take(r.role) : null);
+      }),
+      resting.map((x) => el('li', { 'data-role': x.role, class: 'muted' }, `${roleName(x.role)} · ${t('dates.notNow')} · ${dates(x)}`,
+        mayGive(x.role) ? take(x.role) : null))),
+    el('div', { class: 'bar' }, el('label', {}, t('giveRole'), give), el('label', {}, t('dates.giveUntil'), until),
       el('button', { type: 'button', onclick: () => {
         if (!give.value) return;
+        const entry = until.value ? { role: give.value, until: boundOf(until.value, 'until') } : give.value;
         edit((d) => {
           const e = userEntry(d, id);
-          e.roles = [...new Set([...(e.roles || []), give.value])];
+          e.roles = [...(e.roles || []).filter((x) => named(x) !== give.value), entry];
         });
         rerender();
       } }, t('give'))));
@@ -275,6 +296,50 @@ async function personPage(id, box) {
       el('h4', {}, t('transfer')), transferEditor(id, msg)]);
 }
 
+/**
+ * Access that ends by the end of this month (and what has ended and is still written), from
+ * the draft's dated entries as the server lists them: to renew, hand over or clean up.
+ */
+function endingThisMonth() {
+  const box = el('div', { class: 'ending', 'data-testid': 'ending' });
+  (async () => {
+    let r;
+    try {
+      r = await admin('/v1/drafts/dated', { method: 'POST', body: { document: strip(state.draft) } });
+    } catch {
+      return;
+    }
+    const now = new Date(r.now);
+    const monthEnd = new Date(now.getFullYear(), now.getMonth() + 1, 1);
+    const soon = r.entries.filter((e) => e.until && (e.ended || new Date(e.until) < monthEnd));
+    if (!soon.length) return;
+    const who = (e) => {
+      if (e.holder_kind === 'user') {
+        const p = state.people.find((x) => x.id === e.holder);
+        return p ? personLabel(p) : e.holder;
+      }
+      const label = e.holder_kind === 'department' ? labelText(state.draft.departments?.[e.holder]?.label) : '';
+      return t(`dates.holder.${e.holder_kind}`, { name: label || e.holder });
+    };
+    const what = (e) => (e.role ? roleName(e.role) : t(`dates.kind.${e.kind}`));
+    fill(box, el('h3', {}, t('dates.endingThisMonth')),
+      el('ul', {}, soon.map((e) => el('li', { 'data-path': e.path, class: e.ended ? 'muted' : '' },
+        `${who(e)} · ${what(e)} · ${t(e.ended ? 'dates.endedDay' : 'dates.untilDay', { d: localDay(e.until) })} `,
+        e.holder_kind === 'user' ? el('button', { type: 'button', class: 'link', onclick: () => { openPerson = e.holder; peopleOpen(e.holder); } }, t('dates.open')) : null))));
+  })();
+  return box;
+}
+
+/** The day a time falls on here (`2027-01-31`). */
+function localDay(iso) {
+  const d = new Date(iso);
+  const two = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}`;
+}
+
+/** Opens a person's page from elsewhere in the tab (set by the tab when drawn). */
+let peopleOpen = () => {};
+
 export function peopleTab() {
   const box = el('section', { class: 'card', 'aria-labelledby': 'people-h' });
   const msg = messageBox();
@@ -310,8 +375,10 @@ export function peopleTab() {
       } }, t('directoryExport'))),
     msg,
     lastUpload ? uploadReport(lastUpload) : null,
+    endingThisMonth(),
     el('ul', { class: 'people' }, state.people.filter(mayAssign).slice(0, 50).map((p) => el('li', {}, el('button', { type: 'button', class: 'link', 'data-person': p.id, onclick: () => { openPerson = p.id; personPage(p.id, page); } }, personLabel(p))))),
     page);
+  peopleOpen = (id) => personPage(id, page);
   if (openPerson) personPage(openPerson, page);
   return box;
 }

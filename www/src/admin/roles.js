@@ -142,6 +142,9 @@ export function rolesTab(go) {
               openRole = null;
               render();
             } }, t('delete'))),
+          // Partners (people of an outside organisation) hold external roles only.
+          el('label', { class: 'check' }, el('input', { type: 'checkbox', checked: role.external === true, 'aria-label': `${t('external')} ${openRole}`,
+            onchange: (e) => edit((d) => { if (e.target.checked) d.roles[openRole].external = true; else delete d.roles[openRole].external; }) }), t('external')),
           el('h3', {}, t('inherits')),
           checks(`${t('inherits')} ${openRole}`, roles.filter((r) => r !== openRole), role.inherits || [], (x, on) => edit((d) => { d.roles[openRole].inherits = toggle(d.roles[openRole].inherits, x, on); }), roleWord),
           el('h3', {}, t('templates')),

@@ -164,7 +164,7 @@ export function strip(doc) {
 /** The draft compiled by the engine in the page (for live checks): an engine, or the
  * FieldgateError with the JSON path and position of each mistake. */
 export async function compile(doc = state.draft) {
-  await init('/dist/fieldgate_wasm_bg.wasm');
+  await init('/dist/fieldgate_wasm_full_bg.wasm');
   try {
     return { engine: Engine.fromPolicyUnverified(strip(doc)) };
   } catch (e) {
@@ -229,7 +229,7 @@ export function scopeWords(scope, self = false) {
 }
 
 /** A label for a person of the directory. */
-export const personLabel = (p) => `${p.name || p.id} (${p.id}${p.department ? `, ${p.department}` : ''})`;
+export const personLabel = (p) => `${p.name || p.id} (${p.id}${p.department ? `, ${p.department}` : ''}${p.org ? `, ${t('org')}: ${p.org}` : ''})`;
 
 /** The status line of the draft. */
 export function statusText() {
