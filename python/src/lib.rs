@@ -221,9 +221,8 @@ impl PyPolicy {
         let json = to_json(py, subject)?;
         let subject: Subject = serde_json::from_value(json)
             .map_err(|e| bad_request(py, format!("bad subject: {e}")))?;
-        let session =
-            bundle::session_for(&self.policy, &subject, now_ms.unwrap_or_else(now))
-                .map_err(|e| bundle_error(py, &e))?;
+        let session = bundle::session_for(&self.policy, &subject, now_ms.unwrap_or_else(now))
+            .map_err(|e| bundle_error(py, &e))?;
         Ok(PySession {
             session: Mutex::new(session),
         })
