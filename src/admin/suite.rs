@@ -10,7 +10,8 @@
 //!                "mode": "edit", "fields": { "credit_limit": "readonly" } } ] }
 //! ```
 //! `subject` and `record` name an entry of `subjects`/`records` or are given inline; `record`
-//! and `context` are optional; `mode` defaults to `view`.
+//! and `context` are optional; `mode` defaults to `view`; `now` (RFC 3339) asks at that time
+//! (dated access; default the suite's `--at`, else now).
 
 use crate::admin::Directory;
 use crate::core::{Input, Mode, Policy};

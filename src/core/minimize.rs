@@ -40,9 +40,22 @@ pub fn minimize(doc: &Value, policy: &Arc<Policy>, subject: &Subject) -> Value {
         )
     };
     let mut kept_roles = keep_keys(doc.get("roles"), |name| roles.contains(&name));
-    for r in kept_roles.values_mut() {
-        if let Some(inherits) = r.get("inherits").map(&held) {
-            r["inherits"] = inherits;
+    // A kept role inherits every role it reaches that the user holds, listed directly: for a
+    // partner the chain may pass through an internal role, which the bundle leaves out.
+    for (name, r) in kept_roles.iter_mut() {
+        let Some(pos) = policy.role_pos(name) else {
+            continue;
+        };
+        let ancestors: Vec<Value> = policy
+            .role(pos)
+            .ancestors
+            .iter()
+            .map(|&a| policy.role(a).name.as_str())
+            .filter(|a| roles.contains(a))
+            .map(Value::from)
+            .collect();
+        if r.get("inherits").is_some() {
+            r["inherits"] = Value::Array(ancestors);
         }
     }
     let templates: Vec<String> = kept_roles

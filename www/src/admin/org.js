@@ -5,20 +5,25 @@ import { el } from '../dom.js';
 import { t } from '../i18n.js';
 import { edit, labelText, state } from './state.js';
 
+/** The role an assignment entry names: a name, or `{ role, from?, until? }` (dated). */
+const named = (x) => (typeof x === 'string' ? x : x.role);
+
 function rolesFor(section, name) {
   const roles = Object.keys(state.draft.roles || {});
   const held = state.draft.assignments?.[section]?.[name] || [];
+  // A dated entry keeps its dates here, and says its end next to the role.
+  const until = (r) => held.find((x) => named(x) === r && x.until)?.until;
   return el('div', { class: 'checks', role: 'group', 'aria-label': `${t('roles')}: ${name}` },
     roles.map((r) => el('label', {}, el('input', {
-      type: 'checkbox', checked: held.includes(r), 'aria-label': `${name}: ${r}`,
+      type: 'checkbox', checked: held.some((x) => named(x) === r), 'aria-label': `${name}: ${r}`,
       onchange: (e) => edit((d) => {
         d.assignments ??= {};
         d.assignments[section] ??= {};
-        const s = new Set(d.assignments[section][name] || []);
-        if (e.target.checked) s.add(r); else s.delete(r);
-        if (s.size) d.assignments[section][name] = [...s]; else delete d.assignments[section][name];
+        const list = (d.assignments[section][name] || []).filter((x) => named(x) !== r);
+        if (e.target.checked) list.push(r);
+        if (list.length) d.assignments[section][name] = list; else delete d.assignments[section][name];
       }),
-    }), r)));
+    }), r, until(r) ? ` (${t('dates.untilDay', { d: until(r).slice(0, 10) })})` : '')));
 }
 
 export function orgTab() {

@@ -20,11 +20,13 @@ export function renameRole(doc, from, to) {
     if (Array.isArray(r.inherits)) r.inherits = r.inherits.map((x) => (x === from ? to : x));
   }
   const a = doc.assignments || {};
+  // An assignment entry is a name, or `{ role, from?, until? }` (dated access).
+  const renamed = (x) => (x === from ? to : x?.role === from ? { ...x, role: to } : x);
   for (const u of Object.values(a.users || {})) {
-    if (Array.isArray(u.roles)) u.roles = u.roles.map((x) => (x === from ? to : x));
+    if (Array.isArray(u.roles)) u.roles = u.roles.map(renamed);
   }
   for (const section of ['departments', 'groups']) {
-    for (const [k, list] of Object.entries(a[section] || {})) a[section][k] = list.map((x) => (x === from ? to : x));
+    for (const [k, list] of Object.entries(a[section] || {})) a[section][k] = list.map(renamed);
   }
   for (const rule of doc.rules || []) {
     if (Array.isArray(rule.except_roles)) rule.except_roles = rule.except_roles.map((x) => (x === from ? to : x));
@@ -34,7 +36,7 @@ export function renameRole(doc, from, to) {
 /** Removes role `name` and every reference to it. */
 export function deleteRole(doc, name) {
   delete doc.roles?.[name];
-  const drop = (list) => (Array.isArray(list) ? list.filter((x) => x !== name) : list);
+  const drop = (list) => (Array.isArray(list) ? list.filter((x) => x !== name && x?.role !== name) : list);
   for (const r of Object.values(doc.roles || {})) r.inherits = drop(r.inherits);
   const a = doc.assignments || {};
   for (const u of Object.values(a.users || {})) u.roles = drop(u.roles);
