@@ -207,7 +207,8 @@ fn decisions(s: &Soak, dice: &mut Dice) {
         }
         let subject: Subject =
             serde_json::from_value(subject.clone()).map_err(|e| e.to_string())?;
-        let session = s.local.session(&subject);
+        // At the time the server answered (the sample has dated access).
+        let session = s.local.session_at(&subject, common::server::now_ms());
         let got = r.json();
         for (i, ask) in requests.iter().enumerate() {
             let want = Ask::from_json(ask)

@@ -14,6 +14,7 @@ fuzz_target!(|text: &str| {
             roles: json!(["a"]),
             department: json!(null),
             groups: json!([]),
+            org: json!("o1"),
             attrs: vec![json!(1); slots.user_attrs.len()],
             department_tree: json!(["d1", "d2"]),
             reports: json!(["u2"]),
